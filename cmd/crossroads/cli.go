@@ -1,0 +1,32 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+
+	"github.com/alecthomas/kong"
+)
+
+// CLI is the command tree.
+type CLI struct {
+	LogFormat string           `help:"Log format: json or text." enum:"json,text" default:"json" env:"CROSSROADS_LOG_FORMAT"`
+	LogLevel  string           `help:"Log level: debug, info, warn, error." enum:"debug,info,warn,error" default:"info" env:"CROSSROADS_LOG_LEVEL"`
+	Version   kong.VersionFlag `help:"Print the version and exit."`
+
+	Demo      DemoCmd      `cmd:"" help:"Run the hub with an embedded store and a synthetic nation, on 127.0.0.1."`
+	Serve     ServeCmd     `cmd:"" help:"Run the hub on the stores you name (SQLite or PostgreSQL)."`
+	Synth     SynthCmd     `cmd:"" help:"Generate a synthetic nation into a store."`
+	ID        IDCmd        `cmd:"" name:"id" help:"Validate, format and issue person, enterprise and establishment numbers."`
+	Directory DirectoryCmd `cmd:"" help:"Manage the reference directory (opens the store directly)."`
+	Bench     BenchCmd     `cmd:"" help:"Measure the figures the project promises."`
+}
+
+func (c *CLI) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

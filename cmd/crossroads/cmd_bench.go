@@ -1,0 +1,109 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/bench"
+	"github.com/crossroads-hub/crossroads/internal/hub"
+)
+
+// BenchCmd groups the benchmarks. Each prints a table; with --json the last line is one
+// JSON object of its figures.
+type BenchCmd struct {
+	JSON bool `help:"Print the figures as one JSON object on the last line."`
+
+	Ident  BenchIdentCmd  `cmd:"" help:"Identifier validation: checks per second."`
+	Lookup BenchLookupCmd `cmd:"" help:"Person-directory lookups per second through the SQLite store."`
+	Synth  BenchSynthCmd  `cmd:"" help:"Time to generate a nation into SQLite."`
+	Demo   BenchDemoCmd   `cmd:"" help:"Time for 'crossroads demo' to serve: first and second start."`
+}
+
+// BenchIdentCmd measures identifier checks.
+type BenchIdentCmd struct{}
+
+func (c *BenchIdentCmd) Run(e *env, b *BenchCmd) error {
+	r, err := bench.Ident()
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchLookupCmd measures person-directory lookups.
+type BenchLookupCmd struct {
+	Data        string        `help:"A demo data folder to use; empty: generate a nation in a temporary folder."`
+	Persons     int           `help:"Persons of the generated nation (without --data)." default:"1000000"`
+	Duration    time.Duration `help:"How long to measure." default:"10s"`
+	Concurrency int           `help:"Concurrent clients." default:"4"`
+}
+
+func (c *BenchLookupCmd) Run(e *env, b *BenchCmd) error {
+	dir := c.Data
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "crossroads-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		p := newProgress(e.stderr)
+		_, err = bench.Synth(e.ctx, tmp, c.Persons, p.update)
+		p.finish()
+		if err != nil {
+			return err
+		}
+		dir = tmp
+	}
+	st, err := hub.Open(e.ctx, hub.Config{Store: "sqlite:" + filepath.Join(dir, "hub.db"), Civil: "sqlite:" + filepath.Join(dir, "civil.db")})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	r, err := bench.Lookup(e.ctx, bench.LookupOptions{Directory: st.Hub.Directory(), Population: st.Civil.Population(),
+		Duration: c.Duration, Concurrency: c.Concurrency, Sample: 20000})
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchSynthCmd measures nation generation.
+type BenchSynthCmd struct {
+	Persons int `help:"Persons to generate." default:"1000000"`
+}
+
+func (c *BenchSynthCmd) Run(e *env, b *BenchCmd) error {
+	tmp, err := os.MkdirTemp("", "crossroads-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	p := newProgress(e.stderr)
+	r, err := bench.Synth(e.ctx, tmp, c.Persons, p.update)
+	p.finish()
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchDemoCmd measures demo start times.
+type BenchDemoCmd struct {
+	Persons int `help:"Persons of the demo nation." default:"100000"`
+}
+
+func (c *BenchDemoCmd) Run(e *env, b *BenchCmd) error {
+	tmp, err := os.MkdirTemp("", "crossroads-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	p := newProgress(e.stderr)
+	r, err := bench.DemoStart(e.ctx, tmp, c.Persons, p.update)
+	p.finish()
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}

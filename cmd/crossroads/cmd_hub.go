@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// DemoCmd runs the demo hub.
+type DemoCmd struct {
+	Addr    string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
+	Data    string `help:"Data folder (created if missing; reused on the next start)." default:"./crossroads-data" type:"path" env:"CROSSROADS_DATA"`
+	Persons int    `help:"Persons in the synthetic nation made at first start." default:"100000"`
+	Seed    uint64 `help:"Seed of the synthetic nation." default:"1"`
+}
+
+func (c *DemoCmd) Run(e *env) error {
+	if c.Persons < 1 || c.Persons > 20_000_000 {
+		return fmt.Errorf("--persons must be from 1 to 20000000")
+	}
+	start := time.Now()
+	p := newProgress(e.stderr)
+	return hub.Demo(e.ctx, hub.DemoConfig{
+		Config: hub.Config{Addr: c.Addr, Log: e.log, Out: e.stdout, Version: version,
+			OnReady: func(url string) {
+				p.finish()
+				fmt.Fprintf(e.stdout, "Crossroads demo ready at %s in %.1f s (data in %s).\n", url, time.Since(start).Seconds(), c.Data)
+				fmt.Fprintf(e.stdout, "Try: curl %s/public/authorizations   ·   Ctrl-C stops.\n", url)
+			}},
+		Data: c.Data, Persons: c.Persons, Seed: c.Seed, Progress: p.update,
+	})
+}
+
+// ServeCmd runs the hub on named stores.
+type ServeCmd struct {
+	Addr  string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
+	Store string `help:"Store of the hub: sqlite:PATH or postgres://…" required:"" env:"CROSSROADS_STORE"`
+	Civil string `help:"Store of the built-in civil register (default: the hub's store)." env:"CROSSROADS_CIVIL"`
+}
+
+func (c *ServeCmd) Run(e *env) error {
+	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version}
+	st, err := hub.Open(e.ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return hub.Serve(e.ctx, cfg, st)
+}
+
+// SynthCmd generates a nation into stores.
+type SynthCmd struct {
+	Store   string `help:"Store of the hub: sqlite:PATH or postgres://…" required:"" env:"CROSSROADS_STORE"`
+	Civil   string `help:"Store of the civil register (default: the hub's store)." env:"CROSSROADS_CIVIL"`
+	Persons int    `help:"Number of persons." default:"100000"`
+	Seed    uint64 `help:"Seed: the same seed, size and date give the same nation." default:"1"`
+	Today   string `help:"Reference date YYYY-MM-DD (default: today)."`
+}
+
+func (c *SynthCmd) Run(e *env) error {
+	today := date.FromTime(time.Now())
+	if c.Today != "" {
+		d, err := date.Parse(c.Today)
+		if err != nil {
+			return fmt.Errorf("--today: %w", err)
+		}
+		today = d
+	}
+	st, err := hub.Open(e.ctx, hub.Config{Store: c.Store, Civil: c.Civil})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if n, _, err := st.Civil.Population().Count(e.ctx); err != nil {
+		return err
+	} else if n > 0 {
+		return fmt.Errorf("the civil register already holds %d persons; generate into an empty store", n)
+	}
+	p := newProgress(e.stderr)
+	start := time.Now()
+	sum, err := synth.Generate(e.ctx, synth.Config{Seed: c.Seed, Persons: c.Persons, Today: today, Progress: p.update}, st.Civil.Population(), st.Directory)
+	p.finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Generated in %.1f s: %d persons (%d deceased), %d households, %d places, %d employers, %d institutions, %d applications, %d services, %d authorizations, %d subscriptions, %d person-directory lines, %d events.\n",
+		time.Since(start).Seconds(), sum.Persons, sum.Deceased, sum.Households, sum.Places, sum.Employers, sum.Institutions,
+		sum.Applications, sum.Services, sum.Authorizations, sum.Subscriptions, sum.Integrations, sum.Events)
+	return nil
+}

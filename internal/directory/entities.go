@@ -1,0 +1,124 @@
+package directory
+
+import (
+	"encoding/json"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+)
+
+// Kind names a kind of directory record.
+type Kind string
+
+// The kinds of record the admin API manages. Secrets are records of their own kind so
+// that listing applications can never leak them.
+const (
+	KindInstitution   Kind = "institution"
+	KindApplication   Kind = "application"
+	KindService       Kind = "service"
+	KindAuthorization Kind = "authorization"
+	KindSubscription  Kind = "subscription"
+	KindSecret        Kind = "secret" // hashed credentials, keyed by application id or "admin:<name>"
+)
+
+// Contact is how to reach an institution's responsible person.
+type Contact struct {
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+}
+
+// Institution is a member of the network.
+type Institution struct {
+	Code       string `json:"code"`       // stable short code, e.g. "PENSION-FUND"
+	Name       string `json:"name"`       // display name
+	Sector     string `json:"sector"`     // e.g. civil, social, pensions, family, health, employment, tax, local
+	Kind       string `json:"kind"`       // e.g. authentic_source, fund, insurer, municipality, service
+	Enterprise string `json:"enterprise"` // enterprise number, 10 digits
+	// Establishments are the establishment-unit numbers of an employer's sites.
+	Establishments []string `json:"establishments,omitempty"`
+	Contact        Contact  `json:"contact"`
+}
+
+// Application statuses.
+const (
+	StatusActive    = "active"
+	StatusSuspended = "suspended"
+	StatusRevoked   = "revoked"
+)
+
+// Authentication methods an application may be allowed.
+const (
+	AuthClientSecret  = "client_secret"
+	AuthPrivateKeyJWT = "private_key_jwt"
+)
+
+// Application is a client of the hub, owned by an institution.
+type Application struct {
+	ID          string            `json:"id"`
+	Institution string            `json:"institution"`
+	Name        string            `json:"name"`
+	Status      string            `json:"status"`
+	Keys        []json.RawMessage `json:"keys"`         // public keys as JWK (Ed25519 "OKP" or "RSA")
+	AuthMethods []string          `json:"auth_methods"` // client_secret, private_key_jwt
+}
+
+// Registry types of the services authentic sources offer.
+var RegistryTypes = []string{"civil", "social", "beneficiary", "disability", "farmer", "employment", "income", "pension", "health", "tax", "other"}
+
+// Service is something an authentic source offers to the network.
+type Service struct {
+	ID          string   `json:"id"`
+	Institution string   `json:"institution"` // the authentic source
+	Registry    string   `json:"registry"`    // one of RegistryTypes
+	Name        string   `json:"name"`
+	DataSets    []string `json:"data_sets"`
+	Fields      []string `json:"fields"`   // every field the service can return
+	Endpoint    string   `json:"endpoint"` // base URL; "builtin:civil" for a source inside the hub
+}
+
+// Authorization is a public access authorization ("deliberation"): the requesting
+// institution may use the service for the purpose, see only the fields, about persons it
+// has in its person directory in one of the capacities, from ValidFrom to ValidTo.
+type Authorization struct {
+	ID          string    `json:"id"`
+	Institution string    `json:"institution"` // the requester
+	Service     string    `json:"service"`
+	Fields      []string  `json:"fields"`
+	Purpose     string    `json:"purpose"`
+	LegalBasis  string    `json:"legal_basis"`
+	Capacities  []string  `json:"capacities"` // capacity codes accepted; empty: no person check (non-personal data)
+	ValidFrom   date.Date `json:"valid_from"`
+	ValidTo     date.Date `json:"valid_to"` // zero: no end
+	Decision    string    `json:"decision"` // reference of the decision, e.g. "Deliberation 24/112"
+}
+
+// ValidOn reports whether a is in force on day.
+func (a Authorization) ValidOn(day date.Date) bool {
+	return a.ValidFrom <= day && (a.ValidTo.IsZero() || day <= a.ValidTo)
+}
+
+// Delivery modes of a subscription.
+const (
+	ModePush = "push"
+	ModePull = "pull"
+)
+
+// Subscription says which events an institution wants, about whom, and where.
+type Subscription struct {
+	ID          string   `json:"id"`
+	Institution string   `json:"institution"`
+	EventTypes  []string `json:"event_types"` // birth, death, marriage, divorce, address, …
+	Capacities  []string `json:"capacities"`  // only persons integrated in these capacities; empty: any
+	Endpoint    string   `json:"endpoint"`    // push target; empty for pull
+	Mode        string   `json:"mode"`        // push or pull
+}
+
+// Secret is a hashed credential. Hash is "sha256:<hex>" of a high-entropy random token,
+// so a plain hash is enough and comparison is constant-time on the hash.
+type Secret struct {
+	ID   string `json:"id"`
+	Hash string `json:"hash"`
+}
+
+// EventTypes are the mutations a subscription may name.
+var EventTypes = []string{"birth", "death", "marriage", "divorce", "address", "household", "employment_start", "employment_end", "income", "disability", "enrolment"}

@@ -1,0 +1,178 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// maxBatchBody bounds an uploaded integration file (about a million lines).
+const maxBatchBody = 64 << 20
+
+// integrate applies a batch of person-directory lines: a CSV file (text/csv) or JSON
+// {"lines":[…]}. ?mode=atomic (default) keeps all or none; ?mode=partial keeps the good
+// lines. The report lists the lines not applied (?report=all lists every line).
+func (s *Server) integrate(w http.ResponseWriter, r *http.Request, actor string) error {
+	mode, err := batchMode(r.URL.Query().Get("mode"))
+	if err != nil {
+		return err
+	}
+	if err := needContentType(r, "text/csv", "application/json"); err != nil {
+		return err
+	}
+	body := http.MaxBytesReader(w, r.Body, maxBatchBody)
+	var pb directory.ParsedBatch
+	if r.Header.Get("Content-Type") == "application/json" {
+		var in struct {
+			Lines []directory.Line `json:"lines"`
+		}
+		dec := json.NewDecoder(body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			return jsonFault(err)
+		}
+		pb.Lines = in.Lines
+		for i := range in.Lines {
+			pb.FileLine = append(pb.FileLine, i+1)
+		}
+	} else if pb, err = directory.ParseBatch(body, directory.MaxBatch); err != nil {
+		return err
+	}
+	rep, err := s.dir.IntegrateFile(r.Context(), actor, pb, mode)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("report") != "all" {
+		rep.Lines = notApplied(rep.Lines)
+	}
+	status := http.StatusOK
+	if rep.Applied == 0 && rep.Rejected > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	writeJSON(w, status, rep)
+	return nil
+}
+
+func batchMode(v string) (directory.BatchMode, error) {
+	switch v {
+	case "", "atomic":
+		return directory.Atomic, nil
+	case "partial":
+		return directory.Partial, nil
+	}
+	return 0, fault.Invalidf("mode", "must be atomic or partial")
+}
+
+func notApplied(ls []directory.LineResult) []directory.LineResult {
+	out := []directory.LineResult{}
+	for _, l := range ls {
+		if l.Status != directory.LineApplied {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// personFiles answers which institutions have a file on a person, in which capacities,
+// on a day (?day=YYYY-MM-DD, today by default).
+func (s *Server) personFiles(w http.ResponseWriter, r *http.Request, _ string) error {
+	day, err := date.Parse(r.URL.Query().Get("day"))
+	if err != nil {
+		return fault.Invalidf("day", "%v", err)
+	}
+	files, err := s.dir.Files(r.Context(), r.PathValue("person"), day)
+	if err != nil {
+		return err
+	}
+	if files == nil {
+		files = []directory.Integration{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"person": r.PathValue("person"), "files": files})
+	return nil
+}
+
+func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request, _ string) error {
+	p := r.URL.Query()
+	q := directory.IntegrationQuery{Person: p.Get("person"), Institution: p.Get("institution"),
+		Capacity: p.Get("capacity"), After: p.Get("after")}
+	var err error
+	if q.Day, err = date.Parse(p.Get("day")); err != nil {
+		return fault.Invalidf("day", "%v", err)
+	}
+	if q.Limit, err = limitParam(p.Get("limit")); err != nil {
+		return err
+	}
+	items, err := s.dir.Store().Integrations(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	page := directory.Page[directory.Integration]{Items: items}
+	if items == nil {
+		page.Items = []directory.Integration{}
+	}
+	if len(items) == q.Limit {
+		page.Next = items[len(items)-1].Cursor()
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func limitParam(v string) (int, error) {
+	if v == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, fault.Invalidf("limit", "must be a number from 1 to 1000")
+	}
+	return n, nil
+}
+
+// history lists changes; hashes of secrets are never shown.
+func (s *Server) history(w http.ResponseWriter, r *http.Request, _ string) error {
+	p := r.URL.Query()
+	q := directory.HistoryQuery{Kind: directory.Kind(p.Get("kind")), Key: p.Get("key")}
+	var err error
+	if a := p.Get("after"); a != "" {
+		if q.After, err = strconv.ParseInt(a, 10, 64); err != nil || q.After < 0 {
+			return fault.Invalidf("after", "must be a sequence number")
+		}
+	}
+	if q.Limit, err = limitParam(p.Get("limit")); err != nil {
+		return err
+	}
+	changes, err := s.dir.Store().History(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	page := directory.Page[directory.Change]{Items: []directory.Change{}}
+	for _, c := range changes {
+		if c.Kind == directory.KindSecret {
+			c.Before, c.After = nil, nil
+		}
+		page.Items = append(page.Items, c)
+	}
+	if len(changes) == q.Limit {
+		page.Next = strconv.FormatInt(changes[len(changes)-1].Seq, 10)
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// nation summarises the built-in civil register.
+func (s *Server) nation(w http.ResponseWriter, r *http.Request, _ string) error {
+	persons, deceased, err := s.pop.Count(r.Context())
+	if err != nil {
+		return err
+	}
+	places, err := s.pop.Places(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"persons": persons, "deceased": deceased, "places": len(places)})
+	return nil
+}

@@ -1,0 +1,33 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/crossroads-hub/crossroads/internal/directory"
+)
+
+// routes lists every route of the hub in one place.
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", s.adapt(s.index))
+	mux.HandleFunc("GET /healthz", s.adapt(s.healthz))
+	mux.HandleFunc("GET /readyz", s.adapt(s.readyz))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+
+	mux.HandleFunc("GET /public/authorizations", s.adapt(s.publicAuthorizations))
+	mux.HandleFunc("GET /public/authorizations/{key}", s.adapt(s.publicAuthorization))
+
+	records[directory.Institution](mux, s, "institutions", nil)
+	records(mux, s, "applications", func(a directory.Application) string { return a.Institution })
+	records(mux, s, "services", func(v directory.Service) string { return v.Institution })
+	records(mux, s, "authorizations", func(v directory.Authorization) string { return v.Institution })
+	records(mux, s, "subscriptions", func(v directory.Subscription) string { return v.Institution })
+	mux.HandleFunc("POST /admin/applications/{key}/secret", s.admin(s.issueSecret))
+
+	mux.HandleFunc("POST /admin/integrations", s.admin(s.integrate))
+	mux.HandleFunc("GET /admin/integrations", s.admin(s.listIntegrations))
+	mux.HandleFunc("GET /admin/persons/{person}/files", s.admin(s.personFiles))
+	mux.HandleFunc("GET /admin/history", s.admin(s.history))
+	mux.HandleFunc("GET /admin/nation", s.admin(s.nation))
+}

@@ -1,0 +1,138 @@
+// Package hub wires the stores, the directory and the HTTP server into a running hub,
+// for both `crossroads demo` (embedded SQLite in a data folder, a synthetic nation on
+// first start) and `crossroads serve` (stores named by DSN).
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/httpapi"
+	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+)
+
+// Config says where the hub listens and keeps its data.
+type Config struct {
+	Addr    string // listen address, e.g. 127.0.0.1:8080 (":0" picks a free port)
+	Store   string // DSN of the hub's store: sqlite:PATH or postgres://…
+	Civil   string // DSN of the built-in civil register; "" means the hub's store
+	Log     *slog.Logger
+	Out     io.Writer // where the hub tells a person what it started
+	Version string
+	// OnAdminToken receives the bootstrap administrator token when it is created (first
+	// start); the default prints it to Out.
+	OnAdminToken func(token string) error
+	// OnReady is called with the base URL once the hub serves.
+	OnReady func(url string)
+}
+
+// Stores are the opened databases of a hub.
+type Stores struct {
+	Hub, Civil *sqlstore.DB
+	Directory  *directory.Directory
+}
+
+// Open opens (and migrates) the stores named in cfg.
+func Open(ctx context.Context, cfg Config) (*Stores, error) {
+	if cfg.Civil == "" || cfg.Civil == cfg.Store {
+		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil)
+		if err != nil {
+			return nil, err
+		}
+		return &Stores{Hub: db, Civil: db, Directory: directory.New(db.Directory(), nil)}, nil
+	}
+	hubDB, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub)
+	if err != nil {
+		return nil, err
+	}
+	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil)
+	if err != nil {
+		hubDB.Close()
+		return nil, err
+	}
+	return &Stores{Hub: hubDB, Civil: civil, Directory: directory.New(hubDB.Directory(), nil)}, nil
+}
+
+// Ready reports whether every store answers and is migrated.
+func (s *Stores) Ready(ctx context.Context) error {
+	if err := s.Hub.Ready(ctx); err != nil {
+		return err
+	}
+	return s.Civil.Ready(ctx)
+}
+
+// Close closes the stores.
+func (s *Stores) Close() error {
+	err := s.Hub.Close()
+	if s.Civil != s.Hub {
+		err = errors.Join(err, s.Civil.Close())
+	}
+	return err
+}
+
+// Serve runs the HTTP server on the opened stores until ctx ends, then shuts down
+// gracefully: it stops accepting, lets requests in flight finish (10 s at most).
+func Serve(ctx context.Context, cfg Config, st *Stores) error {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := ensureAdmin(ctx, cfg, st.Directory); err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(),
+			Ready: st.Ready, Log: log, Version: cfg.Version}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // batch uploads
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	log.Info("serving", "url", url, "version", cfg.Version)
+	if cfg.OnReady != nil {
+		cfg.OnReady(url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	<-errc
+	log.Info("stopped")
+	return nil
+}
+
+func ensureAdmin(ctx context.Context, cfg Config, d *directory.Directory) error {
+	token, created, err := d.EnsureAdmin(ctx)
+	if err != nil || !created {
+		return err
+	}
+	if cfg.OnAdminToken != nil {
+		return cfg.OnAdminToken(token)
+	}
+	if cfg.Out != nil {
+		fmt.Fprintf(cfg.Out, "Administrator token (shown once, keep it safe):\n  %s\n", token)
+	}
+	return nil
+}

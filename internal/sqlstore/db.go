@@ -1,0 +1,131 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/population"
+)
+
+// Dialects, as Dialect returns them.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// DB is an open database with its migrations applied. It is safe for concurrent use.
+type DB struct {
+	// Now is the store's clock: it stamps records, history entries, integrations and
+	// events, and its day is "today" for EachIntegration. Set it before first use; nil
+	// means time.Now().UTC().
+	Now func() time.Time
+
+	dialect   string
+	w         *sql.DB // writes; a single connection on SQLite
+	r         *sql.DB // reads; the same pool as w on PostgreSQL
+	providers []*goose.Provider
+
+	mu    sync.RWMutex
+	stmts map[stmtKey]*sql.Stmt
+	binds sync.Map // query with ? → query with $n
+}
+
+type stmtKey struct {
+	pool  *sql.DB
+	query string
+}
+
+// Open opens dsn, "sqlite:PATH" (the file and its folder are created if missing) or
+// "postgres://…" / "postgresql://…", and applies the embedded migrations of schemas.
+func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
+	db := &DB{stmts: make(map[stmtKey]*sql.Stmt)}
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		db.dialect = SQLite
+		db.w, db.r, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		db.dialect = Postgres
+		db.w, err = openPostgres(ctx, dsn)
+		db.r = db.w
+	default:
+		return nil, fault.Invalidf("dsn", "must start with sqlite:, postgres:// or postgresql://")
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range schemas {
+		p, err := migrate(ctx, db.dialect, db.w, s)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		db.providers = append(db.providers, p)
+	}
+	return db, nil
+}
+
+// Directory returns the directory store; the hub schema must have been opened.
+func (db *DB) Directory() directory.Store { return &directoryStore{db: db} }
+
+// Population returns the population register; the civil schema must have been opened.
+// It is also an ident.Ledger.
+func (db *DB) Population() population.Store { return &populationStore{db: db} }
+
+// Ledger returns the ledger of issued numbers, kept in the civil schema.
+func (db *DB) Ledger() ident.Ledger { return &populationStore{db: db} }
+
+// Dialect returns SQLite or Postgres.
+func (db *DB) Dialect() string { return db.dialect }
+
+// Ready reports whether the database answers and its migrations are all applied.
+func (db *DB) Ready(ctx context.Context) error {
+	for _, pool := range []*sql.DB{db.w, db.r} {
+		if err := pool.PingContext(ctx); err != nil {
+			return fault.Unavailablef(err, "database is unreachable")
+		}
+	}
+	for _, p := range db.providers {
+		pending, err := p.HasPending(ctx)
+		if err != nil {
+			return fault.Unavailablef(err, "database migrations cannot be read")
+		}
+		if pending {
+			return fault.Unavailablef(nil, "database migrations are pending")
+		}
+	}
+	return nil
+}
+
+// Close closes the statements and the connections.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	for k, st := range db.stmts {
+		st.Close()
+		delete(db.stmts, k)
+	}
+	db.mu.Unlock()
+	err := db.w.Close()
+	if db.r != db.w {
+		if rerr := db.r.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// now returns the store's clock reading.
+func (db *DB) now() time.Time {
+	if db.Now != nil {
+		return db.Now()
+	}
+	return time.Now().UTC()
+}

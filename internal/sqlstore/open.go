@@ -1,0 +1,80 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// SQLite settings: WAL lets readers run beside the writer; synchronous=NORMAL is durable
+// across application crashes and only loses the last commits on power loss; the memory
+// map and larger caches take point lookups from ~60k/s to ~100k/s on two cores.
+const (
+	sqliteCommon = "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=mmap_size(1073741824)"
+	sqliteWriter = sqliteCommon + "&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-131072)"
+	sqliteReader = sqliteCommon + "&_pragma=cache_size(-65536)&_query_only=1"
+)
+
+// openSQLite opens the single writer connection, which creates the file and turns on WAL,
+// then the reader pool.
+func openSQLite(ctx context.Context, path string) (w, r *sql.DB, err error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, nil, fault.Invalidf("dsn", "sqlite: needs a file path without '?' or '#'")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, nil, fault.Wrap(err, "create the database folder")
+	}
+	if w, err = openPool(ctx, "sqlite", path+sqliteWriter, 1); err != nil {
+		return nil, nil, err
+	}
+	if r, err = openPool(ctx, "sqlite", path+sqliteReader, max(4, runtime.GOMAXPROCS(0))); err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	return w, r, nil
+}
+
+// openPool opens a pool of n connections that stay open, so their caches stay warm.
+func openPool(ctx context.Context, driver, dsn string, n int) (*sql.DB, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fault.Wrap(err, "open the database")
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fault.Unavailablef(err, "cannot open the database")
+	}
+	return db, nil
+}
+
+// openPostgres opens a database/sql pool over pgx; pgx caches prepared statements per
+// connection by itself.
+func openPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx redacts the password in its parse errors.
+		return nil, fault.Invalidf("dsn", "%v", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	n := max(8, 4*runtime.GOMAXPROCS(0))
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fault.Unavailablef(err, "cannot reach the database")
+	}
+	return db, nil
+}

@@ -1,0 +1,143 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// q returns query, written with ? placeholders, in the dialect's form.
+func (db *DB) q(query string) string {
+	if db.dialect != Postgres {
+		return query
+	}
+	if b, ok := db.binds.Load(query); ok {
+		return b.(string)
+	}
+	b := rebind(query)
+	db.binds.Store(query, b)
+	return b
+}
+
+// rebind numbers the ? placeholders of query as $1, $2, … (no query here has a ? in a literal).
+func rebind(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] != '?' {
+			b.WriteByte(query[i])
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// stmt returns query prepared on pool, preparing it on first use.
+func (db *DB) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	k := stmtKey{pool, query}
+	db.mu.RLock()
+	st, ok := db.stmts[k]
+	db.mu.RUnlock()
+	if ok {
+		return st, nil
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if st, ok := db.stmts[k]; ok {
+		return st, nil
+	}
+	st, err := pool.PrepareContext(ctx, db.q(query))
+	if err != nil {
+		return nil, err
+	}
+	db.stmts[k] = st
+	return st, nil
+}
+
+// txStmt returns query prepared once and bound to tx.
+func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, err := db.stmt(ctx, db.w, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// begin opens a write transaction (IMMEDIATE on SQLite, so a read-then-write never fails
+// to upgrade its lock).
+func (db *DB) begin(ctx context.Context, op string) (*sql.Tx, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, mapErr(err, op)
+	}
+	return tx, nil
+}
+
+// commit commits tx, mapping its error.
+func commit(tx *sql.Tx, op string) error {
+	return mapErr(tx.Commit(), op)
+}
+
+// mapErr turns a driver error into a fault: unique violations into Conflict, a busy
+// database into Unavailable, the rest into Internal with op. Messages never hold SQL.
+func mapErr(err error, op string) error {
+	switch {
+	case err == nil:
+		return nil
+	case isUnique(err):
+		return &fault.Error{Kind: fault.Conflict, Msg: op + ": a record with the same key already exists", Err: err}
+	case isBusy(err):
+		return fault.Unavailablef(err, "%s: the database is busy", op)
+	}
+	return fault.Wrap(err, op)
+}
+
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// limit applies the default page size and the cap.
+func limit(n int) int {
+	switch {
+	case n <= 0:
+		return 100
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
+
+// nullText is s, or NULL when empty.
+func nullText(s []byte) any {
+	if len(s) == 0 {
+		return nil
+	}
+	return string(s)
+}

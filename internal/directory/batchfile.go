@@ -39,11 +39,10 @@ func ParseBatch(r io.Reader, max int) (ParsedBatch, error) {
 		if err == io.EOF {
 			return pb, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				return pb, fault.Invalidf("file", "cannot read line %d: %v", line, err)
+				return pb, fault.Invalidf("file", "cannot be read: %v", err)
 			}
 			pb.Bad = append(pb.Bad, LineResult{Line: pe.Line, Status: LineRejected, Field: "line", Error: pe.Err.Error()})
 			continue
@@ -51,6 +50,7 @@ func ParseBatch(r io.Reader, max int) (ParsedBatch, error) {
 		if len(pb.Lines)+len(pb.Bad) >= max {
 			return pb, fault.Invalidf("file", "more than %d lines; split the file", max)
 		}
+		line, _ := cr.FieldPos(0)
 		l, err := lineOf(rec, cols)
 		if err != nil {
 			pb.Bad = append(pb.Bad, rejected(line, err))

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -59,7 +60,7 @@ func Put[T Entity, P EntityPtr[T]](ctx context.Context, d *Directory, actor stri
 	}
 	rec, err := d.store.PutRecord(ctx, actor, Record{Kind: p.kind(), Key: p.key(), Owner: p.owner(), Doc: doc}, ifVersion)
 	if err != nil {
-		return v, 0, err
+		return v, 0, keyConflict(p.kind(), err)
 	}
 	return v, rec.Version, nil
 }
@@ -160,4 +161,18 @@ func KeyOf[T Entity, P EntityPtr[T]](v T) string { return P(&v).key() }
 func KindOf[T Entity, P EntityPtr[T]]() Kind {
 	var v T
 	return P(&v).kind()
+}
+
+// keyConflict names the record's own key field (code or id) in a conflict on its key.
+func keyConflict(kind Kind, err error) error {
+	var fe *fault.Error
+	if !errors.As(err, &fe) || fe.Kind != fault.Conflict {
+		return err
+	}
+	c := *fe
+	c.Field = "id"
+	if kind == KindInstitution {
+		c.Field = "code"
+	}
+	return &c
 }

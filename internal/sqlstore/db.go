@@ -69,6 +69,10 @@ func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 			return nil, err
 		}
 		db.providers = append(db.providers, p)
+		if err := db.prepareWrites(ctx, s); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }

@@ -14,49 +14,94 @@ import (
 const (
 	insertEvent = `INSERT INTO event (type, person, event_date, data, recorded_at) VALUES (?, ?, ?, ?, ?) RETURNING seq`
 	insertSeq   = `INSERT INTO event (seq, type, person, event_date, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`
+	bulkEvents  = `INSERT INTO event (seq, type, person, event_date, data, recorded_at)
+SELECT CASE WHEN u.s = 0 THEN nextval(pg_get_serial_sequence('event', 'seq')) ELSE u.s END,
+  u.t, u.p, u.d, NULLIF(u.x, '')::json, u.a
+FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::bigint[])
+  WITH ORDINALITY AS u(s, t, p, d, x, a, n) ORDER BY u.n`
 	// An explicit seq does not move a PostgreSQL identity; this moves it past the largest.
 	resetSeq = `SELECT setval(pg_get_serial_sequence('event', 'seq'), (SELECT max(seq) FROM event))`
 )
 
-// PutEvents appends events in one transaction; it does not change persons.
+// eventRow is an event as its columns.
+type eventRow struct {
+	seq, person, at int64
+	typ, data       string
+	day             int32
+}
+
+func (s *populationStore) eventRows(evs []population.Event) ([]eventRow, error) {
+	rows := make([]eventRow, len(evs))
+	for i, ev := range evs {
+		p, err := personKey(ev.Person)
+		if err != nil {
+			return nil, fault.In("events["+strconv.Itoa(i)+"]", err)
+		}
+		rows[i] = eventRow{ev.Seq, p, s.recordedAt(ev).UnixNano(), ev.Type, string(ev.Data), int32(ev.Date)}
+	}
+	return rows, nil
+}
+
+// PutEvents appends events in one transaction; it does not change persons. The store
+// assigns Seq and RecordedAt when zero.
 func (s *populationStore) PutEvents(ctx context.Context, evs []population.Event) error {
+	rows, err := s.eventRows(evs)
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.begin(ctx, "put events")
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	explicit := false
-	for i, ev := range evs {
-		if err := s.putEvent(ctx, tx, ev); err != nil {
-			return fault.In("events["+strconv.Itoa(i)+"]", err)
-		}
-		explicit = explicit || ev.Seq != 0
+	if s.db.dialect == Postgres {
+		err = s.putEventsBulk(ctx, tx, rows)
+	} else {
+		err = s.putEventsEach(ctx, tx, rows)
 	}
-	if explicit && s.db.dialect == Postgres {
-		if _, err := tx.ExecContext(ctx, resetSeq); err != nil {
-			return mapErr(err, "put events")
-		}
+	if err != nil {
+		return err
 	}
 	return commit(tx, "put events")
 }
 
-// putEvent appends one event; the store assigns Seq and RecordedAt when zero.
-func (s *populationStore) putEvent(ctx context.Context, tx *sql.Tx, ev population.Event) error {
-	p, err := personKey(ev.Person)
-	if err != nil {
-		return err
-	}
-	args := []any{ev.Type, p, int32(ev.Date), nullText(ev.Data), s.recordedAt(ev).UnixNano()}
-	query := insertEvent
-	if ev.Seq != 0 {
-		query, args = insertSeq, append([]any{ev.Seq}, args...)
-	}
-	st, err := s.db.txStmt(ctx, tx, query)
+func (s *populationStore) putEventsEach(ctx context.Context, tx *sql.Tx, rows []eventRow) error {
+	auto, err := s.db.txStmt(ctx, tx, insertEvent)
 	if err != nil {
 		return mapErr(err, "put events")
 	}
-	_, err = st.ExecContext(ctx, args...)
-	return mapErr(err, "put events")
+	defer auto.Close()
+	for _, r := range rows {
+		args := []any{r.typ, r.person, r.day, nullText([]byte(r.data)), r.at}
+		if r.seq != 0 {
+			_, err = tx.ExecContext(ctx, insertSeq, append([]any{r.seq}, args...)...)
+		} else {
+			_, err = auto.ExecContext(ctx, args...)
+		}
+		if err != nil {
+			return mapErr(err, "put events")
+		}
+	}
+	return nil
+}
+
+func (s *populationStore) putEventsBulk(ctx context.Context, tx *sql.Tx, rows []eventRow) error {
+	n := len(rows)
+	seqs, persons, ats := make([]int64, n), make([]int64, n), make([]int64, n)
+	types, datas, days := make([]string, n), make([]string, n), make([]int32, n)
+	explicit := false
+	for i, r := range rows {
+		seqs[i], persons[i], ats[i], types[i], datas[i], days[i] = r.seq, r.person, r.at, r.typ, r.data, r.day
+		explicit = explicit || r.seq != 0
+	}
+	if _, err := tx.ExecContext(ctx, bulkEvents, seqs, types, persons, days, datas, ats); err != nil {
+		return mapErr(err, "put events")
+	}
+	if explicit {
+		_, err := tx.ExecContext(ctx, resetSeq)
+		return mapErr(err, "put events")
+	}
+	return nil
 }
 
 func (s *populationStore) recordedAt(ev population.Event) time.Time {
@@ -137,7 +182,7 @@ func (s *populationStore) Events(ctx context.Context, person string) ([]populati
 		ev := population.Event{Person: personString(n)}
 		var day int32
 		var at int64
-		if err := rows.Scan(&ev.Seq, &ev.Type, &day, &ev.Data, &at); err != nil {
+		if err := rows.Scan(&ev.Seq, &ev.Type, &day, (*[]byte)(&ev.Data), &at); err != nil {
 			return nil, mapErr(err, "list events")
 		}
 		ev.Date, ev.RecordedAt = date.Date(day), time.Unix(0, at).UTC()
@@ -145,4 +190,3 @@ func (s *populationStore) Events(ctx context.Context, person string) ([]populati
 	}
 	return out, mapErr(rows.Err(), "list events")
 }
-

@@ -12,8 +12,12 @@ const insertChange = `INSERT INTO history (at, actor, kind, key, op, before_doc,
 
 // appendChange appends c to the history in tx; the store assigns Seq.
 func (db *DB) appendChange(ctx context.Context, tx *sql.Tx, c directory.Change) error {
-	_, err := tx.ExecContext(ctx, db.q(insertChange), c.At.UnixNano(), c.Actor, string(c.Kind), c.Key, c.Op,
-		nullText(c.Before), nullText(c.After))
+	st, err := db.txStmt(ctx, tx, insertChange)
+	if err != nil {
+		return mapErr(err, "append history")
+	}
+	defer st.Close()
+	_, err = st.ExecContext(ctx, c.At.UnixNano(), c.Actor, string(c.Kind), c.Key, c.Op, nullText(c.Before), nullText(c.After))
 	return mapErr(err, "append history")
 }
 
@@ -38,7 +42,7 @@ func (s *directoryStore) History(ctx context.Context, q directory.HistoryQuery) 
 		var c directory.Change
 		var kind string
 		var at int64
-		if err := rows.Scan(&c.Seq, &at, &c.Actor, &kind, &c.Key, &c.Op, &c.Before, &c.After); err != nil {
+		if err := rows.Scan(&c.Seq, &at, &c.Actor, &kind, &c.Key, &c.Op, (*[]byte)(&c.Before), (*[]byte)(&c.After)); err != nil {
 			return nil, mapErr(err, "read history")
 		}
 		c.Kind, c.At = directory.Kind(kind), time.Unix(0, at).UTC()

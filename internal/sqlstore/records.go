@@ -163,7 +163,7 @@ func scanRecord(row scanner) (directory.Record, error) {
 	var r directory.Record
 	var kind string
 	var at int64
-	if err := row.Scan(&kind, &r.Key, &r.Owner, &r.Doc, &r.Version, &at, &r.UpdatedBy); err != nil {
+	if err := row.Scan(&kind, &r.Key, &r.Owner, (*[]byte)(&r.Doc), &r.Version, &at, &r.UpdatedBy); err != nil {
 		return directory.Record{}, err
 	}
 	r.Kind, r.UpdatedAt = directory.Kind(kind), time.Unix(0, at).UTC()

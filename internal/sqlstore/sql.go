@@ -66,13 +66,33 @@ func (db *DB) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, 
 	return st, nil
 }
 
-// txStmt returns query prepared once and bound to tx.
+// txStmt returns query bound to tx: the statement prepared at Open when there is one (on
+// SQLite's single writer connection it is already prepared there), else one prepared in tx.
+// It never prepares on the pool, which would wait for the connection tx holds.
 func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	st, err := db.stmt(ctx, db.w, query)
-	if err != nil {
-		return nil, err
+	db.mu.RLock()
+	st, ok := db.stmts[stmtKey{db.w, query}]
+	db.mu.RUnlock()
+	if ok {
+		return tx.StmtContext(ctx, st), nil
 	}
-	return tx.StmtContext(ctx, st), nil
+	return tx.PrepareContext(ctx, db.q(query))
+}
+
+// writeStmts are the statements of each schema that batches run per row.
+var writeStmts = map[Schema][]string{
+	Hub:   {addLine, endLine, insertChange},
+	Civil: {upsertPerson, insertEvent, insertSeq},
+}
+
+// prepareWrites prepares the per-row statements of schema on the writer.
+func (db *DB) prepareWrites(ctx context.Context, s Schema) error {
+	for _, q := range writeStmts[s] {
+		if _, err := db.stmt(ctx, db.w, q); err != nil {
+			return mapErr(err, "prepare statements")
+		}
+	}
+	return nil
 }
 
 // begin opens a write transaction (IMMEDIATE on SQLite, so a read-then-write never fails

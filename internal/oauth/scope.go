@@ -1,0 +1,45 @@
+package oauth
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// Scopes the hub grants. What an institution may actually see is decided per exchange by
+// its authorizations; a scope only says which kind of call the token may make.
+const (
+	ScopeRegistrySearch    = "registry.search"
+	ScopeRegistrySubscribe = "registry.subscribe"
+	ScopeRegistryTxnStatus = "registry.txn_status"
+	ScopeDirectoryRead     = "directory.read"
+)
+
+// Scopes lists the known scopes in their canonical order.
+var Scopes = []string{ScopeRegistrySearch, ScopeRegistrySubscribe, ScopeRegistryTxnStatus, ScopeDirectoryRead}
+
+// DefaultScope is granted when a request names none.
+const DefaultScope = ScopeRegistrySearch
+
+// parseScope reads a space-separated scope parameter (RFC 6749 §3.3) and returns the
+// scopes in canonical order, without duplicates.
+func parseScope(s string) ([]string, error) {
+	words := strings.Fields(s)
+	if len(words) == 0 {
+		return []string{DefaultScope}, nil
+	}
+	for _, w := range words {
+		if !slices.Contains(Scopes, w) {
+			return nil, oauthErr(fault.Invalid, CodeInvalidScope, "scope", nil,
+				"unknown scope %q; known scopes: %s", clip(w), strings.Join(Scopes, " "))
+		}
+	}
+	var out []string
+	for _, known := range Scopes {
+		if slices.Contains(words, known) {
+			out = append(out, known)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,126 @@
+package sqlstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+)
+
+func TestOpenRefuses(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		dsn     string
+		schemas []sqlstore.Schema
+	}{
+		{"mysql://localhost/x", nil},
+		{"sqlite:", nil},
+		{"sqlite:" + filepath.Join(dir, "a.db?mode=ro"), nil},
+		{"sqlite:" + filepath.Join(dir, "b.db"), []sqlstore.Schema{"audit"}},
+	}
+	for _, tt := range tests {
+		db, err := sqlstore.Open(context.Background(), tt.dsn, tt.schemas...)
+		if fault.KindOf(err) != fault.Invalid {
+			t.Errorf("Open(%q, %v) = %v; want an invalid fault", tt.dsn, tt.schemas, err)
+		}
+		if db != nil {
+			db.Close()
+		}
+	}
+}
+
+// TestSeparateFiles opens the hub and the civil register in two files of a new folder,
+// as the demo does, and reopens one: migrations that ran are not run again.
+func TestSeparateFiles(t *testing.T) {
+	ctx := context.Background()
+	data := filepath.Join(t.TempDir(), "data")
+	for range 2 {
+		hub, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(data, "hub.db"), sqlstore.Hub)
+		if err != nil {
+			t.Fatalf("Open(hub): %v", err)
+		}
+		civil, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(data, "civil.db"), sqlstore.Civil)
+		if err != nil {
+			t.Fatalf("Open(civil): %v", err)
+		}
+		if err := hub.Ready(ctx); err != nil || hub.Dialect() != sqlstore.SQLite {
+			t.Errorf("hub Ready() = %v, Dialect() = %q", err, hub.Dialect())
+		}
+		if err := civil.Ready(ctx); err != nil {
+			t.Errorf("civil Ready() = %v", err)
+		}
+		hub.Close()
+		civil.Close()
+	}
+}
+
+// TestBothSchemas opens both schemas in one database, as PostgreSQL deployments do.
+func TestBothSchemas(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db := b.open(t, sqlstore.Hub, sqlstore.Civil)
+			if err := db.Ready(ctx); err != nil {
+				t.Fatalf("Ready: %v", err)
+			}
+			if _, err := db.Directory().Files(ctx, "85073003328", date.Of(2024, 1, 1)); err != nil {
+				t.Errorf("Files: %v", err)
+			}
+			if _, _, err := db.Population().Count(ctx); err != nil {
+				t.Errorf("Count: %v", err)
+			}
+		})
+	}
+}
+
+// TestClock checks that the store stamps writes with its clock and takes "today" from it.
+func TestClock(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db := b.open(t, sqlstore.Hub)
+			now := time.Date(2021, 6, 1, 12, 30, 0, 123456789, time.UTC)
+			db.Now = func() time.Time { return now }
+			s := db.Directory()
+			r := directory.Record{Kind: directory.KindInstitution, Key: "FUND", Doc: json.RawMessage(`{}`)}
+			if got, err := s.PutRecord(ctx, "admin", r, directory.MustCreate); err != nil || !got.UpdatedAt.Equal(now) {
+				t.Errorf("PutRecord stamped %v, %v; want %v", got.UpdatedAt, err, now)
+			}
+			p := person(t, 1985, 7, 30, 33)
+			lines := []directory.Line{
+				{Action: directory.ActionAdd, Integration: directory.Integration{Person: p, Institution: "FUND", Capacity: "000", Begin: date.Of(2020, 1, 1), End: date.Of(2020, 12, 31)}},
+				{Action: directory.ActionAdd, Integration: directory.Integration{Person: p, Institution: "FUND", Capacity: "000", Begin: date.Of(2021, 1, 1), End: date.Of(2021, 6, 1)}},
+			}
+			if _, err := s.Integrate(ctx, "admin", lines, directory.Atomic); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			err := s.EachIntegration(ctx, func(g directory.Integration) error {
+				got = append(got, g.Cursor())
+				if !g.CreatedAt.Equal(now) {
+					t.Errorf("integration created at %v; want %v", g.CreatedAt, now)
+				}
+				return nil
+			})
+			if want := []string{lines[1].Cursor()}; err != nil || !slices.Equal(got, want) {
+				t.Errorf("EachIntegration on %v gave %v, %v; want %v", now, got, err, want)
+			}
+		})
+	}
+}
+
+func person(t testing.TB, y, m, d, seq int) string {
+	p, err := ident.MakePerson(y, m, d, seq, ident.Register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.String()
+}

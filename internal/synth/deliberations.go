@@ -1,0 +1,92 @@
+package synth
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+)
+
+// deliberation is the template of one authorization; its dates are counted back from
+// today so that every nation has deliberations of a plausible age.
+type deliberation struct {
+	yearsBack, month, day int
+	number                int // number of the decision within its year
+	fields                []string
+	capacities            []string
+	purpose, legalBasis   string
+}
+
+const crossroadsAct = "Crossroads Bank Act, art. 5"
+
+// authorize adds the authorizations of the network, all on the civil-person service.
+func (n *network) authorize(today date.Date) {
+	add := func(inst string, d deliberation) {
+		n.authorizations = append(n.authorizations, d.authorization(inst, today))
+	}
+	add(PensionFund, deliberation{7, 3, 19, 14,
+		fieldList(identityFields, []string{"death_date"}, addressFields, []string{"marital_status", "spouse"}),
+		[]string{CapacityPensioner}, "Award, payment and review of retirement and survivor pensions",
+		crossroadsAct + "; Pensions Act, art. 21"})
+	for i, f := range uniq(n.funds) {
+		add(f, deliberation{6, 5, 2, 31 + i,
+			fieldList(identityFields, []string{"birth_date", "mother", "father"}, addressFields, []string{"household"}),
+			[]string{CapacityChild, CapacityParent}, "Award and payment of child benefits and their supplements",
+			crossroadsAct + "; Child Benefit Decree, art. 8"})
+	}
+	for i, h := range []string{HealthInsurer1, HealthInsurer2, HealthInsurer3} {
+		add(h, deliberation{5, 9, 14, 47 + i, fieldList(identityFields, []string{"death_date"}, addressFields),
+			[]string{CapacityMember}, "Membership, reimbursement of health care and incapacity benefits",
+			crossroadsAct + "; Health Insurance Act, art. 32"})
+	}
+	add(EmploymentService, deliberation{4, 1, 27, 66, fieldList(identityFields, addressFields),
+		[]string{CapacityJobseeker}, "Registration and guidance of jobseekers and control of their availability",
+		crossroadsAct + "; Employment Act, art. 14"})
+	for i, c := range n.cities {
+		add(c, deliberation{3, 6, 10, 80 + i, fieldList([]string{"given_name", "family_name"}, addressFields),
+			[]string{CapacityMember}, "Correspondence with residents about municipal services",
+			crossroadsAct + "; Municipalities Act, art. 135"})
+	}
+	tax := deliberation{9, 2, 1, 7, fieldList(identityFields, addressFields, []string{"household"}),
+		[]string{CapacityMember}, "Checking household composition for tax reductions (pilot project)",
+		crossroadsAct + "; Income Tax Code, art. 140"}
+	a := tax.authorization(TaxOffice, today)
+	a.ValidTo = date.Of(today.Year()-2, 12, 31) // the pilot ended: a refusal for demos
+	n.authorizations = append(n.authorizations, a)
+}
+
+// authorization dates d back from today and names it like the committee does.
+func (d deliberation) authorization(inst string, today date.Date) directory.Authorization {
+	y := today.Year() - d.yearsBack
+	return directory.Authorization{
+		ID: fmt.Sprintf("AUTH-%04d-%03d", y, d.number), Institution: inst, Service: CivilPerson,
+		Fields: d.fields, Purpose: d.purpose, LegalBasis: d.legalBasis, Capacities: d.capacities,
+		ValidFrom: date.Of(y, d.month, d.day),
+		Decision:  fmt.Sprintf("Deliberation %02d/%03d of the Social Security Committee", y%100, d.number),
+	}
+}
+
+// subscribe adds the event subscriptions. Push endpoints point at the discard port of
+// the loopback interface: deliveries fail and are retried, which is what a demo shows.
+func (n *network) subscribe() {
+	add := func(inst string, events, caps []string, push bool) {
+		s := directory.Subscription{
+			ID: "sub-" + strings.ToLower(inst), Institution: inst, EventTypes: events, Capacities: caps, Mode: directory.ModePull,
+		}
+		if push {
+			s.Mode, s.Endpoint = directory.ModePush, "http://127.0.0.1:9/notify/"+inst
+		}
+		n.subscriptions = append(n.subscriptions, s)
+	}
+	add(PensionFund, []string{"death", "marriage", "address"}, []string{CapacityPensioner}, true)
+	for _, f := range uniq(n.funds) {
+		add(f, []string{"birth", "death", "address"}, []string{CapacityChild, CapacityParent}, true)
+	}
+	add(HealthInsurer1, []string{"death", "birth", "address"}, []string{CapacityMember}, true)
+	add(HealthInsurer2, []string{"death", "birth", "address"}, []string{CapacityMember}, true)
+	add(HealthInsurer3, []string{"death", "birth", "address"}, []string{CapacityMember}, false)
+}
+
+// uniq returns list without repeats, in order of first appearance.
+func uniq(list []string) []string { return fieldList(list) }

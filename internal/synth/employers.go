@@ -1,0 +1,83 @@
+package synth
+
+import (
+	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/ident"
+)
+
+// Employers are directory institutions of their own sector and kind, coded "E" + their
+// enterprise number.
+const (
+	employerSector = "employer"
+	employerKind   = "employer"
+)
+
+var (
+	trades = strings.Fields(`Bakery Logistics Construction Engineering Consulting Foods Printing
+		Garage Pharmacy Transport Textiles Software Cleaning Plumbing Electrics Hotels Brewery
+		Steelworks Dairy Furniture Security Catering Architects Accountants Nurseries Pharma
+		Chemicals Packaging Glassworks Bookshops Florists Opticians Insurance Motors Timber`)
+	legalForms = []string{" NV", " SA", " SRL", " BV", " Ltd", " & Co", ""}
+)
+
+// economy is the employers of the nation and how jobs spread over them.
+type economy struct {
+	employers []directory.Institution
+	jobs      picker // which employer a new employee works for: few big, many small
+}
+
+// employerCount returns how many employers a nation of persons has: one per 25 persons.
+func employerCount(persons int) int { return max(3, persons/25) }
+
+// newEconomy draws the employers. Enterprise numbers are a function of the employer's
+// rank only, so the largest employer (the fixture's) has the same number in every nation.
+func newEconomy(r rnd, geo geography, persons int) (economy, error) {
+	n := employerCount(persons)
+	e := economy{employers: make([]directory.Institution, 0, n), jobs: zipf(n, 8)}
+	for i := range n {
+		ent, err := ident.MakeEnterprise(3_000_000 + i*17)
+		if err != nil {
+			return e, err
+		}
+		code := "E" + ent.String()
+		sites := 1
+		switch {
+		case i < n/50 || i < 3:
+			sites = 3
+		case i < n/10 || r.chance(10):
+			sites = 2
+		}
+		var est []string
+		for j := range sites {
+			u, err := ident.MakeEstablishment(20_000_000 + i*4 + j)
+			if err != nil {
+				return e, err
+			}
+			est = append(est, u.String())
+		}
+		e.employers = append(e.employers, directory.Institution{
+			Code: code, Name: employerName(r, geo), Sector: employerSector, Kind: employerKind,
+			Enterprise: ent.String(), Establishments: est,
+			Contact: contact(r, "hr@"+strings.ToLower(code)+".example"),
+		})
+	}
+	return e, nil
+}
+
+// employerName invents a trade name: a family business, a partnership or a local firm.
+func employerName(r rnd, geo geography) string {
+	var name string
+	switch r.IntN(4) {
+	case 0:
+		name = oneOf(r, familyNames) + " & " + oneOf(r, familyNames)
+	case 1:
+		name = oneOf(r, familyNames) + " " + oneOf(r, trades)
+	case 2:
+		name = oneOf(r, geo.munis).Name + " " + oneOf(r, trades)
+	default:
+		name = oneOf(r, trades) + " " + oneOf(r, familyNames)
+	}
+	return name + oneOf(r, legalForms)
+}

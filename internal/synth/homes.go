@@ -1,0 +1,100 @@
+package synth
+
+import "strconv"
+
+// Nationality is the nationality of most of the register: a code of the ISO 3166-1
+// user-assigned range, so the fictional nation never claims a real country's code.
+const Nationality = "XCR"
+
+var insurers = []string{HealthInsurer1, HealthInsurer2, HealthInsurer3}
+
+const year = 365 // days; the generator's periods are approximate on purpose
+
+// newHome draws a household's municipality, address, insurer and nationality.
+func (g *gen) newHome(movable bool) *home {
+	return g.homeIn(g.geo.people.pick(g.r), movable)
+}
+
+// homeIn makes a household in municipality mi.
+func (g *gen) homeIn(mi int, movable bool) *home {
+	g.homes++
+	h := &home{id: householdID(g.homes), region: g.geo.region[mi], movable: movable,
+		insurer: insurers[g.insurer.pick(g.r)], nat: Nationality}
+	if g.r.chance(8) {
+		h.nat = foreignCodes[foreignPicker.pick(g.r)]
+	}
+	h.addr.Street = oneOf(g.r, streetBases) + " " + oneOf(g.r, streetKinds)
+	h.addr.HouseNumber = g.houseNumber()
+	h.addr.PostalCode = g.geo.postal[mi]
+	h.addr.Municipality = g.geo.munis[mi].Code
+	h.addr.Region = g.geo.regions[h.region].Code
+	g.u.homes = append(g.u.homes, h)
+	return h
+}
+
+// houseNumber favours low numbers, as streets are mostly short, and sometimes adds a letter.
+func (g *gen) houseNumber() string {
+	n := strconv.Itoa(g.r.IntN(g.r.IntN(240)+1) + 1)
+	if g.r.chance(6) {
+		n += oneOf(g.r, []string{"A", "B", "C"})
+	}
+	return n
+}
+
+// settle decides whether a household of adults moved in recently, after every adult
+// came of age: one in five did, within the last ten years. Call it before adding children.
+func (g *gen) settle(h *home) {
+	if !h.movable || !g.r.chance(20) {
+		return
+	}
+	lo := g.today - 10*year
+	for _, m := range h.members {
+		lo = max(lo, anniversary(m.born, 18))
+	}
+	if hi := g.today - 30; lo <= hi {
+		h.since = g.r.between(lo, hi)
+	}
+}
+
+// adult adds a person born on born to h, born in a municipality drawn like residences.
+func (g *gen) adult(h *home, born int, male bool, family string) *member {
+	place := g.geo.munis[g.geo.people.pick(g.r)].Code
+	return g.join(h, g.person(born, male, family, place))
+}
+
+// child adds a child of mother and father (either may be nil) to h. A child born before
+// the household moved in was born elsewhere.
+func (g *gen) child(h *home, born int, mother, father *member, family string) *member {
+	place := h.addr.Municipality
+	if born < h.since {
+		place = g.geo.munis[g.geo.people.pick(g.r)].Code
+	}
+	c := g.join(h, g.person(born, g.r.chance(51), family, place))
+	if mother != nil {
+		c.Mother = mother.Number
+	}
+	if father != nil {
+		c.Father = father.Number
+	}
+	return c
+}
+
+// bornAged draws a birth day for someone aged age today.
+func (g *gen) bornAged(age int) int {
+	lo := anniversary(g.today, -(age+1)) + 1
+	return max(g.r.between(lo, anniversary(g.today, -age)), g.first)
+}
+
+// clampBorn keeps a living adult's birth day between 100 and minAge years ago.
+func (g *gen) clampBorn(born, minAge int) int {
+	lo := max(anniversary(g.today, -100)+1, g.first)
+	return min(max(born, lo), anniversary(g.today, -minAge))
+}
+
+// weddingDay draws a wedding in the ten years after both partners turned 20, and no
+// later than latest.
+func (g *gen) weddingDay(a, b *member, latest int) int {
+	lo := max(anniversary(a.born, 20), anniversary(b.born, 20))
+	hi := min(lo+10*year, latest)
+	return g.r.between(min(lo, latest), hi)
+}

@@ -1,0 +1,151 @@
+package synth
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/ident"
+)
+
+// Codes of the institutions every nation has. Child-benefit funds (ChildBenefitPrefix +
+// NORTH, SOUTH, EAST, WEST) serve 2–3 regions each; CityPrefix + region code ("CITY-R01")
+// stands for the municipalities of a region.
+const (
+	CivilRegistry      = "CIVIL-REGISTRY"
+	SocialRegistry     = "SOCIAL-REGISTRY"
+	PensionFund        = "PENSION-FUND"
+	HealthInsurer1     = "HEALTH-INSURER-1"
+	HealthInsurer2     = "HEALTH-INSURER-2"
+	HealthInsurer3     = "HEALTH-INSURER-3"
+	EmploymentService  = "EMPLOYMENT-SERVICE"
+	TaxOffice          = "TAX-OFFICE"
+	Museum             = "MUSEUM"
+	ChildBenefitPrefix = "CHILD-BENEFIT-"
+	CityPrefix         = "CITY-"
+)
+
+// CivilPerson is the id of the civil register's service.
+const CivilPerson = "civil-person"
+
+// Capacities in which the generated institutions hold files on persons.
+const (
+	CapacityMember    = directory.CapacityDefinitive // insured, resident, the fixture's files
+	CapacityPensioner = "001"
+	CapacityChild     = "010"
+	CapacityParent    = "011" // the parent who receives child benefit
+	CapacityJobseeker = "020"
+	CapacityEmployee  = "030"
+)
+
+var fundDirections = []string{"NORTH", "SOUTH", "EAST", "WEST"}
+
+// Field groups of the civil-person service.
+var (
+	identityFields = []string{"person", "brn", "given_name", "family_name", "sex", "birth_date"}
+	addressFields  = []string{"address.street", "address.house_number", "address.postal_code", "address.municipality", "address.region"}
+	civilFields    = fieldList(identityFields, []string{"birth_place", "death_date"}, addressFields,
+		[]string{"mother", "father", "marital_status", "spouse", "nationality", "household"})
+)
+
+// fieldList joins field groups, keeping the first of duplicates (the directory refuses them).
+func fieldList(groups ...[]string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, g := range groups {
+		for _, f := range g {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// network is the directory content that does not depend on persons.
+type network struct {
+	institutions   []directory.Institution
+	applications   []directory.Application
+	services       []directory.Service
+	authorizations []directory.Authorization
+	subscriptions  []directory.Subscription
+	funds          []string // child-benefit fund of each region
+	cities         []string // municipal institution of each region
+}
+
+// newNetwork lists the institutions of a nation of regions, with their applications.
+func newNetwork(r rnd, geo geography) network {
+	var n network
+	nr := len(geo.regions)
+	nf := (nr + 2) / 3
+	for i := range nr {
+		n.funds = append(n.funds, ChildBenefitPrefix+fundDirections[i*nf/nr])
+		n.cities = append(n.cities, CityPrefix+geo.regions[i].Code)
+	}
+	add := func(code, name, sector, kind string) {
+		n.institutions = append(n.institutions, institution(r, len(n.institutions), code, name, sector, kind))
+	}
+	add(CivilRegistry, "Civil Registry and Population Register", "civil", "authentic_source")
+	add(SocialRegistry, "National Social Registry", "social", "authentic_source")
+	add(PensionFund, "National Pension Fund", "pensions", "fund")
+	for _, d := range fundDirections[:nf] {
+		add(ChildBenefitPrefix+d, "Child Benefit Fund "+strings.ToLower(d[:1])+strings.ToLower(d[1:]), "family", "fund")
+	}
+	add(HealthInsurer1, "Meridian Mutual Health Fund", "health", "insurer")
+	add(HealthInsurer2, "Harbour Health Mutual", "health", "insurer")
+	add(HealthInsurer3, "Union of Independent Health Funds", "health", "insurer")
+	add(EmploymentService, "Public Employment Service", "employment", "service")
+	add(TaxOffice, "Federal Tax Office", "tax", "administration")
+	for i, c := range n.cities {
+		add(c, "Municipalities of "+geo.regions[i].Name, "local", "municipality")
+	}
+	add(Museum, "National Museum of History", "culture", "other")
+	for _, in := range n.institutions {
+		n.applications = append(n.applications, application(in))
+	}
+	n.services = []directory.Service{{
+		ID: CivilPerson, Institution: CivilRegistry, Registry: "civil", Name: "Persons of the civil register",
+		DataSets: []string{"identity", "address", "family", "vital"}, Fields: civilFields, Endpoint: "builtin:civil",
+	}}
+	return n
+}
+
+// institution returns a network member. Enterprise numbers come from a block apart from
+// the employers' so the two never collide.
+func institution(r rnd, i int, code, name, sector, kind string) directory.Institution {
+	ent, err := ident.MakeEnterprise(2_000_000 + i*101)
+	if err != nil {
+		panic(err) // the base is a constant block well inside the range
+	}
+	return directory.Institution{
+		Code: code, Name: name, Sector: sector, Kind: kind, Enterprise: ent.String(),
+		Contact: contact(r, "contact@"+strings.ToLower(code)+".example"),
+	}
+}
+
+// contact invents a responsible person. +999 is not assigned to any country.
+func contact(r rnd, email string) directory.Contact {
+	name := oneOf(r, femaleNames)
+	if r.chance(50) {
+		name = oneOf(r, maleNames)
+	}
+	return directory.Contact{
+		Name: name + " " + oneOf(r, familyNames), Email: email,
+		Phone: fmt.Sprintf("+999 2 %03d %02d %02d", r.IntN(1000), r.IntN(100), r.IntN(100)),
+	}
+}
+
+// application is the one client every network member has, without keys: the demo and
+// the tests give it a secret or a key when they need one.
+func application(in directory.Institution) directory.Application {
+	return directory.Application{
+		ID: AppID(in.Code), Institution: in.Code, Name: in.Name + " back office",
+		Status: directory.StatusActive, Keys: []json.RawMessage{},
+		AuthMethods: []string{directory.AuthClientSecret, directory.AuthPrivateKeyJWT},
+	}
+}
+
+// AppID returns the id of the application of a network institution: "pension-fund-app".
+func AppID(code string) string { return strings.ToLower(code) + "-app" }

@@ -16,7 +16,15 @@ import (
 type Directory struct {
 	store Store
 	now   func() time.Time
+	index *Index // nil until UseIndex
 }
+
+// UseIndex makes the directory answer person-directory questions from x, and keep x
+// current with the batches it applies.
+func (d *Directory) UseIndex(x *Index) { d.index = x }
+
+// Index returns the in-memory index in use, or nil.
+func (d *Directory) Index() *Index { return d.index }
 
 // New returns a Directory over store; now is the clock (time.Now when nil).
 func New(store Store, now func() time.Time) *Directory {

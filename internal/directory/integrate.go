@@ -6,6 +6,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 )
 
 // MaxBatch is the most lines one Integrate call takes; larger files are sent in chunks
@@ -51,6 +52,9 @@ func (d *Directory) Integrate(ctx context.Context, actor string, lines []Line, m
 	sub, err := d.store.Integrate(ctx, actor, good, mode)
 	if err != nil {
 		return Report{}, err
+	}
+	if d.index != nil {
+		d.index.apply(good, sub)
 	}
 	return finish(rep, good, index, sub.Lines), nil
 }
@@ -118,6 +122,13 @@ func (d *Directory) institutionSet(ctx context.Context) (map[string]bool, error)
 func (d *Directory) Files(ctx context.Context, person string, day date.Date) ([]Integration, error) {
 	if day.IsZero() {
 		day = d.Today()
+	}
+	if d.index != nil {
+		p, err := ident.ParsePerson(person)
+		if err != nil {
+			return nil, identFault("person", err)
+		}
+		return d.index.Files(p.String(), day), nil
 	}
 	return d.store.Files(ctx, person, day)
 }

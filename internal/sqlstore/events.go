@@ -180,7 +180,7 @@ func (s *populationStore) Events(ctx context.Context, person string) ([]populati
 	out := []population.Event{}
 	for rows.Next() {
 		ev := population.Event{Person: personString(n)}
-		var day int32
+		var day int64
 		var at int64
 		if err := rows.Scan(&ev.Seq, &ev.Type, &day, (*[]byte)(&ev.Data), &at); err != nil {
 			return nil, mapErr(err, "list events")

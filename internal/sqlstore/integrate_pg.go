@@ -49,24 +49,20 @@ func (s *directoryStore) applyBulk(ctx context.Context, tx *sql.Tx, b *batch) er
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(integrateLock)); err != nil {
 		return mapErr(err, "integrate")
 	}
-	add, err := s.db.txStmt(ctx, tx, addLine)
+	st, err := s.prepareLines(ctx, tx)
 	if err != nil {
-		return mapErr(err, "integrate")
-	}
-	end, err := s.db.txStmt(ctx, tx, endLine)
-	if err != nil {
-		return mapErr(err, "integrate")
+		return err
 	}
 	for lo := 0; lo < len(b.lines); lo += chunkSize {
 		adds, ends, each := b.split(lo, min(lo+chunkSize, len(b.lines)))
-		if err := s.addChunk(ctx, tx, b, adds); err != nil {
+		if err := s.addChunk(ctx, tx, st, b, adds); err != nil {
 			return err
 		}
 		if err := s.endChunk(ctx, tx, b, ends); err != nil {
 			return err
 		}
 		for _, i := range each {
-			if err := s.applyLine(ctx, tx, add, end, b, i); err != nil {
+			if err := s.applyLine(ctx, tx, st, b, i); err != nil {
 				return err
 			}
 		}
@@ -107,7 +103,7 @@ func (b *batch) columns(idx []int) []any {
 }
 
 // addChunk inserts the lines of idx that overlap nothing and rejects the others.
-func (s *directoryStore) addChunk(ctx context.Context, tx *sql.Tx, b *batch, idx []int) error {
+func (s *directoryStore) addChunk(ctx context.Context, tx *sql.Tx, st *lineStmts, b *batch, idx []int) error {
 	if len(idx) == 0 {
 		return nil
 	}
@@ -120,10 +116,15 @@ func (s *directoryStore) addChunk(ctx context.Context, tx *sql.Tx, b *batch, idx
 		return err
 	}
 	for _, i := range idx {
-		if _, ok := added[b.key(i)]; !ok {
-			if err := s.rejectOverlap(ctx, tx, b, i); err != nil {
-				return err
-			}
+		if _, ok := added[b.key(i)]; ok {
+			continue
+		}
+		rejected, err := s.rejectOverlap(ctx, tx, st.find, b, i)
+		if err != nil {
+			return err
+		}
+		if !rejected {
+			b.reject(i, "begin", "the period could not be recorded: it conflicts with a concurrent change")
 		}
 	}
 	return nil

@@ -113,35 +113,33 @@ func (s *directoryStore) EachIntegration(ctx context.Context, fn func(directory.
 	}
 }
 
-// scanIntegrations reads the rows of a listing of integrations.
+// scanIntegrations reads the rows of a listing of integrations. Rows come in person
+// order, so a person's number is formatted once for all its rows.
 func scanIntegrations(rows *sql.Rows, err error, op string) ([]directory.Integration, error) {
 	if err != nil {
 		return nil, mapErr(err, op)
 	}
 	defer rows.Close()
-	out := []directory.Integration{}
+	out := make([]directory.Integration, 0, 4)
+	var last int64 = -1
+	var person string
 	for rows.Next() {
-		g, err := scanIntegration(rows)
-		if err != nil {
+		// int64 destinations: database/sql converts other integer types through strings.
+		var g directory.Integration
+		var p, begin, end, at int64
+		if err := rows.Scan(&p, &g.Institution, &g.Capacity, &begin, &end, &at, &g.CreatedBy); err != nil {
 			return nil, mapErr(err, op)
+		}
+		if p != last {
+			last, person = p, personString(p)
+		}
+		g.Person, g.Begin, g.CreatedAt = person, date.Date(begin), time.Unix(0, at).UTC()
+		if date.Date(end) != date.Max {
+			g.End = date.Date(end)
 		}
 		out = append(out, g)
 	}
 	return out, mapErr(rows.Err(), op)
-}
-
-func scanIntegration(row scanner) (directory.Integration, error) {
-	var g directory.Integration
-	var p, at int64
-	var begin, end int32
-	if err := row.Scan(&p, &g.Institution, &g.Capacity, &begin, &end, &at, &g.CreatedBy); err != nil {
-		return g, err
-	}
-	g.Person, g.Begin, g.CreatedAt = personString(p), date.Date(begin), time.Unix(0, at).UTC()
-	if date.Date(end) != date.Max {
-		g.End = date.Date(end)
-	}
-	return g, nil
 }
 
 // clip shortens input echoed in a message.

@@ -81,7 +81,7 @@ func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 
 // writeStmts are the statements of each schema that batches run per row.
 var writeStmts = map[Schema][]string{
-	Hub:   {addLine, endLine, insertChange},
+	Hub:   {findOverlap, insertLine, endLine, insertChange},
 	Civil: {upsertPerson, insertEvent, insertSeq},
 }
 
@@ -132,6 +132,12 @@ func isUnique(err error) bool {
 	}
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// isOverlap reports whether err is the refusal of SQLite's integration_no_overlap trigger.
+func isOverlap(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_TRIGGER
 }
 
 func isBusy(err error) bool {

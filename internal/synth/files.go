@@ -11,18 +11,21 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
-// finish moves the unit just drawn into the chunks: its persons, their events in date
-// order, and their person-directory lines.
+// finish moves the unit just drawn into the chunks of the pass: its persons and their
+// events in date order, or their person-directory lines.
 func (g *gen) finish() {
 	for _, h := range g.u.homes {
 		for _, m := range h.members {
 			g.event(population.EventBirth, m, m.born,
-				object("brn", m.BRN, "birth_place", m.BirthPlace, "mother", m.Mother, "father", m.Father))
-			if m.born < h.since {
-				g.event(population.EventAddress, m, h.since, addressData(h.addr))
+				"brn", m.BRN, "birth_place", m.BirthPlace, "mother", m.Mother, "father", m.Father)
+			if a := h.addr; m.born < h.since {
+				g.event(population.EventAddress, m, h.since, "street", a.Street, "house_number", a.HouseNumber,
+					"postal_code", a.PostalCode, "municipality", a.Municipality, "region", a.Region)
 			}
 			g.files(h, m)
-			g.persons = append(g.persons, m.Person)
+			if g.pass == populationPass {
+				g.persons = append(g.persons, m.Person)
+			}
 			if m.died != 0 {
 				g.sum.Deceased++
 			}
@@ -30,9 +33,10 @@ func (g *gen) finish() {
 		g.sum.Persons += len(h.members)
 	}
 	g.childBenefit()
-	slices.SortStableFunc(g.u.events, func(a, b population.Event) int { return cmp.Compare(a.Date, b.Date) })
-	g.events = append(g.events, g.u.events...)
-	g.sum.Events += len(g.u.events)
+	if g.pass == populationPass {
+		slices.SortStableFunc(g.u.events, func(a, b population.Event) int { return cmp.Compare(a.Date, b.Date) })
+		g.events = append(g.events, g.u.events...)
+	}
 	g.sum.Households += len(g.u.homes)
 	g.u = unit{homes: g.u.homes[:0], events: g.u.events[:0], kids: g.u.kids[:0]}
 }
@@ -91,22 +95,31 @@ func (g *gen) childBenefit() {
 
 // line adds a person-directory line from begin to end (0: open).
 func (g *gen) line(m *member, inst, capacity string, begin, end int) {
+	g.sum.Integrations++
+	if g.pass != directoryPass {
+		return
+	}
 	g.lines = append(g.lines, directory.Line{Action: directory.ActionAdd, Integration: directory.Integration{
 		Person: m.Number, Institution: inst, Capacity: capacity, Begin: fromDayNum(begin), End: dateOf(end), CreatedBy: Actor,
 	}})
-	g.sum.Integrations++
 }
 
-// event adds a vital event of m to the unit. It is recorded during office hours of its
-// day: a time drawn from the seed, so that reruns give the same register.
-func (g *gen) event(typ string, m *member, day int, data json.RawMessage) {
+// event adds a vital event of m to the unit, its data given as key-value pairs. It is
+// recorded during office hours of its day, at a time drawn from the seed so that reruns
+// give the same register. The directory pass draws the time too, to stay in step.
+func (g *gen) event(typ string, m *member, day int, data ...string) {
+	minutes := 8*60 + g.r.IntN(600)
+	g.sum.Events++
+	if g.pass != populationPass {
+		return
+	}
 	d := fromDayNum(day)
-	at := d.Time().Add(time.Duration(8*60+g.r.IntN(600)) * time.Minute)
-	g.u.events = append(g.u.events, population.Event{Type: typ, Person: m.Number, Date: d, Data: data, RecordedAt: at})
+	at := d.Time().Add(time.Duration(minutes) * time.Minute)
+	g.u.events = append(g.u.events, population.Event{Type: typ, Person: m.Number, Date: d, Data: object(data...), RecordedAt: at})
 }
 
 // object writes a JSON object of string pairs, leaving out empty values. Generated
-// values are printable ASCII, which strconv quotes exactly as JSON does.
+// values are printable ASCII, which JSON quotes as strconv does.
 func object(kv ...string) json.RawMessage {
 	b := make([]byte, 0, 96)
 	b = append(b, '{')
@@ -117,14 +130,22 @@ func object(kv ...string) json.RawMessage {
 		if len(b) > 1 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, kv[i])
+		b = appendString(b, kv[i])
 		b = append(b, ':')
-		b = strconv.AppendQuote(b, kv[i+1])
+		b = appendString(b, kv[i+1])
 	}
 	return append(b, '}')
 }
 
-func addressData(a population.Address) json.RawMessage {
-	return object("street", a.Street, "house_number", a.HouseNumber, "postal_code", a.PostalCode,
-		"municipality", a.Municipality, "region", a.Region)
+// appendString quotes s; the common case, nothing to escape, skips strconv, which
+// costs a tenth of the generator's time otherwise.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -31,7 +31,7 @@ func TestFixture(t *testing.T) {
 		for _, f := range files {
 			got = append(got, f.Institution+" "+f.Capacity+" "+f.Begin.String())
 		}
-		want := []string{"HEALTH-INSURER-1 000 1985-06-15", "CITY-R01 000 1985-06-15", FixtureEmployer + " 030 2015-09-01"}
+		want := []string{"CITY-R01 000 1985-06-15", FixtureEmployer + " 030 2015-09-01", "HEALTH-INSURER-1 000 1985-06-15"}
 		if !slices.Equal(got, want) {
 			t.Errorf("seed %d: fixture files = %q; want %q", c.seed, got, want)
 		}

@@ -38,9 +38,21 @@ type unit struct {
 	parents []*member
 }
 
-// gen draws persons household by household and collects them in chunks for the writers.
+// The nation is drawn twice, once by each writer, because the population and the
+// directory are separate databases written at the same time: two identical walks over
+// the seed let each writer go at its own pace without buffering the other's share. A
+// pass keeps only its own output, but draws every number the other pass draws.
+type pass int
+
+const (
+	populationPass pass = iota // keeps persons and events
+	directoryPass              // keeps person-directory lines
+)
+
+// gen draws persons household by household and collects one pass's share in chunks.
 // It is used by one goroutine.
 type gen struct {
+	pass    pass
 	r       rnd
 	geo     geography
 	net     network
@@ -62,17 +74,20 @@ type gen struct {
 	sum     Summary
 }
 
-func newGen(cfg Config, r rnd, geo geography, net network, eco economy) *gen {
-	g := &gen{r: r, geo: geo, net: net, eco: eco, total: cfg.Persons,
+func newGen(cfg Config, p pass, geo geography, net network, eco economy) *gen {
+	g := &gen{pass: p, r: newRnd(cfg.Seed, streamPeople), geo: geo, net: net, eco: eco, total: cfg.Persons,
 		today: dayNum(cfg.Today), first: dayNum(date.Of(1900, 1, 1))}
 	days := g.today - g.first + 1
 	g.seq = [2][]uint16{make([]uint16, days), make([]uint16, days)}
 	g.brn = make([]int32, cfg.Today.Year()-1900+1)
 	g.names = [3]picker{zipf(len(maleNames), 6), zipf(len(femaleNames), 6), zipf(len(familyNames), 12)}
 	g.insurer = weights(45, 35, 20)
-	g.persons = make([]population.Person, 0, personChunk+8)
-	g.events = make([]population.Event, 0, 2*personChunk)
-	g.lines = make([]directory.Line, 0, lineChunk+64)
+	if p == populationPass {
+		g.persons = make([]population.Person, 0, personChunk+8)
+		g.events = make([]population.Event, 0, 2*personChunk+64)
+	} else {
+		g.lines = make([]directory.Line, 0, lineChunk+64)
+	}
 	return g
 }
 

@@ -42,9 +42,9 @@ func (g *gen) houseNumber() string {
 }
 
 // settle decides whether a household of adults moved in recently, after every adult
-// came of age: one in five did, within the last ten years. Call it before adding children.
+// came of age: one in ten did, within the last ten years. Call it before adding children.
 func (g *gen) settle(h *home) {
-	if !h.movable || !g.r.chance(20) {
+	if !h.movable || !g.r.chance(10) {
 		return
 	}
 	lo := g.today - 10*year
@@ -80,9 +80,17 @@ func (g *gen) child(h *home, born int, mother, father *member, family string) *m
 }
 
 // bornAged draws a birth day for someone aged age today.
-func (g *gen) bornAged(age int) int {
-	lo := anniversary(g.today, -(age+1)) + 1
-	return max(g.r.between(lo, anniversary(g.today, -age)), g.first)
+func (g *gen) bornAged(age int) int { return g.bornAgedOn(g.today, age) }
+
+// bornAgedOn draws a birth day for someone aged age on day. Person numbers start in 1900,
+// so whoever would be born earlier is born in 1900 instead, spread over the year rather
+// than piled on its first day, whose sequences would run out.
+func (g *gen) bornAgedOn(day, age int) int {
+	lo, hi := anniversary(day, -(age+1))+1, anniversary(day, -age)
+	if lo < g.first {
+		lo, hi = g.first, min(g.first+year-1, day-1)
+	}
+	return g.r.between(lo, hi)
 }
 
 // clampBorn keeps a living adult's birth day between 100 and minAge years ago.

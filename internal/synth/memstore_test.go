@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -98,13 +97,15 @@ func (s *memPop) Count(context.Context) (int, int, error) {
 type memDir struct {
 	mu      sync.Mutex
 	records map[directory.Kind]map[string]directory.Record
-	order   []directory.Record // write order, for determinism
+	keys    map[directory.Kind][]string // sorted keys, rebuilt on listing after a create
+	order   []directory.Record          // write order, for determinism
 	lines   []directory.Integration
 	periods map[string][]directory.Integration // person/institution/capacity → periods
 }
 
 func newMemDir() *memDir {
-	return &memDir{records: map[directory.Kind]map[string]directory.Record{}, periods: map[string][]directory.Integration{}}
+	return &memDir{records: map[directory.Kind]map[string]directory.Record{},
+		keys: map[directory.Kind][]string{}, periods: map[string][]directory.Integration{}}
 }
 
 func (s *memDir) PutRecord(_ context.Context, actor string, r directory.Record, ifVersion int64) (directory.Record, error) {
@@ -118,6 +119,9 @@ func (s *memDir) PutRecord(_ context.Context, actor string, r directory.Record, 
 	old, ok := m[r.Key]
 	if ok && ifVersion == directory.MustCreate {
 		return r, fault.Conflictf("key", "%s %s exists", r.Kind, r.Key)
+	}
+	if !ok {
+		delete(s.keys, r.Kind)
 	}
 	r.Version, r.UpdatedBy = old.Version+1, actor
 	m[r.Key] = r
@@ -142,15 +146,26 @@ func (s *memDir) GetRecord(_ context.Context, kind directory.Kind, key string) (
 func (s *memDir) ListRecords(_ context.Context, kind directory.Kind, q directory.ListQuery) ([]directory.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	keys, ok := s.keys[kind]
+	if !ok {
+		for k := range s.records[kind] {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		s.keys[kind] = keys
+	}
+	i, found := slices.BinarySearch(keys, q.After)
+	if found {
+		i++
+	}
 	var out []directory.Record
-	for _, r := range s.records[kind] {
-		if r.Key > q.After && (q.Owner == "" || r.Owner == q.Owner) {
+	for _, k := range keys[i:] {
+		if r := s.records[kind][k]; q.Owner == "" || r.Owner == q.Owner {
 			out = append(out, r)
 		}
-	}
-	slices.SortFunc(out, func(a, b directory.Record) int { return cmp.Compare(a.Key, b.Key) })
-	if q.Limit > 0 && len(out) > q.Limit {
-		out = out[:q.Limit]
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
 	}
 	return out, nil
 }

@@ -9,9 +9,14 @@ import (
 // so that the nation does not depend on how a platform rounds floating point.
 type rnd struct{ *rand.Rand }
 
-func newRnd(seed uint64) rnd {
-	// The second PCG word is derived from the seed so that one number names the stream.
-	return rnd{rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+// Streams of a seed: the nation's map and institutions, and its households.
+const (
+	streamNation = 0x9e3779b97f4a7c15
+	streamPeople = 0xc2b2ae3d27d4eb4f
+)
+
+func newRnd(seed, stream uint64) rnd {
+	return rnd{rand.New(rand.NewPCG(seed, seed^stream))}
 }
 
 // between returns a number from lo to hi inclusive; lo when hi < lo.

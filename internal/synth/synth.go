@@ -19,6 +19,7 @@ const Actor = "synth"
 // generator streams rather than holds the nation.
 const (
 	personChunk = 20_000
+	eventChunk  = 20_000
 	lineChunk   = 100_000
 )
 
@@ -62,7 +63,7 @@ func Generate(ctx context.Context, cfg Config, pop population.Store, dir *direct
 	if pop == nil || dir == nil {
 		return Summary{}, errors.New("synth: a population store and a directory are required")
 	}
-	r := newRnd(cfg.Seed)
+	r := newRnd(cfg.Seed, streamNation)
 	geo := newGeography(r, cfg.Persons)
 	net := newNetwork(r, geo)
 	net.authorize(cfg.Today)
@@ -71,43 +72,28 @@ func Generate(ctx context.Context, cfg Config, pop population.Store, dir *direct
 	if err != nil {
 		return Summary{}, err
 	}
-	g := newGen(cfg, r, geo, net, eco)
+	people, files := newGen(cfg, populationPass, geo, net, eco), newGen(cfg, directoryPass, geo, net, eco)
 	prog := newProgress(cfg.Progress, net.records()+len(eco.employers), cfg.Persons)
-	people, files := make(chan popChunk, 2), make(chan fileChunk, 2)
 	eg, ectx := errgroup.WithContext(ctx)
-	eg.Go(func() error {
-		defer close(people)
-		defer close(files)
-		return g.run(ectx, people, files)
-	})
-	eg.Go(func() error { return writePopulation(ectx, pop, geo.places(), people, prog) })
-	eg.Go(func() error { return writeDirectory(ectx, dir, net, eco, files, prog) })
+	eg.Go(func() error { return writePopulation(ectx, pop, people, geo.places(), prog) })
+	eg.Go(func() error { return writeDirectory(ectx, dir, files, net, eco, prog) })
 	if err := eg.Wait(); err != nil {
 		return Summary{}, err
 	}
+	if people.sum != files.sum {
+		return Summary{}, fmt.Errorf("synth: the two passes drew different nations: %+v and %+v", people.sum, files.sum)
+	}
 	prog.done()
-	s := g.sum
+	s := people.sum
 	s.Places, s.Employers = len(geo.regions)+len(geo.munis), len(eco.employers)
 	s.Institutions, s.Applications, s.Services = len(net.institutions), len(net.applications), len(net.services)
 	s.Authorizations, s.Subscriptions = len(net.authorizations), len(net.subscriptions)
 	return s, nil
 }
 
-// popChunk is a batch of the register; fileChunk a batch of the person directory with
-// the number of persons whose lines are complete once it is applied.
-type (
-	popChunk struct {
-		persons []population.Person
-		events  []population.Event
-	}
-	fileChunk struct {
-		lines   []directory.Line
-		persons int
-	}
-)
-
-// run draws the fixture, then units until the register is full, sending chunks as they fill.
-func (g *gen) run(ctx context.Context, people chan<- popChunk, files chan<- fileChunk) error {
+// run draws the fixture, then units until the register is full, calling flush whenever
+// the pass's chunk is full and once at the end.
+func (g *gen) run(ctx context.Context, flush func() error) error {
 	g.fixture()
 	g.finish()
 	for g.sum.Persons < g.total {
@@ -116,35 +102,14 @@ func (g *gen) run(ctx context.Context, people chan<- popChunk, files chan<- file
 		if g.err != nil {
 			return g.err
 		}
-		if err := g.flush(ctx, people, files, false); err != nil {
-			return err
+		if len(g.persons) >= personChunk || len(g.lines) >= lineChunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return g.flush(ctx, people, files, true)
-}
-
-// flush sends the full chunks, or every non-empty one at the end.
-func (g *gen) flush(ctx context.Context, people chan<- popChunk, files chan<- fileChunk, end bool) error {
-	if len(g.persons) >= personChunk || (end && len(g.persons) > 0) {
-		c := popChunk{persons: g.persons, events: g.events}
-		g.persons, g.events = make([]population.Person, 0, personChunk+8), make([]population.Event, 0, 2*personChunk)
-		if err := send(ctx, people, c); err != nil {
-			return err
-		}
-	}
-	if len(g.lines) >= lineChunk || (end && len(g.lines) > 0) {
-		c := fileChunk{lines: g.lines, persons: g.sum.Persons}
-		g.lines = make([]directory.Line, 0, lineChunk+64)
-		return send(ctx, files, c)
-	}
-	return nil
-}
-
-func send[T any](ctx context.Context, ch chan<- T, v T) error {
-	select {
-	case ch <- v:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return flush()
 }

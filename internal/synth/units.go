@@ -20,7 +20,7 @@ const (
 var (
 	unitMix  = weights(26, 7, 13, 28, 7, 10, 7, 4, 10)
 	unitMin  = [...]int{1, 2, 2, 3, 3, 2, 2, 2, 1} // persons a draw adds at least
-	childMix = weights(35, 40, 18, 7)           // 1–4 children
+	childMix = weights(35, 40, 18, 7)              // 1–4 children
 )
 
 // draw adds one unit of at most room persons.
@@ -127,7 +127,10 @@ func (g *gen) widowed() {
 	h := g.newHome(false)
 	female := g.r.chance(75)
 	sBorn := g.bornAged(g.elderAge(68, 99))
-	pBorn := max(sBorn-g.r.between(-3*year, 5*year), g.first)
+	pBorn := sBorn - g.r.between(-3*year, 5*year)
+	if pBorn < g.first {
+		pBorn = g.bornAgedOn(sBorn, 0)
+	}
 	s := g.adult(h, sBorn, !female, g.familyName())
 	p := g.adult(h, pBorn, female, g.familyName())
 	lo := max(anniversary(pBorn, 55), g.today-20*year)
@@ -144,8 +147,11 @@ func (g *gen) widowed() {
 func (g *gen) deadCouple() {
 	h := g.newHome(false)
 	d1 := g.today - g.r.between(year, 35*year)
-	b1 := max(anniversary(d1, -g.r.between(60, 95))-g.r.IntN(year), g.first)
-	b2 := min(max(b1+g.r.between(-5*year, 5*year), g.first), anniversary(d1, -40))
+	b1 := g.bornAgedOn(d1, g.r.between(60, 95))
+	b2 := min(b1+g.r.between(-5*year, 5*year), anniversary(d1, -40))
+	if b2 < g.first {
+		b2 = g.bornAgedOn(b1, 0)
+	}
 	d2 := min(d1+g.r.between(30, 15*year), g.today-1, anniversary(b2, 100))
 	d2 = max(d2, d1+1)
 	husbandFirst := g.r.chance(65)
@@ -173,8 +179,7 @@ func (g *gen) deadSingle() {
 	default:
 		age = g.r.between(0, 39)
 	}
-	born := min(max(anniversary(d, -age)-g.r.IntN(year), g.first), d-1)
-	g.die(g.adult(h, born, g.r.chance(50), g.familyName()), nil, d)
+	g.die(g.adult(h, g.bornAgedOn(d, age), g.r.chance(50), g.familyName()), nil, d)
 }
 
 // elderAge draws an age from lo to hi, less likely the older: the survivors thin out.
@@ -187,14 +192,14 @@ func (g *gen) elderAge(lo, hi int) int {
 func (g *gen) marry(husband, wife *member, day int) {
 	husband.Spouse, wife.Spouse = wife.Number, husband.Number
 	husband.MaritalStatus, wife.MaritalStatus = population.Married, population.Married
-	g.event(population.EventMarriage, husband, day, object("spouse", wife.Number))
-	g.event(population.EventMarriage, wife, day, object("spouse", husband.Number))
+	g.event(population.EventMarriage, husband, day, "spouse", wife.Number)
+	g.event(population.EventMarriage, wife, day, "spouse", husband.Number)
 }
 
 // divorce ends a marriage on day; the former spouses are no longer linked.
 func (g *gen) divorce(husband, wife *member, day int) {
-	g.event(population.EventDivorce, husband, day, object("spouse", wife.Number))
-	g.event(population.EventDivorce, wife, day, object("spouse", husband.Number))
+	g.event(population.EventDivorce, husband, day, "spouse", wife.Number)
+	g.event(population.EventDivorce, wife, day, "spouse", husband.Number)
 	husband.Spouse, wife.Spouse = "", ""
 	husband.MaritalStatus, wife.MaritalStatus = population.Divorced, population.Divorced
 }
@@ -202,7 +207,7 @@ func (g *gen) divorce(husband, wife *member, day int) {
 // die records m's death on day; a living spouse becomes a widow(er) and stays linked.
 func (g *gen) die(m, spouse *member, day int) {
 	m.died, m.DeathDate = day, fromDayNum(day)
-	g.event(population.EventDeath, m, day, object("place", m.Address.Municipality))
+	g.event(population.EventDeath, m, day, "place", m.Address.Municipality)
 	if spouse != nil && spouse.died == 0 && spouse.Spouse == m.Number {
 		spouse.MaritalStatus = population.Widowed
 	}

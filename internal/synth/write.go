@@ -8,49 +8,57 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
-// eventChunk bounds one PutEvents call; a chunk of persons brings about 1.6 events each.
-const eventChunk = 20_000
-
-// writePopulation stores the places, then every chunk of persons and their events.
-func writePopulation(ctx context.Context, pop population.Store, places []population.Place, in <-chan popChunk, prog *progress) error {
+// writePopulation stores the places, then the persons and their events chunk by chunk
+// as the population pass draws them.
+func writePopulation(ctx context.Context, pop population.Store, g *gen, places []population.Place, prog *progress) error {
 	if err := pop.PutPlaces(ctx, places); err != nil {
 		return fmt.Errorf("synth: store places: %w", err)
 	}
-	done := 0
-	for c := range in {
-		if err := pop.PutPersons(ctx, c.persons); err != nil {
-			return fmt.Errorf("synth: store persons: %w", err)
+	return g.run(ctx, func() error {
+		sortPopulation(g.persons, g.events)
+		if len(g.persons) > 0 {
+			if err := pop.PutPersons(ctx, g.persons); err != nil {
+				return fmt.Errorf("synth: store persons: %w", err)
+			}
 		}
-		for evs := c.events; len(evs) > 0; {
+		for evs := g.events; len(evs) > 0; {
 			n := min(len(evs), eventChunk)
 			if err := pop.PutEvents(ctx, evs[:n]); err != nil {
 				return fmt.Errorf("synth: store events: %w", err)
 			}
 			evs = evs[n:]
 		}
-		done += len(c.persons)
+		// The stores copy what they keep, so the chunks' memory is reused.
+		g.persons, g.events = g.persons[:0], g.events[:0]
+		done := g.sum.Persons
 		prog.update(func(p *progress) { p.persons = done })
-	}
-	return nil
+		return nil
+	})
 }
 
 // writeDirectory stores the network and the employers, then the person directory, which
-// refers to them.
-func writeDirectory(ctx context.Context, dir *directory.Directory, net network, eco economy, in <-chan fileChunk, prog *progress) error {
+// refers to them, chunk by chunk as the directory pass draws it.
+func writeDirectory(ctx context.Context, dir *directory.Directory, g *gen, net network, eco economy, prog *progress) error {
 	if err := net.put(ctx, dir, eco, prog); err != nil {
 		return err
 	}
-	for c := range in {
-		rep, err := dir.Integrate(ctx, Actor, c.lines, directory.Atomic)
+	return g.run(ctx, func() error {
+		if len(g.lines) == 0 {
+			return nil
+		}
+		sortLines(g.lines)
+		rep, err := dir.Integrate(ctx, Actor, g.lines, directory.Atomic)
 		if err != nil {
 			return fmt.Errorf("synth: integrate: %w", err)
 		}
-		if rep.Applied != len(c.lines) {
-			return refused(rep, c.lines)
+		if rep.Applied != len(g.lines) {
+			return refused(rep, g.lines)
 		}
-		prog.update(func(p *progress) { p.filed = c.persons })
-	}
-	return nil
+		g.lines = g.lines[:0]
+		done := g.sum.Persons
+		prog.update(func(p *progress) { p.filed = done })
+		return nil
+	})
 }
 
 // refused names the first line the directory refused: a generator bug.

@@ -40,6 +40,19 @@ CREATE TABLE integration (
 ) WITHOUT ROWID;
 CREATE INDEX integration_institution ON integration (institution, person);
 
+-- Periods of one person, institution and capacity never overlap (both ends included).
+-- The check lives here because a plain INSERT with this trigger is much faster on SQLite
+-- than INSERT … SELECT … WHERE NOT EXISTS, which copies the SELECT into a temporary table.
+-- +goose StatementBegin
+CREATE TRIGGER integration_no_overlap BEFORE INSERT ON integration
+WHEN EXISTS (SELECT 1 FROM integration
+    WHERE person = NEW.person AND institution = NEW.institution AND capacity = NEW.capacity
+      AND begin_date <= NEW.end_date AND end_date >= NEW.begin_date)
+BEGIN
+    SELECT RAISE(ABORT, 'integration periods overlap');
+END;
+-- +goose StatementEnd
+
 -- +goose Down
 DROP TABLE integration;
 DROP TABLE history;

@@ -1,0 +1,129 @@
+package dci
+
+import (
+	"context"
+	"errors"
+	"unicode/utf8"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// Message-level error codes (the standard's Error.code enum), for ACKs and HTTP error bodies.
+const (
+	ErrRequestBad         = "err.request.bad"
+	ErrUnauthorized       = "err.request.unauthorized"
+	ErrForbidden          = "err.request.forbidden"
+	ErrNotFound           = "err.request.not_found"
+	ErrTimeout            = "err.request.timeout"
+	ErrVersion            = "err.version.not_supported"
+	ErrTooManyRequests    = "err.request.too_many_requests"
+	ErrSenderID           = "err.sender_id.invalid"
+	ErrSenderURI          = "err.sender_uri.invalid"
+	ErrReceiverID         = "err.receiver_id.invalid"
+	ErrSignatureMissing   = "err.signature.missing"
+	ErrSignatureInvalid   = "err.signature.invalid"
+	ErrEncryption         = "err.encryption.invalid"
+	ErrServiceUnavailable = "err.service.unavailable"
+)
+
+// Per-item reason codes of a search answer (the standard's SearchStatusReasonCode enum).
+const (
+	RjctReferenceIDInvalid   = "rjct.reference_id.invalid"
+	RjctReferenceIDDuplicate = "rjct.reference_id.duplicate"
+	RjctTimestampInvalid     = "rjct.timestamp.invalid"
+	RjctCriteriaInvalid      = "rjct.search_criteria.invalid"
+	RjctFilterInvalid        = "rjct.filter.invalid"
+	RjctSortInvalid          = "rjct.sort.invalid"
+	RjctPaginationInvalid    = "rjct.pagination.invalid"
+	RjctTooManyRecords       = "rjct.search.too_many_records_found"
+)
+
+var searchReasons = map[string]bool{
+	RjctReferenceIDInvalid: true, RjctReferenceIDDuplicate: true, RjctTimestampInvalid: true,
+	RjctCriteriaInvalid: true, RjctFilterInvalid: true, RjctSortInvalid: true,
+	RjctPaginationInvalid: true, RjctTooManyRecords: true,
+}
+
+// ErrorCode is the one table from the hub's error kinds to the standard's message-level codes.
+//
+// Internal maps to err.service.unavailable: the enum has no "internal error", and
+// err.request.bad would tell the partner to change a request that was fine; a retry may
+// succeed. Conflict maps to err.request.bad: the request contradicts what the hub holds.
+// Timeouts carry no kind of their own; CodeOf recognises context.DeadlineExceeded.
+func ErrorCode(kind fault.Kind) string {
+	switch kind {
+	case fault.Invalid, fault.Conflict:
+		return ErrRequestBad
+	case fault.Unauthorized:
+		return ErrUnauthorized
+	case fault.Forbidden:
+		return ErrForbidden
+	case fault.NotFound:
+		return ErrNotFound
+	default: // fault.Internal, fault.Unavailable
+		return ErrServiceUnavailable
+	}
+}
+
+// code is a DCI code carried as the cause of a *fault.Error, so the error keeps its kind
+// for the HTTP layer while CodeOf can still recover the precise code.
+type code string
+
+func (c code) Error() string { return string(c) }
+
+// Coded returns an error of kind with a safe message that CodeOf maps to dciCode (an err.*
+// code for a message, or a rjct.* reason for a search item).
+func Coded(kind fault.Kind, dciCode, field, msg string) *fault.Error {
+	return &fault.Error{Kind: kind, Field: field, Msg: msg, Err: code(dciCode)}
+}
+
+// CodeOf returns the DCI code for err: the code it carries (see Coded), err.request.timeout
+// for a deadline, and otherwise ErrorCode of its kind.
+func CodeOf(err error) string {
+	var c code
+	if errors.As(err, &c) {
+		return string(c)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ErrTimeout
+	}
+	return ErrorCode(fault.KindOf(err))
+}
+
+// ReasonOf returns the search reason code err carries, or "" if it carries none of the
+// SearchStatusReasonCode enum (the spec allows no other value there).
+func ReasonOf(err error) string {
+	if c := CodeOf(err); searchReasons[c] {
+		return c
+	}
+	return ""
+}
+
+// maxMessage is the spec's bound on error and status_reason messages.
+const maxMessage = 999
+
+// SafeMessage is the text of err that may be shown to a partner: the field and message of
+// a *fault.Error that is not internal, and a generic phrase otherwise, so causes stay in logs.
+func SafeMessage(err error) string {
+	var fe *fault.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "request timed out"
+	case !errors.As(err, &fe) || fe.Kind == fault.Internal:
+		return "internal error"
+	}
+	s := fe.Msg
+	if fe.Field != "" {
+		s = fe.Field + ": " + s
+	}
+	return truncate(s, maxMessage)
+}
+
+// truncate cuts s to at most n characters (runes, as JSON Schema's maxLength counts them).
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}

@@ -1,0 +1,222 @@
+package directory
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+)
+
+// Index is an in-memory copy of the person directory, for the decision that precedes
+// every exchange: "does institution I have a file on person P, in one of these
+// capacities, on day D?" must be answered in microseconds, millions of times a day.
+//
+// The store stays the truth. The Directory that owns an index updates it after each
+// batch it applies; changes made by other processes (the CLI, another replica) are picked
+// up by Refresh, which reloads when the store's history shows integration changes the
+// index has not seen.
+type Index struct {
+	mu       sync.RWMutex
+	files    map[uint64][]file // person number → files
+	insts    map[string]uint16 // institution code → small id
+	names    []string          // small id → institution code
+	caps     map[string]uint16
+	capNames []string
+	seen     int64 // history sequence up to which the index is current
+	n        int
+}
+
+// file is one integration, packed: 12 bytes.
+type file struct {
+	inst, capacity uint16
+	begin, end     date.Date // end date.Max when open
+}
+
+// NewIndex returns an empty index.
+func NewIndex() *Index {
+	return &Index{files: map[uint64][]file{}, insts: map[string]uint16{}, caps: map[string]uint16{}}
+}
+
+// Load fills the index from the store (replacing what it held) and records the history
+// sequence it is current with.
+func (x *Index) Load(ctx context.Context, s Store) error {
+	seq, err := lastIntegrationSeq(ctx, s)
+	if err != nil {
+		return err
+	}
+	fresh := NewIndex()
+	err = s.EachIntegration(ctx, func(g Integration) error {
+		fresh.add(g)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	x.mu.Lock()
+	x.files, x.insts, x.names, x.caps, x.capNames, x.n = fresh.files, fresh.insts, fresh.names, fresh.caps, fresh.capNames, fresh.n
+	x.seen = seq
+	x.mu.Unlock()
+	return nil
+}
+
+// Refresh reloads the index if the store's history holds integration changes newer
+// than those it has seen; it reports whether it reloaded.
+func (x *Index) Refresh(ctx context.Context, s Store) (bool, error) {
+	x.mu.RLock()
+	seen := x.seen
+	x.mu.RUnlock()
+	newer, err := s.History(ctx, HistoryQuery{Kind: "integration", After: seen, Limit: 1})
+	if err != nil || len(newer) == 0 {
+		return false, err
+	}
+	return true, x.Load(ctx, s)
+}
+
+func lastIntegrationSeq(ctx context.Context, s Store) (int64, error) {
+	var last int64
+	for {
+		cs, err := s.History(ctx, HistoryQuery{Kind: "integration", After: last, Limit: 1000})
+		if err != nil {
+			return 0, err
+		}
+		if len(cs) == 0 {
+			return last, nil
+		}
+		last = cs[len(cs)-1].Seq
+	}
+}
+
+// Len returns the number of integrations held.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.n
+}
+
+// add inserts one integration; the caller holds the write lock (or owns x alone).
+func (x *Index) add(g Integration) {
+	p, ok := personKey(g.Person)
+	if !ok {
+		return
+	}
+	x.files[p] = append(x.files[p], file{inst: x.intern(g.Institution), capacity: x.internCap(g.Capacity), begin: g.Begin, end: endOr(g.End)})
+	x.n++
+}
+
+func (x *Index) intern(code string) uint16 {
+	id, ok := x.insts[code]
+	if !ok {
+		id = uint16(len(x.names))
+		x.insts[code] = id
+		x.names = append(x.names, code)
+	}
+	return id
+}
+
+func (x *Index) internCap(c string) uint16 {
+	id, ok := x.caps[c]
+	if !ok {
+		id = uint16(len(x.capNames))
+		x.caps[c] = id
+		x.capNames = append(x.capNames, c)
+	}
+	return id
+}
+
+// apply brings the index up to date with the applied lines of a batch.
+func (x *Index) apply(lines []Line, rep Report) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i, l := range lines {
+		if rep.Lines[i].Status != LineApplied {
+			continue
+		}
+		if l.Action == ActionEnd {
+			x.end(l)
+			continue
+		}
+		x.add(l.Integration)
+	}
+}
+
+func (x *Index) end(l Line) {
+	p, ok := personKey(l.Person)
+	inst, ok2 := x.insts[l.Institution]
+	capID, ok3 := x.caps[l.Capacity]
+	if !ok || !ok2 || !ok3 {
+		return
+	}
+	fs := x.files[p]
+	for i := range fs {
+		if fs[i].inst == inst && fs[i].capacity == capID && fs[i].begin == l.Begin && fs[i].end == date.Max {
+			fs[i].end = l.End
+		}
+	}
+}
+
+// Files returns the integrations of person open on day.
+func (x *Index) Files(person string, day date.Date) []Integration {
+	p, ok := personKey(person)
+	if !ok {
+		return nil
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var out []Integration
+	for _, f := range x.files[p] {
+		if f.begin <= day && day <= f.end {
+			g := Integration{Person: person, Institution: x.names[f.inst], Capacity: x.capNames[f.capacity], Begin: f.begin}
+			if f.end != date.Max {
+				g.End = f.end
+			}
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// Holds answers the decision's question without allocating: does institution hold a
+// file on person on day in one of capacities? It returns the matching file.
+func (x *Index) Holds(person, institution string, capacities []string, day date.Date) (Integration, bool) {
+	p, ok := personKey(person)
+	if !ok {
+		return Integration{}, false
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	inst, ok := x.insts[institution]
+	if !ok {
+		return Integration{}, false
+	}
+	for _, f := range x.files[p] {
+		if f.inst != inst || f.begin > day || day > f.end {
+			continue
+		}
+		c := x.capNames[f.capacity]
+		if slices.Contains(capacities, c) {
+			g := Integration{Person: person, Institution: institution, Capacity: c, Begin: f.begin}
+			if f.end != date.Max {
+				g.End = f.end
+			}
+			return g, true
+		}
+	}
+	return Integration{}, false
+}
+
+// personKey turns an 11-digit wire-form person number into a map key.
+func personKey(s string) (uint64, bool) {
+	if len(s) != 11 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
+}

@@ -59,7 +59,14 @@ func (d Date) String() string {
 	if d == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year(), d.Month(), d.Day())
+	if d < 0 || d.Year() > 9999 {
+		return fmt.Sprintf("%04d-%02d-%02d", d.Year(), d.Month(), d.Day())
+	}
+	// By hand: dates are formatted on the hot path of every decision.
+	y, m, dd := d.Year(), d.Month(), d.Day()
+	b := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + dd/10), byte('0' + dd%10)}
+	return string(b[:])
 }
 
 // MarshalJSON writes "YYYY-MM-DD", or null for the zero Date.

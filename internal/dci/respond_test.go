@@ -176,7 +176,9 @@ func TestAckAndHTTPErrorsValidate(t *testing.T) {
 		for _, spec := range specs {
 			if strings.HasPrefix(name, "http") {
 				dcitest.ValidateResponse(t, spec, "/registry/sync/search", 401, body)
+				dcitest.ValidateResponse(t, spec, "/registry/sync/search", 400, body)
 				dcitest.ValidateResponse(t, spec, "/registry/search", 403, body)
+				dcitest.ValidateResponse(t, spec, "/registry/search", 415, body)
 			} else {
 				dcitest.ValidateResponse(t, spec, "/registry/search", 202, body) // the default response
 			}

@@ -26,6 +26,7 @@ const (
 	DenyPurpose         = "purpose_not_granted"
 	DenyFields          = "field_not_authorized"
 	DenyPerson          = "person_not_in_directory"
+	DenyInvalid         = "invalid_question" // the question itself is malformed
 )
 
 // Question is what the decision needs to know about a request.

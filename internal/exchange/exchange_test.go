@@ -1,0 +1,121 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/dci/query"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+type fakeSource struct {
+	calls   int
+	records []map[string]any
+	err     error
+}
+
+func (s *fakeSource) Search(ctx context.Context, r SourceRequest) (SourceResult, error) {
+	s.calls++
+	return SourceResult{Records: s.records, Total: len(s.records)}, s.err
+}
+
+type oneSource struct{ s Source }
+
+func (o oneSource) Source(service string) (Source, error) {
+	if service != "civil-person" {
+		return nil, fault.NotFoundf("no service %q", service)
+	}
+	return o.s, nil
+}
+
+type memRecorder struct {
+	entries []Entry
+	fail    bool
+}
+
+func (m *memRecorder) Record(ctx context.Context, e Entry) (int64, error) {
+	if m.fail {
+		return 0, errors.New("disk full")
+	}
+	m.entries = append(m.entries, e)
+	return int64(len(m.entries)), nil
+}
+
+func ann() map[string]any {
+	return map[string]any{"person": "85073003328", "given_name": "Ann", "family_name": "Lee", "sex": "female", "death_date": nil}
+}
+
+func bob() map[string]any {
+	return map[string]any{"person": "01010100225", "given_name": "Bob", "family_name": "Ray", "sex": "male"}
+}
+
+func newTestExchange(t *testing.T, src *fakeSource, rec *memRecorder) *Exchange {
+	return New(testPolicy(t), oneSource{src}, rec, func() time.Time { return day.Time() })
+}
+
+func TestSearch(t *testing.T) {
+	pension := Caller{ClientID: "pension-app", Institution: "PENSION-FUND"}
+	byPN := query.Query{Kind: query.KindID, IDType: "PN", IDValue: "85.07.30-033.28"}
+	byBRN := query.Query{Kind: query.KindID, IDType: "BRN", IDValue: "BRN-1"}
+	filter := query.Query{Kind: query.KindFilter, Filter: &query.Cond{Op: query.Eq, Attr: "sex", Value: "female"}}
+	tests := []struct {
+		name     string
+		ask      Ask
+		records  []map[string]any
+		status   int
+		calls    int
+		returned int
+	}{
+		{"by person number, in the directory", Ask{Caller: pension, Service: "civil-person", Query: byPN}, []map[string]any{ann()}, 200, 1, 1},
+		{"by person number, not in the directory", Ask{Caller: pension, Service: "civil-person", Query: query.Query{Kind: query.KindID, IDType: "PN", IDValue: "01010100225"}}, []map[string]any{bob()}, 403, 0, 0},
+		{"bad person number", Ask{Caller: pension, Service: "civil-person", Query: query.Query{Kind: query.KindID, IDType: "PN", IDValue: "01010100226"}}, nil, 400, 0, 0},
+		{"by BRN, person not in the directory", Ask{Caller: pension, Service: "civil-person", Query: byBRN}, []map[string]any{bob()}, 403, 1, 0},
+		{"filter withholds others", Ask{Caller: pension, Service: "civil-person", Query: filter}, []map[string]any{ann(), bob()}, 200, 1, 1},
+		{"field outside the authorization", Ask{Caller: pension, Service: "civil-person", Query: byPN, Fields: []string{"sex"}}, []map[string]any{ann()}, 403, 0, 0},
+		{"museum", Ask{Caller: Caller{ClientID: "m", Institution: "MUSEUM"}, Service: "civil-person", Query: byPN}, []map[string]any{ann()}, 403, 0, 0},
+		{"expired authorization", Ask{Caller: Caller{ClientID: "t", Institution: "TAX-OFFICE"}, Service: "civil-person", Query: byPN}, []map[string]any{ann()}, 403, 0, 0},
+		{"purpose not granted", Ask{Caller: pension, Service: "civil-person", Query: byPN, Purpose: "marketing"}, []map[string]any{ann()}, 403, 0, 0},
+	}
+	for _, tt := range tests {
+		src, rec := &fakeSource{records: tt.records}, &memRecorder{}
+		x := newTestExchange(t, src, rec)
+		ans := x.Search(context.Background(), tt.ask)
+		if ans.Status != tt.status || src.calls != tt.calls || len(ans.Records) != tt.returned {
+			t.Errorf("%s: status %d, source calls %d, records %d (%v); want %d, %d, %d", tt.name, ans.Status, src.calls, len(ans.Records), ans.Err, tt.status, tt.calls, tt.returned)
+		}
+		for _, r := range ans.Records {
+			if _, ok := r["sex"]; ok {
+				t.Errorf("%s: answer carries sex, which the authorization does not cover: %v", tt.name, r)
+			}
+		}
+		if _, err := x.Seal(context.Background(), tt.ask, ans, []byte("response")); err != nil || len(rec.entries) != 1 {
+			t.Fatalf("%s: Seal = %v with %d entries; want one entry", tt.name, err, len(rec.entries))
+		}
+		e := rec.entries[0]
+		if (e.Decision == "permit") != (tt.status == 200) || len(e.Reasons) == 0 || e.Institution != tt.ask.Caller.Institution {
+			t.Errorf("%s: audit entry %+v does not match the outcome", tt.name, e)
+		}
+	}
+}
+
+func TestSearchSourceDown(t *testing.T) {
+	src, rec := &fakeSource{err: errors.New("connection refused")}, &memRecorder{}
+	x := newTestExchange(t, src, rec)
+	ans := x.Search(context.Background(), Ask{Caller: Caller{Institution: "PENSION-FUND"}, Service: "civil-person",
+		Query: query.Query{Kind: query.KindID, IDType: "PN", IDValue: "85073003328"}})
+	if ans.Status != 502 || fault.KindOf(ans.Err) != fault.Unavailable {
+		t.Errorf("source down: status %d err %v; want 502 unavailable", ans.Status, ans.Err)
+	}
+}
+
+func TestSealFailsClosed(t *testing.T) {
+	src, rec := &fakeSource{records: []map[string]any{ann()}}, &memRecorder{fail: true}
+	x := newTestExchange(t, src, rec)
+	ask := Ask{Caller: Caller{Institution: "PENSION-FUND"}, Service: "civil-person", Query: query.Query{Kind: query.KindID, IDType: "PN", IDValue: "85073003328"}}
+	ans := x.Search(context.Background(), ask)
+	if _, err := x.Seal(context.Background(), ask, ans, []byte("x")); fault.KindOf(err) != fault.Unavailable {
+		t.Errorf("Seal with a failing log = %v; want an unavailable fault", err)
+	}
+}

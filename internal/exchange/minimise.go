@@ -1,0 +1,43 @@
+package exchange
+
+import "strings"
+
+// Minimise returns a copy of record holding only the fields listed. A field is a dotted
+// path ("address.street"); naming a parent ("address") keeps the whole object. Fields
+// whose name starts with "@" (JSON-LD markers such as "@type") are kept.
+func Minimise(record map[string]any, fields []string) map[string]any {
+	out := make(map[string]any, len(fields))
+	for k, v := range record {
+		if strings.HasPrefix(k, "@") {
+			out[k] = v
+			continue
+		}
+		if sub := allowed(k, fields); sub != nil {
+			if m, ok := v.(map[string]any); ok && len(sub) > 0 {
+				if kept := Minimise(m, sub); len(kept) > 0 {
+					out[k] = kept
+				}
+				continue
+			}
+			if len(sub) == 0 {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// allowed says whether key may be kept: nil no; an empty list yes, entirely; otherwise
+// only the listed sub-fields.
+func allowed(key string, fields []string) []string {
+	var sub []string
+	for _, f := range fields {
+		if f == key {
+			return []string{}
+		}
+		if rest, ok := strings.CutPrefix(f, key+"."); ok {
+			sub = append(sub, rest)
+		}
+	}
+	return sub
+}

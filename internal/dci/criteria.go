@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/crossroads-hub/crossroads/internal/dci/query"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 // Page sizes. The standard sets no bound; the hub clamps larger requests to MaxPageSize

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
-	"github.com/crossroads-hub/crossroads/internal/dci/query"
+	"github.com/crossroads-hub/crossroads/internal/query"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 

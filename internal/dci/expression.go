@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/crossroads-hub/crossroads/internal/dci/query"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 // Expression reads a query of query_type "expression" in the hub's dialect: a small,

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/crossroads-hub/crossroads/internal/dci/query"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 // Predicates reads a DCI predicate list (ExpPredicateWithConditionList) into a condition.

@@ -3,7 +3,7 @@ package dci
 import (
 	"encoding/json"
 
-	"github.com/crossroads-hub/crossroads/internal/dci/query"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 // Actions of the search exchange.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
-	"github.com/crossroads-hub/crossroads/internal/dci/query"
+	"github.com/crossroads-hub/crossroads/internal/query"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 )

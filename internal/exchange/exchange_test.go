@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossroads-hub/crossroads/internal/dci/query"
+	"github.com/crossroads-hub/crossroads/internal/query"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 

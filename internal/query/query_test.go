@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crossroads-hub/crossroads/internal/dci/query"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 func cmp(op, attr string, v any) *query.Cond { return &query.Cond{Op: op, Attr: attr, Value: v} }

@@ -28,7 +28,7 @@ func TestScratchLookups(t *testing.T) {
 	for i := range persons { persons[i] = benchPerson(i) }
 	s, ctx, today := db.Directory(), context.Background(), date.FromTime(time.Now())
 	r := rand.New(rand.NewPCG(1, 2))
-	for round := 0; round < 6; round++ {
+	for round := 0; round < 4; round++ {
 		c0, w0 := cpuTime(), time.Now()
 		const n = 100_000
 		for range n {

@@ -1,0 +1,43 @@
+// Package audit is the hub's tamper-evident log of every exchange.
+//
+// Every exchange, permitted or denied, appends one Record: who asked (client,
+// institution), what (service, purpose, fields), about whom (persons), the decision and
+// its reasons, the outcome, the latency, and the SHA-256 hashes of the request and of
+// the response with a hash binding the two. Payloads are never stored.
+//
+// Records form a Merkle tree (golang.org/x/mod/sumdb/tlog, the transparency-log layout
+// of the Go checksum database): record seq n is leaf n-1, its canonical JSON encoding is
+// hashed with tlog.RecordHash, and the tree's stored hashes are kept beside the records
+// in the hub's store. Every CheckpointEvery (and on Close) the log signs a checkpoint,
+// the tree size and root hash as a note (golang.org/x/mod/sumdb/note) signed with the
+// hub's Ed25519 key. From a checkpoint and an inclusion proof, anyone holding the hub's
+// verifier key can check offline that a record is in the log (VerifyEvidence); Verify
+// recomputes the whole tree from the stored records and names the first record or
+// checkpoint that does not match.
+//
+// # Fail closed and durable
+//
+// Append returns only after the record is committed to the store, and returns an error
+// when it could not be committed; the caller then refuses the exchange. A record
+// acknowledged to a caller therefore survives a crash of the process: its transaction
+// has committed (on SQLite in WAL mode the commit is in the WAL file before COMMIT
+// returns; on PostgreSQL the commit record is flushed before COMMIT returns).
+//
+// Committing each record alone would cap the log at a few thousand records per second,
+// so the log uses group commit: Append hands its record to one writer goroutine, which
+// takes every record waiting (up to MaxBatch), assigns consecutive seqs, computes their
+// tree hashes, and stores records, hashes and person index rows in one transaction.
+// Only after that transaction commits are the callers of the batch acknowledged; if it
+// fails, every caller of the batch gets the error and nothing of the batch is
+// acknowledged. The writer does not wait to fill a batch: while one transaction
+// commits, the next batch gathers, so batches grow with the load and an idle log adds
+// no latency.
+//
+// After a failed batch the log re-reads its size and tree from the store before the
+// next batch, so it recovers as soon as the store does. A batch whose commit outcome is
+// unknown (a connection lost during COMMIT) may have been stored although its callers
+// were told it failed; the log never acknowledges a record it has not committed.
+//
+// One Log writes a store at a time: seqs are assigned in memory. A second writer is not
+// corrupted but refused (its batches conflict on seq).
+package audit

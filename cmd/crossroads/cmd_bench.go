@@ -14,10 +14,11 @@ import (
 type BenchCmd struct {
 	JSON bool `help:"Print the figures as one JSON object on the last line."`
 
-	Ident  BenchIdentCmd  `cmd:"" help:"Identifier validation: checks per second."`
-	Lookup BenchLookupCmd `cmd:"" help:"Person-directory lookups per second through the SQLite store."`
-	Synth  BenchSynthCmd  `cmd:"" help:"Time to generate a nation into SQLite."`
-	Demo   BenchDemoCmd   `cmd:"" help:"Time for 'crossroads demo' to serve: first and second start."`
+	Ident    BenchIdentCmd    `cmd:"" help:"Identifier validation: checks per second."`
+	Lookup   BenchLookupCmd   `cmd:"" help:"Person-directory lookups per second through the SQLite store."`
+	Synth    BenchSynthCmd    `cmd:"" help:"Time to generate a nation into SQLite."`
+	Demo     BenchDemoCmd     `cmd:"" help:"Time for 'crossroads demo' to serve: first and second start."`
+	Exchange BenchExchangeCmd `cmd:"" help:"Exchanges per second: direct, through a proxy, through the hub."`
 }
 
 // BenchIdentCmd measures identifier checks.
@@ -40,21 +41,11 @@ type BenchLookupCmd struct {
 }
 
 func (c *BenchLookupCmd) Run(e *env, b *BenchCmd) error {
-	dir := c.Data
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "crossroads-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		p := newProgress(e.stderr)
-		_, err = bench.Synth(e.ctx, tmp, c.Persons, p.update)
-		p.finish()
-		if err != nil {
-			return err
-		}
-		dir = tmp
+	dir, cleanup, err := benchData(e, c.Data, c.Persons)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	st, err := hub.Open(e.ctx, hub.Config{Store: "sqlite:" + filepath.Join(dir, "hub.db"), Civil: "sqlite:" + filepath.Join(dir, "civil.db")})
 	if err != nil {
 		return err
@@ -106,4 +97,44 @@ func (c *BenchDemoCmd) Run(e *env, b *BenchCmd) error {
 		return err
 	}
 	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchExchangeCmd measures the exchange against a direct source and a bare proxy.
+type BenchExchangeCmd struct {
+	Data        string        `help:"A demo data folder to use; empty: generate a nation in a temporary folder."`
+	Persons     int           `help:"Persons of the generated nation (without --data)." default:"100000"`
+	Duration    time.Duration `help:"How long to measure each of the four paths." default:"10s"`
+	Concurrency int           `help:"Concurrent clients." default:"16"`
+}
+
+func (c *BenchExchangeCmd) Run(e *env, b *BenchCmd) error {
+	dir, cleanup, err := benchData(e, c.Data, c.Persons)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	r, err := bench.Exchange(e.ctx, bench.ExchangeOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency})
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// benchData returns a folder with a nation: data if given, else a temporary one made now.
+func benchData(e *env, data string, persons int) (string, func(), error) {
+	if data != "" {
+		return data, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "crossroads-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	p := newProgress(e.stderr)
+	_, err = bench.Synth(e.ctx, tmp, persons, p.update)
+	p.finish()
+	if err != nil {
+		os.RemoveAll(tmp)
+		return "", nil, err
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
 }

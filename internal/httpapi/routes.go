@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
 )
 
 // routes lists every route of the hub in one place.
@@ -30,4 +31,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/persons/{person}/files", s.admin(s.personFiles))
 	mux.HandleFunc("GET /admin/history", s.admin(s.history))
 	mux.HandleFunc("GET /admin/nation", s.admin(s.nation))
+
+	if s.exchange != nil {
+		mux.HandleFunc("POST "+oauth.TokenPath, s.adapt(s.token))
+		mux.HandleFunc("GET /.well-known/jwks.json", s.adapt(s.jwks))
+		mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/search", s.syncSearch)
+		mux.HandleFunc("POST /sources/{name}/registry/sync/search", s.builtinSearch)
+		mux.HandleFunc("GET /audit/checkpoint", s.adapt(s.auditCheckpoint))
+		mux.HandleFunc("GET /audit/records/{seq}/evidence", s.admin(s.auditEvidence))
+		mux.HandleFunc("GET /audit/persons/{person}/exchanges", s.admin(s.personExchanges))
+	}
 }

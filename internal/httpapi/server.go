@@ -7,12 +7,16 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
@@ -24,6 +28,20 @@ type Deps struct {
 	Ready   func(ctx context.Context) error
 	Log     *slog.Logger
 	Version string
+	// The exchange (nil: the exchange routes are not served).
+	OAuth    *oauth.Server
+	Keys     *oauth.KeySet
+	Exchange *exchange.Exchange
+	// ServiceFor names the service answering a registry type ("civil"), or the one the
+	// request's receiver_id names.
+	ServiceFor func(registry, receiverID string) string
+	// DCIPrefix is where the DCI registries are mounted; default "/dci".
+	DCIPrefix string
+	// Builtins are the built-in sources, served over DCI to the hub itself.
+	Builtins map[string]exchange.Source
+	// Audit is the exchange log; AuditKey gives the verifier key of its checkpoints.
+	Audit    *audit.Log
+	AuditKey func() (string, error)
 	// Registry collects metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
 }
@@ -39,6 +57,19 @@ type Server struct {
 	metrics *metrics
 	reg     *prometheus.Registry
 	handler http.Handler
+
+	oauth      *oauth.Server
+	keys       *oauth.KeySet
+	exchange   *exchange.Exchange
+	serviceFor func(registry, receiverID string) string
+	dciPrefix  string
+	builtins   map[string]exchange.Source
+	audit      *audit.Log
+	auditKey   func() (string, error)
+
+	// sourceTokens caches verified source tokens (the hub presents the same one for
+	// minutes); entries are few, one per token minted, and expire with it.
+	sourceTokens sync.Map
 }
 
 // NewServer builds the handler with every route.
@@ -53,7 +84,12 @@ func NewServer(d Deps) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{dir: d.Directory, pop: d.Population, ready: d.Ready, log: log,
-		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg}
+		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
+		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
+		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey}
+	if s.dciPrefix == "" {
+		s.dciPrefix = "/dci"
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.handler = s.observe(mux)

@@ -57,6 +57,12 @@ func Demo(ctx context.Context, cfg DemoConfig) error {
 		fmt.Fprintf(cfg.Out, "Nation (seed %d, as of %s): %d persons (%d deceased) in %d households, %d places, %d employers, %d institutions, %d authorizations, %d person-directory lines.\n",
 			nation.Seed, nation.Today, s.Persons, s.Deceased, s.Households, s.Places, s.Employers, s.Institutions, s.Authorizations, s.Integrations)
 	}
+	if err := ensureDemoClients(ctx, cfg.Data, st.Directory); err != nil {
+		return fmt.Errorf("write the demo clients: %w", err)
+	}
+	if cfg.KeyFile == "" {
+		cfg.KeyFile = filepath.Join(cfg.Data, "hub-keys.json")
+	}
 	if cfg.OnAdminToken == nil {
 		cfg.OnAdminToken = func(token string) error { return saveToken(cfg, token) }
 	}

@@ -31,6 +31,20 @@ type Config struct {
 	OnAdminToken func(token string) error
 	// OnReady is called with the base URL once the hub serves.
 	OnReady func(url string)
+	// KeyFile holds the hub's signing keys (created if missing, mode 0600); "" keeps
+	// them in memory only.
+	KeyFile string
+	// BuiltinOverHTTP makes the hub reach its built-in sources over HTTP, as remote ones.
+	BuiltinOverHTTP bool
+	// RefreshEvery is how often the policy and index pick up changes made elsewhere.
+	RefreshEvery time.Duration
+}
+
+func (c Config) log() *slog.Logger {
+	if c.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Log
 }
 
 // Stores are the opened databases of a hub.
@@ -80,27 +94,43 @@ func (s *Stores) Close() error {
 // Serve runs the HTTP server on the opened stores until ctx ends, then shuts down
 // gracefully: it stops accepting, lets requests in flight finish (10 s at most).
 func Serve(ctx context.Context, cfg Config, st *Stores) error {
-	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := cfg.log()
 	if err := ensureAdmin(ctx, cfg, st.Directory); err != nil {
 		return err
-	}
-	srv := &http.Server{
-		Handler: httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(),
-			Ready: st.Ready, Log: log, Version: cfg.Version}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // batch uploads
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	url := "http://" + ln.Addr().String()
+	x, err := startStack(ctx, cfg, st, url)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		if err := x.close(context.Background()); err != nil {
+			log.Error("close the audit log", "err", err)
+		}
+	}()
+	rctx, stopRefresh := context.WithCancel(ctx)
+	defer stopRefresh()
+	every := cfg.RefreshEvery
+	if every == 0 {
+		every = 2 * time.Second
+	}
+	go x.refresh(rctx, every)
+	oa, keys, ex, builtins := x.deps()
+	srv := &http.Server{
+		Handler: httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(),
+			Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
+			ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // batch uploads
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	log.Info("serving", "url", url, "version", cfg.Version)
 	if cfg.OnReady != nil {
 		cfg.OnReady(url)

@@ -24,6 +24,9 @@ func TestOpenRefuses(t *testing.T) {
 		{"mysql://localhost/x", nil},
 		{"sqlite:", nil},
 		{"sqlite:" + filepath.Join(dir, "a.db?mode=ro"), nil},
+		{"sqlite:" + filepath.Join(dir, "b.db?exclusive=maybe"), nil},
+		{"sqlite:" + filepath.Join(dir, "c.db?exclusive=1&exclusive=0"), nil},
+		{"sqlite:" + filepath.Join(dir, "d#.db"), nil},
 		{"sqlite:" + filepath.Join(dir, "b.db"), []sqlstore.Schema{"audit"}},
 	}
 	for _, tt := range tests {
@@ -38,12 +41,13 @@ func TestOpenRefuses(t *testing.T) {
 }
 
 // TestSeparateFiles opens the hub and the civil register in two files of a new folder,
-// as the demo does, and reopens one: migrations that ran are not run again.
+// as the demo does, and reopens them, the second time for this process only: migrations
+// that ran are not run again.
 func TestSeparateFiles(t *testing.T) {
 	ctx := context.Background()
 	data := filepath.Join(t.TempDir(), "data")
-	for range 2 {
-		hub, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(data, "hub.db"), sqlstore.Hub)
+	for _, opts := range []string{"", "?exclusive=1"} {
+		hub, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(data, "hub.db")+opts, sqlstore.Hub)
 		if err != nil {
 			t.Fatalf("Open(hub): %v", err)
 		}

@@ -154,17 +154,20 @@ func (s *directoryStore) applyLine(ctx context.Context, tx *sql.Tx, st *lineStmt
 		return s.endOne(ctx, tx, st, b, i)
 	}
 	if s.db.dialect == Postgres { // no overlap trigger there: look before inserting
-		if rejected, err := s.rejectOverlap(ctx, tx, st.find, b, i); rejected || err != nil {
+		if rejected, err := s.rejectOverlap(ctx, st.find, b, i); rejected || err != nil {
 			return err
 		}
 	}
 	l, e := b.lines[i], openEnd(b.lines[i].End)
 	_, err := st.insert.ExecContext(ctx, b.persons[i], l.Institution, l.Capacity, int32(l.Begin), e, b.at.UnixNano(), b.actor)
-	if isOverlap(err) {
-		_, err = s.rejectOverlap(ctx, tx, st.find, b, i)
-		return err
+	if !isOverlap(err) {
+		return mapErr(err, "integrate")
 	}
-	return mapErr(err, "integrate")
+	rejected, err := s.rejectOverlap(ctx, st.find, b, i)
+	if err == nil && !rejected {
+		b.reject(i, "begin", "the period overlaps another one of "+l.Institution+" in capacity "+l.Capacity)
+	}
+	return err
 }
 
 // endOne closes the open period line i names and records it in the history.
@@ -185,7 +188,7 @@ func (s *directoryStore) endOne(ctx context.Context, tx *sql.Tx, st *lineStmts, 
 
 // rejectOverlap looks for a stored period that overlaps add line i and, if there is one,
 // rejects the line saying which.
-func (s *directoryStore) rejectOverlap(ctx context.Context, tx *sql.Tx, find *sql.Stmt, b *batch, i int) (bool, error) {
+func (s *directoryStore) rejectOverlap(ctx context.Context, find *sql.Stmt, b *batch, i int) (bool, error) {
 	l := b.lines[i]
 	var begin, end int64
 	err := find.QueryRowContext(ctx, b.persons[i], l.Institution, l.Capacity, openEnd(l.End), int32(l.Begin)).Scan(&begin, &end)

@@ -119,7 +119,7 @@ func (s *directoryStore) addChunk(ctx context.Context, tx *sql.Tx, st *lineStmts
 		if _, ok := added[b.key(i)]; ok {
 			continue
 		}
-		rejected, err := s.rejectOverlap(ctx, tx, st.find, b, i)
+		rejected, err := s.rejectOverlap(ctx, st.find, b, i)
 		if err != nil {
 			return err
 		}

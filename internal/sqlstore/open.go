@@ -3,9 +3,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -17,26 +19,62 @@ import (
 
 // SQLite settings: WAL lets readers run beside the writer; synchronous=NORMAL is durable
 // across application crashes and only loses the last commits on power loss; the memory
-// map and larger caches take point lookups from ~60k/s to ~100k/s on two cores.
+// map and larger caches serve point lookups without a read system call.
 const (
-	sqliteCommon = "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=mmap_size(1073741824)"
+	sqliteCommon = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=mmap_size(1073741824)"
 	sqliteWriter = sqliteCommon + "&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-131072)"
 	sqliteReader = sqliteCommon + "&_pragma=cache_size(-65536)&_query_only=1"
 )
 
+// sqliteVFS returns the start of the driver's query string. With exclusive, this process
+// becomes the only one that may open the file: the WAL index then lives in process
+// memory instead of a shared-memory file locked with fcntl, which saves three system
+// calls per read transaction, a quarter of the CPU time of a lookup (measured 17 µs →
+// 13 µs per Files query). Another process opening the file (the CLI beside a running
+// hub) waits busy_timeout and fails with "database is locked", hence the opt-in.
+func sqliteVFS(exclusive bool) string {
+	if exclusive && runtime.GOOS != "windows" {
+		return "?vfs=unix-excl&"
+	}
+	return "?"
+}
+
+// parseSQLite splits "PATH[?exclusive=1]".
+func parseSQLite(dsn string) (path string, exclusive bool, err error) {
+	path, query, _ := strings.Cut(dsn, "?")
+	if path == "" || strings.Contains(path, "#") {
+		return "", false, fault.Invalidf("dsn", "sqlite: needs a file path without '?' or '#'")
+	}
+	params, err := url.ParseQuery(query)
+	if err != nil {
+		return "", false, fault.Invalidf("dsn", "sqlite: the options after '?' are not a query string")
+	}
+	for k, v := range params {
+		if k != "exclusive" || len(v) != 1 {
+			return "", false, fault.Invalidf("dsn", "sqlite: the only option is exclusive=1")
+		}
+		if exclusive, err = strconv.ParseBool(v[0]); err != nil {
+			return "", false, fault.Invalidf("dsn", "sqlite: exclusive must be 1 or 0")
+		}
+	}
+	return path, exclusive, nil
+}
+
 // openSQLite opens the single writer connection, which creates the file and turns on WAL,
 // then the reader pool.
-func openSQLite(ctx context.Context, path string) (w, r *sql.DB, err error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, nil, fault.Invalidf("dsn", "sqlite: needs a file path without '?' or '#'")
+func openSQLite(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
+	path, exclusive, err := parseSQLite(dsn)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, nil, fault.Wrap(err, "create the database folder")
 	}
-	if w, err = openPool(ctx, "sqlite", path+sqliteWriter, 1); err != nil {
+	vfs := sqliteVFS(exclusive)
+	if w, err = openPool(ctx, "sqlite", path+vfs+sqliteWriter, 1); err != nil {
 		return nil, nil, err
 	}
-	if r, err = openPool(ctx, "sqlite", path+sqliteReader, max(4, runtime.GOMAXPROCS(0))); err != nil {
+	if r, err = openPool(ctx, "sqlite", path+vfs+sqliteReader, max(4, runtime.GOMAXPROCS(0))); err != nil {
 		w.Close()
 		return nil, nil, err
 	}

@@ -19,9 +19,9 @@ const Actor = "synth"
 // Chunk sizes: big enough that per-transaction costs vanish, small enough that the
 // generator streams rather than holds the nation.
 const (
-	personChunk = 20_000
-	eventChunk  = 20_000
-	lineChunk   = 100_000
+	personChunk = 50_000
+	eventChunk  = 100_000
+	lineChunk   = 250_000
 )
 
 // MaxPersons is the largest nation: employers' enterprise numbers and persons' sequences

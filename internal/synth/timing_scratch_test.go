@@ -2,6 +2,8 @@ package synth
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -18,7 +20,12 @@ type timedPop struct {
 
 func (s *timedPop) PutPersons(ctx context.Context, ps []population.Person) error {
 	t := time.Now()
-	defer func() { s.persons.Add(int64(time.Since(t))) }()
+	defer func() {
+		s.persons.Add(int64(time.Since(t)))
+		if os.Getenv("SCRATCH_BIG") == "1" {
+			fmt.Printf("persons chunk %v total %v\n", time.Since(t).Round(time.Millisecond), time.Duration(s.persons.Load()).Round(time.Millisecond))
+		}
+	}()
 	return s.Store.PutPersons(ctx, ps)
 }
 func (s *timedPop) PutEvents(ctx context.Context, ev []population.Event) error {
@@ -34,13 +41,23 @@ type timedDir struct {
 
 func (s *timedDir) Integrate(ctx context.Context, a string, l []directory.Line, m directory.BatchMode) (directory.Report, error) {
 	t := time.Now()
-	defer func() { s.integrate.Add(int64(time.Since(t))) }()
+	defer func() {
+		s.integrate.Add(int64(time.Since(t)))
+		fmt.Printf("integrate chunk %d %v total %v\n", len(l), time.Since(t).Round(time.Millisecond), time.Duration(s.integrate.Load()).Round(time.Millisecond))
+	}()
 	return s.Store.Integrate(ctx, a, l, m)
 }
 func (s *timedDir) PutRecord(ctx context.Context, a string, r directory.Record, v int64) (directory.Record, error) {
 	t := time.Now()
 	defer func() { s.put.Add(int64(time.Since(t))) }()
 	return s.Store.PutRecord(ctx, a, r, v)
+}
+
+func scratchPersons() int {
+	if os.Getenv("SCRATCH_BIG") == "1" {
+		return 1_000_000
+	}
+	return 100_000
 }
 
 func TestScratchTiming(t *testing.T) {
@@ -51,7 +68,7 @@ func TestScratchTiming(t *testing.T) {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	start := time.Now()
 	var stamps []string
-	_, err := Generate(context.Background(), Config{Seed: 1, Persons: 100000, Today: testToday, Progress: func(s string, d, n int) {
+	_, err := Generate(context.Background(), Config{Seed: 1, Persons: scratchPersons(), Today: testToday, Progress: func(s string, d, n int) {
 		stamps = append(stamps, s+" "+time.Since(start).Round(100*time.Millisecond).String())
 	}}, tp, directory.New(td, nil))
 	if err != nil {

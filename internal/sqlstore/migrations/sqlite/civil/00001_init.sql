@@ -12,6 +12,7 @@ CREATE TABLE person (
     doc          TEXT    NOT NULL
 );
 CREATE INDEX person_municipality ON person (municipality, number);
+CREATE INDEX person_household ON person (household);
 
 CREATE TABLE event (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,

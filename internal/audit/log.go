@@ -1,0 +1,396 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// storeTimeout bounds one batch or one checkpoint, so that a hung database fails the
+// batch (and its exchanges) instead of stopping the writer for good.
+const storeTimeout = 30 * time.Second
+
+// Config tunes a Log; the zero value is the default.
+type Config struct {
+	CheckpointEvery time.Duration    // how often to sign a checkpoint; default 2s
+	MaxBatch        int              // records per transaction at most; default 512
+	Now             func() time.Time // stamps records without a time, and checkpoints; default time.Now
+	Log             *slog.Logger     // failed checkpoints and batches; default discards
+}
+
+// Log is the audit log. Open starts it; Close stops it. It is safe for concurrent use.
+type Log struct {
+	store Store
+	sign  SignerFunc
+	now   func() time.Time
+	log   *slog.Logger
+	max   int
+
+	mu      sync.RWMutex // guards closed and the sends on in, so Close can close in
+	closed  bool
+	in      chan *request
+	pending atomic.Int64 // requests announced by Append and not yet answered by the writer
+
+	head atomic.Pointer[treeHead] // the committed tree, published after each batch
+
+	cpMu   sync.Mutex
+	latest Checkpoint // the latest saved checkpoint; Size 0 when there is none
+
+	stop       context.CancelFunc
+	writerDone chan struct{}
+	cpDone     chan struct{}
+
+	// Owned by the writer goroutine.
+	size  int64
+	front frontier
+	stale bool // a batch failed: re-read size and frontier before the next
+	last  int  // the size of the last batch
+	batch Batch
+}
+
+type treeHead struct {
+	size int64
+	root tlog.Hash
+}
+
+// request is one Append waiting for its batch to commit.
+type request struct {
+	rec  Record
+	seq  int64
+	err  error
+	done chan struct{} // capacity 1, so the writer never blocks on an abandoned request
+}
+
+var requests = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+// Open reads the log's size and tree from store, checks them against the latest
+// checkpoint, and starts the writer and the checkpointer. ctx bounds the reads only.
+func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, error) {
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = 2 * time.Second
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 512
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if _, err := sign(); err != nil {
+		return nil, fault.Wrap(err, "get the audit checkpoint signer")
+	}
+	l := &Log{
+		store: store, sign: sign, now: cfg.Now, log: cfg.Log, max: cfg.MaxBatch,
+		in:         make(chan *request, cfg.MaxBatch),
+		writerDone: make(chan struct{}),
+		cpDone:     make(chan struct{}),
+	}
+	if err := l.reload(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.loadLatest(ctx); err != nil {
+		return nil, err
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	l.stop = stop
+	go l.write(bg)
+	go l.checkpoints(bg, cfg.CheckpointEvery)
+	return l, nil
+}
+
+// reload reads the size and the frontier of the tree from the store.
+func (l *Log) reload(ctx context.Context) error {
+	size, err := l.store.Size(ctx)
+	if err != nil {
+		return fault.Unavailablef(err, "read the audit log's size")
+	}
+	if err := l.front.load(size, storeHashes{ctx, l.store}); err != nil {
+		return fault.Unavailablef(err, "read the audit log's tree")
+	}
+	root, err := tlog.TreeHash(size, &l.front)
+	if err != nil {
+		return fault.Wrap(err, "hash the audit log's tree")
+	}
+	l.size, l.stale = size, false
+	l.head.Store(&treeHead{size: size, root: root})
+	return nil
+}
+
+// loadLatest reads the latest checkpoint and refuses a store whose tree does not extend
+// it: records lost or rewritten since it was signed.
+func (l *Log) loadLatest(ctx context.Context) error {
+	sc, err := l.store.LatestCheckpoint(ctx)
+	if fault.KindOf(err) == fault.NotFound {
+		return nil
+	}
+	if err != nil {
+		return fault.Unavailablef(err, "read the latest audit checkpoint")
+	}
+	size, root, err := treeText(sc.Note)
+	if err != nil || size != sc.Size {
+		return fault.Wrap(fmt.Errorf("checkpoint at size %d: cannot be read", sc.Size), "open the audit log")
+	}
+	if size > l.size {
+		return fault.Wrap(fmt.Errorf("the log holds %d records, fewer than its checkpoint at size %d", l.size, size), "open the audit log")
+	}
+	got, err := tlog.TreeHash(size, storeHashes{ctx, l.store})
+	if err != nil {
+		return fault.Unavailablef(err, "read the audit log's tree")
+	}
+	if got != root {
+		return fault.Wrap(fmt.Errorf("checkpoint at size %d: root hash differs from the stored tree", size), "open the audit log")
+	}
+	l.latest = Checkpoint{Size: size, Root: root, Note: sc.Note, Time: sc.Created}
+	return nil
+}
+
+// Append records r and returns its seq once it is committed. An error means the record
+// is not acknowledged and the caller must refuse the exchange. Append fills in Seq,
+// Binding, and Time when it is zero.
+//
+// If ctx ends while the batch commits, Append returns an error although the record may
+// still be committed: the log errs towards recording an exchange that was refused,
+// never towards an exchange that was not recorded.
+func (l *Log) Append(ctx context.Context, r Record) (int64, error) {
+	rec, err := prepare(r, l.now)
+	if err != nil {
+		return 0, err
+	}
+	req := requests.Get().(*request)
+	req.rec = rec
+	l.pending.Add(1)
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		l.pending.Add(-1)
+		requests.Put(req)
+		return 0, fault.Unavailablef(nil, "the audit log is closed")
+	}
+	select {
+	case l.in <- req:
+		l.mu.RUnlock()
+	case <-ctx.Done():
+		l.mu.RUnlock()
+		l.pending.Add(-1)
+		requests.Put(req)
+		return 0, fault.Unavailablef(ctx.Err(), "the audit log is too busy")
+	}
+	select {
+	case <-req.done:
+		seq, err := req.seq, req.err
+		*req = request{done: req.done}
+		requests.Put(req)
+		return seq, err
+	case <-ctx.Done():
+		return 0, fault.Unavailablef(ctx.Err(), "gave up waiting for the audit log")
+	}
+}
+
+// write is the writer goroutine: it gathers a batch, commits it, then answers every
+// request of the batch. It returns when in is closed and drained.
+func (l *Log) write(ctx context.Context) {
+	defer close(l.writerDone)
+	batch := make([]*request, 0, l.max)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for req := range l.in {
+		batch = l.gather(append(batch[:0], req), timer)
+		first, err := l.commit(ctx, batch)
+		l.pending.Add(-int64(len(batch)))
+		for i, r := range batch {
+			r.seq, r.err = first+int64(i), err
+			if err != nil {
+				r.seq = 0
+			}
+			r.done <- struct{}{}
+		}
+		clear(batch)
+	}
+}
+
+// How long a batch waits for more requests: at most gatherWait in all, and at most
+// gatherIdle after the last one came in.
+const (
+	gatherWait = 2 * time.Millisecond
+	gatherIdle = 200 * time.Microsecond
+)
+
+// gather adds requests to batch until it is as large as the last batch or as the number
+// of requests Append has announced, whichever is larger, or until MaxBatch, gatherWait,
+// or gatherIdle. Taking only the requests already sent would alternate tiny and large
+// batches: the callers answered by the last batch are on their way back with their next
+// records. A lone caller is never kept waiting.
+func (l *Log) gather(batch []*request, timer *time.Timer) []*request {
+	defer func() { l.last = len(batch) }()
+	start := time.Now()
+	for len(batch) < l.max {
+		select {
+		case r, ok := <-l.in:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		if want := max(int64(l.last), l.pending.Load()); int64(len(batch)) >= want {
+			return batch
+		}
+		wait := min(gatherIdle, gatherWait-time.Since(start))
+		if wait <= 0 {
+			return batch
+		}
+		timer.Reset(wait)
+		select {
+		case r, ok := <-l.in:
+			timer.Stop()
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+		case <-timer.C:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commit stores reqs as one batch and returns the seq of the first. On failure the
+// writer's tree is put back as it was and the next batch re-reads it from the store.
+func (l *Log) commit(ctx context.Context, reqs []*request) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	if l.stale {
+		if err := l.reload(ctx); err != nil {
+			l.log.Error("audit log store unavailable", "err", err)
+			return 0, fault.Unavailablef(err, "the audit log cannot record the exchange")
+		}
+	}
+	saved := l.front
+	b, err := l.build(reqs)
+	if err == nil {
+		err = l.store.Append(ctx, *b)
+	}
+	if err != nil {
+		l.front, l.stale = saved, true
+		l.log.Error("audit batch failed", "first", b.First, "records", len(reqs), "err", err)
+		return 0, fault.Unavailablef(err, "the audit log cannot record the exchange")
+	}
+	l.size += int64(len(reqs))
+	root, err := tlog.TreeHash(l.size, &l.front)
+	if err != nil { // cannot happen: the frontier holds what TreeHash reads
+		l.stale = true
+		return 0, fault.Wrap(err, "hash the audit log's tree")
+	}
+	l.head.Store(&treeHead{size: l.size, root: root})
+	return b.First, nil
+}
+
+// build encodes reqs with consecutive seqs, adding their hashes to the frontier.
+func (l *Log) build(reqs []*request) (*Batch, error) {
+	b := &l.batch
+	b.First = l.size + 1
+	clear(b.Records)
+	b.Records, b.Hashes, b.Persons = b.Records[:0], b.Hashes[:0], b.Persons[:0]
+	for i, r := range reqs {
+		seq := b.First + int64(i)
+		r.rec.Seq = seq
+		body, err := encode(&r.rec)
+		if err != nil {
+			return b, err
+		}
+		hashes, err := tlog.StoredHashes(seq-1, body, &l.front)
+		if err != nil {
+			return b, fault.Wrap(err, "hash an audit record")
+		}
+		l.front.add(seq-1, hashes)
+		b.Records = append(b.Records, body)
+		b.Hashes = append(b.Hashes, hashes...)
+		for j, p := range r.rec.Persons {
+			if !slices.Contains(r.rec.Persons[:j], p) {
+				b.Persons = append(b.Persons, PersonSeq{Person: p, Seq: seq})
+			}
+		}
+	}
+	return b, nil
+}
+
+// Close stops taking records, waits for the writer to commit those it has, stops the
+// checkpointer and signs a last checkpoint. It is safe to call twice.
+func (l *Log) Close(ctx context.Context) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.in)
+	l.mu.Unlock()
+	if err := wait(ctx, l.writerDone); err != nil {
+		return err
+	}
+	l.stop()
+	if err := wait(ctx, l.cpDone); err != nil {
+		return err
+	}
+	if _, err := l.checkpoint(ctx); err != nil && fault.KindOf(err) != fault.NotFound {
+		return err
+	}
+	return nil
+}
+
+func wait(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fault.Unavailablef(ctx.Err(), "the audit log did not stop in time")
+	}
+}
+
+// Size returns the number of committed records, which is also the last seq.
+func (l *Log) Size() int64 { return l.head.Load().size }
+
+// Checkpoint returns the latest signed checkpoint, signing one if there is none yet.
+// It is a NotFound fault while the log is empty.
+func (l *Log) Checkpoint(ctx context.Context) (Checkpoint, error) {
+	l.cpMu.Lock()
+	cp := l.latest
+	l.cpMu.Unlock()
+	if cp.Size > 0 {
+		return cp, nil
+	}
+	return l.checkpoint(ctx)
+}
+
+// CheckpointNow signs a checkpoint covering every committed record, unless the latest
+// one already does, and returns it.
+func (l *Log) CheckpointNow(ctx context.Context) (Checkpoint, error) { return l.checkpoint(ctx) }
+
+// ByPerson answers "who consulted my data": the records concerning person with
+// seq > after, at most limit, oldest first, from the person index.
+func (l *Log) ByPerson(ctx context.Context, person string, after int64, limit int) ([]Record, error) {
+	entries, err := l.store.ByPerson(ctx, person, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Record, 0, len(entries))
+	for _, e := range entries {
+		r, err := decode(e.Body)
+		if err != nil {
+			return nil, fault.Wrap(fmt.Errorf("record %d: %v", e.Seq, err), "read the audit log")
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

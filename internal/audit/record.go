@@ -1,0 +1,122 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// Decisions.
+const (
+	Permit = "permit"
+	Deny   = "deny"
+)
+
+// Record is one exchange as the log keeps it. Its JSON encoding (this struct, in this
+// field order) is the canonical form that is stored and hashed into the tree; changing
+// the struct changes the bytes of new records only, old ones keep verifying as stored.
+type Record struct {
+	Seq           int64     `json:"seq"` // assigned by the log: 1, 2, 3, … without gaps
+	Time          time.Time `json:"time"`
+	Client        string    `json:"client"`
+	Institution   string    `json:"institution"`
+	Service       string    `json:"service"`
+	Purpose       string    `json:"purpose"`
+	Persons       []string  `json:"persons"` // the persons concerned, indexed for ByPerson
+	Fields        []string  `json:"fields"`
+	Decision      string    `json:"decision"` // Permit or Deny
+	Reasons       []string  `json:"reasons"`
+	Authorization string    `json:"authorization"`
+	Outcome       string    `json:"outcome"` // "answered", "refused", "source_error", …
+	Status        int       `json:"status"`
+	LatencyMicros int64     `json:"latency_us"`
+	RequestHash   string    `json:"request_hash"`  // hex SHA-256 of the request bytes
+	ResponseHash  string    `json:"response_hash"` // hex SHA-256 of the response bytes
+	Binding       string    `json:"binding"`       // hex BindingHash; Append fills it in
+}
+
+// BindingHash binds a response to its request: SHA-256(request hash || response hash).
+func BindingHash(reqHash, respHash [32]byte) [32]byte {
+	var b [64]byte
+	copy(b[:32], reqHash[:])
+	copy(b[32:], respHash[:])
+	return sha256.Sum256(b[:])
+}
+
+// HashHex returns the hex SHA-256 of payload, the form of RequestHash and ResponseHash.
+func HashHex(payload []byte) string {
+	h := sha256.Sum256(payload)
+	return hex.EncodeToString(h[:])
+}
+
+// prepare checks r as a caller gave it, stamps it with now when it has no time, and
+// fills in the binding. A record that fails here is refused before it can spoil a batch.
+func prepare(r Record, now func() time.Time) (Record, error) {
+	req, err := parseHash("request_hash", r.RequestHash)
+	if err != nil {
+		return Record{}, err
+	}
+	resp, err := parseHash("response_hash", r.ResponseHash)
+	if err != nil {
+		return Record{}, err
+	}
+	b := BindingHash(req, resp)
+	binding := hex.EncodeToString(b[:])
+	switch {
+	case r.Decision != Permit && r.Decision != Deny:
+		return Record{}, fault.Invalidf("decision", "must be %q or %q, not %q", Permit, Deny, r.Decision)
+	case r.Outcome == "":
+		return Record{}, fault.Invalidf("outcome", "is required")
+	case r.Binding != "" && r.Binding != binding:
+		return Record{}, fault.Invalidf("binding", "is not the binding of the request and response hashes")
+	}
+	for _, p := range r.Persons {
+		if p == "" {
+			return Record{}, fault.Invalidf("persons", "must not hold an empty person")
+		}
+	}
+	if r.Time.IsZero() {
+		r.Time = now()
+	}
+	// Keep the time within what encoding/json can write, and in one zone, so that the
+	// encoding never fails and never depends on the caller's location.
+	r.Time = r.Time.UTC().Round(0)
+	if y := r.Time.Year(); y < 1 || y > 9999 {
+		return Record{}, fault.Invalidf("time", "year %d is out of range", y)
+	}
+	r.Seq, r.Binding = 0, binding
+	r.RequestHash, r.ResponseHash = hex.EncodeToString(req[:]), hex.EncodeToString(resp[:])
+	return r, nil
+}
+
+func parseHash(field, s string) ([32]byte, error) {
+	var h [32]byte
+	if len(s) != 64 {
+		return h, fault.Invalidf(field, "must be 64 hex digits (a SHA-256)")
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, fault.Invalidf(field, "must be 64 hex digits (a SHA-256)")
+	}
+	return h, nil
+}
+
+// encode returns the canonical bytes of r.
+func encode(r *Record) ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fault.Wrap(err, "encode an audit record")
+	}
+	return b, nil
+}
+
+// decode parses stored bytes.
+func decode(b []byte) (Record, error) {
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Record{}, err
+	}
+	return r, nil
+}

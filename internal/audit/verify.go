@@ -1,0 +1,231 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// verifyChunk is how many records Verify reads at a time.
+const verifyChunk = 1000
+
+// Report sums up what Verify checked.
+type Report struct {
+	Size        int64     `json:"size"`        // the log's size when Verify began
+	Records     int64     `json:"records"`     // records checked, 1 to Records
+	Checkpoints int64     `json:"checkpoints"` // checkpoints checked
+	Root        tlog.Hash `json:"root"`        // the recomputed root of the first Records records
+}
+
+// Problem is the first broken record or checkpoint Verify found.
+type Problem struct {
+	Seq        int64  // the broken record; 0 when a checkpoint is broken
+	Checkpoint int64  // the size of the broken checkpoint
+	Reason     string // what is wrong with it
+}
+
+func (p *Problem) Error() string {
+	if p.Seq > 0 {
+		return fmt.Sprintf("record %d: %s", p.Seq, p.Reason)
+	}
+	return fmt.Sprintf("checkpoint at size %d: %s", p.Checkpoint, p.Reason)
+}
+
+// Verify recomputes the log's tree from its stored records and checks it against
+// everything stored: every stored hash, and every checkpoint (its signature by one of
+// verifierKeys, its root against the recomputed tree at its size, and its consistency
+// with the previous checkpoint). It stops at the first broken record or checkpoint, in
+// log order, and returns it as a *Problem; other errors are the store's. progress, when
+// not nil, is called after each chunk of records.
+func Verify(ctx context.Context, store Store, verifierKeys []string, progress func(done, total int64)) (Report, error) {
+	vs, err := verifiers(verifierKeys)
+	if err != nil {
+		return Report{}, fault.Invalidf("verifier_key", "%v", err)
+	}
+	total, err := store.Size(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	v := &verifier{ctx: ctx, store: store, vs: vs, rep: Report{Size: total}}
+	err = v.run(progress)
+	v.rep.Root, _ = tlog.TreeHash(v.rep.Records, &v.front)
+	return v.rep, err
+}
+
+// verifier is the state of one Verify run.
+type verifier struct {
+	ctx   context.Context
+	store Store
+	vs    note.Verifiers
+	rep   Report
+	front frontier
+
+	cps     []StoredCheckpoint // the next checkpoints, by size
+	cpAfter int64
+	cpEnd   bool
+	prev    Checkpoint // the last checkpoint checked
+}
+
+func (v *verifier) run(progress func(done, total int64)) error {
+	for v.rep.Records < v.rep.Size {
+		if err := v.ctx.Err(); err != nil {
+			return err
+		}
+		if err := v.chunk(); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(v.rep.Records, v.rep.Size)
+		}
+	}
+	if c, ok, err := v.peek(); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return &Problem{Checkpoint: c.Size, Reason: fmt.Sprintf("the log holds only %d records", v.rep.Size)}
+	}
+	return nil
+}
+
+// chunk checks the next records and the checkpoints they complete.
+func (v *verifier) chunk() error {
+	next := v.rep.Records + 1
+	entries, err := v.store.Records(v.ctx, v.rep.Records, verifyChunk)
+	if err != nil {
+		return err
+	}
+	for i, e := range entries {
+		if e.Seq != next+int64(i) {
+			entries = entries[:i]
+			break
+		}
+	}
+	if len(entries) == 0 {
+		return &Problem{Seq: next, Reason: "missing"}
+	}
+	from := tlog.StoredHashIndex(0, next-1)
+	indexes := make([]int64, tlog.StoredHashCount(entries[len(entries)-1].Seq)-from)
+	for i := range indexes {
+		indexes[i] = from + int64(i)
+	}
+	stored, err := v.store.ReadHashes(v.ctx, indexes)
+	if fault.KindOf(err) == fault.NotFound {
+		return &Problem{Seq: next, Reason: "stored hashes of this record or the next ones are missing"}
+	}
+	if err != nil {
+		return err
+	}
+	if len(stored) != len(indexes) {
+		return fault.Wrap(fmt.Errorf("read %d stored hashes; want %d", len(stored), len(indexes)), "verify the audit log")
+	}
+	for _, e := range entries {
+		n := tlog.StoredHashCount(e.Seq) - tlog.StoredHashIndex(0, e.Seq-1)
+		if err := v.record(e, stored[:n]); err != nil {
+			return err
+		}
+		stored = stored[n:]
+		if err := v.checkpointsAt(e.Seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record recomputes the stored hashes of one record and compares them with stored.
+func (v *verifier) record(e Entry, stored []tlog.Hash) error {
+	hashes, err := tlog.StoredHashes(e.Seq-1, e.Body, &v.front)
+	if err != nil {
+		return fault.Wrap(err, "recompute the audit tree")
+	}
+	if hashes[0] != stored[0] {
+		return &Problem{Seq: e.Seq, Reason: "stored bytes do not hash to the tree's leaf"}
+	}
+	first := tlog.StoredHashIndex(0, e.Seq-1)
+	for level := 1; level < len(hashes); level++ {
+		if hashes[level] != stored[level] {
+			k := (e.Seq - 1) >> level
+			return &Problem{Seq: e.Seq, Reason: fmt.Sprintf(
+				"stored hash %d (level %d, records %d to %d) differs from the recomputed tree",
+				first+int64(level), level, k<<level+1, (k+1)<<level)}
+		}
+	}
+	var head struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := json.Unmarshal(e.Body, &head); err != nil {
+		return &Problem{Seq: e.Seq, Reason: "stored bytes are not a record"}
+	}
+	if head.Seq != e.Seq {
+		return &Problem{Seq: e.Seq, Reason: fmt.Sprintf("stored bytes say seq %d", head.Seq)}
+	}
+	v.front.add(e.Seq-1, hashes)
+	v.rep.Records = e.Seq
+	return nil
+}
+
+// checkpointsAt checks the checkpoint of size, if there is one.
+func (v *verifier) checkpointsAt(size int64) error {
+	for {
+		c, ok, err := v.peek()
+		if err != nil || !ok || c.Size > size {
+			return err
+		}
+		if err := v.checkpoint(c); err != nil {
+			return err
+		}
+		v.cps = v.cps[1:]
+	}
+}
+
+func (v *verifier) checkpoint(c StoredCheckpoint) error {
+	size, root, err := openCheckpoint(c.Note, v.vs)
+	if err != nil {
+		return &Problem{Checkpoint: c.Size, Reason: err.Error()}
+	}
+	if size != c.Size {
+		return &Problem{Checkpoint: c.Size, Reason: fmt.Sprintf("the note is for size %d", size)}
+	}
+	want, err := tlog.TreeHash(size, &v.front)
+	if err != nil {
+		return fault.Wrap(err, "recompute the audit tree")
+	}
+	if root != want {
+		return &Problem{Checkpoint: c.Size, Reason: "root hash differs from the recomputed tree"}
+	}
+	if v.prev.Size > 0 {
+		proof, err := tlog.ProveTree(size, v.prev.Size, storeHashes{v.ctx, v.store})
+		if err != nil {
+			return err
+		}
+		if tlog.CheckTree(proof, size, root, v.prev.Size, v.prev.Root) != nil {
+			return &Problem{Checkpoint: c.Size, Reason: fmt.Sprintf("not consistent with the checkpoint at size %d", v.prev.Size)}
+		}
+	}
+	v.prev = Checkpoint{Size: size, Root: root}
+	v.rep.Checkpoints++
+	return nil
+}
+
+// peek returns the next checkpoint to check, reading a page when needed.
+func (v *verifier) peek() (StoredCheckpoint, bool, error) {
+	if len(v.cps) == 0 && !v.cpEnd {
+		page, err := v.store.Checkpoints(v.ctx, v.cpAfter, 100)
+		if err != nil {
+			return StoredCheckpoint{}, false, err
+		}
+		if len(page) == 0 {
+			v.cpEnd = true
+		} else {
+			v.cps, v.cpAfter = page, page[len(page)-1].Size
+		}
+	}
+	if len(v.cps) == 0 {
+		return StoredCheckpoint{}, false, nil
+	}
+	return v.cps[0], true, nil
+}

@@ -1,0 +1,240 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/civil"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/httpapi"
+	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// ExchangeOptions configure the exchange benchmark.
+type ExchangeOptions struct {
+	Data        string // a folder holding a generated nation (hub.db, civil.db)
+	Duration    time.Duration
+	Concurrency int
+}
+
+// load is one measured run: requests per second and latencies.
+type load struct {
+	rps      float64
+	p50, p99 time.Duration
+	errors   int64
+}
+
+// Exchange drives the same sync person look-ups (a) straight at the civil source over
+// HTTP, (b) through a bare reverse proxy, (c1) through the hub with the source built in,
+// (c2) through the hub reaching the source over HTTP as a remote one.
+func Exchange(ctx context.Context, o ExchangeOptions) (*Result, error) {
+	st, err := hub.Open(ctx, hub.Config{Store: "sqlite:" + filepath.Join(o.Data, "hub.db"), Civil: "sqlite:" + filepath.Join(o.Data, "civil.db")})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	persons, err := filesOf(ctx, st.Directory, synth.PensionFund, 5000)
+	if err != nil {
+		return nil, err
+	}
+	src := &civil.Source{Store: st.Civil.Population(), Searcher: st.Civil.Searcher()}
+	direct, stopDirect, err := serve(httpapi.SourceHandler(src))
+	if err != nil {
+		return nil, err
+	}
+	defer stopDirect()
+	target, _ := url.Parse(direct)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 1024}
+	proxy, stopProxy, err := serve(rp)
+	if err != nil {
+		return nil, err
+	}
+	defer stopProxy()
+	a := run(ctx, o, direct+"/registry/sync/search", "", persons)
+	b := run(ctx, o, proxy+"/registry/sync/search", "", persons)
+	c1, err := throughHub(ctx, o, st, persons, false)
+	if err != nil {
+		return nil, err
+	}
+	c2, err := throughHub(ctx, o, st, persons, true)
+	if err != nil {
+		return nil, err
+	}
+	return exchangeResult(o, a, b, c1, c2), nil
+}
+
+func exchangeResult(o ExchangeOptions, a, b, c1, c2 load) *Result {
+	r := newResult("exchange")
+	r.add("concurrency", "concurrent clients", o.Concurrency, "")
+	for _, m := range []struct {
+		key, label string
+		l          load
+	}{{"direct", "(a) direct to the source", a}, {"proxy", "(b) through a reverse proxy", b}, {"hub", "(c1) through the hub, source built in", c1}, {"hub_remote", "(c2) through the hub, source over HTTP", c2}} {
+		r.add(m.key+"_rps", m.label+": requests/s", round(m.l.rps), "/s")
+		r.add(m.key+"_p50_ms", m.label+": p50", round(ms(m.l.p50)*100)/100, "ms")
+		r.add(m.key+"_p99_ms", m.label+": p99", round(ms(m.l.p99)*100)/100, "ms")
+		r.add(m.key+"_errors", m.label+": errors", m.l.errors, "")
+	}
+	r.add("hub_over_direct", "c1/a", round(c1.rps/a.rps*100)/100, "")
+	r.add("hub_remote_over_proxy", "c2/b", round(c2.rps/b.rps*100)/100, "")
+	return r
+}
+
+// throughHub starts a hub on the data, gets a token for the pension fund's application,
+// and drives the load through it.
+func throughHub(ctx context.Context, o ExchangeOptions, st *hub.Stores, persons []string, overHTTP bool) (load, error) {
+	secret, err := st.Directory.IssueClientSecret(ctx, "bench", synth.AppID(synth.PensionFund))
+	if err != nil {
+		return load{}, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- hub.Serve(ctx, hub.Config{Addr: "127.0.0.1:0", Out: io.Discard, BuiltinOverHTTP: overHTTP,
+			KeyFile: filepath.Join(o.Data, "hub-keys.json"),
+			OnReady: func(u string) { urls <- u }}, st)
+	}()
+	var base string
+	select {
+	case base = <-urls:
+	case err := <-done:
+		cancel()
+		return load{}, err
+	}
+	defer func() { cancel(); <-done }()
+	token, err := clientToken(ctx, base, synth.AppID(synth.PensionFund), secret)
+	if err != nil {
+		return load{}, err
+	}
+	return run(ctx, o, base+"/dci/crvs/registry/sync/search", token, persons), nil
+}
+
+// run sends look-ups from Concurrency clients for Duration.
+func run(ctx context.Context, o ExchangeOptions, url, token string, persons []string) load {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2}}
+	var (
+		n, errs atomic.Int64
+		mu      sync.Mutex
+		all     latencies
+		wg      sync.WaitGroup
+	)
+	deadline := time.Now().Add(o.Duration)
+	start := time.Now()
+	for g := range o.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine latencies
+			for i := g; time.Now().Before(deadline) && ctx.Err() == nil; i += o.Concurrency {
+				t := time.Now()
+				if err := lookup(ctx, client, url, token, persons[i%len(persons)], i); err != nil {
+					errs.Add(1)
+					continue
+				}
+				mine = append(mine, time.Since(t))
+				n.Add(1)
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return load{rps: float64(n.Load()) / time.Since(start).Seconds(), p50: all.percentile(50), p99: all.percentile(99), errors: errs.Load()}
+}
+
+// lookup sends one DCI sync search for a person by number and checks it got the record.
+func lookup(ctx context.Context, c *http.Client, url, token, person string, i int) error {
+	ts := time.Now().UTC().Format(time.RFC3339)
+	body := fmt.Sprintf(`{"signature":"","header":{"version":"1.0.0","message_id":"m%d","message_ts":%q,"action":"search","sender_id":"bench","total_count":1},`+
+		`"message":{"transaction_id":"t%d","search_request":[{"reference_id":"r%d","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q},"pagination":{"page_size":1,"page_number":1}},"locale":"eng"}]}}`,
+		i, ts, i, i, ts, person)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(person)) {
+		return fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
+	}
+	return nil
+}
+
+func clientToken(ctx context.Context, base, id, secret string) (string, error) {
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}, "scope": {"registry.search"}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/oauth2/client/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var t struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&t); err != nil || t.AccessToken == "" {
+		return "", fmt.Errorf("no token (status %d)", resp.StatusCode)
+	}
+	return t.AccessToken, nil
+}
+
+// filesOf returns up to n persons institution has a file on today.
+func filesOf(ctx context.Context, d *directory.Directory, institution string, n int) ([]string, error) {
+	var out []string
+	q := directory.IntegrationQuery{Institution: institution, Day: d.Today(), Limit: 1000}
+	for len(out) < n {
+		page, err := d.Store().Integrations(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range page {
+			out = append(out, g.Person)
+		}
+		if len(page) < q.Limit {
+			break
+		}
+		q.After = page[len(page)-1].Cursor()
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s has no files today: generate a nation first", institution)
+	}
+	return out, nil
+}
+
+// serve runs h on a loopback port until stop.
+func serve(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}

@@ -1,0 +1,100 @@
+// Package civil serves the built-in population register as an authentic source of the
+// exchange: it answers identifier look-ups (person number, birth registration number)
+// and filters, with person records as the DCI civil registry carries them.
+//
+// The hub reaches it through exchange.Source like any remote registry; the HTTP layer
+// also serves it over DCI, so that the hub can be configured to reach it over the network
+// exactly as it reaches a remote source.
+package civil
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/query"
+)
+
+// RecordType is the DCI record type of the register's records.
+const RecordType = "Person"
+
+// Source answers questions from the register.
+type Source struct {
+	Store    population.Store
+	Searcher population.Searcher
+}
+
+// Search answers one question; fields bound what each record carries.
+func (s *Source) Search(ctx context.Context, r exchange.SourceRequest) (exchange.SourceResult, error) {
+	var ps []population.Person
+	total := 0
+	switch r.Query.Kind {
+	case query.KindID:
+		p, err := s.lookup(ctx, r.Query.IDType, r.Query.IDValue)
+		if fault.KindOf(err) == fault.NotFound {
+			return exchange.SourceResult{Records: []map[string]any{}}, nil
+		}
+		if err != nil {
+			return exchange.SourceResult{}, err
+		}
+		ps, total = []population.Person{p}, 1
+	case query.KindFilter:
+		var err error
+		if ps, total, err = s.Searcher.Search(ctx, r.Query); err != nil {
+			return exchange.SourceResult{}, err
+		}
+	default:
+		return exchange.SourceResult{}, fault.Invalidf("query_type", "the civil register answers identifier look-ups and filters")
+	}
+	out := exchange.SourceResult{Records: make([]map[string]any, 0, len(ps)), Total: total}
+	for i := range ps {
+		rec, err := Record(&ps[i])
+		if err != nil {
+			return exchange.SourceResult{}, err
+		}
+		if r.Fields != nil {
+			rec = exchange.Minimise(rec, append(r.Fields, "person"))
+		}
+		out.Records = append(out.Records, rec)
+	}
+	return out, nil
+}
+
+// lookup finds one person by an identifier type the register knows.
+func (s *Source) lookup(ctx context.Context, idType, value string) (population.Person, error) {
+	switch strings.ToUpper(idType) {
+	case "BRN":
+		return s.Store.PersonByBRN(ctx, value)
+	case "PN", "NIN", "UIN", "PERSON", "NATIONAL_NUMBER":
+		n, err := ident.ParsePerson(value)
+		if err != nil {
+			return population.Person{}, fault.Invalidf("query.value", "%q is not a person number", value)
+		}
+		return s.Store.Person(ctx, n.String())
+	}
+	return population.Person{}, fault.Invalidf("query.type", "identifier type %q is not known here; use PN (person number) or BRN", idType)
+}
+
+// Record turns a person into the record the source returns: its JSON fields, with the
+// JSON-LD type marker, and empty values left out.
+func Record(p *population.Person) (map[string]any, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fault.Wrap(err, "encode person")
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fault.Wrap(err, "encode person")
+	}
+	for k, v := range m {
+		if v == nil || v == "" {
+			delete(m, k)
+		}
+	}
+	m["@type"] = RecordType
+	return m, nil
+}

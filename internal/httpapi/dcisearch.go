@@ -1,0 +1,192 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/dci"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
+)
+
+// maxDCIBody bounds a DCI message.
+const maxDCIBody = 1 << 20
+
+// registries maps the path segment of each DCI registry to the directory's registry type.
+var registries = map[string]string{"crvs": "civil", "sr": "social", "ibr": "beneficiary", "dr": "disability", "fr": "farmer"}
+
+// meta is what the hub reads from header.meta: the purpose of the question, the fields
+// wanted, and the date asked about. All optional.
+type meta struct {
+	Purpose string   `json:"purpose"`
+	Fields  []string `json:"fields"`
+	OnDate  string   `json:"on_date"`
+}
+
+// dciError answers a DCI request refused as a whole: {"errors":[{code, message}]}.
+func (s *Server) dciError(w http.ResponseWriter, r *http.Request, err error) {
+	kind := fault.KindOf(err)
+	status := statusOf[kind]
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	if kind == fault.Internal || kind == fault.Unavailable {
+		s.log.Error("dci request failed", "request_id", requestID(r.Context()), "err", err.Error())
+	}
+	writeJSON(w, status, dci.NewHTTPErrors(err))
+}
+
+// bearer verifies the access token and its scope.
+func (s *Server) bearer(r *http.Request, scope string) (oauth.Claims, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		return oauth.Claims{}, dci.Coded(fault.Unauthorized, dci.ErrUnauthorized, "Authorization", "a bearer access token is required")
+	}
+	c, err := s.oauth.Verify(r.Context(), strings.TrimSpace(token))
+	if err != nil {
+		return c, dci.Coded(fault.Unauthorized, dci.ErrUnauthorized, "Authorization", dci.SafeMessage(err))
+	}
+	if !c.HasScope(scope) {
+		return c, dci.Coded(fault.Forbidden, dci.ErrForbidden, "scope", "the token lacks scope "+scope)
+	}
+	return c, nil
+}
+
+// syncSearch serves {prefix}/{registry}/registry/sync/search: every item of the message
+// is one question, decided, answered and recorded on its own.
+func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	registry, ok := registries[r.PathValue("registry")]
+	if !ok {
+		s.dciError(w, r, dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no registry "+r.PathValue("registry")))
+		return
+	}
+	claims, err := s.bearer(r, "registry.search")
+	if err == nil {
+		err = needContentType(r, "application/json")
+	}
+	if err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDCIBody))
+	if err != nil {
+		s.dciError(w, r, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB"))
+		return
+	}
+	env, err := dci.DecodeSearch(body)
+	if err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	m, err := readMeta(env.Header.Meta)
+	if err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	service := s.serviceFor(registry, env.Header.ReceiverID)
+	caller := exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}
+	asks, answers := s.ask(r.Context(), env, caller, service, m, body, start)
+	s.answerSearch(w, r, env, asks, answers, registry)
+}
+
+func readMeta(raw json.RawMessage) (meta, error) {
+	var m meta
+	if len(raw) == 0 || raw[0] != '{' {
+		return m, nil // absent, or a string as the samples send: nothing asked
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return m, dci.Coded(fault.Invalid, dci.ErrRequestBad, "header.meta", "must hold purpose (string), fields (list of strings) and on_date (YYYY-MM-DD)")
+	}
+	if _, err := date.Parse(m.OnDate); err != nil {
+		return m, dci.Coded(fault.Invalid, dci.ErrRequestBad, "header.meta.on_date", err.Error())
+	}
+	return m, nil
+}
+
+// ask runs each item through the exchange.
+func (s *Server) ask(ctx context.Context, env *dci.Envelope[dci.SearchRequest], caller exchange.Caller, service string, m meta, body []byte, start time.Time) ([]exchange.Ask, []exchange.Answer) {
+	day, _ := date.Parse(m.OnDate)
+	items := env.Message.SearchRequest
+	asks := make([]exchange.Ask, len(items))
+	answers := make([]exchange.Answer, len(items))
+	for i, it := range items {
+		asks[i] = exchange.Ask{Caller: caller, Service: service, Purpose: m.Purpose, Fields: m.Fields, Day: day, Request: body, Start: start}
+		if it.Err != nil {
+			answers[i] = exchange.Answer{Err: it.Err, Status: 400, Decision: exchange.Decision{Code: exchange.DenyInvalid, Reasons: []string{dci.SafeMessage(it.Err)}}}
+			continue
+		}
+		asks[i].Query = *it.Query
+		answers[i] = s.exchange.Search(ctx, asks[i])
+	}
+	return asks, answers
+}
+
+// answerSearch builds the answer, records every item in the audit log, and only then
+// sends it; if any record fails, nothing of the answer is sent.
+func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.Envelope[dci.SearchRequest], asks []exchange.Ask, answers []exchange.Answer, registry string) {
+	if refusedAll(answers) {
+		body, _ := json.Marshal(dci.NewHTTPErrors(answers[0].Err))
+		if s.seal(r.Context(), asks, answers, body) != nil {
+			s.dciError(w, r, fault.Unavailablef(nil, "the exchange could not be recorded, so it was refused"))
+			return
+		}
+		writeRaw(w, http.StatusForbidden, body)
+		return
+	}
+	outs := make([]dci.Outcome, len(answers))
+	for i, a := range answers {
+		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err}
+		for _, rec := range a.Records {
+			outs[i].Records = append(outs[i].Records, rec)
+		}
+	}
+	resp, err := dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: newID(), SenderID: "crossroads",
+		RegType: "ns:org:RegistryType:" + strings.ToUpper(registry[:1]) + registry[1:], RecordType: "Person", Now: time.Now()}, outs)
+	if err != nil {
+		s.dciError(w, r, fault.Wrap(err, "build answer"))
+		return
+	}
+	body, err := json.Marshal(resp)
+	if err != nil {
+		s.dciError(w, r, fault.Wrap(err, "encode answer"))
+		return
+	}
+	if err := s.seal(r.Context(), asks, answers, body); err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	writeRaw(w, http.StatusOK, body)
+}
+
+// refusedAll reports whether the policy refused every item: the message is then refused.
+func refusedAll(answers []exchange.Answer) bool {
+	for _, a := range answers {
+		if fault.KindOf(a.Err) != fault.Forbidden || a.Err == nil {
+			return false
+		}
+	}
+	return len(answers) > 0
+}
+
+func (s *Server) seal(ctx context.Context, asks []exchange.Ask, answers []exchange.Answer, body []byte) error {
+	for i := range answers {
+		if _, err := s.exchange.Seal(ctx, asks[i], answers[i], body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

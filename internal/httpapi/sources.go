@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/dci"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// SourceTokenType is the JWS type of the tokens the hub gives itself to call the
+// built-in sources over HTTP; their audience is "source:<name>".
+const SourceTokenType = "source+jwt"
+
+// SourceClaims are the claims of a source token.
+type SourceClaims struct {
+	Audience string `json:"aud"`
+	Expires  int64  `json:"exp"`
+}
+
+// builtinSearch serves a built-in source over DCI at /sources/{name}/registry/sync/search.
+// Only the hub may call it: the question has been decided already, and the token, signed
+// with the hub's key, proves it.
+func (s *Server) builtinSearch(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	src, ok := s.builtins[name]
+	if !ok {
+		s.dciError(w, r, dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no built-in source "+name))
+		return
+	}
+	if err := s.checkSourceToken(r, name); err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	s.sourceSearch(w, r, src, name)
+}
+
+// SourceHandler serves src over DCI sync search with no check of its own, as an
+// authentic source does behind its network boundary (benchmarks, tests, examples).
+func SourceHandler(src exchange.Source) http.Handler {
+	s := &Server{log: slog.New(slog.DiscardHandler)}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.sourceSearch(w, r, src, "source") })
+}
+
+func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchange.Source, name string) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDCIBody))
+	if err != nil {
+		s.dciError(w, r, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB"))
+		return
+	}
+	env, err := dci.DecodeSearch(body)
+	if err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	m, err := readMeta(env.Header.Meta)
+	if err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	day, _ := date.Parse(m.OnDate)
+	outs := make([]dci.Outcome, len(env.Message.SearchRequest))
+	for i, it := range env.Message.SearchRequest {
+		if it.Err != nil {
+			outs[i].Err = it.Err
+			continue
+		}
+		res, err := src.Search(r.Context(), exchange.SourceRequest{Service: env.Header.ReceiverID, Query: *it.Query, Fields: m.Fields, Day: day})
+		outs[i] = dci.Outcome{Total: res.Total, Err: err}
+		for _, rec := range res.Records {
+			outs[i].Records = append(outs[i].Records, rec)
+		}
+	}
+	resp, err := dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: newID(), SenderID: "crossroads:" + name,
+		RegType: "ns:org:RegistryType:Civil", RecordType: "Person", Now: time.Now()}, outs)
+	if err != nil {
+		s.dciError(w, r, fault.Wrap(err, "build answer"))
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) checkSourceToken(r *http.Request, name string) error {
+	deny := func(msg string) error {
+		return dci.Coded(fault.Unauthorized, dci.ErrUnauthorized, "Authorization", msg)
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return deny("a hub source token is required")
+	}
+	token = strings.TrimSpace(token)
+	var c SourceClaims
+	if v, ok := s.sourceTokens.Load(token); ok {
+		c = v.(SourceClaims) // verified before; the audience and expiry are still checked
+	} else {
+		payload, hdr, err := s.keys.VerifyJWS(token)
+		if err != nil || hdr.Type != SourceTokenType || json.Unmarshal(payload, &c) != nil {
+			return deny("the source token is not valid")
+		}
+		s.sourceTokens.Store(token, c)
+	}
+	if c.Audience != "source:"+name || time.Now().Unix() > c.Expires {
+		return deny("the source token is expired or for another source")
+	}
+	return nil
+}

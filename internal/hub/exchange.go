@@ -1,0 +1,289 @@
+package hub
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/civil"
+	"github.com/crossroads-hub/crossroads/internal/dciclient"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/httpapi"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
+)
+
+// stack is the exchange and everything it runs on.
+type stack struct {
+	keys     *oauth.KeySet
+	oauth    *oauth.Server
+	exchange *exchange.Exchange
+	audit    *audit.Log
+	index    *directory.Index
+	sources  *sources
+	dir      *directory.Directory
+	log      *slog.Logger
+	seen     map[directory.Kind]int64 // history seen, per kind that shapes the policy
+}
+
+// startStack loads the keys, the person-directory index and the policy, opens the audit
+// log, and assembles the exchange; baseURL is where the hub answers.
+func startStack(ctx context.Context, cfg Config, st *Stores, baseURL string) (*stack, error) {
+	keys, err := loadKeys(cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	x := &stack{keys: keys, dir: st.Directory, log: cfg.log(), index: directory.NewIndex(), seen: map[directory.Kind]int64{}}
+	if err := x.index.Load(ctx, st.Directory.Store()); err != nil {
+		return nil, fmt.Errorf("load the person directory: %w", err)
+	}
+	st.Directory.UseIndex(x.index)
+	x.oauth, err = oauth.NewServer(oauth.Config{Issuer: baseURL, Directory: st.Directory, Keys: keys})
+	if err != nil {
+		return nil, err
+	}
+	x.audit, err = audit.Open(ctx, st.Hub.Audit(), func() (note.Signer, error) { return auditSigner(keys) }, audit.Config{Log: x.log})
+	if err != nil {
+		return nil, fmt.Errorf("open the audit log: %w", err)
+	}
+	builtin := &civil.Source{Store: st.Civil.Population(), Searcher: st.Civil.Searcher()}
+	x.sources = &sources{keys: keys, builtins: map[string]exchange.Source{"civil": builtin}, baseURL: baseURL,
+		overHTTP: cfg.BuiltinOverHTTP, client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	policy, err := x.load(ctx)
+	if err != nil {
+		x.audit.Close(ctx)
+		return nil, err
+	}
+	x.exchange = exchange.New(policy, x.sources, recorder{x.audit}, nil)
+	return x, nil
+}
+
+// load reads the authorizations and services and builds the policy from them.
+func (x *stack) load(ctx context.Context) (*exchange.Policy, error) {
+	for _, k := range []directory.Kind{directory.KindAuthorization, directory.KindService} {
+		seq, err := lastSeq(ctx, x.dir.Store(), k)
+		if err != nil {
+			return nil, err
+		}
+		x.seen[k] = seq
+	}
+	auths, err := all[directory.Authorization](ctx, x.dir)
+	if err != nil {
+		return nil, err
+	}
+	svcs, err := all[directory.Service](ctx, x.dir)
+	if err != nil {
+		return nil, err
+	}
+	x.sources.set(svcs)
+	return exchange.NewPolicy(auths, x.index), nil
+}
+
+func all[T directory.Entity, P directory.EntityPtr[T]](ctx context.Context, d *directory.Directory) ([]T, error) {
+	var out []T
+	q := directory.ListQuery{Limit: 1000}
+	for {
+		page, err := directory.List[T, P](ctx, d, q, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if page.Next == "" {
+			return out, nil
+		}
+		q.After = page.Next
+	}
+}
+
+func lastSeq(ctx context.Context, s directory.Store, k directory.Kind) (int64, error) {
+	var last int64
+	for {
+		cs, err := s.History(ctx, directory.HistoryQuery{Kind: k, After: last, Limit: 1000})
+		if err != nil || len(cs) == 0 {
+			return last, err
+		}
+		last = cs[len(cs)-1].Seq
+	}
+}
+
+// refresh keeps the policy and the index current with changes made elsewhere (the CLI,
+// another replica), checking the history every interval until ctx ends.
+func (x *stack) refresh(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := x.index.Refresh(ctx, x.dir.Store()); err != nil {
+			x.log.Warn("refresh the person directory", "err", err)
+		}
+		changed := false
+		for k, seen := range x.seen {
+			cs, err := x.dir.Store().History(ctx, directory.HistoryQuery{Kind: k, After: seen, Limit: 1})
+			changed = changed || (err == nil && len(cs) > 0)
+		}
+		if changed {
+			p, err := x.load(ctx)
+			if err != nil {
+				x.log.Warn("reload the policy", "err", err)
+				continue
+			}
+			x.exchange.SetPolicy(p)
+			x.log.Info("policy reloaded")
+		}
+	}
+}
+
+// serviceFor names the service for a DCI registry: the one receiver_id names if it
+// exists, else the first service of that registry type.
+func (x *stack) serviceFor(registry, receiverID string) string {
+	return x.sources.serviceFor(registry, receiverID)
+}
+
+func (x *stack) deps() (*oauth.Server, *oauth.KeySet, *exchange.Exchange, map[string]exchange.Source) {
+	return x.oauth, x.keys, x.exchange, x.sources.builtins
+}
+
+func (x *stack) close(ctx context.Context) error { return x.audit.Close(ctx) }
+
+// AuditKeyName names the hub's key in signed audit checkpoints.
+const AuditKeyName = "crossroads-audit"
+
+func auditSigner(keys *oauth.KeySet) (note.Signer, error) {
+	k, err := keys.Current()
+	if err != nil {
+		return nil, err
+	}
+	return audit.NewSigner(AuditKeyName, k)
+}
+
+// AuditVerifierKey is the note verifier key of the hub's current key: with it alone,
+// anyone can check a checkpoint or a record's evidence offline.
+func AuditVerifierKey(keys *oauth.KeySet) (string, error) {
+	k, err := keys.Current()
+	if err != nil {
+		return "", err
+	}
+	return audit.VerifierKey(AuditKeyName, k.Public())
+}
+
+// recorder writes exchange entries to the audit log.
+type recorder struct{ log *audit.Log }
+
+func (r recorder) Record(ctx context.Context, e exchange.Entry) (int64, error) {
+	return r.log.Append(ctx, audit.Record{Time: e.Time, Client: e.Client, Institution: e.Institution,
+		Service: e.Service, Purpose: e.Purpose, Persons: e.Persons, Fields: e.Fields, Decision: e.Decision,
+		Reasons: e.Reasons, Authorization: e.Authorization, Outcome: e.Outcome, Status: e.Status,
+		LatencyMicros: e.Latency.Microseconds(), RequestHash: hex.EncodeToString(e.RequestHash[:]),
+		ResponseHash: hex.EncodeToString(e.ResponseHash[:])})
+}
+
+// sources finds the source of a service from the directory's service records.
+type sources struct {
+	mu       sync.RWMutex
+	services map[string]directory.Service
+	builtins map[string]exchange.Source
+	remotes  map[string]exchange.Source
+	keys     *oauth.KeySet
+	baseURL  string
+	overHTTP bool // reach the built-in sources over HTTP, as remote ones
+	client   *http.Client
+}
+
+func (s *sources) set(svcs []directory.Service) {
+	m := make(map[string]directory.Service, len(svcs))
+	for _, v := range svcs {
+		m[v.ID] = v
+	}
+	s.mu.Lock()
+	s.services, s.remotes = m, map[string]exchange.Source{}
+	s.mu.Unlock()
+}
+
+// Source implements exchange.Sources.
+func (s *sources) Source(service string) (exchange.Source, error) {
+	s.mu.RLock()
+	svc, ok := s.services[service]
+	src := s.remotes[service]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, fault.NotFoundf("service %q is not in the directory", service)
+	}
+	if src != nil {
+		return src, nil
+	}
+	name, builtin := strings.CutPrefix(svc.Endpoint, "builtin:")
+	switch {
+	case builtin && !s.overHTTP:
+		if b, ok := s.builtins[name]; ok {
+			return b, nil
+		}
+		return nil, fault.Unavailablef(nil, "built-in source %q does not exist", name)
+	case builtin:
+		src = s.remote(s.baseURL+"/sources/"+name, "source:"+name)
+	default:
+		src = s.remote(svc.Endpoint, "source:"+service)
+	}
+	s.mu.Lock()
+	s.remotes[service] = src
+	s.mu.Unlock()
+	return src, nil
+}
+
+// remote is a DCI client presenting a token the hub signs for the source's audience.
+func (s *sources) remote(base, audience string) exchange.Source {
+	var mu sync.Mutex
+	var token string
+	var expires time.Time
+	return &dciclient.Client{BaseURL: base, SenderID: "crossroads", HTTP: s.client,
+		Token: func(ctx context.Context) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if time.Until(expires) > time.Minute {
+				return token, nil
+			}
+			exp := time.Now().Add(5 * time.Minute)
+			b, _ := json.Marshal(httpapi.SourceClaims{Audience: audience, Expires: exp.Unix()})
+			t, err := s.keys.SignJWS(httpapi.SourceTokenType, b)
+			if err != nil {
+				return "", err
+			}
+			token, expires = t, exp
+			return token, nil
+		}}
+}
+
+func (s *sources) serviceFor(registry, receiverID string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if svc, ok := s.services[receiverID]; ok {
+		return svc.ID
+	}
+	var ids []string
+	for id, svc := range s.services {
+		if svc.Registry == registry {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
+}
+
+func (x *stack) verifierKey() (string, error) { return AuditVerifierKey(x.keys) }

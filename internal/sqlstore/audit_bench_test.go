@@ -1,0 +1,83 @@
+package sqlstore_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/audit/audittest"
+	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+)
+
+// BenchmarkAuditAppend appends from many goroutines, as concurrent exchanges do, so that
+// group commit forms batches; every record is committed before its Append returns.
+func BenchmarkAuditAppend(b *testing.B) {
+	records := make([]audit.Record, 1024)
+	for i := range records {
+		records[i] = audittest.Record(i, audittest.Person(i))
+	}
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			s := &countingStore{Store: be.open(b, sqlstore.Hub).Audit()}
+			l := audittest.OpenLog(b, s, audit.Config{})
+			ctx := context.Background()
+			var n atomic.Int64
+			b.SetParallelism(64)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := l.Append(ctx, records[n.Add(1)%int64(len(records))]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(b.N)/float64(s.batches.Load()), "records/batch")
+		})
+	}
+}
+
+// countingStore counts the batches of group commit.
+type countingStore struct {
+	audit.Store
+	batches atomic.Int64
+}
+
+func (s *countingStore) Append(ctx context.Context, b audit.Batch) error {
+	s.batches.Add(1)
+	return s.Store.Append(ctx, b)
+}
+
+// BenchmarkAuditVerify recomputes the tree of a log of 100,000 records with a
+// checkpoint every 1,000.
+func BenchmarkAuditVerify(b *testing.B) {
+	const size, every = 100_000, 1000
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			ctx := context.Background()
+			s := be.open(b, sqlstore.Hub).Audit()
+			l := audittest.OpenLog(b, s, audit.Config{})
+			for i := range size {
+				if _, err := l.Append(ctx, audittest.Record(i, audittest.Person(i))); err != nil {
+					b.Fatal(err)
+				}
+				if (i+1)%every == 0 {
+					if _, err := l.CheckpointNow(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			_, vkey := audittest.Signer(b, 1)
+			b.ResetTimer()
+			for b.Loop() {
+				rep, err := audit.Verify(ctx, s, []string{vkey}, nil)
+				if err != nil || rep.Records != size || rep.Checkpoints != size/every {
+					b.Fatalf("Verify = %+v, %v", rep, err)
+				}
+			}
+			b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}

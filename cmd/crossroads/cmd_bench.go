@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/bench"
@@ -12,7 +13,8 @@ import (
 // BenchCmd groups the benchmarks. Each prints a table; with --json the last line is one
 // JSON object of its figures.
 type BenchCmd struct {
-	JSON bool `help:"Print the figures as one JSON object on the last line."`
+	JSON       bool   `help:"Print the figures as one JSON object on the last line."`
+	CPUProfile string `help:"Write a CPU profile of the run to this file (for go tool pprof)." type:"path"`
 
 	Ident    BenchIdentCmd    `cmd:"" help:"Identifier validation: checks per second."`
 	Lookup   BenchLookupCmd   `cmd:"" help:"Person-directory lookups per second through the SQLite store."`
@@ -113,6 +115,11 @@ func (c *BenchExchangeCmd) Run(e *env, b *BenchCmd) error {
 		return err
 	}
 	defer cleanup()
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	r, err := bench.Exchange(e.ctx, bench.ExchangeOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency})
 	if err != nil {
 		return err
@@ -137,4 +144,20 @@ func benchData(e *env, data string, persons int) (string, func(), error) {
 		return "", nil, err
 	}
 	return tmp, func() { os.RemoveAll(tmp) }, nil
+}
+
+// profile starts the CPU profile if one was asked for; the returned func stops it.
+func (b *BenchCmd) profile() (func(), error) {
+	if b.CPUProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(b.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

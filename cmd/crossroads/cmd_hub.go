@@ -36,13 +36,16 @@ func (c *DemoCmd) Run(e *env) error {
 
 // ServeCmd runs the hub on named stores.
 type ServeCmd struct {
-	Addr  string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
-	Store string `help:"Store of the hub: sqlite:PATH or postgres://…" required:"" env:"CROSSROADS_STORE"`
-	Civil string `help:"Store of the built-in civil register (default: the hub's store)." env:"CROSSROADS_CIVIL"`
+	Addr            string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
+	Store           string `help:"Store of the hub: sqlite:PATH or postgres://…" required:"" env:"CROSSROADS_STORE"`
+	Civil           string `help:"Store of the built-in civil register (default: the hub's store)." env:"CROSSROADS_CIVIL"`
+	Keys            string `help:"File of the hub's signing keys (tokens, audit checkpoints); created if missing, mode 0600." default:"./crossroads-hub-keys.json" env:"CROSSROADS_KEY_FILE"`
+	BuiltinOverHTTP bool   `help:"Reach the built-in sources over HTTP, as remote ones." env:"CROSSROADS_BUILTIN_OVER_HTTP"`
 }
 
 func (c *ServeCmd) Run(e *env) error {
-	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version}
+	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version,
+		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP}
 	st, err := hub.Open(e.ctx, cfg)
 	if err != nil {
 		return err

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
-	"github.com/crossroads-hub/crossroads/internal/query"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 // validSearch is a schema-valid sync search with one idtype-value item.

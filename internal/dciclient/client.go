@@ -26,7 +26,7 @@ type Client struct {
 	BaseURL  string // the registry's base, e.g. https://civil.example/dci/crvs; /registry/sync/search is appended
 	SenderID string // the hub's id towards the registry
 	HTTP     *http.Client
-	Timeout  time.Duration                           // per call; default 5 s
+	Timeout  time.Duration                             // per call; default 5 s
 	Token    func(ctx context.Context) (string, error) // the bearer token to present; nil: none
 }
 

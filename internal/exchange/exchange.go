@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
-	"github.com/crossroads-hub/crossroads/internal/query"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 // Source is an authentic source: the built-in civil register or a remote registry.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossroads-hub/crossroads/internal/query"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 type fakeSource struct {

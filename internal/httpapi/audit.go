@@ -20,7 +20,7 @@ func (s *Server) auditCheckpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"checkpoint": cp, "verifier_key": key})
+	writeJSON(w, http.StatusOK, map[string]any{"checkpoint": cp, "verifier_key": key, "log_size": s.audit.Size()})
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,27 @@ func (s *Server) dciError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, dci.NewHTTPErrors(err))
 }
 
+// refuseUnauthenticated records a refused, unauthenticated request in the audit log
+// (who claimed what, and why it was refused) and answers it; if the record cannot be
+// written the answer is 503, as for every exchange.
+func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, client, service string, err error) {
+	body, _ := json.Marshal(dci.NewHTTPErrors(err))
+	if client == "" {
+		client = "unauthenticated"
+	}
+	ask := exchange.Ask{Caller: exchange.Caller{ClientID: client}, Service: service}
+	ans := exchange.Answer{Err: err, Status: statusOf[fault.KindOf(err)],
+		Decision: exchange.Decision{Code: "unauthenticated", Reasons: []string{dci.SafeMessage(err)}}}
+	if _, serr := s.exchange.Seal(r.Context(), ask, ans, body); serr != nil {
+		s.dciError(w, r, serr)
+		return
+	}
+	if ans.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	writeRaw(w, ans.Status, body)
+}
+
 // bearer verifies the access token and its scope.
 func (s *Server) bearer(r *http.Request, scope string) (oauth.Claims, error) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -68,10 +90,11 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, err := s.bearer(r, "registry.search")
-	if err == nil {
-		err = needContentType(r, "application/json")
-	}
 	if err != nil {
+		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+r.PathValue("registry"), err)
+		return
+	}
+	if err := needContentType(r, "application/json"); err != nil {
 		s.dciError(w, r, err)
 		return
 	}
@@ -133,7 +156,7 @@ func (s *Server) ask(ctx context.Context, env *dci.Envelope[dci.SearchRequest], 
 func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.Envelope[dci.SearchRequest], asks []exchange.Ask, answers []exchange.Answer, registry string) {
 	if refusedAll(answers) {
 		body, _ := json.Marshal(dci.NewHTTPErrors(answers[0].Err))
-		if s.seal(r.Context(), asks, answers, body) != nil {
+		if s.seal(r.Context(), w, asks, answers, body) != nil {
 			s.dciError(w, r, fault.Unavailablef(nil, "the exchange could not be recorded, so it was refused"))
 			return
 		}
@@ -158,7 +181,7 @@ func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.E
 		s.dciError(w, r, fault.Wrap(err, "encode answer"))
 		return
 	}
-	if err := s.seal(r.Context(), asks, answers, body); err != nil {
+	if err := s.seal(r.Context(), w, asks, answers, body); err != nil {
 		s.dciError(w, r, err)
 		return
 	}
@@ -175,12 +198,18 @@ func refusedAll(answers []exchange.Answer) bool {
 	return len(answers) > 0
 }
 
-func (s *Server) seal(ctx context.Context, asks []exchange.Ask, answers []exchange.Answer, body []byte) error {
+// seal records every item and names the audit records in the X-Audit-Records header, so
+// that a partner can later ask for their evidence.
+func (s *Server) seal(ctx context.Context, w http.ResponseWriter, asks []exchange.Ask, answers []exchange.Answer, body []byte) error {
+	seqs := make([]string, len(answers))
 	for i := range answers {
-		if _, err := s.exchange.Seal(ctx, asks[i], answers[i], body); err != nil {
+		seq, err := s.exchange.Seal(ctx, asks[i], answers[i], body)
+		if err != nil {
 			return err
 		}
+		seqs[i] = strconv.FormatInt(seq, 10)
 	}
+	w.Header().Set("X-Audit-Records", strings.Join(seqs, ","))
 	return nil
 }
 

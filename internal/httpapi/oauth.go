@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 )
@@ -54,7 +55,20 @@ func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, err error) e
 		}
 	}
 	s.log.Info("token refused", "request_id", requestID(r.Context()), "error", code, "err", err.Error())
-	writeJSON(w, status, map[string]string{"error": code, "error_description": msg})
+	body, _ := json.Marshal(map[string]string{"error": code, "error_description": msg})
+	client := r.PostForm.Get("client_id")
+	if u, _, ok := r.BasicAuth(); ok && client == "" {
+		client = u
+	}
+	if len(client) > 99 {
+		client = client[:99]
+	}
+	ask := exchange.Ask{Caller: exchange.Caller{ClientID: "claimed:" + client}, Service: "oauth2:token"}
+	ans := exchange.Answer{Err: err, Status: status, Decision: exchange.Decision{Code: code, Reasons: []string{code + ": " + msg}}}
+	if _, serr := s.exchange.Seal(r.Context(), ask, ans, body); serr != nil {
+		return serr
+	}
+	writeRaw(w, status, body)
 	return nil
 }
 

@@ -2,6 +2,8 @@ package sqlstore_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,5 +88,33 @@ func TestZZAuditPragma(t *testing.T) {
 		}
 		el := time.Since(start)
 		t.Logf("%q: %.0f records/s; wall %v: begin+max %v, inserts %v, commit %v, store total %v", p, float64(total)/el.Seconds(), el, sqlstore.ZZ[0], sqlstore.ZZ[1]-sqlstore.ZZ[0], sqlstore.ZZ[2], sqlstore.ZZ[4])
+	}
+}
+
+func TestZZWriter(t *testing.T) {
+	for _, np := range []int{0} {
+		audit.ZZ = [4]time.Duration{}
+		records := make([]audit.Record, 1024)
+		for i := range records {
+			records[i] = audittest.Record(i)
+			if np > 0 {
+				records[i] = audittest.Record(i, audittest.Person(i%np))
+			}
+		}
+		l := audittest.OpenLog(t, openSQLite(t, sqlstore.Hub).Audit(), audit.Config{})
+		ctx := context.Background()
+		start := time.Now()
+		var wg sync.WaitGroup
+		var n atomic.Int64
+		for range 128 {
+			wg.Go(func() {
+				for time.Since(start) < 5*time.Second {
+					l.Append(ctx, records[n.Add(1)%1024])
+				}
+			})
+		}
+		wg.Wait()
+		el := time.Since(start)
+		t.Logf("persons %d: %.0f records/s; gather %v, commit %v (build %v)", np, float64(n.Load())/el.Seconds(), audit.ZZ[0], audit.ZZ[1], audit.ZZ[2])
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pressly/goose/v3"
-
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
@@ -28,10 +26,10 @@ type DB struct {
 	// means time.Now().UTC().
 	Now func() time.Time
 
-	dialect   string
-	w         *sql.DB // writes; a single connection on SQLite
-	r         *sql.DB // reads; the same pool as w on PostgreSQL
-	providers []*goose.Provider
+	dialect string
+	w       *sql.DB // writes; a single connection on SQLite
+	r       *sql.DB // reads; the same pool as w on PostgreSQL
+	schemas []migrated
 
 	mu    sync.RWMutex
 	stmts map[stmtKey]*sql.Stmt
@@ -65,12 +63,12 @@ func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 		return nil, err
 	}
 	for _, s := range schemas {
-		p, err := migrate(ctx, db.dialect, db.w, s)
+		m, err := migrate(ctx, db.dialect, db.w, s)
 		if err != nil {
 			db.Close()
 			return nil, err
 		}
-		db.providers = append(db.providers, p)
+		db.schemas = append(db.schemas, m)
 		if err := db.prepareWrites(ctx, s); err != nil {
 			db.Close()
 			return nil, err
@@ -92,20 +90,21 @@ func (db *DB) Ledger() ident.Ledger { return &populationStore{db: db} }
 // Dialect returns SQLite or Postgres.
 func (db *DB) Dialect() string { return db.dialect }
 
-// Ready reports whether the database answers and its migrations are all applied.
+// Ready reports whether the database answers and its migrations are all applied. It
+// reads through the reader pool only, so that a long batch holding SQLite's writer
+// connection does not make the hub look down.
 func (db *DB) Ready(ctx context.Context) error {
-	for _, pool := range []*sql.DB{db.w, db.r} {
-		if err := pool.PingContext(ctx); err != nil {
-			return fault.Unavailablef(err, "database is unreachable")
-		}
+	if err := db.r.PingContext(ctx); err != nil {
+		return fault.Unavailablef(err, "database is unreachable")
 	}
-	for _, p := range db.providers {
-		pending, err := p.HasPending(ctx)
-		if err != nil {
+	for _, m := range db.schemas {
+		var v int64
+		q := `SELECT coalesce(max(version_id), 0) FROM ` + versionTable(m.schema) + ` WHERE is_applied`
+		if err := db.r.QueryRowContext(ctx, q).Scan(&v); err != nil {
 			return fault.Unavailablef(err, "database migrations cannot be read")
 		}
-		if pending {
-			return fault.Unavailablef(nil, "database migrations are pending")
+		if v < m.version {
+			return fault.Unavailablef(nil, "database migrations of %s are at %d, not %d", m.schema, v, m.version)
 		}
 	}
 	return nil

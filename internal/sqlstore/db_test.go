@@ -128,3 +128,27 @@ func person(t testing.TB, y, m, d, seq int) string {
 	}
 	return p.String()
 }
+
+// TestReadyDuringBatch checks that readiness does not wait for SQLite's writer
+// connection, which a large batch holds for seconds.
+func TestReadyDuringBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a large batch")
+	}
+	ctx := context.Background()
+	db := openSQLite(t, sqlstore.Hub)
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.Directory().Integrate(ctx, "bench", benchLines(0, 50_000), directory.Atomic)
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	quick, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := db.Ready(quick); err != nil {
+		t.Errorf("Ready during a batch: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -25,17 +25,43 @@ const (
 //go:embed migrations
 var migrations embed.FS
 
-// migrate applies the migrations of schema, recording them in goose_<schema>.
-func migrate(ctx context.Context, dialect string, db *sql.DB, s Schema) (*goose.Provider, error) {
+// migrated is a schema with the version its migrations bring it to.
+type migrated struct {
+	schema  Schema
+	version int64
+}
+
+// versionTable is the goose table recording the migrations of s.
+func versionTable(s Schema) string { return "goose_" + string(s) }
+
+// migrate applies the migrations of schema, recording them in its version table, and
+// returns the version reached.
+func migrate(ctx context.Context, dialect string, db *sql.DB, s Schema) (migrated, error) {
 	if s != Hub && s != Civil {
-		return nil, fault.Invalidf("schema", "%q is not a schema (hub, civil)", string(s))
+		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil)", string(s))
 	}
+	p, err := provider(dialect, db, s)
+	if err != nil {
+		return migrated{}, fault.Wrap(err, "migrate "+string(s))
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return migrated{}, fault.Wrap(err, "migrate "+string(s))
+	}
+	_, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return migrated{}, fault.Wrap(err, "migrate "+string(s))
+	}
+	return migrated{s, target}, nil
+}
+
+// provider returns the goose provider of schema s.
+func provider(dialect string, db *sql.DB, s Schema) (*goose.Provider, error) {
 	fsys, err := fs.Sub(migrations, "migrations/"+dialect+"/"+string(s))
 	if err != nil {
-		return nil, fault.Wrap(err, "read migrations")
+		return nil, err
 	}
 	opts := []goose.ProviderOption{
-		goose.WithTableName("goose_" + string(s)),
+		goose.WithTableName(versionTable(s)),
 		goose.WithDisableGlobalRegistry(true),
 	}
 	gd := goose.DialectSQLite3
@@ -45,18 +71,11 @@ func migrate(ctx context.Context, dialect string, db *sql.DB, s Schema) (*goose.
 		locker, err := lock.NewPostgresSessionLocker(
 			lock.WithLockID(lockID(s)), lock.WithLockTimeout(1, 300))
 		if err != nil {
-			return nil, fault.Wrap(err, "migrate "+string(s))
+			return nil, err
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(gd, db, fsys, opts...)
-	if err != nil {
-		return nil, fault.Wrap(err, "migrate "+string(s))
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return nil, fault.Wrap(err, "migrate "+string(s))
-	}
-	return p, nil
+	return goose.NewProvider(gd, db, fsys, opts...)
 }
 
 // lockID is the advisory lock of a schema's migrations.

@@ -1,9 +1,7 @@
 package synth
 
 import (
-	"cmp"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"time"
 
@@ -11,8 +9,8 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
-// finish moves the unit just drawn into the chunks of the pass: its persons and their
-// events in date order, or their person-directory lines.
+// finish keeps what the pass keeps of the unit just drawn: persons and their events, or
+// their person-directory lines.
 func (g *gen) finish() {
 	for _, h := range g.u.homes {
 		for _, m := range h.members {
@@ -23,7 +21,7 @@ func (g *gen) finish() {
 					"postal_code", a.PostalCode, "municipality", a.Municipality, "region", a.Region)
 			}
 			g.files(h, m)
-			if g.pass == populationPass {
+			if m.kept && g.pass == populationPass {
 				g.persons = append(g.persons, m.Person)
 			}
 			if m.died != 0 {
@@ -33,10 +31,7 @@ func (g *gen) finish() {
 		g.sum.Persons += len(h.members)
 	}
 	g.childBenefit()
-	if g.pass == populationPass {
-		slices.SortStableFunc(g.u.events, func(a, b population.Event) int { return cmp.Compare(a.Date, b.Date) })
-		g.events = append(g.events, g.u.events...)
-	}
+	g.events = append(g.events, g.u.events...)
 	g.sum.Households += len(g.u.homes)
 	g.u = unit{homes: g.u.homes[:0], events: g.u.events[:0], kids: g.u.kids[:0]}
 }
@@ -96,7 +91,7 @@ func (g *gen) childBenefit() {
 // line adds a person-directory line from begin to end (0: open).
 func (g *gen) line(m *member, inst, capacity string, begin, end int) {
 	g.sum.Integrations++
-	if g.pass != directoryPass {
+	if !m.kept || g.pass != directoryPass {
 		return
 	}
 	g.lines = append(g.lines, directory.Line{Action: directory.ActionAdd, Integration: directory.Integration{
@@ -106,11 +101,11 @@ func (g *gen) line(m *member, inst, capacity string, begin, end int) {
 
 // event adds a vital event of m to the unit, its data given as key-value pairs. It is
 // recorded during office hours of its day, at a time drawn from the seed so that reruns
-// give the same register. The directory pass draws the time too, to stay in step.
+// give the same register. Passes that do not keep it draw the time too, to stay in step.
 func (g *gen) event(typ string, m *member, day int, data ...string) {
 	minutes := 8*60 + g.r.IntN(600)
 	g.sum.Events++
-	if g.pass != populationPass {
+	if !m.kept || g.pass != populationPass {
 		return
 	}
 	d := fromDayNum(day)

@@ -14,6 +14,7 @@ import (
 type member struct {
 	population.Person
 	born, died int  // day numbers; died is 0 while alive
+	kept       bool // in the band of the pass: its persons, events or lines are kept
 	fixture    bool // the fixture person, whose files are fixed rather than drawn
 }
 
@@ -38,21 +39,11 @@ type unit struct {
 	parents []*member
 }
 
-// The nation is drawn twice, once by each writer, because the population and the
-// directory are separate databases written at the same time: two identical walks over
-// the seed let each writer go at its own pace without buffering the other's share. A
-// pass keeps only its own output, but draws every number the other pass draws.
-type pass int
-
-const (
-	populationPass pass = iota // keeps persons and events
-	directoryPass              // keeps person-directory lines
-)
-
-// gen draws persons household by household and collects one pass's share in chunks.
-// It is used by one goroutine.
+// gen draws the nation household by household and keeps what its pass keeps of the
+// persons of its band (see bands.go). It is used by one goroutine.
 type gen struct {
 	pass    pass
+	band    band
 	r       rnd
 	geo     geography
 	net     network
@@ -74,19 +65,23 @@ type gen struct {
 	sum     Summary
 }
 
-func newGen(cfg Config, p pass, geo geography, net network, eco economy) *gen {
-	g := &gen{pass: p, r: newRnd(cfg.Seed, streamPeople), geo: geo, net: net, eco: eco, total: cfg.Persons,
-		today: dayNum(cfg.Today), first: dayNum(date.Of(1900, 1, 1))}
+// newGen prepares a pass over band, which holds about size persons.
+func newGen(cfg Config, p pass, b band, size int, geo geography, net network, eco economy) *gen {
+	g := &gen{pass: p, band: b, r: newRnd(cfg.Seed, streamPeople), geo: geo, net: net, eco: eco,
+		total: cfg.Persons, today: dayNum(cfg.Today), first: dayNum(date.Of(1900, 1, 1))}
 	days := g.today - g.first + 1
 	g.seq = [2][]uint16{make([]uint16, days), make([]uint16, days)}
 	g.brn = make([]int32, cfg.Today.Year()-1900+1)
 	g.names = [3]picker{zipf(len(maleNames), 6), zipf(len(femaleNames), 6), zipf(len(familyNames), 12)}
 	g.insurer = weights(45, 35, 20)
-	if p == populationPass {
-		g.persons = make([]population.Person, 0, personChunk+8)
-		g.events = make([]population.Event, 0, 2*personChunk+64)
-	} else {
-		g.lines = make([]directory.Line, 0, lineChunk+64)
+	// Capacities from the averages (2.1 events and 3 lines a person) spare regrowing
+	// slices of large structs.
+	switch p {
+	case populationPass:
+		g.persons = make([]population.Person, 0, size+size/50+16)
+		g.events = make([]population.Event, 0, size*22/10+64)
+	case directoryPass:
+		g.lines = make([]directory.Line, 0, size*31/10+64)
 	}
 	return g
 }
@@ -114,6 +109,9 @@ func (g *gen) enrol(m *member) {
 		g.fail(fmt.Errorf("synth: person number for %s: %w", d, err))
 	}
 	m.Number, m.BirthDate = pn.String(), d
+	if p := prefix(m.born); p >= g.band.lo && p < g.band.hi {
+		m.kept = true
+	}
 	y := d.Year() - 1900
 	g.brn[y]++
 	m.BRN = brnOf(d.Year(), int(g.brn[y]))

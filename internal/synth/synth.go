@@ -16,12 +16,11 @@ import (
 // Actor is the name the generator writes the directory under.
 const Actor = "synth"
 
-// Chunk sizes: big enough that per-transaction costs vanish, small enough that the
-// generator streams rather than holds the nation.
+// Chunk sizes of the writes: big enough that per-transaction costs vanish.
 const (
-	personChunk = 50_000
-	eventChunk  = 100_000
-	lineChunk   = 250_000
+	personChunk = 20_000
+	eventChunk  = 20_000
+	lineChunk   = 100_000
 )
 
 // MaxPersons is the largest nation: employers' enterprise numbers and persons' sequences
@@ -56,7 +55,8 @@ func (c Config) check() error {
 // institutions, applications, the civil-person service, authorizations, subscriptions
 // and the person directory into dir. The same Seed, Persons and Today give the same data.
 // The population and the directory are written at the same time by two goroutines, and
-// Progress is called from both, one call at a time.
+// Progress is called from both, one call at a time. The slices handed to the stores are
+// reused once a call returns.
 func Generate(ctx context.Context, cfg Config, pop population.Store, dir *directory.Directory) (Summary, error) {
 	if err := cfg.check(); err != nil {
 		return Summary{}, err
@@ -73,28 +73,37 @@ func Generate(ctx context.Context, cfg Config, pop population.Store, dir *direct
 	if err != nil {
 		return Summary{}, err
 	}
-	people, files := newGen(cfg, populationPass, geo, net, eco), newGen(cfg, directoryPass, geo, net, eco)
+	bands, sizes, err := plan(ctx, cfg, geo, net, eco)
+	if err != nil {
+		return Summary{}, err
+	}
 	prog := newProgress(cfg.Progress, net.records()+len(eco.employers), cfg.Persons)
+	var people, files Summary
 	eg, ectx := errgroup.WithContext(ctx)
-	eg.Go(func() error { return writePopulation(ectx, pop, people, geo.places(), prog) })
-	eg.Go(func() error { return writeDirectory(ectx, dir, files, net, eco, prog) })
+	eg.Go(func() (err error) {
+		people, err = writePopulation(ectx, pop, cfg, bands, sizes, geo, net, eco, prog)
+		return err
+	})
+	eg.Go(func() (err error) {
+		files, err = writeDirectory(ectx, dir, cfg, bands, sizes, geo, net, eco, prog)
+		return err
+	})
 	if err := eg.Wait(); err != nil {
 		return Summary{}, err
 	}
-	if people.sum != files.sum {
-		return Summary{}, fmt.Errorf("synth: the two passes drew different nations: %+v and %+v", people.sum, files.sum)
+	if people != files {
+		return Summary{}, fmt.Errorf("synth: the passes drew different nations: %+v and %+v", people, files)
 	}
 	prog.done()
-	s := people.sum
+	s := people
 	s.Places, s.Employers = len(geo.regions)+len(geo.munis), len(eco.employers)
 	s.Institutions, s.Applications, s.Services = len(net.institutions), len(net.applications), len(net.services)
 	s.Authorizations, s.Subscriptions = len(net.authorizations), len(net.subscriptions)
 	return s, nil
 }
 
-// run draws the fixture, then units until the register is full, calling flush whenever
-// the pass's chunk is full and once at the end.
-func (g *gen) run(ctx context.Context, flush func() error) error {
+// run draws the whole nation: the fixture, then units until the register is full.
+func (g *gen) run(ctx context.Context) error {
 	g.fixture()
 	g.finish()
 	for g.sum.Persons < g.total {
@@ -103,16 +112,13 @@ func (g *gen) run(ctx context.Context, flush func() error) error {
 		if g.err != nil {
 			return g.err
 		}
-		if len(g.persons) >= personChunk || len(g.lines) >= lineChunk {
+		if g.homes%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
-	return flush()
+	return nil
 }
 
 // progress turns the writers' counts into one stage at a time for the caller's bar:

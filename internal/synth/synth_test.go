@@ -132,3 +132,37 @@ func TestProgress(t *testing.T) {
 		t.Errorf("last person directory progress = %v; want [50000 50000] (stages %v)", got, stages)
 	}
 }
+
+// TestBands checks that drawing a nation band by band writes exactly what one band does.
+func TestBands(t *testing.T) {
+	defer func(n int) { bandPersons = n }(bandPersons)
+	bandPersons = 4000
+	one := generate(t, 11, 4000)
+	bandPersons = 700
+	six := generate(t, 11, 4000)
+	for _, c := range []struct {
+		name string
+		a, b any
+	}{
+		{"summary", one.sum, six.sum},
+		{"persons", one.pop.persons, six.pop.persons},
+		{"events", one.pop.events, six.pop.events},
+		{"integrations", one.dir.lines, six.dir.lines},
+	} {
+		if !reflect.DeepEqual(c.a, c.b) {
+			t.Errorf("a nation drawn in one band and in six differ in their %s", c.name)
+		}
+	}
+}
+
+func TestCut(t *testing.T) {
+	per := make([]int, 10)
+	for i := range per {
+		per[i] = 10
+	}
+	bands, sizes := cut(per, 100, 3)
+	want := []band{{0, 4}, {4, 8}, {8, everyone.hi}}
+	if !reflect.DeepEqual(bands, want) || !reflect.DeepEqual(sizes, []int{40, 40, 20}) {
+		t.Errorf("cut(10×10, 100, 3) = %v, %v; want %v, [40 40 20]", bands, sizes, want)
+	}
+}

@@ -11,57 +11,89 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
-// writePopulation stores the places, then the persons and their events chunk by chunk
-// as the population pass draws them.
-func writePopulation(ctx context.Context, pop population.Store, g *gen, places []population.Place, prog *progress) error {
-	if err := pop.PutPlaces(ctx, places); err != nil {
-		return fmt.Errorf("synth: store places: %w", err)
+// writePopulation stores the places, then the persons and their events band by band,
+// each band sorted by person number.
+func writePopulation(ctx context.Context, pop population.Store, cfg Config, bands []band, sizes []int,
+	geo geography, net network, eco economy, prog *progress) (Summary, error) {
+	if err := pop.PutPlaces(ctx, geo.places()); err != nil {
+		return Summary{}, fmt.Errorf("synth: store places: %w", err)
 	}
-	return g.run(ctx, func() error {
+	var sum Summary
+	done := 0
+	for i, b := range bands {
+		g := newGen(cfg, populationPass, b, sizes[i], geo, net, eco)
+		if err := g.run(ctx); err != nil {
+			return sum, err
+		}
 		sortPopulation(g.persons, g.events)
-		if len(g.persons) > 0 {
-			if err := pop.PutPersons(ctx, g.persons); err != nil {
-				return fmt.Errorf("synth: store persons: %w", err)
+		for ps, evs := g.persons, g.events; len(ps) > 0 || len(evs) > 0; {
+			n := min(len(ps), personChunk)
+			if err := putPopulation(ctx, pop, ps[:n], evs, &evs); err != nil {
+				return sum, err
 			}
+			ps, done = ps[n:], done+n
+			prog.update(func(p *progress) { p.persons = done })
 		}
-		for evs := g.events; len(evs) > 0; {
-			n := min(len(evs), eventChunk)
-			if err := pop.PutEvents(ctx, evs[:n]); err != nil {
-				return fmt.Errorf("synth: store events: %w", err)
-			}
-			evs = evs[n:]
+		sum = g.sum
+	}
+	return sum, nil
+}
+
+// putPopulation stores persons and the events of those persons, which lead evs (both are
+// sorted by person); rest is set to the events left.
+func putPopulation(ctx context.Context, pop population.Store, ps []population.Person, evs []population.Event, rest *[]population.Event) error {
+	if len(ps) > 0 {
+		if err := pop.PutPersons(ctx, ps); err != nil {
+			return fmt.Errorf("synth: store persons: %w", err)
 		}
-		// The stores copy what they keep, so the chunks' memory is reused.
-		g.persons, g.events = g.persons[:0], g.events[:0]
-		done := g.sum.Persons
-		prog.update(func(p *progress) { p.persons = done })
-		return nil
-	})
+	}
+	n := len(evs)
+	if len(ps) > 0 {
+		last := ps[len(ps)-1].Number
+		n, _ = slices.BinarySearchFunc(evs, last, func(e population.Event, t string) int {
+			return cmp.Or(strings.Compare(e.Person, t), -1) // the first index after t's events
+		})
+	}
+	for i := 0; i < n; i += eventChunk {
+		if err := pop.PutEvents(ctx, evs[i:min(i+eventChunk, n)]); err != nil {
+			return fmt.Errorf("synth: store events: %w", err)
+		}
+	}
+	*rest = evs[n:]
+	return nil
 }
 
 // writeDirectory stores the network and the employers, then the person directory, which
-// refers to them, chunk by chunk as the directory pass draws it.
-func writeDirectory(ctx context.Context, dir *directory.Directory, g *gen, net network, eco economy, prog *progress) error {
+// refers to them, band by band, each band sorted by person number.
+func writeDirectory(ctx context.Context, dir *directory.Directory, cfg Config, bands []band, sizes []int,
+	geo geography, net network, eco economy, prog *progress) (Summary, error) {
 	if err := net.put(ctx, dir, eco, prog); err != nil {
-		return err
+		return Summary{}, err
 	}
-	return g.run(ctx, func() error {
-		if len(g.lines) == 0 {
-			return nil
+	var sum Summary
+	done := 0
+	for i, b := range bands {
+		g := newGen(cfg, directoryPass, b, sizes[i], geo, net, eco)
+		if err := g.run(ctx); err != nil {
+			return sum, err
 		}
 		sortLines(g.lines)
-		rep, err := dir.Integrate(ctx, Actor, g.lines, directory.Atomic)
-		if err != nil {
-			return fmt.Errorf("synth: integrate: %w", err)
+		for j := 0; j < len(g.lines); j += lineChunk {
+			chunk := g.lines[j:min(j+lineChunk, len(g.lines))]
+			rep, err := dir.Integrate(ctx, Actor, chunk, directory.Atomic)
+			if err != nil {
+				return sum, fmt.Errorf("synth: integrate: %w", err)
+			}
+			if rep.Applied != len(chunk) {
+				return sum, refused(rep, chunk)
+			}
+			filed := done + sizes[i]*(j+len(chunk))/len(g.lines)
+			prog.update(func(p *progress) { p.filed = filed })
 		}
-		if rep.Applied != len(g.lines) {
-			return refused(rep, g.lines)
-		}
-		g.lines = g.lines[:0]
-		done := g.sum.Persons
-		prog.update(func(p *progress) { p.filed = done })
-		return nil
-	})
+		done += sizes[i]
+		sum = g.sum
+	}
+	return sum, nil
 }
 
 // refused names the first line the directory refused: a generator bug.
@@ -135,11 +167,13 @@ func put[T directory.Entity, P directory.EntityPtr[T]](ctx context.Context, d *d
 // width, so their string order is their numeric order. (Sorting an index instead of the
 // large structs was measured slower: the compares then chase pointers.)
 
-// sortPopulation orders persons by number and events by person, each person's events
-// staying in date order.
+// sortPopulation orders persons by number and events by person and date; events of a
+// person on the same day stay in the order they happened.
 func sortPopulation(ps []population.Person, evs []population.Event) {
 	slices.SortFunc(ps, func(a, b population.Person) int { return strings.Compare(a.Number, b.Number) })
-	slices.SortStableFunc(evs, func(a, b population.Event) int { return strings.Compare(a.Person, b.Person) })
+	slices.SortStableFunc(evs, func(a, b population.Event) int {
+		return cmp.Or(strings.Compare(a.Person, b.Person), cmp.Compare(a.Date, b.Date))
+	})
 }
 
 // sortLines orders lines by the person directory's key: person, institution, capacity, begin.

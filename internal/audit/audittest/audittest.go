@@ -47,8 +47,10 @@ const KeyName = "test.crossroads.example"
 
 type testKey ed25519.PrivateKey
 
-func (k testKey) Sign(msg []byte) []byte     { return ed25519.Sign(ed25519.PrivateKey(k), msg) }
-func (k testKey) Public() ed25519.PublicKey { return ed25519.PrivateKey(k).Public().(ed25519.PublicKey) }
+func (k testKey) Sign(msg []byte) []byte { return ed25519.Sign(ed25519.PrivateKey(k), msg) }
+func (k testKey) Public() ed25519.PublicKey {
+	return ed25519.PrivateKey(k).Public().(ed25519.PublicKey)
+}
 
 // Signer returns a fixed test key's checkpoint signer and its verifier key; a different
 // seed gives a different key.

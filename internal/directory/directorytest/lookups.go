@@ -109,6 +109,7 @@ func runIntegrations(t *testing.T, newStore func(t *testing.T) directory.Store) 
 		{directory.IntegrationQuery{Institution: "FUND", Day: day("2020-06-01")}, []string{P3 + "/FUND/000/2020-05-05-2999-12-31", P1 + "/FUND/000/2020-01-01-2020-12-31"}},
 		{directory.IntegrationQuery{Person: P1, After: P1 + "/FUND/000/2020-01-01"}, []string{P1 + "/FUND/000/2021-01-01", P1 + "/HEALTH/001/2019-06-01-2021-06-30"}},
 		{directory.IntegrationQuery{Institution: "TAX", After: P3 + "/TAX/000/2021-01-01"}, []string{P2 + "/TAX/000/2000-01-01-2001-12-31"}},
+		{directory.IntegrationQuery{Institution: "FUND", After: P1 + "/FUND/000/2020-01-01", Limit: 2}, []string{P1 + "/FUND/000/2021-01-01", P2 + "/FUND/902/2021-03-01"}},
 	}
 	for _, tt := range tests {
 		got, err := s.Integrations(ctx, tt.q)

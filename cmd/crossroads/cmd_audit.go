@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+)
+
+// AuditCmd checks the audit log.
+type AuditCmd struct {
+	Verify         AuditVerifyCmd         `cmd:"" help:"Recompute the Merkle tree from the stored records and check every signed checkpoint."`
+	VerifyEvidence AuditVerifyEvidenceCmd `cmd:"" help:"Check one record's evidence file offline, with nothing but the hub's public key."`
+	Key            AuditKeyCmd            `cmd:"" help:"Print the verifier key of the hub's keys, to publish."`
+}
+
+// AuditVerifyCmd verifies the whole log.
+type AuditVerifyCmd struct {
+	Store       string   `help:"Store of the hub." default:"sqlite:./crossroads-data/hub.db" env:"CROSSROADS_STORE"`
+	Keys        string   `help:"The hub's key file; its public keys verify the checkpoints." default:"./crossroads-data/hub-keys.json" env:"CROSSROADS_KEY_FILE"`
+	VerifierKey []string `help:"Verifier keys (as /audit/checkpoint publishes them), in addition to or instead of --keys."`
+}
+
+func (c *AuditVerifyCmd) Run(e *env) error {
+	keys := c.VerifierKey
+	if c.Keys != "" {
+		ks, err := verifierKeys(c.Keys)
+		if err != nil && len(keys) == 0 {
+			return err
+		}
+		keys = append(keys, ks...)
+	}
+	db, err := sqlstore.Open(e.ctx, c.Store, sqlstore.Hub)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p := newProgress(e.stderr)
+	start := time.Now()
+	rep, err := audit.Verify(e.ctx, db.Audit(), keys, func(done, total int64) { p.update("records", int(done), int(total)) })
+	p.finish()
+	if err != nil {
+		fmt.Fprintf(e.stdout, "audit log BROKEN after %d good records: %v\n", rep.Records, err)
+		return exitCode(1)
+	}
+	fmt.Fprintf(e.stdout, "audit log OK: %d records, %d checkpoints verified in %.1f s; root %s\n",
+		rep.Records, rep.Checkpoints, time.Since(start).Seconds(), rep.Root)
+	return nil
+}
+
+// verifierKeys reads a key file and returns the note verifier key of each key in it.
+func verifierKeys(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := oauth.LoadKeySet(b, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, k := range ks.Keys() {
+		v, err := audit.VerifierKey(hub.AuditKeyName, k.Public)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// AuditVerifyEvidenceCmd checks an evidence file.
+type AuditVerifyEvidenceCmd struct {
+	File        string   `arg:"" help:"Evidence file (JSON from GET /audit/records/{seq}/evidence)."`
+	VerifierKey []string `help:"The hub's verifier key (from GET /audit/checkpoint)." required:""`
+}
+
+func (c *AuditVerifyEvidenceCmd) Run(e *env) error {
+	b, err := os.ReadFile(c.File)
+	if err != nil {
+		return err
+	}
+	var ev audit.Evidence
+	if err := json.Unmarshal(b, &ev); err != nil {
+		return fmt.Errorf("%s is not an evidence file: %w", c.File, err)
+	}
+	rec, err := audit.VerifyEvidence(ev, c.VerifierKey...)
+	if err != nil {
+		fmt.Fprintf(e.stdout, "evidence INVALID: %v\n", err)
+		return exitCode(1)
+	}
+	fmt.Fprintf(e.stdout, "evidence OK: record %d (%s, %s by %s of %s) is in the signed log\n",
+		rec.Seq, rec.Time.Format(time.RFC3339), rec.Decision, rec.Client, rec.Institution)
+	return nil
+}
+
+// AuditKeyCmd prints verifier keys.
+type AuditKeyCmd struct {
+	Keys string `help:"The hub's key file." default:"./crossroads-data/hub-keys.json" env:"CROSSROADS_KEY_FILE"`
+}
+
+func (c *AuditKeyCmd) Run(e *env) error {
+	keys, err := verifierKeys(c.Keys)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		fmt.Fprintln(e.stdout, k)
+	}
+	return nil
+}

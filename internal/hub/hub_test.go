@@ -1,0 +1,213 @@
+package hub_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
+	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// nation is generated once per test binary: 3,000 persons in a folder of its own.
+var (
+	nationOnce sync.Once
+	nationDir  string
+	nationErr  error
+)
+
+func testNation(t *testing.T) string {
+	t.Helper()
+	nationOnce.Do(func() {
+		dir, err := osMkdirTemp()
+		if err != nil {
+			nationErr = err
+			return
+		}
+		nationDir = dir
+		ctx := context.Background()
+		st, err := hub.Open(ctx, config(dir))
+		if err != nil {
+			nationErr = err
+			return
+		}
+		defer st.Close()
+		_, nationErr = synth.Generate(ctx, synth.Config{Seed: 7, Persons: 3000, Today: date.FromTime(time.Now())}, st.Civil.Population(), st.Directory)
+	})
+	if nationErr != nil {
+		t.Fatal(nationErr)
+	}
+	return nationDir
+}
+
+func config(dir string) hub.Config {
+	return hub.Config{Addr: "127.0.0.1:0", Store: "sqlite:" + filepath.Join(dir, "hub.db"),
+		Civil: "sqlite:" + filepath.Join(dir, "civil.db"), KeyFile: filepath.Join(dir, "hub-keys.json"), Out: io.Discard}
+}
+
+// running is a hub serving on the test nation.
+type running struct {
+	url   string
+	st    *hub.Stores
+	admin string
+}
+
+func startHub(t *testing.T, overHTTP bool) *running {
+	t.Helper()
+	dir := testNation(t)
+	cfg := config(dir)
+	cfg.BuiltinOverHTTP = overHTTP
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := hub.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &running{st: st}
+	urls := make(chan string, 1)
+	cfg.OnReady = func(u string) { urls <- u }
+	cfg.OnAdminToken = func(tok string) error { r.admin = tok; return nil }
+	done := make(chan error, 1)
+	go func() { done <- hub.Serve(ctx, cfg, st) }()
+	select {
+	case r.url = <-urls:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		st.Close()
+	})
+	return r
+}
+
+func (r *running) token(t *testing.T, institution string) string {
+	t.Helper()
+	ctx := context.Background()
+	secret, err := r.st.Directory.IssueClientSecret(ctx, "test", synth.AppID(institution))
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {synth.AppID(institution)}, "client_secret": {secret}}
+	resp, err := http.PostForm(r.url+"/oauth2/client/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("token for %s: status %d, %v", institution, resp.StatusCode, err)
+	}
+	return tok.AccessToken
+}
+
+// search sends one DCI sync search by person number and returns the status and body.
+func (r *running) search(t *testing.T, token, idType, value, meta string) (int, []byte) {
+	t.Helper()
+	ts := time.Now().UTC().Format(time.RFC3339)
+	if meta == "" {
+		meta = "{}"
+	}
+	body := fmt.Sprintf(`{"signature":"","header":{"version":"1.0.0","message_id":"m-%d","message_ts":%q,"action":"search","sender_id":"test","total_count":1,"meta":%s},`+
+		`"message":{"transaction_id":"t-1","search_request":[{"reference_id":"r-1","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":%q,"value":%q},"pagination":{"page_size":10,"page_number":1}},"locale":"eng"}]}}`,
+		time.Now().UnixNano(), ts, meta, ts, idType, value)
+	req, _ := http.NewRequest("POST", r.url+"/dci/crvs/registry/sync/search", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func (r *running) auditSize(t *testing.T) int64 {
+	t.Helper()
+	resp, err := http.Get(r.url + "/audit/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var cp struct {
+		Checkpoint audit.Checkpoint
+		LogSize    int64 `json:"log_size"`
+	}
+	json.NewDecoder(resp.Body).Decode(&cp)
+	return cp.LogSize
+}
+
+func TestExchange(t *testing.T) {
+	for _, overHTTP := range []bool{false, true} {
+		t.Run(fmt.Sprintf("overHTTP=%v", overHTTP), func(t *testing.T) { testExchange(t, overHTTP) })
+	}
+}
+
+func testExchange(t *testing.T, overHTTP bool) {
+	r := startHub(t, overHTTP)
+	health := r.token(t, synth.HealthInsurer1)
+	city := r.token(t, synth.CityPrefix+"R01")
+	museum := r.token(t, synth.Museum)
+	tax := r.token(t, synth.TaxOffice)
+	pension := r.token(t, synth.PensionFund)
+	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
+	person := synth.FixtureNumber // HEALTH-INSURER-1 and CITY-R01 have files on the fixture person
+	tests := []struct {
+		name, token, idType, value, meta string
+		status                           int
+		wantData, noData                 []string
+	}{
+		{"insurer by person number", health, "PN", person, "", 200, []string{`"Test"`, `"family_name"`}, []string{`"marital_status"`}},
+		{"insurer by BRN", health, "BRN", synth.FixtureBRN, "", 200, []string{person}, nil},
+		{"city sees names and address only", city, "PN", person, "", 200, []string{`"address"`}, []string{`"birth_date"`, `"sex"`}},
+		{"field outside the authorization", city, "PN", person, `{"fields":["birth_date"]}`, 403, nil, []string{`"Test"`}},
+		{"purpose not granted", health, "PN", person, `{"purpose":"marketing"}`, 403, nil, []string{`"Test"`}},
+		{"person not in the asker's directory", pension, "PN", person, "", 403, nil, []string{`"Test"`, `"family_name"`}},
+		{"no authorization at all", museum, "PN", person, "", 403, nil, []string{`"Test"`}},
+		{"expired authorization", tax, "PN", person, "", 403, nil, []string{`"Test"`}},
+		{"no token", "", "PN", person, "", 401, nil, []string{`"Test"`}},
+		{"forged token", health[:len(health)-4] + "AAAA", "PN", person, "", 401, nil, []string{`"Test"`}},
+	}
+	for _, tt := range tests {
+		before := r.auditSize(t)
+		status, body := r.search(t, tt.token, tt.idType, tt.value, tt.meta)
+		if status != tt.status {
+			t.Errorf("%s: status %d (%s); want %d", tt.name, status, body, tt.status)
+			continue
+		}
+		for _, s := range tt.wantData {
+			if !strings.Contains(string(body), s) {
+				t.Errorf("%s: answer lacks %s: %s", tt.name, s, body)
+			}
+		}
+		for _, s := range tt.noData {
+			if strings.Contains(string(body), s) {
+				t.Errorf("%s: answer carries %s, which it must not: %s", tt.name, s, body)
+			}
+		}
+		if status == 200 || status == 401 || status == 403 {
+			dcitest.ValidateResponse(t, spec, "/registry/sync/search", status, body)
+		}
+		if after := r.auditSize(t); after != before+1 {
+			t.Errorf("%s: audit log grew from %d to %d; want one record", tt.name, before, after)
+		}
+	}
+}

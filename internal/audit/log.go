@@ -204,12 +204,8 @@ func (l *Log) write(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for req := range l.in {
-		t0 := time.Now()
 		batch = l.gather(append(batch[:0], req), timer)
-		t1 := time.Now()
 		first, err := l.commit(ctx, batch)
-		ZZ[0] += t1.Sub(t0)
-		ZZ[1] += time.Since(t1)
 		l.pending.Add(-int64(len(batch)))
 		for i, r := range batch {
 			r.seq, r.err = first+int64(i), err
@@ -281,9 +277,7 @@ func (l *Log) commit(ctx context.Context, reqs []*request) (int64, error) {
 		}
 	}
 	saved := l.front
-	t0 := time.Now()
 	b, err := l.build(reqs)
-	ZZ[2] += time.Since(t0)
 	if err == nil {
 		err = l.store.Append(ctx, *b)
 	}
@@ -400,5 +394,3 @@ func (l *Log) ByPerson(ctx context.Context, person string, after int64, limit in
 	}
 	return out, nil
 }
-
-var ZZ [4]time.Duration

@@ -44,8 +44,6 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	defer func() { ZZ[4] += time.Since(t0) }()
 	tx, err := s.db.begin(ctx, "append audit records")
 	if err != nil {
 		return err
@@ -59,7 +57,6 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 		return fault.Conflictf("seq", "the audit log holds %d records; the batch starts at %d", last, b.First)
 	}
 	hash0 := b.FirstHash()
-	ZZ[0] += time.Since(t0)
 	if err := s.insert(ctx, tx, 0, len(b.Records), func(i int, args []any) []any {
 		return append(args, b.First+int64(i), b.Records[i])
 	}); err != nil {
@@ -75,13 +72,8 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 	}); err != nil {
 		return err
 	}
-	t1 := time.Now()
-	defer func() { ZZ[2] += time.Since(t1) }()
-	ZZ[1] += t1.Sub(t0)
 	return commit(tx, "append audit records")
 }
-
-var ZZ [5]time.Duration
 
 // prepare prepares the batch statements on the writer, once per DB.
 func (s *auditStore) prepare(ctx context.Context) error {

@@ -29,5 +29,3 @@ func (t auditTamperer) SetHash(ctx context.Context, index int64, h tlog.Hash) er
 func (t auditTamperer) SetCheckpoint(ctx context.Context, size int64, note string) error {
 	return t.exec(ctx, `UPDATE audit_checkpoints SET note = ? WHERE size = ?`, note, size)
 }
-
-func (db *DB) ZZExec(q string) error { _, err := db.w.Exec(q); return err }

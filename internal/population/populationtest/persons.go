@@ -30,7 +30,9 @@ func runPersons(t *testing.T, newStore func(t *testing.T) population.Store) {
 	}
 	moved := sample(3)
 	moved.Address.Municipality, moved.BRN = "M9", "BRN-NEW"
-	mustPut(t, s, moved)
+	stale := sample(3)
+	stale.GivenName = "Stale"
+	mustPut(t, s, stale, moved) // the last of repeated numbers wins
 	if got, err := s.Person(ctx, moved.Number); err != nil || !samePerson(got, moved) {
 		t.Errorf("Person after a replace = %+v, %v; want %+v", got, err, moved)
 	}

@@ -63,8 +63,9 @@ type treeHead struct {
 
 // request is one Append waiting for its batch to commit.
 type request struct {
-	rec  Record
-	seq  int64
+	body    []byte   // the record's encoding with seq 0
+	persons []string // the persons of the record, without repeats
+	seq     int64
 	err  error
 	done chan struct{} // capacity 1, so the writer never blocks on an abandoned request
 }
@@ -166,8 +167,17 @@ func (l *Log) Append(ctx context.Context, r Record) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	body, err := encodeSeqless(&rec)
+	if err != nil {
+		return 0, err
+	}
 	req := requests.Get().(*request)
-	req.rec = rec
+	req.body = body
+	for i, p := range rec.Persons {
+		if !slices.Contains(rec.Persons[:i], p) {
+			req.persons = append(req.persons, p)
+		}
+	}
 	l.pending.Add(1)
 	l.mu.RLock()
 	if l.closed {
@@ -188,7 +198,7 @@ func (l *Log) Append(ctx context.Context, r Record) (int64, error) {
 	select {
 	case <-req.done:
 		seq, err := req.seq, req.err
-		*req = request{done: req.done}
+		*req = request{persons: req.persons[:0], done: req.done}
 		requests.Put(req)
 		return seq, err
 	case <-ctx.Done():
@@ -304,11 +314,7 @@ func (l *Log) build(reqs []*request) (*Batch, error) {
 	b.Records, b.Hashes, b.Persons = b.Records[:0], b.Hashes[:0], b.Persons[:0]
 	for i, r := range reqs {
 		seq := b.First + int64(i)
-		r.rec.Seq = seq
-		body, err := encode(&r.rec)
-		if err != nil {
-			return b, err
-		}
+		body := withSeq(r.body, seq)
 		hashes, err := tlog.StoredHashes(seq-1, body, &l.front)
 		if err != nil {
 			return b, fault.Wrap(err, "hash an audit record")
@@ -316,10 +322,8 @@ func (l *Log) build(reqs []*request) (*Batch, error) {
 		l.front.add(seq-1, hashes)
 		b.Records = append(b.Records, body)
 		b.Hashes = append(b.Hashes, hashes...)
-		for j, p := range r.rec.Persons {
-			if !slices.Contains(r.rec.Persons[:j], p) {
-				b.Persons = append(b.Persons, PersonSeq{Person: p, Seq: seq})
-			}
+		for _, p := range r.persons {
+			b.Persons = append(b.Persons, PersonSeq{Person: p, Seq: seq})
 		}
 	}
 	return b, nil

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -103,13 +104,29 @@ func parseHash(field, s string) ([32]byte, error) {
 	return h, nil
 }
 
-// encode returns the canonical bytes of r.
-func encode(r *Record) ([]byte, error) {
+// seqless is how the encoding of a record with Seq 0 begins: Seq is the first field.
+const seqlessPrefix = `{"seq":0`
+
+// encodeSeqless returns the canonical bytes of r with Seq 0. Callers encode in their own
+// goroutines; the writer only splices the seq in (withSeq), which keeps JSON encoding
+// off the single writer.
+func encodeSeqless(r *Record) ([]byte, error) {
+	r.Seq = 0
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fault.Wrap(err, "encode an audit record")
 	}
 	return b, nil
+}
+
+// withSeq returns the canonical bytes of the record encoded as seqless with seq set:
+// the same bytes as json.Marshal of the record with that seq.
+func withSeq(seqless []byte, seq int64) []byte {
+	tail := seqless[len(seqlessPrefix):]
+	b := make([]byte, 0, len(seqless)+20)
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, seq, 10)
+	return append(b, tail...)
 }
 
 // decode parses stored bytes.

@@ -20,27 +20,41 @@ func (db *DB) Audit() audit.Store { return &auditStore{db: db} }
 // auditStore is the audit.Store of a DB.
 type auditStore struct{ db *DB }
 
-// auditTables are the row inserts of a batch. Each runs as multi-row INSERTs of
-// power-of-two sizes up to auditRows, so that a handful of prepared statements cover
-// every batch and a batch of 512 records takes a few dozen statements, not thousands.
-var auditTables = []string{
+// auditTables are the row inserts of a batch, run as multi-row INSERTs of power-of-two
+// sizes up to auditRows, so that a handful of prepared statements cover every batch and
+// a batch of 512 records takes a few dozen statements, not a thousand.
+var auditTables = [...]string{
 	`INSERT INTO audit_records (seq, body) VALUES `,
 	`INSERT INTO audit_hashes (idx, hash) VALUES `,
 	`INSERT INTO audit_persons (person, seq) VALUES `,
 }
 
-const auditRows = 128
+const (
+	auditRecords = iota
+	auditHashes
+	auditPersons
+	auditRows = 128
+)
 
-// auditInsert returns the INSERT of rows rows into table i.
-func auditInsert(i, rows int) string {
-	return auditTables[i] + strings.TrimSuffix(strings.Repeat("(?, ?), ", rows), ", ")
+// auditInsert returns the INSERT of n rows into table t.
+func auditInsert(t, n int) string {
+	return auditTables[t] + strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")
+}
+
+// maxRows is the largest INSERT into table t. On SQLite the person index takes one row
+// per statement: in a transaction, SQLite journals every page a multi-row INSERT
+// modifies that existed before it (to undo half a statement), and person index rows
+// land on scattered existing pages, while records and hashes only append.
+func (s *auditStore) maxRows(t int) int {
+	if t == auditPersons && s.db.dialect == SQLite {
+		return 1
+	}
+	return auditRows
 }
 
 // Append stores the batch in one transaction on the writer.
 func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 	persons := auditPersonRows(b.Persons)
-	// Statements are prepared on the writer before the transaction takes it: on SQLite
-	// preparing on the pool would wait for the connection the transaction holds.
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
@@ -57,17 +71,17 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 		return fault.Conflictf("seq", "the audit log holds %d records; the batch starts at %d", last, b.First)
 	}
 	hash0 := b.FirstHash()
-	if err := s.insert(ctx, tx, 0, len(b.Records), func(i int, args []any) []any {
+	if err := s.insert(ctx, tx, auditRecords, len(b.Records), func(i int, args []any) []any {
 		return append(args, b.First+int64(i), b.Records[i])
 	}); err != nil {
 		return err
 	}
-	if err := s.insert(ctx, tx, 1, len(b.Hashes), func(i int, args []any) []any {
+	if err := s.insert(ctx, tx, auditHashes, len(b.Hashes), func(i int, args []any) []any {
 		return append(args, hash0+int64(i), b.Hashes[i][:])
 	}); err != nil {
 		return err
 	}
-	if err := s.insert(ctx, tx, 2, len(persons), func(i int, args []any) []any {
+	if err := s.insert(ctx, tx, auditPersons, len(persons), func(i int, args []any) []any {
 		return append(args, persons[i].person, persons[i].seq)
 	}); err != nil {
 		return err
@@ -75,11 +89,12 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 	return commit(tx, "append audit records")
 }
 
-// prepare prepares the batch statements on the writer, once per DB.
+// prepare prepares the inserts on the writer, once per DB, before the transaction
+// takes it: on SQLite, preparing on the pool would wait for the connection tx holds.
 func (s *auditStore) prepare(ctx context.Context) error {
-	for i := range auditTables {
-		for rows := auditRows; rows > 0; rows /= 2 {
-			if _, err := s.db.stmt(ctx, s.db.w, auditInsert(i, rows)); err != nil {
+	for t := range auditTables {
+		for n := s.maxRows(t); n > 0; n /= 2 {
+			if _, err := s.db.stmt(ctx, s.db.w, auditInsert(t, n)); err != nil {
 				return mapErr(err, "prepare audit statements")
 			}
 		}
@@ -87,21 +102,27 @@ func (s *auditStore) prepare(ctx context.Context) error {
 	return nil
 }
 
-// insert inserts n rows into table i in tx; row appends the arguments of row j.
-func (s *auditStore) insert(ctx context.Context, tx *sql.Tx, i, n int, row func(j int, args []any) []any) error {
-	args := make([]any, 0, 2*min(n, auditRows))
+// insert inserts n rows into table t in tx; row appends the arguments of row i.
+func (s *auditStore) insert(ctx context.Context, tx *sql.Tx, t, n int, row func(i int, args []any) []any) error {
+	most := s.maxRows(t)
+	args := make([]any, 0, 2*min(n, most))
+	stmts := map[int]*sql.Stmt{} // by rows, bound to tx
 	for done := 0; done < n; {
-		rows := auditRows
+		rows := most
 		for rows > n-done {
 			rows /= 2
 		}
-		st, err := s.db.txStmt(ctx, tx, auditInsert(i, rows))
-		if err != nil {
-			return mapErr(err, "append audit records")
+		st, ok := stmts[rows]
+		if !ok {
+			var err error
+			if st, err = s.db.txStmt(ctx, tx, auditInsert(t, rows)); err != nil {
+				return mapErr(err, "append audit records")
+			}
+			stmts[rows] = st
 		}
 		args = args[:0]
-		for j := done; j < done+rows; j++ {
-			args = row(j, args)
+		for i := done; i < done+rows; i++ {
+			args = row(i, args)
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return mapErr(err, "append audit records")

@@ -94,21 +94,7 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
 		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+r.PathValue("registry"), err)
 		return
 	}
-	if err := needContentType(r, "application/json"); err != nil {
-		s.dciError(w, r, err)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDCIBody))
-	if err != nil {
-		s.dciError(w, r, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB"))
-		return
-	}
-	env, err := dci.DecodeSearch(body)
-	if err != nil {
-		s.dciError(w, r, err)
-		return
-	}
-	m, err := readMeta(env.Header.Meta)
+	body, env, m, err := readSearch(w, r)
 	if err != nil {
 		s.dciError(w, r, err)
 		return
@@ -117,6 +103,23 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
 	caller := exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}
 	asks, answers := s.ask(r.Context(), env, caller, service, m, body, start)
 	s.answerSearch(w, r, env, asks, answers, registry)
+}
+
+// readSearch reads and decodes a DCI search message: JSON, at most 1 MiB.
+func readSearch(w http.ResponseWriter, r *http.Request) ([]byte, *dci.Envelope[dci.SearchRequest], meta, error) {
+	if err := needContentType(r, "application/json"); err != nil {
+		return nil, nil, meta{}, err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDCIBody))
+	if err != nil {
+		return nil, nil, meta{}, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB")
+	}
+	env, err := dci.DecodeSearch(body)
+	if err != nil {
+		return nil, nil, meta{}, err
+	}
+	m, err := readMeta(env.Header.Meta)
+	return body, env, m, err
 }
 
 func readMeta(raw json.RawMessage) (meta, error) {

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -49,17 +48,7 @@ func SourceHandler(src exchange.Source) http.Handler {
 }
 
 func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchange.Source, name string) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDCIBody))
-	if err != nil {
-		s.dciError(w, r, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB"))
-		return
-	}
-	env, err := dci.DecodeSearch(body)
-	if err != nil {
-		s.dciError(w, r, err)
-		return
-	}
-	m, err := readMeta(env.Header.Meta)
+	_, env, m, err := readSearch(w, r)
 	if err != nil {
 		s.dciError(w, r, err)
 		return

@@ -2,10 +2,13 @@ package sqlstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/audit/audittest"
@@ -92,4 +95,65 @@ func BenchmarkAuditVerify(b *testing.B) {
 			b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "records/s")
 		})
 	}
+}
+
+// BenchmarkAuditStoreAppend measures the store alone: batches of 128 records built
+// beforehand, appended one after the other.
+func BenchmarkAuditStoreAppend(b *testing.B) {
+	const per = 128
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			ctx := context.Background()
+			s := be.open(b, sqlstore.Hub).Audit()
+			batches := auditBatches(b, (b.N+per-1)/per, per)
+			cpu0 := processCPU()
+			b.ResetTimer()
+			for _, batch := range batches {
+				if err := s.Append(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			n := float64(len(batches) * per)
+			b.ReportMetric(n/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/n, "cpu-µs/record")
+		})
+	}
+}
+
+// auditBatches builds n batches of per records as a log would, each record about one
+// of 1024 persons.
+func auditBatches(b *testing.B, n, per int) []audit.Batch {
+	hashes := map[int64]tlog.Hash{}
+	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			out[i] = hashes[x]
+		}
+		return out, nil
+	})
+	out := make([]audit.Batch, n)
+	for k := range out {
+		bt := audit.Batch{First: int64(k*per) + 1}
+		for i := range per {
+			seq := bt.First + int64(i)
+			rec := audittest.Record(int(seq), audittest.Person(int(seq%1024)))
+			rec.Seq, rec.Binding = seq, audittest.Record(0).RequestHash
+			body, err := json.Marshal(rec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			hs, err := tlog.StoredHashes(seq-1, body, r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for j, h := range hs {
+				hashes[tlog.StoredHashIndex(0, seq-1)+int64(j)] = h
+			}
+			bt.Records = append(bt.Records, body)
+			bt.Hashes = append(bt.Hashes, hs...)
+			bt.Persons = append(bt.Persons, audit.PersonSeq{Person: rec.Persons[0], Seq: seq})
+		}
+		out[k] = bt
+	}
+	return out
 }

@@ -27,12 +27,17 @@ const (
 	directoryPass              // keeps person-directory lines
 )
 
-// bandPersons is the size of a band: its persons, events and lines take about 100 MB.
-// Nations of more than maxBands bands get larger bands instead, so drawing stays a small
-// share of the time. It is a variable for tests.
-var bandPersons = 200_000
+// bandPersons is the size of a band: its persons and events take about 180 MB, its lines
+// about 100 MB. Nations of more than maxBands bands get larger bands instead, so drawing
+// stays a small share of the time. It is a variable for tests.
+var bandPersons = 250_000
 
-const maxBands = 16
+// The census draws a sample nation of censusPersons persons from the same seed: its
+// births spread over the calendar like the full nation's, at a fraction of the cost.
+const (
+	maxBands      = 16
+	censusPersons = 100_000
+)
 
 // A band is a range [lo, hi) of the first six digits of person numbers (YYMMDD), which
 // order numbers before the sequence does; persons born on the same day share a band.
@@ -47,14 +52,16 @@ func prefix(day int) int {
 	return d.Year()%100*10000 + d.Month()*100 + d.Day()
 }
 
-// plan returns the bands of a nation and how many persons each holds. Small nations are
-// one band; larger ones are counted by a census pass first.
+// plan returns the bands of a nation and about how many persons each holds. Small
+// nations are one band; larger ones are cut along the births of a census sample.
 func plan(ctx context.Context, cfg Config, geo geography, net network, eco economy) ([]band, []int, error) {
 	k := min((cfg.Persons+bandPersons-1)/bandPersons, maxBands)
 	if k <= 1 {
 		return []band{everyone}, []int{cfg.Persons}, nil
 	}
-	g := newGen(cfg, censusPass, everyone, 0, geo, net, eco)
+	sample := cfg
+	sample.Persons = min(cfg.Persons, max(censusPersons, 20*k))
+	g := newGen(sample, censusPass, everyone, 0, geo, net, eco)
 	if err := g.run(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -62,7 +69,10 @@ func plan(ctx context.Context, cfg Config, geo geography, net network, eco econo
 	for i := range g.seq[0] {
 		perPrefix[prefix(g.first+i)] += int(g.seq[0][i]) + int(g.seq[1][i])
 	}
-	bands, sizes := cut(perPrefix, cfg.Persons, k)
+	bands, sizes := cut(perPrefix, sample.Persons, k)
+	for i := range sizes {
+		sizes[i] = sizes[i] * cfg.Persons / sample.Persons
+	}
 	return bands, sizes, nil
 }
 

@@ -21,8 +21,11 @@ func (g *gen) finish() {
 					"postal_code", a.PostalCode, "municipality", a.Municipality, "region", a.Region)
 			}
 			g.files(h, m)
-			if m.kept && g.pass == populationPass {
-				g.persons = append(g.persons, m.Person)
+			if m.kept {
+				g.kept++
+				if g.pass == populationPass {
+					g.persons = append(g.persons, m.Person)
+				}
 			}
 			if m.died != 0 {
 				g.sum.Deceased++

@@ -56,6 +56,7 @@ type gen struct {
 	names   [3]picker
 	insurer picker
 	homes   int
+	kept    int // persons of the band
 	u       unit
 	err     error // the first failure; drawing goes on harmlessly and run reports it
 

@@ -1,12 +1,16 @@
 package synth
 
 import (
+	"cmp"
 	"context"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
 var testToday = date.Of(2026, 1, 15)
@@ -151,6 +155,25 @@ func TestBands(t *testing.T) {
 	} {
 		if !reflect.DeepEqual(c.a, c.b) {
 			t.Errorf("a nation drawn in one band and in six differ in their %s", c.name)
+		}
+	}
+	sorted := []struct {
+		name string
+		ok   bool
+	}{
+		{"persons by number", slices.IsSortedFunc(six.pop.persons, func(a, b population.Person) int {
+			return strings.Compare(a.Number, b.Number)
+		})},
+		{"events by person and date", slices.IsSortedFunc(six.pop.events, func(a, b population.Event) int {
+			return cmp.Or(strings.Compare(a.Person, b.Person), cmp.Compare(a.Date, b.Date))
+		})},
+		{"integrations by key", slices.IsSortedFunc(six.dir.lines, func(a, b directory.Integration) int {
+			return strings.Compare(a.Cursor(), b.Cursor())
+		})},
+	}
+	for _, s := range sorted {
+		if !s.ok {
+			t.Errorf("the stores did not receive %s", s.name)
 		}
 	}
 }

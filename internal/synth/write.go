@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
@@ -87,10 +88,10 @@ func writeDirectory(ctx context.Context, dir *directory.Directory, cfg Config, b
 			if rep.Applied != len(chunk) {
 				return sum, refused(rep, chunk)
 			}
-			filed := done + sizes[i]*(j+len(chunk))/len(g.lines)
+			filed := done + g.kept*(j+len(chunk))/len(g.lines)
 			prog.update(func(p *progress) { p.filed = filed })
 		}
-		done += sizes[i]
+		done += g.kept
 		sum = g.sum
 	}
 	return sum, nil
@@ -161,25 +162,73 @@ func put[T directory.Entity, P directory.EntityPtr[T]](ctx context.Context, d *d
 	return err
 }
 
-// The stores keep persons, events and integrations in B-trees ordered by person number.
-// Handing them a chunk in that order turns random inserts into a forward sweep, which cut
-// SQLite's share of a 100,000-person nation by about a fifth. Person numbers have a fixed
-// width, so their string order is their numeric order. (Sorting an index instead of the
-// large structs was measured slower: the compares then chase pointers.)
+// Chunks go to the stores in person-number order (see bands.go). The structs are large,
+// so they are not sorted directly: their positions are, packed behind the person number
+// in one uint64, and the structs then move once each to their places. Equal numbers keep
+// the order they were drawn in, and the few records of one person are put in their final
+// order by insertion.
+
+// seqBits leave room for 2^27 records in a band: ample, as bands hold 250,000 persons.
+const seqBits = 27
+
+// order returns the permutation that sorts records by person number, stably.
+func order(n int, number func(i int) string) []int32 {
+	keys := make([]uint64, n)
+	for i := range keys {
+		pn, _ := strconv.ParseUint(number(i), 10, 64) // the generator made the numbers: they parse
+		keys[i] = pn<<seqBits | uint64(i)
+	}
+	slices.Sort(keys)
+	from := make([]int32, n)
+	for i, k := range keys {
+		from[i] = int32(k & (1<<seqBits - 1))
+	}
+	return from
+}
+
+// permute moves xs[from[i]] to xs[i] for every i, following the cycles of the permutation
+// so that every element moves once; from is spent.
+func permute[T any](xs []T, from []int32) {
+	for i := range from {
+		if from[i] < 0 {
+			continue
+		}
+		tmp, j := xs[i], i
+		for {
+			k := int(from[j])
+			from[j] = -1
+			if k == i {
+				xs[j] = tmp
+				break
+			}
+			xs[j], j = xs[k], k
+		}
+	}
+}
+
+// settle sorts runs of records of the same person by less, by insertion: runs are short.
+func settle[T any](xs []T, same func(a, b *T) bool, less func(a, b *T) bool) {
+	for i := 1; i < len(xs); i++ {
+		for j := i; j > 0 && same(&xs[j-1], &xs[j]) && less(&xs[j], &xs[j-1]); j-- {
+			xs[j-1], xs[j] = xs[j], xs[j-1]
+		}
+	}
+}
 
 // sortPopulation orders persons by number and events by person and date; events of a
 // person on the same day stay in the order they happened.
 func sortPopulation(ps []population.Person, evs []population.Event) {
-	slices.SortFunc(ps, func(a, b population.Person) int { return strings.Compare(a.Number, b.Number) })
-	slices.SortStableFunc(evs, func(a, b population.Event) int {
-		return cmp.Or(strings.Compare(a.Person, b.Person), cmp.Compare(a.Date, b.Date))
-	})
+	permute(ps, order(len(ps), func(i int) string { return ps[i].Number }))
+	permute(evs, order(len(evs), func(i int) string { return evs[i].Person }))
+	settle(evs, func(a, b *population.Event) bool { return a.Person == b.Person },
+		func(a, b *population.Event) bool { return a.Date < b.Date })
 }
 
 // sortLines orders lines by the person directory's key: person, institution, capacity, begin.
 func sortLines(ls []directory.Line) {
-	slices.SortFunc(ls, func(a, b directory.Line) int {
-		return cmp.Or(strings.Compare(a.Person, b.Person), strings.Compare(a.Institution, b.Institution),
-			strings.Compare(a.Capacity, b.Capacity), cmp.Compare(a.Begin, b.Begin))
+	permute(ls, order(len(ls), func(i int) string { return ls[i].Person }))
+	settle(ls, func(a, b *directory.Line) bool { return a.Person == b.Person }, func(a, b *directory.Line) bool {
+		return cmp.Or(strings.Compare(a.Institution, b.Institution), strings.Compare(a.Capacity, b.Capacity),
+			cmp.Compare(a.Begin, b.Begin)) < 0
 	})
 }

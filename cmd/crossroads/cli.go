@@ -18,6 +18,7 @@ type CLI struct {
 	Synth     SynthCmd     `cmd:"" help:"Generate a synthetic nation into a store."`
 	ID        IDCmd        `cmd:"" name:"id" help:"Validate, format and issue person, enterprise and establishment numbers."`
 	Directory DirectoryCmd `cmd:"" help:"Manage the reference directory (opens the store directly)."`
+	Consult   ConsultCmd   `cmd:"" help:"Ask a hub about many persons at once (batch consultation), with progress."`
 	Audit     AuditCmd     `cmd:"" help:"Verify the tamper-evident audit log and evidence files."`
 	Bench     BenchCmd     `cmd:"" help:"Measure the figures the project promises."`
 }

@@ -211,3 +211,50 @@ func testExchange(t *testing.T, overHTTP bool) {
 		}
 	}
 }
+
+func TestBatchConsultation(t *testing.T) {
+	r := startHub(t, false)
+	token := r.token(t, synth.HealthInsurer1)
+	body := "person\n" + synth.FixtureNumber + "\n\n85073003328\nnot-a-number\n" + synth.FixtureNumber + "\n"
+	req, _ := http.NewRequest("POST", r.url+"/exchange/batch?fields=given_name", strings.NewReader(body))
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Authorization", "Bearer "+token)
+	before := r.auditSize(t)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	var lines []map[string]any
+	for dec.More() {
+		var l map[string]any
+		if err := dec.Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) != 5 {
+		t.Fatalf("batch answered %d lines: %v; want 4 persons and a summary", len(lines), lines)
+	}
+	want := []struct {
+		line   float64
+		status float64
+	}{{2, 200}, {4, 403}, {5, 400}, {6, 200}}
+	for i, w := range want {
+		l := lines[i]
+		if l["line"] != w.line || l["status"] != w.status || l["audit"] == nil {
+			t.Errorf("batch line %d = %v; want line %v status %v with an audit record", i, l, w.line, w.status)
+		}
+	}
+	if rec, _ := lines[0]["record"].(map[string]any); rec["given_name"] != "Test" || rec["family_name"] != nil {
+		t.Errorf("batch record = %v; want only the given name asked for", rec)
+	}
+	sum := lines[4]
+	if sum["done"] != true || sum["answered"] != 2.0 || sum["refused"] != 1.0 || sum["other"] != 1.0 {
+		t.Errorf("summary = %v", sum)
+	}
+	if after := r.auditSize(t); after != before+4 {
+		t.Errorf("audit log grew by %d; want 4, one per person", after-before)
+	}
+}

@@ -66,8 +66,8 @@ type request struct {
 	body    []byte   // the record's encoding with seq 0
 	persons []string // the persons of the record, without repeats
 	seq     int64
-	err  error
-	done chan struct{} // capacity 1, so the writer never blocks on an abandoned request
+	err     error
+	done    chan struct{} // capacity 1, so the writer never blocks on an abandoned request
 }
 
 var requests = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}

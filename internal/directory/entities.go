@@ -60,7 +60,17 @@ type Application struct {
 	Status      string            `json:"status"`
 	Keys        []json.RawMessage `json:"keys"`         // public keys as JWK (Ed25519 "OKP" or "RSA")
 	AuthMethods []string          `json:"auth_methods"` // client_secret, private_key_jwt
+	// Signatures says whether the application signs its DCI messages: none (the
+	// default), optional (checked when present) or required.
+	Signatures string `json:"signatures,omitempty"`
 }
+
+// Message signature policies of an application.
+const (
+	SignaturesNone     = "none"
+	SignaturesOptional = "optional"
+	SignaturesRequired = "required"
+)
 
 // Registry types of the services authentic sources offer.
 var RegistryTypes = []string{"civil", "social", "beneficiary", "disability", "farmer", "employment", "income", "pension", "health", "tax", "other"}

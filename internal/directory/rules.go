@@ -71,6 +71,15 @@ func (v *Application) validate() error {
 			return err
 		}
 	}
+	if v.Signatures == "" {
+		v.Signatures = SignaturesNone
+	}
+	if err := needOneOf("signatures", v.Signatures, []string{SignaturesNone, SignaturesOptional, SignaturesRequired}); err != nil {
+		return err
+	}
+	if v.Signatures != SignaturesNone && len(v.Keys) == 0 {
+		return fault.Invalidf("signatures", "%s needs at least one public key in keys", v.Signatures)
+	}
 	return nil
 }
 

@@ -99,6 +99,10 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
 		s.dciError(w, r, err)
 		return
 	}
+	if err := s.checkSignature(r.Context(), claims.ClientID, env); err != nil {
+		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+r.PathValue("registry"), err)
+		return
+	}
 	service := s.serviceFor(registry, env.Header.ReceiverID)
 	caller := exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}
 	asks, answers := s.ask(r.Context(), env, caller, service, m, body, start)

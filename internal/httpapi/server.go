@@ -70,6 +70,7 @@ type Server struct {
 	// sourceTokens caches verified source tokens (the hub presents the same one for
 	// minutes); entries are few, one per token minted, and expire with it.
 	sourceTokens sync.Map
+	signers      signers
 }
 
 // NewServer builds the handler with every route.

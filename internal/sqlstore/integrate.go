@@ -12,8 +12,8 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
-// KindIntegration is the history kind of integration changes.
-const KindIntegration directory.Kind = "integration"
+// kindIntegration is the history kind of the person directory's changes.
+const kindIntegration directory.Kind = "integration"
 
 // batch is an Integrate call in progress: its lines with their person keys, and the
 // result of each line so far.
@@ -67,7 +67,7 @@ func (s *directoryStore) Integrate(ctx context.Context, actor string, lines []di
 		return rep, nil // the deferred rollback undoes the good lines
 	}
 	summary, _ := json.Marshal(map[string]int{"applied": rep.Applied, "rejected": rep.Rejected, "lines": len(lines)})
-	c := directory.Change{At: b.at, Actor: actor, Kind: KindIntegration, Key: "batch", Op: "integrate", After: summary}
+	c := directory.Change{At: b.at, Actor: actor, Kind: kindIntegration, Key: "batch", Op: "integrate", After: summary}
 	if err := s.db.appendChange(ctx, tx, c); err != nil {
 		return directory.Report{}, err
 	}
@@ -229,7 +229,7 @@ func endChange(b *batch, l directory.Line, createdAt int64, createdBy string) di
 	before, _ := json.Marshal(g)
 	g.End = l.End
 	after, _ := json.Marshal(g)
-	return directory.Change{At: b.at, Actor: b.actor, Kind: KindIntegration, Key: g.Cursor(), Op: "end", Before: before, After: after}
+	return directory.Change{At: b.at, Actor: b.actor, Kind: kindIntegration, Key: g.Cursor(), Op: "end", Before: before, After: after}
 }
 
 // openEnd is the stored end of a period: date.Max while open.

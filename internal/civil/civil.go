@@ -9,7 +9,6 @@ package civil
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/exchange"
@@ -79,22 +78,40 @@ func (s *Source) lookup(ctx context.Context, idType, value string) (population.P
 	return population.Person{}, fault.Invalidf("query.type", "identifier type %q is not known here; use PN (person number) or BRN", idType)
 }
 
-// Record turns a person into the record the source returns: its JSON fields, with the
-// JSON-LD type marker, and empty values left out.
+// Record turns a person into the record the source returns: its fields under their JSON
+// names, with the JSON-LD type marker, and empty values left out. It is built by hand,
+// not through encoding/json, because it runs on every answer.
 func Record(p *population.Person) (map[string]any, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, fault.Wrap(err, "encode person")
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fault.Wrap(err, "encode person")
-	}
-	for k, v := range m {
-		if v == nil || v == "" {
-			delete(m, k)
+	m := make(map[string]any, 20)
+	put := func(k, v string) {
+		if v != "" {
+			m[k] = v
 		}
 	}
-	m["@type"] = RecordType
+	put("@type", RecordType)
+	put("person", p.Number)
+	put("brn", p.BRN)
+	put("given_name", p.GivenName)
+	put("family_name", p.FamilyName)
+	put("sex", p.Sex)
+	put("birth_date", p.BirthDate.String())
+	put("birth_place", p.BirthPlace)
+	put("death_date", p.DeathDate.String())
+	put("mother", p.Mother)
+	put("father", p.Father)
+	put("marital_status", p.MaritalStatus)
+	put("spouse", p.Spouse)
+	put("nationality", p.Nationality)
+	put("household", p.Household)
+	addr := map[string]any{}
+	for k, v := range map[string]string{"street": p.Address.Street, "house_number": p.Address.HouseNumber,
+		"postal_code": p.Address.PostalCode, "municipality": p.Address.Municipality, "region": p.Address.Region} {
+		if v != "" {
+			addr[k] = v
+		}
+	}
+	if len(addr) > 0 {
+		m["address"] = addr
+	}
 	return m, nil
 }

@@ -54,14 +54,15 @@ func prefix(day int) int {
 
 // plan returns the bands of a nation and about how many persons each holds. Small
 // nations are one band; larger ones are cut along the births of a census sample.
-func plan(ctx context.Context, cfg Config, geo geography, net network, eco economy) ([]band, []int, error) {
+func plan(ctx context.Context, n *nation) ([]band, []int, error) {
+	cfg := n.cfg
 	k := min((cfg.Persons+bandPersons-1)/bandPersons, maxBands)
 	if k <= 1 {
 		return []band{everyone}, []int{cfg.Persons}, nil
 	}
 	sample := cfg
 	sample.Persons = min(cfg.Persons, max(censusPersons, 20*k))
-	g := newGen(sample, censusPass, everyone, 0, geo, net, eco)
+	g := newGen(sample, censusPass, everyone, 0, n.geo, n.net, n.eco)
 	if err := g.run(ctx); err != nil {
 		return nil, nil, err
 	}

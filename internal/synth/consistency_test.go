@@ -117,7 +117,7 @@ func checkEvents(t *testing.T, evs []population.Event, persons map[string]popula
 	}
 }
 
-func checkLines(t *testing.T, n nation, persons map[string]population.Person, today int) {
+func checkLines(t *testing.T, n generated, persons map[string]population.Person, today int) {
 	t.Helper()
 	if len(n.dir.lines) != n.sum.Integrations {
 		t.Errorf("%d integrations stored; summary says %d", len(n.dir.lines), n.sum.Integrations)

@@ -5,9 +5,11 @@
 // with each other. The same Seed, Persons and Today always give the same data; stores'
 // own timestamps (record versions, history, integration creation) come from their clocks.
 //
-// Generate writes through population.Store and directory.Directory only, streaming
-// household by household. The population and the directory are written at the same time
-// by two goroutines, each drawing the nation from the seed on its own (see pass).
+// Generate writes through population.Store and directory.Directory only. The population
+// and the directory are written at the same time by two goroutines, each drawing the
+// nation from the seed on its own, household by household, and writing it in bands of
+// person numbers, sorted, so that the stores' B-trees grow at their right edge; memory
+// stays bounded by a band, about 250,000 persons (see bands.go).
 //
 // # What every nation has
 //

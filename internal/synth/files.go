@@ -36,6 +36,11 @@ func (g *gen) finish() {
 	g.childBenefit()
 	g.events = append(g.events, g.u.events...)
 	g.sum.Households += len(g.u.homes)
+	members := 0
+	for _, h := range g.u.homes {
+		members += len(h.members)
+	}
+	g.arena.reset(members, len(g.u.homes))
 	g.u = unit{homes: g.u.homes[:0], events: g.u.events[:0], kids: g.u.kids[:0]}
 }
 

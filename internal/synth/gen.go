@@ -58,6 +58,7 @@ type gen struct {
 	homes   int
 	kept    int // persons of the band
 	u       unit
+	arena   arena
 	err     error // the first failure; drawing goes on harmlessly and run reports it
 
 	persons []population.Person
@@ -146,7 +147,8 @@ func appendPadded(b []byte, n, width int) []byte {
 
 // person draws a new person born on born, not yet in any household.
 func (g *gen) person(born int, male bool, family, birthPlace string) *member {
-	m := &member{born: born}
+	m := g.arena.member()
+	m.born = born
 	m.Sex, m.GivenName = "female", femaleNames[g.names[1].pick(g.r)]
 	if male {
 		m.Sex, m.GivenName = "male", maleNames[g.names[0].pick(g.r)]
@@ -163,4 +165,45 @@ func (g *gen) join(h *home, m *member) *member {
 	m.Address, m.Household, m.Nationality = h.addr, h.id, h.nat
 	h.members = append(h.members, m)
 	return m
+}
+
+// arena recycles the members and households of a unit: finish copies out what is kept,
+// and a million persons would otherwise mean a million short-lived allocations per draw.
+type arena struct {
+	members []member
+	homes   []home
+}
+
+// member returns a zeroed member that stays valid until reset.
+func (a *arena) member() *member {
+	if len(a.members) == cap(a.members) {
+		return &member{} // a unit larger than any drawn so far; the next reset makes room
+	}
+	a.members = a.members[:len(a.members)+1]
+	m := &a.members[len(a.members)-1]
+	*m = member{}
+	return m
+}
+
+// home returns a zeroed household that stays valid until reset, keeping its members'
+// backing array.
+func (a *arena) home() *home {
+	if len(a.homes) == cap(a.homes) {
+		return &home{}
+	}
+	a.homes = a.homes[:len(a.homes)+1]
+	h := &a.homes[len(a.homes)-1]
+	*h = home{members: h.members[:0]}
+	return h
+}
+
+// reset recycles everything handed out; the arena grows to the largest unit seen.
+func (a *arena) reset(members, homes int) {
+	if members > cap(a.members) {
+		a.members = make([]member, 0, members)
+	}
+	if homes > cap(a.homes) {
+		a.homes = make([]home, 0, homes)
+	}
+	a.members, a.homes = a.members[:0], a.homes[:0]
 }

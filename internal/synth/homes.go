@@ -23,12 +23,13 @@ func (g *gen) newHome(movable bool) *home {
 // homeIn makes a household in municipality mi.
 func (g *gen) homeIn(mi int, movable bool) *home {
 	g.homes++
-	h := &home{id: householdID(g.homes), region: g.geo.region[mi], movable: movable,
-		insurer: insurers[g.insurer.pick(g.r)], nat: Nationality}
+	h := g.arena.home()
+	h.id, h.region, h.movable = householdID(g.homes), g.geo.region[mi], movable
+	h.insurer, h.nat = insurers[g.insurer.pick(g.r)], Nationality
 	if g.r.chance(8) {
 		h.nat = foreignCodes[foreignPicker.pick(g.r)]
 	}
-	h.addr.Street = oneOf(g.r, streetBases) + " " + oneOf(g.r, streetKinds)
+	h.addr.Street = streets[g.r.IntN(len(streetBases))][g.r.IntN(len(streetKinds))]
 	h.addr.HouseNumber = g.houseNumber()
 	h.addr.PostalCode = g.geo.postal[mi]
 	h.addr.Municipality = g.geo.munis[mi].Code
@@ -37,9 +38,34 @@ func (g *gen) homeIn(mi int, movable bool) *home {
 	return h
 }
 
+// Street names and house numbers are made once: a household is drawn every two persons.
+var (
+	streets      = streetNames()
+	houseNumbers = numbers(240)
+)
+
+func streetNames() [][]string {
+	s := make([][]string, len(streetBases))
+	for i, b := range streetBases {
+		for _, k := range streetKinds {
+			s[i] = append(s[i], b+" "+k)
+		}
+	}
+	return s
+}
+
+// numbers returns "1" to n.
+func numbers(n int) []string {
+	s := make([]string, n)
+	for i := range s {
+		s[i] = strconv.Itoa(i + 1)
+	}
+	return s
+}
+
 // houseNumber favours low numbers, as streets are mostly short, and sometimes adds a letter.
 func (g *gen) houseNumber() string {
-	n := strconv.Itoa(g.r.IntN(g.r.IntN(240)+1) + 1)
+	n := houseNumbers[g.r.IntN(g.r.IntN(240)+1)]
 	if g.r.chance(6) {
 		n += oneOf(g.r, []string{"A", "B", "C"})
 	}
@@ -135,7 +161,8 @@ func (g *gen) fixture() {
 	h := g.homeIn(0, false)
 	h.insurer, h.nat = HealthInsurer1, Nationality
 	h.addr.Street, h.addr.HouseNumber = FixtureStreet, "1"
-	m := &member{born: dayNum(FixtureBorn), fixture: true}
+	m := g.arena.member()
+	m.born, m.fixture = dayNum(FixtureBorn), true
 	m.GivenName, m.FamilyName, m.Sex = FixtureGivenName, FixtureFamilyName, "male"
 	m.BirthPlace, m.MaritalStatus = h.addr.Municipality, population.Single
 	g.enrol(m)

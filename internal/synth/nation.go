@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -148,4 +149,43 @@ func employerName(r rnd, geo geography) string {
 		name = oneOf(r, trades) + " " + oneOf(r, familyNames)
 	}
 	return name + oneOf(r, legalForms)
+}
+
+// nation is what every pass shares: the map, the network, the employers and the bands.
+type nation struct {
+	cfg   Config
+	geo   geography
+	net   network
+	eco   economy
+	bands []band
+	sizes []int // about how many persons each band holds
+}
+
+// newNation draws the parts of the nation that come before its persons.
+func newNation(ctx context.Context, cfg Config) (*nation, error) {
+	n := &nation{cfg: cfg}
+	r := newRnd(cfg.Seed, streamNation)
+	n.geo = newGeography(r, cfg.Persons)
+	n.net = newNetwork(r, n.geo)
+	n.net.authorize(cfg.Today)
+	n.net.subscribe()
+	var err error
+	if n.eco, err = newEconomy(r, n.geo, cfg.Persons); err != nil {
+		return nil, err
+	}
+	n.bands, n.sizes, err = plan(ctx, n)
+	return n, err
+}
+
+// pass prepares a pass over band i.
+func (n *nation) pass(p pass, i int) *gen {
+	return newGen(n.cfg, p, n.bands[i], n.sizes[i], n.geo, n.net, n.eco)
+}
+
+// summary completes the persons' summary with the rest of the nation.
+func (n *nation) summary(s Summary) Summary {
+	s.Places, s.Employers = len(n.geo.regions)+len(n.geo.munis), len(n.eco.employers)
+	s.Institutions, s.Applications, s.Services = len(n.net.institutions), len(n.net.applications), len(n.net.services)
+	s.Authorizations, s.Subscriptions = len(n.net.authorizations), len(n.net.subscriptions)
+	return s
 }

@@ -55,8 +55,7 @@ func (c Config) check() error {
 // institutions, applications, the civil-person service, authorizations, subscriptions
 // and the person directory into dir. The same Seed, Persons and Today give the same data.
 // The population and the directory are written at the same time by two goroutines, and
-// Progress is called from both, one call at a time. The slices handed to the stores are
-// reused once a call returns.
+// Progress is called from both, one call at a time.
 func Generate(ctx context.Context, cfg Config, pop population.Store, dir *directory.Directory) (Summary, error) {
 	if err := cfg.check(); err != nil {
 		return Summary{}, err
@@ -64,28 +63,19 @@ func Generate(ctx context.Context, cfg Config, pop population.Store, dir *direct
 	if pop == nil || dir == nil {
 		return Summary{}, errors.New("synth: a population store and a directory are required")
 	}
-	r := newRnd(cfg.Seed, streamNation)
-	geo := newGeography(r, cfg.Persons)
-	net := newNetwork(r, geo)
-	net.authorize(cfg.Today)
-	net.subscribe()
-	eco, err := newEconomy(r, geo, cfg.Persons)
+	n, err := newNation(ctx, cfg)
 	if err != nil {
 		return Summary{}, err
 	}
-	bands, sizes, err := plan(ctx, cfg, geo, net, eco)
-	if err != nil {
-		return Summary{}, err
-	}
-	prog := newProgress(cfg.Progress, net.records()+len(eco.employers), cfg.Persons)
+	prog := newProgress(cfg.Progress, n.net.records()+len(n.eco.employers), cfg.Persons)
 	var people, files Summary
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.Go(func() (err error) {
-		people, err = writePopulation(ectx, pop, cfg, bands, sizes, geo, net, eco, prog)
+		people, err = writePopulation(ectx, pop, n, prog)
 		return err
 	})
 	eg.Go(func() (err error) {
-		files, err = writeDirectory(ectx, dir, cfg, bands, sizes, geo, net, eco, prog)
+		files, err = writeDirectory(ectx, dir, n, prog)
 		return err
 	})
 	if err := eg.Wait(); err != nil {
@@ -95,11 +85,7 @@ func Generate(ctx context.Context, cfg Config, pop population.Store, dir *direct
 		return Summary{}, fmt.Errorf("synth: the passes drew different nations: %+v and %+v", people, files)
 	}
 	prog.done()
-	s := people
-	s.Places, s.Employers = len(geo.regions)+len(geo.munis), len(eco.employers)
-	s.Institutions, s.Applications, s.Services = len(net.institutions), len(net.applications), len(net.services)
-	s.Authorizations, s.Subscriptions = len(net.authorizations), len(net.subscriptions)
-	return s, nil
+	return n.summary(people), nil
 }
 
 // run draws the whole nation: the fixture, then units until the register is full.

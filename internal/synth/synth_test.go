@@ -15,16 +15,16 @@ import (
 
 var testToday = date.Of(2026, 1, 15)
 
-// nation is a generated nation in the in-memory stores.
-type nation struct {
+// generated is a nation in the in-memory stores.
+type generated struct {
 	sum Summary
 	pop *memPop
 	dir *memDir
 }
 
-func generate(t testing.TB, seed uint64, persons int) nation {
+func generate(t testing.TB, seed uint64, persons int) generated {
 	t.Helper()
-	n := nation{pop: &memPop{}, dir: newMemDir()}
+	n := generated{pop: &memPop{}, dir: newMemDir()}
 	var err error
 	n.sum, err = Generate(context.Background(), Config{Seed: seed, Persons: persons, Today: testToday},
 		n.pop, directory.New(n.dir, nil))

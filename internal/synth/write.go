@@ -14,25 +14,25 @@ import (
 
 // writePopulation stores the places, then the persons and their events band by band,
 // each band sorted by person number.
-func writePopulation(ctx context.Context, pop population.Store, cfg Config, bands []band, sizes []int,
-	geo geography, net network, eco economy, prog *progress) (Summary, error) {
-	if err := pop.PutPlaces(ctx, geo.places()); err != nil {
+func writePopulation(ctx context.Context, pop population.Store, n *nation, prog *progress) (Summary, error) {
+	if err := pop.PutPlaces(ctx, n.geo.places()); err != nil {
 		return Summary{}, fmt.Errorf("synth: store places: %w", err)
 	}
 	var sum Summary
 	done := 0
-	for i, b := range bands {
-		g := newGen(cfg, populationPass, b, sizes[i], geo, net, eco)
+	for i := range n.bands {
+		g := n.pass(populationPass, i)
 		if err := g.run(ctx); err != nil {
 			return sum, err
 		}
 		sortPopulation(g.persons, g.events)
 		for ps, evs := g.persons, g.events; len(ps) > 0 || len(evs) > 0; {
-			n := min(len(ps), personChunk)
-			if err := putPopulation(ctx, pop, ps[:n], evs, &evs); err != nil {
+			k := min(len(ps), personChunk)
+			var err error
+			if evs, err = putPopulation(ctx, pop, ps[:k], evs); err != nil {
 				return sum, err
 			}
-			ps, done = ps[n:], done+n
+			ps, done = ps[k:], done+k
 			prog.update(func(p *progress) { p.persons = done })
 		}
 		sum = g.sum
@@ -40,12 +40,12 @@ func writePopulation(ctx context.Context, pop population.Store, cfg Config, band
 	return sum, nil
 }
 
-// putPopulation stores persons and the events of those persons, which lead evs (both are
-// sorted by person); rest is set to the events left.
-func putPopulation(ctx context.Context, pop population.Store, ps []population.Person, evs []population.Event, rest *[]population.Event) error {
+// putPopulation stores persons and their events, which lead evs (both are sorted by
+// person), and returns the events left.
+func putPopulation(ctx context.Context, pop population.Store, ps []population.Person, evs []population.Event) ([]population.Event, error) {
 	if len(ps) > 0 {
 		if err := pop.PutPersons(ctx, ps); err != nil {
-			return fmt.Errorf("synth: store persons: %w", err)
+			return nil, fmt.Errorf("synth: store persons: %w", err)
 		}
 	}
 	n := len(evs)
@@ -57,24 +57,22 @@ func putPopulation(ctx context.Context, pop population.Store, ps []population.Pe
 	}
 	for i := 0; i < n; i += eventChunk {
 		if err := pop.PutEvents(ctx, evs[i:min(i+eventChunk, n)]); err != nil {
-			return fmt.Errorf("synth: store events: %w", err)
+			return nil, fmt.Errorf("synth: store events: %w", err)
 		}
 	}
-	*rest = evs[n:]
-	return nil
+	return evs[n:], nil
 }
 
 // writeDirectory stores the network and the employers, then the person directory, which
 // refers to them, band by band, each band sorted by person number.
-func writeDirectory(ctx context.Context, dir *directory.Directory, cfg Config, bands []band, sizes []int,
-	geo geography, net network, eco economy, prog *progress) (Summary, error) {
-	if err := net.put(ctx, dir, eco, prog); err != nil {
+func writeDirectory(ctx context.Context, dir *directory.Directory, n *nation, prog *progress) (Summary, error) {
+	if err := n.net.put(ctx, dir, n.eco, prog); err != nil {
 		return Summary{}, err
 	}
 	var sum Summary
 	done := 0
-	for i, b := range bands {
-		g := newGen(cfg, directoryPass, b, sizes[i], geo, net, eco)
+	for i := range n.bands {
+		g := n.pass(directoryPass, i)
 		if err := g.run(ctx); err != nil {
 			return sum, err
 		}

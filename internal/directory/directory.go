@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -17,6 +18,10 @@ type Directory struct {
 	store Store
 	now   func() time.Time
 	index *Index // nil until UseIndex
+
+	instMu  sync.Mutex
+	insts   map[string]bool // institution codes, for checking batch lines
+	instSeq int64           // the history sequence insts is current with
 }
 
 // UseIndex makes the directory answer person-directory questions from x, and keep x
@@ -71,6 +76,35 @@ func Put[T Entity, P EntityPtr[T]](ctx context.Context, d *Directory, actor stri
 		return v, 0, keyConflict(p.kind(), err)
 	}
 	return v, rec.Version, nil
+}
+
+// CreateAll validates and creates many records of one kind that must not exist yet, in
+// one transaction (bulk loading: the employers of a nation). References are checked once
+// per distinct key.
+func CreateAll[T Entity, P EntityPtr[T]](ctx context.Context, d *Directory, actor string, vs []T) error {
+	recs := make([]Record, len(vs))
+	known := map[ref]bool{}
+	for i := range vs {
+		p := P(&vs[i])
+		if err := p.validate(); err != nil {
+			return fault.In("["+itoa(i)+"]", err)
+		}
+		for _, r := range p.refs() {
+			k := ref{kind: r.kind, key: r.key}
+			if !known[k] {
+				if _, err := d.store.GetRecord(ctx, r.kind, r.key); err != nil {
+					return fault.In("["+itoa(i)+"]", fault.Invalidf(r.field, "%s %q does not exist", r.kind, clip(r.key)))
+				}
+				known[k] = true
+			}
+		}
+		doc, err := json.Marshal(vs[i])
+		if err != nil {
+			return fault.Wrap(err, "encode record")
+		}
+		recs[i] = Record{Kind: p.kind(), Key: p.key(), Owner: p.owner(), Doc: doc}
+	}
+	return d.store.CreateRecords(ctx, actor, recs)
 }
 
 // Get returns the record of kind T with key.

@@ -98,8 +98,34 @@ func modeName(m BatchMode) string {
 	return "atomic"
 }
 
-// institutionSet returns the codes of every institution.
+// institutionSet returns the codes of every institution. The set is kept between calls
+// and read again only when the history shows a change to institutions since.
 func (d *Directory) institutionSet(ctx context.Context) (map[string]bool, error) {
+	d.instMu.Lock()
+	defer d.instMu.Unlock()
+	newer, err := d.store.History(ctx, HistoryQuery{Kind: KindInstitution, After: d.instSeq, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	if d.insts != nil && len(newer) == 0 {
+		return d.insts, nil
+	}
+	seq := d.instSeq
+	for len(newer) > 0 {
+		seq = newer[len(newer)-1].Seq
+		if newer, err = d.store.History(ctx, HistoryQuery{Kind: KindInstitution, After: seq, Limit: 1000}); err != nil {
+			return nil, err
+		}
+	}
+	set, err := d.loadInstitutions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.insts, d.instSeq = set, seq
+	return set, nil
+}
+
+func (d *Directory) loadInstitutions(ctx context.Context) (map[string]bool, error) {
 	set := map[string]bool{}
 	q := ListQuery{Limit: 1000}
 	for {

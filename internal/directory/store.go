@@ -57,6 +57,9 @@ type Store interface {
 	// PutRecord creates or replaces r; ifVersion is AnyVersion, MustCreate, or the version
 	// the caller read (optimistic locking). It returns the record as stored.
 	PutRecord(ctx context.Context, actor string, r Record, ifVersion int64) (Record, error)
+	// CreateRecords creates records that must not exist yet, in one transaction, with a
+	// history entry each (bulk loading); one that exists fails the whole call (Conflict).
+	CreateRecords(ctx context.Context, actor string, rs []Record) error
 	// DeleteRecord removes a record, keeping its last state in the history.
 	DeleteRecord(ctx context.Context, actor string, kind Kind, key string) error
 	// GetRecord returns one record or a NotFound fault.

@@ -16,6 +16,36 @@ type directoryStore struct{ db *DB }
 const recordColumns = `SELECT kind, key, owner, doc, version, updated_at, updated_by FROM record `
 
 // PutRecord writes r if ifVersion allows it and appends the change to the history.
+// CreateRecords creates records in one transaction.
+func (s *directoryStore) CreateRecords(ctx context.Context, actor string, rs []directory.Record) error {
+	tx, err := s.db.begin(ctx, "create records")
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	at := stamp(s.db.now())
+	for _, r := range rs {
+		if err := checkRecord(r, directory.MustCreate); err != nil {
+			return err
+		}
+		old, found, err := s.lockRecord(ctx, tx, r.Kind, r.Key)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(r, old, found, directory.MustCreate); err != nil {
+			return err
+		}
+		r.Version, r.UpdatedAt, r.UpdatedBy = 1, at, actor
+		if err := s.writeRecord(ctx, tx, r, false); err != nil {
+			return err
+		}
+		if err := s.db.appendChange(ctx, tx, directory.Change{At: at, Actor: actor, Kind: r.Kind, Key: r.Key, Op: "create", After: r.Doc}); err != nil {
+			return err
+		}
+	}
+	return commit(tx, "create records")
+}
+
 func (s *directoryStore) PutRecord(ctx context.Context, actor string, r directory.Record, ifVersion int64) (directory.Record, error) {
 	if err := checkRecord(r, ifVersion); err != nil {
 		return directory.Record{}, err

@@ -230,3 +230,12 @@ func (s *memDir) EachIntegration(_ context.Context, fn func(directory.Integratio
 	}
 	return nil
 }
+
+func (m *memDir) CreateRecords(ctx context.Context, actor string, rs []directory.Record) error {
+	for _, r := range rs {
+		if _, err := m.PutRecord(ctx, actor, r, directory.MustCreate); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -125,10 +125,19 @@ func (n network) put(ctx context.Context, d *directory.Directory, eco economy, p
 		}
 		return nil
 	}
-	for _, v := range append(append([]directory.Institution(nil), n.institutions...), eco.employers...) {
+	for _, v := range n.institutions {
 		if err := step(put(ctx, d, v), "institution", v.Code); err != nil {
 			return err
 		}
+	}
+	// Employers are many (Persons/25): they go in batches, one transaction each.
+	for from := 0; from < len(eco.employers); from += 2000 {
+		batch := eco.employers[from:min(from+2000, len(eco.employers))]
+		if err := directory.CreateAll(ctx, d, Actor, batch); err != nil {
+			return fmt.Errorf("synth: store employers: %w", err)
+		}
+		done += len(batch)
+		prog.update(func(p *progress) { p.records = done })
 	}
 	for _, v := range n.applications {
 		if err := step(put(ctx, d, v), "application", v.ID); err != nil {

@@ -18,6 +18,7 @@ import (
 // Run runs the suite; newStore returns an empty store for each subtest.
 func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	t.Run("records", func(t *testing.T) { runRecords(t, newStore) })
+	t.Run("create", func(t *testing.T) { runCreate(t, newStore) })
 	t.Run("list", func(t *testing.T) { runList(t, newStore) })
 	t.Run("history", func(t *testing.T) { runHistory(t, newStore) })
 	t.Run("integrate", func(t *testing.T) { runIntegrate(t, newStore) })

@@ -186,11 +186,11 @@ func (l *Log) checkpoints(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		l.tryCheckpoint(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			l.tryCheckpoint(ctx)
 		}
 	}
 }

@@ -15,6 +15,14 @@
 // recomputes the whole tree from the stored records and names the first record or
 // checkpoint that does not match.
 //
+// # Wiring
+//
+// The hub opens the log on its store (sqlstore's db.Audit()) with a SignerFunc that
+// wraps its current key (oauth's KeySet.Current, through NewSigner), publishes
+// VerifierKey(name, key.Public()) for every key it signs with, keeping the old ones
+// after a rotation, and closes the log after the HTTP server has stopped, so that the
+// last records get their checkpoint.
+//
 // # Fail closed and durable
 //
 // Append returns only after the record is committed to the store, and returns an error
@@ -24,14 +32,14 @@
 // returns; on PostgreSQL the commit record is flushed before COMMIT returns).
 //
 // Committing each record alone would cap the log at a few thousand records per second,
-// so the log uses group commit: Append hands its record to one writer goroutine, which
-// takes every record waiting (up to MaxBatch), assigns consecutive seqs, computes their
-// tree hashes, and stores records, hashes and person index rows in one transaction.
-// Only after that transaction commits are the callers of the batch acknowledged; if it
+// so the log uses group commit: Append encodes its record and hands it to one writer
+// goroutine, which gathers the records waiting (up to MaxBatch, waiting at most 2ms for
+// callers it knows are on their way), assigns consecutive seqs, computes their tree
+// hashes, and stores records, hashes and person index rows in one transaction. Only
+// after that transaction commits are the callers of the batch acknowledged; if it
 // fails, every caller of the batch gets the error and nothing of the batch is
-// acknowledged. The writer does not wait to fill a batch: while one transaction
-// commits, the next batch gathers, so batches grow with the load and an idle log adds
-// no latency.
+// acknowledged. Batches grow with the number of concurrent callers, and a lone caller
+// is not kept waiting.
 //
 // After a failed batch the log re-reads its size and tree from the store before the
 // next batch, so it recovers as soon as the store does. A batch whose commit outcome is

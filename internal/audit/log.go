@@ -73,7 +73,10 @@ type request struct {
 var requests = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
 
 // Open reads the log's size and tree from store, checks them against the latest
-// checkpoint, and starts the writer and the checkpointer. ctx bounds the reads only.
+// checkpoint, signs a checkpoint if records came after it, and starts the writer and
+// the checkpointer, which run until Close. It fails when sign gives no signer, when the
+// store is unreachable, and when the stored tree does not extend the latest checkpoint
+// (records lost or rewritten). ctx bounds Open only.
 func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, error) {
 	if cfg.CheckpointEvery <= 0 {
 		cfg.CheckpointEvery = 2 * time.Second
@@ -100,6 +103,11 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 		return nil, err
 	}
 	if err := l.loadLatest(ctx); err != nil {
+		return nil, err
+	}
+	// Records committed after the last checkpoint (a crash, a failed final checkpoint)
+	// get theirs now.
+	if _, err := l.checkpoint(ctx); err != nil && fault.KindOf(err) != fault.NotFound {
 		return nil, err
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -206,129 +214,6 @@ func (l *Log) Append(ctx context.Context, r Record) (int64, error) {
 	}
 }
 
-// write is the writer goroutine: it gathers a batch, commits it, then answers every
-// request of the batch. It returns when in is closed and drained.
-func (l *Log) write(ctx context.Context) {
-	defer close(l.writerDone)
-	batch := make([]*request, 0, l.max)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for req := range l.in {
-		batch = l.gather(append(batch[:0], req), timer)
-		first, err := l.commit(ctx, batch)
-		l.pending.Add(-int64(len(batch)))
-		for i, r := range batch {
-			r.seq, r.err = first+int64(i), err
-			if err != nil {
-				r.seq = 0
-			}
-			r.done <- struct{}{}
-		}
-		clear(batch)
-	}
-}
-
-// How long a batch waits for more requests: at most gatherWait in all, and at most
-// gatherIdle after the last one came in.
-const (
-	gatherWait = 2 * time.Millisecond
-	gatherIdle = 200 * time.Microsecond
-)
-
-// gather adds requests to batch until it is as large as the last batch or as the number
-// of requests Append has announced, whichever is larger, or until MaxBatch, gatherWait,
-// or gatherIdle. Taking only the requests already sent would alternate tiny and large
-// batches: the callers answered by the last batch are on their way back with their next
-// records. A lone caller is never kept waiting.
-func (l *Log) gather(batch []*request, timer *time.Timer) []*request {
-	defer func() { l.last = len(batch) }()
-	start := time.Now()
-	for len(batch) < l.max {
-		select {
-		case r, ok := <-l.in:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, r)
-			continue
-		default:
-		}
-		if want := max(int64(l.last), l.pending.Load()); int64(len(batch)) >= want {
-			return batch
-		}
-		wait := min(gatherIdle, gatherWait-time.Since(start))
-		if wait <= 0 {
-			return batch
-		}
-		timer.Reset(wait)
-		select {
-		case r, ok := <-l.in:
-			timer.Stop()
-			if !ok {
-				return batch
-			}
-			batch = append(batch, r)
-		case <-timer.C:
-			return batch
-		}
-	}
-	return batch
-}
-
-// commit stores reqs as one batch and returns the seq of the first. On failure the
-// writer's tree is put back as it was and the next batch re-reads it from the store.
-func (l *Log) commit(ctx context.Context, reqs []*request) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	defer cancel()
-	if l.stale {
-		if err := l.reload(ctx); err != nil {
-			l.log.Error("audit log store unavailable", "err", err)
-			return 0, fault.Unavailablef(err, "the audit log cannot record the exchange")
-		}
-	}
-	saved := l.front
-	b, err := l.build(reqs)
-	if err == nil {
-		err = l.store.Append(ctx, *b)
-	}
-	if err != nil {
-		l.front, l.stale = saved, true
-		l.log.Error("audit batch failed", "first", b.First, "records", len(reqs), "err", err)
-		return 0, fault.Unavailablef(err, "the audit log cannot record the exchange")
-	}
-	l.size += int64(len(reqs))
-	root, err := tlog.TreeHash(l.size, &l.front)
-	if err != nil { // cannot happen: the frontier holds what TreeHash reads
-		l.stale = true
-		return 0, fault.Wrap(err, "hash the audit log's tree")
-	}
-	l.head.Store(&treeHead{size: l.size, root: root})
-	return b.First, nil
-}
-
-// build encodes reqs with consecutive seqs, adding their hashes to the frontier.
-func (l *Log) build(reqs []*request) (*Batch, error) {
-	b := &l.batch
-	b.First = l.size + 1
-	clear(b.Records)
-	b.Records, b.Hashes, b.Persons = b.Records[:0], b.Hashes[:0], b.Persons[:0]
-	for i, r := range reqs {
-		seq := b.First + int64(i)
-		body := withSeq(r.body, seq)
-		hashes, err := tlog.StoredHashes(seq-1, body, &l.front)
-		if err != nil {
-			return b, fault.Wrap(err, "hash an audit record")
-		}
-		l.front.add(seq-1, hashes)
-		b.Records = append(b.Records, body)
-		b.Hashes = append(b.Hashes, hashes...)
-		for _, p := range r.persons {
-			b.Persons = append(b.Persons, PersonSeq{Person: p, Seq: seq})
-		}
-	}
-	return b, nil
-}
-
 // Close stops taking records, waits for the writer to commit those it has, stops the
 // checkpointer and signs a last checkpoint. It is safe to call twice.
 func (l *Log) Close(ctx context.Context) error {
@@ -340,6 +225,7 @@ func (l *Log) Close(ctx context.Context) error {
 	l.closed = true
 	close(l.in)
 	l.mu.Unlock()
+	defer l.stop()
 	if err := wait(ctx, l.writerDone); err != nil {
 		return err
 	}
@@ -361,6 +247,10 @@ func wait(ctx context.Context, done <-chan struct{}) error {
 		return fault.Unavailablef(ctx.Err(), "the audit log did not stop in time")
 	}
 }
+
+// Pending returns the number of Appends waiting for their record to be committed, a
+// gauge of the load on the writer.
+func (l *Log) Pending() int64 { return l.pending.Load() }
 
 // Size returns the number of committed records, which is also the last seq.
 func (l *Log) Size() int64 { return l.head.Load().size }

@@ -22,19 +22,58 @@ type LookupOptions struct {
 }
 
 // Lookup measures "which institutions have a file on person P, in which capacities,
-// today" through the directory Store, with Concurrency goroutines.
+// today", with Concurrency goroutines: through the directory Store (SQL), then through
+// the in-memory index the exchange decides with, loaded from the same store.
 func Lookup(ctx context.Context, o LookupOptions) (*Result, error) {
 	persons, err := samplePersons(ctx, o.Population, o.Sample)
 	if err != nil {
 		return nil, err
 	}
+	r := newResult("lookup")
+	r.add("persons_sampled", "distinct persons asked about", len(persons), "")
+	r.add("concurrency", "concurrent clients", o.Concurrency, "")
+	store, err := lookups(ctx, o, persons, o.Directory.Files)
+	if err != nil {
+		return nil, err
+	}
+	store.report(r, "", "store (SQL)")
+	start := time.Now()
+	x := directory.NewIndex()
+	if err := x.Load(ctx, o.Directory); err != nil {
+		return nil, err
+	}
+	r.add("index_load_s", "index: load "+fmt.Sprint(x.Len())+" files", round(time.Since(start).Seconds()*100)/100, "s")
+	mem, err := lookups(ctx, o, persons, func(_ context.Context, p string, d date.Date) ([]directory.Integration, error) {
+		return x.Files(p, d), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	mem.report(r, "index_", "index (memory)")
+	return r, nil
+}
+
+type lookupRun struct {
+	all     latencies
+	files   int
+	elapsed time.Duration
+}
+
+func (l lookupRun) report(r *Result, key, label string) {
+	r.add(key+"lookups_per_s", label+": lookups per second", round(float64(len(l.all))/l.elapsed.Seconds()), "/s")
+	r.add(key+"files_per_lookup", label+": files found per lookup", round(float64(l.files)/float64(max(1, len(l.all)))), "")
+	r.add(key+"p50_us", label+": p50", round(ms(l.all.percentile(50))*1000), "µs")
+	r.add(key+"p99_us", label+": p99", round(ms(l.all.percentile(99))*1000), "µs")
+}
+
+func lookups(ctx context.Context, o LookupOptions, persons []string, files func(context.Context, string, date.Date) ([]directory.Integration, error)) (lookupRun, error) {
 	today := date.FromTime(time.Now())
 	var (
-		mu    sync.Mutex
-		all   latencies
-		files int
-		wg    sync.WaitGroup
-		errs  = make(chan error, o.Concurrency)
+		mu     sync.Mutex
+		all    latencies
+		files_ int
+		wg     sync.WaitGroup
+		errs   = make(chan error, o.Concurrency)
 	)
 	deadline := time.Now().Add(o.Duration)
 	start := time.Now()
@@ -47,7 +86,7 @@ func Lookup(ctx context.Context, o LookupOptions) (*Result, error) {
 			n := 0
 			for time.Now().Before(deadline) {
 				t := time.Now()
-				fs, err := o.Directory.Files(ctx, persons[rng.IntN(len(persons))], today)
+				fs, err := files(ctx, persons[rng.IntN(len(persons))], today)
 				if err != nil {
 					errs <- err
 					return
@@ -57,7 +96,7 @@ func Lookup(ctx context.Context, o LookupOptions) (*Result, error) {
 			}
 			mu.Lock()
 			all = append(all, mine...)
-			files += n
+			files_ += n
 			mu.Unlock()
 		}()
 	}
@@ -65,17 +104,9 @@ func Lookup(ctx context.Context, o LookupOptions) (*Result, error) {
 	elapsed := time.Since(start)
 	close(errs)
 	if err := <-errs; err != nil {
-		return nil, err
+		return lookupRun{}, err
 	}
-	r := newResult("lookup")
-	r.add("persons_sampled", "distinct persons asked about", len(persons), "")
-	r.add("concurrency", "concurrent clients", o.Concurrency, "")
-	r.add("lookups", "lookups", len(all), "")
-	r.add("lookups_per_s", "lookups per second", round(float64(len(all))/elapsed.Seconds()), "/s")
-	r.add("files_per_lookup", "files found per lookup", round(float64(files)/float64(max(1, len(all)))), "")
-	r.add("p50_us", "p50 latency", round(ms(all.percentile(50))*1000), "µs")
-	r.add("p99_us", "p99 latency", round(ms(all.percentile(99))*1000), "µs")
-	return r, nil
+	return lookupRun{all: all, files: files_, elapsed: elapsed}, nil
 }
 
 // samplePersons draws n person numbers spread over the register: each is the first

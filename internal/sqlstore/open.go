@@ -22,7 +22,7 @@ import (
 // map and larger caches serve point lookups without a read system call.
 const (
 	sqliteCommon = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=mmap_size(1073741824)"
-	sqliteWriter = sqliteCommon + "&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-131072)"
+	sqliteWriter = sqliteCommon + "&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)"
 	sqliteReader = sqliteCommon + "&_pragma=cache_size(-65536)&_query_only=1"
 )
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
@@ -116,7 +117,11 @@ func samplePersons(ctx context.Context, pop population.Store, n int) ([]string, 
 	seen := map[string]bool{}
 	var out []string
 	for tries := 0; len(out) < n && tries < 4*n; tries++ {
-		after := fmt.Sprintf("%011d", rng.Int64N(99_999_999_999))
+		start, err := ident.MakePerson(1920+rng.IntN(100), 1+rng.IntN(12), 1+rng.IntN(28), 1+rng.IntN(997), ident.Register)
+		if err != nil {
+			return nil, err
+		}
+		after := start.String()
 		ps, err := pop.Persons(ctx, population.Query{After: after, Limit: 1})
 		if err != nil {
 			return nil, err

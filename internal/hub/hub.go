@@ -132,11 +132,11 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("serving", "url", url, "version", cfg.Version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
 	if cfg.OnReady != nil {
 		cfg.OnReady(url)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err

@@ -72,6 +72,11 @@ func (c *BenchSynthCmd) Run(e *env, b *BenchCmd) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	p := newProgress(e.stderr)
 	r, err := bench.Synth(e.ctx, tmp, c.Persons, p.update)
 	p.finish()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -138,12 +139,68 @@ func (s *directoryStore) applyEach(ctx context.Context, tx *sql.Tx, b *batch) er
 	if err != nil {
 		return err
 	}
-	for i := range b.lines {
+	var multi *sql.Stmt
+	for i := 0; i < len(b.lines); {
+		if s.db.dialect == SQLite && b.addRun(i) {
+			if multi == nil {
+				if multi, err = tx.PrepareContext(ctx, insertLines); err != nil {
+					return mapErr(err, "integrate")
+				}
+				defer multi.Close()
+			}
+			done, err := s.applyRun(ctx, multi, b, i)
+			if err != nil {
+				return err
+			}
+			if done {
+				i += linesPerInsert
+				continue
+			}
+		}
 		if err := s.applyLine(ctx, tx, st, b, i); err != nil {
 			return err
 		}
+		i++
 	}
 	return nil
+}
+
+// linesPerInsert is how many add lines one multi-row INSERT carries on SQLite, where
+// the cost is mostly per statement. A run with an overlap fails as a whole (the trigger
+// aborts the statement, not the transaction) and is then applied line by line.
+const linesPerInsert = 64
+
+var insertLines = `INSERT INTO integration (person, institution, capacity, begin_date, end_date, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)` +
+	strings.Repeat(`, (?, ?, ?, ?, ?, ?, ?)`, linesPerInsert-1)
+
+// addRun reports whether the linesPerInsert lines from i are all pending additions.
+func (b *batch) addRun(i int) bool {
+	if i+linesPerInsert > len(b.lines) {
+		return false
+	}
+	for j := i; j < i+linesPerInsert; j++ {
+		if !b.pending(j) || b.lines[j].Action == directory.ActionEnd {
+			return false
+		}
+	}
+	return true
+}
+
+// applyRun inserts the run from i in one statement; false means it must go line by line.
+func (s *directoryStore) applyRun(ctx context.Context, multi *sql.Stmt, b *batch, i int) (bool, error) {
+	args := make([]any, 0, 7*linesPerInsert)
+	for j := i; j < i+linesPerInsert; j++ {
+		l := b.lines[j]
+		args = append(args, b.persons[j], l.Institution, l.Capacity, int32(l.Begin), openEnd(l.End), b.at.UnixNano(), b.actor)
+	}
+	_, err := multi.ExecContext(ctx, args...)
+	if err == nil {
+		return true, nil
+	}
+	if isOverlap(err) || isUnique(err) {
+		return false, nil
+	}
+	return false, mapErr(err, "integrate")
 }
 
 func (s *directoryStore) applyLine(ctx context.Context, tx *sql.Tx, st *lineStmts, b *batch, i int) error {

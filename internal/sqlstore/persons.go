@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/population"
@@ -74,18 +75,60 @@ func (s *populationStore) PutPersons(ctx context.Context, ps []population.Person
 	return commit(tx, "put persons")
 }
 
+// personsPerInsert is how many persons one multi-row upsert carries on SQLite.
+const personsPerInsert = 32
+
+var upsertPersons = strings.Replace(upsertPerson, "VALUES (?, ?, ?, ?, ?, ?, ?)",
+	"VALUES (?, ?, ?, ?, ?, ?, ?)"+strings.Repeat(", (?, ?, ?, ?, ?, ?, ?)", personsPerInsert-1), 1)
+
 func (s *populationStore) putPersonsEach(ctx context.Context, tx *sql.Tx, rows []personRow) error {
 	st, err := s.db.txStmt(ctx, tx, upsertPerson)
 	if err != nil {
 		return mapErr(err, "put persons")
 	}
 	defer st.Close()
+	if rows, err = s.putPersonsMulti(ctx, tx, rows); err != nil {
+		return err
+	}
 	for _, r := range rows {
 		if err := s.putPerson(ctx, st, r); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// putPersonsMulti upserts runs of personsPerInsert persons with one statement each. A
+// run that breaks a constraint (a BRN used twice, a number repeated in the run) is left,
+// with the rest, to the row-by-row path, which names the offending row.
+func (s *populationStore) putPersonsMulti(ctx context.Context, tx *sql.Tx, rows []personRow) ([]personRow, error) {
+	if len(rows) < personsPerInsert {
+		return rows, nil
+	}
+	multi, err := tx.PrepareContext(ctx, upsertPersons)
+	if err != nil {
+		return nil, mapErr(err, "put persons")
+	}
+	defer multi.Close()
+	args := make([]any, 0, 7*personsPerInsert)
+	for len(rows) >= personsPerInsert {
+		args = args[:0]
+		for _, r := range rows[:personsPerInsert] {
+			var brn any
+			if r.brn != "" {
+				brn = r.brn
+			}
+			args = append(args, r.number, brn, r.municipality, r.birth, r.death, r.house, string(r.doc))
+		}
+		if _, err := multi.ExecContext(ctx, args...); err != nil {
+			if isUnique(err) {
+				return rows, nil
+			}
+			return nil, mapErr(err, "put persons")
+		}
+		rows = rows[personsPerInsert:]
+	}
+	return rows, nil
 }
 
 func (s *populationStore) putPerson(ctx context.Context, st *sql.Stmt, r personRow) error {

@@ -20,6 +20,7 @@ type CLI struct {
 	Directory DirectoryCmd `cmd:"" help:"Manage the reference directory (opens the store directly)."`
 	Consult   ConsultCmd   `cmd:"" help:"Ask a hub about many persons at once (batch consultation), with progress."`
 	Audit     AuditCmd     `cmd:"" help:"Verify the tamper-evident audit log and evidence files."`
+	Keys      KeysCmd      `cmd:"" help:"Rotate and list the hub's signing keys."`
 	Bench     BenchCmd     `cmd:"" help:"Measure the figures the project promises."`
 }
 

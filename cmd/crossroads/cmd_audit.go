@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
@@ -53,7 +54,7 @@ func (c *AuditVerifyCmd) Run(e *env) error {
 	return nil
 }
 
-// verifierKeys reads a key file and returns the note verifier key of each key in it.
+// verifierKeys returns the verifier keys of a key file and of every key it ever held.
 func verifierKeys(path string) ([]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -63,13 +64,18 @@ func verifierKeys(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	out, err := hub.ReadVerifiers(path)
+	if err != nil {
+		return nil, err
+	}
 	for _, k := range ks.Keys() {
 		v, err := audit.VerifierKey(hub.AuditKeyName, k.Public)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, v)
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
 	}
 	return out, nil
 }

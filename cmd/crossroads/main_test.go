@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/crossroads-hub/crossroads/internal/hub"
 )
 
 // cli runs the command line in process and returns its output and error.
@@ -90,5 +92,25 @@ func TestDirectoryCommands(t *testing.T) {
 	out, _, err = cli(t, "", "directory", "--store", store, "history", "--kind", "institution")
 	if err != nil || !strings.Contains(out, `"op": "create"`) || !strings.Contains(out, `"actor": "cli:`) {
 		t.Errorf("history = %v\n%s", err, out)
+	}
+}
+
+func TestKeysRotate(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "hub-keys.json")
+	if _, err := hub.SaveKeysFresh(keys); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := cli(t, "", "keys", "--keys", keys, "rotate")
+	if err != nil || !strings.Contains(out, "new current key") {
+		t.Fatalf("keys rotate = %v %s", err, out)
+	}
+	out, _, _ = cli(t, "", "keys", "--keys", keys, "list")
+	if strings.Count(out, "\n") != 2 || !strings.Contains(out, "current") || !strings.Contains(out, "retires") {
+		t.Errorf("keys list after a rotation = %q; want the current key and the retiring one", out)
+	}
+	vs, _ := hub.ReadVerifiers(keys)
+	if len(vs) != 2 {
+		t.Errorf("verifiers recorded = %v; want both keys'", vs)
 	}
 }

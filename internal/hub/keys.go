@@ -6,8 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 )
 
@@ -26,7 +29,7 @@ func loadKeys(path string) (*oauth.KeySet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("the hub keys in %s: %w", path, err)
 		}
-		return ks, nil
+		return ks, RecordVerifiers(path, ks)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -42,5 +45,68 @@ func loadKeys(path string) (*oauth.KeySet, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	return ks, os.WriteFile(path, b, 0o600)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, err
+	}
+	return ks, RecordVerifiers(path, ks)
 }
+
+// SaveKeys writes a key set to its file (mode 0600) and records its verifier keys.
+func SaveKeys(path string, ks *oauth.KeySet) error {
+	b, err := ks.MarshalPrivate()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return err
+	}
+	return RecordVerifiers(path, ks)
+}
+
+// VerifiersFile is where the audit verifier keys of every key the hub ever had are kept,
+// public, one a line: retired keys leave the key file, but the checkpoints they signed
+// must stay verifiable.
+func VerifiersFile(keyFile string) string { return keyFile + ".verifiers" }
+
+// RecordVerifiers adds the verifier keys of ks that the verifiers file lacks.
+func RecordVerifiers(keyFile string, ks *oauth.KeySet) error {
+	have, err := ReadVerifiers(keyFile)
+	if err != nil {
+		return err
+	}
+	var add []string
+	for _, k := range ks.Keys() {
+		v, err := audit.VerifierKey(AuditKeyName, k.Public)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(have, v) {
+			add = append(add, v)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(VerifiersFile(keyFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString(strings.Join(add, "\n") + "\n")
+	return err
+}
+
+// ReadVerifiers returns the recorded verifier keys (none if the file does not exist).
+func ReadVerifiers(keyFile string) ([]string, error) {
+	b, err := os.ReadFile(VerifiersFile(keyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(b)), nil
+}
+
+// SaveKeysFresh makes a key file with one new key (for tests and first installs).
+func SaveKeysFresh(path string) (*oauth.KeySet, error) { return loadKeys(path) }

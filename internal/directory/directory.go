@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -82,6 +83,7 @@ func Put[T Entity, P EntityPtr[T]](ctx context.Context, d *Directory, actor stri
 // one transaction (bulk loading: the employers of a nation). References are checked once
 // per distinct key.
 func CreateAll[T Entity, P EntityPtr[T]](ctx context.Context, d *Directory, actor string, vs []T) error {
+	vs = slices.Clone(vs) // validation normalises records; the caller's stay as they are
 	recs := make([]Record, len(vs))
 	known := map[ref]bool{}
 	for i := range vs {

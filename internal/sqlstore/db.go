@@ -31,6 +31,8 @@ type DB struct {
 	r       *sql.DB // reads; the same pool as w on PostgreSQL
 	schemas []migrated
 
+	snap *snapshots // pooled read transactions for Files; SQLite only
+
 	mu    sync.RWMutex
 	stmts map[stmtKey]*sql.Stmt
 	binds sync.Map // query with ? → query with $n
@@ -73,6 +75,9 @@ func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 			db.Close()
 			return nil, err
 		}
+		if s == Hub && db.dialect == SQLite {
+			db.startSnapshots()
+		}
 	}
 	return db, nil
 }
@@ -112,6 +117,7 @@ func (db *DB) Ready(ctx context.Context) error {
 
 // Close closes the statements and the connections.
 func (db *DB) Close() error {
+	db.stopSnapshots()
 	db.mu.Lock()
 	for k, st := range db.stmts {
 		st.Close()

@@ -72,7 +72,13 @@ func (s *directoryStore) Integrate(ctx context.Context, actor string, lines []di
 	if err := s.db.appendChange(ctx, tx, c); err != nil {
 		return directory.Report{}, err
 	}
-	return rep, commit(tx, "integrate")
+	if err := commit(tx, "integrate"); err != nil {
+		return directory.Report{}, err
+	}
+	if s.db.snap != nil {
+		s.db.snap.gen.Add(1) // read transactions older than this batch end now
+	}
+	return rep, nil
 }
 
 // report counts the results; in an atomic batch with a bad line the good ones are skipped.

@@ -26,6 +26,11 @@ func (s *directoryStore) Files(ctx context.Context, person string, day date.Date
 	if err != nil {
 		return nil, err
 	}
+	if s.db.snap != nil {
+		if files, handled, err := s.db.snapFiles(ctx, p, int32(day)); handled {
+			return files, err
+		}
+	}
 	st, err := s.db.stmt(ctx, s.db.r, filesQuery)
 	if err != nil {
 		return nil, mapErr(err, "find files")

@@ -74,7 +74,7 @@ func openSQLite(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
 	if w, err = openPool(ctx, "sqlite", path+vfs+sqliteWriter, 1); err != nil {
 		return nil, nil, err
 	}
-	if r, err = openPool(ctx, "sqlite", path+vfs+sqliteReader, max(4, runtime.GOMAXPROCS(0))); err != nil {
+	if r, err = openPool(ctx, "sqlite", path+vfs+sqliteReader, max(4, runtime.GOMAXPROCS(0))+snapReaders()); err != nil {
 		w.Close()
 		return nil, nil, err
 	}

@@ -32,10 +32,14 @@ type snapshots struct {
 	done chan struct{}
 }
 
+// snapReaders is how many pooled read transactions serve look-ups; the reader pool has
+// that many connections on top of those for other reads.
+func snapReaders() int { return 2 * runtime.GOMAXPROCS(0) }
+
 // startSnapshots makes the pool and the janitor that ends idle transactions, so that a
 // quiet hub does not hold a read snapshot (and keep the WAL from being checkpointed).
 func (db *DB) startSnapshots() {
-	n := runtime.GOMAXPROCS(0)
+	n := snapReaders()
 	s := &snapshots{pool: make(chan *snapReader, n), stop: make(chan struct{}), done: make(chan struct{})}
 	for range n {
 		s.pool <- &snapReader{}

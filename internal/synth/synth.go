@@ -18,9 +18,9 @@ const Actor = "synth"
 
 // Chunk sizes of the writes: big enough that per-transaction costs vanish.
 const (
-	personChunk = 20_000
-	eventChunk  = 20_000
-	lineChunk   = 100_000
+	personChunk = 125_000
+	eventChunk  = 125_000
+	lineChunk   = 250_000
 )
 
 // MaxPersons is the largest nation: employers' enterprise numbers and persons' sequences

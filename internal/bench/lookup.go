@@ -62,7 +62,7 @@ type lookupRun struct {
 
 func (l lookupRun) report(r *Result, key, label string) {
 	r.add(key+"lookups_per_s", label+": lookups per second", round(float64(len(l.all))/l.elapsed.Seconds()), "/s")
-	r.add(key+"files_per_lookup", label+": files found per lookup", round(float64(l.files)/float64(max(1, len(l.all)))), "")
+	r.add(key+"foundper_lookup", label+": files found per lookup", round(float64(l.files)/float64(max(1, len(l.all)))), "")
 	r.add(key+"p50_us", label+": p50", round(ms(l.all.percentile(50))*1000), "µs")
 	r.add(key+"p99_us", label+": p99", round(ms(l.all.percentile(99))*1000), "µs")
 }
@@ -70,11 +70,11 @@ func (l lookupRun) report(r *Result, key, label string) {
 func lookups(ctx context.Context, o LookupOptions, persons []string, files func(context.Context, string, date.Date) ([]directory.Integration, error)) (lookupRun, error) {
 	today := date.FromTime(time.Now())
 	var (
-		mu     sync.Mutex
-		all    latencies
-		files_ int
-		wg     sync.WaitGroup
-		errs   = make(chan error, o.Concurrency)
+		mu    sync.Mutex
+		all   latencies
+		found int
+		wg    sync.WaitGroup
+		errs  = make(chan error, o.Concurrency)
 	)
 	deadline := time.Now().Add(o.Duration)
 	start := time.Now()
@@ -97,7 +97,7 @@ func lookups(ctx context.Context, o LookupOptions, persons []string, files func(
 			}
 			mu.Lock()
 			all = append(all, mine...)
-			files_ += n
+			found += n
 			mu.Unlock()
 		}()
 	}
@@ -107,7 +107,7 @@ func lookups(ctx context.Context, o LookupOptions, persons []string, files func(
 	if err := <-errs; err != nil {
 		return lookupRun{}, err
 	}
-	return lookupRun{all: all, files: files_, elapsed: elapsed}, nil
+	return lookupRun{all: all, files: found, elapsed: elapsed}, nil
 }
 
 // samplePersons draws n person numbers spread over the register: each is the first

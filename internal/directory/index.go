@@ -43,7 +43,7 @@ func NewIndex() *Index {
 // Load fills the index from the store (replacing what it held) and records the history
 // sequence it is current with.
 func (x *Index) Load(ctx context.Context, s Store) error {
-	seq, err := lastIntegrationSeq(ctx, s)
+	seq, err := LastSeq(ctx, s, "integration", 0)
 	if err != nil {
 		return err
 	}
@@ -75,10 +75,12 @@ func (x *Index) Refresh(ctx context.Context, s Store) (bool, error) {
 	return true, x.Load(ctx, s)
 }
 
-func lastIntegrationSeq(ctx context.Context, s Store) (int64, error) {
-	var last int64
+// LastSeq returns the sequence of the newest history entry of kind after after (after
+// itself when there is none): what a cache built now is current with.
+func LastSeq(ctx context.Context, s Store, kind Kind, after int64) (int64, error) {
+	last := after
 	for {
-		cs, err := s.History(ctx, HistoryQuery{Kind: "integration", After: last, Limit: 1000})
+		cs, err := s.History(ctx, HistoryQuery{Kind: kind, After: last, Limit: 1000})
 		if err != nil {
 			return 0, err
 		}

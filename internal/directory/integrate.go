@@ -103,19 +103,12 @@ func modeName(m BatchMode) string {
 func (d *Directory) institutionSet(ctx context.Context) (map[string]bool, error) {
 	d.instMu.Lock()
 	defer d.instMu.Unlock()
-	newer, err := d.store.History(ctx, HistoryQuery{Kind: KindInstitution, After: d.instSeq, Limit: 1000})
+	seq, err := LastSeq(ctx, d.store, KindInstitution, d.instSeq)
 	if err != nil {
 		return nil, err
 	}
-	if d.insts != nil && len(newer) == 0 {
+	if d.insts != nil && seq == d.instSeq {
 		return d.insts, nil
-	}
-	seq := d.instSeq
-	for len(newer) > 0 {
-		seq = newer[len(newer)-1].Seq
-		if newer, err = d.store.History(ctx, HistoryQuery{Kind: KindInstitution, After: seq, Limit: 1000}); err != nil {
-			return nil, err
-		}
 	}
 	set, err := d.loadInstitutions(ctx)
 	if err != nil {

@@ -72,7 +72,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL string) (*s
 // load reads the authorizations and services and builds the policy from them.
 func (x *stack) load(ctx context.Context) (*exchange.Policy, error) {
 	for _, k := range []directory.Kind{directory.KindAuthorization, directory.KindService} {
-		seq, err := lastSeq(ctx, x.dir.Store(), k)
+		seq, err := directory.LastSeq(ctx, x.dir.Store(), k, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -103,17 +103,6 @@ func all[T directory.Entity, P directory.EntityPtr[T]](ctx context.Context, d *d
 			return out, nil
 		}
 		q.After = page.Next
-	}
-}
-
-func lastSeq(ctx context.Context, s directory.Store, k directory.Kind) (int64, error) {
-	var last int64
-	for {
-		cs, err := s.History(ctx, directory.HistoryQuery{Kind: k, After: last, Limit: 1000})
-		if err != nil || len(cs) == 0 {
-			return last, err
-		}
-		last = cs[len(cs)-1].Seq
 	}
 }
 

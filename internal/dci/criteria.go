@@ -88,6 +88,11 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // scalar reads a query value: a string as is, a number as a plain decimal ("1e3" → "1000"),
 // and, when bools is set, true or false as "true" or "false". Objects, arrays and null are refused.
 func scalar(raw json.RawMessage, bools bool) (string, error) {
+	if len(raw) > 0 && raw[0] == '"' {
+		if s, ok := unquote(raw); ok {
+			return s, nil
+		}
+	}
 	var v any
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()

@@ -47,23 +47,14 @@ func DecodeSearch(body []byte) (*Envelope[SearchRequest], error) {
 
 func bad(field, msg string) *fault.Error { return Coded(fault.Invalid, ErrRequestBad, field, msg) }
 
-// fields parses a JSON object into its members, or returns nil.
-func fields(b json.RawMessage) map[string]json.RawMessage {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil {
-		return nil
-	}
-	return m
-}
-
 // str reads member name of m as a string; absent and null give "".
 func str(m map[string]json.RawMessage, name string) (string, error) {
 	v, ok := m[name]
 	if !ok || isNull(v) {
 		return "", nil
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, ok := unquote(v)
+	if !ok {
 		return "", fmt.Errorf("must be a string")
 	}
 	return s, nil
@@ -160,8 +151,8 @@ func decodeSearchMessage(raw json.RawMessage) (SearchRequest, error) {
 		return msg, bad("message.transaction_id", fmt.Sprintf("is required: 1 to %d characters", MaxID))
 	}
 	msg.TransactionID = tx
-	var items []json.RawMessage
-	if err := json.Unmarshal(m["search_request"], &items); err != nil || len(items) == 0 {
+	items, ok := elements(m["search_request"])
+	if !ok || len(items) == 0 {
 		return msg, bad("message.search_request", "must be a non-empty list")
 	}
 	if len(items) > MaxSearchItems {

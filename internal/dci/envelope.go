@@ -160,14 +160,19 @@ type RawEnvelope struct {
 
 // SplitEnvelope parses body as {signature, header, message}: header and message must be
 // JSON objects, signature a string when present. Other top-level fields are tolerated.
+// Header and Message share body's bytes.
 func SplitEnvelope(body []byte) (RawEnvelope, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+	if !json.Valid(body) {
+		return RawEnvelope{}, bad("", "body is not a JSON object")
+	}
+	top := fields(body) // body is valid: the levels below are split without a second scan
+	if top == nil {
 		return RawEnvelope{}, bad("", "body is not a JSON object")
 	}
 	var env RawEnvelope
 	if s, ok := top["signature"]; ok && !isNull(s) {
-		if err := json.Unmarshal(s, &env.Signature); err != nil {
+		var ok bool
+		if env.Signature, ok = unquote(s); !ok {
 			return RawEnvelope{}, bad("signature", "must be a string")
 		}
 	}

@@ -33,7 +33,10 @@ import (
 // Example: {"expression": {"collection": "Person", "query": {"$and": [
 // {"birth_date": {"$lt": "1960-01-01"}}, {"address.region": {"$eq": "R01"}}]}}}
 func Expression(raw json.RawMessage) (filter *query.Cond, entity string, err error) {
-	m := fields(raw)
+	var m map[string]json.RawMessage
+	if json.Valid(raw) {
+		m = fields(raw)
+	}
 	if m == nil {
 		return nil, "", fmt.Errorf("expression query must be an object")
 	}

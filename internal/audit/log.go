@@ -38,6 +38,7 @@ type Log struct {
 	closed  bool
 	in      chan *request
 	pending atomic.Int64 // requests announced by Append and not yet answered by the writer
+	coming  atomic.Int64 // records announced by Expect whose exchange is not over
 
 	head atomic.Pointer[treeHead] // the committed tree, published after each batch
 
@@ -246,6 +247,15 @@ func wait(ctx context.Context, done <-chan struct{}) error {
 	case <-ctx.Done():
 		return fault.Unavailablef(ctx.Err(), "the audit log did not stop in time")
 	}
+}
+
+// Expect announces n records that exchanges under way will append: while they are
+// coming, the writer waits for them (at most gatherWait) rather than commit smaller
+// batches, each with its own commit. Call the returned function once, when the exchanges
+// are over (appended or not).
+func (l *Log) Expect(n int) (done func()) {
+	l.coming.Add(int64(n))
+	return func() { l.coming.Add(-int64(n)) }
 }
 
 // Pending returns the number of Appends waiting for their record to be committed, a

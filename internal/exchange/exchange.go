@@ -93,6 +93,21 @@ type Recorder interface {
 	Record(ctx context.Context, e Entry) (seq int64, err error)
 }
 
+// Expecter is a Recorder that can be told that entries are coming, so that it waits
+// for them and writes them together (audit.Log does).
+type Expecter interface {
+	Expect(n int) (done func())
+}
+
+// Expect tells the recorder that n exchanges have begun and will be sealed; call done
+// once they are over, sealed or not.
+func (x *Exchange) Expect(n int) (done func()) {
+	if e, ok := x.recorder.(Expecter); ok {
+		return e.Expect(n)
+	}
+	return func() {}
+}
+
 // Exchange runs questions: decide, route, minimise, record.
 type Exchange struct {
 	policy   atomic.Pointer[Policy]

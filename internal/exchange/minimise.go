@@ -35,8 +35,8 @@ func allowed(key string, fields []string) []string {
 		if f == key {
 			return []string{}
 		}
-		if rest, ok := strings.CutPrefix(f, key+"."); ok {
-			sub = append(sub, rest)
+		if len(f) > len(key) && f[len(key)] == '.' && strings.HasPrefix(f, key) {
+			sub = append(sub, f[len(key)+1:])
 		}
 	}
 	return sub

@@ -185,6 +185,7 @@ func (s *Server) writeLines(ctx context.Context, w http.ResponseWriter, results 
 
 // consultOne asks about one person and records the exchange.
 func (s *Server) consultOne(ctx context.Context, base exchange.Ask, line int, person string) BatchLine {
+	defer s.exchange.Expect(1)()
 	ask := base
 	ask.Query = query.Query{Kind: query.KindID, IDType: "PN", IDValue: person, Page: 1, PageSize: 1}
 	ask.Request = []byte(person)

@@ -103,6 +103,7 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
 		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+r.PathValue("registry"), err)
 		return
 	}
+	defer s.exchange.Expect(len(env.Message.SearchRequest))()
 	service := s.serviceFor(registry, env.Header.ReceiverID)
 	caller := exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}
 	asks, answers := s.ask(r.Context(), env, caller, service, m, body, start)

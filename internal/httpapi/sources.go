@@ -72,7 +72,12 @@ func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchan
 		s.dciError(w, r, fault.Wrap(err, "build answer"))
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	body, err := json.Marshal(resp) // compact: a machine reads it
+	if err != nil {
+		s.dciError(w, r, fault.Wrap(err, "encode answer"))
+		return
+	}
+	writeRaw(w, http.StatusOK, body)
 }
 
 func (s *Server) checkSourceToken(r *http.Request, name string) error {

@@ -181,6 +181,8 @@ func (r recorder) Record(ctx context.Context, e exchange.Entry) (int64, error) {
 		ResponseHash: hex.EncodeToString(e.ResponseHash[:])})
 }
 
+func (r recorder) Expect(n int) func() { return r.log.Expect(n) }
+
 // sources finds the source of a service from the directory's service records.
 type sources struct {
 	mu       sync.RWMutex

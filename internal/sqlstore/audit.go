@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -32,10 +33,18 @@ const (
 	auditRows = 128
 )
 
-// auditInsert returns the INSERT of n rows into table t.
-func auditInsert(t, n int) string {
-	return auditTables[t] + strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")
-}
+// auditSQL[t][k] is the INSERT of 2^k rows into table t, up to auditRows = 2^7.
+var auditSQL = func() (q [len(auditTables)][8]string) {
+	for t, head := range auditTables {
+		for k := range q[t] {
+			q[t][k] = head + strings.TrimSuffix(strings.Repeat("(?, ?), ", 1<<k), ", ")
+		}
+	}
+	return q
+}()
+
+// auditInsert returns the INSERT of n rows into table t; n is a power of two ≤ auditRows.
+func auditInsert(t, n int) string { return auditSQL[t][bits.Len(uint(n))-1] }
 
 // maxRows is the largest INSERT into table t. On SQLite the person index takes one row
 // per statement: in a transaction, SQLite journals every page a multi-row INSERT
@@ -59,11 +68,16 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 		return err
 	}
 	defer tx.Rollback()
-	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_records`).Scan(&last); err != nil {
-		return mapErr(err, "append audit records")
+	// The log's end is read once, then kept: another writer appending meanwhile makes
+	// this batch fail on the records' primary key.
+	last := s.db.auditLast.Swap(-1) // unknown until this batch commits
+	if last < 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM audit_records), 0)`).Scan(&last); err != nil {
+			return mapErr(err, "append audit records")
+		}
 	}
 	if last != b.First-1 {
+		s.db.auditLast.Store(last)
 		return fault.Conflictf("seq", "the audit log holds %d records; the batch starts at %d", last, b.First)
 	}
 	hash0 := b.FirstHash()
@@ -82,12 +96,19 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 	}); err != nil {
 		return err
 	}
-	return commit(tx, "append audit records")
+	if err := commit(tx, "append audit records"); err != nil {
+		return err
+	}
+	s.db.auditLast.Store(b.First + int64(len(b.Records)) - 1)
+	return nil
 }
 
 // prepare prepares the inserts on the writer, once per DB, before the transaction
 // takes it: on SQLite, preparing on the pool would wait for the connection tx holds.
 func (s *auditStore) prepare(ctx context.Context) error {
+	if s.db.auditPrepared.Load() {
+		return nil
+	}
 	for t := range auditTables {
 		for n := s.maxRows(t); n > 0; n /= 2 {
 			if _, err := s.db.stmt(ctx, s.db.w, auditInsert(t, n)); err != nil {
@@ -95,6 +116,7 @@ func (s *auditStore) prepare(ctx context.Context) error {
 			}
 		}
 	}
+	s.db.auditPrepared.Store(true)
 	return nil
 }
 

@@ -17,7 +17,7 @@ import (
 // Size returns the last stored seq.
 func (s *auditStore) Size(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.db.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_records`).Scan(&n)
+	err := s.db.r.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM audit_records), 0)`).Scan(&n)
 	return n, mapErr(err, "read the audit log's size")
 }
 

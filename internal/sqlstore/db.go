@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
@@ -33,6 +34,9 @@ type DB struct {
 
 	snap *snapshots // pooled read transactions for Files; SQLite only
 
+	auditLast     atomic.Int64 // the audit log's last seq as this process committed it; -1 unknown
+	auditPrepared atomic.Bool  // the audit inserts are prepared on w
+
 	mu    sync.RWMutex
 	stmts map[stmtKey]*sql.Stmt
 	binds sync.Map // query with ? → query with $n
@@ -49,6 +53,7 @@ type stmtKey struct {
 // sqliteVFS.
 func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 	db := &DB{stmts: make(map[stmtKey]*sql.Stmt)}
+	db.auditLast.Store(-1)
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):

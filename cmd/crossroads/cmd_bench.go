@@ -112,6 +112,7 @@ type BenchExchangeCmd struct {
 	Persons     int           `help:"Persons of the generated nation (without --data)." default:"100000"`
 	Duration    time.Duration `help:"How long to measure each of the four paths." default:"10s"`
 	Concurrency int           `help:"Concurrent clients." default:"16"`
+	Rounds      int           `help:"Measure the paths in this many interleaved slices, so that the machine's drift hits them alike." default:"5"`
 }
 
 func (c *BenchExchangeCmd) Run(e *env, b *BenchCmd) error {
@@ -125,7 +126,7 @@ func (c *BenchExchangeCmd) Run(e *env, b *BenchCmd) error {
 		return err
 	}
 	defer stop()
-	r, err := bench.Exchange(e.ctx, bench.ExchangeOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency})
+	r, err := bench.Exchange(e.ctx, bench.ExchangeOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rounds: c.Rounds})
 	if err != nil {
 		return err
 	}

@@ -28,19 +28,37 @@ type ExchangeOptions struct {
 	Data        string // a folder holding a generated nation (hub.db, civil.db)
 	Duration    time.Duration
 	Concurrency int
+	Rounds      int // each path's Duration is cut into this many slices, interleaved; default 5
 }
 
-// load is one measured run: requests per second and latencies.
+// load is what one path measured: requests, time, latencies, errors.
 type load struct {
-	rps      float64
-	p50, p99 time.Duration
-	errors   int64
+	n, errors int64
+	elapsed   time.Duration
+	all       latencies
 }
+
+func (l *load) add(m load) {
+	l.n += m.n
+	l.errors += m.errors
+	l.elapsed += m.elapsed
+	l.all = append(l.all, m.all...)
+}
+
+func (l load) rps() float64 { return float64(l.n) / l.elapsed.Seconds() }
 
 // Exchange drives the same sync person look-ups (a) straight at the civil source over
 // HTTP, (b) through a bare reverse proxy, (c1) through the hub with the source built in,
 // (c2) through the hub reaching the source over HTTP as a remote one.
+//
+// The machine's speed drifts during a run (other work, caches, the processor's clock),
+// so the paths are measured in interleaved slices: with the hub of (c1) serving, rounds
+// of a, b, c1; then with the hub of (c2), rounds of a, b, c2. Each ratio compares paths
+// measured side by side; a and b are summed over both phases.
 func Exchange(ctx context.Context, o ExchangeOptions) (*Result, error) {
+	if o.Rounds <= 0 {
+		o.Rounds = 5
+	}
 	st, err := hub.Open(ctx, hub.Config{Store: "sqlite:" + filepath.Join(o.Data, "hub.db"), Civil: "sqlite:" + filepath.Join(o.Data, "civil.db")})
 	if err != nil {
 		return nil, err
@@ -64,42 +82,48 @@ func Exchange(ctx context.Context, o ExchangeOptions) (*Result, error) {
 		return nil, err
 	}
 	defer stopProxy()
-	a := run(ctx, o, direct+"/registry/sync/search", "", persons)
-	b := run(ctx, o, proxy+"/registry/sync/search", "", persons)
-	c1, err := throughHub(ctx, o, st, persons, false)
-	if err != nil {
-		return nil, err
+	slice := o.Duration / time.Duration(2*o.Rounds) // a and b run in both phases
+	var a, b load
+	c := [2]load{}
+	for i, overHTTP := range []bool{false, true} {
+		err := throughHub(ctx, o, st, overHTTP, func(base, token string) {
+			for range o.Rounds {
+				a.add(run(ctx, o.Concurrency, slice, direct+"/registry/sync/search", "", persons))
+				b.add(run(ctx, o.Concurrency, slice, proxy+"/registry/sync/search", "", persons))
+				c[i].add(run(ctx, o.Concurrency, 2*slice, base+"/dci/crvs/registry/sync/search", token, persons))
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	c2, err := throughHub(ctx, o, st, persons, true)
-	if err != nil {
-		return nil, err
-	}
-	return exchangeResult(o, a, b, c1, c2), nil
+	return exchangeResult(o, a, b, c[0], c[1]), nil
 }
 
 func exchangeResult(o ExchangeOptions, a, b, c1, c2 load) *Result {
 	r := newResult("exchange")
 	r.add("concurrency", "concurrent clients", o.Concurrency, "")
+	r.add("rounds", "interleaved rounds", o.Rounds, "")
 	for _, m := range []struct {
 		key, label string
 		l          load
 	}{{"direct", "(a) direct to the source", a}, {"proxy", "(b) through a reverse proxy", b}, {"hub", "(c1) through the hub, source built in", c1}, {"hub_remote", "(c2) through the hub, source over HTTP", c2}} {
-		r.add(m.key+"_rps", m.label+": requests/s", round(m.l.rps), "/s")
-		r.add(m.key+"_p50_ms", m.label+": p50", round(ms(m.l.p50)*100)/100, "ms")
-		r.add(m.key+"_p99_ms", m.label+": p99", round(ms(m.l.p99)*100)/100, "ms")
+		r.add(m.key+"_rps", m.label+": requests/s", round(m.l.rps()), "/s")
+		r.add(m.key+"_p50_ms", m.label+": p50", round(ms(m.l.all.percentile(50))*100)/100, "ms")
+		r.add(m.key+"_p99_ms", m.label+": p99", round(ms(m.l.all.percentile(99))*100)/100, "ms")
 		r.add(m.key+"_errors", m.label+": errors", m.l.errors, "")
 	}
-	r.add("hub_over_direct", "c1/a", round(c1.rps/a.rps*100)/100, "")
-	r.add("hub_remote_over_proxy", "c2/b", round(c2.rps/b.rps*100)/100, "")
+	r.add("hub_over_direct", "c1/a", round(c1.rps()/a.rps()*100)/100, "")
+	r.add("hub_remote_over_proxy", "c2/b", round(c2.rps()/b.rps()*100)/100, "")
 	return r
 }
 
 // throughHub starts a hub on the data, gets a token for the pension fund's application,
-// and drives the load through it.
-func throughHub(ctx context.Context, o ExchangeOptions, st *hub.Stores, persons []string, overHTTP bool) (load, error) {
+// and calls measure while it serves.
+func throughHub(ctx context.Context, o ExchangeOptions, st *hub.Stores, overHTTP bool, measure func(base, token string)) error {
 	secret, err := st.Directory.IssueClientSecret(ctx, "bench", synth.AppID(synth.PensionFund))
 	if err != nil {
-		return load{}, err
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	urls := make(chan string, 1)
@@ -114,33 +138,35 @@ func throughHub(ctx context.Context, o ExchangeOptions, st *hub.Stores, persons 
 	case base = <-urls:
 	case err := <-done:
 		cancel()
-		return load{}, err
+		return err
 	}
 	defer func() { cancel(); <-done }()
 	token, err := clientToken(ctx, base, synth.AppID(synth.PensionFund), secret)
 	if err != nil {
-		return load{}, err
+		return err
 	}
-	return run(ctx, o, base+"/dci/crvs/registry/sync/search", token, persons), nil
+	measure(base, token)
+	return nil
 }
 
-// run sends look-ups from Concurrency clients for Duration.
-func run(ctx context.Context, o ExchangeOptions, url, token string, persons []string) load {
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2}}
+// run sends look-ups from concurrency clients for d.
+func run(ctx context.Context, concurrency int, d time.Duration, url, token string, persons []string) load {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: concurrency * 2}}
+	defer client.CloseIdleConnections()
 	var (
 		n, errs atomic.Int64
 		mu      sync.Mutex
 		all     latencies
 		wg      sync.WaitGroup
 	)
-	deadline := time.Now().Add(o.Duration)
+	deadline := time.Now().Add(d)
 	start := time.Now()
-	for g := range o.Concurrency {
+	for g := range concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine latencies
-			for i := g; time.Now().Before(deadline) && ctx.Err() == nil; i += o.Concurrency {
+			for i := g; time.Now().Before(deadline) && ctx.Err() == nil; i += concurrency {
 				t := time.Now()
 				if err := lookup(ctx, client, url, token, persons[i%len(persons)], i); err != nil {
 					errs.Add(1)
@@ -155,7 +181,7 @@ func run(ctx context.Context, o ExchangeOptions, url, token string, persons []st
 		}()
 	}
 	wg.Wait()
-	return load{rps: float64(n.Load()) / time.Since(start).Seconds(), p50: all.percentile(50), p99: all.percentile(99), errors: errs.Load()}
+	return load{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), all: all}
 }
 
 // lookup sends one DCI sync search for a person by number and checks it got the record.

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 )
@@ -63,6 +64,20 @@ type Application struct {
 	// Signatures says whether the application signs its DCI messages: none (the
 	// default), optional (checked when present) or required.
 	Signatures string `json:"signatures,omitempty"`
+	// Callbacks are the URL prefixes the hub may deliver this application's asynchronous
+	// answers to: a request's header.sender_uri must start with one of them. None: the
+	// application may not make asynchronous calls.
+	Callbacks []string `json:"callbacks,omitempty"`
+}
+
+// CallbackAllowed reports whether uri starts with one of a's callback prefixes.
+func (a Application) CallbackAllowed(uri string) bool {
+	for _, p := range a.Callbacks {
+		if strings.HasPrefix(uri, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Message signature policies of an application.

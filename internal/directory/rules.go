@@ -3,6 +3,7 @@ package directory
 import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
+	"strings"
 )
 
 func (v *Institution) kind() Kind    { return KindInstitution }
@@ -80,7 +81,12 @@ func (v *Application) validate() error {
 	if v.Signatures != SignaturesNone && len(v.Keys) == 0 {
 		return fault.Invalidf("signatures", "%s needs at least one public key in keys", v.Signatures)
 	}
-	return nil
+	return needEach("callbacks", v.Callbacks, func(f, u string) error {
+		if strings.HasPrefix(u, "builtin:") {
+			return fault.Invalidf(f, "must be an http(s) URL")
+		}
+		return needURL(f, u, true)
+	})
 }
 
 func (v *Service) kind() Kind    { return KindService }

@@ -18,6 +18,8 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/population/populationtest"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+	"github.com/crossroads-hub/crossroads/internal/txn"
+	"github.com/crossroads-hub/crossroads/internal/txn/txntest"
 )
 
 // backends open a fresh, empty database per test.
@@ -106,4 +108,12 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+func TestTxns(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			txntest.Run(t, func(t *testing.T) txn.Store { return b.open(t, sqlstore.Hub).Txns() })
+		})
+	}
 }

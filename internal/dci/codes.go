@@ -26,6 +26,13 @@ const (
 	ErrServiceUnavailable = "err.service.unavailable"
 )
 
+// Reasons a whole message is rejected (the standard's MsgHeaderStatusReasonCode enum), in
+// a callback header's status_reason_code.
+const (
+	RjctMessageIDDuplicate = "rjct.message_id.duplicate"
+	RjctActionNotSupported = "rjct.action.not_supported"
+)
+
 // Per-item reason codes of a search answer (the standard's SearchStatusReasonCode enum).
 const (
 	RjctReferenceIDInvalid   = "rjct.reference_id.invalid"

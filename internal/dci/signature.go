@@ -69,6 +69,12 @@ func SignEd25519(header, message json.RawMessage, senderID, keyID string, key ed
 	if len(key) != ed25519.PrivateKeySize {
 		return "", fault.Wrap(fmt.Errorf("not an Ed25519 private key"), "sign")
 	}
+	return SignEd25519With(header, message, senderID, keyID, func(b []byte) []byte { return ed25519.Sign(key, b) }, created, expires)
+}
+
+// SignEd25519With is SignEd25519 with the key behind sign, which returns the Ed25519
+// signature of its argument.
+func SignEd25519With(header, message json.RawMessage, senderID, keyID string, sign func([]byte) []byte, created, expires time.Time) (string, error) {
 	if !safeParam(senderID) || strings.Contains(senderID, "|") || !safeParam(keyID) || keyID == "" {
 		return "", fault.Wrap(fmt.Errorf("sender id %q or key id %q cannot be written in kidId", senderID, keyID), "sign")
 	}
@@ -84,7 +90,7 @@ func SignEd25519(header, message json.RawMessage, senderID, keyID string, key ed
 		Namespace: "dci", SenderID: senderID, KeyID: keyID, KeyAlg: "ed25519", Algorithm: "ed25519",
 		Created: created, Expires: expires, Headers: SignatureHeaders,
 	}
-	s.Value = ed25519.Sign(key, []byte(signingString(created, expires, content, true)))
+	s.Value = sign([]byte(signingString(created, expires, content, true)))
 	return s.String(), nil
 }
 

@@ -99,7 +99,7 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
 		s.dciError(w, r, err)
 		return
 	}
-	if err := s.checkSignature(r.Context(), claims.ClientID, env); err != nil {
+	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
 		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+r.PathValue("registry"), err)
 		return
 	}
@@ -171,15 +171,7 @@ func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.E
 		writeRaw(w, http.StatusForbidden, body)
 		return
 	}
-	outs := make([]dci.Outcome, len(answers))
-	for i, a := range answers {
-		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err}
-		for _, rec := range a.Records {
-			outs[i].Records = append(outs[i].Records, rec)
-		}
-	}
-	resp, err := dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: newID(), SenderID: "crossroads",
-		RegType: "ns:org:RegistryType:" + strings.ToUpper(registry[:1]) + registry[1:], RecordType: "Person", Now: time.Now()}, outs)
+	resp, err := searchAnswer(env, answers, registry, newID())
 	if err != nil {
 		s.dciError(w, r, fault.Wrap(err, "build answer"))
 		return
@@ -195,6 +187,22 @@ func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.E
 	}
 	writeRaw(w, http.StatusOK, body)
 }
+
+// searchAnswer is the DCI answer to env from the exchange's answers, one per item.
+func searchAnswer(env *dci.Envelope[dci.SearchRequest], answers []exchange.Answer, registry, correlationID string) (*dci.Callback[dci.SearchResponse], error) {
+	outs := make([]dci.Outcome, len(answers))
+	for i, a := range answers {
+		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err}
+		for _, rec := range a.Records {
+			outs[i].Records = append(outs[i].Records, rec)
+		}
+	}
+	return dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: correlationID, SenderID: hubSenderID,
+		RegType: "ns:org:RegistryType:" + strings.ToUpper(registry[:1]) + registry[1:], RecordType: "Person", Now: time.Now()}, outs)
+}
+
+// hubSenderID is the hub's sender_id in the messages it sends.
+const hubSenderID = "crossroads"
 
 // refusedAll reports whether the policy refused every item: the message is then refused.
 func refusedAll(answers []exchange.Answer) bool {

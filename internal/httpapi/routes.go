@@ -37,6 +37,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /.well-known/jwks.json", s.adapt(s.jwks))
 		mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/search", s.syncSearch)
 		mux.HandleFunc("POST /sources/{name}/registry/sync/search", s.builtinSearch)
+		if s.txns != nil {
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/search", s.asyncSearch)
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/txn/status", s.syncTxnStatus)
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/txn/status", s.asyncTxnStatus)
+		}
 		mux.HandleFunc("POST /exchange/batch", s.batchConsult)
 		mux.HandleFunc("GET /audit/checkpoint", s.adapt(s.auditCheckpoint))
 		mux.HandleFunc("GET /audit/records/{seq}/evidence", s.admin(s.auditEvidence))

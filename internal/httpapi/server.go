@@ -18,6 +18,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
 // Deps are what the server needs.
@@ -42,6 +43,11 @@ type Deps struct {
 	// Audit is the exchange log; AuditKey gives the verifier key of its checkpoints.
 	Audit    *audit.Log
 	AuditKey func() (string, error)
+	// Txns keeps the DCI transactions (asynchronous calls, their answers and delivery);
+	// nil: the asynchronous endpoints are not served.
+	Txns txn.Store
+	// Callbacks delivers asynchronous answers; default: a client with no redirects.
+	Callbacks *http.Client
 	// Registry collects metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
 }
@@ -66,6 +72,9 @@ type Server struct {
 	builtins   map[string]exchange.Source
 	audit      *audit.Log
 	auditKey   func() (string, error)
+	txns       txn.Store
+	callbacks  *http.Client
+	work       chan struct{} // wakes the asynchronous worker
 
 	// sourceTokens caches verified source tokens (the hub presents the same one for
 	// minutes); entries are few, one per token minted, and expire with it.
@@ -87,7 +96,11 @@ func NewServer(d Deps) *Server {
 	s := &Server{dir: d.Directory, pop: d.Population, ready: d.Ready, log: log,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
-		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey}
+		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, txns: d.Txns, callbacks: d.Callbacks,
+		work: make(chan struct{}, 1)}
+	if s.callbacks == nil {
+		s.callbacks = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
 	if s.dciPrefix == "" {
 		s.dciPrefix = "/dci"
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"strings"
 	"sync"
 	"time"
@@ -22,9 +23,12 @@ type signers struct {
 }
 
 type signerEntry struct {
-	policy  string
-	keys    jose.JSONWebKeySet
-	expires time.Time
+	callbacks   []string // the URL prefixes its asynchronous answers may go to
+	institution string
+	active      bool
+	policy      string
+	keys        jose.JSONWebKeySet
+	expires     time.Time
 }
 
 const signerTTL = 5 * time.Second
@@ -40,7 +44,7 @@ func (s *Server) signerOf(ctx context.Context, clientID string) (signerEntry, er
 	if err != nil {
 		return e, err
 	}
-	e = signerEntry{policy: app.Signatures, expires: time.Now().Add(signerTTL)}
+	e = signerEntry{policy: app.Signatures, callbacks: app.Callbacks, institution: app.Institution, active: app.Status == directory.StatusActive, expires: time.Now().Add(signerTTL)}
 	for _, raw := range app.Keys {
 		var k jose.JSONWebKey
 		if k.UnmarshalJSON(raw) == nil {
@@ -59,12 +63,12 @@ func (s *Server) signerOf(ctx context.Context, clientID string) (signerEntry, er
 // checkSignature applies the application's message signature policy: a message that
 // carries a signature is checked unless the policy is none; a required one must be there.
 // The signature is an Ed25519 signature string (with kidId) or a compact JWS.
-func (s *Server) checkSignature(ctx context.Context, clientID string, env *dci.Envelope[dci.SearchRequest]) error {
+func (s *Server) checkSignature(ctx context.Context, clientID, signature string, header, message json.RawMessage) error {
 	e, err := s.signerOf(ctx, clientID)
 	if err != nil {
 		return err
 	}
-	sig := strings.TrimSpace(env.Signature)
+	sig := strings.TrimSpace(signature)
 	switch {
 	case e.policy == directory.SignaturesNone || e.policy == "":
 		return nil
@@ -79,10 +83,10 @@ func (s *Server) checkSignature(ctx context.Context, clientID string, env *dci.E
 		}
 		for _, k := range e.keys.Key(parsed.KeyID) {
 			if pub, ok := k.Key.(ed25519.PublicKey); ok {
-				return dci.VerifyEd25519(parsed, env.RawHeader, env.RawMessage, pub, time.Now())
+				return dci.VerifyEd25519(parsed, header, message, pub, time.Now())
 			}
 		}
 		return dci.Coded(fault.Unauthorized, dci.ErrSignatureInvalid, "signature", "no registered Ed25519 key "+parsed.KeyID)
 	}
-	return dci.VerifyJWS(sig, env.RawHeader, env.RawMessage, e.keys)
+	return dci.VerifyJWS(sig, header, message, e.keys)
 }

@@ -29,6 +29,8 @@ type Config struct {
 	// OnAdminToken receives the bootstrap administrator token when it is created (first
 	// start); the default prints it to Out.
 	OnAdminToken func(token string) error
+	// Callbacks delivers the answers of asynchronous calls; nil: a default client.
+	Callbacks *http.Client
 	// OnReady is called with the base URL once the hub serves.
 	OnReady func(url string)
 	// KeyFile holds the hub's signing keys (created if missing, mode 0600); "" keeps
@@ -121,10 +123,17 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	}
 	go x.refresh(rctx, every)
 	oa, keys, ex, builtins := x.deps()
+	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(),
+		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
+		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
+		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks})
+	// The asynchronous worker stops after the server and before the audit log closes.
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); api.RunAsync(wctx) }()
+	defer func() { stopWorker(); <-workerDone }()
 	srv := &http.Server{
-		Handler: httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(),
-			Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
-			ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey}),
+		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // batch uploads
 		WriteTimeout:      5 * time.Minute,

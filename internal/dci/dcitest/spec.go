@@ -163,7 +163,21 @@ func RequestError(t testing.TB, specPath, path string, body []byte) error {
 
 func check(specPath string, doc *openapi3.T, schema *openapi3.Schema, body []byte) error {
 	if !recordsAsObject[filepath.Base(specPath)] {
-		return Check(doc, schema, body)
+		err := Check(doc, schema, body)
+		if err != nil && bytes.Contains(body, []byte(`"txn_status"`)) {
+			// The search branch of txn_status is, in the CRVS document and others, a $ref
+			// to an example schema that types reg_records as one object; a status answer
+			// carries the search answer as on-search does, with an array. The answer is
+			// then checked with the records of txn_status folded, everything else as is.
+			var v any
+			if json.Unmarshal(body, &v) == nil {
+				folded, _ := json.Marshal(foldUnder(v, "txn_status"))
+				if Check(doc, schema, folded) == nil {
+					return nil
+				}
+			}
+		}
+		return err
 	}
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
@@ -195,6 +209,25 @@ func foldRecords(v any) any {
 				continue
 			}
 			v[k] = foldRecords(e)
+		}
+	}
+	return v
+}
+
+// foldUnder applies foldRecords to the values of members named key, wherever they are.
+func foldUnder(v any, key string) any {
+	switch v := v.(type) {
+	case []any:
+		for i := range v {
+			v[i] = foldUnder(v[i], key)
+		}
+	case map[string]any:
+		for k, e := range v {
+			if k == key {
+				v[k] = foldRecords(e)
+			} else {
+				v[k] = foldUnder(e, key)
+			}
 		}
 	}
 	return v

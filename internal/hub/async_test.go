@@ -1,0 +1,229 @@
+package hub_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/crossroads-hub/crossroads/internal/dci"
+	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// receiver is a partner's callback endpoint: it records what it gets, and refuses the
+// first failFirst deliveries.
+type receiver struct {
+	mu        sync.Mutex
+	failFirst int
+	got       [][]byte
+	arrived   chan struct{}
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.failFirst > 0 {
+		rc.failFirst--
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	rc.got = append(rc.got, b)
+	w.WriteHeader(http.StatusOK)
+	rc.arrived <- struct{}{}
+}
+
+func (rc *receiver) next(t *testing.T) []byte {
+	t.Helper()
+	select {
+	case <-rc.arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no callback within 10 s")
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.got[len(rc.got)-1]
+}
+
+// post sends a DCI message and returns the status and body of the answer.
+func post(t *testing.T, url, token, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func asyncSearch(messageID, transactionID, senderURI, person string) string {
+	ts := time.Now().UTC().Format(time.RFC3339)
+	return fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":"search","sender_id":"test","sender_uri":%q,"total_count":1},`+
+		`"message":{"transaction_id":%q,"search_request":[{"reference_id":"r-1","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q},"pagination":{"page_size":10,"page_number":1}},"locale":"eng"}]}}`,
+		messageID, ts, senderURI, transactionID, ts, person)
+}
+
+func txnStatusBody(messageID, senderURI, attrType, value string) string {
+	ts := time.Now().UTC().Format(time.RFC3339)
+	return fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":"txn-status","sender_id":"test","sender_uri":%q,"total_count":1},`+
+		`"message":{"transaction_id":"ts-%s","txnstatus_request":{"reference_id":"r-1","txn_type":"search","attribute_type":%q,"attribute_value":%q,"locale":"eng"}}}`,
+		messageID, ts, senderURI, messageID, attrType, value)
+}
+
+func correlationOf(t *testing.T, ack []byte) (status, corr string) {
+	t.Helper()
+	var a dci.Ack
+	if err := json.Unmarshal(ack, &a); err != nil {
+		t.Fatalf("ACK %s: %v", ack, err)
+	}
+	return a.Message.AckStatus, a.Message.CorrelationID
+}
+
+// TestAsyncSearch: ACK at once, the answer delivered to the registered callback URL,
+// signed by the hub, retried after a refusal, spec-valid all along; txn/status answers
+// it; repeats are not processed again; an unregistered callback URL is refused.
+func TestAsyncSearch(t *testing.T) {
+	r := startHub(t, false)
+	ctx := context.Background()
+	rc := &receiver{failFirst: 1, arrived: make(chan struct{}, 16)}
+	partner := httptest.NewServer(rc)
+	defer partner.Close()
+	inst := synth.HealthInsurer1
+	app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Callbacks = []string{partner.URL + "/dci/"}
+	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	token := r.token(t, inst)
+	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
+	base := r.url + "/dci/crvs/registry/"
+	callback := partner.URL + "/dci/registry/on-search"
+	before := r.auditSize(t)
+
+	status, ack := post(t, base+"search", token, asyncSearch("am-1", "at-1", callback, synth.FixtureNumber))
+	if status != http.StatusAccepted {
+		t.Fatalf("async search: %d %s; want 202", status, ack)
+	}
+	dcitest.ValidateResponse(t, spec, "/registry/search", status, ack)
+	ackStatus, corr := correlationOf(t, ack)
+	if ackStatus != dci.AckOK || corr == "" {
+		t.Fatalf("ACK %s", ack)
+	}
+
+	cb := rc.next(t) // the first delivery was refused: this is the retry
+	dcitest.ValidateRequest(t, spec, "/registry/on-search", cb)
+	for _, want := range []string{`"on-search"`, corr, `"Test"`, `"family_name"`} {
+		if !strings.Contains(string(cb), want) {
+			t.Errorf("callback lacks %s: %s", want, cb)
+		}
+	}
+	checkHubSignature(t, r.url, cb)
+	if after := r.auditSize(t); after != before+1 {
+		t.Errorf("audit log grew from %d to %d; want one record", before, after)
+	}
+
+	// Status, by correlation id and by transaction id, sync and async.
+	for _, q := range [][2]string{{dci.AttrCorrelationID, corr}, {dci.AttrTransactionID, "at-1"}} {
+		status, body := post(t, base+"sync/txn/status", token, txnStatusBody("st-"+q[0], "", q[0], q[1]))
+		if status != 200 || !strings.Contains(string(body), `"succ"`) || !strings.Contains(string(body), `"Test"`) {
+			t.Errorf("sync txn status by %s: %d %s", q[0], status, body)
+		}
+		dcitest.ValidateResponse(t, spec, "/registry/sync/txn/status", status, body)
+	}
+	status, body := post(t, base+"sync/txn/status", token, txnStatusBody("st-unknown", "", dci.AttrTransactionID, "nope"))
+	if status != 200 || !strings.Contains(string(body), `"rjct"`) {
+		t.Errorf("status of an unknown transaction: %d %s; want header rjct", status, body)
+	}
+	dcitest.ValidateResponse(t, spec, "/registry/sync/txn/status", status, body)
+	other := r.token(t, synth.CityPrefix+"R01") // another application does not see it
+	if status, body := post(t, base+"sync/txn/status", other, txnStatusBody("st-other", "", dci.AttrCorrelationID, corr)); !strings.Contains(string(body), `"rjct"`) {
+		t.Errorf("another application's status request: %d %s; want rjct", status, body)
+	}
+	status, ack = post(t, base+"txn/status", token, txnStatusBody("st-async", partner.URL+"/dci/registry/txn/on-status", dci.AttrCorrelationID, corr))
+	if status != http.StatusAccepted {
+		t.Fatalf("async txn status: %d %s", status, ack)
+	}
+	dcitest.ValidateResponse(t, spec, "/registry/txn/status", status, ack)
+	onStatus := rc.next(t)
+	dcitest.ValidateRequest(t, spec, "/registry/txn/on-status", onStatus)
+	if !strings.Contains(string(onStatus), `"txn-on-status"`) || !strings.Contains(string(onStatus), corr) {
+		t.Errorf("txn/on-status callback: %s", onStatus)
+	}
+
+	// Repeats.
+	status, ack = post(t, base+"search", token, asyncSearch("am-1", "at-2", callback, synth.FixtureNumber))
+	if s, c := correlationOf(t, ack); s != dci.AckErr || c != corr || !strings.Contains(string(ack), dci.RjctMessageIDDuplicate) {
+		t.Errorf("repeated message id: %d %s; want ERR naming %s", status, ack, corr)
+	}
+	status, ack = post(t, base+"search", token, asyncSearch("am-2", "at-1", callback, synth.FixtureNumber))
+	if s, c := correlationOf(t, ack); status != http.StatusAccepted || s != dci.AckOK || c != corr {
+		t.Errorf("repeated transaction id: %d %s; want ACK with %s", status, ack, corr)
+	}
+	if after := r.auditSize(t); after != before+1 {
+		t.Errorf("after the repeats the audit log holds %d records more; want 1", after-before)
+	}
+
+	// Callback URLs the application did not register are refused before anything is stored.
+	for _, uri := range []string{"", "http://169.254.169.254/latest", partner.URL + "/elsewhere"} {
+		status, ack := post(t, base+"search", token, asyncSearch("am-x"+uri, "at-x"+uri, uri, synth.FixtureNumber))
+		if s, _ := correlationOf(t, ack); status != http.StatusBadRequest || s != dci.AckErr || !strings.Contains(string(ack), dci.ErrSenderURI) {
+			t.Errorf("sender_uri %q: %d %s; want 400 ERR %s", uri, status, ack, dci.ErrSenderURI)
+		}
+		dcitest.ValidateResponse(t, spec, "/registry/search", status, ack)
+	}
+	if status, _ := post(t, base+"search", "", asyncSearch("am-y", "at-y", callback, synth.FixtureNumber)); status != http.StatusUnauthorized {
+		t.Errorf("async search without a token: %d; want 401", status)
+	}
+}
+
+// checkHubSignature verifies a callback's signature with the hub's published key.
+func checkHubSignature(t *testing.T, hubURL string, body []byte) {
+	t.Helper()
+	var env struct {
+		Signature string          `json:"signature"`
+		Header    json.RawMessage `json:"header"`
+		Message   json.RawMessage `json:"message"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatal(err)
+	}
+	sig, err := dci.ParseSignature(env.Signature)
+	if err != nil {
+		t.Fatalf("callback signature %q: %v", env.Signature, err)
+	}
+	resp, err := http.Get(hubURL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	keys := set.Key(sig.KeyID)
+	if len(keys) == 0 {
+		t.Fatalf("no key %s in the hub's JWKS", sig.KeyID)
+	}
+	if err := dci.VerifyEd25519(sig, env.Header, env.Message, keys[0].Key.(ed25519.PublicKey), time.Now()); err != nil {
+		t.Errorf("callback signature: %v", err)
+	}
+}

@@ -21,6 +21,7 @@ type BenchCmd struct {
 	Synth    BenchSynthCmd    `cmd:"" help:"Time to generate a nation into SQLite."`
 	Demo     BenchDemoCmd     `cmd:"" help:"Time for 'crossroads demo' to serve: first and second start."`
 	Exchange BenchExchangeCmd `cmd:"" help:"Exchanges per second: direct, through a proxy, through the hub."`
+	DCI      BenchDCICmd      `cmd:"" name:"dci" help:"Asynchronous DCI search: accepted per second, callbacks delivered, time to callback."`
 }
 
 // BenchIdentCmd measures identifier checks.
@@ -127,6 +128,33 @@ func (c *BenchExchangeCmd) Run(e *env, b *BenchCmd) error {
 	}
 	defer stop()
 	r, err := bench.Exchange(e.ctx, bench.ExchangeOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rounds: c.Rounds})
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchDCICmd measures the asynchronous DCI search through the hub.
+type BenchDCICmd struct {
+	Data        string        `help:"A demo data folder to use; empty: generate a nation in a temporary folder."`
+	Persons     int           `help:"Persons of the generated nation (without --data)." default:"100000"`
+	Duration    time.Duration `help:"How long to send searches." default:"10s"`
+	Concurrency int           `help:"Concurrent clients." default:"16"`
+	Rate        float64       `help:"Searches to send per second; 0: as fast as the clients can." default:"1000"`
+}
+
+func (c *BenchDCICmd) Run(e *env, b *BenchCmd) error {
+	dir, cleanup, err := benchData(e, c.Data, c.Persons)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	r, err := bench.DCI(e.ctx, bench.DCIOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rate: c.Rate})
 	if err != nil {
 		return err
 	}

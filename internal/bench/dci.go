@@ -1,0 +1,188 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// DCIOptions configure the DCI benchmark.
+type DCIOptions struct {
+	Data        string // a folder holding a generated nation (hub.db, civil.db)
+	Duration    time.Duration
+	Concurrency int
+	Rate        float64 // searches sent per second, spread over the clients; 0: as fast as they can
+}
+
+// DCI measures the asynchronous search: how many searches the hub accepts per second,
+// whether every callback arrives, and the time from sending a search to receiving its
+// answer at the partner's callback URL.
+func DCI(ctx context.Context, o DCIOptions) (*Result, error) {
+	st, err := hub.Open(ctx, hub.Config{Store: "sqlite:" + filepath.Join(o.Data, "hub.db"), Civil: "sqlite:" + filepath.Join(o.Data, "civil.db")})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	persons, err := filesOf(ctx, st.Directory, synth.PensionFund, 5000)
+	if err != nil {
+		return nil, err
+	}
+	rc := &callbacks{sent: map[string]time.Time{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	partner := &http.Server{Handler: rc, ReadHeaderTimeout: 5 * time.Second}
+	go partner.Serve(ln)
+	defer partner.Close()
+	callbackBase := "http://" + ln.Addr().String() + "/bench/"
+	app, _, err := directory.Get[directory.Application](ctx, st.Directory, synth.AppID(synth.PensionFund))
+	if err != nil {
+		return nil, err
+	}
+	app.Callbacks = []string{callbackBase}
+	if _, _, err := directory.Put(ctx, st.Directory, "bench", app, directory.AnyVersion); err != nil {
+		return nil, err
+	}
+	var out *Result
+	err = throughHub(ctx, ExchangeOptions{Data: o.Data}, st, false, func(base, token string) {
+		out = asyncLoad(ctx, o, base+"/dci/crvs/registry/search", token, callbackBase+"on-search", persons, rc)
+	})
+	return out, err
+}
+
+// callbacks is the partner's callback endpoint: it notes when each answer arrives.
+type callbacks struct {
+	mu       sync.Mutex
+	sent     map[string]time.Time // correlation id → when its search was sent
+	early    map[string]time.Time // answers that came before their ACK was read
+	lat      latencies
+	received atomic.Int64
+}
+
+func (c *callbacks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var cb struct {
+		Message struct {
+			CorrelationID string `json:"correlation_id"`
+		} `json:"message"`
+	}
+	err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&cb)
+	now := time.Now()
+	w.WriteHeader(http.StatusOK)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.sent[cb.Message.CorrelationID]; ok {
+		c.lat = append(c.lat, now.Sub(t))
+		delete(c.sent, cb.Message.CorrelationID)
+		c.received.Add(1)
+	} else {
+		if c.early == nil {
+			c.early = map[string]time.Time{}
+		}
+		c.early[cb.Message.CorrelationID] = now
+	}
+}
+
+// expect notes that the search sent at t was acknowledged with corr.
+func (c *callbacks) expect(corr string, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if at, ok := c.early[corr]; ok {
+		c.lat = append(c.lat, at.Sub(t))
+		delete(c.early, corr)
+		c.received.Add(1)
+		return
+	}
+	c.sent[corr] = t
+}
+
+func asyncLoad(ctx context.Context, o DCIOptions, url, token, callback string, persons []string, rc *callbacks) *Result {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2}}
+	defer client.CloseIdleConnections()
+	var accepted, refused atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(o.Duration)
+	start := time.Now()
+	for g := range o.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; time.Now().Before(deadline) && ctx.Err() == nil; i += o.Concurrency {
+				if o.Rate > 0 { // search i goes at start + i/Rate
+					time.Sleep(time.Until(start.Add(time.Duration(float64(i) / o.Rate * float64(time.Second)))))
+				}
+				t := time.Now()
+				corr, err := sendAsync(ctx, client, url, token, callback, persons[i%len(persons)], i, t)
+				if err != nil {
+					refused.Add(1)
+					continue
+				}
+				rc.expect(corr, t)
+				accepted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	wait := time.Now().Add(30 * time.Second)
+	for rc.received.Load() < accepted.Load() && time.Now().Before(wait) && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+	rc.mu.Lock()
+	lat := rc.lat
+	rc.mu.Unlock()
+	r := newResult("dci")
+	r.add("concurrency", "concurrent clients", o.Concurrency, "")
+	r.add("async_rate", "searches offered per second (0: as fast as possible)", o.Rate, "/s")
+	r.add("async_accepted", "async searches accepted", accepted.Load(), "")
+	r.add("async_accepted_per_s", "async searches accepted per second", round(float64(accepted.Load())/elapsed.Seconds()), "/s")
+	r.add("async_refused", "async searches refused", refused.Load(), "")
+	r.add("async_callbacks", "callbacks received", rc.received.Load(), "")
+	r.add("async_p50_ms", "request to callback: p50", round(ms(lat.percentile(50))*100)/100, "ms")
+	r.add("async_p99_ms", "request to callback: p99", round(ms(lat.percentile(99))*100)/100, "ms")
+	return r
+}
+
+// sendAsync sends one asynchronous search and returns the correlation id of its ACK.
+func sendAsync(ctx context.Context, c *http.Client, url, token, callback, person string, i int, at time.Time) (string, error) {
+	ts := at.UTC().Format(time.RFC3339)
+	body := fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"bench-%d-%d","message_ts":%q,"action":"search","sender_id":"bench","sender_uri":%q,"total_count":1},`+
+		`"message":{"transaction_id":"bench-%d-%d","search_request":[{"reference_id":"r%d","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q},"pagination":{"page_size":1,"page_number":1}},"locale":"eng"}]}}`,
+		at.UnixNano(), i, ts, callback, at.UnixNano(), i, i, ts, person)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var ack struct {
+		Message struct {
+			AckStatus     string `json:"ack_status"`
+			CorrelationID string `json:"correlation_id"`
+		} `json:"message"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ack); err != nil || resp.StatusCode != http.StatusAccepted || ack.Message.AckStatus != "ACK" {
+		return "", fmt.Errorf("status %d, ack %q", resp.StatusCode, ack.Message.AckStatus)
+	}
+	return ack.Message.CorrelationID, nil
+}

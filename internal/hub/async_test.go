@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -72,7 +73,14 @@ func post(t *testing.T, url, token, body string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
+// run tags the ids of a test's messages: the test nation, and its transactions, are shared
+// by the tests of the package and by the runs of -count. Each test sets it first.
+var run string
+
+func newRun() { run = strconv.FormatInt(time.Now().UnixNano(), 36) + "-" }
+
 func asyncSearch(messageID, transactionID, senderURI, person string) string {
+	messageID, transactionID = run+messageID, run+transactionID
 	ts := time.Now().UTC().Format(time.RFC3339)
 	return fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":"search","sender_id":"test","sender_uri":%q,"total_count":1},`+
 		`"message":{"transaction_id":%q,"search_request":[{"reference_id":"r-1","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q},"pagination":{"page_size":10,"page_number":1}},"locale":"eng"}]}}`,
@@ -80,6 +88,10 @@ func asyncSearch(messageID, transactionID, senderURI, person string) string {
 }
 
 func txnStatusBody(messageID, senderURI, attrType, value string) string {
+	messageID = run + messageID
+	if attrType == dci.AttrTransactionID {
+		value = run + value
+	}
 	ts := time.Now().UTC().Format(time.RFC3339)
 	return fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":"txn-status","sender_id":"test","sender_uri":%q,"total_count":1},`+
 		`"message":{"transaction_id":"ts-%s","txnstatus_request":{"reference_id":"r-1","txn_type":"search","attribute_type":%q,"attribute_value":%q,"locale":"eng"}}}`,
@@ -99,6 +111,7 @@ func correlationOf(t *testing.T, ack []byte) (status, corr string) {
 // signed by the hub, retried after a refusal, spec-valid all along; txn/status answers
 // it; repeats are not processed again; an unregistered callback URL is refused.
 func TestAsyncSearch(t *testing.T) {
+	newRun()
 	r := startHub(t, false)
 	ctx := context.Background()
 	rc := &receiver{failFirst: 1, arrived: make(chan struct{}, 16)}
@@ -225,5 +238,67 @@ func checkHubSignature(t *testing.T, hubURL string, body []byte) {
 	}
 	if err := dci.VerifyEd25519(sig, env.Header, env.Message, keys[0].Key.(ed25519.PublicKey), time.Now()); err != nil {
 		t.Errorf("callback signature: %v", err)
+	}
+}
+
+// TestAsyncSurvivesRestart: a search answered but not yet delivered when the hub stops is
+// delivered after the restart, once, without being asked of the source again.
+func TestAsyncSurvivesRestart(t *testing.T) {
+	newRun()
+	r := startHub(t, false)
+	ctx := context.Background()
+	rc := &receiver{failFirst: 1 << 20, arrived: make(chan struct{}, 4)}
+	partner := httptest.NewServer(rc)
+	defer partner.Close()
+	inst := synth.HealthInsurer1
+	app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Callbacks = []string{partner.URL + "/"}
+	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	before := r.auditSize(t)
+	status, ack := post(t, r.url+"/dci/crvs/registry/search", r.token(t, inst), asyncSearch("rm-1", "rt-1", partner.URL+"/on-search", synth.FixtureNumber))
+	_, corr := correlationOf(t, ack)
+	if status != http.StatusAccepted {
+		t.Fatalf("async search: %d %s", status, ack)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tx, err := r.st.Hub.Txns().Get(ctx, corr)
+		if err == nil && tx.Attempts > 0 && tx.Answered() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed delivery within 10 s: %+v, %v", tx, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.stop()
+	rc.mu.Lock()
+	rc.failFirst = 0
+	rc.mu.Unlock()
+
+	r2 := startHub(t, false)
+	cb := rc.next(t)
+	if !strings.Contains(string(cb), corr) || !strings.Contains(string(cb), `"Test"`) {
+		t.Errorf("callback after the restart: %s", cb)
+	}
+	if after := r2.auditSize(t); after != before+1 {
+		t.Errorf("the audit log grew by %d; want 1 (answered once)", after-before)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		tx, err := r2.st.Hub.Txns().Get(ctx, corr) // the hub records the delivery after the partner's answer
+		if err == nil && !tx.Delivered.IsZero() {
+			if tx.Attempts != 1 || tx.LastError != "" {
+				t.Errorf("delivered with attempts %d, last error %q; want 1 failed attempt before, no error after", tx.Attempts, tx.LastError)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery not recorded within 5 s (status %s, attempts %d, %v)", tx.Status, tx.Attempts, err)
+		}
 	}
 }

@@ -61,6 +61,7 @@ type running struct {
 	url   string
 	st    *hub.Stores
 	admin string
+	stop  func() // stops the hub and closes its stores; also at the end of the test
 }
 
 func startHub(t *testing.T, overHTTP bool) *running {
@@ -84,13 +85,14 @@ func startHub(t *testing.T, overHTTP bool) *running {
 	case err := <-done:
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	r.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 		st.Close()
 	})
+	t.Cleanup(r.stop)
 	return r
 }
 

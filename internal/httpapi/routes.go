@@ -17,6 +17,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 
 	mux.HandleFunc("GET /public/authorizations", s.adapt(s.publicAuthorizations))
+	if s.pop != nil {
+		mux.HandleFunc("GET /.well-known/locations.json", s.adapt(s.locations))
+	}
 	mux.HandleFunc("GET /public/authorizations/{key}", s.adapt(s.publicAuthorization))
 
 	records[directory.Institution](mux, s, "institutions", nil)

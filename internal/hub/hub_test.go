@@ -260,3 +260,46 @@ func TestBatchConsultation(t *testing.T) {
 		t.Errorf("audit log grew by %d; want 4, one per person", after-before)
 	}
 }
+
+// TestLocations: the nation's regions and municipalities, valid against the locations API.
+func TestLocations(t *testing.T) {
+	r := startHub(t, false)
+	resp, err := http.Get(r.url + "/.well-known/locations.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("locations: %d %s", resp.StatusCode, body)
+	}
+	dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), "locations_core_api_v1.0.0.yaml"), "/.well-known/locations.json", 200, body)
+	var h struct {
+		Locations []struct {
+			ID          string  `json:"id"`
+			Type        string  `json:"additional_type"`
+			ContainedIn *string `json:"contained_in_place"`
+		} `json:"locations"`
+	}
+	if err := json.Unmarshal(body, &h); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, l := range h.Locations {
+		ids[l.ID] = true
+	}
+	var regions, municipalities int
+	for _, l := range h.Locations {
+		switch {
+		case l.ContainedIn == nil:
+			regions++
+		case ids[*l.ContainedIn]:
+			municipalities++
+		default:
+			t.Errorf("place %s is in %s, which is not listed", l.ID, *l.ContainedIn)
+		}
+	}
+	if regions == 0 || municipalities == 0 {
+		t.Errorf("%d regions and %d municipalities; want some of each", regions, municipalities)
+	}
+}

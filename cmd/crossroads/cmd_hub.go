@@ -11,10 +11,11 @@ import (
 
 // DemoCmd runs the demo hub.
 type DemoCmd struct {
-	Addr    string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
-	Data    string `help:"Data folder (created if missing; reused on the next start)." default:"./crossroads-data" type:"path" env:"CROSSROADS_DATA"`
-	Persons int    `help:"Persons in the synthetic nation made at first start." default:"100000"`
-	Seed    uint64 `help:"Seed of the synthetic nation." default:"1"`
+	Addr      string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
+	Data      string `help:"Data folder (created if missing; reused on the next start)." default:"./crossroads-data" type:"path" env:"CROSSROADS_DATA"`
+	Persons   int    `help:"Persons in the synthetic nation made at first start." default:"100000"`
+	Seed      uint64 `help:"Seed of the synthetic nation." default:"1"`
+	DCIPrefix string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{crvs,sr,ibr,dr,fr}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
 }
 
 func (c *DemoCmd) Run(e *env) error {
@@ -24,7 +25,7 @@ func (c *DemoCmd) Run(e *env) error {
 	start := time.Now()
 	p := newProgress(e.stderr)
 	return hub.Demo(e.ctx, hub.DemoConfig{
-		Config: hub.Config{Addr: c.Addr, Log: e.log, Out: e.stdout, Version: version,
+		Config: hub.Config{Addr: c.Addr, Log: e.log, Out: e.stdout, Version: version, DCIPrefix: c.DCIPrefix,
 			OnReady: func(url string) {
 				p.finish()
 				fmt.Fprintf(e.stdout, "Crossroads demo ready at %s in %.1f s (data in %s).\n", url, time.Since(start).Seconds(), c.Data)
@@ -41,11 +42,12 @@ type ServeCmd struct {
 	Civil           string `help:"Store of the built-in civil register (default: the hub's store)." env:"CROSSROADS_CIVIL"`
 	Keys            string `help:"File of the hub's signing keys (tokens, audit checkpoints); created if missing, mode 0600." default:"./crossroads-hub-keys.json" env:"CROSSROADS_KEY_FILE"`
 	BuiltinOverHTTP bool   `help:"Reach the built-in sources over HTTP, as remote ones." env:"CROSSROADS_BUILTIN_OVER_HTTP"`
+	DCIPrefix       string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{crvs,sr,ibr,dr,fr}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
 }
 
 func (c *ServeCmd) Run(e *env) error {
 	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version,
-		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP}
+		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix}
 	st, err := hub.Open(e.ctx, cfg)
 	if err != nil {
 		return err

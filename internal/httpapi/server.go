@@ -36,7 +36,7 @@ type Deps struct {
 	// ServiceFor names the service answering a registry type ("civil"), or the one the
 	// request's receiver_id names.
 	ServiceFor func(registry, receiverID string) string
-	// DCIPrefix is where the DCI registries are mounted; default "/dci".
+	// DCIPrefix is where the DCI registries are mounted; default "/dci", "/" for the root.
 	DCIPrefix string
 	// Builtins are the built-in sources, served over DCI to the hub itself.
 	Builtins map[string]exchange.Source
@@ -101,8 +101,11 @@ func NewServer(d Deps) *Server {
 	if s.callbacks == nil {
 		s.callbacks = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	if s.dciPrefix == "" {
+	switch s.dciPrefix {
+	case "":
 		s.dciPrefix = "/dci"
+	case "/":
+		s.dciPrefix = "" // the registries at the root: /crvs/registry/…
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
@@ -29,6 +30,9 @@ type Config struct {
 	// OnAdminToken receives the bootstrap administrator token when it is created (first
 	// start); the default prints it to Out.
 	OnAdminToken func(token string) error
+	// DCIPrefix is where the DCI registries are mounted: {prefix}/{crvs|sr|ibr|dr|fr}/registry/…;
+	// "" is /dci, "/" the root.
+	DCIPrefix string
 	// Callbacks delivers the answers of asynchronous calls; nil: a default client.
 	Callbacks *http.Client
 	// OnReady is called with the base URL once the hub serves.
@@ -97,6 +101,9 @@ func (s *Stores) Close() error {
 // gracefully: it stops accepting, lets requests in flight finish (10 s at most).
 func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	log := cfg.log()
+	if p := cfg.DCIPrefix; p != "" && (!strings.HasPrefix(p, "/") || (p != "/" && strings.HasSuffix(p, "/")) || strings.ContainsAny(p, "{}? #%")) {
+		return fmt.Errorf("--dci-prefix %q: must be a path such as /dci (starting with /, not ending with one)", p)
+	}
 	if err := ensureAdmin(ctx, cfg, st.Directory); err != nil {
 		return err
 	}
@@ -126,7 +133,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(),
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
-		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks})
+		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix})
 	// The asynchronous worker stops after the server and before the audit log closes.
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})

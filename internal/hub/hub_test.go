@@ -66,9 +66,15 @@ type running struct {
 
 func startHub(t *testing.T, overHTTP bool) *running {
 	t.Helper()
+	return startHubWith(t, func(c *hub.Config) { c.BuiltinOverHTTP = overHTTP })
+}
+
+// startHubWith starts a hub on the test nation with the configuration changed by set.
+func startHubWith(t *testing.T, set func(*hub.Config)) *running {
+	t.Helper()
 	dir := testNation(t)
 	cfg := config(dir)
-	cfg.BuiltinOverHTTP = overHTTP
+	set(&cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := hub.Open(ctx, cfg)
 	if err != nil {
@@ -301,5 +307,31 @@ func TestLocations(t *testing.T) {
 	}
 	if regions == 0 || municipalities == 0 {
 		t.Errorf("%d regions and %d municipalities; want some of each", regions, municipalities)
+	}
+}
+
+// TestDCIPrefix: the registries can be mounted elsewhere, e.g. at the root.
+func TestDCIPrefix(t *testing.T) {
+	r := startHubWith(t, func(c *hub.Config) { c.DCIPrefix = "/" })
+	token := r.token(t, synth.HealthInsurer1)
+	ts := time.Now().UTC().Format(time.RFC3339)
+	body := fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"p-%d","message_ts":%q,"action":"search","sender_id":"test","total_count":1},`+
+		`"message":{"transaction_id":"t-1","search_request":[{"reference_id":"r-1","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q}},"locale":"eng"}]}}`,
+		time.Now().UnixNano(), ts, ts, synth.FixtureNumber)
+	for path, want := range map[string]int{"/crvs/registry/sync/search": 200, "/dci/crvs/registry/sync/search": 404} {
+		req, _ := http.NewRequest("POST", r.url+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("POST %s: %d; want %d", path, resp.StatusCode, want)
+		}
+	}
+	if err := hub.Serve(context.Background(), hub.Config{Addr: "127.0.0.1:0", DCIPrefix: "dci/"}, r.st); err == nil || !strings.Contains(err.Error(), "dci-prefix") {
+		t.Errorf("Serve with prefix dci/: %v; want an error naming --dci-prefix", err)
 	}
 }

@@ -184,12 +184,19 @@ func run(ctx context.Context, concurrency int, d time.Duration, url, token strin
 	return load{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), all: all}
 }
 
+// messages numbers the benchmark's messages; epoch tells apart the runs of one process.
+var (
+	messages atomic.Int64
+	epoch    = time.Now().UnixNano()
+)
+
 // lookup sends one DCI sync search for a person by number and checks it got the record.
 func lookup(ctx context.Context, c *http.Client, url, token, person string, i int) error {
 	ts := time.Now().UTC().Format(time.RFC3339)
-	body := fmt.Sprintf(`{"signature":"","header":{"version":"1.0.0","message_id":"m%d","message_ts":%q,"action":"search","sender_id":"bench","total_count":1},`+
+	id := messages.Add(1) // a repeated message id would be refused
+	body := fmt.Sprintf(`{"signature":"","header":{"version":"1.0.0","message_id":"m%d-%d","message_ts":%q,"action":"search","sender_id":"bench","total_count":1},`+
 		`"message":{"transaction_id":"t%d","search_request":[{"reference_id":"r%d","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q},"pagination":{"page_size":1,"page_number":1}},"locale":"eng"}]}}`,
-		i, ts, i, i, ts, person)
+		epoch, id, ts, i, i, ts, person)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return err

@@ -103,11 +103,35 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
 		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+r.PathValue("registry"), err)
 		return
 	}
-	defer s.exchange.Expect(len(env.Message.SearchRequest))()
 	service := s.serviceFor(registry, env.Header.ReceiverID)
+	if s.recent.seen(claims.ClientID+"\x00"+env.Header.MessageID, time.Now()) {
+		s.duplicate(w, r, claims, service, env)
+		return
+	}
+	defer s.exchange.Expect(len(env.Message.SearchRequest))()
 	caller := exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}
 	asks, answers := s.ask(r.Context(), env, caller, service, m, body, start)
 	s.answerSearch(w, r, env, asks, answers, registry)
+}
+
+// duplicate refuses a repeated message: 200 with a header of status rjct and reason
+// rjct.message_id.duplicate, and no message. The refusal is recorded.
+func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, claims oauth.Claims, service string, env *dci.Envelope[dci.SearchRequest]) {
+	h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), hubSenderID, time.Now())
+	h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctMessageIDDuplicate
+	h.StatusReasonMessage = "message " + env.Header.MessageID + " was already received; it is not processed again"
+	h.TotalCount, h.CompletedCount = dci.Count(len(env.Message.SearchRequest)), 0
+	body, _ := json.Marshal(struct {
+		Header dci.CallbackHeader `json:"header"`
+	}{h})
+	err := dci.Coded(fault.Conflict, dci.ErrRequestBad, "header.message_id", h.StatusReasonMessage)
+	ask := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}, Service: service}
+	ans := exchange.Answer{Err: err, Status: http.StatusOK, Decision: exchange.Decision{Code: "duplicate", Reasons: []string{h.StatusReasonMessage}}}
+	if _, serr := s.exchange.Seal(r.Context(), ask, ans, body); serr != nil {
+		s.dciError(w, r, serr)
+		return
+	}
+	writeRaw(w, http.StatusOK, body)
 }
 
 // readSearch reads and decodes a DCI search message: JSON, at most 1 MiB.

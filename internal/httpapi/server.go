@@ -75,6 +75,7 @@ type Server struct {
 	txns       txn.Store
 	callbacks  *http.Client
 	work       chan struct{} // wakes the asynchronous worker
+	recent     recent        // message ids of recent synchronous searches
 
 	// sourceTokens caches verified source tokens (the hub presents the same one for
 	// minutes); entries are few, one per token minted, and expire with it.

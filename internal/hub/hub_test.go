@@ -15,6 +15,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/synth"
@@ -333,5 +334,39 @@ func TestDCIPrefix(t *testing.T) {
 	}
 	if err := hub.Serve(context.Background(), hub.Config{Addr: "127.0.0.1:0", DCIPrefix: "dci/"}, r.st); err == nil || !strings.Contains(err.Error(), "dci-prefix") {
 		t.Errorf("Serve with prefix dci/: %v; want an error naming --dci-prefix", err)
+	}
+}
+
+// TestSyncDuplicate: a synchronous search whose message id the application already used
+// is refused with rjct.message_id.duplicate, not processed again, and recorded.
+func TestSyncDuplicate(t *testing.T) {
+	r := startHub(t, false)
+	token := r.token(t, synth.HealthInsurer1)
+	ts := time.Now().UTC().Format(time.RFC3339)
+	body := fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"dup-%d","message_ts":%q,"action":"search","sender_id":"test","total_count":1},`+
+		`"message":{"transaction_id":"t-1","search_request":[{"reference_id":"r-1","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q}},"locale":"eng"}]}}`,
+		time.Now().UnixNano(), ts, ts, synth.FixtureNumber)
+	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
+	before := r.auditSize(t)
+	for i, want := range []string{`"Test"`, dci.RjctMessageIDDuplicate} {
+		req, _ := http.NewRequest("POST", r.url+"/dci/crvs/registry/sync/search", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("send %d: %d %s; want 200 with %s", i+1, resp.StatusCode, b, want)
+		}
+		if i == 1 && strings.Contains(string(b), `"Test"`) {
+			t.Errorf("the repeat was answered with data: %s", b)
+		}
+		dcitest.ValidateResponse(t, spec, "/registry/sync/search", resp.StatusCode, b)
+	}
+	if after := r.auditSize(t); after != before+2 {
+		t.Errorf("audit log grew by %d; want 2 (the answer and the refusal)", after-before)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -150,8 +151,10 @@ func TestRemoteSource(t *testing.T) {
 	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
+	probes := 0
 	waitFor(t, "the hub to pick up the new service", func() bool {
-		status, body := post(t, r.url+"/dci/fr/registry/sync/search", r.token(t, requester), farmerSearch("probe", "tp", ""))
+		probes++ // each probe is a new message: a repeated one would be refused
+		status, body := post(t, r.url+"/dci/fr/registry/sync/search", r.token(t, requester), farmerSearch(fmt.Sprint("probe-", probes), "tp", ""))
 		return status == 200 && strings.Contains(string(body), "FARMER-TEST-001")
 	})
 	token := r.token(t, requester)

@@ -136,7 +136,27 @@ type Subscription struct {
 	Capacities  []string `json:"capacities"`  // only persons integrated in these capacities; empty: any
 	Endpoint    string   `json:"endpoint"`    // push target; empty for pull
 	Mode        string   `json:"mode"`        // push or pull
+
+	// Set when a partner subscribed through DCI (/registry/subscribe); the id is then the
+	// subscription code the hub issued.
+	Registry    string          `json:"registry,omitempty"`    // crvs, sr, ibr, dr, fr
+	Application string          `json:"application,omitempty"` // the application that subscribed
+	Filter      json.RawMessage `json:"filter,omitempty"`      // as sent: which events
+	FilterType  string          `json:"filter_type,omitempty"`
+	RecordType  string          `json:"notify_record_type,omitempty"`
+	Frequency   json.RawMessage `json:"frequency,omitempty"`
+	// Status is "subscribe" (or empty): in force; "unsubscribe": cancelled, kept for the record.
+	Status string `json:"status,omitempty"`
 }
+
+// Active reports whether the subscription is in force.
+func (s Subscription) Active() bool { return s.Status == "" || s.Status == SubscriptionActive }
+
+// Subscription statuses.
+const (
+	SubscriptionActive    = "subscribe"
+	SubscriptionCancelled = "unsubscribe"
+)
 
 // Secret is a hashed credential. Hash is "sha256:<hex>" of a high-entropy random token,
 // so a plain hash is enough and comparison is constant-time on the hash.
@@ -146,4 +166,4 @@ type Secret struct {
 }
 
 // EventTypes are the mutations a subscription may name.
-var EventTypes = []string{"birth", "death", "marriage", "divorce", "address", "household", "employment_start", "employment_end", "income", "disability", "enrolment"}
+var EventTypes = []string{"birth", "death", "marriage", "divorce", "address", "household", "employment_start", "employment_end", "income", "disability", "enrolment", "registration"}

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"encoding/json"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"strings"
@@ -184,6 +185,17 @@ func (v *Subscription) validate() error {
 	}
 	if err := needOneOf("mode", v.Mode, []string{ModePush, ModePull}); err != nil {
 		return err
+	}
+	if v.Status != "" {
+		if err := needOneOf("status", v.Status, []string{SubscriptionActive, SubscriptionCancelled}); err != nil {
+			return err
+		}
+	}
+	if len(v.Filter) > 0 && !json.Valid(v.Filter) {
+		return fault.Invalidf("filter", "must be JSON")
+	}
+	if len(v.Frequency) > 0 && !json.Valid(v.Frequency) {
+		return fault.Invalidf("frequency", "must be JSON")
 	}
 	return needURL("endpoint", v.Endpoint, v.Mode == ModePush)
 }

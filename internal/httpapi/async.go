@@ -227,25 +227,56 @@ func (s *Server) retry(ctx context.Context, t txn.Txn, why string) {
 	}
 }
 
-// answerAsync runs a stored search through the exchange and stores the signed callback.
+// answerAsync runs a stored request (search, subscribe, unsubscribe) and keeps the
+// signed callback in t.
 func (s *Server) answerAsync(ctx context.Context, t txn.Txn) (txn.Txn, error) {
-	start := time.Now()
-	env, err := dci.DecodeSearch(t.Request)
-	if err != nil {
-		return t, err // it was decoded before the ACK: only a change of the decoder gets here
-	}
-	m, err := readMeta(env.Header.Meta)
-	if err != nil {
-		return t, err
-	}
 	e, err := s.signerOf(ctx, t.Client)
 	if err != nil {
 		return t, err
 	}
+	caller := exchange.Caller{ClientID: t.Client, Institution: e.institution}
+	var body []byte
+	switch t.Action {
+	case dci.ActionSearch:
+		body, err = s.answerAsyncSearch(ctx, t, caller, e.active)
+	case dci.ActionSubscribe, dci.ActionUnsubscribe:
+		if !e.active {
+			err = fault.Forbiddenf("the application is not active")
+			break
+		}
+		answer := s.answerSubscribe
+		if t.Action == dci.ActionUnsubscribe {
+			answer = s.answerUnsubscribe
+		}
+		var header, message any
+		if header, message, err = answer(ctx, t, caller); err == nil {
+			body, err = s.signed(header, message)
+		}
+	default:
+		err = fault.Wrap(fmt.Errorf("action %q", t.Action), "answer a transaction")
+	}
+	if err != nil {
+		return t, err
+	}
+	t.Status, t.Response = txn.Success, body
+	return t, nil
+}
+
+// answerAsyncSearch runs a stored search through the exchange and returns the signed
+// callback, sealed in the audit log.
+func (s *Server) answerAsyncSearch(ctx context.Context, t txn.Txn, caller exchange.Caller, active bool) ([]byte, error) {
+	start := time.Now()
+	env, err := dci.DecodeSearch(t.Request)
+	if err != nil {
+		return nil, err // it was decoded before the ACK: only a change of the decoder gets here
+	}
+	m, err := readMeta(env.Header.Meta)
+	if err != nil {
+		return nil, err
+	}
 	var answers []exchange.Answer
 	var asks []exchange.Ask
-	caller := exchange.Caller{ClientID: t.Client, Institution: e.institution}
-	if !e.active {
+	if !active {
 		refused := dci.Coded(fault.Forbidden, dci.ErrForbidden, "client_id", "the application is not active")
 		asks = make([]exchange.Ask, len(env.Message.SearchRequest))
 		answers = make([]exchange.Answer, len(asks))
@@ -260,19 +291,18 @@ func (s *Server) answerAsync(ctx context.Context, t txn.Txn) (txn.Txn, error) {
 	}
 	resp, err := searchAnswer(env, answers, registries[t.Registry], t.CorrelationID)
 	if err != nil {
-		return t, err
+		return nil, err
 	}
 	body, err := s.signed(resp.Header, resp.Message)
 	if err != nil {
-		return t, err
+		return nil, err
 	}
 	for i := range answers {
 		if _, err := s.exchange.Seal(ctx, asks[i], answers[i], body); err != nil {
-			return t, err
+			return nil, err
 		}
 	}
-	t.Status, t.Response = txn.Success, body
-	return t, nil
+	return body, nil
 }
 
 // signed writes a callback envelope signed with the hub's key (an Ed25519 signature

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,8 +65,8 @@ func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, c
 	writeRaw(w, ans.Status, body)
 }
 
-// bearer verifies the access token and its scope.
-func (s *Server) bearer(r *http.Request, scope string) (oauth.Claims, error) {
+// bearer verifies the access token and that it holds scope, or one of also.
+func (s *Server) bearer(r *http.Request, scope string, also ...string) (oauth.Claims, error) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || token == "" {
 		return oauth.Claims{}, dci.Coded(fault.Unauthorized, dci.ErrUnauthorized, "Authorization", "a bearer access token is required")
@@ -74,7 +75,7 @@ func (s *Server) bearer(r *http.Request, scope string) (oauth.Claims, error) {
 	if err != nil {
 		return c, dci.Coded(fault.Unauthorized, dci.ErrUnauthorized, "Authorization", dci.SafeMessage(err))
 	}
-	if !c.HasScope(scope) {
+	if !c.HasScope(scope) && !slices.ContainsFunc(also, c.HasScope) {
 		return c, dci.Coded(fault.Forbidden, dci.ErrForbidden, "scope", "the token lacks scope "+scope)
 	}
 	return c, nil

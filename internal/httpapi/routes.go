@@ -44,6 +44,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/search", s.asyncSearch)
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/txn/status", s.syncTxnStatus)
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/txn/status", s.asyncTxnStatus)
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/subscribe", s.asyncSubscribe)
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/unsubscribe", s.asyncUnsubscribe)
 		}
 		mux.HandleFunc("POST /exchange/batch", s.batchConsult)
 		mux.HandleFunc("GET /audit/checkpoint", s.adapt(s.auditCheckpoint))

@@ -17,7 +17,7 @@ import (
 
 // readTxnStatus authenticates and decodes a status request.
 func (s *Server) readTxnStatus(w http.ResponseWriter, r *http.Request) (string, []byte, *dci.Envelope[dci.TxnStatusRequest], error) {
-	claims, err := s.bearer(r, "registry.search")
+	claims, err := s.bearer(r, "registry.txn_status", "registry.search", "registry.subscribe")
 	if err != nil {
 		return "", nil, nil, err
 	}
@@ -119,9 +119,21 @@ func (s *Server) txnStatus(ctx context.Context, client string, env *dci.Envelope
 		if err == nil && (t.Client != client || t.Action != q.TxnType) {
 			err = fault.NotFoundf("no such transaction")
 		}
+	case dci.AttrSubscriptions:
+		if q.TxnType != dci.ActionSubscribe {
+			h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctActionNotSupported
+			h.StatusReasonMessage = "subscription_code_list names subscriptions: use txn_type subscribe"
+			return h, nil, nil
+		}
+		status, err := s.subscriptionsStatus(ctx, client, env)
+		if err != nil {
+			return h, nil, err
+		}
+		return h, &dci.TxnStatusResponse{TransactionID: env.Message.TransactionID, CorrelationID: newID(),
+			Response: dci.TxnStatusReply{TxnType: q.TxnType, TxnStatus: status}}, nil
 	default:
 		h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctActionNotSupported
-		h.StatusReasonMessage = "attribute_type " + q.AttributeType + " is not supported: name the transaction by transaction_id or correlation_id"
+		h.StatusReasonMessage = "attribute_type " + q.AttributeType + " is not supported: name the transaction by transaction_id or correlation_id, or subscriptions by subscription_code_list"
 		return h, nil, nil
 	}
 	if fault.KindOf(err) == fault.NotFound {
@@ -151,13 +163,28 @@ func txnState(t txn.Txn) (json.RawMessage, error) {
 		}
 		return env.Message, nil
 	}
-	req, err := dci.DecodeSearch(t.Request)
-	if err != nil {
-		return nil, fault.Wrap(err, "read a stored request")
-	}
 	status := t.Status
 	if status != txn.Received {
 		status = txn.Pending
+	}
+	switch t.Action {
+	case dci.ActionSubscribe:
+		req, err := dci.DecodeSubscribe(t.Request)
+		if err != nil {
+			return nil, fault.Wrap(err, "read a stored request")
+		}
+		items := make([]dci.SubscribeResponseItem, len(req.Message.Items))
+		for i, it := range req.Message.Items {
+			items[i] = dci.SubscribeResponseItem{ReferenceID: it.ReferenceID, Timestamp: dci.Timestamp(t.Updated), Status: status}
+		}
+		return json.Marshal(dci.SubscribeResponse{TransactionID: t.TransactionID, CorrelationID: t.CorrelationID, Items: items})
+	case dci.ActionUnsubscribe:
+		return json.Marshal(dci.UnsubscribeResponse{TransactionID: t.TransactionID, CorrelationID: t.CorrelationID,
+			Timestamp: dci.Timestamp(t.Updated), Status: status, SubscriptionStatus: []dci.SubscriptionStatus{}})
+	}
+	req, err := dci.DecodeSearch(t.Request)
+	if err != nil {
+		return nil, fault.Wrap(err, "read a stored request")
 	}
 	items := make([]dci.SearchResponseItem, len(req.Message.SearchRequest))
 	for i, it := range req.Message.SearchRequest {

@@ -86,7 +86,27 @@ func (n *network) subscribe() {
 	add(HealthInsurer1, []string{"death", "birth", "address"}, []string{CapacityMember}, true)
 	add(HealthInsurer2, []string{"death", "birth", "address"}, []string{CapacityMember}, true)
 	add(HealthInsurer3, []string{"death", "birth", "address"}, []string{CapacityMember}, false)
+	// The fixture subscriptions of the DCI conformance suites, PENSION-FUND's, as if its
+	// application had subscribed through DCI.
+	for _, f := range []struct{ id, registry, event, record string }{
+		{FixtureSubscription, "crvs", "death", "Person"},
+		{FixtureSubscriptionCRVS, "crvs", "birth", "Person"},
+		{FixtureSubscriptionFR, "fr", "registration", "Farmer"},
+	} {
+		n.subscriptions = append(n.subscriptions, directory.Subscription{
+			ID: f.id, Institution: PensionFund, EventTypes: []string{f.event}, Capacities: []string{CapacityPensioner},
+			Mode: directory.ModePush, Endpoint: "http://127.0.0.1:9/notify/" + PensionFund, Registry: f.registry,
+			Application: AppID(PensionFund), Filter: []byte(`{}`), RecordType: f.record, Status: directory.SubscriptionActive,
+		})
+	}
 }
+
+// The fixture subscription codes every nation holds.
+const (
+	FixtureSubscription     = "sub-test-001"
+	FixtureSubscriptionCRVS = "sub-crvs-test-001"
+	FixtureSubscriptionFR   = "sub-fr-test-001"
+)
 
 // uniq returns list without repeats, in order of first appearance.
 func uniq(list []string) []string { return fieldList(list) }

@@ -33,6 +33,8 @@
 // and each CITY (000, names and address only). Ids are "AUTH-<year>-<nnn>", counted back
 // from Today. Subscriptions "sub-<code>": PENSION-FUND, the child-benefit funds and
 // HEALTH-INSURER-1/-2 push to http://127.0.0.1:9/notify/<code>; HEALTH-INSURER-3 pulls.
+// The DCI conformance fixtures sub-test-001 (crvs, death), sub-crvs-test-001 (crvs,
+// birth) and sub-fr-test-001 (fr, registration) are PENSION-FUND's.
 //
 // Person directory: the household's health insurer (000) from birth, the CITY of the
 // region (000) for the living, PENSION-FUND (001) from the 65th birthday, the child-benefit

@@ -17,11 +17,13 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/civil"
 	"github.com/crossroads-hub/crossroads/internal/dciclient"
+	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
 // stack is the exchange and everything it runs on.
@@ -57,8 +59,12 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL string) (*s
 	if err != nil {
 		return nil, fmt.Errorf("open the audit log: %w", err)
 	}
-	builtin := &civil.Source{Store: st.Civil.Population(), Searcher: st.Civil.Searcher()}
-	x.sources = &sources{keys: keys, builtins: map[string]exchange.Source{"civil": builtin}, baseURL: baseURL,
+	builtins := map[string]exchange.Source{"civil": &civil.Source{Store: st.Civil.Population(), Searcher: st.Civil.Searcher()}}
+	for _, kind := range derived.Kinds {
+		builtins[kind] = &derived.Source{Kind: kind, Store: st.Civil.Population(), Searcher: st.Civil.Searcher(), Today: st.Directory.Today,
+			Aliases: map[string]string{synth.FixtureUIN: synth.FixtureNumber, synth.FixtureFarmerID: synth.FixtureNumber}}
+	}
+	x.sources = &sources{keys: keys, builtins: builtins, baseURL: baseURL,
 		overHTTP: cfg.BuiltinOverHTTP, client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 	policy, err := x.load(ctx)
 	if err != nil {

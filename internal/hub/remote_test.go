@@ -123,8 +123,8 @@ func TestRemoteSource(t *testing.T) {
 	today := r.st.Directory.Today()
 	requester := synth.HealthInsurer1
 	for _, rec := range []any{
-		directory.Institution{Code: "FARMER-REGISTRY", Name: "National farmer registry", Sector: "agriculture", Kind: "authentic_source", Enterprise: enterprise.String()},
-		directory.Service{ID: "remote-farmers", Institution: "FARMER-REGISTRY", Registry: "farmer", Name: "Farmers",
+		directory.Institution{Code: "REMOTE-FARMERS", Name: "National farmer registry", Sector: "agriculture", Kind: "authentic_source", Enterprise: enterprise.String()},
+		directory.Service{ID: "remote-farmers", Institution: "REMOTE-FARMERS", Registry: "farmer", Name: "Farmers",
 			Fields: []string{"farmer_id", "given_name", "family_name", "land_area_ha", "crops"}, Endpoint: srv.URL + "/dci/fr"},
 		directory.Authorization{ID: "auth-remote-farmers", Institution: requester, Service: "remote-farmers",
 			Fields: []string{"farmer_id", "given_name", "family_name"}, Purpose: "health-insurance", LegalBasis: "test",
@@ -197,7 +197,7 @@ func farmerSearch(messageID, transactionID, senderURI string) string {
 	if senderURI != "" {
 		uri = `"sender_uri":"` + senderURI + `",`
 	}
-	return `{"header":{"version":"1.0.0","message_id":"` + run + messageID + `","message_ts":"` + ts + `","action":"search","sender_id":"test",` + uri +
+	return `{"header":{"version":"1.0.0","message_id":"` + run + messageID + `","message_ts":"` + ts + `","action":"search","sender_id":"test","receiver_id":"remote-farmers",` + uri +
 		`"total_count":1,"meta":{"purpose":"health-insurance"}},"message":{"transaction_id":"` + run + transactionID + `","search_request":[{"reference_id":"r-1","timestamp":"` + ts +
 		`","search_criteria":{"query_type":"idtype-value","query":{"type":"FARMER_ID","value":"FARMER-TEST-001"}},"locale":"eng"}]}}`
 }

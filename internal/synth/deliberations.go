@@ -1,16 +1,19 @@
 package synth
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 )
 
 // deliberation is the template of one authorization; its dates are counted back from
 // today so that every nation has deliberations of a plausible age.
 type deliberation struct {
+	service               string // "": the civil register's
 	yearsBack, month, day int
 	number                int // number of the decision within its year
 	fields                []string
@@ -25,32 +28,56 @@ func (n *network) authorize(today date.Date) {
 	add := func(inst string, d deliberation) {
 		n.authorizations = append(n.authorizations, d.authorization(inst, today))
 	}
-	add(PensionFund, deliberation{7, 3, 19, 14,
+	add(PensionFund, deliberation{"", 7, 3, 19, 14,
 		fieldList(identityFields, []string{"death_date"}, addressFields, []string{"marital_status", "spouse"}),
 		[]string{CapacityPensioner}, "Award, payment and review of retirement and survivor pensions",
 		crossroadsAct + "; Pensions Act, art. 21"})
 	for i, f := range uniq(n.funds) {
-		add(f, deliberation{6, 5, 2, 31 + i,
+		add(f, deliberation{"", 6, 5, 2, 31 + i,
 			fieldList(identityFields, []string{"birth_date", "mother", "father"}, addressFields, []string{"household"}),
 			[]string{CapacityChild, CapacityParent}, "Award and payment of child benefits and their supplements",
 			crossroadsAct + "; Child Benefit Decree, art. 8"})
 	}
 	for i, h := range []string{HealthInsurer1, HealthInsurer2, HealthInsurer3} {
-		add(h, deliberation{5, 9, 14, 47 + i, fieldList(identityFields, []string{"death_date"}, addressFields),
+		add(h, deliberation{"", 5, 9, 14, 47 + i, fieldList(identityFields, []string{"death_date"}, addressFields),
 			[]string{CapacityMember}, "Membership, reimbursement of health care and incapacity benefits",
 			crossroadsAct + "; Health Insurance Act, art. 32"})
 	}
-	add(EmploymentService, deliberation{4, 1, 27, 66, fieldList(identityFields, addressFields),
+	add(EmploymentService, deliberation{"", 4, 1, 27, 66, fieldList(identityFields, addressFields),
 		[]string{CapacityJobseeker}, "Registration and guidance of jobseekers and control of their availability",
 		crossroadsAct + "; Employment Act, art. 14"})
 	for i, c := range n.cities {
-		add(c, deliberation{3, 6, 10, 80 + i, fieldList([]string{"given_name", "family_name"}, addressFields),
+		add(c, deliberation{"", 3, 6, 10, 80 + i, fieldList([]string{"given_name", "family_name"}, addressFields),
 			[]string{CapacityMember}, "Correspondence with residents about municipal services",
 			crossroadsAct + "; Municipalities Act, art. 135"})
 	}
-	tax := deliberation{9, 2, 1, 7, fieldList(identityFields, addressFields, []string{"household"}),
+	tax := deliberation{"", 9, 2, 1, 7, fieldList(identityFields, addressFields, []string{"household"}),
 		[]string{CapacityMember}, "Checking household composition for tax reductions (pilot project)",
 		crossroadsAct + "; Income Tax Code, art. 140"}
+	// The registries derived from the civil register.
+	household := []string{"household.id", "household.size", "household.members", "household.region", "household.municipality"}
+	for i, c := range n.cities {
+		add(c, deliberation{SocialMember, 2, 4, 3, 90 + i, fieldList([]string{"person", "uin", "given_name", "family_name"}, household,
+			[]string{"poverty_score", "vulnerable"}), []string{CapacityMember}, "Targeting of municipal social assistance",
+			crossroadsAct + "; Social Assistance Act, art. 9"})
+	}
+	for i, f := range uniq(n.funds) {
+		add(f, deliberation{SocialMember, 2, 4, 17, 100 + i, fieldList([]string{"person", "uin", "given_name", "family_name"}, household,
+			[]string{"household.monthly_income", "poverty_score"}), []string{CapacityChild, CapacityParent},
+			"Means-tested supplements to child benefit", crossroadsAct + "; Child Benefit Decree, art. 12"})
+		add(f, deliberation{BeneficiaryEnrolment, 2, 4, 17, 110 + i, []string{"person", "given_name", "family_name", "programmes"},
+			[]string{CapacityChild, CapacityParent}, "Preventing double payment of family benefits", crossroadsAct + "; Child Benefit Decree, art. 13"})
+	}
+	add(PensionFund, deliberation{DisabilityStatus, 2, 9, 1, 120, derived.Fields[derived.Disability], []string{CapacityPensioner},
+		"Disability supplements to pensions", crossroadsAct + "; Pensions Act, art. 40"})
+	add(PensionFund, deliberation{BeneficiaryEnrolment, 2, 9, 1, 121, []string{"person", "given_name", "family_name", "programmes"},
+		[]string{CapacityPensioner}, "Preventing double payment of pensions", crossroadsAct + "; Pensions Act, art. 41"})
+	for i, h := range []string{HealthInsurer1, HealthInsurer2, HealthInsurer3} {
+		add(h, deliberation{DisabilityStatus, 1, 11, 20, 130 + i, derived.Fields[derived.Disability], []string{CapacityMember},
+			"Incapacity and disability benefits of insured members", crossroadsAct + "; Health Insurance Act, art. 90"})
+		add(h, deliberation{FarmerRecord, 1, 11, 20, 140 + i, []string{"person", "farmer_id", "given_name", "family_name", "region", "municipality", "land_area_ha"},
+			[]string{CapacityMember}, "Contributions of self-employed farmers", crossroadsAct + "; Health Insurance Act, art. 12"})
+	}
 	a := tax.authorization(TaxOffice, today)
 	a.ValidTo = date.Of(today.Year()-2, 12, 31) // the pilot ended: a refusal for demos
 	n.authorizations = append(n.authorizations, a)
@@ -60,7 +87,7 @@ func (n *network) authorize(today date.Date) {
 func (d deliberation) authorization(inst string, today date.Date) directory.Authorization {
 	y := today.Year() - d.yearsBack
 	return directory.Authorization{
-		ID: fmt.Sprintf("AUTH-%04d-%03d", y, d.number), Institution: inst, Service: CivilPerson,
+		ID: fmt.Sprintf("AUTH-%04d-%03d", y, d.number), Institution: inst, Service: cmp.Or(d.service, CivilPerson),
 		Fields: d.fields, Purpose: d.purpose, LegalBasis: d.legalBasis, Capacities: d.capacities,
 		ValidFrom: date.Of(y, d.month, d.day),
 		Decision:  fmt.Sprintf("Deliberation %02d/%03d of the Social Security Committee", y%100, d.number),

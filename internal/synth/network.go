@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 )
@@ -26,8 +27,22 @@ const (
 	CityPrefix         = "CITY-"
 )
 
-// CivilPerson is the id of the civil register's service.
-const CivilPerson = "civil-person"
+// The services of the built-in sources: the civil register's, and those of the registries
+// derived from it (internal/derived).
+const (
+	CivilPerson          = "civil-person"
+	SocialMember         = "social-member"
+	BeneficiaryEnrolment = "beneficiary-enrolment"
+	DisabilityStatus     = "disability-status"
+	FarmerRecord         = "farmer-record"
+)
+
+// Fixture identifiers of the derived registries: the fixture person's UIN in the social
+// registry and its farmer id.
+const (
+	FixtureUIN      = "TEST-001"
+	FixtureFarmerID = "FARMER-TEST-001"
+)
 
 // Capacities in which the generated institutions hold files on persons.
 const (
@@ -108,6 +123,18 @@ func newNetwork(r rnd, geo geography) network {
 	n.services = []directory.Service{{
 		ID: CivilPerson, Institution: CivilRegistry, Registry: "civil", Name: "Persons of the civil register",
 		DataSets: []string{"identity", "address", "family", "vital"}, Fields: civilFields, Endpoint: "builtin:civil",
+	}, {
+		ID: SocialMember, Institution: SocialRegistry, Registry: "social", Name: "Members and households of the social registry",
+		DataSets: []string{"household", "income", "poverty"}, Fields: derived.Fields[derived.Social], Endpoint: "builtin:" + derived.Social,
+	}, {
+		ID: BeneficiaryEnrolment, Institution: SocialRegistry, Registry: "beneficiary", Name: "Enrolments of the integrated beneficiary registry",
+		DataSets: []string{"programmes"}, Fields: derived.Fields[derived.Beneficiary], Endpoint: "builtin:" + derived.Beneficiary,
+	}, {
+		ID: DisabilityStatus, Institution: SocialRegistry, Registry: "disability", Name: "Functional difficulties (Washington Group) of the disability registry",
+		DataSets: []string{"functioning"}, Fields: derived.Fields[derived.Disability], Endpoint: "builtin:" + derived.Disability,
+	}, {
+		ID: FarmerRecord, Institution: SocialRegistry, Registry: "farmer", Name: "Farmers, land and crops of the farmer registry",
+		DataSets: []string{"farm"}, Fields: derived.Fields[derived.Farmer], Endpoint: "builtin:" + derived.Farmer,
 	}}
 	return n
 }

@@ -1,0 +1,199 @@
+// Package derived serves the built-in authentic sources besides the civil register: the
+// social registry (households, income, poverty score), the integrated beneficiary
+// registry (programmes and enrolments), the disability registry (Washington Group
+// functional domains and severity) and the farmer registry. Their synthetic data is not
+// stored: every record is derived from the civil register's person and household, with
+// values drawn deterministically from the person number, so that the registries agree
+// with the population register and with each other in every nation, whatever its size,
+// at no cost in storage or generation time.
+//
+// Each is an exchange.Source, registered in the directory as a service like a remote
+// registry. They answer identifier look-ups (person number or the registry's own
+// identifier); filters over their derived values are refused with a clear error.
+package derived
+
+import (
+	"context"
+	"hash/fnv"
+	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/query"
+)
+
+// Kinds of derived registries, as the services' endpoints name them (builtin:<kind>).
+const (
+	Social      = "social"
+	Beneficiary = "beneficiary"
+	Disability  = "disability"
+	Farmer      = "farmer"
+)
+
+// Kinds lists them.
+var Kinds = []string{Social, Beneficiary, Disability, Farmer}
+
+// Source is one derived registry.
+type Source struct {
+	Kind     string
+	Store    population.Store
+	Searcher population.Searcher
+	// Aliases maps fixture identifiers (the social registry's UIN "TEST-001", the farmer
+	// registry's "FARMER-TEST-001") to the person number they stand for.
+	Aliases map[string]string
+	// Today is the day ages and enrolments are counted on; nil: the store's clock is not
+	// known here, so the caller passes the day asked about or today.
+	Today func() date.Date
+}
+
+// Search answers one look-up.
+func (s *Source) Search(ctx context.Context, r exchange.SourceRequest) (exchange.SourceResult, error) {
+	if r.Query.Kind != query.KindID {
+		return exchange.SourceResult{}, fault.Invalidf("query_type", "the built-in %s registry answers identifier look-ups (idtype-value) only", s.Kind)
+	}
+	p, err := s.person(ctx, r.Query.IDType, r.Query.IDValue)
+	if fault.KindOf(err) == fault.NotFound {
+		return exchange.SourceResult{Records: []map[string]any{}}, nil
+	}
+	if err != nil {
+		return exchange.SourceResult{}, err
+	}
+	day := r.Day
+	if day.IsZero() && s.Today != nil {
+		day = s.Today()
+	}
+	rec, err := s.record(ctx, &p, day)
+	if err != nil || rec == nil {
+		return exchange.SourceResult{Records: []map[string]any{}}, err
+	}
+	if r.Fields != nil {
+		rec = exchange.Minimise(rec, append(r.Fields, "person"))
+	}
+	return exchange.SourceResult{Records: []map[string]any{rec}, Total: 1}, nil
+}
+
+// person finds the person an identifier names.
+func (s *Source) person(ctx context.Context, idType, value string) (population.Person, error) {
+	if n, ok := s.Aliases[value]; ok {
+		return s.Store.Person(ctx, n)
+	}
+	t := strings.ToUpper(idType)
+	switch {
+	case t == "BRN":
+		return s.Store.PersonByBRN(ctx, value)
+	case t == "FARMER_ID" && s.Kind == Farmer:
+		n, ok := strings.CutPrefix(value, farmerPrefix)
+		if !ok {
+			return population.Person{}, fault.NotFoundf("no farmer %q", value)
+		}
+		value = n
+	case t == "PN" || t == "UIN" || t == "NIN" || t == "PERSON" || t == "NATIONAL_NUMBER":
+	default:
+		return population.Person{}, fault.Invalidf("query.type", "identifier type %q is not known to the %s registry; use PN, UIN or BRN%s", idType, s.Kind, map[bool]string{true: " or FARMER_ID"}[s.Kind == Farmer])
+	}
+	n, err := ident.ParsePerson(value)
+	if err != nil {
+		return population.Person{}, fault.NotFoundf("%q is not a person number", value)
+	}
+	return s.Store.Person(ctx, n.String())
+}
+
+// record derives the registry's record of p; nil when p is not in this registry.
+func (s *Source) record(ctx context.Context, p *population.Person, day date.Date) (map[string]any, error) {
+	switch s.Kind {
+	case Social:
+		members, err := s.household(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return socialRecord(p, members, day), nil
+	case Beneficiary:
+		members, err := s.household(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return beneficiaryRecord(p, members, day), nil
+	case Disability:
+		return disabilityRecord(p, day), nil
+	case Farmer:
+		if s.isFixture(p.Number) {
+			return farmerRecord(p, s.farmerID(p.Number)), nil
+		}
+		if !isFarmer(p, day) {
+			return nil, nil
+		}
+		return farmerRecord(p, s.farmerID(p.Number)), nil
+	}
+	return nil, fault.Wrap(errKind(s.Kind), "derive a record")
+}
+
+type errKind string
+
+func (e errKind) Error() string { return "unknown derived registry " + string(e) }
+
+func (s *Source) isFixture(number string) bool {
+	for _, n := range s.Aliases {
+		if n == number {
+			return true
+		}
+	}
+	return false
+}
+
+// farmerID is the farmer registry's identifier of a person: the fixture's alias, or
+// FARMER- followed by the person number.
+func (s *Source) farmerID(number string) string {
+	for alias, n := range s.Aliases {
+		if n == number && strings.HasPrefix(alias, farmerPrefix) {
+			return alias
+		}
+	}
+	return farmerPrefix + number
+}
+
+const farmerPrefix = "FARMER-"
+
+// household returns the living members of p's household (p included), at most 20.
+func (s *Source) household(ctx context.Context, p *population.Person) ([]population.Person, error) {
+	if p.Household == "" || s.Searcher == nil {
+		return []population.Person{*p}, nil
+	}
+	members, _, err := s.Searcher.Search(ctx, query.Query{Kind: query.KindFilter, Filter: &query.Cond{Op: query.Eq, Attr: "household", Value: p.Household}, Page: 1, PageSize: 20})
+	if err != nil {
+		return nil, err
+	}
+	out := members[:0]
+	for _, m := range members {
+		if m.DeathDate.IsZero() {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, *p)
+	}
+	return out, nil
+}
+
+// draw returns a number in [0, n) fixed by the person number and a salt.
+func draw(number, salt string, n uint64) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(salt))
+	h.Write([]byte{0})
+	h.Write([]byte(number))
+	return h.Sum64() % n
+}
+
+// age is p's age in whole years on day.
+func age(p *population.Person, day date.Date) int {
+	if p.BirthDate.IsZero() || day.IsZero() {
+		return 0
+	}
+	a := day.Year() - p.BirthDate.Year()
+	if day.Month() < p.BirthDate.Month() || (day.Month() == p.BirthDate.Month() && day.Day() < p.BirthDate.Day()) {
+		a--
+	}
+	return max(a, 0)
+}

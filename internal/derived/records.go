@@ -1,0 +1,146 @@
+package derived
+
+import (
+	"slices"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/population"
+)
+
+// Record types of the derived registries, as their DCI answers name them.
+const (
+	MemberType      = "Member"
+	BeneficiaryType = "Beneficiary"
+	DisabilityType  = "DisabilityInfo"
+	FarmerType      = "Farmer"
+)
+
+// Fields each registry's records can carry (for its service in the directory).
+var Fields = map[string][]string{
+	Social: {"person", "uin", "given_name", "family_name", "sex", "birth_date", "household", "household.id", "household.size",
+		"household.members", "household.region", "household.municipality", "household.monthly_income", "poverty_score", "vulnerable"},
+	Beneficiary: {"person", "given_name", "family_name", "programmes"},
+	Disability:  {"person", "given_name", "family_name", "functional_domains", "severity", "disabled"},
+	Farmer:      {"person", "farmer_id", "given_name", "family_name", "region", "municipality", "land_area_ha", "crops", "livestock"},
+}
+
+// monthlyIncome is the derived monthly income of one adult, in the nation's currency;
+// a tenth of adults have none.
+func monthlyIncome(p *population.Person, day date.Date) int {
+	a := age(p, day)
+	switch {
+	case a < 18:
+		return 0
+	case draw(p.Number, "no-income", 10) == 0:
+		return 0
+	case a >= 65:
+		return 900 + int(draw(p.Number, "pension", 1400))
+	}
+	return 1100 + int(draw(p.Number, "income", 3900))
+}
+
+// socialRecord is p's entry of the social registry, with its household.
+func socialRecord(p *population.Person, members []population.Person, day date.Date) map[string]any {
+	income, adults := 0, 0
+	ids := make([]string, 0, len(members))
+	for i := range members {
+		income += monthlyIncome(&members[i], day)
+		if age(&members[i], day) >= 18 {
+			adults++
+		}
+		ids = append(ids, members[i].Number)
+	}
+	slices.Sort(ids)
+	// The poverty score runs from 0 (poorest) to 100, from income per consumption unit
+	// (OECD-modified scale: 1 for the first adult, 0.5 for others, 0.3 for children).
+	units := 1 + 0.5*float64(max(adults-1, 0)) + 0.3*float64(len(members)-max(adults, 1))
+	perUnit := float64(income) / units
+	score := min(100, int(perUnit/30))
+	return map[string]any{
+		"@type": MemberType, "person": p.Number, "uin": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName,
+		"sex": p.Sex, "birth_date": p.BirthDate.String(),
+		"household": map[string]any{"id": p.Household, "size": len(members), "members": ids, "region": p.Address.Region,
+			"municipality": p.Address.Municipality, "monthly_income": income},
+		"poverty_score": score, "vulnerable": score < 25,
+	}
+}
+
+// beneficiaryRecord lists the programmes p is enrolled in: child benefit for children,
+// the old-age pension from 65, the cash transfer for members of poor households.
+func beneficiaryRecord(p *population.Person, members []population.Person, day date.Date) map[string]any {
+	progs := []any{}
+	a := age(p, day)
+	enrol := func(programme string, since date.Date, amount int) {
+		progs = append(progs, map[string]any{"programme": programme, "status": "active", "enrolled_on": since.String(), "monthly_amount": amount})
+	}
+	if !p.DeathDate.IsZero() {
+		return map[string]any{"@type": BeneficiaryType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName, "programmes": progs}
+	}
+	if a < 18 {
+		enrol("child-benefit", p.BirthDate.AddDays(60), 160+int(draw(p.Number, "child", 3))*20)
+	}
+	if a >= 65 {
+		enrol("old-age-pension", date.Of(p.BirthDate.Year()+65, p.BirthDate.Month(), 1), monthlyIncome(p, day))
+	}
+	if rec := socialRecord(p, members, day); rec["vulnerable"] == true {
+		enrol("cash-transfer", day.AddDays(-int(draw(p.Number, "cash", 1000))), 120)
+	}
+	return map[string]any{"@type": BeneficiaryType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName, "programmes": progs}
+}
+
+// The Washington Group short set: six functional domains, four levels of difficulty.
+var (
+	wgDomains = []string{"seeing", "hearing", "walking", "cognition", "self_care", "communication"}
+	wgLevels  = []string{"no difficulty", "some difficulty", "a lot of difficulty", "cannot do at all"}
+)
+
+// disabilityRecord gives p's functional difficulties. Difficulty grows with age; about one
+// person in eight has a lot of difficulty or more in some domain, the standard's cut-off
+// for disability.
+func disabilityRecord(p *population.Person, day date.Date) map[string]any {
+	a := age(p, day)
+	domains := map[string]any{}
+	worst := 0
+	for _, d := range wgDomains {
+		r := int(draw(p.Number, "wg-"+d, 1000))
+		r += a * 3 // older people report more difficulty
+		level := 0
+		switch {
+		case r > 1240:
+			level = 3
+		case r > 1150:
+			level = 2
+		case r > 900:
+			level = 1
+		}
+		domains[d] = wgLevels[level]
+		worst = max(worst, level)
+	}
+	severity := []string{"none", "mild", "moderate", "severe"}[worst]
+	return map[string]any{"@type": DisabilityType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName,
+		"functional_domains": domains, "severity": severity, "disabled": worst >= 2}
+}
+
+// isFarmer: one adult in twelve, aged 18 to 80, alive.
+func isFarmer(p *population.Person, day date.Date) bool {
+	a := age(p, day)
+	return p.DeathDate.IsZero() && a >= 18 && a <= 80 && draw(p.Number, "farmer", 12) == 0
+}
+
+var crops = []string{"maize", "wheat", "beans", "potatoes", "rice", "sorghum", "cassava", "vegetables"}
+
+// farmerRecord is p's entry of the farmer registry.
+func farmerRecord(p *population.Person, farmerID string) map[string]any {
+	var grown []string
+	for i, c := range crops {
+		if draw(p.Number, "crop", uint64(len(crops))) == uint64(i) || draw(p.Number, "crop-"+c, 4) == 0 {
+			grown = append(grown, c)
+		}
+	}
+	return map[string]any{
+		"@type": FarmerType, "person": p.Number, "farmer_id": farmerID, "given_name": p.GivenName, "family_name": p.FamilyName,
+		"region": p.Address.Region, "municipality": p.Address.Municipality,
+		"land_area_ha": float64(5+draw(p.Number, "land", 400)) / 10, "crops": grown,
+		"livestock": map[string]any{"cattle": draw(p.Number, "cattle", 12), "goats": draw(p.Number, "goats", 20), "poultry": draw(p.Number, "poultry", 60)},
+	}
+}

@@ -1,0 +1,69 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// TestBuiltinRegistries: the social, beneficiary, disability and farmer registries answer
+// through the hub like the civil register: authorized, minimised, valid against their
+// own DCI documents, with the fixture identifiers of the conformance suites.
+func TestBuiltinRegistries(t *testing.T) {
+	newRun()
+	r := startHub(t, false)
+	ctx := context.Background()
+	pensioners, err := r.st.Directory.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: r.st.Directory.Today(), Limit: 1})
+	if err != nil || len(pensioners) == 0 {
+		t.Fatalf("no pensioner: %v", err)
+	}
+	tests := []struct {
+		registry, spec, institution, idType, id string
+		want, not                               []string
+	}{
+		{"sr", "social_api_v1.0.0.yaml", synth.CityPrefix + "R01", "UIN", synth.FixtureUIN,
+			[]string{`"poverty_score"`, `"members"`, synth.FixtureNumber}, []string{"monthly_income"}},
+		{"ibr", "ibr_api_v1.0.0.yaml", synth.PensionFund, "PN", pensioners[0].Person,
+			[]string{`"old-age-pension"`}, nil},
+		{"dr", "dr_api_v1.0.0.yaml", synth.HealthInsurer1, "PN", synth.FixtureNumber,
+			[]string{`"functional_domains"`, `"walking"`, `"severity"`}, nil},
+		{"fr", "fr_api_v1.0.0.yaml", synth.HealthInsurer1, "FARMER_ID", synth.FixtureFarmerID,
+			[]string{`"farmer_id":"` + synth.FixtureFarmerID + `"`, `"land_area_ha"`}, []string{"crops", "livestock"}},
+	}
+	for _, tt := range tests {
+		ts := time.Now().UTC().Format(time.RFC3339)
+		body := fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"%s%s","message_ts":%q,"action":"search","sender_id":"test","total_count":1},`+
+			`"message":{"transaction_id":"t-1","search_request":[{"reference_id":"r-1","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":%q,"value":%q}},"locale":"eng"}]}}`,
+			run, tt.registry, ts, ts, tt.idType, tt.id)
+		status, b := post(t, r.url+"/dci/"+tt.registry+"/registry/sync/search", r.token(t, tt.institution), body)
+		if status != 200 {
+			t.Errorf("%s: %d %s", tt.registry, status, b)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s: answer lacks %s: %s", tt.registry, w, b)
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(string(b), n) {
+				t.Errorf("%s: answer carries %s, outside the authorization: %s", tt.registry, n, b)
+			}
+		}
+		dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), tt.spec), "/registry/sync/search", status, b)
+	}
+	// The museum has no authorization on any of them.
+	status, _ := post(t, r.url+"/dci/dr/registry/sync/search", r.token(t, synth.Museum), fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"%sm","message_ts":%q,"action":"search","sender_id":"test","total_count":1},`+
+		`"message":{"transaction_id":"t-1","search_request":[{"reference_id":"r-1","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q}},"locale":"eng"}]}}`,
+		run, time.Now().UTC().Format(time.RFC3339), time.Now().UTC().Format(time.RFC3339), synth.FixtureNumber))
+	if status != 403 {
+		t.Errorf("museum on the disability registry: %d; want 403", status)
+	}
+}

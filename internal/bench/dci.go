@@ -59,8 +59,45 @@ func DCI(ctx context.Context, o DCIOptions) (*Result, error) {
 	var out *Result
 	err = throughHub(ctx, ExchangeOptions{Data: o.Data}, st, false, func(base, token string) {
 		out = asyncLoad(ctx, o, base+"/dci/crvs/registry/search", token, callbackBase+"on-search", persons, rc)
+		if ctx.Err() == nil {
+			err = syncRegistries(ctx, o, st, base, out)
+		}
 	})
 	return out, err
+}
+
+// syncRegistries measures synchronous look-ups through the hub in each registry, each
+// by an institution authorized on it, about persons it has files on.
+func syncRegistries(ctx context.Context, o DCIOptions, st *hub.Stores, base string, r *Result) error {
+	for _, reg := range []struct{ path, institution, idType, prefix, want string }{
+		{"crvs", synth.HealthInsurer1, "PN", "", "family_name"},
+		{"sr", synth.CityPrefix + "R01", "UIN", "", "poverty_score"},
+		{"ibr", synth.PensionFund, "PN", "", "programmes"},
+		{"dr", synth.HealthInsurer1, "PN", "", "severity"},
+		{"fr", synth.HealthInsurer1, "FARMER_ID", "FARMER-", "on-search"}, // most members farm nothing: an empty answer
+	} {
+		persons, err := filesOf(ctx, st.Directory, reg.institution, 2000)
+		if err != nil {
+			return err
+		}
+		secret, err := st.Directory.IssueClientSecret(ctx, "bench", synth.AppID(reg.institution))
+		if err != nil {
+			return err
+		}
+		token, err := clientToken(ctx, base, synth.AppID(reg.institution), secret)
+		if err != nil {
+			return err
+		}
+		url := base + "/dci/" + reg.path + "/registry/sync/search"
+		l := drive(ctx, o.Concurrency, o.Duration/5, func(ctx context.Context, c *http.Client, i int) error {
+			p := persons[i%len(persons)]
+			return lookupBy(ctx, c, url, token, reg.idType, reg.prefix+p, reg.want, i)
+		})
+		r.add("sync_"+reg.path+"_rps", "sync search "+reg.path+": requests/s", round(l.rps()), "/s")
+		r.add("sync_"+reg.path+"_p99_ms", "sync search "+reg.path+": p99", round(ms(l.all.percentile(99))*100)/100, "ms")
+		r.add("sync_"+reg.path+"_errors", "sync search "+reg.path+": errors", l.errors, "")
+	}
+	return nil
 }
 
 // callbacks is the partner's callback endpoint: it notes when each answer arrives.

@@ -149,8 +149,15 @@ func throughHub(ctx context.Context, o ExchangeOptions, st *hub.Stores, overHTTP
 	return nil
 }
 
-// run sends look-ups from concurrency clients for d.
+// run sends look-ups of persons from concurrency clients for d.
 func run(ctx context.Context, concurrency int, d time.Duration, url, token string, persons []string) load {
+	return drive(ctx, concurrency, d, func(ctx context.Context, c *http.Client, i int) error {
+		return lookup(ctx, c, url, token, persons[i%len(persons)], i)
+	})
+}
+
+// drive calls ask from concurrency clients for d, the i-th call with i, and measures.
+func drive(ctx context.Context, concurrency int, d time.Duration, ask func(ctx context.Context, c *http.Client, i int) error) load {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: concurrency * 2}}
 	defer client.CloseIdleConnections()
 	var (
@@ -168,7 +175,7 @@ func run(ctx context.Context, concurrency int, d time.Duration, url, token strin
 			var mine latencies
 			for i := g; time.Now().Before(deadline) && ctx.Err() == nil; i += concurrency {
 				t := time.Now()
-				if err := lookup(ctx, client, url, token, persons[i%len(persons)], i); err != nil {
+				if err := ask(ctx, client, i); err != nil {
 					errs.Add(1)
 					continue
 				}
@@ -192,11 +199,17 @@ var (
 
 // lookup sends one DCI sync search for a person by number and checks it got the record.
 func lookup(ctx context.Context, c *http.Client, url, token, person string, i int) error {
+	return lookupBy(ctx, c, url, token, "PN", person, person, i)
+}
+
+// lookupBy sends one DCI sync search by an identifier and checks that the answer is 200
+// and holds want.
+func lookupBy(ctx context.Context, c *http.Client, url, token, idType, id, want string, i int) error {
 	ts := time.Now().UTC().Format(time.RFC3339)
-	id := messages.Add(1) // a repeated message id would be refused
+	n := messages.Add(1) // a repeated message id would be refused
 	body := fmt.Sprintf(`{"signature":"","header":{"version":"1.0.0","message_id":"m%d-%d","message_ts":%q,"action":"search","sender_id":"bench","total_count":1},`+
-		`"message":{"transaction_id":"t%d","search_request":[{"reference_id":"r%d","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q},"pagination":{"page_size":1,"page_number":1}},"locale":"eng"}]}}`,
-		epoch, id, ts, i, i, ts, person)
+		`"message":{"transaction_id":"t%d","search_request":[{"reference_id":"r%d","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":%q,"value":%q},"pagination":{"page_size":1,"page_number":1}},"locale":"eng"}]}}`,
+		epoch, n, ts, i, i, ts, idType, id)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return err
@@ -214,7 +227,7 @@ func lookup(ctx context.Context, c *http.Client, url, token, person string, i in
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(person)) {
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(want)) {
 		return fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
 	}
 	return nil

@@ -3,6 +3,7 @@ package dci_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -89,5 +90,40 @@ func FuzzParseSignature(f *testing.F) {
 			t.Fatalf("ParseSignature(String()) = %+v, %v; want %+v", again, err, sig)
 		}
 		_ = dci.VerifyEd25519(sig, sigHdr, sigMsg, pub(edKey), created)
+	})
+}
+
+// FuzzDecodeOthers feeds the subscribe, unsubscribe and transaction status decoders:
+// whatever the input, they never panic, and what they accept holds what they promise.
+func FuzzDecodeOthers(f *testing.F) {
+	h := `"header":{"version":"1.0.0","message_id":"m1","message_ts":"2026-11-24T10:00:00Z","action":%q,"sender_id":"s","total_count":1}`
+	for _, seed := range []string{
+		`{` + fmt.Sprintf(h, "subscribe") + `,"message":{"transaction_id":"t1","subscribe_request":[{"reference_id":"r1","timestamp":"2026-11-24T10:00:00Z","subscribe_criteria":{"reg_event_type":"BIRTH","filter":{},"notify_record_type":"Person","frequency":{"start_time":"2026-11-24T10:00:00Z","end_time":"2027-01-01T00:00:00Z","frequency":"0 0 * * *"}},"locale":"eng"}]}}`,
+		`{` + fmt.Sprintf(h, "unsubscribe") + `,"message":{"transaction_id":"t1","timestamp":"2026-11-24T10:00:00Z","subscription_codes":["sub-1","sub-2"]}}`,
+		`{` + fmt.Sprintf(h, "txn-status") + `,"message":{"transaction_id":"t1","txnstatus_request":{"reference_id":"r1","txn_type":"search","attribute_type":"transaction_id","attribute_value":"t0"}}}`,
+		`{` + fmt.Sprintf(h, "txn-status") + `,"message":{"transaction_id":"t1","txnstatus_request":{"reference_id":"r1","txn_type":"subscribe","attribute_type":"subscription_code_list","attribute_value":["a","b"]}}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if env, err := dci.DecodeSubscribe(body); err == nil {
+			if len(env.Message.Items) == 0 || env.Message.TransactionID == "" {
+				t.Fatalf("accepted a subscribe without items or transaction id: %s", body)
+			}
+			for _, it := range env.Message.Items {
+				if it.Err == nil && (dci.EventType(it.Criteria.RegEventType) == "" || len(it.Criteria.Filter) == 0) {
+					t.Fatalf("accepted an item without event type or filter: %s", body)
+				}
+			}
+		}
+		if env, err := dci.DecodeUnsubscribe(body); err == nil && len(env.Message.Codes) == 0 {
+			t.Fatalf("accepted an unsubscribe without codes: %s", body)
+		}
+		if env, err := dci.DecodeTxnStatus(body); err == nil {
+			q := env.Message.Request
+			if q.Value == "" && len(q.Values) == 0 {
+				t.Fatalf("accepted a status request naming nothing: %s", body)
+			}
+		}
 	})
 }

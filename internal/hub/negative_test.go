@@ -1,0 +1,82 @@
+package hub_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// TestNegativeCases sends every DCI endpoint the refusals the conformance suites try —
+// no or a forged token, no JSON content type, a timestamp without time zone, locale "en",
+// an id over 99 characters, page_size 0 — and checks the status, the spec's code, and
+// that the answer is valid against the CRVS document.
+func TestNegativeCases(t *testing.T) {
+	newRun()
+	r := startHub(t, false)
+	token := r.tokenWithScope(t, synth.HealthInsurer1, "registry.search registry.subscribe registry.txn_status")
+	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
+	ts := time.Now().UTC().Format(time.RFC3339)
+	long := strings.Repeat("x", 100)
+	search := func(msgID, msgTS, locale, pageSize string) string {
+		return fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":"search","sender_id":"test","sender_uri":"http://127.0.0.1:9/cb","total_count":1},`+
+			`"message":{"transaction_id":"t-1","search_request":[{"reference_id":"r-1","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q},"pagination":{"page_size":%s,"page_number":1}},"locale":%q}]}}`,
+			msgID, msgTS, ts, synth.FixtureNumber, pageSize, locale)
+	}
+	status := fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"%%s","message_ts":%q,"action":"txn-status","sender_id":"test","total_count":1},`+
+		`"message":{"transaction_id":"t-1","txnstatus_request":{"reference_id":"r-1","txn_type":"search","attribute_type":"transaction_id","attribute_value":"t-1"}}}`, ts)
+	n := 0
+	id := func() string { n++; return fmt.Sprintf("%sneg-%d", run, n) }
+	type tc struct {
+		name, path, token, contentType, body string
+		status                               int
+		code                                 string
+	}
+	var cases []tc
+	for _, p := range []struct{ path, body string }{
+		{"sync/search", search(id(), ts, "eng", "1")},
+		{"search", search(id(), ts, "eng", "1")},
+		{"sync/txn/status", fmt.Sprintf(status, id())},
+		{"txn/status", fmt.Sprintf(status, id())},
+		{"subscribe", subscribeBody(id(), "http://127.0.0.1:9/cb", "BIRTH")},
+		{"unsubscribe", unsubscribeBody(id(), "http://127.0.0.1:9/cb", "sub-x")},
+	} {
+		cases = append(cases,
+			tc{p.path + ": no token", p.path, "", "application/json", p.body, 401, "err.request.unauthorized"},
+			tc{p.path + ": forged token", p.path, token[:len(token)-4] + "AAAA", "application/json", p.body, 401, "err.request.unauthorized"},
+			tc{p.path + ": text/plain", p.path, token, "text/plain", p.body, 400, "err.request.bad"},
+		)
+	}
+	cases = append(cases,
+		tc{"timestamp without time zone", "sync/search", token, "application/json", search(id(), strings.TrimSuffix(ts, "Z"), "eng", "1"), 400, "err.request.bad"},
+		tc{"message id over 99 characters", "sync/search", token, "application/json", search(long, ts, "eng", "1"), 400, "err.request.bad"},
+		tc{"locale en", "sync/search", token, "application/json", search(id(), ts, "en", "1"), 200, "rjct.search_criteria.invalid"},
+		tc{"page_size 0", "sync/search", token, "application/json", search(id(), ts, "eng", "0"), 200, "rjct.pagination.invalid"},
+		tc{"async: timestamp without time zone", "search", token, "application/json", search(id(), strings.TrimSuffix(ts, "Z"), "eng", "1"), 400, "err.request.bad"},
+		tc{"async: callback not registered", "search", token, "application/json", search(id(), ts, "eng", "1"), 400, "err.sender_uri.invalid"},
+	)
+	for _, c := range cases {
+		req, _ := http.NewRequest("POST", r.url+"/dci/crvs/registry/"+c.path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.contentType)
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || !strings.Contains(string(b), c.code) {
+			t.Errorf("%s: %d %s; want %d with %s", c.name, resp.StatusCode, b, c.status, c.code)
+			continue
+		}
+		dcitest.ValidateResponse(t, spec, "/registry/"+c.path, resp.StatusCode, b)
+	}
+}

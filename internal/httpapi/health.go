@@ -28,17 +28,25 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 
 // index tells a newcomer where to look.
 func (s *Server) index(w http.ResponseWriter, r *http.Request) error {
+	links := map[string]string{
+		"health":                "/healthz",
+		"ready":                 "/readyz",
+		"metrics":               "/metrics",
+		"public authorizations": "/public/authorizations",
+		"admin (Bearer token)":  "/admin/institutions, /admin/applications, /admin/services, /admin/authorizations, /admin/subscriptions, /admin/integrations, /admin/persons/{person}/files, /admin/history, /admin/nation",
+	}
+	if s.exchange != nil {
+		links["openapi"] = "/openapi.json"
+		links["dci registries"] = s.dciPrefix + "/{crvs,sr,ibr,dr,fr}/registry/…"
+		if s.dciPrefix != "" {
+			links["dci registries"] += " (listed at " + s.dciPrefix + ")"
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name":    "Crossroads social-protection exchange hub",
 		"version": s.version,
 		"uptime":  time.Since(s.started).Round(time.Second).String(),
-		"links": map[string]string{
-			"health":                "/healthz",
-			"ready":                 "/readyz",
-			"metrics":               "/metrics",
-			"public authorizations": "/public/authorizations",
-			"admin (Bearer token)":  "/admin/institutions, /admin/applications, /admin/services, /admin/authorizations, /admin/subscriptions, /admin/integrations, /admin/persons/{person}/files, /admin/history, /admin/nation",
-		},
+		"links":   links,
 	})
 	return nil
 }

@@ -47,6 +47,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/subscribe", s.asyncSubscribe)
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/unsubscribe", s.asyncUnsubscribe)
 		}
+		mux.HandleFunc("GET /openapi.json", s.adapt(s.openAPI))
+		if s.dciPrefix != "" {
+			mux.HandleFunc("GET "+s.dciPrefix, s.adapt(s.dciPage))
+		}
 		mux.HandleFunc("POST /exchange/batch", s.batchConsult)
 		mux.HandleFunc("GET /audit/checkpoint", s.adapt(s.auditCheckpoint))
 		mux.HandleFunc("GET /audit/records/{seq}/evidence", s.admin(s.auditEvidence))

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,12 +98,17 @@ func (s *Stores) Close() error {
 	return err
 }
 
+// reservedPaths are the hub's top-level path segments, which the DCI prefix may not take.
+var reservedPaths = []string{"healthz", "readyz", "metrics", "public", "admin", "oauth2", ".well-known", "sources", "exchange", "audit", "openapi.json"}
+
 // Serve runs the HTTP server on the opened stores until ctx ends, then shuts down
 // gracefully: it stops accepting, lets requests in flight finish (10 s at most).
 func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	log := cfg.log()
 	if p := cfg.DCIPrefix; p != "" && (!strings.HasPrefix(p, "/") || (p != "/" && strings.HasSuffix(p, "/")) || strings.ContainsAny(p, "{}? #%")) {
 		return fmt.Errorf("--dci-prefix %q: must be a path such as /dci (starting with /, not ending with one)", p)
+	} else if first, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/"); slices.Contains(reservedPaths, first) {
+		return fmt.Errorf("--dci-prefix %q: /%s is the hub's own", p, first)
 	}
 	if err := ensureAdmin(ctx, cfg, st.Directory); err != nil {
 		return err

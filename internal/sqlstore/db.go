@@ -34,6 +34,7 @@ type DB struct {
 
 	snap *snapshots // pooled read transactions for Files; SQLite only
 
+	regions       regionCache  // municipalities by region, for searches
 	auditLast     atomic.Int64 // the audit log's last seq as this process committed it; -1 unknown
 	auditPrepared atomic.Bool  // the audit inserts are prepared on w
 

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -27,8 +29,11 @@ var searchColumns = map[string]string{
 func (db *DB) Searcher() population.Searcher { return &populationStore{db: db} }
 
 // Search narrows with the conditions that have a column (the AND-ed comparisons at the
-// top of the filter), then evaluates the whole filter on each candidate. The answer is
-// therefore exact for any filter; only the work done depends on the pushed-down part.
+// top of the filter, a region standing for its municipalities), then evaluates the whole
+// filter on each candidate. The answer is therefore exact for any filter; only the work
+// done depends on the pushed-down part. When all of the filter is pushed down and the
+// order is by person number, the database counts and pages: a page costs its own rows
+// and an index count, however many persons match.
 func (s *populationStore) Search(ctx context.Context, q query.Query) ([]population.Person, int, error) {
 	if q.Filter == nil {
 		return nil, 0, fault.Invalidf("query", "a search needs a filter")
@@ -36,13 +41,19 @@ func (s *populationStore) Search(ctx context.Context, q query.Query) ([]populati
 	if err := q.Filter.Validate(); err != nil {
 		return nil, 0, fault.Invalidf("query", "%v", err)
 	}
-	where, args := pushDown(q.Filter)
-	sqlText := "SELECT doc FROM person"
-	if len(where) > 0 {
-		sqlText += " WHERE " + strings.Join(where, " AND ")
+	regions, err := s.regions(ctx)
+	if err != nil {
+		return nil, 0, err
 	}
-	sqlText += " ORDER BY number LIMIT " + strconv.Itoa(maxScan+1)
-	rows, err := s.db.r.QueryContext(ctx, s.db.q(sqlText), args...)
+	where, args, all := pushDown(q.Filter, regions)
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	if all && len(where) > 0 && byNumber(q.Sort) {
+		return s.searchPaged(ctx, q, cond, args)
+	}
+	rows, err := s.db.r.QueryContext(ctx, s.db.q("SELECT doc FROM person"+cond+" ORDER BY number LIMIT "+strconv.Itoa(maxScan+1)), args...)
 	if err != nil {
 		return nil, 0, mapErr(err, "search persons")
 	}
@@ -51,7 +62,7 @@ func (s *populationStore) Search(ctx context.Context, q query.Query) ([]populati
 	scanned := 0
 	for rows.Next() {
 		if scanned++; scanned > maxScan {
-			return nil, 0, fault.Invalidf("query", "the filter matches too many persons to examine (more than %d); narrow it with person, brn, address.municipality, birth_date, death_date or household", maxScan)
+			return nil, 0, fault.Invalidf("query", "the filter matches too many persons to examine (more than %d); narrow it with person, brn, address.region, address.municipality, birth_date, death_date or household", maxScan)
 		}
 		var doc []byte
 		if err := rows.Scan(&doc); err != nil {
@@ -71,27 +82,115 @@ func (s *populationStore) Search(ctx context.Context, q query.Query) ([]populati
 	return population.Page(matches, q), len(matches), nil
 }
 
+// searchPaged answers a filter the columns express entirely: a count, then one page.
+func (s *populationStore) searchPaged(ctx context.Context, q query.Query, cond string, args []any) ([]population.Person, int, error) {
+	var total int
+	if err := s.db.r.QueryRowContext(ctx, s.db.q("SELECT COUNT(*) FROM person"+cond), args...).Scan(&total); err != nil {
+		return nil, 0, mapErr(err, "count persons")
+	}
+	order := " ORDER BY number"
+	if len(q.Sort) == 1 && q.Sort[0].Desc {
+		order += " DESC"
+	}
+	sqlText := "SELECT doc FROM person" + cond + order + " LIMIT " + strconv.Itoa(q.PageSize) + " OFFSET " + strconv.Itoa(q.Offset())
+	rows, err := s.db.r.QueryContext(ctx, s.db.q(sqlText), args...)
+	if err != nil {
+		return nil, 0, mapErr(err, "search persons")
+	}
+	defer rows.Close()
+	out := []population.Person{}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, 0, mapErr(err, "search persons")
+		}
+		var p population.Person
+		if err := json.Unmarshal(doc, &p); err != nil {
+			return nil, 0, fault.Wrap(err, "decode person")
+		}
+		out = append(out, p)
+	}
+	return out, total, mapErr(rows.Err(), "search persons")
+}
+
+// byNumber reports whether sort orders by person number only (or not at all).
+func byNumber(sort []query.SortKey) bool {
+	return len(sort) == 0 || (len(sort) == 1 && sort[0].Attr == "person")
+}
+
+// regions returns the municipalities of each region, read from the places at most
+// placesTTL ago (places change with a new nation, not during searches).
+func (s *populationStore) regions(ctx context.Context) (map[string][]string, error) {
+	c := &s.db.regions
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m != nil && time.Since(c.at) < placesTTL {
+		return c.m, nil
+	}
+	places, err := s.Places(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string][]string{}
+	for _, p := range places {
+		if p.Parent != "" {
+			m[p.Parent] = append(m[p.Parent], p.Code)
+		}
+	}
+	c.m, c.at = m, time.Now()
+	return m, nil
+}
+
+const placesTTL = 10 * time.Second
+
+// regionCache holds the municipalities of each region.
+type regionCache struct {
+	mu sync.Mutex
+	m  map[string][]string
+	at time.Time
+}
+
 // pushDown turns the comparisons on indexed columns among the top-level conjuncts into
-// SQL. Values are bound as parameters, never spliced; attributes come from a fixed map.
-func pushDown(c *query.Cond) ([]string, []any) {
+// SQL; all reports whether every conjunct was. Values are bound as parameters, never
+// spliced; attributes come from a fixed map. address.region = R is municipality IN (the
+// municipalities of R): a person's region is that of their municipality in the place
+// tree, which the register keeps consistent (Record moves both together).
+func pushDown(c *query.Cond, regions map[string][]string) (where []string, args []any, all bool) {
 	conj := []*query.Cond{c}
 	if c.Op == query.And {
 		conj = c.Args
 	}
-	var where []string
-	var args []any
+	all = true
 	for _, t := range conj {
+		if t.Attr == "address.region" && t.Op == query.Eq {
+			if r, ok := t.Value.(string); ok {
+				ms := regions[r]
+				if len(ms) == 0 {
+					where = append(where, "1 = 0") // no such region: nothing matches
+					continue
+				}
+				where = append(where, "municipality IN (?"+strings.Repeat(", ?", len(ms)-1)+")")
+				for _, m := range ms {
+					args = append(args, m)
+				}
+				continue
+			}
+		}
 		col, ok := searchColumns[t.Attr]
 		if !ok {
+			all = false
 			continue
 		}
 		op := map[string]string{query.Eq: "=", query.Lt: "<", query.Le: "<=", query.Gt: ">", query.Ge: ">="}[t.Op]
 		if s, isStr := t.Value.(string); isStr && op != "" {
 			if v, ok := columnValue(col, s); ok {
+				if col == "birth_date" || col == "death_date" {
+					where = append(where, col+" <> 0") // no date: the condition is false, as in Eval
+				}
 				where = append(where, col+" "+op+" ?")
 				args = append(args, v)
+				continue
 			}
-			continue
 		}
 		if vs, isList := t.Value.([]string); isList && t.Op == query.In && len(vs) > 0 {
 			var ps []string
@@ -104,10 +203,12 @@ func pushDown(c *query.Cond) ([]string, []any) {
 			if len(ps) == len(vs) {
 				where = append(where, col+" IN ("+strings.Join(ps, ", ")+")")
 				args = append(args, vals...)
+				continue
 			}
 		}
+		all = false
 	}
-	return where, args
+	return where, args, all
 }
 
 // columnValue converts an attribute value to the column's stored form; false when it has

@@ -62,6 +62,9 @@ func DCI(ctx context.Context, o DCIOptions) (*Result, error) {
 		if ctx.Err() == nil {
 			err = syncRegistries(ctx, o, st, base, out)
 		}
+		if err == nil && ctx.Err() == nil {
+			err = predicateSearch(ctx, o, st, base, out)
+		}
 	})
 	return out, err
 }
@@ -222,4 +225,71 @@ func sendAsync(ctx context.Context, c *http.Client, url, token, callback, person
 		return "", fmt.Errorf("status %d, ack %q", resp.StatusCode, ack.Message.AckStatus)
 	}
 	return ack.Message.CorrelationID, nil
+}
+
+// predicateClients is how many clients the predicate search runs with: it is a latency
+// figure, so a few, to measure the search rather than the queue in front of two processors.
+const predicateClients = 4
+
+// predicateSearch measures a predicate search through the hub: persons born before 1950
+// in a region, ten a page, over regions and pages in turn, by the pension fund (whose
+// answers are then kept to its pensioners).
+func predicateSearch(ctx context.Context, o DCIOptions, st *hub.Stores, base string, r *Result) error {
+	places, err := st.Civil.Population().Places(ctx)
+	if err != nil {
+		return err
+	}
+	var regions []string
+	for _, p := range places {
+		if p.Parent == "" {
+			regions = append(regions, p.Code)
+		}
+	}
+	secret, err := st.Directory.IssueClientSecret(ctx, "bench", synth.AppID(synth.PensionFund))
+	if err != nil {
+		return err
+	}
+	token, err := clientToken(ctx, base, synth.AppID(synth.PensionFund), secret)
+	if err != nil {
+		return err
+	}
+	url := base + "/dci/crvs/registry/sync/search"
+	l := drive(ctx, predicateClients, o.Duration/5, func(ctx context.Context, c *http.Client, i int) error {
+		ts := time.Now().UTC().Format(time.RFC3339)
+		body := fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"p%d-%d","message_ts":%q,"action":"search","sender_id":"bench","total_count":1},`+
+			`"message":{"transaction_id":"p%d","search_request":[{"reference_id":"r","timestamp":%q,"search_criteria":{"query_type":"predicate","query":[`+
+			`{"seq_num":1,"expression1":{"attribute_name":"birth_date","operator":"lt","attribute_value":"1950-01-01"},"condition":"and",`+
+			`"expression2":{"attribute_name":"address.region","operator":"eq","attribute_value":%q}}],"pagination":{"page_size":10,"page_number":%d}},"locale":"eng"}]}}`,
+			epoch, messages.Add(1), ts, i, ts, regions[i%len(regions)], 1+i/len(regions)%20)
+		return post(ctx, c, url, token, body, `"succ"`)
+	})
+	r.add("predicate_clients", "predicate search: concurrent clients", predicateClients, "")
+	r.add("predicate_rps", "predicate search (born before 1950 in a region, page of 10): requests/s", round(l.rps()), "/s")
+	r.add("predicate_p50_ms", "predicate search: p50", round(ms(l.all.percentile(50))*100)/100, "ms")
+	r.add("predicate_p99_ms", "predicate search: p99", round(ms(l.all.percentile(99))*100)/100, "ms")
+	r.add("predicate_errors", "predicate search: errors", l.errors, "")
+	return nil
+}
+
+// post sends a DCI message and checks that the answer is 200 and holds want.
+func post(ctx context.Context, c *http.Client, url, token, body, want string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
+		return fmt.Errorf("status %d: %.300s", resp.StatusCode, b)
+	}
+	return nil
 }

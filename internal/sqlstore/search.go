@@ -92,7 +92,10 @@ func (s *populationStore) searchPaged(ctx context.Context, q query.Query, cond s
 	if len(q.Sort) == 1 && q.Sort[0].Desc {
 		order += " DESC"
 	}
-	sqlText := "SELECT doc FROM person" + cond + order + " LIMIT " + strconv.Itoa(q.PageSize) + " OFFSET " + strconv.Itoa(q.Offset())
+	// The page's numbers come from the index alone (sorting numbers, not documents); then
+	// only the page's documents are read.
+	sqlText := "SELECT doc FROM person WHERE number IN (SELECT number FROM person" + cond + order +
+		" LIMIT " + strconv.Itoa(q.PageSize) + " OFFSET " + strconv.Itoa(q.Offset()) + ")" + order
 	rows, err := s.db.r.QueryContext(ctx, s.db.q(sqlText), args...)
 	if err != nil {
 		return nil, 0, mapErr(err, "search persons")

@@ -40,6 +40,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /.well-known/jwks.json", s.adapt(s.jwks))
 		mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/search", s.syncSearch)
 		mux.HandleFunc("POST /sources/{name}/registry/sync/search", s.builtinSearch)
+		for path, call := range checkCalls {
+			mux.HandleFunc("POST "+s.dciPrefix+"/"+path, func(w http.ResponseWriter, r *http.Request) { s.check(w, r, call) })
+		}
 		if s.txns != nil {
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/search", s.asyncSearch)
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/txn/status", s.syncTxnStatus)

@@ -67,3 +67,52 @@ func TestBuiltinRegistries(t *testing.T) {
 		t.Errorf("museum on the disability registry: %d; want 403", status)
 	}
 }
+
+// TestRegistryCalls: IBR's sync/enrolled and DR's sync/disabled, get-disability-details and
+// get-disability-support answer about one person through the exchange, valid against
+// their documents.
+func TestRegistryCalls(t *testing.T) {
+	newRun()
+	r := startHub(t, false)
+	ctx := context.Background()
+	pensioners, err := r.st.Directory.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: r.st.Directory.Today(), Limit: 1})
+	if err != nil || len(pensioners) == 0 {
+		t.Fatalf("no pensioner: %v", err)
+	}
+	ts := time.Now().UTC().Format(time.RFC3339)
+	msg := func(id, criteria, query string) string {
+		return fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"%s%s","message_ts":%q,"action":"search","sender_id":"test","total_count":1},"message":{"transaction_id":"t-%s","%s":{"query_type":"idtype-value","query":%s}}}`,
+			run, id, ts, id, criteria, query)
+	}
+	insurer := r.token(t, synth.HealthInsurer1)
+	pension := r.token(t, synth.PensionFund)
+	fixture := fmt.Sprintf(`{"member.member_identifier":{"eq":%q}}`, synth.FixtureNumber)
+	tests := []struct {
+		path, spec, token, body string
+		status                  int
+		want                    []string
+	}{
+		{"dr/registry/sync/disabled", "dr_api_v1.0.0.yaml", insurer, msg("d1", "disabled_criteria", fixture), 200, []string{`"disabled_status":"`}},
+		{"dr/registry/sync/get-disability-details", "dr_api_v1.0.0.yaml", insurer, msg("d2", "disabled_criteria", fixture), 200, []string{`"functional_domains"`}},
+		{"dr/registry/sync/get-disability-support", "dr_api_v1.0.0.yaml", insurer, msg("d3", "disabled_criteria", fixture), 200, []string{`"reg_records":[[`}},
+		{"ibr/registry/sync/enrolled", "ibr_api_v1.0.0.yaml", pension, msg("i1", "enrolled_criteria",
+			fmt.Sprintf(`{"person_identifier":{"eq":%q},"programme_identifier.program.programme_identifier":{"eq":"old-age-pension"}}`, pensioners[0].Person)), 200, []string{`"enrolled_status":"yes"`}},
+		{"ibr/registry/sync/enrolled", "ibr_api_v1.0.0.yaml", pension, msg("i2", "enrolled_criteria",
+			fmt.Sprintf(`{"person_identifier":{"eq":%q},"programme_identifier.program.programme_identifier":{"eq":"child-benefit"}}`, pensioners[0].Person)), 200, []string{`"enrolled_status":"no"`}},
+		{"dr/registry/sync/disabled", "dr_api_v1.0.0.yaml", r.token(t, synth.Museum), msg("d4", "disabled_criteria", fixture), 403, []string{"err.request.forbidden"}},
+		{"dr/registry/sync/disabled", "dr_api_v1.0.0.yaml", insurer, msg("d5", "disabled_criteria", `{"colour":{"eq":"blue"}}`), 400, []string{"names no person"}},
+	}
+	for _, tt := range tests {
+		status, b := post(t, r.url+"/dci/"+tt.path, tt.token, tt.body)
+		if status != tt.status {
+			t.Errorf("%s: %d %s; want %d", tt.path, status, b, tt.status)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s: answer lacks %s: %s", tt.path, w, b)
+			}
+		}
+		dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), tt.spec), "/"+strings.SplitN(tt.path, "/", 2)[1], status, b)
+	}
+}

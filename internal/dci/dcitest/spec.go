@@ -179,6 +179,12 @@ func check(specPath string, doc *openapi3.T, schema *openapi3.Schema, body []byt
 		}
 		return err
 	}
+	// The DR document types reg_records as one object in its search answers and as a
+	// list in its disability details and support answers: the answer is checked as sent,
+	// then with its records folded.
+	if Check(doc, schema, body) == nil {
+		return nil
+	}
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
 		return fmt.Errorf("not JSON: %w", err)

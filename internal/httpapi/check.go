@@ -1,0 +1,184 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/dci"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/query"
+)
+
+// The registry-specific synchronous calls: IBR's sync/enrolled, DR's sync/disabled,
+// sync/get-disability-details and sync/get-disability-support. Each asks about one
+// person and goes through the exchange like a search (authorization of the fields it
+// needs, person check, minimisation, audit); only the answer's shape differs.
+
+type checkCall struct {
+	registry string   // path segment: ibr, dr
+	criteria string   // disabled_criteria, enrolled_criteria
+	fields   []string // what the answer needs from the record
+	// answer builds the message from the exchange's answer; bare says the standard gives
+	// the answer without an envelope (IBR's sync/enrolled).
+	answer func(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, correlationID, ts string) any
+	bare   bool
+}
+
+var checkCalls = map[string]checkCall{
+	"dr/registry/sync/disabled": {registry: "dr", criteria: "disabled_criteria", fields: []string{"person", "disabled"},
+		answer: func(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, corr, ts string) any {
+			it := checkItem(req, ans, ts)
+			it.DisabledStatus = dci.YesNo(ans.Err == nil && len(ans.Records) > 0 && ans.Records[0]["disabled"] == true)
+			return map[string]any{"transaction_id": req.Message.TransactionID, "correlation_id": corr, "disabled_response": []dci.CheckItem{it}}
+		}},
+	"dr/registry/sync/get-disability-details": {registry: "dr", criteria: "disabled_criteria", fields: []string{"person", "functional_domains", "severity", "disabled"},
+		answer: func(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, corr, ts string) any {
+			return infoResponse(req, ans, corr, ts, recordsOf(ans))
+		}},
+	"dr/registry/sync/get-disability-support": {registry: "dr", criteria: "disabled_criteria", fields: []string{"person", "functional_domains", "disabled"},
+		answer: func(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, corr, ts string) any {
+			// One list of support needs per person (the standard types reg_records as a list of lists).
+			var lists []any
+			for _, rec := range ans.Records {
+				lists = append(lists, supportNeeds(rec))
+			}
+			return infoResponse(req, ans, corr, ts, lists)
+		}},
+	"ibr/registry/sync/enrolled": {registry: "ibr", criteria: "enrolled_criteria", fields: []string{"person", "programmes"}, bare: true,
+		answer: func(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, corr, ts string) any {
+			it := checkItem(req, ans, ts)
+			enrolled := false
+			if ans.Err == nil && len(ans.Records) > 0 {
+				progs, _ := ans.Records[0]["programmes"].([]any)
+				enrolled = slices.ContainsFunc(progs, func(p any) bool {
+					m, _ := p.(map[string]any)
+					return req.Message.Programme == "" || m["programme"] == req.Message.Programme
+				})
+			}
+			it.EnrolledStatus = dci.YesNo(enrolled)
+			return map[string]any{"transaction_id": req.Message.TransactionID, "correlation_id": corr, "enrolled_response": []dci.CheckItem{it}}
+		}},
+}
+
+func checkItem(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, ts string) dci.CheckItem {
+	it := dci.CheckItem{ReferenceID: req.Message.TransactionID, Timestamp: ts, Status: dci.StatusSuccess}
+	if ans.Err != nil {
+		it.Status, it.StatusReasonMessage = dci.StatusRejected, dci.SafeMessage(ans.Err)
+	}
+	return it
+}
+
+func recordsOf(ans exchange.Answer) []any {
+	out := make([]any, 0, len(ans.Records))
+	for _, r := range ans.Records {
+		out = append(out, r)
+	}
+	return out
+}
+
+// infoResponse is a search-shaped answer whose data holds only the records.
+func infoResponse(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, corr, ts string, records []any) any {
+	item := map[string]any{"reference_id": req.Message.TransactionID, "timestamp": ts, "status": dci.StatusSuccess}
+	if ans.Err != nil {
+		item["status"], item["status_reason_message"] = dci.StatusRejected, dci.SafeMessage(ans.Err)
+	} else {
+		if records == nil {
+			records = []any{}
+		}
+		item["data"] = map[string]any{"version": dci.Version, "reg_records": records}
+	}
+	return map[string]any{"transaction_id": req.Message.TransactionID, "correlation_id": corr, "search_response": []any{item}}
+}
+
+// supportNeeds lists the human assistance a person's functional difficulties call for:
+// one need per domain with a lot of difficulty or worse.
+func supportNeeds(rec map[string]any) []any {
+	needs := []any{}
+	domains, _ := rec["functional_domains"].(map[string]any)
+	for _, d := range []string{"seeing", "hearing", "walking", "cognition", "self_care", "communication"} {
+		switch domains[d] {
+		case "a lot of difficulty", "cannot do at all":
+			needs = append(needs, map[string]any{"human_assistance": map[string]any{"type": d, "frequency": "Daily", "support_status": "Needed"}})
+		}
+	}
+	return needs
+}
+
+// check serves one registry-specific call.
+func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) {
+	start := time.Now()
+	service := "dci:" + call.registry
+	claims, err := s.bearer(r, "registry.search")
+	if err != nil {
+		s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
+		return
+	}
+	if err := needContentType(r, "application/json"); err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	env, err := dci.DecodeCheck(body, call.criteria)
+	if err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
+		s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
+		return
+	}
+	m, err := readMeta(env.Header.Meta)
+	if err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	service = s.serviceFor(registries[call.registry], env.Header.ReceiverID)
+	day, _ := date.Parse(m.OnDate)
+	ask := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}, Service: service,
+		Purpose: m.Purpose, Fields: call.fields, Day: day, Request: body, Start: start,
+		Query: query.Query{Kind: query.KindID, IDType: "UIN", IDValue: env.Message.Person, Page: 1, PageSize: 1}}
+	done := s.exchange.Expect(1)
+	defer done()
+	ans := s.exchange.Search(r.Context(), ask)
+	if fault.KindOf(ans.Err) == fault.Forbidden {
+		out, _ := json.Marshal(dci.NewHTTPErrors(ans.Err))
+		if _, err := s.exchange.Seal(r.Context(), ask, ans, out); err != nil {
+			s.dciError(w, r, err)
+			return
+		}
+		writeRaw(w, http.StatusForbidden, out)
+		return
+	}
+	now := time.Now()
+	message := call.answer(env, ans, newID(), dci.Timestamp(now))
+	var out []byte
+	if call.bare {
+		out, err = json.Marshal(message)
+	} else {
+		h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), hubSenderID, now)
+		out, err = json.Marshal(struct {
+			Header  dci.CallbackHeader `json:"header"`
+			Message any                `json:"message"`
+		}{h, message})
+	}
+	if err != nil {
+		s.dciError(w, r, fault.Wrap(err, "encode answer"))
+		return
+	}
+	seq, err := s.exchange.Seal(r.Context(), ask, ans, out)
+	if err != nil {
+		s.dciError(w, r, err)
+		return
+	}
+	w.Header().Set("X-Audit-Records", strconv.FormatInt(seq, 10))
+	writeRaw(w, http.StatusOK, out)
+}

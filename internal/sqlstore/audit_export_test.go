@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -28,4 +29,9 @@ func (t auditTamperer) SetHash(ctx context.Context, index int64, h tlog.Hash) er
 
 func (t auditTamperer) SetCheckpoint(ctx context.Context, size int64, note string) error {
 	return t.exec(ctx, `UPDATE audit_checkpoints SET note = ? WHERE size = ?`, note, size)
+}
+
+// RawQueryRow runs a read on the writer, for tests that look at the schema.
+func (db *DB) RawQueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.w.QueryRowContext(ctx, q, args...)
 }

@@ -77,6 +77,12 @@ func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 			return nil, err
 		}
 		db.schemas = append(db.schemas, m)
+		if s == Civil {
+			if err := db.ensureIndexes(ctx); err != nil { // after an interrupted bulk load
+				db.Close()
+				return nil, err
+			}
+		}
 		if err := db.prepareWrites(ctx, s); err != nil {
 			db.Close()
 			return nil, err

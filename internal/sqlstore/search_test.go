@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -84,3 +85,50 @@ func TestSearchAgreesWithEval(t *testing.T) {
 }
 
 func head(s []string) []string { return s[:min(len(s), 3)] }
+
+// TestBulkLoadRebuildsIndexes: a bulk load drops the register's secondary indexes; one
+// that stops before finishing leaves them to the next Open, which builds them; searches
+// are answered either way.
+func TestBulkLoadRebuildsIndexes(t *testing.T) {
+	ctx := context.Background()
+	path := "sqlite:" + filepath.Join(t.TempDir(), "civil.db")
+	indexes := func(db *sqlstore.DB) []string {
+		t.Helper()
+		var out []string
+		for _, n := range []string{"person_municipality", "person_household", "person_municipality_birth", "event_person"} {
+			var found int
+			if err := db.RawQueryRow(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, n).Scan(&found); err != nil {
+				t.Fatal(err)
+			}
+			if found == 1 {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	db, err := sqlstore.Open(ctx, path, sqlstore.Civil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl, ok := db.Population().(interface {
+		BulkLoad(context.Context) (func(context.Context) error, error)
+	})
+	if !ok {
+		t.Fatal("the SQLite population store has no BulkLoad")
+	}
+	if _, err := bl.BulkLoad(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(db); len(got) != 0 {
+		t.Errorf("during the load: indexes %v; want none", got)
+	}
+	db.Close() // the load stops here
+	db, err = sqlstore.Open(ctx, path, sqlstore.Civil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := indexes(db); len(got) != 4 {
+		t.Errorf("after reopening: indexes %v; want all four", got)
+	}
+}

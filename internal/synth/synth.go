@@ -53,6 +53,12 @@ func (c Config) check() error {
 	return nil
 }
 
+// bulkLoader is a population store that loads faster with its indexes built at the end
+// (sqlstore's does).
+type bulkLoader interface {
+	BulkLoad(ctx context.Context) (finish func(context.Context) error, err error)
+}
+
 // Generate writes a nation into empty stores: places, persons and events into pop;
 // institutions, applications, the civil-person service, authorizations, subscriptions
 // and the person directory into dir. The same Seed, Persons and Today give the same data.
@@ -70,6 +76,12 @@ func Generate(ctx context.Context, cfg Config, pop population.Store, dir *direct
 		return Summary{}, err
 	}
 	prog := newProgress(cfg.Progress, n.net.records()+len(n.eco.employers), cfg.Persons)
+	finish := func(context.Context) error { return nil }
+	if b, ok := pop.(bulkLoader); ok {
+		if finish, err = b.BulkLoad(ctx); err != nil {
+			return Summary{}, err
+		}
+	}
 	var people, files Summary
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.Go(func() (err error) {
@@ -80,13 +92,25 @@ func Generate(ctx context.Context, cfg Config, pop population.Store, dir *direct
 		files, err = writeDirectory(ectx, dir, n, prog)
 		return err
 	})
-	if err := eg.Wait(); err != nil {
+	err = eg.Wait()
+	if err == nil {
+		prog.done()
+		if cfg.Progress != nil {
+			cfg.Progress("indexes", 0, 1)
+		}
+	}
+	if ferr := finish(context.WithoutCancel(ctx)); err == nil { // also after a failure
+		err = ferr
+	}
+	if err != nil {
 		return Summary{}, err
+	}
+	if cfg.Progress != nil {
+		cfg.Progress("indexes", 1, 1)
 	}
 	if people != files {
 		return Summary{}, fmt.Errorf("synth: the passes drew different nations: %+v and %+v", people, files)
 	}
-	prog.done()
 	return n.summary(people), nil
 }
 

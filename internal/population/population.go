@@ -105,6 +105,10 @@ type Store interface {
 	Persons(ctx context.Context, q Query) ([]Person, error)
 	// Events lists the events of a person in order.
 	Events(ctx context.Context, person string) ([]Event, error)
+	// EventsAfter lists up to limit events of every person with a seq above after, in seq
+	// order: the register's outbox, which its event log is (an event is written in the
+	// transaction of the change it records, so it is there exactly when the change is).
+	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)
 	// Places lists every place.
 	Places(ctx context.Context) ([]Place, error)
 	// Count returns the number of persons, and of them the deceased.

@@ -207,6 +207,30 @@ func (s *populationStore) writePerson(ctx context.Context, tx *sql.Tx, p populat
 }
 
 // Events lists the events of a person in sequence order.
+// EventsAfter reads the event log from after on.
+func (s *populationStore) EventsAfter(ctx context.Context, after int64, limit int) ([]population.Event, error) {
+	if limit <= 0 {
+		return []population.Event{}, nil
+	}
+	q := `SELECT seq, person, type, event_date, data, recorded_at FROM event WHERE seq > ? ORDER BY seq LIMIT ?`
+	rows, err := s.db.r.QueryContext(ctx, s.db.q(q), after, limit)
+	if err != nil {
+		return nil, mapErr(err, "list events")
+	}
+	defer rows.Close()
+	out := []population.Event{}
+	for rows.Next() {
+		var ev population.Event
+		var person, day, at int64
+		if err := rows.Scan(&ev.Seq, &person, &ev.Type, &day, (*[]byte)(&ev.Data), &at); err != nil {
+			return nil, mapErr(err, "list events")
+		}
+		ev.Person, ev.Date, ev.RecordedAt = personString(person), date.Date(day), time.Unix(0, at).UTC()
+		out = append(out, ev)
+	}
+	return out, mapErr(rows.Err(), "list events")
+}
+
 func (s *populationStore) Events(ctx context.Context, person string) ([]population.Event, error) {
 	n, err := personKey(person)
 	if err != nil {

@@ -80,6 +80,16 @@ func (s *memPop) Events(_ context.Context, person string) ([]population.Event, e
 	return out, nil
 }
 
+func (s *memPop) EventsAfter(_ context.Context, after int64, limit int) ([]population.Event, error) {
+	var out []population.Event
+	for _, e := range s.events {
+		if e.Seq > after && len(out) < limit {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 func (s *memPop) Places(context.Context) ([]population.Place, error) { return s.places, nil }
 
 func (s *memPop) Count(context.Context) (int, int, error) {

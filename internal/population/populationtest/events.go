@@ -48,6 +48,30 @@ func runEvents(t *testing.T, newStore func(t *testing.T) population.Store) {
 	if got, err := s.Events(ctx, sample(3).Number); err != nil || len(got) != 0 {
 		t.Errorf("Events(no events) = %+v, %v; want none", got, err)
 	}
+	// The outbox: every person's events in seq order, from a point on, a page at a time.
+	var log []population.Event
+	for after := int64(0); ; {
+		page, err := s.EventsAfter(ctx, after, 2)
+		if err != nil {
+			t.Fatalf("EventsAfter(%d): %v", after, err)
+		}
+		log = append(log, page...)
+		if len(page) < 2 {
+			break
+		}
+		after = page[len(page)-1].Seq
+	}
+	if len(log) != 4 || log[0].Person != a || log[1].Person != b || log[3].Type != population.EventAddress || !sameJSON(log[3].Data, later[0].Data) {
+		t.Errorf("EventsAfter pages = %+v; want the four events in order", log)
+	}
+	for i := 1; i < len(log); i++ {
+		if log[i].Seq <= log[i-1].Seq {
+			t.Errorf("EventsAfter: seq %d after %d", log[i].Seq, log[i-1].Seq)
+		}
+	}
+	if rest, err := s.EventsAfter(ctx, log[len(log)-1].Seq, 10); err != nil || len(rest) != 0 {
+		t.Errorf("EventsAfter(last) = %+v, %v; want none", rest, err)
+	}
 	runExplicitSeq(t, s, got[len(got)-1].Seq)
 	var fe *fault.Error
 	if _, err := s.Events(ctx, "x"); !errors.As(err, &fe) || fe.Kind != fault.Invalid || fe.Field == "" {

@@ -1,0 +1,97 @@
+// Package mutations decides who hears of a change in an authentic source: the
+// institutions that (a) have a file on a person the change concerns, in a capacity and
+// period that cover the change's date, (b) subscribed to this kind of change (with a
+// capacity filter), and (c) hold an authorization in force for the source's data — and
+// what each may see of it. Nobody else: not every subscriber of a topic.
+//
+// The package decides only. Reading the sources' outboxes, carrying the deliveries over
+// the event bus and pushing them to the subscribers are the hub's wiring (issue #5).
+package mutations
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+)
+
+// Mutation is a change in an authentic source.
+type Mutation struct {
+	Source  string    // the source's name: "civil"
+	Service string    // the directory service its data belong to: "civil-person"
+	Seq     int64     // the source's sequence number of the change
+	Type    string    // birth, death, marriage, divorce, address, …
+	Person  string    // the person changed
+	Related []string  // other persons the change concerns: a newborn's parents, a spouse
+	Date    date.Date // when it happened
+	Record  map[string]any
+}
+
+// Key is the change's idempotency key for one subscription: a subscriber that receives
+// a delivery twice sees the same key.
+func (m Mutation) Key(subscription string) string {
+	return m.Source + ":" + strconv.FormatInt(m.Seq, 10) + "/" + subscription
+}
+
+// Delivery is one subscriber's copy of a change.
+type Delivery struct {
+	Key           string
+	Subscription  directory.Subscription
+	Person        string // the person of the file that made the subscriber a recipient
+	Capacity      string
+	Authorization string
+	Record        map[string]any // the changed record, minimised to the authorization's fields
+}
+
+// Decision is why a subscriber does or does not receive a change, for the audit log.
+type Decision struct {
+	Subscription string
+	Institution  string
+	Deliver      bool
+	Reason       string
+}
+
+// Router decides from the person directory, the subscriptions and the authorizations.
+type Router struct {
+	// Files returns the files on person in force on day.
+	Files func(person string, day date.Date) []directory.Integration
+	// Subscriptions lists the subscriptions in force.
+	Subscriptions func() []directory.Subscription
+	// Policy is the exchange's policy in force.
+	Policy func() *exchange.Policy
+}
+
+// Route returns the deliveries of m, at most one per subscription, and a decision for
+// every subscription to m's type of an institution with a file on a person concerned.
+func (r *Router) Route(m Mutation) ([]Delivery, []Decision) {
+	var deliveries []Delivery
+	var decisions []Decision
+	subs := r.Subscriptions()
+	policy := r.Policy()
+	done := map[string]bool{}
+	for _, person := range append([]string{m.Person}, m.Related...) {
+		for _, f := range r.Files(person, m.Date) {
+			for _, s := range subs {
+				if done[s.ID] || s.Institution != f.Institution || !s.Active() || !slices.Contains(s.EventTypes, m.Type) ||
+					(len(s.Capacities) > 0 && !slices.Contains(s.Capacities, f.Capacity)) {
+					continue
+				}
+				d := policy.Decide(exchange.Question{Institution: s.Institution, Service: m.Service, Day: m.Date})
+				ok, why := policy.Permits(d, s.Institution, person, m.Date)
+				if !d.Permit {
+					why = d.Reasons[0]
+				}
+				done[s.ID] = ok // a refusal for one person leaves room for another's file
+				decisions = append(decisions, Decision{Subscription: s.ID, Institution: s.Institution, Deliver: ok, Reason: why})
+				if !ok {
+					continue
+				}
+				deliveries = append(deliveries, Delivery{Key: m.Key(s.ID), Subscription: s, Person: person, Capacity: f.Capacity,
+					Authorization: d.Authorization, Record: exchange.Minimise(m.Record, d.Fields)})
+			}
+		}
+	}
+	return deliveries, decisions
+}

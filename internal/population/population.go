@@ -109,6 +109,8 @@ type Store interface {
 	// order: the register's outbox, which its event log is (an event is written in the
 	// transaction of the change it records, so it is there exactly when the change is).
 	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)
+	// LastEventSeq returns the seq of the last event, 0 when there is none.
+	LastEventSeq(ctx context.Context) (int64, error)
 	// Places lists every place.
 	Places(ctx context.Context) ([]Place, error)
 	// Count returns the number of persons, and of them the deceased.

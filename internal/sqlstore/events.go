@@ -207,6 +207,13 @@ func (s *populationStore) writePerson(ctx context.Context, tx *sql.Tx, p populat
 }
 
 // Events lists the events of a person in sequence order.
+// LastEventSeq returns the seq of the last event.
+func (s *populationStore) LastEventSeq(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.r.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM event), 0)`).Scan(&n)
+	return n, mapErr(err, "read the event log's end")
+}
+
 // EventsAfter reads the event log from after on.
 func (s *populationStore) EventsAfter(ctx context.Context, after int64, limit int) ([]population.Event, error) {
 	if limit <= 0 {

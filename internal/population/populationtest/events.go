@@ -72,6 +72,9 @@ func runEvents(t *testing.T, newStore func(t *testing.T) population.Store) {
 	if rest, err := s.EventsAfter(ctx, log[len(log)-1].Seq, 10); err != nil || len(rest) != 0 {
 		t.Errorf("EventsAfter(last) = %+v, %v; want none", rest, err)
 	}
+	if n, err := s.LastEventSeq(ctx); err != nil || n != log[len(log)-1].Seq {
+		t.Errorf("LastEventSeq = %d, %v; want %d", n, err, log[len(log)-1].Seq)
+	}
 	runExplicitSeq(t, s, got[len(got)-1].Seq)
 	var fe *fault.Error
 	if _, err := s.Events(ctx, "x"); !errors.As(err, &fe) || fe.Kind != fault.Invalid || fe.Field == "" {

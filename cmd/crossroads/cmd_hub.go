@@ -43,11 +43,13 @@ type ServeCmd struct {
 	Keys            string `help:"File of the hub's signing keys (tokens, audit checkpoints); created if missing, mode 0600." default:"./crossroads-hub-keys.json" env:"CROSSROADS_KEY_FILE"`
 	BuiltinOverHTTP bool   `help:"Reach the built-in sources over HTTP, as remote ones." env:"CROSSROADS_BUILTIN_OVER_HTTP"`
 	DCIPrefix       string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{crvs,sr,ibr,dr,fr}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
+	NATS            string `name:"nats" help:"The event bus: empty for an embedded NATS JetStream, or nats://… for an external server or cluster." env:"CROSSROADS_NATS"`
+	NATSDir         string `name:"nats-dir" help:"Where the embedded JetStream keeps its files (default: beside an SQLite store, else ./crossroads-nats)." env:"CROSSROADS_NATS_DIR"`
 }
 
 func (c *ServeCmd) Run(e *env) error {
 	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version,
-		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix}
+		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix, NATS: c.NATS, NATSDir: c.NATSDir}
 	st, err := hub.Open(e.ctx, cfg)
 	if err != nil {
 		return err

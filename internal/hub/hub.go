@@ -34,6 +34,9 @@ type Config struct {
 	// DCIPrefix is where the DCI registries are mounted: {prefix}/{crvs|sr|ibr|dr|fr}/registry/…;
 	// "" is /dci, "/" the root.
 	DCIPrefix string
+	// NATS is the event bus: "" an embedded JetStream (files in NATSDir, by default beside
+	// an SQLite store, else ./crossroads-nats), or nats://… an external server or cluster.
+	NATS, NATSDir string
 	// Callbacks delivers the answers of asynchronous calls; nil: a default client.
 	Callbacks *http.Client
 	// OnReady is called with the base URL once the hub serves.
@@ -135,6 +138,11 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		every = 2 * time.Second
 	}
 	go x.refresh(rctx, every)
+	ev, err := startEvents(ctx, cfg, st, x)
+	if err != nil {
+		return fmt.Errorf("start the event bus: %w", err)
+	}
+	defer ev.close() // before the audit log closes
 	oa, keys, ex, builtins := x.deps()
 	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(),
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,

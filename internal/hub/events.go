@@ -1,0 +1,456 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/bus"
+	"github.com/crossroads-hub/crossroads/internal/civil"
+	"github.com/crossroads-hub/crossroads/internal/dci"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/mutations"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// The automatic communication of mutations (issue #5), in three stages over JetStream:
+//
+//	relay:   the civil register's event log (its outbox: an event is written in the
+//	         transaction of its change) → stream MUTATIONS, message id "civil:<seq>",
+//	         so a republish after a crash is dropped by the stream's duplicate window;
+//	router:  one durable consumer, in order → mutations.Router decides the recipients
+//	         (file, subscription, authorization), each decision is audited, each copy
+//	         minimised → stream DELIVERIES, subject deliveries.<subscription>, message id
+//	         the delivery's idempotency key; the mutation is acknowledged after;
+//	deliver: one durable consumer per push subscription, one message in flight (the
+//	         subscriber sees a person's changes in order) → DCI notify, signed by the hub,
+//	         with the key in an Idempotency-Key header; 2xx acknowledges, anything else
+//	         retries with exponential back-off and jitter.
+//
+// The relay starts at the end of the log on its first run: a nation's synthetic history
+// is not replayed to subscribers. At-least-once: a crash between a stage's output and
+// its acknowledgement repeats work, and the idempotency keys make the repeats
+// recognisable.
+
+const (
+	streamMutations  = "MUTATIONS"
+	streamDeliveries = "DELIVERIES"
+	relayEvery       = 200 * time.Millisecond
+	relayBatch       = 1000
+	eventsRefresh    = time.Second
+	deliverTimeout   = 10 * time.Second
+)
+
+// events runs the three stages.
+type events struct {
+	bus    *bus.Bus
+	civil  population.Store
+	router *mutations.Router
+	audit  *audit.Log
+	keys   *oauth.KeySet
+	dir    *directory.Directory
+	client *http.Client
+	log    *slog.Logger
+
+	subs    atomic.Pointer[[]directory.Subscription]
+	mu      sync.Mutex
+	running map[string]deliverer // push deliveries, by subscription
+	wg      sync.WaitGroup
+	stop    context.CancelFunc
+
+	delivered, failed, routed atomic.Int64
+}
+
+// deliverer is a running delivery consumer and the endpoint it pushes to.
+type deliverer struct {
+	endpoint string
+	cc       jetstream.ConsumeContext
+}
+
+// eventsDir is where the embedded JetStream keeps its files: beside an SQLite store, or
+// in ./crossroads-nats.
+func eventsDir(cfg Config) string {
+	if cfg.NATSDir != "" {
+		return cfg.NATSDir
+	}
+	if p, ok := strings.CutPrefix(cfg.Store, "sqlite:"); ok {
+		p, _, _ = strings.Cut(p, "?")
+		return filepath.Join(filepath.Dir(p), "nats")
+	}
+	return "crossroads-nats"
+}
+
+// startEvents opens the bus and starts the stages; they run until close.
+func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack) (*events, error) {
+	b, err := bus.Open(ctx, bus.Config{URL: cfg.NATS, Dir: eventsDir(cfg), Name: "crossroads-hub"})
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range []jetstream.StreamConfig{
+		{Name: streamMutations, Subjects: []string{"mutations.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute},
+		{Name: streamDeliveries, Subjects: []string{"deliveries.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute},
+	} {
+		if _, err := b.Stream(ctx, sc); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	e := &events{bus: b, civil: st.Civil.Population(), audit: x.audit, keys: x.keys, dir: st.Directory,
+		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}}
+	if e.client == nil {
+		e.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	e.router = &mutations.Router{Files: x.index.Files, Subscriptions: func() []directory.Subscription { return *e.subs.Load() },
+		Policy: func() *exchange.Policy { return x.exchange.Policy() }}
+	if err := e.loadSubscriptions(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	e.stop = stop
+	if err := e.startRouter(rctx); err != nil {
+		stop()
+		b.Close()
+		return nil, err
+	}
+	e.wg.Add(2)
+	go func() { defer e.wg.Done(); e.relay(rctx) }()
+	go func() { defer e.wg.Done(); e.refresh(rctx) }()
+	return e, nil
+}
+
+func (e *events) close() {
+	e.stop()
+	e.wg.Wait()
+	e.mu.Lock()
+	for _, d := range e.running {
+		d.cc.Stop()
+	}
+	e.mu.Unlock()
+	e.bus.Close()
+}
+
+// loadSubscriptions reads the subscriptions in force.
+func (e *events) loadSubscriptions(ctx context.Context) error {
+	all, err := all[directory.Subscription](ctx, e.dir)
+	if err != nil {
+		return err
+	}
+	active := all[:0]
+	for _, s := range all {
+		if s.Active() {
+			active = append(active, s)
+		}
+	}
+	e.subs.Store(&active)
+	return nil
+}
+
+// refresh keeps the subscriptions current and a delivery consumer for each push one.
+func (e *events) refresh(ctx context.Context) {
+	t := time.NewTicker(eventsRefresh)
+	defer t.Stop()
+	for {
+		e.syncDeliverers(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := e.loadSubscriptions(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("reload subscriptions", "err", err)
+		}
+	}
+}
+
+// relay publishes the register's new events, from where it stopped.
+func (e *events) relay(ctx context.Context) {
+	last, err := e.relayStart(ctx)
+	if err != nil {
+		e.log.Error("events relay cannot start", "err", err)
+		return
+	}
+	t := time.NewTicker(relayEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			evs, err := e.civil.EventsAfter(ctx, last, relayBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.Warn("read the event log", "err", err)
+				}
+				break
+			}
+			for _, ev := range evs {
+				body, _ := json.Marshal(ev)
+				msg := &nats.Msg{Subject: "mutations.civil", Data: body, Header: nats.Header{}}
+				msg.Header.Set("Crossroads-Seq", strconv.FormatInt(ev.Seq, 10))
+				if _, err := e.bus.JS.PublishMsg(ctx, msg, jetstream.WithMsgID("civil:"+strconv.FormatInt(ev.Seq, 10))); err != nil {
+					if ctx.Err() == nil {
+						e.log.Warn("publish a mutation", "seq", ev.Seq, "err", err)
+					}
+					evs = nil
+					break
+				}
+				last = ev.Seq
+			}
+			if len(evs) < relayBatch {
+				break
+			}
+		}
+	}
+}
+
+// relayStart is the seq of the last event published, or, on the first run, the end of
+// the log.
+func (e *events) relayStart(ctx context.Context) (int64, error) {
+	s, err := e.bus.JS.Stream(ctx, streamMutations)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.GetLastMsgForSubject(ctx, "mutations.civil")
+	if err == nil {
+		return strconv.ParseInt(m.Header.Get("Crossroads-Seq"), 10, 64)
+	}
+	return e.civil.LastEventSeq(ctx)
+}
+
+// startRouter consumes mutations in order and publishes their deliveries.
+func (e *events) startRouter(ctx context.Context) error {
+	c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamMutations, jetstream.ConsumerConfig{
+		Durable: "router", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1, AckWait: 30 * time.Second})
+	if err != nil {
+		return fmt.Errorf("router consumer: %w", err)
+	}
+	cc, err := c.Consume(func(msg jetstream.Msg) {
+		if err := e.route(ctx, msg.Data()); err != nil {
+			e.log.Warn("route a mutation", "err", err)
+			_ = msg.NakWithDelay(time.Second)
+			return
+		}
+		_ = msg.Ack()
+	})
+	if err != nil {
+		return err
+	}
+	e.wg.Add(1)
+	go func() { defer e.wg.Done(); <-ctx.Done(); cc.Stop() }()
+	return nil
+}
+
+// delivery is what the deliveries stream carries.
+type delivery struct {
+	Key          string         `json:"key"`
+	Subscription string         `json:"subscription"`
+	Institution  string         `json:"institution"`
+	Type         string         `json:"type"`
+	Person       string         `json:"person"`
+	Date         string         `json:"date"`
+	Record       map[string]any `json:"record"`
+}
+
+// route decides the recipients of one mutation, records the decisions and publishes
+// the deliveries.
+func (e *events) route(ctx context.Context, data []byte) error {
+	var ev population.Event
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil // not a mutation: dropped, nothing to retry
+	}
+	p, err := e.civil.Person(ctx, ev.Person)
+	if err != nil {
+		return err
+	}
+	rec, _ := civil.Record(&p)
+	m := mutations.Mutation{Source: "civil", Service: synth.CivilPerson, Seq: ev.Seq, Type: ev.Type, Person: ev.Person, Date: ev.Date, Record: rec}
+	switch ev.Type {
+	case population.EventBirth:
+		m.Related = nonEmpty(p.Mother, p.Father)
+	case population.EventMarriage, population.EventDivorce:
+		var d struct {
+			Spouse string `json:"spouse"`
+		}
+		_ = json.Unmarshal(ev.Data, &d)
+		m.Related = nonEmpty(d.Spouse, p.Spouse)
+	}
+	deliveries, decisions := e.router.Route(m)
+	bodies := make(map[string][]byte, len(deliveries))
+	for _, d := range deliveries {
+		bodies[d.Subscription.ID], _ = json.Marshal(delivery{Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution,
+			Type: ev.Type, Person: ev.Person, Date: ev.Date.String(), Record: d.Record})
+	}
+	// Every decision is recorded, with the hash of the mutation and of what was sent.
+	requestHash := sha256.Sum256(data)
+	for _, d := range decisions {
+		outcome, decision := "withheld", "deny"
+		if d.Deliver {
+			outcome, decision = "routed", "permit"
+		}
+		responseHash := sha256.Sum256(bodies[d.Subscription])
+		if _, err := e.audit.Append(ctx, audit.Record{Client: "crossroads:events", Institution: d.Institution,
+			Service: "mutation:" + ev.Type, Persons: []string{ev.Person}, Decision: decision, Reasons: []string{d.Reason},
+			Outcome: outcome, Status: 200, RequestHash: hex.EncodeToString(requestHash[:]), ResponseHash: hex.EncodeToString(responseHash[:])}); err != nil {
+			return err
+		}
+	}
+	for _, d := range deliveries {
+		if _, err := e.bus.JS.Publish(ctx, "deliveries."+d.Subscription.ID, bodies[d.Subscription.ID], jetstream.WithMsgID(d.Key)); err != nil {
+			return err
+		}
+	}
+	e.routed.Add(1)
+	return nil
+}
+
+func nonEmpty(vs ...string) []string {
+	var out []string
+	for _, v := range vs {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// syncDeliverers runs a delivery consumer for each push subscription in force, and
+// stops those of subscriptions no longer in force.
+func (e *events) syncDeliverers(ctx context.Context) {
+	want := map[string]directory.Subscription{}
+	for _, s := range *e.subs.Load() {
+		if s.Mode == directory.ModePush && s.Endpoint != "" {
+			want[s.ID] = s
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for id, d := range e.running {
+		if s, ok := want[id]; !ok || s.Endpoint != d.endpoint {
+			d.cc.Stop()
+			delete(e.running, id)
+		}
+	}
+	for id, s := range want {
+		if _, ok := e.running[id]; ok {
+			continue
+		}
+		c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamDeliveries, jetstream.ConsumerConfig{
+			Durable: "deliver-" + consumerName(id), FilterSubject: "deliveries." + id, AckPolicy: jetstream.AckExplicitPolicy,
+			MaxAckPending: 1, AckWait: 2 * deliverTimeout, MaxDeliver: -1})
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("delivery consumer", "subscription", id, "err", err)
+			}
+			continue
+		}
+		endpoint := s.Endpoint
+		cc, err := c.Consume(func(msg jetstream.Msg) { e.deliver(ctx, endpoint, msg) })
+		if err != nil {
+			continue
+		}
+		e.running[id] = deliverer{endpoint, cc}
+	}
+}
+
+// consumerName makes a subscription id a valid consumer name.
+func consumerName(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '*' || r == '>' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, id)
+}
+
+// deliver pushes one delivery as DCI notify; the next waits until it is acknowledged.
+func (e *events) deliver(ctx context.Context, endpoint string, msg jetstream.Msg) {
+	var d delivery
+	if err := json.Unmarshal(msg.Data(), &d); err != nil {
+		_ = msg.Term()
+		return
+	}
+	err := e.push(ctx, endpoint, d)
+	if err == nil {
+		e.delivered.Add(1)
+		_ = msg.Ack()
+		return
+	}
+	e.failed.Add(1)
+	n := uint64(1)
+	if md, merr := msg.Metadata(); merr == nil {
+		n = md.NumDelivered
+	}
+	// Exponential back-off with jitter: 1 s, 2 s, 4 s … up to 5 min.
+	wait := min(time.Second<<min(n-1, 9), 5*time.Minute)
+	wait += time.Duration(rand.Int64N(int64(wait / 4)))
+	e.log.Debug("delivery failed", "subscription", d.Subscription, "key", d.Key, "attempt", n, "err", err)
+	_ = msg.NakWithDelay(wait)
+}
+
+// push posts the notify message.
+func (e *events) push(ctx context.Context, endpoint string, d delivery) error {
+	now := time.Now()
+	header := dci.CallbackHeader{Version: dci.Version, MessageID: d.Key, MessageTS: dci.Timestamp(now), Action: dci.ActionNotify,
+		Status: dci.StatusSuccess, TotalCount: 1, CompletedCount: 1, SenderID: "crossroads", ReceiverID: d.Institution}
+	message := map[string]any{"transaction_id": d.Key, "notify_event": []any{map[string]any{
+		"reference_id": d.Key, "timestamp": dci.Timestamp(now), "locale": "eng",
+		"data": map[string]any{"version": dci.Version, "reg_type": "ns:org:RegistryType:Civil", "reg_event_type": d.Type,
+			"reg_record_type": civil.RecordType, "reg_records": []any{d.Record}},
+	}}}
+	h, _ := json.Marshal(header)
+	m, _ := json.Marshal(message)
+	signer, err := e.keys.Current()
+	if err != nil {
+		return err
+	}
+	sig, err := dci.SignEd25519With(h, m, "crossroads", signer.KeyID, signer.Sign, now, now.Add(time.Hour))
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(struct {
+		Signature string          `json:"signature"`
+		Header    json.RawMessage `json:"header"`
+		Message   json.RawMessage `json:"message"`
+	}{sig, h, m})
+	ctx, cancel := context.WithTimeout(ctx, deliverTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", d.Key)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("the subscriber answered %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package hub_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// inbox is a subscriber's notify endpoint.
+type inbox struct {
+	mu   sync.Mutex
+	got  []string
+	keys []string
+}
+
+func (b *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	b.mu.Lock()
+	b.got = append(b.got, string(body))
+	b.keys = append(b.keys, r.Header.Get("Idempotency-Key"))
+	b.mu.Unlock()
+}
+
+// waitFor returns the first message holding want, within 10 s, or "".
+func (b *inbox) waitFor(want string, d time.Duration) string {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b.mu.Lock()
+		for _, m := range b.got {
+			if strings.Contains(m, want) {
+				b.mu.Unlock()
+				return m
+			}
+		}
+		b.mu.Unlock()
+	}
+	return ""
+}
+
+// TestMutationScenario is issue #5's scenario: a death reaches the pension fund and the
+// health insurer that have the person's file, and the child-benefit fund only when the
+// person is in its files; a museum that subscribed, with no file and no authorization,
+// hears nothing; a birth reaches the child-benefit fund of the parents.
+func TestMutationScenario(t *testing.T) {
+	r := startHub(t, false)
+	ctx := context.Background()
+	d := r.st.Directory
+	today := d.Today()
+	files := func(p string) map[string]string {
+		out := map[string]string{}
+		gs, err := d.Store().Files(ctx, p, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gs {
+			out[g.Institution] = g.Capacity
+		}
+		return out
+	}
+	// A pensioner insured by HEALTH-INSURER-1, and a parent receiving child benefit.
+	var pensioner, parent, fund string
+	page, err := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: today, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range page {
+		if f := files(g.Person); f[synth.HealthInsurer1] != "" && !hasPrefixKey(f, synth.ChildBenefitPrefix) {
+			pensioner = g.Person
+			break
+		}
+	}
+	for _, inst := range []string{synth.ChildBenefitPrefix + "NORTH", synth.ChildBenefitPrefix + "SOUTH", synth.ChildBenefitPrefix + "EAST", synth.ChildBenefitPrefix + "WEST"} {
+		gs, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: inst, Day: today, Limit: 1000})
+		for _, g := range gs {
+			if g.Capacity == synth.CapacityParent {
+				parent, fund = g.Person, inst
+				break
+			}
+		}
+		if parent != "" {
+			break
+		}
+	}
+	if pensioner == "" || parent == "" {
+		t.Fatalf("no pensioner (%q) or parent (%q) in the test nation", pensioner, parent)
+	}
+	inboxes := map[string]*inbox{}
+	for _, inst := range []string{synth.PensionFund, synth.HealthInsurer1, fund, synth.Museum} {
+		b := &inbox{}
+		srv := httptest.NewServer(b)
+		defer srv.Close()
+		inboxes[inst] = b
+		sub := directory.Subscription{ID: "sub-" + strings.ToLower(inst), Institution: inst, EventTypes: []string{"death", "birth"},
+			Mode: directory.ModePush, Endpoint: srv.URL + "/notify"}
+		if old, _, err := directory.Get[directory.Subscription](ctx, d, sub.ID); err == nil {
+			sub.EventTypes, sub.Capacities = old.EventTypes, old.Capacities
+		}
+		if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // the hub reloads subscriptions every second
+
+	pop := r.st.Civil.Population()
+	if _, err := pop.Record(ctx, population.Event{Type: population.EventDeath, Person: pensioner, Date: today},
+		func(p *population.Person) error { p.DeathDate = today; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, inst := range []string{synth.PensionFund, synth.HealthInsurer1} {
+		m := inboxes[inst].waitFor(pensioner, 10*time.Second)
+		if m == "" {
+			t.Fatalf("%s was not notified of the death of %s", inst, pensioner)
+		}
+		// Only the fields of the institution's authorization: never nationality or household.
+		if !strings.Contains(m, `"notify"`) || !strings.Contains(m, `"death_date"`) || strings.Contains(m, `"nationality"`) || strings.Contains(m, `"household"`) ||
+			(inst == synth.HealthInsurer1 && strings.Contains(m, `"marital_status"`)) {
+			t.Errorf("%s's notify: %s", inst, m)
+		}
+		checkHubSignature(t, r.url, []byte(m))
+	}
+	for _, inst := range []string{fund, synth.Museum} {
+		if m := inboxes[inst].waitFor(pensioner, 500*time.Millisecond); m != "" {
+			t.Errorf("%s, without the person in its files, was notified: %s", inst, m)
+		}
+	}
+
+	// A birth: the child is new; the fund holds the mother's file as a parent.
+	n, err := ident.MakePerson(today.Year(), today.Month(), today.Day(), 777+2*int(time.Now().UnixNano()%100), ident.Register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := population.Person{Number: n.String(), GivenName: "New", FamilyName: "Born", Sex: "female", BirthDate: today, Mother: parent,
+		Nationality: "XCR", MaritalStatus: "single"}
+	if err := pop.PutPersons(ctx, []population.Person{child}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pop.Record(ctx, population.Event{Type: population.EventBirth, Person: child.Number, Date: today}, func(*population.Person) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if m := inboxes[fund].waitFor(child.Number, 10*time.Second); m == "" {
+		t.Errorf("%s was not notified of the birth of a child of %s", fund, parent)
+	}
+	if m := inboxes[synth.Museum].waitFor(child.Number, 300*time.Millisecond); m != "" {
+		t.Errorf("the museum was notified: %s", m)
+	}
+	b := inboxes[synth.PensionFund]
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.keys) == 0 || !slices.ContainsFunc(b.keys, func(k string) bool { return strings.HasPrefix(k, "civil:") }) {
+		t.Errorf("deliveries carry no idempotency key: %v", b.keys)
+	}
+}
+
+func hasPrefixKey(m map[string]string, prefix string) bool {
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}

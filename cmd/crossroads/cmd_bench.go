@@ -22,6 +22,7 @@ type BenchCmd struct {
 	Demo     BenchDemoCmd     `cmd:"" help:"Time for 'crossroads demo' to serve: first and second start."`
 	Exchange BenchExchangeCmd `cmd:"" help:"Exchanges per second: direct, through a proxy, through the hub."`
 	DCI      BenchDCICmd      `cmd:"" name:"dci" help:"Asynchronous DCI search: accepted per second, callbacks delivered, time to callback."`
+	Events   BenchEventsCmd   `cmd:"" help:"Mutations: deliveries per second to local push subscribers, time from commit to receipt."`
 }
 
 // BenchIdentCmd measures identifier checks.
@@ -128,6 +129,32 @@ func (c *BenchExchangeCmd) Run(e *env, b *BenchCmd) error {
 	}
 	defer stop()
 	r, err := bench.Exchange(e.ctx, bench.ExchangeOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rounds: c.Rounds})
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchEventsCmd measures the delivery of mutations.
+type BenchEventsCmd struct {
+	Data     string        `help:"A demo data folder to use; empty: generate a nation in a temporary folder."`
+	Persons  int           `help:"Persons of the generated nation (without --data)." default:"100000"`
+	Duration time.Duration `help:"How long to record changes." default:"10s"`
+	Rate     float64       `help:"Changes of address recorded per second." default:"1000"`
+}
+
+func (c *BenchEventsCmd) Run(e *env, b *BenchCmd) error {
+	dir, cleanup, err := benchData(e, c.Data, c.Persons)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	r, err := bench.Events(e.ctx, bench.EventsOptions{Data: dir, Duration: c.Duration, Rate: c.Rate})
 	if err != nil {
 		return err
 	}

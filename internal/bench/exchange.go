@@ -130,7 +130,7 @@ func throughHub(ctx context.Context, o ExchangeOptions, st *hub.Stores, overHTTP
 	done := make(chan error, 1)
 	go func() {
 		done <- hub.Serve(ctx, hub.Config{Addr: "127.0.0.1:0", Out: io.Discard, BuiltinOverHTTP: overHTTP,
-			KeyFile: filepath.Join(o.Data, "hub-keys.json"),
+			KeyFile: filepath.Join(o.Data, "hub-keys.json"), NATSDir: filepath.Join(o.Data, "nats"),
 			OnReady: func(u string) { urls <- u }}, st)
 	}()
 	var base string

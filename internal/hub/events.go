@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -24,6 +25,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/bus"
 	"github.com/crossroads-hub/crossroads/internal/civil"
+	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
@@ -36,14 +38,17 @@ import (
 // The automatic communication of mutations (issue #5), in three stages over JetStream:
 //
 //	relay:   the civil register's event log (its outbox: an event is written in the
-//	         transaction of its change) → stream MUTATIONS, message id "civil:<seq>",
+//	         transaction of its change) → stream MUTATIONS, subject mutations.civil.<lane>,
+//	         message id "civil:<seq>",
 //	         so a republish after a crash is dropped by the stream's duplicate window;
-//	router:  one durable consumer, in order → mutations.Router decides the recipients
+//	router:  eight durable consumers (lanes by person), each in order → mutations.Router
+//	         decides the recipients
 //	         (file, subscription, authorization), each decision is audited, each copy
-//	         minimised → stream DELIVERIES, subject deliveries.<subscription>, message id
+//	         minimised → stream DELIVERIES, subject deliveries.<subscription>.<lane>, id
 //	         the delivery's idempotency key; the mutation is acknowledged after;
-//	deliver: one durable consumer per push subscription, one message in flight (the
-//	         subscriber sees a person's changes in order) → DCI notify, signed by the hub,
+//	deliver: per push subscription, eight durable consumers (lanes), a person always in
+//	         the same lane, one message in flight per lane (the subscriber sees a
+//	         person's changes in order) → DCI notify, signed by the hub,
 //	         with the key in an Idempotency-Key header; 2xx acknowledges, anything else
 //	         retries with exponential back-off and jitter.
 //
@@ -81,10 +86,33 @@ type events struct {
 	delivered, failed, routed atomic.Int64
 }
 
-// deliverer is a running delivery consumer and the endpoint it pushes to.
+// deliverer is a subscription's running delivery consumers and the endpoint they push to.
 type deliverer struct {
 	endpoint string
-	cc       jetstream.ConsumeContext
+	cc       []jetstream.ConsumeContext
+}
+
+func (d deliverer) stop() {
+	for _, c := range d.cc {
+		c.Stop()
+	}
+}
+
+// partitions is how many delivery lanes a subscription has. A person's changes always
+// take the same lane, one at a time, so a subscriber sees them in order; the lanes run
+// side by side.
+const partitions = 8
+
+// lane is the lane of a person's changes, in the router and in each subscription.
+func lane(person string) string {
+	h := fnv.New32a()
+	h.Write([]byte(person))
+	return strconv.Itoa(int(h.Sum32() % partitions))
+}
+
+// deliverySubject is the subject of a copy for subscription about person.
+func deliverySubject(subscription, person string) string {
+	return "deliveries." + subscription + "." + lane(person)
 }
 
 // eventsDir is where the embedded JetStream keeps its files: beside an SQLite store, or
@@ -144,7 +172,7 @@ func (e *events) close() {
 	e.wg.Wait()
 	e.mu.Lock()
 	for _, d := range e.running {
-		d.cc.Stop()
+		d.stop()
 	}
 	e.mu.Unlock()
 	e.bus.Close()
@@ -208,7 +236,7 @@ func (e *events) relay(ctx context.Context) {
 			}
 			for _, ev := range evs {
 				body, _ := json.Marshal(ev)
-				msg := &nats.Msg{Subject: "mutations.civil", Data: body, Header: nats.Header{}}
+				msg := &nats.Msg{Subject: "mutations.civil." + lane(ev.Person), Data: body, Header: nats.Header{}}
 				msg.Header.Set("Crossroads-Seq", strconv.FormatInt(ev.Seq, 10))
 				if _, err := e.bus.JS.PublishMsg(ctx, msg, jetstream.WithMsgID("civil:"+strconv.FormatInt(ev.Seq, 10))); err != nil {
 					if ctx.Err() == nil {
@@ -233,33 +261,53 @@ func (e *events) relayStart(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	m, err := s.GetLastMsgForSubject(ctx, "mutations.civil")
-	if err == nil {
-		return strconv.ParseInt(m.Header.Get("Crossroads-Seq"), 10, 64)
+	end, err := e.civil.LastEventSeq(ctx)
+	if err != nil {
+		return 0, err
 	}
-	return e.civil.LastEventSeq(ctx)
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if info.State.Msgs == 0 {
+		return end, nil // first run
+	}
+	m, err := s.GetMsg(ctx, info.State.LastSeq)
+	if err != nil {
+		return 0, err
+	}
+	last, err := strconv.ParseInt(m.Header.Get("Crossroads-Seq"), 10, 64)
+	if err != nil || last > end {
+		// The bus has seen a longer log than this register holds: another register.
+		e.log.Warn("the event bus does not match the register; relaying from the register's end", "bus", last, "register", end)
+		return end, nil
+	}
+	return last, nil
 }
 
-// startRouter consumes mutations in order and publishes their deliveries.
+// startRouter consumes mutations, lane by lane in order, and publishes their deliveries.
 func (e *events) startRouter(ctx context.Context) error {
-	c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamMutations, jetstream.ConsumerConfig{
-		Durable: "router", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1, AckWait: 30 * time.Second})
-	if err != nil {
-		return fmt.Errorf("router consumer: %w", err)
-	}
-	cc, err := c.Consume(func(msg jetstream.Msg) {
-		if err := e.route(ctx, msg.Data()); err != nil {
-			e.log.Warn("route a mutation", "err", err)
-			_ = msg.NakWithDelay(time.Second)
-			return
+	for l := range partitions {
+		c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamMutations, jetstream.ConsumerConfig{
+			Durable: "router-" + strconv.Itoa(l), FilterSubject: "mutations.civil." + strconv.Itoa(l),
+			AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1, AckWait: 30 * time.Second})
+		if err != nil {
+			return fmt.Errorf("router consumer: %w", err)
 		}
-		_ = msg.Ack()
-	})
-	if err != nil {
-		return err
+		cc, err := c.Consume(func(msg jetstream.Msg) {
+			if err := e.route(ctx, msg.Data()); err != nil {
+				e.log.Warn("route a mutation", "err", err)
+				_ = msg.NakWithDelay(time.Second)
+				return
+			}
+			_ = msg.Ack()
+		})
+		if err != nil {
+			return err
+		}
+		e.wg.Add(1)
+		go func() { defer e.wg.Done(); <-ctx.Done(); cc.Stop() }()
 	}
-	e.wg.Add(1)
-	go func() { defer e.wg.Done(); <-ctx.Done(); cc.Stop() }()
 	return nil
 }
 
@@ -286,6 +334,9 @@ func (e *events) route(ctx context.Context, data []byte) error {
 		return err
 	}
 	rec, _ := civil.Record(&p)
+	if ev.Date.IsZero() { // a change without a date: as of the day it was recorded
+		ev.Date = date.FromTime(ev.RecordedAt)
+	}
 	m := mutations.Mutation{Source: "civil", Service: synth.CivilPerson, Seq: ev.Seq, Type: ev.Type, Person: ev.Person, Date: ev.Date, Record: rec}
 	switch ev.Type {
 	case population.EventBirth:
@@ -304,22 +355,41 @@ func (e *events) route(ctx context.Context, data []byte) error {
 			Type: ev.Type, Person: ev.Person, Date: ev.Date.String(), Record: d.Record})
 	}
 	// Every decision is recorded, with the hash of the mutation and of what was sent.
+	// The decisions are appended together (one commit of the audit log), and the copies
+	// published together; the mutation is acknowledged when all are stored.
 	requestHash := sha256.Sum256(data)
+	errs := make(chan error, len(decisions))
 	for _, d := range decisions {
 		outcome, decision := "withheld", "deny"
 		if d.Deliver {
 			outcome, decision = "routed", "permit"
 		}
 		responseHash := sha256.Sum256(bodies[d.Subscription])
-		if _, err := e.audit.Append(ctx, audit.Record{Client: "crossroads:events", Institution: d.Institution,
+		rec := audit.Record{Client: "crossroads:events", Institution: d.Institution,
 			Service: "mutation:" + ev.Type, Persons: []string{ev.Person}, Decision: decision, Reasons: []string{d.Reason},
-			Outcome: outcome, Status: 200, RequestHash: hex.EncodeToString(requestHash[:]), ResponseHash: hex.EncodeToString(responseHash[:])}); err != nil {
+			Outcome: outcome, Status: 200, RequestHash: hex.EncodeToString(requestHash[:]), ResponseHash: hex.EncodeToString(responseHash[:])}
+		go func() { _, err := e.audit.Append(ctx, rec); errs <- err }()
+	}
+	for range decisions {
+		if err := <-errs; err != nil {
 			return err
 		}
 	}
+	acks := make([]jetstream.PubAckFuture, 0, len(deliveries))
 	for _, d := range deliveries {
-		if _, err := e.bus.JS.Publish(ctx, "deliveries."+d.Subscription.ID, bodies[d.Subscription.ID], jetstream.WithMsgID(d.Key)); err != nil {
+		f, err := e.bus.JS.PublishAsync(deliverySubject(d.Subscription.ID, ev.Person), bodies[d.Subscription.ID], jetstream.WithMsgID(d.Key))
+		if err != nil {
 			return err
+		}
+		acks = append(acks, f)
+	}
+	for _, f := range acks {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 	e.routed.Add(1)
@@ -349,7 +419,7 @@ func (e *events) syncDeliverers(ctx context.Context) {
 	defer e.mu.Unlock()
 	for id, d := range e.running {
 		if s, ok := want[id]; !ok || s.Endpoint != d.endpoint {
-			d.cc.Stop()
+			d.stop()
 			delete(e.running, id)
 		}
 	}
@@ -357,21 +427,23 @@ func (e *events) syncDeliverers(ctx context.Context) {
 		if _, ok := e.running[id]; ok {
 			continue
 		}
-		c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamDeliveries, jetstream.ConsumerConfig{
-			Durable: "deliver-" + consumerName(id), FilterSubject: "deliveries." + id, AckPolicy: jetstream.AckExplicitPolicy,
-			MaxAckPending: 1, AckWait: 2 * deliverTimeout, MaxDeliver: -1})
-		if err != nil {
-			if ctx.Err() == nil {
+		d := deliverer{endpoint: s.Endpoint}
+		for lane := range partitions {
+			c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamDeliveries, jetstream.ConsumerConfig{
+				Durable:       "deliver-" + consumerName(id) + "-" + strconv.Itoa(lane),
+				FilterSubject: "deliveries." + id + "." + strconv.Itoa(lane), AckPolicy: jetstream.AckExplicitPolicy,
+				MaxAckPending: 1, AckWait: 2 * deliverTimeout, MaxDeliver: -1})
+			if err == nil {
+				var cc jetstream.ConsumeContext
+				if cc, err = c.Consume(func(msg jetstream.Msg) { e.deliver(ctx, d.endpoint, msg) }); err == nil {
+					d.cc = append(d.cc, cc)
+				}
+			}
+			if err != nil && ctx.Err() == nil {
 				e.log.Warn("delivery consumer", "subscription", id, "err", err)
 			}
-			continue
 		}
-		endpoint := s.Endpoint
-		cc, err := c.Consume(func(msg jetstream.Msg) { e.deliver(ctx, endpoint, msg) })
-		if err != nil {
-			continue
-		}
-		e.running[id] = deliverer{endpoint, cc}
+		e.running[id] = d
 	}
 }
 

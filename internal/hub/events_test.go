@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -168,4 +169,126 @@ func hasPrefixKey(m map[string]string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// TestDeliveryGuarantees: a subscriber that answers slowly does not hold up another; one
+// that is down receives, once back, every change it missed, each person's in order.
+func TestDeliveryGuarantees(t *testing.T) {
+	r := startHub(t, false)
+	ctx := context.Background()
+	d := r.st.Directory
+	today := d.Today()
+	slow := &slowInbox{delay: 3 * time.Second}
+	down := &flakyInbox{down: true}
+	slowSrv, downSrv := httptest.NewServer(slow), httptest.NewServer(down)
+	defer slowSrv.Close()
+	defer downSrv.Close()
+	// HEALTH-INSURER-1 answers slowly; PENSION-FUND is down at first.
+	for inst, url := range map[string]string{synth.HealthInsurer1: slowSrv.URL, synth.PensionFund: downSrv.URL} {
+		sub, _, err := directory.Get[directory.Subscription](ctx, d, "sub-"+strings.ToLower(inst))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub.Endpoint, sub.Status = url+"/notify", ""
+		if !slices.Contains(sub.EventTypes, "address") {
+			sub.EventTypes = append(sub.EventTypes, "address")
+		}
+		if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(1500 * time.Millisecond)
+	// Pensioners insured by HEALTH-INSURER-1: both subscribers hear of their moves.
+	var persons []string
+	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: today, Limit: 1000})
+	for _, g := range page {
+		gs, _ := d.Store().Files(ctx, g.Person, today)
+		if slices.ContainsFunc(gs, func(f directory.Integration) bool { return f.Institution == synth.HealthInsurer1 }) {
+			persons = append(persons, g.Person)
+		}
+		if len(persons) == 3 {
+			break
+		}
+	}
+	if len(persons) < 3 {
+		t.Fatalf("found %d pensioners insured by %s", len(persons), synth.HealthInsurer1)
+	}
+	pop := r.st.Civil.Population()
+	for round := 1; round <= 3; round++ {
+		for _, p := range persons {
+			if _, err := pop.Record(ctx, population.Event{Type: population.EventAddress, Person: p, Date: today},
+				func(pp *population.Person) error { pp.Address.HouseNumber = "R" + string(rune('0'+round)); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The slow subscriber holds one message per lane for 3 s; the down one is retried.
+	// Bring the down one back: it must receive all nine, each person's three in order.
+	time.Sleep(500 * time.Millisecond)
+	down.mu.Lock()
+	down.down = false
+	down.mu.Unlock()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) && down.count() < 9 {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := down.count(); n < 9 {
+		t.Fatalf("the subscriber that came back received %d of 9 changes", n)
+	}
+	for _, p := range persons {
+		var seen []string
+		for _, m := range down.bodies() {
+			if strings.Contains(m, p) {
+				i := strings.Index(m, `"house_number":"R`)
+				seen = append(seen, m[i+17:i+19])
+			}
+		}
+		if !slices.IsSorted(seen) || len(seen) < 3 {
+			t.Errorf("person %s's changes arrived as %v; want R1, R2, R3 in order", p, seen)
+		}
+	}
+	if slow.started.Load() == 0 {
+		t.Error("the slow subscriber was not called")
+	}
+}
+
+// slowInbox takes its time with every delivery.
+type slowInbox struct {
+	delay   time.Duration
+	started atomic.Int64
+}
+
+func (s *slowInbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.started.Add(1)
+	time.Sleep(s.delay)
+}
+
+// flakyInbox refuses everything while down.
+type flakyInbox struct {
+	mu   sync.Mutex
+	down bool
+	got  []string
+}
+
+func (f *flakyInbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	f.got = append(f.got, string(body))
+}
+
+func (f *flakyInbox) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.got)
+}
+
+func (f *flakyInbox) bodies() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.got)
 }

@@ -148,7 +148,7 @@ func (s *Server) streamBatch(ctx context.Context, w http.ResponseWriter, base ex
 
 func (s *Server) writeLines(ctx context.Context, w http.ResponseWriter, results []chan BatchLine) BatchSummary {
 	enc := json.NewEncoder(w)
-	flusher, _ := w.(http.Flusher)
+	rc := http.NewResponseController(w) // flushes through the middleware's writer
 	sum := BatchSummary{Done: true}
 	for i, ch := range results {
 		var l BatchLine
@@ -176,8 +176,8 @@ func (s *Server) writeLines(ctx context.Context, w http.ResponseWriter, results 
 		if enc.Encode(l) != nil {
 			return sum
 		}
-		if flusher != nil && (i%256 == 0 || i == len(results)-1) {
-			flusher.Flush()
+		if i%256 == 0 || i == len(results)-1 {
+			_ = rc.Flush()
 		}
 	}
 	return sum

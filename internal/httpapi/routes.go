@@ -34,6 +34,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/persons/{person}/files", s.admin(s.personFiles))
 	mux.HandleFunc("GET /admin/history", s.admin(s.history))
 	mux.HandleFunc("GET /admin/nation", s.admin(s.nation))
+	if s.events != nil {
+		mux.HandleFunc("GET /admin/events", s.admin(s.eventsStatus))
+		mux.HandleFunc("GET /admin/events/tail", s.admin(s.eventsTail))
+	}
 
 	if s.exchange != nil {
 		mux.HandleFunc("POST "+oauth.TokenPath, s.adapt(s.token))

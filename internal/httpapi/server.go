@@ -48,8 +48,16 @@ type Deps struct {
 	Txns txn.Store
 	// Callbacks delivers asynchronous answers; default: a client with no redirects.
 	Callbacks *http.Client
+	// Events reports on the delivery of mutations (nil: the routes are not served).
+	Events Events
 	// Registry collects metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
+}
+
+// Events is the delivery of mutations, as operators see it.
+type Events interface {
+	Status(ctx context.Context) (any, error)
+	Tail(ctx context.Context) <-chan []byte // JSON lines until ctx ends
 }
 
 // Server serves the hub's HTTP API.
@@ -76,6 +84,7 @@ type Server struct {
 	callbacks  *http.Client
 	work       chan struct{} // wakes the asynchronous worker
 	recent     recent        // message ids of recent synchronous searches
+	events     Events
 
 	// sourceTokens caches verified source tokens (the hub presents the same one for
 	// minutes); entries are few, one per token minted, and expire with it.
@@ -97,7 +106,7 @@ func NewServer(d Deps) *Server {
 	s := &Server{dir: d.Directory, pop: d.Population, ready: d.Ready, log: log,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
-		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, txns: d.Txns, callbacks: d.Callbacks,
+		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, txns: d.Txns, callbacks: d.Callbacks, events: d.Events,
 		work: make(chan struct{}, 1)}
 	if s.callbacks == nil {
 		s.callbacks = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

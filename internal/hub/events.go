@@ -10,9 +10,11 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/bus"
@@ -84,6 +87,98 @@ type events struct {
 	stop    context.CancelFunc
 
 	delivered, failed, routed atomic.Int64
+	metrics                   *prometheus.CounterVec // crossroads_mutation_outcomes_total{state}
+
+	feedMu sync.Mutex
+	feed   map[chan []byte]struct{} // tails: every outcome, as a JSON line
+}
+
+// outcome is one line of the events tail.
+type outcome struct {
+	Time         string `json:"time"`
+	State        string `json:"state"` // routed, withheld, delivered, failed
+	Key          string `json:"key,omitempty"`
+	Subscription string `json:"subscription,omitempty"`
+	Institution  string `json:"institution,omitempty"`
+	Type         string `json:"type,omitempty"`
+	Seq          int64  `json:"seq,omitempty"`
+	Attempt      uint64 `json:"attempt,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+}
+
+// publish counts an outcome and sends it to the tails, dropping it for a tail that is
+// behind (a tail is for watching, not for auditing: the audit log has the decisions).
+func (e *events) publish(o outcome) {
+	e.metrics.WithLabelValues(o.State).Inc()
+	e.feedMu.Lock()
+	defer e.feedMu.Unlock()
+	if len(e.feed) == 0 {
+		return
+	}
+	o.Time = time.Now().UTC().Format(time.RFC3339Nano)
+	b, _ := json.Marshal(o)
+	for ch := range e.feed {
+		select {
+		case ch <- b:
+		default:
+		}
+	}
+}
+
+// Tail returns the outcomes from now on, until ctx ends.
+func (e *events) Tail(ctx context.Context) <-chan []byte {
+	ch := make(chan []byte, 1024)
+	e.feedMu.Lock()
+	e.feed[ch] = struct{}{}
+	e.feedMu.Unlock()
+	go func() {
+		<-ctx.Done()
+		e.feedMu.Lock()
+		delete(e.feed, ch)
+		e.feedMu.Unlock()
+		close(ch)
+	}()
+	return ch
+}
+
+// SubscriptionStatus is the state of one push subscription's deliveries.
+type SubscriptionStatus struct {
+	Subscription string `json:"subscription"`
+	Endpoint     string `json:"endpoint"`
+	Pending      uint64 `json:"pending"`     // copies not yet sent
+	InFlight     int    `json:"in_flight"`   // sent, not yet acknowledged
+	Redelivered  int    `json:"redelivered"` // being retried
+}
+
+// Status counts the outcomes since start and reads each subscription's backlog.
+func (e *events) Status(ctx context.Context) (any, error) {
+	out := struct {
+		Routed        int64                `json:"routed"`
+		Delivered     int64                `json:"delivered"`
+		Failed        int64                `json:"failed_attempts"`
+		Subscriptions []SubscriptionStatus `json:"subscriptions"`
+	}{Routed: e.routed.Load(), Delivered: e.delivered.Load(), Failed: e.failed.Load(), Subscriptions: []SubscriptionStatus{}}
+	e.mu.Lock()
+	running := maps.Clone(e.running)
+	e.mu.Unlock()
+	for _, id := range slices.Sorted(maps.Keys(running)) {
+		st := SubscriptionStatus{Subscription: id, Endpoint: running[id].endpoint}
+		for l := range partitions {
+			c, err := e.bus.JS.Consumer(ctx, streamDeliveries, "deliver-"+consumerName(id)+"-"+strconv.Itoa(l))
+			if err != nil {
+				continue
+			}
+			info, err := c.Info(ctx)
+			if err != nil {
+				continue
+			}
+			st.Pending += info.NumPending
+			st.InFlight += info.NumAckPending
+			st.Redelivered += info.NumRedelivered
+		}
+		out.Subscriptions = append(out.Subscriptions, st)
+	}
+	return out, nil
 }
 
 // deliverer is a subscription's running delivery consumers and the endpoint they push to.
@@ -129,7 +224,7 @@ func eventsDir(cfg Config) string {
 }
 
 // startEvents opens the bus and starts the stages; they run until close.
-func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack) (*events, error) {
+func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prometheus.Registerer) (*events, error) {
 	b, err := bus.Open(ctx, bus.Config{URL: cfg.NATS, Dir: eventsDir(cfg), Name: "crossroads-hub"})
 	if err != nil {
 		return nil, err
@@ -144,7 +239,15 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack) (*events
 		}
 	}
 	e := &events{bus: b, civil: st.Civil.Population(), audit: x.audit, keys: x.keys, dir: st.Directory,
-		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}}
+		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{},
+		metrics: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crossroads_mutation_outcomes_total",
+			Help: "Mutations routed and copies withheld, delivered or failed (one per attempt)."}, []string{"state"})}
+	if reg != nil {
+		if err := reg.Register(e.metrics); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
 	if e.client == nil {
 		e.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
@@ -360,15 +463,18 @@ func (e *events) route(ctx context.Context, data []byte) error {
 	requestHash := sha256.Sum256(data)
 	errs := make(chan error, len(decisions))
 	for _, d := range decisions {
-		outcome, decision := "withheld", "deny"
+		result, decision := "withheld", "deny"
 		if d.Deliver {
-			outcome, decision = "routed", "permit"
+			result, decision = "routed", "permit"
 		}
 		responseHash := sha256.Sum256(bodies[d.Subscription])
 		rec := audit.Record{Client: "crossroads:events", Institution: d.Institution,
 			Service: "mutation:" + ev.Type, Persons: []string{ev.Person}, Decision: decision, Reasons: []string{d.Reason},
-			Outcome: outcome, Status: 200, RequestHash: hex.EncodeToString(requestHash[:]), ResponseHash: hex.EncodeToString(responseHash[:])}
+			Outcome: result, Status: 200, RequestHash: hex.EncodeToString(requestHash[:]), ResponseHash: hex.EncodeToString(responseHash[:])}
 		go func() { _, err := e.audit.Append(ctx, rec); errs <- err }()
+		if !d.Deliver {
+			e.publish(outcome{State: "withheld", Subscription: d.Subscription, Institution: d.Institution, Type: ev.Type, Seq: ev.Seq, Reason: d.Reason})
+		}
 	}
 	for range decisions {
 		if err := <-errs; err != nil {
@@ -393,6 +499,9 @@ func (e *events) route(ctx context.Context, data []byte) error {
 		}
 	}
 	e.routed.Add(1)
+	for _, d := range deliveries {
+		e.publish(outcome{State: "routed", Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution, Type: ev.Type, Seq: ev.Seq})
+	}
 	return nil
 }
 
@@ -465,16 +574,18 @@ func (e *events) deliver(ctx context.Context, endpoint string, msg jetstream.Msg
 		return
 	}
 	err := e.push(ctx, endpoint, d)
-	if err == nil {
-		e.delivered.Add(1)
-		_ = msg.Ack()
-		return
-	}
-	e.failed.Add(1)
 	n := uint64(1)
 	if md, merr := msg.Metadata(); merr == nil {
 		n = md.NumDelivered
 	}
+	if err == nil {
+		e.delivered.Add(1)
+		_ = msg.Ack()
+		e.publish(outcome{State: "delivered", Key: d.Key, Subscription: d.Subscription, Institution: d.Institution, Type: d.Type, Attempt: n})
+		return
+	}
+	e.failed.Add(1)
+	e.publish(outcome{State: "failed", Key: d.Key, Subscription: d.Subscription, Institution: d.Institution, Type: d.Type, Attempt: n, Reason: err.Error()})
 	// Exponential back-off with jitter: 1 s, 2 s, 4 s … up to 5 min.
 	wait := min(time.Second<<min(n-1, 9), 5*time.Minute)
 	wait += time.Duration(rand.Int64N(int64(wait / 4)))

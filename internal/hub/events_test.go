@@ -1,7 +1,9 @@
 package hub_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -291,4 +293,78 @@ func (f *flakyInbox) bodies() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.got)
+}
+
+// TestEventsTail: operators see every outcome as it happens, the backlog of each push
+// subscription, and a counter per state in the metrics.
+func TestEventsTail(t *testing.T) {
+	r := startHub(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d := r.st.Directory
+	today := d.Today()
+	b := &inbox{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	sub, _, err := directory.Get[directory.Subscription](ctx, d, "sub-"+strings.ToLower(synth.HealthInsurer1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Endpoint = srv.URL + "/notify"
+	if !slices.Contains(sub.EventTypes, "address") {
+		sub.EventTypes = append(sub.EventTypes, "address")
+	}
+	if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	req, _ := http.NewRequestWithContext(ctx, "GET", r.url+"/admin/events/tail", nil)
+	req.Header.Set("Authorization", "Bearer "+r.admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("tail: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.HealthInsurer1, Day: today, Limit: 1})
+	if _, err := r.st.Civil.Population().Record(ctx, population.Event{Type: population.EventAddress, Person: page[0].Person, Date: today},
+		func(p *population.Person) error { p.Address.HouseNumber = "T1"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]bool{}
+	sc := bufio.NewScanner(resp.Body)
+	for !(states["routed"] && states["delivered"]) && sc.Scan() {
+		var o struct{ State, Subscription string }
+		if json.Unmarshal(sc.Bytes(), &o) == nil && o.Subscription == sub.ID {
+			states[o.State] = true
+		}
+	}
+	if !states["routed"] || !states["delivered"] {
+		t.Errorf("the tail showed %v; want routed and delivered", states)
+	}
+	status := getAdmin(t, r, "/admin/events")
+	if !strings.Contains(status, `"subscription": "`+sub.ID+`"`) || !strings.Contains(status, `"delivered"`) {
+		t.Errorf("events status: %s", status)
+	}
+	m, err := http.Get(r.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Body.Close()
+	metrics, _ := io.ReadAll(m.Body)
+	if !strings.Contains(string(metrics), `crossroads_mutation_outcomes_total{state="delivered"}`) {
+		t.Error("the metrics have no counter of delivered copies")
+	}
+}
+
+func getAdmin(t *testing.T, r *running, path string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", r.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+r.admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"io"
 	"log/slog"
 	"net"
@@ -138,7 +140,9 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		every = 2 * time.Second
 	}
 	go x.refresh(rctx, every)
-	ev, err := startEvents(ctx, cfg, st, x)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ev, err := startEvents(ctx, cfg, st, x, reg)
 	if err != nil {
 		return fmt.Errorf("start the event bus: %w", err)
 	}
@@ -147,7 +151,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(),
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
-		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix})
+		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg})
 	// The asynchronous worker stops after the server and before the audit log closes.
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})

@@ -58,6 +58,9 @@ func config(dir string) hub.Config {
 }
 
 // running is a hub serving on the test nation.
+// adminToken is the test nation's administrator token, shown once, at the first start.
+var adminToken string
+
 type running struct {
 	url   string
 	st    *hub.Stores
@@ -84,7 +87,7 @@ func startHubWith(t *testing.T, set func(*hub.Config)) *running {
 	r := &running{st: st}
 	urls := make(chan string, 1)
 	cfg.OnReady = func(u string) { urls <- u }
-	cfg.OnAdminToken = func(tok string) error { r.admin = tok; return nil }
+	cfg.OnAdminToken = func(tok string) error { adminToken = tok; return nil }
 	done := make(chan error, 1)
 	go func() { done <- hub.Serve(ctx, cfg, st) }()
 	select {
@@ -92,6 +95,7 @@ func startHubWith(t *testing.T, set func(*hub.Config)) *running {
 	case err := <-done:
 		t.Fatal(err)
 	}
+	r.admin = adminToken
 	r.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -393,7 +393,7 @@ func (e *events) startRouter(ctx context.Context) error {
 	for l := range partitions {
 		c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamMutations, jetstream.ConsumerConfig{
 			Durable: "router-" + strconv.Itoa(l), FilterSubject: "mutations.civil." + strconv.Itoa(l),
-			AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1, AckWait: 30 * time.Second})
+			AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1, AckWait: 10 * time.Second})
 		if err != nil {
 			return fmt.Errorf("router consumer: %w", err)
 		}
@@ -541,7 +541,7 @@ func (e *events) syncDeliverers(ctx context.Context) {
 			c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamDeliveries, jetstream.ConsumerConfig{
 				Durable:       "deliver-" + consumerName(id) + "-" + strconv.Itoa(lane),
 				FilterSubject: "deliveries." + id + "." + strconv.Itoa(lane), AckPolicy: jetstream.AckExplicitPolicy,
-				MaxAckPending: 1, AckWait: 2 * deliverTimeout, MaxDeliver: -1})
+				MaxAckPending: 1, AckWait: deliverTimeout + 5*time.Second, MaxDeliver: -1})
 			if err == nil {
 				var cc jetstream.ConsumeContext
 				if cc, err = c.Consume(func(msg jetstream.Msg) { e.deliver(ctx, d.endpoint, msg) }); err == nil {

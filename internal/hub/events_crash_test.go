@@ -1,0 +1,155 @@
+package hub_test
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// TestKillDuringDeliveries kills the hub with SIGKILL while changes are being delivered,
+// records more while it is down, and restarts it: every change reaches both subscribers,
+// and a change delivered twice carries the same idempotency key both times.
+func TestKillDuringDeliveries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary; not in -short")
+	}
+	ctx := context.Background()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	store, civil, keys := "sqlite:"+filepath.Join(dir, "hub.db"), "sqlite:"+filepath.Join(dir, "civil.db"), filepath.Join(dir, "hub-keys.json")
+	runCmd(t, bin, "synth", "--store", store, "--civil", civil, "--persons", "2000", "--seed", "5")
+	b := &inbox{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+
+	// Both subscribers hear of moves of pensioners insured by HEALTH-INSURER-1.
+	hubDB, err := sqlstore.Open(ctx, store, sqlstore.Hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := directory.New(hubDB.Directory(), nil)
+	subs := []string{"sub-" + strings.ToLower(synth.PensionFund), "sub-" + strings.ToLower(synth.HealthInsurer1)}
+	for _, id := range subs {
+		sub, _, err := directory.Get[directory.Subscription](ctx, d, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub.Endpoint = srv.URL + "/" + id
+		if !slices.Contains(sub.EventTypes, "address") {
+			sub.EventTypes = append(sub.EventTypes, "address")
+		}
+		if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
+			t.Fatal(err)
+		}
+	}
+	today := d.Today()
+	var persons []string
+	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: today, Limit: 1000})
+	for _, g := range page {
+		gs, _ := d.Store().Files(ctx, g.Person, today)
+		if slices.ContainsFunc(gs, func(f directory.Integration) bool { return f.Institution == synth.HealthInsurer1 }) {
+			persons = append(persons, g.Person)
+		}
+	}
+	hubDB.Close()
+	if len(persons) < 5 {
+		t.Fatalf("found %d pensioners insured by %s", len(persons), synth.HealthInsurer1)
+	}
+	civilDB, err := sqlstore.Open(ctx, civil, sqlstore.Civil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer civilDB.Close()
+	pop := civilDB.Population()
+	var seqs []int64
+	record := func(n int) {
+		for i := range n {
+			p := persons[(len(seqs)+i)%len(persons)]
+			ev, err := pop.Record(ctx, population.Event{Type: population.EventAddress, Person: p, Date: today},
+				func(pp *population.Person) error { pp.Address.HouseNumber = strconv.Itoa(len(seqs)); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs = append(seqs, ev.Seq)
+			time.Sleep(3 * time.Millisecond)
+		}
+	}
+	start := func() *exec.Cmd {
+		addr := freeAddr(t)
+		cmd := exec.Command(bin, "--log-level", "error", "serve", "--store", store, "--civil", civil, "--keys", keys, "--addr", addr)
+		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitUp(t, "http://"+addr)
+		time.Sleep(1500 * time.Millisecond) // the delivery consumers start
+		return cmd
+	}
+	cmd := start()
+	record(150)
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL, deliveries in flight
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	record(50) // while the hub is down
+	cmd = start()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+
+	want := map[string]bool{}
+	for _, s := range seqs {
+		for _, id := range subs {
+			want["civil:"+strconv.FormatInt(s, 10)+"/"+id] = true
+		}
+	}
+	got := map[string]int{}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b.mu.Lock()
+		got = map[string]int{}
+		for _, k := range b.keys {
+			got[k]++
+		}
+		b.mu.Unlock()
+		missing := 0
+		for k := range want {
+			if got[k] == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+	}
+	var missing []string
+	dups := 0
+	for k := range want {
+		if got[k] == 0 {
+			missing = append(missing, k)
+		}
+		if got[k] > 1 {
+			dups++
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("a delivery nobody expected: %s", k)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		t.Fatalf("%d of %d deliveries lost after the kill, e.g. %v", len(missing), len(want), missing[:min(5, len(missing))])
+	}
+	t.Logf("%d changes, %d deliveries, %d delivered more than once (same key)", len(seqs), len(want), dups)
+}

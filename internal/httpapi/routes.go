@@ -37,6 +37,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	if s.events != nil {
 		mux.HandleFunc("GET /admin/events", s.admin(s.eventsStatus))
 		mux.HandleFunc("GET /admin/events/tail", s.admin(s.eventsTail))
+		mux.HandleFunc("GET /admin/events/dead", s.admin(s.eventsDead))
+		mux.HandleFunc("POST /admin/events/dead/{subscription}/retry", s.admin(s.eventsRetry))
 	}
 
 	if s.exchange != nil {

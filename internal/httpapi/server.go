@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -58,6 +59,10 @@ type Deps struct {
 type Events interface {
 	Status(ctx context.Context) (any, error)
 	Tail(ctx context.Context) <-chan []byte // JSON lines until ctx ends
+	// Dead lists copies set aside ("": of every subscription); Retry sends a
+	// subscription's again.
+	Dead(ctx context.Context, subscription string, limit int) ([]json.RawMessage, error)
+	Retry(ctx context.Context, subscription string) (int, error)
 }
 
 // Server serves the hub's HTTP API.

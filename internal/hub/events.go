@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -63,6 +64,7 @@ import (
 const (
 	streamMutations  = "MUTATIONS"
 	streamDeliveries = "DELIVERIES"
+	streamDead       = "DEAD" // copies given up on, by subscription, until sent again
 	relayEvery       = 200 * time.Millisecond
 	relayBatch       = 1000
 	eventsRefresh    = time.Second
@@ -88,6 +90,7 @@ type events struct {
 
 	delivered, failed, routed atomic.Int64
 	metrics                   *prometheus.CounterVec // crossroads_mutation_outcomes_total{state}
+	maxAge                    time.Duration          // how long a copy is retried before it is set aside
 
 	feedMu sync.Mutex
 	feed   map[chan []byte]struct{} // tails: every outcome, as a JSON line
@@ -139,6 +142,61 @@ func (e *events) Tail(ctx context.Context) <-chan []byte {
 		close(ch)
 	}()
 	return ch
+}
+
+// Dead lists the copies set aside for a subscription ("": every subscription), at most limit.
+func (e *events) Dead(ctx context.Context, subscription string, limit int) ([]json.RawMessage, error) {
+	subject := "dead.>"
+	if subscription != "" {
+		subject = "dead." + subscription
+	}
+	c, err := e.bus.JS.OrderedConsumer(ctx, streamDead, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		return nil, err
+	}
+	out := []json.RawMessage{}
+	info, err := c.Info(ctx)
+	if err != nil || info.NumPending == 0 {
+		return out, err
+	}
+	batch, err := c.Fetch(min(limit, int(info.NumPending)), jetstream.FetchMaxWait(2*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	for m := range batch.Messages() {
+		out = append(out, json.RawMessage(m.Data()))
+	}
+	return out, batch.Error()
+}
+
+// Retry sends a subscription's copies set aside again, in their order, and clears them;
+// it returns how many. Each keeps its idempotency key.
+func (e *events) Retry(ctx context.Context, subscription string) (int, error) {
+	dead, err := e.Dead(ctx, subscription, 100000)
+	if err != nil {
+		return 0, err
+	}
+	now := strconv.FormatInt(time.Now().UnixNano(), 36)
+	for _, raw := range dead {
+		var d delivery
+		if json.Unmarshal(raw, &d) != nil {
+			continue
+		}
+		d.LastError, d.Attempts = "", 0
+		body, _ := json.Marshal(d)
+		// A new message id: the first copy may still be in the duplicate window.
+		if _, err := e.bus.JS.Publish(ctx, deliverySubject(d.Subscription, d.Person), body, jetstream.WithMsgID(d.Key+"#retry-"+now)); err != nil {
+			return 0, err
+		}
+	}
+	s, err := e.bus.JS.Stream(ctx, streamDead)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.Purge(ctx, jetstream.WithPurgeSubject("dead."+subscription)); err != nil {
+		return 0, err
+	}
+	return len(dead), nil
 }
 
 // SubscriptionStatus is the state of one push subscription's deliveries.
@@ -232,6 +290,7 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 	for _, sc := range []jetstream.StreamConfig{
 		{Name: streamMutations, Subjects: []string{"mutations.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute},
 		{Name: streamDeliveries, Subjects: []string{"deliveries.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute},
+		{Name: streamDead, Subjects: []string{"dead.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute},
 	} {
 		if _, err := b.Stream(ctx, sc); err != nil {
 			b.Close()
@@ -239,7 +298,7 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 		}
 	}
 	e := &events{bus: b, civil: st.Civil.Population(), audit: x.audit, keys: x.keys, dir: st.Directory,
-		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{},
+		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{}, maxAge: cmp.Or(cfg.DeliveryMaxAge, 24*time.Hour),
 		metrics: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crossroads_mutation_outcomes_total",
 			Help: "Mutations routed and copies withheld, delivered or failed (one per attempt)."}, []string{"state"})}
 	if reg != nil {
@@ -417,6 +476,8 @@ func (e *events) startRouter(ctx context.Context) error {
 // delivery is what the deliveries stream carries.
 type delivery struct {
 	Key          string         `json:"key"`
+	LastError    string         `json:"last_error,omitempty"` // set aside: why the last attempt failed
+	Attempts     uint64         `json:"attempts,omitempty"`
 	Subscription string         `json:"subscription"`
 	Institution  string         `json:"institution"`
 	Type         string         `json:"type"`
@@ -574,9 +635,9 @@ func (e *events) deliver(ctx context.Context, endpoint string, msg jetstream.Msg
 		return
 	}
 	err := e.push(ctx, endpoint, d)
-	n := uint64(1)
+	n, stored := uint64(1), time.Now()
 	if md, merr := msg.Metadata(); merr == nil {
-		n = md.NumDelivered
+		n, stored = md.NumDelivered, md.Timestamp
 	}
 	if err == nil {
 		e.delivered.Add(1)
@@ -586,6 +647,16 @@ func (e *events) deliver(ctx context.Context, endpoint string, msg jetstream.Msg
 	}
 	e.failed.Add(1)
 	e.publish(outcome{State: "failed", Key: d.Key, Subscription: d.Subscription, Institution: d.Institution, Type: d.Type, Attempt: n, Reason: err.Error()})
+	if time.Since(stored) > e.maxAge {
+		// Too old to keep trying: set aside, where operators see it and can send it again.
+		d.LastError, d.Attempts = err.Error(), n
+		body, _ := json.Marshal(d)
+		if _, perr := e.bus.JS.Publish(ctx, "dead."+d.Subscription, body, jetstream.WithMsgID(d.Key)); perr == nil {
+			_ = msg.Term()
+			e.publish(outcome{State: "dead", Key: d.Key, Subscription: d.Subscription, Institution: d.Institution, Type: d.Type, Attempt: n, Reason: err.Error()})
+			return
+		}
+	}
 	// Exponential back-off with jitter: 1 s, 2 s, 4 s … up to 5 min.
 	wait := min(time.Second<<min(n-1, 9), 5*time.Minute)
 	wait += time.Duration(rand.Int64N(int64(wait / 4)))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/synth"
@@ -367,4 +369,66 @@ func getAdmin(t *testing.T, r *running, path string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TestDeadLetters: a change a subscriber keeps refusing past the maximum age is set
+// aside, visible to operators, and sent again on request, with its idempotency key.
+func TestDeadLetters(t *testing.T) {
+	r := startHubWith(t, func(c *hub.Config) { c.DeliveryMaxAge = time.Second })
+	ctx := context.Background()
+	d := r.st.Directory
+	today := d.Today()
+	down := &flakyInbox{down: true}
+	srv := httptest.NewServer(down)
+	defer srv.Close()
+	sub, _, err := directory.Get[directory.Subscription](ctx, d, "sub-"+strings.ToLower(synth.HealthInsurer1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Endpoint = srv.URL + "/notify"
+	if !slices.Contains(sub.EventTypes, "address") {
+		sub.EventTypes = append(sub.EventTypes, "address")
+	}
+	if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.HealthInsurer1, Day: today, Limit: 1})
+	ev, err := r.st.Civil.Population().Record(ctx, population.Event{Type: population.EventAddress, Person: page[0].Person, Date: today},
+		func(p *population.Person) error { p.Address.HouseNumber = "D1"; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "civil:" + strconv.FormatInt(ev.Seq, 10) + "/" + sub.ID
+	var dead string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if dead = getAdmin(t, r, "/admin/events/dead?subscription="+sub.ID); strings.Contains(dead, key) {
+			break
+		}
+	}
+	if !strings.Contains(dead, key) || !strings.Contains(dead, "503") {
+		t.Fatalf("not set aside: %s", dead)
+	}
+	down.mu.Lock()
+	down.down = false
+	down.mu.Unlock()
+	req, _ := http.NewRequest("POST", r.url+"/admin/events/dead/"+sub.ID+"/retry", nil)
+	req.Header.Set("Authorization", "Bearer "+r.admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"sent_again": 1`) {
+		t.Fatalf("retry: %d %s", resp.StatusCode, body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && down.count() == 0; time.Sleep(50 * time.Millisecond) {
+	}
+	if down.count() == 0 || !strings.Contains(down.bodies()[0], key) {
+		t.Fatalf("not delivered after the retry (%d received)", down.count())
+	}
+	if rest := getAdmin(t, r, "/admin/events/dead?subscription="+sub.ID); strings.Contains(rest, key) {
+		t.Errorf("still set aside after the retry: %s", rest)
+	}
 }

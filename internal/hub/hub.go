@@ -39,6 +39,9 @@ type Config struct {
 	// NATS is the event bus: "" an embedded JetStream (files in NATSDir, by default beside
 	// an SQLite store, else ./crossroads-nats), or nats://… an external server or cluster.
 	NATS, NATSDir string
+	// DeliveryMaxAge is how long a change is retried to a subscriber before it is set
+	// aside (dead letters, GET /admin/events/dead); 0: 24 h.
+	DeliveryMaxAge time.Duration
 	// Callbacks delivers the answers of asynchronous calls; nil: a default client.
 	Callbacks *http.Client
 	// OnReady is called with the base URL once the hub serves.

@@ -420,12 +420,17 @@ func TestDeadLetters(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"sent_again": 1`) {
+	var sent struct {
+		SentAgain int `json:"sent_again"`
+	}
+	// At least this change: earlier tests on the shared nation may have left others.
+	if resp.StatusCode != 200 || json.Unmarshal(body, &sent) != nil || sent.SentAgain < 1 {
 		t.Fatalf("retry: %d %s", resp.StatusCode, body)
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && down.count() == 0; time.Sleep(50 * time.Millisecond) {
+	delivered := func() bool { return slices.ContainsFunc(down.bodies(), func(b string) bool { return strings.Contains(b, key) }) }
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !delivered(); time.Sleep(50 * time.Millisecond) {
 	}
-	if down.count() == 0 || !strings.Contains(down.bodies()[0], key) {
+	if !delivered() {
 		t.Fatalf("not delivered after the retry (%d received)", down.count())
 	}
 	if rest := getAdmin(t, r, "/admin/events/dead?subscription="+sub.ID); strings.Contains(rest, key) {

@@ -55,6 +55,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/txn/status", s.asyncTxnStatus)
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/subscribe", s.asyncSubscribe)
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/unsubscribe", s.asyncUnsubscribe)
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/notify", s.notify)
 		}
 		mux.HandleFunc("GET /openapi.json", s.adapt(s.openAPI))
 		if s.dciPrefix != "" {

@@ -68,6 +68,11 @@ func (s *Server) checkSignature(ctx context.Context, clientID, signature string,
 	if err != nil {
 		return err
 	}
+	return s.verifyWith(e, signature, header, message)
+}
+
+// verifyWith applies e's policy and keys to a signature.
+func (s *Server) verifyWith(e signerEntry, signature string, header, message json.RawMessage) error {
 	sig := strings.TrimSpace(signature)
 	switch {
 	case e.policy == directory.SignaturesNone || e.policy == "":

@@ -13,11 +13,12 @@ const (
 	ScopeRegistrySearch    = "registry.search"
 	ScopeRegistrySubscribe = "registry.subscribe"
 	ScopeRegistryTxnStatus = "registry.txn_status"
+	ScopeRegistryNotify    = "registry.notify" // an authentic source notifying the hub of changes
 	ScopeDirectoryRead     = "directory.read"
 )
 
 // Scopes lists the known scopes in their canonical order.
-var Scopes = []string{ScopeRegistrySearch, ScopeRegistrySubscribe, ScopeRegistryTxnStatus, ScopeDirectoryRead}
+var Scopes = []string{ScopeRegistrySearch, ScopeRegistrySubscribe, ScopeRegistryTxnStatus, ScopeRegistryNotify, ScopeDirectoryRead}
 
 // DefaultScope is granted when a request names none.
 const DefaultScope = ScopeRegistrySearch

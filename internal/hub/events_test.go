@@ -427,7 +427,9 @@ func TestDeadLetters(t *testing.T) {
 	if resp.StatusCode != 200 || json.Unmarshal(body, &sent) != nil || sent.SentAgain < 1 {
 		t.Fatalf("retry: %d %s", resp.StatusCode, body)
 	}
-	delivered := func() bool { return slices.ContainsFunc(down.bodies(), func(b string) bool { return strings.Contains(b, key) }) }
+	delivered := func() bool {
+		return slices.ContainsFunc(down.bodies(), func(b string) bool { return strings.Contains(b, key) })
+	}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !delivered(); time.Sleep(50 * time.Millisecond) {
 	}
 	if !delivered() {

@@ -73,7 +73,3 @@ func TestForgedNotify(t *testing.T) {
 		}
 	}
 }
-
-func contains(b []byte, s string) bool {
-	return len(s) == 0 || string(b) != "" && stringsContains(string(b), s)
-}

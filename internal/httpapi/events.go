@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
@@ -73,5 +74,72 @@ func (s *Server) eventsRetry(w http.ResponseWriter, r *http.Request, _ string) e
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sent_again": n})
+	return nil
+}
+
+// ownSubscription checks the bearer token (scope registry.subscribe) and that the
+// subscription is the caller institution's pull subscription; others are not found.
+func (s *Server) ownSubscription(r *http.Request) (string, error) {
+	claims, err := s.bearer(r, "registry.subscribe")
+	if err != nil {
+		return "", err
+	}
+	id := r.PathValue("subscription")
+	sub, _, err := directory.Get[directory.Subscription](r.Context(), s.dir, id)
+	if err != nil || sub.Institution != claims.Institution || sub.Mode != directory.ModePull || !sub.Active() {
+		return "", fault.NotFoundf("no pull subscription %.60q of %s", id, claims.Institution)
+	}
+	return id, nil
+}
+
+// eventsNext serves GET /events/{subscription}/next[?max=…&wait=…]: the next copies of a
+// pull subscription, each to be acknowledged within a minute.
+func (s *Server) eventsNext(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.ownSubscription(r)
+	if err != nil {
+		return err
+	}
+	max, wait := 100, 5*time.Second
+	if v := r.URL.Query().Get("max"); v != "" {
+		if max, err = strconv.Atoi(v); err != nil || max < 1 || max > 1000 {
+			return fault.Invalidf("max", "must be a whole number from 1 to 1000")
+		}
+	}
+	if v := r.URL.Query().Get("wait"); v != "" {
+		if wait, err = time.ParseDuration(v); err != nil || wait < 0 || wait > 30*time.Second {
+			return fault.Invalidf("wait", "must be a duration from 0s to 30s")
+		}
+	}
+	if wait == 0 {
+		wait = 100 * time.Millisecond
+	}
+	events, err := s.events.Next(r.Context(), id, max, wait)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": events})
+	return nil
+}
+
+// eventsAck serves POST /events/{subscription}/ack with {"keys": […]}.
+func (s *Server) eventsAck(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.ownSubscription(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Keys []string `json:"keys"`
+	}
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	if len(body.Keys) == 0 || len(body.Keys) > 1000 {
+		return fault.Invalidf("keys", "name 1 to 1000 keys")
+	}
+	n, err := s.events.Ack(r.Context(), id, body.Keys)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"acknowledged": n})
 	return nil
 }

@@ -63,6 +63,9 @@ type Events interface {
 	// subscription's again.
 	Dead(ctx context.Context, subscription string, limit int) ([]json.RawMessage, error)
 	Retry(ctx context.Context, subscription string) (int, error)
+	// Next and Ack are the pull delivery of a subscription's copies.
+	Next(ctx context.Context, subscription string, max int, wait time.Duration) ([]json.RawMessage, error)
+	Ack(ctx context.Context, subscription string, keys []string) (int, error)
 }
 
 // Server serves the hub's HTTP API.

@@ -92,6 +92,9 @@ type events struct {
 	metrics                   *prometheus.CounterVec // crossroads_mutation_outcomes_total{state}
 	maxAge                    time.Duration          // how long a copy is retried before it is set aside
 
+	pullMu sync.Mutex
+	pulled map[string]jetstream.Msg // pulled, not yet acknowledged: subscription + key
+
 	feedMu sync.Mutex
 	feed   map[chan []byte]struct{} // tails: every outcome, as a JSON line
 }
@@ -197,6 +200,62 @@ func (e *events) Retry(ctx context.Context, subscription string) (int, error) {
 		return 0, err
 	}
 	return len(dead), nil
+}
+
+// pullAckWait is how long a pulled copy waits for its acknowledgement before it is
+// offered again.
+const pullAckWait = time.Minute
+
+// Next gives a pull subscription's next copies, at most max, waiting up to wait for the
+// first; each must be acknowledged with Ack within a minute, or it is offered again.
+func (e *events) Next(ctx context.Context, subscription string, max int, wait time.Duration) ([]json.RawMessage, error) {
+	c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamDeliveries, jetstream.ConsumerConfig{
+		Durable: "pull-" + consumerName(subscription), FilterSubject: "deliveries." + subscription + ".>",
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: pullAckWait, MaxDeliver: -1})
+	if err != nil {
+		return nil, err
+	}
+	batch, err := c.Fetch(max, jetstream.FetchMaxWait(wait))
+	if err != nil {
+		return nil, err
+	}
+	out := []json.RawMessage{}
+	e.pullMu.Lock()
+	defer e.pullMu.Unlock()
+	if e.pulled == nil {
+		e.pulled = map[string]jetstream.Msg{}
+	}
+	for m := range batch.Messages() {
+		var d delivery
+		if json.Unmarshal(m.Data(), &d) != nil {
+			_ = m.Term()
+			continue
+		}
+		e.pulled[subscription+"\x00"+d.Key] = m
+		out = append(out, json.RawMessage(m.Data()))
+	}
+	return out, nil
+}
+
+// Ack acknowledges pulled copies by key; it returns how many it knew.
+func (e *events) Ack(ctx context.Context, subscription string, keys []string) (int, error) {
+	e.pullMu.Lock()
+	defer e.pullMu.Unlock()
+	n := 0
+	for _, k := range keys {
+		m, ok := e.pulled[subscription+"\x00"+k]
+		if !ok {
+			continue
+		}
+		if err := m.DoubleAck(ctx); err != nil {
+			return n, err
+		}
+		delete(e.pulled, subscription+"\x00"+k)
+		n++
+		e.delivered.Add(1)
+		e.publish(outcome{State: "delivered", Key: k, Subscription: subscription})
+	}
+	return n, nil
 }
 
 // SubscriptionStatus is the state of one push subscription's deliveries.

@@ -439,3 +439,69 @@ func TestDeadLetters(t *testing.T) {
 		t.Errorf("still set aside after the retry: %s", rest)
 	}
 }
+
+// TestPullDelivery: a pull subscriber fetches its next changes and acknowledges them;
+// what it acknowledged is not offered again; another institution cannot read them.
+func TestPullDelivery(t *testing.T) {
+	r := startHub(t, false)
+	ctx := context.Background()
+	d := r.st.Directory
+	today := d.Today()
+	subID := "sub-" + strings.ToLower(synth.HealthInsurer3)
+	sub, _, err := directory.Get[directory.Subscription](ctx, d, subID)
+	if err != nil || sub.Mode != directory.ModePull {
+		t.Fatalf("%s: %+v %v; want a pull subscription", subID, sub, err)
+	}
+	token := r.tokenWithScope(t, synth.HealthInsurer3, "registry.subscribe")
+	next := func(tok string) (int, []string) {
+		req, _ := http.NewRequest("GET", r.url+"/events/"+subID+"/next?max=50&wait=1s", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct{ Events []struct{ Key, Person string } }
+		json.NewDecoder(resp.Body).Decode(&out)
+		var keys []string
+		for _, e := range out.Events {
+			keys = append(keys, e.Key)
+		}
+		return resp.StatusCode, keys
+	}
+	next(token) // earlier tests may have left changes: take them
+	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.HealthInsurer3, Day: today, Limit: 1})
+	ev, err := r.st.Civil.Population().Record(ctx, population.Event{Type: population.EventAddress, Person: page[0].Person, Date: today},
+		func(p *population.Person) error { p.Address.HouseNumber = "P1"; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "civil:" + strconv.FormatInt(ev.Seq, 10) + "/" + subID
+	var keys []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !slices.Contains(keys, key); {
+		_, got := next(token)
+		keys = append(keys, got...)
+	}
+	if !slices.Contains(keys, key) {
+		t.Fatalf("the change %s was not offered: %v", key, keys)
+	}
+	if status, _ := next(r.tokenWithScope(t, synth.HealthInsurer1, "registry.subscribe")); status != http.StatusNotFound {
+		t.Errorf("another institution pulling %s: %d; want 404", subID, status)
+	}
+	body, _ := json.Marshal(map[string]any{"keys": keys})
+	req, _ := http.NewRequest("POST", r.url+"/events/"+subID+"/ack", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(ack), `"acknowledged"`) {
+		t.Fatalf("ack: %d %s", resp.StatusCode, ack)
+	}
+	if _, again := next(token); slices.Contains(again, key) {
+		t.Errorf("an acknowledged change was offered again")
+	}
+}

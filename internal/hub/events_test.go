@@ -461,7 +461,9 @@ func TestPullDelivery(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var out struct{ Events []struct{ Key, Person string } }
+		var out struct {
+			Events []struct{ Key, Person string }
+		}
 		json.NewDecoder(resp.Body).Decode(&out)
 		var keys []string
 		for _, e := range out.Events {

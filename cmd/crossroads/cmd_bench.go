@@ -118,21 +118,9 @@ type BenchExchangeCmd struct {
 }
 
 func (c *BenchExchangeCmd) Run(e *env, b *BenchCmd) error {
-	dir, cleanup, err := benchData(e, c.Data, c.Persons)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	stop, err := b.profile()
-	if err != nil {
-		return err
-	}
-	defer stop()
-	r, err := bench.Exchange(e.ctx, bench.ExchangeOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rounds: c.Rounds})
-	if err != nil {
-		return err
-	}
-	return r.Print(e.stdout, b.JSON)
+	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
+		return bench.Exchange(e.ctx, bench.ExchangeOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rounds: c.Rounds})
+	})
 }
 
 // BenchEventsCmd measures the delivery of mutations.
@@ -144,21 +132,9 @@ type BenchEventsCmd struct {
 }
 
 func (c *BenchEventsCmd) Run(e *env, b *BenchCmd) error {
-	dir, cleanup, err := benchData(e, c.Data, c.Persons)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	stop, err := b.profile()
-	if err != nil {
-		return err
-	}
-	defer stop()
-	r, err := bench.Events(e.ctx, bench.EventsOptions{Data: dir, Duration: c.Duration, Rate: c.Rate})
-	if err != nil {
-		return err
-	}
-	return r.Print(e.stdout, b.JSON)
+	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
+		return bench.Events(e.ctx, bench.EventsOptions{Data: dir, Duration: c.Duration, Rate: c.Rate})
+	})
 }
 
 // BenchDCICmd measures the asynchronous DCI search through the hub.
@@ -171,7 +147,15 @@ type BenchDCICmd struct {
 }
 
 func (c *BenchDCICmd) Run(e *env, b *BenchCmd) error {
-	dir, cleanup, err := benchData(e, c.Data, c.Persons)
+	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
+		return bench.DCI(e.ctx, bench.DCIOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rate: c.Rate})
+	})
+}
+
+// onNation runs a benchmark on a nation (data, or one of persons made for it) with the
+// profile asked for, and prints its result.
+func (b *BenchCmd) onNation(e *env, data string, persons int, run func(dir string) (*bench.Result, error)) error {
+	dir, cleanup, err := benchData(e, data, persons)
 	if err != nil {
 		return err
 	}
@@ -181,7 +165,7 @@ func (c *BenchDCICmd) Run(e *env, b *BenchCmd) error {
 		return err
 	}
 	defer stop()
-	r, err := bench.DCI(e.ctx, bench.DCIOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rate: c.Rate})
+	r, err := run(dir)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -210,27 +209,7 @@ func lookupBy(ctx context.Context, c *http.Client, url, token, idType, id, want 
 	body := fmt.Sprintf(`{"signature":"","header":{"version":"1.0.0","message_id":"m%d-%d","message_ts":%q,"action":"search","sender_id":"bench","total_count":1},`+
 		`"message":{"transaction_id":"t%d","search_request":[{"reference_id":"r%d","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":%q,"value":%q},"pagination":{"page_size":1,"page_number":1}},"locale":"eng"}]}}`,
 		epoch, n, ts, i, i, ts, idType, id)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(want)) {
-		return fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
-	}
-	return nil
+	return post(ctx, c, url, token, body, want)
 }
 
 func clientToken(ctx context.Context, base, id, secret string) (string, error) {

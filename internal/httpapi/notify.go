@@ -20,26 +20,12 @@ import (
 func (s *Server) notify(w http.ResponseWriter, r *http.Request) {
 	corr := newID()
 	reg := r.PathValue("registry")
-	registry, ok := registries[reg]
-	if !ok {
-		s.dciError(w, r, dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no registry "+reg))
-		return
-	}
 	service := "dci:" + reg + ":notify"
-	claims, err := s.bearer(r, "registry.notify")
-	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
+	claims, body, ok := s.readAsync(w, r, "registry.notify", service, corr)
+	if !ok {
 		return
 	}
-	if err := needContentType(r, "application/json"); err != nil {
-		s.ackError(w, r, err, corr)
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		s.ackError(w, r, err, corr)
-		return
-	}
+	registry := registries[reg]
 	env, err := dci.SplitEnvelope(body)
 	if err != nil {
 		s.ackError(w, r, err, corr)

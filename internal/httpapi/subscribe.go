@@ -15,6 +15,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
@@ -54,22 +55,8 @@ func (s *Server) acceptAsync(w http.ResponseWriter, r *http.Request, action stri
 	decode func([]byte) (h dci.MsgHeader, transactionID, signature string, rawHeader, rawMessage json.RawMessage, err error)) {
 	corr := newID()
 	reg := r.PathValue("registry")
-	if _, ok := registries[reg]; !ok {
-		s.dciError(w, r, dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no registry "+reg))
-		return
-	}
-	claims, err := s.bearer(r, "registry.subscribe")
-	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+reg, err)
-		return
-	}
-	if err := needContentType(r, "application/json"); err != nil {
-		s.ackError(w, r, err, corr)
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		s.ackError(w, r, err, corr)
+	claims, body, ok := s.readAsync(w, r, "registry.subscribe", "dci:"+reg, corr)
+	if !ok {
 		return
 	}
 	h, tx, sig, rh, rm, err := decode(body)
@@ -83,6 +70,31 @@ func (s *Server) acceptAsync(w http.ResponseWriter, r *http.Request, action stri
 	}
 	s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: h.SenderID, MessageID: h.MessageID,
 		TransactionID: tx, Registry: reg, Action: action, Mode: txn.Async, Status: txn.Received, Request: body, CallbackURI: h.SenderURI})
+}
+
+// readAsync checks the registry of the path and the bearer token (with scope; refusals
+// recorded under service), and reads a JSON body; on failure it has answered and ok is
+// false. An asynchronous call's problems with the message are answered ACK ERR.
+func (s *Server) readAsync(w http.ResponseWriter, r *http.Request, scope, service, corr string) (claims oauth.Claims, body []byte, ok bool) {
+	reg := r.PathValue("registry")
+	if _, ok := registries[reg]; !ok {
+		s.dciError(w, r, dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no registry "+reg))
+		return claims, nil, false
+	}
+	claims, err := s.bearer(r, scope)
+	if err != nil {
+		s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
+		return claims, nil, false
+	}
+	if err := needContentType(r, "application/json"); err != nil {
+		s.ackError(w, r, err, corr)
+		return claims, nil, false
+	}
+	if body, err = readBody(w, r); err != nil {
+		s.ackError(w, r, err, corr)
+		return claims, nil, false
+	}
+	return claims, body, true
 }
 
 // answerSubscribe creates the subscriptions of a stored subscribe request.

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -60,24 +61,17 @@ func (s *populationStore) Search(ctx context.Context, q query.Query) ([]populati
 	defer rows.Close()
 	var matches []population.Person
 	scanned := 0
-	for rows.Next() {
+	err = eachPerson(rows, func(p population.Person) error {
 		if scanned++; scanned > maxScan {
-			return nil, 0, fault.Invalidf("query", "the filter matches too many persons to examine (more than %d); narrow it with person, brn, address.region, address.municipality, birth_date, death_date or household", maxScan)
-		}
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, 0, mapErr(err, "search persons")
-		}
-		var p population.Person
-		if err := json.Unmarshal(doc, &p); err != nil {
-			return nil, 0, fault.Wrap(err, "decode person")
+			return fault.Invalidf("query", "the filter matches too many persons to examine (more than %d); narrow it with person, brn, address.region, address.municipality, birth_date, death_date or household", maxScan)
 		}
 		if q.Filter.Eval(func(a string) (string, bool) { return population.Attr(&p, a) }) {
 			matches = append(matches, p)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, mapErr(err, "search persons")
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	return population.Page(matches, q), len(matches), nil
 }
@@ -102,18 +96,27 @@ func (s *populationStore) searchPaged(ctx context.Context, q query.Query, cond s
 	}
 	defer rows.Close()
 	out := []population.Person{}
+	err = eachPerson(rows, func(p population.Person) error { out = append(out, p); return nil })
+	return out, total, err
+}
+
+// eachPerson decodes the documents of rows (one column, doc) and calls fn with each;
+// an error of fn stops it.
+func eachPerson(rows *sql.Rows, fn func(population.Person) error) error {
 	for rows.Next() {
 		var doc []byte
 		if err := rows.Scan(&doc); err != nil {
-			return nil, 0, mapErr(err, "search persons")
+			return mapErr(err, "search persons")
 		}
 		var p population.Person
 		if err := json.Unmarshal(doc, &p); err != nil {
-			return nil, 0, fault.Wrap(err, "decode person")
+			return fault.Wrap(err, "decode person")
 		}
-		out = append(out, p)
+		if err := fn(p); err != nil {
+			return err
+		}
 	}
-	return out, total, mapErr(rows.Err(), "search persons")
+	return mapErr(rows.Err(), "search persons")
 }
 
 // byNumber reports whether sort orders by person number only (or not at all).

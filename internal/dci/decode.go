@@ -186,30 +186,41 @@ func markDuplicates(items []SearchRequestItem) {
 
 func reject(reason, field, msg string) *fault.Error { return Coded(fault.Invalid, reason, field, msg) }
 
+// itemHead is what every item of a batch starts with: its reference, timestamp and locale.
+type itemHead struct {
+	ReferenceID, Timestamp, Locale string
+	m                              map[string]json.RawMessage // the item's members
+}
+
+// readItemHead reads raw's head; a malformed item or locale is rejected with badReason,
+// the registry call's reason for a bad item.
+func readItemHead(raw json.RawMessage, path, badReason string) (h itemHead, err error) {
+	if h.m = fields(raw); h.m == nil {
+		return h, reject(badReason, path, "must be an object")
+	}
+	if h.ReferenceID, err = str(h.m, "reference_id"); err != nil || !validID(h.ReferenceID) {
+		return h, reject(RjctReferenceIDInvalid, path+".reference_id", fmt.Sprintf("is required: 1 to %d characters", MaxID))
+	}
+	if h.Timestamp, err = str(h.m, "timestamp"); err != nil || h.Timestamp == "" {
+		return h, reject(RjctTimestampInvalid, path+".timestamp", "is required")
+	}
+	if _, err := ParseTime(h.Timestamp); err != nil {
+		return h, reject(RjctTimestampInvalid, path+".timestamp", "must be an RFC 3339 timestamp with a time zone")
+	}
+	if h.Locale, err = str(h.m, "locale"); err != nil || (h.Locale != "" && !validLocale(h.Locale)) {
+		h.Locale = ""
+		return h, reject(badReason, path+".locale", "must be an ISO 639-3 code in lower case, such as eng")
+	}
+	return h, nil
+}
+
 func decodeItem(raw json.RawMessage, path string) (it SearchRequestItem) {
-	m := fields(raw)
-	if m == nil {
-		it.Err = reject(RjctCriteriaInvalid, path, "must be an object")
+	h, err := readItemHead(raw, path, RjctCriteriaInvalid)
+	it.ReferenceID, it.Timestamp, it.Locale, it.Err = h.ReferenceID, h.Timestamp, h.Locale, err
+	if err != nil {
 		return it
 	}
-	var err error
-	if it.ReferenceID, err = str(m, "reference_id"); err != nil || !validID(it.ReferenceID) {
-		it.Err = reject(RjctReferenceIDInvalid, path+".reference_id", fmt.Sprintf("is required: 1 to %d characters", MaxID))
-		return it
-	}
-	if it.Timestamp, err = str(m, "timestamp"); err != nil || it.Timestamp == "" {
-		it.Err = reject(RjctTimestampInvalid, path+".timestamp", "is required")
-		return it
-	}
-	if _, err := ParseTime(it.Timestamp); err != nil {
-		it.Err = reject(RjctTimestampInvalid, path+".timestamp", "must be an RFC 3339 timestamp with a time zone")
-		return it
-	}
-	if it.Locale, err = str(m, "locale"); err != nil || (it.Locale != "" && !validLocale(it.Locale)) {
-		it.Locale = ""
-		it.Err = reject(RjctCriteriaInvalid, path+".locale", "must be an ISO 639-3 code in lower case, such as eng")
-		return it
-	}
+	m := h.m
 	c := fields(m["search_criteria"])
 	if c == nil {
 		it.Err = reject(RjctCriteriaInvalid, path+".search_criteria", "is required and must be an object")

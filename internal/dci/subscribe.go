@@ -99,29 +99,12 @@ func DecodeSubscribe(body []byte) (*Envelope[SubscribeRequest], error) {
 }
 
 func decodeSubscribeItem(raw json.RawMessage, path string) (it SubscribeItem) {
-	m := fields(raw)
-	if m == nil {
-		it.Err = reject(RjctNotifyDetailsInvalid, path, "must be an object")
+	h, err := readItemHead(raw, path, RjctNotifyDetailsInvalid)
+	it.ReferenceID, it.Timestamp, it.Locale, it.Err = h.ReferenceID, h.Timestamp, h.Locale, err
+	if err != nil {
 		return it
 	}
-	var err error
-	if it.ReferenceID, err = str(m, "reference_id"); err != nil || !validID(it.ReferenceID) {
-		it.Err = reject(RjctReferenceIDInvalid, path+".reference_id", fmt.Sprintf("is required: 1 to %d characters", MaxID))
-		return it
-	}
-	if it.Timestamp, err = str(m, "timestamp"); err != nil || it.Timestamp == "" {
-		it.Err = reject(RjctTimestampInvalid, path+".timestamp", "is required")
-		return it
-	}
-	if _, err := ParseTime(it.Timestamp); err != nil {
-		it.Err = reject(RjctTimestampInvalid, path+".timestamp", "must be an RFC 3339 timestamp with a time zone")
-		return it
-	}
-	if it.Locale, err = str(m, "locale"); err != nil || (it.Locale != "" && !validLocale(it.Locale)) {
-		it.Locale = ""
-		it.Err = reject(RjctNotifyDetailsInvalid, path+".locale", "must be an ISO 639-3 code in lower case, such as eng")
-		return it
-	}
+	m := h.m
 	c := fields(m["subscribe_criteria"])
 	if c == nil {
 		it.Err = reject(RjctNotifyDetailsInvalid, path+".subscribe_criteria", "is required and must be an object")

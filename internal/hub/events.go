@@ -33,6 +33,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
@@ -553,6 +554,10 @@ func (e *events) route(ctx context.Context, data []byte) error {
 		return nil // not a mutation: dropped, nothing to retry
 	}
 	p, err := e.civil.Person(ctx, ev.Person)
+	if fault.KindOf(err) == fault.NotFound {
+		e.log.Warn("a mutation of a person the register does not hold: dropped", "seq", ev.Seq)
+		return nil // retrying would not find the person either
+	}
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -24,16 +23,109 @@ import (
 // differs on non-ASCII strings (\u escapes, unless ensure_ascii=False) and on floats with a
 // zero fraction (1.0). Integers beyond 2^53 lose precision, as in any double-based JSON.
 func Canonical(b []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
+	if !json.Valid(b) {
+		return nil, fmt.Errorf("canonical json: not one JSON value")
+	}
 	var out bytes.Buffer
-	if err := canonValue(dec, &out, 0); err != nil {
+	out.Grow(len(b))
+	if err := canon(b, &out, 0); err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("canonical json: data after the value")
-	}
 	return out.Bytes(), nil
+}
+
+// canon writes the valid JSON value b canonically. It reads b with the splitter of the
+// decoder (split.go) rather than token by token: signing a callback or a notification
+// canonicalises it, once per message (FuzzCanonical keeps it equal to the token reader).
+func canon(b []byte, out *bytes.Buffer, depth int) error {
+	if depth > maxCanonDepth {
+		return fmt.Errorf("canonical json: nested deeper than %d", maxCanonDepth)
+	}
+	b = b[skipSpace(b, 0):]
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 {
+		return fmt.Errorf("canonical json: empty value")
+	}
+	switch b[0] {
+	case '{':
+		return canonMembers(b, out, depth)
+	case '[':
+		list, ok := elements(b)
+		if !ok {
+			return fmt.Errorf("canonical json: bad array")
+		}
+		out.WriteByte('[')
+		for i, e := range list {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			if err := canon(e, out, depth+1); err != nil {
+				return err
+			}
+		}
+		out.WriteByte(']')
+	case '"':
+		s, ok := unquote(b)
+		if !ok {
+			return fmt.Errorf("canonical json: bad string")
+		}
+		writeString(out, s)
+	case 't', 'f', 'n':
+		out.Write(b)
+	default:
+		n, err := esNumber(json.Number(b))
+		if err != nil {
+			return err
+		}
+		out.WriteString(n)
+	}
+	return nil
+}
+
+// canonMembers writes an object with its members sorted by the UTF-16 code units of their
+// names, refusing duplicate names.
+func canonMembers(b []byte, out *bytes.Buffer, depth int) error {
+	type member struct {
+		key  string
+		u16  []uint16
+		body []byte
+	}
+	var members []member
+	seen := map[string]bool{}
+	var err error
+	ok := eachMember(b, func(name string, v []byte) bool {
+		if seen[name] {
+			err = fmt.Errorf("canonical json: duplicate member %.40q", name)
+			return false
+		}
+		seen[name] = true
+		var body bytes.Buffer
+		if err = canon(v, &body, depth+1); err != nil {
+			return false
+		}
+		members = append(members, member{name, utf16.Encode([]rune(name)), body.Bytes()})
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("canonical json: bad object")
+	}
+	slices.SortFunc(members, func(a, b member) int { return slices.Compare(a.u16, b.u16) })
+	out.WriteByte('{')
+	for i, m := range members {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		writeString(out, m.key)
+		out.WriteByte(':')
+		out.Write(m.body)
+	}
+	out.WriteByte('}')
+	return nil
 }
 
 // SignedContent is what both signature schemes sign: the canonical JSON of
@@ -56,97 +148,6 @@ func SignedContent(header, message json.RawMessage) ([]byte, error) {
 }
 
 const maxCanonDepth = 256
-
-func canonValue(dec *json.Decoder, out *bytes.Buffer, depth int) error {
-	if depth > maxCanonDepth {
-		return fmt.Errorf("canonical json: nested deeper than %d", maxCanonDepth)
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("canonical json: %w", err)
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '{' {
-			return canonObject(dec, out, depth)
-		}
-		if t == '[' {
-			return canonArray(dec, out, depth)
-		}
-		return fmt.Errorf("canonical json: unexpected %v", t)
-	case string:
-		writeString(out, t)
-	case json.Number:
-		s, err := esNumber(t)
-		if err != nil {
-			return err
-		}
-		out.WriteString(s)
-	case bool:
-		out.WriteString(strconv.FormatBool(t))
-	case nil:
-		out.WriteString("null")
-	}
-	return nil
-}
-
-func canonObject(dec *json.Decoder, out *bytes.Buffer, depth int) error {
-	type member struct {
-		key  string
-		u16  []uint16
-		body []byte
-	}
-	var members []member
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("canonical json: %w", err)
-		}
-		key, _ := tok.(string)
-		if seen[key] {
-			return fmt.Errorf("canonical json: duplicate member %.40q", key)
-		}
-		seen[key] = true
-		var body bytes.Buffer
-		if err := canonValue(dec, &body, depth+1); err != nil {
-			return err
-		}
-		members = append(members, member{key, utf16.Encode([]rune(key)), body.Bytes()})
-	}
-	if _, err := dec.Token(); err != nil { // '}'
-		return fmt.Errorf("canonical json: %w", err)
-	}
-	slices.SortFunc(members, func(a, b member) int { return slices.Compare(a.u16, b.u16) })
-	out.WriteByte('{')
-	for i, m := range members {
-		if i > 0 {
-			out.WriteByte(',')
-		}
-		writeString(out, m.key)
-		out.WriteByte(':')
-		out.Write(m.body)
-	}
-	out.WriteByte('}')
-	return nil
-}
-
-func canonArray(dec *json.Decoder, out *bytes.Buffer, depth int) error {
-	out.WriteByte('[')
-	for i := 0; dec.More(); i++ {
-		if i > 0 {
-			out.WriteByte(',')
-		}
-		if err := canonValue(dec, out, depth+1); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // ']'
-		return fmt.Errorf("canonical json: %w", err)
-	}
-	out.WriteByte(']')
-	return nil
-}
 
 func writeString(out *bytes.Buffer, s string) {
 	const hex = "0123456789abcdef"

@@ -19,51 +19,59 @@ import (
 // map[string]json.RawMessage would: the last of duplicate names wins. It returns nil for
 // anything but an object. Values share b's bytes.
 func fields(b json.RawMessage) map[string]json.RawMessage {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	m := make(map[string]json.RawMessage, 8)
+	if !eachMember(b, func(name string, v []byte) bool { m[name] = v; return true }) {
 		return nil
 	}
-	m := make(map[string]json.RawMessage, 8)
+	return m
+}
+
+// eachMember calls fn with each member of the JSON object b, in order, until fn returns
+// false; it reports whether b is an object (and fn never stopped).
+func eachMember(b []byte, fn func(name string, v []byte) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return m
+		return true
 	}
 	for i < len(b) {
 		if b[i] != '"' {
-			return nil
+			return false
 		}
 		end := stringEnd(b, i)
 		if end < 0 {
-			return nil
+			return false
 		}
 		name, ok := unquote(b[i:end])
 		if !ok {
-			return nil
+			return false
 		}
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return nil
+			return false
 		}
 		start := skipSpace(b, i+1)
 		end = valueEnd(b, start)
-		if end < 0 {
-			return nil
+		if end < 0 || !fn(name, b[start:end:end]) {
+			return false
 		}
-		m[name] = b[start:end:end]
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return nil
+			return false
 		}
 		switch b[i] {
 		case '}':
-			return m
+			return true
 		case ',':
 			i = skipSpace(b, i+1)
 		default:
-			return nil
+			return false
 		}
 	}
-	return nil
+	return false
 }
 
 // elements splits a JSON array into its values, as json.Unmarshal into a

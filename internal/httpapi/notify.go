@@ -1,13 +1,18 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/mutations"
 )
 
 // notify serves {prefix}/{registry}/registry/notify: an authentic source telling the hub
@@ -15,8 +20,10 @@ import (
 // of a service of that registry, and the message must carry a valid signature of one of
 // the application's keys, whatever its signature policy. Every refusal is recorded.
 //
-// An accepted notify is acknowledged and recorded; routing a remote source's changes to
-// subscribers as the civil register's are is not built yet (issue #5).
+// An accepted notify is recorded, and each change it carries (a record naming a person, of
+// an event type the hub routes) goes onto the event bus, to be routed to the institutions
+// with a file, a subscription and an authorization for the source's service — as the
+// civil register's changes are.
 func (s *Server) notify(w http.ResponseWriter, r *http.Request) {
 	corr := newID()
 	reg := r.PathValue("registry")
@@ -39,7 +46,8 @@ func (s *Server) notify(w http.ResponseWriter, r *http.Request) {
 		s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
 		return
 	}
-	if !s.isSourceOf(r, claims.Institution, registry) {
+	source := s.serviceOf(r, claims.Institution, registry)
+	if source == "" {
 		s.refuseUnauthenticated(w, r, claims.ClientID, service,
 			dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", claims.Institution+" offers no "+registry+" service: it cannot notify changes of that registry"))
 		return
@@ -48,7 +56,55 @@ func (s *Server) notify(w http.ResponseWriter, r *http.Request) {
 		s.dciError(w, r, err)
 		return
 	}
+	if s.events != nil {
+		for _, m := range notifiedChanges(claims.Institution, source, env.Message, s.dir.Today()) {
+			if err := s.events.Ingest(r.Context(), m); err != nil {
+				s.ackError(w, r, fault.Unavailablef(err, "the change could not be taken; send it again"), corr)
+				return
+			}
+		}
+	}
 	s.ack(w, http.StatusAccepted, dci.NewAck(corr, time.Now()))
+}
+
+// notifiedChanges reads the changes of a NotifyEventRequest: one per record that names a
+// person, of an event type the hub routes. Its id (the idempotency key of its copies) is
+// remote:<institution>:<transaction_id>/<reference_id>/<n>.
+func notifiedChanges(institution, service string, message json.RawMessage, today date.Date) []mutations.Mutation {
+	var msg struct {
+		TransactionID string `json:"transaction_id"`
+		Events        []struct {
+			ReferenceID string `json:"reference_id"`
+			Data        struct {
+				EventType string          `json:"reg_event_type"`
+				Records   json.RawMessage `json:"reg_records"`
+			} `json:"data"`
+		} `json:"notify_event"`
+	}
+	if json.Unmarshal(message, &msg) != nil {
+		return nil
+	}
+	var out []mutations.Mutation
+	for _, ev := range msg.Events {
+		typ := dci.EventType(ev.Data.EventType)
+		var records []map[string]any
+		if json.Unmarshal(ev.Data.Records, &records) != nil { // CRVS and FR type it as one object
+			var one map[string]any
+			if json.Unmarshal(ev.Data.Records, &one) != nil {
+				continue
+			}
+			records = []map[string]any{one}
+		}
+		for n, rec := range records {
+			person, _ := rec["person"].(string)
+			if typ == "" || !ident.ValidPerson(person) {
+				continue
+			}
+			out = append(out, mutations.Mutation{Source: institution, Service: service, Type: typ, Person: person, Date: today, Record: rec,
+				ID: "remote:" + institution + ":" + msg.TransactionID + "/" + ev.ReferenceID + "/" + strconv.Itoa(n)})
+		}
+	}
+	return out
 }
 
 // checkSignatureAlways checks the envelope's signature with the application's keys, as
@@ -62,18 +118,18 @@ func (s *Server) checkSignatureAlways(r *http.Request, clientID string, env dci.
 	return s.verifyWith(e, env.Signature, env.Header, env.Message)
 }
 
-// isSourceOf reports whether institution offers a service of registry.
-func (s *Server) isSourceOf(r *http.Request, institution, registry string) bool {
+// serviceOf returns institution's service of registry, "" when it offers none.
+func (s *Server) serviceOf(r *http.Request, institution, registry string) string {
 	page, err := directory.List[directory.Service](r.Context(), s.dir, directory.ListQuery{Limit: 1000}, nil)
 	if err != nil {
-		return false
+		return ""
 	}
 	for _, svc := range page.Items {
 		if svc.Institution == institution && svc.Registry == registry {
-			return true
+			return svc.ID
 		}
 	}
-	return false
+	return ""
 }
 
 // recordNotify records an accepted notify in the audit log.

@@ -17,6 +17,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/txn"
@@ -66,6 +67,8 @@ type Events interface {
 	// Next and Ack are the pull delivery of a subscription's copies.
 	Next(ctx context.Context, subscription string, max int, wait time.Duration) ([]json.RawMessage, error)
 	Ack(ctx context.Context, subscription string, keys []string) (int, error)
+	// Ingest takes a change a remote source notified, to be routed like the register's.
+	Ingest(ctx context.Context, m mutations.Mutation) error
 }
 
 // Server serves the hub's HTTP API.

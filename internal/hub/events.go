@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -487,14 +488,10 @@ func (e *events) relayStart(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return 0, err
-	}
-	if info.State.Msgs == 0 {
+	m, err := s.GetLastMsgForSubject(ctx, "mutations.civil.*")
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return end, nil // first run
 	}
-	m, err := s.GetMsg(ctx, info.State.LastSeq)
 	if err != nil {
 		return 0, err
 	}
@@ -511,7 +508,7 @@ func (e *events) relayStart(ctx context.Context) (int64, error) {
 func (e *events) startRouter(ctx context.Context) error {
 	for l := range partitions {
 		c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamMutations, jetstream.ConsumerConfig{
-			Durable: "router-" + strconv.Itoa(l), FilterSubject: "mutations.civil." + strconv.Itoa(l),
+			Durable: "router-" + strconv.Itoa(l), FilterSubject: "mutations.*." + strconv.Itoa(l),
 			AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1, AckWait: 10 * time.Second})
 		if err != nil {
 			return fmt.Errorf("router consumer: %w", err)
@@ -533,6 +530,27 @@ func (e *events) startRouter(ctx context.Context) error {
 	return nil
 }
 
+// RemoteChange is a change a remote authentic source notified (DCI notify), as the router
+// takes it.
+type RemoteChange struct {
+	Source  string         `json:"source"`  // the source's institution
+	Service string         `json:"service"` // the directory service its data belong to
+	ID      string         `json:"id"`      // the change's id: remote:<institution>:<transaction>/<reference>/<n>
+	Type    string         `json:"type"`
+	Person  string         `json:"person"`
+	Date    date.Date      `json:"date"`
+	Record  map[string]any `json:"record"`
+}
+
+// Ingest takes a remote source's change onto the bus, to be routed as the register's are;
+// m.ID is its idempotency key: a change notified twice is routed once.
+func (e *events) Ingest(ctx context.Context, m mutations.Mutation) error {
+	c := RemoteChange{Source: m.Source, Service: m.Service, ID: m.ID, Type: m.Type, Person: m.Person, Date: m.Date, Record: m.Record}
+	body, _ := json.Marshal(map[string]any{"remote": c})
+	_, err := e.bus.JS.Publish(ctx, "mutations.remote."+lane(c.Person), body, jetstream.WithMsgID(c.ID))
+	return err
+}
+
 // delivery is what the deliveries stream carries.
 type delivery struct {
 	Key          string         `json:"key"`
@@ -549,6 +567,14 @@ type delivery struct {
 // route decides the recipients of one mutation, records the decisions and publishes
 // the deliveries.
 func (e *events) route(ctx context.Context, data []byte) error {
+	var remote struct {
+		Remote *RemoteChange `json:"remote"`
+	}
+	if json.Unmarshal(data, &remote) == nil && remote.Remote != nil {
+		c := remote.Remote
+		return e.deliverAll(ctx, data, mutations.Mutation{Source: c.Source, Service: c.Service, ID: c.ID, Type: c.Type,
+			Person: c.Person, Date: c.Date, Record: c.Record})
+	}
 	var ev population.Event
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return nil // not a mutation: dropped, nothing to retry
@@ -576,6 +602,17 @@ func (e *events) route(ctx context.Context, data []byte) error {
 		_ = json.Unmarshal(ev.Data, &d)
 		m.Related = nonEmpty(d.Spouse, p.Spouse)
 	}
+	return e.deliverAll(ctx, data, m)
+}
+
+// deliverAll routes m (data is how it came), records the decisions and publishes the
+// copies.
+func (e *events) deliverAll(ctx context.Context, data []byte, m mutations.Mutation) error {
+	ev := struct {
+		Type, Person string
+		Seq          int64
+		Date         date.Date
+	}{m.Type, m.Person, m.Seq, m.Date}
 	deliveries, decisions := e.router.Route(m)
 	bodies := make(map[string][]byte, len(deliveries))
 	for _, d := range deliveries {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +72,74 @@ func TestForgedNotify(t *testing.T) {
 		if after := r.auditSize(t); after != before+1 {
 			t.Errorf("%s: the audit log grew by %d; want 1", tt.name, after-before)
 		}
+	}
+}
+
+// TestRemoteNotifyRouted: the changes a source notifies reach the institutions with a
+// file, a subscription and an authorization, as the register's do; a notify sent twice
+// is routed once.
+func TestRemoteNotifyRouted(t *testing.T) {
+	r := startHub(t, false)
+	ctx := context.Background()
+	d := r.st.Directory
+	today := d.Today()
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	jwk, _ := json.Marshal(jose.JSONWebKey{Key: pub, KeyID: "n2", Algorithm: "EdDSA", Use: "sig"})
+	app, _, err := directory.Get[directory.Application](ctx, d, synth.AppID(synth.CivilRegistry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Keys = []json.RawMessage{jwk}
+	if _, _, err := directory.Put(ctx, d, "test", app, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	b := &inbox{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	sub, _, err := directory.Get[directory.Subscription](ctx, d, "sub-"+strings.ToLower(synth.PensionFund))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Endpoint = srv.URL + "/notify"
+	if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: today, Limit: 1})
+	person := page[0].Person
+	time.Sleep(1500 * time.Millisecond)
+	ts := time.Now().UTC().Format(time.RFC3339)
+	tx := fmt.Sprintf("rn-%d", time.Now().UnixNano())
+	header := json.RawMessage(fmt.Sprintf(`{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":"notify","status":"succ","sender_id":"civil","total_count":1}`, tx, ts))
+	message := json.RawMessage(fmt.Sprintf(`{"transaction_id":%q,"notify_event":[{"reference_id":"r-1","timestamp":%q,"data":{"reg_event_type":"spdci-common:RegistryEventType:Death","reg_record_type":"Person","reg_records":[{"person":%q,"death_date":%q,"given_name":"X","nationality":"XCR"}]}}]}`,
+		tx, ts, person, today.String()))
+	sig, err := dci.SignEd25519(header, message, "civil", "n2", priv, time.Now().Add(-time.Second), time.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := r.tokenWithScope(t, synth.CivilRegistry, "registry.notify")
+	for range 2 {
+		if status, body := post(t, r.url+"/dci/crvs/registry/notify", token, fmt.Sprintf(`{"signature":%q,"header":%s,"message":%s}`, sig, header, message)); status != 202 {
+			t.Fatalf("notify: %d %s", status, body)
+		}
+	}
+	key := "remote:" + synth.CivilRegistry + ":" + tx + "/r-1/0/" + sub.ID
+	got := b.waitFor(key, 10*time.Second)
+	if got == "" {
+		t.Fatalf("the pension fund did not receive the notified death of %s", person)
+	}
+	if strings.Contains(got, "nationality") {
+		t.Errorf("the copy carries a field outside the pension fund's authorization: %s", got)
+	}
+	time.Sleep(500 * time.Millisecond)
+	b.mu.Lock()
+	n := 0
+	for _, k := range b.keys {
+		if k == key {
+			n++
+		}
+	}
+	b.mu.Unlock()
+	if n != 1 {
+		t.Errorf("the change notified twice was delivered %d times; want once", n)
 	}
 }

@@ -22,6 +22,7 @@ type Mutation struct {
 	Source  string    // the source's name: "civil"
 	Service string    // the directory service its data belong to: "civil-person"
 	Seq     int64     // the source's sequence number of the change
+	ID      string    // the change's own id, when its source names it (a remote notify); "": Source:Seq
 	Type    string    // birth, death, marriage, divorce, address, …
 	Person  string    // the person changed
 	Related []string  // other persons the change concerns: a newborn's parents, a spouse
@@ -32,6 +33,9 @@ type Mutation struct {
 // Key is the change's idempotency key for one subscription: a subscriber that receives
 // a delivery twice sees the same key.
 func (m Mutation) Key(subscription string) string {
+	if m.ID != "" {
+		return m.ID + "/" + subscription
+	}
 	return m.Source + ":" + strconv.FormatInt(m.Seq, 10) + "/" + subscription
 }
 

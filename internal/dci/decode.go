@@ -24,16 +24,9 @@ const MaxSearchItems = 100
 // strings for counts, "" for absent optional fields, reg_event_type or reg_record_type,
 // predicate lists under query_type "expression", unknown top-level fields).
 func DecodeSearch(body []byte) (*Envelope[SearchRequest], error) {
-	raw, err := SplitEnvelope(body)
+	raw, h, err := decodeEnvelope(body, ActionSearch)
 	if err != nil {
 		return nil, err
-	}
-	h, err := decodeHeader(raw.Header, ActionSearch)
-	if err != nil {
-		return nil, err
-	}
-	if h.IsMsgEncrypted {
-		return nil, Coded(fault.Invalid, ErrEncryption, "header.is_msg_encrypted", "encrypted messages are not supported")
 	}
 	msg, err := decodeSearchMessage(raw.Message)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
 // Version is the only protocol version the hub speaks.
@@ -204,4 +206,20 @@ func isObject(b json.RawMessage) bool {
 func isEmpty(b json.RawMessage) bool {
 	s := string(bytes.TrimSpace(b))
 	return s == "" || s == "null" || s == `""`
+}
+
+// decodeEnvelope splits body and reads its header for action.
+func decodeEnvelope(body []byte, action string) (RawEnvelope, MsgHeader, error) {
+	raw, err := SplitEnvelope(body)
+	if err != nil {
+		return raw, MsgHeader{}, err
+	}
+	h, err := decodeHeader(raw.Header, action)
+	if err != nil {
+		return raw, h, err
+	}
+	if h.IsMsgEncrypted {
+		return raw, h, Coded(fault.Invalid, ErrEncryption, "header.is_msg_encrypted", "encrypted messages are not supported")
+	}
+	return raw, h, nil
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
 // Actions of the subscription exchange.
@@ -211,22 +209,6 @@ func DecodeUnsubscribe(body []byte) (*Envelope[UnsubscribeRequest], error) {
 		msg.Codes = append(msg.Codes, s)
 	}
 	return &Envelope[UnsubscribeRequest]{Signature: raw.Signature, Header: h, Message: msg, RawHeader: raw.Header, RawMessage: raw.Message}, nil
-}
-
-// decodeEnvelope splits body and reads its header for action.
-func decodeEnvelope(body []byte, action string) (RawEnvelope, MsgHeader, error) {
-	raw, err := SplitEnvelope(body)
-	if err != nil {
-		return raw, MsgHeader{}, err
-	}
-	h, err := decodeHeader(raw.Header, action)
-	if err != nil {
-		return raw, h, err
-	}
-	if h.IsMsgEncrypted {
-		return raw, h, Coded(fault.Invalid, ErrEncryption, "header.is_msg_encrypted", "encrypted messages are not supported")
-	}
-	return raw, h, nil
 }
 
 // SubscribeResponse is the message of on-subscribe.

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
 // Actions of the transaction status exchange.
@@ -58,16 +56,9 @@ type TxnStatusReply struct {
 // DecodeTxnStatus reads a txn/status or sync/txn/status request, with the checks of
 // DecodeSearch for the envelope and header.
 func DecodeTxnStatus(body []byte) (*Envelope[TxnStatusRequest], error) {
-	raw, err := SplitEnvelope(body)
+	raw, h, err := decodeEnvelope(body, ActionTxnStatus)
 	if err != nil {
 		return nil, err
-	}
-	h, err := decodeHeader(raw.Header, ActionTxnStatus)
-	if err != nil {
-		return nil, err
-	}
-	if h.IsMsgEncrypted {
-		return nil, Coded(fault.Invalid, ErrEncryption, "header.is_msg_encrypted", "encrypted messages are not supported")
 	}
 	m := fields(raw.Message)
 	var msg TxnStatusRequest

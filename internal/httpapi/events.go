@@ -143,3 +143,22 @@ func (s *Server) eventsAck(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"acknowledged": n})
 	return nil
 }
+
+// eventsDeliveries serves GET /admin/events/deliveries?id=<change> (every copy of a
+// change: civil:<seq>, remote:…) or ?key=<key> (one copy): the last outcome of each,
+// kept 30 days.
+func (s *Server) eventsDeliveries(w http.ResponseWriter, r *http.Request, _ string) error {
+	id, one := r.URL.Query().Get("id"), false
+	if key := r.URL.Query().Get("key"); key != "" {
+		id, one = key, true
+	}
+	if id == "" || len(id) > 300 || strings.ContainsAny(id, "*> \t") {
+		return fault.Invalidf("id", "name a change (?id=civil:<seq>) or one of its copies (?key=civil:<seq>/<subscription>)")
+	}
+	list, err := s.events.Deliveries(r.Context(), id, one)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": list})
+	return nil
+}

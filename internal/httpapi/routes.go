@@ -38,6 +38,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /admin/events", s.admin(s.eventsStatus))
 		mux.HandleFunc("GET /admin/events/tail", s.admin(s.eventsTail))
 		mux.HandleFunc("GET /admin/events/dead", s.admin(s.eventsDead))
+		mux.HandleFunc("GET /admin/events/deliveries", s.admin(s.eventsDeliveries))
 		mux.HandleFunc("POST /admin/events/dead/{subscription}/retry", s.admin(s.eventsRetry))
 		mux.HandleFunc("GET /events/{subscription}/next", s.adapt(s.eventsNext))
 		mux.HandleFunc("POST /events/{subscription}/ack", s.adapt(s.eventsAck))

@@ -67,6 +67,9 @@ type Events interface {
 	// Next and Ack are the pull delivery of a subscription's copies.
 	Next(ctx context.Context, subscription string, max int, wait time.Duration) ([]json.RawMessage, error)
 	Ack(ctx context.Context, subscription string, keys []string) (int, error)
+	// Deliveries is the last outcome of each copy of a change, or, with one, of the copy
+	// whose key is id.
+	Deliveries(ctx context.Context, id string, one bool) ([]json.RawMessage, error)
 	// Ingest takes a change a remote source notified, to be routed like the register's.
 	Ingest(ctx context.Context, m mutations.Mutation) error
 }

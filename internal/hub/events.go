@@ -76,6 +76,7 @@ const (
 // events runs the three stages.
 type events struct {
 	bus    *bus.Bus
+	status jetstream.KeyValue // the last outcome of each copy, by key, for 30 days
 	civil  population.Store
 	router *mutations.Router
 	audit  *audit.Log
@@ -118,6 +119,9 @@ type outcome struct {
 // behind (a tail is for watching, not for auditing: the audit log has the decisions).
 func (e *events) publish(o outcome) {
 	e.metrics.WithLabelValues(o.State).Inc()
+	if o.Key != "" {
+		e.recordStatus(o)
+	}
 	e.feedMu.Lock()
 	defer e.feedMu.Unlock()
 	if len(e.feed) == 0 {
@@ -131,6 +135,42 @@ func (e *events) publish(o outcome) {
 		default:
 		}
 	}
+}
+
+// statusKey is a copy's key in the status bucket, whose keys allow no ':'.
+func statusKey(key string) string {
+	return strings.NewReplacer(":", "_", "/", ".", "#", "_").Replace(key)
+}
+
+// recordStatus keeps the last outcome of a copy (not waiting: the bus keeps it).
+func (e *events) recordStatus(o outcome) {
+	o.Time = time.Now().UTC().Format(time.RFC3339Nano)
+	b, _ := json.Marshal(o)
+	if _, err := e.status.Put(context.Background(), statusKey(o.Key), b); err != nil {
+		e.log.Warn("record a delivery status", "key", o.Key, "err", err)
+	}
+}
+
+// Deliveries returns the last outcome of each copy of a change (id "civil:<seq>" or
+// "remote:…"), or, with one, of the copy whose key is id.
+func (e *events) Deliveries(ctx context.Context, id string, one bool) ([]json.RawMessage, error) {
+	filter := statusKey(id)
+	if !one {
+		filter += ".*"
+	}
+	lister, err := e.status.ListKeysFiltered(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	out := []json.RawMessage{}
+	for k := range lister.Keys() {
+		entry, err := e.status.Get(ctx, k)
+		if err != nil {
+			continue
+		}
+		out = append(out, json.RawMessage(entry.Value()))
+	}
+	return out, nil
 }
 
 // Tail returns the outcomes from now on, until ctx ends.
@@ -358,7 +398,13 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 			return nil, err
 		}
 	}
-	e := &events{bus: b, civil: st.Civil.Population(), audit: x.audit, keys: x.keys, dir: st.Directory,
+	status, err := b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "DELIVERY_STATUS", History: 1,
+		TTL: 30 * 24 * time.Hour, Storage: jetstream.FileStorage})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bus: delivery status: %w", err)
+	}
+	e := &events{bus: b, status: status, civil: st.Civil.Population(), audit: x.audit, keys: x.keys, dir: st.Directory,
 		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{}, maxAge: cmp.Or(cfg.DeliveryMaxAge, 24*time.Hour),
 		metrics: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crossroads_mutation_outcomes_total",
 			Help: "Mutations routed and copies withheld, delivered or failed (one per attempt)."}, []string{"state"})}

@@ -160,9 +160,23 @@ func TestMutationScenario(t *testing.T) {
 	}
 	b := inboxes[synth.PensionFund]
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.keys) == 0 || !slices.ContainsFunc(b.keys, func(k string) bool { return strings.HasPrefix(k, "civil:") }) {
-		t.Errorf("deliveries carry no idempotency key: %v", b.keys)
+	deathKey := ""
+	for i, m := range b.got {
+		if strings.Contains(m, pensioner) && strings.Contains(m, `"death"`) {
+			deathKey = b.keys[i]
+		}
+	}
+	b.mu.Unlock()
+	if !strings.HasPrefix(deathKey, "civil:") {
+		t.Fatalf("the death's delivery carries no idempotency key: %q", deathKey)
+	}
+	// The status of every copy of the death, per subscriber.
+	death, _, _ := strings.Cut(deathKey, "/")
+	status := getAdmin(t, r, "/admin/events/deliveries?id="+death)
+	for _, inst := range []string{synth.PensionFund, synth.HealthInsurer1} {
+		if !strings.Contains(status, `"subscription": "sub-`+strings.ToLower(inst)+`"`) || !strings.Contains(status, `"state": "delivered"`) {
+			t.Errorf("delivery status of %s lacks %s's delivered copy: %s", death, inst, status)
+		}
 	}
 }
 

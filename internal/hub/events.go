@@ -142,11 +142,13 @@ func statusKey(key string) string {
 	return strings.NewReplacer(":", "_", "/", ".", "#", "_").Replace(key)
 }
 
-// recordStatus keeps the last outcome of a copy (not waiting: the bus keeps it).
+// recordStatus keeps the last outcome of a copy. It does not wait for the bus's
+// acknowledgement (a put to the bucket is a publish on its subject): the status is for
+// operators, and the copy's own state is in the delivery stream.
 func (e *events) recordStatus(o outcome) {
 	o.Time = time.Now().UTC().Format(time.RFC3339Nano)
 	b, _ := json.Marshal(o)
-	if _, err := e.status.Put(context.Background(), statusKey(o.Key), b); err != nil {
+	if _, err := e.bus.JS.PublishAsync("$KV.DELIVERY_STATUS."+statusKey(o.Key), b); err != nil {
 		e.log.Warn("record a delivery status", "key", o.Key, "err", err)
 	}
 }

@@ -656,16 +656,11 @@ func (e *events) route(ctx context.Context, data []byte) error {
 // deliverAll routes m (data is how it came), records the decisions and publishes the
 // copies.
 func (e *events) deliverAll(ctx context.Context, data []byte, m mutations.Mutation) error {
-	ev := struct {
-		Type, Person string
-		Seq          int64
-		Date         date.Date
-	}{m.Type, m.Person, m.Seq, m.Date}
 	deliveries, decisions := e.router.Route(m)
 	bodies := make(map[string][]byte, len(deliveries))
 	for _, d := range deliveries {
 		bodies[d.Subscription.ID], _ = json.Marshal(delivery{Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution,
-			Type: ev.Type, Person: ev.Person, Date: ev.Date.String(), Record: d.Record})
+			Type: m.Type, Person: m.Person, Date: m.Date.String(), Record: d.Record})
 	}
 	// Every decision is recorded, with the hash of the mutation and of what was sent.
 	// The decisions are appended together (one commit of the audit log), and the copies
@@ -679,11 +674,11 @@ func (e *events) deliverAll(ctx context.Context, data []byte, m mutations.Mutati
 		}
 		responseHash := sha256.Sum256(bodies[d.Subscription])
 		rec := audit.Record{Client: "crossroads:events", Institution: d.Institution,
-			Service: "mutation:" + ev.Type, Persons: []string{ev.Person}, Decision: decision, Reasons: []string{d.Reason},
+			Service: "mutation:" + m.Type, Persons: []string{m.Person}, Decision: decision, Reasons: []string{d.Reason},
 			Outcome: result, Status: 200, RequestHash: hex.EncodeToString(requestHash[:]), ResponseHash: hex.EncodeToString(responseHash[:])}
 		go func() { _, err := e.audit.Append(ctx, rec); errs <- err }()
 		if !d.Deliver {
-			e.publish(outcome{State: "withheld", Subscription: d.Subscription, Institution: d.Institution, Type: ev.Type, Seq: ev.Seq, Reason: d.Reason})
+			e.publish(outcome{State: "withheld", Subscription: d.Subscription, Institution: d.Institution, Type: m.Type, Seq: m.Seq, Reason: d.Reason})
 		}
 	}
 	for range decisions {
@@ -693,7 +688,7 @@ func (e *events) deliverAll(ctx context.Context, data []byte, m mutations.Mutati
 	}
 	acks := make([]jetstream.PubAckFuture, 0, len(deliveries))
 	for _, d := range deliveries {
-		f, err := e.bus.JS.PublishAsync(deliverySubject(d.Subscription.ID, ev.Person), bodies[d.Subscription.ID], jetstream.WithMsgID(d.Key))
+		f, err := e.bus.JS.PublishAsync(deliverySubject(d.Subscription.ID, m.Person), bodies[d.Subscription.ID], jetstream.WithMsgID(d.Key))
 		if err != nil {
 			return err
 		}
@@ -710,7 +705,7 @@ func (e *events) deliverAll(ctx context.Context, data []byte, m mutations.Mutati
 	}
 	e.routed.Add(1)
 	for _, d := range deliveries {
-		e.publish(outcome{State: "routed", Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution, Type: ev.Type, Seq: ev.Seq})
+		e.publish(outcome{State: "routed", Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution, Type: m.Type, Seq: m.Seq})
 	}
 	return nil
 }

@@ -322,18 +322,7 @@ func TestEventsTail(t *testing.T) {
 	b := &inbox{}
 	srv := httptest.NewServer(b)
 	defer srv.Close()
-	sub, _, err := directory.Get[directory.Subscription](ctx, d, "sub-"+strings.ToLower(synth.HealthInsurer1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub.Endpoint = srv.URL + "/notify"
-	if !slices.Contains(sub.EventTypes, "address") {
-		sub.EventTypes = append(sub.EventTypes, "address")
-	}
-	if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond)
+	sub := pushTo(t, r, synth.HealthInsurer1, srv.URL+"/notify")
 	req, _ := http.NewRequestWithContext(ctx, "GET", r.url+"/admin/events/tail", nil)
 	req.Header.Set("Authorization", "Bearer "+r.admin)
 	resp, err := http.DefaultClient.Do(req)
@@ -395,18 +384,7 @@ func TestDeadLetters(t *testing.T) {
 	down := &flakyInbox{down: true}
 	srv := httptest.NewServer(down)
 	defer srv.Close()
-	sub, _, err := directory.Get[directory.Subscription](ctx, d, "sub-"+strings.ToLower(synth.HealthInsurer1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub.Endpoint = srv.URL + "/notify"
-	if !slices.Contains(sub.EventTypes, "address") {
-		sub.EventTypes = append(sub.EventTypes, "address")
-	}
-	if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond)
+	sub := pushTo(t, r, synth.HealthInsurer1, srv.URL+"/notify")
 	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.HealthInsurer1, Day: today, Limit: 1})
 	ev, err := r.st.Civil.Population().Record(ctx, population.Event{Type: population.EventAddress, Person: page[0].Person, Date: today},
 		func(p *population.Person) error { p.Address.HouseNumber = "D1"; return nil })
@@ -520,4 +498,24 @@ func TestPullDelivery(t *testing.T) {
 	if _, again := next(token); slices.Contains(again, key) {
 		t.Errorf("an acknowledged change was offered again")
 	}
+}
+
+// pushTo points institution's subscription at url, adds changes of address to what it
+// hears of, and waits for the hub to pick it up (it reloads subscriptions every second).
+func pushTo(t *testing.T, r *running, institution, url string) directory.Subscription {
+	t.Helper()
+	ctx := context.Background()
+	sub, _, err := directory.Get[directory.Subscription](ctx, r.st.Directory, "sub-"+strings.ToLower(institution))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Endpoint, sub.Status = url, ""
+	if !slices.Contains(sub.EventTypes, "address") {
+		sub.EventTypes = append(sub.EventTypes, "address")
+	}
+	if _, _, err := directory.Put(ctx, r.st.Directory, "test", sub, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	return sub
 }

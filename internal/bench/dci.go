@@ -57,7 +57,7 @@ func DCI(ctx context.Context, o DCIOptions) (*Result, error) {
 		return nil, err
 	}
 	var out *Result
-	err = throughHub(ctx, ExchangeOptions{Data: o.Data}, st, false, func(base, token string) {
+	err = throughHub(ctx, ExchangeOptions{Data: o.Data}, st, false, "", func(base, token string) {
 		out = asyncLoad(ctx, o, base+"/dci/crvs/registry/search", token, callbackBase+"on-search", persons, rc)
 		if ctx.Err() == nil {
 			err = syncRegistries(ctx, o, st, base, out)

@@ -52,7 +52,7 @@ func Events(ctx context.Context, o EventsOptions) (*Result, error) {
 		return nil, err
 	}
 	var res *Result
-	err = throughHub(ctx, ExchangeOptions{Data: o.Data}, st, false, func(string, string) {
+	err = throughHub(ctx, ExchangeOptions{Data: o.Data}, st, false, "", func(string, string) {
 		time.Sleep(1500 * time.Millisecond) // the hub picks up the subscribers' endpoints
 		res = mutate(ctx, o, st.Civil.Population(), persons, rx, subs)
 	})

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/civil"
@@ -34,6 +35,7 @@ type ExchangeOptions struct {
 type load struct {
 	n, errors int64
 	elapsed   time.Duration
+	cpu       time.Duration // processor time of the whole process (clients, proxy, source, hub)
 	all       latencies
 }
 
@@ -41,10 +43,28 @@ func (l *load) add(m load) {
 	l.n += m.n
 	l.errors += m.errors
 	l.elapsed += m.elapsed
+	l.cpu += m.cpu
 	l.all = append(l.all, m.all...)
 }
 
 func (l load) rps() float64 { return float64(l.n) / l.elapsed.Seconds() }
+
+// cpuPerRequest is the processor time one request cost, all parties together, in µs.
+func (l load) cpuPerRequest() float64 {
+	if l.n == 0 {
+		return 0
+	}
+	return float64(l.cpu.Microseconds()) / float64(l.n)
+}
+
+// processCPU is the processor time this process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // Exchange drives the same sync person look-ups (a) straight at the civil source over
 // HTTP, (b) through a bare reverse proxy, (c1) through the hub with the source built in,
@@ -85,7 +105,7 @@ func Exchange(ctx context.Context, o ExchangeOptions) (*Result, error) {
 	var a, b load
 	c := [2]load{}
 	for i, overHTTP := range []bool{false, true} {
-		err := throughHub(ctx, o, st, overHTTP, func(base, token string) {
+		err := throughHub(ctx, o, st, overHTTP, direct, func(base, token string) {
 			for range o.Rounds {
 				a.add(run(ctx, o.Concurrency, slice, direct+"/registry/sync/search", "", persons))
 				b.add(run(ctx, o.Concurrency, slice, proxy+"/registry/sync/search", "", persons))
@@ -111,6 +131,7 @@ func exchangeResult(o ExchangeOptions, a, b, c1, c2 load) *Result {
 		r.add(m.key+"_p50_ms", m.label+": p50", round(ms(m.l.all.percentile(50))*100)/100, "ms")
 		r.add(m.key+"_p99_ms", m.label+": p99", round(ms(m.l.all.percentile(99))*100)/100, "ms")
 		r.add(m.key+"_errors", m.label+": errors", m.l.errors, "")
+		r.add(m.key+"_cpu_us", m.label+": processor time a request, all parties", round(m.l.cpuPerRequest()), "µs")
 	}
 	r.add("hub_over_direct", "c1/a", round(c1.rps()/a.rps()*100)/100, "")
 	r.add("hub_remote_over_proxy", "c2/b", round(c2.rps()/b.rps()*100)/100, "")
@@ -119,7 +140,7 @@ func exchangeResult(o ExchangeOptions, a, b, c1, c2 load) *Result {
 
 // throughHub starts a hub on the data, gets a token for the pension fund's application,
 // and calls measure while it serves.
-func throughHub(ctx context.Context, o ExchangeOptions, st *hub.Stores, overHTTP bool, measure func(base, token string)) error {
+func throughHub(ctx context.Context, o ExchangeOptions, st *hub.Stores, overHTTP bool, source string, measure func(base, token string)) error {
 	secret, err := st.Directory.IssueClientSecret(ctx, "bench", synth.AppID(synth.PensionFund))
 	if err != nil {
 		return err
@@ -128,7 +149,7 @@ func throughHub(ctx context.Context, o ExchangeOptions, st *hub.Stores, overHTTP
 	urls := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- hub.Serve(ctx, hub.Config{Addr: "127.0.0.1:0", Out: io.Discard, BuiltinOverHTTP: overHTTP,
+		done <- hub.Serve(ctx, hub.Config{Addr: "127.0.0.1:0", Out: io.Discard, BuiltinOverHTTP: overHTTP, SourceURLs: map[string]string{"civil": source},
 			KeyFile: filepath.Join(o.Data, "hub-keys.json"), NATSDir: filepath.Join(o.Data, "nats"),
 			OnReady: func(u string) { urls <- u }}, st)
 	}()
@@ -166,7 +187,7 @@ func drive(ctx context.Context, concurrency int, d time.Duration, ask func(ctx c
 		wg      sync.WaitGroup
 	)
 	deadline := time.Now().Add(d)
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	for g := range concurrency {
 		wg.Add(1)
 		go func() {
@@ -187,7 +208,7 @@ func drive(ctx context.Context, concurrency int, d time.Duration, ask func(ctx c
 		}()
 	}
 	wg.Wait()
-	return load{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), all: all}
+	return load{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), cpu: processCPU() - cpu, all: all}
 }
 
 // messages numbers the benchmark's messages; epoch tells apart the runs of one process.

@@ -194,8 +194,6 @@ func SplitEnvelope(body []byte) (RawEnvelope, error) {
 	return env, nil
 }
 
-func isNull(b json.RawMessage) bool { return string(bytes.TrimSpace(b)) == "null" }
-
 func isObject(b json.RawMessage) bool {
 	b = bytes.TrimSpace(b)
 	return len(b) > 0 && b[0] == '{'

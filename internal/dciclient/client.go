@@ -9,9 +9,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/query"
+	"github.com/crossroads-hub/crossroads/internal/rawjson"
 )
 
 // Client asks one registry. It is safe for concurrent use.
@@ -72,27 +75,68 @@ func (c *Client) httpClient() *http.Client {
 	return http.DefaultClient
 }
 
+// searchMessage is a DCI search with one item, as the hub sends it to a source.
+type searchMessage struct {
+	Signature string `json:"signature"`
+	Header    struct {
+		Version    string `json:"version"`
+		MessageID  string `json:"message_id"`
+		MessageTS  string `json:"message_ts"`
+		Action     string `json:"action"`
+		SenderID   string `json:"sender_id"`
+		ReceiverID string `json:"receiver_id"`
+		TotalCount int    `json:"total_count"`
+		Meta       struct {
+			Fields []string `json:"fields"`
+			OnDate string   `json:"on_date,omitempty"`
+		} `json:"meta"`
+	} `json:"header"`
+	Message struct {
+		TransactionID string        `json:"transaction_id"`
+		SearchRequest [1]searchItem `json:"search_request"`
+	} `json:"message"`
+}
+
+type searchItem struct {
+	ReferenceID    string `json:"reference_id"`
+	Timestamp      string `json:"timestamp"`
+	SearchCriteria struct {
+		QueryType  string `json:"query_type"`
+		Query      any    `json:"query"`
+		Pagination struct {
+			PageSize   int `json:"page_size"`
+			PageNumber int `json:"page_number"`
+		} `json:"pagination"`
+	} `json:"search_criteria"`
+	Locale string `json:"locale"`
+}
+
+type idQuery struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
 // envelope writes the question as a DCI search with one item.
-func envelope(sender string, r exchange.SourceRequest) map[string]any {
+func envelope(sender string, r exchange.SourceRequest) *searchMessage {
 	now := dci.Timestamp(time.Now())
-	criteria := map[string]any{"query_type": "idtype-value", "pagination": map[string]any{"page_size": max(1, r.Query.PageSize), "page_number": max(1, r.Query.Page)}}
-	if r.Query.Kind == query.KindID {
-		criteria["query"] = map[string]any{"type": r.Query.IDType, "value": r.Query.IDValue}
-	} else {
-		criteria["query_type"] = "expression"
-		criteria["query"] = map[string]any{"expression": map[string]any{"query": mongo(r.Query.Filter)}}
-	}
-	meta := map[string]any{"fields": r.Fields}
+	m := &searchMessage{}
+	h := &m.Header
+	h.Version, h.MessageID, h.MessageTS, h.Action, h.SenderID, h.ReceiverID, h.TotalCount = "1.0.0", newID(), now, "search", sender, r.Service, 1
+	h.Meta.Fields = r.Fields
 	if !r.Day.IsZero() {
-		meta["on_date"] = r.Day.String()
+		h.Meta.OnDate = r.Day.String()
 	}
-	return map[string]any{
-		"signature": "",
-		"header": map[string]any{"version": "1.0.0", "message_id": newID(), "message_ts": now, "action": "search",
-			"sender_id": sender, "receiver_id": r.Service, "total_count": 1, "meta": meta},
-		"message": map[string]any{"transaction_id": newID(), "search_request": []any{
-			map[string]any{"reference_id": newID(), "timestamp": now, "search_criteria": criteria, "locale": "eng"}}},
+	m.Message.TransactionID = newID()
+	it := &m.Message.SearchRequest[0]
+	it.ReferenceID, it.Timestamp, it.Locale = newID(), now, "eng"
+	c := &it.SearchCriteria
+	c.Pagination.PageSize, c.Pagination.PageNumber = max(1, r.Query.PageSize), max(1, r.Query.Page)
+	if r.Query.Kind == query.KindID {
+		c.QueryType, c.Query = "idtype-value", idQuery{r.Query.IDType, r.Query.IDValue}
+	} else {
+		c.QueryType, c.Query = "expression", map[string]any{"expression": map[string]any{"query": mongo(r.Query.Filter)}}
 	}
+	return m
 }
 
 // mongo writes a condition in the hub's expression dialect (see internal/dci).
@@ -113,7 +157,8 @@ func mongo(c *query.Cond) map[string]any {
 	return map[string]any{c.Attr: map[string]any{"$" + c.Op: c.Value}}
 }
 
-// decodeAnswer reads a sync search answer with one item.
+// decodeAnswer reads a sync search answer with one item. The records stay as the source
+// sent them (the exchange minimises them without decoding); only each one's person is read.
 func decodeAnswer(resp *http.Response) (exchange.SourceResult, error) {
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
@@ -122,32 +167,60 @@ func decodeAnswer(resp *http.Response) (exchange.SourceResult, error) {
 	if resp.StatusCode != http.StatusOK {
 		return exchange.SourceResult{}, fault.Unavailablef(fmt.Errorf("status %d: %.200s", resp.StatusCode, b), "the source answered %d", resp.StatusCode)
 	}
-	var cb struct {
-		Message struct {
-			SearchResponse []struct {
-				Status              string `json:"status"`
-				StatusReasonMessage string `json:"status_reason_message"`
-				Data                struct {
-					RegRecords []map[string]any `json:"reg_records"`
-				} `json:"data"`
-				Pagination struct {
-					TotalCount int `json:"total_count"`
-				} `json:"pagination"`
-			} `json:"search_response"`
-		} `json:"message"`
+	notDCI := func(why string) error {
+		return fault.Unavailablef(errors.New(why), "the source's answer is not a DCI search response with one item")
 	}
-	if err := json.Unmarshal(b, &cb); err != nil || len(cb.Message.SearchResponse) != 1 {
-		return exchange.SourceResult{}, fault.Unavailablef(err, "the source's answer is not a DCI search response with one item")
+	if !json.Valid(b) {
+		return exchange.SourceResult{}, notDCI("not JSON")
 	}
-	item := cb.Message.SearchResponse[0]
-	if item.Status != dci.StatusSuccess {
-		return exchange.SourceResult{}, fault.Invalidf("query", "the source refused the question: %.200s", item.StatusReasonMessage)
+	message, _ := rawjson.Member(b, "message")
+	list, _ := rawjson.Member(message, "search_response")
+	items, ok := rawjson.Elements(list)
+	if !ok || len(items) != 1 {
+		return exchange.SourceResult{}, notDCI("search_response is not a list of one item")
 	}
-	recs := item.Data.RegRecords
-	if recs == nil {
-		recs = []map[string]any{}
+	var status, reason, data, pagination []byte
+	rawjson.EachMember(items[0], func(name string, v []byte) bool {
+		switch name {
+		case "status":
+			status = v
+		case "status_reason_message":
+			reason = v
+		case "data":
+			data = v
+		case "pagination":
+			pagination = v
+		}
+		return true
+	})
+	if s, _ := rawjson.Unquote(status); s != dci.StatusSuccess {
+		why, _ := rawjson.Unquote(reason)
+		return exchange.SourceResult{}, fault.Invalidf("query", "the source refused the question: %.200s", why)
 	}
-	return exchange.SourceResult{Records: recs, Total: item.Pagination.TotalCount}, nil
+	regRecords, _ := rawjson.Member(data, "reg_records")
+	records, ok := rawjson.Elements(regRecords)
+	if !ok { // CRVS and FR type reg_records as one object
+		records = []json.RawMessage{regRecords}
+	}
+	out := exchange.SourceResult{Raw: make([]exchange.RawRecord, 0, len(records))}
+	for _, r := range records {
+		if rawjson.IsNull(r) {
+			continue
+		}
+		person, isObject := rawjson.Member(r, "person")
+		if !isObject && !rawjson.EachMember(r, func(string, []byte) bool { return true }) {
+			return exchange.SourceResult{}, notDCI("a record is not a JSON object")
+		}
+		p, _ := rawjson.Unquote(person)
+		out.Raw = append(out.Raw, exchange.RawRecord{Person: p, JSON: r})
+	}
+	if total, ok := rawjson.Member(pagination, "total_count"); ok {
+		if s, isString := rawjson.Unquote(total); isString { // tolerated as a string
+			total = []byte(s)
+		}
+		out.Total, _ = strconv.Atoi(string(total))
+	}
+	return out, nil
 }
 
 func newID() string {

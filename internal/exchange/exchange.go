@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -28,10 +29,13 @@ type SourceRequest struct {
 	Day     date.Date
 }
 
-// SourceResult is a source's answer. Person records carry the person number in the
-// field "person", which the hub uses for the person check.
+// SourceResult is a source's answer: decoded records (a built-in source), or records as
+// the JSON the source sent (Raw: a remote source, minimised without decoding). Person
+// records carry the person number in the field "person", which the hub uses for the
+// person check.
 type SourceResult struct {
 	Records []map[string]any
+	Raw     []RawRecord
 	Total   int
 }
 
@@ -61,7 +65,8 @@ type Ask struct {
 // Answer is the outcome of a question.
 type Answer struct {
 	Decision Decision
-	Records  []map[string]any
+	Records  []map[string]any  // the records, minimised (from a source's decoded records)
+	Raw      []json.RawMessage // the records, minimised (from a source's raw records)
 	Total    int
 	Persons  []string // the persons the answer concerns (or the question named)
 	Withheld int      // records the source returned about persons the asker may not see
@@ -182,24 +187,40 @@ func (x *Exchange) Search(ctx context.Context, ask Ask) Answer {
 // filter keeps the records about persons the asker may see, minimised to the fields.
 func (x *Exchange) filter(ask Ask, ans Answer, p *Policy, res SourceResult) Answer {
 	d := ans.Decision
-	for _, r := range res.Records {
-		person, _ := r["person"].(string)
+	// keep says whether the record about person may be returned, and notes the person.
+	keep := func(person string) bool {
 		if person != "" && !slices.Contains(ans.Persons, person) {
 			ans.Persons = append(ans.Persons, person)
 		}
 		if len(d.Capacities) > 0 {
 			if ok, _ := p.Permits(d, ask.Caller.Institution, person, ask.Day); !ok || person == "" {
 				ans.Withheld++
-				continue
+				return false
 			}
 		}
-		ans.Records = append(ans.Records, Minimise(r, d.Fields))
+		return true
+	}
+	for _, r := range res.Records {
+		person, _ := r["person"].(string)
+		if keep(person) {
+			ans.Records = append(ans.Records, Minimise(r, d.Fields))
+		}
+	}
+	for _, r := range res.Raw {
+		if !keep(r.Person) {
+			continue
+		}
+		m, ok := MinimiseJSON(r.JSON, d.Fields)
+		if !ok {
+			return failed(ans, fault.Unavailablef(nil, "the source answered a record that is not a JSON object"))
+		}
+		ans.Raw = append(ans.Raw, m)
 	}
 	ans.Total = res.Total - ans.Withheld
 	if ans.Withheld > 0 {
 		ans.Decision.Reasons = append(ans.Decision.Reasons, itoa(ans.Withheld)+" record(s) withheld: persons not in the asker's person directory")
 	}
-	if len(ans.Records) == 0 && ans.Withheld > 0 && ask.Query.Kind == query.KindID {
+	if ans.Len() == 0 && ans.Withheld > 0 && ask.Query.Kind == query.KindID {
 		// The one person asked about is not the asker's: refuse, as the person check before
 		// the exchange would have, rather than answer "not found".
 		ans.Decision.Permit, ans.Decision.Code = false, DenyPerson
@@ -209,10 +230,37 @@ func (x *Exchange) filter(ask Ask, ans Answer, p *Policy, res SourceResult) Answ
 	return ans
 }
 
+// Len is the number of records in the answer.
+func (a Answer) Len() int { return len(a.Records) + len(a.Raw) }
+
+// Items returns the records to encode: maps or raw JSON objects.
+func (a Answer) Items() []any {
+	out := make([]any, 0, a.Len())
+	for _, r := range a.Records {
+		out = append(out, r)
+	}
+	for _, r := range a.Raw {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Decoded returns the records as maps, decoding raw ones.
+func (a Answer) Decoded() []map[string]any {
+	out := slices.Clone(a.Records)
+	for _, r := range a.Raw {
+		var m map[string]any
+		if json.Unmarshal(r, &m) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func refuse(ans Answer, why string) Answer {
 	ans.Err = fault.Forbiddenf("%s", why)
 	ans.Status = 403
-	ans.Records, ans.Total = nil, 0
+	ans.Records, ans.Raw, ans.Total = nil, nil, 0
 	return ans
 }
 
@@ -221,6 +269,7 @@ func failed(ans Answer, err error) Answer {
 		err = fault.Unavailablef(err, "the authentic source could not answer")
 	}
 	ans.Err = err
+	ans.Records, ans.Raw, ans.Total = nil, nil, 0
 	ans.Status = 502
 	if fault.KindOf(err) == fault.NotFound {
 		ans.Status = 404

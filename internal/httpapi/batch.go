@@ -193,10 +193,10 @@ func (s *Server) consultOne(ctx context.Context, base exchange.Ask, line int, pe
 	l := BatchLine{Line: line, Person: person, Status: ans.Status}
 	if ans.Err != nil {
 		l.Error = dci.SafeMessage(ans.Err)
-	} else if len(ans.Records) == 0 {
+	} else if recs := ans.Decoded(); len(recs) == 0 {
 		l.Status, l.Error = http.StatusNotFound, "no such person in the source"
 	} else {
-		l.Record = ans.Records[0]
+		l.Record = recs[0]
 	}
 	resp, _ := json.Marshal(l)
 	seq, err := s.exchange.Seal(ctx, ask, ans, resp)

@@ -73,13 +73,7 @@ func checkItem(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, ts stri
 	return it
 }
 
-func recordsOf(ans exchange.Answer) []any {
-	out := make([]any, 0, len(ans.Records))
-	for _, r := range ans.Records {
-		out = append(out, r)
-	}
-	return out
-}
+func recordsOf(ans exchange.Answer) []any { return ans.Items() }
 
 // infoResponse is a search-shaped answer whose data holds only the records.
 func infoResponse(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, corr, ts string, records []any) any {
@@ -158,6 +152,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) {
 		writeRaw(w, http.StatusForbidden, out)
 		return
 	}
+	ans.Records, ans.Raw = ans.Decoded(), nil // the answers read the records' values
 	now := time.Now()
 	message := call.answer(env, ans, newID(), dci.Timestamp(now))
 	var out []byte

@@ -217,10 +217,7 @@ func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.E
 func searchAnswer(env *dci.Envelope[dci.SearchRequest], answers []exchange.Answer, registry, correlationID string) (*dci.Callback[dci.SearchResponse], error) {
 	outs := make([]dci.Outcome, len(answers))
 	for i, a := range answers {
-		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err}
-		for _, rec := range a.Records {
-			outs[i].Records = append(outs[i].Records, rec)
-		}
+		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err, Records: a.Items()}
 	}
 	return dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: correlationID, SenderID: hubSenderID,
 		RegType: "ns:org:RegistryType:" + strings.ToUpper(registry[:1]) + registry[1:], RecordType: "Person", Now: time.Now()}, outs)

@@ -65,6 +65,9 @@ func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchan
 		for _, rec := range res.Records {
 			outs[i].Records = append(outs[i].Records, rec)
 		}
+		for _, rec := range res.Raw {
+			outs[i].Records = append(outs[i].Records, json.RawMessage(rec.JSON))
+		}
 	}
 	resp, err := dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: newID(), SenderID: "crossroads:" + name,
 		RegType: "ns:org:RegistryType:Civil", RecordType: "Person", Now: time.Now()}, outs)

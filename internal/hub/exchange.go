@@ -65,7 +65,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL string) (*s
 			Aliases: map[string]string{synth.FixtureUIN: synth.FixtureNumber, synth.FixtureFarmerID: synth.FixtureNumber}}
 	}
 	x.sources = &sources{keys: keys, builtins: builtins, baseURL: baseURL,
-		overHTTP: cfg.BuiltinOverHTTP, client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+		overHTTP: cfg.BuiltinOverHTTP, urls: cfg.SourceURLs, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}} // each call has its timeout (dciclient)
 	policy, err := x.load(ctx)
 	if err != nil {
 		x.audit.Close(ctx)
@@ -197,7 +197,8 @@ type sources struct {
 	remotes  map[string]exchange.Source
 	keys     *oauth.KeySet
 	baseURL  string
-	overHTTP bool // reach the built-in sources over HTTP, as remote ones
+	overHTTP bool              // reach the built-in sources over HTTP, as remote ones
+	urls     map[string]string // where, by built-in source, if not at the hub's /sources/{name}
 	client   *http.Client
 }
 
@@ -230,6 +231,8 @@ func (s *sources) Source(service string) (exchange.Source, error) {
 			return b, nil
 		}
 		return nil, fault.Unavailablef(nil, "built-in source %q does not exist", name)
+	case builtin && s.urls[name] != "":
+		src = s.remote(s.urls[name], "source:"+name)
 	case builtin:
 		src = s.remote(s.baseURL+"/sources/"+name, "source:"+name)
 	default:

@@ -49,8 +49,11 @@ type Config struct {
 	// KeyFile holds the hub's signing keys (created if missing, mode 0600); "" keeps
 	// them in memory only.
 	KeyFile string
-	// BuiltinOverHTTP makes the hub reach its built-in sources over HTTP, as remote ones.
+	// BuiltinOverHTTP makes the hub reach its built-in sources over HTTP, as remote ones:
+	// at SourceURLs[name] when set (a server answering DCI search for that source at
+	// <url>/registry/sync/search), otherwise at the hub's own /sources/{name}.
 	BuiltinOverHTTP bool
+	SourceURLs      map[string]string
 	// RefreshEvery is how often the policy and index pick up changes made elsewhere.
 	RefreshEvery time.Duration
 }

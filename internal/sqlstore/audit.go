@@ -23,7 +23,7 @@ type auditStore struct{ db *DB }
 var auditTables = [...]string{
 	`INSERT INTO audit_records (seq, body) VALUES `,
 	`INSERT INTO audit_hashes (idx, hash) VALUES `,
-	`INSERT INTO audit_persons (person, seq) VALUES `,
+	`INSERT INTO audit_persons_recent (person, seq) VALUES `,
 }
 
 const (
@@ -45,17 +45,6 @@ var auditSQL = func() (q [len(auditTables)][8]string) {
 
 // auditInsert returns the INSERT of n rows into table t; n is a power of two ≤ auditRows.
 func auditInsert(t, n int) string { return auditSQL[t][bits.Len(uint(n))-1] }
-
-// maxRows is the largest INSERT into table t. On SQLite the person index takes one row
-// per statement: in a transaction, SQLite journals every page a multi-row INSERT
-// modifies that existed before it (to undo half a statement), and person index rows
-// land on scattered existing pages, while records and hashes only append.
-func (s *auditStore) maxRows(t int) int {
-	if t == auditPersons && s.db.dialect == SQLite {
-		return 1
-	}
-	return auditRows
-}
 
 // Append stores the batch in one transaction on the writer.
 func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
@@ -96,11 +85,41 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 	}); err != nil {
 		return err
 	}
+	recent, err := s.moveRecent(ctx, tx, int64(len(persons)))
+	if err != nil {
+		return err
+	}
 	if err := commit(tx, "append audit records"); err != nil {
 		return err
 	}
 	s.db.auditLast.Store(b.First + int64(len(b.Records)) - 1)
+	s.db.auditRecent.Store(recent)
 	return nil
+}
+
+// moveRecent moves the person index rows of the latest records into audit_persons once
+// there are auditMoveRows of them, and returns how many are left in
+// audit_persons_recent. Appended in seq order, the recent rows fill the end of their
+// table; moved sorted by person, many rows share a page of the index, written once.
+func (s *auditStore) moveRecent(ctx context.Context, tx *sql.Tx, added int64) (int64, error) {
+	recent := s.db.auditRecent.Swap(-1) // unknown until this batch commits
+	if recent < 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_persons_recent`).Scan(&recent); err != nil {
+			return 0, mapErr(err, "count the recent audit person rows")
+		}
+	} else {
+		recent += added
+	}
+	if recent < s.db.auditMoveRows {
+		return recent, nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_persons (person, seq) SELECT person, seq FROM audit_persons_recent ORDER BY person, seq`); err != nil {
+		return 0, mapErr(err, "move the recent audit person rows")
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM audit_persons_recent`); err != nil {
+		return 0, mapErr(err, "move the recent audit person rows")
+	}
+	return 0, nil
 }
 
 // prepare prepares the inserts on the writer, once per DB, before the transaction
@@ -110,7 +129,7 @@ func (s *auditStore) prepare(ctx context.Context) error {
 		return nil
 	}
 	for t := range auditTables {
-		for n := s.maxRows(t); n > 0; n /= 2 {
+		for n := auditRows; n > 0; n /= 2 {
 			if _, err := s.db.stmt(ctx, s.db.w, auditInsert(t, n)); err != nil {
 				return mapErr(err, "prepare audit statements")
 			}
@@ -122,7 +141,7 @@ func (s *auditStore) prepare(ctx context.Context) error {
 
 // insert inserts n rows into table t in tx; row appends the arguments of row i.
 func (s *auditStore) insert(ctx context.Context, tx *sql.Tx, t, n int, row func(i int, args []any) []any) error {
-	most := s.maxRows(t)
+	most := auditRows
 	args := make([]any, 0, 2*min(n, most))
 	stmts := map[int]*sql.Stmt{} // by rows, bound to tx
 	for done := 0; done < n; {

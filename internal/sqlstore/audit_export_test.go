@@ -35,3 +35,6 @@ func (t auditTamperer) SetCheckpoint(ctx context.Context, size int64, note strin
 func (db *DB) RawQueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return db.w.QueryRowContext(ctx, q, args...)
 }
+
+// SetAuditMoveRows sets from how many rows the recent person index rows are moved.
+func (db *DB) SetAuditMoveRows(n int64) { db.auditMoveRows = n }

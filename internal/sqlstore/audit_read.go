@@ -93,15 +93,19 @@ func (s *auditStore) Records(ctx context.Context, after int64, n int) ([]audit.E
 	return s.entries(ctx, "read audit records", q, after, limit(n))
 }
 
-// ByPerson reads the person index and the records it points to in one query.
+// ByPerson reads the person index (the moved rows by their key, and the few recent ones
+// not yet moved) and the records it points to in one query.
 func (s *auditStore) ByPerson(ctx context.Context, person string, after int64, n int) ([]audit.Entry, error) {
 	key, err := personKey(person)
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT r.seq, r.body FROM audit_persons p JOIN audit_records r ON r.seq = p.seq
-		WHERE p.person = ? AND p.seq > ? ORDER BY p.seq LIMIT ?`
-	return s.entries(ctx, "read audit records by person", q, key, after, limit(n))
+	q := `SELECT r.seq, r.body FROM (
+			SELECT seq FROM audit_persons WHERE person = ? AND seq > ?
+			UNION ALL SELECT seq FROM audit_persons_recent WHERE person = ? AND seq > ?
+			ORDER BY seq LIMIT ?) p
+		JOIN audit_records r ON r.seq = p.seq ORDER BY r.seq`
+	return s.entries(ctx, "read audit records by person", q, key, after, key, after, limit(n))
 }
 
 func (s *auditStore) entries(ctx context.Context, op, q string, args ...any) ([]audit.Entry, error) {

@@ -20,6 +20,15 @@ func TestAudit(t *testing.T) {
 				return db.Audit(), db.AuditTamperer()
 			})
 		})
+		// The same with the recent person index rows moved every 3 rows, so that reads
+		// by person find records in both tables.
+		t.Run(b.name+"/moving", func(t *testing.T) {
+			audittest.Run(t, func(t *testing.T) (audit.Store, audittest.Tamperer) {
+				db := b.open(t, sqlstore.Hub)
+				db.SetAuditMoveRows(3)
+				return db.Audit(), db.AuditTamperer()
+			})
+		})
 	}
 }
 

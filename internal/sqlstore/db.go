@@ -37,6 +37,8 @@ type DB struct {
 	regions       regionCache  // municipalities by region, for searches
 	auditLast     atomic.Int64 // the audit log's last seq as this process committed it; -1 unknown
 	auditPrepared atomic.Bool  // the audit inserts are prepared on w
+	auditRecent   atomic.Int64 // rows in audit_persons_recent as this process committed them; -1 unknown
+	auditMoveRows int64        // move audit_persons_recent into audit_persons from this many rows
 
 	mu    sync.RWMutex
 	stmts map[stmtKey]*sql.Stmt
@@ -55,6 +57,8 @@ type stmtKey struct {
 func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 	db := &DB{stmts: make(map[stmtKey]*sql.Stmt)}
 	db.auditLast.Store(-1)
+	db.auditRecent.Store(-1)
+	db.auditMoveRows = 4096
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):

@@ -29,43 +29,100 @@ type Client struct {
 	BaseURL  string // the registry's base, e.g. https://civil.example/dci/crvs; /registry/sync/search is appended
 	SenderID string // the hub's id towards the registry
 	HTTP     *http.Client
-	Timeout  time.Duration                             // per call; default 5 s
+	Timeout  time.Duration                             // per call; default 5 s, 30 s asynchronous
 	Token    func(ctx context.Context) (string, error) // the bearer token to present; nil: none
+
+	// Asynchronous registries (Async set): the client posts registry/search with
+	// sender_uri CallbackURL, and waits for the on-search that Async hands it, from
+	// Institution (the source's).
+	Async       *Callbacks
+	CallbackURL string
+	Institution string
 }
 
 // Search implements exchange.Source.
 func (c *Client) Search(ctx context.Context, r exchange.SourceRequest) (exchange.SourceResult, error) {
-	body, err := json.Marshal(envelope(c.SenderID, r))
-	if err != nil {
-		return exchange.SourceResult{}, fault.Wrap(err, "encode search")
+	m := envelope(c.SenderID, r)
+	timeout, path := c.Timeout, "/registry/sync/search"
+	if c.Async != nil {
+		m.Header.SenderURI, path = c.CallbackURL, "/registry/search"
+		if timeout == 0 {
+			timeout = 30 * time.Second
+		}
 	}
-	timeout := c.Timeout
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return exchange.SourceResult{}, fault.Wrap(err, "encode search")
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+"/registry/sync/search", bytes.NewReader(body))
-	if err != nil {
-		return exchange.SourceResult{}, fault.Wrap(err, "build request")
+	var answer <-chan []byte
+	if c.Async != nil { // waiting before asking: the callback may come before the ACK
+		var forget func()
+		answer, forget = c.Async.await(m.Message.TransactionID, c.Institution, "on-search")
+		defer forget()
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.Token != nil {
-		tok, err := c.Token(ctx)
-		if err != nil {
-			return exchange.SourceResult{}, err
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.post(ctx, path, body)
 	if err != nil {
 		if ctx.Err() != nil {
 			return exchange.SourceResult{}, fault.Unavailablef(err, "the source did not answer within %s", timeout)
 		}
 		return exchange.SourceResult{}, fault.Unavailablef(err, "the source cannot be reached")
 	}
-	defer resp.Body.Close()
-	return decodeAnswer(resp)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	resp.Body.Close()
+	if err != nil {
+		return exchange.SourceResult{}, fault.Unavailablef(err, "the source's answer was cut off")
+	}
+	if resp.StatusCode/100 != 2 || (c.Async == nil && resp.StatusCode != http.StatusOK) {
+		return exchange.SourceResult{}, fault.Unavailablef(fmt.Errorf("status %d: %.200s", resp.StatusCode, b), "the source answered %d", resp.StatusCode)
+	}
+	if c.Async == nil {
+		return decodeAnswer(b)
+	}
+	if err := checkAck(b); err != nil {
+		return exchange.SourceResult{}, err
+	}
+	select {
+	case cb := <-answer:
+		return decodeAnswer(cb)
+	case <-ctx.Done():
+		return exchange.SourceResult{}, fault.Unavailablef(ctx.Err(), "the source did not call back within %s", timeout)
+	}
+}
+
+// post sends body to the registry's path, with the hub's token.
+func (c *Client) post(ctx context.Context, path string, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.Token != nil {
+		tok, err := c.Token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return c.httpClient().Do(req)
+}
+
+// checkAck reads a registry's acknowledgement of an asynchronous call: ACK, or an error.
+func checkAck(b []byte) error {
+	if !json.Valid(b) {
+		return fault.Unavailablef(errors.New("not JSON"), "the source's acknowledgement is not JSON")
+	}
+	message, _ := rawjson.Member(b, "message")
+	status, _ := rawjson.Member(message, "ack_status")
+	if s, _ := rawjson.Unquote(status); s != "ACK" {
+		why, _ := rawjson.Member(message, "error")
+		return fault.Unavailablef(fmt.Errorf("ack_status %q: %.200s", s, why), "the source did not accept the question")
+	}
+	return nil
 }
 
 func (c *Client) httpClient() *http.Client {
@@ -85,6 +142,7 @@ type searchMessage struct {
 		Action     string `json:"action"`
 		SenderID   string `json:"sender_id"`
 		ReceiverID string `json:"receiver_id"`
+		SenderURI  string `json:"sender_uri,omitempty"`
 		TotalCount int    `json:"total_count"`
 		Meta       struct {
 			Fields []string `json:"fields"`
@@ -157,16 +215,10 @@ func mongo(c *query.Cond) map[string]any {
 	return map[string]any{c.Attr: map[string]any{"$" + c.Op: c.Value}}
 }
 
-// decodeAnswer reads a sync search answer with one item. The records stay as the source
-// sent them (the exchange minimises them without decoding); only each one's person is read.
-func decodeAnswer(resp *http.Response) (exchange.SourceResult, error) {
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return exchange.SourceResult{}, fault.Unavailablef(err, "the source's answer was cut off")
-	}
-	if resp.StatusCode != http.StatusOK {
-		return exchange.SourceResult{}, fault.Unavailablef(fmt.Errorf("status %d: %.200s", resp.StatusCode, b), "the source answered %d", resp.StatusCode)
-	}
+// decodeAnswer reads a search answer (sync search response or on-search callback) with
+// one item. The records stay as the source sent them (the exchange minimises them
+// without decoding); only each one's person is read.
+func decodeAnswer(b []byte) (exchange.SourceResult, error) {
 	notDCI := func(why string) error {
 		return fault.Unavailablef(errors.New(why), "the source's answer is not a DCI search response with one item")
 	}

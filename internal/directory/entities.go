@@ -99,7 +99,17 @@ type Service struct {
 	DataSets    []string `json:"data_sets"`
 	Fields      []string `json:"fields"`   // every field the service can return
 	Endpoint    string   `json:"endpoint"` // base URL; "builtin:civil" for a source inside the hub
+	// Mode is how the hub asks the source: "sync" (the default: registry/sync/search) or
+	// "async" (registry/search; the source calls the hub back at
+	// {prefix}/{registry}/registry/on-search, signed).
+	Mode string `json:"mode,omitempty"`
 }
+
+// Service modes.
+const (
+	ModeSync  = "sync"
+	ModeAsync = "async"
+)
 
 // Authorization is a public access authorization ("deliberation"): the requesting
 // institution may use the service for the purpose, see only the fields, about persons it

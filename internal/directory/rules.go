@@ -118,6 +118,11 @@ func (v *Service) validate() error {
 	if err := needEach("fields", v.Fields, needField); err != nil {
 		return err
 	}
+	if v.Mode != "" {
+		if err := needOneOf("mode", v.Mode, []string{ModeSync, ModeAsync}); err != nil {
+			return err
+		}
+	}
 	return needURL("endpoint", v.Endpoint, true)
 }
 

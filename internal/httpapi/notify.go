@@ -52,7 +52,7 @@ func (s *Server) notify(w http.ResponseWriter, r *http.Request) {
 			dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", claims.Institution+" offers no "+registry+" service: it cannot notify changes of that registry"))
 		return
 	}
-	if err := s.recordNotify(r, claims.ClientID, claims.Institution, service, body); err != nil {
+	if err := s.recordNotify(r, claims.ClientID, claims.Institution, service, "notify", body); err != nil {
 		s.dciError(w, r, err)
 		return
 	}
@@ -133,9 +133,84 @@ func (s *Server) serviceOf(r *http.Request, institution, registry string) string
 }
 
 // recordNotify records an accepted notify in the audit log.
-func (s *Server) recordNotify(r *http.Request, clientID, institution, service string, body []byte) error {
+func (s *Server) recordNotify(r *http.Request, clientID, institution, service, what string, body []byte) error {
 	ask := exchange.Ask{Caller: exchange.Caller{ClientID: clientID, Institution: institution}, Service: service, Request: body, Start: time.Now()}
-	ans := exchange.Answer{Status: http.StatusAccepted, Decision: exchange.Decision{Permit: true, Reasons: []string{"notify of " + institution + " accepted"}}}
+	ans := exchange.Answer{Status: http.StatusAccepted, Decision: exchange.Decision{Permit: true, Reasons: []string{what + " of " + institution + " accepted"}}}
 	_, err := s.exchange.Seal(r.Context(), ask, ans, nil)
 	return err
+}
+
+// CallbackSink takes the callbacks of asynchronous sources for the hub's calls waiting
+// for them (dciclient.Callbacks).
+type CallbackSink interface {
+	Deliver(transaction, institution, action string, body []byte) error
+}
+
+// sourceCallbacks are the callbacks the hub receives as requester of asynchronous
+// sources, by path under {prefix}/{registry}/registry/, with their header action.
+var sourceCallbacks = map[string]string{"on-search": "on-search", "on-subscribe": "on-subscribe",
+	"on-unsubscribe": "on-unsubscribe", "txn/on-status": "txn-on-status"}
+
+// sourceCallback serves a callback of an asynchronous source: the answer to a call the
+// hub made (today: registry/search to a service in mode async). As for notify, only a
+// source of the registry may call back: the token's application (scope registry.notify)
+// belongs to the institution of a service of that registry, and the message is signed
+// with one of the application's keys. The callback goes to the call waiting for its
+// transaction_id, if that call was made to this institution and awaits this action;
+// anything else is refused. Every callback and refusal is recorded.
+func (s *Server) sourceCallback(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		corr := newID()
+		reg := r.PathValue("registry")
+		service := "dci:" + reg + ":" + action
+		claims, body, ok := s.readAsync(w, r, "registry.notify", service, corr)
+		if !ok {
+			return
+		}
+		env, err := dci.SplitEnvelope(body)
+		if err != nil {
+			s.ackError(w, r, err, corr)
+			return
+		}
+		if env.Signature == "" {
+			s.refuseUnauthenticated(w, r, claims.ClientID, service, dci.Coded(fault.Unauthorized, dci.ErrSignatureMissing, "signature", "a callback must be signed"))
+			return
+		}
+		if err := s.checkSignatureAlways(r, claims.ClientID, env); err != nil {
+			s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
+			return
+		}
+		if s.serviceOf(r, claims.Institution, registries[reg]) == "" {
+			s.refuseUnauthenticated(w, r, claims.ClientID, service,
+				dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", claims.Institution+" offers no "+registries[reg]+" service: it cannot answer for that registry"))
+			return
+		}
+		var msg struct {
+			TransactionID string `json:"transaction_id"`
+		}
+		_ = json.Unmarshal(env.Message, &msg)
+		err = fault.NotFoundf("the hub awaits no callbacks")
+		if s.sourceCallbacks != nil {
+			err = s.sourceCallbacks.Deliver(msg.TransactionID, claims.Institution, action, body)
+		}
+		if err != nil {
+			s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
+			return
+		}
+		if err := s.recordNotify(r, claims.ClientID, claims.Institution, service, action, body); err != nil {
+			s.dciError(w, r, err)
+			return
+		}
+		s.ack(w, http.StatusAccepted, dci.NewAck(corr, time.Now()))
+	}
+}
+
+// RegistryPath is the path segment of a registry type ("farmer" → "fr").
+func RegistryPath(registry string) string {
+	for path, reg := range registries {
+		if reg == registry {
+			return path
+		}
+	}
+	return ""
 }

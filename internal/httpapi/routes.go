@@ -59,6 +59,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/subscribe", s.asyncSubscribe)
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/unsubscribe", s.asyncUnsubscribe)
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/notify", s.notify)
+			for path, action := range sourceCallbacks {
+				mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/"+path, s.sourceCallback(action))
+			}
 		}
 		mux.HandleFunc("GET /openapi.json", s.adapt(s.openAPI))
 		if s.dciPrefix != "" {

@@ -52,6 +52,9 @@ type Deps struct {
 	Callbacks *http.Client
 	// Events reports on the delivery of mutations (nil: the routes are not served).
 	Events Events
+	// SourceCallbacks takes the callbacks of asynchronous sources (on-search, …) for the
+	// calls waiting for them; nil: every such callback is refused.
+	SourceCallbacks CallbackSink
 	// Registry collects metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
 }
@@ -86,19 +89,20 @@ type Server struct {
 	reg     *prometheus.Registry
 	handler http.Handler
 
-	oauth      *oauth.Server
-	keys       *oauth.KeySet
-	exchange   *exchange.Exchange
-	serviceFor func(registry, receiverID string) string
-	dciPrefix  string
-	builtins   map[string]exchange.Source
-	audit      *audit.Log
-	auditKey   func() (string, error)
-	txns       txn.Store
-	callbacks  *http.Client
-	work       chan struct{} // wakes the asynchronous worker
-	recent     recent        // message ids of recent synchronous searches
-	events     Events
+	oauth           *oauth.Server
+	keys            *oauth.KeySet
+	exchange        *exchange.Exchange
+	serviceFor      func(registry, receiverID string) string
+	dciPrefix       string
+	builtins        map[string]exchange.Source
+	audit           *audit.Log
+	auditKey        func() (string, error)
+	txns            txn.Store
+	callbacks       *http.Client
+	work            chan struct{} // wakes the asynchronous worker
+	recent          recent        // message ids of recent synchronous searches
+	events          Events
+	sourceCallbacks CallbackSink
 
 	// sourceTokens caches verified source tokens (the hub presents the same one for
 	// minutes); entries are few, one per token minted, and expire with it.
@@ -120,17 +124,12 @@ func NewServer(d Deps) *Server {
 	s := &Server{dir: d.Directory, pop: d.Population, ready: d.Ready, log: log,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
-		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, txns: d.Txns, callbacks: d.Callbacks, events: d.Events,
+		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, txns: d.Txns, callbacks: d.Callbacks, events: d.Events, sourceCallbacks: d.SourceCallbacks,
 		work: make(chan struct{}, 1)}
 	if s.callbacks == nil {
 		s.callbacks = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	switch s.dciPrefix {
-	case "":
-		s.dciPrefix = "/dci"
-	case "/":
-		s.dciPrefix = "" // the registries at the root: /crvs/registry/…
-	}
+	s.dciPrefix = MountPrefix(s.dciPrefix)
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.handler = s.observe(mux)
@@ -138,3 +137,15 @@ func NewServer(d Deps) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// MountPrefix is where the DCI registries are mounted for a configured prefix: "/dci"
+// by default, "" for "/" (the registries at the root: /crvs/registry/…).
+func MountPrefix(prefix string) string {
+	switch prefix {
+	case "":
+		return "/dci"
+	case "/":
+		return ""
+	}
+	return prefix
+}

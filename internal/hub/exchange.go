@@ -65,7 +65,8 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL string) (*s
 			Aliases: map[string]string{synth.FixtureUIN: synth.FixtureNumber, synth.FixtureFarmerID: synth.FixtureNumber}}
 	}
 	x.sources = &sources{keys: keys, builtins: builtins, baseURL: baseURL,
-		overHTTP: cfg.BuiltinOverHTTP, urls: cfg.SourceURLs, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}} // each call has its timeout (dciclient)
+		overHTTP: cfg.BuiltinOverHTTP, urls: cfg.SourceURLs, callbacks: &dciclient.Callbacks{},
+		callbackBase: baseURL + httpapi.MountPrefix(cfg.DCIPrefix), client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}} // each call has its timeout (dciclient)
 	policy, err := x.load(ctx)
 	if err != nil {
 		x.audit.Close(ctx)
@@ -199,7 +200,11 @@ type sources struct {
 	baseURL  string
 	overHTTP bool              // reach the built-in sources over HTTP, as remote ones
 	urls     map[string]string // where, by built-in source, if not at the hub's /sources/{name}
-	client   *http.Client
+	// callbacks awaits the answers of asynchronous sources, which call back at
+	// callbackBase/{registry}/registry/on-search.
+	callbacks    *dciclient.Callbacks
+	callbackBase string
+	client       *http.Client
 }
 
 func (s *sources) set(svcs []directory.Service) {
@@ -235,6 +240,11 @@ func (s *sources) Source(service string) (exchange.Source, error) {
 		src = s.remote(s.urls[name], "source:"+name)
 	case builtin:
 		src = s.remote(s.baseURL+"/sources/"+name, "source:"+name)
+	case svc.Mode == directory.ModeAsync:
+		c := s.remote(svc.Endpoint, "source:"+service)
+		c.Async, c.Institution = s.callbacks, svc.Institution
+		c.CallbackURL = s.callbackBase + "/" + httpapi.RegistryPath(svc.Registry) + "/registry/on-search"
+		src = c
 	default:
 		src = s.remote(svc.Endpoint, "source:"+service)
 	}
@@ -245,7 +255,7 @@ func (s *sources) Source(service string) (exchange.Source, error) {
 }
 
 // remote is a DCI client presenting a token the hub signs for the source's audience.
-func (s *sources) remote(base, audience string) exchange.Source {
+func (s *sources) remote(base, audience string) *dciclient.Client {
 	var mu sync.Mutex
 	var token string
 	var expires time.Time

@@ -157,7 +157,8 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(),
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
-		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg})
+		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
+		SourceCallbacks: x.sources.callbacks})
 	// The asynchronous worker stops after the server and before the audit log closes.
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})

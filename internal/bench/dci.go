@@ -13,7 +13,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/civil"
+	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
@@ -69,15 +73,18 @@ func DCI(ctx context.Context, o DCIOptions) (*Result, error) {
 	return out, err
 }
 
-// syncRegistries measures synchronous look-ups through the hub in each registry, each
-// by an institution authorized on it, about persons it has files on.
+// syncRegistries measures synchronous look-ups in each registry, each by an institution
+// authorized on it, about persons it has files on: (a) straight at the built-in source
+// over HTTP and (c1) through the hub, in interleaved slices as the exchange benchmark
+// does, with the ratio c1/a.
 func syncRegistries(ctx context.Context, o DCIOptions, st *hub.Stores, base string, r *Result) error {
-	for _, reg := range []struct{ path, institution, idType, prefix, want string }{
-		{"crvs", synth.HealthInsurer1, "PN", "", "family_name"},
-		{"sr", synth.CityPrefix + "R01", "UIN", "", "poverty_score"},
-		{"ibr", synth.PensionFund, "PN", "", "programmes"},
-		{"dr", synth.HealthInsurer1, "PN", "", "severity"},
-		{"fr", synth.HealthInsurer1, "FARMER_ID", "FARMER-", "on-search"}, // most members farm nothing: an empty answer
+	const rounds = 3
+	for _, reg := range []struct{ path, kind, institution, idType, prefix, want string }{
+		{"crvs", "civil", synth.HealthInsurer1, "PN", "", "family_name"},
+		{"sr", derived.Social, synth.CityPrefix + "R01", "UIN", "", "poverty_score"},
+		{"ibr", derived.Beneficiary, synth.PensionFund, "PN", "", "programmes"},
+		{"dr", derived.Disability, synth.HealthInsurer1, "PN", "", "severity"},
+		{"fr", derived.Farmer, synth.HealthInsurer1, "FARMER_ID", "FARMER-", "on-search"}, // most members farm nothing: an empty answer
 	} {
 		persons, err := filesOf(ctx, st.Directory, reg.institution, 2000)
 		if err != nil {
@@ -91,14 +98,31 @@ func syncRegistries(ctx context.Context, o DCIOptions, st *hub.Stores, base stri
 		if err != nil {
 			return err
 		}
-		url := base + "/dci/" + reg.path + "/registry/sync/search"
-		l := drive(ctx, o.Concurrency, o.Duration/5, func(ctx context.Context, c *http.Client, i int) error {
-			p := persons[i%len(persons)]
-			return lookupBy(ctx, c, url, token, reg.idType, reg.prefix+p, reg.want, i)
-		})
-		r.add("sync_"+reg.path+"_rps", "sync search "+reg.path+": requests/s", round(l.rps()), "/s")
-		r.add("sync_"+reg.path+"_p99_ms", "sync search "+reg.path+": p99", round(ms(l.all.percentile(99))*100)/100, "ms")
-		r.add("sync_"+reg.path+"_errors", "sync search "+reg.path+": errors", l.errors, "")
+		var src exchange.Source = &civil.Source{Store: st.Civil.Population(), Searcher: st.Civil.Searcher()}
+		if reg.kind != "civil" {
+			src = &derived.Source{Kind: reg.kind, Store: st.Civil.Population(), Searcher: st.Civil.Searcher(), Today: st.Directory.Today}
+		}
+		direct, stop, err := serve(httpapi.SourceHandler(src))
+		if err != nil {
+			return err
+		}
+		var a, c load
+		for range rounds {
+			for _, p := range []struct {
+				l          *load
+				url, token string
+			}{{&a, direct + "/registry/sync/search", ""}, {&c, base + "/dci/" + reg.path + "/registry/sync/search", token}} {
+				p.l.add(drive(ctx, o.Concurrency, o.Duration/(5*2*rounds), func(ctx context.Context, cl *http.Client, i int) error {
+					return lookupBy(ctx, cl, p.url, p.token, reg.idType, reg.prefix+persons[i%len(persons)], reg.want, i)
+				}))
+			}
+		}
+		stop()
+		r.add("sync_"+reg.path+"_direct_rps", "sync search "+reg.path+", straight at the source: requests/s", round(a.rps()), "/s")
+		r.add("sync_"+reg.path+"_rps", "sync search "+reg.path+", through the hub: requests/s", round(c.rps()), "/s")
+		r.add("sync_"+reg.path+"_p99_ms", "sync search "+reg.path+", through the hub: p99", round(ms(c.all.percentile(99))*100)/100, "ms")
+		r.add("sync_"+reg.path+"_errors", "sync search "+reg.path+": errors", a.errors+c.errors, "")
+		r.add("sync_"+reg.path+"_over_direct", "sync search "+reg.path+": hub / straight at the source", round(c.rps()/a.rps()*100)/100, "")
 	}
 	return nil
 }

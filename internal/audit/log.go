@@ -281,6 +281,30 @@ func (l *Log) Checkpoint(ctx context.Context) (Checkpoint, error) {
 // one already does, and returns it.
 func (l *Log) CheckpointNow(ctx context.Context) (Checkpoint, error) { return l.checkpoint(ctx) }
 
+// Tail calls fn with the records appended since the time given, oldest first, reading at
+// most the last most records of the log.
+func (l *Log) Tail(ctx context.Context, since time.Time, most int64, fn func(Record)) error {
+	for after := max(0, l.Size()-most); ; {
+		entries, err := l.store.Records(ctx, after, 1000)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			r, err := decode(e.Body)
+			if err != nil {
+				return fault.Wrap(fmt.Errorf("record %d: %v", e.Seq, err), "read the audit log")
+			}
+			if !r.Time.Before(since) {
+				fn(r)
+			}
+			after = e.Seq
+		}
+		if len(entries) < 1000 {
+			return nil
+		}
+	}
+}
+
 // ByPerson answers "who consulted my data": the records concerning person with
 // seq > after, at most limit, oldest first, from the person index.
 func (l *Log) ByPerson(ctx context.Context, person string, after int64, limit int) ([]Record, error) {

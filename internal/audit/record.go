@@ -23,6 +23,7 @@ type Record struct {
 	Seq           int64     `json:"seq"` // assigned by the log: 1, 2, 3, … without gaps
 	Time          time.Time `json:"time"`
 	Client        string    `json:"client"`
+	MessageID     string    `json:"message_id,omitempty"` // the sender's header.message_id, if any
 	Institution   string    `json:"institution"`
 	Service       string    `json:"service"`
 	Purpose       string    `json:"purpose"`

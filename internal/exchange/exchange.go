@@ -59,7 +59,10 @@ type Ask struct {
 	Day     date.Date // the date asked about; zero is today
 	Query   query.Query
 	Request []byte // the bytes of the request, hashed for the audit log (not kept)
-	Start   time.Time
+	// MessageID is the sender's message id, kept in the audit log (it lets a restarted
+	// hub recognise a repeated message).
+	MessageID string
+	Start     time.Time
 }
 
 // Answer is the outcome of a question.
@@ -78,6 +81,7 @@ type Answer struct {
 type Entry struct {
 	Time          time.Time
 	Client        string
+	MessageID     string
 	Institution   string
 	Service       string
 	Purpose       string
@@ -280,7 +284,7 @@ func failed(ans Answer, err error) Answer {
 // Seal records the exchange in the audit log with the hash of the response about to be
 // sent. If it cannot be recorded, the caller must not send the response.
 func (x *Exchange) Seal(ctx context.Context, ask Ask, ans Answer, response []byte) (int64, error) {
-	e := Entry{Time: x.now().UTC(), Client: ask.Caller.ClientID, Institution: ask.Caller.Institution,
+	e := Entry{Time: x.now().UTC(), Client: ask.Caller.ClientID, MessageID: ask.MessageID, Institution: ask.Caller.Institution,
 		Service: ask.Service, Purpose: ask.Purpose, Persons: ans.Persons, Fields: ans.Decision.Fields,
 		Decision: "deny", Reasons: ans.Decision.Reasons, Authorization: ans.Decision.Authorization,
 		Outcome: outcome(ans), Status: ans.Status,

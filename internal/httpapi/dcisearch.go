@@ -173,7 +173,7 @@ func (s *Server) ask(ctx context.Context, env *dci.Envelope[dci.SearchRequest], 
 	asks := make([]exchange.Ask, len(items))
 	answers := make([]exchange.Answer, len(items))
 	for i, it := range items {
-		asks[i] = exchange.Ask{Caller: caller, Service: service, Purpose: m.Purpose, Fields: m.Fields, Day: day, Request: body, Start: start}
+		asks[i] = exchange.Ask{Caller: caller, Service: service, Purpose: m.Purpose, Fields: m.Fields, Day: day, Request: body, MessageID: env.Header.MessageID, Start: start}
 		if it.Err != nil {
 			answers[i] = exchange.Answer{Err: it.Err, Status: 400, Decision: exchange.Decision{Code: exchange.DenyInvalid, Reasons: []string{dci.SafeMessage(it.Err)}}}
 			continue

@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
 )
 
 // recent remembers the message ids each application sent for synchronous searches in the
@@ -10,8 +13,8 @@ import (
 // sooner when the newer holds recentMax ids), so that a repeated message is refused
 // rather than processed twice. It is kept in memory, per process: asynchronous calls,
 // which change state and are answered later, are checked against the stored transactions
-// instead. A repeated synchronous search after a restart is answered again; it reads, and
-// the audit log records it.
+// instead. After a restart the set is filled again from the audit log, whose records of
+// synchronous searches carry the message id (RememberRecent).
 type recent struct {
 	mu        sync.Mutex
 	cur, prev map[string]struct{}
@@ -38,4 +41,22 @@ func (r *recent) seen(key string, now time.Time) bool {
 	}
 	r.cur[key] = struct{}{}
 	return false
+}
+
+// RememberRecent fills the set of recent synchronous messages from the audit log (the
+// records of the last recentWindow, at most the last recentMax records), so that a
+// message sent before a restart is still recognised when repeated after it. It returns
+// how many it remembered.
+func (s *Server) RememberRecent(ctx context.Context) (int, error) {
+	if s.audit == nil {
+		return 0, nil
+	}
+	n := 0
+	now := time.Now()
+	err := s.audit.Tail(ctx, now.Add(-recentWindow), recentMax, func(r audit.Record) {
+		if r.MessageID != "" && !s.recent.seen(r.Client+"\x00"+r.MessageID, now) {
+			n++
+		}
+	})
+	return n, err
 }

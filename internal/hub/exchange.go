@@ -181,7 +181,7 @@ func AuditVerifierKey(keys *oauth.KeySet) (string, error) {
 type recorder struct{ log *audit.Log }
 
 func (r recorder) Record(ctx context.Context, e exchange.Entry) (int64, error) {
-	return r.log.Append(ctx, audit.Record{Time: e.Time, Client: e.Client, Institution: e.Institution,
+	return r.log.Append(ctx, audit.Record{Time: e.Time, Client: e.Client, MessageID: e.MessageID, Institution: e.Institution,
 		Service: e.Service, Purpose: e.Purpose, Persons: e.Persons, Fields: e.Fields, Decision: e.Decision,
 		Reasons: e.Reasons, Authorization: e.Authorization, Outcome: e.Outcome, Status: e.Status,
 		LatencyMicros: e.Latency.Microseconds(), RequestHash: hex.EncodeToString(e.RequestHash[:]),

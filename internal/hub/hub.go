@@ -159,6 +159,11 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
 		SourceCallbacks: x.sources.callbacks})
+	if n, err := api.RememberRecent(ctx); err != nil {
+		log.Warn("remember recent messages from the audit log", "err", err)
+	} else if n > 0 {
+		log.Info("recent messages remembered from the audit log", "messages", n)
+	}
 	// The asynchronous worker stops after the server and before the audit log closes.
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})

@@ -342,20 +342,24 @@ func TestDCIPrefix(t *testing.T) {
 }
 
 // TestSyncDuplicate: a synchronous search whose message id the application already used
-// is refused with rjct.message_id.duplicate, not processed again, and recorded.
+// is refused with rjct.message_id.duplicate, not processed again, and recorded — also
+// after the hub restarted (it remembers recent message ids from the audit log).
 func TestSyncDuplicate(t *testing.T) {
 	r := startHub(t, false)
-	token := r.token(t, synth.HealthInsurer1)
 	ts := time.Now().UTC().Format(time.RFC3339)
 	body := fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"dup-%d","message_ts":%q,"action":"search","sender_id":"test","total_count":1},`+
 		`"message":{"transaction_id":"t-1","search_request":[{"reference_id":"r-1","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q}},"locale":"eng"}]}}`,
 		time.Now().UnixNano(), ts, ts, synth.FixtureNumber)
 	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
 	before := r.auditSize(t)
-	for i, want := range []string{`"Test"`, dci.RjctMessageIDDuplicate} {
+	for i, want := range []string{`"Test"`, dci.RjctMessageIDDuplicate, dci.RjctMessageIDDuplicate} {
+		if i == 2 {
+			r.stop()
+			r = startHub(t, false)
+		}
 		req, _ := http.NewRequest("POST", r.url+"/dci/crvs/registry/sync/search", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", "Bearer "+r.token(t, synth.HealthInsurer1))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -365,12 +369,12 @@ func TestSyncDuplicate(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
 			t.Errorf("send %d: %d %s; want 200 with %s", i+1, resp.StatusCode, b, want)
 		}
-		if i == 1 && strings.Contains(string(b), `"Test"`) {
+		if i > 0 && strings.Contains(string(b), `"Test"`) {
 			t.Errorf("the repeat was answered with data: %s", b)
 		}
 		dcitest.ValidateResponse(t, spec, "/registry/sync/search", resp.StatusCode, b)
 	}
-	if after := r.auditSize(t); after != before+2 {
-		t.Errorf("audit log grew by %d; want 2 (the answer and the refusal)", after-before)
+	if after := r.auditSize(t); after != before+3 {
+		t.Errorf("audit log grew by %d; want 3 (the answer and two refusals)", after-before)
 	}
 }

@@ -166,6 +166,18 @@ func EventType(regEventType string) string {
 		return "address"
 	case "register", "registration", "newregistration":
 		return "registration" // a new record in a registry (SR, FR, DR)
+	case "household", "householdchange":
+		return "household"
+	case "employmentstart", "hire", "hired":
+		return "employment_start"
+	case "employmentend", "dismissal", "endofemployment":
+		return "employment_end"
+	case "income", "incomechange":
+		return "income"
+	case "disability", "disabilitystatus", "disabilitystatuschange":
+		return "disability"
+	case "enrolment", "enrollment", "enrolled", "enrolmentchange", "enrollmentchange", "enrollmentupdate":
+		return "enrolment"
 	}
 	return ""
 }

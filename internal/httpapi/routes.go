@@ -59,6 +59,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/subscribe", s.asyncSubscribe)
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/unsubscribe", s.asyncUnsubscribe)
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/notify", s.notify)
+			mux.HandleFunc("POST "+s.dciPrefix+"/ibr/registry/sync/enrollment/updates", s.enrollmentUpdates)
 			for path, action := range sourceCallbacks {
 				mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/"+path, s.sourceCallback(action))
 			}

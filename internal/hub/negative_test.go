@@ -13,6 +13,16 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
+func notifyBody(messageID, ts string) string {
+	return fmt.Sprintf(`{"signature":"","header":{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":"notify","status":"succ","sender_id":"civil","total_count":1},`+
+		`"message":{"transaction_id":"t-n","notify_event":[{"reference_id":"r-1","timestamp":%q,"data":{"reg_record_type":"Person","reg_records":[{"person":%q}]}}]}}`, messageID, ts, ts, synth.FixtureNumber)
+}
+
+func callbackBody(messageID, ts, action string) string {
+	return fmt.Sprintf(`{"signature":"","header":{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":%q,"status":"succ","sender_id":"civil","total_count":1,"completed_count":1},`+
+		`"message":{"transaction_id":"t-1","correlation_id":"c-1","search_response":[]}}`, messageID, ts, action)
+}
+
 // TestNegativeCases sends every DCI endpoint the refusals the conformance suites try —
 // no or a forged token, no JSON content type, a timestamp without time zone, locale "en",
 // an id over 99 characters, page_size 0 — and checks the status, the spec's code, and
@@ -39,19 +49,30 @@ func TestNegativeCases(t *testing.T) {
 		code                                 string
 	}
 	var cases []tc
-	for _, p := range []struct{ path, body string }{
-		{"sync/search", search(id(), ts, "eng", "1")},
-		{"search", search(id(), ts, "eng", "1")},
-		{"sync/txn/status", fmt.Sprintf(status, id())},
-		{"txn/status", fmt.Sprintf(status, id())},
-		{"subscribe", subscribeBody(id(), "http://127.0.0.1:9/cb", "BIRTH")},
-		{"unsubscribe", unsubscribeBody(id(), "http://127.0.0.1:9/cb", "sub-x")},
+	source := r.tokenWithScope(t, synth.CivilRegistry, "registry.notify")
+	for _, p := range []struct{ path, body, token string }{
+		{"sync/search", search(id(), ts, "eng", "1"), token},
+		{"search", search(id(), ts, "eng", "1"), token},
+		{"sync/txn/status", fmt.Sprintf(status, id()), token},
+		{"txn/status", fmt.Sprintf(status, id()), token},
+		{"subscribe", subscribeBody(id(), "http://127.0.0.1:9/cb", "BIRTH"), token},
+		{"unsubscribe", unsubscribeBody(id(), "http://127.0.0.1:9/cb", "sub-x"), token},
+		// What sources send the hub: changes, and the callbacks of asynchronous sources.
+		{"notify", notifyBody(id(), ts), source},
+		{"on-search", callbackBody(id(), ts, "on-search"), source},
+		{"on-subscribe", callbackBody(id(), ts, "on-subscribe"), source},
+		{"on-unsubscribe", callbackBody(id(), ts, "on-unsubscribe"), source},
+		{"txn/on-status", callbackBody(id(), ts, "txn-on-status"), source},
 	} {
 		cases = append(cases,
 			tc{p.path + ": no token", p.path, "", "application/json", p.body, 401, "err.request.unauthorized"},
 			tc{p.path + ": forged token", p.path, token[:len(token)-4] + "AAAA", "application/json", p.body, 401, "err.request.unauthorized"},
-			tc{p.path + ": text/plain", p.path, token, "text/plain", p.body, 400, "err.request.bad"},
+			tc{p.path + ": text/plain", p.path, p.token, "text/plain", p.body, 400, "err.request.bad"},
 		)
+		if p.token == source {
+			cases = append(cases, tc{p.path + ": a client's token, not a source's", p.path, token, "application/json", p.body, 403, "err.request.forbidden"},
+				tc{p.path + ": unsigned", p.path, source, "application/json", p.body, 401, "err.signature.missing"})
+		}
 	}
 	cases = append(cases,
 		tc{"timestamp without time zone", "sync/search", token, "application/json", search(id(), strings.TrimSuffix(ts, "Z"), "eng", "1"), 400, "err.request.bad"},

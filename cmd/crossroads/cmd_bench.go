@@ -129,11 +129,13 @@ type BenchEventsCmd struct {
 	Persons  int           `help:"Persons of the generated nation (without --data)." default:"100000"`
 	Duration time.Duration `help:"How long to record changes." default:"10s"`
 	Rate     float64       `help:"Changes of address recorded per second." default:"1000"`
+	Outage   time.Duration `help:"One subscriber (the pension fund's) answers 503 for this long in the middle of the run (which then lasts at least this plus 20 s); reports what it received once back."`
+	Drain    bool          `help:"The subscribers hold their answers while the changes are recorded (--duration at most 8s), then release them: measures how fast the backlog drains."`
 }
 
 func (c *BenchEventsCmd) Run(e *env, b *BenchCmd) error {
 	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
-		return bench.Events(e.ctx, bench.EventsOptions{Data: dir, Duration: c.Duration, Rate: c.Rate})
+		return bench.Events(e.ctx, bench.EventsOptions{Data: dir, Duration: c.Duration, Rate: c.Rate, Outage: c.Outage, Drain: c.Drain})
 	})
 }
 

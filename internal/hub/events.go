@@ -47,16 +47,19 @@ import (
 //	         transaction of its change) → stream MUTATIONS, subject mutations.civil.<lane>,
 //	         message id "civil:<seq>",
 //	         so a republish after a crash is dropped by the stream's duplicate window;
-//	router:  eight durable consumers (lanes by person), each in order → mutations.Router
-//	         decides the recipients
-//	         (file, subscription, authorization), each decision is audited, each copy
-//	         minimised → stream DELIVERIES, subject deliveries.<subscription>.<lane>, id
-//	         the delivery's idempotency key; the mutation is acknowledged after;
+//	router:  eight durable consumers (lanes by person), each in order, a batch of up to
+//	         100 mutations at a time → mutations.Router decides the recipients
+//	         (file, subscription, authorization), each decision is audited (the batch's
+//	         records appended together), each copy minimised → stream DELIVERIES, subject
+//	         deliveries.<subscription>.<lane>, id the delivery's idempotency key, the
+//	         batch's copies published in order; the mutations are acknowledged after;
 //	deliver: per push subscription, eight durable consumers (lanes), a person always in
-//	         the same lane, one message in flight per lane (the subscriber sees a
-//	         person's changes in order) → DCI notify, signed by the hub,
-//	         with the key in an Idempotency-Key header; 2xx acknowledges, anything else
-//	         retries with exponential back-off and jitter.
+//	         the same lane; each lane sends what is waiting, up to 100 copies, as ONE
+//	         DCI notify (one event per copy, in order, reference_id = the copy's key),
+//	         signed by the hub, and takes nothing more until that batch is acknowledged
+//	         (the subscriber sees a person's changes in order); 2xx acknowledges,
+//	         anything else and the lane sends the same batch again with exponential
+//	         back-off and jitter (see runLane).
 //
 // The relay starts at the end of the log on its first run: a nation's synthetic history
 // is not replayed to subscribers. At-least-once: a crash between a stage's output and
@@ -119,16 +122,13 @@ type outcome struct {
 // behind (a tail is for watching, not for auditing: the audit log has the decisions).
 func (e *events) publish(o outcome) {
 	e.metrics.WithLabelValues(o.State).Inc()
+	o.Time = time.Now().UTC().Format(time.RFC3339Nano)
+	b, _ := json.Marshal(o)
 	if o.Key != "" {
-		e.recordStatus(o)
+		e.recordStatus(o.Key, b)
 	}
 	e.feedMu.Lock()
 	defer e.feedMu.Unlock()
-	if len(e.feed) == 0 {
-		return
-	}
-	o.Time = time.Now().UTC().Format(time.RFC3339Nano)
-	b, _ := json.Marshal(o)
 	for ch := range e.feed {
 		select {
 		case ch <- b:
@@ -139,17 +139,17 @@ func (e *events) publish(o outcome) {
 
 // statusKey is a copy's key in the status bucket, whose keys allow no ':'.
 func statusKey(key string) string {
-	return strings.NewReplacer(":", "_", "/", ".", "#", "_").Replace(key)
+	return statusKeys.Replace(key)
 }
+
+var statusKeys = strings.NewReplacer(":", "_", "/", ".", "#", "_")
 
 // recordStatus keeps the last outcome of a copy. It does not wait for the bus's
 // acknowledgement (a put to the bucket is a publish on its subject): the status is for
 // operators, and the copy's own state is in the delivery stream.
-func (e *events) recordStatus(o outcome) {
-	o.Time = time.Now().UTC().Format(time.RFC3339Nano)
-	b, _ := json.Marshal(o)
-	if _, err := e.bus.JS.PublishAsync("$KV.DELIVERY_STATUS."+statusKey(o.Key), b); err != nil {
-		e.log.Warn("record a delivery status", "key", o.Key, "err", err)
+func (e *events) recordStatus(key string, line []byte) {
+	if _, err := e.bus.JS.PublishAsync("$KV.DELIVERY_STATUS."+statusKey(key), line); err != nil {
+		e.log.Warn("record a delivery status", "key", key, "err", err)
 	}
 }
 
@@ -325,7 +325,7 @@ func (e *events) Status(ctx context.Context) (any, error) {
 	for _, id := range slices.Sorted(maps.Keys(running)) {
 		st := SubscriptionStatus{Subscription: id, Endpoint: running[id].endpoint}
 		for l := range partitions {
-			c, err := e.bus.JS.Consumer(ctx, streamDeliveries, "deliver-"+consumerName(id)+"-"+strconv.Itoa(l))
+			c, err := e.bus.JS.Consumer(ctx, streamDeliveries, laneConsumerName(id, l))
 			if err != nil {
 				continue
 			}
@@ -342,16 +342,18 @@ func (e *events) Status(ctx context.Context) (any, error) {
 	return out, nil
 }
 
-// deliverer is a subscription's running delivery consumers and the endpoint they push to.
+// deliverer is a subscription's running delivery lanes and the endpoint they push to.
 type deliverer struct {
 	endpoint string
-	cc       []jetstream.ConsumeContext
+	cancel   context.CancelFunc
+	done     *sync.WaitGroup
 }
 
+// stop ends the lanes and waits for them: a batch not yet acknowledged stays with the
+// bus, and is sent again, first, by the next lanes of the subscription.
 func (d deliverer) stop() {
-	for _, c := range d.cc {
-		c.Stop()
-	}
+	d.cancel()
+	d.done.Wait()
 }
 
 // partitions is how many delivery lanes a subscription has. A person's changes always
@@ -552,30 +554,75 @@ func (e *events) relayStart(ctx context.Context) (int64, error) {
 	return last, nil
 }
 
-// startRouter consumes mutations, lane by lane in order, and publishes their deliveries.
+// startRouter consumes mutations, lane by lane, in order, a batch at a time, and
+// publishes their deliveries.
 func (e *events) startRouter(ctx context.Context) error {
 	for l := range partitions {
-		c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamMutations, jetstream.ConsumerConfig{
-			Durable: "router-" + strconv.Itoa(l), FilterSubject: "mutations.*." + strconv.Itoa(l),
-			AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1, AckWait: 10 * time.Second})
+		c, err := e.inOrderConsumer(ctx, streamMutations, jetstream.ConsumerConfig{
+			Durable: "route-" + strconv.Itoa(l), FilterSubject: "mutations.*." + strconv.Itoa(l),
+			AckPolicy: jetstream.AckAllPolicy, MaxAckPending: routeBatch, AckWait: deliverAckWait, MaxDeliver: -1}, "router-"+strconv.Itoa(l))
 		if err != nil {
 			return fmt.Errorf("router consumer: %w", err)
 		}
-		cc, err := c.Consume(func(msg jetstream.Msg) {
-			if err := e.route(ctx, msg.Data()); err != nil {
-				e.log.Warn("route a mutation", "err", err)
-				_ = msg.NakWithDelay(time.Second)
-				return
-			}
-			_ = msg.Ack()
-		})
-		if err != nil {
-			return err
-		}
 		e.wg.Add(1)
-		go func() { defer e.wg.Done(); <-ctx.Done(); cc.Stop() }()
+		go func() { defer e.wg.Done(); e.routeLane(ctx, c) }()
 	}
 	return nil
+}
+
+// routeBatch is how many mutations a router lane takes at once.
+const routeBatch = 100
+
+// routeLane routes a lane's mutations until ctx ends: it takes those waiting (up to
+// routeBatch, in order), decides them, records the decisions and publishes the copies
+// together, in order, then acknowledges them. A mutation that cannot be routed (the
+// register does not answer) is retried every second with those after it, after the ones
+// before it are acknowledged.
+func (e *events) routeLane(ctx context.Context, c jetstream.Consumer) {
+	for ctx.Err() == nil {
+		msgs, err := fetch(ctx, c, routeBatch)
+		if err != nil && ctx.Err() == nil {
+			e.log.Warn("fetch mutations", "consumer", c.CachedInfo().Name, "err", err)
+			sleep(ctx, time.Second)
+		}
+		for len(msgs) > 0 && ctx.Err() == nil {
+			done, err := e.routeAll(ctx, msgs)
+			if done > 0 {
+				ackAll(ctx, e.log, msgs[done-1])
+				msgs = msgs[done:]
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.Warn("route a mutation", "err", err)
+				}
+				if !sleep(ctx, time.Second) {
+					return
+				}
+				for _, m := range msgs {
+					_ = m.InProgress()
+				}
+			}
+		}
+	}
+}
+
+// routeAll routes msgs in order; it returns how many of them are done (routed,
+// recorded, their copies stored), and why it stopped short.
+func (e *events) routeAll(ctx context.Context, msgs []jetstream.Msg) (int, error) {
+	var plans []*routing
+	var stop error
+	for _, m := range msgs {
+		p, err := e.plan(ctx, m.Data())
+		if err != nil {
+			stop = err
+			break
+		}
+		plans = append(plans, p) // nil: not a mutation, nothing to do
+	}
+	if err := e.commitRoutes(ctx, plans); err != nil {
+		return 0, err
+	}
+	return len(plans), stop
 }
 
 // RemoteChange is a change a remote authentic source notified (DCI notify), as the router
@@ -601,39 +648,52 @@ func (e *events) Ingest(ctx context.Context, m mutations.Mutation) error {
 
 // delivery is what the deliveries stream carries.
 type delivery struct {
-	Key          string         `json:"key"`
-	LastError    string         `json:"last_error,omitempty"` // set aside: why the last attempt failed
-	Attempts     uint64         `json:"attempts,omitempty"`
-	Subscription string         `json:"subscription"`
-	Institution  string         `json:"institution"`
-	Type         string         `json:"type"`
-	Person       string         `json:"person"`
-	Date         string         `json:"date"`
-	Record       map[string]any `json:"record"`
+	Key          string          `json:"key"`
+	LastError    string          `json:"last_error,omitempty"` // set aside: why the last attempt failed
+	Attempts     uint64          `json:"attempts,omitempty"`
+	Subscription string          `json:"subscription"`
+	Institution  string          `json:"institution"`
+	Type         string          `json:"type"`
+	Person       string          `json:"person"`
+	Date         string          `json:"date"`
+	Record       json.RawMessage `json:"record"` // as the router minimised it
 }
 
-// route decides the recipients of one mutation, records the decisions and publishes
-// the deliveries.
-func (e *events) route(ctx context.Context, data []byte) error {
+// routing is what the router decided about one mutation, not yet recorded or published.
+type routing struct {
+	m       mutations.Mutation
+	records []audit.Record // the decisions, for the audit log
+	copies  []routedCopy
+	held    []outcome // copies withheld
+}
+
+type routedCopy struct {
+	subject, key string
+	body         []byte
+	routed       outcome
+}
+
+// plan decides the recipients of one mutation; nil when there is nothing to route.
+func (e *events) plan(ctx context.Context, data []byte) (*routing, error) {
 	var remote struct {
 		Remote *RemoteChange `json:"remote"`
 	}
 	if json.Unmarshal(data, &remote) == nil && remote.Remote != nil {
 		c := remote.Remote
-		return e.deliverAll(ctx, data, mutations.Mutation{Source: c.Source, Service: c.Service, ID: c.ID, Type: c.Type,
+		return e.decide(data, mutations.Mutation{Source: c.Source, Service: c.Service, ID: c.ID, Type: c.Type,
 			Person: c.Person, Date: c.Date, Record: c.Record})
 	}
 	var ev population.Event
 	if err := json.Unmarshal(data, &ev); err != nil {
-		return nil // not a mutation: dropped, nothing to retry
+		return nil, nil // not a mutation: dropped, nothing to retry
 	}
 	p, err := e.civil.Person(ctx, ev.Person)
 	if fault.KindOf(err) == fault.NotFound {
 		e.log.Warn("a mutation of a person the register does not hold: dropped", "seq", ev.Seq)
-		return nil // retrying would not find the person either
+		return nil, nil // retrying would not find the person either
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rec, _ := civil.Record(&p)
 	if ev.Date.IsZero() { // a change without a date: as of the day it was recorded
@@ -650,49 +710,89 @@ func (e *events) route(ctx context.Context, data []byte) error {
 		_ = json.Unmarshal(ev.Data, &d)
 		m.Related = nonEmpty(d.Spouse, p.Spouse)
 	}
-	return e.deliverAll(ctx, data, m)
+	return e.decide(data, m)
 }
 
-// deliverAll routes m (data is how it came), records the decisions and publishes the
-// copies.
-func (e *events) deliverAll(ctx context.Context, data []byte, m mutations.Mutation) error {
+// decide routes m (data is how it came): the copies, each minimised, and a record of
+// every decision, with the hash of the mutation and of what is sent.
+func (e *events) decide(data []byte, m mutations.Mutation) (*routing, error) {
 	deliveries, decisions := e.router.Route(m)
+	r := &routing{m: m}
 	bodies := make(map[string][]byte, len(deliveries))
 	for _, d := range deliveries {
-		bodies[d.Subscription.ID], _ = json.Marshal(delivery{Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution,
-			Type: m.Type, Person: m.Person, Date: m.Date.String(), Record: d.Record})
+		record, err := json.Marshal(d.Record)
+		if err != nil {
+			return nil, err
+		}
+		body, _ := json.Marshal(delivery{Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution,
+			Type: m.Type, Person: m.Person, Date: m.Date.String(), Record: record})
+		bodies[d.Subscription.ID] = body
+		r.copies = append(r.copies, routedCopy{subject: deliverySubject(d.Subscription.ID, m.Person), key: d.Key, body: body,
+			routed: outcome{State: "routed", Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution, Type: m.Type, Seq: m.Seq}})
 	}
-	// Every decision is recorded, with the hash of the mutation and of what was sent.
-	// The decisions are appended together (one commit of the audit log), and the copies
-	// published together; the mutation is acknowledged when all are stored.
 	requestHash := sha256.Sum256(data)
-	errs := make(chan error, len(decisions))
 	for _, d := range decisions {
 		result, decision := "withheld", "deny"
 		if d.Deliver {
 			result, decision = "routed", "permit"
 		}
 		responseHash := sha256.Sum256(bodies[d.Subscription])
-		rec := audit.Record{Client: "crossroads:events", Institution: d.Institution,
+		r.records = append(r.records, audit.Record{Client: "crossroads:events", Institution: d.Institution,
 			Service: "mutation:" + m.Type, Persons: []string{m.Person}, Decision: decision, Reasons: []string{d.Reason},
-			Outcome: result, Status: 200, RequestHash: hex.EncodeToString(requestHash[:]), ResponseHash: hex.EncodeToString(responseHash[:])}
-		go func() { _, err := e.audit.Append(ctx, rec); errs <- err }()
+			Outcome: result, Status: 200, RequestHash: hex.EncodeToString(requestHash[:]), ResponseHash: hex.EncodeToString(responseHash[:])})
 		if !d.Deliver {
-			e.publish(outcome{State: "withheld", Subscription: d.Subscription, Institution: d.Institution, Type: m.Type, Seq: m.Seq, Reason: d.Reason})
+			r.held = append(r.held, outcome{State: "withheld", Subscription: d.Subscription, Institution: d.Institution, Type: m.Type, Seq: m.Seq, Reason: d.Reason})
 		}
 	}
-	for range decisions {
-		if err := <-errs; err != nil {
-			return err
+	return r, nil
+}
+
+// commitRoutes records the decisions of a batch of mutations (appended together: one or
+// a few commits of the audit log) and then publishes their copies, in order, waiting
+// until all are stored; the mutations can then be acknowledged. A failure repeats the
+// whole batch (at least once: a decision may be recorded twice, a copy is not published
+// twice within the stream's duplicate window).
+func (e *events) commitRoutes(ctx context.Context, plans []*routing) error {
+	n := 0
+	for _, p := range plans {
+		if p != nil {
+			n += len(p.records)
 		}
 	}
-	acks := make([]jetstream.PubAckFuture, 0, len(deliveries))
-	for _, d := range deliveries {
-		f, err := e.bus.JS.PublishAsync(deliverySubject(d.Subscription.ID, m.Person), bodies[d.Subscription.ID], jetstream.WithMsgID(d.Key))
-		if err != nil {
-			return err
+	if n > 0 {
+		done := e.audit.Expect(n)
+		errs := make(chan error, n)
+		for _, p := range plans {
+			if p == nil {
+				continue
+			}
+			for _, rec := range p.records {
+				go func() { _, err := e.audit.Append(ctx, rec); errs <- err }()
+			}
 		}
-		acks = append(acks, f)
+		var first error
+		for range n {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		done()
+		if first != nil {
+			return first
+		}
+	}
+	var acks []jetstream.PubAckFuture
+	for _, p := range plans {
+		if p == nil {
+			continue
+		}
+		for _, c := range p.copies {
+			f, err := e.bus.JS.PublishAsync(c.subject, c.body, jetstream.WithMsgID(c.key))
+			if err != nil {
+				return err
+			}
+			acks = append(acks, f)
+		}
 	}
 	for _, f := range acks {
 		select {
@@ -703,9 +803,17 @@ func (e *events) deliverAll(ctx context.Context, data []byte, m mutations.Mutati
 			return ctx.Err()
 		}
 	}
-	e.routed.Add(1)
-	for _, d := range deliveries {
-		e.publish(outcome{State: "routed", Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution, Type: m.Type, Seq: m.Seq})
+	for _, p := range plans {
+		if p == nil {
+			continue
+		}
+		e.routed.Add(1)
+		for _, o := range p.held {
+			e.publish(o)
+		}
+		for _, c := range p.copies {
+			e.publish(c.routed)
+		}
 	}
 	return nil
 }
@@ -720,8 +828,87 @@ func nonEmpty(vs ...string) []string {
 	return out
 }
 
-// syncDeliverers runs a delivery consumer for each push subscription in force, and
-// stops those of subscriptions no longer in force.
+// The delivery of push subscriptions. Each subscription has eight lanes (a person's
+// changes always take the same lane); each lane is one goroutine over one durable
+// consumer of the DELIVERIES stream, and works batch by batch:
+//
+//   - it takes what is waiting, up to deliverBatch copies in stream order (it waits for
+//     the first one only: a lone change goes out at once);
+//   - it sends them in ONE DCI notify, one event per copy, in that order, each event's
+//     reference_id the copy's idempotency key, signed once;
+//   - a 2xx answer acknowledges the batch (AckAll on its last copy, confirmed by the bus);
+//     anything else and the lane keeps the batch and sends it again itself, after 1 s,
+//     2 s, 4 s … at most backoffCap (plus up to a quarter of jitter), telling the bus the
+//     batch is in progress meanwhile; it fetches nothing more until the batch is
+//     acknowledged, so a person's later changes never overtake earlier ones; copies older
+//     than the maximum age are set aside in DEAD (the oldest first) and the rest retried.
+//
+// After a crash the copies of an unacknowledged batch are still pending in the consumer;
+// the bus would hand out newer copies before redelivering them (after AckWait), so a
+// lane that starts on a consumer with copies pending first recreates it from its
+// acknowledgement floor (laneConsumer): the unacknowledged copies come again, first and
+// in order. One hub delivers a subscription's lanes at a time (the embedded bus is the
+// process's own; several hubs on one external cluster would share the lanes).
+const (
+	deliverBatch   = 100              // copies per notify, at most
+	deliverAckWait = 30 * time.Second // a fetched batch in progress is renewed every third of this
+	backoffCap     = 12 * time.Second // the longest wait between two attempts, before jitter
+)
+
+// laneConsumerName is the durable consumer of a subscription's lane. The consumers
+// acknowledge batches (AckAll), which JetStream cannot change in place in the
+// consumers of earlier versions ("deliver-…", one copy at a time): a lane takes over
+// from such a consumer where it stopped, and deletes it.
+func laneConsumerName(subscription string, lane int) string {
+	return "push-" + consumerName(subscription) + "-" + strconv.Itoa(lane)
+}
+
+// laneConsumer returns the consumer of a subscription's delivery lane.
+func (e *events) laneConsumer(ctx context.Context, subscription string, lane int) (jetstream.Consumer, error) {
+	return e.inOrderConsumer(ctx, streamDeliveries, jetstream.ConsumerConfig{Durable: laneConsumerName(subscription, lane),
+		FilterSubject: "deliveries." + subscription + "." + strconv.Itoa(lane),
+		AckPolicy:     jetstream.AckAllPolicy, MaxAckPending: deliverBatch, AckWait: deliverAckWait, MaxDeliver: -1},
+		"deliver-"+consumerName(subscription)+"-"+strconv.Itoa(lane))
+}
+
+// inOrderConsumer returns a durable consumer that hands out its messages in order, in
+// batches, ready for a lane: created if new (after where the lane's consumer of an
+// earlier version, old, stopped; old is then deleted), recreated from its
+// acknowledgement floor if it holds messages delivered but never acknowledged (a crash).
+// The bus would otherwise hand out newer messages before it redelivers those.
+func (e *events) inOrderConsumer(ctx context.Context, stream string, cfg jetstream.ConsumerConfig, old string) (jetstream.Consumer, error) {
+	c, err := e.bus.JS.Consumer(ctx, stream, cfg.Durable)
+	switch {
+	case err == nil:
+		info := c.CachedInfo()
+		if info.NumAckPending == 0 {
+			if info.Config.MaxAckPending == cfg.MaxAckPending && info.Config.AckWait == cfg.AckWait {
+				return c, nil
+			}
+			up := info.Config
+			up.MaxAckPending, up.AckWait = cfg.MaxAckPending, cfg.AckWait
+			return e.bus.JS.UpdateConsumer(ctx, stream, up)
+		}
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, info.AckFloor.Stream+1
+		if err := e.bus.JS.DeleteConsumer(ctx, stream, cfg.Durable); err != nil {
+			return nil, err
+		}
+		e.log.Info("a lane resumes after its last acknowledged message", "consumer", cfg.Durable, "from", cfg.OptStartSeq)
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		if oc, oerr := e.bus.JS.Consumer(ctx, stream, old); oerr == nil {
+			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, oc.CachedInfo().AckFloor.Stream+1
+			if err := e.bus.JS.DeleteConsumer(ctx, stream, old); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, err
+	}
+	return e.bus.JS.CreateConsumer(ctx, stream, cfg)
+}
+
+// syncDeliverers runs the delivery lanes of each push subscription in force, and stops
+// those of subscriptions no longer in force (or whose endpoint changed).
 func (e *events) syncDeliverers(ctx context.Context) {
 	want := map[string]directory.Subscription{}
 	for _, s := range *e.subs.Load() {
@@ -741,21 +928,18 @@ func (e *events) syncDeliverers(ctx context.Context) {
 		if _, ok := e.running[id]; ok {
 			continue
 		}
-		d := deliverer{endpoint: s.Endpoint}
-		for lane := range partitions {
-			c, err := e.bus.JS.CreateOrUpdateConsumer(ctx, streamDeliveries, jetstream.ConsumerConfig{
-				Durable:       "deliver-" + consumerName(id) + "-" + strconv.Itoa(lane),
-				FilterSubject: "deliveries." + id + "." + strconv.Itoa(lane), AckPolicy: jetstream.AckExplicitPolicy,
-				MaxAckPending: 1, AckWait: deliverTimeout + 5*time.Second, MaxDeliver: -1})
-			if err == nil {
-				var cc jetstream.ConsumeContext
-				if cc, err = c.Consume(func(msg jetstream.Msg) { e.deliver(ctx, d.endpoint, msg) }); err == nil {
-					d.cc = append(d.cc, cc)
+		lctx, cancel := context.WithCancel(ctx)
+		d := deliverer{endpoint: s.Endpoint, cancel: cancel, done: &sync.WaitGroup{}}
+		for l := range partitions {
+			c, err := e.laneConsumer(ctx, id, l)
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.Warn("delivery consumer", "subscription", id, "lane", l, "err", err)
 				}
+				continue
 			}
-			if err != nil && ctx.Err() == nil {
-				e.log.Warn("delivery consumer", "subscription", id, "err", err)
-			}
+			d.done.Add(1)
+			go func() { defer d.done.Done(); e.runLane(lctx, d.endpoint, c) }()
 		}
 		e.running[id] = d
 	}
@@ -771,55 +955,206 @@ func consumerName(id string) string {
 	}, id)
 }
 
-// deliver pushes one delivery as DCI notify; the next waits until it is acknowledged.
-func (e *events) deliver(ctx context.Context, endpoint string, msg jetstream.Msg) {
-	var d delivery
-	if err := json.Unmarshal(msg.Data(), &d); err != nil {
-		_ = msg.Term()
-		return
-	}
-	err := e.push(ctx, endpoint, d)
-	n, stored := uint64(1), time.Now()
-	if md, merr := msg.Metadata(); merr == nil {
-		n, stored = md.NumDelivered, md.Timestamp
-	}
-	if err == nil {
-		e.delivered.Add(1)
-		_ = msg.Ack()
-		e.publish(outcome{State: "delivered", Key: d.Key, Subscription: d.Subscription, Institution: d.Institution, Type: d.Type, Attempt: n})
-		return
-	}
-	e.failed.Add(1)
-	e.publish(outcome{State: "failed", Key: d.Key, Subscription: d.Subscription, Institution: d.Institution, Type: d.Type, Attempt: n, Reason: err.Error()})
-	if time.Since(stored) > e.maxAge {
-		// Too old to keep trying: set aside, where operators see it and can send it again.
-		d.LastError, d.Attempts = err.Error(), n
-		body, _ := json.Marshal(d)
-		if _, perr := e.bus.JS.Publish(ctx, "dead."+d.Subscription, body, jetstream.WithMsgID(d.Key)); perr == nil {
-			_ = msg.Term()
-			e.publish(outcome{State: "dead", Key: d.Key, Subscription: d.Subscription, Institution: d.Institution, Type: d.Type, Attempt: n, Reason: err.Error()})
-			return
+// runLane delivers a lane's copies, batch by batch, until ctx ends.
+func (e *events) runLane(ctx context.Context, endpoint string, c jetstream.Consumer) {
+	for ctx.Err() == nil {
+		msgs, err := fetch(ctx, c, deliverBatch)
+		if err != nil && ctx.Err() == nil {
+			e.log.Warn("fetch copies to deliver", "consumer", c.CachedInfo().Name, "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		if len(msgs) > 0 {
+			e.deliverBatch(ctx, endpoint, msgs)
 		}
 	}
-	// Exponential back-off with jitter: 1 s, 2 s, 4 s … up to 5 min.
-	wait := min(time.Second<<min(n-1, 9), 5*time.Minute)
-	wait += time.Duration(rand.Int64N(int64(wait / 4)))
-	e.log.Debug("delivery failed", "subscription", d.Subscription, "key", d.Key, "attempt", n, "err", err)
-	_ = msg.NakWithDelay(wait)
 }
 
-// push posts the notify message.
-func (e *events) push(ctx context.Context, endpoint string, d delivery) error {
+// fetch returns the messages waiting in a lane, at most n, in stream order; when none
+// are, it waits (up to 30 s) for the first and takes those that came with it.
+func fetch(ctx context.Context, c jetstream.Consumer, n int) ([]jetstream.Msg, error) {
+	msgs, err := collect(c.FetchNoWait(n))
+	if len(msgs) > 0 || err != nil {
+		return msgs, err
+	}
+	if msgs, err = collect(c.Fetch(1, jetstream.FetchContext(ctx))); len(msgs) == 0 || err != nil {
+		return msgs, err
+	}
+	more, err := collect(c.FetchNoWait(n - 1))
+	return append(msgs, more...), err
+}
+
+// ackAll acknowledges a lane's messages up to last (AckAll), confirmed by the bus, so
+// that none of them can be redelivered after the next batch; it retries until ctx ends.
+func ackAll(ctx context.Context, log *slog.Logger, last jetstream.Msg) {
+	for ctx.Err() == nil {
+		err := last.DoubleAck(ctx)
+		if err == nil || errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+			return
+		}
+		log.Warn("acknowledge a batch", "err", err)
+		sleep(ctx, 100*time.Millisecond)
+	}
+}
+
+func collect(b jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
+	if err != nil {
+		return nil, err
+	}
+	var out []jetstream.Msg
+	for m := range b.Messages() {
+		out = append(out, m)
+	}
+	if err := b.Error(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nats.ErrTimeout) {
+		return out, err
+	}
+	return out, nil
+}
+
+// sleep waits d or until ctx ends; it reports whether the whole d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// queued is a copy of a fetched batch.
+type queued struct {
+	msg    jetstream.Msg
+	d      delivery
+	stored time.Time
+}
+
+// deliverBatch pushes a batch until the subscriber takes it (or its copies are set aside),
+// then acknowledges it. It returns early, the batch unacknowledged, only when ctx ends.
+func (e *events) deliverBatch(ctx context.Context, endpoint string, msgs []jetstream.Msg) {
+	batch := make([]queued, 0, len(msgs))
+	first := uint64(1)
+	for i, m := range msgs {
+		q := queued{msg: m, stored: time.Now()}
+		if md, err := m.Metadata(); err == nil {
+			q.stored = md.Timestamp
+			if i == 0 {
+				first = md.NumDelivered
+			}
+		}
+		if json.Unmarshal(m.Data(), &q.d) != nil {
+			continue // not a copy: acknowledged with the batch
+		}
+		batch = append(batch, q)
+	}
+	for n := first; len(batch) > 0; n++ {
+		err := e.push(ctx, endpoint, batch)
+		if err == nil {
+			e.delivered.Add(int64(len(batch)))
+			for _, q := range batch {
+				e.publish(outcome{State: "delivered", Key: q.d.Key, Subscription: q.d.Subscription, Institution: q.d.Institution, Type: q.d.Type, Attempt: n})
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			return // stopping: the batch is sent again by the next lanes, first
+		}
+		e.failed.Add(int64(len(batch)))
+		for _, q := range batch {
+			e.publish(outcome{State: "failed", Key: q.d.Key, Subscription: q.d.Subscription, Institution: q.d.Institution, Type: q.d.Type, Attempt: n, Reason: err.Error()})
+		}
+		e.log.Debug("delivery failed", "subscription", batch[0].d.Subscription, "copies", len(batch), "attempt", n, "err", err)
+		// Too old to keep trying: set aside, where operators see them and can send them
+		// again. The oldest are first in the batch.
+		dead := 0
+		for dead < len(batch) && time.Since(batch[dead].stored) > e.maxAge {
+			q := &batch[dead]
+			q.d.LastError, q.d.Attempts = err.Error(), n
+			body, _ := json.Marshal(q.d)
+			if _, perr := e.bus.JS.Publish(ctx, "dead."+q.d.Subscription, body, jetstream.WithMsgID(q.d.Key)); perr != nil {
+				break
+			}
+			e.publish(outcome{State: "dead", Key: q.d.Key, Subscription: q.d.Subscription, Institution: q.d.Institution, Type: q.d.Type, Attempt: n, Reason: err.Error()})
+			dead++
+		}
+		if dead > 0 {
+			_ = batch[dead-1].msg.Ack() // AckAll: this copy and those before it
+			batch = batch[dead:]
+			if len(batch) == 0 {
+				break
+			}
+		}
+		// Exponential back-off with jitter, the batch kept in progress meanwhile.
+		wait := min(time.Second<<min(n-1, 8), backoffCap)
+		wait += time.Duration(rand.Int64N(int64(wait / 4)))
+		for until := time.Now().Add(wait); time.Now().Before(until); {
+			if !sleep(ctx, min(time.Until(until), deliverAckWait/3)) {
+				return
+			}
+			for _, q := range batch {
+				_ = q.msg.InProgress()
+			}
+		}
+	}
+	// AckAll: acknowledging the last copy acknowledges the batch.
+	ackAll(ctx, e.log, msgs[len(msgs)-1])
+}
+
+// batchID names a batch of several copies: a hash of their keys, the same each time the
+// same batch is sent.
+func batchID(batch []queued) string {
+	if len(batch) == 1 {
+		return batch[0].d.Key
+	}
+	h := sha256.New()
+	for _, q := range batch {
+		h.Write([]byte(q.d.Key))
+		h.Write([]byte{0})
+	}
+	return "crossroads-batch-" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// notifyEvent is one copy in a notify message.
+type notifyEvent struct {
+	ReferenceID string     `json:"reference_id"`
+	Timestamp   string     `json:"timestamp"`
+	Locale      string     `json:"locale"`
+	Data        notifyData `json:"data"`
+}
+
+type notifyData struct {
+	Version       string            `json:"version"`
+	RegType       string            `json:"reg_type"`
+	RegEventType  string            `json:"reg_event_type"`
+	RegRecordType string            `json:"reg_record_type"`
+	RegRecords    []json.RawMessage `json:"reg_records"`
+}
+
+// push posts a batch as one DCI notify, one event per copy in the batch's order. The
+// message id, and the Idempotency-Key header, is the copy's key for a lone copy, else a
+// hash of the keys; subscribers deduplicate by each event's reference_id.
+func (e *events) push(ctx context.Context, endpoint string, batch []queued) error {
 	now := time.Now()
-	header := dci.CallbackHeader{Version: dci.Version, MessageID: d.Key, MessageTS: dci.Timestamp(now), Action: dci.ActionNotify,
-		Status: dci.StatusSuccess, TotalCount: 1, CompletedCount: 1, SenderID: "crossroads", ReceiverID: d.Institution}
-	message := map[string]any{"transaction_id": d.Key, "notify_event": []any{map[string]any{
-		"reference_id": d.Key, "timestamp": dci.Timestamp(now), "locale": "eng",
-		"data": map[string]any{"version": dci.Version, "reg_type": "ns:org:RegistryType:Civil", "reg_event_type": d.Type,
-			"reg_record_type": civil.RecordType, "reg_records": []any{d.Record}},
-	}}}
+	ts := dci.Timestamp(now)
+	id := batchID(batch)
+	header := dci.CallbackHeader{Version: dci.Version, MessageID: id, MessageTS: ts, Action: dci.ActionNotify,
+		Status: dci.StatusSuccess, TotalCount: dci.Count(len(batch)), CompletedCount: dci.Count(len(batch)), SenderID: "crossroads",
+		ReceiverID: batch[0].d.Institution}
+	events := make([]notifyEvent, len(batch))
+	for i, q := range batch {
+		events[i] = notifyEvent{ReferenceID: q.d.Key, Timestamp: ts, Locale: "eng", Data: notifyData{Version: dci.Version,
+			RegType: "ns:org:RegistryType:Civil", RegEventType: q.d.Type, RegRecordType: civil.RecordType,
+			RegRecords: []json.RawMessage{q.d.Record}}}
+	}
 	h, _ := json.Marshal(header)
-	m, _ := json.Marshal(message)
+	m, err := json.Marshal(struct {
+		TransactionID string        `json:"transaction_id"`
+		NotifyEvent   []notifyEvent `json:"notify_event"`
+	}{id, events})
+	if err != nil {
+		return err
+	}
 	signer, err := e.keys.Current()
 	if err != nil {
 		return err
@@ -840,7 +1175,7 @@ func (e *events) push(ctx context.Context, endpoint string, d delivery) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", d.Key)
+	req.Header.Set("Idempotency-Key", id)
 	resp, err := e.client.Do(req)
 	if err != nil {
 		return err

@@ -151,5 +151,22 @@ func TestKillDuringDeliveries(t *testing.T) {
 		slices.Sort(missing)
 		t.Fatalf("%d of %d deliveries lost after the kill, e.g. %v", len(missing), len(want), missing[:min(5, len(missing))])
 	}
+	// Each person's changes in order for each subscriber, the kill notwithstanding: the
+	// first receipt of each copy comes after those of the person's earlier changes.
+	b.mu.Lock()
+	last, seen := map[string]int64{}, map[string]bool{}
+	for _, ev := range b.events {
+		if seen[ev.Key] {
+			continue
+		}
+		seen[ev.Key] = true
+		change, sub, _ := strings.Cut(strings.TrimPrefix(ev.Key, "civil:"), "/")
+		seq, _ := strconv.ParseInt(change, 10, 64)
+		if prev, ok := last[sub+" "+ev.Person]; ok && seq < prev {
+			t.Errorf("%s: person %s's change %d arrived after %d", sub, ev.Person, seq, prev)
+		}
+		last[sub+" "+ev.Person] = max(last[sub+" "+ev.Person], seq)
+	}
+	b.mu.Unlock()
 	t.Logf("%d changes, %d deliveries, %d delivered more than once (same key)", len(seqs), len(want), dups)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/ident"
@@ -24,17 +26,60 @@ import (
 
 // inbox is a subscriber's notify endpoint.
 type inbox struct {
-	mu   sync.Mutex
-	got  []string
-	keys []string
+	mu     sync.Mutex
+	got    []string // the notify messages
+	keys   []string // the copies' keys (reference_id), one per event, in order of arrival
+	events []notified
 }
 
 func (b *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
+	evs := notifyEvents(body)
 	b.mu.Lock()
 	b.got = append(b.got, string(body))
-	b.keys = append(b.keys, r.Header.Get("Idempotency-Key"))
+	for _, ev := range evs {
+		b.keys = append(b.keys, ev.Key)
+	}
+	b.events = append(b.events, evs...)
 	b.mu.Unlock()
+}
+
+// notified is one event of a notify message: one copy of a change.
+type notified struct {
+	Key    string // its reference_id: the copy's idempotency key
+	Person string
+	Raw    string // the event as sent
+	Of     int    // how many events the message held
+}
+
+// notifyEvents splits a DCI notify message into its events, in order.
+func notifyEvents(body []byte) []notified {
+	var env struct {
+		Message struct {
+			NotifyEvent []json.RawMessage `json:"notify_event"`
+		} `json:"message"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return nil
+	}
+	out := make([]notified, 0, len(env.Message.NotifyEvent))
+	for _, raw := range env.Message.NotifyEvent {
+		var ev struct {
+			ReferenceID string `json:"reference_id"`
+			Data        struct {
+				RegRecords []struct {
+					Person string `json:"person"`
+				} `json:"reg_records"`
+			} `json:"data"`
+		}
+		_ = json.Unmarshal(raw, &ev)
+		n := notified{Key: ev.ReferenceID, Raw: string(raw), Of: len(env.Message.NotifyEvent)}
+		if len(ev.Data.RegRecords) > 0 {
+			n.Person = ev.Data.RegRecords[0].Person
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // waitFor returns the first message holding want, within 10 s, or "".
@@ -132,6 +177,7 @@ func TestMutationScenario(t *testing.T) {
 			t.Errorf("%s's notify: %s", inst, m)
 		}
 		checkHubSignature(t, r.url, []byte(m))
+		validateNotify(t, []byte(m))
 	}
 	for _, inst := range []string{fund, synth.Museum} {
 		if m := inboxes[inst].waitFor(pensioner, 500*time.Millisecond); m != "" {
@@ -161,9 +207,9 @@ func TestMutationScenario(t *testing.T) {
 	b := inboxes[synth.PensionFund]
 	b.mu.Lock()
 	deathKey := ""
-	for i, m := range b.got {
-		if strings.Contains(m, pensioner) && strings.Contains(m, `"death"`) {
-			deathKey = b.keys[i]
+	for _, ev := range b.events {
+		if ev.Person == pensioner && strings.Contains(ev.Raw, `"death"`) {
+			deathKey = ev.Key
 		}
 	}
 	b.mu.Unlock()
@@ -240,12 +286,10 @@ func TestDeliveryGuarantees(t *testing.T) {
 			}
 		}
 	}
-	// The slow subscriber holds one message per lane for 3 s; the down one is retried.
+	// The slow subscriber holds one batch per lane for 3 s; the down one is retried.
 	// Bring the down one back: it must receive all nine, each person's three in order.
 	time.Sleep(500 * time.Millisecond)
-	down.mu.Lock()
-	down.down = false
-	down.mu.Unlock()
+	down.setDown(false)
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) && down.count() < 9 {
 		time.Sleep(50 * time.Millisecond)
@@ -270,6 +314,145 @@ func TestDeliveryGuarantees(t *testing.T) {
 	}
 }
 
+// TestBatchesInOrder: many changes about the same persons reach a subscriber in
+// batches (several events in one notify, valid against the standard and signed), each
+// person's in order; a subscriber that fails for a while and comes back receives every
+// copy it missed, each person's still in order.
+func TestBatchesInOrder(t *testing.T) {
+	r := startHub(t, false)
+	ctx := context.Background()
+	d := r.st.Directory
+	today := d.Today()
+	f := &flakyInbox{}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	sub := pushTo(t, r, synth.PensionFund, srv.URL+"/notify")
+	var persons []string
+	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: today, Limit: 1000})
+	for _, g := range page {
+		if g.Capacity == synth.CapacityPensioner && !slices.Contains(persons, g.Person) {
+			persons = append(persons, g.Person)
+		}
+		if len(persons) == 6 {
+			break
+		}
+	}
+	if len(persons) < 6 {
+		t.Fatalf("found %d pensioners", len(persons))
+	}
+	pop := r.st.Civil.Population()
+	var want []string // the copies' keys, in the order of the changes
+	record := func(n int) {
+		for i := range n {
+			p := persons[i%len(persons)]
+			ev, err := pop.Record(ctx, population.Event{Type: population.EventAddress, Person: p, Date: today},
+				func(pp *population.Person) error { pp.Address.HouseNumber = "B" + strconv.Itoa(len(want)); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, "civil:"+strconv.FormatInt(ev.Seq, 10)+"/"+sub.ID)
+		}
+	}
+	// all waits until every copy recorded so far arrived, and checks each person's order.
+	all := func(within time.Duration) {
+		t.Helper()
+		rank := map[string]int{}
+		for i, k := range want {
+			rank[k] = i
+		}
+		var got []notified
+		for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			got = f.events()
+			seen := map[string]bool{}
+			for _, ev := range got {
+				seen[ev.Key] = true
+			}
+			missing := slices.DeleteFunc(slices.Clone(want), func(k string) bool { return seen[k] })
+			if len(missing) == 0 {
+				break
+			}
+			if time.Now().Add(50 * time.Millisecond).After(deadline) {
+				t.Fatalf("%d of %d copies not received, e.g. %s", len(missing), len(want), missing[0])
+			}
+		}
+		last, seen := map[string]int{}, map[string]bool{}
+		for _, ev := range got {
+			i, ok := rank[ev.Key]
+			if !ok || seen[ev.Key] { // another test's change, or a repeat
+				continue
+			}
+			seen[ev.Key] = true
+			if j, ok := last[ev.Person]; ok && i < j {
+				t.Errorf("person %s: %s arrived after %s", ev.Person, ev.Key, want[j])
+			}
+			last[ev.Person] = i
+		}
+	}
+	record(120)
+	all(10 * time.Second)
+
+	// Down for a second: the lanes keep their failed batch and send it again; the
+	// copies recorded meanwhile follow it, in batches.
+	f.setDown(true)
+	record(120)
+	time.Sleep(time.Second)
+	f.setDown(false)
+	all(10 * time.Second)
+	f.mu.Lock()
+	refused := f.refused
+	f.mu.Unlock()
+	if refused == 0 {
+		t.Error("the subscriber refused nothing while down")
+	}
+	var batch string
+	f.mu.Lock()
+	messages := slices.Clone(f.messages)
+	f.mu.Unlock()
+	for _, ev := range f.events() {
+		if ev.Of > 1 && slices.Contains(want, ev.Key) {
+			for _, m := range messages {
+				if strings.Contains(m, `"reference_id":"`+ev.Key+`"`) {
+					batch = m
+				}
+			}
+			break
+		}
+	}
+	if batch == "" {
+		t.Fatal("every notify held one event: no batches")
+	}
+	t.Logf("%d copies in %d notify messages; %d refused while down", len(f.events()), len(messages), refused)
+	validateNotify(t, []byte(batch))
+	checkHubSignature(t, r.url, []byte(batch))
+}
+
+// validateNotify checks a notify message the hub pushed against the CRVS document. The
+// document types an event's data.reg_records as one object, where the hub sends, as in
+// every search answer, a list (of one record): each list is checked as its record, the
+// rest of the message as sent (dcitest folds txn_status answers the same way).
+func validateNotify(t *testing.T, body []byte) {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := v["message"].(map[string]any)
+	evs, _ := msg["notify_event"].([]any)
+	if len(evs) == 0 {
+		t.Fatalf("a notify without events: %s", body)
+	}
+	for _, ev := range evs {
+		data, _ := ev.(map[string]any)["data"].(map[string]any)
+		if list, ok := data["reg_records"].([]any); !ok || len(list) != 1 {
+			t.Errorf("an event's reg_records: %v; want a list of one record", data["reg_records"])
+		} else {
+			data["reg_records"] = list[0]
+		}
+	}
+	folded, _ := json.Marshal(v)
+	dcitest.ValidateRequest(t, filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml"), "/registry/notify", folded)
+}
+
 // slowInbox takes its time with every delivery.
 type slowInbox struct {
 	delay   time.Duration
@@ -283,9 +466,11 @@ func (s *slowInbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // flakyInbox refuses everything while down.
 type flakyInbox struct {
-	mu   sync.Mutex
-	down bool
-	got  []string
+	mu       sync.Mutex
+	down     bool
+	refused  int
+	messages []string   // the notify messages taken
+	got      []notified // their events, in order
 }
 
 func (f *flakyInbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -293,19 +478,39 @@ func (f *flakyInbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
+		f.refused++
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
 	}
-	f.got = append(f.got, string(body))
+	f.messages = append(f.messages, string(body))
+	f.got = append(f.got, notifyEvents(body)...)
 }
 
+func (f *flakyInbox) setDown(down bool) {
+	f.mu.Lock()
+	f.down = down
+	f.mu.Unlock()
+}
+
+// count is how many copies (events) it took.
 func (f *flakyInbox) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.got)
 }
 
+// bodies are the events it took, as sent.
 func (f *flakyInbox) bodies() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.got))
+	for i, ev := range f.got {
+		out[i] = ev.Raw
+	}
+	return out
+}
+
+func (f *flakyInbox) events() []notified {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.got)

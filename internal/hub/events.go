@@ -101,6 +101,9 @@ type events struct {
 	pullMu sync.Mutex
 	pulled map[string]jetstream.Msg // pulled, not yet acknowledged: subscription + key
 
+	tokMu  sync.Mutex
+	tokens map[string]pushToken // bearer tokens for pushes, by institution
+
 	feedMu sync.Mutex
 	feed   map[chan []byte]struct{} // tails: every outcome, as a JSON line
 }
@@ -1131,6 +1134,44 @@ type notifyData struct {
 	RegRecords    []json.RawMessage `json:"reg_records"`
 }
 
+// PushTokenType is the JWS type of the bearer tokens the hub presents to subscribers.
+// A token's audience is "subscriber:<institution>"; it is signed with a key of the hub's
+// JWKS (/.well-known/jwks.json) and expires after 5 minutes.
+const PushTokenType = "push+jwt"
+
+// PushClaims are the claims of a push token.
+type PushClaims struct {
+	Issuer   string `json:"iss"`
+	Audience string `json:"aud"`
+	Expires  int64  `json:"exp"`
+}
+
+// pushToken returns the bearer token for pushes to institution, signed anew when the
+// cached one has less than a minute left.
+func (e *events) pushToken(institution string) (string, error) {
+	e.tokMu.Lock()
+	defer e.tokMu.Unlock()
+	if t, ok := e.tokens[institution]; ok && time.Until(t.expires) > time.Minute {
+		return t.token, nil
+	}
+	exp := time.Now().Add(5 * time.Minute)
+	b, _ := json.Marshal(PushClaims{Issuer: "crossroads", Audience: "subscriber:" + institution, Expires: exp.Unix()})
+	tok, err := e.keys.SignJWS(PushTokenType, b)
+	if err != nil {
+		return "", err
+	}
+	if e.tokens == nil {
+		e.tokens = map[string]pushToken{}
+	}
+	e.tokens[institution] = pushToken{tok, exp}
+	return tok, nil
+}
+
+type pushToken struct {
+	token   string
+	expires time.Time
+}
+
 // push posts a batch as one DCI notify, one event per copy in the batch's order. The
 // message id, and the Idempotency-Key header, is the copy's key for a lone copy, else a
 // hash of the keys; subscribers deduplicate by each event's reference_id.
@@ -1176,6 +1217,11 @@ func (e *events) push(ctx context.Context, endpoint string, batch []queued) erro
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", id)
+	token, err := e.pushToken(batch[0].d.Institution)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := e.client.Do(req)
 	if err != nil {
 		return err

@@ -27,6 +27,7 @@ import (
 // inbox is a subscriber's notify endpoint.
 type inbox struct {
 	mu     sync.Mutex
+	auth   []string // the Authorization headers
 	got    []string // the notify messages
 	keys   []string // the copies' keys (reference_id), one per event, in order of arrival
 	events []notified
@@ -36,6 +37,7 @@ func (b *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	evs := notifyEvents(body)
 	b.mu.Lock()
+	b.auth = append(b.auth, r.Header.Get("Authorization"))
 	b.got = append(b.got, string(body))
 	for _, ev := range evs {
 		b.keys = append(b.keys, ev.Key)
@@ -178,6 +180,10 @@ func TestMutationScenario(t *testing.T) {
 		}
 		checkHubSignature(t, r.url, []byte(m))
 		validateNotify(t, []byte(m))
+		inboxes[inst].mu.Lock()
+		auth := inboxes[inst].auth[len(inboxes[inst].auth)-1]
+		inboxes[inst].mu.Unlock()
+		checkPushToken(t, r.url, auth, inst)
 	}
 	for _, inst := range []string{fund, synth.Museum} {
 		if m := inboxes[inst].waitFor(pensioner, 500*time.Millisecond); m != "" {

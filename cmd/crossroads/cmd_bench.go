@@ -131,11 +131,12 @@ type BenchEventsCmd struct {
 	Rate     float64       `help:"Changes of address recorded per second." default:"1000"`
 	Outage   time.Duration `help:"One subscriber (the pension fund's) answers 503 for this long in the middle of the run (which then lasts at least this plus 20 s); reports what it received once back."`
 	Drain    bool          `help:"The subscribers hold their answers while the changes are recorded (--duration at most 8s), then release them: measures how fast the backlog drains."`
+	Fanout   int           `help:"Add this many institutions that each hold a file on every person changed, an authorization for address data and a push subscription for changes of address: each change reaches that many more subscribers."`
 }
 
 func (c *BenchEventsCmd) Run(e *env, b *BenchCmd) error {
 	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
-		return bench.Events(e.ctx, bench.EventsOptions{Data: dir, Duration: c.Duration, Rate: c.Rate, Outage: c.Outage, Drain: c.Drain})
+		return bench.Events(e.ctx, bench.EventsOptions{Data: dir, Duration: c.Duration, Rate: c.Rate, Outage: c.Outage, Drain: c.Drain, Fanout: c.Fanout})
 	})
 }
 

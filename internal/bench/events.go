@@ -17,6 +17,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
@@ -36,6 +37,11 @@ type EventsOptions struct {
 	// 8 s: the hub gives up on a request after 10 s), then releases them: the figure is
 	// then the rate at which the backlog drains.
 	Drain bool
+	// Fanout adds this many institutions (BENCH-FANOUT-1, …) that each hold a file on every
+	// person the benchmark changes, an authorization for the register's address data and a
+	// push subscription for changes of address: each change reaches that many more
+	// subscribers, as a move or a death reaches a dozen institutions in a real network.
+	Fanout int
 }
 
 // drainHoldMax is the longest the subscribers hold their answers in a drain run.
@@ -86,11 +92,14 @@ func Events(ctx context.Context, o EventsOptions) (*Result, error) {
 		}
 		defer directory.Delete[directory.Subscription](context.WithoutCancel(ctx), st.Directory, "bench", rx.control)
 	}
-	subs, err := pointSubscriptions(ctx, st.Directory, base)
+	persons, err := filesOf(ctx, st.Directory, synth.PensionFund, 20000)
 	if err != nil {
 		return nil, err
 	}
-	persons, err := filesOf(ctx, st.Directory, synth.PensionFund, 20000)
+	if err := addFanout(ctx, st.Directory, persons, o.Fanout); err != nil {
+		return nil, err
+	}
+	subs, err := pointSubscriptions(ctx, st.Directory, base)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +109,56 @@ func Events(ctx context.Context, o EventsOptions) (*Result, error) {
 		res = mutate(ctx, o, st.Civil.Population(), persons, rx, subs)
 	})
 	return res, err
+}
+
+// addFanout adds n institutions with a file on each of persons, an authorization for
+// the civil register's address data and a push subscription for changes of address (the
+// endpoints are set by pointSubscriptions). Run again on the same data, it finds them.
+func addFanout(ctx context.Context, d *directory.Directory, persons []string, n int) error {
+	today := d.Today()
+	for i := 1; i <= n; i++ {
+		code := fmt.Sprintf("BENCH-FANOUT-%d", i)
+		if _, _, err := directory.Get[directory.Institution](ctx, d, code); err == nil {
+			continue
+		}
+		enterprise, err := ident.MakeEnterprise(5_000_000 + i)
+		if err != nil {
+			return err
+		}
+		lines := make([]directory.Line, len(persons))
+		for j, p := range persons {
+			lines[j] = directory.Line{Integration: directory.Integration{Person: p, Institution: code, Capacity: directory.CapacityDefinitive, Begin: today.AddDays(-1)}}
+		}
+		for _, v := range []any{
+			directory.Institution{Code: code, Name: fmt.Sprintf("Benchmark subscriber %d", i), Sector: "social", Kind: "fund", Enterprise: enterprise.String()},
+			directory.Authorization{ID: "AUTH-" + code, Institution: code, Service: synth.CivilPerson, Purpose: "benchmark",
+				Fields: []string{"person", "given_name", "family_name", "address"}, LegalBasis: "benchmark", Capacities: []string{directory.CapacityDefinitive},
+				ValidFrom: today.AddDays(-1), Decision: "benchmark"},
+			directory.Subscription{ID: "sub-" + strings.ToLower(code), Institution: code, EventTypes: []string{"address"},
+				Capacities: []string{directory.CapacityDefinitive}, Mode: directory.ModePush, Endpoint: "http://127.0.0.1:9/"},
+		} {
+			var err error
+			switch v := v.(type) {
+			case directory.Institution:
+				_, _, err = directory.Put(ctx, d, "bench", v, directory.AnyVersion)
+			case directory.Authorization:
+				_, _, err = directory.Put(ctx, d, "bench", v, directory.AnyVersion)
+			case directory.Subscription:
+				_, _, err = directory.Put(ctx, d, "bench", v, directory.AnyVersion)
+			}
+			if err != nil {
+				return fmt.Errorf("fan-out institution %s: %w", code, err)
+			}
+		}
+		rep, err := d.Integrate(ctx, "bench", lines, directory.Atomic)
+		if err == nil && rep.Applied != len(lines) {
+			err = fmt.Errorf("%d of %d lines applied", rep.Applied, len(lines))
+		}
+		if err != nil {
+			return fmt.Errorf("fan-out files of %s: %w", code, err)
+		}
+	}
+	return nil
 }
 
 // pointSubscriptions points every push subscription at base+<id>.

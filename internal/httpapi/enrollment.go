@@ -30,29 +30,12 @@ func (s *Server) enrollmentUpdates(w http.ResponseWriter, r *http.Request) {
 	corr := newID()
 	r.SetPathValue("registry", "ibr")
 	service := "dci:ibr:enrollment-updates"
-	claims, body, ok := s.readAsync(w, r, "registry.notify", service, corr)
+	from, ok := s.readFromSource(w, r, service, "beneficiary", "update enrolments of", func(w http.ResponseWriter, r *http.Request, err error, _ string) { s.dciError(w, r, err) }, corr)
 	if !ok {
 		return
 	}
-	env, err := dci.SplitEnvelope(body)
-	if err != nil {
-		s.dciError(w, r, err)
-		return
-	}
-	if env.Signature == "" {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, dci.Coded(fault.Unauthorized, dci.ErrSignatureMissing, "signature", "an enrolment update must be signed"))
-		return
-	}
-	if err := s.checkSignatureAlways(r, claims.ClientID, env); err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
-		return
-	}
-	source := s.serviceOf(r, claims.Institution, "beneficiary")
-	if source == "" {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service,
-			dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", claims.Institution+" offers no beneficiary service: it cannot update enrolments"))
-		return
-	}
+	claims, body, env, source := from.claims, from.body, from.env, from.service
+	var err error
 	var msg struct {
 		TransactionID string `json:"transaction_id"`
 		Updates       *struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
 )
 
 // notify serves {prefix}/{registry}/registry/notify: an authentic source telling the hub
@@ -26,32 +27,12 @@ import (
 // civil register's changes are.
 func (s *Server) notify(w http.ResponseWriter, r *http.Request) {
 	corr := newID()
-	reg := r.PathValue("registry")
-	service := "dci:" + reg + ":notify"
-	claims, body, ok := s.readAsync(w, r, "registry.notify", service, corr)
+	service := "dci:" + r.PathValue("registry") + ":notify"
+	from, ok := s.readFromSource(w, r, service, registries[r.PathValue("registry")], "notify changes of", s.ackError, corr)
 	if !ok {
 		return
 	}
-	registry := registries[reg]
-	env, err := dci.SplitEnvelope(body)
-	if err != nil {
-		s.ackError(w, r, err, corr)
-		return
-	}
-	if env.Signature == "" {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, dci.Coded(fault.Unauthorized, dci.ErrSignatureMissing, "signature", "a notify must be signed"))
-		return
-	}
-	if err := s.checkSignatureAlways(r, claims.ClientID, env); err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
-		return
-	}
-	source := s.serviceOf(r, claims.Institution, registry)
-	if source == "" {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service,
-			dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", claims.Institution+" offers no "+registry+" service: it cannot notify changes of that registry"))
-		return
-	}
+	claims, body, env, source := from.claims, from.body, from.env, from.service
 	if err := s.recordNotify(r, claims.ClientID, claims.Institution, service, "notify", body); err != nil {
 		s.dciError(w, r, err)
 		return
@@ -65,6 +46,46 @@ func (s *Server) notify(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.ack(w, http.StatusAccepted, dci.NewAck(corr, time.Now()))
+}
+
+// fromSource is a message an authentic source sent the hub, authenticated.
+type fromSource struct {
+	claims  oauth.Claims
+	body    []byte
+	env     dci.RawEnvelope
+	service string // the source's service of the registry
+}
+
+// readFromSource reads a message only an authentic source of registry may send (notify,
+// the callbacks of asynchronous sources, enrolment updates): the token's application
+// has scope registry.notify and belongs to the institution of a service of registry, and
+// the message is signed with one of the application's keys, whatever its signature
+// policy. Refusals are answered (fail, for what the token allowed but the message does
+// not: an ACK error or an HTTP error) and recorded; ok is false then.
+func (s *Server) readFromSource(w http.ResponseWriter, r *http.Request, service, registry, may string,
+	fail func(w http.ResponseWriter, r *http.Request, err error, corr string), corr string) (m fromSource, ok bool) {
+	if m.claims, m.body, ok = s.readAsync(w, r, "registry.notify", service, corr); !ok {
+		return m, false
+	}
+	var err error
+	if m.env, err = dci.SplitEnvelope(m.body); err != nil {
+		fail(w, r, err, corr)
+		return m, false
+	}
+	if m.env.Signature == "" {
+		s.refuseUnauthenticated(w, r, m.claims.ClientID, service, dci.Coded(fault.Unauthorized, dci.ErrSignatureMissing, "signature", "the message must be signed"))
+		return m, false
+	}
+	if err := s.checkSignatureAlways(r, m.claims.ClientID, m.env); err != nil {
+		s.refuseUnauthenticated(w, r, m.claims.ClientID, service, err)
+		return m, false
+	}
+	if m.service = s.serviceOf(r, m.claims.Institution, registry); m.service == "" {
+		s.refuseUnauthenticated(w, r, m.claims.ClientID, service,
+			dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", m.claims.Institution+" offers no "+registry+" service: it cannot "+may+" that registry"))
+		return m, false
+	}
+	return m, true
 }
 
 // notifiedChanges reads the changes of a NotifyEventRequest: one per record that names a
@@ -161,35 +182,17 @@ var sourceCallbacks = map[string]string{"on-search": "on-search", "on-subscribe"
 func (s *Server) sourceCallback(action string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		corr := newID()
-		reg := r.PathValue("registry")
-		service := "dci:" + reg + ":" + action
-		claims, body, ok := s.readAsync(w, r, "registry.notify", service, corr)
+		service := "dci:" + r.PathValue("registry") + ":" + action
+		from, ok := s.readFromSource(w, r, service, registries[r.PathValue("registry")], "answer for", s.ackError, corr)
 		if !ok {
 			return
 		}
-		env, err := dci.SplitEnvelope(body)
-		if err != nil {
-			s.ackError(w, r, err, corr)
-			return
-		}
-		if env.Signature == "" {
-			s.refuseUnauthenticated(w, r, claims.ClientID, service, dci.Coded(fault.Unauthorized, dci.ErrSignatureMissing, "signature", "a callback must be signed"))
-			return
-		}
-		if err := s.checkSignatureAlways(r, claims.ClientID, env); err != nil {
-			s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
-			return
-		}
-		if s.serviceOf(r, claims.Institution, registries[reg]) == "" {
-			s.refuseUnauthenticated(w, r, claims.ClientID, service,
-				dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", claims.Institution+" offers no "+registries[reg]+" service: it cannot answer for that registry"))
-			return
-		}
+		claims, body, env := from.claims, from.body, from.env
 		var msg struct {
 			TransactionID string `json:"transaction_id"`
 		}
 		_ = json.Unmarshal(env.Message, &msg)
-		err = fault.NotFoundf("the hub awaits no callbacks")
+		var err error = fault.NotFoundf("the hub awaits no callbacks")
 		if s.sourceCallbacks != nil {
 			err = s.sourceCallbacks.Deliver(msg.TransactionID, claims.Institution, action, body)
 		}

@@ -1,7 +1,6 @@
 package hub_test
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -11,11 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
-	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -25,20 +21,8 @@ import (
 // message, accepted or refused, is recorded.
 func TestEnrollmentUpdates(t *testing.T) {
 	r := startHub(t, false)
-	ctx := context.Background()
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	priv := r.signingKey(t, "e1", synth.SocialRegistry, synth.HealthInsurer1)
 	_, other, _ := ed25519.GenerateKey(rand.Reader)
-	jwk, _ := json.Marshal(jose.JSONWebKey{Key: pub, KeyID: "e1", Algorithm: "EdDSA", Use: "sig"})
-	for _, inst := range []string{synth.SocialRegistry, synth.HealthInsurer1} {
-		app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
-		if err != nil {
-			t.Fatal(err)
-		}
-		app.Keys = []json.RawMessage{jwk}
-		if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
-			t.Fatal(err)
-		}
-	}
 	ts := time.Now().UTC().Format(time.RFC3339)
 	header := json.RawMessage(fmt.Sprintf(`{"version":"1.0.0","message_id":"e-%d","message_ts":%q,"action":"notify","status":"succ","sender_id":"sp-system","total_count":2}`, time.Now().UnixNano(), ts))
 	message := json.RawMessage(fmt.Sprintf(`{"transaction_id":"t-e1","enrolled_updates":{"beneficiaries":[`+

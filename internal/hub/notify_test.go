@@ -18,15 +18,14 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
-// TestForgedNotify: a notify that does not come, signed, from an authentic source of the
-// registry is refused, and every refusal and acceptance is in the audit log.
-func TestForgedNotify(t *testing.T) {
-	r := startHub(t, false)
+// signingKey makes an Ed25519 key, registers it (key id kid) as the one key of the
+// applications of institutions, and returns its private part.
+func (r *running) signingKey(t *testing.T, kid string, institutions ...string) ed25519.PrivateKey {
+	t.Helper()
 	ctx := context.Background()
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	_, other, _ := ed25519.GenerateKey(rand.Reader)
-	jwk, _ := json.Marshal(jose.JSONWebKey{Key: pub, KeyID: "n1", Algorithm: "EdDSA", Use: "sig"})
-	for _, inst := range []string{synth.CivilRegistry, synth.HealthInsurer1} {
+	jwk, _ := json.Marshal(jose.JSONWebKey{Key: pub, KeyID: kid, Algorithm: "EdDSA", Use: "sig"})
+	for _, inst := range institutions {
 		app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
 		if err != nil {
 			t.Fatal(err)
@@ -36,6 +35,15 @@ func TestForgedNotify(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return priv
+}
+
+// TestForgedNotify: a notify that does not come, signed, from an authentic source of the
+// registry is refused, and every refusal and acceptance is in the audit log.
+func TestForgedNotify(t *testing.T) {
+	r := startHub(t, false)
+	priv := r.signingKey(t, "n1", synth.CivilRegistry, synth.HealthInsurer1)
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
 	ts := time.Now().UTC().Format(time.RFC3339)
 	header := json.RawMessage(fmt.Sprintf(`{"version":"1.0.0","message_id":"n-%d","message_ts":%q,"action":"notify","status":"succ","sender_id":"civil","total_count":1}`, time.Now().UnixNano(), ts))
 	message := json.RawMessage(fmt.Sprintf(`{"transaction_id":"t-n","notify_event":[{"reference_id":"r-1","timestamp":%q,"data":{"reg_record_type":"Person","reg_records":[{"person":%q}]}}]}`, ts, synth.FixtureNumber))

@@ -361,8 +361,10 @@ func (d deliverer) stop() {
 
 // partitions is how many delivery lanes a subscription has. A person's changes always
 // take the same lane, one at a time, so a subscriber sees them in order; the lanes run
-// side by side.
-const partitions = 8
+// side by side. Each lane is a durable consumer whose acknowledgement state JetStream
+// writes to disk: with batches of up to 100 copies, four lanes deliver more than eight
+// (measured with bench events --fanout 12: 10,100 against 7,700 copies/s).
+const partitions = 4
 
 // lane is the lane of a person's changes, in the router and in each subscription.
 func lane(person string) string {
@@ -510,24 +512,51 @@ func (e *events) relay(ctx context.Context) {
 				}
 				break
 			}
-			for _, ev := range evs {
-				body, _ := json.Marshal(ev)
-				msg := &nats.Msg{Subject: "mutations.civil." + lane(ev.Person), Data: body, Header: nats.Header{}}
-				msg.Header.Set("Crossroads-Seq", strconv.FormatInt(ev.Seq, 10))
-				if _, err := e.bus.JS.PublishMsg(ctx, msg, jetstream.WithMsgID("civil:"+strconv.FormatInt(ev.Seq, 10))); err != nil {
-					if ctx.Err() == nil {
-						e.log.Warn("publish a mutation", "seq", ev.Seq, "err", err)
-					}
-					evs = nil
-					break
+			done, err := e.publishEvents(ctx, evs)
+			if done > 0 {
+				last = evs[done-1].Seq
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.Warn("publish a mutation", "seq", last+1, "err", err)
 				}
-				last = ev.Seq
+				break
 			}
 			if len(evs) < relayBatch {
 				break
 			}
 		}
 	}
+}
+
+// publishEvents publishes the register's events in order, without waiting for each
+// acknowledgement before sending the next (one round trip a batch, not one an event), and
+// returns how many of them, from the first, the stream has stored. What follows a failure
+// is published again from there; the stream drops a repeat by its id.
+func (e *events) publishEvents(ctx context.Context, evs []population.Event) (int, error) {
+	acks := make([]jetstream.PubAckFuture, 0, len(evs))
+	var failed error
+	for _, ev := range evs {
+		body, _ := json.Marshal(ev)
+		msg := &nats.Msg{Subject: "mutations.civil." + lane(ev.Person), Data: body, Header: nats.Header{}}
+		msg.Header.Set("Crossroads-Seq", strconv.FormatInt(ev.Seq, 10))
+		f, err := e.bus.JS.PublishMsgAsync(msg, jetstream.WithMsgID("civil:"+strconv.FormatInt(ev.Seq, 10)))
+		if err != nil {
+			failed = err
+			break
+		}
+		acks = append(acks, f)
+	}
+	for i, f := range acks {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return i, err
+		case <-ctx.Done():
+			return i, ctx.Err()
+		}
+	}
+	return len(acks), failed
 }
 
 // relayStart is the seq of the last event published, or, on the first run, the end of

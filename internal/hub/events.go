@@ -47,13 +47,13 @@ import (
 //	         transaction of its change) → stream MUTATIONS, subject mutations.civil.<lane>,
 //	         message id "civil:<seq>",
 //	         so a republish after a crash is dropped by the stream's duplicate window;
-//	router:  eight durable consumers (lanes by person), each in order, a batch of up to
+//	router:  four durable consumers (lanes by person), each in order, a batch of up to
 //	         100 mutations at a time → mutations.Router decides the recipients
 //	         (file, subscription, authorization), each decision is audited (the batch's
 //	         records appended together), each copy minimised → stream DELIVERIES, subject
 //	         deliveries.<subscription>.<lane>, id the delivery's idempotency key, the
 //	         batch's copies published in order; the mutations are acknowledged after;
-//	deliver: per push subscription, eight durable consumers (lanes), a person always in
+//	deliver: per push subscription, four durable consumers (lanes), a person always in
 //	         the same lane; each lane sends what is waiting, up to 100 copies, as ONE
 //	         DCI notify (one event per copy, in order, reference_id = the copy's key),
 //	         signed by the hub, and takes nothing more until that batch is acknowledged
@@ -860,7 +860,7 @@ func nonEmpty(vs ...string) []string {
 	return out
 }
 
-// The delivery of push subscriptions. Each subscription has eight lanes (a person's
+// The delivery of push subscriptions. Each subscription has four lanes (a person's
 // changes always take the same lane); each lane is one goroutine over one durable
 // consumer of the DELIVERIES stream, and works batch by batch:
 //

@@ -281,28 +281,30 @@ func (l *Log) Checkpoint(ctx context.Context) (Checkpoint, error) {
 // one already does, and returns it.
 func (l *Log) CheckpointNow(ctx context.Context) (Checkpoint, error) { return l.checkpoint(ctx) }
 
-// Tail calls fn with the records appended since the time given, oldest first, reading at
-// most the last most records of the log.
+// Tail calls fn with the records appended since the time given, newest first, reading
+// the log backwards from its end, a chunk at a time, until a record is older than since,
+// and at most the last most records.
 func (l *Log) Tail(ctx context.Context, since time.Time, most int64, fn func(Record)) error {
-	for after := max(0, l.Size()-most); ; {
-		entries, err := l.store.Records(ctx, after, 1000)
+	const chunk = 1000
+	floor := max(0, l.Size()-most)
+	for end := l.Size(); end > floor; end -= chunk {
+		from := max(end-chunk, floor)
+		entries, err := l.store.Records(ctx, from, int(end-from))
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
-			r, err := decode(e.Body)
+		for k := len(entries) - 1; k >= 0; k-- {
+			r, err := decode(entries[k].Body)
 			if err != nil {
-				return fault.Wrap(fmt.Errorf("record %d: %v", e.Seq, err), "read the audit log")
+				return fault.Wrap(fmt.Errorf("record %d: %v", entries[k].Seq, err), "read the audit log")
 			}
-			if !r.Time.Before(since) {
-				fn(r)
+			if r.Time.Before(since) {
+				return nil
 			}
-			after = e.Seq
-		}
-		if len(entries) < 1000 {
-			return nil
+			fn(r)
 		}
 	}
+	return nil
 }
 
 // ByPerson answers "who consulted my data": the records concerning person with

@@ -146,3 +146,31 @@ func TestVerifyLive(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestTail checks that Tail gives the records since a time, newest first, reading no
+// further back than the most asked for.
+func TestTail(t *testing.T) {
+	mem, _ := newMemStore(t)
+	l := audittest.OpenLog(t, mem, audit.Config{})
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for i := range 2500 {
+		r := audittest.Record(1)
+		r.Time = now.Add(time.Duration(i-2500) * time.Second) // the last 600 within 10 minutes
+		r.MessageID = "m" + string(rune('a'+i%26))
+		if _, err := l.Append(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []time.Time
+	if err := l.Tail(ctx, now.Add(-10*time.Minute), 1<<20, func(r audit.Record) { seen = append(seen, r.Time) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 600 || !slices.IsSortedFunc(seen, func(a, b time.Time) int { return b.Compare(a) }) {
+		t.Errorf("Tail gave %d records (want 600), newest first: %v", len(seen), len(seen) > 0 && seen[0].After(seen[len(seen)-1]))
+	}
+	n := 0
+	if err := l.Tail(ctx, now.Add(-10*time.Minute), 100, func(audit.Record) { n++ }); err != nil || n != 100 {
+		t.Errorf("Tail reading at most 100 gave %d, %v", n, err)
+	}
+}

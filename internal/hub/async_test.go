@@ -223,20 +223,7 @@ func checkHubSignature(t *testing.T, hubURL string, body []byte) {
 	if err != nil {
 		t.Fatalf("callback signature %q: %v", env.Signature, err)
 	}
-	resp, err := http.Get(hubURL + "/.well-known/jwks.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var set jose.JSONWebKeySet
-	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-		t.Fatal(err)
-	}
-	keys := set.Key(sig.KeyID)
-	if len(keys) == 0 {
-		t.Fatalf("no key %s in the hub's JWKS", sig.KeyID)
-	}
-	if err := dci.VerifyEd25519(sig, env.Header, env.Message, keys[0].Key.(ed25519.PublicKey), time.Now()); err != nil {
+	if err := dci.VerifyEd25519(sig, env.Header, env.Message, hubKey(t, hubURL, sig.KeyID), time.Now()); err != nil {
 		t.Errorf("callback signature: %v", err)
 	}
 }
@@ -301,4 +288,23 @@ func TestAsyncSurvivesRestart(t *testing.T) {
 			t.Fatalf("delivery not recorded within 5 s (status %s, attempts %d, %v)", tx.Status, tx.Attempts, err)
 		}
 	}
+}
+
+// hubKey is the public key kid of the hub's JWKS (/.well-known/jwks.json).
+func hubKey(t *testing.T, hubURL, kid string) ed25519.PublicKey {
+	t.Helper()
+	resp, err := http.Get(hubURL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	keys := set.Key(kid)
+	if len(keys) == 0 {
+		t.Fatalf("no key %s in the hub's JWKS", kid)
+	}
+	return keys[0].Key.(ed25519.PublicKey)
 }

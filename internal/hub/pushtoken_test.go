@@ -1,9 +1,7 @@
 package hub_test
 
 import (
-	"crypto/ed25519"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -31,21 +29,7 @@ func checkPushToken(t *testing.T, hubURL, authorization, institution string) {
 	if typ, _ := jws.Signatures[0].Header.ExtraHeaders["typ"].(string); typ != hub.PushTokenType {
 		t.Errorf("push token of type %q; want %q", typ, hub.PushTokenType)
 	}
-	resp, err := http.Get(hubURL + "/.well-known/jwks.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var set jose.JSONWebKeySet
-	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-		t.Fatal(err)
-	}
-	keys := set.Key(jws.Signatures[0].Header.KeyID)
-	if len(keys) == 0 {
-		t.Errorf("push token signed with a key not in the hub's JWKS")
-		return
-	}
-	payload, err := jws.Verify(keys[0].Key.(ed25519.PublicKey))
+	payload, err := jws.Verify(hubKey(t, hubURL, jws.Signatures[0].Header.KeyID))
 	if err != nil {
 		t.Errorf("push token does not verify: %v", err)
 		return

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"github.com/crossroads-hub/crossroads/internal/civil"
 	"net/http"
 	"strconv"
 
@@ -174,5 +175,22 @@ func (s *Server) nation(w http.ResponseWriter, r *http.Request, _ string) error 
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"persons": persons, "deceased": deceased, "places": len(places)})
+	return nil
+}
+
+// recordCivilChange serves POST /admin/civil/events: an officer of the civil register
+// declares a death or a change of address (civil.Change). It is recorded with its event,
+// which the hub's events pipeline carries to the institutions with a file on the person.
+func (s *Server) recordCivilChange(w http.ResponseWriter, r *http.Request, actor string) error {
+	var c civil.Change
+	if err := decode(w, r, &c); err != nil {
+		return err
+	}
+	ev, err := civil.RecordChange(r.Context(), s.pop, c, s.dir.Today())
+	if err != nil {
+		return err
+	}
+	s.log.Info("civil change recorded", "actor", actor, "type", ev.Type, "seq", ev.Seq)
+	writeJSON(w, http.StatusCreated, ev)
 	return nil
 }

@@ -34,6 +34,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/persons/{person}/files", s.admin(s.personFiles))
 	mux.HandleFunc("GET /admin/history", s.admin(s.history))
 	mux.HandleFunc("GET /admin/nation", s.admin(s.nation))
+	mux.HandleFunc("POST /admin/civil/events", s.admin(s.recordCivilChange))
 	if s.events != nil {
 		mux.HandleFunc("GET /admin/events", s.admin(s.eventsStatus))
 		mux.HandleFunc("GET /admin/events/tail", s.admin(s.eventsTail))

@@ -1,0 +1,93 @@
+package civil
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/population"
+)
+
+// Change is a vital event the civil registry's officers declare: a death, or a change
+// of address. It is recorded with its event in one transaction, so the event log (the
+// register's outbox) carries it to the hub's event bus and on to every institution with
+// a file on the person.
+type Change struct {
+	Type    string              `json:"type"` // death, address
+	Person  string              `json:"person"`
+	Date    date.Date           `json:"date"`              // when it happened; not after today
+	Address *population.Address `json:"address,omitempty"` // the new address (type address)
+}
+
+// ChangeTypes are the changes Record takes.
+var ChangeTypes = []string{population.EventDeath, population.EventAddress}
+
+// RecordChange checks c (the field at fault named in the error) and records it in store;
+// today bounds its date. A deceased person's record is not changed again (conflict).
+func RecordChange(ctx context.Context, store population.Store, c Change, today date.Date) (population.Event, error) {
+	pn, err := ident.ParsePerson(c.Person)
+	if err != nil {
+		return population.Event{}, fault.Invalidf("person", "%v", err)
+	}
+	switch {
+	case c.Date.IsZero():
+		return population.Event{}, fault.Invalidf("date", "is required (YYYY-MM-DD)")
+	case c.Date > today:
+		return population.Event{}, fault.Invalidf("date", "%s is after today (%s)", c.Date, today)
+	}
+	ev := population.Event{Type: c.Type, Person: pn.String(), Date: c.Date}
+	var apply func(*population.Person) error
+	switch c.Type {
+	case population.EventDeath:
+		if c.Address != nil {
+			return population.Event{}, fault.Invalidf("address", "is not part of a death")
+		}
+		apply = func(p *population.Person) error {
+			if c.Date < p.BirthDate {
+				return fault.Invalidf("date", "%s is before the person's birth (%s)", c.Date, p.BirthDate)
+			}
+			p.DeathDate = c.Date
+			return nil
+		}
+	case population.EventAddress:
+		a, err := checkAddress(ctx, store, c.Address)
+		if err != nil {
+			return population.Event{}, err
+		}
+		ev.Data, _ = json.Marshal(a)
+		apply = func(p *population.Person) error { p.Address = a; return nil }
+	default:
+		return population.Event{}, fault.Invalidf("type", "%q is not a change this register records here: death or address", c.Type)
+	}
+	return store.Record(ctx, ev, func(p *population.Person) error {
+		if !p.DeathDate.IsZero() {
+			return fault.Conflictf("person", "%s died on %s: the record is closed", p.Number, p.DeathDate)
+		}
+		return apply(p)
+	})
+}
+
+// checkAddress checks a new address: street, house number and postal code given, a
+// municipality of the register in the region named.
+func checkAddress(ctx context.Context, store population.Store, a *population.Address) (population.Address, error) {
+	if a == nil {
+		return population.Address{}, fault.Invalidf("address", "is required for a change of address")
+	}
+	for _, f := range []struct{ name, v string }{{"address.street", a.Street}, {"address.house_number", a.HouseNumber}, {"address.postal_code", a.PostalCode}} {
+		if f.v == "" || len(f.v) > 200 {
+			return population.Address{}, fault.Invalidf(f.name, "is required, at most 200 characters")
+		}
+	}
+	places, err := store.Places(ctx)
+	if err != nil {
+		return population.Address{}, err
+	}
+	for _, p := range places {
+		if p.Code == a.Municipality && p.Parent == a.Region && p.Parent != "" {
+			return *a, nil
+		}
+	}
+	return population.Address{}, fault.Invalidf("address.municipality", "%q is not a municipality of region %q", a.Municipality, a.Region)
+}

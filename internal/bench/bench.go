@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -76,3 +77,10 @@ func (l latencies) percentile(p float64) time.Duration {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func round(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+// decimals rounds f to n decimals; the JSON of the result is that short (0.571, not
+// 0.5710000000000001).
+func decimals(f float64, n int) float64 {
+	p := math.Pow10(n)
+	return math.Round(f*p) / p
+}

@@ -120,9 +120,9 @@ func syncRegistries(ctx context.Context, o DCIOptions, st *hub.Stores, base stri
 		stop()
 		r.add("sync_"+reg.path+"_direct_rps", "sync search "+reg.path+", straight at the source: requests/s", round(a.rps()), "/s")
 		r.add("sync_"+reg.path+"_rps", "sync search "+reg.path+", through the hub: requests/s", round(c.rps()), "/s")
-		r.add("sync_"+reg.path+"_p99_ms", "sync search "+reg.path+", through the hub: p99", round(ms(c.all.percentile(99))*100)/100, "ms")
+		r.add("sync_"+reg.path+"_p99_ms", "sync search "+reg.path+", through the hub: p99", decimals(ms(c.all.percentile(99)), 3), "ms")
 		r.add("sync_"+reg.path+"_errors", "sync search "+reg.path+": errors", a.errors+c.errors, "")
-		r.add("sync_"+reg.path+"_over_direct", "sync search "+reg.path+": hub / straight at the source", round(c.rps()/a.rps()*100)/100, "")
+		r.add("sync_"+reg.path+"_over_direct", "sync search "+reg.path+": hub / straight at the source", decimals(c.rps()/a.rps(), 3), "")
 	}
 	return nil
 }
@@ -217,8 +217,8 @@ func asyncLoad(ctx context.Context, o DCIOptions, url, token, callback string, p
 	r.add("async_accepted_per_s", "async searches accepted per second", round(float64(accepted.Load())/elapsed.Seconds()), "/s")
 	r.add("async_refused", "async searches refused", refused.Load(), "")
 	r.add("async_callbacks", "callbacks received", rc.received.Load(), "")
-	r.add("async_p50_ms", "request to callback: p50", round(ms(lat.percentile(50))*100)/100, "ms")
-	r.add("async_p99_ms", "request to callback: p99", round(ms(lat.percentile(99))*100)/100, "ms")
+	r.add("async_p50_ms", "request to callback: p50", decimals(ms(lat.percentile(50)), 3), "ms")
+	r.add("async_p99_ms", "request to callback: p99", decimals(ms(lat.percentile(99)), 3), "ms")
 	return r
 }
 
@@ -289,8 +289,8 @@ func predicateSearch(ctx context.Context, o DCIOptions, st *hub.Stores, base str
 	})
 	r.add("predicate_clients", "predicate search: concurrent clients", predicateClients, "")
 	r.add("predicate_rps", "predicate search (born before 1950 in a region, page of 10): requests/s", round(l.rps()), "/s")
-	r.add("predicate_p50_ms", "predicate search: p50", round(ms(l.all.percentile(50))*100)/100, "ms")
-	r.add("predicate_p99_ms", "predicate search: p99", round(ms(l.all.percentile(99))*100)/100, "ms")
+	r.add("predicate_p50_ms", "predicate search: p50", decimals(ms(l.all.percentile(50)), 3), "ms")
+	r.add("predicate_p99_ms", "predicate search: p99", decimals(ms(l.all.percentile(99)), 3), "ms")
 	r.add("predicate_errors", "predicate search: errors", l.errors, "")
 	return nil
 }

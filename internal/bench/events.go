@@ -403,8 +403,8 @@ func mutate(ctx context.Context, o EventsOptions, pop population.Store, persons 
 	if o.Outage > 0 {
 		label += " (the subscriber that was down left out)"
 	}
-	r.add("latency_p50_ms", label+": p50", round(ms(rx.lat.percentile(50))*100)/100, "ms")
-	r.add("latency_p99_ms", label+": p99", round(ms(rx.lat.percentile(99))*100)/100, "ms")
+	r.add("latency_p50_ms", label+": p50", decimals(ms(rx.lat.percentile(50)), 3), "ms")
+	r.add("latency_p99_ms", label+": p99", decimals(ms(rx.lat.percentile(99)), 3), "ms")
 	if o.Outage > 0 {
 		r.add("outage_s", rx.down+" answering 503", o.Outage.Seconds(), "s")
 		r.add("outage_refused", "notify messages it refused", rx.refused, "")

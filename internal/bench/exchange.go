@@ -128,13 +128,13 @@ func exchangeResult(o ExchangeOptions, a, b, c1, c2 load) *Result {
 		l          load
 	}{{"direct", "(a) direct to the source", a}, {"proxy", "(b) through a reverse proxy", b}, {"hub", "(c1) through the hub, source built in", c1}, {"hub_remote", "(c2) through the hub, source over HTTP", c2}} {
 		r.add(m.key+"_rps", m.label+": requests/s", round(m.l.rps()), "/s")
-		r.add(m.key+"_p50_ms", m.label+": p50", round(ms(m.l.all.percentile(50))*100)/100, "ms")
-		r.add(m.key+"_p99_ms", m.label+": p99", round(ms(m.l.all.percentile(99))*100)/100, "ms")
+		r.add(m.key+"_p50_ms", m.label+": p50", decimals(ms(m.l.all.percentile(50)), 3), "ms")
+		r.add(m.key+"_p99_ms", m.label+": p99", decimals(ms(m.l.all.percentile(99)), 3), "ms")
 		r.add(m.key+"_errors", m.label+": errors", m.l.errors, "")
 		r.add(m.key+"_cpu_us", m.label+": processor time a request, all parties", round(m.l.cpuPerRequest()), "µs")
 	}
-	r.add("hub_over_direct", "c1/a", round(c1.rps()/a.rps()*100)/100, "")
-	r.add("hub_remote_over_proxy", "c2/b", round(c2.rps()/b.rps()*100)/100, "")
+	r.add("hub_over_direct", "c1/a", decimals(c1.rps()/a.rps(), 3), "")
+	r.add("hub_remote_over_proxy", "c2/b", decimals(c2.rps()/b.rps(), 3), "")
 	return r
 }
 

@@ -43,7 +43,7 @@ func Lookup(ctx context.Context, o LookupOptions) (*Result, error) {
 	if err := x.Load(ctx, o.Directory); err != nil {
 		return nil, err
 	}
-	r.add("index_load_s", "index: load "+fmt.Sprint(x.Len())+" files", round(time.Since(start).Seconds()*100)/100, "s")
+	r.add("index_load_s", "index: load "+fmt.Sprint(x.Len())+" files", decimals(time.Since(start).Seconds(), 3), "s")
 	mem, err := lookups(ctx, o, persons, func(_ context.Context, p string, d date.Date) ([]directory.Integration, error) {
 		return x.Files(p, d), nil
 	})

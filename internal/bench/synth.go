@@ -49,8 +49,8 @@ func DemoStart(ctx context.Context, dir string, persons int, progress func(strin
 	}
 	r := newResult("demo")
 	r.add("persons", "persons", persons, "")
-	r.add("first_start_s", "first start (nation generated) to serving", round(first.Seconds()*100)/100, "s")
-	r.add("second_start_s", "second start to serving", round(second.Seconds()*1000)/1000, "s")
+	r.add("first_start_s", "first start (nation generated) to serving", decimals(first.Seconds(), 3), "s")
+	r.add("second_start_s", "second start to serving", decimals(second.Seconds(), 4), "s")
 	return r, nil
 }
 

@@ -60,10 +60,3 @@ func (c *Callbacks) Deliver(transaction, institution, action string, body []byte
 	w.ch <- body
 	return nil
 }
-
-// Waiting is how many calls wait for a callback.
-func (c *Callbacks) Waiting() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.waiting)
-}

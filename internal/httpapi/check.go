@@ -38,7 +38,7 @@ var checkCalls = map[string]checkCall{
 		}},
 	"dr/registry/sync/get-disability-details": {registry: "dr", criteria: "disabled_criteria", fields: []string{"person", "functional_domains", "severity", "disabled"},
 		answer: func(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, corr, ts string) any {
-			return infoResponse(req, ans, corr, ts, recordsOf(ans))
+			return infoResponse(req, ans, corr, ts, ans.Items())
 		}},
 	"dr/registry/sync/get-disability-support": {registry: "dr", criteria: "disabled_criteria", fields: []string{"person", "functional_domains", "disabled"},
 		answer: func(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, corr, ts string) any {
@@ -72,8 +72,6 @@ func checkItem(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, ts stri
 	}
 	return it
 }
-
-func recordsOf(ans exchange.Answer) []any { return ans.Items() }
 
 // infoResponse is a search-shaped answer whose data holds only the records.
 func infoResponse(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, corr, ts string, records []any) any {

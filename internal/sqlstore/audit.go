@@ -29,7 +29,7 @@ var auditTables = [...]string{
 const (
 	auditRecords = iota
 	auditHashes
-	auditPersons
+	auditPersonsRecent
 	auditRows = 128
 )
 
@@ -80,7 +80,7 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 	}); err != nil {
 		return err
 	}
-	if err := s.insert(ctx, tx, auditPersons, len(persons), func(i int, args []any) []any {
+	if err := s.insert(ctx, tx, auditPersonsRecent, len(persons), func(i int, args []any) []any {
 		return append(args, persons[i].person, persons[i].seq)
 	}); err != nil {
 		return err

@@ -10,19 +10,20 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
-// Change is a vital event the civil registry's officers declare: a death, or a change
-// of address. It is recorded with its event in one transaction, so the event log (the
+// Change is a vital event the civil registry's officers declare: a death, a change of
+// address, or a change of household. It is recorded with its event in one transaction, so the event log (the
 // register's outbox) carries it to the hub's event bus and on to every institution with
 // a file on the person.
 type Change struct {
-	Type    string              `json:"type"` // death, address
-	Person  string              `json:"person"`
-	Date    date.Date           `json:"date"`              // when it happened; not after today
-	Address *population.Address `json:"address,omitempty"` // the new address (type address)
+	Type      string              `json:"type"` // death, address, household
+	Person    string              `json:"person"`
+	Date      date.Date           `json:"date"`                // when it happened; not after today
+	Address   *population.Address `json:"address,omitempty"`   // the new address (type address)
+	Household string              `json:"household,omitempty"` // the household joined (type household): an id of letters and digits; a new id starts a household
 }
 
 // ChangeTypes are the changes Record takes.
-var ChangeTypes = []string{population.EventDeath, population.EventAddress}
+var ChangeTypes = []string{population.EventDeath, population.EventAddress, population.EventHousehold}
 
 // RecordChange checks c (the field at fault named in the error) and records it in store;
 // today bounds its date. A deceased person's record is not changed again (conflict).
@@ -38,12 +39,15 @@ func RecordChange(ctx context.Context, store population.Store, c Change, today d
 		return population.Event{}, fault.Invalidf("date", "%s is after today (%s)", c.Date, today)
 	}
 	ev := population.Event{Type: c.Type, Person: pn.String(), Date: c.Date}
+	if c.Address != nil && c.Type != population.EventAddress {
+		return population.Event{}, fault.Invalidf("address", "is not part of a change of type %s", c.Type)
+	}
+	if c.Household != "" && c.Type != population.EventHousehold {
+		return population.Event{}, fault.Invalidf("household", "is not part of a change of type %s", c.Type)
+	}
 	var apply func(*population.Person) error
 	switch c.Type {
 	case population.EventDeath:
-		if c.Address != nil {
-			return population.Event{}, fault.Invalidf("address", "is not part of a death")
-		}
 		apply = func(p *population.Person) error {
 			if c.Date < p.BirthDate {
 				return fault.Invalidf("date", "%s is before the person's birth (%s)", c.Date, p.BirthDate)
@@ -58,8 +62,20 @@ func RecordChange(ctx context.Context, store population.Store, c Change, today d
 		}
 		ev.Data, _ = json.Marshal(a)
 		apply = func(p *population.Person) error { p.Address = a; return nil }
+	case population.EventHousehold:
+		if !validHousehold(c.Household) {
+			return population.Event{}, fault.Invalidf("household", "is required: 1 to 20 letters and digits")
+		}
+		ev.Data, _ = json.Marshal(map[string]string{"household": c.Household})
+		apply = func(p *population.Person) error {
+			if p.Household == c.Household {
+				return fault.Conflictf("household", "%s already lives in household %s", p.Number, c.Household)
+			}
+			p.Household = c.Household
+			return nil
+		}
 	default:
-		return population.Event{}, fault.Invalidf("type", "%q is not a change this register records here: death or address", c.Type)
+		return population.Event{}, fault.Invalidf("type", "%q is not a change this register records here: death, address or household", c.Type)
 	}
 	return store.Record(ctx, ev, func(p *population.Person) error {
 		if !p.DeathDate.IsZero() {
@@ -67,6 +83,19 @@ func RecordChange(ctx context.Context, store population.Store, c Change, today d
 		}
 		return apply(p)
 	})
+}
+
+// validHousehold: 1 to 20 ASCII letters and digits.
+func validHousehold(h string) bool {
+	if h == "" || len(h) > 20 {
+		return false
+	}
+	for _, c := range []byte(h) {
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkAddress checks a new address: street, house number and postal code given, a

@@ -143,7 +143,8 @@ func decodeSubscribeItem(raw json.RawMessage, path string) (it SubscribeItem) {
 }
 
 // eventNames are the hub's event types; EventType maps the standard's spellings to them.
-var eventNames = []string{"birth", "death", "marriage", "divorce", "address", "registration"}
+var eventNames = []string{"birth", "death", "marriage", "divorce", "address", "registration", "household", "employment_start",
+	"employment_end", "income", "disability", "enrolment"}
 
 // EventType returns the hub's event type for a reg_event_type as partners spell it:
 // "BIRTH", "birth", "LiveBirth", "spdci-common:RegistryEventType:LiveBirth", "DEATH",

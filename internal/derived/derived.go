@@ -1,11 +1,14 @@
 // Package derived serves the built-in authentic sources besides the civil register: the
-// social registry (households, income, poverty score), the integrated beneficiary
-// registry (programmes and enrolments), the disability registry (Washington Group
-// functional domains and severity) and the farmer registry. Their synthetic data is not
-// stored: every record is derived from the civil register's person and household, with
-// values drawn deterministically from the person number, so that the registries agree
-// with the population register and with each other in every nation, whatever its size,
-// at no cost in storage or generation time.
+// social registry (households, income, employment, poverty score), the integrated
+// beneficiary registry (programmes and enrolments), the disability registry (Washington
+// Group functional domains and severity) and the farmer registry. Their synthetic data is
+// not stored: every record is derived from the civil register's person and household,
+// with values drawn deterministically from the person number, so that the registries
+// agree with the population register and with each other in every nation, whatever its
+// size, at no cost in storage or generation time. What is stored are the changes
+// declared to them (change.go: a hire, an income, an assessment, an enrolment): events
+// of the built-in sources' log that override the derived values from their date on and
+// reach the institutions with a file on the person like the civil register's events.
 //
 // Each is an exchange.Source, registered in the directory as a service like a remote
 // registry. They answer identifier look-ups (person number or the registry's own
@@ -101,23 +104,42 @@ func (s *Source) person(ctx context.Context, idType, value string) (population.P
 	return s.Store.Person(ctx, n.String())
 }
 
+// Record returns person's record in this registry on day, with the changes declared up
+// to that day; nil when the person is not in the registry.
+func (s *Source) Record(ctx context.Context, person string, day date.Date) (map[string]any, error) {
+	p, err := s.Store.Person(ctx, person)
+	if err != nil {
+		return nil, err
+	}
+	return s.record(ctx, &p, day)
+}
+
 // record derives the registry's record of p; nil when p is not in this registry.
 func (s *Source) record(ctx context.Context, p *population.Person, day date.Date) (map[string]any, error) {
 	switch s.Kind {
-	case Social:
+	case Social, Beneficiary:
 		members, err := s.household(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		return socialRecord(p, members, day), nil
-	case Beneficiary:
-		members, err := s.household(ctx, p)
-		if err != nil {
-			return nil, err
+		decl := make(map[string]*declared, len(members)+1)
+		for _, m := range append(members, *p) {
+			if decl[m.Number] == nil {
+				if decl[m.Number], err = s.declared(ctx, m.Number, day); err != nil {
+					return nil, err
+				}
+			}
 		}
-		return beneficiaryRecord(p, members, day), nil
+		if s.Kind == Social {
+			return socialRecord(p, members, decl, day), nil
+		}
+		return beneficiaryRecord(p, members, decl, day), nil
 	case Disability:
-		return disabilityRecord(p, day), nil
+		d, err := s.declared(ctx, p.Number, day)
+		if err != nil {
+			return nil, err
+		}
+		return disabilityRecord(p, d, day), nil
 	case Farmer:
 		if s.isFixture(p.Number) {
 			return farmerRecord(p, s.farmerID(p.Number)), nil

@@ -1,6 +1,7 @@
 package derived
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -15,18 +16,25 @@ const (
 	FarmerType      = "Farmer"
 )
 
+// RecordTypes names each registry's record type.
+var RecordTypes = map[string]string{Social: MemberType, Beneficiary: BeneficiaryType, Disability: DisabilityType, Farmer: FarmerType}
+
 // Fields each registry's records can carry (for its service in the directory).
 var Fields = map[string][]string{
 	Social: {"person", "uin", "given_name", "family_name", "sex", "birth_date", "household", "household.id", "household.size",
-		"household.members", "household.region", "household.municipality", "household.monthly_income", "poverty_score", "vulnerable"},
+		"household.members", "household.region", "household.municipality", "household.monthly_income", "poverty_score", "vulnerable",
+		"employment_status", "employment_status_date", "employment"},
 	Beneficiary: {"person", "given_name", "family_name", "programmes"},
-	Disability:  {"person", "given_name", "family_name", "functional_domains", "severity", "disabled"},
+	Disability:  {"person", "given_name", "family_name", "functional_domains", "severity", "disabled", "assessment_date"},
 	Farmer:      {"person", "farmer_id", "given_name", "family_name", "region", "municipality", "land_area_ha", "crops", "livestock"},
 }
 
-// monthlyIncome is the derived monthly income of one adult, in the nation's currency;
-// a tenth of adults have none.
-func monthlyIncome(p *population.Person, day date.Date) int {
+// monthlyIncome is the monthly income of one person, in the nation's currency: the one
+// declared (d), else the derived one, where a tenth of adults have none.
+func monthlyIncome(p *population.Person, d *declared, day date.Date) int {
+	if d != nil && d.income != nil {
+		return *d.income
+	}
 	a := age(p, day)
 	switch {
 	case a < 18:
@@ -39,12 +47,13 @@ func monthlyIncome(p *population.Person, day date.Date) int {
 	return 1100 + int(draw(p.Number, "income", 3900))
 }
 
-// socialRecord is p's entry of the social registry, with its household.
-func socialRecord(p *population.Person, members []population.Person, day date.Date) map[string]any {
+// socialRecord is p's entry of the social registry, with its household and, when one was
+// declared, its employment; decl holds the changes declared about each member.
+func socialRecord(p *population.Person, members []population.Person, decl map[string]*declared, day date.Date) map[string]any {
 	income, adults := 0, 0
 	ids := make([]string, 0, len(members))
 	for i := range members {
-		income += monthlyIncome(&members[i], day)
+		income += monthlyIncome(&members[i], decl[members[i].Number], day)
 		if age(&members[i], day) >= 18 {
 			adults++
 		}
@@ -56,22 +65,32 @@ func socialRecord(p *population.Person, members []population.Person, day date.Da
 	units := 1 + 0.5*float64(max(adults-1, 0)) + 0.3*float64(len(members)-max(adults, 1))
 	perUnit := float64(income) / units
 	score := min(100, int(perUnit/30))
-	return map[string]any{
+	rec := map[string]any{
 		"@type": MemberType, "person": p.Number, "uin": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName,
 		"sex": p.Sex, "birth_date": p.BirthDate.String(),
 		"household": map[string]any{"id": p.Household, "size": len(members), "members": ids, "region": p.Address.Region,
 			"municipality": p.Address.Municipality, "monthly_income": income},
 		"poverty_score": score, "vulnerable": score < 25,
 	}
+	if d := decl[p.Number]; d != nil && !d.employment.IsZero() {
+		jobs := make([]any, 0, len(d.employers))
+		for _, e := range slices.Sorted(maps.Keys(d.employers)) {
+			jobs = append(jobs, map[string]any{"employer": e, "since": d.employers[e].String()})
+		}
+		rec["employment_status"] = map[bool]string{true: "employed", false: "unemployed"}[len(jobs) > 0]
+		rec["employment_status_date"], rec["employment"] = d.employment.String(), jobs
+	}
+	return rec
 }
 
 // beneficiaryRecord lists the programmes p is enrolled in: child benefit for children,
-// the old-age pension from 65, the cash transfer for members of poor households.
-func beneficiaryRecord(p *population.Person, members []population.Person, day date.Date) map[string]any {
+// the old-age pension from 65, the cash transfer for members of poor households; and,
+// over these, the enrolments and exits declared.
+func beneficiaryRecord(p *population.Person, members []population.Person, decl map[string]*declared, day date.Date) map[string]any {
 	progs := []any{}
 	a := age(p, day)
 	enrol := func(programme string, since date.Date, amount int) {
-		progs = append(progs, map[string]any{"programme": programme, "status": "active", "enrolled_on": since.String(), "monthly_amount": amount})
+		progs = append(progs, map[string]any{"programme": programme, "status": Active, "enrolled_on": since.String(), "monthly_amount": amount})
 	}
 	if !p.DeathDate.IsZero() {
 		return map[string]any{"@type": BeneficiaryType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName, "programmes": progs}
@@ -80,10 +99,36 @@ func beneficiaryRecord(p *population.Person, members []population.Person, day da
 		enrol("child-benefit", p.BirthDate.AddDays(60), 160+int(draw(p.Number, "child", 3))*20)
 	}
 	if a >= 65 {
-		enrol("old-age-pension", date.Of(p.BirthDate.Year()+65, p.BirthDate.Month(), 1), monthlyIncome(p, day))
+		enrol("old-age-pension", date.Of(p.BirthDate.Year()+65, p.BirthDate.Month(), 1), monthlyIncome(p, decl[p.Number], day))
 	}
-	if rec := socialRecord(p, members, day); rec["vulnerable"] == true {
+	if rec := socialRecord(p, members, decl, day); rec["vulnerable"] == true {
 		enrol("cash-transfer", day.AddDays(-int(draw(p.Number, "cash", 1000))), 120)
+	}
+	if d := decl[p.Number]; d != nil {
+		for _, name := range slices.Sorted(maps.Keys(d.enrolments)) {
+			e := d.enrolments[name]
+			i := slices.IndexFunc(progs, func(pr any) bool { return pr.(map[string]any)["programme"] == name })
+			if e.status == Active {
+				pr := map[string]any{"programme": name, "status": Active, "enrolled_on": e.since.String(), "monthly_amount": e.monthlyAmount}
+				if i < 0 {
+					progs = append(progs, pr)
+				} else {
+					progs[i] = pr
+				}
+				continue
+			}
+			if i < 0 {
+				pr := map[string]any{"programme": name, "status": Ended, "ended_on": e.ended.String()}
+				if !e.since.IsZero() {
+					pr["enrolled_on"] = e.since.String()
+				}
+				progs = append(progs, pr)
+				continue
+			}
+			pr := progs[i].(map[string]any)
+			pr["status"], pr["ended_on"] = Ended, e.ended.String()
+			delete(pr, "monthly_amount")
+		}
 	}
 	return map[string]any{"@type": BeneficiaryType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName, "programmes": progs}
 }
@@ -94,14 +139,21 @@ var (
 	wgLevels  = []string{"no difficulty", "some difficulty", "a lot of difficulty", "cannot do at all"}
 )
 
-// disabilityRecord gives p's functional difficulties. Difficulty grows with age; about one
-// person in eight has a lot of difficulty or more in some domain, the standard's cut-off
-// for disability.
-func disabilityRecord(p *population.Person, day date.Date) map[string]any {
+// disabilityRecord gives p's functional difficulties: those of the last assessment
+// declared (decl), else derived ones. Difficulty grows with age; about one person in
+// eight has a lot of difficulty or more in some domain, the standard's cut-off for
+// disability.
+func disabilityRecord(p *population.Person, decl *declared, day date.Date) map[string]any {
 	a := age(p, day)
 	domains := map[string]any{}
 	worst := 0
 	for _, d := range wgDomains {
+		if decl != nil && decl.domains != nil {
+			level := slices.Index(wgLevels, decl.domains[d])
+			domains[d] = wgLevels[max(level, 0)]
+			worst = max(worst, level)
+			continue
+		}
 		r := int(draw(p.Number, "wg-"+d, 1000))
 		r += a * 3 // older people report more difficulty
 		level := 0
@@ -117,8 +169,12 @@ func disabilityRecord(p *population.Person, day date.Date) map[string]any {
 		worst = max(worst, level)
 	}
 	severity := []string{"none", "mild", "moderate", "severe"}[worst]
-	return map[string]any{"@type": DisabilityType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName,
+	rec := map[string]any{"@type": DisabilityType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName,
 		"functional_domains": domains, "severity": severity, "disabled": worst >= 2}
+	if decl != nil && decl.domains != nil {
+		rec["assessment_date"] = decl.assessed.String()
+	}
+	return rec
 }
 
 // isFarmer: one adult in twelve, aged 18 to 80, alive.

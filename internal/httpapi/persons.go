@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"encoding/json"
-	"github.com/crossroads-hub/crossroads/internal/civil"
 	"net/http"
 	"strconv"
+	"strings"
 
+	"github.com/crossroads-hub/crossroads/internal/civil"
 	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
@@ -179,7 +181,7 @@ func (s *Server) nation(w http.ResponseWriter, r *http.Request, _ string) error 
 }
 
 // recordCivilChange serves POST /admin/civil/events: an officer of the civil register
-// declares a death or a change of address (civil.Change). It is recorded with its event,
+// declares a death, a change of address or of household (civil.Change). It is recorded with its event,
 // which the hub's events pipeline carries to the institutions with a file on the person.
 func (s *Server) recordCivilChange(w http.ResponseWriter, r *http.Request, actor string) error {
 	var c civil.Change
@@ -191,6 +193,29 @@ func (s *Server) recordCivilChange(w http.ResponseWriter, r *http.Request, actor
 		return err
 	}
 	s.log.Info("civil change recorded", "actor", actor, "type", ev.Type, "seq", ev.Seq)
+	writeJSON(w, http.StatusCreated, ev)
+	return nil
+}
+
+// recordRegistryChange serves POST /admin/registries/{registry}/events: a change declared
+// to a built-in derived registry (derived.Change: a hire or its end, an income, a
+// disability assessment, an enrolment or its end). Like the civil register's, it is
+// recorded with its event and reaches the institutions with a file on the person.
+func (s *Server) recordRegistryChange(w http.ResponseWriter, r *http.Request, actor string) error {
+	name := r.PathValue("registry")
+	src, ok := s.builtins[name].(*derived.Source)
+	if !ok {
+		return fault.NotFoundf("no built-in registry %q takes changes here: use %s", name, strings.Join(derived.Kinds, ", "))
+	}
+	var c derived.Change
+	if err := decode(w, r, &c); err != nil {
+		return err
+	}
+	ev, err := src.RecordChange(r.Context(), c, s.dir.Today())
+	if err != nil {
+		return err
+	}
+	s.log.Info("registry change recorded", "actor", actor, "registry", name, "type", ev.Type, "seq", ev.Seq)
 	writeJSON(w, http.StatusCreated, ev)
 	return nil
 }

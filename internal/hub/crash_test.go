@@ -65,13 +65,14 @@ func TestKillUnderLoad(t *testing.T) {
 	checkRecorded(t, store, got)
 }
 
-// load sends searches from 8 clients and kills the hub with SIGKILL after d, while
-// requests are in flight; it returns the audit record and answer hash of each success.
+// load sends searches from 8 clients and kills the hub with SIGKILL d after the first
+// answer, while requests are in flight; it returns the audit record and answer hash of each success.
 func load(t *testing.T, base, token, person string, d time.Duration, cmd *exec.Cmd) map[int64][32]byte {
 	var mu sync.Mutex
 	out := map[int64][32]byte{}
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	stop, first := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	for g := range 8 {
 		wg.Add(1)
 		go func() {
@@ -88,9 +89,15 @@ func load(t *testing.T, base, token, person string, d time.Duration, cmd *exec.C
 					mu.Lock()
 					out[seq] = h
 					mu.Unlock()
+					once.Do(func() { close(first) })
 				}
 			}
 		}()
+	}
+	// d after the first answer (a hub starting on a busy machine may take a while).
+	select {
+	case <-first:
+	case <-time.After(10 * time.Second):
 	}
 	time.Sleep(d)
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no shutdown, no final checkpoint

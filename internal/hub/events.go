@@ -32,6 +32,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/civil"
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/dci"
+	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -81,12 +82,15 @@ type events struct {
 	bus    *bus.Bus
 	status jetstream.KeyValue // the last outcome of each copy, by key, for 30 days
 	civil  population.Store
-	router *mutations.Router
-	audit  *audit.Log
-	keys   *oauth.KeySet
-	dir    *directory.Directory
-	client *http.Client
-	log    *slog.Logger
+	// registries are the built-in derived registries, by kind: their changes are in the
+	// civil register's log and carry their records.
+	registries map[string]*derived.Source
+	router     *mutations.Router
+	audit      *audit.Log
+	keys       *oauth.KeySet
+	dir        *directory.Directory
+	client     *http.Client
+	log        *slog.Logger
 
 	subs    atomic.Pointer[[]directory.Subscription]
 	mu      sync.Mutex
@@ -413,7 +417,7 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 		b.Close()
 		return nil, fmt.Errorf("bus: delivery status: %w", err)
 	}
-	e := &events{bus: b, status: status, civil: st.Civil.Population(), audit: x.audit, keys: x.keys, dir: st.Directory,
+	e := &events{bus: b, status: status, civil: st.Civil.Population(), registries: x.registries(), audit: x.audit, keys: x.keys, dir: st.Directory,
 		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{}, maxAge: cmp.Or(cfg.DeliveryMaxAge, 24*time.Hour),
 		metrics: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crossroads_mutation_outcomes_total",
 			Help: "Mutations routed and copies withheld, delivered or failed (one per attempt)."}, []string{"state"})}
@@ -686,6 +690,8 @@ type delivery struct {
 	Subscription string          `json:"subscription"`
 	Institution  string          `json:"institution"`
 	Type         string          `json:"type"`
+	WireType     string          `json:"wire_type,omitempty"` // Type as the registry's DCI document names it
+	Registry     string          `json:"registry,omitempty"`  // a derived registry's record; "": the civil register's
 	Person       string          `json:"person"`
 	Date         string          `json:"date"`
 	Record       json.RawMessage `json:"record"` // as the router minimised it
@@ -719,6 +725,12 @@ func (e *events) plan(ctx context.Context, data []byte) (*routing, error) {
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return nil, nil // not a mutation: dropped, nothing to retry
 	}
+	if ev.Date.IsZero() { // a change without a date: as of the day it was recorded
+		ev.Date = date.FromTime(ev.RecordedAt)
+	}
+	if kind := derived.EventRegistry[ev.Type]; kind != "" {
+		return e.planRegistry(ctx, data, kind, ev)
+	}
 	p, err := e.civil.Person(ctx, ev.Person)
 	if fault.KindOf(err) == fault.NotFound {
 		e.log.Warn("a mutation of a person the register does not hold: dropped", "seq", ev.Seq)
@@ -728,9 +740,6 @@ func (e *events) plan(ctx context.Context, data []byte) (*routing, error) {
 		return nil, err
 	}
 	rec, _ := civil.Record(&p)
-	if ev.Date.IsZero() { // a change without a date: as of the day it was recorded
-		ev.Date = date.FromTime(ev.RecordedAt)
-	}
 	m := mutations.Mutation{Source: "civil", Service: synth.CivilPerson, Seq: ev.Seq, Type: ev.Type, Person: ev.Person, Date: ev.Date, Record: rec}
 	switch ev.Type {
 	case population.EventBirth:
@@ -745,6 +754,27 @@ func (e *events) plan(ctx context.Context, data []byte) (*routing, error) {
 	return e.decide(data, m)
 }
 
+// planRegistry decides the recipients of a change declared to a derived registry: it
+// carries the person's record in that registry as the change made it, and is routed
+// under the registry's service.
+func (e *events) planRegistry(ctx context.Context, data []byte, kind string, ev population.Event) (*routing, error) {
+	src := e.registries[kind]
+	if src == nil {
+		e.log.Warn("a change of a registry the hub does not serve: dropped", "seq", ev.Seq, "registry", kind)
+		return nil, nil
+	}
+	rec, err := src.Record(ctx, ev.Person, ev.Date)
+	if fault.KindOf(err) == fault.NotFound || (err == nil && rec == nil) {
+		e.log.Warn("a change of a person the registry does not hold: dropped", "seq", ev.Seq, "registry", kind)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e.decide(data, mutations.Mutation{Source: "civil", Service: synth.RegistryServices[kind], Registry: kind, Seq: ev.Seq,
+		Type: ev.Type, WireType: derived.WireEventType(ev.Type, ev.Data), Person: ev.Person, Date: ev.Date, Record: rec})
+}
+
 // decide routes m (data is how it came): the copies, each minimised, and a record of
 // every decision, with the hash of the mutation and of what is sent.
 func (e *events) decide(data []byte, m mutations.Mutation) (*routing, error) {
@@ -757,7 +787,7 @@ func (e *events) decide(data []byte, m mutations.Mutation) (*routing, error) {
 			return nil, err
 		}
 		body, _ := json.Marshal(delivery{Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution,
-			Type: m.Type, Person: m.Person, Date: m.Date.String(), Record: record})
+			Type: m.Type, WireType: m.WireType, Registry: m.Registry, Person: m.Person, Date: m.Date.String(), Record: record})
 		bodies[d.Subscription.ID] = body
 		r.copies = append(r.copies, routedCopy{subject: deliverySubject(d.Subscription.ID, m.Person), key: d.Key, body: body,
 			routed: outcome{State: "routed", Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution, Type: m.Type, Seq: m.Seq}})
@@ -1159,6 +1189,7 @@ type notifyData struct {
 	Version       string            `json:"version"`
 	RegType       string            `json:"reg_type"`
 	RegEventType  string            `json:"reg_event_type"`
+	EventType     string            `json:"event_type"` // the hub's own type (birth, death, employment_start, …), whatever reg_event_type the registry's document imposes
 	RegRecordType string            `json:"reg_record_type"`
 	RegRecords    []json.RawMessage `json:"reg_records"`
 }
@@ -1213,8 +1244,12 @@ func (e *events) push(ctx context.Context, endpoint string, batch []queued) erro
 		ReceiverID: batch[0].d.Institution}
 	events := make([]notifyEvent, len(batch))
 	for i, q := range batch {
+		regType, recordType := "ns:org:RegistryType:Civil", civil.RecordType
+		if r := q.d.Registry; r != "" {
+			regType, recordType = "ns:org:RegistryType:"+strings.ToUpper(r[:1])+r[1:], derived.RecordTypes[r]
+		}
 		events[i] = notifyEvent{ReferenceID: q.d.Key, Timestamp: ts, Locale: "eng", Data: notifyData{Version: dci.Version,
-			RegType: "ns:org:RegistryType:Civil", RegEventType: q.d.Type, RegRecordType: civil.RecordType,
+			RegType: regType, RegEventType: cmp.Or(q.d.WireType, q.d.Type), EventType: q.d.Type, RegRecordType: recordType,
 			RegRecords: []json.RawMessage{q.d.Record}}}
 	}
 	h, _ := json.Marshal(header)

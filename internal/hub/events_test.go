@@ -438,6 +438,12 @@ func TestBatchesInOrder(t *testing.T) {
 // rest of the message as sent (dcitest folds txn_status answers the same way).
 func validateNotify(t *testing.T, body []byte) {
 	t.Helper()
+	validateNotifyAgainst(t, "crvs_api_v1.0.0.yaml", body)
+}
+
+// validateNotifyAgainst validates a notify against the registry's DCI document.
+func validateNotifyAgainst(t *testing.T, spec string, body []byte) {
+	t.Helper()
 	var v map[string]any
 	if err := json.Unmarshal(body, &v); err != nil {
 		t.Fatal(err)
@@ -456,7 +462,7 @@ func validateNotify(t *testing.T, body []byte) {
 		}
 	}
 	folded, _ := json.Marshal(v)
-	dcitest.ValidateRequest(t, filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml"), "/registry/notify", folded)
+	dcitest.ValidateRequest(t, filepath.Join(dcitest.SpecDir(t), spec), "/registry/notify", folded)
 }
 
 // slowInbox takes its time with every delivery.

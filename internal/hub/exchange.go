@@ -154,6 +154,17 @@ func (x *stack) deps() (*oauth.Server, *oauth.KeySet, *exchange.Exchange, map[st
 	return x.oauth, x.keys, x.exchange, x.sources.builtins
 }
 
+// registries returns the built-in derived registries, by kind.
+func (x *stack) registries() map[string]*derived.Source {
+	out := map[string]*derived.Source{}
+	for kind, src := range x.sources.builtins {
+		if d, ok := src.(*derived.Source); ok {
+			out[kind] = d
+		}
+	}
+	return out
+}
+
 func (x *stack) close(ctx context.Context) error { return x.audit.Close(ctx) }
 
 // AuditKeyName names the hub's key in signed audit checkpoints.

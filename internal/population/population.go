@@ -53,11 +53,12 @@ type Person struct {
 
 // Vital event types.
 const (
-	EventBirth    = "birth"
-	EventDeath    = "death"
-	EventMarriage = "marriage"
-	EventDivorce  = "divorce"
-	EventAddress  = "address"
+	EventBirth     = "birth"
+	EventDeath     = "death"
+	EventMarriage  = "marriage"
+	EventDivorce   = "divorce"
+	EventAddress   = "address"
+	EventHousehold = "household" // the person joins another household (data: {"household": id})
 )
 
 // Event is one vital event recorded for a person.

@@ -78,6 +78,9 @@ func (n *network) authorize(today date.Date) {
 		add(h, deliberation{FarmerRecord, 1, 11, 20, 140 + i, []string{"person", "farmer_id", "given_name", "family_name", "region", "municipality", "land_area_ha"},
 			[]string{CapacityMember}, "Contributions of self-employed farmers", crossroadsAct + "; Health Insurance Act, art. 12"})
 	}
+	add(EmploymentService, deliberation{SocialMember, 1, 3, 12, 150, []string{"person", "given_name", "family_name",
+		"employment_status", "employment_status_date", "employment"}, []string{CapacityJobseeker},
+		"Ending unemployment benefit when a jobseeker takes up work", crossroadsAct + "; Employment Act, art. 27"})
 	a := tax.authorization(TaxOffice, today)
 	a.ValidTo = date.Of(today.Year()-2, 12, 31) // the pilot ended: a refusal for demos
 	n.authorizations = append(n.authorizations, a)
@@ -106,13 +109,14 @@ func (n *network) subscribe() {
 		}
 		n.subscriptions = append(n.subscriptions, s)
 	}
-	add(PensionFund, []string{"death", "marriage", "address"}, []string{CapacityPensioner}, true)
+	add(PensionFund, []string{"death", "marriage", "address", "disability", "enrolment"}, []string{CapacityPensioner}, true)
 	for _, f := range uniq(n.funds) {
-		add(f, []string{"birth", "death", "address"}, []string{CapacityChild, CapacityParent}, true)
+		add(f, []string{"birth", "death", "address", "household", "income", "enrolment"}, []string{CapacityChild, CapacityParent}, true)
 	}
-	add(HealthInsurer1, []string{"death", "birth", "address"}, []string{CapacityMember}, true)
-	add(HealthInsurer2, []string{"death", "birth", "address"}, []string{CapacityMember}, true)
-	add(HealthInsurer3, []string{"death", "birth", "address"}, []string{CapacityMember}, false)
+	add(HealthInsurer1, []string{"death", "birth", "address", "disability"}, []string{CapacityMember}, true)
+	add(HealthInsurer2, []string{"death", "birth", "address", "disability"}, []string{CapacityMember}, true)
+	add(HealthInsurer3, []string{"death", "birth", "address", "disability"}, []string{CapacityMember}, false)
+	add(EmploymentService, []string{"employment_start", "employment_end", "death"}, []string{CapacityJobseeker}, true)
 	// The fixture subscriptions of the DCI conformance suites, PENSION-FUND's, as if its
 	// application had subscribed through DCI.
 	for _, f := range []struct{ id, registry, event, record string }{

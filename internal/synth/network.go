@@ -37,6 +37,11 @@ const (
 	FarmerRecord         = "farmer-record"
 )
 
+// RegistryServices names the service of each derived registry (internal/derived), under
+// which its changes are routed.
+var RegistryServices = map[string]string{derived.Social: SocialMember, derived.Beneficiary: BeneficiaryEnrolment,
+	derived.Disability: DisabilityStatus, derived.Farmer: FarmerRecord}
+
 // Fixture identifiers of the derived registries: the fixture person's UIN in the social
 // registry and its farmer id.
 const (

@@ -160,6 +160,7 @@ func (s *Source) RecordChange(ctx context.Context, c Change, today date.Date) (p
 		case c.Date < p.BirthDate:
 			return fault.Invalidf("date", "%s is before the person's birth (%s)", c.Date, p.BirthDate)
 		}
+		p.RegistryChanges++
 		return nil
 	})
 }
@@ -218,11 +219,11 @@ func (c *Change) check() error {
 func (s *Source) checkState(ctx context.Context, p *population.Person, c Change) error {
 	switch c.Type {
 	case EventEmploymentStart, EventEmploymentEnd:
-		d, err := s.declared(ctx, p.Number, c.Date)
+		decl, err := s.declared(ctx, c.Date, p)
 		if err != nil {
 			return err
 		}
-		since, employed := d.employers[c.Employer]
+		since, employed := decl[p.Number].employers[c.Employer]
 		if c.Type == EventEmploymentStart && employed {
 			return fault.Conflictf("employer", "%s has worked for %s since %s", p.Number, c.Employer, since)
 		}
@@ -264,50 +265,69 @@ type enrolment struct {
 	monthlyAmount int
 }
 
-// declared reads the changes declared about person that took effect on or before day,
-// in the order they were recorded.
-func (s *Source) declared(ctx context.Context, person string, day date.Date) (*declared, error) {
-	evs, err := s.Store.Events(ctx, person)
+// declared reads the changes declared about persons (at most
+// population.MaxEventPersons) that took effect on or before day, in the order they were
+// recorded; every person has an entry.
+func (s *Source) declared(ctx context.Context, day date.Date, persons ...*population.Person) (map[string]*declared, error) {
+	out := make(map[string]*declared, len(persons))
+	var read []string // those with changes declared: the others' events are not read
+	for _, p := range persons {
+		if out[p.Number] == nil && p.RegistryChanges > 0 {
+			read = append(read, p.Number)
+		}
+		out[p.Number] = &declared{}
+	}
+	if len(read) == 0 {
+		return out, nil
+	}
+	evs, err := s.Store.Events(ctx, read...)
 	if err != nil {
 		return nil, err
 	}
-	d := &declared{}
 	for _, ev := range evs {
-		if EventRegistry[ev.Type] == "" || ev.Date > day {
+		if EventRegistry[ev.Type] == "" || ev.Date > day || out[ev.Person] == nil {
 			continue
 		}
 		var f Facts
 		if err := json.Unmarshal(ev.Data, &f); err != nil {
 			return nil, fault.Wrap(fmt.Errorf("event %d: %w", ev.Seq, err), "read a declared change")
 		}
-		switch ev.Type {
-		case EventEmploymentStart:
-			if d.employers == nil {
-				d.employers = map[string]date.Date{}
-			}
-			d.employers[f.Employer], d.employment = ev.Date, ev.Date
-		case EventEmploymentEnd:
-			delete(d.employers, f.Employer)
-			d.employment = ev.Date
-		case EventIncome:
-			d.income = f.MonthlyIncome
-		case EventDisability:
-			d.domains, d.assessed = f.FunctionalDomains, ev.Date
-		case EventEnrolment:
-			if d.enrolments == nil {
-				d.enrolments = map[string]enrolment{}
-			}
-			e := d.enrolments[f.Programme]
-			if f.Status == Active {
-				e = enrolment{status: Active, since: ev.Date}
-				if f.MonthlyAmount != nil {
-					e.monthlyAmount = *f.MonthlyAmount
-				}
-			} else {
-				e.status, e.ended = Ended, ev.Date
-			}
-			d.enrolments[f.Programme] = e
-		}
+		out[ev.Person].apply(ev.Type, ev.Date, &f)
 	}
-	return d, nil
+	return out, nil
+}
+
+// apply takes one declared change into d.
+func (d *declared) apply(typ string, day date.Date, f *Facts) {
+	switch typ {
+	case EventEmploymentStart:
+		if d.employers == nil {
+			d.employers = map[string]date.Date{}
+		}
+		if _, ok := d.employers[f.Employer]; !ok {
+			d.employers[f.Employer] = day
+		}
+		d.employment = day
+	case EventEmploymentEnd:
+		delete(d.employers, f.Employer)
+		d.employment = day
+	case EventIncome:
+		d.income = f.MonthlyIncome
+	case EventDisability:
+		d.domains, d.assessed = f.FunctionalDomains, day
+	case EventEnrolment:
+		if d.enrolments == nil {
+			d.enrolments = map[string]enrolment{}
+		}
+		e := d.enrolments[f.Programme]
+		if f.Status == Active {
+			e = enrolment{status: Active, since: day}
+			if f.MonthlyAmount != nil {
+				e.monthlyAmount = *f.MonthlyAmount
+			}
+		} else {
+			e.status, e.ended = Ended, day
+		}
+		d.enrolments[f.Programme] = e
+	}
 }

@@ -122,24 +122,24 @@ func (s *Source) record(ctx context.Context, p *population.Person, day date.Date
 		if err != nil {
 			return nil, err
 		}
-		decl := make(map[string]*declared, len(members)+1)
-		for _, m := range append(members, *p) {
-			if decl[m.Number] == nil {
-				if decl[m.Number], err = s.declared(ctx, m.Number, day); err != nil {
-					return nil, err
-				}
-			}
+		all := []*population.Person{p}
+		for i := range members {
+			all = append(all, &members[i])
+		}
+		decl, err := s.declared(ctx, day, all...)
+		if err != nil {
+			return nil, err
 		}
 		if s.Kind == Social {
 			return socialRecord(p, members, decl, day), nil
 		}
 		return beneficiaryRecord(p, members, decl, day), nil
 	case Disability:
-		d, err := s.declared(ctx, p.Number, day)
+		decl, err := s.declared(ctx, day, p)
 		if err != nil {
 			return nil, err
 		}
-		return disabilityRecord(p, d, day), nil
+		return disabilityRecord(p, decl[p.Number], day), nil
 	case Farmer:
 		if s.isFixture(p.Number) {
 			return farmerRecord(p, s.farmerID(p.Number)), nil

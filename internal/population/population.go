@@ -49,6 +49,11 @@ type Person struct {
 	Spouse        string    `json:"spouse,omitempty"`
 	Nationality   string    `json:"nationality"` // ISO 3166-1 alpha-3
 	Household     string    `json:"household"`   // household id, shared by those living together
+	// RegistryChanges counts the changes declared about the person to the registries
+	// derived from the register (internal/derived), kept with the person in the
+	// transaction of each: their look-ups read the log only for persons with some. It is
+	// not part of the civil register's record.
+	RegistryChanges int `json:"registry_changes,omitempty"`
 }
 
 // Vital event types.
@@ -86,6 +91,9 @@ type Query struct {
 	Limit        int
 }
 
+// MaxEventPersons bounds the persons of one Events call.
+const MaxEventPersons = 64
+
 // Store keeps the register.
 type Store interface {
 	// PutPersons inserts or replaces persons in one transaction (bulk loading).
@@ -104,8 +112,9 @@ type Store interface {
 	PersonByBRN(ctx context.Context, brn string) (Person, error)
 	// Persons lists persons in number order.
 	Persons(ctx context.Context, q Query) ([]Person, error)
-	// Events lists the events of a person in order.
-	Events(ctx context.Context, person string) ([]Event, error)
+	// Events lists the events of the persons (one or more, at most MaxEventPersons), in
+	// seq order.
+	Events(ctx context.Context, persons ...string) ([]Event, error)
 	// EventsAfter lists up to limit events of every person with a seq above after, in seq
 	// order: the register's outbox, which its event log is (an event is written in the
 	// transaction of the change it records, so it is there exactly when the change is).

@@ -206,7 +206,6 @@ func (s *populationStore) writePerson(ctx context.Context, tx *sql.Tx, p populat
 	return s.putPerson(ctx, st, r)
 }
 
-// Events lists the events of a person in sequence order.
 // LastEventSeq returns the seq of the last event.
 func (s *populationStore) LastEventSeq(ctx context.Context) (int64, error) {
 	var n int64
@@ -238,26 +237,39 @@ func (s *populationStore) EventsAfter(ctx context.Context, after int64, limit in
 	return out, mapErr(rows.Err(), "list events")
 }
 
-func (s *populationStore) Events(ctx context.Context, person string) ([]population.Event, error) {
-	n, err := personKey(person)
-	if err != nil {
-		return nil, err
+// Events lists the events of the persons in sequence order.
+func (s *populationStore) Events(ctx context.Context, persons ...string) ([]population.Event, error) {
+	if len(persons) == 0 || len(persons) > population.MaxEventPersons {
+		return nil, fault.Invalidf("persons", "from 1 to %d persons, not %d", population.MaxEventPersons, len(persons))
 	}
-	q := `SELECT seq, type, event_date, data, recorded_at FROM event WHERE person = ? ORDER BY seq`
-	rows, err := s.db.r.QueryContext(ctx, s.db.q(q), n)
+	keys := make([]any, len(persons))
+	for i, p := range persons {
+		n, err := personKey(p)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = n
+	}
+	// Prepared statements, one per number of persons: the derived registries read the
+	// events of a household on every look-up.
+	q := `SELECT seq, person, type, event_date, data, recorded_at FROM event WHERE person IN (?` + strings.Repeat(`, ?`, len(keys)-1) + `) ORDER BY seq`
+	st, err := s.db.stmt(ctx, s.db.r, q)
+	if err != nil {
+		return nil, mapErr(err, "list events")
+	}
+	rows, err := st.QueryContext(ctx, keys...)
 	if err != nil {
 		return nil, mapErr(err, "list events")
 	}
 	defer rows.Close()
 	out := []population.Event{}
 	for rows.Next() {
-		ev := population.Event{Person: personString(n)}
-		var day int64
-		var at int64
-		if err := rows.Scan(&ev.Seq, &ev.Type, &day, (*[]byte)(&ev.Data), &at); err != nil {
+		var ev population.Event
+		var n, day, at int64
+		if err := rows.Scan(&ev.Seq, &n, &ev.Type, &day, (*[]byte)(&ev.Data), &at); err != nil {
 			return nil, mapErr(err, "list events")
 		}
-		ev.Date, ev.RecordedAt = date.Date(day), time.Unix(0, at).UTC()
+		ev.Person, ev.Date, ev.RecordedAt = personString(n), date.Date(day), time.Unix(0, at).UTC()
 		out = append(out, ev)
 	}
 	return out, mapErr(rows.Err(), "list events")

@@ -70,10 +70,10 @@ func (s *memPop) Persons(context.Context, population.Query) ([]population.Person
 	return s.persons, nil
 }
 
-func (s *memPop) Events(_ context.Context, person string) ([]population.Event, error) {
+func (s *memPop) Events(_ context.Context, persons ...string) ([]population.Event, error) {
 	var out []population.Event
 	for _, e := range s.events {
-		if e.Person == person {
+		if slices.Contains(persons, e.Person) {
 			out = append(out, e)
 		}
 	}

@@ -48,6 +48,19 @@ func runEvents(t *testing.T, newStore func(t *testing.T) population.Store) {
 	if got, err := s.Events(ctx, sample(3).Number); err != nil || len(got) != 0 {
 		t.Errorf("Events(no events) = %+v, %v; want none", got, err)
 	}
+	// Several persons: all their events, in seq order, each naming its person.
+	both, err := s.Events(ctx, b, sample(3).Number, a)
+	if err != nil || len(both) != 4 {
+		t.Fatalf("Events(b, none, a) = %+v, %v; want 4 events", both, err)
+	}
+	for i, ev := range both {
+		if w := []string{a, b, a, a}[i]; ev.Person != w || (i > 0 && ev.Seq <= both[i-1].Seq) {
+			t.Errorf("Events(b, none, a)[%d] = %+v; want person %s, in seq order", i, ev, w)
+		}
+	}
+	if _, err := s.Events(ctx); fault.KindOf(err) != fault.Invalid {
+		t.Errorf("Events() = %v; want an Invalid fault", err)
+	}
 	// The outbox: every person's events in seq order, from a point on, a page at a time.
 	var log []population.Event
 	for after := int64(0); ; {

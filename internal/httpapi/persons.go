@@ -197,6 +197,26 @@ func (s *Server) recordCivilChange(w http.ResponseWriter, r *http.Request, actor
 	return nil
 }
 
+// recordBirth serves POST /admin/civil/births: an officer of the civil register
+// declares a birth (civil.Birth); the register issues the child's number, and the event
+// reaches the institutions with a file on a parent.
+func (s *Server) recordBirth(w http.ResponseWriter, r *http.Request, actor string) error {
+	var b civil.Birth
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	if s.ledger == nil {
+		return fault.NotFoundf("this hub has no built-in civil register")
+	}
+	ev, err := civil.RecordBirth(r.Context(), s.pop, s.ledger, b, s.dir.Today())
+	if err != nil {
+		return err
+	}
+	s.log.Info("birth recorded", "actor", actor, "seq", ev.Seq)
+	writeJSON(w, http.StatusCreated, ev)
+	return nil
+}
+
 // recordRegistryChange serves POST /admin/registries/{registry}/events: a change declared
 // to a built-in derived registry (derived.Change: a hire or its end, an income, a
 // disability assessment, an enrolment or its end). Like the civil register's, it is

@@ -35,6 +35,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/history", s.admin(s.history))
 	mux.HandleFunc("GET /admin/nation", s.admin(s.nation))
 	mux.HandleFunc("POST /admin/civil/events", s.admin(s.recordCivilChange))
+	mux.HandleFunc("POST /admin/civil/births", s.admin(s.recordBirth))
 	mux.HandleFunc("POST /admin/registries/{registry}/events", s.admin(s.recordRegistryChange))
 	if s.events != nil {
 		mux.HandleFunc("GET /admin/events", s.admin(s.eventsStatus))

@@ -17,6 +17,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
@@ -27,6 +28,7 @@ import (
 type Deps struct {
 	Directory  *directory.Directory
 	Population population.Store // the built-in civil register, for the nation summary
+	Ledger     ident.Ledger     // its ledger of issued numbers, for births
 	// Ready reports whether the stores are reachable and migrated.
 	Ready   func(ctx context.Context) error
 	Log     *slog.Logger
@@ -81,6 +83,7 @@ type Events interface {
 type Server struct {
 	dir     *directory.Directory
 	pop     population.Store
+	ledger  ident.Ledger
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
 	version string
@@ -121,7 +124,7 @@ func NewServer(d Deps) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{dir: d.Directory, pop: d.Population, ready: d.Ready, log: log,
+	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
 		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, txns: d.Txns, callbacks: d.Callbacks, events: d.Events, sourceCallbacks: d.SourceCallbacks,

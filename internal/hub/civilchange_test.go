@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
@@ -56,6 +57,26 @@ func TestCivilChanges(t *testing.T) {
 			if json.Unmarshal(b, &ev) != nil || ev.Seq == 0 {
 				t.Errorf("%s: the answer is not the recorded event: %s", tt.name, b)
 			}
+		}
+	}
+	nobody, _ := ident.MakePerson(1905, 2, 3, 997, ident.Register) // not in the register
+	births := []struct {
+		name, body string
+		status     int
+		want       string
+	}{
+		{"no parent", `{"date":"` + today + `","given_name":"A","family_name":"B","sex":"male"}`, 400, `"field": "mother"`},
+		{"an unknown mother", `{"date":"` + today + `","given_name":"A","family_name":"B","sex":"male","mother":"` + nobody.String() + `"}`, 400, `"field": "mother"`},
+		{"no sex", `{"date":"` + today + `","given_name":"A","family_name":"B","mother":"` + mover + `"}`, 400, `"field": "sex"`},
+		{"no name", `{"date":"` + today + `","given_name":" ","family_name":"B","sex":"male","mother":"` + mover + `"}`, 400, `"field": "given_name"`},
+		{"a future birth", `{"date":"2999-01-01","given_name":"A","family_name":"B","sex":"male","mother":"` + mover + `"}`, 400, `"field": "date"`},
+		{"a father born after the child", `{"date":"1900-01-01","given_name":"A","family_name":"B","sex":"male","father":"` + mover + `"}`, 400, `"field": "father"`},
+		{"a birth", `{"date":"` + today + `","given_name":"Ada","family_name":"B","sex":"female","mother":"` + mover + `"}`, 201, `"type": "birth"`},
+	}
+	for _, tt := range births {
+		status, b := post(t, r.url+"/admin/civil/births", r.admin, tt.body)
+		if status != tt.status || !strings.Contains(string(b), tt.want) {
+			t.Errorf("%s: %d %s; want %d with %s", tt.name, status, b, tt.status, tt.want)
 		}
 	}
 	after, _ := pop.Person(ctx, mover)

@@ -71,6 +71,8 @@ const (
 	streamMutations  = "MUTATIONS"
 	streamDeliveries = "DELIVERIES"
 	streamDead       = "DEAD" // copies given up on, by subscription, until sent again
+	mutationsMaxAge  = 30 * 24 * time.Hour
+	deliveriesMaxAge = 14 * 24 * time.Hour
 	relayEvery       = 200 * time.Millisecond
 	relayBatch       = 1000
 	eventsRefresh    = time.Second
@@ -79,9 +81,10 @@ const (
 
 // events runs the three stages.
 type events struct {
-	bus    *bus.Bus
-	status jetstream.KeyValue // the last outcome of each copy, by key, for 30 days
-	civil  population.Store
+	bus      *bus.Bus
+	status   jetstream.KeyValue // the last outcome of each copy, by key, for 30 days
+	position jetstream.KeyValue // the seq of the last event relayed, key "civil"
+	civil    population.Store
 	// registries are the built-in derived registries, by kind: their changes are in the
 	// civil register's log and carry their records.
 	registries map[string]*derived.Source
@@ -401,9 +404,15 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 	if err != nil {
 		return nil, err
 	}
+	maxAge := cmp.Or(cfg.DeliveryMaxAge, 24*time.Hour)
+	// The streams keep messages by age, acknowledged or not, so that the disk does not
+	// fill: a change is routed within moments, and a copy is set aside in DEAD once it is
+	// maxAge old; what a hub stopped for longer than these ages had not routed or
+	// delivered is lost (the relay's position is kept apart, in RELAY).
 	for _, sc := range []jetstream.StreamConfig{
-		{Name: streamMutations, Subjects: []string{"mutations.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute},
-		{Name: streamDeliveries, Subjects: []string{"deliveries.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute},
+		{Name: streamMutations, Subjects: []string{"mutations.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute, MaxAge: mutationsMaxAge},
+		{Name: streamDeliveries, Subjects: []string{"deliveries.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute,
+			MaxAge: max(deliveriesMaxAge, 2*maxAge)},
 		{Name: streamDead, Subjects: []string{"dead.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute},
 	} {
 		if _, err := b.Stream(ctx, sc); err != nil {
@@ -417,8 +426,13 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 		b.Close()
 		return nil, fmt.Errorf("bus: delivery status: %w", err)
 	}
-	e := &events{bus: b, status: status, civil: st.Civil.Population(), registries: x.registries(), audit: x.audit, keys: x.keys, dir: st.Directory,
-		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{}, maxAge: cmp.Or(cfg.DeliveryMaxAge, 24*time.Hour),
+	position, err := b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "RELAY", History: 1, Storage: jetstream.FileStorage})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bus: relay position: %w", err)
+	}
+	e := &events{bus: b, status: status, position: position, civil: st.Civil.Population(), registries: x.registries(), audit: x.audit, keys: x.keys, dir: st.Directory,
+		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{}, maxAge: maxAge,
 		metrics: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crossroads_mutation_outcomes_total",
 			Help: "Mutations routed and copies withheld, delivered or failed (one per attempt)."}, []string{"state"})}
 	if reg != nil {
@@ -519,6 +533,9 @@ func (e *events) relay(ctx context.Context) {
 			done, err := e.publishEvents(ctx, evs)
 			if done > 0 {
 				last = evs[done-1].Seq
+				if _, err := e.position.Put(ctx, "civil", strconv.AppendInt(nil, last, 10)); err != nil && ctx.Err() == nil {
+					e.log.Warn("keep the relay's position", "seq", last, "err", err)
+				}
 			}
 			if err != nil {
 				if ctx.Err() == nil {
@@ -574,14 +591,25 @@ func (e *events) relayStart(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	var last int64
 	m, err := s.GetLastMsgForSubject(ctx, "mutations.civil.*")
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return end, nil // first run
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		// No event in the stream: the first run, or the stream's messages aged out while
+		// the hub was stopped; the position kept apart tells which.
+		kv, kerr := e.position.Get(ctx, "civil")
+		if errors.Is(kerr, jetstream.ErrKeyNotFound) {
+			return end, nil // first run
+		}
+		if kerr != nil {
+			return 0, kerr
+		}
+		last, err = strconv.ParseInt(string(kv.Value()), 10, 64)
+	case err != nil:
 		return 0, err
+	default:
+		last, err = strconv.ParseInt(m.Header.Get("Crossroads-Seq"), 10, 64)
 	}
-	last, err := strconv.ParseInt(m.Header.Get("Crossroads-Seq"), 10, 64)
 	if err != nil || last > end {
 		// The bus has seen a longer log than this register holds: another register.
 		e.log.Warn("the event bus does not match the register; relaying from the register's end", "bus", last, "register", end)

@@ -19,7 +19,6 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/hub"
-	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
@@ -191,18 +190,16 @@ func TestMutationScenario(t *testing.T) {
 		}
 	}
 
-	// A birth: the child is new; the fund holds the mother's file as a parent.
-	n, err := ident.MakePerson(today.Year(), today.Month(), today.Day(), 777+2*int(time.Now().UnixNano()%100), ident.Register)
-	if err != nil {
-		t.Fatal(err)
+	// A birth, declared to the civil register: the child is new; the fund holds the
+	// mother's file as a parent.
+	status, body := post(t, r.url+"/admin/civil/births", r.admin, `{"date":"`+today.String()+`","given_name":"New","family_name":"Born","sex":"female","mother":"`+parent+`"}`)
+	var born population.Event
+	if status != 201 || json.Unmarshal(body, &born) != nil || born.Type != population.EventBirth {
+		t.Fatalf("declare a birth: %d %s", status, body)
 	}
-	child := population.Person{Number: n.String(), GivenName: "New", FamilyName: "Born", Sex: "female", BirthDate: today, Mother: parent,
-		Nationality: "XCR", MaritalStatus: "single"}
-	if err := pop.PutPersons(ctx, []population.Person{child}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pop.Record(ctx, population.Event{Type: population.EventBirth, Person: child.Number, Date: today}, func(*population.Person) error { return nil }); err != nil {
-		t.Fatal(err)
+	child, err := pop.Person(ctx, born.Person)
+	if err != nil || child.Mother != parent || child.BirthDate != today || !strings.HasPrefix(child.BRN, "BRN-") {
+		t.Fatalf("the child in the register: %+v, %v", child, err)
 	}
 	if m := inboxes[fund].waitFor(child.Number, 10*time.Second); m == "" {
 		t.Errorf("%s was not notified of the birth of a child of %s", fund, parent)
@@ -224,10 +221,10 @@ func TestMutationScenario(t *testing.T) {
 	}
 	// The status of every copy of the death, per subscriber.
 	death, _, _ := strings.Cut(deathKey, "/")
-	status := getAdmin(t, r, "/admin/events/deliveries?id="+death)
+	deliveries := getAdmin(t, r, "/admin/events/deliveries?id="+death)
 	for _, inst := range []string{synth.PensionFund, synth.HealthInsurer1} {
-		if !strings.Contains(status, `"subscription": "sub-`+strings.ToLower(inst)+`"`) || !strings.Contains(status, `"state": "delivered"`) {
-			t.Errorf("delivery status of %s lacks %s's delivered copy: %s", death, inst, status)
+		if !strings.Contains(deliveries, `"subscription": "sub-`+strings.ToLower(inst)+`"`) || !strings.Contains(deliveries, `"state": "delivered"`) {
+			t.Errorf("delivery status of %s lacks %s's delivered copy: %s", death, inst, deliveries)
 		}
 	}
 }

@@ -154,7 +154,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	}
 	defer ev.close() // before the audit log closes
 	oa, keys, ex, builtins := x.deps()
-	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(),
+	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(), Ledger: st.Civil.Ledger(),
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,

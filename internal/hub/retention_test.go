@@ -1,0 +1,80 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/bus"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// TestRelayAfterStreamAgedOut: the event streams keep messages by age, so a hub stopped
+// long enough finds MUTATIONS empty; it resumes relaying from the position it kept apart,
+// not from the register's end, and a change recorded while it was down still arrives.
+func TestRelayAfterStreamAgedOut(t *testing.T) {
+	r := startHub(t, false)
+	ctx := context.Background()
+	d := r.st.Directory
+	mover := fileHolder(t, r, synth.PensionFund, synth.CapacityPensioner, 5, nil)
+	b := &inbox{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	sub, _, err := directory.Get[directory.Subscription](ctx, d, "sub-"+strings.ToLower(synth.PensionFund))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Endpoint = srv.URL + "/notify"
+	if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // the hub reloads subscriptions every second
+	p, _ := r.st.Civil.Population().Person(ctx, mover)
+	move := func(street string) string {
+		return fmt.Sprintf(`{"type":"address","person":%q,"date":%q,"address":{"street":%q,"house_number":"1","postal_code":"1000","municipality":%q,"region":%q}}`,
+			mover, d.Today(), street, p.Address.Municipality, p.Address.Region)
+	}
+	if status, body := post(t, r.url+"/admin/civil/events", r.admin, move("First Street")); status != 201 {
+		t.Fatalf("a move: %d %s", status, body)
+	}
+	if b.waitFor("First Street", 10*time.Second) == "" {
+		t.Fatal("the first move was not delivered")
+	}
+	r.stop()
+
+	// The stream's messages age out while the hub is stopped; a move is recorded meanwhile.
+	bs, err := bus.Open(ctx, bus.Config{Dir: filepath.Join(testNation(t), "nats"), Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := bs.JS.Stream(ctx, "MUTATIONS")
+	if err == nil {
+		err = s.Purge(ctx)
+	}
+	bs.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := hub.Open(ctx, config(testNation(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Civil.Population().Record(ctx, population.Event{Type: population.EventAddress, Person: mover, Date: d.Today()},
+		func(p *population.Person) error { p.Address.Street = "Second Street"; return nil })
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	startHub(t, false)
+	if b.waitFor("Second Street", 10*time.Second) == "" {
+		t.Error("the move recorded while the hub was stopped, after the stream aged out, was not delivered")
+	}
+}

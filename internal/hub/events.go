@@ -442,7 +442,12 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 		}
 	}
 	if e.client == nil {
-		e.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		// Every lane of every push subscription keeps its connection: the default keeps
+		// two a host, and a subscriber's four lanes (or several subscribers on one host)
+		// would open a new connection for most pushes.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 256
+		e.client = &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	e.router = &mutations.Router{Files: x.index.Files, Subscriptions: func() []directory.Subscription { return *e.subs.Load() },
 		Policy: func() *exchange.Policy { return x.exchange.Policy() }}

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/crossroads-hub/crossroads/internal/rawjson"
 )
 
 // Canonical writes the JSON value b in canonical form, following RFC 8785 (JSON
@@ -26,106 +29,196 @@ func Canonical(b []byte) ([]byte, error) {
 	if !json.Valid(b) {
 		return nil, fmt.Errorf("canonical json: not one JSON value")
 	}
-	var out bytes.Buffer
-	out.Grow(len(b))
-	if err := canon(b, &out, 0); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	return appendCanon(make([]byte, 0, len(b)), b, 0)
 }
 
-// canon writes the valid JSON value b canonically. It reads b with the splitter of the
-// decoder (split.go) rather than token by token: signing a callback or a notification
+// appendCanon appends the valid JSON value b in canonical form to dst. It reads b with
+// the splitter of the decoder (internal/rawjson), copies what is already canonical (plain
+// strings, short integers) as it is, and writes an object's members in one buffer,
+// reordering them only when they are not sorted: signing a callback or a notification
 // canonicalises it, once per message (FuzzCanonical keeps it equal to the token reader).
-func canon(b []byte, out *bytes.Buffer, depth int) error {
+func appendCanon(dst, b []byte, depth int) ([]byte, error) {
 	if depth > maxCanonDepth {
-		return fmt.Errorf("canonical json: nested deeper than %d", maxCanonDepth)
+		return nil, fmt.Errorf("canonical json: nested deeper than %d", maxCanonDepth)
 	}
-	b = b[skipSpace(b, 0):]
+	b = b[rawjson.SkipSpace(b, 0):]
 	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
 		b = b[:len(b)-1]
 	}
 	if len(b) == 0 {
-		return fmt.Errorf("canonical json: empty value")
+		return nil, fmt.Errorf("canonical json: empty value")
 	}
 	switch b[0] {
 	case '{':
-		return canonMembers(b, out, depth)
+		return appendCanonObject(dst, b, depth)
 	case '[':
-		list, ok := elements(b)
-		if !ok {
-			return fmt.Errorf("canonical json: bad array")
-		}
-		out.WriteByte('[')
-		for i, e := range list {
-			if i > 0 {
-				out.WriteByte(',')
+		dst = append(dst, '[')
+		i := rawjson.SkipSpace(b, 1)
+		for n := 0; i < len(b) && b[i] != ']'; n++ {
+			end := rawjson.ValueEnd(b, i)
+			if end < 0 {
+				return nil, fmt.Errorf("canonical json: bad array")
 			}
-			if err := canon(e, out, depth+1); err != nil {
-				return err
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendCanon(dst, b[i:end], depth+1); err != nil {
+				return nil, err
+			}
+			if i = rawjson.SkipSpace(b, end); i < len(b) && b[i] == ',' {
+				i = rawjson.SkipSpace(b, i+1)
 			}
 		}
-		out.WriteByte(']')
+		return append(dst, ']'), nil
 	case '"':
-		s, ok := unquote(b)
-		if !ok {
-			return fmt.Errorf("canonical json: bad string")
-		}
-		writeString(out, s)
+		return appendCanonString(dst, b)
 	case 't', 'f', 'n':
-		out.Write(b)
-	default:
-		n, err := esNumber(json.Number(b))
-		if err != nil {
-			return err
-		}
-		out.WriteString(n)
+		return append(dst, b...), nil
 	}
-	return nil
+	if plainInteger(b) {
+		return append(dst, b...), nil
+	}
+	n, err := esNumber(json.Number(b))
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, n...), nil
 }
 
-// canonMembers writes an object with its members sorted by the UTF-16 code units of their
-// names, refusing duplicate names.
-func canonMembers(b []byte, out *bytes.Buffer, depth int) error {
-	type member struct {
-		key  string
-		u16  []uint16
-		body []byte
-	}
-	var members []member
-	seen := map[string]bool{}
-	var err error
-	ok := eachMember(b, func(name string, v []byte) bool {
-		if seen[name] {
-			err = fmt.Errorf("canonical json: duplicate member %.40q", name)
-			return false
+// member is where an object's member was written, and its name.
+type member struct {
+	name []byte // unescaped
+	s, e int    // its canonical "name":value in the output
+}
+
+// appendCanonObject appends an object with its members sorted by the UTF-16 code units of
+// their names, refusing duplicate names.
+func appendCanonObject(dst, b []byte, depth int) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, '{')
+	var buf [16]member
+	members := buf[:0]
+	i := rawjson.SkipSpace(b, 1)
+	for i < len(b) && b[i] != '}' {
+		kend := rawjson.ValueEnd(b, i)
+		if b[i] != '"' || kend < 0 {
+			return nil, fmt.Errorf("canonical json: bad object")
 		}
-		seen[name] = true
-		var body bytes.Buffer
-		if err = canon(v, &body, depth+1); err != nil {
-			return false
+		raw := b[i:kend]
+		name := raw[1 : len(raw)-1]
+		if !plainString(name) {
+			s, ok := rawjson.Unquote(raw)
+			if !ok {
+				return nil, fmt.Errorf("canonical json: bad member name")
+			}
+			name = []byte(s)
 		}
-		members = append(members, member{name, utf16.Encode([]rune(name)), body.Bytes()})
-		return true
-	})
-	if err != nil {
-		return err
+		i = rawjson.SkipSpace(b, kend)
+		if i >= len(b) || b[i] != ':' {
+			return nil, fmt.Errorf("canonical json: bad object")
+		}
+		vstart := rawjson.SkipSpace(b, i+1)
+		vend := rawjson.ValueEnd(b, vstart)
+		if vend < 0 {
+			return nil, fmt.Errorf("canonical json: bad object")
+		}
+		if len(members) > 0 {
+			dst = append(dst, ',')
+		}
+		s := len(dst)
+		var err error
+		if dst, err = appendCanonString(dst, raw); err != nil {
+			return nil, err
+		}
+		dst = append(dst, ':')
+		if dst, err = appendCanon(dst, b[vstart:vend], depth+1); err != nil {
+			return nil, err
+		}
+		members = append(members, member{name, s, len(dst)})
+		if i = rawjson.SkipSpace(b, vend); i < len(b) && b[i] == ',' {
+			i = rawjson.SkipSpace(b, i+1)
+		}
 	}
+	sorted := slices.IsSortedFunc(members, compareMembers)
+	if !sorted {
+		slices.SortStableFunc(members, compareMembers)
+	}
+	for k := 1; k < len(members); k++ {
+		if bytes.Equal(members[k].name, members[k-1].name) {
+			return nil, fmt.Errorf("canonical json: duplicate member %.40q", members[k].name)
+		}
+	}
+	if !sorted {
+		written := slices.Clone(dst[start:])
+		dst = append(dst[:start], '{')
+		for k, m := range members {
+			if k > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, written[m.s-start:m.e-start]...)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// compareMembers orders names by their UTF-16 code units. UTF-8 bytes sort as code
+// points, which is the same order unless a name holds a character from U+E000 on (its
+// UTF-8 starts with 0xEE or more): UTF-16 writes those above U+FFFF as surrogates, which
+// sort before U+E000–U+FFFF.
+func compareMembers(a, b member) int {
+	if !highChar(a.name) && !highChar(b.name) {
+		return bytes.Compare(a.name, b.name)
+	}
+	return slices.Compare(utf16.Encode([]rune(string(a.name))), utf16.Encode([]rune(string(b.name))))
+}
+
+func highChar(s []byte) bool {
+	for _, c := range s {
+		if c >= 0xEE {
+			return true
+		}
+	}
+	return false
+}
+
+// appendCanonString appends the JSON string q (quotes included) canonically: as it is when
+// it has no escape and is valid UTF-8 (a valid JSON string holds no raw control character
+// or quote), else unquoted and written again.
+func appendCanonString(dst, q []byte) ([]byte, error) {
+	if len(q) >= 2 && plainString(q[1:len(q)-1]) {
+		return append(dst, q...), nil
+	}
+	s, ok := rawjson.Unquote(q)
 	if !ok {
-		return fmt.Errorf("canonical json: bad object")
+		return nil, fmt.Errorf("canonical json: bad string")
 	}
-	slices.SortFunc(members, func(a, b member) int { return slices.Compare(a.u16, b.u16) })
-	out.WriteByte('{')
-	for i, m := range members {
-		if i > 0 {
-			out.WriteByte(',')
+	var out bytes.Buffer
+	writeString(&out, s)
+	return append(dst, out.Bytes()...), nil
+}
+
+// plainString: the text of a JSON string without escapes, valid UTF-8.
+func plainString(s []byte) bool {
+	return bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s)
+}
+
+// plainInteger: an integer of at most 15 digits, written as ECMAScript writes it (no
+// leading zero, no "-0"): exact in a double, so the same after a round trip.
+func plainInteger(b []byte) bool {
+	d := b
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 15 || (d[0] == '0' && (len(d) > 1 || len(b) > 1)) {
+		return false
+	}
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return false
 		}
-		writeString(out, m.key)
-		out.WriteByte(':')
-		out.Write(m.body)
 	}
-	out.WriteByte('}')
-	return nil
+	return true
 }
 
 // SignedContent is what both signature schemes sign: the canonical JSON of

@@ -120,7 +120,9 @@ func canonArray(dec *json.Decoder, out *bytes.Buffer, depth int) error {
 // FuzzCanonical: Canonical and the token reader agree on every input, output and error.
 func FuzzCanonical(f *testing.F) {
 	for _, s := range []string{`{"b":1,"a":[true,null,"x\u00e9"],"c":{"z":1.50,"y":-0}}`, `[1e21,1e-7,10.0]`, `{"a":1,"a":2}`,
-		` {"k" : "v\"}"} `, `"\ud83d\ude00"`, `{"\u00e9":1,"e":2}`, `[[[[]]]]`, `12`, `{"a":{"b":[1,{"c":"\n"}]}}`} {
+		` {"k" : "v\"}"} `, `"\ud83d\ude00"`, `{"\u00e9":1,"e":2}`, `[[[[]]]]`, `12`, `{"a":{"b":[1,{"c":"\n"}]}}`,
+		`{"\u0061":1,"a":2}`, `[-0,0,1234567890123456,123456789012345,-5,0.5,-12,100e2]`, `{"\ue000":1,"\ud83d\ude00":2,"z":3}`,
+		"[\"\xff\",\"caf\xc3\xa9\"]", `{"b":{"d":1,"c":2},"a":[{"y":1,"x":2}]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

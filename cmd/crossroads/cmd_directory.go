@@ -30,8 +30,6 @@ type DirectoryCmd struct {
 	Secret    DirSecretCmd    `cmd:"" help:"Issue a new client secret for an application (printed once)."`
 }
 
-const kindHelp = "institution, application, service, authorization or subscription"
-
 // kindOps are the operations on one kind of record, chosen by name on the command line.
 type kindOps struct {
 	list func(context.Context, *directory.Directory, directory.ListQuery) (any, error)

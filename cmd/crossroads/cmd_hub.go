@@ -45,11 +45,12 @@ type ServeCmd struct {
 	DCIPrefix       string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{crvs,sr,ibr,dr,fr}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
 	NATS            string `name:"nats" help:"The event bus: empty for an embedded NATS JetStream, or nats://… for an external server or cluster." env:"CROSSROADS_NATS"`
 	NATSDir         string `name:"nats-dir" help:"Where the embedded JetStream keeps its files (default: beside an SQLite store, else ./crossroads-nats)." env:"CROSSROADS_NATS_DIR"`
+	PublicURL       string `name:"public-url" help:"Where clients reach the hub, when not at the listening address (behind a proxy): the issuer of its tokens, the audience of client assertions, the base of its callback URLs." env:"CROSSROADS_PUBLIC_URL"`
 }
 
 func (c *ServeCmd) Run(e *env) error {
 	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version,
-		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix, NATS: c.NATS, NATSDir: c.NATSDir}
+		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix, NATS: c.NATS, NATSDir: c.NATSDir, PublicURL: c.PublicURL}
 	st, err := hub.Open(e.ctx, cfg)
 	if err != nil {
 		return err

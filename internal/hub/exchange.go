@@ -40,8 +40,9 @@ type stack struct {
 }
 
 // startStack loads the keys, the person-directory index and the policy, opens the audit
-// log, and assembles the exchange; baseURL is where the hub answers.
-func startStack(ctx context.Context, cfg Config, st *Stores, baseURL string) (*stack, error) {
+// log, and assembles the exchange; baseURL is where the hub answers, publicURL where its
+// clients and sources reach it.
+func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL string) (*stack, error) {
 	keys, err := loadKeys(cfg.KeyFile)
 	if err != nil {
 		return nil, err
@@ -51,7 +52,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL string) (*s
 		return nil, fmt.Errorf("load the person directory: %w", err)
 	}
 	st.Directory.UseIndex(x.index)
-	x.oauth, err = oauth.NewServer(oauth.Config{Issuer: baseURL, Directory: st.Directory, Keys: keys})
+	x.oauth, err = oauth.NewServer(oauth.Config{Issuer: publicURL, Directory: st.Directory, Keys: keys})
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL string) (*s
 	}
 	x.sources = &sources{keys: keys, builtins: builtins, baseURL: baseURL,
 		overHTTP: cfg.BuiltinOverHTTP, urls: cfg.SourceURLs, callbacks: &dciclient.Callbacks{},
-		callbackBase: baseURL + httpapi.MountPrefix(cfg.DCIPrefix), client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}} // each call has its timeout (dciclient)
+		callbackBase: publicURL + httpapi.MountPrefix(cfg.DCIPrefix), client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}} // each call has its timeout (dciclient)
 	policy, err := x.load(ctx)
 	if err != nil {
 		x.audit.Close(ctx)

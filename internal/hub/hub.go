@@ -4,18 +4,21 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
@@ -36,6 +39,11 @@ type Config struct {
 	// DCIPrefix is where the DCI registries are mounted: {prefix}/{crvs|sr|ibr|dr|fr}/registry/…;
 	// "" is /dci, "/" the root.
 	DCIPrefix string
+	// PublicURL is where clients reach the hub when that is not the address it listens on
+	// (behind a proxy or a load balancer): the issuer of its tokens, the audience of client
+	// assertions, and the base of the callback URL it gives asynchronous sources. "": the
+	// listening address.
+	PublicURL string
 	// NATS is the event bus: "" an embedded JetStream (files in NATSDir, by default beside
 	// an SQLite store, else ./crossroads-nats), or nats://… an external server or cluster.
 	NATS, NATSDir string
@@ -121,6 +129,12 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	} else if first, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/"); slices.Contains(reservedPaths, first) {
 		return fmt.Errorf("--dci-prefix %q: /%s is the hub's own", p, first)
 	}
+	if u := cfg.PublicURL; u != "" {
+		p, err := neturl.Parse(u)
+		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil || p.RawQuery != "" || p.Fragment != "" {
+			return fmt.Errorf("--public-url %q: must be an absolute http(s) URL such as https://hub.example.org, without query or fragment", u)
+		}
+	}
 	if err := ensureAdmin(ctx, cfg, st.Directory); err != nil {
 		return err
 	}
@@ -129,7 +143,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	url := "http://" + ln.Addr().String()
-	x, err := startStack(ctx, cfg, st, url)
+	x, err := startStack(ctx, cfg, st, url, cmp.Or(strings.TrimSuffix(cfg.PublicURL, "/"), url))
 	if err != nil {
 		ln.Close()
 		return err

@@ -79,6 +79,45 @@ func TestCivilChanges(t *testing.T) {
 			t.Errorf("%s: %d %s; want %d with %s", tt.name, status, b, tt.status, tt.want)
 		}
 	}
+	// A marriage and a divorce: two single adults, both changed by one event.
+	var singles []string
+	all, _ := pop.Persons(ctx, population.Query{Limit: 5000})
+	for _, p := range all {
+		if p.MaritalStatus == population.Single && p.DeathDate.IsZero() && p.BirthDate.Year() < 2005 && p.Number != mover && p.Number != dying {
+			singles = append(singles, p.Number)
+		}
+	}
+	if len(singles) < 2 {
+		t.Fatalf("%d single adults in the test nation", len(singles))
+	}
+	a, b := singles[0], singles[1]
+	couple := func(typ, spouse string) string {
+		return `{"type":"` + typ + `","person":"` + a + `","date":"` + today + `","spouse":"` + spouse + `"}`
+	}
+	for _, tt := range []struct {
+		name, body string
+		status     int
+		want       string
+	}{
+		{"a divorce of the unmarried", couple("divorce", b), 409, `"field": "spouse"`},
+		{"a marriage to oneself", couple("marriage", a), 400, `"field": "spouse"`},
+		{"a marriage without spouse", `{"type":"marriage","person":"` + a + `","date":"` + today + `"}`, 400, `"field": "spouse"`},
+		{"a spouse in a move", `{"type":"address","person":"` + a + `","date":"` + today + `","spouse":"` + b + `","address":` + addr + `}`, 400, `"field": "spouse"`},
+		{"a marriage to the deceased", couple("marriage", dying), 409, `"field": "spouse"`},
+		{"a marriage", couple("marriage", b), 201, `"type": "marriage"`},
+		{"a second marriage", couple("marriage", singles[len(singles)-1]), 409, "is married"},
+		{"a divorce", couple("divorce", b), 201, `"type": "divorce"`},
+	} {
+		status, body := post(t, r.url+"/admin/civil/events", r.admin, tt.body)
+		if status != tt.status || !strings.Contains(string(body), tt.want) {
+			t.Errorf("%s: %d %s; want %d with %s", tt.name, status, body, tt.status, tt.want)
+		}
+	}
+	pa, _ := pop.Person(ctx, a)
+	pb, _ := pop.Person(ctx, b)
+	if pa.MaritalStatus != population.Divorced || pb.MaritalStatus != population.Divorced || pa.Spouse != "" || pb.Spouse != "" {
+		t.Errorf("after a marriage and a divorce: %s %q, %s %q", pa.MaritalStatus, pa.Spouse, pb.MaritalStatus, pb.Spouse)
+	}
 	after, _ := pop.Person(ctx, mover)
 	if after.Address.Street != "New Street" || after.Address.HouseNumber != "7" {
 		t.Errorf("the move was not recorded: %+v", after.Address)

@@ -106,6 +106,10 @@ type Store interface {
 	// Record applies an event to its person (fn changes the person) and appends the event,
 	// in one transaction; it returns the event as stored.
 	Record(ctx context.Context, ev Event, apply func(*Person) error) (Event, error)
+	// RecordCouple is Record for a change of two persons, a marriage or a divorce: fn
+	// changes the event's person and other, and both are written with the event, in one
+	// transaction. other must be in the register.
+	RecordCouple(ctx context.Context, ev Event, other string, apply func(p, other *Person) error) (Event, error)
 	// Person returns one person by number, or a NotFound fault.
 	Person(ctx context.Context, number string) (Person, error)
 	// PersonByBRN returns one person by birth registration number, or a NotFound fault.

@@ -184,6 +184,51 @@ func (s *populationStore) Record(ctx context.Context, ev population.Event, apply
 	return ev, commit(tx, "record event")
 }
 
+// RecordCouple applies an event to its person and another, and appends it, in one
+// transaction; the rows are locked in number order, so two couples never wait on each
+// other in a circle.
+func (s *populationStore) RecordCouple(ctx context.Context, ev population.Event, other string, apply func(p, other *population.Person) error) (population.Event, error) {
+	n, err := personKey(ev.Person)
+	if err != nil {
+		return population.Event{}, err
+	}
+	o, err := personKey(other)
+	if err != nil {
+		return population.Event{}, err
+	}
+	if n == o {
+		return population.Event{}, fault.Invalidf("spouse", "is the person itself")
+	}
+	ev.Person, ev.RecordedAt = personString(n), s.recordedAt(ev)
+	tx, err := s.db.begin(ctx, "record event")
+	if err != nil {
+		return population.Event{}, err
+	}
+	defer tx.Rollback()
+	people := map[int64]*population.Person{}
+	for _, k := range []int64{min(n, o), max(n, o)} {
+		p, err := s.lockPerson(ctx, tx, k, "")
+		if err != nil {
+			return population.Event{}, err
+		}
+		people[k] = &p
+	}
+	if err := apply(people[n], people[o]); err != nil {
+		return population.Event{}, err
+	}
+	for k, p := range people {
+		p.Number = personString(k) // whatever apply did
+		if err := s.writePerson(ctx, tx, *p); err != nil {
+			return population.Event{}, err
+		}
+	}
+	err = tx.QueryRowContext(ctx, s.db.q(insertEvent), ev.Type, n, int32(ev.Date), nullText(ev.Data), ev.RecordedAt.UnixNano()).Scan(&ev.Seq)
+	if err != nil {
+		return population.Event{}, mapErr(err, "record event")
+	}
+	return ev, commit(tx, "record event")
+}
+
 // lockPerson reads the person an event is about, locking the row on PostgreSQL.
 func (s *populationStore) lockPerson(ctx context.Context, tx *sql.Tx, n int64, evType string) (population.Person, error) {
 	q := s.db.q(`SELECT doc FROM person WHERE number = ?` + s.db.forUpdate())

@@ -80,6 +80,10 @@ func (s *memPop) Events(_ context.Context, persons ...string) ([]population.Even
 	return out, nil
 }
 
+func (s *memPop) RecordCouple(context.Context, population.Event, string, func(p, other *population.Person) error) (population.Event, error) {
+	return population.Event{}, fault.Invalidf("", "not implemented")
+}
+
 func (s *memPop) EventsAfter(_ context.Context, after int64, limit int) ([]population.Event, error) {
 	var out []population.Event
 	for _, e := range s.events {

@@ -140,6 +140,36 @@ func runRecord(t *testing.T, newStore func(t *testing.T) population.Store) {
 	if len(evs) != 1 || evs[0].Seq != stored.Seq {
 		t.Errorf("Events after one recorded and one failed event = %+v", evs)
 	}
+
+	// A couple: both persons changed with one event, or neither.
+	a, b := sample(60), sample(61)
+	mustPut(t, s, a, b)
+	marriage := population.Event{Type: population.EventMarriage, Person: a.Number, Date: date.Of(2024, 6, 1), Data: json.RawMessage(`{"spouse":"` + b.Number + `"}`)}
+	wed, err := s.RecordCouple(ctx, marriage, b.Number, func(p, o *population.Person) error {
+		if p.BRN != a.BRN || o.BRN != b.BRN {
+			return errors.New("apply was not given the stored persons")
+		}
+		p.MaritalStatus, p.Spouse, o.MaritalStatus, o.Spouse = population.Married, o.Number, population.Married, p.Number
+		return nil
+	})
+	if err != nil || wed.Seq <= born.Seq || wed.Person != a.Number {
+		t.Fatalf("RecordCouple(marriage) = %+v, %v", wed, err)
+	}
+	pa, _ := s.Person(ctx, a.Number)
+	pb, _ := s.Person(ctx, b.Number)
+	if pa.Spouse != b.Number || pb.Spouse != a.Number || pb.MaritalStatus != population.Married {
+		t.Errorf("after RecordCouple, %+v and %+v", pa, pb)
+	}
+	_, err = s.RecordCouple(ctx, population.Event{Type: population.EventDivorce, Person: a.Number, Date: date.Of(2025, 1, 1)}, b.Number,
+		func(p, o *population.Person) error { p.Spouse, o.Spouse = "", ""; return refused })
+	if pb, _ := s.Person(ctx, b.Number); !errors.Is(err, refused) || pb.Spouse != a.Number {
+		t.Errorf("a failed RecordCouple: %v, and %+v; want its error and nothing changed", err, pb)
+	}
+	_, err = s.RecordCouple(ctx, marriage, sample(62).Number, func(p, o *population.Person) error { return nil })
+	wantKind(t, "RecordCouple(with an unknown person)", err, fault.NotFound)
+	if evs, _ := s.Events(ctx, a.Number, b.Number); len(evs) != 1 || evs[0].Seq != wed.Seq {
+		t.Errorf("Events of the couple = %+v; want the marriage only", evs)
+	}
 }
 
 func runPlaces(t *testing.T, newStore func(t *testing.T) population.Store) {

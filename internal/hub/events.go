@@ -411,7 +411,10 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 	// delivered is lost (the relay's position is kept apart, in RELAY).
 	for _, sc := range []jetstream.StreamConfig{
 		{Name: streamMutations, Subjects: []string{"mutations.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute, MaxAge: mutationsMaxAge},
-		{Name: streamDeliveries, Subjects: []string{"deliveries.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute,
+		// Copies are ten or more a change: the server keeps the id of each for the
+		// duplicate window, so DELIVERIES' is shorter (a router repeats a batch within
+		// seconds, or when the hub restarts).
+		{Name: streamDeliveries, Subjects: []string{"deliveries.>"}, Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute,
 			MaxAge: max(deliveriesMaxAge, 2*maxAge)},
 		{Name: streamDead, Subjects: []string{"dead.>"}, Storage: jetstream.FileStorage, Duplicates: 10 * time.Minute},
 	} {

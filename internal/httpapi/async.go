@@ -184,7 +184,14 @@ func (s *Server) RunAsync(ctx context.Context) {
 					<-slots
 					wg.Done()
 				}()
-				s.advance(context.WithoutCancel(ctx), t)
+				// The list of due transactions was read before this one's turn came; a
+				// worker may have handled it meanwhile (and left the in-flight set), which
+				// would send its callback twice.
+				cur, err := s.txns.Get(ctx, t.CorrelationID)
+				if err != nil || !cur.Updated.Equal(t.Updated) {
+					return
+				}
+				s.advance(context.WithoutCancel(ctx), cur)
 			}()
 		}
 	}

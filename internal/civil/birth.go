@@ -30,11 +30,8 @@ type Birth struct {
 // number from ledger and records the child with its birth event in one transaction, so
 // the event log carries it to the institutions with a file on a parent.
 func RecordBirth(ctx context.Context, store population.Store, ledger ident.Ledger, b Birth, today date.Date) (population.Event, error) {
-	switch {
-	case b.Date.IsZero():
-		return population.Event{}, fault.Invalidf("date", "is required (YYYY-MM-DD)")
-	case b.Date > today:
-		return population.Event{}, fault.Invalidf("date", "%s is after today (%s)", b.Date, today)
+	if _, err := population.CheckDeclared("", b.Date, today); err != nil {
+		return population.Event{}, err
 	}
 	for _, f := range []struct{ name, v string }{{"given_name", b.GivenName}, {"family_name", b.FamilyName}} {
 		if strings.TrimSpace(f.v) == "" || len(f.v) > 100 {

@@ -29,17 +29,11 @@ var ChangeTypes = []string{population.EventDeath, population.EventAddress, popul
 // RecordChange checks c (the field at fault named in the error) and records it in store;
 // today bounds its date. A deceased person's record is not changed again (conflict).
 func RecordChange(ctx context.Context, store population.Store, c Change, today date.Date) (population.Event, error) {
-	pn, err := ident.ParsePerson(c.Person)
+	number, err := population.CheckDeclared(c.Person, c.Date, today)
 	if err != nil {
-		return population.Event{}, fault.Invalidf("person", "%v", err)
+		return population.Event{}, err
 	}
-	switch {
-	case c.Date.IsZero():
-		return population.Event{}, fault.Invalidf("date", "is required (YYYY-MM-DD)")
-	case c.Date > today:
-		return population.Event{}, fault.Invalidf("date", "%s is after today (%s)", c.Date, today)
-	}
-	ev := population.Event{Type: c.Type, Person: pn.String(), Date: c.Date}
+	ev := population.Event{Type: c.Type, Person: number, Date: c.Date}
 	if c.Address != nil && c.Type != population.EventAddress {
 		return population.Event{}, fault.Invalidf("address", "is not part of a change of type %s", c.Type)
 	}

@@ -122,15 +122,9 @@ func (s *Source) RecordChange(ctx context.Context, c Change, today date.Date) (p
 		}
 		return population.Event{}, fault.Invalidf("type", "%q is not a change the %s registry records: use %s", c.Type, s.Kind, strings.Join(types, ", "))
 	}
-	pn, err := ident.ParsePerson(c.Person)
+	number, err := population.CheckDeclared(c.Person, c.Date, today)
 	if err != nil {
-		return population.Event{}, fault.Invalidf("person", "%v", err)
-	}
-	switch {
-	case c.Date.IsZero():
-		return population.Event{}, fault.Invalidf("date", "is required (YYYY-MM-DD)")
-	case c.Date > today:
-		return population.Event{}, fault.Invalidf("date", "%s is after today (%s)", c.Date, today)
+		return population.Event{}, err
 	}
 	for _, f := range c.given() {
 		if !slices.Contains(takes[c.Type], f) {
@@ -144,7 +138,7 @@ func (s *Source) RecordChange(ctx context.Context, c Change, today date.Date) (p
 	// take a second connection from a pool the transactions may hold. Two declarations
 	// about one person at the same instant may then both pass; the log keeps both, and
 	// the registry reads them in order (a repeated hire is one employment).
-	p, err := s.Store.Person(ctx, pn.String())
+	p, err := s.Store.Person(ctx, number)
 	if err != nil {
 		return population.Event{}, err
 	}
@@ -152,7 +146,7 @@ func (s *Source) RecordChange(ctx context.Context, c Change, today date.Date) (p
 		return population.Event{}, err
 	}
 	data, _ := json.Marshal(c.Facts)
-	ev := population.Event{Type: c.Type, Person: pn.String(), Date: c.Date, Data: data}
+	ev := population.Event{Type: c.Type, Person: number, Date: c.Date, Data: data}
 	return s.Store.Record(ctx, ev, func(p *population.Person) error {
 		switch {
 		case !p.DeathDate.IsZero():

@@ -145,22 +145,7 @@ func TestMutationScenario(t *testing.T) {
 	if pensioner == "" || parent == "" {
 		t.Fatalf("no pensioner (%q) or parent (%q) in the test nation", pensioner, parent)
 	}
-	inboxes := map[string]*inbox{}
-	for _, inst := range []string{synth.PensionFund, synth.HealthInsurer1, fund, synth.Museum} {
-		b := &inbox{}
-		srv := httptest.NewServer(b)
-		defer srv.Close()
-		inboxes[inst] = b
-		sub := directory.Subscription{ID: "sub-" + strings.ToLower(inst), Institution: inst, EventTypes: []string{"death", "birth"},
-			Mode: directory.ModePush, Endpoint: srv.URL + "/notify"}
-		if old, _, err := directory.Get[directory.Subscription](ctx, d, sub.ID); err == nil {
-			sub.EventTypes, sub.Capacities = old.EventTypes, old.Capacities
-		}
-		if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
-			t.Fatal(err)
-		}
-	}
-	time.Sleep(1500 * time.Millisecond) // the hub reloads subscriptions every second
+	inboxes := inboxesFor(t, r, []string{"death", "birth"}, synth.PensionFund, synth.HealthInsurer1, fund, synth.Museum)
 
 	pop := r.st.Civil.Population()
 	if _, err := pop.Record(ctx, population.Event{Type: population.EventDeath, Person: pensioner, Date: today},

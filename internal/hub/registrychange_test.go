@@ -170,23 +170,8 @@ func TestRegistryMutationScenario(t *testing.T) {
 		}
 	}
 	parent := fileHolder(t, r, fund, synth.CapacityParent, 1, nil)
-	all := []string{"employment_start", "employment_end", "income", "disability", "enrolment", "household"}
-	inboxes := map[string]*inbox{}
-	for _, inst := range []string{synth.EmploymentService, synth.PensionFund, synth.HealthInsurer1, fund, synth.Museum} {
-		b := &inbox{}
-		srv := httptest.NewServer(b)
-		defer srv.Close()
-		inboxes[inst] = b
-		sub := directory.Subscription{ID: "sub-" + strings.ToLower(inst), Institution: inst, EventTypes: all,
-			Mode: directory.ModePush, Endpoint: srv.URL + "/notify"}
-		if old, _, err := directory.Get[directory.Subscription](ctx, d, sub.ID); err == nil {
-			sub.EventTypes, sub.Capacities = old.EventTypes, old.Capacities
-		}
-		if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
-			t.Fatal(err)
-		}
-	}
-	time.Sleep(1500 * time.Millisecond) // the hub reloads subscriptions every second
+	inboxes := inboxesFor(t, r, []string{"employment_start", "employment_end", "income", "disability", "enrolment", "household"},
+		synth.EmploymentService, synth.PensionFund, synth.HealthInsurer1, fund, synth.Museum)
 
 	day := today.String()
 	declare := func(registry, body string) {
@@ -246,6 +231,32 @@ func TestRegistryMutationScenario(t *testing.T) {
 	if last := evs[len(evs)-1]; last.Type != population.EventHousehold || string(last.Data) != `{"household":"HNEW1"}` {
 		t.Errorf("the household event: %+v", last)
 	}
+}
+
+// inboxesFor points the push subscription sub-<institution> of each institution at an inbox
+// of its own (creating it, for types, when the nation has none), waits until the hub
+// has reloaded them, and returns the inboxes.
+func inboxesFor(t *testing.T, r *running, types []string, institutions ...string) map[string]*inbox {
+	t.Helper()
+	ctx, d := context.Background(), r.st.Directory
+	inboxes := map[string]*inbox{}
+	for _, inst := range institutions {
+		b := &inbox{}
+		srv := httptest.NewServer(b)
+		t.Cleanup(srv.Close)
+		inboxes[inst] = b
+		sub := directory.Subscription{ID: "sub-" + strings.ToLower(inst), Institution: inst, EventTypes: types,
+			Mode: directory.ModePush, Endpoint: srv.URL + "/notify"}
+		if old, _, err := directory.Get[directory.Subscription](ctx, d, sub.ID); err == nil {
+			sub = old
+			sub.Endpoint, sub.Mode, sub.Status = srv.URL+"/notify", directory.ModePush, ""
+		}
+		if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // the hub reloads subscriptions every second
+	return inboxes
 }
 
 // received is an event as an inbox got it, with the message that carried it, cut down

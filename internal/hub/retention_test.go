@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/bus"
-	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/synth"
@@ -27,15 +25,7 @@ func TestRelayAfterStreamAgedOut(t *testing.T) {
 	b := &inbox{}
 	srv := httptest.NewServer(b)
 	defer srv.Close()
-	sub, _, err := directory.Get[directory.Subscription](ctx, d, "sub-"+strings.ToLower(synth.PensionFund))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub.Endpoint = srv.URL + "/notify"
-	if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond) // the hub reloads subscriptions every second
+	pushTo(t, r, synth.PensionFund, srv.URL+"/notify")
 	p, _ := r.st.Civil.Population().Person(ctx, mover)
 	move := func(street string) string {
 		return fmt.Sprintf(`{"type":"address","person":%q,"date":%q,"address":{"street":%q,"house_number":"1","postal_code":"1000","municipality":%q,"region":%q}}`,

@@ -11,15 +11,15 @@ import (
 )
 
 // Change is a vital event the civil registry's officers declare: a death, a change of
-// address or of household, a marriage or a divorce. It is recorded with its event in one transaction, so the event log (the
-// register's outbox) carries it to the hub's event bus and on to every institution with
-// a file on the person.
+// address or of household, a marriage or a divorce. It is recorded with its event in one
+// transaction, so the event log (the register's outbox) carries it to the hub's event
+// bus and on to every institution with a file on the person.
 type Change struct {
 	Type      string              `json:"type"` // death, address, household, marriage, divorce
 	Person    string              `json:"person"`
 	Date      date.Date           `json:"date"`                // when it happened; not after today
 	Address   *population.Address `json:"address,omitempty"`   // the new address (type address)
-	Household string              `json:"household,omitempty"` // the household joined (type household): an id of letters and digits; a new id starts a household
+	Household string              `json:"household,omitempty"` // the household joined (type household): letters and digits; a new id starts one
 	Spouse    string              `json:"spouse,omitempty"`    // the other person of a marriage or a divorce
 }
 

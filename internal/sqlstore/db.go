@@ -30,6 +30,9 @@ type DB struct {
 	dialect string
 	w       *sql.DB // writes; a single connection on SQLite
 	r       *sql.DB // reads; the same pool as w on PostgreSQL
+	// hot reads tables written all the time (DCI transactions), without the memory map
+	// (see sqliteMmap); r on PostgreSQL.
+	hot     *sql.DB
 	schemas []migrated
 
 	snap *snapshots // pooled read transactions for Files; SQLite only
@@ -63,11 +66,11 @@ func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		db.dialect = SQLite
-		db.w, db.r, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+		db.w, db.r, db.hot, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db.dialect = Postgres
 		db.w, err = openPostgres(ctx, dsn)
-		db.r = db.w
+		db.r, db.hot = db.w, db.w
 	default:
 		return nil, fault.Invalidf("dsn", "must start with sqlite:, postgres:// or postgresql://")
 	}
@@ -141,9 +144,11 @@ func (db *DB) Close() error {
 	}
 	db.mu.Unlock()
 	err := db.w.Close()
-	if db.r != db.w {
-		if rerr := db.r.Close(); err == nil {
-			err = rerr
+	for _, pool := range []*sql.DB{db.r, db.hot} {
+		if pool != db.w {
+			if perr := pool.Close(); err == nil {
+				err = perr
+			}
 		}
 	}
 	return err

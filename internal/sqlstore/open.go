@@ -20,10 +20,19 @@ import (
 // SQLite settings: WAL lets readers run beside the writer; synchronous=NORMAL is durable
 // across application crashes and only loses the last commits on power loss; the memory
 // map and larger caches serve point lookups without a read system call.
+//
+// The memory map is for what is mostly read (the person directory, the civil register).
+// A read transaction that finds the log changed since the connection's last one drops
+// its cache and unmaps the whole file, to map it again page by page: reading the DCI
+// transactions, written with every asynchronous call, that was a munmap and page faults
+// on nearly every read (a quarter of a millisecond a read, and async search at 1,000/s
+// fell behind). Those tables are read through a small pool without the map.
 const (
-	sqliteCommon = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=mmap_size(1073741824)"
+	sqliteBase   = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	sqliteCommon = sqliteBase + "&_pragma=mmap_size(1073741824)"
 	sqliteWriter = sqliteCommon + "&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)"
 	sqliteReader = sqliteCommon + "&_pragma=cache_size(-65536)&_query_only=1"
+	sqliteHot    = sqliteBase + "&_pragma=cache_size(-16384)&_query_only=1"
 )
 
 // sqliteVFS returns the start of the driver's query string. With exclusive, this process
@@ -61,24 +70,29 @@ func parseSQLite(dsn string) (path string, exclusive bool, err error) {
 }
 
 // openSQLite opens the single writer connection, which creates the file and turns on WAL,
-// then the reader pool.
-func openSQLite(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
+// then the reader pool and the pool for tables written all the time (hot).
+func openSQLite(ctx context.Context, dsn string) (w, r, hot *sql.DB, err error) {
 	path, exclusive, err := parseSQLite(dsn)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, nil, fault.Wrap(err, "create the database folder")
+		return nil, nil, nil, fault.Wrap(err, "create the database folder")
 	}
 	vfs := sqliteVFS(exclusive)
 	if w, err = openPool(ctx, "sqlite", path+vfs+sqliteWriter, 1); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if r, err = openPool(ctx, "sqlite", path+vfs+sqliteReader, max(4, runtime.GOMAXPROCS(0))+snapReaders()); err != nil {
 		w.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return w, r, nil
+	if hot, err = openPool(ctx, "sqlite", path+vfs+sqliteHot, max(4, runtime.GOMAXPROCS(0))); err != nil {
+		w.Close()
+		r.Close()
+		return nil, nil, nil, err
+	}
+	return w, r, hot, nil
 }
 
 // openPool opens a pool of n connections that stay open, so their caches stay warm.

@@ -41,10 +41,13 @@ func (s *txnStore) Create(ctx context.Context, t txn.Txn) (txn.Txn, error) {
 		t.Created = now
 	}
 	t.Updated = t.Created
-	_, err := s.db.w.ExecContext(ctx, s.db.q(`INSERT INTO dci_txns (correlation_id, client, sender, message_id,
+	st, err := s.db.stmt(ctx, s.db.w, `INSERT INTO dci_txns (correlation_id, client, sender, message_id,
 		transaction_id, registry, action, mode, status, request, response, callback_uri, attempts, next_attempt,
-		delivered, last_error, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		t.CorrelationID, t.Client, t.Sender, t.MessageID, t.TransactionID, t.Registry, t.Action, t.Mode, t.Status,
+		delivered, last_error, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return t, mapErr(err, "record the transaction")
+	}
+	_, err = st.ExecContext(ctx, t.CorrelationID, t.Client, t.Sender, t.MessageID, t.TransactionID, t.Registry, t.Action, t.Mode, t.Status,
 		t.Request, t.Response, t.CallbackURI, t.Attempts, nanos(t.NextAttempt), nanos(t.Delivered), t.LastError,
 		nanos(t.Created), nanos(t.Updated))
 	if err == nil {
@@ -70,7 +73,11 @@ func (s *txnStore) ByTransaction(ctx context.Context, client, action, transactio
 }
 
 func (s *txnStore) one(ctx context.Context, where string, args ...any) (txn.Txn, error) {
-	t, err := scanTxn(s.db.r.QueryRowContext(ctx, s.db.q(txnColumns+where), args...))
+	st, err := s.db.stmt(ctx, s.db.hot, txnColumns+where)
+	if err != nil {
+		return txn.Txn{}, mapErr(err, "read a transaction")
+	}
+	t, err := scanTxn(st.QueryRowContext(ctx, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fault.NotFoundf("no such transaction")
 	}
@@ -79,9 +86,12 @@ func (s *txnStore) one(ctx context.Context, where string, args ...any) (txn.Txn,
 
 func (s *txnStore) Update(ctx context.Context, t txn.Txn) error {
 	t.Updated = s.db.now()
-	res, err := s.db.w.ExecContext(ctx, s.db.q(`UPDATE dci_txns SET status = ?, request = ?, response = ?, attempts = ?,
-		next_attempt = ?, delivered = ?, last_error = ?, updated = ? WHERE correlation_id = ?`),
-		t.Status, t.Request, t.Response, t.Attempts, nanos(t.NextAttempt), nanos(t.Delivered), t.LastError,
+	st, err := s.db.stmt(ctx, s.db.w, `UPDATE dci_txns SET status = ?, request = ?, response = ?, attempts = ?,
+		next_attempt = ?, delivered = ?, last_error = ?, updated = ? WHERE correlation_id = ?`)
+	if err != nil {
+		return mapErr(err, "update a transaction")
+	}
+	res, err := st.ExecContext(ctx, t.Status, t.Request, t.Response, t.Attempts, nanos(t.NextAttempt), nanos(t.Delivered), t.LastError,
 		nanos(t.Updated), t.CorrelationID)
 	if err != nil {
 		return mapErr(err, "update a transaction")
@@ -92,19 +102,27 @@ func (s *txnStore) Update(ctx context.Context, t txn.Txn) error {
 	return nil
 }
 
+// Due lists without the request and the answer (txn.Store): the worker reads the list
+// every time a search arrives, mostly to skip what it is already doing.
 func (s *txnStore) Due(ctx context.Context, now time.Time, limit int) ([]txn.Txn, error) {
-	rows, err := s.db.r.QueryContext(ctx, s.db.q(txnColumns+`WHERE mode = 'async' AND delivered = 0 AND next_attempt > 0
-		AND next_attempt <= ? ORDER BY next_attempt LIMIT ?`), now.UnixNano(), limit)
+	st, err := s.db.stmt(ctx, s.db.hot, `SELECT correlation_id, client, status, attempts, next_attempt, updated FROM dci_txns
+		WHERE mode = 'async' AND delivered = 0 AND next_attempt > 0 AND next_attempt <= ? ORDER BY next_attempt LIMIT ?`)
+	if err != nil {
+		return nil, mapErr(err, "list due transactions")
+	}
+	rows, err := st.QueryContext(ctx, now.UnixNano(), limit)
 	if err != nil {
 		return nil, mapErr(err, "list due transactions")
 	}
 	defer rows.Close()
 	out := []txn.Txn{}
 	for rows.Next() {
-		t, err := scanTxn(rows)
-		if err != nil {
+		t := txn.Txn{Mode: txn.Async}
+		var next, updated int64
+		if err := rows.Scan(&t.CorrelationID, &t.Client, &t.Status, &t.Attempts, &next, &updated); err != nil {
 			return nil, mapErr(err, "list due transactions")
 		}
+		t.NextAttempt, t.Updated = fromNanos(next), fromNanos(updated)
 		out = append(out, t)
 	}
 	return out, mapErr(rows.Err(), "list due transactions")

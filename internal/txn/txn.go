@@ -62,7 +62,9 @@ type Store interface {
 	// Update writes the progress of t: status, request, response, attempts, next attempt,
 	// delivery, last error, updated. fault.NotFound when it does not exist.
 	Update(ctx context.Context, t Txn) error
-	// Due returns up to limit asynchronous transactions with work to do at now: not yet
-	// answered, or answered and not delivered with NextAttempt ≤ now; oldest first.
+	// Due lists up to limit asynchronous transactions with work to do at now: not yet
+	// answered, or answered and not delivered with NextAttempt ≤ now; oldest first. The
+	// listing holds the correlation id, client, status, attempts, next attempt and
+	// update time, not the request or the answer: Get reads a transaction whole.
 	Due(ctx context.Context, now time.Time, limit int) ([]Txn, error)
 }

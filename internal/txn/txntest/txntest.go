@@ -117,6 +117,12 @@ func Run(t *testing.T, open func(t *testing.T) txn.Store) {
 		if len(ids) != 2 || ids[0] != "earlier" || ids[1] != "now" {
 			t.Errorf("Due = %v; want [earlier now]", ids)
 		}
+		// The worker compares a listing's update time with the whole transaction's.
+		for _, d := range due {
+			if g, err := s.Get(ctx, d.CorrelationID); err != nil || !g.Updated.Equal(d.Updated) || g.Client != d.Client || !g.NextAttempt.Equal(d.NextAttempt) {
+				t.Errorf("Due listed %s updated %v, next %v; Get: %+v, %v", d.CorrelationID, d.Updated, d.NextAttempt, g, err)
+			}
+		}
 		if due, _ := s.Due(ctx, at, 1); len(due) != 1 {
 			t.Errorf("Due with limit 1 = %d transactions", len(due))
 		}

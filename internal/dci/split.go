@@ -16,13 +16,7 @@ import (
 
 func fields(b json.RawMessage) map[string]json.RawMessage { return rawjson.Fields(b) }
 
-func eachMember(b []byte, fn func(name string, v []byte) bool) bool {
-	return rawjson.EachMember(b, fn)
-}
-
 func elements(b json.RawMessage) ([]json.RawMessage, bool) { return rawjson.Elements(b) }
-
-func skipSpace(b []byte, i int) int { return rawjson.SkipSpace(b, i) }
 
 func unquote(q []byte) (string, bool) { return rawjson.Unquote(q) }
 

@@ -21,7 +21,7 @@ func checkPushToken(t *testing.T, hubURL, authorization, institution string) {
 		t.Errorf("push to %s without a bearer token: %q", institution, authorization)
 		return
 	}
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.EdDSA})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.EdDSA})
 	if err != nil {
 		t.Errorf("push token: %v", err)
 		return

@@ -75,7 +75,7 @@ func (f *farmerRegistry) checkToken(r *http.Request) error {
 	if !ok {
 		return errString("no token")
 	}
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.EdDSA})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.EdDSA})
 	if err != nil {
 		return err
 	}

@@ -31,8 +31,9 @@ func filesOf(t *testing.T, r *running, person string) map[string]string {
 }
 
 // fileHolder returns the nth living person (from 0) on whom inst holds a file in
-// capacity (any when ""), for whom ok holds. Tests of one package share their nation:
-// each picks its own persons.
+// capacity (any when ""), about whom no change was declared to the derived registries,
+// and for whom ok holds. Tests of one package share their nation: each picks its own
+// persons, and a test run again (-count) picks others.
 func fileHolder(t *testing.T, r *running, inst, capacity string, nth int, ok func(person string) bool) string {
 	t.Helper()
 	d := r.st.Directory
@@ -45,7 +46,7 @@ func fileHolder(t *testing.T, r *running, inst, capacity string, nth int, ok fun
 			continue
 		}
 		p, err := r.st.Civil.Population().Person(context.Background(), g.Person)
-		if err == nil && p.DeathDate.IsZero() && (ok == nil || ok(g.Person)) {
+		if err == nil && p.DeathDate.IsZero() && p.RegistryChanges == 0 && (ok == nil || ok(g.Person)) {
 			if nth == 0 {
 				return g.Person
 			}

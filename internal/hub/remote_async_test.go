@@ -144,6 +144,10 @@ func TestAsyncRemoteSource(t *testing.T) {
 	put(directory.Authorization{ID: "auth-async-farmers", Institution: requester, Service: "async-farmers",
 		Fields: []string{"farmer_id", "given_name", "family_name"}, Purpose: "health-insurance", LegalBasis: "test",
 		ValidFrom: today.AddDays(-1), Decision: "test"})
+	t.Cleanup(func() { // the nation is shared: later tests must not route the farmer registry here
+		_ = directory.Delete[directory.Authorization](ctx, r.st.Directory, "test", "auth-async-farmers")
+		_ = directory.Delete[directory.Service](ctx, r.st.Directory, "test", "async-farmers")
+	})
 	rc := &receiver{arrived: make(chan struct{}, 4)}
 	partner := httptest.NewServer(rc)
 	defer partner.Close()

@@ -143,6 +143,10 @@ func TestRemoteSource(t *testing.T) {
 			t.Fatalf("put %T: %v", rec, err)
 		}
 	}
+	t.Cleanup(func() { // the nation is shared: later tests must not route the farmer registry here
+		_ = directory.Delete[directory.Authorization](ctx, r.st.Directory, "test", "auth-remote-farmers")
+		_ = directory.Delete[directory.Service](ctx, r.st.Directory, "test", "remote-farmers")
+	})
 	rc := &receiver{arrived: make(chan struct{}, 4)}
 	partner := httptest.NewServer(rc)
 	defer partner.Close()

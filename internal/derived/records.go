@@ -77,7 +77,10 @@ func socialRecord(p *population.Person, members []population.Person, decl map[st
 		for _, e := range slices.Sorted(maps.Keys(d.employers)) {
 			jobs = append(jobs, map[string]any{"employer": e, "since": d.employers[e].String()})
 		}
-		rec["employment_status"] = map[bool]string{true: "employed", false: "unemployed"}[len(jobs) > 0]
+		rec["employment_status"] = "unemployed"
+		if len(jobs) > 0 {
+			rec["employment_status"] = "employed"
+		}
 		rec["employment_status_date"], rec["employment"] = d.employment.String(), jobs
 	}
 	return rec

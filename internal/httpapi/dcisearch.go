@@ -220,7 +220,7 @@ func searchAnswer(env *dci.Envelope[dci.SearchRequest], answers []exchange.Answe
 		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err, Records: a.Items()}
 	}
 	return dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: correlationID, SenderID: hubSenderID,
-		RegType: "ns:org:RegistryType:" + strings.ToUpper(registry[:1]) + registry[1:], RecordType: "Person", Now: time.Now()}, outs)
+		RegType: dci.RegistryType(registry), RecordType: "Person", Now: time.Now()}, outs)
 }
 
 // hubSenderID is the hub's sender_id in the messages it sends.

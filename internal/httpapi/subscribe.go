@@ -210,10 +210,7 @@ func subscriptionInfo(sub directory.Subscription, regEventType, ts, locale strin
 }
 
 func registryType(reg string) string {
-	if r, ok := registries[reg]; ok {
-		return "ns:org:RegistryType:" + strings.ToUpper(r[:1]) + r[1:]
-	}
-	return ""
+	return dci.RegistryType(registries[reg])
 }
 
 // subscriptionsStatus answers a status request by subscription codes: the institution's

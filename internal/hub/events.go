@@ -1280,9 +1280,9 @@ func (e *events) push(ctx context.Context, endpoint string, batch []queued) erro
 		ReceiverID: batch[0].d.Institution}
 	events := make([]notifyEvent, len(batch))
 	for i, q := range batch {
-		regType, recordType := "ns:org:RegistryType:Civil", civil.RecordType
+		regType, recordType := dci.RegistryType("civil"), civil.RecordType
 		if r := q.d.Registry; r != "" {
-			regType, recordType = "ns:org:RegistryType:"+strings.ToUpper(r[:1])+r[1:], derived.RecordTypes[r]
+			regType, recordType = dci.RegistryType(r), derived.RecordTypes[r]
 		}
 		events[i] = notifyEvent{ReferenceID: q.d.Key, Timestamp: ts, Locale: "eng", Data: notifyData{Version: dci.Version,
 			RegType: regType, RegEventType: cmp.Or(q.d.WireType, q.d.Type), EventType: q.d.Type, RegRecordType: recordType,

@@ -31,7 +31,7 @@ type DB struct {
 	w       *sql.DB // writes; a single connection on SQLite
 	r       *sql.DB // reads; the same pool as w on PostgreSQL
 	// hot reads tables written all the time (DCI transactions), without the memory map
-	// (see sqliteMmap); r on PostgreSQL.
+	// (see sqliteHot); r on PostgreSQL.
 	hot     *sql.DB
 	schemas []migrated
 

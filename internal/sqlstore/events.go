@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,34 +160,11 @@ func (s *populationStore) Record(ctx context.Context, ev population.Event, apply
 	if err != nil {
 		return population.Event{}, err
 	}
-	ev.Person, ev.RecordedAt = personString(n), s.recordedAt(ev)
-	tx, err := s.db.begin(ctx, "record event")
-	if err != nil {
-		return population.Event{}, err
-	}
-	defer tx.Rollback()
-	p, err := s.lockPerson(ctx, tx, n, ev.Type)
-	if err != nil {
-		return population.Event{}, err
-	}
-	if err := apply(&p); err != nil {
-		return population.Event{}, err
-	}
-	p.Number = ev.Person // the event is about this person, whatever apply did
-	if err := s.writePerson(ctx, tx, p); err != nil {
-		return population.Event{}, err
-	}
-	q := s.db.q(insertEvent)
-	err = tx.QueryRowContext(ctx, q, ev.Type, n, int32(ev.Date), nullText(ev.Data), ev.RecordedAt.UnixNano()).Scan(&ev.Seq)
-	if err != nil {
-		return population.Event{}, mapErr(err, "record event")
-	}
-	return ev, commit(tx, "record event")
+	return s.record(ctx, ev, []int64{n}, func(ps []*population.Person) error { return apply(ps[0]) })
 }
 
 // RecordCouple applies an event to its person and another, and appends it, in one
-// transaction; the rows are locked in number order, so two couples never wait on each
-// other in a circle.
+// transaction.
 func (s *populationStore) RecordCouple(ctx context.Context, ev population.Event, other string, apply func(p, other *population.Person) error) (population.Event, error) {
 	n, err := personKey(ev.Person)
 	if err != nil {
@@ -199,30 +177,37 @@ func (s *populationStore) RecordCouple(ctx context.Context, ev population.Event,
 	if n == o {
 		return population.Event{}, fault.Invalidf("spouse", "is the person itself")
 	}
-	ev.Person, ev.RecordedAt = personString(n), s.recordedAt(ev)
+	return s.record(ctx, ev, []int64{n, o}, func(ps []*population.Person) error { return apply(ps[0], ps[1]) })
+}
+
+// record locks the persons keys (in number order, so that two records never wait on each
+// other in a circle), lets apply change them, writes them and appends ev, about the
+// first, in one transaction.
+func (s *populationStore) record(ctx context.Context, ev population.Event, keys []int64, apply func([]*population.Person) error) (population.Event, error) {
+	ev.Person, ev.RecordedAt = personString(keys[0]), s.recordedAt(ev)
 	tx, err := s.db.begin(ctx, "record event")
 	if err != nil {
 		return population.Event{}, err
 	}
 	defer tx.Rollback()
-	people := map[int64]*population.Person{}
-	for _, k := range []int64{min(n, o), max(n, o)} {
-		p, err := s.lockPerson(ctx, tx, k, "")
+	ps := make([]*population.Person, len(keys))
+	for _, k := range slices.Sorted(slices.Values(keys)) {
+		p, err := s.lockPerson(ctx, tx, k, ev.Type)
 		if err != nil {
 			return population.Event{}, err
 		}
-		people[k] = &p
+		ps[slices.Index(keys, k)] = &p
 	}
-	if err := apply(people[n], people[o]); err != nil {
+	if err := apply(ps); err != nil {
 		return population.Event{}, err
 	}
-	for k, p := range people {
-		p.Number = personString(k) // whatever apply did
+	for i, p := range ps {
+		p.Number = personString(keys[i]) // the event is about these persons, whatever apply did
 		if err := s.writePerson(ctx, tx, *p); err != nil {
 			return population.Event{}, err
 		}
 	}
-	err = tx.QueryRowContext(ctx, s.db.q(insertEvent), ev.Type, n, int32(ev.Date), nullText(ev.Data), ev.RecordedAt.UnixNano()).Scan(&ev.Seq)
+	err = tx.QueryRowContext(ctx, s.db.q(insertEvent), ev.Type, keys[0], int32(ev.Date), nullText(ev.Data), ev.RecordedAt.UnixNano()).Scan(&ev.Seq)
 	if err != nil {
 		return population.Event{}, mapErr(err, "record event")
 	}

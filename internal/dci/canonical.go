@@ -26,7 +26,7 @@ import (
 // differs on non-ASCII strings (\u escapes, unless ensure_ascii=False) and on floats with a
 // zero fraction (1.0). Integers beyond 2^53 lose precision, as in any double-based JSON.
 func Canonical(b []byte) ([]byte, error) {
-	if !json.Valid(b) {
+	if !rawjson.Valid(b) {
 		return nil, fmt.Errorf("canonical json: not one JSON value")
 	}
 	return appendCanon(make([]byte, 0, len(b)), b, 0)
@@ -228,7 +228,7 @@ func SignedContent(header, message json.RawMessage) ([]byte, error) {
 		message = json.RawMessage("null")
 	}
 	// Each part must be one JSON value, or a crafted part could add members of its own.
-	if !json.Valid(header) || !json.Valid(message) {
+	if !rawjson.Valid(header) || !rawjson.Valid(message) {
 		return nil, fmt.Errorf("canonical json: header or message is not a JSON value")
 	}
 	var b bytes.Buffer

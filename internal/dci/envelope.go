@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/rawjson"
 )
 
 // Version is the only protocol version the hub speaks.
@@ -173,7 +174,7 @@ type RawEnvelope struct {
 // JSON objects, signature a string when present. Other top-level fields are tolerated.
 // Header and Message share body's bytes.
 func SplitEnvelope(body []byte) (RawEnvelope, error) {
-	if !json.Valid(body) {
+	if !rawjson.Valid(body) {
 		return RawEnvelope{}, bad("", "body is not a JSON object")
 	}
 	top := fields(body) // body is valid: the levels below are split without a second scan

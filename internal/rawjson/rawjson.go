@@ -11,6 +11,8 @@ package rawjson
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
+	"unicode/utf8"
 )
 
 // IsNull reports whether b is the JSON null.
@@ -224,18 +226,70 @@ func Member(b []byte, name string) (v []byte, ok bool) {
 	return v, ok
 }
 
-// AppendString appends s as a JSON string.
+// AppendString appends s as a JSON string, byte for byte as json.Marshal(s) writes it:
+// the stored audit records are hashed, so the two must never differ.
 func AppendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '\\' || c == '"' {
-			q, _ := json.Marshal(s) // escapes, and HTML characters as encoding/json does
-			return append(dst, q...)
-		}
-	}
+	dst = slices.Grow(dst, len(s)+2)
 	dst = append(dst, '"')
-	dst = append(dst, s...)
+	start := 0 // s[start:i] is safe and not yet copied
+	for i := 0; i < len(s); {
+		for i < len(s) && safeByte[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		if c := s[i]; c < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default: // other control bytes, and <, > and & as encoding/json escapes them for HTML
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029': // valid JSON, but not JavaScript (JSONP)
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+const hexDigits = "0123456789abcdef"
+
+// safeByte holds the bytes AppendString copies as they are: printable ASCII (and DEL)
+// except the quote, the backslash and the HTML characters encoding/json escapes.
+var safeByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // plain says whether the text of a JSON string is itself: printable ASCII, no escapes.
 func plain(q []byte) bool {

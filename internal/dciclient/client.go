@@ -53,7 +53,7 @@ func (c *Client) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
-	body, err := json.Marshal(m)
+	body, err := m.appendJSON(make([]byte, 0, 1024)) // a search of one item is some 600 bytes
 	if err != nil {
 		return exchange.SourceResult{}, fault.Wrap(err, "encode search")
 	}
@@ -72,7 +72,7 @@ func (c *Client) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 		}
 		return exchange.SourceResult{}, fault.Unavailablef(err, "the source cannot be reached")
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	b, err := readBody(resp.Body, resp.ContentLength)
 	resp.Body.Close()
 	if err != nil {
 		return exchange.SourceResult{}, fault.Unavailablef(err, "the source's answer was cut off")
@@ -94,6 +94,22 @@ func (c *Client) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 	}
 }
 
+// maxAnswer bounds a registry's answer.
+const maxAnswer = 32 << 20
+
+// readBody reads an answer of announced length n (-1 if unknown), in one allocation
+// when n is known; an answer longer than maxAnswer is cut there.
+func readBody(body io.Reader, n int64) ([]byte, error) {
+	if n <= 0 || n > maxAnswer {
+		return io.ReadAll(io.LimitReader(body, maxAnswer))
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(body, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // post sends body to the registry's path, with the hub's token.
 func (c *Client) post(ctx context.Context, path string, body []byte) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+path, bytes.NewReader(body))
@@ -113,7 +129,7 @@ func (c *Client) post(ctx context.Context, path string, body []byte) (*http.Resp
 
 // checkAck reads a registry's acknowledgement of an asynchronous call: ACK, or an error.
 func checkAck(b []byte) error {
-	if !json.Valid(b) {
+	if !rawjson.Valid(b) {
 		return fault.Unavailablef(errors.New("not JSON"), "the source's acknowledgement is not JSON")
 	}
 	message, _ := rawjson.Member(b, "message")
@@ -222,7 +238,7 @@ func decodeAnswer(b []byte) (exchange.SourceResult, error) {
 	notDCI := func(why string) error {
 		return fault.Unavailablef(errors.New(why), "the source's answer is not a DCI search response with one item")
 	}
-	if !json.Valid(b) {
+	if !rawjson.Valid(b) {
 		return exchange.SourceResult{}, notDCI("not JSON")
 	}
 	message, _ := rawjson.Member(b, "message")

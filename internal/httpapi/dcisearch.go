@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -140,9 +139,9 @@ func readSearch(w http.ResponseWriter, r *http.Request) ([]byte, *dci.Envelope[d
 	if err := needContentType(r, "application/json"); err != nil {
 		return nil, nil, meta{}, err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDCIBody))
+	body, err := readBody(w, r)
 	if err != nil {
-		return nil, nil, meta{}, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB")
+		return nil, nil, meta{}, err
 	}
 	env, err := dci.DecodeSearch(body)
 	if err != nil {
@@ -201,7 +200,7 @@ func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.E
 		s.dciError(w, r, fault.Wrap(err, "build answer"))
 		return
 	}
-	body, err := json.Marshal(resp)
+	body, err := dci.AppendSearchResponse(nil, resp)
 	if err != nil {
 		s.dciError(w, r, fault.Wrap(err, "encode answer"))
 		return

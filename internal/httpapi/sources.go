@@ -75,7 +75,7 @@ func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchan
 		s.dciError(w, r, fault.Wrap(err, "build answer"))
 		return
 	}
-	body, err := json.Marshal(resp) // compact: a machine reads it
+	body, err := dci.AppendSearchResponse(nil, resp)
 	if err != nil {
 		s.dciError(w, r, fault.Wrap(err, "encode answer"))
 		return

@@ -245,8 +245,16 @@ func (s *Server) subscriptionsStatus(ctx context.Context, client string, env *dc
 	return json.Marshal(dci.SubscribeResponse{TransactionID: env.Message.TransactionID, CorrelationID: newID(), Items: []dci.SubscribeResponseItem{item}})
 }
 
-// readBody reads a DCI message of at most 1 MiB.
+// readBody reads a DCI message of at most 1 MiB, in one allocation when its length is
+// announced.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= maxDCIBody {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message was cut off")
+		}
+		return body, nil
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDCIBody))
 	if err != nil {
 		return nil, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB")

@@ -1,11 +1,15 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"math/bits"
 	"slices"
+	"strconv"
 	"strings"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -20,24 +24,28 @@ type auditStore struct{ db *DB }
 // auditTables are the row inserts of a batch, run as multi-row INSERTs of power-of-two
 // sizes up to auditRows, so that a handful of prepared statements cover every batch and
 // a batch of 512 records takes a few dozen statements, not a thousand.
-var auditTables = [...]string{
-	`INSERT INTO audit_records (seq, body) VALUES `,
-	`INSERT INTO audit_hashes (idx, hash) VALUES `,
-	`INSERT INTO audit_persons_recent (person, seq) VALUES `,
+//
+// A batch writes one table: each record row carries the stored hashes it adds to the
+// tree and the persons it concerns. Every auditMoveRows records, the persons of the
+// records since the last move go into the person index audit_persons, sorted, so that
+// they share its pages. (Records written before rows carried them have their hashes in
+// audit_hashes and their persons in audit_persons or audit_persons_recent.)
+var auditTables = [...]struct{ head, row string }{
+	{`INSERT INTO audit_records (seq, body, hashes, persons) VALUES `, `(?, ?, ?, ?)`},
+	{`INSERT INTO audit_persons (person, seq) VALUES `, `(?, ?)`},
 }
 
 const (
 	auditRecords = iota
-	auditHashes
-	auditPersonsRecent
+	auditPersons
 	auditRows = 128
 )
 
 // auditSQL[t][k] is the INSERT of 2^k rows into table t, up to auditRows = 2^7.
 var auditSQL = func() (q [len(auditTables)][8]string) {
-	for t, head := range auditTables {
+	for t, table := range auditTables {
 		for k := range q[t] {
-			q[t][k] = head + strings.TrimSuffix(strings.Repeat("(?, ?), ", 1<<k), ", ")
+			q[t][k] = table.head + strings.TrimSuffix(strings.Repeat(table.row+", ", 1<<k), ", ")
 		}
 	}
 	return q
@@ -48,10 +56,14 @@ func auditInsert(t, n int) string { return auditSQL[t][bits.Len(uint(n))-1] }
 
 // Append stores the batch in one transaction on the writer.
 func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
-	persons := auditPersonRows(b.Persons)
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
+	hashes, err := recordHashes(b)
+	if err != nil {
+		return err
+	}
+	persons := recordPersons(b)
 	tx, err := s.db.begin(ctx, "append audit records")
 	if err != nil {
 		return err
@@ -69,23 +81,12 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 		s.db.auditLast.Store(last)
 		return fault.Conflictf("seq", "the audit log holds %d records; the batch starts at %d", last, b.First)
 	}
-	hash0 := b.FirstHash()
 	if err := s.insert(ctx, tx, auditRecords, len(b.Records), func(i int, args []any) []any {
-		return append(args, b.First+int64(i), b.Records[i])
+		return append(args, b.First+int64(i), b.Records[i], hashes[i], persons[i])
 	}); err != nil {
 		return err
 	}
-	if err := s.insert(ctx, tx, auditHashes, len(b.Hashes), func(i int, args []any) []any {
-		return append(args, hash0+int64(i), b.Hashes[i][:])
-	}); err != nil {
-		return err
-	}
-	if err := s.insert(ctx, tx, auditPersonsRecent, len(persons), func(i int, args []any) []any {
-		return append(args, persons[i].person, persons[i].seq)
-	}); err != nil {
-		return err
-	}
-	recent, err := s.moveRecent(ctx, tx, int64(len(persons)))
+	unindexed, err := s.index(ctx, tx, int64(len(b.Records)))
 	if err != nil {
 		return err
 	}
@@ -93,33 +94,111 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 		return err
 	}
 	s.db.auditLast.Store(b.First + int64(len(b.Records)) - 1)
-	s.db.auditRecent.Store(recent)
+	s.db.auditUnindexed.Store(unindexed)
 	return nil
 }
 
-// moveRecent moves the person index rows of the latest records into audit_persons once
-// there are auditMoveRows of them, and returns how many are left in
-// audit_persons_recent. Appended in seq order, the recent rows fill the end of their
-// table; moved sorted by person, many rows share a page of the index, written once.
-func (s *auditStore) moveRecent(ctx context.Context, tx *sql.Tx, added int64) (int64, error) {
-	recent := s.db.auditRecent.Swap(-1) // unknown until this batch commits
-	if recent < 0 {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_persons_recent`).Scan(&recent); err != nil {
-			return 0, mapErr(err, "count the recent audit person rows")
+// recordHashes splits the batch's stored hashes by record: record seq adds
+// auditHashCount(seq) of them, its leaf hash first.
+func recordHashes(b audit.Batch) ([][]byte, error) {
+	flat := make([]byte, 0, 32*len(b.Hashes))
+	for _, h := range b.Hashes {
+		flat = append(flat, h[:]...)
+	}
+	out := make([][]byte, len(b.Records))
+	for i := range out {
+		n := 32 * auditHashCount(b.First+int64(i))
+		if n > len(flat) {
+			break
+		}
+		out[i], flat = flat[:n:n], flat[n:]
+	}
+	if want := tlog.StoredHashCount(b.First-1+int64(len(b.Records))) - b.FirstHash(); int64(len(b.Hashes)) != want {
+		return nil, fault.Invalidf("hashes", "the batch holds %d stored hashes; its records add %d", len(b.Hashes), want)
+	}
+	return out, nil
+}
+
+// auditHashCount is how many stored hashes record seq adds to the tree: its leaf hash,
+// and one for each subtree it completes (as many as its index has trailing ones).
+func auditHashCount(seq int64) int { return 1 + bits.TrailingZeros64(^uint64(seq-1)) }
+
+// index puts the persons of the records not yet in audit_persons there once there are
+// auditMoveRows of them, and returns how many records are left out of it.
+func (s *auditStore) index(ctx context.Context, tx *sql.Tx, added int64) (int64, error) {
+	unindexed := s.db.auditUnindexed.Swap(-1) // unknown until this batch commits
+	if unindexed < 0 {
+		q := `SELECT COUNT(*) FROM audit_records WHERE seq > (SELECT moved FROM audit_index)`
+		if err := tx.QueryRowContext(ctx, q).Scan(&unindexed); err != nil {
+			return 0, mapErr(err, "count the unindexed audit records")
 		}
 	} else {
-		recent += added
+		unindexed += added
 	}
-	if recent < s.db.auditMoveRows {
-		return recent, nil
+	if unindexed < s.db.auditMoveRows {
+		return unindexed, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_persons (person, seq) SELECT person, seq FROM audit_persons_recent ORDER BY person, seq`); err != nil {
-		return 0, mapErr(err, "move the recent audit person rows")
+	rows, moved, err := unindexedPersons(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.insert(ctx, tx, auditPersons, len(rows), func(i int, args []any) []any {
+		return append(args, rows[i].person, rows[i].seq)
+	}); err != nil {
+		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM audit_persons_recent`); err != nil {
-		return 0, mapErr(err, "move the recent audit person rows")
+		return 0, mapErr(err, "index the audit records by person")
+	}
+	if moved == 0 { // no record to index after all (the count was off)
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, s.db.q(`UPDATE audit_index SET moved = ?`), moved); err != nil {
+		return 0, mapErr(err, "index the audit records by person")
 	}
 	return 0, nil
+}
+
+// unindexedPersons reads the person rows of the records not yet in audit_persons (and
+// those left in audit_persons_recent by an older version), sorted by person, and the
+// last seq they cover.
+func unindexedPersons(ctx context.Context, tx *sql.Tx) (rows []auditPerson, last int64, err error) {
+	q := `SELECT seq, persons FROM audit_records WHERE seq > (SELECT moved FROM audit_index) ORDER BY seq`
+	rs, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return nil, 0, mapErr(err, "index the audit records by person")
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var persons sql.NullString
+		if err := rs.Scan(&last, &persons); err != nil {
+			return nil, 0, mapErr(err, "index the audit records by person")
+		}
+		for _, p := range strings.Split(strings.Trim(persons.String, ","), ",") {
+			if key, err := strconv.ParseInt(p, 10, 64); err == nil {
+				rows = append(rows, auditPerson{key, last})
+			}
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return nil, 0, mapErr(err, "index the audit records by person")
+	}
+	rs, err = tx.QueryContext(ctx, `SELECT person, seq FROM audit_persons_recent`)
+	if err != nil {
+		return nil, 0, mapErr(err, "index the audit records by person")
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var r auditPerson
+		if err := rs.Scan(&r.person, &r.seq); err != nil {
+			return nil, 0, mapErr(err, "index the audit records by person")
+		}
+		rows = append(rows, r)
+	}
+	slices.SortFunc(rows, func(a, b auditPerson) int {
+		return cmp.Or(cmp.Compare(a.person, b.person), cmp.Compare(a.seq, b.seq))
+	})
+	return rows, last, mapErr(rs.Err(), "index the audit records by person")
 }
 
 // prepare prepares the inserts on the writer, once per DB, before the transaction
@@ -142,7 +221,7 @@ func (s *auditStore) prepare(ctx context.Context) error {
 // insert inserts n rows into table t in tx; row appends the arguments of row i.
 func (s *auditStore) insert(ctx context.Context, tx *sql.Tx, t, n int, row func(i int, args []any) []any) error {
 	most := auditRows
-	args := make([]any, 0, 2*min(n, most))
+	args := make([]any, 0, strings.Count(auditTables[t].row, "?")*min(n, most))
 	stmts := map[int]*sql.Stmt{} // by rows, bound to tx
 	for done := 0; done < n; {
 		rows := most
@@ -171,23 +250,28 @@ func (s *auditStore) insert(ctx context.Context, tx *sql.Tx, t, n int, row func(
 
 type auditPerson struct{ person, seq int64 }
 
-// auditPersonRows turns the person index rows into column values. Persons that are not
-// person numbers are left out of the index (the record still names them): they cannot
-// be anyone's data. Two spellings of one number in one record make one row.
-func auditPersonRows(ps []audit.PersonSeq) []auditPerson {
-	out := make([]auditPerson, 0, len(ps))
-	first := 0 // the first row of the current seq
-	for _, p := range ps {
-		key, err := personKey(p.Person)
-		if err != nil {
-			continue
+// recordPersons writes the persons of each record of the batch as the record row keeps
+// them: ",k1,k2," with each person number's key, so that a read by person finds ",k,"
+// in it; nil for a record that concerns no one. Persons that are not person numbers are
+// left out (the record still names them): they cannot be anyone's data. Two spellings of
+// one number make one.
+func recordPersons(b audit.Batch) []any {
+	out := make([]any, len(b.Records))
+	var keys []int64
+	for i := 0; i < len(b.Persons); {
+		seq := b.Persons[i].Seq
+		keys = keys[:0]
+		for ; i < len(b.Persons) && b.Persons[i].Seq == seq; i++ {
+			if key, err := personKey(b.Persons[i].Person); err == nil && !slices.Contains(keys, key) {
+				keys = append(keys, key)
+			}
 		}
-		r := auditPerson{key, p.Seq}
-		if first < len(out) && out[first].seq != p.Seq {
-			first = len(out)
-		}
-		if !slices.Contains(out[first:], r) {
-			out = append(out, r)
+		if k := seq - b.First; k >= 0 && k < int64(len(out)) && len(keys) > 0 {
+			list := []byte{','}
+			for _, key := range keys {
+				list = append(strconv.AppendInt(list, key, 10), ',')
+			}
+			out[k] = string(list)
 		}
 	}
 	return out

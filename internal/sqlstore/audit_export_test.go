@@ -23,8 +23,20 @@ func (t auditTamperer) SetRecord(ctx context.Context, seq int64, body []byte) er
 	return t.exec(ctx, `UPDATE audit_records SET body = ? WHERE seq = ?`, body, seq)
 }
 
+// SetHash rewrites the hash in the row of the record that stored it, or in audit_hashes
+// for a record written before rows carried their hashes.
 func (t auditTamperer) SetHash(ctx context.Context, index int64, h tlog.Hash) error {
-	return t.exec(ctx, `UPDATE audit_hashes SET hash = ? WHERE idx = ?`, h[:], index)
+	seq := auditHashSeq(index)
+	var hashes []byte
+	err := t.db.w.QueryRowContext(ctx, t.db.q(`SELECT hashes FROM audit_records WHERE seq = ?`), seq).Scan(&hashes)
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	if hashes == nil {
+		return t.exec(ctx, `UPDATE audit_hashes SET hash = ? WHERE idx = ?`, h[:], index)
+	}
+	copy(hashes[32*(index-tlog.StoredHashIndex(0, seq-1)):], h[:])
+	return t.exec(ctx, `UPDATE audit_records SET hashes = ? WHERE seq = ?`, hashes, seq)
 }
 
 func (t auditTamperer) SetCheckpoint(ctx context.Context, size int64, note string) error {
@@ -38,3 +50,23 @@ func (db *DB) RawQueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 // SetAuditMoveRows sets from how many rows the recent person index rows are moved.
 func (db *DB) SetAuditMoveRows(n int64) { db.auditMoveRows = n }
+
+// MigrateTo brings schema s of the database up or down to version.
+func (db *DB) MigrateTo(ctx context.Context, s Schema, version int64) error {
+	p, err := provider(db.dialect, db.w, s)
+	if err != nil {
+		return err
+	}
+	_, current, err := p.GetVersions(ctx)
+	if err != nil {
+		return err
+	}
+	if version < current {
+		_, err = p.DownTo(ctx, version)
+	} else {
+		_, err = p.UpTo(ctx, version)
+	}
+	db.auditLast.Store(-1)
+	db.auditUnindexed.Store(-1)
+	return err
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,28 +22,51 @@ func (s *auditStore) Size(ctx context.Context) (int64, error) {
 	return n, mapErr(err, "read the audit log's size")
 }
 
-// ReadHashes reads a auditContiguous run with one range query, other indexes with IN lists.
+// ReadHashes reads the hashes from the rows of the records that stored them, with one
+// range query for a contiguous run of records and IN lists otherwise; hashes of records
+// written before rows carried them come from audit_hashes.
 func (s *auditStore) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 	if len(indexes) == 0 {
 		return nil, nil
 	}
 	found := make(map[int64]tlog.Hash, len(indexes))
-	if auditContiguous(indexes) {
-		q := `SELECT idx, hash FROM audit_hashes WHERE idx >= ? AND idx <= ?`
-		if err := s.readHashes(ctx, found, q, indexes[0], indexes[len(indexes)-1]); err != nil {
-			return nil, err
+	seqs := make([]int64, 0, len(indexes))
+	for _, x := range indexes {
+		if x >= 0 {
+			seqs = append(seqs, auditHashSeq(x))
 		}
-	} else {
-		for chunk := range slices.Chunk(indexes, 256) {
-			q := `SELECT idx, hash FROM audit_hashes WHERE idx IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
-			args := make([]any, len(chunk))
-			for i, x := range chunk {
-				args[i] = x
-			}
-			if err := s.readHashes(ctx, found, q, args...); err != nil {
-				return nil, err
-			}
+	}
+	slices.Sort(seqs)
+	seqs = slices.Compact(seqs)
+	q := `SELECT seq, hashes FROM audit_records WHERE hashes IS NOT NULL AND `
+	if err := s.readByRuns(ctx, seqs, q+`seq >= ? AND seq <= ?`, q+`seq IN `, func(rows *sql.Rows) error {
+		var seq int64
+		var raw []byte
+		if err := rows.Scan(&seq, &raw); err != nil {
+			return err
 		}
+		addRecordHashes(found, seq, raw)
+		return nil
+	}); err != nil {
+		return nil, mapErr(err, "read audit hashes")
+	}
+	var old []int64
+	for _, x := range indexes {
+		if _, ok := found[x]; !ok {
+			old = append(old, x)
+		}
+	}
+	q = `SELECT idx, hash FROM audit_hashes WHERE `
+	if err := s.readByRuns(ctx, old, q+`idx >= ? AND idx <= ?`, q+`idx IN `, func(rows *sql.Rows) error {
+		var idx int64
+		var raw []byte
+		if err := rows.Scan(&idx, &raw); err != nil {
+			return err
+		}
+		found[idx] = auditHash(raw)
+		return nil
+	}); err != nil {
+		return nil, mapErr(err, "read audit hashes")
 	}
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
@@ -55,36 +79,79 @@ func (s *auditStore) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Ha
 	return out, nil
 }
 
-func auditContiguous(indexes []int64) bool {
-	for i, x := range indexes {
-		if x != indexes[0]+int64(i) {
+// auditHashSeq is the seq of the record that stored hash index x: the hash of level l
+// over records n·2^l … (n+1)·2^l − 1 is stored by the last of them.
+func auditHashSeq(x int64) int64 {
+	level, n := tlog.SplitStoredHashIndex(x)
+	return (n + 1) << level
+}
+
+// addRecordHashes adds the stored hashes that record seq's row holds. A row whose
+// hashes have the wrong length reads as zero hashes, which match no tree, so that
+// Verify names the record.
+func addRecordHashes(found map[int64]tlog.Hash, seq int64, raw []byte) {
+	n := auditHashCount(seq)
+	first := tlog.StoredHashIndex(0, seq-1)
+	for level := range n {
+		var h tlog.Hash
+		if len(raw) == n*len(h) {
+			copy(h[:], raw[level*len(h):])
+		}
+		found[first+int64(level)] = h
+	}
+}
+
+// auditHash reads a stored hash; one of the wrong length reads as the zero hash.
+func auditHash(raw []byte) tlog.Hash {
+	var h tlog.Hash
+	if len(raw) == len(h) {
+		copy(h[:], raw)
+	}
+	return h
+}
+
+// readByRuns calls scan on the rows of keys, sorted: a contiguous run with one range
+// query (ranged: "… key >= ? AND key <= ?"), other keys with IN lists (in: "… key IN ").
+func (s *auditStore) readByRuns(ctx context.Context, keys []int64, ranged, in string, scan func(*sql.Rows) error) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if auditContiguous(keys) {
+		return s.readRows(ctx, scan, ranged, keys[0], keys[len(keys)-1])
+	}
+	for chunk := range slices.Chunk(keys, 256) {
+		args := make([]any, len(chunk))
+		for i, x := range chunk {
+			args[i] = x
+		}
+		if err := s.readRows(ctx, scan, in+`(?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func auditContiguous(keys []int64) bool {
+	for i, x := range keys {
+		if x != keys[0]+int64(i) {
 			return false
 		}
 	}
 	return true
 }
 
-// readHashes adds the rows of q to found. A stored hash of the wrong length reads as the
-// zero hash, which matches no tree, so that Verify names the record that wrote it.
-func (s *auditStore) readHashes(ctx context.Context, found map[int64]tlog.Hash, q string, args ...any) error {
+func (s *auditStore) readRows(ctx context.Context, scan func(*sql.Rows) error, q string, args ...any) error {
 	rows, err := s.db.r.QueryContext(ctx, s.db.q(q), args...)
 	if err != nil {
-		return mapErr(err, "read audit hashes")
+		return err
 	}
 	defer rows.Close()
-	var raw []byte
 	for rows.Next() {
-		var idx int64
-		if err := rows.Scan(&idx, &raw); err != nil {
-			return mapErr(err, "read audit hashes")
+		if err := scan(rows); err != nil {
+			return err
 		}
-		var h tlog.Hash
-		if len(raw) == len(h) {
-			copy(h[:], raw)
-		}
-		found[idx] = h
 	}
-	return mapErr(rows.Err(), "read audit hashes")
+	return rows.Err()
 }
 
 // Records returns stored records after a seq.
@@ -93,19 +160,26 @@ func (s *auditStore) Records(ctx context.Context, after int64, n int) ([]audit.E
 	return s.entries(ctx, "read audit records", q, after, limit(n))
 }
 
-// ByPerson reads the person index (the moved rows by their key, and the few recent ones
-// not yet moved) and the records it points to in one query.
+// ByPerson reads the person index (audit_persons, and audit_persons_recent left by an
+// older version) and the records not indexed yet (at most auditMoveRows), and the
+// records found, in one query.
 func (s *auditStore) ByPerson(ctx context.Context, person string, after int64, n int) ([]audit.Entry, error) {
 	key, err := personKey(person)
 	if err != nil {
 		return nil, err
 	}
+	contains := `instr(persons, ?) > 0`
+	if s.db.dialect == Postgres {
+		contains = `strpos(persons, ?) > 0`
+	}
 	q := `SELECT r.seq, r.body FROM (
 			SELECT seq FROM audit_persons WHERE person = ? AND seq > ?
 			UNION ALL SELECT seq FROM audit_persons_recent WHERE person = ? AND seq > ?
+			UNION ALL SELECT seq FROM audit_records WHERE seq > (SELECT moved FROM audit_index) AND seq > ? AND ` + contains + `
 			ORDER BY seq LIMIT ?) p
 		JOIN audit_records r ON r.seq = p.seq ORDER BY r.seq`
-	return s.entries(ctx, "read audit records by person", q, key, after, key, after, limit(n))
+	listed := "," + strconv.FormatInt(key, 10) + ","
+	return s.entries(ctx, "read audit records by person", q, key, after, key, after, after, listed, limit(n))
 }
 
 func (s *auditStore) entries(ctx context.Context, op, q string, args ...any) ([]audit.Entry, error) {

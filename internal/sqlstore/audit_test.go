@@ -69,3 +69,69 @@ func TestAuditPersonForms(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditUpgrade writes records, goes down to the layout before record rows carried
+// their hashes and persons (version 4) and up again, then writes more: records of both
+// layouts verify, give evidence, and are found by person before and after their persons
+// are indexed.
+func TestAuditUpgrade(t *testing.T) {
+	ctx := context.Background()
+	persons := func(i int) []string { return []string{audittest.Person(i % 7)} }
+	want := func(n int) (seqs []int64) { // the records about Person(3) among the first n
+		for i := range n {
+			if i%7 == 3 {
+				seqs = append(seqs, int64(i)+1)
+			}
+		}
+		return seqs
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db := b.open(t, sqlstore.Hub)
+			s := db.Audit()
+			audittest.Append(t, audittest.OpenLog(t, s, audit.Config{}), 0, 40, persons)
+			for _, v := range []int64{4, 5} {
+				if err := db.MigrateTo(ctx, sqlstore.Hub, v); err != nil {
+					t.Fatalf("migrate to %d: %v", v, err)
+				}
+			}
+			audittest.MustVerify(t, s)
+			checkByPerson(t, s, want(40))
+			db.SetAuditMoveRows(25)
+			l := audittest.OpenLog(t, s, audit.Config{})
+			audittest.Append(t, l, 40, 60, persons) // 20 records: not indexed yet
+			checkByPerson(t, s, want(60))
+			audittest.Append(t, l, 60, 70, persons) // the 25th indexes them, and the old rows
+			checkByPerson(t, s, want(70))
+			audittest.MustVerify(t, s)
+			_, vkey := audittest.Signer(t, 1)
+			if _, err := l.CheckpointNow(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, seq := range []int64{1, 39, 40, 41, 64, 70} {
+				ev, err := l.Evidence(ctx, seq)
+				if err != nil {
+					t.Fatalf("Evidence(%d): %v", seq, err)
+				}
+				if _, err := audit.VerifyEvidence(ev, vkey); err != nil {
+					t.Errorf("VerifyEvidence(%d): %v", seq, err)
+				}
+			}
+		})
+	}
+}
+
+func checkByPerson(t *testing.T, s audit.Store, want []int64) {
+	t.Helper()
+	es, err := s.ByPerson(context.Background(), audittest.Person(3), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, e := range es {
+		got = append(got, e.Seq)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ByPerson = %v; want %v", got, want)
+	}
+}

@@ -37,11 +37,11 @@ type DB struct {
 
 	snap *snapshots // pooled read transactions for Files; SQLite only
 
-	regions       regionCache  // municipalities by region, for searches
-	auditLast     atomic.Int64 // the audit log's last seq as this process committed it; -1 unknown
-	auditPrepared atomic.Bool  // the audit inserts are prepared on w
-	auditRecent   atomic.Int64 // rows in audit_persons_recent as this process committed them; -1 unknown
-	auditMoveRows int64        // move audit_persons_recent into audit_persons from this many rows
+	regions        regionCache  // municipalities by region, for searches
+	auditLast      atomic.Int64 // the audit log's last seq as this process committed it; -1 unknown
+	auditPrepared  atomic.Bool  // the audit inserts are prepared on w
+	auditUnindexed atomic.Int64 // audit records not in audit_persons yet, as this process committed them; -1 unknown
+	auditMoveRows  int64        // index the persons of the audit records once this many are not
 
 	mu    sync.RWMutex
 	stmts map[stmtKey]*sql.Stmt
@@ -60,7 +60,7 @@ type stmtKey struct {
 func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 	db := &DB{stmts: make(map[stmtKey]*sql.Stmt)}
 	db.auditLast.Store(-1)
-	db.auditRecent.Store(-1)
+	db.auditUnindexed.Store(-1)
 	db.auditMoveRows = 4096
 	var err error
 	switch {

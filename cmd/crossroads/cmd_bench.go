@@ -15,6 +15,7 @@ import (
 type BenchCmd struct {
 	JSON       bool   `help:"Print the figures as one JSON object on the last line."`
 	CPUProfile string `help:"Write a CPU profile of the run to this file (for go tool pprof)." type:"path"`
+	MemProfile string `help:"Write an allocation profile of the run to this file (for go tool pprof -sample_index=alloc_space)." type:"path"`
 
 	Ident    BenchIdentCmd    `cmd:"" help:"Identifier validation: checks per second."`
 	Lookup   BenchLookupCmd   `cmd:"" help:"Person-directory lookups per second through the SQLite store."`
@@ -196,16 +197,29 @@ func benchData(e *env, data string, persons int) (string, func(), error) {
 
 // profile starts the CPU profile if one was asked for; the returned func stops it.
 func (b *BenchCmd) profile() (func(), error) {
-	if b.CPUProfile == "" {
-		return func() {}, nil
+	stop := func() {}
+	if b.CPUProfile != "" {
+		f, err := os.Create(b.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		stop = func() { pprof.StopCPUProfile(); f.Close() }
 	}
-	f, err := os.Create(b.CPUProfile)
+	if b.MemProfile == "" {
+		return stop, nil
+	}
+	f, err := os.Create(b.MemProfile)
 	if err != nil {
+		stop()
 		return nil, err
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	return func() {
+		stop()
+		_ = pprof.Lookup("allocs").WriteTo(f, 0)
 		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	}, nil
 }

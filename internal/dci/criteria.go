@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/query"
+	"github.com/crossroads-hub/crossroads/internal/rawjson"
 )
 
 // Page sizes. The standard sets no bound; the hub clamps larger requests to MaxPageSize
@@ -163,6 +164,27 @@ func sortKeys(raw json.RawMessage) ([]query.SortKey, error) {
 
 // pagination reads {page_size, page_number}: page_size is required and page_number
 // defaults to 1; both start at 1. Without pagination the first page of DefaultPageSize.
+// plainPagination reads the common case of a pagination, an object of page_size and
+// page_number with plain counts, as json.Unmarshal would; false for anything else (other
+// or differently cased names, which json.Unmarshal may match, other numbers), which is
+// left to it.
+func plainPagination(raw json.RawMessage, size, number **Count) bool {
+	return rawjson.EachMember(raw, func(name string, v []byte) bool {
+		n, ok := plainCount(v)
+		switch {
+		case !ok:
+			return false
+		case name == "page_size":
+			*size = &n
+		case name == "page_number":
+			*number = &n
+		default:
+			return false
+		}
+		return true
+	})
+}
+
 func pagination(raw json.RawMessage) (page, size int, err error) {
 	if raw == nil {
 		return 1, DefaultPageSize, nil
@@ -171,8 +193,11 @@ func pagination(raw json.RawMessage) (page, size int, err error) {
 		PageSize   *Count `json:"page_size"`
 		PageNumber *Count `json:"page_number"`
 	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return 0, 0, fmt.Errorf("must be {page_size, page_number} with whole numbers")
+	if !plainPagination(raw, &p.PageSize, &p.PageNumber) {
+		p.PageSize, p.PageNumber = nil, nil
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return 0, 0, fmt.Errorf("must be {page_size, page_number} with whole numbers")
+		}
 	}
 	if p.PageSize == nil || *p.PageSize < 1 {
 		return 0, 0, fmt.Errorf("page_size is required and starts at 1")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
@@ -81,7 +82,7 @@ func decodeHeader(raw json.RawMessage, action string) (MsgHeader, error) {
 		}
 		*f.dst = s
 	}
-	if err := json.Unmarshal(m["total_count"], &h.TotalCount); err != nil || h.TotalCount < 0 {
+	if err := h.TotalCount.UnmarshalJSON(m["total_count"]); err != nil || h.TotalCount < 0 {
 		return MsgHeader{}, bad("header.total_count", "must be a whole number ≥ 0")
 	}
 	if v, ok := m["is_msg_encrypted"]; ok && !isNull(v) {
@@ -153,7 +154,7 @@ func decodeSearchMessage(raw json.RawMessage) (SearchRequest, error) {
 	}
 	msg.SearchRequest = make([]SearchRequestItem, len(items))
 	for i, it := range items {
-		msg.SearchRequest[i] = decodeItem(it, fmt.Sprintf("search_request[%d]", i))
+		msg.SearchRequest[i] = decodeItem(it, "search_request["+strconv.Itoa(i)+"]")
 	}
 	markDuplicates(msg.SearchRequest)
 	return msg, nil

@@ -84,6 +84,10 @@ type Count int
 // UnmarshalJSON accepts the numbers 10, 10.0 and 1e1 and the string "10"; it rejects
 // fractions, other strings ("", "1e1", "0x10") and values beyond int32.
 func (c *Count) UnmarshalJSON(b []byte) error {
+	if n, ok := plainCount(b); ok {
+		*c = n
+		return nil
+	}
 	s := string(bytes.TrimSpace(b))
 	if s == "null" { // left as is, as encoding/json does; required fields are checked apart
 		return nil
@@ -105,6 +109,21 @@ func (c *Count) UnmarshalJSON(b []byte) error {
 	}
 	*c = Count(f)
 	return nil
+}
+
+// plainCount reads the common case of a count, a JSON number of at most 9 digits without
+// sign, fraction or exponent, as decoding it would; ok is false for anything else.
+func plainCount(b []byte) (n Count, ok bool) {
+	if len(b) == 0 || len(b) > 9 || (b[0] == '0' && len(b) > 1) {
+		return 0, false
+	}
+	for _, d := range b {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		n = 10*n + Count(d-'0')
+	}
+	return n, true
 }
 
 // tsLayout writes timestamps as RFC 3339 in UTC with milliseconds, as the samples do.

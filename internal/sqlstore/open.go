@@ -30,7 +30,7 @@ import (
 const (
 	sqliteBase   = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
 	sqliteCommon = sqliteBase + "&_pragma=mmap_size(1073741824)"
-	sqliteWriter = sqliteCommon + "&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)"
+	sqliteWriter = sqliteCommon + "&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)&_pragma=temp_store(MEMORY)"
 	sqliteReader = sqliteCommon + "&_pragma=cache_size(-65536)&_query_only=1"
 	sqliteHot    = sqliteBase + "&_pragma=cache_size(-16384)&_query_only=1"
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/rawjson"
 )
 
 // maxDCIBody bounds a DCI message.
@@ -151,13 +152,44 @@ func readSearch(w http.ResponseWriter, r *http.Request) ([]byte, *dci.Envelope[d
 	return body, env, m, err
 }
 
+// plainMeta reads the common case of header.meta, the hub's own: purpose and on_date
+// strings, fields a list of strings, as json.Unmarshal would; false for anything else
+// (other or differently cased names, null, other types), which is left to it.
+func plainMeta(raw json.RawMessage, m *meta) bool {
+	return rawjson.EachMember(raw, func(name string, v []byte) bool {
+		var ok bool
+		switch name {
+		case "purpose":
+			m.Purpose, ok = rawjson.Unquote(v)
+		case "on_date":
+			m.OnDate, ok = rawjson.Unquote(v)
+		case "fields":
+			var list []json.RawMessage
+			if list, ok = rawjson.Elements(v); ok && !rawjson.IsNull(v) {
+				m.Fields = make([]string, len(list))
+				for i, f := range list {
+					if m.Fields[i], ok = rawjson.Unquote(f); !ok {
+						break
+					}
+				}
+			} else {
+				ok = false
+			}
+		}
+		return ok
+	})
+}
+
 func readMeta(raw json.RawMessage) (meta, error) {
 	var m meta
 	if len(raw) == 0 || raw[0] != '{' {
 		return m, nil // absent, or a string as the samples send: nothing asked
 	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return m, dci.Coded(fault.Invalid, dci.ErrRequestBad, "header.meta", "must hold purpose (string), fields (list of strings) and on_date (YYYY-MM-DD)")
+	if !plainMeta(raw, &m) {
+		m = meta{}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return m, dci.Coded(fault.Invalid, dci.ErrRequestBad, "header.meta", "must hold purpose (string), fields (list of strings) and on_date (YYYY-MM-DD)")
+		}
 	}
 	if _, err := date.Parse(m.OnDate); err != nil {
 		return m, dci.Coded(fault.Invalid, dci.ErrRequestBad, "header.meta.on_date", err.Error())

@@ -9,6 +9,7 @@ package civil
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/exchange"
@@ -49,16 +50,13 @@ func (s *Source) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 	default:
 		return exchange.SourceResult{}, fault.Invalidf("query_type", "the civil register answers identifier look-ups and filters")
 	}
+	var fields []string // nil: all
+	if r.Fields != nil {
+		fields = append(slices.Clip(r.Fields), "person")
+	}
 	out := exchange.SourceResult{Records: make([]map[string]any, 0, len(ps)), Total: total}
 	for i := range ps {
-		rec, err := Record(&ps[i])
-		if err != nil {
-			return exchange.SourceResult{}, err
-		}
-		if r.Fields != nil {
-			rec = exchange.Minimise(rec, append(r.Fields, "person"))
-		}
-		out.Records = append(out.Records, rec)
+		out.Records = append(out.Records, record(&ps[i], fields))
 	}
 	return out, nil
 }
@@ -81,14 +79,18 @@ func (s *Source) lookup(ctx context.Context, idType, value string) (population.P
 // Record turns a person into the record the source returns: its fields under their JSON
 // names, with the JSON-LD type marker, and empty values left out. It is built by hand,
 // not through encoding/json, because it runs on every answer.
-func Record(p *population.Person) (map[string]any, error) {
+func Record(p *population.Person) (map[string]any, error) { return record(p, nil), nil }
+
+// record is Record minimised to fields (nil: all), as exchange.Minimise would leave it,
+// without building what it would drop.
+func record(p *population.Person, fields []string) map[string]any {
 	m := make(map[string]any, 20)
 	put := func(k, v string) {
-		if v != "" {
+		if v != "" && (fields == nil || whole(exchange.Allowed(k, fields))) {
 			m[k] = v
 		}
 	}
-	put("@type", RecordType)
+	m["@type"] = RecordType
 	put("person", p.Number)
 	put("brn", p.BRN)
 	put("given_name", p.GivenName)
@@ -103,15 +105,24 @@ func Record(p *population.Person) (map[string]any, error) {
 	put("spouse", p.Spouse)
 	put("nationality", p.Nationality)
 	put("household", p.Household)
+	var sub []string // the address fields kept; empty: all
+	if fields != nil {
+		if sub = exchange.Allowed("address", fields); sub == nil {
+			return m
+		}
+	}
 	addr := map[string]any{}
 	for k, v := range map[string]string{"street": p.Address.Street, "house_number": p.Address.HouseNumber,
 		"postal_code": p.Address.PostalCode, "municipality": p.Address.Municipality, "region": p.Address.Region} {
-		if v != "" {
+		if v != "" && (len(sub) == 0 || whole(exchange.Allowed(k, sub))) {
 			addr[k] = v
 		}
 	}
 	if len(addr) > 0 {
 		m["address"] = addr
 	}
-	return m, nil
+	return m
 }
+
+// whole says whether exchange.Allowed keeps a field entirely.
+func whole(sub []string) bool { return sub != nil && len(sub) == 0 }

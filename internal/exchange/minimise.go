@@ -12,7 +12,7 @@ func Minimise(record map[string]any, fields []string) map[string]any {
 			out[k] = v
 			continue
 		}
-		if sub := allowed(k, fields); sub != nil {
+		if sub := Allowed(k, fields); sub != nil {
 			if m, ok := v.(map[string]any); ok && len(sub) > 0 {
 				if kept := Minimise(m, sub); len(kept) > 0 {
 					out[k] = kept
@@ -27,9 +27,9 @@ func Minimise(record map[string]any, fields []string) map[string]any {
 	return out
 }
 
-// allowed says whether key may be kept: nil no; an empty list yes, entirely; otherwise
-// only the listed sub-fields.
-func allowed(key string, fields []string) []string {
+// Allowed says whether key may be kept under fields: nil no; an empty list yes,
+// entirely; otherwise only the listed sub-fields (and then only an object's).
+func Allowed(key string, fields []string) []string {
 	var sub []string
 	for _, f := range fields {
 		if f == key {

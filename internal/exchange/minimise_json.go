@@ -42,7 +42,7 @@ func MinimiseJSON(record []byte, fields []string) (out json.RawMessage, ok bool)
 	for _, m := range members {
 		v := m.value
 		if !strings.HasPrefix(m.name, "@") {
-			sub := allowed(m.name, fields)
+			sub := Allowed(m.name, fields)
 			if sub == nil {
 				continue
 			}

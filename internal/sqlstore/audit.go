@@ -101,6 +101,12 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 // recordHashes splits the batch's stored hashes by record: record seq adds
 // auditHashCount(seq) of them, its leaf hash first.
 func recordHashes(b audit.Batch) ([][]byte, error) {
+	if b.First < 1 {
+		return nil, fault.Invalidf("first", "the first record of a batch is 1 or after, not %d", b.First)
+	}
+	if want := tlog.StoredHashCount(b.First-1+int64(len(b.Records))) - b.FirstHash(); int64(len(b.Hashes)) != want {
+		return nil, fault.Invalidf("hashes", "the batch holds %d stored hashes; its records add %d", len(b.Hashes), want)
+	}
 	flat := make([]byte, 0, 32*len(b.Hashes))
 	for _, h := range b.Hashes {
 		flat = append(flat, h[:]...)
@@ -108,13 +114,7 @@ func recordHashes(b audit.Batch) ([][]byte, error) {
 	out := make([][]byte, len(b.Records))
 	for i := range out {
 		n := 32 * auditHashCount(b.First+int64(i))
-		if n > len(flat) {
-			break
-		}
 		out[i], flat = flat[:n:n], flat[n:]
-	}
-	if want := tlog.StoredHashCount(b.First-1+int64(len(b.Records))) - b.FirstHash(); int64(len(b.Hashes)) != want {
-		return nil, fault.Invalidf("hashes", "the batch holds %d stored hashes; its records add %d", len(b.Hashes), want)
 	}
 	return out, nil
 }

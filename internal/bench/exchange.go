@@ -73,7 +73,8 @@ func processCPU() time.Duration {
 // The machine's speed drifts during a run (other work, caches, the processor's clock),
 // so the paths are measured in interleaved slices: with the hub of (c1) serving, rounds
 // of a, b, c1; then with the hub of (c2), rounds of a, b, c2. Each ratio compares paths
-// measured side by side; a and b are summed over both phases.
+// measured side by side: c1 with the a of the first phase, c2 with the b of the second
+// (the two phases can differ by a fifth). The figures of a and b are summed over both.
 func Exchange(ctx context.Context, o ExchangeOptions) (*Result, error) {
 	if o.Rounds <= 0 {
 		o.Rounds = 5
@@ -102,13 +103,12 @@ func Exchange(ctx context.Context, o ExchangeOptions) (*Result, error) {
 	}
 	defer stopProxy()
 	slice := o.Duration / time.Duration(2*o.Rounds) // a and b run in both phases
-	var a, b load
-	c := [2]load{}
+	var a, b, c [2]load // by phase
 	for i, overHTTP := range []bool{false, true} {
 		err := throughHub(ctx, o, st, overHTTP, direct, func(base, token string) {
 			for range o.Rounds {
-				a.add(run(ctx, o.Concurrency, slice, direct+"/registry/sync/search", "", persons))
-				b.add(run(ctx, o.Concurrency, slice, proxy+"/registry/sync/search", "", persons))
+				a[i].add(run(ctx, o.Concurrency, slice, direct+"/registry/sync/search", "", persons))
+				b[i].add(run(ctx, o.Concurrency, slice, proxy+"/registry/sync/search", "", persons))
 				c[i].add(run(ctx, o.Concurrency, 2*slice, base+"/dci/crvs/registry/sync/search", token, persons))
 			}
 		})
@@ -116,25 +116,30 @@ func Exchange(ctx context.Context, o ExchangeOptions) (*Result, error) {
 			return nil, err
 		}
 	}
-	return exchangeResult(o, a, b, c[0], c[1]), nil
+	return exchangeResult(o, a, b, c), nil
 }
 
-func exchangeResult(o ExchangeOptions, a, b, c1, c2 load) *Result {
+func exchangeResult(o ExchangeOptions, a, b, c [2]load) *Result {
+	var allA, allB load
+	for i := range a {
+		allA.add(a[i])
+		allB.add(b[i])
+	}
 	r := newResult("exchange")
 	r.add("concurrency", "concurrent clients", o.Concurrency, "")
 	r.add("rounds", "interleaved rounds", o.Rounds, "")
 	for _, m := range []struct {
 		key, label string
 		l          load
-	}{{"direct", "(a) direct to the source", a}, {"proxy", "(b) through a reverse proxy", b}, {"hub", "(c1) through the hub, source built in", c1}, {"hub_remote", "(c2) through the hub, source over HTTP", c2}} {
+	}{{"direct", "(a) direct to the source", allA}, {"proxy", "(b) through a reverse proxy", allB}, {"hub", "(c1) through the hub, source built in", c[0]}, {"hub_remote", "(c2) through the hub, source over HTTP", c[1]}} {
 		r.add(m.key+"_rps", m.label+": requests/s", round(m.l.rps()), "/s")
 		r.add(m.key+"_p50_ms", m.label+": p50", decimals(ms(m.l.all.percentile(50)), 3), "ms")
 		r.add(m.key+"_p99_ms", m.label+": p99", decimals(ms(m.l.all.percentile(99)), 3), "ms")
 		r.add(m.key+"_errors", m.label+": errors", m.l.errors, "")
 		r.add(m.key+"_cpu_us", m.label+": processor time a request, all parties", round(m.l.cpuPerRequest()), "µs")
 	}
-	r.add("hub_over_direct", "c1/a", decimals(c1.rps()/a.rps(), 3), "")
-	r.add("hub_remote_over_proxy", "c2/b", decimals(c2.rps()/b.rps(), 3), "")
+	r.add("hub_over_direct", "c1/a (a beside c1)", decimals(c[0].rps()/a[0].rps(), 3), "")
+	r.add("hub_remote_over_proxy", "c2/b (b beside c2)", decimals(c[1].rps()/b[1].rps(), 3), "")
 	return r
 }
 

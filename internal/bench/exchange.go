@@ -103,7 +103,7 @@ func Exchange(ctx context.Context, o ExchangeOptions) (*Result, error) {
 	}
 	defer stopProxy()
 	slice := o.Duration / time.Duration(2*o.Rounds) // a and b run in both phases
-	var a, b, c [2]load // by phase
+	var a, b, c [2]load                             // by phase
 	for i, overHTTP := range []bool{false, true} {
 		err := throughHub(ctx, o, st, overHTTP, direct, func(base, token string) {
 			for range o.Rounds {

@@ -183,20 +183,19 @@ func (s *auditStore) ByPerson(ctx context.Context, person string, after int64, n
 }
 
 func (s *auditStore) entries(ctx context.Context, op, q string, args ...any) ([]audit.Entry, error) {
-	rows, err := s.db.r.QueryContext(ctx, s.db.q(q), args...)
+	out := []audit.Entry{}
+	err := s.readRows(ctx, func(rows *sql.Rows) error {
+		var e audit.Entry
+		if err := rows.Scan(&e.Seq, &e.Body); err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	}, q, args...)
 	if err != nil {
 		return nil, mapErr(err, op)
 	}
-	defer rows.Close()
-	out := []audit.Entry{}
-	for rows.Next() {
-		var e audit.Entry
-		if err := rows.Scan(&e.Seq, &e.Body); err != nil {
-			return nil, mapErr(err, op)
-		}
-		out = append(out, e)
-	}
-	return out, mapErr(rows.Err(), op)
+	return out, nil
 }
 
 // SaveCheckpoint stores a signed checkpoint.

@@ -44,7 +44,9 @@ func rebind(query string) string {
 	return b.String()
 }
 
-// stmt returns query prepared on pool, preparing it on first use.
+// stmt returns query prepared on pool, preparing it on first use. It prepares without
+// holding db.mu: preparing on the writer waits for its connection, and a transaction
+// holding that connection may be waiting for db.mu in txStmt.
 func (db *DB) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
 	k := stmtKey{pool, query}
 	db.mu.RLock()
@@ -53,14 +55,15 @@ func (db *DB) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, 
 	if ok {
 		return st, nil
 	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if st, ok := db.stmts[k]; ok {
-		return st, nil
-	}
 	st, err := pool.PrepareContext(ctx, db.q(query))
 	if err != nil {
 		return nil, err
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if first, ok := db.stmts[k]; ok { // prepared meanwhile by another caller
+		st.Close()
+		return first, nil
 	}
 	db.stmts[k] = st
 	return st, nil

@@ -51,6 +51,15 @@ func (c *AuditVerifyCmd) Run(e *env) error {
 	}
 	fmt.Fprintf(e.stdout, "audit log OK: %d records, %d checkpoints verified in %.1f s; root %s\n",
 		rep.Records, rep.Checkpoints, time.Since(start).Seconds(), rep.Root)
+	if dir := hub.AuditJournal(c.Store); dir != "" {
+		first, last, err := audit.Unstored(dir, rep.Records)
+		if err != nil {
+			return fmt.Errorf("read the audit journal: %w", err)
+		}
+		if last > 0 {
+			fmt.Fprintf(e.stdout, "the audit journal %s holds records %d to %d, acknowledged and not yet stored: the hub stores them when it starts\n", dir, first, last)
+		}
+	}
 	return nil
 }
 

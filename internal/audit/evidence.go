@@ -23,7 +23,10 @@ type Evidence struct {
 // Evidence returns the evidence of record seq against the latest checkpoint, signing a
 // checkpoint first if the latest one does not cover seq yet.
 func (l *Log) Evidence(ctx context.Context, seq int64) (Evidence, error) {
-	if seq < 1 || seq > l.Size() {
+	if err := l.sync(ctx); err != nil {
+		return Evidence{}, err
+	}
+	if seq < 1 || seq > l.head.Load().size {
 		return Evidence{}, fault.NotFoundf("audit record %d not found", seq)
 	}
 	l.cpMu.Lock()

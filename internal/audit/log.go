@@ -24,6 +24,10 @@ type Config struct {
 	MaxBatch        int              // records per transaction at most; default 512
 	Now             func() time.Time // stamps records without a time, and checkpoints; default time.Now
 	Log             *slog.Logger     // failed checkpoints and batches; default discards
+
+	// Journal is a folder on local disk for the log's journal; empty: none, and a record
+	// is acknowledged once its batch has committed in the store. See doc.go.
+	Journal string
 }
 
 // Log is the audit log. Open starts it; Close stops it. It is safe for concurrent use.
@@ -40,7 +44,7 @@ type Log struct {
 	pending atomic.Int64 // requests announced by Append and not yet answered by the writer
 	coming  atomic.Int64 // records announced by Expect whose exchange is not over
 
-	head atomic.Pointer[treeHead] // the committed tree, published after each batch
+	head atomic.Pointer[treeHead] // the stored tree, published after each batch stored
 
 	cpMu   sync.Mutex
 	latest Checkpoint // the latest saved checkpoint; Size 0 when there is none
@@ -49,12 +53,23 @@ type Log struct {
 	writerDone chan struct{}
 	cpDone     chan struct{}
 
-	// Owned by the writer goroutine.
+	// With a journal: the records acknowledged and not yet stored.
+	j         *journal
+	q         queue
+	acked     atomic.Int64 // the last seq acknowledged
+	next      int64        // the seq of the next record; owned by the writer goroutine
+	flushStop chan struct{}
+	flushDone chan struct{}
+
+	// Owned by the goroutine that stores batches: the writer, or with a journal the
+	// flusher.
 	size  int64
 	front frontier
 	stale bool // a batch failed: re-read size and frontier before the next
-	last  int  // the size of the last batch
 	batch Batch
+	recs  []pending
+
+	last int // the size of the writer's last batch; owned by the writer goroutine
 }
 
 type treeHead struct {
@@ -64,11 +79,10 @@ type treeHead struct {
 
 // request is one Append waiting for its batch to commit.
 type request struct {
-	body    []byte   // the record's encoding with seq 0
-	persons []string // the persons of the record, without repeats
-	seq     int64
-	err     error
-	done    chan struct{} // capacity 1, so the writer never blocks on an abandoned request
+	rec  pending
+	seq  int64
+	err  error
+	done chan struct{} // capacity 1, so the writer never blocks on an abandoned request
 }
 
 var requests = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
@@ -106,14 +120,23 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 	if err := l.loadLatest(ctx); err != nil {
 		return nil, err
 	}
+	if cfg.Journal != "" {
+		if err := l.openJournal(ctx, cfg.Journal); err != nil {
+			return nil, err
+		}
+	}
 	// Records committed after the last checkpoint (a crash, a failed final checkpoint)
 	// get theirs now.
 	if _, err := l.checkpoint(ctx); err != nil && fault.KindOf(err) != fault.NotFound {
+		l.closeJournalUnstarted()
 		return nil, err
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	l.stop = stop
 	go l.write(bg)
+	if l.j != nil {
+		go l.flushes(bg)
+	}
 	go l.checkpoints(bg, cfg.CheckpointEvery)
 	return l, nil
 }
@@ -164,8 +187,9 @@ func (l *Log) loadLatest(ctx context.Context) error {
 	return nil
 }
 
-// Append records r and returns its seq once it is committed. An error means the record
-// is not acknowledged and the caller must refuse the exchange. Append fills in Seq,
+// Append records r and returns its seq once it is committed (to the journal, if the log
+// has one, else to the store). An error means the record is not acknowledged and the
+// caller must refuse the exchange. Append fills in Seq,
 // Binding, and Time when it is zero.
 //
 // If ctx ends while the batch commits, Append returns an error although the record may
@@ -181,10 +205,10 @@ func (l *Log) Append(ctx context.Context, r Record) (int64, error) {
 		return 0, err
 	}
 	req := requests.Get().(*request)
-	req.body = body
+	req.rec.body = body
 	for i, p := range rec.Persons {
 		if !slices.Contains(rec.Persons[:i], p) {
-			req.persons = append(req.persons, p)
+			req.rec.persons = append(req.rec.persons, p)
 		}
 	}
 	l.pending.Add(1)
@@ -207,7 +231,7 @@ func (l *Log) Append(ctx context.Context, r Record) (int64, error) {
 	select {
 	case <-req.done:
 		seq, err := req.seq, req.err
-		*req = request{persons: req.persons[:0], done: req.done}
+		*req = request{rec: pending{persons: req.rec.persons[:0]}, done: req.done}
 		requests.Put(req)
 		return seq, err
 	case <-ctx.Done():
@@ -215,8 +239,9 @@ func (l *Log) Append(ctx context.Context, r Record) (int64, error) {
 	}
 }
 
-// Close stops taking records, waits for the writer to commit those it has, stops the
-// checkpointer and signs a last checkpoint. It is safe to call twice.
+// Close stops taking records, waits for the writer to commit those it has and for the
+// journal's records to be stored, stops the checkpointer and signs a last checkpoint.
+// It is safe to call twice.
 func (l *Log) Close(ctx context.Context) error {
 	l.mu.Lock()
 	if l.closed {
@@ -230,6 +255,10 @@ func (l *Log) Close(ctx context.Context) error {
 	if err := wait(ctx, l.writerDone); err != nil {
 		return err
 	}
+	var jerr error
+	if l.j != nil {
+		jerr = l.closeJournal(ctx)
+	}
 	l.stop()
 	if err := wait(ctx, l.cpDone); err != nil {
 		return err
@@ -237,7 +266,14 @@ func (l *Log) Close(ctx context.Context) error {
 	if _, err := l.checkpoint(ctx); err != nil && fault.KindOf(err) != fault.NotFound {
 		return err
 	}
-	return nil
+	return jerr
+}
+
+// closeJournalUnstarted releases the journal of a log that failed to open.
+func (l *Log) closeJournalUnstarted() {
+	if l.j != nil {
+		l.j.close()
+	}
 }
 
 func wait(ctx context.Context, done <-chan struct{}) error {
@@ -262,8 +298,14 @@ func (l *Log) Expect(n int) (done func()) {
 // gauge of the load on the writer.
 func (l *Log) Pending() int64 { return l.pending.Load() }
 
-// Size returns the number of committed records, which is also the last seq.
-func (l *Log) Size() int64 { return l.head.Load().size }
+// Size returns the number of records acknowledged, which is also the last seq. With a
+// journal, those of the last few milliseconds may not be stored yet.
+func (l *Log) Size() int64 {
+	if l.j != nil {
+		return l.acked.Load()
+	}
+	return l.head.Load().size
+}
 
 // Checkpoint returns the latest signed checkpoint, signing one if there is none yet.
 // It is a NotFound fault while the log is empty.
@@ -274,20 +316,29 @@ func (l *Log) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	if cp.Size > 0 {
 		return cp, nil
 	}
-	return l.checkpoint(ctx)
+	return l.CheckpointNow(ctx)
 }
 
-// CheckpointNow signs a checkpoint covering every committed record, unless the latest
-// one already does, and returns it.
-func (l *Log) CheckpointNow(ctx context.Context) (Checkpoint, error) { return l.checkpoint(ctx) }
+// CheckpointNow signs a checkpoint covering every record acknowledged before the call,
+// unless the latest one already does, and returns it.
+func (l *Log) CheckpointNow(ctx context.Context) (Checkpoint, error) {
+	if err := l.sync(ctx); err != nil {
+		return Checkpoint{}, err
+	}
+	return l.checkpoint(ctx)
+}
 
 // Tail calls fn with the records appended since the time given, newest first, reading
 // the log backwards from its end, a chunk at a time, until a record is older than since,
 // and at most the last most records.
 func (l *Log) Tail(ctx context.Context, since time.Time, most int64, fn func(Record)) error {
 	const chunk = 1000
-	floor := max(0, l.Size()-most)
-	for end := l.Size(); end > floor; end -= chunk {
+	if err := l.sync(ctx); err != nil {
+		return err
+	}
+	size := l.head.Load().size
+	floor := max(0, size-most)
+	for end := size; end > floor; end -= chunk {
 		from := max(end-chunk, floor)
 		entries, err := l.store.Records(ctx, from, int(end-from))
 		if err != nil {
@@ -310,6 +361,9 @@ func (l *Log) Tail(ctx context.Context, since time.Time, most int64, fn func(Rec
 // ByPerson answers "who consulted my data": the records concerning person with
 // seq > after, at most limit, oldest first, from the person index.
 func (l *Log) ByPerson(ctx context.Context, person string, after int64, limit int) ([]Record, error) {
+	if err := l.sync(ctx); err != nil {
+		return nil, err
+	}
 	entries, err := l.store.ByPerson(ctx, person, after, limit)
 	if err != nil {
 		return nil, err

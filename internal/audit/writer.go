@@ -9,8 +9,9 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
-// write is the writer goroutine: it gathers a batch, commits it, then answers every
-// request of the batch. It returns when in is closed and drained.
+// write is the writer goroutine: it gathers a batch, commits it (to the journal, or
+// without one to the store), then answers every request of the batch. It returns when
+// in is closed and drained.
 func (l *Log) write(ctx context.Context) {
 	defer close(l.writerDone)
 	batch := make([]*request, 0, l.max)
@@ -18,7 +19,18 @@ func (l *Log) write(ctx context.Context) {
 	timer.Stop()
 	for req := range l.in {
 		batch = l.gather(append(batch[:0], req), timer)
-		first, err := l.commit(ctx, batch)
+		var first int64
+		var err error
+		if l.j != nil {
+			first, err = l.journal(batch)
+		} else {
+			l.recs = l.recs[:0]
+			for _, r := range batch {
+				l.recs = append(l.recs, r.rec)
+			}
+			first, err = l.commit(ctx, l.recs)
+			clear(l.recs)
+		}
 		l.pending.Add(-int64(len(batch)))
 		for i, r := range batch {
 			r.seq, r.err = first+int64(i), err
@@ -91,9 +103,9 @@ func (l *Log) gather(batch []*request, timer *time.Timer) []*request {
 	return batch
 }
 
-// commit stores reqs as one batch and returns the seq of the first. On failure the
-// writer's tree is put back as it was and the next batch re-reads it from the store.
-func (l *Log) commit(ctx context.Context, reqs []*request) (int64, error) {
+// commit stores recs as one batch and returns the seq of the first. On failure the
+// tree is put back as it was and the next batch re-reads it from the store.
+func (l *Log) commit(ctx context.Context, recs []pending) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	if l.stale {
@@ -103,16 +115,16 @@ func (l *Log) commit(ctx context.Context, reqs []*request) (int64, error) {
 		}
 	}
 	saved := l.front
-	b, err := l.build(reqs)
+	b, err := l.build(recs)
 	if err == nil {
 		err = l.store.Append(ctx, *b)
 	}
 	if err != nil {
 		l.front, l.stale = saved, true
-		l.log.Error("audit batch failed", "first", b.First, "records", len(reqs), "err", err)
+		l.log.Error("audit batch failed", "first", b.First, "records", len(recs), "err", err)
 		return 0, fault.Unavailablef(err, "the audit log cannot record the exchange")
 	}
-	l.size += int64(len(reqs))
+	l.size += int64(len(recs))
 	root, err := tlog.TreeHash(l.size, &l.front)
 	if err != nil { // cannot happen: the frontier holds what TreeHash reads
 		l.stale = true
@@ -122,13 +134,13 @@ func (l *Log) commit(ctx context.Context, reqs []*request) (int64, error) {
 	return b.First, nil
 }
 
-// build encodes reqs with consecutive seqs, adding their hashes to the frontier.
-func (l *Log) build(reqs []*request) (*Batch, error) {
+// build encodes recs with consecutive seqs, adding their hashes to the frontier.
+func (l *Log) build(recs []pending) (*Batch, error) {
 	b := &l.batch
 	b.First = l.size + 1
 	clear(b.Records)
 	b.Records, b.Hashes, b.Persons = b.Records[:0], b.Hashes[:0], b.Persons[:0]
-	for i, r := range reqs {
+	for i, r := range recs {
 		seq := b.First + int64(i)
 		body := withSeq(r.body, seq)
 		hashes, err := tlog.StoredHashes(seq-1, body, &l.front)

@@ -154,7 +154,7 @@ func throughHub(ctx context.Context, o ExchangeOptions, st *hub.Stores, overHTTP
 	urls := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- hub.Serve(ctx, hub.Config{Addr: "127.0.0.1:0", Out: io.Discard, BuiltinOverHTTP: overHTTP, SourceURLs: map[string]string{"civil": source},
+		done <- hub.Serve(ctx, hub.Config{Addr: "127.0.0.1:0", Store: "sqlite:" + filepath.Join(o.Data, "hub.db"), Out: io.Discard, BuiltinOverHTTP: overHTTP, SourceURLs: map[string]string{"civil": source},
 			KeyFile: filepath.Join(o.Data, "hub-keys.json"), NATSDir: filepath.Join(o.Data, "nats"),
 			OnReady: func(u string) { urls <- u }}, st)
 	}()

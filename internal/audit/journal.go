@@ -1,0 +1,357 @@
+package audit
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A journal is the log's write-ahead file on the hub's own disk, for a store whose
+// commits cost far more than a write to a local file (SQLite, where a commit is a
+// transaction, several pages written to the WAL and its index updated). The writer
+// acknowledges a batch once its frame is written to the journal, with the durability
+// of the store it fronts: like SQLite's WAL with synchronous=NORMAL, a frame written
+// survives the crash of the process, not the loss of power. Another goroutine moves
+// the records into the store, many batches a transaction, and the journal's segments
+// are removed once everything in them is stored. Opening the log stores what a crash
+// left in the journal before anything else.
+//
+// The journal is a folder of segments named after the seq of their first record
+// (00000000000000000042.seg), each a sequence of frames:
+//
+//	uint32 little-endian payload length | uint32 CRC-32C of the payload | payload
+//
+// and a payload is the batch: uvarint first seq, uvarint record count, then per record
+// uvarint length and bytes of its encoding, uvarint person count, and per person
+// uvarint length and bytes. A frame cut short or with a wrong checksum ends its segment:
+// it is a write that failed or that a crash interrupted, whose records were not
+// acknowledged. Records lost from the middle of the journal show as a gap in the seqs,
+// which readJournal refuses.
+type journal struct {
+	dir  string
+	lock *os.File
+	seg  *os.File // the segment written to; nil until the first frame
+	size int64    // bytes in seg
+	segs []segment
+	buf  []byte
+}
+
+// segment is one journal file and the seqs it holds.
+type segment struct {
+	path        string
+	first, last int64 // last is first-1 while it holds nothing
+}
+
+// segmentMax is the size after which the writer starts a new segment, so that stored
+// records leave the disk while records keep coming.
+const segmentMax = 4 << 20
+
+// frameMax bounds a frame's payload when reading: a larger length is a torn header.
+const frameMax = 1 << 28
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// journaled is a batch read back from the journal.
+type journaled struct {
+	first   int64
+	records []pending
+}
+
+// pending is a record acknowledged and not yet stored: its encoding with seq 0 and its
+// persons without repeats.
+type pending struct {
+	body    []byte
+	persons []string
+}
+
+// openJournal opens the journal folder dir, creating it, and takes its lock: one log
+// at a time writes a journal.
+func openJournal(dir string) (*journal, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFile(lock); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("the audit journal %s is in use by another process: %v", dir, err)
+	}
+	return &journal{dir: dir, lock: lock}, nil
+}
+
+// readJournal returns the batches in the journal folder dir, in order, without taking
+// its lock (the CLI reads a running hub's journal). A missing folder is an empty
+// journal.
+func readJournal(dir string) ([]journaled, error) {
+	segs, err := listSegments(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []journaled
+	for _, s := range segs {
+		data, err := os.ReadFile(s.path)
+		if err != nil {
+			return nil, err
+		}
+		batches, _ := decodeFrames(data) // a tear: a write that failed or a crash cut short
+		for _, b := range batches {
+			if n := len(out); n > 0 {
+				if want := out[n-1].first + int64(len(out[n-1].records)); b.first != want {
+					return nil, fmt.Errorf("the audit journal segment %s holds seq %d where %d was expected", s.path, b.first, want)
+				}
+			}
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// listSegments returns the segments of dir by first seq.
+func listSegments(dir string) ([]segment, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var segs []segment
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".seg")
+		if !ok {
+			continue
+		}
+		first, err := strconv.ParseInt(name, 10, 64)
+		if err != nil || first < 1 {
+			return nil, fmt.Errorf("the audit journal holds %s, not a segment name", e.Name())
+		}
+		segs = append(segs, segment{path: filepath.Join(dir, e.Name()), first: first, last: first - 1})
+	}
+	slices.SortFunc(segs, func(a, b segment) int { return int(min(max(a.first-b.first, -1), 1)) })
+	return segs, nil
+}
+
+// decodeFrames reads the frames of one segment. torn is the offset of the first frame
+// that is cut short or fails its checksum (everything from there is ignored), or -1.
+func decodeFrames(data []byte) (out []journaled, torn int) {
+	off := 0
+	for off < len(data) {
+		if len(data)-off < 8 {
+			return out, off
+		}
+		n := binary.LittleEndian.Uint32(data[off:])
+		sum := binary.LittleEndian.Uint32(data[off+4:])
+		if n > frameMax || int64(n) > int64(len(data)-off-8) {
+			return out, off
+		}
+		payload := data[off+8 : off+8+int(n)]
+		if crc32.Checksum(payload, crcTable) != sum {
+			return out, off
+		}
+		b, err := decodeBatch(payload)
+		if err != nil {
+			return out, off
+		}
+		out = append(out, b)
+		off += 8 + int(n)
+	}
+	return out, -1
+}
+
+// decodeBatch reads one frame's payload.
+func decodeBatch(p []byte) (journaled, error) {
+	r := &reader{p: p}
+	first, n := r.uvarint(), r.uvarint()
+	if r.err == nil && (first < 1 || first > 1<<62 || n < 1 || n > uint64(len(p))) {
+		r.err = errors.New("bad batch header")
+	}
+	b := journaled{first: int64(first)}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		body := r.bytes()
+		np := r.uvarint()
+		if np > uint64(len(p)) {
+			r.err = errors.New("bad person count")
+		}
+		var persons []string
+		for j := uint64(0); j < np && r.err == nil; j++ {
+			persons = append(persons, string(r.bytes()))
+		}
+		b.records = append(b.records, pending{body: body, persons: persons})
+	}
+	if r.err == nil && len(r.p) > 0 {
+		r.err = errors.New("bytes after the batch")
+	}
+	return b, r.err
+}
+
+type reader struct {
+	p   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.p)
+	if n <= 0 {
+		r.err = io.ErrUnexpectedEOF
+		return 0
+	}
+	r.p = r.p[n:]
+	return v
+}
+
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.p)) {
+		r.err = io.ErrUnexpectedEOF
+		return nil
+	}
+	b := slices.Clone(r.p[:n])
+	r.p = r.p[n:]
+	return b
+}
+
+// appendFrame encodes the batch of records first, first+1, … as one frame.
+func appendFrame(dst []byte, first int64, n int, at func(i int) ([]byte, []string)) []byte {
+	start := len(dst)
+	dst = append(dst, make([]byte, 8)...)
+	dst = binary.AppendUvarint(dst, uint64(first))
+	dst = binary.AppendUvarint(dst, uint64(n))
+	for i := range n {
+		body, persons := at(i)
+		dst = binary.AppendUvarint(dst, uint64(len(body)))
+		dst = append(dst, body...)
+		dst = binary.AppendUvarint(dst, uint64(len(persons)))
+		for _, p := range persons {
+			dst = binary.AppendUvarint(dst, uint64(len(p)))
+			dst = append(dst, p...)
+		}
+	}
+	payload := dst[start+8:]
+	binary.LittleEndian.PutUint32(dst[start:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(dst[start+4:], crc32.Checksum(payload, crcTable))
+	return dst
+}
+
+// write appends the batch of records first, first+1, … in one write call, starting a
+// new segment when the current one is full. A failed write is cut off again, so that
+// the frames after it stay readable; if that fails too the journal refuses every later
+// write.
+func (j *journal) write(first int64, n int, at func(i int) ([]byte, []string)) error {
+	if j.seg == nil || j.size >= segmentMax {
+		if err := j.start(first); err != nil {
+			return err
+		}
+	}
+	j.buf = appendFrame(j.buf[:0], first, n, at)
+	if _, err := j.seg.Write(j.buf); err != nil {
+		if terr := j.seg.Truncate(j.size); terr != nil {
+			j.seg.Close() // it ends torn; the next write starts a new segment
+			j.seg = nil
+		}
+		return err
+	}
+	j.size += int64(len(j.buf))
+	j.segs[len(j.segs)-1].last = first + int64(n) - 1
+	return nil
+}
+
+// start opens a new segment for records from first on.
+func (j *journal) start(first int64) error {
+	path := filepath.Join(j.dir, fmt.Sprintf("%020d.seg", first))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o640)
+	if err != nil {
+		return err
+	}
+	if j.seg != nil {
+		j.seg.Close()
+	}
+	j.seg, j.size = f, 0
+	j.segs = append(j.segs, segment{path: path, first: first, last: first - 1})
+	return nil
+}
+
+// stored removes the segments whose records are all stored (seq ≤ upTo). The one being
+// written is removed too when it is full, the next write starting a new one.
+func (j *journal) stored(upTo int64) error {
+	keep := j.segs[:0]
+	for i, s := range j.segs {
+		current := i == len(j.segs)-1 && j.seg != nil
+		if s.last > upTo || current && j.size < segmentMax {
+			keep = append(keep, s)
+			continue
+		}
+		if current {
+			j.seg.Close()
+			j.seg = nil
+		}
+		if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			j.segs = append(keep, j.segs[i:]...)
+			return err
+		}
+	}
+	j.segs = keep
+	return nil
+}
+
+// clear removes every segment; the caller has stored all their records.
+func (j *journal) clear() error {
+	if j.seg != nil {
+		j.seg.Close()
+		j.seg, j.size = nil, 0
+	}
+	segs, err := listSegments(j.dir)
+	if err != nil {
+		return err
+	}
+	for _, s := range segs {
+		if err := os.Remove(s.path); err != nil {
+			return err
+		}
+	}
+	j.segs = nil
+	return nil
+}
+
+// close closes the segment and releases the lock.
+func (j *journal) close() error {
+	if j.seg != nil {
+		j.seg.Close()
+		j.seg = nil
+	}
+	return j.lock.Close() // closing the file releases its lock
+}
+
+// Unstored returns the seqs first to last of the records that the journal folder dir
+// holds after after, the store's last: records acknowledged before a crash, which the
+// log stores when it opens next (or that a running log is about to store). last is 0
+// when there are none. It takes no lock, so it can read the journal of a running hub.
+func Unstored(dir string, after int64) (first, last int64, err error) {
+	batches, err := readJournal(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, b := range batches {
+		if end := b.first + int64(len(b.records)) - 1; end > after {
+			if first == 0 {
+				first = max(b.first, after+1)
+			}
+			last = end
+		}
+	}
+	return first, last, nil
+}

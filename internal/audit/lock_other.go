@@ -1,0 +1,9 @@
+//go:build !unix
+
+package audit
+
+import "os"
+
+// lockFile does nothing where flock is missing: one hub a data folder is then the
+// operator's care.
+func lockFile(*os.File) error { return nil }

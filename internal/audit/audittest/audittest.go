@@ -10,6 +10,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,13 +34,37 @@ type Open func(t *testing.T) (audit.Store, Tamperer)
 // Run runs the contract suite against stores from open.
 func Run(t *testing.T, open Open) {
 	t.Run("Store", func(t *testing.T) { testStore(t, open) })
-	t.Run("AppendVerify", func(t *testing.T) { testAppendVerify(t, open) })
-	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
-	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
-	t.Run("ByPerson", func(t *testing.T) { testByPerson(t, open) })
-	t.Run("Evidence", func(t *testing.T) { testEvidence(t, open) })
+	for _, j := range []struct {
+		name string
+		dir  journalDir
+	}{{"", noJournal}, {"Journal", newJournal()}} {
+		t.Run(j.name+"AppendVerify", func(t *testing.T) { testAppendVerify(t, open, j.dir) })
+		t.Run(j.name+"Reopen", func(t *testing.T) { testReopen(t, open, j.dir) })
+		t.Run(j.name+"Concurrent", func(t *testing.T) { testConcurrent(t, open, j.dir) })
+		t.Run(j.name+"ByPerson", func(t *testing.T) { testByPerson(t, open, j.dir) })
+		t.Run(j.name+"Evidence", func(t *testing.T) { testEvidence(t, open, j.dir) })
+	}
 	t.Run("Tamper", func(t *testing.T) { testTamper(t, open) })
 	t.Run("FailClosed", func(t *testing.T) { testFailClosed(t, open) })
+}
+
+// journalDir gives the Config.Journal of a test's logs: "" (none), or one folder per
+// test, so that a log reopened in the test finds its predecessor's journal.
+type journalDir func(t *testing.T) string
+
+func noJournal(*testing.T) string { return "" }
+
+func newJournal() journalDir {
+	var mu sync.Mutex
+	dirs := map[*testing.T]string{}
+	return func(t *testing.T) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if dirs[t] == "" {
+			dirs[t] = t.TempDir()
+		}
+		return dirs[t]
+	}
 }
 
 // KeyName is the name of the test signer's key.

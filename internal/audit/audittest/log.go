@@ -13,10 +13,10 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
-func testAppendVerify(t *testing.T, open Open) {
+func testAppendVerify(t *testing.T, open Open, journal journalDir) {
 	ctx := context.Background()
 	s, _ := open(t)
-	l := OpenLog(t, s, audit.Config{})
+	l := OpenLog(t, s, audit.Config{Journal: journal(t)})
 	if _, err := l.Checkpoint(ctx); fault.KindOf(err) != fault.NotFound {
 		t.Errorf("Checkpoint() of an empty log = %v; want NotFound", err)
 	}
@@ -50,11 +50,11 @@ func testAppendVerify(t *testing.T, open Open) {
 }
 
 // testReopen checks that a second log on the same store continues the first.
-func testReopen(t *testing.T, open Open) {
+func testReopen(t *testing.T, open Open, journal journalDir) {
 	ctx := context.Background()
 	s, _ := open(t)
 	for round := range 3 {
-		l := OpenLog(t, s, audit.Config{})
+		l := OpenLog(t, s, audit.Config{Journal: journal(t)})
 		if l.Size() != int64(5*round) {
 			t.Fatalf("round %d: reopened log has size %d", round, l.Size())
 		}
@@ -72,11 +72,11 @@ func testReopen(t *testing.T, open Open) {
 
 // testConcurrent appends from 8 goroutines while checkpoints are signed, and checks
 // that every acknowledged seq holds the record it was given.
-func testConcurrent(t *testing.T, open Open) {
+func testConcurrent(t *testing.T, open Open, journal journalDir) {
 	const writers, each = 8, 1000
 	ctx := context.Background()
 	s, _ := open(t)
-	l := OpenLog(t, s, audit.Config{CheckpointEvery: 5 * time.Millisecond})
+	l := OpenLog(t, s, audit.Config{CheckpointEvery: 5 * time.Millisecond, Journal: journal(t)})
 	seqs := make([][]int64, writers)
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -133,10 +133,10 @@ func decode(t *testing.T, e audit.Entry) audit.Record {
 	return r
 }
 
-func testByPerson(t *testing.T, open Open) {
+func testByPerson(t *testing.T, open Open, journal journalDir) {
 	ctx := context.Background()
 	s, _ := open(t)
-	l := OpenLog(t, s, audit.Config{})
+	l := OpenLog(t, s, audit.Config{Journal: journal(t)})
 	// Record i concerns person i%3 and, when i is even, also person 7 (twice, once
 	// deduplicated).
 	Append(t, l, 0, 30, func(i int) []string {

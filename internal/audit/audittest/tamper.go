@@ -15,10 +15,10 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
-func testEvidence(t *testing.T, open Open) {
+func testEvidence(t *testing.T, open Open, journal journalDir) {
 	ctx := context.Background()
 	s, _ := open(t)
-	l := OpenLog(t, s, audit.Config{})
+	l := OpenLog(t, s, audit.Config{Journal: journal(t)})
 	_, vkey := Signer(t, 1)
 	_, other := Signer(t, 2)
 	Append(t, l, 0, 20, nil)

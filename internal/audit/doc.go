@@ -50,7 +50,7 @@
 // in one transaction, and removes the journal's files once their records are stored.
 // On SQLite a transaction costs as much as a few dozen records (the WAL frames of
 // every page it touches, their index, the locks), and exchanges waited for it: the
-// journal took the exchanges per second through the hub from about 0.72 to 0.77 of a
+// journal took the exchanges per second through the hub from about 0.71 to 0.78 of a
 // bare reverse proxy's (see the README's figures). While the store refuses the
 // flusher's batches, the log refuses new records (fail closed) and the flusher retries;
 // the records acknowledged stay in the journal. Open stores what the journal holds

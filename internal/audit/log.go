@@ -189,8 +189,8 @@ func (l *Log) loadLatest(ctx context.Context) error {
 
 // Append records r and returns its seq once it is committed (to the journal, if the log
 // has one, else to the store). An error means the record is not acknowledged and the
-// caller must refuse the exchange. Append fills in Seq,
-// Binding, and Time when it is zero.
+// caller must refuse the exchange. Append fills in Seq, Binding, and Time when it is
+// zero.
 //
 // If ctx ends while the batch commits, Append returns an error although the record may
 // still be committed: the log errs towards recording an exchange that was refused,

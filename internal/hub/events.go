@@ -398,18 +398,6 @@ func eventsDir(cfg Config) string {
 	return "crossroads-nats"
 }
 
-// AuditJournal is the folder of the audit log's journal for the store with DSN store:
-// beside an SQLite file, whose commits would otherwise bound the exchanges per second
-// (see package audit). A PostgreSQL store has none ("").
-func AuditJournal(store string) string {
-	p, ok := strings.CutPrefix(store, "sqlite:")
-	if !ok {
-		return ""
-	}
-	p, _, _ = strings.Cut(p, "?")
-	return p + "-audit"
-}
-
 // startEvents opens the bus and starts the stages; they run until close.
 func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prometheus.Registerer) (*events, error) {
 	b, err := bus.Open(ctx, bus.Config{URL: cfg.NATS, Dir: eventsDir(cfg), Name: "crossroads-hub"})

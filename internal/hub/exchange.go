@@ -77,6 +77,18 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 	return x, nil
 }
 
+// AuditJournal is the folder of the audit log's journal for the store with DSN store:
+// beside an SQLite file, whose commits would otherwise bound the exchanges per second
+// (see package audit). A PostgreSQL store has none ("").
+func AuditJournal(store string) string {
+	p, ok := strings.CutPrefix(store, "sqlite:")
+	if !ok {
+		return ""
+	}
+	p, _, _ = strings.Cut(p, "?")
+	return p + "-audit"
+}
+
 // load reads the authorizations and services and builds the policy from them.
 func (x *stack) load(ctx context.Context) (*exchange.Policy, error) {
 	for _, k := range []directory.Kind{directory.KindAuthorization, directory.KindService} {

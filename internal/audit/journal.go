@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -99,6 +100,11 @@ func readJournal(dir string) ([]journaled, error) {
 	var out []journaled
 	for _, s := range segs {
 		data, err := os.ReadFile(s.path)
+		if errors.Is(err, os.ErrNotExist) {
+			// A running log removed it once stored, and every segment before it first.
+			out = out[:0]
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +142,7 @@ func listSegments(dir string) ([]segment, error) {
 		}
 		segs = append(segs, segment{path: filepath.Join(dir, e.Name()), first: first, last: first - 1})
 	}
-	slices.SortFunc(segs, func(a, b segment) int { return int(min(max(a.first-b.first, -1), 1)) })
+	slices.SortFunc(segs, func(a, b segment) int { return cmp.Compare(a.first, b.first) })
 	return segs, nil
 }
 
@@ -248,9 +254,8 @@ func appendFrame(dst []byte, first int64, n int, at func(i int) ([]byte, []strin
 }
 
 // write appends the batch of records first, first+1, … in one write call, starting a
-// new segment when the current one is full. A failed write is cut off again, so that
-// the frames after it stay readable; if that fails too the journal refuses every later
-// write.
+// new segment when the current one is full. A failed write is cut off again; if that
+// fails too, the segment ends there and the next write starts another.
 func (j *journal) write(first int64, n int, at func(i int) ([]byte, []string)) error {
 	if j.seg == nil || j.size >= segmentMax {
 		if err := j.start(first); err != nil {
@@ -281,6 +286,9 @@ func (j *journal) start(first int64) error {
 		j.seg.Close()
 	}
 	j.seg, j.size = f, 0
+	if n := len(j.segs); n > 0 && j.segs[n-1].path == path {
+		j.segs = j.segs[:n-1] // a segment whose first write failed, now emptied
+	}
 	j.segs = append(j.segs, segment{path: path, first: first, last: first - 1})
 	return nil
 }

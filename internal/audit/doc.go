@@ -56,7 +56,7 @@
 // the records acknowledged stay in the journal. Open stores what the journal holds
 // after the store's last record (a crash, a store that failed until Close) before
 // anything else, and refuses a journal that does not continue the store: records
-// acknowledged and lost. The log's reads (ByPerson, Evidence, Tail, CheckpointNow)
+// acknowledged and lost. The log's reads (ByPerson, Evidence, Messages, CheckpointNow)
 // first wait for the records acknowledged before them to be stored, so a caller reads
 // its own records; Size, the checkpoints and the store itself lag the acknowledged
 // records by those few milliseconds. The journal folder is locked (flock) while a log

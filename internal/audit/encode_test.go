@@ -49,7 +49,33 @@ func TestAppendRecord(t *testing.T) {
 		if got := appendRecord(nil, &r); string(got) != string(want) {
 			t.Fatalf("appendRecord:\n%s\njson.Marshal:\n%s", got, want)
 		}
+		checkMessageOf(t, want)
 	})
+}
+
+// checkMessageOf checks that messageOf reads what json.Unmarshal does, wherever both read
+// b, and that it reads every record the log writes.
+func checkMessageOf(t interface{ Fatalf(string, ...any) }, b []byte) {
+	tm, client, id, err := messageOf(b)
+	d, derr := decode(b)
+	if derr == nil && err == nil && (!tm.Equal(d.Time) || client != d.Client || id != d.MessageID) {
+		t.Fatalf("messageOf(%s) = %v %q %q; json.Unmarshal: %v %q %q", b, tm, client, id, d.Time, d.Client, d.MessageID)
+	}
+	if err != nil && derr == nil && string(appendRecord(nil, &d)) == string(b) {
+		t.Fatalf("messageOf(%s): %v, for a record as the log writes it", b, err)
+	}
+}
+
+// FuzzMessageOf checks messageOf against json.Unmarshal on arbitrary bytes.
+func FuzzMessageOf(f *testing.F) {
+	r := benchRecord()
+	r.MessageID = "m-1"
+	f.Add(appendRecord(nil, &r))
+	r.MessageID, r.Client = "", "caf\u00e9 \"x\""
+	f.Add(appendRecord(nil, &r))
+	f.Add([]byte(`{"time":"2026-03-01T12:00:00Z","client":"a","client":"b","message_id":null}`))
+	f.Add([]byte(`{"time":null,"client":"a"}`))
+	f.Fuzz(func(t *testing.T, b []byte) { checkMessageOf(t, b) })
 }
 
 // TestEncodeSeqlessPrepared checks the encoding of a record as Append prepares it.

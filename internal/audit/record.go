@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/rawjson"
 )
 
 // Decisions.
@@ -140,6 +142,41 @@ func withSeq(seqless []byte, seq int64) []byte {
 }
 
 // decode parses stored bytes.
+// messageOf reads the time, client and message id of a stored record, and nothing
+// else of it.
+func messageOf(b []byte) (t time.Time, client, messageID string, err error) {
+	var tv []byte
+	var haveClient, bad bool
+	valid := rawjson.EachMember(b, func(name string, v []byte) bool {
+		ok := true
+		switch name {
+		case "time":
+			tv = v
+		case "client":
+			client, ok = rawjson.Unquote(v)
+			haveClient = true
+		case "message_id":
+			messageID, ok = rawjson.Unquote(v)
+		}
+		bad = !ok
+		return ok
+	})
+	switch {
+	case bad || !valid:
+		return time.Time{}, "", "", errors.New("not a record")
+	case tv == nil || !haveClient:
+		return time.Time{}, "", "", errors.New("a record without its time or client")
+	}
+	s, ok := rawjson.Unquote(tv)
+	if !ok {
+		return time.Time{}, "", "", errors.New("a record whose time is not a string")
+	}
+	if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+		return time.Time{}, "", "", errors.New("a record whose time is not RFC 3339")
+	}
+	return t, client, messageID, nil
+}
+
 func decode(b []byte) (Record, error) {
 	var r Record
 	if err := json.Unmarshal(b, &r); err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/crossroads-hub/crossroads/internal/audit"
 )
 
 // recent remembers the message ids each application sent for synchronous searches in the
@@ -53,8 +51,8 @@ func (s *Server) RememberRecent(ctx context.Context) (int, error) {
 	}
 	n := 0
 	now := time.Now()
-	err := s.audit.Tail(ctx, now.Add(-recentWindow), recentMax, func(r audit.Record) {
-		if r.MessageID != "" && !s.recent.seen(r.Client+"\x00"+r.MessageID, now) {
+	err := s.audit.Messages(ctx, now.Add(-recentWindow), recentMax, func(client, id string) {
+		if id != "" && !s.recent.seen(client+"\x00"+id, now) {
 			n++
 		}
 	})

@@ -121,7 +121,7 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 		return nil, err
 	}
 	if cfg.Journal != "" {
-		if err := l.openJournal(ctx, cfg.Journal); err != nil {
+		if err := l.startJournal(ctx, cfg.Journal); err != nil {
 			return nil, err
 		}
 	}

@@ -38,10 +38,10 @@ func signal(c chan struct{}) {
 	}
 }
 
-// openJournal opens the journal, stores the records it holds that the store lacks
+// startJournal opens the journal, stores the records it holds that the store lacks
 // (those a crash left behind), and empties it. It runs in Open, before the goroutines
 // start.
-func (l *Log) openJournal(ctx context.Context, dir string) error {
+func (l *Log) startJournal(ctx context.Context, dir string) error {
 	j, err := openJournal(dir)
 	if err != nil {
 		return fault.Wrap(err, "open the audit journal")
@@ -93,10 +93,10 @@ func (l *Log) recover(ctx context.Context, batches []journaled) error {
 	return nil
 }
 
-// journal writes reqs to the journal as one frame and queues them for the flusher; it
+// journalBatch writes reqs to the journal as one frame and queues them for the flusher; it
 // returns the seq of the first. While the store refuses the queued records, new ones
 // are refused too: the log fails closed.
-func (l *Log) journal(reqs []*request) (int64, error) {
+func (l *Log) journalBatch(reqs []*request) (int64, error) {
 	q := &l.q
 	q.mu.Lock()
 	for len(q.recs) >= queueMax && q.err == nil {

@@ -22,7 +22,7 @@ func (l *Log) write(ctx context.Context) {
 		var first int64
 		var err error
 		if l.j != nil {
-			first, err = l.journal(batch)
+			first, err = l.journalBatch(batch)
 		} else {
 			l.recs = l.recs[:0]
 			for _, r := range batch {

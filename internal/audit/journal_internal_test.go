@@ -2,6 +2,7 @@ package audit
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -37,4 +38,37 @@ func FuzzJournalFrames(f *testing.F) {
 			t.Fatalf("re-encoded frames read back as %+v (tear %d); want %+v", again, tear, batches)
 		}
 	})
+}
+
+// TestJournalWriteFails checks a write that fails and cannot be cut back: the segment
+// ends there, the next write starts another, and the journal reads back whole.
+func TestJournalWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	j, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	at := func(i int) ([]byte, []string) { return []byte(`{"n":` + strconv.Itoa(i) + `}`), []string{"p"} }
+	if err := j.write(1, 2, at); err != nil {
+		t.Fatal(err)
+	}
+	j.seg.Close() // the file is gone from under the writer: writing and truncating fail
+	if err := j.write(3, 1, at); err == nil {
+		t.Fatal("a write to a closed segment succeeded")
+	}
+	if err := j.write(3, 1, at); err != nil { // the writer's next batch takes seq 3 again
+		t.Fatalf("the write after a failed one: %v", err)
+	}
+	batches, err := readJournal(dir)
+	if err != nil || len(batches) != 2 || batches[0].first != 1 || len(batches[0].records) != 2 || batches[1].first != 3 {
+		t.Fatalf("readJournal = %+v, %v; want batches at 1 (2 records) and 3", batches, err)
+	}
+	if err := j.stored(2); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := listSegments(dir)
+	if len(segs) != 1 || segs[0].first != 3 {
+		t.Errorf("segments once records 1 and 2 are stored: %+v; want the one from 3", segs)
+	}
 }

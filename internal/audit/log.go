@@ -128,7 +128,9 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 	// Records committed after the last checkpoint (a crash, a failed final checkpoint)
 	// get theirs now.
 	if _, err := l.checkpoint(ctx); err != nil && fault.KindOf(err) != fault.NotFound {
-		l.closeJournalUnstarted()
+		if l.j != nil {
+			l.j.close()
+		}
 		return nil, err
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -267,13 +269,6 @@ func (l *Log) Close(ctx context.Context) error {
 		return err
 	}
 	return jerr
-}
-
-// closeJournalUnstarted releases the journal of a log that failed to open.
-func (l *Log) closeJournalUnstarted() {
-	if l.j != nil {
-		l.j.close()
-	}
 }
 
 func wait(ctx context.Context, done <-chan struct{}) error {

@@ -46,6 +46,8 @@ func (l *Log) startJournal(ctx context.Context, dir string) error {
 	if err != nil {
 		return fault.Wrap(err, "open the audit journal")
 	}
+	l.j = j
+	l.q = queue{first: l.size + 1, stored: make(chan struct{}), wake: make(chan struct{}, 1), now: make(chan struct{}, 1)}
 	batches, err := readJournal(dir)
 	if err == nil {
 		err = l.recover(ctx, batches)
@@ -57,40 +59,31 @@ func (l *Log) startJournal(ctx context.Context, dir string) error {
 		j.close()
 		return fault.Wrap(err, "recover the audit journal "+dir)
 	}
-	l.j, l.next = j, l.size+1
+	l.next = l.size + 1
 	l.acked.Store(l.size)
-	l.q = queue{first: l.next, stored: make(chan struct{}), wake: make(chan struct{}, 1), now: make(chan struct{}, 1)}
 	l.flushStop, l.flushDone = make(chan struct{}), make(chan struct{})
 	return nil
 }
 
-// recover stores the journaled records after the store's last, which must follow it
-// without a gap.
+// recover queues the journaled records after the store's last, which must follow it
+// without a gap, and stores them.
 func (l *Log) recover(ctx context.Context, batches []journaled) error {
-	var recs []pending
-	next := l.size + 1
+	next := l.q.first
 	for _, b := range batches {
 		for i, r := range b.records {
 			switch seq := b.first + int64(i); {
 			case seq < next:
 			case seq == next:
-				recs, next = append(recs, r), next+1
+				l.q.recs, next = append(l.q.recs, r), next+1
 			default:
 				return fmt.Errorf("the journal continues at record %d but the store ends at %d: records %d to %d are lost", seq, next-1, next, seq-1)
 			}
 		}
 	}
-	if len(recs) > 0 {
-		l.log.Warn("storing the records the audit journal kept after a crash", "first", l.size+1, "records", len(recs))
+	if n := len(l.q.recs); n > 0 {
+		l.log.Warn("storing the records the audit journal kept after a crash", "first", l.q.first, "records", n)
 	}
-	for len(recs) > 0 {
-		n := min(len(recs), l.max)
-		if _, err := l.commit(ctx, recs[:n]); err != nil {
-			return err
-		}
-		recs = recs[n:]
-	}
-	return nil
+	return l.flush(ctx)
 }
 
 // journalBatch writes reqs to the journal as one frame and queues them for the flusher; it

@@ -78,6 +78,7 @@ type target struct {
 	url   string
 	st    *hub.Stores
 	admin string
+	stop  func() // stops the hub and closes its stores; also at the end of the test
 }
 
 // start starts a hub on the nation, with the configuration changed by set (may be nil);
@@ -105,13 +106,14 @@ func start(t *testing.T, set func(*hub.Config)) *target {
 		t.Fatal(err)
 	}
 	tg.admin = adminToken
-	t.Cleanup(func() {
+	tg.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 		st.Close()
 	})
+	t.Cleanup(tg.stop)
 	return tg
 }
 
@@ -177,10 +179,10 @@ var msgSeq atomic.Int64
 
 // search is one DCI search item: its search_criteria (JSON), sent in a message with meta.
 type search struct {
-	registry string // crvs (default), sr, ibr, dr, fr
-	criteria string // the search_criteria object
-	meta     string // header.meta; "" is {}
-	async    bool   // registry/search instead of registry/sync/search
+	registry  string // crvs (default), sr, ibr, dr, fr
+	criteria  string // the search_criteria object
+	meta      string // header.meta; "" is {}
+	async     bool   // registry/search instead of registry/sync/search
 	senderURI string
 }
 

@@ -28,13 +28,20 @@ type Source struct {
 	Searcher population.Searcher
 }
 
-// Search answers one question; fields bound what each record carries.
+// SearchesInScope: filters are evaluated within the asker's persons (query.Query.Scope).
+func (s *Source) SearchesInScope() bool { return true }
+
+// Search answers one question; fields bound what each record carries. A look-up about a
+// past day answers the record as it stood that day, rebuilt from the register's events.
 func (s *Source) Search(ctx context.Context, r exchange.SourceRequest) (exchange.SourceResult, error) {
 	var ps []population.Person
 	total := 0
 	switch r.Query.Kind {
 	case query.KindID:
 		p, err := s.lookup(ctx, r.Query.IDType, r.Query.IDValue)
+		if err == nil && r.Past() {
+			p, err = s.on(ctx, p, r)
+		}
 		if fault.KindOf(err) == fault.NotFound {
 			return exchange.SourceResult{Records: []map[string]any{}}, nil
 		}
@@ -43,6 +50,9 @@ func (s *Source) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 		}
 		ps, total = []population.Person{p}, 1
 	case query.KindFilter:
+		if r.Past() {
+			return exchange.SourceResult{}, fault.Invalidf("header.meta.on_date", "the civil register answers filters about today only")
+		}
 		var err error
 		if ps, total, err = s.Searcher.Search(ctx, r.Query); err != nil {
 			return exchange.SourceResult{}, err
@@ -59,6 +69,24 @@ func (s *Source) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 		out.Records = append(out.Records, record(&ps[i], fields))
 	}
 	return out, nil
+}
+
+// on rebuilds p as it stood on r.Day; NotFound when p was not yet born, Invalid when a
+// field asked for is one the register's history does not tell for that day.
+func (s *Source) on(ctx context.Context, p population.Person, r exchange.SourceRequest) (population.Person, error) {
+	q, unknown, ok, err := population.PersonOn(ctx, s.Store, p, r.Day, r.Today)
+	if err != nil {
+		return population.Person{}, err
+	}
+	if !ok {
+		return population.Person{}, fault.NotFoundf("not in the register on %s", r.Day)
+	}
+	for _, f := range unknown {
+		if r.Fields == nil || exchange.Allowed(f, r.Fields) != nil {
+			return population.Person{}, population.ErrUnknownOn(f, r.Day)
+		}
+	}
+	return q, nil
 }
 
 // lookup finds one person by an identifier type the register knows.

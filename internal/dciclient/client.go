@@ -38,10 +38,18 @@ type Client struct {
 	Async       *Callbacks
 	CallbackURL string
 	Institution string
+
+	// AsOf says the registry answers header.meta.on_date with the record as it stood
+	// that day. Without it, a question about a past day is refused here: the registry
+	// would answer it with today's data.
+	AsOf bool
 }
 
 // Search implements exchange.Source.
 func (c *Client) Search(ctx context.Context, r exchange.SourceRequest) (exchange.SourceResult, error) {
+	if r.Past() && !c.AsOf {
+		return exchange.SourceResult{}, fault.Invalidf("header.meta.on_date", "the registry of %s answers about today only", r.Service)
+	}
 	m := envelope(c.SenderID, r)
 	timeout, path := c.Timeout, "/registry/sync/search"
 	if c.Async != nil {

@@ -18,6 +18,7 @@ package derived
 import (
 	"context"
 	"hash/fnv"
+	"slices"
 	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -68,6 +69,13 @@ func (s *Source) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 	if day.IsZero() && s.Today != nil {
 		day = s.Today()
 	}
+	if r.Past() {
+		if p, err = s.on(ctx, p, r); fault.KindOf(err) == fault.NotFound {
+			return exchange.SourceResult{Records: []map[string]any{}}, nil
+		} else if err != nil {
+			return exchange.SourceResult{}, err
+		}
+	}
 	rec, err := s.record(ctx, &p, day)
 	if err != nil || rec == nil {
 		return exchange.SourceResult{Records: []map[string]any{}}, err
@@ -76,6 +84,26 @@ func (s *Source) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 		rec = exchange.Minimise(rec, append(r.Fields, "person"))
 	}
 	return exchange.SourceResult{Records: []map[string]any{rec}, Total: 1}, nil
+}
+
+// on rebuilds p as it stood on the past day r asks about. The social and beneficiary
+// registries derive a record from the whole household, whose past composition the
+// register's events do not give for every member: they answer about today only.
+func (s *Source) on(ctx context.Context, p population.Person, r exchange.SourceRequest) (population.Person, error) {
+	if s.Kind == Social || s.Kind == Beneficiary {
+		return population.Person{}, fault.Invalidf("header.meta.on_date", "the %s registry answers about today only", s.Kind)
+	}
+	q, unknown, ok, err := population.PersonOn(ctx, s.Store, p, r.Day, r.Today)
+	if err != nil {
+		return population.Person{}, err
+	}
+	if !ok {
+		return population.Person{}, fault.NotFoundf("not in the register on %s", r.Day)
+	}
+	if s.Kind == Farmer && slices.Contains(unknown, "address") {
+		return population.Person{}, population.ErrUnknownOn("the region", r.Day)
+	}
+	return q, nil
 }
 
 // person finds the person an identifier names.

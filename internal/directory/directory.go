@@ -19,6 +19,10 @@ type Directory struct {
 	store Store
 	now   func() time.Time
 	index *Index // nil until UseIndex
+	// changed, when set, hears of every record this directory wrote or deleted, after
+	// the store committed it: the hub reloads its policy at once, so a revoked
+	// authorization stops answering before the administrator's request returns.
+	changed func(ctx context.Context, kind Kind)
 
 	instMu  sync.Mutex
 	insts   map[string]bool // institution codes, for checking batch lines
@@ -28,6 +32,15 @@ type Directory struct {
 // UseIndex makes the directory answer person-directory questions from x, and keep x
 // current with the batches it applies.
 func (d *Directory) UseIndex(x *Index) { d.index = x }
+
+// OnChange sets the function told of every record written or deleted through d.
+func (d *Directory) OnChange(fn func(ctx context.Context, kind Kind)) { d.changed = fn }
+
+func (d *Directory) tell(ctx context.Context, kind Kind) {
+	if d.changed != nil {
+		d.changed(ctx, kind)
+	}
+}
 
 // Index returns the in-memory index in use, or nil.
 func (d *Directory) Index() *Index { return d.index }
@@ -76,6 +89,7 @@ func Put[T Entity, P EntityPtr[T]](ctx context.Context, d *Directory, actor stri
 	if err != nil {
 		return v, 0, keyConflict(p.kind(), err)
 	}
+	d.tell(ctx, p.kind())
 	return v, rec.Version, nil
 }
 
@@ -195,7 +209,11 @@ func Delete[T Entity, P EntityPtr[T]](ctx context.Context, d *Directory, actor, 
 			return fault.Conflictf("id", "service %q is used by authorization %q; delete it first", clip(key), used.Items[0].ID)
 		}
 	}
-	return d.store.DeleteRecord(ctx, actor, kind, key)
+	if err := d.store.DeleteRecord(ctx, actor, kind, key); err != nil {
+		return err
+	}
+	d.tell(ctx, kind)
+	return nil
 }
 
 // KeyOf returns the key of a record (its code or id).

@@ -103,6 +103,10 @@ type Service struct {
 	// "async" (registry/search; the source calls the hub back at
 	// {prefix}/{registry}/registry/on-search, signed).
 	Mode string `json:"mode,omitempty"`
+	// AsOf says the source answers a question about a past day (header.meta.on_date)
+	// with the record as it stood that day. Without it the hub refuses such questions
+	// rather than pass them to a source that would answer with today's data.
+	AsOf bool `json:"as_of,omitempty"`
 }
 
 // Service modes.
@@ -125,7 +129,15 @@ type Authorization struct {
 	ValidFrom   date.Date `json:"valid_from"`
 	ValidTo     date.Date `json:"valid_to"` // zero: no end
 	Decision    string    `json:"decision"` // reference of the decision, e.g. "Deliberation 24/112"
+	// LookbackDays is how far back a question may be about (header.meta.on_date): a
+	// question asked today may concern a day at most this many days ago, answered with
+	// the record as it stood then. 0: today only. The authorization itself must be in
+	// force on the day the question is asked, whatever day it is about.
+	LookbackDays int `json:"lookback_days,omitempty"`
 }
+
+// MaxLookbackDays bounds LookbackDays: ten years.
+const MaxLookbackDays = 3660
 
 // ValidOn reports whether a is in force on day.
 func (a Authorization) ValidOn(day date.Date) bool {

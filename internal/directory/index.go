@@ -20,6 +20,8 @@ type Index struct {
 	mu       sync.RWMutex
 	heads    map[uint64]uint32 // person number → 1 + position in slab of the person's newest file
 	slab     []file            // every file; no pointers, so the collector never scans it
+	owner    []uint64          // the person of each file of slab, at the same position
+	byInst   [][]uint32        // small institution id → positions in slab of its files
 	insts    map[string]uint16 // institution code → small id
 	names    []string          // small id → institution code
 	caps     map[string]uint16
@@ -56,7 +58,7 @@ func (x *Index) Load(ctx context.Context, s Store) error {
 		return err
 	}
 	x.mu.Lock()
-	x.heads, x.slab, x.insts, x.names, x.caps, x.capNames, x.n = fresh.heads, fresh.slab, fresh.insts, fresh.names, fresh.caps, fresh.capNames, fresh.n
+	x.heads, x.slab, x.owner, x.byInst, x.insts, x.names, x.caps, x.capNames, x.n = fresh.heads, fresh.slab, fresh.owner, fresh.byInst, fresh.insts, fresh.names, fresh.caps, fresh.capNames, fresh.n
 	x.seen = seq
 	x.mu.Unlock()
 	return nil
@@ -111,7 +113,10 @@ func (x *Index) add(g Integration) {
 	if !ok {
 		return
 	}
-	x.slab = append(x.slab, file{inst: x.intern(g.Institution), capacity: x.internCap(g.Capacity), begin: g.Begin, end: endOr(g.End), next: x.heads[p]})
+	inst := x.intern(g.Institution)
+	x.slab = append(x.slab, file{inst: inst, capacity: x.internCap(g.Capacity), begin: g.Begin, end: endOr(g.End), next: x.heads[p]})
+	x.owner = append(x.owner, p)
+	x.byInst[inst] = append(x.byInst[inst], uint32(len(x.slab)-1))
 	x.heads[p] = uint32(len(x.slab))
 	x.n++
 }
@@ -122,6 +127,7 @@ func (x *Index) intern(code string) uint16 {
 		id = uint16(len(x.names))
 		x.insts[code] = id
 		x.names = append(x.names, code)
+		x.byInst = append(x.byInst, nil)
 	}
 	return id
 }

@@ -163,6 +163,9 @@ func (v *Authorization) validate() error {
 	if !v.ValidTo.IsZero() && v.ValidTo < v.ValidFrom {
 		return fault.Invalidf("valid_to", "%s is before valid_from %s", v.ValidTo, v.ValidFrom)
 	}
+	if v.LookbackDays < 0 || v.LookbackDays > MaxLookbackDays {
+		return fault.Invalidf("lookback_days", "must be 0 (today only) to %d", MaxLookbackDays)
+	}
 	return needText("decision", v.Decision, 200)
 }
 

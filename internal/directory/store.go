@@ -82,7 +82,8 @@ type PersonDirectory interface {
 	Files(ctx context.Context, person string, day date.Date) ([]Integration, error)
 	// Integrations lists integrations in (person, institution, capacity, begin) order.
 	Integrations(ctx context.Context, q IntegrationQuery) ([]Integration, error)
-	// EachIntegration calls fn for every integration open on day or later, for building
-	// in-memory indexes; it stops at the first error fn returns.
+	// EachIntegration calls fn for every integration, ended ones included (a question
+	// may be about a past day), for building in-memory indexes; it stops at the first
+	// error fn returns.
 	EachIntegration(ctx context.Context, fn func(Integration) error) error
 }

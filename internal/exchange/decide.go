@@ -27,6 +27,7 @@ const (
 	DenyFields          = "field_not_authorized"
 	DenyPerson          = "person_not_in_directory"
 	DenyInvalid         = "invalid_question" // the question itself is malformed
+	DenyDay             = "day_not_granted"  // asked about a day the authorization does not reach back to
 )
 
 // Question is what the decision needs to know about a request.
@@ -35,21 +36,35 @@ type Question struct {
 	Service     string
 	Purpose     string   // authorization id or purpose text; "" accepts any in force
 	Fields      []string // fields asked for; empty: all the authorization covers
-	Day         date.Date
+	// Today is the day the question is asked: the authorization must be in force then.
+	// Zero: Day.
+	Today date.Date
+	// Day is the day the question is about (header.meta.on_date): today, or a past day
+	// no further back than the authorization's LookbackDays. Zero: Today.
+	Day date.Date
 }
 
 // Decide chooses the authorization that permits q, trying those of the institution
 // for the service in id order; it denies by default, saying which condition failed.
 // The person check is separate (Permits), because a question may concern many persons.
 func (p *Policy) Decide(q Question) Decision {
+	if q.Today.IsZero() {
+		q.Today = q.Day
+	}
+	if q.Day.IsZero() {
+		q.Day = q.Today
+	}
+	if q.Day > q.Today {
+		return deny(DenyDay, "the question is about %s, a day after today (%s)", q.Day, q.Today)
+	}
 	cands := p.lookup(q.Institution, q.Service)
 	if len(cands) == 0 {
 		return deny(DenyNoAuthorization, "institution %s holds no authorization for service %s", q.Institution, q.Service)
 	}
-	var inForce, forPurpose int
+	var inForce, forPurpose, forDay int
 	var missing string
 	for _, a := range cands {
-		if !a.ValidOn(q.Day) {
+		if !a.ValidOn(q.Today) {
 			continue
 		}
 		inForce++
@@ -57,21 +72,30 @@ func (p *Policy) Decide(q Question) Decision {
 			continue
 		}
 		forPurpose++
+		if q.Day < q.Today.AddDays(-a.LookbackDays) {
+			continue
+		}
+		forDay++
 		fields, bad := grant(a.Fields, q.Fields)
 		if bad != "" {
 			missing = bad
 			continue
 		}
-		return Decision{Permit: true, Authorization: a.ID, Fields: fields, Capacities: a.Capacities,
-			Reasons: []string{"authorization " + a.ID + " (" + a.Decision + ") in force on " + q.Day.String()}}
+		why := "authorization " + a.ID + " (" + a.Decision + ") in force on " + q.Today.String()
+		if q.Day != q.Today {
+			why += ", about " + q.Day.String()
+		}
+		return Decision{Permit: true, Authorization: a.ID, Fields: fields, Capacities: a.Capacities, Reasons: []string{why}}
 	}
 	switch {
 	case inForce == 0:
-		return deny(DenyExpired, "no authorization of %s for %s is in force on %s", q.Institution, q.Service, q.Day)
+		return deny(DenyExpired, "no authorization of %s for %s is in force on %s", q.Institution, q.Service, q.Today)
 	case forPurpose == 0:
-		return deny(DenyPurpose, "purpose %q is not granted to %s for %s", q.Purpose, q.Institution, q.Service)
+		return deny(DenyPurpose, "purpose %q is not granted to %s for %s", clip(q.Purpose), q.Institution, q.Service)
+	case forDay == 0:
+		return deny(DenyDay, "no authorization of %s for %s reaches back to %s", q.Institution, q.Service, q.Day)
 	}
-	return deny(DenyFields, "field %s is not authorized for %s on %s", missing, q.Institution, q.Service)
+	return deny(DenyFields, "field %s is not authorized for %s on %s", clip(missing), q.Institution, q.Service)
 }
 
 // grant returns the fields the answer may carry: those asked for, or all authorized when

@@ -25,7 +25,7 @@ func testPolicy(t testing.TB) *Policy {
 		{ID: "A-1", Institution: "PENSION-FUND", Service: "civil-person", Fields: []string{"given_name"},
 			Purpose: "Old pilot", Capacities: []string{"001"}, ValidFrom: date.Of(2015, 1, 1), ValidTo: date.Of(2016, 1, 1), Decision: "D 15/1"},
 		{ID: "A-3", Institution: "CITY-R01", Service: "civil-person", Fields: []string{"given_name", "address.street"},
-			Purpose: "Population", Capacities: []string{"000"}, ValidFrom: date.Of(2019, 1, 1), Decision: "D 19/3"},
+			Purpose: "Population", Capacities: []string{"000"}, ValidFrom: date.Of(2019, 1, 1), Decision: "D 19/3", LookbackDays: 366},
 		{ID: "A-4", Institution: "TAX-OFFICE", Service: "civil-person", Fields: []string{"given_name"},
 			Purpose: "Tax", Capacities: []string{"000"}, ValidFrom: date.Of(2017, 1, 1), ValidTo: date.Of(2024, 12, 31), Decision: "D 17/7"},
 	}
@@ -52,6 +52,13 @@ func TestDecide(t *testing.T) {
 		{Question{Institution: "TAX-OFFICE", Service: "civil-person", Day: day}, false, DenyExpired, "", nil},
 		{Question{Institution: "MUSEUM", Service: "civil-person", Day: day}, false, DenyNoAuthorization, "", nil},
 		{Question{Institution: "PENSION-FUND", Service: "other", Day: day}, false, DenyNoAuthorization, "", nil},
+		// Asked today about another day: in force today, and no further back than allowed.
+		{Question{Institution: "PENSION-FUND", Service: "civil-person", Today: day, Day: date.Of(2015, 6, 1)}, false, DenyDay, "", nil},
+		{Question{Institution: "PENSION-FUND", Service: "civil-person", Today: day, Day: day.AddDays(-1)}, false, DenyDay, "", nil},
+		{Question{Institution: "PENSION-FUND", Service: "civil-person", Today: day, Day: day.AddDays(1)}, false, DenyDay, "", nil},
+		{Question{Institution: "CITY-R01", Service: "civil-person", Today: day, Day: day.AddDays(-366)}, true, "", "A-3", nil},
+		{Question{Institution: "CITY-R01", Service: "civil-person", Today: day, Day: day.AddDays(-367)}, false, DenyDay, "", nil},
+		{Question{Institution: "TAX-OFFICE", Service: "civil-person", Today: day, Day: date.Of(2024, 6, 1)}, false, DenyExpired, "", nil},
 	}
 	for _, tt := range tests {
 		d := p.Decide(tt.q)

@@ -24,10 +24,14 @@ type Source interface {
 // SourceRequest is what the hub asks a source: the question and the fields it may return.
 type SourceRequest struct {
 	Service string
-	Query   query.Query
+	Query   query.Query // a filter's Query.Scope bounds the persons it may see
 	Fields  []string
-	Day     date.Date
+	Day     date.Date // the day the question is about: the answer is the record as it stood then
+	Today   date.Date // the day it is asked; a source that cannot answer for Day < Today says so
 }
+
+// Past reports whether the question is about a day before today.
+func (r SourceRequest) Past() bool { return r.Day < r.Today }
 
 // SourceResult is a source's answer: decoded records (a built-in source), or records as
 // the JSON the source sent (Raw: a remote source, minimised without decoding). Person
@@ -37,6 +41,14 @@ type SourceResult struct {
 	Records []map[string]any
 	Raw     []RawRecord
 	Total   int
+}
+
+// Scoped is a Source that searches within a filter's scope (query.Query.Scope):
+// matches, counts, pages and errors computed over the persons the asker may see alone.
+// A filter that needs a scope is refused before it reaches a source that is not Scoped,
+// since such a source would evaluate it over its whole register.
+type Scoped interface {
+	SearchesInScope() bool
 }
 
 // Sources finds the source of a service.
@@ -151,45 +163,75 @@ var personIDTypes = []string{"PN", "NIN", "PERSON", "NATIONAL_NUMBER"}
 // answer. It never returns data the decision does not allow. The caller must Seal the
 // answer (record it) before sending anything.
 func (x *Exchange) Search(ctx context.Context, ask Ask) Answer {
+	today := date.FromTime(x.now())
 	if ask.Day.IsZero() {
-		ask.Day = date.FromTime(x.now())
+		ask.Day = today
 	}
 	p := x.policy.Load()
-	d := p.Decide(Question{Institution: ask.Caller.Institution, Service: ask.Service, Purpose: ask.Purpose, Fields: ask.Fields, Day: ask.Day})
-	ans := Answer{Decision: d}
+	d := p.Decide(Question{Institution: ask.Caller.Institution, Service: ask.Service, Purpose: ask.Purpose, Fields: ask.Fields, Today: today, Day: ask.Day})
+	// Every person the question names is noted before anything can refuse it, so that
+	// the attempt is found among that person's exchanges whatever its outcome.
+	ans := Answer{Decision: d, Persons: Named(ask.Query)}
 	if !d.Permit {
 		return refuse(ans, d.Reasons[0])
 	}
-	idType := strings.ToUpper(ask.Query.IDType)
-	if ask.Query.Kind == query.KindID && (slices.Contains(personIDTypes, idType) || (idType == "UIN" && ident.ValidPerson(ask.Query.IDValue))) {
+	checked := false // the person asked about was checked against the directory
+	switch ask.Query.Kind {
+	case query.KindID:
+		idType := strings.ToUpper(ask.Query.IDType)
+		if !slices.Contains(personIDTypes, idType) && (idType != "UIN" || !ident.ValidPerson(ask.Query.IDValue)) {
+			break
+		}
 		pn, err := ident.ParsePerson(ask.Query.IDValue)
 		if err != nil {
 			ans.Decision = deny(DenyInvalid, "the question names %q, which is not a person number", clip(ask.Query.IDValue))
 			ans.Err, ans.Status = fault.Invalidf("query.value", "%q is not a person number", clip(ask.Query.IDValue)), 400
 			return ans
 		}
-		ask.Query.IDValue = pn.String()
-		ans.Persons = []string{ask.Query.IDValue}
+		ask.Query.IDValue, checked = pn.String(), true
 		ok, why := p.Permits(d, ask.Caller.Institution, ask.Query.IDValue, ask.Day)
 		ans.Decision.Reasons = append(ans.Decision.Reasons, why)
 		if !ok {
 			ans.Decision.Permit, ans.Decision.Code = false, DenyPerson
 			return refuse(ans, why)
 		}
+	case query.KindFilter:
+		if attr := Ungranted(ask.Query, d.Fields); attr != "" {
+			ans.Decision = deny(DenyFields, "field %s is not authorized for %s on %s: a filter and its order may use only the fields the authorization grants",
+				clip(attr), ask.Caller.Institution, ask.Service)
+			return refuse(ans, ans.Decision.Reasons[0])
+		}
+	}
+	if ask.Day < today && !checked {
+		// Only a look-up by person number is checked against the directory before the
+		// source is asked; anything else about a past day would have the source rebuild
+		// records of persons the asker may not see.
+		ans.Decision = deny(DenyDay, "a question about a past day (%s) must name the person by person number", ask.Day)
+		ans.Err, ans.Status = fault.Invalidf("header.meta.on_date", "%s", ans.Decision.Reasons[0]), 400
+		return ans
 	}
 	src, err := x.sources.Source(ask.Service)
 	if err != nil {
 		return failed(ans, err)
 	}
-	res, err := src.Search(ctx, SourceRequest{Service: ask.Service, Query: ask.Query, Fields: d.Fields, Day: ask.Day})
+	if ask.Query.Kind == query.KindFilter && len(d.Capacities) > 0 {
+		if s, ok := src.(Scoped); !ok || !s.SearchesInScope() {
+			ans.Decision = deny(DenyPerson, "the source of %s cannot search within the persons %s holds a file on: its filters are refused under this authorization; ask by identifier",
+				ask.Service, ask.Caller.Institution)
+			return refuse(ans, ans.Decision.Reasons[0])
+		}
+		ask.Query.Scope = p.index.Scope(ask.Caller.Institution, d.Capacities, ask.Day)
+	}
+	res, err := src.Search(ctx, SourceRequest{Service: ask.Service, Query: ask.Query, Fields: d.Fields, Day: ask.Day, Today: today})
 	if err != nil {
 		return failed(ans, err)
 	}
-	return x.filter(ask, ans, p, res)
+	return x.filter(ask, ans, p, res, checked)
 }
 
 // filter keeps the records about persons the asker may see, minimised to the fields.
-func (x *Exchange) filter(ask Ask, ans Answer, p *Policy, res SourceResult) Answer {
+// checked says whether the person an identifier look-up names was checked before.
+func (x *Exchange) filter(ask Ask, ans Answer, p *Policy, res SourceResult, checked bool) Answer {
 	d := ans.Decision
 	// keep says whether the record about person may be returned, and notes the person.
 	keep := func(person string) bool {
@@ -224,9 +266,11 @@ func (x *Exchange) filter(ask Ask, ans Answer, p *Policy, res SourceResult) Answ
 	if ans.Withheld > 0 {
 		ans.Decision.Reasons = append(ans.Decision.Reasons, itoa(ans.Withheld)+" record(s) withheld: persons not in the asker's person directory")
 	}
-	if ans.Len() == 0 && ans.Withheld > 0 && ask.Query.Kind == query.KindID {
-		// The one person asked about is not the asker's: refuse, as the person check before
-		// the exchange would have, rather than answer "not found".
+	if ans.Len() == 0 && ask.Query.Kind == query.KindID && !checked && len(d.Capacities) > 0 {
+		// An identifier that is not a person number (a BRN, a registry's own id) names
+		// nobody the asker holds a file on: refuse, as the person check would have, and in
+		// the same words whether the source found someone else or nobody at all, so the
+		// answer tells nothing about persons outside the asker's directory.
 		ans.Decision.Permit, ans.Decision.Code = false, DenyPerson
 		return refuse(ans, "the person asked about is not in "+ask.Caller.Institution+"'s person directory")
 	}
@@ -274,9 +318,13 @@ func failed(ans Answer, err error) Answer {
 	}
 	ans.Err = err
 	ans.Records, ans.Raw, ans.Total = nil, nil, 0
-	ans.Status = 502
-	if fault.KindOf(err) == fault.NotFound {
+	switch fault.KindOf(err) {
+	case fault.NotFound:
 		ans.Status = 404
+	case fault.Invalid:
+		ans.Status = 400 // the source cannot answer this question (a past day, a filter it does not take)
+	default:
+		ans.Status = 502
 	}
 	return ans
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/query"
 )
@@ -20,6 +21,12 @@ func (s *fakeSource) Search(ctx context.Context, r SourceRequest) (SourceResult,
 	s.calls++
 	return SourceResult{Records: s.records, Total: len(s.records)}, s.err
 }
+
+// scopedSource is a fakeSource that says it searches within a filter's scope (it does
+// not: the exchange's own check on every record returned still applies).
+type scopedSource struct{ *fakeSource }
+
+func (scopedSource) SearchesInScope() bool { return true }
 
 type oneSource struct{ s Source }
 
@@ -59,7 +66,11 @@ func TestSearch(t *testing.T) {
 	pension := Caller{ClientID: "pension-app", Institution: "PENSION-FUND"}
 	byPN := query.Query{Kind: query.KindID, IDType: "PN", IDValue: "85.07.30-033.28"}
 	byBRN := query.Query{Kind: query.KindID, IDType: "BRN", IDValue: "BRN-1"}
-	filter := query.Query{Kind: query.KindFilter, Filter: &query.Cond{Op: query.Eq, Attr: "sex", Value: "female"}}
+	filter := query.Query{Kind: query.KindFilter, Filter: &query.Cond{Op: query.Eq, Attr: "family_name", Value: "Lee"}}
+	onSex := query.Query{Kind: query.KindFilter, Filter: &query.Cond{Op: query.Eq, Attr: "sex", Value: "female"}}
+	city := Caller{ClientID: "city-app", Institution: "CITY-R01"}
+	byName := query.Query{Kind: query.KindFilter, Filter: &query.Cond{Op: query.Eq, Attr: "given_name", Value: "Ann"}}
+	bySex := query.Query{Kind: query.KindFilter, Filter: filter.Filter, Sort: []query.SortKey{{Attr: "sex"}}}
 	tests := []struct {
 		name     string
 		ask      Ask
@@ -67,20 +78,34 @@ func TestSearch(t *testing.T) {
 		status   int
 		calls    int
 		returned int
+		unscoped bool // the source cannot search within a scope
 	}{
-		{"by person number, in the directory", Ask{Caller: pension, Service: "civil-person", Query: byPN}, []map[string]any{ann()}, 200, 1, 1},
-		{"by person number, not in the directory", Ask{Caller: pension, Service: "civil-person", Query: query.Query{Kind: query.KindID, IDType: "PN", IDValue: "01010100225"}}, []map[string]any{bob()}, 403, 0, 0},
-		{"bad person number", Ask{Caller: pension, Service: "civil-person", Query: query.Query{Kind: query.KindID, IDType: "PN", IDValue: "01010100226"}}, nil, 400, 0, 0},
-		{"by BRN, person not in the directory", Ask{Caller: pension, Service: "civil-person", Query: byBRN}, []map[string]any{bob()}, 403, 1, 0},
-		{"filter withholds others", Ask{Caller: pension, Service: "civil-person", Query: filter}, []map[string]any{ann(), bob()}, 200, 1, 1},
-		{"field outside the authorization", Ask{Caller: pension, Service: "civil-person", Query: byPN, Fields: []string{"sex"}}, []map[string]any{ann()}, 403, 0, 0},
-		{"museum", Ask{Caller: Caller{ClientID: "m", Institution: "MUSEUM"}, Service: "civil-person", Query: byPN}, []map[string]any{ann()}, 403, 0, 0},
-		{"expired authorization", Ask{Caller: Caller{ClientID: "t", Institution: "TAX-OFFICE"}, Service: "civil-person", Query: byPN}, []map[string]any{ann()}, 403, 0, 0},
-		{"purpose not granted", Ask{Caller: pension, Service: "civil-person", Query: byPN, Purpose: "marketing"}, []map[string]any{ann()}, 403, 0, 0},
+		{"by person number, in the directory", Ask{Caller: pension, Service: "civil-person", Query: byPN}, []map[string]any{ann()}, 200, 1, 1, false},
+		{"by person number, not in the directory", Ask{Caller: pension, Service: "civil-person", Query: query.Query{Kind: query.KindID, IDType: "PN", IDValue: "01010100225"}}, []map[string]any{bob()}, 403, 0, 0, false},
+		{"bad person number", Ask{Caller: pension, Service: "civil-person", Query: query.Query{Kind: query.KindID, IDType: "PN", IDValue: "01010100226"}}, nil, 400, 0, 0, false},
+		{"by BRN, person not in the directory", Ask{Caller: pension, Service: "civil-person", Query: byBRN}, []map[string]any{bob()}, 403, 1, 0, false},
+		{"by BRN, nobody", Ask{Caller: pension, Service: "civil-person", Query: byBRN}, nil, 403, 1, 0, false},
+		{"filter withholds others", Ask{Caller: pension, Service: "civil-person", Query: filter}, []map[string]any{ann(), bob()}, 200, 1, 1, false},
+		{"filter to a source without scopes", Ask{Caller: pension, Service: "civil-person", Query: filter}, []map[string]any{ann(), bob()}, 403, 0, 0, true},
+		{"filter on a field not granted", Ask{Caller: pension, Service: "civil-person", Query: onSex}, []map[string]any{ann()}, 403, 0, 0, false},
+		{"filter sorted by a field not granted", Ask{Caller: pension, Service: "civil-person", Query: bySex}, []map[string]any{ann()}, 403, 0, 0, false},
+		{"filter about a past day", Ask{Caller: city, Service: "civil-person", Query: byName, Day: day.AddDays(-1)}, []map[string]any{ann()}, 400, 0, 0, false},
+		{"a file that ended, about a day it covered", Ask{Caller: city, Service: "civil-person", Query: byPN, Day: date.Of(2025, 7, 1)}, []map[string]any{ann()}, 200, 1, 1, false},
+		{"a file that ended, about today", Ask{Caller: city, Service: "civil-person", Query: byPN}, []map[string]any{ann()}, 403, 0, 0, false},
+		{"by BRN about a past day", Ask{Caller: city, Service: "civil-person", Query: byBRN, Day: day.AddDays(-1)}, []map[string]any{ann()}, 400, 0, 0, false},
+		{"by person number about a day not granted", Ask{Caller: pension, Service: "civil-person", Query: byPN, Day: day.AddDays(-1)}, []map[string]any{ann()}, 403, 0, 0, false},
+		{"field outside the authorization", Ask{Caller: pension, Service: "civil-person", Query: byPN, Fields: []string{"sex"}}, []map[string]any{ann()}, 403, 0, 0, false},
+		{"museum", Ask{Caller: Caller{ClientID: "m", Institution: "MUSEUM"}, Service: "civil-person", Query: byPN}, []map[string]any{ann()}, 403, 0, 0, false},
+		{"expired authorization", Ask{Caller: Caller{ClientID: "t", Institution: "TAX-OFFICE"}, Service: "civil-person", Query: byPN}, []map[string]any{ann()}, 403, 0, 0, false},
+		{"purpose not granted", Ask{Caller: pension, Service: "civil-person", Query: byPN, Purpose: "marketing"}, []map[string]any{ann()}, 403, 0, 0, false},
 	}
 	for _, tt := range tests {
 		src, rec := &fakeSource{records: tt.records}, &memRecorder{}
-		x := newTestExchange(t, src, rec)
+		var s Source = scopedSource{src}
+		if tt.unscoped {
+			s = src
+		}
+		x := New(testPolicy(t), oneSource{s}, rec, func() time.Time { return day.Time() })
 		ans := x.Search(context.Background(), tt.ask)
 		if ans.Status != tt.status || src.calls != tt.calls || len(ans.Records) != tt.returned {
 			t.Errorf("%s: status %d, source calls %d, records %d (%v); want %d, %d, %d", tt.name, ans.Status, src.calls, len(ans.Records), ans.Err, tt.status, tt.calls, tt.returned)
@@ -96,6 +121,9 @@ func TestSearch(t *testing.T) {
 		e := rec.entries[0]
 		if (e.Decision == "permit") != (tt.status == 200) || len(e.Reasons) == 0 || e.Institution != tt.ask.Caller.Institution {
 			t.Errorf("%s: audit entry %+v does not match the outcome", tt.name, e)
+		}
+		if tt.ask.Query.Kind == query.KindID && tt.ask.Query.IDType == "PN" && tt.status != 400 && len(e.Persons) != 1 {
+			t.Errorf("%s: audit entry names persons %v; want the one asked about, whatever the outcome", tt.name, e.Persons)
 		}
 	}
 }

@@ -53,14 +53,18 @@ func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchan
 		s.dciError(w, r, err)
 		return
 	}
+	today := date.FromTime(time.Now())
 	day, _ := date.Parse(m.OnDate)
+	if day.IsZero() {
+		day = today
+	}
 	outs := make([]dci.Outcome, len(env.Message.SearchRequest))
 	for i, it := range env.Message.SearchRequest {
 		if it.Err != nil {
 			outs[i].Err = it.Err
 			continue
 		}
-		res, err := src.Search(r.Context(), exchange.SourceRequest{Service: env.Header.ReceiverID, Query: *it.Query, Fields: m.Fields, Day: day})
+		res, err := src.Search(r.Context(), exchange.SourceRequest{Service: env.Header.ReceiverID, Query: *it.Query, Fields: m.Fields, Day: day, Today: today})
 		outs[i] = dci.Outcome{Total: res.Total, Err: err}
 		for _, rec := range res.Records {
 			outs[i].Records = append(outs[i].Records, rec)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
@@ -16,36 +17,36 @@ import (
 // it does not own is answered as one that does not exist.
 
 // readTxnStatus authenticates and decodes a status request.
-func (s *Server) readTxnStatus(w http.ResponseWriter, r *http.Request) (string, []byte, *dci.Envelope[dci.TxnStatusRequest], error) {
+func (s *Server) readTxnStatus(w http.ResponseWriter, r *http.Request) (oauth.Claims, []byte, *dci.Envelope[dci.TxnStatusRequest], error) {
 	claims, err := s.bearer(r, "registry.txn_status", "registry.search", "registry.subscribe")
 	if err != nil {
-		return "", nil, nil, err
+		return claims, nil, nil, err
 	}
 	if err := needContentType(r, "application/json"); err != nil {
-		return "", nil, nil, err
+		return claims, nil, nil, err
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDCIBody))
 	if err != nil {
-		return "", nil, nil, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB")
+		return claims, nil, nil, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB")
 	}
 	env, err := dci.DecodeTxnStatus(body)
 	if err != nil {
-		return "", nil, nil, err
+		return claims, nil, nil, err
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
-		return "", nil, nil, err
+		return claims, nil, nil, err
 	}
-	return claims.ClientID, body, env, nil
+	return claims, body, env, nil
 }
 
 // syncTxnStatus serves {prefix}/{registry}/registry/sync/txn/status.
 func (s *Server) syncTxnStatus(w http.ResponseWriter, r *http.Request) {
-	client, _, env, err := s.readTxnStatus(w, r)
+	claims, request, env, err := s.readTxnStatus(w, r)
 	if err != nil {
 		s.dciError(w, r, err)
 		return
 	}
-	header, message, err := s.txnStatus(r.Context(), client, env)
+	header, message, rr, err := s.txnStatus(r.Context(), claims, env, request)
 	if err != nil {
 		s.dciError(w, r, err)
 		return
@@ -62,6 +63,10 @@ func (s *Server) syncTxnStatus(w http.ResponseWriter, r *http.Request) {
 		s.dciError(w, r, fault.Wrap(err, "encode answer"))
 		return
 	}
+	if err := s.sealReread(r.Context(), rr, body); err != nil {
+		s.dciError(w, r, err)
+		return
+	}
 	writeRaw(w, http.StatusOK, body)
 }
 
@@ -69,7 +74,8 @@ func (s *Server) syncTxnStatus(w http.ResponseWriter, r *http.Request) {
 // once, stored, and delivered to sender_uri as txn/on-status by the worker.
 func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) {
 	corr := newID()
-	client, body, env, err := s.readTxnStatus(w, r)
+	claims, body, env, err := s.readTxnStatus(w, r)
+	client := claims.ClientID
 	if err != nil {
 		if fault.KindOf(err) == fault.Unauthorized || fault.KindOf(err) == fault.Forbidden {
 			s.dciError(w, r, err)
@@ -82,7 +88,7 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) {
 		s.ackError(w, r, err, corr)
 		return
 	}
-	header, message, err := s.txnStatus(r.Context(), client, env)
+	header, message, rr, err := s.txnStatus(r.Context(), claims, env, body)
 	if err != nil {
 		s.ackError(w, r, err, corr)
 		return
@@ -96,6 +102,10 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) {
 		s.ackError(w, r, err, corr)
 		return
 	}
+	if err := s.sealReread(r.Context(), rr, signed); err != nil {
+		s.ackError(w, r, err, corr)
+		return
+	}
 	s.accept(w, r, txn.Txn{CorrelationID: corr, Client: client, Sender: env.Header.SenderID,
 		MessageID: env.Header.MessageID, TransactionID: env.Message.TransactionID, Registry: r.PathValue("registry"),
 		Action: dci.ActionTxnStatus, Mode: txn.Async, Status: txn.Success, Request: body, Response: signed,
@@ -105,9 +115,12 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) {
 // txnStatus finds the transaction a status request names and describes it: its answer
 // when it has one, else its items as received or pending. A transaction that cannot be
 // found, or a way of naming one the hub does not support, gives a header with status
-// rjct and no message.
-func (s *Server) txnStatus(ctx context.Context, client string, env *dci.Envelope[dci.TxnStatusRequest]) (dci.CallbackHeader, *dci.TxnStatusResponse, error) {
-	h := dci.CallbackHeaderFor(env.Header, dci.ActionTxnOnStatus, newID(), hubSenderID, time.Now())
+// rjct and no message. A stored search answer is personal data handed out again: the
+// read is decided like an exchange (rr, to seal before the answer is sent), and refused
+// with a header of status rjct when the decision does not permit it.
+func (s *Server) txnStatus(ctx context.Context, claims oauth.Claims, env *dci.Envelope[dci.TxnStatusRequest], request []byte) (h dci.CallbackHeader, _ *dci.TxnStatusResponse, rr *reread, _ error) {
+	client := claims.ClientID
+	h = dci.CallbackHeaderFor(env.Header, dci.ActionTxnOnStatus, newID(), hubSenderID, time.Now())
 	q := env.Message.Request
 	var t txn.Txn
 	var err error
@@ -123,32 +136,42 @@ func (s *Server) txnStatus(ctx context.Context, client string, env *dci.Envelope
 		if q.TxnType != dci.ActionSubscribe {
 			h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctActionNotSupported
 			h.StatusReasonMessage = "subscription_code_list names subscriptions: use txn_type subscribe"
-			return h, nil, nil
+			return h, nil, nil, nil
 		}
 		status, err := s.subscriptionsStatus(ctx, client, env)
 		if err != nil {
-			return h, nil, err
+			return h, nil, nil, err
 		}
 		return h, &dci.TxnStatusResponse{TransactionID: env.Message.TransactionID, CorrelationID: newID(),
-			Response: dci.TxnStatusReply{TxnType: q.TxnType, TxnStatus: status}}, nil
+			Response: dci.TxnStatusReply{TxnType: q.TxnType, TxnStatus: status}}, nil, nil
 	default:
 		h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctActionNotSupported
 		h.StatusReasonMessage = "attribute_type " + q.AttributeType + " is not supported: name the transaction by transaction_id or correlation_id, or subscriptions by subscription_code_list"
-		return h, nil, nil
+		return h, nil, nil, nil
 	}
 	if fault.KindOf(err) == fault.NotFound {
 		h.Status, h.StatusReasonMessage = dci.StatusRejected, "no "+q.TxnType+" transaction "+q.AttributeType+" "+q.Value+" of this application"
-		return h, nil, nil
+		return h, nil, nil, nil
 	}
 	if err != nil {
-		return h, nil, err
+		return h, nil, nil, err
+	}
+	if t.Action == dci.ActionSearch && t.Answered() && len(t.Response) > 0 {
+		if rr, err = s.rereadSearch(claims, t, request, env.Header.MessageID); err != nil {
+			return h, nil, nil, err
+		}
+		if rr.ans.Err != nil {
+			h.Status, h.StatusReasonCode = dci.StatusRejected, ""
+			h.StatusReasonMessage = "the stored answer is not handed out again: " + dci.SafeMessage(rr.ans.Err)
+			return h, nil, rr, nil
+		}
 	}
 	status, err := txnState(t)
 	if err != nil {
-		return h, nil, err
+		return h, nil, nil, err
 	}
 	return h, &dci.TxnStatusResponse{TransactionID: env.Message.TransactionID, CorrelationID: t.CorrelationID,
-		Response: dci.TxnStatusReply{TxnType: q.TxnType, TxnStatus: status}}, nil
+		Response: dci.TxnStatusReply{TxnType: q.TxnType, TxnStatus: status}}, rr, nil
 }
 
 // txnState is a transaction's answer (the message of its callback), or, while it has

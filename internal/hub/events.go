@@ -453,7 +453,7 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 		e.client = &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	e.router = &mutations.Router{Files: x.index.Files, Subscriptions: func() []directory.Subscription { return *e.subs.Load() },
-		Policy: func() *exchange.Policy { return x.exchange.Policy() }}
+		Policy: func() *exchange.Policy { return x.exchange.Policy() }, Today: func() date.Date { return date.FromTime(time.Now()) }}
 	if err := e.loadSubscriptions(ctx); err != nil {
 		b.Close()
 		return nil, err

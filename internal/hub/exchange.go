@@ -37,6 +37,8 @@ type stack struct {
 	dir      *directory.Directory
 	log      *slog.Logger
 	seen     map[directory.Kind]int64 // history seen, per kind that shapes the policy
+
+	reloading sync.Mutex // one reload of the policy at a time (the ticker, a change made here)
 }
 
 // startStack loads the keys, the person-directory index and the policy, opens the audit
@@ -74,6 +76,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 		return nil, err
 	}
 	x.exchange = exchange.New(policy, x.sources, recorder{x.audit}, nil)
+	st.Directory.OnChange(x.changed)
 	return x, nil
 }
 
@@ -140,20 +143,37 @@ func (x *stack) refresh(ctx context.Context, every time.Duration) {
 		if _, err := x.index.Refresh(ctx, x.dir.Store()); err != nil {
 			x.log.Warn("refresh the person directory", "err", err)
 		}
-		changed := false
-		for k, seen := range x.seen {
-			cs, err := x.dir.Store().History(ctx, directory.HistoryQuery{Kind: k, After: seen, Limit: 1})
-			changed = changed || (err == nil && len(cs) > 0)
-		}
-		if changed {
-			p, err := x.load(ctx)
-			if err != nil {
-				x.log.Warn("reload the policy", "err", err)
-				continue
-			}
-			x.exchange.SetPolicy(p)
-			x.log.Info("policy reloaded")
-		}
+		x.reload(ctx, false)
+	}
+}
+
+// reload rebuilds the policy when the history holds authorization or service changes
+// it has not seen (always, with force).
+func (x *stack) reload(ctx context.Context, force bool) {
+	x.reloading.Lock()
+	defer x.reloading.Unlock()
+	changed := force
+	for k, seen := range x.seen {
+		cs, err := x.dir.Store().History(ctx, directory.HistoryQuery{Kind: k, After: seen, Limit: 1})
+		changed = changed || (err == nil && len(cs) > 0)
+	}
+	if !changed {
+		return
+	}
+	p, err := x.load(ctx)
+	if err != nil {
+		x.log.Warn("reload the policy", "err", err)
+		return
+	}
+	x.exchange.SetPolicy(p)
+	x.log.Info("policy reloaded")
+}
+
+// changed is told of every directory record this process writes: a change of an
+// authorization or a service is in force before the request that made it returns.
+func (x *stack) changed(ctx context.Context, kind directory.Kind) {
+	if kind == directory.KindAuthorization || kind == directory.KindService {
+		x.reload(context.WithoutCancel(ctx), true)
 	}
 }
 
@@ -261,16 +281,22 @@ func (s *sources) Source(service string) (exchange.Source, error) {
 		}
 		return nil, fault.Unavailablef(nil, "built-in source %q does not exist", name)
 	case builtin && s.urls[name] != "":
-		src = s.remote(s.urls[name], "source:"+name)
+		c := s.remote(s.urls[name], "source:"+name)
+		c.AsOf = true // the hub's own sources, served over HTTP (httpapi/sources.go)
+		src = c
 	case builtin:
-		src = s.remote(s.baseURL+"/sources/"+name, "source:"+name)
+		c := s.remote(s.baseURL+"/sources/"+name, "source:"+name)
+		c.AsOf = true
+		src = c
 	case svc.Mode == directory.ModeAsync:
 		c := s.remote(svc.Endpoint, "source:"+service)
-		c.Async, c.Institution = s.callbacks, svc.Institution
+		c.Async, c.Institution, c.AsOf = s.callbacks, svc.Institution, svc.AsOf
 		c.CallbackURL = s.callbackBase + "/" + httpapi.RegistryPath(svc.Registry) + "/registry/on-search"
 		src = c
 	default:
-		src = s.remote(svc.Endpoint, "source:"+service)
+		c := s.remote(svc.Endpoint, "source:"+service)
+		c.AsOf = svc.AsOf
+		src = c
 	}
 	s.mu.Lock()
 	s.remotes[service] = src

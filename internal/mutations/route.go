@@ -67,6 +67,9 @@ type Router struct {
 	Subscriptions func() []directory.Subscription
 	// Policy is the exchange's policy in force.
 	Policy func() *exchange.Policy
+	// Today is the day the change is routed: the authorization must be in force then.
+	// nil: the change's own date.
+	Today func() date.Date
 }
 
 // Route returns the deliveries of m, at most one per subscription, and a decision for
@@ -76,6 +79,10 @@ func (r *Router) Route(m Mutation) ([]Delivery, []Decision) {
 	var decisions []Decision
 	subs := r.Subscriptions()
 	policy := r.Policy()
+	today := m.Date
+	if r.Today != nil {
+		today = r.Today()
+	}
 	done := map[string]bool{}
 	for _, person := range append([]string{m.Person}, m.Related...) {
 		for _, f := range r.Files(person, m.Date) {
@@ -84,7 +91,7 @@ func (r *Router) Route(m Mutation) ([]Delivery, []Decision) {
 					(len(s.Capacities) > 0 && !slices.Contains(s.Capacities, f.Capacity)) {
 					continue
 				}
-				d := policy.Decide(exchange.Question{Institution: s.Institution, Service: m.Service, Day: m.Date})
+				d := policy.Decide(exchange.Question{Institution: s.Institution, Service: m.Service, Day: today})
 				ok, why := policy.Permits(d, s.Institution, person, m.Date)
 				if !d.Permit {
 					why = d.Reasons[0]

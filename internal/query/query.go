@@ -47,6 +47,20 @@ type Query struct {
 	Sort     []SortKey
 	Page     int // 1-based page number
 	PageSize int // records per page, ≥ 1
+	// Scope, when set, is every person a filter may see: the exchange sets it to the
+	// persons the asker holds a file on. A source that searches within a scope computes
+	// matches, counts, pages, order and errors over it alone, as if no other person were
+	// in the register. nil: no such bound (an authorization that needs no file).
+	Scope Scope
+}
+
+// Scope is a set of persons, by person number (11 digits).
+type Scope interface {
+	Len() int
+	Contains(person string) bool
+	// Persons lists the persons in increasing order, from the first after after ("":
+	// the start), at most limit of them.
+	Persons(after string, limit int) []string
 }
 
 // Offset is the number of records before the page.

@@ -114,7 +114,7 @@ func TestClock(t *testing.T) {
 				}
 				return nil
 			})
-			if want := []string{lines[1].Cursor()}; err != nil || !slices.Equal(got, want) {
+			if want := []string{lines[0].Cursor(), lines[1].Cursor()}; err != nil || !slices.Equal(got, want) { // ended ones too
 				t.Errorf("EachIntegration on %v gave %v, %v; want %v", now, got, err, want)
 			}
 		})

@@ -16,7 +16,7 @@ const (
 	integrationOrder   = ` ORDER BY person, institution, capacity, begin_date`
 	filesQuery         = integrationColumns + `WHERE person = ? AND begin_date <= ? AND end_date >= ?` + integrationOrder
 	afterCursor        = `(person, institution, capacity, begin_date) > (?, ?, ?, ?)`
-	eachQuery          = integrationColumns + `WHERE end_date >= ? AND ` + afterCursor + integrationOrder + ` LIMIT ?`
+	eachQuery          = integrationColumns + `WHERE ` + afterCursor + integrationOrder + ` LIMIT ?`
 	eachChunk          = 10000
 )
 
@@ -92,13 +92,12 @@ func parseCursor(s string) ([]any, error) {
 	return []any{p, parts[1], parts[2], int32(begin)}, nil
 }
 
-// EachIntegration calls fn for every integration not ended before today, in key order.
-// It reads in chunks, so no cursor stays open while fn runs.
+// EachIntegration calls fn for every integration, ended ones too, in key order. It
+// reads in chunks, so no cursor stays open while fn runs.
 func (s *directoryStore) EachIntegration(ctx context.Context, fn func(directory.Integration) error) error {
-	today := int32(date.FromTime(s.db.now()))
 	after := []any{int64(-1), "", "", int32(0)}
 	for {
-		args := append([]any{today}, append(after, eachChunk)...)
+		args := append(after, eachChunk)
 		rows, err := s.db.r.QueryContext(ctx, s.db.q(eachQuery), args...)
 		page, err := scanIntegrations(rows, err, "read integrations")
 		if err != nil {

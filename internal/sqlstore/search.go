@@ -51,6 +51,9 @@ func (s *populationStore) Search(ctx context.Context, q query.Query) ([]populati
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
+	if q.Scope != nil {
+		return s.searchScoped(ctx, q, cond, args)
+	}
 	if all && len(where) > 0 && byNumber(q.Sort) {
 		return s.searchPaged(ctx, q, cond, args)
 	}
@@ -74,6 +77,108 @@ func (s *populationStore) Search(ctx context.Context, q query.Query) ([]populati
 		return nil, 0, err
 	}
 	return population.Page(matches, q), len(matches), nil
+}
+
+// searchScoped answers a filter over q.Scope only: the persons the asker may see. It
+// starts from the smaller side: the scope's persons, read by number, when there are
+// fewer of them than the register's candidates (the usual case), else the candidates,
+// skipping those outside the scope before decoding them. Either way the answer, and
+// the refusal of a filter matching more than maxScan persons, depend on the scope alone.
+func (s *populationStore) searchScoped(ctx context.Context, q query.Query, cond string, args []any) ([]population.Person, int, error) {
+	n := q.Scope.Len()
+	if n == 0 {
+		return []population.Person{}, 0, nil
+	}
+	var matches []population.Person
+	keep := func(p population.Person) error {
+		if !q.Filter.Eval(func(a string) (string, bool) { return population.Attr(&p, a) }) {
+			return nil
+		}
+		if len(matches) == maxScan {
+			return fault.Invalidf("query", "the filter matches more than %d of the persons you may see; narrow it", maxScan)
+		}
+		matches = append(matches, p)
+		return nil
+	}
+	fromScope := n <= scopeFirst
+	if !fromScope {
+		var candidates int
+		if err := s.db.r.QueryRowContext(ctx, s.db.q("SELECT COUNT(*) FROM person"+cond), args...).Scan(&candidates); err != nil {
+			return nil, 0, mapErr(err, "count persons")
+		}
+		fromScope = n <= candidates
+	}
+	var err error
+	if fromScope {
+		err = s.eachInScope(ctx, q.Scope, keep)
+	} else {
+		err = s.eachCandidate(ctx, q.Scope, cond, args, keep)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return population.Page(matches, q), len(matches), nil
+}
+
+// scopeFirst is the size of scope always read person by person; above it, the side with
+// fewer persons is read (a variable so that tests can take either path).
+var scopeFirst = maxScan
+
+// scopeChunk is how many persons of a scope one query reads.
+const scopeChunk = 500
+
+// eachInScope calls fn with every person of scope in the register, in number order.
+func (s *populationStore) eachInScope(ctx context.Context, scope query.Scope, fn func(population.Person) error) error {
+	for after := ""; ; {
+		numbers := scope.Persons(after, scopeChunk)
+		if len(numbers) == 0 {
+			return nil
+		}
+		after = numbers[len(numbers)-1]
+		keys := make([]any, 0, len(numbers))
+		for _, n := range numbers {
+			if k, err := personKey(n); err == nil {
+				keys = append(keys, k)
+			}
+		}
+		rows, err := s.db.r.QueryContext(ctx, s.db.q("SELECT doc FROM person WHERE number IN (?"+strings.Repeat(", ?", len(keys)-1)+") ORDER BY number"), keys...)
+		if err != nil {
+			return mapErr(err, "search persons")
+		}
+		err = eachPerson(rows, fn)
+		rows.Close()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// eachCandidate calls fn with every person of the register that meets cond and is in
+// scope, in number order; the others are skipped by their number, undecoded.
+func (s *populationStore) eachCandidate(ctx context.Context, scope query.Scope, cond string, args []any, fn func(population.Person) error) error {
+	rows, err := s.db.r.QueryContext(ctx, s.db.q("SELECT number, doc FROM person"+cond+" ORDER BY number"), args...)
+	if err != nil {
+		return mapErr(err, "search persons")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var number int64
+		var doc []byte
+		if err := rows.Scan(&number, &doc); err != nil {
+			return mapErr(err, "search persons")
+		}
+		if !scope.Contains(personString(number)) {
+			continue
+		}
+		var p population.Person
+		if err := json.Unmarshal(doc, &p); err != nil {
+			return fault.Wrap(err, "decode person")
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return mapErr(rows.Err(), "search persons")
 }
 
 // searchPaged answers a filter the columns express entirely: a count, then one page.

@@ -79,9 +79,47 @@ func TestSearchAgreesWithEval(t *testing.T) {
 				if total != len(want) || !slices.Equal(got, want) {
 					t.Errorf("%s: total %d, %d persons; want %d (first difference in %v vs %v)", name, total, len(got), len(want), head(got), head(want))
 				}
+				// Within a scope (every third person), from either side: only the scope's.
+				var scope sortedScope
+				for i := 0; i < len(all); i += 3 {
+					scope = append(scope, all[i].Number)
+				}
+				var inScope []string
+				for _, n := range want {
+					if scope.Contains(n) {
+						inScope = append(inScope, n)
+					}
+				}
+				for _, first := range []int{len(all), 0} {
+					restore := sqlstore.SetScopeFirst(first)
+					ps, n, err := db.Searcher().Search(ctx, query.Query{Kind: query.KindFilter, Filter: f, Page: 1, PageSize: len(all), Scope: scope})
+					restore()
+					var got []string
+					for _, p := range ps {
+						got = append(got, p.Number)
+					}
+					if err != nil || n != len(inScope) || !slices.Equal(got, inScope) {
+						t.Errorf("%s within a scope (scope first below %d): total %d, %d persons, %v; want %d", name, first, n, len(got), err, len(inScope))
+					}
+				}
 			}
 		})
 	}
+}
+
+// sortedScope is a query.Scope over a sorted list of person numbers.
+type sortedScope []string
+
+func (s sortedScope) Len() int { return len(s) }
+
+func (s sortedScope) Contains(p string) bool { _, ok := slices.BinarySearch(s, p); return ok }
+
+func (s sortedScope) Persons(after string, limit int) []string {
+	i, _ := slices.BinarySearch(s, after+"\x00")
+	if after == "" {
+		i = 0
+	}
+	return s[i:min(len(s), i+limit)]
 }
 
 func head(s []string) []string { return s[:min(len(s), 3)] }

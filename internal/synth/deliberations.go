@@ -84,6 +84,18 @@ func (n *network) authorize(today date.Date) {
 	a := tax.authorization(TaxOffice, today)
 	a.ValidTo = date.Of(today.Year()-2, 12, 31) // the pilot ended: a refusal for demos
 	n.authorizations = append(n.authorizations, a)
+	// Reviews look back: a pension fund checks the past two years of a survivor's
+	// pension, benefit funds and insurers the past year. The others ask about today.
+	for i := range n.authorizations {
+		a := &n.authorizations[i]
+		switch {
+		case a.Service != CivilPerson:
+		case a.Institution == PensionFund:
+			a.LookbackDays = 730
+		case strings.HasPrefix(a.Institution, ChildBenefitPrefix), strings.HasPrefix(a.Institution, "HEALTH-INSURER-"):
+			a.LookbackDays = 365
+		}
+	}
 }
 
 // authorization dates d back from today and names it like the committee does.

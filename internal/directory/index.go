@@ -28,6 +28,10 @@ type Index struct {
 	capNames []string
 	seen     int64 // history sequence up to which the index is current
 	n        int
+
+	// scopes caches the last scopes computed (a filter's world), dropped whenever a file
+	// is added, ended or the index reloaded: filters of one institution come in runs.
+	scopes map[scopeKey]*Scope
 }
 
 // file is one integration, packed in 16 bytes; next chains the files of one person.
@@ -59,6 +63,7 @@ func (x *Index) Load(ctx context.Context, s Store) error {
 	}
 	x.mu.Lock()
 	x.heads, x.slab, x.owner, x.byInst, x.insts, x.names, x.caps, x.capNames, x.n = fresh.heads, fresh.slab, fresh.owner, fresh.byInst, fresh.insts, fresh.names, fresh.caps, fresh.capNames, fresh.n
+	x.scopes = nil
 	x.seen = seq
 	x.mu.Unlock()
 	return nil
@@ -119,6 +124,7 @@ func (x *Index) add(g Integration) {
 	x.byInst[inst] = append(x.byInst[inst], uint32(len(x.slab)-1))
 	x.heads[p] = uint32(len(x.slab))
 	x.n++
+	x.scopes = nil
 }
 
 func (x *Index) intern(code string) uint16 {
@@ -169,6 +175,7 @@ func (x *Index) end(l Line) {
 		f := &x.slab[i-1]
 		if f.inst == inst && f.capacity == capID && f.begin == l.Begin && f.end == date.Max {
 			f.end = l.End
+			x.scopes = nil
 		}
 	}
 }

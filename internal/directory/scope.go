@@ -3,6 +3,7 @@ package directory
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 )
@@ -15,11 +16,39 @@ type Scope struct {
 	keys []uint64 // sorted, unique
 }
 
+type scopeKey struct {
+	institution, capacities string
+	day                     date.Date
+}
+
+// maxScopes bounds the scopes the index keeps.
+const maxScopes = 64
+
 // Scope returns the persons institution holds a file on, in one of capacities, on day.
-// It costs one pass over the institution's files.
+// It costs one pass over the institution's files, then nothing until a file changes.
 func (x *Index) Scope(institution string, capacities []string, day date.Date) *Scope {
+	k := scopeKey{institution, strings.Join(capacities, "\x00"), day}
 	x.mu.RLock()
-	defer x.mu.RUnlock()
+	s, ok := x.scopes[k]
+	x.mu.RUnlock()
+	if ok {
+		return s
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if s, ok := x.scopes[k]; ok {
+		return s
+	}
+	s = x.scope(institution, capacities, day)
+	if x.scopes == nil || len(x.scopes) >= maxScopes {
+		x.scopes = map[scopeKey]*Scope{}
+	}
+	x.scopes[k] = s
+	return s
+}
+
+// scope computes a Scope; the caller holds the lock.
+func (x *Index) scope(institution string, capacities []string, day date.Date) *Scope {
 	inst, ok := x.insts[institution]
 	if !ok {
 		return &Scope{}

@@ -15,4 +15,7 @@
 // own table and a batch integration path with a per-line report. The Store interface is
 // implemented by internal/sqlstore for SQLite and PostgreSQL and checked by the contract
 // suite in directorytest.
+//
+// The URLs the hub posts to (callbacks, push endpoints, remote services) are checked here
+// (endpoint.go) for every caller: parsed, compared as URLs, never as strings.
 package directory

@@ -2,7 +2,6 @@ package directory
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 )
@@ -65,19 +64,16 @@ type Application struct {
 	// default), optional (checked when present) or required.
 	Signatures string `json:"signatures,omitempty"`
 	// Callbacks are the URL prefixes the hub may deliver this application's asynchronous
-	// answers to: a request's header.sender_uri must start with one of them. None: the
-	// application may not make asynchronous calls.
+	// answers to: a request's header.sender_uri must be under one of them, compared as
+	// URLs (UnderPrefix). None: the application may not make asynchronous calls.
 	Callbacks []string `json:"callbacks,omitempty"`
 }
 
-// CallbackAllowed reports whether uri starts with one of a's callback prefixes.
-func (a Application) CallbackAllowed(uri string) bool {
-	for _, p := range a.Callbacks {
-		if strings.HasPrefix(uri, p) {
-			return true
-		}
-	}
-	return false
+// CallbackAllowed returns the normal form of uri, the URL to post to, when it is under
+// one of a's callback prefixes.
+func (a Application) CallbackAllowed(uri string) (string, bool) {
+	u, err := CallbackUnder("callback", a.Callbacks, uri)
+	return u, err == nil
 }
 
 // Message signature policies of an application.

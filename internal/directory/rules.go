@@ -82,12 +82,13 @@ func (v *Application) validate() error {
 	if v.Signatures != SignaturesNone && len(v.Keys) == 0 {
 		return fault.Invalidf("signatures", "%s needs at least one public key in keys", v.Signatures)
 	}
-	return needEach("callbacks", v.Callbacks, func(f, u string) error {
-		if strings.HasPrefix(u, "builtin:") {
-			return fault.Invalidf(f, "must be an http(s) URL")
+	// Normal forms first, so that the same prefix written twice is seen as a duplicate.
+	for i := range v.Callbacks {
+		if err := needEndpoint("callbacks["+itoa(i)+"]", &v.Callbacks[i], ParsePrefix); err != nil {
+			return err
 		}
-		return needURL(f, u, true)
-	})
+	}
+	return needEach("callbacks", v.Callbacks, func(string, string) error { return nil })
 }
 
 func (v *Service) kind() Kind    { return KindService }
@@ -123,7 +124,10 @@ func (v *Service) validate() error {
 			return err
 		}
 	}
-	return needURL("endpoint", v.Endpoint, true)
+	if name, ok := strings.CutPrefix(v.Endpoint, "builtin:"); ok && tokenRE.MatchString(name) {
+		return nil
+	}
+	return needEndpoint("endpoint", &v.Endpoint, ParsePrefix)
 }
 
 func (v *Authorization) kind() Kind    { return KindAuthorization }
@@ -205,7 +209,13 @@ func (v *Subscription) validate() error {
 	if len(v.Frequency) > 0 && !json.Valid(v.Frequency) {
 		return fault.Invalidf("frequency", "must be JSON")
 	}
-	return needURL("endpoint", v.Endpoint, v.Mode == ModePush)
+	switch {
+	case v.Endpoint != "":
+		return needEndpoint("endpoint", &v.Endpoint, ParseEndpoint)
+	case v.Mode == ModePush:
+		return fault.Invalidf("endpoint", "is required for a push subscription")
+	}
+	return nil
 }
 
 func (v *Secret) kind() Kind    { return KindSecret }

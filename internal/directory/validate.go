@@ -3,7 +3,6 @@ package directory
 import (
 	"encoding/json"
 	"errors"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -76,24 +75,6 @@ func needText(field, v string, max int) error {
 func needOneOf(field, v string, allowed []string) error {
 	if !slices.Contains(allowed, v) {
 		return fault.Invalidf(field, "%q is not one of %s", clip(v), strings.Join(allowed, ", "))
-	}
-	return nil
-}
-
-// needURL accepts an http(s) URL, or "builtin:<name>" for sources inside the hub.
-func needURL(field, v string, required bool) error {
-	if v == "" {
-		if required {
-			return fault.Invalidf(field, "is required")
-		}
-		return nil
-	}
-	if strings.HasPrefix(v, "builtin:") && tokenRE.MatchString(strings.TrimPrefix(v, "builtin:")) {
-		return nil
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fault.Invalidf(field, "%q is not an http(s) URL", clip(v))
 	}
 	return nil
 }

@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
+	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/txn"
@@ -53,21 +54,22 @@ func (s *Server) ackError(w http.ResponseWriter, r *http.Request, err error, cor
 	s.ack(w, statusOf[kind], dci.NewErrorAck(err, correlationID, time.Now()))
 }
 
-// callbackTo checks that uri is an absolute URL under one of the application's callbacks.
-func (s *Server) callbackTo(ctx context.Context, client, uri string) error {
+// callbackTo checks that uri is an http(s) URL under one of the application's callbacks
+// (directory.CallbackUnder: compared as URLs) and returns its normal form, the one to
+// post to.
+func (s *Server) callbackTo(ctx context.Context, client, uri string) (string, error) {
 	e, err := s.signerOf(ctx, client)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if uri == "" {
-		return dci.Coded(fault.Invalid, dci.ErrSenderURI, "header.sender_uri", "is required for an asynchronous call: the answer goes there")
+		return "", dci.Coded(fault.Invalid, dci.ErrSenderURI, "header.sender_uri", "is required for an asynchronous call: the answer goes there")
 	}
-	for _, p := range e.callbacks {
-		if strings.HasPrefix(uri, p) {
-			return nil
-		}
+	to, err := directory.CallbackUnder("header.sender_uri", e.callbacks, uri)
+	if fe := (*fault.Error)(nil); errors.As(err, &fe) {
+		return "", dci.Coded(fault.Invalid, dci.ErrSenderURI, fe.Field, fe.Msg)
 	}
-	return dci.Coded(fault.Invalid, dci.ErrSenderURI, "header.sender_uri", "is not under a callback URL registered for the application")
+	return to, err
 }
 
 // asyncSearch serves {prefix}/{registry}/registry/search.
@@ -100,10 +102,12 @@ func (s *Server) asyncSearch(w http.ResponseWriter, r *http.Request) {
 // accept stores an asynchronous transaction and acknowledges it, or answers a repeat.
 func (s *Server) accept(w http.ResponseWriter, r *http.Request, t txn.Txn) {
 	ctx := r.Context()
-	if err := s.callbackTo(ctx, t.Client, t.CallbackURI); err != nil {
+	to, err := s.callbackTo(ctx, t.Client, t.CallbackURI)
+	if err != nil {
 		s.ackError(w, r, err, t.CorrelationID)
 		return
 	}
+	t.CallbackURI = to
 	if t.Action == dci.ActionSearch {
 		if first, err := s.txns.ByTransaction(ctx, t.Client, t.Action, t.TransactionID); err == nil {
 			s.ack(w, http.StatusAccepted, dci.NewAck(first.CorrelationID, time.Now()))
@@ -202,8 +206,24 @@ func (s *Server) RunAsync(ctx context.Context) {
 // before that write leaves t unanswered: it is answered again after the restart, and
 // the audit log holds both exchanges.
 func (s *Server) advance(ctx context.Context, t txn.Txn) {
+	// Checked again before anything is done: the transaction may have been stored by a
+	// hub with other rules, or the application's callbacks changed since. A subscribe
+	// would make the URL a push endpoint; a refused URL gets nothing, ever.
+	to, err := s.callbackTo(ctx, t.Client, t.CallbackURI)
+	switch {
+	case fault.KindOf(err) == fault.Invalid:
+		t.LastError, t.NextAttempt = "callback URL: "+dci.SafeMessage(err), time.Time{}
+		s.log.Warn("refused a transaction's callback URL", "correlation_id", t.CorrelationID, "err", err.Error())
+		if err := s.txns.Update(ctx, t); err != nil {
+			s.log.Error("record a refused callback URL", "correlation_id", t.CorrelationID, "err", err.Error())
+		}
+		return
+	case err != nil:
+		s.retry(ctx, t, "callback URL: "+err.Error())
+		return
+	}
+	t.CallbackURI = to
 	if !t.Answered() {
-		var err error
 		if t, err = s.answerAsync(ctx, t); err != nil {
 			s.retry(ctx, t, "answer: "+err.Error())
 			return

@@ -84,7 +84,7 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) {
 		s.ackError(w, r, err, corr)
 		return
 	}
-	if err := s.callbackTo(r.Context(), client, env.Header.SenderURI); err != nil {
+	if _, err := s.callbackTo(r.Context(), client, env.Header.SenderURI); err != nil {
 		s.ackError(w, r, err, corr)
 		return
 	}

@@ -1272,6 +1272,11 @@ type pushToken struct {
 // message id, and the Idempotency-Key header, is the copy's key for a lone copy, else a
 // hash of the keys; subscribers deduplicate by each event's reference_id.
 func (e *events) push(ctx context.Context, endpoint string, batch []queued) error {
+	// Checked at each push, and the normal form posted: the record may predate the rules.
+	to, err := directory.ParseEndpoint("endpoint", endpoint)
+	if err != nil {
+		return err
+	}
 	now := time.Now()
 	ts := dci.Timestamp(now)
 	id := batchID(batch)
@@ -1311,7 +1316,7 @@ func (e *events) push(ctx context.Context, endpoint string, batch []queued) erro
 	}{sig, h, m})
 	ctx, cancel := context.WithTimeout(ctx, deliverTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, to.String(), bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

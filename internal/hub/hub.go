@@ -50,7 +50,8 @@ type Config struct {
 	// DeliveryMaxAge is how long a change is retried to a subscriber before it is set
 	// aside (dead letters, GET /admin/events/dead); 0: 24 h.
 	DeliveryMaxAge time.Duration
-	// Callbacks delivers the answers of asynchronous calls; nil: a default client.
+	// Callbacks delivers the answers of asynchronous calls and the pushes of events; nil:
+	// a default client. It never follows redirects (a copy is made to ensure it).
 	Callbacks *http.Client
 	// OnReady is called with the base URL once the hub serves.
 	OnReady func(url string)
@@ -64,6 +65,17 @@ type Config struct {
 	SourceURLs      map[string]string
 	// RefreshEvery is how often the policy and index pick up changes made elsewhere.
 	RefreshEvery time.Duration
+}
+
+// noRedirects returns a copy of c that follows no redirect: the hub posts only to URLs
+// it checked, and a redirect would take a callback or a push elsewhere.
+func noRedirects(c *http.Client) *http.Client {
+	if c == nil {
+		return nil
+	}
+	cp := *c
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
 }
 
 func (c Config) log() *slog.Logger {
@@ -135,6 +147,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 			return fmt.Errorf("--public-url %q: must be an absolute http(s) URL such as https://hub.example.org, without query or fragment", u)
 		}
 	}
+	cfg.Callbacks = noRedirects(cfg.Callbacks)
 	if err := ensureAdmin(ctx, cfg, st.Directory); err != nil {
 		return err
 	}

@@ -160,19 +160,3 @@ func TestPastDaySourceSaysSo(t *testing.T) {
 		t.Errorf("social registry about a past day: %s; want it to say it answers about today only", clip(body))
 	}
 }
-
-// waitFor polls f until it returns nil or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}

@@ -88,22 +88,6 @@ func (rc *recorder) bodyOf(uri string) []byte {
 	return nil
 }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // setCallbacks registers callbacks for institution's application through the admin
 // API, and puts the application back as it was at the end of the test.
 func (tg *target) setCallbacks(t *testing.T, institution string, callbacks ...string) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/bench"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/perm"
 )
 
 // BenchCmd groups the benchmarks. Each prints a table; with --json the last line is one
@@ -199,7 +200,7 @@ func benchData(e *env, data string, persons int) (string, func(), error) {
 func (b *BenchCmd) profile() (func(), error) {
 	stop := func() {}
 	if b.CPUProfile != "" {
-		f, err := os.Create(b.CPUProfile)
+		f, err := perm.OpenFile(b.CPUProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +213,7 @@ func (b *BenchCmd) profile() (func(), error) {
 	if b.MemProfile == "" {
 		return stop, nil
 	}
-	f, err := os.Create(b.MemProfile)
+	f, err := perm.OpenFile(b.MemProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		stop()
 		return nil, err

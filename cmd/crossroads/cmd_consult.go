@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/perm"
 )
 
 // ConsultCmd sends a batch consultation to a hub and shows its progress.
@@ -49,7 +51,7 @@ func (c *ConsultCmd) Run(e *env) error {
 	}
 	out := e.stdout
 	if c.Out != "-" {
-		f, err := os.Create(c.Out)
+		f, err := perm.OpenFile(c.Out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC) // persons' records
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 )
 
@@ -245,7 +246,7 @@ func writeReport(e *env, path string, all bool, rep directory.Report) error {
 	}
 	w := e.stdout
 	if path != "-" {
-		f, err := os.Create(path)
+		f, err := perm.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 		if err != nil {
 			return err
 		}

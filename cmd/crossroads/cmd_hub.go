@@ -77,7 +77,7 @@ func (c *SynthCmd) Run(e *env) error {
 		}
 		today = d
 	}
-	st, err := hub.Open(e.ctx, hub.Config{Store: c.Store, Civil: c.Civil})
+	st, err := hub.Open(e.ctx, hub.Config{Store: c.Store, Civil: c.Civil, Log: e.log})
 	if err != nil {
 		return err
 	}

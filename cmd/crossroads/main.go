@@ -14,12 +14,15 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/crossroads-hub/crossroads/internal/perm"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
 func main() {
+	perm.Restrict() // what any command writes (stores, keys, exports) is the user's only
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

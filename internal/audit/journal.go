@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/perm"
 )
 
 // A journal is the log's write-ahead file on the hub's own disk, for a store whose
@@ -73,12 +75,16 @@ type pending struct {
 }
 
 // openJournal opens the journal folder dir, creating it, and takes its lock: one log
-// at a time writes a journal.
+// at a time writes a journal. The records are exchanges about persons: the folder and
+// its files are the owner's only, those an older version left readable included.
 func openJournal(dir string) (*journal, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := perm.MkdirAll(dir); err != nil {
 		return nil, err
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o640)
+	if err := perm.Tighten(dir); err != nil {
+		return nil, err
+	}
+	lock, err := perm.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +284,7 @@ func (j *journal) write(first int64, n int, at func(i int) ([]byte, []string)) e
 // start opens a new segment for records from first on.
 func (j *journal) start(first int64) error {
 	path := filepath.Join(j.dir, fmt.Sprintf("%020d.seg", first))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o640)
+	f, err := perm.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/crossroads-hub/crossroads/internal/perm"
 )
 
 // Config says which bus to use.
@@ -37,6 +39,14 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	if url == "" {
 		if cfg.Dir == "" {
 			return nil, errors.New("bus: the embedded server needs a folder")
+		}
+		// The streams hold changes to persons' records: nats-server makes its files 0600
+		// and its folders 0700; those an older version left readable are tightened.
+		if err := perm.MkdirAll(cfg.Dir); err != nil {
+			return nil, fmt.Errorf("bus: create the folder: %w", err)
+		}
+		if err := perm.Tighten(cfg.Dir); err != nil {
+			return nil, fmt.Errorf("bus: %w", err)
 		}
 		ns, err := server.NewServer(&server.Options{
 			ServerName: "crossroads", JetStream: true, StoreDir: cfg.Dir,

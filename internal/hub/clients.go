@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -57,5 +58,5 @@ func ensureDemoClients(ctx context.Context, data string, d *directory.Directory)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o600)
+	return perm.WriteFile(path, b)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -38,8 +39,11 @@ type Nation struct {
 // Demo starts the demo hub: it opens or creates the data folder, generates the nation on
 // first start, and serves until ctx ends.
 func Demo(ctx context.Context, cfg DemoConfig) error {
-	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+	if err := perm.MkdirAll(cfg.Data); err != nil {
 		return fmt.Errorf("create the data folder: %w", err)
+	}
+	if err := tightenData(cfg.Data); err != nil {
+		return err
 	}
 	cfg.Store = "sqlite:" + filepath.Join(cfg.Data, "hub.db")
 	cfg.Civil = "sqlite:" + filepath.Join(cfg.Data, "civil.db")
@@ -69,6 +73,25 @@ func Demo(ctx context.Context, cfg DemoConfig) error {
 	return Serve(ctx, cfg.Config, st)
 }
 
+// tightenData makes everything in the demo's data folder, its own, the owner's only:
+// what an older version left readable, whatever it is. The folder itself may be the
+// operator's; Open warns when it is open to others.
+func tightenData(data string) error {
+	entries, err := os.ReadDir(data)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Type()&fs.ModeSymlink != 0 {
+			continue // what it points to is not the demo's
+		}
+		if err := perm.Tighten(filepath.Join(data, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func ensureNation(ctx context.Context, cfg DemoConfig, st *Stores) (Nation, error) {
 	var n Nation
 	path := filepath.Join(cfg.Data, nationFile)
@@ -95,14 +118,14 @@ func ensureNation(ctx context.Context, cfg DemoConfig, st *Stores) (Nation, erro
 	}
 	n.Seconds = time.Since(start).Seconds()
 	b, _ = json.MarshalIndent(n, "", "  ")
-	return n, os.WriteFile(path, b, 0o600)
+	return n, perm.WriteFile(path, b)
 }
 
 // saveToken writes the bootstrap administrator token beside the data, readable only by
 // its owner, so the README's examples can read it, and says where it is.
 func saveToken(cfg DemoConfig, token string) error {
 	path := filepath.Join(cfg.Data, "admin-token")
-	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+	if err := perm.WriteFile(path, []byte(token+"\n")); err != nil {
 		return err
 	}
 	if cfg.Out != nil {

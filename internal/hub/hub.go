@@ -22,6 +22,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
+	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 )
 
@@ -91,8 +92,19 @@ type Stores struct {
 	Directory  *directory.Directory
 }
 
-// Open opens (and migrates) the stores named in cfg.
+// Open opens (and migrates) the stores named in cfg. It first restricts the process's
+// umask to 077, so that every file the hub and its libraries create from then on is its
+// user's only (package perm), and warns when a data folder is open to other users.
 func Open(ctx context.Context, cfg Config) (*Stores, error) {
+	perm.Restrict()
+	st, err := open(ctx, cfg)
+	if err == nil {
+		warnExposed(cfg)
+	}
+	return st, err
+}
+
+func open(ctx context.Context, cfg Config) (*Stores, error) {
 	if cfg.Civil == "" || cfg.Civil == cfg.Store {
 		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil)
 		if err != nil {

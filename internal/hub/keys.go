@@ -12,16 +12,21 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/perm"
 )
 
 // loadKeys reads the hub's signing keys from path, or makes a first key and saves it
-// (mode 0600). With no path the keys live in memory only: tokens and checkpoints then
-// cannot be verified after a restart, which suits tests and nothing else.
+// (mode 0600; a key file or verifiers file an older version left readable is made so).
+// With no path the keys live in memory only: tokens and checkpoints then cannot be
+// verified after a restart, which suits tests and nothing else.
 func loadKeys(path string) (*oauth.KeySet, error) {
 	if path == "" {
 		ks := oauth.NewKeySet(time.Now)
 		_, err := ks.Generate()
 		return ks, err
+	}
+	if err := perm.Tighten(path, VerifiersFile(path)); err != nil {
+		return nil, err
 	}
 	b, err := os.ReadFile(path)
 	if err == nil {
@@ -42,10 +47,10 @@ func loadKeys(path string) (*oauth.KeySet, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := perm.MkdirAll(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := perm.WriteFile(path, b); err != nil {
 		return nil, err
 	}
 	return ks, RecordVerifiers(path, ks)
@@ -57,15 +62,15 @@ func SaveKeys(path string, ks *oauth.KeySet) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := perm.WriteFile(path, b); err != nil {
 		return err
 	}
 	return RecordVerifiers(path, ks)
 }
 
 // VerifiersFile is where the audit verifier keys of every key the hub ever had are kept,
-// public, one a line: retired keys leave the key file, but the checkpoints they signed
-// must stay verifiable.
+// one a line (public, yet mode 0600 like every file of the hub): retired keys leave the
+// key file, but the checkpoints they signed must stay verifiable.
 func VerifiersFile(keyFile string) string { return keyFile + ".verifiers" }
 
 // RecordVerifiers adds the verifier keys of ks that the verifiers file lacks.
@@ -87,7 +92,7 @@ func RecordVerifiers(keyFile string, ks *oauth.KeySet) error {
 	if len(add) == 0 {
 		return nil
 	}
-	f, err := os.OpenFile(VerifiersFile(keyFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := perm.OpenFile(VerifiersFile(keyFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY)
 	if err != nil {
 		return err
 	}

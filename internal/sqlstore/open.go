@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/perm"
 )
 
 // SQLite settings: WAL lets readers run beside the writer; synchronous=NORMAL is durable
@@ -69,15 +70,15 @@ func parseSQLite(dsn string) (path string, exclusive bool, err error) {
 	return path, exclusive, nil
 }
 
-// openSQLite opens the single writer connection, which creates the file and turns on WAL,
-// then the reader pool and the pool for tables written all the time (hot).
+// openSQLite opens the single writer connection, which turns on WAL, then the reader
+// pool and the pool for tables written all the time (hot).
 func openSQLite(ctx context.Context, dsn string) (w, r, hot *sql.DB, err error) {
 	path, exclusive, err := parseSQLite(dsn)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, nil, nil, fault.Wrap(err, "create the database folder")
+	if err := private(path); err != nil {
+		return nil, nil, nil, err
 	}
 	vfs := sqliteVFS(exclusive)
 	if w, err = openPool(ctx, "sqlite", path+vfs+sqliteWriter, 1); err != nil {
@@ -93,6 +94,25 @@ func openSQLite(ctx context.Context, dsn string) (w, r, hot *sql.DB, err error) 
 		return nil, nil, nil, err
 	}
 	return w, r, hot, nil
+}
+
+// private makes the database file and its folder before SQLite does, and tightens those
+// an older version left readable: SQLite creates the file with mode 0644 less the umask,
+// and each -wal, -shm or -journal file with the mode of the database file, whatever the
+// umask.
+func private(path string) error {
+	if err := perm.MkdirAll(filepath.Dir(path)); err != nil {
+		return fault.Wrap(err, "create the database folder")
+	}
+	f, err := perm.OpenFile(path, os.O_RDWR|os.O_CREATE)
+	if err != nil {
+		return fault.Wrap(err, "create the database file")
+	}
+	f.Close()
+	if err := perm.Tighten(path+"-wal", path+"-shm", path+"-journal"); err != nil {
+		return fault.Wrap(err, "make the database's files private")
+	}
+	return nil
 }
 
 // openPool opens a pool of n connections that stay open, so their caches stay warm.

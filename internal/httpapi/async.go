@@ -46,12 +46,17 @@ func (s *Server) ack(w http.ResponseWriter, status int, a dci.Ack) {
 	writeRaw(w, status, body)
 }
 
+// ackError refuses an asynchronous request: the ACK (ack_status ERR) in a problem.
 func (s *Server) ackError(w http.ResponseWriter, r *http.Request, err error, correlationID string) {
 	kind := fault.KindOf(err)
 	if kind == fault.Internal || kind == fault.Unavailable {
 		s.log.Error("dci request failed", "request_id", requestID(r.Context()), "err", err.Error())
 	}
-	s.ack(w, statusOf[kind], dci.NewErrorAck(err, correlationID, time.Now()))
+	status := statusOf[kind]
+	p := problemFor(r, status, err)
+	ack := dci.NewErrorAck(err, correlationID, time.Now())
+	p.Message = &ack.Message
+	writeProblem(w, status, p.bytes())
 }
 
 // callbackTo checks that uri is an http(s) URL under one of the application's callbacks

@@ -142,12 +142,12 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) {
 	defer done()
 	ans := s.exchange.Search(r.Context(), ask)
 	if fault.KindOf(ans.Err) == fault.Forbidden {
-		out, _ := json.Marshal(dci.NewHTTPErrors(ans.Err))
+		out := problemFor(r, http.StatusForbidden, ans.Err).bytes()
 		if _, err := s.exchange.Seal(r.Context(), ask, ans, out); err != nil {
 			s.dciError(w, r, err)
 			return
 		}
-		writeRaw(w, http.StatusForbidden, out)
+		writeProblem(w, http.StatusForbidden, out)
 		return
 	}
 	ans.Records, ans.Raw = ans.Decoded(), nil // the answers read the records' values

@@ -31,29 +31,26 @@ type meta struct {
 	OnDate  string   `json:"on_date"`
 }
 
-// dciError answers a DCI request refused as a whole: {"errors":[{code, message}]}.
+// dciError answers a DCI request refused as a whole: a problem carrying the DCI errors
+// array ({"errors":[{code, message}]}, the standard's HttpErrorResponse).
 func (s *Server) dciError(w http.ResponseWriter, r *http.Request, err error) {
-	kind := fault.KindOf(err)
-	status := statusOf[kind]
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	}
-	if kind == fault.Internal || kind == fault.Unavailable {
+	if kind := fault.KindOf(err); kind == fault.Internal || kind == fault.Unavailable {
 		s.log.Error("dci request failed", "request_id", requestID(r.Context()), "err", err.Error())
 	}
-	writeJSON(w, status, dci.NewHTTPErrors(err))
+	answerError(w, r, err, `Bearer error="invalid_token"`)
 }
 
 // refuseUnauthenticated records a refused, unauthenticated request in the audit log
 // (who claimed what, and why it was refused) and answers it; if the record cannot be
 // written the answer is 503, as for every exchange.
 func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, client, service string, err error) {
-	body, _ := json.Marshal(dci.NewHTTPErrors(err))
+	status := statusOf[fault.KindOf(err)]
+	body := problemFor(r, status, err).bytes()
 	if client == "" {
 		client = "unauthenticated"
 	}
 	ask := exchange.Ask{Caller: exchange.Caller{ClientID: client}, Service: service}
-	ans := exchange.Answer{Err: err, Status: statusOf[fault.KindOf(err)],
+	ans := exchange.Answer{Err: err, Status: status,
 		Decision: exchange.Decision{Code: "unauthenticated", Reasons: []string{dci.SafeMessage(err)}}}
 	if _, serr := s.exchange.Seal(r.Context(), ask, ans, body); serr != nil {
 		s.dciError(w, r, serr)
@@ -62,7 +59,7 @@ func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, c
 	if ans.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	}
-	writeRaw(w, ans.Status, body)
+	writeProblem(w, ans.Status, body)
 }
 
 // bearer verifies the access token and that it holds scope, or one of also.
@@ -219,12 +216,12 @@ func (s *Server) ask(ctx context.Context, env *dci.Envelope[dci.SearchRequest], 
 // sends it; if any record fails, nothing of the answer is sent.
 func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.Envelope[dci.SearchRequest], asks []exchange.Ask, answers []exchange.Answer, registry string) {
 	if refusedAll(answers) {
-		body, _ := json.Marshal(dci.NewHTTPErrors(answers[0].Err))
+		body := problemFor(r, http.StatusForbidden, answers[0].Err).bytes()
 		if s.seal(r.Context(), w, asks, answers, body) != nil {
 			s.dciError(w, r, fault.Unavailablef(nil, "the exchange could not be recorded, so it was refused"))
 			return
 		}
-		writeRaw(w, http.StatusForbidden, body)
+		writeProblem(w, http.StatusForbidden, body)
 		return
 	}
 	resp, err := searchAnswer(env, answers, registry, newID())
@@ -280,11 +277,4 @@ func (s *Server) seal(ctx context.Context, w http.ResponseWriter, asks []exchang
 	}
 	w.Header().Set("X-Audit-Records", strings.Join(seqs, ","))
 	return nil
-}
-
-func writeRaw(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }

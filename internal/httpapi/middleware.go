@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
 type ctxKey int
@@ -84,7 +87,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if v := recover(); v != nil {
 				s.log.Error("panic", "request_id", id, "panic", v, "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					http.Error(sw, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+					answerError(sw, r, fault.Wrap(errors.New("panic"), "serve"), "")
 				}
 			}
 			route := r.Pattern

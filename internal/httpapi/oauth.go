@@ -33,7 +33,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// oauthError answers as RFC 6749 §5.2 says: {"error", "error_description"}.
+// oauthError answers as RFC 6749 §5.2 says: {"error", "error_description"} (with the
+// members of a problem besides, see oauthProblem).
 func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, err error) error {
 	code := oauth.ErrorCode(err)
 	if fault.KindOf(err) == fault.Invalid && code == "server_error" {
@@ -55,7 +56,7 @@ func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, err error) e
 		}
 	}
 	s.log.Info("token refused", "request_id", requestID(r.Context()), "error", code, "err", err.Error())
-	body, _ := json.Marshal(map[string]string{"error": code, "error_description": msg})
+	body, mediaType := oauthProblem(r, status, err, code, msg)
 	client := r.PostForm.Get("client_id")
 	if u, _, ok := r.BasicAuth(); ok && client == "" {
 		client = u
@@ -68,7 +69,7 @@ func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, err error) e
 	if _, serr := s.exchange.Seal(r.Context(), ask, ans, body); serr != nil {
 		return serr
 	}
-	writeRaw(w, status, body)
+	writeBody(w, status, mediaType, body)
 	return nil
 }
 

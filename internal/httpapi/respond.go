@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
@@ -26,14 +28,87 @@ var statusOf = map[fault.Kind]int{
 	fault.Internal:     http.StatusInternalServerError,
 }
 
-// errorBody is what a caller sees of an error: never the cause.
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Field   string `json:"field,omitempty"`
-		Message string `json:"message"`
-	} `json:"error"`
-	RequestID string `json:"request_id,omitempty"`
+// problem is the body of every error answer, written by writeProblem alone: an RFC 9457
+// problem (type, title, status, detail) that also carries what the hub's clients already
+// read, so that one body serves both kinds of client. Its members besides the problem's:
+// the DCI HttpErrorResponse's errors array (every answer; the code from dci.CodeOf, the
+// one table from fault kinds), the admin API's error object and request id, an
+// asynchronous call's ACK (message, ack_status ERR), and at the token endpoint RFC 6749's
+// error and error_description (see oauthProblem).
+//
+// type is about:blank: the status says what kind of problem it is, and the DCI code in
+// errors says precisely which (RFC 9457 §4.2.1; title is then the status's phrase).
+type problem struct {
+	Type             string          `json:"type"`
+	Title            string          `json:"title"`
+	Status           int             `json:"status"`
+	Detail           string          `json:"detail"`
+	Errors           []dci.ErrorBody `json:"errors"`
+	Error            any             `json:"error,omitempty"` // *errorDetail, or the OAuth error code
+	ErrorDescription string          `json:"error_description,omitempty"`
+	RequestID        string          `json:"request_id,omitempty"`
+	Message          *dci.AckMessage `json:"message,omitempty"`
+}
+
+// errorDetail is the admin API's error object: never the cause.
+type errorDetail struct {
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// internalMessage is what a caller sees of an internal error.
+const internalMessage = "internal error; quote the request id to the operator"
+
+// problemMediaType is RFC 9457's media type, for every error answer that no other
+// standard gives a media type of its own (RFC 6749 does, for the token endpoint's 400
+// and 401).
+const problemMediaType = "application/problem+json"
+
+// problemFor describes err, answered with status.
+func problemFor(r *http.Request, status int, err error) problem {
+	kind := fault.KindOf(err)
+	e := &errorDetail{Code: kind.String(), Message: internalMessage}
+	var fe *fault.Error
+	if errors.As(err, &fe) && kind != fault.Internal {
+		e.Field, e.Message = fe.Field, fe.Msg
+	}
+	detail := dci.SafeMessage(err)
+	if kind == fault.Internal {
+		detail = internalMessage
+	}
+	return problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
+		Errors: []dci.ErrorBody{dci.NewErrorBody(err)}, Error: e, RequestID: requestID(r.Context())}
+}
+
+// oauthProblem is the body of a refused token request, and its media type. RFC 6749
+// §5.2 fixes the token endpoint's error answer (400, 401): application/json with error
+// and error_description; that is kept, and the problem's members and the DCI errors are
+// added beside them (members an OAuth client does not know it ignores). At other
+// statuses (429, 500, 503), whose shape RFC 6749 leaves open, the same body is served as
+// application/problem+json.
+func oauthProblem(r *http.Request, status int, err error, code, description string) ([]byte, string) {
+	p := problemFor(r, status, err)
+	p.Error, p.ErrorDescription, p.Detail = code, description, description
+	if status == http.StatusBadRequest || status == http.StatusUnauthorized {
+		return p.bytes(), "application/json"
+	}
+	return p.bytes(), problemMediaType
+}
+
+// bytes encodes p as the hub writes JSON answers.
+func (p problem) bytes() []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(p)
+	return buf.Bytes()
+}
+
+// writeProblem writes an error answer: p, or body when it is given (the bytes of p that
+// were sealed in the audit log).
+func writeProblem(w http.ResponseWriter, status int, body []byte) {
+	writeBody(w, status, problemMediaType, body)
 }
 
 func (s *Server) adapt(h handler) http.HandlerFunc {
@@ -44,26 +119,25 @@ func (s *Server) adapt(h handler) http.HandlerFunc {
 	}
 }
 
+// writeError answers err for the admin and public API, and logs it.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	kind := fault.KindOf(err)
-	var body errorBody
-	body.Error.Code = kind.String()
-	body.RequestID = requestID(r.Context())
-	var fe *fault.Error
-	if errors.As(err, &fe) && kind != fault.Internal {
-		body.Error.Field, body.Error.Message = fe.Field, fe.Msg
-	} else {
-		body.Error.Message = "internal error; quote the request id to the operator"
-	}
 	level := slog.LevelInfo
 	if kind == fault.Internal || kind == fault.Unavailable {
 		level = slog.LevelError
 	}
-	s.log.Log(r.Context(), level, "request failed", "request_id", body.RequestID, "kind", kind.String(), "err", err.Error())
-	if kind == fault.Unauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="crossroads"`)
+	s.log.Log(r.Context(), level, "request failed", "request_id", requestID(r.Context()), "kind", kind.String(), "err", err.Error())
+	answerError(w, r, err, `Bearer realm="crossroads"`)
+}
+
+// answerError answers err as a problem with the status of its kind; a 401 carries
+// challenge in WWW-Authenticate.
+func answerError(w http.ResponseWriter, r *http.Request, err error, challenge string) {
+	status := statusOf[fault.KindOf(err)]
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", challenge)
 	}
-	writeJSON(w, statusOf[kind], body)
+	writeProblem(w, status, problemFor(r, status, err).bytes())
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -73,6 +147,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// writeRaw writes a JSON answer already encoded.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	writeBody(w, status, "application/json", body)
+}
+
+func writeBody(w http.ResponseWriter, status int, mediaType string, body []byte) {
+	w.Header().Set("Content-Type", mediaType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // maxBody is the largest JSON document the admin API reads.

@@ -30,6 +30,7 @@ const (
 // a callback header's status_reason_code.
 const (
 	RjctMessageIDDuplicate = "rjct.message_id.duplicate"
+	RjctActionInvalid      = "rjct.action.invalid"
 	RjctActionNotSupported = "rjct.action.not_supported"
 )
 

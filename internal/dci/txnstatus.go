@@ -116,3 +116,33 @@ func CallbackHeaderFor(req MsgHeader, action, messageID, senderID string, now ti
 	return CallbackHeader{Version: Version, MessageID: messageID, MessageTS: Timestamp(now), Action: action,
 		Status: StatusSuccess, TotalCount: 1, CompletedCount: 1, SenderID: senderID, ReceiverID: req.SenderID}
 }
+
+// UnknownTxnStatus answers a status request that names no transaction of the caller. The
+// message carries the request's transaction_id and correlationID (the ACK's, for an
+// asynchronous request), so the caller can tie it to its request, and txn_status a
+// rejected item of txn_type's shape under the request's reference_id. Its reason is
+// rjct.reference_id.invalid, the one reason the search, subscribe and unsubscribe
+// enums share that fits: the item names nothing the caller may see. (The header's enum
+// has no such reason; the hub's header says rjct with rjct.action.invalid.)
+func UnknownTxnStatus(req *Envelope[TxnStatusRequest], correlationID, why string, now time.Time) *TxnStatusResponse {
+	q := req.Message.Request
+	ts := Timestamp(now)
+	why = truncate(why, maxMessage)
+	var status any
+	switch q.TxnType {
+	case ActionSubscribe:
+		status = SubscribeResponse{TransactionID: req.Message.TransactionID, CorrelationID: correlationID,
+			Items: []SubscribeResponseItem{{ReferenceID: q.ReferenceID, Timestamp: ts, Status: StatusRejected,
+				StatusReasonCode: RjctReferenceIDInvalid, StatusReasonMessage: why, Locale: q.Locale}}}
+	case ActionUnsubscribe:
+		status = UnsubscribeResponse{TransactionID: req.Message.TransactionID, CorrelationID: correlationID, Timestamp: ts,
+			Status: StatusRejected, StatusReasonCode: RjctReferenceIDInvalid, StatusReasonMessage: why, SubscriptionStatus: []SubscriptionStatus{}}
+	default:
+		status = SearchResponse{TransactionID: req.Message.TransactionID, CorrelationID: correlationID,
+			SearchResponse: []SearchResponseItem{{ReferenceID: q.ReferenceID, Timestamp: ts, Status: StatusRejected,
+				StatusReasonCode: RjctReferenceIDInvalid, StatusReasonMessage: why, Locale: q.Locale}}}
+	}
+	b, _ := json.Marshal(status) // plain structs: cannot fail
+	return &TxnStatusResponse{TransactionID: req.Message.TransactionID, CorrelationID: correlationID,
+		Response: TxnStatusReply{TxnType: q.TxnType, TxnStatus: b}}
+}

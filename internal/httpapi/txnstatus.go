@@ -46,7 +46,7 @@ func (s *Server) syncTxnStatus(w http.ResponseWriter, r *http.Request) {
 		s.dciError(w, r, err)
 		return
 	}
-	header, message, rr, err := s.txnStatus(r.Context(), claims, env, request)
+	header, message, rr, err := s.txnStatus(r.Context(), claims, env, request, newID())
 	if err != nil {
 		s.dciError(w, r, err)
 		return
@@ -88,7 +88,7 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) {
 		s.ackError(w, r, err, corr)
 		return
 	}
-	header, message, rr, err := s.txnStatus(r.Context(), claims, env, body)
+	header, message, rr, err := s.txnStatus(r.Context(), claims, env, body, corr)
 	if err != nil {
 		s.ackError(w, r, err, corr)
 		return
@@ -114,11 +114,13 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) {
 
 // txnStatus finds the transaction a status request names and describes it: its answer
 // when it has one, else its items as received or pending. A transaction that cannot be
-// found, or a way of naming one the hub does not support, gives a header with status
-// rjct and no message. A stored search answer is personal data handed out again: the
+// found is answered with a header of status rjct (rjct.action.invalid) and a message
+// under corr, the status request's correlation id, whose item is rejected
+// (dci.UnknownTxnStatus); a way of naming one the hub does not support, with a header of
+// status rjct and no message. A stored search answer is personal data handed out again: the
 // read is decided like an exchange (rr, to seal before the answer is sent), and refused
 // with a header of status rjct when the decision does not permit it.
-func (s *Server) txnStatus(ctx context.Context, claims oauth.Claims, env *dci.Envelope[dci.TxnStatusRequest], request []byte) (h dci.CallbackHeader, _ *dci.TxnStatusResponse, rr *reread, _ error) {
+func (s *Server) txnStatus(ctx context.Context, claims oauth.Claims, env *dci.Envelope[dci.TxnStatusRequest], request []byte, corr string) (h dci.CallbackHeader, _ *dci.TxnStatusResponse, rr *reread, _ error) {
 	client := claims.ClientID
 	h = dci.CallbackHeaderFor(env.Header, dci.ActionTxnOnStatus, newID(), hubSenderID, time.Now())
 	q := env.Message.Request
@@ -150,8 +152,9 @@ func (s *Server) txnStatus(ctx context.Context, claims oauth.Claims, env *dci.En
 		return h, nil, nil, nil
 	}
 	if fault.KindOf(err) == fault.NotFound {
-		h.Status, h.StatusReasonMessage = dci.StatusRejected, "no "+q.TxnType+" transaction "+q.AttributeType+" "+q.Value+" of this application"
-		return h, nil, nil, nil
+		h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctActionInvalid
+		h.StatusReasonMessage = "no " + q.TxnType + " transaction " + q.AttributeType + " " + q.Value + " of this application"
+		return h, dci.UnknownTxnStatus(env, corr, h.StatusReasonMessage, time.Now()), nil, nil
 	}
 	if err != nil {
 		return h, nil, nil, err

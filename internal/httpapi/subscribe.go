@@ -187,11 +187,13 @@ func (s *Server) answerUnsubscribe(ctx context.Context, t txn.Txn, caller exchan
 	return replyHeader(env.Header, dci.ActionOnUnsubscribe, len(env.Message.Codes)), resp, nil
 }
 
-// replyHeader is the header of on-subscribe and on-unsubscribe, which the standard gives
-// a request header (MsgHeader), not a callback header.
-func replyHeader(req dci.MsgHeader, action string, count int) dci.MsgHeader {
-	return dci.MsgHeader{Version: dci.Version, MessageID: newID(), MessageTS: dci.Timestamp(time.Now()), Action: action,
-		SenderID: hubSenderID, ReceiverID: req.SenderID, TotalCount: dci.Count(count)}
+// replyHeader is the header of on-subscribe and on-unsubscribe. Most registries' documents
+// give them a request header (MsgHeader: sender_id and total_count required), the FR
+// document gives on-subscribe a callback header (status required): the header carries
+// the members of both, so that it is valid against every registry's document.
+func replyHeader(req dci.MsgHeader, action string, count int) dci.CallbackHeader {
+	return dci.CallbackHeader{Version: dci.Version, MessageID: newID(), MessageTS: dci.Timestamp(time.Now()), Action: action,
+		Status: dci.StatusSuccess, SenderID: hubSenderID, ReceiverID: req.SenderID, TotalCount: dci.Count(count), CompletedCount: dci.Count(count)}
 }
 
 // subscriptionInfo describes sub as the standard does; regEventType is the spelling the

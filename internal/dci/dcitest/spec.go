@@ -5,9 +5,11 @@
 // finds them by walking up from the test's working directory to go.mod. Tests skip (rather than
 // fail) when the folder is absent, so the module still tests on its own.
 //
-// Two upstream bugs are worked around so that correct messages validate: the IBR document
-// gives schemas where responses belong (repaired on load), and the DR document types
-// data.reg_records as one object (DR answers are checked with reg_records folded to one record).
+// Three upstream bugs are worked around so that correct messages validate: the IBR document
+// gives schemas where responses belong, the FR document writes its on-subscribe operation
+// beside an empty "post: null" instead of under it (both repaired on load), and the DR
+// document types data.reg_records as one object (DR answers are checked with reg_records
+// folded to one record).
 package dcitest
 
 import (
@@ -20,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -99,14 +102,38 @@ func load(specPath string) (*openapi3.T, error) {
 // that stops kin-openapi from loading it.
 var schemaAsResponse = regexp.MustCompile(`(?m)^( +)(default|'[0-9]{3}'):\n( +)\$ref: '#/components/schemas/([^']+)'$`)
 
-// repair wraps such schemas in a response object, leaving the rest of the document alone.
+// repair wraps such schemas in a response object, and moves an operation written beside
+// an empty "post: null" under it, leaving the rest of the document alone.
 func repair(data []byte) []byte {
+	data = postBeside(data)
 	return schemaAsResponse.ReplaceAllFunc(data, func(m []byte) []byte {
 		g := schemaAsResponse.FindSubmatch(m)
 		in := string(g[3])
 		return fmt.Appendf(nil, "%s%s:\n%sdescription: schema given as a response upstream; wrapped by dcitest\n%scontent:\n%s  application/json:\n%s    schema:\n%s      $ref: '#/components/schemas/%s'",
 			g[1], g[2], in, in, in, in, in, g[4])
 	})
+}
+
+// postBeside repairs a path item whose operation's members follow "post: null" at the
+// path item's level (FR's /registry/on-subscribe): they are indented under post.
+func postBeside(data []byte) []byte {
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "post: null" {
+			continue
+		}
+		indent := len(lines[i]) - len(strings.TrimLeft(lines[i], " "))
+		lines[i] = strings.TrimSuffix(lines[i], " null")
+		for j := i + 1; j < len(lines); j++ {
+			if n := len(lines[j]) - len(strings.TrimLeft(lines[j], " ")); lines[j] != "" && n < indent {
+				break
+			}
+			if lines[j] != "" {
+				lines[j] = "  " + lines[j]
+			}
+		}
+	}
+	return []byte(strings.Join(lines, "\n"))
 }
 
 // ValidateResponse fails t unless body is a valid JSON answer of POST path with the given
@@ -159,6 +186,38 @@ func RequestError(t testing.TB, specPath, path string, body []byte) error {
 	}
 	schema := jsonSchema(t, op.RequestBody.Value.Content, specPath, path+" request")
 	return check(specPath, Load(t, specPath), schema, body)
+}
+
+// ValidateCallbackHeader fails t unless the header of body, a callback (on-search,
+// on-subscribe, on-unsubscribe, txn/on-status, notify), is valid against the header
+// schema of POST path's request body in specPath.
+func ValidateCallbackHeader(t testing.TB, specPath, path string, body []byte) {
+	t.Helper()
+	if err := CallbackHeaderError(t, specPath, path, body); err != nil {
+		t.Errorf("dcitest: header of %s is not valid against %s: %v\nbody: %s", path, filepath.Base(specPath), err, body)
+	}
+}
+
+// CallbackHeaderError reports why the header of body is not valid against the header
+// schema of POST path's request body in specPath, or nil.
+func CallbackHeaderError(t testing.TB, specPath, path string, body []byte) error {
+	t.Helper()
+	op := operation(t, specPath, path)
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		t.Fatalf("dcitest: %s %s has no request body", specPath, path)
+	}
+	schema := jsonSchema(t, op.RequestBody.Value.Content, specPath, path+" request")
+	header := schema.Properties["header"]
+	if header == nil || header.Value == nil {
+		t.Fatalf("dcitest: %s %s: the request body has no header", specPath, path)
+	}
+	var env struct {
+		Header json.RawMessage `json:"header"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || env.Header == nil {
+		return fmt.Errorf("no header: %v", err)
+	}
+	return Check(Load(t, specPath), header.Value, env.Header)
 }
 
 func check(specPath string, doc *openapi3.T, schema *openapi3.Schema, body []byte) error {

@@ -38,3 +38,17 @@ func TestSpecsLoad(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestFROnSubscribeRepaired: the FR document's on-subscribe, written beside "post: null",
+// loads as a POST whose header is a callback header (status required).
+func TestFROnSubscribeRepaired(t *testing.T) {
+	const spec = "fr_api_v1.0.0.yaml"
+	item := dcitest.Load(t, spec).Paths.Value("/registry/on-subscribe")
+	if item == nil || item.Post == nil {
+		t.Fatalf("FR /registry/on-subscribe: no POST")
+	}
+	noStatus := `{"header":{"message_id":"1","message_ts":"2025-01-01T10:00:00Z","action":"on-subscribe","sender_id":"s","total_count":1},"message":{}}`
+	if dcitest.CallbackHeaderError(t, spec, "/registry/on-subscribe", []byte(noStatus)) == nil {
+		t.Error("an on-subscribe header without status validated against FR; want an error")
+	}
+}

@@ -60,8 +60,10 @@ type Application struct {
 	Status      string            `json:"status"`
 	Keys        []json.RawMessage `json:"keys"`         // public keys as JWK (Ed25519 "OKP" or "RSA")
 	AuthMethods []string          `json:"auth_methods"` // client_secret, private_key_jwt
-	// Signatures says whether the application signs its DCI messages: none (the
-	// default), optional (checked when present) or required.
+	// Signatures says whether the application's DCI messages may come unsigned: none
+	// (the default) and optional accept them, required refuses them. A message that
+	// carries a signature is checked whatever the policy: one that does not verify
+	// (or that no registered key verifies) is refused.
 	Signatures string `json:"signatures,omitempty"`
 	// Callbacks are the URL prefixes the hub may deliver this application's asynchronous
 	// answers to: a request's header.sender_uri must be under one of them, compared as

@@ -61,8 +61,10 @@ func (s *Server) signerOf(ctx context.Context, clientID string) (signerEntry, er
 }
 
 // checkSignature applies the application's message signature policy: a message that
-// carries a signature is checked unless the policy is none; a required one must be there.
-// The signature is an Ed25519 signature string (with kidId) or a compact JWS.
+// carries a signature is checked whatever the policy (a signature that does not verify
+// is never ignored: the sender meant it to be checked); the policy says only whether a
+// message may come unsigned (none, optional) or not (required). The signature is an
+// Ed25519 signature string (with kidId) or a compact JWS.
 func (s *Server) checkSignature(ctx context.Context, clientID, signature string, header, message json.RawMessage) error {
 	e, err := s.signerOf(ctx, clientID)
 	if err != nil {
@@ -75,8 +77,6 @@ func (s *Server) checkSignature(ctx context.Context, clientID, signature string,
 func (s *Server) verifyWith(e signerEntry, signature string, header, message json.RawMessage) error {
 	sig := strings.TrimSpace(signature)
 	switch {
-	case e.policy == directory.SignaturesNone || e.policy == "":
-		return nil
 	case sig == "" && e.policy == directory.SignaturesRequired:
 		return dci.Coded(fault.Unauthorized, dci.ErrSignatureMissing, "signature", "this application must sign its messages")
 	case sig == "":

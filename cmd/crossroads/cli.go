@@ -21,6 +21,7 @@ type CLI struct {
 	Consult   ConsultCmd   `cmd:"" help:"Ask a hub about many persons at once (batch consultation), with progress."`
 	Audit     AuditCmd     `cmd:"" help:"Verify the tamper-evident audit log and evidence files."`
 	Keys      KeysCmd      `cmd:"" help:"Rotate and list the hub's signing keys."`
+	Sign      SignCmd      `cmd:"" help:"Sign a DCI message with an application's Ed25519 key (the demo's, or a JWK file)."`
 	Events    EventsCmd    `cmd:"" help:"Watch the delivery of mutations to subscribers (operators)."`
 	Bench     BenchCmd     `cmd:"" help:"Measure the figures the project promises."`
 }

@@ -1,0 +1,4 @@
+package hub
+
+// EnsureDemoClients lets the external tests write a nation's demo clients.
+var EnsureDemoClients = ensureDemoClients

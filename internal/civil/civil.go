@@ -89,19 +89,24 @@ func (s *Source) on(ctx context.Context, p population.Person, r exchange.SourceR
 	return q, nil
 }
 
+// IDTypes lists the identifier types the register answers look-ups by.
+func IDTypes() []string {
+	return exchange.IDTypesOf(exchange.IDPerson, exchange.IDUnique, exchange.IDBirth)
+}
+
 // lookup finds one person by an identifier type the register knows.
 func (s *Source) lookup(ctx context.Context, idType, value string) (population.Person, error) {
-	switch strings.ToUpper(idType) {
-	case "BRN":
+	switch exchange.IDTypeOf(idType) {
+	case exchange.IDBirth:
 		return s.Store.PersonByBRN(ctx, value)
-	case "PN", "NIN", "UIN", "PERSON", "NATIONAL_NUMBER":
+	case exchange.IDPerson, exchange.IDUnique:
 		n, err := ident.ParsePerson(value)
 		if err != nil {
 			return population.Person{}, fault.Invalidf("query.value", "%q is not a person number", value)
 		}
 		return s.Store.Person(ctx, n.String())
 	}
-	return population.Person{}, fault.Invalidf("query.type", "identifier type %q is not known here; use PN (person number) or BRN", idType)
+	return population.Person{}, fault.Invalidf("query.type", "identifier type %q is not known here; use %s", idType, strings.Join(IDTypes(), ", "))
 }
 
 // Record turns a person into the record the source returns: its fields under their JSON

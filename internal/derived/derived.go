@@ -111,25 +111,39 @@ func (s *Source) person(ctx context.Context, idType, value string) (population.P
 	if n, ok := s.Aliases[value]; ok {
 		return s.Store.Person(ctx, n)
 	}
-	t := strings.ToUpper(idType)
-	switch {
-	case t == "BRN":
+	switch kind := exchange.IDTypeOf(idType); {
+	case kind == exchange.IDBirth:
 		return s.Store.PersonByBRN(ctx, value)
-	case t == "FARMER_ID" && s.Kind == Farmer:
+	case kind == exchange.IDFarmer && s.Kind == Farmer:
 		n, ok := strings.CutPrefix(value, farmerPrefix)
 		if !ok {
 			return population.Person{}, fault.NotFoundf("no farmer %q", value)
 		}
 		value = n
-	case t == "PN" || t == "UIN" || t == "NIN" || t == "PERSON" || t == "NATIONAL_NUMBER":
+	case kind == exchange.IDPerson || kind == exchange.IDUnique:
 	default:
-		return population.Person{}, fault.Invalidf("query.type", "identifier type %q is not known to the %s registry; use PN, UIN or BRN%s", idType, s.Kind, map[bool]string{true: " or FARMER_ID"}[s.Kind == Farmer])
+		return population.Person{}, fault.Invalidf("query.type", "identifier type %q is not known to the %s registry; use %s",
+			idType, s.Kind, strings.Join(s.IDTypes(), ", "))
 	}
 	n, err := ident.ParsePerson(value)
 	if err != nil {
 		return population.Person{}, fault.NotFoundf("%q is not a person number", value)
 	}
 	return s.Store.Person(ctx, n.String())
+}
+
+// IDTypes lists the identifier types the registry answers look-ups by.
+func (s *Source) IDTypes() []string {
+	return IDTypes(s.Kind)
+}
+
+// IDTypes lists the identifier types the derived registry kind answers look-ups by.
+func IDTypes(kind string) []string {
+	kinds := []string{exchange.IDPerson, exchange.IDUnique, exchange.IDBirth}
+	if kind == Farmer {
+		kinds = append(kinds, exchange.IDFarmer)
+	}
+	return exchange.IDTypesOf(kinds...)
 }
 
 // Record returns person's record in this registry on day, with the changes declared up

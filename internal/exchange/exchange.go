@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -153,12 +152,6 @@ func (x *Exchange) SetPolicy(p *Policy) { x.policy.Store(p) }
 // Policy returns the policy in force.
 func (x *Exchange) Policy() *Policy { return x.policy.Load() }
 
-// personIDTypes are the identifier types that name a person number, checked before
-// the question reaches the source. A UIN is checked so when it is a person number; other
-// UINs (a registry's own, such as a conformance fixture's) are checked on the records the
-// source returns, as every answer is.
-var personIDTypes = []string{"PN", "NIN", "PERSON", "NATIONAL_NUMBER"}
-
 // Search decides on a question and, if permitted, asks the source and minimises the
 // answer. It never returns data the decision does not allow. The caller must Seal the
 // answer (record it) before sending anything.
@@ -178,8 +171,12 @@ func (x *Exchange) Search(ctx context.Context, ask Ask) Answer {
 	checked := false // the person asked about was checked against the directory
 	switch ask.Query.Kind {
 	case query.KindID:
-		idType := strings.ToUpper(ask.Query.IDType)
-		if !slices.Contains(personIDTypes, idType) && (idType != "UIN" || !ident.ValidPerson(ask.Query.IDValue)) {
+		// Every type naming a person number (IDTypes) is checked before the question
+		// reaches the source; a UIN too when it is a person number. Other UINs (a
+		// registry's own, such as a conformance fixture's) are checked on the records the
+		// source returns, as every answer is.
+		kind := IDTypeOf(ask.Query.IDType)
+		if kind != IDPerson && (kind != IDUnique || !ident.ValidPerson(ask.Query.IDValue)) {
 			break
 		}
 		pn, err := ident.ParsePerson(ask.Query.IDValue)

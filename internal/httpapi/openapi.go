@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/crossroads-hub/crossroads/internal/civil"
+	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 )
@@ -113,6 +115,18 @@ type dciPageEndpoint struct{ Path, What string }
 type dciPageRegistry struct {
 	Code, Name string
 	Endpoints  []dciPageEndpoint
+	IDTypes    []string
+}
+
+// registryIDTypes lists the identifier types (idtype-value query.type) the built-in
+// source of the registry with path segment code answers look-ups by: the names other
+// registries use for the same identifier included. openapi.json lists them too
+// (x-identifier-types of the registry parameter); a test keeps the two equal.
+func registryIDTypes(code string) []string {
+	if code == "crvs" {
+		return civil.IDTypes()
+	}
+	return derived.IDTypes(registries[code])
 }
 
 type dciPageData struct {
@@ -142,7 +156,7 @@ takes a POST of a DCI message with <code>Content-Type: application/json</code> a
 token (<code>Authorization: Bearer …</code>) from <code>POST {{.TokenPath}}</code>.</p>
 <table>
 <thead>
-<tr><th>Registry</th><th>Name</th><th>Endpoints (POST)</th></tr>
+<tr><th>Registry</th><th>Name</th><th>Endpoints (POST)</th><th>Identifier types (<code>idtype-value</code>)</th></tr>
 </thead>
 <tbody>
 {{- range .Registries}}
@@ -154,10 +168,15 @@ token (<code>Authorization: Bearer …</code>) from <code>POST {{.TokenPath}}</c
 <li><code>{{.Path}}</code>: {{.What}}</li>
 {{- end}}
 </ul></td>
+<td>{{range $i, $t := .IDTypes}}{{if $i}}, {{end}}<code>{{$t}}</code>{{end}}</td>
 </tr>
 {{- end}}
 </tbody>
 </table>
+<p>A look-up (<code>query_type</code> <code>idtype-value</code>) names its identifier by
+<code>query.type</code>: any of the types listed for the registry, in any case (the names
+other registries use for a person number, a birth registration number, a farmer's
+identifier). A registry served by a remote source passes other types on to it.</p>
 <h2>See also</h2>
 <ul>
 <li><a href="/openapi.json">/openapi.json</a>: the hub's OpenAPI document</li>
@@ -174,7 +193,7 @@ token (<code>Authorization: Bearer …</code>) from <code>POST {{.TokenPath}}</c
 func (s *Server) dciPage(w http.ResponseWriter, r *http.Request) error {
 	data := dciPageData{TokenPath: oauth.TokenPath, Locations: s.pop != nil}
 	for _, reg := range dciRegistries {
-		pr := dciPageRegistry{Code: reg.Code, Name: reg.Name}
+		pr := dciPageRegistry{Code: reg.Code, Name: reg.Name, IDTypes: registryIDTypes(reg.Code)}
 		for _, ep := range dciEndpoints {
 			if ep.Async && s.txns == nil {
 				continue

@@ -3,16 +3,20 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/crossroads-hub/crossroads/internal/civil"
+	"github.com/crossroads-hub/crossroads/internal/derived"
 	wholehub "github.com/crossroads-hub/crossroads/internal/hub"
 )
 
@@ -283,5 +287,52 @@ func TestDCIPageNotAtRoot(t *testing.T) {
 	url := startFullHub(t, "/")
 	if resp, _ := get(t, url+"/dci"); resp.StatusCode == 200 {
 		t.Errorf("GET /dci with the registries at the root = 200; want no page")
+	}
+}
+
+// idTypesOf lists the identifier types the built-in source of registry code answers by.
+func idTypesOf(code string) []string {
+	if code == "crvs" {
+		return civil.IDTypes()
+	}
+	return derived.IDTypes(map[string]string{"sr": derived.Social, "ibr": derived.Beneficiary, "dr": derived.Disability, "fr": derived.Farmer}[code])
+}
+
+// TestIdentifierTypesListed: /openapi.json (x-identifier-types of the registry parameter)
+// and the /dci page list, per registry, exactly the identifier types its source takes.
+func TestIdentifierTypesListed(t *testing.T) {
+	b, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := loadValid(t, b)
+	p := doc.Components.Parameters["registry"]
+	if p == nil || p.Value == nil {
+		t.Fatal("no registry parameter")
+	}
+	raw, _ := json.Marshal(p.Value.Extensions["x-identifier-types"])
+	var listed map[string][]string
+	if err := json.Unmarshal(raw, &listed); err != nil {
+		t.Fatalf("x-identifier-types %s: %v", raw, err)
+	}
+	url := startFullHub(t, "")
+	_, page := get(t, url+"/dci")
+	rows := strings.Split(string(page), "<tr>")
+	for code := range registryNames {
+		want := idTypesOf(code)
+		if got := listed[code]; !slices.Equal(got, want) {
+			t.Errorf("openapi.json lists for %s the identifier types %v; want %v", code, got, want)
+		}
+		var row string
+		for _, r := range rows {
+			if strings.Contains(r, "<td><code>"+code+"</code></td>") {
+				row = r
+			}
+		}
+		for _, id := range want {
+			if !strings.Contains(row, "<code>"+id+"</code>") {
+				t.Errorf("the /dci page does not list identifier type %s for %s", id, code)
+			}
+		}
 	}
 }

@@ -46,7 +46,9 @@ type Source struct {
 	Store    population.Store
 	Searcher population.Searcher
 	// Aliases maps fixture identifiers (the social registry's UIN "TEST-001", the farmer
-	// registry's "FARMER-TEST-001") to the person number they stand for.
+	// registry's "FARMER-TEST-001", the disability registry's "DR-MEMBER-001") to the
+	// person number they stand for. A person with a disability registry member
+	// identifier (DR-MEMBER-…) has the fixed difficulties of fixtureDomains there.
 	Aliases map[string]string
 	// Today is the day ages and enrolments are counted on; nil: the store's clock is not
 	// known here, so the caller passes the day asked about or today.
@@ -181,7 +183,11 @@ func (s *Source) record(ctx context.Context, p *population.Person, day date.Date
 		if err != nil {
 			return nil, err
 		}
-		return disabilityRecord(p, decl[p.Number], day), nil
+		d := decl[p.Number]
+		if (d == nil || d.domains == nil) && s.aliasOf(p.Number, drMemberPrefix) != "" {
+			d = &declared{domains: fixtureDomains}
+		}
+		return disabilityRecord(p, d, day), nil
 	case Farmer:
 		if s.isFixture(p.Number) {
 			return farmerRecord(p, s.farmerID(p.Number)), nil
@@ -210,15 +216,32 @@ func (s *Source) isFixture(number string) bool {
 // farmerID is the farmer registry's identifier of a person: the fixture's alias, or
 // FARMER- followed by the person number.
 func (s *Source) farmerID(number string) string {
-	for alias, n := range s.Aliases {
-		if n == number && strings.HasPrefix(alias, farmerPrefix) {
-			return alias
-		}
+	if alias := s.aliasOf(number, farmerPrefix); alias != "" {
+		return alias
 	}
 	return farmerPrefix + number
 }
 
-const farmerPrefix = "FARMER-"
+// aliasOf returns the alias of the person number with prefix, "" when it has none.
+func (s *Source) aliasOf(number, prefix string) string {
+	for alias, n := range s.Aliases {
+		if n == number && strings.HasPrefix(alias, prefix) {
+			return alias
+		}
+	}
+	return ""
+}
+
+const (
+	farmerPrefix   = "FARMER-"
+	drMemberPrefix = "DR-MEMBER-"
+)
+
+// fixtureDomains are the difficulties of the disability registry's fixture member: test
+// tools expect it disabled, with details and a need of support (a lot of difficulty or
+// worse in a domain), as the DR document's examples show (walking, self-care).
+var fixtureDomains = map[string]string{"seeing": "some difficulty", "hearing": "no difficulty",
+	"walking": "cannot do at all", "cognition": "no difficulty", "self_care": "a lot of difficulty", "communication": "no difficulty"}
 
 // household returns the living members of p's household (p included), at most 20.
 func (s *Source) household(ctx context.Context, p *population.Person) ([]population.Person, error) {

@@ -174,7 +174,7 @@ func disabilityRecord(p *population.Person, decl *declared, day date.Date) map[s
 	severity := []string{"none", "mild", "moderate", "severe"}[worst]
 	rec := map[string]any{"@type": DisabilityType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName,
 		"functional_domains": domains, "severity": severity, "disabled": worst >= 2}
-	if decl != nil && decl.domains != nil {
+	if decl != nil && decl.domains != nil && !decl.assessed.IsZero() { // a fixture has no assessment
 		rec["assessment_date"] = decl.assessed.String()
 	}
 	return rec

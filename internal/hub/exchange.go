@@ -65,7 +65,8 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 	builtins := map[string]exchange.Source{"civil": &civil.Source{Store: st.Civil.Population(), Searcher: st.Civil.Searcher()}}
 	for _, kind := range derived.Kinds {
 		builtins[kind] = &derived.Source{Kind: kind, Store: st.Civil.Population(), Searcher: st.Civil.Searcher(), Today: st.Directory.Today,
-			Aliases: map[string]string{synth.FixtureUIN: synth.FixtureNumber, synth.FixtureFarmerID: synth.FixtureNumber}}
+			Aliases: map[string]string{synth.FixtureUIN: synth.FixtureNumber, synth.FixtureFarmerID: synth.FixtureNumber,
+				synth.FixtureDRMember: synth.FixtureNumber}}
 	}
 	x.sources = &sources{keys: keys, builtins: builtins, baseURL: baseURL,
 		overHTTP: cfg.BuiltinOverHTTP, urls: cfg.SourceURLs, callbacks: &dciclient.Callbacks{},

@@ -116,3 +116,40 @@ func TestRegistryCalls(t *testing.T) {
 		dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), tt.spec), "/"+strings.SplitN(tt.path, "/", 2)[1], status, b)
 	}
 }
+
+// TestDisabilityFixture: the disability registry's fixture member, DR-MEMBER-001, as test
+// tools ask for it (personal_details.member_identifier eq, the DR samples' form; or a
+// look-up by UIN), is disabled, with the details of its difficulties and the support
+// they call for; each answer valid against the DR document.
+func TestDisabilityFixture(t *testing.T) {
+	newRun()
+	r := startHub(t, false)
+	ts := time.Now().UTC().Format(time.RFC3339)
+	msg := func(id string) string {
+		return fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"%sdrf-%s","message_ts":%q,"action":"search","sender_id":"test","total_count":1},"message":{"transaction_id":"t-%s","disabled_criteria":{"query_type":"expression","query":{"personal_details.member_identifier":{"eq":%q}}}}}`,
+			run, id, ts, id, synth.FixtureDRMember)
+	}
+	insurer := r.token(t, synth.HealthInsurer1)
+	tests := []struct {
+		path, body string
+		want       []string
+	}{
+		{"/registry/sync/disabled", msg("1"), []string{`"disabled_status":"yes"`}},
+		{"/registry/sync/get-disability-details", msg("2"), []string{`"functional_domains"`, `"severity":"severe"`, `"walking":"cannot do at all"`, `"disabled":true`}},
+		{"/registry/sync/get-disability-support", msg("3"), []string{`"human_assistance"`, `"type":"walking"`, `"type":"self_care"`}},
+		{"/registry/sync/search", lookupBody("drf-4", "UIN", synth.FixtureDRMember), []string{`"severity":"severe"`, `"person":"` + synth.FixtureNumber + `"`}},
+	}
+	for _, tt := range tests {
+		status, b := post(t, r.url+"/dci/dr"+tt.path, insurer, tt.body)
+		if status != 200 {
+			t.Errorf("%s: %d %s", tt.path, status, b)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s: answer lacks %s: %s", tt.path, w, b)
+			}
+		}
+		dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), "dr_api_v1.0.0.yaml"), tt.path, status, b)
+	}
+}

@@ -49,5 +49,8 @@
 // born 1985-06-15 in M0001, alive, single, nationality XCR, alone in household
 // "H000000001" at "Registry Square 1", M0001, region R01. Files: HEALTH-INSURER-1 000 and
 // CITY-R01 000 from birth, and FixtureEmployer ("E0300000016", the largest employer) 030
-// from 2015-09-01. Only a birth event.
+// from 2015-09-01. Only a birth event. The derived registries know it by fixture
+// identifiers too: UIN FixtureUIN ("TEST-001"), farmer FixtureFarmerID
+// ("FARMER-TEST-001"), disability registry member FixtureDRMember ("DR-MEMBER-001",
+// disabled: it cannot walk and has a lot of difficulty with self-care).
 package synth

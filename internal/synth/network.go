@@ -43,10 +43,12 @@ var RegistryServices = map[string]string{derived.Social: SocialMember, derived.B
 	derived.Disability: DisabilityStatus, derived.Farmer: FarmerRecord}
 
 // Fixture identifiers of the derived registries: the fixture person's UIN in the social
-// registry and its farmer id.
+// registry, its farmer id, and its member identifier in the disability registry (where
+// it is a member with difficulties that call for support, as test tools expect).
 const (
 	FixtureUIN      = "TEST-001"
 	FixtureFarmerID = "FARMER-TEST-001"
+	FixtureDRMember = "DR-MEMBER-001"
 )
 
 // Capacities in which the generated institutions hold files on persons.

@@ -61,14 +61,25 @@ func (s *Server) ackError(w http.ResponseWriter, r *http.Request, err error, cor
 
 // callbackTo checks that uri is an http(s) URL under one of the application's callbacks
 // (directory.CallbackUnder: compared as URLs) and returns its normal form, the one to
-// post to.
+// post to. Without uri (the standard lets a default be configured at onboarding), the
+// answer goes to the application's callback when it registered exactly one; with none
+// or several there is no saying where, and the call is refused.
 func (s *Server) callbackTo(ctx context.Context, client, uri string) (string, error) {
 	e, err := s.signerOf(ctx, client)
 	if err != nil {
 		return "", err
 	}
 	if uri == "" {
-		return "", dci.Coded(fault.Invalid, dci.ErrSenderURI, "header.sender_uri", "is required for an asynchronous call: the answer goes there")
+		switch n := len(e.callbacks); n {
+		case 1:
+			uri = e.callbacks[0]
+		case 0:
+			return "", dci.Coded(fault.Invalid, dci.ErrSenderURI, "header.sender_uri",
+				"is required for an asynchronous call (the answer goes there), and the application registers no callback URL")
+		default:
+			return "", dci.Coded(fault.Invalid, dci.ErrSenderURI, "header.sender_uri",
+				fmt.Sprintf("is required for an asynchronous call (the answer goes there): the application registers %d callback URLs; name one", n))
+		}
 	}
 	to, err := directory.CallbackUnder("header.sender_uri", e.callbacks, uri)
 	if fe := (*fault.Error)(nil); errors.As(err, &fe) {

@@ -198,7 +198,7 @@ func TestAsyncSearch(t *testing.T) {
 	}
 
 	// Callback URLs the application did not register are refused before anything is stored.
-	for _, uri := range []string{"", "http://169.254.169.254/latest", partner.URL + "/elsewhere"} {
+	for _, uri := range []string{"http://169.254.169.254/latest", partner.URL + "/elsewhere"} {
 		status, ack := post(t, base+"search", token, asyncSearch("am-x"+uri, "at-x"+uri, uri, synth.FixtureNumber))
 		if s, _ := correlationOf(t, ack); status != http.StatusBadRequest || s != dci.AckErr || !strings.Contains(string(ack), dci.ErrSenderURI) {
 			t.Errorf("sender_uri %q: %d %s; want 400 ERR %s", uri, status, ack, dci.ErrSenderURI)

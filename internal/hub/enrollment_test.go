@@ -47,7 +47,7 @@ func TestEnrollmentUpdates(t *testing.T) {
 		want              []string
 	}{
 		{"no token", "", body(sign(priv)), 401, []string{"err.request.unauthorized"}},
-		{"a token without registry.notify", r.token(t, synth.SocialRegistry), body(sign(priv)), 403, []string{"err.request.forbidden"}},
+		{"a token without registry.notify", r.tokenWithScope(t, synth.SocialRegistry, "registry.search"), body(sign(priv)), 403, []string{"err.request.forbidden"}},
 		{"not a source of the beneficiary registry", notASource, body(sign(priv)), 403, []string{"err.request.forbidden"}},
 		{"unsigned", source, body(""), 401, []string{"err.signature.missing"}},
 		{"signed with another key", source, body(sign(other)), 401, []string{"err.signature.invalid"}},

@@ -65,7 +65,7 @@ func TestForgedNotify(t *testing.T) {
 		code              string
 	}{
 		{"no token", "", body(sign(priv)), 401, "err.request.unauthorized"},
-		{"a token without registry.notify", r.token(t, synth.CivilRegistry), body(sign(priv)), 403, "err.request.forbidden"},
+		{"a token without registry.notify", r.tokenWithScope(t, synth.CivilRegistry, "registry.search"), body(sign(priv)), 403, "err.request.forbidden"},
 		{"not an authentic source of the registry", notASource, body(sign(priv)), 403, "err.request.forbidden"},
 		{"unsigned", source, body(""), 401, "err.signature.missing"},
 		{"signed with another key", source, body(sign(other)), 401, "err.signature.invalid"},

@@ -180,3 +180,31 @@ func subscriptionStatusBody(messageID string, codes ...string) string {
 		`"message":{"transaction_id":%q,"txnstatus_request":{"reference_id":"r-1","txn_type":"subscribe","attribute_type":"subscription_code_list","attribute_value":%s,"locale":"eng"}}}`,
 		run+messageID, ts, run+messageID, list)
 }
+
+// TestTokenWithoutScope: a token asked for without scope holds every scope the
+// application may use, so a client that did not know to ask can subscribe with it.
+func TestTokenWithoutScope(t *testing.T) {
+	newRun()
+	r := startHub(t, false)
+	ctx := context.Background()
+	rc := &receiver{arrived: make(chan struct{}, 4)}
+	partner := httptest.NewServer(rc)
+	defer partner.Close()
+	inst := synth.HealthInsurer1
+	app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Callbacks = []string{partner.URL + "/"}
+	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	token := r.token(t, inst) // no scope asked
+	status, ack := post(t, r.url+"/dci/crvs/registry/subscribe", token, subscribeBody("noscope", partner.URL+"/on-subscribe", "death"))
+	if s, _ := correlationOf(t, ack); status != http.StatusAccepted || s != dci.AckOK {
+		t.Fatalf("subscribe with a token asked for without scope: %d %s; want 202 ACK", status, ack)
+	}
+	if cb := rc.next(t); !strings.Contains(string(cb), `"on-subscribe"`) {
+		t.Errorf("on-subscribe: %s", cb)
+	}
+}

@@ -20,15 +20,16 @@ const (
 // Scopes lists the known scopes in their canonical order.
 var Scopes = []string{ScopeRegistrySearch, ScopeRegistrySubscribe, ScopeRegistryTxnStatus, ScopeRegistryNotify, ScopeDirectoryRead}
 
-// DefaultScope is granted when a request names none.
-const DefaultScope = ScopeRegistrySearch
-
 // parseScope reads a space-separated scope parameter (RFC 6749 §3.3) and returns the
-// scopes in canonical order, without duplicates.
+// scopes in canonical order, without duplicates. A request that names none is granted
+// every scope an application may hold (RFC 6749 §3.3 lets the server choose a default):
+// any application may ask for any of them, and what it may see is decided per exchange,
+// so a narrower default only makes a client that did not know to ask fail later (a
+// subscribe refused for want of registry.subscribe).
 func parseScope(s string) ([]string, error) {
 	words := strings.Fields(s)
 	if len(words) == 0 {
-		return []string{DefaultScope}, nil
+		return slices.Clone(Scopes), nil
 	}
 	for _, w := range words {
 		if !slices.Contains(Scopes, w) {

@@ -33,6 +33,10 @@ func withClaims(h *hub, change func(map[string]any)) map[string]any {
 	return c
 }
 
+// allScopes is what a token request that names no scope is granted: every scope the
+// hub grants, so that a client that did not know to ask is not refused later.
+const allScopes = "registry.search registry.subscribe registry.txn_status registry.notify directory.read"
+
 func TestToken(t *testing.T) {
 	h := newHub(t)
 	tests := []struct {
@@ -43,13 +47,13 @@ func TestToken(t *testing.T) {
 		wantMsg   string // part of the message
 		wantScope string
 	}{
-		{name: "secret post", req: func(h *hub) request { return secretPost("app-secret", h.secrets["app-secret"]) }, wantScope: "registry.search"},
+		{name: "secret post", req: func(h *hub) request { return secretPost("app-secret", h.secrets["app-secret"]) }, wantScope: allScopes},
 		{name: "secret basic", req: func(h *hub) request {
 			return request{form: url.Values{"grant_type": {"client_credentials"}}, user: "app-secret", pass: h.secrets["app-secret"]}
-		}, wantScope: "registry.search"},
+		}, wantScope: allScopes},
 		{name: "secret basic with the same client_id in the form", req: func(h *hub) request {
 			return request{form: url.Values{"grant_type": {"client_credentials"}, "client_id": {"app-secret"}}, user: "app-secret", pass: h.secrets["app-secret"]}
-		}, wantScope: "registry.search"},
+		}, wantScope: allScopes},
 		{name: "scopes in canonical order", req: func(h *hub) request {
 			return secretPost("app-secret", h.secrets["app-secret"], "scope", "directory.read  registry.search directory.read")
 		}, wantScope: "registry.search directory.read"},
@@ -102,9 +106,9 @@ func TestToken(t *testing.T) {
 
 		// private_key_jwt
 		{name: "assertion Ed25519", req: func(h *hub) request { return request{form: assertionForm(sign(t, h.ed, jose.EdDSA, h.claims()))} },
-			wantScope: "registry.search"},
+			wantScope: allScopes},
 		{name: "assertion RS256", req: func(h *hub) request { return request{form: assertionForm(sign(t, h.rsa, jose.RS256, h.claims()))} },
-			wantScope: "registry.search"},
+			wantScope: allScopes},
 		{name: "assertion PS256 with client_id and scope", req: func(h *hub) request {
 			r := request{form: assertionForm(sign(t, h.rsa, jose.PS256, h.claims()))}
 			r.form.Set("client_id", "app-jwt")
@@ -113,13 +117,13 @@ func TestToken(t *testing.T) {
 		}, wantScope: "registry.subscribe"},
 		{name: "assertion without kid", req: func(h *hub) request {
 			return request{form: assertionForm(sign(t, clientKey{priv: h.rsa.priv}, jose.RS256, h.claims()))}
-		}, wantScope: "registry.search"},
+		}, wantScope: allScopes},
 		{name: "assertion aud is the issuer, in a list", req: func(h *hub) request {
 			return request{form: assertionForm(sign(t, h.ed, jose.EdDSA, withClaims(h, func(c map[string]any) { c["aud"] = []string{"x", issuer + "/"} })))}
-		}, wantScope: "registry.search"},
+		}, wantScope: allScopes},
 		{name: "assertion without iat", req: func(h *hub) request {
 			return request{form: assertionForm(sign(t, h.ed, jose.EdDSA, withClaims(h, func(c map[string]any) { delete(c, "iat") })))}
-		}, wantScope: "registry.search"},
+		}, wantScope: allScopes},
 		{name: "assertion wrong aud", req: func(h *hub) request {
 			return request{form: assertionForm(sign(t, h.ed, jose.EdDSA, withClaims(h, func(c map[string]any) { c["aud"] = "https://other.example/token" })))}
 		}, wantCode: CodeInvalidClient, wantKind: fault.Unauthorized, wantMsg: "aud must contain " + issuer + TokenPath},

@@ -130,7 +130,7 @@ func NewServer(d Deps) *Server {
 		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, txns: d.Txns, callbacks: d.Callbacks, events: d.Events, sourceCallbacks: d.SourceCallbacks,
 		work: make(chan struct{}, 1)}
 	if s.callbacks == nil {
-		s.callbacks = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		s.callbacks = NewSenderClient()
 	}
 	s.dciPrefix = MountPrefix(s.dciPrefix)
 	mux := http.NewServeMux()
@@ -140,6 +140,22 @@ func NewServer(d Deps) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// senderIdleTimeout is how long the hub keeps an idle connection to a partner it posts
+// to (callbacks, pushes): long enough to carry a burst of messages on one connection,
+// short enough that a receiver shutting down is not kept waiting by the hub's keep-alive.
+const senderIdleTimeout = time.Second
+
+// NewSenderClient is the client the hub posts callbacks and pushes with: it follows no
+// redirect (the hub posts only to URLs it checked), keeps a connection per lane of every
+// subscriber on one host (the default keeps two a host), and closes idle connections
+// after senderIdleTimeout. Each request carries its own timeout.
+func NewSenderClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = senderIdleTimeout
+	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
 
 // MountPrefix is where the DCI registries are mounted for a configured prefix: "/dci"
 // by default, "" for "/" (the registries at the root: /crvs/registry/…).

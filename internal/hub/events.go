@@ -36,6 +36,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
@@ -445,12 +446,9 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 		}
 	}
 	if e.client == nil {
-		// Every lane of every push subscription keeps its connection: the default keeps
-		// two a host, and a subscriber's four lanes (or several subscribers on one host)
-		// would open a new connection for most pushes.
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 256
-		e.client = &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		// Every lane of every push subscription keeps its connection while it pushes, and
+		// lets it go a second after (httpapi.NewSenderClient).
+		e.client = httpapi.NewSenderClient()
 	}
 	e.router = &mutations.Router{Files: x.index.Files, Subscriptions: func() []directory.Subscription { return *e.subs.Load() },
 		Policy: func() *exchange.Policy { return x.exchange.Policy() }, Today: func() date.Date { return date.FromTime(time.Now()) }}

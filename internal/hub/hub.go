@@ -52,7 +52,8 @@ type Config struct {
 	// aside (dead letters, GET /admin/events/dead); 0: 24 h.
 	DeliveryMaxAge time.Duration
 	// Callbacks delivers the answers of asynchronous calls and the pushes of events; nil:
-	// a default client. It never follows redirects (a copy is made to ensure it).
+	// httpapi.NewSenderClient (idle connections closed after a second). It never follows
+	// redirects (a copy is made to ensure it).
 	Callbacks *http.Client
 	// OnReady is called with the base URL once the hub serves.
 	OnReady func(url string)
@@ -158,6 +159,9 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil || p.RawQuery != "" || p.Fragment != "" {
 			return fmt.Errorf("--public-url %q: must be an absolute http(s) URL such as https://hub.example.org, without query or fragment", u)
 		}
+	}
+	if cfg.Callbacks == nil { // one client for callbacks and pushes alike
+		cfg.Callbacks = httpapi.NewSenderClient()
 	}
 	cfg.Callbacks = noRedirects(cfg.Callbacks)
 	if err := ensureAdmin(ctx, cfg, st.Directory); err != nil {

@@ -1,6 +1,7 @@
 package dci
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -19,8 +20,12 @@ import (
 // CheckRequest is such a call, decoded.
 type CheckRequest struct {
 	TransactionID string
-	Person        string // the identifier asked about
-	Programme     string // IBR: the programme asked about; "" any
+	// ReferenceID is the request's reference_id, in the message or its criteria (the
+	// documents give these calls none, but test tools send one and look for it in the
+	// answer's item); "" when it has none: the answer's item then carries TransactionID.
+	ReferenceID string
+	Person      string // the identifier asked about
+	Programme   string // IBR: the programme asked about; "" any
 }
 
 // DecodeCheck reads a call whose criteria are under criteria ("disabled_criteria",
@@ -38,6 +43,13 @@ func DecodeCheck(body []byte, criteria string) (*Envelope[CheckRequest], error) 
 	c := fields(m[criteria])
 	if c == nil {
 		return nil, bad("message."+criteria, "is required and must be an object")
+	}
+	for _, where := range []map[string]json.RawMessage{m, c} {
+		if msg.ReferenceID == "" {
+			if msg.ReferenceID, err = str(where, "reference_id"); err != nil || len(msg.ReferenceID) > MaxID {
+				return nil, bad("message.reference_id", fmt.Sprintf("must be an id of at most %d characters", MaxID))
+			}
+		}
 	}
 	q := fields(c["query"])
 	if q == nil {

@@ -22,6 +22,9 @@ type Outcome struct {
 	Records []any // the page of records, each a JSON object in the registry's record shape
 	Total   int   // matching records on all pages
 	Err     error // when set, the item is rejected (status rjct) with ReasonOf(Err) and SafeMessage(Err)
+	// RecordType is data.reg_record_type as the source gave it (a remote registry's
+	// answer), kept before the request's and Reply's; "" for none.
+	RecordType string
 }
 
 // NewSearchResponse answers a decoded search: one item per request item, in order, under
@@ -93,7 +96,7 @@ func answerItem(it *SearchRequestItem, o Outcome, r Reply, ts string) SearchResp
 		Version:       Version,
 		RegType:       firstOf(c.RegType, r.RegType),
 		RegEventType:  c.RegEventType,
-		RegRecordType: firstOf(c.RegRecordType, r.RecordType),
+		RegRecordType: firstOf(o.RecordType, firstOf(c.RegRecordType, r.RecordType)),
 		RegRecords:    records,
 	}
 	a.Pagination = &PageInfo{PageSize: it.Query.PageSize, PageNumber: it.Query.Page, TotalCount: max(o.Total, 0)}

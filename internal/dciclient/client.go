@@ -279,6 +279,9 @@ func decodeAnswer(b []byte) (exchange.SourceResult, error) {
 		records = []json.RawMessage{regRecords}
 	}
 	out := exchange.SourceResult{Raw: make([]exchange.RawRecord, 0, len(records))}
+	if t, _ := rawjson.Member(data, "reg_record_type"); t != nil {
+		out.RecordType, _ = rawjson.Unquote(t) // kept in the hub's answer, as the source named it
+	}
 	for _, r := range records {
 		if rawjson.IsNull(r) {
 			continue

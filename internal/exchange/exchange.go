@@ -40,6 +40,9 @@ type SourceResult struct {
 	Records []map[string]any
 	Raw     []RawRecord
 	Total   int
+	// RecordType is the type the source gave its records (a remote source's
+	// reg_record_type), kept in the answer; "": the registry's own.
+	RecordType string
 }
 
 // Scoped is a Source that searches within a filter's scope (query.Query.Scope):
@@ -86,6 +89,8 @@ type Answer struct {
 	Withheld int      // records the source returned about persons the asker may not see
 	Err      error    // why the question was refused or failed; nil when answered
 	Status   int      // outcome as an HTTP-like status, for the audit log
+	// RecordType is the source's type of its records (SourceResult.RecordType).
+	RecordType string
 }
 
 // Entry is what the audit log keeps of one exchange.
@@ -259,7 +264,7 @@ func (x *Exchange) filter(ask Ask, ans Answer, p *Policy, res SourceResult, chec
 		}
 		ans.Raw = append(ans.Raw, m)
 	}
-	ans.Total = res.Total - ans.Withheld
+	ans.Total, ans.RecordType = res.Total-ans.Withheld, res.RecordType
 	if ans.Withheld > 0 {
 		ans.Decision.Reasons = append(ans.Decision.Reasons, itoa(ans.Withheld)+" record(s) withheld: persons not in the asker's person directory")
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -66,16 +67,22 @@ var checkCalls = map[string]checkCall{
 }
 
 func checkItem(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, ts string) dci.CheckItem {
-	it := dci.CheckItem{ReferenceID: req.Message.TransactionID, Timestamp: ts, Status: dci.StatusSuccess}
+	it := dci.CheckItem{ReferenceID: referenceOf(req), Timestamp: ts, Status: dci.StatusSuccess}
 	if ans.Err != nil {
 		it.Status, it.StatusReasonMessage = dci.StatusRejected, dci.SafeMessage(ans.Err)
 	}
 	return it
 }
 
+// referenceOf is the reference_id of a call's answer item: the request's, else (the
+// documents give these calls none) its transaction_id.
+func referenceOf(req *dci.Envelope[dci.CheckRequest]) string {
+	return cmp.Or(req.Message.ReferenceID, req.Message.TransactionID)
+}
+
 // infoResponse is a search-shaped answer whose data holds only the records.
 func infoResponse(req *dci.Envelope[dci.CheckRequest], ans exchange.Answer, corr, ts string, records []any) any {
-	item := map[string]any{"reference_id": req.Message.TransactionID, "timestamp": ts, "status": dci.StatusSuccess}
+	item := map[string]any{"reference_id": referenceOf(req), "timestamp": ts, "status": dci.StatusSuccess}
 	if ans.Err != nil {
 		item["status"], item["status_reason_message"] = dci.StatusRejected, dci.SafeMessage(ans.Err)
 	} else {

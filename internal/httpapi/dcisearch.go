@@ -245,7 +245,7 @@ func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.E
 func searchAnswer(env *dci.Envelope[dci.SearchRequest], answers []exchange.Answer, registry, correlationID string) (*dci.Callback[dci.SearchResponse], error) {
 	outs := make([]dci.Outcome, len(answers))
 	for i, a := range answers {
-		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err, Records: a.Items()}
+		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err, Records: a.Items(), RecordType: a.RecordType}
 	}
 	return dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: correlationID, SenderID: hubSenderID,
 		RegType: dci.RegistryType(registry), RecordType: "Person", Now: time.Now()}, outs)

@@ -38,7 +38,7 @@ func (s *Server) notify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.events != nil {
-		for _, m := range notifiedChanges(claims.Institution, source, env.Message, s.dir.Today()) {
+		for _, m := range notifiedChanges(claims.Institution, source, registries[r.PathValue("registry")], env.Message, s.dir.Today()) {
 			if err := s.events.Ingest(r.Context(), m); err != nil {
 				s.ackError(w, r, fault.Unavailablef(err, "the change could not be taken; send it again"), corr)
 				return
@@ -88,22 +88,27 @@ func (s *Server) readFromSource(w http.ResponseWriter, r *http.Request, service,
 	return m, true
 }
 
-// notifiedChanges reads the changes of a NotifyEventRequest: one per record that names a
-// person, of an event type the hub routes. Its id (the idempotency key of its copies) is
-// remote:<institution>:<transaction_id>/<reference_id>/<n>.
-func notifiedChanges(institution, service string, message json.RawMessage, today date.Date) []mutations.Mutation {
+// notifiedChanges reads the changes of a NotifyEventRequest to registry ("farmer"): one
+// per record that names a person, of an event type the hub routes. Its id (the
+// idempotency key of its copies) is remote:<institution>:<transaction_id>/<reference_id>/<n>.
+// The copies carry the registry's reg_type and the reg_record_type the source gave.
+func notifiedChanges(institution, service, registry string, message json.RawMessage, today date.Date) []mutations.Mutation {
 	var msg struct {
 		TransactionID string `json:"transaction_id"`
 		Events        []struct {
 			ReferenceID string `json:"reference_id"`
 			Data        struct {
-				EventType string          `json:"reg_event_type"`
-				Records   json.RawMessage `json:"reg_records"`
+				EventType  string          `json:"reg_event_type"`
+				RecordType string          `json:"reg_record_type"`
+				Records    json.RawMessage `json:"reg_records"`
 			} `json:"data"`
 		} `json:"notify_event"`
 	}
 	if json.Unmarshal(message, &msg) != nil {
 		return nil
+	}
+	if registry == "civil" {
+		registry = "" // a mutation of the civil register's records names no registry
 	}
 	var out []mutations.Mutation
 	for _, ev := range msg.Events {
@@ -121,8 +126,8 @@ func notifiedChanges(institution, service string, message json.RawMessage, today
 			if typ == "" || !ident.ValidPerson(person) {
 				continue
 			}
-			out = append(out, mutations.Mutation{Source: institution, Service: service, Type: typ, Person: person, Date: today, Record: rec,
-				ID: "remote:" + institution + ":" + msg.TransactionID + "/" + ev.ReferenceID + "/" + strconv.Itoa(n)})
+			out = append(out, mutations.Mutation{Source: institution, Service: service, Registry: registry, Type: typ, Person: person, Date: today, Record: rec,
+				RecordType: ev.Data.RecordType, ID: "remote:" + institution + ":" + msg.TransactionID + "/" + ev.ReferenceID + "/" + strconv.Itoa(n)})
 		}
 	}
 	return out

@@ -698,19 +698,22 @@ func (e *events) routeAll(ctx context.Context, msgs []jetstream.Msg) (int, error
 // RemoteChange is a change a remote authentic source notified (DCI notify), as the router
 // takes it.
 type RemoteChange struct {
-	Source  string         `json:"source"`  // the source's institution
-	Service string         `json:"service"` // the directory service its data belong to
-	ID      string         `json:"id"`      // the change's id: remote:<institution>:<transaction>/<reference>/<n>
-	Type    string         `json:"type"`
-	Person  string         `json:"person"`
-	Date    date.Date      `json:"date"`
-	Record  map[string]any `json:"record"`
+	Source     string         `json:"source"`                // the source's institution
+	Service    string         `json:"service"`               // the directory service its data belong to
+	Registry   string         `json:"registry,omitempty"`    // the registry it notified ("farmer"); "": the civil register
+	RecordType string         `json:"record_type,omitempty"` // the reg_record_type it gave
+	ID         string         `json:"id"`                    // the change's id: remote:<institution>:<transaction>/<reference>/<n>
+	Type       string         `json:"type"`
+	Person     string         `json:"person"`
+	Date       date.Date      `json:"date"`
+	Record     map[string]any `json:"record"`
 }
 
 // Ingest takes a remote source's change onto the bus, to be routed as the register's are;
 // m.ID is its idempotency key: a change notified twice is routed once.
 func (e *events) Ingest(ctx context.Context, m mutations.Mutation) error {
-	c := RemoteChange{Source: m.Source, Service: m.Service, ID: m.ID, Type: m.Type, Person: m.Person, Date: m.Date, Record: m.Record}
+	c := RemoteChange{Source: m.Source, Service: m.Service, Registry: m.Registry, RecordType: m.RecordType, ID: m.ID, Type: m.Type,
+		Person: m.Person, Date: m.Date, Record: m.Record}
 	body, _ := json.Marshal(map[string]any{"remote": c})
 	_, err := e.bus.JS.Publish(ctx, "mutations.remote."+lane(c.Person), body, jetstream.WithMsgID(c.ID))
 	return err
@@ -724,8 +727,9 @@ type delivery struct {
 	Subscription string          `json:"subscription"`
 	Institution  string          `json:"institution"`
 	Type         string          `json:"type"`
-	WireType     string          `json:"wire_type,omitempty"` // Type as the registry's DCI document names it
-	Registry     string          `json:"registry,omitempty"`  // a derived registry's record; "": the civil register's
+	WireType     string          `json:"wire_type,omitempty"`   // Type as the registry's DCI document names it
+	Registry     string          `json:"registry,omitempty"`    // a derived registry's record; "": the civil register's
+	RecordType   string          `json:"record_type,omitempty"` // reg_record_type as a remote source gave it
 	Person       string          `json:"person"`
 	Date         string          `json:"date"`
 	Record       json.RawMessage `json:"record"` // as the router minimised it
@@ -752,8 +756,8 @@ func (e *events) plan(ctx context.Context, data []byte) (*routing, error) {
 	}
 	if json.Unmarshal(data, &remote) == nil && remote.Remote != nil {
 		c := remote.Remote
-		return e.decide(data, mutations.Mutation{Source: c.Source, Service: c.Service, ID: c.ID, Type: c.Type,
-			Person: c.Person, Date: c.Date, Record: c.Record})
+		return e.decide(data, mutations.Mutation{Source: c.Source, Service: c.Service, Registry: c.Registry, RecordType: c.RecordType,
+			ID: c.ID, Type: c.Type, Person: c.Person, Date: c.Date, Record: c.Record})
 	}
 	var ev population.Event
 	if err := json.Unmarshal(data, &ev); err != nil {
@@ -821,7 +825,7 @@ func (e *events) decide(data []byte, m mutations.Mutation) (*routing, error) {
 			return nil, err
 		}
 		body, _ := json.Marshal(delivery{Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution,
-			Type: m.Type, WireType: m.WireType, Registry: m.Registry, Person: m.Person, Date: m.Date.String(), Record: record})
+			Type: m.Type, WireType: m.WireType, Registry: m.Registry, RecordType: m.RecordType, Person: m.Person, Date: m.Date.String(), Record: record})
 		bodies[d.Subscription.ID] = body
 		r.copies = append(r.copies, routedCopy{subject: deliverySubject(d.Subscription.ID, m.Person), key: d.Key, body: body,
 			routed: outcome{State: "routed", Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution, Type: m.Type, Seq: m.Seq}})
@@ -1285,8 +1289,9 @@ func (e *events) push(ctx context.Context, endpoint string, batch []queued) erro
 	for i, q := range batch {
 		regType, recordType := dci.RegistryType("civil"), civil.RecordType
 		if r := q.d.Registry; r != "" {
-			regType, recordType = dci.RegistryType(r), derived.RecordTypes[r]
+			regType, recordType = dci.RegistryType(r), cmp.Or(derived.RecordTypes[r], civil.RecordType)
 		}
+		recordType = cmp.Or(q.d.RecordType, recordType) // a remote source's own label is kept
 		events[i] = notifyEvent{ReferenceID: q.d.Key, Timestamp: ts, Locale: "eng", Data: notifyData{Version: dci.Version,
 			RegType: regType, RegEventType: cmp.Or(q.d.WireType, q.d.Type), EventType: q.d.Type, RegRecordType: recordType,
 			RegRecords: []json.RawMessage{q.d.Record}}}

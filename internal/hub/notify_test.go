@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +150,57 @@ func TestRemoteNotifyRouted(t *testing.T) {
 	b.mu.Unlock()
 	if n != 1 {
 		t.Errorf("the change notified twice was delivered %d times; want once", n)
+	}
+}
+
+// TestRemoteFarmerNotifyLabels: a change a farmer registry notifies is pushed to the
+// subscribers with that registry's reg_type, and the reg_record_type it gave, not the
+// civil register's.
+func TestRemoteFarmerNotifyLabels(t *testing.T) {
+	r := startHub(t, false)
+	ctx := context.Background()
+	d := r.st.Directory
+	priv := r.signingKey(t, "nf", synth.SocialRegistry) // the farmer registry's institution
+	b := &inbox{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	inst := synth.HealthInsurer1 // a file on the fixture person, authorized for the farmer registry
+	sub, _, err := directory.Get[directory.Subscription](ctx, d, "sub-"+strings.ToLower(inst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Endpoint, sub.Mode, sub.Status = srv.URL+"/notify", directory.ModePush, ""
+	if !slices.Contains(sub.EventTypes, "registration") {
+		sub.EventTypes = append(sub.EventTypes, "registration")
+	}
+	if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	token := r.tokenWithScope(t, synth.SocialRegistry, "registry.notify")
+	n := 0
+	var got *received
+	// The hub picks the subscription's endpoint up within a second or two: the change is
+	// notified again (a new transaction each time) until a copy arrives.
+	waitFor(t, "the farmer registry's change pushed to "+inst, func() bool {
+		n++
+		ts := time.Now().UTC().Format(time.RFC3339)
+		tx := fmt.Sprintf("fn-%d-%d", time.Now().UnixNano(), n)
+		header := json.RawMessage(fmt.Sprintf(`{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":"notify","status":"succ","sender_id":"farmers","total_count":1}`, tx, ts))
+		message := json.RawMessage(fmt.Sprintf(`{"transaction_id":%q,"notify_event":[{"reference_id":"r-1","timestamp":%q,"data":{"reg_type":"ns:org:RegistryType:Farmer","reg_event_type":"REGISTER","reg_record_type":"FarmerRecord","reg_records":[{"person":%q,"farmer_id":"FARMER-TEST-001"}]}}]}`,
+			tx, ts, synth.FixtureNumber))
+		sig, err := dci.SignEd25519(header, message, "farmers", "nf", priv, time.Now().Add(-time.Second), time.Now().Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, body := post(t, r.url+"/dci/fr/registry/notify", token, fmt.Sprintf(`{"signature":%q,"header":%s,"message":%s}`, sig, header, message)); status != 202 {
+			t.Fatalf("notify: %d %s", status, body)
+		}
+		got = b.waitForEvent(synth.FixtureNumber, "registration", 500*time.Millisecond)
+		return got != nil
+	})
+	for _, want := range []string{`"reg_type":"ns:org:RegistryType:Farmer"`, `"reg_record_type":"FarmerRecord"`} {
+		if !strings.Contains(got.Raw, want) {
+			t.Errorf("the pushed change lacks %s: %s", want, got.Raw)
+		}
 	}
 }

@@ -172,6 +172,9 @@ func TestRemoteSource(t *testing.T) {
 	if strings.Contains(string(body), "land_area_ha") || strings.Contains(string(body), "maize") {
 		t.Errorf("the answer carries fields outside the authorization: %s", body)
 	}
+	if !strings.Contains(string(body), `"reg_record_type":"Farmer"`) || !strings.Contains(string(body), `"reg_type":"ns:org:RegistryType:Farmer"`) {
+		t.Errorf("the answer does not keep the remote registry's reg_type and reg_record_type (Farmer): %s", body)
+	}
 	dcitest.ValidateResponse(t, spec, "/registry/sync/search", status, body)
 	if after := r.auditSize(t); after != before+1 {
 		t.Errorf("audit log grew by %d; want 1", after-before)
@@ -187,7 +190,7 @@ func TestRemoteSource(t *testing.T) {
 	}
 	cb := rc.next(t)
 	dcitest.ValidateRequest(t, spec, "/registry/on-search", cb)
-	if !strings.Contains(string(cb), `"Ada"`) || strings.Contains(string(cb), "maize") {
+	if !strings.Contains(string(cb), `"Ada"`) || strings.Contains(string(cb), "maize") || !strings.Contains(string(cb), `"reg_record_type":"Farmer"`) {
 		t.Errorf("async answer: %s", cb)
 	}
 	if n := remote.asked.Load(); n < 3 {

@@ -19,17 +19,20 @@ import (
 
 // Mutation is a change in an authentic source.
 type Mutation struct {
-	Source   string    // the source's name: "civil" (the built-in sources' log)
-	Service  string    // the directory service its data belong to: "civil-person"
-	Registry string    // the registry whose record it carries, when not the civil register's: "social"
-	Seq      int64     // the source's sequence number of the change
-	ID       string    // the change's own id, when its source names it (a remote notify); "": Source:Seq
-	Type     string    // birth, death, marriage, divorce, address, …
-	WireType string    // Type as the registry's DCI document names it in a notify, when it differs
-	Person   string    // the person changed
-	Related  []string  // other persons the change concerns: a newborn's parents, a spouse
-	Date     date.Date // when it happened
-	Record   map[string]any
+	Source   string // the source's name: "civil" (the built-in sources' log)
+	Service  string // the directory service its data belong to: "civil-person"
+	Registry string // the registry whose record it carries, when not the civil register's: "social"
+	Seq      int64  // the source's sequence number of the change
+	ID       string // the change's own id, when its source names it (a remote notify); "": Source:Seq
+	Type     string // birth, death, marriage, divorce, address, …
+	WireType string // Type as the registry's DCI document names it in a notify, when it differs
+	// RecordType is the record's reg_record_type as a remote source named it in its
+	// notify; "": the registry's own.
+	RecordType string
+	Person     string    // the person changed
+	Related    []string  // other persons the change concerns: a newborn's parents, a spouse
+	Date       date.Date // when it happened
+	Record     map[string]any
 }
 
 // Key is the change's idempotency key for one subscription: a subscriber that receives

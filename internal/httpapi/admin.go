@@ -29,7 +29,7 @@ func (s *Server) admin(h actorHandler) http.HandlerFunc {
 
 // records mounts list, create, get, replace and delete of one kind of record under
 // /admin/<path>; owner names the institution a record belongs to (nil: none).
-func records[T directory.Entity, P directory.EntityPtr[T]](mux *http.ServeMux, s *Server, path string, owner func(T) string) {
+func records[T directory.Entity, P directory.EntityPtr[T]](mux router, s *Server, path string, owner func(T) string) {
 	base := "/admin/" + path
 	mux.HandleFunc("GET "+base, s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
 		return listRecords[T, P](w, r, s, owner != nil)

@@ -108,6 +108,24 @@ var dciEndpoints = []struct {
 	{"txn/status", "asynchronous transaction status", true},
 	{"subscribe", "subscribe (ACK, answer by callback)", true},
 	{"unsubscribe", "unsubscribe (ACK, answer by callback)", true},
+	{"notify", "changes notified by an authentic source of the registry (signed), routed to subscribers", true},
+	{"on-search", "callback of an asynchronous source the hub asked (signed)", true},
+	{"on-subscribe", "callback of an asynchronous source (signed)", true},
+	{"on-unsubscribe", "callback of an asynchronous source (signed)", true},
+	{"txn/on-status", "callback of an asynchronous source (signed)", true},
+}
+
+// registryCalls are the calls of one registry only, listed after its common endpoints
+// (the routes: checkCalls, enrollmentUpdates).
+var registryCalls = []struct {
+	Code, Path, What string
+	Async            bool
+}{
+	{"ibr", "sync/enrolled", "is a person enrolled (in a programme)? Answered without an envelope", false},
+	{"ibr", "sync/enrollment/updates", "enrolment updates from an authentic source of the registry (signed)", true},
+	{"dr", "sync/disabled", "is a person disabled?", false},
+	{"dr", "sync/get-disability-details", "a person's functional difficulties", false},
+	{"dr", "sync/get-disability-support", "the support a person's difficulties call for", false},
 }
 
 type dciPageEndpoint struct{ Path, What string }
@@ -199,6 +217,11 @@ func (s *Server) dciPage(w http.ResponseWriter, r *http.Request) error {
 				continue
 			}
 			pr.Endpoints = append(pr.Endpoints, dciPageEndpoint{Path: s.dciPrefix + "/" + reg.Code + "/registry/" + ep.Path, What: ep.What})
+		}
+		for _, c := range registryCalls {
+			if c.Code == reg.Code && (!c.Async || s.txns != nil) {
+				pr.Endpoints = append(pr.Endpoints, dciPageEndpoint{Path: s.dciPrefix + "/" + reg.Code + "/registry/" + c.Path, What: c.What})
+			}
 		}
 		data.Registries = append(data.Registries, pr)
 	}

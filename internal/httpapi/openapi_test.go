@@ -154,7 +154,8 @@ func TestOpenAPIRoutesExist(t *testing.T) {
 			url := startFullHub(t, prefix)
 			_, b := get(t, url+"/openapi.json")
 			doc := loadValid(t, b)
-			fill := strings.NewReplacer("{registry}", "crvs", "{key}", "x", "{seq}", "1", "{person}", "00000000000", "{name}", "civil")
+			fill := strings.NewReplacer("{registry}", "crvs", "{key}", "x", "{seq}", "1", "{person}", "00000000000", "{name}", "civil",
+				"{kind}", "social", "{subscription}", "x")
 			n := 0
 			for path, item := range doc.Paths.Map() {
 				for method := range item.Operations() {

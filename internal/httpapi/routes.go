@@ -9,8 +9,15 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 )
 
+// router is where routes registers them: the server's http.ServeMux, or a test's list
+// (every route must be in openapi.json).
+type router interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+	Handle(pattern string, handler http.Handler)
+}
+
 // routes lists every route of the hub in one place.
-func (s *Server) routes(mux *http.ServeMux) {
+func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /{$}", s.adapt(s.index))
 	mux.HandleFunc("GET /healthz", s.adapt(s.healthz))
 	mux.HandleFunc("GET /readyz", s.adapt(s.readyz))

@@ -81,7 +81,7 @@ func TestSubscribe(t *testing.T) {
 	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
 	base := r.url + "/dci/crvs/registry/"
 	token := r.tokenWithScope(t, synth.HealthInsurer1, "registry.subscribe registry.search")
-	if status, _ := post(t, base+"subscribe", r.token(t, synth.HealthInsurer1), subscribeBody("sub-0", partner.URL+"/cb", "BIRTH")); status != http.StatusForbidden {
+	if status, _ := post(t, base+"subscribe", r.tokenWithScope(t, synth.HealthInsurer1, "registry.search"), subscribeBody("sub-0", partner.URL+"/cb", "BIRTH")); status != http.StatusForbidden {
 		t.Errorf("subscribe with a token for search only: %d; want 403", status)
 	}
 

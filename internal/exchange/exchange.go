@@ -123,6 +123,7 @@ type Exchange struct {
 	sources  Sources
 	recorder Recorder
 	now      func() time.Time
+	limits   atomic.Pointer[limiter] // of expensive questions (limit.go)
 }
 
 // New returns an exchange deciding with policy.
@@ -177,6 +178,11 @@ func (x *Exchange) Search(ctx context.Context, ask Ask) Answer {
 			return refuse(ans, why)
 		}
 	}
+	release, err := x.admit(ctx, ask)
+	if err != nil {
+		return limited(ans, err)
+	}
+	defer release()
 	src, err := x.sources.Source(ask.Service)
 	if err != nil {
 		return failed(ans, err)
@@ -295,7 +301,7 @@ func (x *Exchange) Seal(ctx context.Context, ask Ask, ans Answer, response []byt
 	if !ask.Start.IsZero() {
 		e.Latency = x.now().Sub(ask.Start)
 	}
-	seq, err := x.recorder.Record(ctx, e)
+	seq, err := x.recorder.Record(ctx, bounded(e))
 	if err != nil {
 		return 0, fault.Unavailablef(err, "the exchange could not be recorded in the audit log, so it was refused")
 	}

@@ -74,6 +74,9 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 		return nil, err
 	}
 	x.exchange = exchange.New(policy, x.sources, recorder{x.audit}, nil)
+	if cfg.Limits != nil {
+		x.exchange.SetLimits(*cfg.Limits)
+	}
 	return x, nil
 }
 

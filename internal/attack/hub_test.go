@@ -177,10 +177,10 @@ var msgSeq atomic.Int64
 
 // search is one DCI search item: its search_criteria (JSON), sent in a message with meta.
 type search struct {
-	registry string // crvs (default), sr, ibr, dr, fr
-	criteria string // the search_criteria object
-	meta     string // header.meta; "" is {}
-	async    bool   // registry/search instead of registry/sync/search
+	registry  string // crvs (default), sr, ibr, dr, fr
+	criteria  string // the search_criteria object
+	meta      string // header.meta; "" is {}
+	async     bool   // registry/search instead of registry/sync/search
 	senderURI string
 }
 

@@ -25,6 +25,7 @@ type BenchCmd struct {
 	Exchange BenchExchangeCmd `cmd:"" help:"Exchanges per second: direct, through a proxy, through the hub."`
 	DCI      BenchDCICmd      `cmd:"" name:"dci" help:"Asynchronous DCI search: accepted per second, callbacks delivered, time to callback."`
 	Events   BenchEventsCmd   `cmd:"" help:"Mutations: deliveries per second to local push subscribers, time from commit to receipt."`
+	Fairness BenchFairnessCmd `cmd:"" help:"A client's look-ups alone and while another client floods the hub with full-scan filters: p99 and their ratio."`
 }
 
 // BenchIdentCmd measures identifier checks.
@@ -154,6 +155,26 @@ type BenchDCICmd struct {
 func (c *BenchDCICmd) Run(e *env, b *BenchCmd) error {
 	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
 		return bench.DCI(e.ctx, bench.DCIOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rate: c.Rate})
+	})
+}
+
+// BenchFairnessCmd measures what an abusive client does to a well-behaved one.
+type BenchFairnessCmd struct {
+	Data        string        `help:"A demo data folder to use; empty: generate a nation in a temporary folder."`
+	Persons     int           `help:"Persons of the generated nation (without --data)." default:"100000"`
+	Duration    time.Duration `help:"How long to measure the look-ups alone, and as long with the abusive client." default:"15s"`
+	Rounds      int           `help:"Measure the two in this many interleaved slices." default:"3"`
+	Workers     int           `help:"Well-behaved client: concurrent workers." default:"16"`
+	Rate        float64       `help:"Well-behaved client: look-ups by person number a second; 0: a closed loop of the workers." default:"500"`
+	Abusers     int           `help:"Abusive client: connections each sending full-scan filters without pause." default:"50"`
+	AbuserWaits bool          `help:"The abusive client waits as a 429's Retry-After says (by default it does not)."`
+	NoLimits    bool          `help:"Turn the exchange's limits off, to compare."`
+}
+
+func (c *BenchFairnessCmd) Run(e *env, b *BenchCmd) error {
+	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
+		return bench.Fairness(e.ctx, bench.FairnessOptions{Data: dir, Duration: c.Duration, Rounds: c.Rounds,
+			Workers: c.Workers, Rate: c.Rate, Abusers: c.Abusers, AbuserWaits: c.AbuserWaits, NoLimits: c.NoLimits})
 	})
 }
 

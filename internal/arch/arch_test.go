@@ -12,7 +12,7 @@ import (
 )
 
 // capability packages hold the domain; they must not import technology.
-var capability = []string{"ident", "date", "fault", "directory", "population", "synth", "oauth", "exchange", "dci", "query", "audit", "civil", "derived", "txn", "mutations"}
+var capability = []string{"ident", "date", "fault", "directory", "population", "synth", "oauth", "exchange", "dci", "query", "audit", "civil", "derived", "txn", "mutations", "limit"}
 
 var forbidden = []string{
 	"net/http", "database/sql", "modernc.org/sqlite", "github.com/jackc/pgx",

@@ -68,6 +68,8 @@ func ErrorCode(kind fault.Kind) string {
 		return ErrForbidden
 	case fault.NotFound:
 		return ErrNotFound
+	case fault.TooMany:
+		return ErrTooManyRequests
 	default: // fault.Internal, fault.Unavailable
 		return ErrServiceUnavailable
 	}

@@ -202,6 +202,7 @@ func TestErrorCode(t *testing.T) {
 		{fault.Forbidden, "err.request.forbidden"},
 		{fault.NotFound, "err.request.not_found"},
 		{fault.Conflict, "err.request.bad"},
+		{fault.TooMany, "err.request.too_many_requests"},
 		{fault.Unavailable, "err.service.unavailable"},
 		{fault.Internal, "err.service.unavailable"},
 	}

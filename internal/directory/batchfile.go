@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -26,11 +27,16 @@ type ParsedBatch struct {
 	Bad      []LineResult
 }
 
+// MaxFileLine bounds a line of a batch file, in bytes: a line holds six short columns,
+// and a longer one would be read whole before it could be found wrong.
+const MaxFileLine = 1024
+
 // ParseBatch reads a batch integration file: CSV (comma or semicolon, detected from the
-// header) with a header line, UTF-8, at most max data lines. Blank lines are ignored.
+// header) with a header line, UTF-8, at most max data lines of at most MaxFileLine bytes.
+// Blank lines are ignored. A *fault.Error of r's (a body too large) is returned as it is.
 func ParseBatch(r io.Reader, max int) (ParsedBatch, error) {
 	var pb ParsedBatch
-	cr, cols, err := readHeader(r)
+	cr, cols, err := readHeader(&lineBound{r: r, max: MaxFileLine, line: 1})
 	if err != nil {
 		return pb, err
 	}
@@ -42,7 +48,7 @@ func ParseBatch(r io.Reader, max int) (ParsedBatch, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				return pb, fault.Invalidf("file", "cannot be read: %v", err)
+				return pb, unreadable("file", err)
 			}
 			pb.Bad = append(pb.Bad, LineResult{Line: pe.Line, Status: LineRejected, Field: "line", Error: pe.Err.Error()})
 			continue
@@ -76,7 +82,7 @@ func readHeader(r io.Reader) (*csv.Reader, []string, error) {
 	cr.ReuseRecord = true
 	head, err := cr.Read()
 	if err != nil {
-		return nil, nil, fault.Invalidf("file", "cannot read the header line: %v", err)
+		return nil, nil, unreadable("header", err)
 	}
 	cols := make([]string, len(head))
 	for i, h := range head {
@@ -95,6 +101,39 @@ func readHeader(r io.Reader) (*csv.Reader, []string, error) {
 		}
 	}
 	return cr, cols, nil
+}
+
+// unreadable is the fault of a file that could not be read: the reader's own if it has
+// one (a line too long, a body too large), else one naming field.
+func unreadable(field string, err error) error {
+	var fe *fault.Error
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return fault.Invalidf(field, "cannot be read: %v", err)
+}
+
+// lineBound reads from r and fails on a line longer than max bytes.
+type lineBound struct {
+	r         io.Reader
+	max       int
+	run, line int // bytes of the current line so far; its number
+}
+
+func (b *lineBound) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	for rest := p[:n]; ; {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 || b.run+i > b.max {
+			b.run += len(rest)
+			break
+		}
+		b.run, b.line, rest = 0, b.line+1, rest[i+1:]
+	}
+	if b.run > b.max {
+		return 0, fault.Invalidf("file", "line %d is longer than %d bytes", b.line, b.max)
+	}
+	return n, err
 }
 
 func lineOf(rec, cols []string) (Line, error) {

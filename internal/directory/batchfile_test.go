@@ -54,6 +54,31 @@ func TestParseBatchLimit(t *testing.T) {
 	}
 }
 
+func TestParseBatchLongLine(t *testing.T) {
+	head := "person,institution,capacity,begin\n"
+	line := "85073003328,PF,001,2020-01-01\n"
+	long := strings.Repeat("9", MaxFileLine+1)
+	tests := []struct {
+		name, in string
+		want     string // in the error; "" for none
+	}{
+		{"a long header", long + "\n" + line, "line 1 is longer than 1024 bytes"},
+		{"a long line after good ones", head + strings.Repeat(line, 3000) + long + "\n" + line, "line 3002 is longer than 1024 bytes"},
+		{"a long last line without a newline", head + line + long, "line 3 is longer than 1024 bytes"},
+		{"lines of the longest length", head + strings.Repeat(strings.Repeat(" ", MaxFileLine-len(line)+1)+line, 2), ""},
+	}
+	for _, tt := range tests {
+		_, err := ParseBatch(strings.NewReader(tt.in), 10_000)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.Contains(got, tt.want) || (tt.want == "") != (err == nil) {
+			t.Errorf("%s: ParseBatch = %v; want an error saying %q", tt.name, err, tt.want)
+		}
+	}
+}
+
 func FuzzParseBatch(f *testing.F) {
 	f.Add("person,institution,capacity,begin,end\n85073003328,PF,001,2020-01-01,\n")
 	f.Add("action;person;institution;capacity;begin;end\nend;85073003328;PF;001;2020-01-01;2021-01-01\n")

@@ -139,6 +139,7 @@ type Exchange struct {
 	sources  Sources
 	recorder Recorder
 	now      func() time.Time
+	limits   atomic.Pointer[limiter] // of expensive questions (limit.go)
 }
 
 // New returns an exchange deciding with policy.
@@ -212,6 +213,11 @@ func (x *Exchange) Search(ctx context.Context, ask Ask) Answer {
 		ans.Err, ans.Status = fault.Invalidf("header.meta.on_date", "%s", ans.Decision.Reasons[0]), 400
 		return ans
 	}
+	ctx, release, err := x.admit(ctx, ask)
+	if err != nil {
+		return limited(ans, err)
+	}
+	defer release()
 	src, err := x.sources.Source(ask.Service)
 	if err != nil {
 		return failed(ans, err)
@@ -345,7 +351,7 @@ func (x *Exchange) Seal(ctx context.Context, ask Ask, ans Answer, response []byt
 	if !ask.Start.IsZero() {
 		e.Latency = x.now().Sub(ask.Start)
 	}
-	seq, err := x.recorder.Record(ctx, e)
+	seq, err := x.recorder.Record(ctx, bounded(e))
 	if err != nil {
 		return 0, fault.Unavailablef(err, "the exchange could not be recorded in the audit log, so it was refused")
 	}

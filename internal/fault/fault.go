@@ -21,10 +21,11 @@ const (
 	Forbidden                // the caller is authenticated but not allowed
 	NotFound                 // the thing asked for does not exist
 	Conflict                 // the input contradicts what is stored (duplicate key, overlap)
+	TooMany                  // the caller asks too much at once or too often; retry later (429)
 	Unavailable              // a dependency is down or slow; retrying may help
 )
 
-var kindNames = [...]string{"internal", "invalid", "unauthorized", "forbidden", "not_found", "conflict", "unavailable"}
+var kindNames = [...]string{"internal", "invalid", "unauthorized", "forbidden", "not_found", "conflict", "too_many_requests", "unavailable"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -77,6 +78,12 @@ func Forbiddenf(format string, args ...any) *Error {
 // Unauthorizedf reports a missing or bad credential.
 func Unauthorizedf(format string, args ...any) *Error {
 	return &Error{Kind: Unauthorized, Msg: fmt.Sprintf(format, args...)}
+}
+
+// TooManyf reports a caller held back by a limit; cause (a *limit.Refused) says how
+// long to wait.
+func TooManyf(cause error, format string, args ...any) *Error {
+	return &Error{Kind: TooMany, Msg: fmt.Sprintf(format, args...), Err: cause}
 }
 
 // Unavailablef reports a dependency that is down, with its cause for the log.

@@ -2,8 +2,12 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,10 +20,14 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
-// Batch consultation limits.
+// Batch consultation limits. The body is read as the answer streams, a window of lines
+// ahead, so a request's memory does not grow with its body, whatever the body holds.
 const (
-	maxBatchPersons = 1_000_000
-	batchWorkers    = 16 // questions of one batch in flight at once
+	maxConsultBody  = 64 << 20  // bytes of a request body
+	maxConsultLines = 1_000_000 // lines of a request, blank ones included
+	maxConsultLine  = 256       // bytes of one line (a person number, maybe more columns)
+	batchWorkers    = 16        // questions of one batch in flight at once
+	batchWindow     = 64        // lines read ahead of the one being written
 )
 
 // BatchLine is one line of a batch consultation's answer stream.
@@ -50,6 +58,7 @@ type BatchSummary struct {
 // The answer is a stream of JSON lines, in the order of the request, one per person,
 // each person decided, answered and recorded on its own; the last line is a summary.
 // A line is sent only once its exchange is recorded; if recording fails the stream stops.
+// A batch is an expensive question (exchange.StartBatch): its client's limits apply.
 func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	claims, err := s.bearer(r, "registry.search")
@@ -58,11 +67,6 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := needContentType(r, "text/plain", "text/csv"); err != nil {
-		s.dciError(w, r, err)
-		return
-	}
-	persons, err := readPersons(w, r)
-	if err != nil {
 		s.dciError(w, r, err)
 		return
 	}
@@ -77,92 +81,180 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) {
 	}
 	base := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution},
 		Service: service, Purpose: q.Get("purpose"), Fields: fields, Start: start}
-	// A batch of a million persons streams for minutes: no write deadline for this one.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	sum := s.streamBatch(r.Context(), w, base, persons)
+	batch, refused := s.exchange.StartBatch(base)
+	if refused.Err != nil {
+		s.refuse(w, r, base, refused)
+		return
+	}
+	defer batch.Done()
+	// The body is read while the answer is written, and a batch of a million persons
+	// streams for minutes: no deadlines for this one.
+	rc := http.NewResponseController(w)
+	_ = rc.EnableFullDuplex()
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	out := &lineStream{w: w}
+	sum, err := s.streamBatch(r.Context(), out, batch, base, http.MaxBytesReader(w, r.Body, maxConsultBody))
+	if err != nil { // nothing was written: the request is refused as a whole
+		s.dciError(w, r, err)
+		return
+	}
+	out.begin()
 	_ = json.NewEncoder(w).Encode(sum)
 }
 
-// readPersons reads the body's person numbers, skipping blank lines and a header.
-func readPersons(w http.ResponseWriter, r *http.Request) ([]string, error) {
-	sc := bufio.NewScanner(http.MaxBytesReader(w, r.Body, maxBatchBody))
-	var out []string
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(strings.Split(sc.Text(), ",")[0])
-		if line == "" || (n == 1 && strings.EqualFold(line, "person")) {
-			out = append(out, "")
-			continue
-		}
-		if len(out) >= maxBatchPersons {
-			return nil, fault.Invalidf("body", "holds more than %d persons; split it", maxBatchPersons)
-		}
-		out = append(out, line)
+// refuse records a question refused before it was asked, and answers it.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, ask exchange.Ask, ans exchange.Answer) {
+	body, _ := json.Marshal(dci.NewHTTPErrors(ans.Err))
+	if _, err := s.exchange.Seal(r.Context(), ask, ans, body); err != nil {
+		s.dciError(w, r, err)
+		return
 	}
-	if err := sc.Err(); err != nil {
-		return nil, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "cannot be read: "+err.Error())
-	}
-	return out, nil
+	retryAfter(w, r, ans.Err)
+	writeRaw(w, ans.Status, body)
 }
 
-// streamBatch runs the questions with a few workers and writes the lines in order.
-func (s *Server) streamBatch(ctx context.Context, w http.ResponseWriter, base exchange.Ask, persons []string) BatchSummary {
+// personLine is a line of the body that names a person, or, with stop, why reading
+// stopped before the end.
+type personLine struct {
+	line   int
+	person string
+	result chan BatchLine
+	stop   error
+}
+
+// eachPerson reads body line by line and calls fn with each line naming a person (the
+// first column, trimmed) until fn returns false; blank lines and a first line "person"
+// are skipped. It stops at a line longer than maxConsultLine or beyond maxConsultLines.
+func eachPerson(body io.Reader, fn func(line int, person string) bool) error {
+	br := bufio.NewReaderSize(body, 16<<10)
+	for n := 1; ; n++ {
+		b, err := br.ReadSlice('\n')
+		if len(b) == 0 && err == io.EOF {
+			return nil
+		}
+		if err == bufio.ErrBufferFull || len(bytes.TrimRight(b, "\r\n")) > maxConsultLine {
+			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", fmt.Sprintf("line %d is longer than %d bytes", n, maxConsultLine))
+		}
+		var mb *http.MaxBytesError
+		switch {
+		case errors.As(err, &mb):
+			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", fmt.Sprintf("is larger than %d bytes; split it", mb.Limit))
+		case err != nil && err != io.EOF:
+			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "cannot be read: "+err.Error())
+		case n > maxConsultLines:
+			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", fmt.Sprintf("holds more than %d lines; split it", maxConsultLines))
+		}
+		first, _, _ := bytes.Cut(b, []byte(","))
+		person := string(bytes.TrimSpace(first))
+		if person != "" && (n > 1 || !strings.EqualFold(person, "person")) && !fn(n, person) {
+			return nil
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+// streamBatch reads the persons of body and asks about them with a few workers, writing
+// the answers in order as they come; a window of lines is read ahead. The error is set
+// only when the request is refused before any line was written.
+func (s *Server) streamBatch(ctx context.Context, out *lineStream, batch *exchange.Batch, base exchange.Ask, body io.Reader) (BatchSummary, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make([]chan BatchLine, len(persons))
-	for i := range results {
-		results[i] = make(chan BatchLine, 1)
-	}
-	jobs := make(chan int)
+	order := make(chan personLine, batchWindow) // in the order of the body, for the writer
+	jobs := make(chan personLine)               // for the workers
 	var wg sync.WaitGroup
 	for range batchWorkers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
-				results[i] <- s.consultOne(ctx, base, i+1, persons[i])
+			for p := range jobs {
+				p.result <- s.consultOne(ctx, batch, base, p.line, p.person)
 			}
 		}()
 	}
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
+		defer close(order)
 		defer close(jobs)
-		for i, p := range persons {
-			if p == "" {
-				results[i] <- BatchLine{Line: i + 1}
-				continue
+		err := eachPerson(body, func(line int, person string) bool {
+			p := personLine{line: line, person: person, result: make(chan BatchLine, 1)}
+			for _, ch := range []chan personLine{order, jobs} {
+				select {
+				case ch <- p:
+				case <-ctx.Done():
+					return false
+				}
 			}
+			return true
+		})
+		if err != nil {
 			select {
-			case jobs <- i:
+			case order <- personLine{stop: err}:
 			case <-ctx.Done():
-				return
 			}
 		}
 	}()
-	sum := s.writeLines(ctx, w, results)
+	sum, err := s.writeLines(ctx, out, order)
 	cancel()
+	out.unblock()
 	wg.Wait()
-	return sum
+	return sum, err
 }
 
-func (s *Server) writeLines(ctx context.Context, w http.ResponseWriter, results []chan BatchLine) BatchSummary {
-	enc := json.NewEncoder(w)
-	rc := http.NewResponseController(w) // flushes through the middleware's writer
+// lineStream is the answer: its header is written with the first line, so that a
+// request refused before any person was answered gets an error status instead.
+type lineStream struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (o *lineStream) begin() {
+	if !o.started {
+		o.started = true
+		o.w.Header().Set("Content-Type", "application/x-ndjson")
+		o.w.Header().Set("X-Content-Type-Options", "nosniff")
+		o.w.WriteHeader(http.StatusOK)
+	}
+}
+
+// unblock makes a read of the body that waits for the client return: the stream is over.
+func (o *lineStream) unblock() { _ = http.NewResponseController(o.w).SetReadDeadline(time.Now()) }
+
+func (s *Server) writeLines(ctx context.Context, out *lineStream, order <-chan personLine) (BatchSummary, error) {
+	enc := json.NewEncoder(out.w)
+	rc := http.NewResponseController(out.w) // flushes through the middleware's writer
 	sum := BatchSummary{Done: true}
-	for i, ch := range results {
+	for i := 0; ; i++ {
+		var p personLine
+		var ok bool
+		select {
+		case p, ok = <-order:
+		case <-ctx.Done():
+			return BatchSummary{Lines: sum.Lines, Answered: sum.Answered, Refused: sum.Refused, Other: sum.Other, Error: "the request was cancelled"}, nil
+		}
+		if !ok {
+			return sum, nil
+		}
+		if p.stop != nil {
+			if !out.started {
+				return sum, p.stop
+			}
+			sum.Done, sum.Error = false, "stopped before the end: "+dci.SafeMessage(p.stop)
+			return sum, nil
+		}
 		var l BatchLine
 		select {
-		case l = <-ch:
+		case l = <-p.result:
 		case <-ctx.Done():
-			return BatchSummary{Lines: sum.Lines, Answered: sum.Answered, Refused: sum.Refused, Other: sum.Other, Error: "the request was cancelled"}
+			return BatchSummary{Lines: sum.Lines, Answered: sum.Answered, Refused: sum.Refused, Other: sum.Other, Error: "the request was cancelled"}, nil
 		}
-		if l.Person == "" {
-			continue // a blank or header line
-		}
+		out.begin()
 		if l.Status == http.StatusServiceUnavailable && l.Audit == 0 {
 			sum.Done, sum.Error = false, "stopped at line "+strconv.Itoa(l.Line)+": "+l.Error
-			return sum
+			return sum, nil
 		}
 		sum.Lines++
 		switch l.Status {
@@ -174,22 +266,21 @@ func (s *Server) writeLines(ctx context.Context, w http.ResponseWriter, results 
 			sum.Other++
 		}
 		if enc.Encode(l) != nil {
-			return sum
+			return sum, nil
 		}
-		if i%256 == 0 || i == len(results)-1 {
+		if i%256 == 0 || len(order) == 0 {
 			_ = rc.Flush()
 		}
 	}
-	return sum
 }
 
 // consultOne asks about one person and records the exchange.
-func (s *Server) consultOne(ctx context.Context, base exchange.Ask, line int, person string) BatchLine {
+func (s *Server) consultOne(ctx context.Context, batch *exchange.Batch, base exchange.Ask, line int, person string) BatchLine {
 	defer s.exchange.Expect(1)()
 	ask := base
 	ask.Query = query.Query{Kind: query.KindID, IDType: "PN", IDValue: person, Page: 1, PageSize: 1}
 	ask.Request = []byte(person)
-	ans := s.exchange.Search(ctx, ask)
+	ans := batch.Search(ctx, ask)
 	l := BatchLine{Line: line, Person: person, Status: ans.Status}
 	if ans.Err != nil {
 		l.Error = dci.SafeMessage(ans.Err)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -106,10 +107,11 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
 		s.duplicate(w, r, claims, service, env)
 		return
 	}
-	defer s.exchange.Expect(len(env.Message.SearchRequest))()
+	over := sync.OnceFunc(s.exchange.Expect(len(env.Message.SearchRequest)))
+	defer over()
 	caller := exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}
 	asks, answers := s.ask(r.Context(), env, caller, service, m, body, start)
-	s.answerSearch(w, r, env, asks, answers, registry)
+	s.answerSearch(w, r, env, asks, answers, registry, over)
 }
 
 // duplicate refuses a repeated message: 200 with a header of status rjct and reason
@@ -213,15 +215,19 @@ func (s *Server) ask(ctx context.Context, env *dci.Envelope[dci.SearchRequest], 
 }
 
 // answerSearch builds the answer, records every item in the audit log, and only then
-// sends it; if any record fails, nothing of the answer is sent.
-func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.Envelope[dci.SearchRequest], asks []exchange.Ask, answers []exchange.Answer, registry string) {
+// sends it; if any record fails, nothing of the answer is sent. over ends the items'
+// announcement to the audit writer (Expect) before a refusal's pause.
+func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.Envelope[dci.SearchRequest], asks []exchange.Ask, answers []exchange.Answer, registry string, over func()) {
 	if refusedAll(answers) {
-		body := problemFor(r, http.StatusForbidden, answers[0].Err).bytes()
+		status := statusOf[fault.KindOf(answers[0].Err)]
+		body := problemFor(r, status, answers[0].Err).bytes()
 		if s.seal(r.Context(), w, asks, answers, body) != nil {
 			s.dciError(w, r, fault.Unavailablef(nil, "the exchange could not be recorded, so it was refused"))
 			return
 		}
-		writeProblem(w, http.StatusForbidden, body)
+		over()
+		retryAfter(w, r, answers[0].Err)
+		writeProblem(w, status, body)
 		return
 	}
 	resp, err := searchAnswer(env, answers, registry, newID())
@@ -254,10 +260,12 @@ func searchAnswer(env *dci.Envelope[dci.SearchRequest], answers []exchange.Answe
 // hubSenderID is the hub's sender_id in the messages it sends.
 const hubSenderID = "crossroads"
 
-// refusedAll reports whether the policy refused every item: the message is then refused.
+// refusedAll reports whether the policy, or the limits, refused every item alike: the
+// message is then refused (403, or 429 or 503 with Retry-After).
 func refusedAll(answers []exchange.Answer) bool {
 	for _, a := range answers {
-		if fault.KindOf(a.Err) != fault.Forbidden || a.Err == nil {
+		limited := a.Decision.Code == exchange.DenyLimited
+		if a.Err == nil || (fault.KindOf(a.Err) != fault.Forbidden && !limited) || fault.KindOf(a.Err) != fault.KindOf(answers[0].Err) {
 			return false
 		}
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 
 	"github.com/crossroads-hub/crossroads/internal/exchange"
@@ -25,7 +26,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
 		return s.oauthError(w, r, fault.Invalidf("body", "is not a form: %v", err))
 	}
 	user, pass, _ := r.BasicAuth()
-	resp, err := s.oauth.Token(r.Context(), r.PostForm, user, pass)
+	from, _, _ := net.SplitHostPort(r.RemoteAddr)
+	resp, err := s.oauth.Token(r.Context(), r.PostForm, user, pass, from)
 	if err != nil {
 		return s.oauthError(w, r, err)
 	}
@@ -43,6 +45,9 @@ func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, err error) e
 	status := map[string]int{"invalid_client": 401, "temporarily_unavailable": 503, "server_error": 500}[code]
 	if status == 0 {
 		status = http.StatusBadRequest
+	}
+	if fault.KindOf(err) == fault.TooMany {
+		status = http.StatusTooManyRequests
 	}
 	if status == 401 {
 		w.Header().Set("WWW-Authenticate", `Basic realm="crossroads"`)
@@ -69,6 +74,7 @@ func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, err error) e
 	if _, serr := s.exchange.Seal(r.Context(), ask, ans, body); serr != nil {
 		return serr
 	}
+	retryAfter(w, r, err)
 	writeBody(w, status, mediaType, body)
 	return nil
 }

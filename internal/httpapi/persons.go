@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,8 +15,13 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
-// maxBatchBody bounds an uploaded integration file (about a million lines).
-const maxBatchBody = 64 << 20
+// An uploaded integration file is bounded, so that its parsing and report fit in a few
+// tens of megabytes: larger files are split, or integrated with the command line
+// (crossroads directory integrate FILE), which reads them where they are.
+const (
+	maxIntegrateBody  = 8 << 20
+	maxIntegrateLines = 50_000
+)
 
 // integrate applies a batch of person-directory lines: a CSV file (text/csv) or JSON
 // {"lines":[…]}. ?mode=atomic (default) keeps all or none; ?mode=partial keeps the good
@@ -27,7 +34,7 @@ func (s *Server) integrate(w http.ResponseWriter, r *http.Request, actor string)
 	if err := needContentType(r, "text/csv", "application/json"); err != nil {
 		return err
 	}
-	body := http.MaxBytesReader(w, r.Body, maxBatchBody)
+	body := http.MaxBytesReader(w, r.Body, maxIntegrateBody)
 	var pb directory.ParsedBatch
 	if r.Header.Get("Content-Type") == "application/json" {
 		var in struct {
@@ -38,11 +45,14 @@ func (s *Server) integrate(w http.ResponseWriter, r *http.Request, actor string)
 		if err := dec.Decode(&in); err != nil {
 			return jsonFault(err)
 		}
+		if len(in.Lines) > maxIntegrateLines {
+			return fault.Invalidf("lines", "more than %d lines; split the batch", maxIntegrateLines)
+		}
 		pb.Lines = in.Lines
 		for i := range in.Lines {
 			pb.FileLine = append(pb.FileLine, i+1)
 		}
-	} else if pb, err = directory.ParseBatch(body, directory.MaxBatch); err != nil {
+	} else if pb, err = directory.ParseBatch(sizedBody{body}, maxIntegrateLines); err != nil {
 		return err
 	}
 	rep, err := s.dir.IntegrateFile(r.Context(), actor, pb, mode)
@@ -58,6 +68,18 @@ func (s *Server) integrate(w http.ResponseWriter, r *http.Request, actor string)
 	}
 	writeJSON(w, status, rep)
 	return nil
+}
+
+// sizedBody names the limit when a body is larger than its http.MaxBytesReader allows.
+type sizedBody struct{ r io.Reader }
+
+func (b sizedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		err = fault.Invalidf("body", "is larger than %d bytes; split the file", mb.Limit)
+	}
+	return n, err
 }
 
 func batchMode(v string) (directory.BatchMode, error) {

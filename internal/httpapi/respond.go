@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/limit"
 )
 
 // handler is an HTTP handler that returns its error; adapt writes it in one place.
@@ -24,6 +27,7 @@ var statusOf = map[fault.Kind]int{
 	fault.Forbidden:    http.StatusForbidden,
 	fault.NotFound:     http.StatusNotFound,
 	fault.Conflict:     http.StatusConflict,
+	fault.TooMany:      http.StatusTooManyRequests,
 	fault.Unavailable:  http.StatusServiceUnavailable,
 	fault.Internal:     http.StatusInternalServerError,
 }
@@ -137,7 +141,34 @@ func answerError(w http.ResponseWriter, r *http.Request, err error, challenge st
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", challenge)
 	}
+	retryAfter(w, r, err)
 	writeProblem(w, status, problemFor(r, status, err).bytes())
+}
+
+// refusalPause is how long a refusal by the caller's own limits is held before it is
+// sent: a client that asks again at once, whatever Retry-After says, then sends one
+// request a second on each connection rather than as many as the hub can refuse (each
+// refusal is authenticated, decoded and recorded, which costs the processor as much as a
+// look-up). A client that waits as it is told loses nothing.
+const refusalPause = time.Second
+
+// retryAfter tells a caller held back by a limit when to ask again (RFC 9110 §10.2.3),
+// after refusalPause if the limit is the caller's own (429).
+func retryAfter(w http.ResponseWriter, r *http.Request, err error) {
+	s, ok := limit.RetryAfter(err)
+	if !ok {
+		return
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(s))
+	if fault.KindOf(err) != fault.TooMany {
+		return
+	}
+	t := time.NewTimer(refusalPause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

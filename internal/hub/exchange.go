@@ -78,6 +78,9 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 	}
 	x.exchange = exchange.New(policy, x.sources, recorder{x.audit}, nil)
 	st.Directory.OnChange(x.changed)
+	if cfg.Limits != nil {
+		x.exchange.SetLimits(*cfg.Limits)
+	}
 	return x, nil
 }
 

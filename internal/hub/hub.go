@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
@@ -67,6 +68,9 @@ type Config struct {
 	SourceURLs      map[string]string
 	// RefreshEvery is how often the policy and index pick up changes made elsewhere.
 	RefreshEvery time.Duration
+	// Limits bound each client's expensive questions (searches by filter, batch
+	// consultations); nil: exchange.DefaultLimits.
+	Limits *exchange.Limits
 }
 
 // noRedirects returns a copy of c that follows no redirect: the hub posts only to URLs

@@ -47,7 +47,7 @@ func BenchmarkTokenSecret(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := h.srv.Token(ctx, r.form, "", ""); err != nil {
+		if _, err := h.srv.Token(ctx, r.form, "", "", ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -57,7 +57,7 @@ func ErrorCode(err error) string {
 		return CodeInvalidClient
 	case fault.Forbidden:
 		return CodeUnauthorizedClient
-	case fault.Unavailable:
+	case fault.Unavailable, fault.TooMany:
 		return CodeTemporarilyUnavailable
 	}
 	return CodeServerError

@@ -61,7 +61,7 @@ func FuzzToken(f *testing.F) {
 				form.Set(k, v)
 			}
 		}
-		resp, err := h.srv.Token(context.Background(), form, user, pass)
+		resp, err := h.srv.Token(context.Background(), form, user, pass, "")
 		if err == nil {
 			basicPass, _ := url.QueryUnescape(pass)
 			if sec != secret && basicPass != secret && !slices.Contains(assertions, assertion) {

@@ -39,6 +39,8 @@ type Config struct {
 	StatusTTL time.Duration
 	Now       func() time.Time // default time.Now
 	Rand      io.Reader        // token ids; default crypto/rand
+	// Guesses limits failed client authentications (zero fields: the defaults).
+	Guesses GuessLimits
 }
 
 // Server issues and verifies access tokens. It is safe for concurrent use.
@@ -53,6 +55,7 @@ type Server struct {
 	replay   *replayCache
 	verified *tokenCache
 	status   *statusCache
+	guesses  guesses
 	noCache  bool // tests and benchmarks measure the uncached path
 }
 
@@ -89,6 +92,7 @@ func NewServer(c Config) (*Server, error) {
 		replay:   newReplayCache(maxReplayEntries),
 		verified: newTokenCache(maxTokenEntries),
 		status:   newStatusCache(c.StatusTTL),
+		guesses:  newGuesses(c.Guesses, c.Now),
 	}, nil
 }
 
@@ -106,9 +110,11 @@ const GrantClientCredentials = "client_credentials"
 
 // Token answers a token request. form holds the request body's parameters; basicUser and
 // basicPass are the decoded HTTP Basic credentials, empty when there are none (they are
-// URL-decoded here, as RFC 6749 §2.3.1 asks). Errors are *fault.Error values whose
-// ErrorCode is the OAuth error; their messages never repeat a secret or an assertion.
-func (s *Server) Token(ctx context.Context, form url.Values, basicUser, basicPass string) (TokenResponse, error) {
+// URL-decoded here, as RFC 6749 §2.3.1 asks); from is the caller's address ("" if
+// unknown), for the limit on failed authentications (GuessLimits). Errors are
+// *fault.Error values whose ErrorCode is the OAuth error; their messages never repeat a
+// secret or an assertion.
+func (s *Server) Token(ctx context.Context, form url.Values, basicUser, basicPass, from string) (TokenResponse, error) {
 	for name, vs := range form {
 		if len(vs) > 1 {
 			return TokenResponse{}, badRequest(clip(name), "is repeated; each parameter may appear once")
@@ -129,7 +135,12 @@ func (s *Server) Token(ctx context.Context, form url.Values, basicUser, basicPas
 		return TokenResponse{}, err
 	}
 	now := s.now()
+	try, err := s.guesses.begin(claimedClient(form, basicUser), from)
+	if err != nil {
+		return TokenResponse{}, err
+	}
 	app, err := s.authenticate(ctx, form, basicUser, basicPass, now)
+	try.end(fault.KindOf(err) == fault.Unauthorized)
 	if err != nil {
 		return TokenResponse{}, err
 	}

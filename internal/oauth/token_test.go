@@ -182,7 +182,7 @@ func TestToken(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.req(h)
-			resp, err := h.srv.Token(context.Background(), r.form, r.user, r.pass)
+			resp, err := h.srv.Token(context.Background(), r.form, r.user, r.pass, "")
 			if tc.wantCode == "" {
 				if err != nil {
 					t.Fatalf("Token = %v; want success", err)
@@ -238,18 +238,18 @@ func TestAssertionReplay(t *testing.T) {
 	h := newHub(t)
 	ctx := context.Background()
 	a := sign(t, h.ed, jose.EdDSA, h.claims())
-	if _, err := h.srv.Token(ctx, assertionForm(a), "", ""); err != nil {
+	if _, err := h.srv.Token(ctx, assertionForm(a), "", "", ""); err != nil {
 		t.Fatalf("first Token = %v", err)
 	}
 	h.clock.Advance(time.Minute)
-	_, err := h.srv.Token(ctx, assertionForm(a), "", "")
+	_, err := h.srv.Token(ctx, assertionForm(a), "", "", "")
 	if ErrorCode(err) != CodeInvalidClient || !strings.Contains(err.Error(), "already used") {
 		t.Fatalf("replayed Token = %v; want invalid_client, already used", err)
 	}
 	// A new assertion that reuses the jti is refused too, with another key.
 	c := h.claims()
 	c["jti"] = "jti-1"
-	if _, err := h.srv.Token(ctx, assertionForm(sign(t, h.rsa, jose.RS256, c)), "", ""); ErrorCode(err) != CodeInvalidClient {
+	if _, err := h.srv.Token(ctx, assertionForm(sign(t, h.rsa, jose.RS256, c)), "", "", ""); ErrorCode(err) != CodeInvalidClient {
 		t.Fatalf("Token with a used jti = %v; want invalid_client", err)
 	}
 }
@@ -274,10 +274,10 @@ func TestRejectedAssertionDoesNotSpendJTI(t *testing.T) {
 	a := sign(t, h.ed, jose.EdDSA, h.claims())
 	f := assertionForm(a)
 	f.Set("scope", "registry.everything")
-	if _, err := h.srv.Token(ctx, f, "", ""); ErrorCode(err) != CodeInvalidScope {
+	if _, err := h.srv.Token(ctx, f, "", "", ""); ErrorCode(err) != CodeInvalidScope {
 		t.Fatalf("Token with a bad scope = %v; want invalid_scope", err)
 	}
-	if _, err := h.srv.Token(ctx, assertionForm(a), "", ""); err != nil {
+	if _, err := h.srv.Token(ctx, assertionForm(a), "", "", ""); err != nil {
 		t.Fatalf("Token after a refused request = %v; want success", err)
 	}
 }

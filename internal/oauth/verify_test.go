@@ -16,7 +16,7 @@ import (
 func (h *hub) issue(t testing.TB, scope string) string {
 	t.Helper()
 	r := secretPost("app-secret", h.secrets["app-secret"], "scope", scope)
-	resp, err := h.srv.Token(context.Background(), r.form, "", "")
+	resp, err := h.srv.Token(context.Background(), r.form, "", "", "")
 	must(t, err)
 	return resp.AccessToken
 }

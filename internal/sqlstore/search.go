@@ -12,6 +12,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	limits "github.com/crossroads-hub/crossroads/internal/limit"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/query"
 )
@@ -65,6 +66,7 @@ func (s *populationStore) Search(ctx context.Context, q query.Query) ([]populati
 	var matches []population.Person
 	scanned := 0
 	err = eachPerson(rows, func(p population.Person) error {
+		limits.Pace(ctx)
 		if scanned++; scanned > maxScan {
 			return fault.Invalidf("query", "the filter matches too many persons to examine (more than %d); narrow it with person, brn, address.region, address.municipality, birth_date, death_date or household", maxScan)
 		}
@@ -91,6 +93,7 @@ func (s *populationStore) searchScoped(ctx context.Context, q query.Query, cond 
 	}
 	var matches []population.Person
 	keep := func(p population.Person) error {
+		limits.Pace(ctx) // an admitted filter's share of the processor (exchange.Limits)
 		if !q.Filter.Eval(func(a string) (string, bool) { return population.Attr(&p, a) }) {
 			return nil
 		}
@@ -167,6 +170,7 @@ func (s *populationStore) eachCandidate(ctx context.Context, scope query.Scope, 
 		if err := rows.Scan(&number, &doc); err != nil {
 			return mapErr(err, "search persons")
 		}
+		limits.Pace(ctx) // rows outside the scope cost their reading too
 		if !scope.Contains(personString(number)) {
 			continue
 		}

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/civil"
@@ -55,15 +54,6 @@ func (l load) cpuPerRequest() float64 {
 		return 0
 	}
 	return float64(l.cpu.Microseconds()) / float64(l.n)
-}
-
-// processCPU is the processor time this process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // Exchange drives the same sync person look-ups (a) straight at the civil source over

@@ -71,6 +71,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // JSON, not HTML: "<token>" stays as written (nosniff above)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }

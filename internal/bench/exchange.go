@@ -19,6 +19,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -182,7 +183,7 @@ func drive(ctx context.Context, concurrency int, d time.Duration, ask func(ctx c
 		wg      sync.WaitGroup
 	)
 	deadline := time.Now().Add(d)
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), metrics.ProcessCPU()
 	for g := range concurrency {
 		wg.Add(1)
 		go func() {
@@ -203,7 +204,7 @@ func drive(ctx context.Context, concurrency int, d time.Duration, ask func(ctx c
 		}()
 	}
 	wg.Wait()
-	return load{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), cpu: processCPU() - cpu, all: all}
+	return load{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), cpu: metrics.ProcessCPU() - cpu, all: all}
 }
 
 // messages numbers the benchmark's messages; epoch tells apart the runs of one process.

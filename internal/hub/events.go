@@ -25,7 +25,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/bus"
@@ -36,6 +35,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
@@ -105,8 +105,8 @@ type events struct {
 	// routed, and of their copies those routed, withheld, delivered and failed attempts.
 	changes, routed, withheld, delivered, failed atomic.Int64
 
-	metrics *prometheus.CounterVec // crossroads_mutation_outcomes_total{state}
-	maxAge  time.Duration          // how long a copy is retried before it is set aside
+	metrics *metrics.CounterVec // crossroads_mutation_outcomes_total{state}
+	maxAge  time.Duration       // how long a copy is retried before it is set aside
 
 	pullMu sync.Mutex
 	pulled map[string]jetstream.Msg // pulled, not yet acknowledged: subscription + key
@@ -419,7 +419,7 @@ func eventsDir(cfg Config) string {
 }
 
 // startEvents opens the bus and starts the stages; they run until close.
-func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prometheus.Registerer) (*events, error) {
+func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg *metrics.Registry) (*events, error) {
 	b, err := bus.Open(ctx, bus.Config{URL: cfg.NATS, Dir: eventsDir(cfg), Name: "crossroads-hub"})
 	if err != nil {
 		return nil, err
@@ -455,15 +455,11 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 		return nil, fmt.Errorf("bus: relay position: %w", err)
 	}
 	e := &events{bus: b, status: status, position: position, civil: st.Civil.Population(), registries: x.registries(), audit: x.audit, keys: x.keys, dir: st.Directory,
-		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{}, maxAge: maxAge,
-		metrics: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crossroads_mutation_outcomes_total",
-			Help: "Mutations routed and copies withheld, delivered or failed (one per attempt)."}, []string{"state"})}
-	if reg != nil {
-		if err := reg.Register(e.metrics); err != nil {
-			b.Close()
-			return nil, err
-		}
+		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{}, maxAge: maxAge}
+	if reg == nil {
+		reg = metrics.NewRegistry()
 	}
+	e.metrics = reg.Counter("crossroads_mutation_outcomes_total", "Mutations routed and copies withheld, delivered or failed (one per attempt).", "state")
 	if e.client == nil {
 		// Every lane of every push subscription keeps its connection: the default keeps
 		// two a host, and a subscriber's four lanes (or several subscribers on one host)

@@ -17,11 +17,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 )
@@ -198,8 +196,8 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 			log.Info("push subscriptions pointed at the demo's receiver", "subscriptions", n, "receiver", url+receiverPath)
 		}
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := metrics.NewRegistry()
+	reg.RegisterRuntime()
 	ev, err := startEvents(ctx, cfg, st, x, reg)
 	if err != nil {
 		return fmt.Errorf("start the event bus: %w", err)

@@ -1,14 +1,14 @@
 //go:build unix
 
-package bench
+package metrics
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the processor time this process has used so far.
-func processCPU() time.Duration {
+// ProcessCPU is the processor time, user and system, this process has used so far.
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

@@ -135,28 +135,25 @@ func (r *report) summary() int {
 	if len(r.skipped) == 0 {
 		fmt.Fprintln(w, "scripts/test: no test skipped")
 	} else {
-		byReason := map[string][]skip{}
-		var reasons []string
+		// Grouped by reason and verdict, in the order they came.
+		type group struct{ reason, verdict string }
+		names := map[group][]string{}
+		var groups []group
 		for _, s := range r.skipped {
-			if _, ok := byReason[s.reason]; !ok {
-				reasons = append(reasons, s.reason)
+			g := group{s.reason, "NOT ALLOWED: add it to scripts/testreport/allowed.go with a reason, or make it run"}
+			if why, ok := allowedSkip(s.test, s.reason); ok {
+				g.verdict = "allowed: " + why
+			} else {
+				code = 1
 			}
-			byReason[s.reason] = append(byReason[s.reason], s)
+			if _, ok := names[g]; !ok {
+				groups = append(groups, g)
+			}
+			names[g] = append(names[g], short(s.pkg)+"."+s.test)
 		}
 		fmt.Fprintf(w, "scripts/test: %d tests skipped:\n", len(r.skipped))
-		for _, why := range reasons {
-			var names []string
-			verdict := ""
-			for _, s := range byReason[why] {
-				names = append(names, short(s.pkg)+"."+s.test)
-				if a, ok := allowedSkip(s.test, s.reason); ok {
-					verdict = "allowed: " + a
-				} else {
-					verdict = "NOT ALLOWED: add it to scripts/testreport/allowed.go with a reason, or make it run"
-					code = 1
-				}
-			}
-			fmt.Fprintf(w, "  %d × %q (%s)\n      %s\n", len(names), why, verdict, strings.Join(names, ", "))
+		for _, g := range groups {
+			fmt.Fprintf(w, "  %d × %q (%s)\n      %s\n", len(names[g]), g.reason, g.verdict, strings.Join(names[g], ", "))
 		}
 	}
 	if len(r.unvalid) > 0 {

@@ -32,6 +32,9 @@ func (c *ConsultCmd) Run(e *env) error {
 		return err
 	}
 	total := bytes.Count(body, []byte("\n"))
+	if first, _, _ := bytes.Cut(body, []byte("\n")); strings.EqualFold(strings.TrimSpace(string(first)), "person") {
+		total-- // the header line, which the hub skips
+	}
 	token, err := fetchToken(c.URL, c.ClientID, c.ClientSecret)
 	if err != nil {
 		return err

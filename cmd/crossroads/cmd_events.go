@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,7 +13,7 @@ import (
 
 // EventsCmd watches the delivery of mutations on a running hub.
 type EventsCmd struct {
-	Tail   EventsTailCmd   `cmd:"" help:"Print every routing and delivery outcome as it happens (JSON lines) until interrupted."`
+	Tail   EventsTailCmd   `cmd:"" help:"Print the last routing and delivery outcomes (up to 100), then every one as it happens (JSON lines), until interrupted or --for has passed."`
 	Status EventsStatusCmd `cmd:"" help:"Print the outcomes since the hub started and each push subscription's backlog."`
 }
 
@@ -50,9 +51,19 @@ func (a hubAdmin) get(e *env, path string, timeout time.Duration) (io.ReadCloser
 	return resp.Body, nil
 }
 
-type EventsTailCmd struct{ hubAdmin }
+type EventsTailCmd struct {
+	hubAdmin
+	For time.Duration `name:"for" help:"Stop after this long (e.g. 5s); 0: until interrupted."`
+}
 
 func (c *EventsTailCmd) Run(e *env) error {
+	if c.For > 0 {
+		ctx, cancel := context.WithTimeout(e.ctx, c.For)
+		defer cancel()
+		ec := *e
+		ec.ctx = ctx
+		e = &ec
+	}
 	body, err := c.get(e, "/admin/events/tail", 0)
 	if err != nil {
 		return err
@@ -63,7 +74,7 @@ func (c *EventsTailCmd) Run(e *env) error {
 		fmt.Fprintln(e.stdout, sc.Text())
 	}
 	if e.ctx.Err() != nil {
-		return nil // interrupted: the normal end of a tail
+		return nil // interrupted, or --for has passed: the normal end of a tail
 	}
 	return sc.Err()
 }

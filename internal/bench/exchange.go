@@ -13,13 +13,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/civil"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -55,15 +55,6 @@ func (l load) cpuPerRequest() float64 {
 		return 0
 	}
 	return float64(l.cpu.Microseconds()) / float64(l.n)
-}
-
-// processCPU is the processor time this process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // Exchange drives the same sync person look-ups (a) straight at the civil source over
@@ -192,7 +183,7 @@ func drive(ctx context.Context, concurrency int, d time.Duration, ask func(ctx c
 		wg      sync.WaitGroup
 	)
 	deadline := time.Now().Add(d)
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), metrics.ProcessCPU()
 	for g := range concurrency {
 		wg.Add(1)
 		go func() {
@@ -213,7 +204,7 @@ func drive(ctx context.Context, concurrency int, d time.Duration, ask func(ctx c
 		}()
 	}
 	wg.Wait()
-	return load{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), cpu: processCPU() - cpu, all: all}
+	return load{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), cpu: metrics.ProcessCPU() - cpu, all: all}
 }
 
 // messages numbers the benchmark's messages; epoch tells apart the runs of one process.

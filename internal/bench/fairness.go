@@ -15,6 +15,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -207,7 +208,7 @@ func paced(ctx context.Context, workers int, rate float64, d time.Duration, ask 
 		all     latencies
 		wg      sync.WaitGroup
 	)
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), metrics.ProcessCPU()
 	total := int(rate * d.Seconds())
 	for g := range workers {
 		wg.Add(1)
@@ -230,7 +231,7 @@ func paced(ctx context.Context, workers int, rate float64, d time.Duration, ask 
 		}()
 	}
 	wg.Wait()
-	return load{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), cpu: processCPU() - cpu, all: all}
+	return load{n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), cpu: metrics.ProcessCPU() - cpu, all: all}
 }
 
 // serveHub serves a hub on st with cfg until stop.

@@ -137,17 +137,15 @@ func (d *Directory) loadInstitutions(ctx context.Context) (map[string]bool, erro
 }
 
 // Files answers "which institutions have a file on person, in which capacities, on day"
-// (today when day is zero).
+// (today when day is zero), from the store: each file with when and by whom it was
+// integrated, which the in-memory index the decisions use does not keep.
 func (d *Directory) Files(ctx context.Context, person string, day date.Date) ([]Integration, error) {
 	if day.IsZero() {
 		day = d.Today()
 	}
-	if d.index != nil {
-		p, err := ident.ParsePerson(person)
-		if err != nil {
-			return nil, identFault("person", err)
-		}
-		return d.index.Files(p.String(), day), nil
+	p, err := ident.ParsePerson(person)
+	if err != nil {
+		return nil, identFault("person", err)
 	}
-	return d.store.Files(ctx, person, day)
+	return d.store.Files(ctx, p.String(), day)
 }

@@ -25,10 +25,11 @@ import (
 // (authorization, minimisation, audit), stores the answer, signs it with the hub's key
 // and delivers it to sender_uri, retrying with back-off.
 //
-// Repeats: the same message_id from the same application is not processed again; it is
-// answered ACK ERR naming the first transaction's correlation_id. A new message with the
-// transaction_id of an earlier search is acknowledged with the earlier correlation_id:
-// its answer is the earlier one (txn/status gives it), never a second exchange.
+// Repeats: a message with the transaction_id of an earlier search of the application —
+// the same message sent again (its ACK lost?), or a new one — is acknowledged with the
+// earlier correlation_id: its answer is the earlier one (txn/status gives it), never a
+// second exchange. A message_id already used for another transaction is not processed;
+// it is answered ACK ERR naming the first transaction's correlation_id.
 
 const (
 	asyncPoll        = 250 * time.Millisecond // how often the worker looks for due work

@@ -12,9 +12,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 )
 
 type ctxKey int
@@ -51,23 +50,17 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+type httpMetrics struct {
+	requests *metrics.CounterVec
+	duration *metrics.HistogramVec
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "crossroads_http_requests_total", Help: "HTTP requests by route and status.",
-		}, []string{"route", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "crossroads_http_request_seconds", Help: "HTTP request latency by route.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
-		}, []string{"route"}),
+func newMetrics(reg *metrics.Registry) *httpMetrics {
+	return &httpMetrics{
+		requests: reg.Counter("crossroads_http_requests_total", "HTTP requests by route and status.", "route", "status"),
+		duration: reg.Histogram("crossroads_http_request_seconds", "HTTP request latency by route.",
+			[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5}, "route"),
 	}
-	reg.MustRegister(m.requests, m.duration)
-	return m
 }
 
 // observe gives every request an id, recovers panics, logs the request and counts it.

@@ -104,6 +104,7 @@ func oauthProblem(r *http.Request, status int, err error, code, description stri
 func (p problem) bytes() []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // JSON, not HTML: "<token>" stays as written
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(p)
 	return buf.Bytes()
@@ -176,6 +177,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // JSON, not HTML: "<token>" stays as written (nosniff above)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }

@@ -3,8 +3,6 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 )
@@ -21,7 +19,7 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /{$}", s.adapt(s.index))
 	mux.HandleFunc("GET /healthz", s.adapt(s.healthz))
 	mux.HandleFunc("GET /readyz", s.adapt(s.readyz))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", s.reg.Handler())
 
 	mux.HandleFunc("GET /public/authorizations", s.adapt(s.publicAuthorizations))
 	if s.pop != nil {

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 )
@@ -37,7 +37,7 @@ func TestEveryRouteDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{dciPrefix: documentedDCIPrefix, reg: prometheus.NewRegistry(), exchange: &exchange.Exchange{},
+	s := &Server{dciPrefix: documentedDCIPrefix, reg: metrics.NewRegistry(), exchange: &exchange.Exchange{},
 		pop: struct{ population.Store }{}, txns: struct{ txn.Store }{}, events: struct{ Events }{}}
 	var ps patterns
 	s.routes(&ps)
@@ -73,7 +73,7 @@ var params = regexp.MustCompile(`\{[^}]*\}`)
 // every registry: searches, transaction status, subscriptions, the registries' own calls
 // (enrolled, disabled, …), notify and the callbacks of asynchronous sources.
 func TestDCIPageListsEveryRoute(t *testing.T) {
-	s := &Server{dciPrefix: documentedDCIPrefix, reg: prometheus.NewRegistry(), exchange: &exchange.Exchange{},
+	s := &Server{dciPrefix: documentedDCIPrefix, reg: metrics.NewRegistry(), exchange: &exchange.Exchange{},
 		pop: struct{ population.Store }{}, txns: struct{ txn.Store }{}, events: struct{ Events }{}}
 	var ps patterns
 	s.routes(&ps)

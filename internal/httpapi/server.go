@@ -11,13 +11,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
@@ -58,7 +56,7 @@ type Deps struct {
 	// calls waiting for them; nil: every such callback is refused.
 	SourceCallbacks CallbackSink
 	// Registry collects metrics; a fresh one is made when nil.
-	Registry *prometheus.Registry
+	Registry *metrics.Registry
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -88,8 +86,8 @@ type Server struct {
 	log     *slog.Logger
 	version string
 	started time.Time
-	metrics *metrics
-	reg     *prometheus.Registry
+	metrics *httpMetrics
+	reg     *metrics.Registry
 	handler http.Handler
 
 	oauth           *oauth.Server
@@ -117,8 +115,8 @@ type Server struct {
 func NewServer(d Deps) *Server {
 	reg := d.Registry
 	if reg == nil {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg = metrics.NewRegistry()
+		reg.RegisterRuntime()
 	}
 	log := d.Log
 	if log == nil {

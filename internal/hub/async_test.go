@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,7 +126,7 @@ func TestAsyncSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := r.token(t, inst)
-	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
+	spec := dcitest.Spec(t, "crvs_api_v1.0.0.yaml")
 	base := r.url + "/dci/crvs/registry/"
 	callback := partner.URL + "/dci/registry/on-search"
 	before := r.auditSize(t)

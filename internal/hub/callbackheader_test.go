@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -86,7 +85,7 @@ func TestCallbackHeaders(t *testing.T) {
 			if dcitest.Load(t, spec).Paths.Value(cb.path) == nil {
 				continue // DR has no transaction status
 			}
-			if err := dcitest.CallbackHeaderError(t, filepath.Join(dcitest.SpecDir(t), spec), cb.path, cb.body); err != nil {
+			if err := dcitest.CallbackHeaderError(t, dcitest.Spec(t, spec), cb.path, cb.body); err != nil {
 				t.Errorf("%s: the header of %s is not valid against the %s document: %v\nbody: %.600s", cb.what, cb.path, reg, err, cb.body)
 			}
 		}

@@ -67,6 +67,7 @@ func Demo(ctx context.Context, cfg DemoConfig) error {
 	if cfg.KeyFile == "" {
 		cfg.KeyFile = filepath.Join(cfg.Data, "hub-keys.json")
 	}
+	cfg.receiver = true
 	if cfg.OnAdminToken == nil {
 		cfg.OnAdminToken = func(token string) error { return saveToken(cfg, token) }
 	}

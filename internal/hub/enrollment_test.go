@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +39,7 @@ func TestEnrollmentUpdates(t *testing.T) {
 	source := r.tokenWithScope(t, synth.SocialRegistry, "registry.notify")
 	notASource := r.tokenWithScope(t, synth.HealthInsurer1, "registry.notify")
 	url := r.url + "/dci/ibr/registry/sync/enrollment/updates"
-	spec := filepath.Join(dcitest.SpecDir(t), "ibr_api_v1.0.0.yaml")
+	spec := dcitest.Spec(t, "ibr_api_v1.0.0.yaml")
 	tests := []struct {
 		name, token, body string
 		status            int

@@ -25,7 +25,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/bus"
@@ -37,6 +36,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
@@ -102,9 +102,12 @@ type events struct {
 	wg      sync.WaitGroup
 	stop    context.CancelFunc
 
-	delivered, failed, routed atomic.Int64
-	metrics                   *prometheus.CounterVec // crossroads_mutation_outcomes_total{state}
-	maxAge                    time.Duration          // how long a copy is retried before it is set aside
+	// Counted since start, as the outcomes of the tail and the metric count them: changes
+	// routed, and of their copies those routed, withheld, delivered and failed attempts.
+	changes, routed, withheld, delivered, failed atomic.Int64
+
+	metrics *metrics.CounterVec // crossroads_mutation_outcomes_total{state}
+	maxAge  time.Duration       // how long a copy is retried before it is set aside
 
 	pullMu sync.Mutex
 	pulled map[string]jetstream.Msg // pulled, not yet acknowledged: subscription + key
@@ -114,7 +117,12 @@ type events struct {
 
 	feedMu sync.Mutex
 	feed   map[chan []byte]struct{} // tails: every outcome, as a JSON line
+	recent [][]byte                 // the last tailRecent outcomes, oldest first
 }
+
+// tailRecent is how many past outcomes a tail begins with, so that one started just
+// after a change still shows what became of it.
+const tailRecent = 100
 
 // outcome is one line of the events tail.
 type outcome struct {
@@ -135,11 +143,16 @@ func (e *events) publish(o outcome) {
 	e.metrics.WithLabelValues(o.State).Inc()
 	o.Time = time.Now().UTC().Format(time.RFC3339Nano)
 	b, _ := json.Marshal(o)
+	b = slices.Clip(b) // shared by the tails, which append to it
 	if o.Key != "" {
 		e.recordStatus(o.Key, b)
 	}
 	e.feedMu.Lock()
 	defer e.feedMu.Unlock()
+	if len(e.recent) == tailRecent {
+		e.recent = append(e.recent[:0], e.recent[1:]...)
+	}
+	e.recent = append(e.recent, b)
 	for ch := range e.feed {
 		select {
 		case ch <- b:
@@ -186,10 +199,14 @@ func (e *events) Deliveries(ctx context.Context, id string, one bool) ([]json.Ra
 	return out, nil
 }
 
-// Tail returns the outcomes from now on, until ctx ends.
+// Tail returns the last outcomes (up to tailRecent), then those from now on, until ctx
+// ends.
 func (e *events) Tail(ctx context.Context) <-chan []byte {
-	ch := make(chan []byte, 1024)
+	ch := make(chan []byte, 1024+tailRecent)
 	e.feedMu.Lock()
+	for _, b := range e.recent {
+		ch <- b
+	}
 	e.feed[ch] = struct{}{}
 	e.feedMu.Unlock()
 	go func() {
@@ -325,11 +342,14 @@ type SubscriptionStatus struct {
 // Status counts the outcomes since start and reads each subscription's backlog.
 func (e *events) Status(ctx context.Context) (any, error) {
 	out := struct {
-		Routed        int64                `json:"routed"`
+		Changes       int64                `json:"changes"`  // changes routed
+		Routed        int64                `json:"routed"`   // copies routed to subscribers
+		Withheld      int64                `json:"withheld"` // copies withheld (no authorization)
 		Delivered     int64                `json:"delivered"`
 		Failed        int64                `json:"failed_attempts"`
 		Subscriptions []SubscriptionStatus `json:"subscriptions"`
-	}{Routed: e.routed.Load(), Delivered: e.delivered.Load(), Failed: e.failed.Load(), Subscriptions: []SubscriptionStatus{}}
+	}{Changes: e.changes.Load(), Routed: e.routed.Load(), Withheld: e.withheld.Load(), Delivered: e.delivered.Load(),
+		Failed: e.failed.Load(), Subscriptions: []SubscriptionStatus{}}
 	e.mu.Lock()
 	running := maps.Clone(e.running)
 	e.mu.Unlock()
@@ -400,7 +420,7 @@ func eventsDir(cfg Config) string {
 }
 
 // startEvents opens the bus and starts the stages; they run until close.
-func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prometheus.Registerer) (*events, error) {
+func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg *metrics.Registry) (*events, error) {
 	b, err := bus.Open(ctx, bus.Config{URL: cfg.NATS, Dir: eventsDir(cfg), Name: "crossroads-hub"})
 	if err != nil {
 		return nil, err
@@ -436,15 +456,11 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg prom
 		return nil, fmt.Errorf("bus: relay position: %w", err)
 	}
 	e := &events{bus: b, status: status, position: position, civil: st.Civil.Population(), registries: x.registries(), audit: x.audit, keys: x.keys, dir: st.Directory,
-		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{}, maxAge: maxAge,
-		metrics: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "crossroads_mutation_outcomes_total",
-			Help: "Mutations routed and copies withheld, delivered or failed (one per attempt)."}, []string{"state"})}
-	if reg != nil {
-		if err := reg.Register(e.metrics); err != nil {
-			b.Close()
-			return nil, err
-		}
+		client: cfg.Callbacks, log: x.log, running: map[string]deliverer{}, feed: map[chan []byte]struct{}{}, maxAge: maxAge}
+	if reg == nil {
+		reg = metrics.NewRegistry()
 	}
+	e.metrics = reg.Counter("crossroads_mutation_outcomes_total", "Mutations routed and copies withheld, delivered or failed (one per attempt).", "state")
 	if e.client == nil {
 		// Every lane of every push subscription keeps its connection while it pushes, and
 		// lets it go a second after (httpapi.NewSenderClient).
@@ -907,7 +923,9 @@ func (e *events) commitRoutes(ctx context.Context, plans []*routing) error {
 		if p == nil {
 			continue
 		}
-		e.routed.Add(1)
+		e.changes.Add(1)
+		e.routed.Add(int64(len(p.copies)))
+		e.withheld.Add(int64(len(p.held)))
 		for _, o := range p.held {
 			e.publish(o)
 		}

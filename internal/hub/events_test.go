@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -444,7 +443,7 @@ func validateNotifyAgainst(t *testing.T, spec string, body []byte) {
 		}
 	}
 	folded, _ := json.Marshal(v)
-	dcitest.ValidateRequest(t, filepath.Join(dcitest.SpecDir(t), spec), "/registry/notify", folded)
+	dcitest.ValidateRequest(t, dcitest.Spec(t, spec), "/registry/notify", folded)
 }
 
 // slowInbox takes its time with every delivery.

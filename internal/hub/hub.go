@@ -17,12 +17,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 )
@@ -71,6 +69,10 @@ type Config struct {
 	// Limits bound each client's expensive questions (searches by filter, batch
 	// consultations); nil: exchange.DefaultLimits.
 	Limits *exchange.Limits
+
+	// receiver serves the demo's receiver and points the nation's push subscriptions at
+	// it (receiver.go); set by Demo.
+	receiver bool
 }
 
 // noRedirects returns a copy of c that follows no redirect: the hub posts only to URLs
@@ -147,7 +149,7 @@ func (s *Stores) Close() error {
 }
 
 // reservedPaths are the hub's top-level path segments, which the DCI prefix may not take.
-var reservedPaths = []string{"healthz", "readyz", "metrics", "public", "admin", "oauth2", ".well-known", "sources", "exchange", "audit", "openapi.json"}
+var reservedPaths = []string{"healthz", "readyz", "metrics", "public", "admin", "oauth2", ".well-known", "sources", "exchange", "audit", "openapi.json", "demo"}
 
 // Serve runs the HTTP server on the opened stores until ctx ends, then shuts down
 // gracefully: it stops accepting, lets requests in flight finish (10 s at most).
@@ -193,8 +195,17 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		every = 2 * time.Second
 	}
 	go x.refresh(rctx, every)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if cfg.receiver {
+		n, err := pointAtReceiver(ctx, st.Directory, url+receiverPath)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			log.Info("push subscriptions pointed at the demo's receiver", "subscriptions", n, "receiver", url+receiverPath)
+		}
+	}
+	reg := metrics.NewRegistry()
+	reg.RegisterRuntime()
 	ev, err := startEvents(ctx, cfg, st, x, reg)
 	if err != nil {
 		return fmt.Errorf("start the event bus: %w", err)
@@ -216,8 +227,17 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); api.RunAsync(wctx) }()
 	defer func() { stopWorker(); <-workerDone }()
+	var handler http.Handler = api
+	if cfg.receiver {
+		mux := http.NewServeMux()
+		rc := newReceiver(keys, log)
+		mux.Handle(receiverPath, rc)
+		mux.Handle(strings.TrimSuffix(receiverPath, "/"), rc)
+		mux.Handle("/", api)
+		handler = mux
+	}
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // batch uploads
 		WriteTimeout:      5 * time.Minute,

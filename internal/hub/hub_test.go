@@ -181,7 +181,7 @@ func testExchange(t *testing.T, overHTTP bool) {
 	museum := r.token(t, synth.Museum)
 	tax := r.token(t, synth.TaxOffice)
 	pension := r.token(t, synth.PensionFund)
-	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
+	spec := dcitest.Spec(t, "crvs_api_v1.0.0.yaml")
 	person := synth.FixtureNumber // HEALTH-INSURER-1 and CITY-R01 have files on the fixture person
 	tests := []struct {
 		name, token, idType, value, meta string
@@ -284,7 +284,7 @@ func TestLocations(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("locations: %d %s", resp.StatusCode, body)
 	}
-	dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), "locations_core_api_v1.0.0.yaml"), "/.well-known/locations.json", 200, body)
+	dcitest.ValidateResponse(t, dcitest.Spec(t, "locations_core_api_v1.0.0.yaml"), "/.well-known/locations.json", 200, body)
 	var h struct {
 		Locations []struct {
 			ID          string  `json:"id"`
@@ -350,7 +350,7 @@ func TestSyncDuplicate(t *testing.T) {
 	body := fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"dup-%d","message_ts":%q,"action":"search","sender_id":"test","total_count":1},`+
 		`"message":{"transaction_id":"t-1","search_request":[{"reference_id":"r-1","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q}},"locale":"eng"}]}}`,
 		time.Now().UnixNano(), ts, ts, synth.FixtureNumber)
-	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
+	spec := dcitest.Spec(t, "crvs_api_v1.0.0.yaml")
 	before := r.auditSize(t)
 	for i, want := range []string{`"Test"`, dci.RjctMessageIDDuplicate, dci.RjctMessageIDDuplicate} {
 		if i == 2 {

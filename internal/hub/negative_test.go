@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +30,7 @@ func TestNegativeCases(t *testing.T) {
 	newRun()
 	r := startHub(t, false)
 	token := r.tokenWithScope(t, synth.HealthInsurer1, "registry.search registry.subscribe registry.txn_status")
-	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
+	spec := dcitest.Spec(t, "crvs_api_v1.0.0.yaml")
 	ts := time.Now().UTC().Format(time.RFC3339)
 	long := strings.Repeat("x", 100)
 	search := func(msgID, msgTS, locale, pageSize string) string {

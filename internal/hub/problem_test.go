@@ -6,7 +6,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +23,7 @@ func TestProblemDetails(t *testing.T) {
 	r := startHub(t, false)
 	museum := r.token(t, synth.Museum)
 	health := r.token(t, synth.HealthInsurer1)
-	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
+	spec := dcitest.Spec(t, "crvs_api_v1.0.0.yaml")
 	tests := []struct {
 		name, method, path, token, contentType, body string
 		status                                       int

@@ -3,7 +3,6 @@ package hub_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +56,7 @@ func TestBuiltinRegistries(t *testing.T) {
 				t.Errorf("%s: answer carries %s, outside the authorization: %s", tt.registry, n, b)
 			}
 		}
-		dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), tt.spec), "/registry/sync/search", status, b)
+		dcitest.ValidateResponse(t, dcitest.Spec(t, tt.spec), "/registry/sync/search", status, b)
 	}
 	// The museum has no authorization on any of them.
 	status, _ := post(t, r.url+"/dci/dr/registry/sync/search", r.token(t, synth.Museum), fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"%sm","message_ts":%q,"action":"search","sender_id":"test","total_count":1},`+
@@ -118,7 +117,7 @@ func TestRegistryCalls(t *testing.T) {
 				t.Errorf("%s: answer lacks %s: %s", tt.path, w, b)
 			}
 		}
-		dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), tt.spec), "/"+strings.SplitN(tt.path, "/", 2)[1], status, b)
+		dcitest.ValidateResponse(t, dcitest.Spec(t, tt.spec), "/"+strings.SplitN(tt.path, "/", 2)[1], status, b)
 	}
 }
 
@@ -155,6 +154,6 @@ func TestDisabilityFixture(t *testing.T) {
 				t.Errorf("%s: answer lacks %s: %s", tt.path, w, b)
 			}
 		}
-		dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), "dr_api_v1.0.0.yaml"), tt.path, status, b)
+		dcitest.ValidateResponse(t, dcitest.Spec(t, "dr_api_v1.0.0.yaml"), tt.path, status, b)
 	}
 }

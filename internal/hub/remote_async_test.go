@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -110,7 +109,7 @@ func TestAsyncRemoteSource(t *testing.T) {
 	newRun()
 	r := startHub(t, false)
 	ctx := context.Background()
-	spec := filepath.Join(dcitest.SpecDir(t), "fr_api_v1.0.0.yaml")
+	spec := dcitest.Spec(t, "fr_api_v1.0.0.yaml")
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	jwk, _ := json.Marshal(jose.JSONWebKey{Key: pub, KeyID: "af1", Algorithm: "EdDSA", Use: "sig"})
 	remote := &asyncFarmers{t: t, hub: r, spec: spec, key: priv, called: make(chan error, 8)}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -162,7 +161,7 @@ func TestRemoteSource(t *testing.T) {
 		return status == 200 && strings.Contains(string(body), "FARMER-TEST-001")
 	})
 	token := r.token(t, requester)
-	spec := filepath.Join(dcitest.SpecDir(t), "fr_api_v1.0.0.yaml")
+	spec := dcitest.Spec(t, "fr_api_v1.0.0.yaml")
 
 	before := r.auditSize(t)
 	status, body := post(t, r.url+"/dci/fr/registry/sync/search", token, farmerSearch("fs-1", "ft-1", ""))

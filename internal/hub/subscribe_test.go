@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,7 +77,7 @@ func TestSubscribe(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	spec := filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml")
+	spec := dcitest.Spec(t, "crvs_api_v1.0.0.yaml")
 	base := r.url + "/dci/crvs/registry/"
 	token := r.tokenWithScope(t, synth.HealthInsurer1, "registry.subscribe registry.search")
 	if status, _ := post(t, base+"subscribe", r.tokenWithScope(t, synth.HealthInsurer1, "registry.search"), subscribeBody("sub-0", partner.URL+"/cb", "BIRTH")); status != http.StatusForbidden {
@@ -170,7 +169,7 @@ func TestFixtureSubscriptions(t *testing.T) {
 			t.Errorf("%s missing or not in force: %s", c, body)
 		}
 	}
-	dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), "crvs_api_v1.0.0.yaml"), "/registry/sync/txn/status", status, body)
+	dcitest.ValidateResponse(t, dcitest.Spec(t, "crvs_api_v1.0.0.yaml"), "/registry/sync/txn/status", status, body)
 }
 
 func subscriptionStatusBody(messageID string, codes ...string) string {

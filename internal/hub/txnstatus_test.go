@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -113,7 +112,7 @@ func TestUnknownTransactionStatus(t *testing.T) {
 			}
 			u.check(t, "sync "+id, txnType, "ts-"+run+id, "", body)
 			for _, spec := range specs {
-				dcitest.ValidateResponse(t, filepath.Join(dcitest.SpecDir(t), spec), "/registry/sync/txn/status", status, body)
+				dcitest.ValidateResponse(t, dcitest.Spec(t, spec), "/registry/sync/txn/status", status, body)
 			}
 
 			id = "a-" + txnType + "-" + attr
@@ -129,7 +128,7 @@ func TestUnknownTransactionStatus(t *testing.T) {
 			}
 			u.check(t, "txn/on-status "+id, txnType, "ts-"+run+id, corr, cb)
 			for _, spec := range specs {
-				dcitest.ValidateRequest(t, filepath.Join(dcitest.SpecDir(t), spec), "/registry/txn/on-status", cb)
+				dcitest.ValidateRequest(t, dcitest.Spec(t, spec), "/registry/txn/on-status", cb)
 			}
 		}
 	}

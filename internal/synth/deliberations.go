@@ -109,15 +109,19 @@ func (d deliberation) authorization(inst string, today date.Date) directory.Auth
 	}
 }
 
-// subscribe adds the event subscriptions. Push endpoints point at the discard port of
-// the loopback interface: deliveries fail and are retried, which is what a demo shows.
+// NowhereEndpoint is the base of the push subscriptions' endpoints: the discard port of
+// the loopback interface, where deliveries fail and are retried. The demo points them at
+// its own receiver when it starts (hub.Demo).
+const NowhereEndpoint = "http://127.0.0.1:9/notify/"
+
+// subscribe adds the event subscriptions, pushing to NowhereEndpoint + institution.
 func (n *network) subscribe() {
 	add := func(inst string, events, caps []string, push bool) {
 		s := directory.Subscription{
 			ID: "sub-" + strings.ToLower(inst), Institution: inst, EventTypes: events, Capacities: caps, Mode: directory.ModePull,
 		}
 		if push {
-			s.Mode, s.Endpoint = directory.ModePush, "http://127.0.0.1:9/notify/"+inst
+			s.Mode, s.Endpoint = directory.ModePush, NowhereEndpoint+inst
 		}
 		n.subscriptions = append(n.subscriptions, s)
 	}
@@ -138,7 +142,7 @@ func (n *network) subscribe() {
 	} {
 		n.subscriptions = append(n.subscriptions, directory.Subscription{
 			ID: f.id, Institution: PensionFund, EventTypes: []string{f.event}, Capacities: []string{CapacityPensioner},
-			Mode: directory.ModePush, Endpoint: "http://127.0.0.1:9/notify/" + PensionFund, Registry: f.registry,
+			Mode: directory.ModePush, Endpoint: NowhereEndpoint + PensionFund, Registry: f.registry,
 			Application: AppID(PensionFund), Filter: []byte(`{}`), RecordType: f.record, Status: directory.SubscriptionActive,
 		})
 	}

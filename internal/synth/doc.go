@@ -32,7 +32,8 @@
 // each child-benefit fund (010, 011), each health insurer (000), EMPLOYMENT-SERVICE (020)
 // and each CITY (000, names and address only). Ids are "AUTH-<year>-<nnn>", counted back
 // from Today. Subscriptions "sub-<code>": PENSION-FUND, the child-benefit funds and
-// HEALTH-INSURER-1/-2 push to http://127.0.0.1:9/notify/<code>; HEALTH-INSURER-3 pulls.
+// HEALTH-INSURER-1/-2 push to NowhereEndpoint + <code> (the demo points them at its own
+// receiver); HEALTH-INSURER-3 pulls.
 // The DCI conformance fixtures sub-test-001 (crvs, death), sub-crvs-test-001 (crvs,
 // birth) and sub-fr-test-001 (fr, registration) are PENSION-FUND's.
 //

@@ -83,6 +83,13 @@ func (s *Scope) Contains(person string) bool {
 	return found
 }
 
+// ContainsKey reports whether the person whose 11-digit number is k is in the scope,
+// without formatting the number: stores that keep numbers as integers ask this way.
+func (s *Scope) ContainsKey(k uint64) bool {
+	_, found := slices.BinarySearch(s.keys, k)
+	return found
+}
+
 // Persons returns the person numbers of the scope in increasing order, from the first
 // greater than after ("" for the start), at most limit of them.
 func (s *Scope) Persons(after string, limit int) []string {

@@ -140,6 +140,7 @@ type Exchange struct {
 	recorder Recorder
 	now      func() time.Time
 	limits   atomic.Pointer[limiter] // of expensive questions (limit.go)
+	lastAsk  atomic.Int64            // when the last question that is not expensive began (unix ns)
 }
 
 // New returns an exchange deciding with policy.

@@ -29,24 +29,31 @@ type Limits struct {
 	Slots     int           // evaluations under way at once, all clients together
 	MaxWait   time.Duration // how long an admitted question waits for a slot
 	Clients   int           // clients remembered at most (see limit.Config.Keys)
-	// Share is the share of one processor an evaluation may take while it runs (it
-	// pauses between steps, limit.Pacer): look-ups then find that processor free part
-	// of the time too. 0 or 1: no pause.
+	// Share is the share of one processor an evaluation may take while look-ups are
+	// coming (one began in the last busyWindow; it pauses between steps, limit.Pacer):
+	// they then find that processor free most of the time too. Alone, it runs at full
+	// speed. 0 or 1: no pause.
 	Share float64
 }
 
 // DefaultLimits are the limits of an exchange that was not given others: four
 // expensive questions a client at once; a quarter of a processor's worth of evaluation
-// a client on average, with five seconds ahead; half the processors (at least one) for
-// all clients together; ten seconds' wait at most; and an evaluation pauses to take at
-// most half of its processor. While a filter runs, the look-ups of others slow down even
-// with a processor to themselves (crossroads bench fairness shows it: p99 20 times as
-// long without the pauses, 3 to 5 times with them), so no client may keep one running
-// all the time.
+// a client on average, with five seconds ahead; one evaluation a processor for all
+// clients together; ten seconds' wait at most; and while look-ups are coming, an
+// evaluation pauses to take at most a fifth of its processor. While a filter runs, the
+// look-ups of others slow down even with a processor to themselves (crossroads bench
+// fairness: their p99 20 times as long without the pauses, about 1.5-1.9 times with
+// them), so no client may keep one running all the time; alone, filters run at full
+// speed (a predicate search's p99 on a 1,000,000-person nation stays under 50 ms).
 func DefaultLimits() Limits {
-	return Limits{PerClient: 4, Rate: 0.25, Burst: 5, Slots: max(1, runtime.GOMAXPROCS(0)/2),
-		MaxWait: 10 * time.Second, Clients: limit.DefaultKeys, Share: 0.5}
+	return Limits{PerClient: 4, Rate: 0.25, Burst: 5, Slots: runtime.GOMAXPROCS(0),
+		MaxWait: 10 * time.Second, Clients: limit.DefaultKeys, Share: 0.2}
 }
+
+// busyWindow is how recently a question that is not expensive must have begun for an
+// evaluation to pace itself: look-ups come in streams, and one that arrives while the
+// evaluation runs a step at full speed waits for a processor.
+const busyWindow = 50 * time.Millisecond
 
 // limiter is the state of an exchange's limits.
 type limiter struct {
@@ -86,6 +93,7 @@ func (x *Exchange) limiter() *limiter {
 // once.
 func (x *Exchange) admit(ctx context.Context, ask Ask) (_ context.Context, release func(), err error) {
 	if ask.Query.Kind != query.KindFilter {
+		x.lastAsk.Store(x.now().UnixNano())
 		return ctx, func() {}, nil
 	}
 	l := x.limiter()
@@ -105,7 +113,8 @@ func (x *Exchange) admit(ctx context.Context, ask Ask) (_ context.Context, relea
 		t.Done(0)
 		return ctx, nil, err
 	}
-	return limit.WithPacer(ctx, l.cfg.Share), func() { l.free(); coming(); t.Done(x.now().Sub(start).Seconds()) }, nil
+	busy := func() bool { return x.now().UnixNano()-x.lastAsk.Load() < int64(busyWindow) }
+	return limit.WithPacer(ctx, l.cfg.Share, busy), func() { l.free(); coming(); t.Done(x.now().Sub(start).Seconds()) }, nil
 }
 
 // take waits for an evaluation slot, in turn, and returns when it got it.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
@@ -174,11 +175,13 @@ func (s *Server) streamBatch(ctx context.Context, out *lineStream, batch *exchan
 			}
 		}()
 	}
+	var read atomic.Bool // the body was read to its end
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(order)
 		defer close(jobs)
+		defer read.Store(true)
 		err := eachPerson(body, func(line int, person string) bool {
 			p := personLine{line: line, person: person, result: make(chan BatchLine, 1)}
 			for _, ch := range []chan personLine{order, jobs} {
@@ -199,7 +202,13 @@ func (s *Server) streamBatch(ctx context.Context, out *lineStream, batch *exchan
 	}()
 	sum, err := s.writeLines(ctx, out, order)
 	cancel()
-	out.unblock()
+	if !read.Load() {
+		// The stream stopped before the body's end: a read waiting for the client must
+		// return. The connection's reads then fail, and the server closes it; once the
+		// body is read, its deadline must not be touched, or the connection, kept alive,
+		// would cancel the context of the client's next request on it.
+		out.unblock()
+	}
 	wg.Wait()
 	return sum, err
 }

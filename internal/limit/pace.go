@@ -6,13 +6,15 @@ import (
 )
 
 // A Pacer keeps a long piece of work (a search that reads thousands of records) to a
-// share of one processor: the work calls Pace between steps, and Pace sleeps as long as
-// it takes for the time spent working to stay at most Share of the time elapsed. On a
-// small machine a filter then leaves room, on its processor too, for the look-ups of
-// other clients, whose latency would otherwise follow the filter's.
+// share of one processor while other work is waiting: the work calls Pace between steps,
+// and Pace sleeps as long as it takes for the time spent working to stay at most Share
+// of the time elapsed. On a small machine a filter then leaves room, on its processor
+// too, for the look-ups of other clients, whose latency would otherwise follow the
+// filter's; alone, it runs at full speed.
 type Pacer struct {
 	Share float64       // of one processor, in (0, 1]; 1 or more: no pause
 	Step  time.Duration // work between pauses, so that a pause is short; default 2 ms
+	Busy  func() bool   // whether other work is under way; nil: always
 	sleep func(ctx context.Context, d time.Duration)
 	now   func() time.Time
 	since time.Time // start of the current step
@@ -20,12 +22,13 @@ type Pacer struct {
 
 type pacerKey struct{}
 
-// WithPacer returns ctx carrying a pacer of share: work done under it pauses as Pace says.
-func WithPacer(ctx context.Context, share float64) context.Context {
+// WithPacer returns ctx carrying a pacer of share that pauses while busy says other work
+// is under way (nil: always): work done under it pauses as Pace says.
+func WithPacer(ctx context.Context, share float64, busy func() bool) context.Context {
 	if share <= 0 || share >= 1 {
 		return ctx
 	}
-	return context.WithValue(ctx, pacerKey{}, &Pacer{Share: share})
+	return context.WithValue(ctx, pacerKey{}, &Pacer{Share: share, Busy: busy})
 }
 
 // Pace is called by long work between steps (one goroutine per context): when ctx
@@ -55,6 +58,10 @@ func (p *Pacer) pace(ctx context.Context) {
 	}
 	worked := t.Sub(p.since)
 	if worked < step {
+		return
+	}
+	if p.Busy != nil && !p.Busy() {
+		p.since = t // nobody is waiting: a new step, at full speed
 		return
 	}
 	pause := time.Duration(float64(worked) * (1 - p.Share) / p.Share)

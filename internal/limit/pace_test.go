@@ -25,7 +25,19 @@ func TestPacer(t *testing.T) {
 	if Pace(ctx); ctx.Value(pacerKey{}) != nil {
 		t.Errorf("a context without a pacer carries one")
 	}
-	if c := WithPacer(ctx, 1); c.Value(pacerKey{}) != nil {
+	if c := WithPacer(ctx, 1, nil); c.Value(pacerKey{}) != nil {
 		t.Errorf("a share of 1 makes a pacer")
+	}
+	// With nothing else under way, no pause.
+	slept = nil
+	busy := false
+	p.Busy = func() bool { return busy }
+	clock = clock.Add(5 * time.Millisecond)
+	p.pace(ctx)
+	busy = true
+	clock = clock.Add(2 * time.Millisecond)
+	p.pace(ctx)
+	if len(slept) != 1 || slept[0] != 6*time.Millisecond {
+		t.Errorf("pauses %v with others under way only in the second step; want [6ms]", slept)
 	}
 }

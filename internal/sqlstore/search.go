@@ -53,6 +53,9 @@ func (s *populationStore) Search(ctx context.Context, q query.Query) ([]populati
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
 	if q.Scope != nil {
+		if all && len(where) > 0 && byNumber(q.Sort) {
+			return s.searchScopedPaged(ctx, q, where, args)
+		}
 		return s.searchScoped(ctx, q, cond, args)
 	}
 	if all && len(where) > 0 && byNumber(q.Sort) {
@@ -82,9 +85,10 @@ func (s *populationStore) Search(ctx context.Context, q query.Query) ([]populati
 }
 
 // searchScoped answers a filter over q.Scope only: the persons the asker may see. It
-// starts from the smaller side: the scope's persons, read by number, when there are
-// fewer of them than the register's candidates (the usual case), else the candidates,
-// skipping those outside the scope before decoding them. Either way the answer, and
+// starts from the smaller side: the scope's persons, read by number, when nothing in the
+// filter narrows the register or there are fewer of them than the register's candidates
+// (counted from the indexes), else the candidates, skipping those outside the scope
+// before decoding them. Either way the answer, and
 // the refusal of a filter matching more than maxScan persons, depend on the scope alone.
 func (s *populationStore) searchScoped(ctx context.Context, q query.Query, cond string, args []any) ([]population.Person, int, error) {
 	n := q.Scope.Len()
@@ -103,15 +107,10 @@ func (s *populationStore) searchScoped(ctx context.Context, q query.Query, cond 
 		matches = append(matches, p)
 		return nil
 	}
-	fromScope := n <= scopeFirst
-	if !fromScope {
-		var candidates int
-		if err := s.db.r.QueryRowContext(ctx, s.db.q("SELECT COUNT(*) FROM person"+cond), args...).Scan(&candidates); err != nil {
-			return nil, 0, mapErr(err, "count persons")
-		}
-		fromScope = n <= candidates
+	fromScope, err := s.scopeSmaller(ctx, n, cond, args)
+	if err != nil {
+		return nil, 0, err
 	}
-	var err error
 	if fromScope {
 		err = s.eachInScope(ctx, q.Scope, keep)
 	} else {
@@ -123,8 +122,128 @@ func (s *populationStore) searchScoped(ctx context.Context, q query.Query, cond 
 	return population.Page(matches, q), len(matches), nil
 }
 
-// scopeFirst is the size of scope always read person by person; above it, the side with
-// fewer persons is read (a variable so that tests can take either path).
+// searchScopedPaged answers, within q.Scope, a filter the columns express entirely, in
+// person-number order: the matching numbers come from the indexes alone (from the scope's
+// numbers, or the register's filtered by the scope, whichever side is smaller), and only
+// the page's documents are read. The answer and the "too broad" refusal are those of
+// searchScoped.
+func (s *populationStore) searchScopedPaged(ctx context.Context, q query.Query, where []string, args []any) ([]population.Person, int, error) {
+	n := q.Scope.Len()
+	if n == 0 {
+		return []population.Person{}, 0, nil
+	}
+	cond := " WHERE " + strings.Join(where, " AND ")
+	fromScope, err := s.scopeSmaller(ctx, n, cond, args)
+	if err != nil {
+		return nil, 0, err
+	}
+	var keys []int64
+	collect := func(query string, qargs []any) error {
+		rows, err := s.db.r.QueryContext(ctx, s.db.q(query), qargs...)
+		if err != nil {
+			return mapErr(err, "search persons")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			limits.Pace(ctx)
+			var k int64
+			if err := rows.Scan(&k); err != nil {
+				return mapErr(err, "search persons")
+			}
+			keys = append(keys, k)
+		}
+		return mapErr(rows.Err(), "search persons")
+	}
+	if fromScope {
+		for after := ""; ; {
+			numbers := q.Scope.Persons(after, scopeChunk)
+			if len(numbers) == 0 {
+				break
+			}
+			after = numbers[len(numbers)-1]
+			in := make([]any, 0, len(numbers)+len(args))
+			for _, p := range numbers {
+				if k, err := personKey(p); err == nil {
+					in = append(in, k)
+				}
+			}
+			in = append(in, args...)
+			if err := collect("SELECT number FROM person WHERE number IN (?"+strings.Repeat(", ?", len(in)-len(args)-1)+") AND "+strings.Join(where, " AND ")+" ORDER BY number", in); err != nil {
+				return nil, 0, err
+			}
+		}
+	} else {
+		// In index order, sorted here once the scope has thinned them out: SQLite would
+		// sort every candidate.
+		if err := collect("SELECT number FROM person"+cond, args); err != nil {
+			return nil, 0, err
+		}
+		in := scopeTest(q.Scope)
+		keys = slices.DeleteFunc(keys, func(k int64) bool { return !in(k) })
+		slices.Sort(keys)
+	}
+	if len(keys) > maxScan {
+		return nil, 0, fault.Invalidf("query", "the filter matches more than %d of the persons you may see; narrow it", maxScan)
+	}
+	if len(q.Sort) == 1 && q.Sort[0].Desc {
+		slices.Reverse(keys)
+	}
+	from := min(q.Offset(), len(keys))
+	page := keys[from:min(from+q.PageSize, len(keys))]
+	out := []population.Person{}
+	if len(page) == 0 {
+		return out, len(keys), nil
+	}
+	in := make([]any, len(page))
+	for i, k := range page {
+		in[i] = k
+	}
+	rows, err := s.db.r.QueryContext(ctx, s.db.q("SELECT doc FROM person WHERE number IN (?"+strings.Repeat(", ?", len(in)-1)+")"), in...)
+	if err != nil {
+		return nil, 0, mapErr(err, "search persons")
+	}
+	defer rows.Close()
+	byKey := map[string]population.Person{}
+	if err := eachPerson(rows, func(p population.Person) error { byKey[p.Number] = p; return nil }); err != nil {
+		return nil, 0, err
+	}
+	for _, k := range page {
+		if p, ok := byKey[personString(k)]; ok {
+			out = append(out, p)
+		}
+	}
+	return out, len(keys), nil
+}
+
+// scopeSmaller says whether a scope of n persons is the side to start from: when nothing
+// narrows the register (cond empty), or when it is at most scopeFirst persons and the
+// candidates the indexes narrow the register to (counted only then) are no fewer.
+func (s *populationStore) scopeSmaller(ctx context.Context, n int, cond string, args []any) (bool, error) {
+	if cond == "" {
+		return true, nil
+	}
+	if n > scopeFirst {
+		return false, nil
+	}
+	var candidates int
+	if err := s.db.r.QueryRowContext(ctx, s.db.q("SELECT COUNT(*) FROM person"+cond), args...).Scan(&candidates); err != nil {
+		return false, mapErr(err, "count persons")
+	}
+	return n <= candidates, nil
+}
+
+// scopeTest returns how to tell whether a person number, as the store keeps it, is in
+// scope: by the integer when the scope can (directory.Scope), else by its digits.
+func scopeTest(scope query.Scope) func(int64) bool {
+	if ks, ok := scope.(interface{ ContainsKey(uint64) bool }); ok {
+		return func(k int64) bool { return k >= 0 && ks.ContainsKey(uint64(k)) }
+	}
+	return func(k int64) bool { return scope.Contains(personString(k)) }
+}
+
+// scopeFirst bounds the scope read person by person when the indexed conditions narrow
+// the register: the side with fewer persons is read, and the scope only up to this size
+// (a variable so that tests can take either path).
 var scopeFirst = maxScan
 
 // scopeChunk is how many persons of a scope one query reads.
@@ -159,6 +278,7 @@ func (s *populationStore) eachInScope(ctx context.Context, scope query.Scope, fn
 // eachCandidate calls fn with every person of the register that meets cond and is in
 // scope, in number order; the others are skipped by their number, undecoded.
 func (s *populationStore) eachCandidate(ctx context.Context, scope query.Scope, cond string, args []any, fn func(population.Person) error) error {
+	in := scopeTest(scope)
 	rows, err := s.db.r.QueryContext(ctx, s.db.q("SELECT number, doc FROM person"+cond+" ORDER BY number"), args...)
 	if err != nil {
 		return mapErr(err, "search persons")
@@ -171,7 +291,7 @@ func (s *populationStore) eachCandidate(ctx context.Context, scope query.Scope, 
 			return mapErr(err, "search persons")
 		}
 		limits.Pace(ctx) // rows outside the scope cost their reading too
-		if !scope.Contains(personString(number)) {
+		if !in(number) {
 			continue
 		}
 		var p population.Person

@@ -90,14 +90,22 @@ func TestSearchAgreesWithEval(t *testing.T) {
 						inScope = append(inScope, n)
 					}
 				}
-				for _, first := range []int{len(all), 0} {
+				for _, first := range []int{len(all), 0} { // the scope first whenever smaller; the candidates first
 					restore := sqlstore.SetScopeFirst(first)
-					ps, n, err := db.Searcher().Search(ctx, query.Query{Kind: query.KindFilter, Filter: f, Page: 1, PageSize: len(all), Scope: scope})
-					restore()
 					var got []string
-					for _, p := range ps {
-						got = append(got, p.Number)
+					var n int
+					var err error
+					for page := 1; page < 1000 && err == nil; page++ {
+						var ps []population.Person
+						ps, n, err = db.Searcher().Search(ctx, query.Query{Kind: query.KindFilter, Filter: f, Page: page, PageSize: 7, Scope: scope})
+						for _, p := range ps {
+							got = append(got, p.Number)
+						}
+						if len(ps) < 7 {
+							break
+						}
 					}
+					restore()
 					if err != nil || n != len(inScope) || !slices.Equal(got, inScope) {
 						t.Errorf("%s within a scope (scope first below %d): total %d, %d persons, %v; want %d", name, first, n, len(got), err, len(inScope))
 					}

@@ -1,6 +1,9 @@
 package attack_test
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -140,5 +143,47 @@ func TestTxnStatusIsAnExchange(t *testing.T) {
 	}
 	if !hasRecord(recs, "in force", second) {
 		t.Errorf("the refused status read is not among %s's exchanges", p)
+	}
+}
+
+// A question refused before its client is known — a bad token, a signature that does not
+// verify — is recorded like any other: its record named in X-Audit-Records, its request
+// hashed whole, the persons it names findable.
+func TestUnauthenticatedRefusalsRecorded(t *testing.T) {
+	tg := start(t, nil)
+	tok := tg.token(t, synth.PensionFund)
+	p := tg.files(t, synth.PensionFund, today(), 5)[4].Person
+	for _, c := range []struct {
+		name, token string
+		edit        func([]byte) []byte
+	}{
+		{"a bad token", "not-a-token", func(b []byte) []byte { return b }},
+		{"a signature that does not verify", tok, func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`"signature":""`), []byte(`"signature":"junk"`), 1)
+		}},
+	} {
+		body := c.edit(message("search", "", "", byID("PN", p)))
+		status, h, answer := tg.do(t, "POST", "/dci/crvs/registry/sync/search", c.token, "application/json", body)
+		if status != 401 {
+			t.Errorf("%s: %d %s; want 401", c.name, status, clip(answer))
+			continue
+		}
+		seq := h.Get("X-Audit-Records")
+		if seq == "" {
+			t.Errorf("%s: no X-Audit-Records header", c.name)
+			continue
+		}
+		var rec struct {
+			Persons     []string `json:"persons"`
+			RequestHash string   `json:"request_hash"`
+			MessageID   string   `json:"message_id"`
+		}
+		if err := json.Unmarshal(tg.auditRecord(t, seq), &rec); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(body)
+		if rec.RequestHash != hex.EncodeToString(sum[:]) || len(rec.Persons) != 1 || rec.Persons[0] != p || rec.MessageID == "" {
+			t.Errorf("%s: record %s holds persons %v, message %q, request hash %s; want %s, the message's id, %x", c.name, seq, rec.Persons, rec.MessageID, rec.RequestHash, p, sum)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package dci
 import (
 	"context"
 	"errors"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -100,13 +101,30 @@ func CodeOf(err error) string {
 	return ErrorCode(fault.KindOf(err))
 }
 
-// ReasonOf returns the search reason code err carries, or "" if it carries none of the
-// SearchStatusReasonCode enum (the spec allows no other value there).
+// ReasonOf returns the search reason code err carries; for an invalid item that carries
+// none, the one its field points at (sort, pagination, else the search criteria), so
+// that a client can act on a rejected item without reading its message; "" otherwise
+// (a refusal or a source's failure: the SearchStatusReasonCode enum, which the spec
+// allows alone there, has nothing for them).
 func ReasonOf(err error) string {
 	if c := CodeOf(err); searchReasons[c] {
 		return c
 	}
-	return ""
+	var fe *fault.Error
+	if fault.KindOf(err) != fault.Invalid || !errors.As(err, &fe) {
+		return ""
+	}
+	switch f := fe.Field; {
+	case strings.HasPrefix(f, "sort"):
+		return RjctSortInvalid
+	case strings.HasPrefix(f, "pagination"):
+		return RjctPaginationInvalid
+	case strings.HasPrefix(f, "reference_id"):
+		return RjctReferenceIDInvalid
+	case strings.HasPrefix(f, "timestamp"):
+		return RjctTimestampInvalid
+	}
+	return RjctCriteriaInvalid
 }
 
 // maxMessage is the spec's bound on error and status_reason messages.

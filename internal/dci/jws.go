@@ -34,7 +34,7 @@ func VerifyJWS(sig string, header, message json.RawMessage, keys jose.JSONWebKey
 	}
 	jws, err := jose.ParseSignedCompact(sig, jwsAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
-		return sigInvalid("not a compact JWS signed with RS256, PS256 or EdDSA")
+		return sigInvalid("neither a DCI signature string (Signature: namespace=\"…\", kidId=\"…|…|ed25519\", …) nor a compact JWS signed with RS256, PS256 or EdDSA")
 	}
 	h := jws.Signatures[0].Protected
 	candidates := keys.Keys

@@ -15,7 +15,7 @@ type actorHandler func(w http.ResponseWriter, r *http.Request, actor string) err
 // admin requires an administrator bearer token.
 func (s *Server) admin(h actorHandler) http.HandlerFunc {
 	return s.adapt(func(w http.ResponseWriter, r *http.Request) error {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		token, ok := bearerToken(r)
 		if !ok || token == "" {
 			return fault.Unauthorizedf("send an administrator token as 'Authorization: Bearer <token>'")
 		}

@@ -99,7 +99,7 @@ func (s *Server) asyncSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	claims, err := s.bearer(r, "registry.search")
 	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+reg, err)
+		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+reg, err, nil)
 		return
 	}
 	body, env, _, err := readSearch(w, r)
@@ -108,7 +108,7 @@ func (s *Server) asyncSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+reg, err)
+		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+reg, err, body)
 		return
 	}
 	s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: env.Header.SenderID,
@@ -138,7 +138,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, t txn.Txn) {
 	first, err := s.txns.Create(ctx, t)
 	if fault.KindOf(err) == fault.Conflict {
 		s.ackError(w, r, dci.Coded(fault.Invalid, dci.ErrRequestBad, "header.message_id",
-			fmt.Sprintf("%s: message %.99q was already received, as transaction %s", dci.RjctMessageIDDuplicate, t.MessageID, first.CorrelationID)), first.CorrelationID)
+			fmt.Sprintf("%s: message %.99q was already received, under correlation id %s", dci.RjctMessageIDDuplicate, t.MessageID, first.CorrelationID)), first.CorrelationID)
 		return
 	}
 	if err != nil {

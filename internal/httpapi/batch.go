@@ -64,7 +64,7 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	claims, err := s.bearer(r, "registry.search")
 	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "batch", err)
+		s.refuseUnauthenticated(w, r, claims.ClientID, "batch", err, nil)
 		return
 	}
 	if err := needContentType(r, "text/plain", "text/csv"); err != nil {

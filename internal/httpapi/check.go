@@ -114,7 +114,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) {
 	service := "dci:" + call.registry
 	claims, err := s.bearer(r, "registry.search")
 	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
+		s.refuseUnauthenticated(w, r, claims.ClientID, service, err, nil)
 		return
 	}
 	if err := needContentType(r, "application/json"); err != nil {
@@ -132,7 +132,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) {
 		return
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
+		s.refuseUnauthenticated(w, r, claims.ClientID, service, err, body)
 		return
 	}
 	m, err := readMeta(env.Header.Meta)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -42,30 +43,45 @@ func (s *Server) dciError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // refuseUnauthenticated records a refused, unauthenticated request in the audit log
-// (who claimed what, and why it was refused) and answers it; if the record cannot be
-// written the answer is 503, as for every exchange.
-func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, client, service string, err error) {
+// (who claimed what, about whom, and why it was refused) and answers it; if the record
+// cannot be written the answer is 503, as for every exchange. body is the request as
+// read, or nil when it was not read yet: it is read here (bounded), so that the record's
+// request hash covers it and names the persons it asks about.
+func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, client, service string, err error, body []byte) {
 	status := statusOf[fault.KindOf(err)]
-	body := problemFor(r, status, err).bytes()
+	answer := problemFor(r, status, err).bytes()
 	if client == "" {
 		client = "unauthenticated"
 	}
-	ask := exchange.Ask{Caller: exchange.Caller{ClientID: client}, Service: service}
+	if body == nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, maxDCIBody))
+	}
+	ask := exchange.Ask{Caller: exchange.Caller{ClientID: client}, Service: service, Request: body}
 	ans := exchange.Answer{Err: err, Status: status,
 		Decision: exchange.Decision{Code: "unauthenticated", Reasons: []string{dci.SafeMessage(err)}}}
-	if _, serr := s.exchange.Seal(r.Context(), ask, ans, body); serr != nil {
+	if env, derr := dci.DecodeSearch(body); derr == nil {
+		ask.MessageID = env.Header.MessageID
+		for _, it := range env.Message.SearchRequest {
+			if it.Query != nil {
+				ans.Persons = append(ans.Persons, exchange.Named(*it.Query)...)
+			}
+		}
+	}
+	seq, serr := s.exchange.Seal(r.Context(), ask, ans, answer)
+	if serr != nil {
 		s.dciError(w, r, serr)
 		return
 	}
-	if ans.Status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	w.Header().Set("X-Audit-Records", strconv.FormatInt(seq, 10))
+	if ans.Status == http.StatusUnauthorized && dci.CodeOf(err) == dci.ErrUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`) // the token, not a signature
 	}
-	writeProblem(w, ans.Status, body)
+	writeProblem(w, ans.Status, answer)
 }
 
 // bearer verifies the access token and that it holds scope, or one of also.
 func (s *Server) bearer(r *http.Request, scope string, also ...string) (oauth.Claims, error) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, ok := bearerToken(r)
 	if !ok || token == "" {
 		return oauth.Claims{}, dci.Coded(fault.Unauthorized, dci.ErrUnauthorized, "Authorization", "a bearer access token is required")
 	}
@@ -90,7 +106,7 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	claims, err := s.bearer(r, "registry.search")
 	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+r.PathValue("registry"), err)
+		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+r.PathValue("registry"), err, nil)
 		return
 	}
 	body, env, m, err := readSearch(w, r)
@@ -99,7 +115,7 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+r.PathValue("registry"), err)
+		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+r.PathValue("registry"), err, body)
 		return
 	}
 	service := s.serviceFor(registry, env.Header.ReceiverID)

@@ -73,16 +73,16 @@ func (s *Server) readFromSource(w http.ResponseWriter, r *http.Request, service,
 		return m, false
 	}
 	if m.env.Signature == "" {
-		s.refuseUnauthenticated(w, r, m.claims.ClientID, service, dci.Coded(fault.Unauthorized, dci.ErrSignatureMissing, "signature", "the message must be signed"))
+		s.refuseUnauthenticated(w, r, m.claims.ClientID, service, dci.Coded(fault.Unauthorized, dci.ErrSignatureMissing, "signature", "the message must be signed"), m.body)
 		return m, false
 	}
 	if err := s.checkSignatureAlways(r, m.claims.ClientID, m.env); err != nil {
-		s.refuseUnauthenticated(w, r, m.claims.ClientID, service, err)
+		s.refuseUnauthenticated(w, r, m.claims.ClientID, service, err, m.body)
 		return m, false
 	}
 	if m.service = s.serviceOf(r, m.claims.Institution, registry); m.service == "" {
 		s.refuseUnauthenticated(w, r, m.claims.ClientID, service,
-			dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", m.claims.Institution+" offers no "+registry+" service: it cannot "+may+" that registry"))
+			dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", m.claims.Institution+" offers no "+registry+" service: it cannot "+may+" that registry"), m.body)
 		return m, false
 	}
 	return m, true
@@ -202,7 +202,7 @@ func (s *Server) sourceCallback(action string) http.HandlerFunc {
 			err = s.sourceCallbacks.Deliver(msg.TransactionID, claims.Institution, action, body)
 		}
 		if err != nil {
-			s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
+			s.refuseUnauthenticated(w, r, claims.ClientID, service, err, body)
 			return
 		}
 		if err := s.recordNotify(r, claims.ClientID, claims.Institution, service, action, body); err != nil {

@@ -248,3 +248,65 @@ func needContentType(r *http.Request, want ...string) error {
 	}
 	return &fault.Error{Kind: fault.Invalid, Field: "Content-Type", Msg: "must be " + strings.Join(want, " or ")}
 }
+
+// bearerToken returns the token of an Authorization header of the Bearer scheme, whose
+// name is case-insensitive (RFC 7235): "bearer x" is as good as "Bearer x".
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// unmatched answers what mux has no route for — an unknown path (404) or a method the
+// path does not take (405, with its Allow header) — with a problem like every other
+// error, instead of the mux's plain text.
+func unmatched(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &headerRecorder{header: http.Header{}}
+		h.ServeHTTP(probe, r) // the mux's own answer: its status and Allow header only
+		if probe.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+			err := dci.Coded(fault.Invalid, dci.ErrRequestBad, "method", clipPath(r.Method)+" is not a method of "+clipPath(r.URL.Path)+"; use "+probe.header.Get("Allow"))
+			writeProblem(w, http.StatusMethodNotAllowed, problemFor(r, http.StatusMethodNotAllowed, err).bytes())
+			return
+		}
+		if probe.status == http.StatusMovedPermanently || probe.status == http.StatusTemporaryRedirect || probe.status == http.StatusPermanentRedirect {
+			mux.ServeHTTP(w, r) // a path cleaned or a trailing slash: the mux's redirect
+			return
+		}
+		answerError(w, r, dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no route "+clipPath(r.URL.Path)), "")
+	})
+}
+
+// headerRecorder keeps the status and headers a handler writes, and drops its body.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header { return h.header }
+func (h *headerRecorder) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
+}
+func (h *headerRecorder) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// clipPath bounds caller input echoed in an error.
+func clipPath(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}

@@ -133,7 +133,7 @@ func NewServer(d Deps) *Server {
 	s.dciPrefix = MountPrefix(s.dciPrefix)
 	mux := http.NewServeMux()
 	s.routes(mux)
-	s.handler = s.observe(mux)
+	s.handler = s.observe(unmatched(mux))
 	return s
 }
 

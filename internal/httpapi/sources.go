@@ -91,7 +91,7 @@ func (s *Server) checkSourceToken(r *http.Request, name string) error {
 	deny := func(msg string) error {
 		return dci.Coded(fault.Unauthorized, dci.ErrUnauthorized, "Authorization", msg)
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, ok := bearerToken(r)
 	if !ok {
 		return deny("a hub source token is required")
 	}

@@ -65,7 +65,7 @@ func (s *Server) acceptAsync(w http.ResponseWriter, r *http.Request, action stri
 		return
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, sig, rh, rm); err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+reg, err)
+		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+reg, err, body)
 		return
 	}
 	s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: h.SenderID, MessageID: h.MessageID,
@@ -83,7 +83,7 @@ func (s *Server) readAsync(w http.ResponseWriter, r *http.Request, scope, servic
 	}
 	claims, err := s.bearer(r, scope)
 	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, err)
+		s.refuseUnauthenticated(w, r, claims.ClientID, service, err, nil)
 		return claims, nil, false
 	}
 	if err := needContentType(r, "application/json"); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -39,6 +40,12 @@ type Nation struct {
 // Demo starts the demo hub: it opens or creates the data folder, generates the nation on
 // first start, and serves until ctx ends.
 func Demo(ctx context.Context, cfg DemoConfig) error {
+	// A taken address is said before the nation is made and its token printed "once".
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another hub running? --addr picks another address)", cfg.Addr, err)
+	}
+	l.Close()
 	if err := perm.MkdirAll(cfg.Data); err != nil {
 		return fmt.Errorf("create the data folder: %w", err)
 	}

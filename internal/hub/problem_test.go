@@ -48,6 +48,12 @@ func TestProblemDetails(t *testing.T) {
 			map[string]string{"error": "invalid_client"}, ""},
 		{"token with another grant", "POST", "/oauth2/client/token", "", "application/x-www-form-urlencoded", "grant_type=password", 400, "application/json",
 			map[string]string{"error": "unsupported_grant_type"}, ""},
+		{"no such path", "GET", "/nowhere", "", "", "", 404, "application/problem+json",
+			map[string]string{"errors.0.code": "err.request.not_found"}, ""},
+		{"no such registry verb", "POST", "/dci/crvs/registry/nope", health, "application/json", "{}", 404, "application/problem+json",
+			map[string]string{"errors.0.code": "err.request.not_found"}, ""},
+		{"a method the path does not take", "GET", "/oauth2/client/token", "", "", "", 405, "application/problem+json",
+			map[string]string{"errors.0.code": "err.request.bad"}, ""},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest(tt.method, r.url+tt.path, strings.NewReader(tt.body))
@@ -55,7 +61,7 @@ func TestProblemDetails(t *testing.T) {
 			req.Header.Set("Content-Type", tt.contentType)
 		}
 		if tt.token != "" {
-			req.Header.Set("Authorization", "Bearer "+tt.token)
+			req.Header.Set("Authorization", "bearer "+tt.token) // the scheme's name is case-insensitive (RFC 7235)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -88,7 +94,7 @@ func TestProblemDetails(t *testing.T) {
 				t.Errorf("%s: %s = %v; want %q: %s", tt.name, path, got, want, b)
 			}
 		}
-		if tt.path == "/oauth2/client/token" {
+		if tt.path == "/oauth2/client/token" && tt.method == "POST" { // RFC 6749's errors
 			if s, _ := body["error_description"].(string); s == "" {
 				t.Errorf("%s: no error_description: %s", tt.name, b)
 			}

@@ -97,6 +97,11 @@ func Spec(t testing.TB, name string) string {
 	return filepath.Join(specPath, name)
 }
 
+// Present reports whether the DCI documents are there; when not, it says so in the
+// test's log (once), so that a test can run its exchanges and leave out only the
+// comparison with the documents.
+func Present(t testing.TB) bool { t.Helper(); return present(t) }
+
 // present reports whether the documents are there; when not, it tells the test's log
 // once.
 func present(t testing.TB) bool {

@@ -113,6 +113,11 @@ type Pipeline struct {
 	pulled map[string]*bus.Received // pulled, not yet acknowledged: subscription + key
 
 	tokens pushTokens
+
+	// deadReadLimit is how many copies set aside Retry reads at once; 0: 100,000.
+	deadReadLimit int
+	// afterDeadRead, when set, runs between Retry's read and its purge (tests).
+	afterDeadRead func()
 }
 
 // Start creates the streams, then starts the stages; they run until Close. ctx bounds

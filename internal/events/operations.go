@@ -1,6 +1,7 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"maps"
@@ -105,18 +106,20 @@ func (p *Pipeline) readDead(ctx context.Context, subscription string, limit int)
 	return p.bus.Read(ctx, streamDead, subject, limit, deadReadWait)
 }
 
-// Retry sends a subscription's copies set aside again, in their order, and clears them;
-// it returns how many. Each keeps its idempotency key.
+// Retry sends a subscription's copies set aside again, in their order, and clears
+// those; it returns how many. Each keeps its idempotency key. Only what was read is
+// cleared (the subject purged up to the last stream sequence read): a copy set aside
+// while Retry runs, or beyond what one read takes, stays set aside for the next.
 func (p *Pipeline) Retry(ctx context.Context, subscription string) (int, error) {
-	dead, err := p.readDead(ctx, subscription, 100000)
-	if err != nil {
+	dead, err := p.readDead(ctx, subscription, cmp.Or(p.deadReadLimit, 100000))
+	if err != nil || len(dead) == 0 {
 		return 0, err
 	}
 	now := strconv.FormatInt(time.Now().UnixNano(), 36)
 	for _, m := range dead {
 		var d delivery
 		if json.Unmarshal(m.Data, &d) != nil {
-			continue
+			continue // not a copy: cleared with the others
 		}
 		d.LastError, d.Attempts = "", 0
 		body, _ := json.Marshal(d)
@@ -125,7 +128,10 @@ func (p *Pipeline) Retry(ctx context.Context, subscription string) (int, error) 
 			return 0, err
 		}
 	}
-	if err := p.bus.Purge(ctx, streamDead, "dead."+subscription, 0); err != nil {
+	if p.afterDeadRead != nil {
+		p.afterDeadRead()
+	}
+	if err := p.bus.Purge(ctx, streamDead, "dead."+subscription, dead[len(dead)-1].Seq); err != nil {
 		return 0, err
 	}
 	return len(dead), nil

@@ -4,8 +4,10 @@ package arch
 import (
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,6 +42,18 @@ func TestCapabilityPackagesImportNoTechnology(t *testing.T) {
 }
 
 func checkFile(t *testing.T, path string) {
+	for _, p := range imports(t, path) {
+		for _, bad := range forbidden {
+			if under(p, bad) {
+				t.Errorf("%s imports %s: capability packages must not depend on technology", path, p)
+			}
+		}
+	}
+}
+
+// imports lists the import paths of a Go file.
+func imports(t *testing.T, path string) []string {
+	t.Helper()
 	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -48,12 +62,58 @@ func checkFile(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []string
 	for _, imp := range af.Imports {
 		p, _ := strconv.Unquote(imp.Path.Value)
-		for _, bad := range forbidden {
-			if p == bad || strings.HasPrefix(p, bad+"/") {
-				t.Errorf("%s imports %s: capability packages must not depend on technology", path, p)
+		out = append(out, p)
+	}
+	return out
+}
+
+// under reports whether import path p is pkg or one of its sub-packages.
+func under(p, pkg string) bool { return p == pkg || strings.HasPrefix(p, pkg+"/") }
+
+const module = "github.com/crossroads-hub/crossroads/"
+
+// confined are imports only some packages (and their sub-packages) of the module may
+// make, outside tests.
+var confined = []struct {
+	imports string
+	only    []string // folders from the module's root
+	why     string
+}{
+	// One package speaks NATS: the others use the bus's own types, and the route step
+	// can be tested with a fake.
+	{"github.com/nats-io", []string{"internal/bus"}, "only internal/bus speaks NATS"},
+	// The synthetic nation is the demo's and the benchmarks': production code finds the
+	// services and institutions in the directory.
+	{module + "internal/synth", []string{"internal/synth", "internal/hub", "internal/bench", "cmd"}, "only the demo's wiring, the benchmarks and the CLI use the synthetic nation"},
+}
+
+func TestConfinedImports(t *testing.T) {
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		for _, p := range imports(t, path) {
+			for _, c := range confined {
+				if under(p, c.imports) && !slices.ContainsFunc(c.only, func(dir string) bool { return under(rel, dir) }) {
+					t.Errorf("%s imports %s: %s", filepath.ToSlash(path), p, c.why)
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

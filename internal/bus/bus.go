@@ -1,12 +1,18 @@
 // Package bus is the hub's event bus: NATS JetStream, embedded in the process by
 // default (no port opened, its files in a folder of the data), or an external NATS
 // cluster when a URL is given. Both take the same code path from here on.
+//
+// It is the only package that speaks NATS (internal/arch keeps it so). The others see
+// the bus in its own terms: streams that keep messages (stream.go), key-value buckets
+// (bucket.go) and queues, durable readers of a stream that remember what was
+// acknowledged (queue.go).
 package bus
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -22,43 +28,34 @@ type Config struct {
 	Dir string // embedded: where JetStream keeps its files
 	// Name is the client's name, seen by the servers' monitoring.
 	Name string
+	// Log receives what the bus does on its own (a queue resumed after a crash); nil:
+	// nothing is logged.
+	Log *slog.Logger
 }
 
 // Bus is a connection to JetStream.
 type Bus struct {
-	JS       jetstream.JetStream
+	js       jetstream.JetStream
 	conn     *nats.Conn
 	embedded *server.Server
+	log      *slog.Logger
 }
+
+// ErrNotFound is returned for a message, key or queue the bus does not hold.
+var ErrNotFound = errors.New("bus: not found")
 
 // Open starts the embedded server (when cfg.URL is empty) and connects.
 func Open(ctx context.Context, cfg Config) (*Bus, error) {
-	b := &Bus{}
+	b := &Bus{log: cfg.Log}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
 	opts := []nats.Option{nats.Name(cfg.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
 	url := cfg.URL
 	if url == "" {
-		if cfg.Dir == "" {
-			return nil, errors.New("bus: the embedded server needs a folder")
-		}
-		// The streams hold changes to persons' records: nats-server makes its files 0600
-		// and its folders 0700; those an older version left readable are tightened.
-		if err := perm.MkdirAll(cfg.Dir); err != nil {
-			return nil, fmt.Errorf("bus: create the folder: %w", err)
-		}
-		if err := perm.Tighten(cfg.Dir); err != nil {
-			return nil, fmt.Errorf("bus: %w", err)
-		}
-		ns, err := server.NewServer(&server.Options{
-			ServerName: "crossroads", JetStream: true, StoreDir: cfg.Dir,
-			DontListen: true, NoSigs: true, NoLog: true,
-		})
+		ns, err := startEmbedded(cfg.Dir)
 		if err != nil {
-			return nil, fmt.Errorf("bus: start the embedded server: %w", err)
-		}
-		ns.Start()
-		if !ns.ReadyForConnections(10 * time.Second) {
-			ns.Shutdown()
-			return nil, errors.New("bus: the embedded server did not start within 10 s")
+			return nil, err
 		}
 		b.embedded = ns
 		opts = append(opts, nats.InProcessServer(ns))
@@ -69,24 +66,43 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, fmt.Errorf("bus: connect: %w", err)
 	}
 	b.conn = nc
-	if b.JS, err = jetstream.New(nc); err != nil {
+	if b.js, err = jetstream.New(nc); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bus: jetstream: %w", err)
 	}
-	if _, err := b.JS.AccountInfo(ctx); err != nil {
+	if _, err := b.js.AccountInfo(ctx); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bus: JetStream is not enabled on %s: %w", url, err)
 	}
 	return b, nil
 }
 
-// Stream creates the stream, or updates it to cfg.
-func (b *Bus) Stream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	s, err := b.JS.CreateOrUpdateStream(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("bus: stream %s: %w", cfg.Name, err)
+// startEmbedded starts a JetStream server inside the process, listening on no port.
+func startEmbedded(dir string) (*server.Server, error) {
+	if dir == "" {
+		return nil, errors.New("bus: the embedded server needs a folder")
 	}
-	return s, nil
+	// The streams hold changes to persons' records: nats-server makes its files 0600
+	// and its folders 0700; those an older version left readable are tightened.
+	if err := perm.MkdirAll(dir); err != nil {
+		return nil, fmt.Errorf("bus: create the folder: %w", err)
+	}
+	if err := perm.Tighten(dir); err != nil {
+		return nil, fmt.Errorf("bus: %w", err)
+	}
+	ns, err := server.NewServer(&server.Options{
+		ServerName: "crossroads", JetStream: true, StoreDir: dir,
+		DontListen: true, NoSigs: true, NoLog: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: start the embedded server: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("bus: the embedded server did not start within 10 s")
+	}
+	return ns, nil
 }
 
 // Close drains the connection and stops the embedded server.

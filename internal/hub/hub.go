@@ -209,16 +209,16 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	}
 	reg := metrics.NewRegistry()
 	reg.RegisterRuntime()
-	ev, err := startEvents(ctx, cfg, st, x, reg)
+	ev, stopEvents, err := startEvents(ctx, cfg, st, x, reg)
 	if err != nil {
 		return fmt.Errorf("start the event bus: %w", err)
 	}
-	defer ev.close() // before the audit log closes
+	defer stopEvents() // before the audit log closes
 	oa, keys, ex, builtins := x.deps()
 	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(), Ledger: st.Civil.Ledger(),
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
-		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
+		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix, Events: eventsAPI{ev}, Registry: reg,
 		SourceCallbacks: x.sources.callbacks})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)

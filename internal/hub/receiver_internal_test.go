@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
+	"github.com/crossroads-hub/crossroads/internal/events"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 )
 
@@ -44,8 +45,8 @@ func TestReceiverChecks(t *testing.T) {
 		return string(b)
 	}
 	token := func(ks *oauth.KeySet, aud string) string {
-		b, _ := json.Marshal(PushClaims{Issuer: "crossroads", Audience: aud, Expires: time.Now().Add(time.Minute).Unix()})
-		tok, err := ks.SignJWS(PushTokenType, b)
+		b, _ := json.Marshal(events.PushClaims{Issuer: "crossroads", Audience: aud, Expires: time.Now().Add(time.Minute).Unix()})
+		tok, err := ks.SignJWS(events.PushTokenType, b)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,10 +44,7 @@ func TestRelayAfterStreamAgedOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := bs.JS.Stream(ctx, "MUTATIONS")
-	if err == nil {
-		err = s.Purge(ctx)
-	}
+	err = bs.Purge(ctx, "MUTATIONS", "", 0)
 	bs.Close()
 	if err != nil {
 		t.Fatal(err)

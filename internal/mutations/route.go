@@ -5,7 +5,7 @@
 // what each may see of it. Nobody else: not every subscriber of a topic.
 //
 // The package decides only. Reading the sources' outboxes, carrying the deliveries over
-// the event bus and pushing them to the subscribers are the hub's wiring (issue #5).
+// the event bus and pushing them to the subscribers are package events' (issue #5).
 package mutations
 
 import (

@@ -1,0 +1,199 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Queue is a durable reader of a stream's messages on a subject (a JetStream consumer):
+// it hands them out and remembers, across restarts, which were acknowledged.
+type Queue struct {
+	c    jetstream.Consumer
+	name string
+}
+
+// Lane describes a queue read in order, batch by batch: acknowledging a message
+// acknowledges those before it.
+type Lane struct {
+	Stream, Name, Subject string
+	// MaxAckPending is how many messages may be out unacknowledged: the largest batch.
+	MaxAckPending int
+	// AckWait is how long a message out is left before it is handed out again, unless
+	// its reader says it is still in progress.
+	AckWait time.Duration
+	// Previous names the lane's queue in an earlier version, if any: a new lane starts
+	// where it stopped, and deletes it.
+	Previous string
+}
+
+// Lane opens the queue l describes, ready to hand out its messages in order: created if
+// new, or recreated from its acknowledgement floor when it holds messages handed out but
+// never acknowledged (a crash), because JetStream would otherwise hand out newer
+// messages before it redelivers those.
+func (b *Bus) Lane(ctx context.Context, l Lane) (*Queue, error) {
+	cfg := jetstream.ConsumerConfig{Durable: l.Name, FilterSubject: l.Subject, AckPolicy: jetstream.AckAllPolicy,
+		MaxAckPending: l.MaxAckPending, AckWait: l.AckWait, MaxDeliver: -1}
+	c, err := b.js.Consumer(ctx, l.Stream, l.Name)
+	switch {
+	case err == nil:
+		info := c.CachedInfo()
+		if info.NumAckPending == 0 {
+			if info.Config.MaxAckPending == cfg.MaxAckPending && info.Config.AckWait == cfg.AckWait {
+				return &Queue{c: c, name: l.Name}, nil
+			}
+			up := info.Config
+			up.MaxAckPending, up.AckWait = cfg.MaxAckPending, cfg.AckWait
+			c, err := b.js.UpdateConsumer(ctx, l.Stream, up)
+			if err != nil {
+				return nil, err
+			}
+			return &Queue{c: c, name: l.Name}, nil
+		}
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, info.AckFloor.Stream+1
+		if err := b.js.DeleteConsumer(ctx, l.Stream, l.Name); err != nil {
+			return nil, err
+		}
+		b.log.Info("a lane resumes after its last acknowledged message", "consumer", l.Name, "from", cfg.OptStartSeq)
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		if l.Previous == "" {
+			break
+		}
+		if oc, oerr := b.js.Consumer(ctx, l.Stream, l.Previous); oerr == nil {
+			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, oc.CachedInfo().AckFloor.Stream+1
+			if err := b.js.DeleteConsumer(ctx, l.Stream, l.Previous); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, err
+	}
+	c, err = b.js.CreateConsumer(ctx, l.Stream, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Queue{c: c, name: l.Name}, nil
+}
+
+// Pull opens, creating it if new, a queue whose messages are acknowledged one by one,
+// each handed out again when not acknowledged within ackWait.
+func (b *Bus) Pull(ctx context.Context, stream, name, subject string, ackWait time.Duration) (*Queue, error) {
+	c, err := b.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: name, FilterSubject: subject,
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait, MaxDeliver: -1})
+	if err != nil {
+		return nil, err
+	}
+	return &Queue{c: c, name: name}, nil
+}
+
+// QueueState is a queue's backlog.
+type QueueState struct {
+	Pending     uint64 // not yet handed out
+	AckPending  int    // handed out, not yet acknowledged
+	Redelivered int    // handed out more than once, not yet acknowledged
+}
+
+// QueueState reads the backlog of the stream's queue name, or ErrNotFound.
+func (b *Bus) QueueState(ctx context.Context, stream, name string) (QueueState, error) {
+	c, err := b.js.Consumer(ctx, stream, name)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return QueueState{}, ErrNotFound
+	}
+	if err != nil {
+		return QueueState{}, err
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return QueueState{}, err
+	}
+	return QueueState{Pending: info.NumPending, AckPending: info.NumAckPending, Redelivered: info.NumRedelivered}, nil
+}
+
+// Name is the queue's name.
+func (q *Queue) Name() string { return q.name }
+
+// Next returns the messages waiting, at most n, in stream order; when none are, it
+// waits until ctx ends for the first, and takes those that came with it.
+func (q *Queue) Next(ctx context.Context, n int) ([]*Received, error) {
+	msgs, err := collect(q.c.FetchNoWait(n))
+	if len(msgs) > 0 || err != nil {
+		return msgs, err
+	}
+	if msgs, err = collect(q.c.Fetch(1, jetstream.FetchContext(ctx))); len(msgs) == 0 || err != nil {
+		return msgs, err
+	}
+	more, err := collect(q.c.FetchNoWait(n - 1))
+	return append(msgs, more...), err
+}
+
+// Fetch returns up to n messages, waiting at most wait for them. An error that ends
+// the fetch after some came is not reported: those are returned.
+func (q *Queue) Fetch(n int, wait time.Duration) ([]*Received, error) {
+	msgs, err := collect(q.c.Fetch(n, jetstream.FetchMaxWait(wait)))
+	if len(msgs) > 0 {
+		return msgs, nil
+	}
+	return msgs, err
+}
+
+func collect(b jetstream.MessageBatch, err error) ([]*Received, error) {
+	if err != nil {
+		return nil, err
+	}
+	var out []*Received
+	for m := range b.Messages() {
+		out = append(out, &Received{m: m})
+	}
+	if err := b.Error(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nats.ErrTimeout) {
+		return out, err
+	}
+	return out, nil
+}
+
+// Received is a message a queue handed out.
+type Received struct {
+	m jetstream.Msg
+}
+
+// Data is the message's body.
+func (r *Received) Data() []byte { return r.m.Data() }
+
+// Meta is where a message stands in its stream and queue.
+type Meta struct {
+	Seq       uint64    // its sequence in the stream
+	Stored    time.Time // when the stream stored it
+	Delivered uint64    // how many times the queue handed it out, this time included
+}
+
+// Meta reads the message's place in its stream and queue.
+func (r *Received) Meta() (Meta, error) {
+	md, err := r.m.Metadata()
+	if err != nil {
+		return Meta{}, err
+	}
+	return Meta{Seq: md.Sequence.Stream, Stored: md.Timestamp, Delivered: md.NumDelivered}, nil
+}
+
+// Ack acknowledges the message (in a lane, those before it too) without waiting for
+// the bus to confirm.
+func (r *Received) Ack() error { return r.m.Ack() }
+
+// AckSync acknowledges the message and waits for the bus to confirm; a message already
+// acknowledged is no error.
+func (r *Received) AckSync(ctx context.Context) error {
+	err := r.m.DoubleAck(ctx)
+	if errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+		return nil
+	}
+	return err
+}
+
+// InProgress tells the bus the message is still being worked on: it is not handed out
+// again for another AckWait.
+func (r *Received) InProgress() error { return r.m.InProgress() }
+
+// Term tells the bus never to hand the message out again.
+func (r *Received) Term() error { return r.m.Term() }

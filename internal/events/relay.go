@@ -1,0 +1,118 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/bus"
+	"github.com/crossroads-hub/crossroads/internal/population"
+)
+
+// The relay: the civil register's event log is the outbox of its changes (an event is
+// written in the transaction of its change); the relay publishes what is new in it,
+// in order, every relayEvery.
+const (
+	relayEvery = 200 * time.Millisecond
+	relayBatch = 1000
+)
+
+// relay publishes the register's new events, from where it stopped, until ctx ends.
+func (p *Pipeline) relay(ctx context.Context) {
+	last, err := p.relayStart(ctx)
+	if err != nil {
+		p.log.Error("events relay cannot start", "err", err)
+		return
+	}
+	t := time.NewTicker(relayEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		last = p.relayNew(ctx, last)
+	}
+}
+
+// relayNew publishes the events after last, a batch at a time, until none is left or
+// one fails; it returns the seq of the last event published.
+func (p *Pipeline) relayNew(ctx context.Context, last int64) int64 {
+	for {
+		evs, err := p.civil.EventsAfter(ctx, last, relayBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				p.log.Warn("read the event log", "err", err)
+			}
+			return last
+		}
+		done, err := p.publishEvents(ctx, evs)
+		if done > 0 {
+			last = evs[done-1].Seq
+			if err := p.position.Put(ctx, "civil", strconv.AppendInt(nil, last, 10)); err != nil && ctx.Err() == nil {
+				p.log.Warn("keep the relay's position", "seq", last, "err", err)
+			}
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				p.log.Warn("publish a mutation", "seq", last+1, "err", err)
+			}
+			return last
+		}
+		if len(evs) < relayBatch {
+			return last
+		}
+	}
+}
+
+// publishEvents publishes the register's events in order (one round trip a batch, not
+// one an event), and returns how many of them, from the first, the stream has stored.
+// What follows a failure is published again from there; the stream drops a repeat by
+// its id.
+func (p *Pipeline) publishEvents(ctx context.Context, evs []population.Event) (int, error) {
+	msgs := make([]bus.Msg, len(evs))
+	for i, ev := range evs {
+		body, _ := json.Marshal(ev)
+		seq := strconv.FormatInt(ev.Seq, 10)
+		msgs[i] = bus.Msg{Subject: "mutations.civil." + lane(ev.Person), Data: body, ID: "civil:" + seq,
+			Header: map[string]string{"Crossroads-Seq": seq}}
+	}
+	return p.bus.PublishAll(ctx, msgs)
+}
+
+// relayStart is the seq of the last event published, or, on the first run, the end of
+// the log.
+func (p *Pipeline) relayStart(ctx context.Context) (int64, error) {
+	end, err := p.civil.LastEventSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var last int64
+	m, err := p.bus.Last(ctx, streamMutations, "mutations.civil.*")
+	switch {
+	case errors.Is(err, bus.ErrNotFound):
+		// No event in the stream: the first run, or the stream's messages aged out while
+		// the hub was stopped; the position kept apart tells which.
+		v, kerr := p.position.Get(ctx, "civil")
+		if errors.Is(kerr, bus.ErrNotFound) {
+			return end, nil // first run
+		}
+		if kerr != nil {
+			return 0, kerr
+		}
+		last, err = strconv.ParseInt(string(v), 10, 64)
+	case err != nil:
+		return 0, err
+	default:
+		last, err = strconv.ParseInt(m.Header["Crossroads-Seq"], 10, 64)
+	}
+	if err != nil || last > end {
+		// The bus has seen a longer log than this register holds: another register.
+		p.log.Warn("the event bus does not match the register; relaying from the register's end", "bus", last, "register", end)
+		return end, nil
+	}
+	return last, nil
+}

@@ -1,12 +1,10 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
@@ -32,14 +31,15 @@ import (
 // it is answered ACK ERR naming the first transaction's correlation_id.
 
 const (
-	asyncPoll        = 250 * time.Millisecond // how often the worker looks for due work
-	asyncWorkers     = 64                     // transactions processed at once
-	callbackTimeout  = 10 * time.Second       // per delivery
-	maxDeliveries    = 12                     // then the worker gives up (about 1 h 8 min of retries)
-	firstRetry       = time.Second            // doubled after each failure…
-	maxRetry         = 15 * time.Minute       // …up to this
-	callbackLifetime = time.Hour              // validity of the signature on a callback
+	asyncPoll       = 250 * time.Millisecond // how often the worker looks for due work
+	asyncWorkers    = 64                     // transactions processed at once
+	callbackTimeout = 10 * time.Second       // per delivery
+	maxDeliveries   = 12                     // then the worker gives up (about 1 h 8 min of retries)
 )
+
+// callbackBackoff is the wait before delivering a callback again: 1 s doubled after
+// each failure, up to 15 min (no jitter: the worker polls every asyncPoll anyway).
+var callbackBackoff = outbound.Backoff{First: time.Second, Max: 15 * time.Minute}
 
 // ack answers an asynchronous request.
 func (s *Server) ack(w http.ResponseWriter, status int, a dci.Ack) {
@@ -260,8 +260,7 @@ func (s *Server) advance(ctx context.Context, t txn.Txn) {
 func (s *Server) retry(ctx context.Context, t txn.Txn, why string) {
 	t.Attempts++
 	t.LastError = why
-	wait := min(firstRetry<<min(t.Attempts-1, 20), maxRetry)
-	t.NextAttempt = time.Now().Add(wait)
+	t.NextAttempt = time.Now().Add(callbackBackoff.Delay(t.Attempts))
 	if t.Attempts >= maxDeliveries {
 		t.NextAttempt = time.Time{}
 		s.log.Warn("gave up delivering a callback", "correlation_id", t.CorrelationID, "attempts", t.Attempts, "err", why)
@@ -352,49 +351,17 @@ func (s *Server) answerAsyncSearch(ctx context.Context, t txn.Txn, caller exchan
 // signed writes a callback envelope signed with the hub's key (an Ed25519 signature
 // string a partner checks with the key of the hub's JWKS). A nil message is left out.
 func (s *Server) signed(header, message any) ([]byte, error) {
-	h, err := json.Marshal(header)
-	if err != nil {
-		return nil, fault.Wrap(err, "encode callback")
-	}
-	var m []byte
-	if message != nil {
-		if m, err = json.Marshal(message); err != nil {
-			return nil, fault.Wrap(err, "encode callback")
-		}
-	}
-	signer, err := s.keys.Current()
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	sig, err := dci.SignEd25519With(h, m, hubSenderID, signer.KeyID, signer.Sign, now, now.Add(callbackLifetime))
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(struct {
-		Signature string          `json:"signature"`
-		Header    json.RawMessage `json:"header"`
-		Message   json.RawMessage `json:"message,omitempty"`
-	}{sig, h, m})
+	return outbound.Envelope(s.keys, header, message, time.Now())
 }
 
 // deliver posts t's answer to its callback URL; any 2xx is a delivery.
 func (s *Server) deliver(ctx context.Context, t txn.Txn) error {
-	ctx, cancel := context.WithTimeout(ctx, callbackTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.CallbackURI, bytes.NewReader(t.Response))
-	if err != nil {
-		return fmt.Errorf("callback URL: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.callbacks.Do(req)
+	resp, err := outbound.Post(ctx, s.callbacks, outbound.Request{URL: t.CallbackURI, Body: t.Response, Timeout: callbackTimeout})
 	if err != nil {
 		return fmt.Errorf("deliver: %w", err)
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("the callback URL answered %d", resp.StatusCode)
+	if !resp.OK() {
+		return fmt.Errorf("the callback URL answered %d", resp.Status)
 	}
 	return nil
 }

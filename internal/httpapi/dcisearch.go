@@ -16,6 +16,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/rawjson"
 )
 
@@ -274,7 +275,7 @@ func searchAnswer(env *dci.Envelope[dci.SearchRequest], answers []exchange.Answe
 }
 
 // hubSenderID is the hub's sender_id in the messages it sends.
-const hubSenderID = "crossroads"
+const hubSenderID = outbound.SenderID
 
 // refusedAll reports whether the policy, or the limits, refused every item alike: the
 // message is then refused (403, or 429 or 503 with Retry-After).

@@ -11,17 +11,8 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
 )
-
-// SourceTokenType is the JWS type of the tokens the hub gives itself to call the
-// built-in sources over HTTP; their audience is "source:<name>".
-const SourceTokenType = "source+jwt"
-
-// SourceClaims are the claims of a source token.
-type SourceClaims struct {
-	Audience string `json:"aud"`
-	Expires  int64  `json:"exp"`
-}
 
 // builtinSearch serves a built-in source over DCI at /sources/{name}/registry/sync/search.
 // Only the hub may call it: the question has been decided already, and the token, signed
@@ -96,12 +87,12 @@ func (s *Server) checkSourceToken(r *http.Request, name string) error {
 		return deny("a hub source token is required")
 	}
 	token = strings.TrimSpace(token)
-	var c SourceClaims
+	var c oauth.HubClaims // of an oauth.SourceTokenType token
 	if v, ok := s.sourceTokens.Load(token); ok {
-		c = v.(SourceClaims) // verified before; the audience and expiry are still checked
+		c = v.(oauth.HubClaims) // verified before; the audience and expiry are still checked
 	} else {
 		payload, hdr, err := s.keys.VerifyJWS(token)
-		if err != nil || hdr.Type != SourceTokenType || json.Unmarshal(payload, &c) != nil {
+		if err != nil || hdr.Type != oauth.SourceTokenType || json.Unmarshal(payload, &c) != nil {
 			return deny("the source token is not valid")
 		}
 		s.sourceTokens.Store(token, c)

@@ -33,8 +33,8 @@ func TestTokensRenewBeforeExpiry(t *testing.T) {
 	}{
 		{0, "a", "a-1"},
 		{3*time.Minute + 59*time.Second, "a", "a-1"}, // 1 min 1 s left
-		{0, "b", "b-2"},                              // another audience, another token
-		{2 * time.Second, "a", "a-3"},                // 59 s left: renewed
+		{0, "b", "b-2"},               // another audience, another token
+		{2 * time.Second, "a", "a-3"}, // 59 s left: renewed
 		{0, "a", "a-3"},
 	}
 	for i, s := range steps {

@@ -88,6 +88,28 @@ var confined = []struct {
 	// The synthetic nation is the demo's and the benchmarks': production code finds the
 	// services and institutions in the directory.
 	{module + "internal/synth", []string{"internal/synth", "internal/hub", "internal/bench", "cmd"}, "only the demo's wiring, the benchmarks and the CLI use the synthetic nation"},
+	// One way to send: the hub and its CLI are OAuth2 clients through the outbound kit.
+	{"golang.org/x/oauth2", []string{"internal/outbound"}, "only internal/outbound is an OAuth2 client (outbound.ClientToken)"},
+}
+
+// The outbound kit speaks HTTP to other systems and nothing else: no store, no bus.
+func TestOutboundImportsNoDriver(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "outbound", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("package outbound: no Go files found (%v)", err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		for _, p := range imports(t, f) {
+			for _, bad := range forbidden {
+				if bad != "net/http" && under(p, bad) {
+					t.Errorf("%s imports %s: the outbound kit imports no driver", f, p)
+				}
+			}
+		}
+	}
 }
 
 func TestConfinedImports(t *testing.T) {

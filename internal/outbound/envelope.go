@@ -31,7 +31,14 @@ func Envelope(keys *oauth.KeySet, header, message any, now time.Time) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	sig, err := dci.SignEd25519With(h, m, SenderID, signer.KeyID, signer.Sign, now, now.Add(SignatureLifetime))
+	return Seal(h, m, SenderID, signer.KeyID, signer.Sign, now, now.Add(SignatureLifetime))
+}
+
+// Seal writes the envelope of a DCI message, header and message (nil: left out) as
+// they are, with the signature of sender's key keyID (sign returns the Ed25519
+// signature of its input), valid from created to expires.
+func Seal(header, message json.RawMessage, sender, keyID string, sign func([]byte) []byte, created, expires time.Time) ([]byte, error) {
+	sig, err := dci.SignEd25519With(header, message, sender, keyID, sign, created, expires)
 	if err != nil {
 		return nil, err
 	}
@@ -39,5 +46,5 @@ func Envelope(keys *oauth.KeySet, header, message any, now time.Time) ([]byte, e
 		Signature string          `json:"signature"`
 		Header    json.RawMessage `json:"header"`
 		Message   json.RawMessage `json:"message,omitempty"`
-	}{sig, h, m})
+	}{sig, header, message})
 }

@@ -8,7 +8,7 @@ type Registry struct {
 	Path       string // the path segment under the hub's DCI prefix: {prefix}/crvs/registry/…
 	Kind       string // the directory's registry type, also the built-in source's name (endpoint builtin:civil)
 	Name       string // for people: "Civil registration and vital statistics"
-	Type       string // data.reg_type of the hub's answers and notifications
+	Type       string // data.reg_type of the hub's answers and notifications, as the registry's document gives it
 	RecordType string // data.reg_record_type, and the @type of the built-in source's records
 	Document   string // the standard's OpenAPI document of the registry
 	// Calls are the registry's own calls under registry/, which its document adds to the
@@ -23,13 +23,13 @@ var Registries = []Registry{
 	{Path: "sr", Kind: "social", Name: "Social registry",
 		Type: "ns:org:RegistryType:Social", RecordType: "Member", Document: "social_api_v1.0.0.yaml"},
 	{Path: "ibr", Kind: "beneficiary", Name: "Integrated beneficiary registry",
-		Type: "ns:org:RegistryType:Beneficiary", RecordType: "Beneficiary", Document: "ibr_api_v1.0.0.yaml",
+		Type: "ns:org:RegistryType:IBR", RecordType: "Beneficiary", Document: "ibr_api_v1.0.0.yaml",
 		Calls: []string{"sync/enrolled", "sync/enrollment/updates"}},
 	{Path: "dr", Kind: "disability", Name: "Disability registry",
-		Type: "ns:org:RegistryType:Disability", RecordType: "DisabilityInfo", Document: "dr_api_v1.0.0.yaml",
+		Type: "ns:org:RegistryType:DR", RecordType: "DisabilityInfo", Document: "dr_api_v1.0.0.yaml",
 		Calls: []string{"sync/disabled", "sync/get-disability-details", "sync/get-disability-support"}},
 	{Path: "fr", Kind: "farmer", Name: "Farmer registry",
-		Type: "ns:org:RegistryType:Farmer", RecordType: "Farmer", Document: "fr_api_v1.0.0.yaml"},
+		Type: "ns:org:RegistryType:FR", RecordType: "Farmer", Document: "fr_api_v1.0.0.yaml"},
 }
 
 // RegistryPaths lists the registries' path segments, in the table's order.

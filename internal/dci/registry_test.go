@@ -14,7 +14,7 @@ import (
 // TestRegistriesAgreeWithDocuments holds the table of registries to the standard's
 // documents where they say it: each registry's document exists; the calls it adds to the
 // CRVS document's (which has every common one) are the registry's own calls, no more and
-// no fewer.
+// no fewer; and the reg_type of its answers is the one its document gives.
 //
 // The documents give the record type (reg_record_type) only as examples that disagree
 // with each other (the social registry's says SRPerson, spdci-extensions-dci:Member and
@@ -43,6 +43,9 @@ func TestRegistriesAgreeWithDocuments(t *testing.T) {
 		if calls := slices.Sorted(slices.Values(reg.Calls)); !slices.Equal(calls, own) {
 			t.Errorf("registry %s: its own calls are %v; its document %s adds %v", reg.Path, calls, reg.Document, own)
 		}
+		if got := regTypeExample(doc); got != reg.Type {
+			t.Errorf("registry %s: reg_type %q; its document %s gives %q", reg.Path, reg.Type, reg.Document, got)
+		}
 		if r, ok := dci.RegistryAt(reg.Path); !ok || r.Kind != reg.Kind || dci.RegistryOf(reg.Kind).Path != reg.Path {
 			t.Errorf("RegistryAt(%q) = %v, %v; RegistryOf(%q) = %v; want the table's row", reg.Path, r, ok, reg.Kind, dci.RegistryOf(reg.Kind))
 		}
@@ -61,4 +64,25 @@ func paths(doc *openapi3.T) []string {
 			}
 		}
 	})
+}
+
+// regTypeExample is the example of data.reg_type in the document's SearchResponse: the
+// one place each document names its own registry type.
+func regTypeExample(doc *openapi3.T) string {
+	s := doc.Components.Schemas["SearchResponse"]
+	for _, step := range []string{"search_response", "", "data", "reg_type"} {
+		if s == nil || s.Value == nil {
+			return ""
+		}
+		if step == "" {
+			s = s.Value.Items
+		} else {
+			s = s.Value.Properties[step]
+		}
+	}
+	if s == nil || s.Value == nil {
+		return ""
+	}
+	ex, _ := s.Value.Example.(string)
+	return ex
 }

@@ -277,7 +277,7 @@ func searchAnswer(env *dci.Envelope[dci.SearchRequest], answers []exchange.Answe
 		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err, Records: a.Items(), RecordType: a.RecordType}
 	}
 	return dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: correlationID, SenderID: hubSenderID,
-		RegType: dci.RegistryOf(registry).Type, RecordType: "Person", Now: time.Now()}, outs)
+		RegType: dci.RegistryOf(registry).Type, RecordType: dci.RegistryOf(registry).RecordType, Now: time.Now()}, outs)
 }
 
 // hubSenderID is the hub's sender_id in the messages it sends.

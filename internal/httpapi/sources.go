@@ -78,7 +78,7 @@ func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchan
 		}
 	}
 	resp, err := dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: newID(), SenderID: "crossroads:" + name,
-		RegType: reg.Type, RecordType: "Person", Now: time.Now()}, outs)
+		RegType: reg.Type, RecordType: reg.RecordType, Now: time.Now()}, outs)
 	if err != nil {
 		s.dciError(w, r, fault.Wrap(err, "build answer"))
 		return

@@ -88,6 +88,9 @@ var confined = []struct {
 	// The synthetic nation is the demo's and the benchmarks': production code finds the
 	// services and institutions in the directory.
 	{module + "internal/synth", []string{"internal/synth", "internal/hub", "internal/bench", "cmd"}, "only the demo's wiring, the benchmarks and the CLI use the synthetic nation"},
+	// The independent RFC 8785 implementation cross-checks dci.Canonical in tests; the
+	// binary has one canonical form, its own.
+	{"github.com/gowebpki/jcs", nil, "gowebpki/jcs is for tests only"},
 }
 
 func TestConfinedImports(t *testing.T) {

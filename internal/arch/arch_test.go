@@ -90,6 +90,9 @@ var confined = []struct {
 	{module + "internal/synth", []string{"internal/synth", "internal/hub", "internal/bench", "cmd"}, "only the demo's wiring, the benchmarks and the CLI use the synthetic nation"},
 	// One way to send: the hub and its CLI are OAuth2 clients through the outbound kit.
 	{"golang.org/x/oauth2", []string{"internal/outbound"}, "only internal/outbound is an OAuth2 client (outbound.ClientToken)"},
+	// The independent RFC 8785 implementation cross-checks dci.Canonical in tests; the
+	// binary has one canonical form, its own.
+	{"github.com/gowebpki/jcs", nil, "gowebpki/jcs is for tests only"},
 }
 
 // The outbound kit speaks HTTP to other systems and nothing else: no store, no bus.

@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/crossroads-hub/crossroads/internal/civil"
 	"github.com/crossroads-hub/crossroads/internal/dci"
-	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/outbound"
 )
@@ -59,11 +57,8 @@ func (p *Pipeline) notifyMessage(batch []queued, now time.Time) (body []byte, id
 		ReceiverID: batch[0].d.Institution}
 	events := make([]notifyEvent, len(batch))
 	for i, q := range batch {
-		regType, recordType := dci.RegistryType("civil"), civil.RecordType
-		if r := q.d.Registry; r != "" {
-			regType, recordType = dci.RegistryType(r), cmp.Or(derived.RecordTypes[r], civil.RecordType)
-		}
-		recordType = cmp.Or(q.d.RecordType, recordType) // a remote source's own label is kept
+		reg := dci.RegistryOf(cmp.Or(q.d.Registry, "civil"))
+		regType, recordType := reg.Type, cmp.Or(q.d.RecordType, reg.RecordType) // a remote source's own label is kept
 		events[i] = notifyEvent{ReferenceID: q.d.Key, Timestamp: ts, Locale: "eng", Data: notifyData{Version: dci.Version,
 			RegType: regType, RegEventType: cmp.Or(q.d.WireType, q.d.Type), EventType: q.d.Type, RegRecordType: recordType,
 			RegRecords: []json.RawMessage{q.d.Record}}}

@@ -23,8 +23,15 @@ import (
 // maxDCIBody bounds a DCI message.
 const maxDCIBody = 1 << 20
 
-// registries maps the path segment of each DCI registry to the directory's registry type.
-var registries = map[string]string{"crvs": "civil", "sr": "social", "ibr": "beneficiary", "dr": "disability", "fr": "farmer"}
+// registries maps the path segment of each DCI registry to the directory's registry type
+// (dci.Registries).
+var registries = func() map[string]string {
+	m := make(map[string]string, len(dci.Registries))
+	for _, r := range dci.Registries {
+		m[r.Path] = r.Kind
+	}
+	return m
+}()
 
 // meta is what the hub reads from header.meta: the purpose of the question, the fields
 // wanted, and the date asked about. All optional.
@@ -271,7 +278,7 @@ func searchAnswer(env *dci.Envelope[dci.SearchRequest], answers []exchange.Answe
 		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err, Records: a.Items(), RecordType: a.RecordType}
 	}
 	return dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: correlationID, SenderID: hubSenderID,
-		RegType: dci.RegistryType(registry), RecordType: "Person", Now: time.Now()}, outs)
+		RegType: dci.RegistryOf(registry).Type, RecordType: dci.RegistryOf(registry).RecordType, Now: time.Now()}, outs)
 }
 
 // hubSenderID is the hub's sender_id in the messages it sends.

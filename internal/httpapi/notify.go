@@ -212,13 +212,3 @@ func (s *Server) sourceCallback(action string) http.HandlerFunc {
 		s.ack(w, http.StatusAccepted, dci.NewAck(corr, time.Now()))
 	}
 }
-
-// RegistryPath is the path segment of a registry type ("farmer" → "fr").
-func RegistryPath(registry string) string {
-	for path, reg := range registries {
-		if reg == registry {
-			return path
-		}
-	}
-	return ""
-}

@@ -44,6 +44,10 @@ func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchan
 		s.dciError(w, r, err)
 		return
 	}
+	reg := dci.RegistryOf(name)
+	if reg.Path == "" {
+		reg = dci.RegistryOf("civil") // SourceHandler: a source of persons
+	}
 	today := date.FromTime(time.Now())
 	day, _ := date.Parse(m.OnDate)
 	if day.IsZero() {
@@ -65,7 +69,7 @@ func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchan
 		}
 	}
 	resp, err := dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: newID(), SenderID: "crossroads:" + name,
-		RegType: "ns:org:RegistryType:Civil", RecordType: "Person", Now: time.Now()}, outs)
+		RegType: reg.Type, RecordType: reg.RecordType, Now: time.Now()}, outs)
 	if err != nil {
 		s.dciError(w, r, fault.Wrap(err, "build answer"))
 		return

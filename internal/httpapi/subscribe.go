@@ -212,7 +212,7 @@ func subscriptionInfo(sub directory.Subscription, regEventType, ts, locale strin
 }
 
 func registryType(reg string) string {
-	return dci.RegistryType(registries[reg])
+	return dci.RegistryOf(registries[reg]).Type
 }
 
 // subscriptionsStatus answers a status request by subscription codes: the institution's

@@ -15,6 +15,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/civil"
+	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/dciclient"
 	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
@@ -295,7 +296,7 @@ func (s *sources) Source(service string) (exchange.Source, error) {
 	case svc.Mode == directory.ModeAsync:
 		c := s.remote(svc.Endpoint, "source:"+service)
 		c.Async, c.Institution, c.AsOf = s.callbacks, svc.Institution, svc.AsOf
-		c.CallbackURL = s.callbackBase + "/" + httpapi.RegistryPath(svc.Registry) + "/registry/on-search"
+		c.CallbackURL = s.callbackBase + "/" + dci.RegistryOf(svc.Registry).Path + "/registry/on-search"
 		src = c
 	default:
 		c := s.remote(svc.Endpoint, "source:"+service)

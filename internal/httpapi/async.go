@@ -51,7 +51,7 @@ func (s *Server) ack(w http.ResponseWriter, status int, a dci.Ack) {
 func (s *Server) ackError(w http.ResponseWriter, r *http.Request, err error, correlationID string) {
 	kind := fault.KindOf(err)
 	if kind == fault.Internal || kind == fault.Unavailable {
-		s.log.Error("dci request failed", "request_id", requestID(r.Context()), "err", err.Error())
+		s.log.Error("dci request failed", "request_id", requestID(r.Context()), "err", err)
 	}
 	status := statusOf[kind]
 	p := problemFor(r, status, err)
@@ -179,7 +179,7 @@ func (s *Server) RunAsync(ctx context.Context) {
 		due, err := s.txns.Due(ctx, time.Now(), 4*asyncWorkers)
 		if err != nil {
 			if ctx.Err() == nil {
-				s.log.Error("read due transactions", "err", err.Error())
+				s.log.Error("read due transactions", "err", err)
 			}
 			continue
 		}
@@ -230,9 +230,9 @@ func (s *Server) advance(ctx context.Context, t txn.Txn) {
 	switch {
 	case fault.KindOf(err) == fault.Invalid:
 		t.LastError, t.NextAttempt = "callback URL: "+dci.SafeMessage(err), time.Time{}
-		s.log.Warn("refused a transaction's callback URL", "correlation_id", t.CorrelationID, "err", err.Error())
+		s.log.Warn("refused a transaction's callback URL", "correlation_id", t.CorrelationID, "err", err)
 		if err := s.txns.Update(ctx, t); err != nil {
-			s.log.Error("record a refused callback URL", "correlation_id", t.CorrelationID, "err", err.Error())
+			s.log.Error("record a refused callback URL", "correlation_id", t.CorrelationID, "err", err)
 		}
 		return
 	case err != nil:
@@ -252,7 +252,7 @@ func (s *Server) advance(ctx context.Context, t txn.Txn) {
 	}
 	t.Delivered, t.NextAttempt, t.LastError = time.Now(), time.Time{}, ""
 	if err := s.txns.Update(ctx, t); err != nil {
-		s.log.Error("record a delivery", "correlation_id", t.CorrelationID, "err", err.Error())
+		s.log.Error("record a delivery", "correlation_id", t.CorrelationID, "err", err)
 	}
 }
 
@@ -267,7 +267,7 @@ func (s *Server) retry(ctx context.Context, t txn.Txn, why string) {
 		s.log.Warn("gave up delivering a callback", "correlation_id", t.CorrelationID, "attempts", t.Attempts, "err", why)
 	}
 	if err := s.txns.Update(ctx, t); err != nil {
-		s.log.Error("record a failed attempt", "correlation_id", t.CorrelationID, "err", err.Error())
+		s.log.Error("record a failed attempt", "correlation_id", t.CorrelationID, "err", err)
 	}
 }
 

@@ -37,7 +37,7 @@ type meta struct {
 // array ({"errors":[{code, message}]}, the standard's HttpErrorResponse).
 func (s *Server) dciError(w http.ResponseWriter, r *http.Request, err error) {
 	if kind := fault.KindOf(err); kind == fault.Internal || kind == fault.Unavailable {
-		s.log.Error("dci request failed", "request_id", requestID(r.Context()), "err", err.Error())
+		s.log.Error("dci request failed", "request_id", requestID(r.Context()), "err", err)
 	}
 	answerError(w, r, err, `Bearer error="invalid_token"`)
 }

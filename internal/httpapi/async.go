@@ -47,19 +47,6 @@ func (s *Server) ack(w http.ResponseWriter, status int, a dci.Ack) {
 	writeRaw(w, status, body)
 }
 
-// ackError refuses an asynchronous request: the ACK (ack_status ERR) in a problem.
-func (s *Server) ackError(w http.ResponseWriter, r *http.Request, err error, correlationID string) {
-	kind := fault.KindOf(err)
-	if kind == fault.Internal || kind == fault.Unavailable {
-		s.log.Error("dci request failed", "request_id", requestID(r.Context()), "err", err)
-	}
-	status := statusOf[kind]
-	p := problemFor(r, status, err)
-	ack := dci.NewErrorAck(err, correlationID, time.Now())
-	p.Message = &ack.Message
-	writeProblem(w, status, p.bytes())
-}
-
 // callbackTo checks that uri is an http(s) URL under one of the application's callbacks
 // (directory.CallbackUnder: compared as URLs) and returns its normal form, the one to
 // post to. Without uri (the standard lets a default be configured at onboarding), the
@@ -90,63 +77,56 @@ func (s *Server) callbackTo(ctx context.Context, client, uri string) (string, er
 }
 
 // asyncSearch serves {prefix}/{registry}/registry/search.
-func (s *Server) asyncSearch(w http.ResponseWriter, r *http.Request) {
+func (s *Server) asyncSearch(w http.ResponseWriter, r *http.Request) error {
 	corr := newID()
 	reg := r.PathValue("registry")
 	if _, ok := registries[reg]; !ok {
-		s.dciError(w, r, dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no registry "+reg))
-		return
+		return dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no registry "+reg)
 	}
 	claims, err := s.bearer(r, "registry.search")
 	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+reg, err, nil)
-		return
+		return refused(claims.ClientID, "dci:"+reg, nil, err)
 	}
 	body, env, _, err := readSearch(w, r)
 	if err != nil {
-		s.ackError(w, r, err, corr)
-		return
+		return acked(corr, err)
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+reg, err, body)
-		return
+		return refused(claims.ClientID, "dci:"+reg, body, err)
 	}
-	s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: env.Header.SenderID,
+	return s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: env.Header.SenderID,
 		MessageID: env.Header.MessageID, TransactionID: env.Message.TransactionID, Registry: reg,
 		Action: dci.ActionSearch, Mode: txn.Async, Status: txn.Received, Request: body, CallbackURI: env.Header.SenderURI})
 }
 
 // accept stores an asynchronous transaction and acknowledges it, or answers a repeat.
-func (s *Server) accept(w http.ResponseWriter, r *http.Request, t txn.Txn) {
+func (s *Server) accept(w http.ResponseWriter, r *http.Request, t txn.Txn) error {
 	ctx := r.Context()
 	to, err := s.callbackTo(ctx, t.Client, t.CallbackURI)
 	if err != nil {
-		s.ackError(w, r, err, t.CorrelationID)
-		return
+		return acked(t.CorrelationID, err)
 	}
 	t.CallbackURI = to
 	if t.Action == dci.ActionSearch {
 		if first, err := s.txns.ByTransaction(ctx, t.Client, t.Action, t.TransactionID); err == nil {
 			s.ack(w, http.StatusAccepted, dci.NewAck(first.CorrelationID, time.Now()))
-			return
+			return nil
 		} else if fault.KindOf(err) != fault.NotFound {
-			s.ackError(w, r, err, t.CorrelationID)
-			return
+			return acked(t.CorrelationID, err)
 		}
 	}
 	t.NextAttempt = time.Now()
 	first, err := s.txns.Create(ctx, t)
 	if fault.KindOf(err) == fault.Conflict {
-		s.ackError(w, r, dci.Coded(fault.Invalid, dci.ErrRequestBad, "header.message_id",
-			fmt.Sprintf("%s: message %.99q was already received, under correlation id %s", dci.RjctMessageIDDuplicate, t.MessageID, first.CorrelationID)), first.CorrelationID)
-		return
+		return acked(first.CorrelationID, dci.Coded(fault.Invalid, dci.ErrRequestBad, "header.message_id",
+			fmt.Sprintf("%s: message %.99q was already received, under correlation id %s", dci.RjctMessageIDDuplicate, t.MessageID, first.CorrelationID)))
 	}
 	if err != nil {
-		s.ackError(w, r, err, t.CorrelationID)
-		return
+		return acked(t.CorrelationID, err)
 	}
 	s.wake()
 	s.ack(w, http.StatusAccepted, dci.NewAck(t.CorrelationID, time.Now()))
+	return nil
 }
 
 // wake tells the worker there is work, without waiting.

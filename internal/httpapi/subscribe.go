@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -28,8 +29,8 @@ import (
 // has a file on in those capacities are notified. Every item is recorded in the audit log.
 
 // asyncSubscribe serves {prefix}/{registry}/registry/subscribe.
-func (s *Server) asyncSubscribe(w http.ResponseWriter, r *http.Request) {
-	s.acceptAsync(w, r, dci.ActionSubscribe, func(body []byte) (dci.MsgHeader, string, string, json.RawMessage, json.RawMessage, error) {
+func (s *Server) asyncSubscribe(w http.ResponseWriter, r *http.Request) error {
+	return s.acceptAsync(w, r, dci.ActionSubscribe, func(body []byte) (dci.MsgHeader, string, string, json.RawMessage, json.RawMessage, error) {
 		env, err := dci.DecodeSubscribe(body)
 		if err != nil {
 			return dci.MsgHeader{}, "", "", nil, nil, err
@@ -39,8 +40,8 @@ func (s *Server) asyncSubscribe(w http.ResponseWriter, r *http.Request) {
 }
 
 // asyncUnsubscribe serves {prefix}/{registry}/registry/unsubscribe.
-func (s *Server) asyncUnsubscribe(w http.ResponseWriter, r *http.Request) {
-	s.acceptAsync(w, r, dci.ActionUnsubscribe, func(body []byte) (dci.MsgHeader, string, string, json.RawMessage, json.RawMessage, error) {
+func (s *Server) asyncUnsubscribe(w http.ResponseWriter, r *http.Request) error {
+	return s.acceptAsync(w, r, dci.ActionUnsubscribe, func(body []byte) (dci.MsgHeader, string, string, json.RawMessage, json.RawMessage, error) {
 		env, err := dci.DecodeUnsubscribe(body)
 		if err != nil {
 			return dci.MsgHeader{}, "", "", nil, nil, err
@@ -52,49 +53,37 @@ func (s *Server) asyncUnsubscribe(w http.ResponseWriter, r *http.Request) {
 // acceptAsync checks an asynchronous request other than search (token with scope
 // registry.subscribe, message, signature) and stores it as a transaction.
 func (s *Server) acceptAsync(w http.ResponseWriter, r *http.Request, action string,
-	decode func([]byte) (h dci.MsgHeader, transactionID, signature string, rawHeader, rawMessage json.RawMessage, err error)) {
+	decode func([]byte) (h dci.MsgHeader, transactionID, signature string, rawHeader, rawMessage json.RawMessage, err error)) error {
 	corr := newID()
 	reg := r.PathValue("registry")
-	claims, body, ok := s.readAsync(w, r, "registry.subscribe", "dci:"+reg, corr)
-	if !ok {
-		return
+	claims, body, err := s.readAsync(w, r, "registry.subscribe", "dci:"+reg, corr)
+	if err != nil {
+		return err
 	}
 	h, tx, sig, rh, rm, err := decode(body)
 	if err != nil {
-		s.ackError(w, r, err, corr)
-		return
+		return acked(corr, err)
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, sig, rh, rm); err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "dci:"+reg, err, body)
-		return
+		return refused(claims.ClientID, "dci:"+reg, body, err)
 	}
-	s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: h.SenderID, MessageID: h.MessageID,
+	return s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: h.SenderID, MessageID: h.MessageID,
 		TransactionID: tx, Registry: reg, Action: action, Mode: txn.Async, Status: txn.Received, Request: body, CallbackURI: h.SenderURI})
 }
 
 // readAsync checks the registry of the path and the bearer token (with scope; refusals
-// recorded under service), and reads a JSON body; on failure it has answered and ok is
-// false. An asynchronous call's problems with the message are answered ACK ERR.
-func (s *Server) readAsync(w http.ResponseWriter, r *http.Request, scope, service, corr string) (claims oauth.Claims, body []byte, ok bool) {
+// recorded under service), and reads a JSON body. An asynchronous call's problems with
+// the message are answered ACK ERR under corr.
+func (s *Server) readAsync(w http.ResponseWriter, r *http.Request, scope, service, corr string) (claims oauth.Claims, body []byte, err error) {
 	reg := r.PathValue("registry")
 	if _, ok := registries[reg]; !ok {
-		s.dciError(w, r, dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no registry "+reg))
-		return claims, nil, false
+		return claims, nil, dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no registry "+reg)
 	}
-	claims, err := s.bearer(r, scope)
-	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, err, nil)
-		return claims, nil, false
+	if claims, err = s.bearer(r, scope); err != nil {
+		return claims, nil, refused(claims.ClientID, service, nil, err)
 	}
-	if err := needContentType(r, "application/json"); err != nil {
-		s.ackError(w, r, err, corr)
-		return claims, nil, false
-	}
-	if body, err = readBody(w, r); err != nil {
-		s.ackError(w, r, err, corr)
-		return claims, nil, false
-	}
-	return claims, body, true
+	body, err = readBody(w, r)
+	return claims, body, acked(corr, err)
 }
 
 // answerSubscribe creates the subscriptions of a stored subscribe request.
@@ -247,9 +236,12 @@ func (s *Server) subscriptionsStatus(ctx context.Context, client string, env *dc
 	return json.Marshal(dci.SubscribeResponse{TransactionID: env.Message.TransactionID, CorrelationID: newID(), Items: []dci.SubscribeResponseItem{item}})
 }
 
-// readBody reads a DCI message of at most 1 MiB, in one allocation when its length is
-// announced.
+// readBody reads a DCI message: JSON (else 415 naming Content-Type) of at most 1 MiB
+// (else 413), in one allocation when its length is announced.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if err := needContentType(r, "application/json"); err != nil {
+		return nil, fault.Unsupportedf("Content-Type", "must be application/json")
+	}
 	if n := r.ContentLength; n > 0 && n <= maxDCIBody {
 		body := make([]byte, n)
 		if _, err := io.ReadFull(r.Body, body); err != nil {
@@ -258,8 +250,12 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return body, nil
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDCIBody))
-	if err != nil {
-		return nil, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB")
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &mb):
+		return nil, dci.Coded(fault.TooLarge, dci.ErrRequestBad, "body", "the message is larger than 1 MiB")
+	case err != nil:
+		return nil, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message was cut off")
 	}
 	return body, nil
 }

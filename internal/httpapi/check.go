@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
@@ -127,7 +128,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) e
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
 		return refused(claims.ClientID, service, body, err)
 	}
-	m, err := readMeta(env.Header.Meta)
+	m, err := answer.ReadMeta(env.Header.Meta)
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) e
 	if call.bare {
 		out, err = json.Marshal(message)
 	} else {
-		h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), hubSenderID, now)
+		h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), answer.SenderID, now)
 		out, err = json.Marshal(struct {
 			Header  dci.CallbackHeader `json:"header"`
 			Message any                `json:"message"`

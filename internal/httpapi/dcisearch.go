@@ -10,27 +10,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
-	"github.com/crossroads-hub/crossroads/internal/rawjson"
 )
 
 // maxDCIBody bounds a DCI message.
 const maxDCIBody = 1 << 20
 
 // registries maps the path segment of each DCI registry to the directory's registry type.
-var registries = map[string]string{"crvs": "civil", "sr": "social", "ibr": "beneficiary", "dr": "disability", "fr": "farmer"}
-
-// meta is what the hub reads from header.meta: the purpose of the question, the fields
-// wanted, and the date asked about. All optional.
-type meta struct {
-	Purpose string   `json:"purpose"`
-	Fields  []string `json:"fields"`
-	OnDate  string   `json:"on_date"`
-}
+var registries = answer.Registries
 
 // bearer verifies the access token and that it holds scope, or one of also.
 func (s *Server) bearer(r *http.Request, scope string, also ...string) (oauth.Claims, error) {
@@ -74,14 +65,14 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) error {
 	over := sync.OnceFunc(s.exchange.Expect(len(env.Message.SearchRequest)))
 	defer over()
 	caller := exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}
-	asks, answers := s.ask(r.Context(), env, caller, service, m, body, start)
+	asks, answers := answer.Ask(r.Context(), s.exchange, env, caller, service, m, body, start)
 	return s.answerSearch(w, r, env, asks, answers, registry, over)
 }
 
 // duplicate refuses a repeated message: 200 with a header of status rjct and reason
 // rjct.message_id.duplicate, and no message. The refusal is recorded.
 func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, claims oauth.Claims, service string, env *dci.Envelope[dci.SearchRequest]) error {
-	h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), hubSenderID, time.Now())
+	h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), answer.SenderID, time.Now())
 	h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctMessageIDDuplicate
 	h.StatusReasonMessage = "message " + env.Header.MessageID + " was already received; it is not processed again"
 	h.TotalCount, h.CompletedCount = dci.Count(len(env.Message.SearchRequest)), 0
@@ -99,80 +90,17 @@ func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, claims oauth.
 }
 
 // readSearch reads and decodes a DCI search message: JSON, at most 1 MiB.
-func readSearch(w http.ResponseWriter, r *http.Request) ([]byte, *dci.Envelope[dci.SearchRequest], meta, error) {
+func readSearch(w http.ResponseWriter, r *http.Request) ([]byte, *dci.Envelope[dci.SearchRequest], answer.Meta, error) {
 	body, err := readBody(w, r)
 	if err != nil {
-		return nil, nil, meta{}, err
+		return nil, nil, answer.Meta{}, err
 	}
 	env, err := dci.DecodeSearch(body)
 	if err != nil {
-		return nil, nil, meta{}, err
+		return nil, nil, answer.Meta{}, err
 	}
-	m, err := readMeta(env.Header.Meta)
+	m, err := answer.ReadMeta(env.Header.Meta)
 	return body, env, m, err
-}
-
-// plainMeta reads the common case of header.meta, the hub's own: purpose and on_date
-// strings, fields a list of strings, as json.Unmarshal would; false for anything else
-// (other or differently cased names, null, other types), which is left to it.
-func plainMeta(raw json.RawMessage, m *meta) bool {
-	return rawjson.EachMember(raw, func(name string, v []byte) bool {
-		var ok bool
-		switch name {
-		case "purpose":
-			m.Purpose, ok = rawjson.Unquote(v)
-		case "on_date":
-			m.OnDate, ok = rawjson.Unquote(v)
-		case "fields":
-			var list []json.RawMessage
-			if list, ok = rawjson.Elements(v); ok && !rawjson.IsNull(v) {
-				m.Fields = make([]string, len(list))
-				for i, f := range list {
-					if m.Fields[i], ok = rawjson.Unquote(f); !ok {
-						break
-					}
-				}
-			} else {
-				ok = false
-			}
-		}
-		return ok
-	})
-}
-
-func readMeta(raw json.RawMessage) (meta, error) {
-	var m meta
-	if len(raw) == 0 || raw[0] != '{' {
-		return m, nil // absent, or a string as the samples send: nothing asked
-	}
-	if !plainMeta(raw, &m) {
-		m = meta{}
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return m, dci.Coded(fault.Invalid, dci.ErrRequestBad, "header.meta", "must hold purpose (string), fields (list of strings) and on_date (YYYY-MM-DD)")
-		}
-	}
-	if _, err := date.Parse(m.OnDate); err != nil {
-		return m, dci.Coded(fault.Invalid, dci.ErrRequestBad, "header.meta.on_date", err.Error())
-	}
-	return m, nil
-}
-
-// ask runs each item through the exchange.
-func (s *Server) ask(ctx context.Context, env *dci.Envelope[dci.SearchRequest], caller exchange.Caller, service string, m meta, body []byte, start time.Time) ([]exchange.Ask, []exchange.Answer) {
-	day, _ := date.Parse(m.OnDate)
-	items := env.Message.SearchRequest
-	asks := make([]exchange.Ask, len(items))
-	answers := make([]exchange.Answer, len(items))
-	for i, it := range items {
-		asks[i] = exchange.Ask{Caller: caller, Service: service, Purpose: m.Purpose, Fields: m.Fields, Day: day, Request: body, MessageID: env.Header.MessageID, Start: start}
-		if it.Err != nil {
-			answers[i] = exchange.Answer{Err: it.Err, Status: 400, Decision: exchange.Decision{Code: exchange.DenyInvalid, Reasons: []string{dci.SafeMessage(it.Err)}}}
-			continue
-		}
-		asks[i].Query = *it.Query
-		answers[i] = s.exchange.Search(ctx, asks[i])
-	}
-	return asks, answers
 }
 
 // answerSearch builds the answer, records every item in the audit log, and only then
@@ -190,7 +118,7 @@ func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.E
 		writeProblem(w, status, body)
 		return nil
 	}
-	resp, err := searchAnswer(env, answers, registry, newID())
+	resp, err := answer.SearchResponse(env, answers, registry, newID())
 	if err != nil {
 		return fault.Wrap(err, "build answer")
 	}
@@ -204,19 +132,6 @@ func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, env *dci.E
 	writeRaw(w, http.StatusOK, body)
 	return nil
 }
-
-// searchAnswer is the DCI answer to env from the exchange's answers, one per item.
-func searchAnswer(env *dci.Envelope[dci.SearchRequest], answers []exchange.Answer, registry, correlationID string) (*dci.Callback[dci.SearchResponse], error) {
-	outs := make([]dci.Outcome, len(answers))
-	for i, a := range answers {
-		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err, Records: a.Items(), RecordType: a.RecordType}
-	}
-	return dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: correlationID, SenderID: hubSenderID,
-		RegType: dci.RegistryType(registry), RecordType: "Person", Now: time.Now()}, outs)
-}
-
-// hubSenderID is the hub's sender_id in the messages it sends.
-const hubSenderID = "crossroads"
 
 // refusedAll reports whether the policy, or the limits, refused every item alike: the
 // message is then refused (403, or 429 or 503 with Retry-After).

@@ -213,13 +213,13 @@ func (s *Server) dciPage(w http.ResponseWriter, r *http.Request) error {
 	for _, reg := range dciRegistries {
 		pr := dciPageRegistry{Code: reg.Code, Name: reg.Name, IDTypes: registryIDTypes(reg.Code)}
 		for _, ep := range dciEndpoints {
-			if ep.Async && s.txns == nil {
+			if ep.Async && s.async == nil {
 				continue
 			}
 			pr.Endpoints = append(pr.Endpoints, dciPageEndpoint{Path: s.dciPrefix + "/" + reg.Code + "/registry/" + ep.Path, What: ep.What})
 		}
 		for _, c := range registryCalls {
-			if c.Code == reg.Code && (!c.Async || s.txns != nil) {
+			if c.Code == reg.Code && (!c.Async || s.async != nil) {
 				pr.Endpoints = append(pr.Endpoints, dciPageEndpoint{Path: s.dciPrefix + "/" + reg.Code + "/registry/" + c.Path, What: c.What})
 			}
 		}

@@ -60,7 +60,7 @@ func (s *Server) routes(mux router) {
 		for path, call := range checkCalls {
 			mux.HandleFunc("POST "+s.dciPrefix+"/"+path, s.dciAdapt(func(w http.ResponseWriter, r *http.Request) error { return s.check(w, r, call) }))
 		}
-		if s.txns != nil {
+		if s.async != nil {
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/search", s.dciAdapt(s.asyncSearch))
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/txn/status", s.dciAdapt(s.syncTxnStatus))
 			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/txn/status", s.dciAdapt(s.asyncTxnStatus))

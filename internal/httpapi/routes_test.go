@@ -10,10 +10,10 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/population"
-	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
 // patterns records the patterns routes registers.
@@ -38,7 +38,7 @@ func TestEveryRouteDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &Server{dciPrefix: documentedDCIPrefix, reg: metrics.NewRegistry(), exchange: &exchange.Exchange{},
-		pop: struct{ population.Store }{}, txns: struct{ txn.Store }{}, events: struct{ Events }{}}
+		pop: struct{ population.Store }{}, async: &answer.Worker{}, events: struct{ Events }{}}
 	var ps patterns
 	s.routes(&ps)
 	if len(ps) < 50 {
@@ -74,7 +74,7 @@ var params = regexp.MustCompile(`\{[^}]*\}`)
 // (enrolled, disabled, …), notify and the callbacks of asynchronous sources.
 func TestDCIPageListsEveryRoute(t *testing.T) {
 	s := &Server{dciPrefix: documentedDCIPrefix, reg: metrics.NewRegistry(), exchange: &exchange.Exchange{},
-		pop: struct{ population.Store }{}, txns: struct{ txn.Store }{}, events: struct{ Events }{}}
+		pop: struct{ population.Store }{}, async: &answer.Worker{}, events: struct{ Events }{}}
 	var ps patterns
 	s.routes(&ps)
 	w := httptest.NewRecorder()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
@@ -45,14 +46,14 @@ func (s *Server) syncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var answer any // left out when there is no message
+	var reply any // left out when there is no message
 	if message != nil {
-		answer = message
+		reply = message
 	}
 	body, err := json.Marshal(struct {
 		Header  dci.CallbackHeader `json:"header"`
 		Message any                `json:"message,omitempty"`
-	}{header, answer})
+	}{header, reply})
 	if err != nil {
 		return fault.Wrap(err, "encode answer")
 	}
@@ -83,11 +84,11 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return acked(corr, err)
 	}
-	var answer any
+	var reply any
 	if message != nil {
-		answer = message
+		reply = message
 	}
-	signed, err := s.signed(header, answer)
+	signed, err := s.async.Sign(header, reply)
 	if err != nil {
 		return acked(corr, err)
 	}
@@ -110,18 +111,13 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 // with a header of status rjct when the decision does not permit it.
 func (s *Server) txnStatus(ctx context.Context, claims oauth.Claims, env *dci.Envelope[dci.TxnStatusRequest], request []byte, corr string) (h dci.CallbackHeader, _ *dci.TxnStatusResponse, rr *reread, _ error) {
 	client := claims.ClientID
-	h = dci.CallbackHeaderFor(env.Header, dci.ActionTxnOnStatus, newID(), hubSenderID, time.Now())
+	h = dci.CallbackHeaderFor(env.Header, dci.ActionTxnOnStatus, newID(), answer.SenderID, time.Now())
 	q := env.Message.Request
 	var t txn.Txn
 	var err error
 	switch q.AttributeType {
-	case dci.AttrTransactionID:
-		t, err = s.txns.ByTransaction(ctx, client, q.TxnType, q.Value)
-	case dci.AttrCorrelationID:
-		t, err = s.txns.Get(ctx, q.Value)
-		if err == nil && (t.Client != client || t.Action != q.TxnType) {
-			err = fault.NotFoundf("no such transaction")
-		}
+	case dci.AttrTransactionID, dci.AttrCorrelationID:
+		t, err = s.async.Find(ctx, client, q.TxnType, q.AttributeType, q.Value)
 	case dci.AttrSubscriptions:
 		if q.TxnType != dci.ActionSubscribe {
 			h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctActionNotSupported

@@ -14,6 +14,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/events"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
@@ -59,7 +60,7 @@ type Deps struct {
 
 // Events is the delivery of mutations, as operators see it.
 type Events interface {
-	Status(ctx context.Context) (any, error)
+	Status(ctx context.Context) (events.Status, error)
 	Tail(ctx context.Context) <-chan []byte // JSON lines until ctx ends
 	// Dead lists copies set aside ("": of every subscription); Retry sends a
 	// subscription's again.

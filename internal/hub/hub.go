@@ -221,7 +221,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(), Ledger: st.Civil.Ledger(),
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
-		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: eventsAPI{ev}, Registry: reg,
+		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
 		SourceCallbacks: x.sources.callbacks})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)

@@ -70,4 +70,3 @@ func (s *sources) builtinService(name string) string {
 	}
 	return found
 }
-

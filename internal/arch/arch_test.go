@@ -41,6 +41,33 @@ func TestCapabilityPackagesImportNoTechnology(t *testing.T) {
 	}
 }
 
+// services do the hub's work away from HTTP requests (the asynchronous DCI answers, the
+// event pipeline): they may send over HTTP, so net/http is theirs, but they import no
+// driver, no NATS (internal/bus speaks it), and neither the HTTP API that calls them nor
+// the wiring that starts them.
+var services = []string{"answer", "events"}
+
+func TestServicePackagesImportNoDriverNorFrontEnd(t *testing.T) {
+	for _, pkg := range services {
+		files, err := filepath.Glob(filepath.Join("..", pkg, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("package %s: no Go files found (%v)", pkg, err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			for _, p := range imports(t, f) {
+				for _, bad := range forbidden {
+					if bad != "net/http" && under(p, bad) {
+						t.Errorf("%s imports %s: service packages import no driver, nor the HTTP API or the wiring", f, p)
+					}
+				}
+			}
+		}
+	}
+}
+
 func checkFile(t *testing.T, path string) {
 	for _, p := range imports(t, path) {
 		for _, bad := range forbidden {

@@ -204,13 +204,13 @@ func (s *Server) dciPage(w http.ResponseWriter, r *http.Request) error {
 	for _, reg := range dci.Registries {
 		pr := dciPageRegistry{Code: reg.Path, Name: reg.Name, IDTypes: registryIDTypes(reg.Kind)}
 		for _, ep := range dciEndpoints {
-			if ep.Async && s.txns == nil {
+			if ep.Async && s.async == nil {
 				continue
 			}
 			pr.Endpoints = append(pr.Endpoints, dciPageEndpoint{Path: s.dciPrefix + "/" + reg.Path + "/registry/" + ep.Path, What: ep.What})
 		}
 		for _, path := range reg.Calls {
-			if c := registryCalls[path]; !c.Async || s.txns != nil {
+			if c := registryCalls[path]; !c.Async || s.async != nil {
 				pr.Endpoints = append(pr.Endpoints, dciPageEndpoint{Path: s.dciPrefix + "/" + reg.Path + "/registry/" + path, What: c.What})
 			}
 		}

@@ -11,11 +11,11 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/population"
-	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
 // patterns records the patterns routes registers.
@@ -40,7 +40,7 @@ func TestEveryRouteDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &Server{dciPrefix: documentedDCIPrefix, reg: metrics.NewRegistry(), exchange: &exchange.Exchange{},
-		pop: struct{ population.Store }{}, txns: struct{ txn.Store }{}, events: struct{ Events }{}}
+		pop: struct{ population.Store }{}, async: &answer.Worker{}, events: struct{ Events }{}}
 	var ps patterns
 	s.routes(&ps)
 	if len(ps) < 50 {
@@ -78,7 +78,7 @@ var params = regexp.MustCompile(`\{[^}]*\}`)
 // and described.
 func TestDCIPageListsEveryRoute(t *testing.T) {
 	s := &Server{dciPrefix: documentedDCIPrefix, reg: metrics.NewRegistry(), exchange: &exchange.Exchange{},
-		pop: struct{ population.Store }{}, txns: struct{ txn.Store }{}, events: struct{ Events }{}}
+		pop: struct{ population.Store }{}, async: &answer.Worker{}, events: struct{ Events }{}}
 	var ps patterns
 	s.routes(&ps)
 	w := httptest.NewRecorder()

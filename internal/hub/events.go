@@ -69,8 +69,3 @@ func (s *sources) builtinService(name string) string {
 	}
 	return found
 }
-
-// eventsAPI is the pipeline as the HTTP API asks of it.
-type eventsAPI struct{ *events.Pipeline }
-
-func (a eventsAPI) Status(ctx context.Context) (any, error) { return a.Pipeline.Status(ctx) }

@@ -90,7 +90,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.mu.Unlock()
 	if err != nil {
-		rc.log.Warn("demo receiver: message refused", "path", got.Path, "action", got.Action, "err", err.Error())
+		rc.log.Warn("demo receiver: message refused", "path", got.Path, "action", got.Action, "err", err)
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}

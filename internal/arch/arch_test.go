@@ -28,35 +28,34 @@ var forbidden = []string{
 
 func TestCapabilityPackagesImportNoTechnology(t *testing.T) {
 	for _, pkg := range capability {
-		files, err := filepath.Glob(filepath.Join("..", pkg, "*.go"))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("package %s: no Go files found (%v)", pkg, err)
-		}
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
+		for _, f := range productionFiles(t, pkg) {
 			checkFile(t, f)
 		}
 	}
+}
+
+// productionFiles lists the Go files of internal/<pkg> that are not tests.
+func productionFiles(t *testing.T, pkg string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", pkg, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("package %s: no Go files found (%v)", pkg, err)
+	}
+	return slices.DeleteFunc(files, func(f string) bool { return strings.HasSuffix(f, "_test.go") })
 }
 
 // services do the hub's work away from HTTP requests (the asynchronous DCI answers, the
 // event pipeline): they may send over HTTP, so net/http is theirs, but they import no
 // driver, no NATS (internal/bus speaks it), and neither the HTTP API that calls them nor
 // the wiring that starts them.
-var services = []string{"answer", "events"}
+//
+// The outbound kit (one way to send) keeps to the same rule: it speaks HTTP to other
+// systems and nothing else.
+var services = []string{"answer", "events", "outbound"}
 
 func TestServicePackagesImportNoDriverNorFrontEnd(t *testing.T) {
 	for _, pkg := range services {
-		files, err := filepath.Glob(filepath.Join("..", pkg, "*.go"))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("package %s: no Go files found (%v)", pkg, err)
-		}
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
+		for _, f := range productionFiles(t, pkg) {
 			for _, p := range imports(t, f) {
 				for _, bad := range forbidden {
 					if bad != "net/http" && under(p, bad) {
@@ -120,26 +119,6 @@ var confined = []struct {
 	// The independent RFC 8785 implementation cross-checks dci.Canonical in tests; the
 	// binary has one canonical form, its own.
 	{"github.com/gowebpki/jcs", nil, "gowebpki/jcs is for tests only"},
-}
-
-// The outbound kit speaks HTTP to other systems and nothing else: no store, no bus.
-func TestOutboundImportsNoDriver(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "outbound", "*.go"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("package outbound: no Go files found (%v)", err)
-	}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		for _, p := range imports(t, f) {
-			for _, bad := range forbidden {
-				if bad != "net/http" && under(p, bad) {
-					t.Errorf("%s imports %s: the outbound kit imports no driver", f, p)
-				}
-			}
-		}
-	}
 }
 
 func TestConfinedImports(t *testing.T) {

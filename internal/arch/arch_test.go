@@ -88,6 +88,8 @@ var confined = []struct {
 	// The synthetic nation is the demo's and the benchmarks': production code finds the
 	// services and institutions in the directory.
 	{module + "internal/synth", []string{"internal/synth", "internal/hub", "internal/bench", "cmd"}, "only the demo's wiring, the benchmarks and the CLI use the synthetic nation"},
+	// Waiting for a condition by polling is for tests; production code waits on a signal.
+	{module + "internal/testwait", []string{"internal/testwait"}, "only tests wait with internal/testwait"},
 }
 
 func TestConfinedImports(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // authorizationOf returns the id of institution's authorization for service.
@@ -135,7 +136,7 @@ func TestPastDayEndedFile(t *testing.T) {
 	// Another hub on the same stores loads the directory afresh.
 	tg.stop()
 	tg2 := start(t, nil)
-	waitFor(t, 10*time.Second, func() error {
+	testwait.For(t, 10*time.Second, func() error {
 		if got := ask(tg2, tg2.token(t, synth.PensionFund), end.AddDays(-10)); got != 200 {
 			return fmt.Errorf("after a restart, about a day the ended file covered: %d; want 200", got)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // hasRecord reports whether the person's exchanges hold a record whose reasons contain
@@ -101,7 +102,7 @@ func TestTxnStatusIsAnExchange(t *testing.T) {
 		} `json:"message"`
 	}
 	json.Unmarshal(body, &ack)
-	waitFor(t, 20*time.Second, func() error {
+	testwait.For(t, 20*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(callbacks) == 0 {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
@@ -270,7 +271,7 @@ func TestCallbackURLTricks(t *testing.T) {
 	if status != http.StatusAccepted {
 		t.Fatalf("subscribe at the registered callback: %d %s", status, clip(body))
 	}
-	waitFor(t, 20*time.Second, func() error {
+	testwait.For(t, 20*time.Second, func() error {
 		for _, tt := range accepted {
 			if n := tt.to.count(tt.at); n < tt.times {
 				return fmt.Errorf("%s: %d callbacks at %s, want %d; the listener got %q", tt.name, n, tt.at, tt.times, tt.to.requests())
@@ -405,7 +406,7 @@ func TestEndpointsRefusedAtUse(t *testing.T) {
 		t.Cleanup(func() { tg.adminDo(t, "DELETE", "/admin/subscriptions/"+id, nil) })
 	}
 	// The deliverers start within a second of the subscriptions; a death then.
-	waitFor(t, 10*time.Second, func() error {
+	testwait.For(t, 10*time.Second, func() error {
 		status, body := tg.adminDo(t, "GET", "/admin/events", nil)
 		if status != 200 || !strings.Contains(string(body), "attack-url-control") {
 			return fmt.Errorf("the control subscription has no deliverer yet: %d %s", status, clip(body))
@@ -413,7 +414,7 @@ func TestEndpointsRefusedAtUse(t *testing.T) {
 		return nil
 	})
 	seq := tg.death(t, synth.PensionFund)
-	waitFor(t, 30*time.Second, func() error {
+	testwait.For(t, 30*time.Second, func() error {
 		if n := good.count("/push"); n == 0 {
 			return fmt.Errorf("the control subscription got no push; the listener got %q", good.requests())
 		}

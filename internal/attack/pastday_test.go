@@ -44,6 +44,7 @@ func onDate(d date.Date) string { return fmt.Sprintf(`{"on_date":%q}`, d.String(
 // An authorization that has ended does not come back to life for a question about a day
 // when it was in force.
 func TestPastDayDoesNotRevive(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	tok := tg.token(t, synth.TaxOffice)
 	a := tg.authorizationOf(t, synth.TaxOffice, synth.CivilPerson)
@@ -60,6 +61,7 @@ func TestPastDayDoesNotRevive(t *testing.T) {
 // A question about a past day is allowed only as far back as the authorization says,
 // and answered with the record as it stood that day, not today's.
 func TestPastDayAnswersThePast(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	ctx := context.Background()
 	tok := tg.token(t, synth.PensionFund)
@@ -113,6 +115,7 @@ func TestPastDayAnswersThePast(t *testing.T) {
 // A file that has ended still answers a question about a day it covered — after a
 // restart too — and no longer a question about today.
 func TestPastDayEndedFile(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	tok := tg.token(t, synth.PensionFund)
 	s := tg.stranger(t, synth.PensionFund)
@@ -147,6 +150,7 @@ func TestPastDayEndedFile(t *testing.T) {
 // A source that cannot answer for a past day says so, instead of answering with today's
 // data.
 func TestPastDaySourceSaysSo(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	city := synth.CityPrefix + "R01"
 	tok := tg.token(t, city)

@@ -226,6 +226,7 @@ func refusedURIs(good, pathed, evil *recorder) []trick {
 // nothing reaches the attacker; URLs that are the registered ones written differently
 // are accepted and the answer goes to the normalised URL; a redirect is not followed.
 func TestCallbackURLTricks(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	good, pathed, evil := listen(t), listen(t), listen(t)
 	good.moved = evil.srv.URL + "/stolen"
@@ -308,6 +309,7 @@ func TestCallbackURLTricks(t *testing.T) {
 // endpoints and service endpoints that play a trick, naming the field, and keeps the
 // normal form of those it accepts.
 func TestEndpointsRefusedAtRegistration(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	good, pathed, evil := listen(t), listen(t), listen(t)
 	app := "/admin/applications/" + synth.AppID(synth.HealthInsurer1)
@@ -377,6 +379,7 @@ func TestEndpointsRefusedAtRegistration(t *testing.T) {
 // (written here straight into the stores, as the API now refuses them) get nothing
 // delivered at their bad URLs; a push subscriber's redirect is not followed.
 func TestEndpointsRefusedAtUse(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	good, evil := listen(t), listen(t)
 	good.moved = evil.srv.URL + "/stolen"

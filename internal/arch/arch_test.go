@@ -119,6 +119,8 @@ var confined = []struct {
 	// The independent RFC 8785 implementation cross-checks dci.Canonical in tests; the
 	// binary has one canonical form, its own.
 	{"github.com/gowebpki/jcs", nil, "gowebpki/jcs is for tests only"},
+	// Waiting for a condition by polling is for tests; production code waits on a signal.
+	{module + "internal/testwait", []string{"internal/testwait"}, "only tests wait with internal/testwait"},
 }
 
 func TestConfinedImports(t *testing.T) {

@@ -56,7 +56,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 		return nil, fmt.Errorf("load the person directory: %w", err)
 	}
 	st.Directory.UseIndex(x.index)
-	x.oauth, err = oauth.NewServer(oauth.Config{Issuer: publicURL, Directory: st.Directory, Keys: keys})
+	x.oauth, err = oauth.NewServer(oauth.Config{Issuer: publicURL, Directory: st.Directory, Keys: keys, Guesses: cfg.Guesses})
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 )
@@ -72,6 +73,8 @@ type Config struct {
 	// Limits bound each client's expensive questions (searches by filter, batch
 	// consultations); nil: exchange.DefaultLimits.
 	Limits *exchange.Limits
+	// Guesses limit failed client authentications (zero fields: oauth's defaults).
+	Guesses oauth.GuessLimits
 
 	// receiver serves the demo's receiver and points the nation's push subscriptions at
 	// it (receiver.go); set by Demo.

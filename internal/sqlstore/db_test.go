@@ -13,6 +13,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 func TestOpenRefuses(t *testing.T) {
@@ -142,11 +143,16 @@ func TestReadyDuringBatch(t *testing.T) {
 		_, err := db.Directory().Integrate(ctx, "bench", benchLines(0, 50_000), directory.Atomic)
 		done <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testwait.For(t, 10*time.Second, testwait.True("the batch to hold the writer", func() bool { return db.WriterInUse() == 1 }))
 	quick, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if err := db.Ready(quick); err != nil {
 		t.Errorf("Ready during a batch: %v", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the batch ended (%v) before Ready answered: the test proved nothing; make the batch larger", err)
+	default:
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -43,7 +43,9 @@ func Run(t *testing.T, open Open) {
 		t.Run(j.name+"Concurrent", func(t *testing.T) { testConcurrent(t, open, j.dir) })
 		t.Run(j.name+"ByPerson", func(t *testing.T) { testByPerson(t, open, j.dir) })
 		t.Run(j.name+"Evidence", func(t *testing.T) { testEvidence(t, open, j.dir) })
+		t.Run(j.name+"Consistency", func(t *testing.T) { testConsistency(t, open, j.dir) })
 	}
+	t.Run("Fork", func(t *testing.T) { testFork(t, open) })
 	t.Run("Tamper", func(t *testing.T) { testTamper(t, open) })
 	t.Run("FailClosed", func(t *testing.T) { testFailClosed(t, open) })
 }

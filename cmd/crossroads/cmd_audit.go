@@ -15,9 +15,10 @@ import (
 
 // AuditCmd checks the audit log.
 type AuditCmd struct {
-	Verify         AuditVerifyCmd         `cmd:"" help:"Recompute the Merkle tree from the stored records and check every signed checkpoint."`
-	VerifyEvidence AuditVerifyEvidenceCmd `cmd:"" help:"Check one record's evidence file offline, with nothing but the hub's public key."`
-	Key            AuditKeyCmd            `cmd:"" help:"Print the verifier key of the hub's keys, to publish."`
+	Verify            AuditVerifyCmd            `cmd:"" help:"Recompute the Merkle tree from the stored records and check every signed checkpoint."`
+	VerifyEvidence    AuditVerifyEvidenceCmd    `cmd:"" help:"Check one record's evidence file offline, with nothing but the hub's public key."`
+	VerifyConsistency AuditVerifyConsistencyCmd `cmd:"" help:"Check that a later checkpoint extends one saved earlier (a proof from a file, the hub or its store)."`
+	Key               AuditKeyCmd               `cmd:"" help:"Print the verifier key of the hub's keys, to publish."`
 }
 
 // AuditVerifyCmd verifies the whole log.

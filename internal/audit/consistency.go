@@ -102,3 +102,17 @@ func VerifyConsistency(older, newer string, proof tlog.TreeProof, verifierKeys .
 	}
 	return from, to, nil
 }
+
+// OpenCheckpoint checks that note is a checkpoint of this log signed by one of
+// verifierKeys and returns its size and root.
+func OpenCheckpoint(note string, verifierKeys ...string) (Checkpoint, error) {
+	vs, err := verifiers(verifierKeys)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	size, root, err := openCheckpoint(note, vs)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	return Checkpoint{Size: size, Root: root, Note: note}, nil
+}

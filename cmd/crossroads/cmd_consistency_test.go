@@ -13,6 +13,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/audit/audittest"
+	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 )
 
@@ -27,7 +28,7 @@ func auditStore(t *testing.T, first int, at ...int) (string, []string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	l := audittest.OpenLog(t, db.Audit(), audit.Config{})
+	l := audittest.OpenLog(t, db.Audit(), audit.Config{Journal: hub.AuditJournal(dsn), Published: hub.AuditPublished(dsn, "")})
 	var notes []string
 	lo := first
 	for _, size := range at {
@@ -118,5 +119,26 @@ func TestAuditVerifyConsistency(t *testing.T) {
 	}
 	if _, _, err := cli(t, "", "audit", "verify-consistency", "--verifier-key", vkey, old); err == nil {
 		t.Errorf("verify-consistency without a proof succeeded")
+	}
+}
+
+// TestAuditVerifyShorterLog deletes the whole log: the store alone verifies (it is
+// empty), the checkpoint the hub remembered outside it does not.
+func TestAuditVerifyShorterLog(t *testing.T) {
+	_, vkey := audittest.Signer(t, 1)
+	dsn, _ := auditStore(t, 0, 5, 12)
+	out, _, err := cli(t, "", "audit", "verify", "--store", dsn, "--keys", "", "--verifier-key", vkey)
+	if err != nil || !strings.Contains(out, "audit log OK: 12 records") || !strings.Contains(out, "published at size 12") {
+		t.Fatalf("audit verify = %q, %v", out, err)
+	}
+	path := strings.TrimPrefix(dsn, "sqlite:")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	out, _, err = cli(t, "", "audit", "verify", "--store", dsn, "--keys", "", "--verifier-key", vkey)
+	if code(err) != 1 || !strings.Contains(out, "BROKEN") || !strings.Contains(out, "records 1 to 12 are missing") {
+		t.Errorf("audit verify of a deleted log = %q, %v; want BROKEN naming records 1 to 12", out, err)
 	}
 }

@@ -28,15 +28,21 @@ type Config struct {
 	// Journal is a folder on local disk for the log's journal; empty: none, and a record
 	// is acknowledged once its batch has committed in the store. See doc.go.
 	Journal string
+
+	// Published is a file outside the store where the log remembers the largest
+	// checkpoint it signed; empty: none. Open refuses a store shorter than that
+	// checkpoint or not consistent with it. See published.go.
+	Published string
 }
 
 // Log is the audit log. Open starts it; Close stops it. It is safe for concurrent use.
 type Log struct {
-	store Store
-	sign  SignerFunc
-	now   func() time.Time
-	log   *slog.Logger
-	max   int
+	store     Store
+	sign      SignerFunc
+	now       func() time.Time
+	published string // Config.Published
+	log       *slog.Logger
+	max       int
 
 	mu      sync.RWMutex // guards closed and the sends on in, so Close can close in
 	closed  bool
@@ -109,7 +115,7 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 		return nil, fault.Wrap(err, "get the audit checkpoint signer")
 	}
 	l := &Log{
-		store: store, sign: sign, now: cfg.Now, log: cfg.Log, max: cfg.MaxBatch,
+		store: store, sign: sign, now: cfg.Now, log: cfg.Log, max: cfg.MaxBatch, published: cfg.Published,
 		in:         make(chan *request, cfg.MaxBatch),
 		writerDone: make(chan struct{}),
 		cpDone:     make(chan struct{}),
@@ -124,6 +130,12 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 		if err := l.startJournal(ctx, cfg.Journal); err != nil {
 			return nil, err
 		}
+	}
+	if err := l.openPublished(ctx); err != nil {
+		if l.j != nil {
+			l.j.close()
+		}
+		return nil, err
 	}
 	// Records committed after the last checkpoint (a crash, a failed final checkpoint)
 	// get theirs now.
@@ -186,6 +198,24 @@ func (l *Log) loadLatest(ctx context.Context) error {
 		return fault.Wrap(fmt.Errorf("checkpoint at size %d: root hash differs from the stored tree", size), "open the audit log")
 	}
 	l.latest = Checkpoint{Size: size, Root: root, Note: sc.Note, Time: sc.Created}
+	return nil
+}
+
+// openPublished compares the store, journal recovered, with the checkpoint remembered
+// outside it; a log that has none remembered yet (a version before the file) starts
+// remembering its latest checkpoint.
+func (l *Log) openPublished(ctx context.Context) error {
+	if l.published == "" {
+		return nil
+	}
+	if err := checkPublished(ctx, l.store, l.published); err != nil {
+		return fault.Wrap(err, "open the audit log")
+	}
+	if _, ok, _ := ReadPublished(l.published); !ok && l.latest.Size > 0 {
+		if err := writePublished(l.published, l.latest.Note); err != nil {
+			return fault.Wrap(err, "remember the latest audit checkpoint")
+		}
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -58,7 +59,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 	if err != nil {
 		return nil, err
 	}
-	x.audit, err = audit.Open(ctx, st.Hub.Audit(), func() (note.Signer, error) { return auditSigner(keys) }, audit.Config{Log: x.log, Journal: AuditJournal(cfg.Store)})
+	x.audit, err = audit.Open(ctx, st.Hub.Audit(), func() (note.Signer, error) { return auditSigner(keys) }, audit.Config{Log: x.log, Journal: AuditJournal(cfg.Store), Published: AuditPublished(cfg.Store, cfg.KeyFile)})
 	if err != nil {
 		return nil, fmt.Errorf("open the audit log: %w", err)
 	}
@@ -94,6 +95,21 @@ func AuditJournal(store string) string {
 	}
 	p, _, _ = strings.Cut(p, "?")
 	return p + "-audit"
+}
+
+// AuditPublished is the file where the hub remembers the largest audit checkpoint it
+// signed, outside the store, so that it refuses a store that lost records (see package
+// audit): beside an SQLite file, or beside the key file for PostgreSQL; "" when keys
+// are kept in memory only (their checkpoints cannot be checked after a restart anyway).
+func AuditPublished(store, keyFile string) string {
+	if p, ok := strings.CutPrefix(store, "sqlite:"); ok {
+		p, _, _ = strings.Cut(p, "?")
+		return p + "-audit-checkpoint"
+	}
+	if keyFile == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(keyFile), "audit-checkpoint")
 }
 
 // load reads the authorizations and services and builds the policy from them.

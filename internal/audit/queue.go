@@ -48,7 +48,10 @@ func (l *Log) startJournal(ctx context.Context, dir string) error {
 	}
 	l.j = j
 	l.q = queue{first: l.size + 1, stored: make(chan struct{}), wake: make(chan struct{}, 1), now: make(chan struct{}, 1)}
-	batches, err := readJournal(dir)
+	batches, torn, err := readJournal(dir)
+	if torn > 0 {
+		l.log.Warn("the audit journal ends with a write cut short, never acknowledged; ignored", "journal", dir, "bytes", torn)
+	}
 	if err == nil {
 		err = l.recover(ctx, batches)
 	}

@@ -53,6 +53,7 @@ type journal struct {
 	size int64    // bytes in seg
 	segs []segment
 	buf  []byte
+	sync bool // sync each frame (and each new segment's folder entry) before it is acknowledged
 }
 
 // segment is one journal file and the seqs it holds.
@@ -375,7 +376,11 @@ func (j *journal) write(first int64, n int, at func(i int) ([]byte, []string)) e
 		}
 	}
 	j.buf = appendFrame(j.buf[:0], first, n, at)
-	if _, err := j.seg.Write(j.buf); err != nil {
+	_, err := j.seg.Write(j.buf)
+	if err == nil && j.sync {
+		err = j.seg.Sync()
+	}
+	if err != nil {
 		if terr := j.seg.Truncate(j.size); terr != nil {
 			j.seg.Close() // it ends torn; the next write starts a new segment
 			j.seg = nil
@@ -393,6 +398,12 @@ func (j *journal) start(first int64) error {
 	f, err := perm.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND)
 	if err != nil {
 		return err
+	}
+	if j.sync {
+		if err := syncDir(j.dir); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if j.seg != nil {
 		j.seg.Close()

@@ -152,3 +152,37 @@ func TestJournalTornOnlyAtTheEnd(t *testing.T) {
 		t.Errorf("a segment renamed for another record read without damage")
 	}
 }
+
+func TestParseDurability(t *testing.T) {
+	for in, want := range map[string]Durability{"": ProcessCrash, "process": ProcessCrash, "power": PowerLoss} {
+		if got, err := ParseDurability(in); err != nil || got != want {
+			t.Errorf("ParseDurability(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"Power", "fsync", "power "} {
+		if _, err := ParseDurability(in); err == nil {
+			t.Errorf("ParseDurability(%q) succeeded", in)
+		}
+	}
+}
+
+// TestJournalPowerLoss runs a log whose journal syncs every frame: the same records,
+// the same recovery.
+func TestJournalPowerLoss(t *testing.T) {
+	dir := t.TempDir()
+	j, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.sync = true
+	at := func(i int) ([]byte, []string) { return []byte(`{"seq":0}`), nil }
+	for first := int64(1); first <= 10; first += 2 {
+		if err := j.write(first, 2, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.close()
+	if batches, torn, err := readJournal(dir); err != nil || torn != 0 || len(batches) != 5 {
+		t.Errorf("readJournal = %d batches, torn %d, %v; want 5", len(batches), torn, err)
+	}
+}

@@ -29,10 +29,42 @@ type Config struct {
 	// is acknowledged once its batch has committed in the store. See doc.go.
 	Journal string
 
+	// Durability is what a record acknowledged through the journal survives: the crash
+	// of the process (the default: written to the operating system), or the loss of
+	// power (synced to the disk before it is acknowledged). Without a journal it is the
+	// store's.
+	Durability Durability
+
 	// Published is a file outside the store where the log remembers the largest
 	// checkpoint it signed; empty: none. Open refuses a store shorter than that
 	// checkpoint or not consistent with it. See published.go.
 	Published string
+}
+
+// Durability is what an acknowledged record survives; see Config.Durability.
+type Durability int
+
+const (
+	ProcessCrash Durability = iota // the default
+	PowerLoss
+)
+
+// ParseDurability reads the names of the hub's --durability: "process" or "power".
+func ParseDurability(s string) (Durability, error) {
+	switch s {
+	case "", "process":
+		return ProcessCrash, nil
+	case "power":
+		return PowerLoss, nil
+	}
+	return 0, fault.Invalidf("durability", "must be process (safe from a crash of the process) or power (safe from a loss of power), not %q", s)
+}
+
+func (d Durability) String() string {
+	if d == PowerLoss {
+		return "power"
+	}
+	return "process"
 }
 
 // Log is the audit log. Open starts it; Close stops it. It is safe for concurrent use.
@@ -127,7 +159,7 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 		return nil, err
 	}
 	if cfg.Journal != "" {
-		if err := l.startJournal(ctx, cfg.Journal); err != nil {
+		if err := l.startJournal(ctx, cfg.Journal, cfg.Durability); err != nil {
 			return nil, err
 		}
 	}

@@ -41,11 +41,12 @@ func signal(c chan struct{}) {
 // startJournal opens the journal, stores the records it holds that the store lacks
 // (those a crash left behind), and empties it. It runs in Open, before the goroutines
 // start.
-func (l *Log) startJournal(ctx context.Context, dir string) error {
+func (l *Log) startJournal(ctx context.Context, dir string, d Durability) error {
 	j, err := openJournal(dir)
 	if err != nil {
 		return fault.Wrap(err, "open the audit journal")
 	}
+	j.sync = d == PowerLoss
 	l.j = j
 	l.q = queue{first: l.size + 1, stored: make(chan struct{}), wake: make(chan struct{}, 1), now: make(chan struct{}, 1)}
 	batches, torn, err := readJournal(dir)

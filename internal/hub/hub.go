@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
@@ -58,6 +59,10 @@ type Config struct {
 	Callbacks *http.Client
 	// OnReady is called with the base URL once the hub serves.
 	OnReady func(url string)
+	// Durability is what an exchange's audit record survives once the exchange is
+	// answered: the crash of the process (the default) or the loss of power (the audit
+	// journal synced before each acknowledgement, an SQLite store at synchronous=FULL).
+	Durability audit.Durability
 	// KeyFile holds the hub's signing keys (created if missing, mode 0600); "" keeps
 	// them in memory only.
 	KeyFile string
@@ -114,6 +119,9 @@ func Open(ctx context.Context, cfg Config) (*Stores, error) {
 }
 
 func open(ctx context.Context, cfg Config) (*Stores, error) {
+	if cfg.Durability == audit.PowerLoss {
+		cfg.Store = syncFull(cfg.Store)
+	}
 	if cfg.Civil == "" || cfg.Civil == cfg.Store {
 		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil)
 		if err != nil {
@@ -131,6 +139,18 @@ func open(ctx context.Context, cfg Config) (*Stores, error) {
 		return nil, err
 	}
 	return &Stores{Hub: hubDB, Civil: civil, Directory: directory.New(hubDB.Directory(), nil)}, nil
+}
+
+// syncFull asks an SQLite store to commit at synchronous=FULL: the audit journal's
+// records leave it once stored, so the store must keep them through a loss of power too.
+func syncFull(dsn string) string {
+	if !strings.HasPrefix(dsn, "sqlite:") || strings.Contains(dsn, "sync=") {
+		return dsn
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn + "&sync=full"
+	}
+	return dsn + "?sync=full"
 }
 
 // Ready reports whether every store answers and is migrated.

@@ -2,10 +2,12 @@ package attack_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/synth"
@@ -67,6 +69,12 @@ func TestConsistencyPublicAndBounded(t *testing.T) {
 	for _, f := range files {
 		tg.dci(t, tok, search{criteria: byID("PN", f.Person)})
 	}
+	waitFor(t, 10*time.Second, func() error { // the hub signs a checkpoint every 2 s
+		if cp := tg.checkpoint(t); cp.Size <= old.Size {
+			return fmt.Errorf("the latest checkpoint is still at size %d", cp.Size)
+		}
+		return nil
+	})
 	status, _, body := tg.do(t, "GET", "/audit/consistency?from="+strconv.FormatInt(old.Size, 10), "", "", nil)
 	if status != http.StatusOK {
 		t.Fatalf("consistency: %d %s", status, clip(body))

@@ -21,14 +21,15 @@ type Consistency struct {
 }
 
 // Consistency returns the proof that the tree at size to extends the tree at size from;
-// to 0 means the latest checkpoint (signed first if it does not cover every record
-// acknowledged). Sizes outside 1 ≤ from ≤ to ≤ the log's size are Invalid.
+// to 0 means the latest checkpoint (never signed on demand: anyone may ask, and the
+// checkpointer signs every few seconds). Sizes outside 1 ≤ from ≤ to ≤ the log's size
+// are Invalid.
 func (l *Log) Consistency(ctx context.Context, from, to int64) (Consistency, error) {
 	if err := l.sync(ctx); err != nil {
 		return Consistency{}, err
 	}
 	if to == 0 {
-		cp, err := l.checkpoint(ctx)
+		cp, err := l.Checkpoint(ctx)
 		if err != nil {
 			return Consistency{}, err
 		}

@@ -114,6 +114,12 @@ func testFork(t *testing.T, open Open) {
 		t.Errorf("VerifyConsistency of two checkpoints of size 10 with different roots = %v; want rewritten", err)
 	}
 	Append(t, l2, 200, 230, nil)
+	if c, err := l2.Consistency(ctx, 10, 0); err != nil || c.To != 10 {
+		t.Errorf("Consistency(10, latest) before a new checkpoint = to %d, %v; want the latest checkpoint, 10, not one signed on demand", c.To, err)
+	}
+	if _, err := l2.CheckpointNow(ctx); err != nil {
+		t.Fatal(err)
+	}
 	c, err := l2.Consistency(ctx, 10, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -400,7 +400,7 @@ func (j *journal) start(first int64) error {
 		return err
 	}
 	if j.sync {
-		if err := syncDir(j.dir); err != nil {
+		if err := perm.SyncDir(j.dir); err != nil {
 			f.Close()
 			return err
 		}

@@ -38,34 +38,12 @@ func ReadPublished(path string) (cp Checkpoint, ok bool, err error) {
 	return Checkpoint{Size: size, Root: root, Note: string(b)}, true, nil
 }
 
-// writePublished replaces the file path with note: a new file written and synced
-// beside it, then renamed over it, and the folder synced, so that a crash leaves the
-// old checkpoint or the new one, never a part.
+// writePublished replaces the file path with note atomically (perm.Replace).
 func writePublished(path, note string) error {
-	dir := filepath.Dir(path)
-	if err := perm.MkdirAll(dir); err != nil {
+	if err := perm.MkdirAll(filepath.Dir(path)); err != nil {
 		return err
 	}
-	tmp := path + ".new"
-	f, err := perm.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(note)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
+	return perm.Replace(path, []byte(note))
 }
 
 // checkPublished refuses a store that is shorter than the checkpoint remembered in path

@@ -22,6 +22,7 @@ type WitnessCmd struct {
 	Name   string        `help:"The name of the witness's key, made on the first start (no spaces, no '+')." default:"witness.crossroads.example"`
 	Every  time.Duration `help:"How often to read the hub's checkpoint." default:"2s"`
 	Once   bool          `help:"Observe once and exit."`
+	NoPush bool          `help:"Do not hand the cosigned checkpoints to the hub (POST /audit/cosignatures)."`
 }
 
 func (c *WitnessCmd) Run(e *env) error {
@@ -38,7 +39,12 @@ func (c *WitnessCmd) Run(e *env) error {
 	defer t.Stop()
 	for {
 		before := w.Last().Size
-		_, err := w.Observe(e.ctx, src)
+		cosigned, err := w.Observe(e.ctx, src)
+		if err == nil && !c.NoPush {
+			if perr := src.push(e.ctx, cosigned); perr != nil {
+				e.log.Warn("witness: the hub did not take the cosigned checkpoint", "err", perr)
+			}
+		}
 		var alarm *witness.Alarm
 		switch {
 		case errors.As(err, &alarm):
@@ -84,6 +90,25 @@ func (h hubSource) Consistency(ctx context.Context, from, to int64) (audit.Consi
 	var c audit.Consistency
 	err := h.get(ctx, fmt.Sprintf("/audit/consistency?from=%d&to=%d", from, to), &c)
 	return c, err
+}
+
+// push hands a cosigned checkpoint to the hub.
+func (h hubSource) push(ctx context.Context, cosigned string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/audit/cosignatures", strings.NewReader(cosigned))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST /audit/cosignatures: %s: %.300s", resp.Status, body)
+	}
+	return nil
 }
 
 func (h hubSource) get(ctx context.Context, path string, v any) error {

@@ -1,6 +1,7 @@
 package attack_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/witness"
 )
 
 // An institution may hold the proof of its own exchanges, never another's: the evidence
@@ -122,4 +125,67 @@ func (tg *target) verifierKey(t *testing.T) string {
 		t.Fatalf("verifier key: %v in %s", err, clip(body))
 	}
 	return out.Key
+}
+
+// httpSource is the hub as a witness reads it, over HTTP.
+type httpSource struct {
+	tg *target
+	t  *testing.T
+}
+
+func (h httpSource) Checkpoint(context.Context) (string, error) {
+	return h.tg.checkpoint(h.t).Note, nil
+}
+
+func (h httpSource) Consistency(_ context.Context, from, to int64) (audit.Consistency, error) {
+	var c audit.Consistency
+	status, _, body := h.tg.do(h.t, "GET", fmt.Sprintf("/audit/consistency?from=%d&to=%d", from, to), "", "", nil)
+	if status != http.StatusOK {
+		return c, fmt.Errorf("consistency: %d %s", status, clip(body))
+	}
+	return c, json.Unmarshal(body, &c)
+}
+
+// A hub takes the cosigned checkpoints of the witnesses it expects, and of no one else,
+// and serves them with its checkpoint.
+func TestWitnessCosignatures(t *testing.T) {
+	dir := t.TempDir()
+	first, err := witness.Open(dir, "dpa.example", []string{"the hub's key, known once it runs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := start(t, func(cfg *hub.Config) { cfg.Witnesses = []string{first.VerifierKey()} })
+	hubKey := tg.verifierKey(t)
+	w, err := witness.Open(dir, "dpa.example", []string{hubKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := witness.Open(t.TempDir(), "stranger.example", []string{hubKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := tg.token(t, synth.PensionFund)
+	tg.dci(t, tok, search{criteria: byID("PN", tg.files(t, synth.PensionFund, today(), 1)[0].Person)})
+	src := httpSource{tg, t}
+	cosigned, err := w.Observe(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _, body := tg.do(t, "POST", "/audit/cosignatures", "", "text/plain", []byte(cosigned)); status != http.StatusOK {
+		t.Fatalf("the expected witness's cosignature: %d %s", status, clip(body))
+	}
+	other, err := stranger.Observe(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _, body := tg.do(t, "POST", "/audit/cosignatures", "", "text/plain", []byte(other)); status != http.StatusForbidden {
+		t.Errorf("a stranger's cosignature: %d %s; want 403", status, clip(body))
+	}
+	_, _, body := tg.do(t, "GET", "/audit/checkpoint", "", "", nil)
+	var cp struct {
+		Cosigned []audit.Cosigned `json:"cosigned"`
+	}
+	if err := json.Unmarshal(body, &cp); err != nil || len(cp.Cosigned) != 1 || cp.Cosigned[0].Witness != "dpa.example" || cp.Cosigned[0].Note != cosigned {
+		t.Errorf("the checkpoint's cosignatures = %+v, %v; want the expected witness's", cp.Cosigned, err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -34,6 +35,10 @@ type Config struct {
 	// power (synced to the disk before it is acknowledged). Without a journal it is the
 	// store's.
 	Durability Durability
+
+	// Witnesses are the verifier keys of the witnesses whose cosignatures the log takes
+	// (AddCosignature); none: it takes none.
+	Witnesses []string
 
 	// Published is a file outside the store where the log remembers the largest
 	// checkpoint it signed; empty: none. Open refuses a store shorter than that
@@ -73,6 +78,10 @@ type Log struct {
 	sign      SignerFunc
 	now       func() time.Time
 	published string // Config.Published
+
+	witnesses note.Verifiers // Config.Witnesses; nil: none
+	cosMu     sync.Mutex
+	cosigned  map[string]Cosigned // the latest cosigned checkpoint, by witness name
 	log       *slog.Logger
 	max       int
 
@@ -146,8 +155,13 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 	if _, err := sign(); err != nil {
 		return nil, fault.Wrap(err, "get the audit checkpoint signer")
 	}
+	witnesses, err := witnessVerifiers(cfg.Witnesses)
+	if err != nil {
+		return nil, fault.Invalidf("witnesses", "%v", err)
+	}
 	l := &Log{
 		store: store, sign: sign, now: cfg.Now, log: cfg.Log, max: cfg.MaxBatch, published: cfg.Published,
+		witnesses: witnesses, cosigned: map[string]Cosigned{},
 		in:         make(chan *request, cfg.MaxBatch),
 		writerDone: make(chan struct{}),
 		cpDone:     make(chan struct{}),

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
@@ -20,7 +21,24 @@ func (s *Server) auditCheckpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"checkpoint": cp, "verifier_key": key, "log_size": s.audit.Size()})
+	writeJSON(w, http.StatusOK, map[string]any{"checkpoint": cp, "verifier_key": key, "log_size": s.audit.Size(),
+		"cosigned": s.audit.Cosignatures()})
+	return nil
+}
+
+// auditCosignature takes a checkpoint cosigned by a witness the hub expects (its
+// signature is the credential; anyone else's is refused) and serves it with the
+// checkpoint from then on.
+func (s *Server) auditCosignature(w http.ResponseWriter, r *http.Request) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
+	if err != nil {
+		return fault.Invalidf("body", "a cosigned checkpoint note of at most 16 KiB")
+	}
+	c, err := s.audit.AddCosignature(r.Context(), string(body))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 

@@ -59,7 +59,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 	if err != nil {
 		return nil, err
 	}
-	x.audit, err = audit.Open(ctx, st.Hub.Audit(), func() (note.Signer, error) { return auditSigner(keys) }, audit.Config{Log: x.log, Journal: AuditJournal(cfg.Store), Published: AuditPublished(cfg.Store, cfg.KeyFile), Durability: cfg.Durability})
+	x.audit, err = audit.Open(ctx, st.Hub.Audit(), func() (note.Signer, error) { return auditSigner(keys) }, audit.Config{Log: x.log, Journal: AuditJournal(cfg.Store), Published: AuditPublished(cfg.Store, cfg.KeyFile), Durability: cfg.Durability, Witnesses: cfg.Witnesses})
 	if err != nil {
 		return nil, fmt.Errorf("open the audit log: %w", err)
 	}

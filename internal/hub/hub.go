@@ -63,6 +63,9 @@ type Config struct {
 	// answered: the crash of the process (the default) or the loss of power (the audit
 	// journal synced before each acknowledgement, an SQLite store at synchronous=FULL).
 	Durability audit.Durability
+	// Witnesses are the verifier keys of the witnesses whose cosigned checkpoints the hub
+	// takes (POST /audit/cosignatures) and serves with its own.
+	Witnesses []string
 	// KeyFile holds the hub's signing keys (created if missing, mode 0600); "" keeps
 	// them in memory only.
 	KeyFile string

@@ -367,3 +367,25 @@ func (s *sources) serviceFor(registry, receiverID string) string {
 }
 
 func (x *stack) verifierKey() (string, error) { return AuditVerifierKey(x.keys) }
+
+// verifierKeys returns the verifier keys of the current key and of every key the key
+// file ever held.
+func (x *stack) verifierKeys(keyFile string) ([]string, error) {
+	current, err := x.verifierKey()
+	if err != nil {
+		return nil, err
+	}
+	keys := []string{current}
+	if keyFile != "" {
+		old, err := ReadVerifiers(keyFile)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range old {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys, nil
+}

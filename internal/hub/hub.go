@@ -83,6 +83,8 @@ type Config struct {
 	// receiver serves the demo's receiver and points the nation's push subscriptions at
 	// it (receiver.go); set by Demo.
 	receiver bool
+	// witnessDir is the folder of the demo's embedded witness (witness.go); set by Demo.
+	witnessDir string
 }
 
 // noRedirects returns a copy of c that follows no redirect: the hub posts only to URLs
@@ -221,6 +223,17 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		every = 2 * time.Second
 	}
 	go x.refresh(rctx, every)
+	if cfg.witnessDir != "" {
+		keys, err := x.verifierKeys(cfg.KeyFile)
+		if err != nil {
+			return err
+		}
+		stopWitness, err := runWitness(ctx, cfg.witnessDir, keys, x.audit, log)
+		if err != nil {
+			return fmt.Errorf("start the demo's witness: %w", err)
+		}
+		defer stopWitness() // before the audit log closes
+	}
 	if cfg.receiver {
 		n, err := pointAtReceiver(ctx, st.Directory, url+receiverPath)
 		if err != nil {

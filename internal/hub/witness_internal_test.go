@@ -53,3 +53,21 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
 		}
 	}
 }
+
+// TestPowerLossStores opens the stores with --durability power (the hub's SQLite file
+// with sync=full; sqlstore's TestSyncFull checks what that does): one database when the
+// civil register shares the hub's file, whatever the option added.
+func TestPowerLossStores(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, civil := range []string{"", "sqlite:" + filepath.Join(dir, "hub.db"), "sqlite:" + filepath.Join(dir, "civil.db")} {
+		st, err := open(ctx, Config{Store: "sqlite:" + filepath.Join(dir, "hub.db"), Civil: civil, Durability: audit.PowerLoss})
+		if err != nil {
+			t.Fatalf("civil %q: %v", civil, err)
+		}
+		if same := civil != "sqlite:"+filepath.Join(dir, "civil.db"); same != (st.Hub == st.Civil) {
+			t.Errorf("civil %q: one database for both = %v; want %v", civil, st.Hub == st.Civil, same)
+		}
+		st.Close()
+	}
+}

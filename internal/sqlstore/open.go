@@ -49,6 +49,14 @@ func sqliteVFS(exclusive bool) string {
 	return "?"
 }
 
+// SQLiteFile is the file of an SQLite DSN ("sqlite:PATH[?options]"); ok is false for
+// another store. The path is not checked: Open does that.
+func SQLiteFile(dsn string) (path string, ok bool) {
+	path, ok = strings.CutPrefix(dsn, "sqlite:")
+	path, _, _ = strings.Cut(path, "?")
+	return path, ok
+}
+
 // sqliteOptions are the options of an SQLite DSN.
 type sqliteOptions struct {
 	exclusive bool // see sqliteVFS

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/synth"
@@ -11,21 +12,26 @@ import (
 
 // DemoCmd runs the demo hub.
 type DemoCmd struct {
-	Addr      string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
-	Data      string `help:"Data folder (created if missing; reused on the next start)." default:"./crossroads-data" type:"path" env:"CROSSROADS_DATA"`
-	Persons   int    `help:"Persons in the synthetic nation made at first start." default:"100000"`
-	Seed      uint64 `help:"Seed of the synthetic nation." default:"1"`
-	DCIPrefix string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
+	Addr       string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
+	Data       string `help:"Data folder (created if missing; reused on the next start)." default:"./crossroads-data" type:"path" env:"CROSSROADS_DATA"`
+	Persons    int    `help:"Persons in the synthetic nation made at first start." default:"100000"`
+	Seed       uint64 `help:"Seed of the synthetic nation." default:"1"`
+	DCIPrefix  string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
+	Durability string `help:"What an exchange's audit record survives once answered: process (a crash of the process) or power (a loss of power; each journal write synced)." enum:"process,power" default:"process" env:"CROSSROADS_DURABILITY"`
 }
 
 func (c *DemoCmd) Run(e *env) error {
 	if c.Persons < 1 || c.Persons > 20_000_000 {
 		return fmt.Errorf("--persons must be from 1 to 20000000")
 	}
+	durability, err := audit.ParseDurability(c.Durability)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	p := newProgress(e.stderr)
 	return hub.Demo(e.ctx, hub.DemoConfig{
-		Config: hub.Config{Addr: c.Addr, Log: e.log, Out: e.stdout, Version: version, DCIPrefix: c.DCIPrefix,
+		Config: hub.Config{Addr: c.Addr, Log: e.log, Out: e.stdout, Version: version, DCIPrefix: c.DCIPrefix, Durability: durability,
 			OnReady: func(url string) {
 				p.finish()
 				fmt.Fprintf(e.stdout, "Crossroads demo ready at %s in %.1f s (data in %s).\n", url, time.Since(start).Seconds(), c.Data)
@@ -37,20 +43,27 @@ func (c *DemoCmd) Run(e *env) error {
 
 // ServeCmd runs the hub on named stores.
 type ServeCmd struct {
-	Addr            string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
-	Store           string `help:"Store of the hub: sqlite:PATH or postgres://…" required:"" env:"CROSSROADS_STORE"`
-	Civil           string `help:"Store of the built-in civil register (default: the hub's store)." env:"CROSSROADS_CIVIL"`
-	Keys            string `help:"File of the hub's signing keys (tokens, audit checkpoints); created if missing, mode 0600." default:"./crossroads-hub-keys.json" env:"CROSSROADS_KEY_FILE"`
-	BuiltinOverHTTP bool   `help:"Reach the built-in sources over HTTP, as remote ones." env:"CROSSROADS_BUILTIN_OVER_HTTP"`
-	DCIPrefix       string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
-	NATS            string `name:"nats" help:"The event bus: empty for an embedded NATS JetStream, or nats://… for an external server or cluster." env:"CROSSROADS_NATS"`
-	NATSDir         string `name:"nats-dir" help:"Where the embedded JetStream keeps its files (default: beside an SQLite store, else ./crossroads-nats)." env:"CROSSROADS_NATS_DIR"`
-	PublicURL       string `name:"public-url" help:"Where clients reach the hub, when not at the listening address (behind a proxy): the issuer of its tokens, the audience of client assertions, the base of its callback URLs." env:"CROSSROADS_PUBLIC_URL"`
+	Addr            string   `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
+	Store           string   `help:"Store of the hub: sqlite:PATH or postgres://…" required:"" env:"CROSSROADS_STORE"`
+	Civil           string   `help:"Store of the built-in civil register (default: the hub's store)." env:"CROSSROADS_CIVIL"`
+	Keys            string   `help:"File of the hub's signing keys (tokens, audit checkpoints); created if missing, mode 0600." default:"./crossroads-hub-keys.json" env:"CROSSROADS_KEY_FILE"`
+	BuiltinOverHTTP bool     `help:"Reach the built-in sources over HTTP, as remote ones." env:"CROSSROADS_BUILTIN_OVER_HTTP"`
+	DCIPrefix       string   `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
+	NATS            string   `name:"nats" help:"The event bus: empty for an embedded NATS JetStream, or nats://… for an external server or cluster." env:"CROSSROADS_NATS"`
+	NATSDir         string   `name:"nats-dir" help:"Where the embedded JetStream keeps its files (default: beside an SQLite store, else ./crossroads-nats)." env:"CROSSROADS_NATS_DIR"`
+	PublicURL       string   `name:"public-url" help:"Where clients reach the hub, when not at the listening address (behind a proxy): the issuer of its tokens, the audience of client assertions, the base of its callback URLs." env:"CROSSROADS_PUBLIC_URL"`
+	Durability      string   `help:"What an exchange's audit record survives once answered: process (a crash of the process) or power (a loss of power; each journal write synced, SQLite at synchronous=FULL)." enum:"process,power" default:"process" env:"CROSSROADS_DURABILITY"`
+	WitnessKey      []string `name:"witness-key" help:"Verifier key of a witness whose cosigned checkpoints the hub takes and serves (repeat for several)." env:"CROSSROADS_WITNESS_KEYS"`
 }
 
 func (c *ServeCmd) Run(e *env) error {
+	durability, err := audit.ParseDurability(c.Durability)
+	if err != nil {
+		return err
+	}
 	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version,
-		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix, NATS: c.NATS, NATSDir: c.NATSDir, PublicURL: c.PublicURL}
+		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix, NATS: c.NATS, NATSDir: c.NATSDir, PublicURL: c.PublicURL,
+		Durability: durability, Witnesses: c.WitnessKey}
 	st, err := hub.Open(e.ctx, cfg)
 	if err != nil {
 		return err

@@ -151,7 +151,7 @@ var readmeChecks = []readmeCheck{
 		count("403\n", 2), absent(`rjct.message_id.duplicate`))},
 	{"./crossroads sign --client", wants(`"status": ?"succ"`, `"reg_records"`)},
 	{"demo/receiver/on-search", all(acks, wants("400\n", `rjct.message_id.duplicate`, `"action": "on-search"`))},
-	{"audit verify-evidence", wants(`"verifier_key"`, "evidence OK", "audit log OK", `"client": "pension-fund-app"`)},
+	{"audit verify-evidence", wants(`"verifier_key"`, "evidence OK", "audit log OK", `"client": "pension-fund-app"`, "audit log consistent")},
 	{"./crossroads id check", wants("valid person number 85.07.30-033.28", "check digits",
 		"partial batch: 2 applied, 1 rejected", `"institution": "HEALTH-INSURER-2"`, `answered [0-9]+, refused [0-9]+`, "new current key")},
 	{"./crossroads events tail", all(wants(`"type": "death"`, `"type": "employment_start"`, `"state":"routed"`,

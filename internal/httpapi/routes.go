@@ -78,7 +78,9 @@ func (s *Server) routes(mux router) {
 		}
 		mux.HandleFunc("POST /exchange/batch", s.dciAdapt(s.batchConsult))
 		mux.HandleFunc("GET /audit/checkpoint", s.adapt(s.auditCheckpoint))
-		mux.HandleFunc("GET /audit/records/{seq}/evidence", s.admin(s.auditEvidence))
+		mux.HandleFunc("GET /audit/consistency", s.adapt(s.auditConsistency))
+		mux.HandleFunc("POST /audit/cosignatures", s.adapt(s.auditCosignature))
+		mux.HandleFunc("GET /audit/records/{seq}/evidence", s.adapt(s.auditEvidence))
 		mux.HandleFunc("GET /audit/persons/{person}/exchanges", s.admin(s.personExchanges))
 	}
 }

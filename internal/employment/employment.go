@@ -71,7 +71,7 @@ type Declaration struct {
 	// Set by the source.
 	DeclaredBy string    `json:"declared_by,omitempty"` // the declaring institution
 	Received   time.Time `json:"received,omitzero"`
-	Late       bool      `json:"late,omitempty"` // received after the day it declares
+	Late       bool      `json:"late,omitempty"`  // received after the day it declares
 	Event      int64     `json:"event,omitempty"` // the social registry's event it became; 0: none
 }
 

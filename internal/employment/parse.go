@@ -135,7 +135,7 @@ func decodeJSONLine(n int, line []byte, last bool) Parsed {
 	if dec.More() {
 		return bad(n, "", "holds more than one JSON value")
 	}
-	p.File, p.Line, p.Replaced, p.PersonKey, p.EmployerKey = 0, 0, false, 0, 0
+	p.WageLine.File, p.WageLine.Line, p.Replaced, p.PersonKey, p.EmployerKey = 0, 0, false, 0, 0
 	return p
 }
 

@@ -159,26 +159,32 @@ func parseCSV(r io.Reader, fn func(Parsed) error) error {
 		if err == io.EOF {
 			return nil
 		}
-		n, _ := cr.FieldPos(0)
+		var n int
 		var p Parsed
 		switch {
-		case err != nil:
+		case err != nil: // FieldPos is only for a record read
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				n = pe.StartLine
 			}
-			p = bad(n, "", "cannot be read: %v", err)
+			p = bad(n, "", "cannot be read: %v", strings.TrimPrefix(err.Error(), "record on "))
 		case len(rec) == 1 && rec[0] == "":
 			continue
 		case len(rec) != len(idx):
-			p = bad(n, "", "has %d fields, the header %d", len(rec), len(idx))
+			p = bad(csvLineOf(cr), "", "has %d fields, the header %d", len(rec), len(idx))
 		default:
-			p = csvLine(n, rec, idx)
+			p = csvLine(csvLineOf(cr), rec, idx)
 		}
 		if ferr := fn(p); ferr != nil {
 			return ferr
 		}
 	}
+}
+
+// csvLineOf is the line where the reader's last record began.
+func csvLineOf(cr *csv.Reader) int {
+	n, _ := cr.FieldPos(0)
+	return n
 }
 
 // columns maps the header to Columns' order: idx[i] is the column of Columns[i].

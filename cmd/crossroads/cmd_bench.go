@@ -260,7 +260,12 @@ func (c *BenchDeclarationsCmd) Run(e *env, b *BenchCmd) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
 	r, err := bench.Declarations(e.ctx, bench.DeclarationsOptions{Dir: dir, Lines: c.Lines, Postgres: c.Postgres})
+	stop()
 	if err != nil {
 		return err
 	}

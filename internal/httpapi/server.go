@@ -13,6 +13,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/employment"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
@@ -57,6 +58,9 @@ type Deps struct {
 	SourceCallbacks CallbackSink
 	// Registry collects metrics; a fresh one is made when nil.
 	Registry *metrics.Registry
+	// Employment is the employment source the employer channel declares to (nil: the
+	// /declarations routes are not served).
+	Employment *employment.Source
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -104,6 +108,7 @@ type Server struct {
 	recent          recent        // message ids of recent synchronous searches
 	events          Events
 	sourceCallbacks CallbackSink
+	employment      *employment.Source
 
 	// sourceTokens caches verified source tokens (the hub presents the same one for
 	// minutes); entries are few, one per token minted, and expire with it.
@@ -126,7 +131,7 @@ func NewServer(d Deps) *Server {
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
 		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, txns: d.Txns, callbacks: d.Callbacks, events: d.Events, sourceCallbacks: d.SourceCallbacks,
-		work: make(chan struct{}, 1)}
+		employment: d.Employment, work: make(chan struct{}, 1)}
 	if s.callbacks == nil {
 		s.callbacks = NewSenderClient()
 	}

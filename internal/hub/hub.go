@@ -115,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Stores, error) {
 
 func open(ctx context.Context, cfg Config) (*Stores, error) {
 	if cfg.Civil == "" || cfg.Civil == cfg.Store {
-		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil)
+		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil, sqlstore.Employment)
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +125,7 @@ func open(ctx context.Context, cfg Config) (*Stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil)
+	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil, sqlstore.Employment)
 	if err != nil {
 		hubDB.Close()
 		return nil, err
@@ -219,7 +219,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix, Events: eventsAPI{ev}, Registry: reg,
-		SourceCallbacks: x.sources.callbacks})
+		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st)})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {

@@ -36,7 +36,6 @@ func enterpriseString(n int64) string {
 	return s
 }
 
-
 func scanRelation(r scanner) (employment.Relation, error) {
 	var rel employment.Relation
 	var p, e int64

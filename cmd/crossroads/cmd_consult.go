@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/perm"
 )
 
@@ -35,7 +37,7 @@ func (c *ConsultCmd) Run(e *env) error {
 	if first, _, _ := bytes.Cut(body, []byte("\n")); strings.EqualFold(strings.TrimSpace(string(first)), "person") {
 		total-- // the header line, which the hub skips
 	}
-	token, err := fetchToken(c.URL, c.ClientID, c.ClientSecret)
+	token, err := outbound.ClientToken(e.ctx, nil, strings.TrimSuffix(c.URL, "/")+oauth.TokenPath, c.ClientID, c.ClientSecret)
 	if err != nil {
 		return err
 	}
@@ -106,23 +108,4 @@ func suffix(s string) string {
 		return ""
 	}
 	return "; " + s
-}
-
-// fetchToken gets an access token with client credentials.
-func fetchToken(base, id, secret string) (string, error) {
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).PostForm(strings.TrimSuffix(base, "/")+"/oauth2/client/token", form)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var t struct {
-		AccessToken      string `json:"access_token"`
-		Error            string `json:"error"`
-		ErrorDescription string `json:"error_description"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&t); err != nil || t.AccessToken == "" {
-		return "", fmt.Errorf("no token: %s %s (status %d)", t.Error, t.ErrorDescription, resp.StatusCode)
-	}
-	return t.AccessToken, nil
 }

@@ -299,14 +299,9 @@ func (c *DirHistoryCmd) Run(e *env, d *DirectoryCmd) error {
 		return err
 	}
 	defer st.Close()
-	changes, err := st.Directory.Store().History(e.ctx, directory.HistoryQuery{Kind: directory.Kind(c.Kind), Key: c.Key, After: c.After, Limit: c.Limit})
+	changes, err := st.Directory.History(e.ctx, directory.HistoryQuery{Kind: directory.Kind(c.Kind), Key: c.Key, After: c.After, Limit: c.Limit})
 	if err != nil {
 		return err
-	}
-	for i := range changes {
-		if changes[i].Kind == directory.KindSecret {
-			changes[i].Before, changes[i].After = nil, nil
-		}
 	}
 	return printJSON(e.stdout, changes)
 }

@@ -16,7 +16,7 @@ type DemoCmd struct {
 	Data      string `help:"Data folder (created if missing; reused on the next start)." default:"./crossroads-data" type:"path" env:"CROSSROADS_DATA"`
 	Persons   int    `help:"Persons in the synthetic nation made at first start." default:"100000"`
 	Seed      uint64 `help:"Seed of the synthetic nation." default:"1"`
-	DCIPrefix string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{crvs,sr,ibr,dr,fr}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
+	DCIPrefix string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
 }
 
 func (c *DemoCmd) Run(e *env) error {
@@ -43,7 +43,7 @@ type ServeCmd struct {
 	Civil           string `help:"Store of the built-in civil register (default: the hub's store)." env:"CROSSROADS_CIVIL"`
 	Keys            string `help:"File of the hub's signing keys (tokens, audit checkpoints); created if missing, mode 0600." default:"./crossroads-hub-keys.json" env:"CROSSROADS_KEY_FILE"`
 	BuiltinOverHTTP bool   `help:"Reach the built-in sources over HTTP, as remote ones." env:"CROSSROADS_BUILTIN_OVER_HTTP"`
-	DCIPrefix       string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{crvs,sr,ibr,dr,fr}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
+	DCIPrefix       string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
 	NATS            string `name:"nats" help:"The event bus: empty for an embedded NATS JetStream, or nats://… for an external server or cluster." env:"CROSSROADS_NATS"`
 	NATSDir         string `name:"nats-dir" help:"Where the embedded JetStream keeps its files (default: beside an SQLite store, else ./crossroads-nats)." env:"CROSSROADS_NATS_DIR"`
 	PublicURL       string `name:"public-url" help:"Where clients reach the hub, when not at the listening address (behind a proxy): the issuer of its tokens, the audience of client assertions, the base of its callback URLs." env:"CROSSROADS_PUBLIC_URL"`

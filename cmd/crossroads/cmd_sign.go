@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/crossroads-hub/crossroads/internal/dci"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 )
 
 // SignCmd signs a DCI message with an application's Ed25519 key, as the hub checks it:
@@ -107,13 +107,6 @@ func signMessage(msg []byte, key jose.JSONWebKey, now time.Time, d time.Duration
 	if err := json.Unmarshal(env.Header, &h); err != nil || h.SenderID == "" {
 		return nil, fmt.Errorf("header.sender_id is required: the signature names the sender")
 	}
-	sig, err := dci.SignEd25519(env.Header, env.Message, h.SenderID, key.KeyID, key.Key.(ed25519.PrivateKey), now, now.Add(d))
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(struct {
-		Signature string          `json:"signature"`
-		Header    json.RawMessage `json:"header"`
-		Message   json.RawMessage `json:"message,omitempty"`
-	}{sig, env.Header, env.Message})
+	priv := key.Key.(ed25519.PrivateKey)
+	return outbound.Seal(env.Header, env.Message, h.SenderID, key.KeyID, func(b []byte) []byte { return ed25519.Sign(priv, b) }, now, now.Add(d))
 }

@@ -41,6 +41,33 @@ func TestCapabilityPackagesImportNoTechnology(t *testing.T) {
 	}
 }
 
+// services do the hub's work away from HTTP requests (the asynchronous DCI answers, the
+// event pipeline): they may send over HTTP, so net/http is theirs, but they import no
+// driver, no NATS (internal/bus speaks it), and neither the HTTP API that calls them nor
+// the wiring that starts them.
+var services = []string{"answer", "events"}
+
+func TestServicePackagesImportNoDriverNorFrontEnd(t *testing.T) {
+	for _, pkg := range services {
+		files, err := filepath.Glob(filepath.Join("..", pkg, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("package %s: no Go files found (%v)", pkg, err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			for _, p := range imports(t, f) {
+				for _, bad := range forbidden {
+					if bad != "net/http" && under(p, bad) {
+						t.Errorf("%s imports %s: service packages import no driver, nor the HTTP API or the wiring", f, p)
+					}
+				}
+			}
+		}
+	}
+}
+
 func checkFile(t *testing.T, path string) {
 	for _, p := range imports(t, path) {
 		for _, bad := range forbidden {
@@ -88,6 +115,31 @@ var confined = []struct {
 	// The synthetic nation is the demo's and the benchmarks': production code finds the
 	// services and institutions in the directory.
 	{module + "internal/synth", []string{"internal/synth", "internal/hub", "internal/bench", "cmd"}, "only the demo's wiring, the benchmarks and the CLI use the synthetic nation"},
+	// One way to send: the hub and its CLI are OAuth2 clients through the outbound kit.
+	{"golang.org/x/oauth2", []string{"internal/outbound"}, "only internal/outbound is an OAuth2 client (outbound.ClientToken)"},
+	// The independent RFC 8785 implementation cross-checks dci.Canonical in tests; the
+	// binary has one canonical form, its own.
+	{"github.com/gowebpki/jcs", nil, "gowebpki/jcs is for tests only"},
+}
+
+// The outbound kit speaks HTTP to other systems and nothing else: no store, no bus.
+func TestOutboundImportsNoDriver(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "outbound", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("package outbound: no Go files found (%v)", err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		for _, p := range imports(t, f) {
+			for _, bad := range forbidden {
+				if bad != "net/http" && under(p, bad) {
+					t.Errorf("%s imports %s: the outbound kit imports no driver", f, p)
+				}
+			}
+		}
+	}
 }
 
 func TestConfinedImports(t *testing.T) {

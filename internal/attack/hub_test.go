@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,23 +119,7 @@ func start(t *testing.T, set func(*hub.Config)) *target {
 // token returns an access token of institution's application.
 func (tg *target) token(t *testing.T, institution string) string {
 	t.Helper()
-	secret, err := tg.st.Directory.IssueClientSecret(context.Background(), "attack", synth.AppID(institution))
-	if err != nil {
-		t.Fatal(err)
-	}
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {synth.AppID(institution)}, "client_secret": {secret}}
-	resp, err := http.PostForm(tg.url+"/oauth2/client/token", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token for %s: status %d, %v", institution, resp.StatusCode, err)
-	}
-	return tok.AccessToken
+	return tg.scopedToken(t, institution)
 }
 
 // do sends a request and returns the status, the headers and the body.

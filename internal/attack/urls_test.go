@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 )
@@ -115,25 +116,17 @@ func (tg *target) setCallbacks(t *testing.T, institution string, callbacks ...st
 }
 
 // scopedToken returns an access token of institution's application with scope.
-func (tg *target) scopedToken(t *testing.T, institution, scope string) string {
+func (tg *target) scopedToken(t *testing.T, institution string, scopes ...string) string {
 	t.Helper()
 	secret, err := tg.st.Directory.IssueClientSecret(context.Background(), "attack", synth.AppID(institution))
 	if err != nil {
 		t.Fatal(err)
 	}
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {synth.AppID(institution)}, "client_secret": {secret}, "scope": {scope}}
-	resp, err := http.PostForm(tg.url+"/oauth2/client/token", form)
+	tok, err := outbound.ClientToken(context.Background(), nil, tg.url+oauth.TokenPath, synth.AppID(institution), secret, scopes...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("token for %s: %v", institution, err)
 	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token for %s: status %d, %v", institution, resp.StatusCode, err)
-	}
-	return tok.AccessToken
+	return tok
 }
 
 // subscribeMessage is a DCI subscribe to deaths with senderURI.

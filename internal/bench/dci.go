@@ -19,6 +19,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -228,25 +229,18 @@ func sendAsync(ctx context.Context, c *http.Client, url, token, callback, person
 	body := fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"bench-%d-%d","message_ts":%q,"action":"search","sender_id":"bench","sender_uri":%q,"total_count":1},`+
 		`"message":{"transaction_id":"bench-%d-%d","search_request":[{"reference_id":"r%d","timestamp":%q,"search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":%q},"pagination":{"page_size":1,"page_number":1}},"locale":"eng"}]}}`,
 		at.UnixNano(), i, ts, callback, at.UnixNano(), i, i, ts, person)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	resp, err := outbound.Post(ctx, c, outbound.Request{URL: url, Body: []byte(body), Token: token, Limit: maxAnswer})
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
 	var ack struct {
 		Message struct {
 			AckStatus     string `json:"ack_status"`
 			CorrelationID string `json:"correlation_id"`
 		} `json:"message"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&ack); err != nil || resp.StatusCode != http.StatusAccepted || ack.Message.AckStatus != "ACK" {
-		return "", fmt.Errorf("status %d, ack %q", resp.StatusCode, ack.Message.AckStatus)
+	if err := json.Unmarshal(resp.Body, &ack); err != nil || resp.Status != http.StatusAccepted || ack.Message.AckStatus != "ACK" {
+		return "", fmt.Errorf("status %d, ack %q", resp.Status, ack.Message.AckStatus)
 	}
 	return ack.Message.CorrelationID, nil
 }
@@ -298,25 +292,15 @@ func predicateSearch(ctx context.Context, o DCIOptions, st *hub.Stores, base str
 // post sends a DCI message (with token, if any) and checks that the answer is 200 and
 // holds want.
 func post(ctx context.Context, c *http.Client, url, token, body, want string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	resp, err := outbound.Post(ctx, c, outbound.Request{URL: url, Body: []byte(body), Token: token, Limit: maxAnswer})
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
-		return fmt.Errorf("status %d: %.300s", resp.StatusCode, b)
+	if resp.Status != http.StatusOK || !strings.Contains(string(resp.Body), want) {
+		return fmt.Errorf("status %d: %.300s", resp.Status, resp.Body)
 	}
 	return nil
 }
+
+// maxAnswer bounds what the benchmarks read of an answer.
+const maxAnswer = 16 << 20

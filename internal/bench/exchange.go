@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +18,8 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -230,21 +230,7 @@ func lookupBy(ctx context.Context, c *http.Client, url, token, idType, id, want 
 }
 
 func clientToken(ctx context.Context, base, id, secret string) (string, error) {
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}, "scope": {"registry.search"}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/oauth2/client/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var t struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&t); err != nil || t.AccessToken == "" {
-		return "", fmt.Errorf("no token (status %d)", resp.StatusCode)
-	}
-	return t.AccessToken, nil
+	return outbound.ClientToken(ctx, nil, base+oauth.TokenPath, id, secret, "registry.search")
 }
 
 // filesOf returns up to n persons institution has a file on today.

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
@@ -19,8 +20,9 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
-// RecordType is the DCI record type of the register's records.
-const RecordType = "Person"
+// RecordType is the DCI record type of the register's records: the civil registry's in
+// the table of registries.
+var RecordType = dci.RegistryOf("civil").RecordType
 
 // Source answers questions from the register.
 type Source struct {

@@ -19,7 +19,8 @@ import (
 // UTF-16 code units of their names; strings with only ", \ and control characters escaped
 // (\b \t \n \f \r, others as \u00xx) and everything else, non-ASCII included, written as
 // UTF-8; numbers as ECMAScript writes a double (10, 2.5, 1e+21, 1e-7; 10.0 → 10).
-// Duplicate member names are refused, as RFC 8785 requires.
+// Duplicate member names are refused, as RFC 8785 requires, and so are strings that are not
+// valid Unicode (invalid UTF-8, lone surrogates).
 //
 // For the ASCII strings, integers and short decimals of DCI headers and messages, this is
 // also what Python's json.dumps(sort_keys=True, separators=(",", ":")) writes; Python
@@ -184,10 +185,14 @@ func highChar(s []byte) bool {
 
 // appendCanonString appends the JSON string q (quotes included) canonically: as it is when
 // it has no escape and is valid UTF-8 (a valid JSON string holds no raw control character
-// or quote), else unquoted and written again.
+// or quote), else unquoted and written again. A string that is not valid Unicode is
+// refused (wellFormed).
 func appendCanonString(dst, q []byte) ([]byte, error) {
 	if len(q) >= 2 && plainString(q[1:len(q)-1]) {
 		return append(dst, q...), nil
+	}
+	if !wellFormed(q) {
+		return nil, fmt.Errorf("canonical json: string %.40q is not valid Unicode (invalid UTF-8 or a lone surrogate)", q)
 	}
 	s, ok := rawjson.Unquote(q)
 	if !ok {
@@ -196,6 +201,46 @@ func appendCanonString(dst, q []byte) ([]byte, error) {
 	var out bytes.Buffer
 	writeString(&out, s)
 	return append(dst, out.Bytes()...), nil
+}
+
+// wellFormed reports whether the JSON string q (quotes included) is valid Unicode: valid
+// UTF-8, and every \u escape of a surrogate one half of a pair. RFC 8785 takes I-JSON
+// (RFC 7493: UTF-8, no lone surrogates) and requires lone surrogates to end in an error
+// (§3.2.2.2); replacing them, or invalid bytes, by U+FFFD as a decoder does would give
+// two different messages one canonical form, and so one signature.
+func wellFormed(q []byte) bool {
+	if !utf8.Valid(q) {
+		return false
+	}
+	high := false // the previous escape was a high surrogate: a low one must follow
+	for i := 0; i < len(q); i++ {
+		if q[i] != '\\' || i+1 >= len(q) || q[i+1] != 'u' {
+			if high {
+				return false
+			}
+			if q[i] == '\\' {
+				i++ // a one-character escape
+			}
+			continue
+		}
+		if i+6 > len(q) {
+			return false
+		}
+		v, err := strconv.ParseUint(string(q[i+2:i+6]), 16, 16)
+		if err != nil {
+			return false
+		}
+		i += 5
+		switch {
+		case v >= 0xd800 && v < 0xdc00 && !high:
+			high = true
+		case v >= 0xdc00 && v < 0xe000 && high:
+			high = false
+		case v >= 0xd800 && v < 0xe000 || high:
+			return false
+		}
+	}
+	return !high
 }
 
 // plainString: the text of a JSON string without escapes, valid UTF-8.

@@ -5,15 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"testing"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // canonicalTokens is the first Canonical, which reads b token by token with
 // encoding/json: the reference FuzzCanonical holds the faster one to.
 func canonicalTokens(b []byte) ([]byte, error) {
+	if !utf8.Valid(b) { // encoding/json would replace the invalid bytes
+		return nil, fmt.Errorf("canonical json: not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var out bytes.Buffer
@@ -117,7 +122,9 @@ func canonArray(dec *json.Decoder, out *bytes.Buffer, depth int) error {
 	return nil
 }
 
-// FuzzCanonical: Canonical and the token reader agree on every input, output and error.
+// FuzzCanonical: Canonical and the token reader agree on every input, output and error,
+// but on surrogate escapes: encoding/json turns a lone one into U+FFFD where Canonical
+// refuses it (FuzzCanonicalJCS holds those to an implementation that refuses them too).
 func FuzzCanonical(f *testing.F) {
 	for _, s := range []string{`{"b":1,"a":[true,null,"x\u00e9"],"c":{"z":1.50,"y":-0}}`, `[1e21,1e-7,10.0]`, `{"a":1,"a":2}`,
 		` {"k" : "v\"}"} `, `"\ud83d\ude00"`, `{"\u00e9":1,"e":2}`, `[[[[]]]]`, `12`, `{"a":{"b":[1,{"c":"\n"}]}}`,
@@ -126,6 +133,9 @@ func FuzzCanonical(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if surrogateEscape.Match(b) {
+			return
+		}
 		got, err1 := Canonical(b)
 		want, err2 := canonicalTokens(b)
 		if (err1 == nil) != (err2 == nil) || !bytes.Equal(got, want) {
@@ -133,6 +143,9 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+// surrogateEscape matches a \u escape of a surrogate (or text that looks like one).
+var surrogateEscape = regexp.MustCompile(`\\u[dD][89a-fA-F]`)
 
 func BenchmarkCanonical(b *testing.B) {
 	body := []byte(`{"header":{"version":"1.0.0","message_id":"civil:5908/sub-pension-fund","message_ts":"2026-11-24T12:47:13.706Z","action":"notify","status":"succ","total_count":1,"completed_count":1,"sender_id":"crossroads","receiver_id":"PENSION-FUND"},"message":{"notify_event":[{"data":{"reg_event_type":"death","reg_record_type":"Person","reg_records":[{"@type":"Person","address":{"house_number":"4","municipality":"M0003","postal_code":"2500","region":"R03","street":"Queens Place"},"birth_date":"1929-01-03","death_date":"2026-11-24","family_name":"Deleu","given_name":"Victor","person":"29010300140"}],"reg_type":"ns:org:RegistryType:Civil","version":"1.0.0"},"locale":"eng","reference_id":"civil:5908/sub-pension-fund","timestamp":"2026-11-24T12:47:13.706Z"}],"transaction_id":"civil:5908/sub-pension-fund"}}`)

@@ -21,6 +21,7 @@ func TestCanonical(t *testing.T) {
 			`[100000000000000000000,1e+21,0.000001,1e-7,10,5e-324,1.7976931348623157e+308,9007199254740992,-1.5]`},
 		{`"<&>\u2028\u007f"`, "\"<&>\u2028\u007f\""},
 		{` { "b" : [ ] , "a" : { } } `, `{"a":{},"b":[]}`},
+		{`["\ud83d\ude00","\\ud800","\uD83D\uDE00\n"]`, "[\"😀\",\"\\\\ud800\",\"😀\\n\"]"},
 	}
 	for _, tt := range tests {
 		got, err := dci.Canonical([]byte(tt.in))
@@ -28,7 +29,11 @@ func TestCanonical(t *testing.T) {
 			t.Errorf("Canonical(%s) = %s, %v; want %s", tt.in, got, err, tt.want)
 		}
 	}
-	for _, in := range []string{`{"a":1,"a":2}`, `{"a":1} {}`, `{"a":`, `1e400`, ``, `[1,]`} {
+	// Not valid Unicode: RFC 8785 §3.2.2.2 (lone surrogates) and I-JSON (UTF-8). Two
+	// messages that differ only there must not share a canonical form, and a signature.
+	notUnicode := []string{`"\ud800"`, `"\udc00\ud800"`, `"\ud83d\u0041"`, `"\ud83dx"`, `{"\udfff":1}`, `["\ud800\n"]`,
+		"\"\xff\"", "{\"a\xc3\":1}", "[\"\xed\xa0\x80\"]"}
+	for _, in := range append([]string{`{"a":1,"a":2}`, `{"a":1} {}`, `{"a":`, `1e400`, ``, `[1,]`}, notUnicode...) {
 		if got, err := dci.Canonical([]byte(in)); err == nil {
 			t.Errorf("Canonical(%s) = %s; want an error", in, got)
 		}

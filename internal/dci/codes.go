@@ -57,11 +57,12 @@ var searchReasons = map[string]bool{
 //
 // Internal maps to err.service.unavailable: the enum has no "internal error", and
 // err.request.bad would tell the partner to change a request that was fine; a retry may
-// succeed. Conflict maps to err.request.bad: the request contradicts what the hub holds.
+// succeed. Conflict maps to err.request.bad: the request contradicts what the hub holds;
+// so do TooLarge and Unsupported (the enum has no code of their own; the status says it).
 // Timeouts carry no kind of their own; CodeOf recognises context.DeadlineExceeded.
 func ErrorCode(kind fault.Kind) string {
 	switch kind {
-	case fault.Invalid, fault.Conflict:
+	case fault.Invalid, fault.Conflict, fault.TooLarge, fault.Unsupported:
 		return ErrRequestBad
 	case fault.Unauthorized:
 		return ErrUnauthorized
@@ -76,24 +77,17 @@ func ErrorCode(kind fault.Kind) string {
 	}
 }
 
-// code is a DCI code carried as the cause of a *fault.Error, so the error keeps its kind
-// for the HTTP layer while CodeOf can still recover the precise code.
-type code string
-
-func (c code) Error() string { return string(c) }
-
-// Coded returns an error of kind with a safe message that CodeOf maps to dciCode (an err.*
-// code for a message, or a rjct.* reason for a search item).
+// Coded returns an error of kind with a safe message whose DCI code is dciCode (an err.*
+// code for a message, or a rjct.* reason for a search item), in the error's Code.
 func Coded(kind fault.Kind, dciCode, field, msg string) *fault.Error {
-	return &fault.Error{Kind: kind, Field: field, Msg: msg, Err: code(dciCode)}
+	return &fault.Error{Kind: kind, Field: field, Msg: msg, Code: dciCode}
 }
 
-// CodeOf returns the DCI code for err: the code it carries (see Coded), err.request.timeout
-// for a deadline, and otherwise ErrorCode of its kind.
+// CodeOf returns the DCI code for err: the code it carries (fault.CodeOf, see Coded),
+// err.request.timeout for a deadline, and otherwise ErrorCode of its kind.
 func CodeOf(err error) string {
-	var c code
-	if errors.As(err, &c) {
-		return string(c)
+	if c := fault.CodeOf(err); c != "" {
+		return c
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return ErrTimeout

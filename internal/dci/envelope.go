@@ -132,15 +132,6 @@ const tsLayout = "2006-01-02T15:04:05.000Z07:00"
 // Timestamp formats t for a message (message_ts, timestamp).
 func Timestamp(t time.Time) string { return t.UTC().Format(tsLayout) }
 
-// RegistryType is the reg_type of a registry named by the hub ("civil", "social", …):
-// "ns:org:RegistryType:Civil".
-func RegistryType(registry string) string {
-	if registry == "" {
-		return ""
-	}
-	return "ns:org:RegistryType:" + strings.ToUpper(registry[:1]) + registry[1:]
-}
-
 // ParseTime parses an RFC 3339 timestamp; the time zone (Z or ±hh:mm) is required, as the
 // standard demands ("2024-01-01T10:00:00" is rejected).
 func ParseTime(s string) (time.Time, error) {

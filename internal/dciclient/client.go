@@ -4,14 +4,12 @@
 package dciclient
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/query"
 	"github.com/crossroads-hub/crossroads/internal/rawjson"
 )
@@ -73,20 +72,18 @@ func (c *Client) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 		answer, forget = c.Async.await(m.Message.TransactionID, c.Institution, "on-search")
 		defer forget()
 	}
-	resp, err := c.post(ctx, path, body)
-	if err != nil {
-		if ctx.Err() != nil {
-			return exchange.SourceResult{}, fault.Unavailablef(err, "the source did not answer within %s", timeout)
-		}
+	resp, err := c.post(ctx, path, body, timeout)
+	switch {
+	case errors.Is(err, outbound.ErrCutOff):
+		return exchange.SourceResult{}, fault.Unavailablef(err, "the source's answer was cut off")
+	case err != nil && ctx.Err() != nil:
+		return exchange.SourceResult{}, fault.Unavailablef(err, "the source did not answer within %s", timeout)
+	case err != nil:
 		return exchange.SourceResult{}, fault.Unavailablef(err, "the source cannot be reached")
 	}
-	b, err := readBody(resp.Body, resp.ContentLength)
-	resp.Body.Close()
-	if err != nil {
-		return exchange.SourceResult{}, fault.Unavailablef(err, "the source's answer was cut off")
-	}
-	if resp.StatusCode/100 != 2 || (c.Async == nil && resp.StatusCode != http.StatusOK) {
-		return exchange.SourceResult{}, fault.Unavailablef(fmt.Errorf("status %d: %.200s", resp.StatusCode, b), "the source answered %d", resp.StatusCode)
+	b := resp.Body
+	if !resp.OK() || (c.Async == nil && resp.Status != http.StatusOK) {
+		return exchange.SourceResult{}, fault.Unavailablef(fmt.Errorf("status %d: %.200s", resp.Status, b), "the source answered %d", resp.Status)
 	}
 	if c.Async == nil {
 		return decodeAnswer(b)
@@ -102,37 +99,20 @@ func (c *Client) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 	}
 }
 
-// maxAnswer bounds a registry's answer.
+// maxAnswer bounds a registry's answer: a longer one is cut there.
 const maxAnswer = 32 << 20
 
-// readBody reads an answer of announced length n (-1 if unknown), in one allocation
-// when n is known; an answer longer than maxAnswer is cut there.
-func readBody(body io.Reader, n int64) ([]byte, error) {
-	if n <= 0 || n > maxAnswer {
-		return io.ReadAll(io.LimitReader(body, maxAnswer))
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(body, b); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
-// post sends body to the registry's path, with the hub's token.
-func (c *Client) post(ctx context.Context, path string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
+// post sends body to the registry's path, with the hub's token, and reads the answer.
+func (c *Client) post(ctx context.Context, path string, body []byte, timeout time.Duration) (outbound.Response, error) {
+	var tok string
 	if c.Token != nil {
-		tok, err := c.Token(ctx)
-		if err != nil {
-			return nil, err
+		var err error
+		if tok, err = c.Token(ctx); err != nil {
+			return outbound.Response{}, err
 		}
-		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	return c.httpClient().Do(req)
+	return outbound.Post(ctx, c.HTTP, outbound.Request{URL: strings.TrimSuffix(c.BaseURL, "/") + path, Body: body,
+		Token: tok, Timeout: timeout, Limit: maxAnswer})
 }
 
 // checkAck reads a registry's acknowledgement of an asynchronous call: ACK, or an error.
@@ -147,13 +127,6 @@ func checkAck(b []byte) error {
 		return fault.Unavailablef(fmt.Errorf("ack_status %q: %.200s", s, why), "the source did not accept the question")
 	}
 	return nil
-}
-
-func (c *Client) httpClient() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
-	}
-	return http.DefaultClient
 }
 
 // searchMessage is a DCI search with one item, as the hub sends it to a source.

@@ -5,19 +5,17 @@ import (
 	"slices"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
-// Record types of the derived registries, as their DCI answers name them.
-const (
-	MemberType      = "Member"
-	BeneficiaryType = "Beneficiary"
-	DisabilityType  = "DisabilityInfo"
-	FarmerType      = "Farmer"
+// Record types of the derived registries (@type), as the table of registries names them.
+var (
+	memberType      = dci.RegistryOf(Social).RecordType
+	beneficiaryType = dci.RegistryOf(Beneficiary).RecordType
+	disabilityType  = dci.RegistryOf(Disability).RecordType
+	farmerType      = dci.RegistryOf(Farmer).RecordType
 )
-
-// RecordTypes names each registry's record type.
-var RecordTypes = map[string]string{Social: MemberType, Beneficiary: BeneficiaryType, Disability: DisabilityType, Farmer: FarmerType}
 
 // Fields each registry's records can carry (for its service in the directory).
 var Fields = map[string][]string{
@@ -66,7 +64,7 @@ func socialRecord(p *population.Person, members []population.Person, decl map[st
 	perUnit := float64(income) / units
 	score := min(100, int(perUnit/30))
 	rec := map[string]any{
-		"@type": MemberType, "person": p.Number, "uin": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName,
+		"@type": memberType, "person": p.Number, "uin": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName,
 		"sex": p.Sex, "birth_date": p.BirthDate.String(),
 		"household": map[string]any{"id": p.Household, "size": len(members), "members": ids, "region": p.Address.Region,
 			"municipality": p.Address.Municipality, "monthly_income": income},
@@ -96,7 +94,7 @@ func beneficiaryRecord(p *population.Person, members []population.Person, decl m
 		progs = append(progs, map[string]any{"programme": programme, "status": Active, "enrolled_on": since.String(), "monthly_amount": amount})
 	}
 	if !p.DeathDate.IsZero() {
-		return map[string]any{"@type": BeneficiaryType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName, "programmes": progs}
+		return map[string]any{"@type": beneficiaryType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName, "programmes": progs}
 	}
 	if a < 18 {
 		enrol("child-benefit", p.BirthDate.AddDays(60), 160+int(draw(p.Number, "child", 3))*20)
@@ -133,7 +131,7 @@ func beneficiaryRecord(p *population.Person, members []population.Person, decl m
 			delete(pr, "monthly_amount")
 		}
 	}
-	return map[string]any{"@type": BeneficiaryType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName, "programmes": progs}
+	return map[string]any{"@type": beneficiaryType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName, "programmes": progs}
 }
 
 // The Washington Group short set: six functional domains, four levels of difficulty.
@@ -172,7 +170,7 @@ func disabilityRecord(p *population.Person, decl *declared, day date.Date) map[s
 		worst = max(worst, level)
 	}
 	severity := []string{"none", "mild", "moderate", "severe"}[worst]
-	rec := map[string]any{"@type": DisabilityType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName,
+	rec := map[string]any{"@type": disabilityType, "person": p.Number, "given_name": p.GivenName, "family_name": p.FamilyName,
 		"functional_domains": domains, "severity": severity, "disabled": worst >= 2}
 	if decl != nil && decl.domains != nil && !decl.assessed.IsZero() { // a fixture has no assessment
 		rec["assessment_date"] = decl.assessed.String()
@@ -197,7 +195,7 @@ func farmerRecord(p *population.Person, farmerID string) map[string]any {
 		}
 	}
 	return map[string]any{
-		"@type": FarmerType, "person": p.Number, "farmer_id": farmerID, "given_name": p.GivenName, "family_name": p.FamilyName,
+		"@type": farmerType, "person": p.Number, "farmer_id": farmerID, "given_name": p.GivenName, "family_name": p.FamilyName,
 		"region": p.Address.Region, "municipality": p.Address.Municipality,
 		"land_area_ha": float64(5+draw(p.Number, "land", 400)) / 10, "crops": grown,
 		"livestock": map[string]any{"cattle": draw(p.Number, "cattle", 12), "goats": draw(p.Number, "goats", 20), "poultry": draw(p.Number, "poultry", 60)},

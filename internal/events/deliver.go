@@ -3,13 +3,13 @@ package events
 import (
 	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/bus"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 )
 
 // The delivery of push subscriptions. Each subscription has four lanes (a person's
@@ -22,7 +22,7 @@ import (
 //     reference_id the copy's idempotency key, signed once (notify.go);
 //   - a 2xx answer acknowledges the batch (its last copy, confirmed by the bus);
 //     anything else and the lane keeps the batch and sends it again itself, after 1 s,
-//     2 s, 4 s … at most backoffCap (plus up to a quarter of jitter), telling the bus the
+//     2 s, 4 s … at most 12 s (deliverBackoff, plus up to a quarter of jitter), telling the bus the
 //     batch is in progress meanwhile; it fetches nothing more until the batch is
 //     acknowledged, so a person's later changes never overtake earlier ones; copies older
 //     than the maximum age are set aside in DEAD (the oldest first) and the rest retried.
@@ -36,8 +36,11 @@ import (
 const (
 	deliverBatch   = 100              // copies per notify, at most
 	deliverAckWait = 30 * time.Second // a fetched batch in progress is renewed every third of this
-	backoffCap     = 12 * time.Second // the longest wait between two attempts, before jitter
 )
+
+// deliverBackoff is the wait between two attempts to push a batch: 1 s, 2 s, 4 s … 12 s
+// at most, plus up to a quarter of jitter.
+var deliverBackoff = outbound.Backoff{First: time.Second, Max: 12 * time.Second, Jitter: 0.25}
 
 // deliverer is a subscription's running delivery lanes and the endpoint they push to.
 type deliverer struct {
@@ -204,8 +207,7 @@ func (p *Pipeline) setAside(ctx context.Context, batch []queued, attempt uint64,
 // backOff waits before attempt n+1 (exponential, with jitter), keeping the batch in
 // progress on the bus meanwhile; it reports false when ctx ended first.
 func (p *Pipeline) backOff(ctx context.Context, batch []queued, n uint64) bool {
-	wait := min(time.Second<<min(n-1, 8), backoffCap)
-	wait += time.Duration(rand.Int64N(int64(wait / 4)))
+	wait := deliverBackoff.Delay(int(min(n, 64)))
 	for until := time.Now().Add(wait); time.Now().Before(until); {
 		if !sleep(ctx, min(time.Until(until), deliverAckWait/3)) {
 			return false

@@ -52,6 +52,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
@@ -112,7 +113,7 @@ type Pipeline struct {
 	pullMu sync.Mutex
 	pulled map[string]*bus.Received // pulled, not yet acknowledged: subscription + key
 
-	tokens pushTokens
+	tokens *outbound.Tokens // the push tokens, by audience
 
 	// deadReadLimit is how many copies set aside Retry reads at once; 0: 100,000.
 	deadReadLimit int
@@ -141,7 +142,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{bus: cfg.Bus, status: status, position: position, civil: cfg.Civil, keys: cfg.Keys, client: cfg.Client, log: log,
 		out: newOutcomes(cfg.Metrics, status, log), maxAge: maxAge, listSubs: cfg.Subscriptions,
-		running: map[string]deliverer{}}
+		running: map[string]deliverer{}, tokens: outbound.HubTokens(cfg.Keys, oauth.PushTokenType, outbound.SenderID)}
 	p.route = &route{persons: cfg.Civil, registries: cfg.Registries, service: cfg.Service, audit: cfg.Audit, bus: cfg.Bus,
 		out: p.out, log: log, decide: &mutations.Router{Files: cfg.Files, Policy: cfg.Policy,
 			Subscriptions: func() []directory.Subscription { return *p.subs.Load() },

@@ -1,23 +1,17 @@
 package events
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"sync"
 	"time"
 
-	"github.com/crossroads-hub/crossroads/internal/civil"
 	"github.com/crossroads-hub/crossroads/internal/dci"
-	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
-	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 )
 
 // deliverTimeout bounds one push, from the request to the end of the answer.
@@ -54,89 +48,28 @@ type notifyData struct {
 	RegRecords    []json.RawMessage `json:"reg_records"`
 }
 
-// PushTokenType is the JWS type of the bearer tokens the hub presents to subscribers.
-// A token's audience is "subscriber:<institution>"; it is signed with a key of the hub's
-// JWKS (/.well-known/jwks.json) and expires after 5 minutes.
-const PushTokenType = "push+jwt"
-
-// PushClaims are the claims of a push token.
-type PushClaims struct {
-	Issuer   string `json:"iss"`
-	Audience string `json:"aud"`
-	Expires  int64  `json:"exp"`
-}
-
-// pushTokens are the bearer tokens for pushes, by institution.
-type pushTokens struct {
-	mu     sync.Mutex
-	tokens map[string]pushToken
-}
-
-type pushToken struct {
-	token   string
-	expires time.Time
-}
-
-// get returns the bearer token for pushes to institution, signed anew when the cached
-// one has less than a minute left.
-func (t *pushTokens) get(keys *oauth.KeySet, institution string) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if c, ok := t.tokens[institution]; ok && time.Until(c.expires) > time.Minute {
-		return c.token, nil
-	}
-	exp := time.Now().Add(5 * time.Minute)
-	b, _ := json.Marshal(PushClaims{Issuer: "crossroads", Audience: "subscriber:" + institution, Expires: exp.Unix()})
-	tok, err := keys.SignJWS(PushTokenType, b)
-	if err != nil {
-		return "", err
-	}
-	if t.tokens == nil {
-		t.tokens = map[string]pushToken{}
-	}
-	t.tokens[institution] = pushToken{tok, exp}
-	return tok, nil
-}
-
 // notifyMessage is a batch as one DCI notify signed by the hub, and its id.
 func (p *Pipeline) notifyMessage(batch []queued, now time.Time) (body []byte, id string, err error) {
 	ts := dci.Timestamp(now)
 	id = batchID(batch)
 	header := dci.CallbackHeader{Version: dci.Version, MessageID: id, MessageTS: ts, Action: dci.ActionNotify,
-		Status: dci.StatusSuccess, TotalCount: dci.Count(len(batch)), CompletedCount: dci.Count(len(batch)), SenderID: "crossroads",
+		Status: dci.StatusSuccess, TotalCount: dci.Count(len(batch)), CompletedCount: dci.Count(len(batch)), SenderID: outbound.SenderID,
 		ReceiverID: batch[0].d.Institution}
 	events := make([]notifyEvent, len(batch))
 	for i, q := range batch {
-		regType, recordType := dci.RegistryType("civil"), civil.RecordType
-		if r := q.d.Registry; r != "" {
-			regType, recordType = dci.RegistryType(r), cmp.Or(derived.RecordTypes[r], civil.RecordType)
-		}
-		recordType = cmp.Or(q.d.RecordType, recordType) // a remote source's own label is kept
+		reg := dci.RegistryOf(cmp.Or(q.d.Registry, "civil"))
+		regType, recordType := reg.Type, cmp.Or(q.d.RecordType, reg.RecordType) // a remote source's own label is kept
 		events[i] = notifyEvent{ReferenceID: q.d.Key, Timestamp: ts, Locale: "eng", Data: notifyData{Version: dci.Version,
 			RegType: regType, RegEventType: cmp.Or(q.d.WireType, q.d.Type), EventType: q.d.Type, RegRecordType: recordType,
 			RegRecords: []json.RawMessage{q.d.Record}}}
 	}
-	h, _ := json.Marshal(header)
-	m, err := json.Marshal(struct {
+	body, err = outbound.Envelope(p.keys, header, struct {
 		TransactionID string        `json:"transaction_id"`
 		NotifyEvent   []notifyEvent `json:"notify_event"`
-	}{id, events})
+	}{id, events}, now)
 	if err != nil {
 		return nil, "", err
 	}
-	signer, err := p.keys.Current()
-	if err != nil {
-		return nil, "", err
-	}
-	sig, err := dci.SignEd25519With(h, m, "crossroads", signer.KeyID, signer.Sign, now, now.Add(time.Hour))
-	if err != nil {
-		return nil, "", err
-	}
-	body, _ = json.Marshal(struct {
-		Signature string          `json:"signature"`
-		Header    json.RawMessage `json:"header"`
-		Message   json.RawMessage `json:"message"`
-	}{sig, h, m})
 	return body, id, nil
 }
 
@@ -153,27 +86,17 @@ func (p *Pipeline) push(ctx context.Context, endpoint string, batch []queued) er
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, deliverTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, to.String(), bytes.NewReader(body))
+	token, err := p.tokens.Get(ctx, "subscriber:"+batch[0].d.Institution)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", id)
-	token, err := p.tokens.get(p.keys, batch[0].d.Institution)
+	resp, err := outbound.Post(ctx, p.client, outbound.Request{URL: to.String(), Body: body, Token: token,
+		Header: map[string]string{"Idempotency-Key": id}, Timeout: deliverTimeout})
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("the subscriber answered %d", resp.StatusCode)
+	if !resp.OK() {
+		return fmt.Errorf("the subscriber answered %d", resp.Status)
 	}
 	return nil
 }

@@ -2,12 +2,15 @@
 //
 // A capability package returns a *fault.Error when the caller (a person, an application)
 // must be told what went wrong; the HTTP and DCI layers map the Kind to a status code
-// and an error code in one table each. Msg is safe to show; Err is the cause, for logs only.
+// and an error code in one table each. Msg is safe to show; Err is the cause, for logs
+// only: an Error logged through log/slog (LogValue) carries its kind, field, message, DCI
+// code and the whole chain of causes, whatever its kind.
 package fault
 
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 )
 
 // Kind classifies an error by what the caller can do about it.
@@ -21,11 +24,13 @@ const (
 	Forbidden                // the caller is authenticated but not allowed
 	NotFound                 // the thing asked for does not exist
 	Conflict                 // the input contradicts what is stored (duplicate key, overlap)
+	TooLarge                 // the input is larger than the hub reads (413); Field names which
+	Unsupported              // the input is in a format the hub does not read (415); Field names which
 	TooMany                  // the caller asks too much at once or too often; retry later (429)
 	Unavailable              // a dependency is down or slow; retrying may help
 )
 
-var kindNames = [...]string{"internal", "invalid", "unauthorized", "forbidden", "not_found", "conflict", "too_many_requests", "unavailable"}
+var kindNames = [...]string{"internal", "invalid", "unauthorized", "forbidden", "not_found", "conflict", "too_large", "unsupported_media_type", "too_many_requests", "unavailable"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -39,7 +44,10 @@ type Error struct {
 	Kind  Kind
 	Field string // the input field at fault, if any ("person", "valid_to", "lines[3].capacity")
 	Msg   string // safe to show to the caller
-	Err   error  // the cause; logged, never shown
+	// Code is the DCI error or reason code ("err.sender_uri.invalid",
+	// "rjct.filter.invalid") when a more precise one than the kind's applies; "" otherwise.
+	Code string
+	Err  error // the cause; logged, never shown
 }
 
 func (e *Error) Error() string {
@@ -55,9 +63,70 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// LogValue describes e for a log: its kind, field, safe message, DCI code and cause
+// (the whole chain, see causeText), so that an unavailable store's "connection refused"
+// reaches the log whatever the kind, while the caller sees only Msg.
+func (e *Error) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("kind", e.Kind.String())}
+	if e.Field != "" {
+		attrs = append(attrs, slog.String("field", e.Field))
+	}
+	attrs = append(attrs, slog.String("msg", e.Msg))
+	if e.Code != "" {
+		attrs = append(attrs, slog.String("code", e.Code))
+	}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("cause", causeText(e.Err)))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// causeText is the text of a cause with its own causes: an *Error's field, message and
+// cause (its Error leaves the cause out unless it is internal), any other error's Error.
+func causeText(err error) string {
+	fe, ok := err.(*Error)
+	if !ok {
+		return err.Error()
+	}
+	s := fe.Msg
+	if fe.Field != "" {
+		s = fe.Field + ": " + s
+	}
+	if fe.Err != nil {
+		s += ": " + causeText(fe.Err)
+	}
+	return s
+}
+
+// CodeOf returns the DCI code err carries: the Code of the first *Error in its chain
+// that has one; "" when none has.
+func CodeOf(err error) string {
+	for err != nil {
+		var fe *Error
+		if !errors.As(err, &fe) {
+			return ""
+		}
+		if fe.Code != "" {
+			return fe.Code
+		}
+		err = fe.Err
+	}
+	return ""
+}
+
 // Invalidf reports bad input in field.
 func Invalidf(field, format string, args ...any) *Error {
 	return &Error{Kind: Invalid, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// TooLargef reports input in field larger than the hub reads.
+func TooLargef(field, format string, args ...any) *Error {
+	return &Error{Kind: TooLarge, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Unsupportedf reports input in field in a format the hub does not read.
+func Unsupportedf(field, format string, args ...any) *Error {
+	return &Error{Kind: Unsupported, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
 // NotFoundf reports a missing thing.

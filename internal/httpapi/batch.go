@@ -60,16 +60,14 @@ type BatchSummary struct {
 // each person decided, answered and recorded on its own; the last line is a summary.
 // A line is sent only once its exchange is recorded; if recording fails the stream stops.
 // A batch is an expensive question (exchange.StartBatch): its client's limits apply.
-func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) {
+func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	claims, err := s.bearer(r, "registry.search")
 	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, "batch", err, nil)
-		return
+		return refused(claims.ClientID, "batch", nil, err)
 	}
 	if err := needContentType(r, "text/plain", "text/csv"); err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	service := q.Get("service")
@@ -82,10 +80,9 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) {
 	}
 	base := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution},
 		Service: service, Purpose: q.Get("purpose"), Fields: fields, Start: start}
-	batch, refused := s.exchange.StartBatch(base)
-	if refused.Err != nil {
-		s.refuse(w, r, base, refused)
-		return
+	batch, denied := s.exchange.StartBatch(base)
+	if denied.Err != nil {
+		return s.refuse(w, r, base, denied)
 	}
 	defer batch.Done()
 	// The body is read while the answer is written, and a batch of a million persons
@@ -97,22 +94,22 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) {
 	out := &lineStream{w: w}
 	sum, err := s.streamBatch(r.Context(), out, batch, base, http.MaxBytesReader(w, r.Body, maxConsultBody))
 	if err != nil { // nothing was written: the request is refused as a whole
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	out.begin()
 	_ = json.NewEncoder(w).Encode(sum)
+	return nil
 }
 
 // refuse records a question refused before it was asked, and answers it.
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, ask exchange.Ask, ans exchange.Answer) {
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, ask exchange.Ask, ans exchange.Answer) error {
 	body, _ := json.Marshal(dci.NewHTTPErrors(ans.Err))
 	if _, err := s.exchange.Seal(r.Context(), ask, ans, body); err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	retryAfter(w, r, ans.Err)
 	writeRaw(w, ans.Status, body)
+	return nil
 }
 
 // personLine is a line of the body that names a person, or, with stop, why reading

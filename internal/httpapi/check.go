@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
@@ -109,36 +110,27 @@ func supportNeeds(rec map[string]any) []any {
 }
 
 // check serves one registry-specific call.
-func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) {
+func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) error {
 	start := time.Now()
 	service := "dci:" + call.registry
 	claims, err := s.bearer(r, "registry.search")
 	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, err, nil)
-		return
-	}
-	if err := needContentType(r, "application/json"); err != nil {
-		s.dciError(w, r, err)
-		return
+		return refused(claims.ClientID, service, nil, err)
 	}
 	body, err := readBody(w, r)
 	if err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	env, err := dci.DecodeCheck(body, call.criteria)
 	if err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, service, err, body)
-		return
+		return refused(claims.ClientID, service, body, err)
 	}
-	m, err := readMeta(env.Header.Meta)
+	m, err := answer.ReadMeta(env.Header.Meta)
 	if err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	service = s.serviceFor(registries[call.registry], env.Header.ReceiverID)
 	day, _ := date.Parse(m.OnDate)
@@ -151,11 +143,10 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) {
 	if fault.KindOf(ans.Err) == fault.Forbidden {
 		out := problemFor(r, http.StatusForbidden, ans.Err).bytes()
 		if _, err := s.exchange.Seal(r.Context(), ask, ans, out); err != nil {
-			s.dciError(w, r, err)
-			return
+			return err
 		}
 		writeProblem(w, http.StatusForbidden, out)
-		return
+		return nil
 	}
 	ans.Records, ans.Raw = ans.Decoded(), nil // the answers read the records' values
 	now := time.Now()
@@ -164,21 +155,20 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) {
 	if call.bare {
 		out, err = json.Marshal(message)
 	} else {
-		h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), hubSenderID, now)
+		h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), answer.SenderID, now)
 		out, err = json.Marshal(struct {
 			Header  dci.CallbackHeader `json:"header"`
 			Message any                `json:"message"`
 		}{h, message})
 	}
 	if err != nil {
-		s.dciError(w, r, fault.Wrap(err, "encode answer"))
-		return
+		return fault.Wrap(err, "encode answer")
 	}
 	seq, err := s.exchange.Seal(r.Context(), ask, ans, out)
 	if err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("X-Audit-Records", strconv.FormatInt(seq, 10))
 	writeRaw(w, http.StatusOK, out)
+	return nil
 }

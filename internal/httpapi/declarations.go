@@ -40,28 +40,24 @@ type DeclarationResult struct {
 // declare takes one declaration (an object) or a batch ({"declarations": […]}, at most
 // employment.MaxBatch), each checked, recorded and sealed on its own. One declaration
 // is answered with its own status; a batch with 200 and a result per declaration.
-func (s *Server) declare(w http.ResponseWriter, r *http.Request) {
+func (s *Server) declare(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	claims, err := s.bearer(r, oauth.ScopeDeclarationSubmit)
 	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, employmentService, err, nil)
-		return
+		return refused(claims.ClientID, employmentService, nil, err)
 	}
 	if err := needContentType(r, "application/json"); err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	items, batch, err := decodeDeclarations(http.MaxBytesReader(w, r.Body, maxDeclarationsBody))
 	if err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	results := make([]DeclarationResult, len(items))
 	for i, raw := range items {
 		res, err := s.declareOne(r, claims, raw, start)
 		if err != nil { // the audit log refused: nothing more is accepted
-			s.dciError(w, r, err)
-			return
+			return err
 		}
 		res.Index = i
 		results[i] = res
@@ -69,9 +65,10 @@ func (s *Server) declare(w http.ResponseWriter, r *http.Request) {
 	if !batch {
 		w.Header().Set("X-Audit-Records", strconv.FormatInt(results[0].Audit, 10))
 		writeJSON(w, results[0].Status, results[0])
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+	return nil
 }
 
 // decodeDeclarations splits the body into its declarations, undecoded.
@@ -148,17 +145,15 @@ func (s *Server) declareOne(r *http.Request, c oauth.Claims, raw json.RawMessage
 
 // declareQuarter takes a quarterly file (?format=jsonl or csv) and answers its report:
 // 201 when stored, 200 when the same bytes were stored before (their first report).
-func (s *Server) declareQuarter(w http.ResponseWriter, r *http.Request) {
+func (s *Server) declareQuarter(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	claims, err := s.bearer(r, oauth.ScopeDeclarationSubmit)
 	if err != nil {
-		s.refuseUnauthenticated(w, r, claims.ClientID, employmentService, err, []byte{})
-		return
+		return refused(claims.ClientID, employmentService, []byte{}, err)
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxQuarterBody))
 	if err != nil {
-		s.dciError(w, r, fault.Invalidf("body", "a quarterly file is at most %d bytes", maxQuarterBody))
-		return
+		return fault.Invalidf("body", "a quarterly file is at most %d bytes", maxQuarterBody)
 	}
 	f, again, err := s.employment.Ingest(r.Context(), employment.Import{File: bytes.NewReader(data), Format: r.URL.Query().Get("format"),
 		By: claims.Institution, May: func(employer string) error { return s.employment.Mandates(r.Context(), claims.Institution, employer) }})
@@ -179,13 +174,13 @@ func (s *Server) declareQuarter(w http.ResponseWriter, r *http.Request) {
 		Purpose: "declaration.quarter", Request: data, Start: start}
 	seq, serr := s.exchange.Seal(r.Context(), ask, ans, body)
 	if serr != nil {
-		s.dciError(w, r, serr)
-		return
+		return serr
 	}
 	w.Header().Set("X-Audit-Records", strconv.FormatInt(seq, 10))
 	if err != nil {
 		writeProblem(w, status, body)
-		return
+		return nil
 	}
 	writeRaw(w, status, body)
+	return nil
 }

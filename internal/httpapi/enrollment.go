@@ -26,16 +26,15 @@ const maxBeneficiaries = 1000
 // The answer has one item per beneficiary: succ, or rjct when it names no person number.
 // The built-in beneficiary registry is derived from the civil register and does not
 // store the updates; a remote one behind the hub would.
-func (s *Server) enrollmentUpdates(w http.ResponseWriter, r *http.Request) {
+func (s *Server) enrollmentUpdates(w http.ResponseWriter, r *http.Request) error {
 	corr := newID()
 	r.SetPathValue("registry", "ibr")
 	service := "dci:ibr:enrollment-updates"
-	from, ok := s.readFromSource(w, r, service, "beneficiary", "update enrolments of", func(w http.ResponseWriter, r *http.Request, err error, _ string) { s.dciError(w, r, err) }, corr)
-	if !ok {
-		return
+	from, err := s.readFromSource(w, r, service, "beneficiary", "update enrolments of", corr, false)
+	if err != nil {
+		return err
 	}
 	claims, body, env, source := from.claims, from.body, from.env, from.service
-	var err error
 	var msg struct {
 		TransactionID string `json:"transaction_id"`
 		Updates       *struct {
@@ -44,33 +43,28 @@ func (s *Server) enrollmentUpdates(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case json.Unmarshal(env.Message, &msg) != nil:
-		err = fault.Invalidf("message", "is not an enrolment update (transaction_id, enrolled_updates.beneficiaries)")
+		return fault.Invalidf("message", "is not an enrolment update (transaction_id, enrolled_updates.beneficiaries)")
 	case msg.TransactionID == "" || len(msg.TransactionID) > dci.MaxID:
-		err = fault.Invalidf("message.transaction_id", "must be 1 to %d characters", dci.MaxID)
+		return fault.Invalidf("message.transaction_id", "must be 1 to %d characters", dci.MaxID)
 	case msg.Updates == nil:
-		err = fault.Invalidf("message.enrolled_updates", "is required")
+		return fault.Invalidf("message.enrolled_updates", "is required")
 	case len(msg.Updates.Beneficiaries) > maxBeneficiaries:
-		err = fault.Invalidf("message.enrolled_updates.beneficiaries", "holds %d beneficiaries; at most %d in one message", len(msg.Updates.Beneficiaries), maxBeneficiaries)
-	}
-	if err != nil {
-		s.dciError(w, r, err)
-		return
+		return fault.Invalidf("message.enrolled_updates.beneficiaries", "holds %d beneficiaries; at most %d in one message", len(msg.Updates.Beneficiaries), maxBeneficiaries)
 	}
 	changes, items := enrolledChanges(claims.Institution, source, msg.TransactionID, msg.Updates.Beneficiaries, s.dir.Today(), time.Now())
 	if err := s.recordNotify(r, claims.ClientID, claims.Institution, service, "enrolment update", body); err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	if s.events != nil {
 		for _, m := range changes {
 			if err := s.events.Ingest(r.Context(), m); err != nil {
-				s.dciError(w, r, fault.Unavailablef(err, "the update could not be taken; send it again"))
-				return
+				return fault.Unavailablef(err, "the update could not be taken; send it again")
 			}
 		}
 	}
 	out, _ := json.Marshal(map[string]any{"transaction_id": msg.TransactionID, "correlation_id": corr, "enrolled_response": items})
 	writeRaw(w, http.StatusOK, out)
+	return nil
 }
 
 // enrolledItem is the answer about one beneficiary of an enrolment update.

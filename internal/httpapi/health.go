@@ -3,8 +3,10 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
@@ -37,7 +39,7 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) error {
 	}
 	if s.exchange != nil {
 		links["openapi"] = "/openapi.json"
-		links["dci registries"] = s.dciPrefix + "/{crvs,sr,ibr,dr,fr}/registry/…"
+		links["dci registries"] = s.dciPrefix + "/{" + strings.Join(dci.RegistryPaths(), ",") + "}/registry/…"
 		if s.dciPrefix != "" {
 			links["dci registries"] += " (listed at " + s.dciPrefix + ")"
 		}

@@ -25,27 +25,26 @@ import (
 // an event type the hub routes) goes onto the event bus, to be routed to the institutions
 // with a file, a subscription and an authorization for the source's service — as the
 // civil register's changes are.
-func (s *Server) notify(w http.ResponseWriter, r *http.Request) {
+func (s *Server) notify(w http.ResponseWriter, r *http.Request) error {
 	corr := newID()
 	service := "dci:" + r.PathValue("registry") + ":notify"
-	from, ok := s.readFromSource(w, r, service, registries[r.PathValue("registry")], "notify changes of", s.ackError, corr)
-	if !ok {
-		return
+	from, err := s.readFromSource(w, r, service, registries[r.PathValue("registry")], "notify changes of", corr, true)
+	if err != nil {
+		return err
 	}
 	claims, body, env, source := from.claims, from.body, from.env, from.service
 	if err := s.recordNotify(r, claims.ClientID, claims.Institution, service, "notify", body); err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	if s.events != nil {
 		for _, m := range notifiedChanges(claims.Institution, source, registries[r.PathValue("registry")], env.Message, s.dir.Today()) {
 			if err := s.events.Ingest(r.Context(), m); err != nil {
-				s.ackError(w, r, fault.Unavailablef(err, "the change could not be taken; send it again"), corr)
-				return
+				return acked(corr, fault.Unavailablef(err, "the change could not be taken; send it again"))
 			}
 		}
 	}
 	s.ack(w, http.StatusAccepted, dci.NewAck(corr, time.Now()))
+	return nil
 }
 
 // fromSource is a message an authentic source sent the hub, authenticated.
@@ -60,32 +59,29 @@ type fromSource struct {
 // the callbacks of asynchronous sources, enrolment updates): the token's application
 // has scope registry.notify and belongs to the institution of a service of registry, and
 // the message is signed with one of the application's keys, whatever its signature
-// policy. Refusals are answered (fail, for what the token allowed but the message does
-// not: an ACK error or an HTTP error) and recorded; ok is false then.
-func (s *Server) readFromSource(w http.ResponseWriter, r *http.Request, service, registry, may string,
-	fail func(w http.ResponseWriter, r *http.Request, err error, corr string), corr string) (m fromSource, ok bool) {
-	if m.claims, m.body, ok = s.readAsync(w, r, "registry.notify", service, corr); !ok {
-		return m, false
+// policy. Refusals are recorded (refused); a message that is no envelope is answered
+// ACK ERR under corr when ack, else as an error.
+func (s *Server) readFromSource(w http.ResponseWriter, r *http.Request, service, registry, may, corr string, ack bool) (m fromSource, err error) {
+	if m.claims, m.body, err = s.readAsync(w, r, "registry.notify", service, corr); err != nil {
+		return m, err
 	}
-	var err error
 	if m.env, err = dci.SplitEnvelope(m.body); err != nil {
-		fail(w, r, err, corr)
-		return m, false
+		if ack {
+			return m, acked(corr, err)
+		}
+		return m, err
 	}
 	if m.env.Signature == "" {
-		s.refuseUnauthenticated(w, r, m.claims.ClientID, service, dci.Coded(fault.Unauthorized, dci.ErrSignatureMissing, "signature", "the message must be signed"), m.body)
-		return m, false
+		return m, refused(m.claims.ClientID, service, m.body, dci.Coded(fault.Unauthorized, dci.ErrSignatureMissing, "signature", "the message must be signed"))
 	}
 	if err := s.checkSignatureAlways(r, m.claims.ClientID, m.env); err != nil {
-		s.refuseUnauthenticated(w, r, m.claims.ClientID, service, err, m.body)
-		return m, false
+		return m, refused(m.claims.ClientID, service, m.body, err)
 	}
 	if m.service = s.serviceOf(r, m.claims.Institution, registry); m.service == "" {
-		s.refuseUnauthenticated(w, r, m.claims.ClientID, service,
-			dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", m.claims.Institution+" offers no "+registry+" service: it cannot "+may+" that registry"), m.body)
-		return m, false
+		return m, refused(m.claims.ClientID, service, m.body,
+			dci.Coded(fault.Forbidden, dci.ErrForbidden, "sender", m.claims.Institution+" offers no "+registry+" service: it cannot "+may+" that registry"))
 	}
-	return m, true
+	return m, nil
 }
 
 // notifiedChanges reads the changes of a NotifyEventRequest to registry ("farmer"): one
@@ -184,41 +180,30 @@ var sourceCallbacks = map[string]string{"on-search": "on-search", "on-subscribe"
 // with one of the application's keys. The callback goes to the call waiting for its
 // transaction_id, if that call was made to this institution and awaits this action;
 // anything else is refused. Every callback and refusal is recorded.
-func (s *Server) sourceCallback(action string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) sourceCallback(action string) dciHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		corr := newID()
 		service := "dci:" + r.PathValue("registry") + ":" + action
-		from, ok := s.readFromSource(w, r, service, registries[r.PathValue("registry")], "answer for", s.ackError, corr)
-		if !ok {
-			return
+		from, err := s.readFromSource(w, r, service, registries[r.PathValue("registry")], "answer for", corr, true)
+		if err != nil {
+			return err
 		}
 		claims, body, env := from.claims, from.body, from.env
 		var msg struct {
 			TransactionID string `json:"transaction_id"`
 		}
 		_ = json.Unmarshal(env.Message, &msg)
-		var err error = fault.NotFoundf("the hub awaits no callbacks")
+		err = fault.NotFoundf("the hub awaits no callbacks")
 		if s.sourceCallbacks != nil {
 			err = s.sourceCallbacks.Deliver(msg.TransactionID, claims.Institution, action, body)
 		}
 		if err != nil {
-			s.refuseUnauthenticated(w, r, claims.ClientID, service, err, body)
-			return
+			return refused(claims.ClientID, service, body, err)
 		}
 		if err := s.recordNotify(r, claims.ClientID, claims.Institution, service, action, body); err != nil {
-			s.dciError(w, r, err)
-			return
+			return err
 		}
 		s.ack(w, http.StatusAccepted, dci.NewAck(corr, time.Now()))
+		return nil
 	}
-}
-
-// RegistryPath is the path segment of a registry type ("farmer" → "fr").
-func RegistryPath(registry string) string {
-	for path, reg := range registries {
-		if reg == registry {
-			return path
-		}
-	}
-	return ""
 }

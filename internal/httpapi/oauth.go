@@ -60,7 +60,7 @@ func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, err error) e
 			msg = fe.Field + ": " + msg
 		}
 	}
-	s.log.Info("token refused", "request_id", requestID(r.Context()), "error", code, "err", err.Error())
+	s.log.Info("token refused", "request_id", requestID(r.Context()), "error", code, "err", err)
 	body, mediaType := oauthProblem(r, status, err, code, msg)
 	client := r.PostForm.Get("client_id")
 	if u, _, ok := r.BasicAuth(); ok && client == "" {

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/crossroads-hub/crossroads/internal/civil"
+	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
@@ -86,16 +87,6 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// dciRegistries are the DCI registries in the order the page lists them; the path
-// segments are the keys of registries.
-var dciRegistries = []struct{ Code, Name string }{
-	{"crvs", "Civil registration and vital statistics"},
-	{"sr", "Social registry"},
-	{"ibr", "Integrated beneficiary registry"},
-	{"dr", "Disability registry"},
-	{"fr", "Farmer registry"},
-}
-
 // dciEndpoints are the endpoints under {prefix}/{registry}/registry/; async ones are
 // served only when the hub keeps transactions.
 var dciEndpoints = []struct {
@@ -115,17 +106,17 @@ var dciEndpoints = []struct {
 	{"txn/on-status", "callback of an asynchronous source (signed)", true},
 }
 
-// registryCalls are the calls of one registry only, listed after its common endpoints
-// (the routes: checkCalls, enrollmentUpdates).
-var registryCalls = []struct {
-	Code, Path, What string
-	Async            bool
+// registryCalls describe the calls of one registry only (dci.Registry.Calls), listed
+// after its common endpoints (the routes: checkCalls, enrollmentUpdates).
+var registryCalls = map[string]struct {
+	What  string
+	Async bool
 }{
-	{"ibr", "sync/enrolled", "is a person enrolled (in a programme)? Answered without an envelope", false},
-	{"ibr", "sync/enrollment/updates", "enrolment updates from an authentic source of the registry (signed)", true},
-	{"dr", "sync/disabled", "is a person disabled?", false},
-	{"dr", "sync/get-disability-details", "a person's functional difficulties", false},
-	{"dr", "sync/get-disability-support", "the support a person's difficulties call for", false},
+	"sync/enrolled":               {"is a person enrolled (in a programme)? Answered without an envelope", false},
+	"sync/enrollment/updates":     {"enrolment updates from an authentic source of the registry (signed)", true},
+	"sync/disabled":               {"is a person disabled?", false},
+	"sync/get-disability-details": {"a person's functional difficulties", false},
+	"sync/get-disability-support": {"the support a person's difficulties call for", false},
 }
 
 type dciPageEndpoint struct{ Path, What string }
@@ -137,14 +128,14 @@ type dciPageRegistry struct {
 }
 
 // registryIDTypes lists the identifier types (idtype-value query.type) the built-in
-// source of the registry with path segment code answers look-ups by: the names other
-// registries use for the same identifier included. openapi.json lists them too
-// (x-identifier-types of the registry parameter); a test keeps the two equal.
-func registryIDTypes(code string) []string {
-	if code == "crvs" {
+// source of the registry of kind answers look-ups by: the names other registries use for
+// the same identifier included. openapi.json lists them too (x-identifier-types of the
+// registry parameter); a test keeps the two equal.
+func registryIDTypes(kind string) []string {
+	if kind == "civil" {
 		return civil.IDTypes()
 	}
-	return derived.IDTypes(registries[code])
+	return derived.IDTypes(kind)
 }
 
 type dciPageData struct {
@@ -210,17 +201,17 @@ identifier). A registry served by a remote source passes other types on to it.</
 // dciPage serves GET {prefix}: a page listing the DCI registries and their endpoints.
 func (s *Server) dciPage(w http.ResponseWriter, r *http.Request) error {
 	data := dciPageData{TokenPath: oauth.TokenPath, Locations: s.pop != nil}
-	for _, reg := range dciRegistries {
-		pr := dciPageRegistry{Code: reg.Code, Name: reg.Name, IDTypes: registryIDTypes(reg.Code)}
+	for _, reg := range dci.Registries {
+		pr := dciPageRegistry{Code: reg.Path, Name: reg.Name, IDTypes: registryIDTypes(reg.Kind)}
 		for _, ep := range dciEndpoints {
-			if ep.Async && s.txns == nil {
+			if ep.Async && s.async == nil {
 				continue
 			}
-			pr.Endpoints = append(pr.Endpoints, dciPageEndpoint{Path: s.dciPrefix + "/" + reg.Code + "/registry/" + ep.Path, What: ep.What})
+			pr.Endpoints = append(pr.Endpoints, dciPageEndpoint{Path: s.dciPrefix + "/" + reg.Path + "/registry/" + ep.Path, What: ep.What})
 		}
-		for _, c := range registryCalls {
-			if c.Code == reg.Code && (!c.Async || s.txns != nil) {
-				pr.Endpoints = append(pr.Endpoints, dciPageEndpoint{Path: s.dciPrefix + "/" + reg.Code + "/registry/" + c.Path, What: c.What})
+		for _, path := range reg.Calls {
+			if c := registryCalls[path]; !c.Async || s.async != nil {
+				pr.Endpoints = append(pr.Endpoints, dciPageEndpoint{Path: s.dciPrefix + "/" + reg.Path + "/registry/" + path, What: c.What})
 			}
 		}
 		data.Registries = append(data.Registries, pr)

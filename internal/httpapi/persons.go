@@ -170,17 +170,11 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, _ string) error
 	if q.Limit, err = limitParam(p.Get("limit")); err != nil {
 		return err
 	}
-	changes, err := s.dir.Store().History(r.Context(), q)
+	changes, err := s.dir.History(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	page := directory.Page[directory.Change]{Items: []directory.Change{}}
-	for _, c := range changes {
-		if c.Kind == directory.KindSecret {
-			c.Before, c.After = nil, nil
-		}
-		page.Items = append(page.Items, c)
-	}
+	page := directory.Page[directory.Change]{Items: append([]directory.Change{}, changes...)}
 	if len(changes) == q.Limit {
 		page.Next = strconv.FormatInt(changes[len(changes)-1].Seq, 10)
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
@@ -26,7 +27,7 @@ func (s *Server) rereadSearch(claims oauth.Claims, t txn.Txn, request []byte, me
 	if err != nil {
 		return nil, err
 	}
-	m, err := readMeta(env.Header.Meta)
+	m, err := answer.ReadMeta(env.Header.Meta)
 	if err != nil {
 		return nil, err
 	}

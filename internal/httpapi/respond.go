@@ -27,6 +27,8 @@ var statusOf = map[fault.Kind]int{
 	fault.Forbidden:    http.StatusForbidden,
 	fault.NotFound:     http.StatusNotFound,
 	fault.Conflict:     http.StatusConflict,
+	fault.TooLarge:     http.StatusRequestEntityTooLarge,
+	fault.Unsupported:  http.StatusUnsupportedMediaType,
 	fault.TooMany:      http.StatusTooManyRequests,
 	fault.Unavailable:  http.StatusServiceUnavailable,
 	fault.Internal:     http.StatusInternalServerError,
@@ -131,7 +133,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if kind == fault.Internal || kind == fault.Unavailable {
 		level = slog.LevelError
 	}
-	s.log.Log(r.Context(), level, "request failed", "request_id", requestID(r.Context()), "kind", kind.String(), "err", err.Error())
+	s.log.Log(r.Context(), level, "request failed", "request_id", requestID(r.Context()), "kind", kind.String(), "err", err)
 	answerError(w, r, err, `Bearer realm="crossroads"`)
 }
 
@@ -237,6 +239,8 @@ func jsonFault(err error) error {
 	return fault.Invalidf("body", "%v", err)
 }
 
+// needContentType refuses a body whose media type is not one of want, as the admin API
+// always has: 400 naming Content-Type (a DCI message gets 415, see readBody).
 func needContentType(r *http.Request, want ...string) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err == nil {
@@ -246,7 +250,7 @@ func needContentType(r *http.Request, want ...string) error {
 			}
 		}
 	}
-	return &fault.Error{Kind: fault.Invalid, Field: "Content-Type", Msg: "must be " + strings.Join(want, " or ")}
+	return fault.Invalidf("Content-Type", "must be %s", strings.Join(want, " or "))
 }
 
 // bearerToken returns the token of an Authorization header of the Bearer scheme, whose

@@ -55,31 +55,31 @@ func (s *Server) routes(mux router) {
 	if s.exchange != nil {
 		mux.HandleFunc("POST "+oauth.TokenPath, s.adapt(s.token))
 		mux.HandleFunc("GET /.well-known/jwks.json", s.adapt(s.jwks))
-		mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/search", s.syncSearch)
-		mux.HandleFunc("POST /sources/{name}/registry/sync/search", s.builtinSearch)
+		mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/search", s.dciAdapt(s.syncSearch))
+		mux.HandleFunc("POST /sources/{name}/registry/sync/search", s.dciAdapt(s.builtinSearch))
 		for path, call := range checkCalls {
-			mux.HandleFunc("POST "+s.dciPrefix+"/"+path, func(w http.ResponseWriter, r *http.Request) { s.check(w, r, call) })
+			mux.HandleFunc("POST "+s.dciPrefix+"/"+path, s.dciAdapt(func(w http.ResponseWriter, r *http.Request) error { return s.check(w, r, call) }))
 		}
-		if s.txns != nil {
-			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/search", s.asyncSearch)
-			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/txn/status", s.syncTxnStatus)
-			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/txn/status", s.asyncTxnStatus)
-			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/subscribe", s.asyncSubscribe)
-			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/unsubscribe", s.asyncUnsubscribe)
-			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/notify", s.notify)
-			mux.HandleFunc("POST "+s.dciPrefix+"/ibr/registry/sync/enrollment/updates", s.enrollmentUpdates)
+		if s.async != nil {
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/search", s.dciAdapt(s.asyncSearch))
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/sync/txn/status", s.dciAdapt(s.syncTxnStatus))
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/txn/status", s.dciAdapt(s.asyncTxnStatus))
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/subscribe", s.dciAdapt(s.asyncSubscribe))
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/unsubscribe", s.dciAdapt(s.asyncUnsubscribe))
+			mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/notify", s.dciAdapt(s.notify))
+			mux.HandleFunc("POST "+s.dciPrefix+"/ibr/registry/sync/enrollment/updates", s.dciAdapt(s.enrollmentUpdates))
 			for path, action := range sourceCallbacks {
-				mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/"+path, s.sourceCallback(action))
+				mux.HandleFunc("POST "+s.dciPrefix+"/{registry}/registry/"+path, s.dciAdapt(s.sourceCallback(action)))
 			}
 		}
 		mux.HandleFunc("GET /openapi.json", s.adapt(s.openAPI))
 		if s.dciPrefix != "" {
 			mux.HandleFunc("GET "+s.dciPrefix, s.adapt(s.dciPage))
 		}
-		mux.HandleFunc("POST /exchange/batch", s.batchConsult)
+		mux.HandleFunc("POST /exchange/batch", s.dciAdapt(s.batchConsult))
 		if s.employment != nil { // the employer channel (#18)
-			mux.HandleFunc("POST /declarations", s.declare)
-			mux.HandleFunc("POST /declarations/quarterly", s.declareQuarter)
+			mux.HandleFunc("POST /declarations", s.dciAdapt(s.declare))
+			mux.HandleFunc("POST /declarations/quarterly", s.dciAdapt(s.declareQuarter))
 		}
 		mux.HandleFunc("GET /audit/checkpoint", s.adapt(s.auditCheckpoint))
 		mux.HandleFunc("GET /audit/records/{seq}/evidence", s.admin(s.auditEvidence))

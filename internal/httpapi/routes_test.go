@@ -5,15 +5,17 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/crossroads-hub/crossroads/internal/answer"
+	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/population"
-	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
 // patterns records the patterns routes registers.
@@ -38,7 +40,7 @@ func TestEveryRouteDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &Server{dciPrefix: documentedDCIPrefix, reg: metrics.NewRegistry(), exchange: &exchange.Exchange{},
-		pop: struct{ population.Store }{}, txns: struct{ txn.Store }{}, events: struct{ Events }{}}
+		pop: struct{ population.Store }{}, async: &answer.Worker{}, events: struct{ Events }{}}
 	var ps patterns
 	s.routes(&ps)
 	if len(ps) < 50 {
@@ -71,10 +73,12 @@ var params = regexp.MustCompile(`\{[^}]*\}`)
 
 // TestDCIPageListsEveryRoute: the /dci page lists every DCI endpoint the hub serves, for
 // every registry: searches, transaction status, subscriptions, the registries' own calls
-// (enrolled, disabled, …), notify and the callbacks of asynchronous sources.
+// (enrolled, disabled, …), notify and the callbacks of asynchronous sources; and every
+// call of its own the table of registries (dci.Registries) gives a registry is served
+// and described.
 func TestDCIPageListsEveryRoute(t *testing.T) {
 	s := &Server{dciPrefix: documentedDCIPrefix, reg: metrics.NewRegistry(), exchange: &exchange.Exchange{},
-		pop: struct{ population.Store }{}, txns: struct{ txn.Store }{}, events: struct{ Events }{}}
+		pop: struct{ population.Store }{}, async: &answer.Worker{}, events: struct{ Events }{}}
 	var ps patterns
 	s.routes(&ps)
 	w := httptest.NewRecorder()
@@ -88,9 +92,9 @@ func TestDCIPageListsEveryRoute(t *testing.T) {
 		if method != http.MethodPost || !strings.HasPrefix(path, documentedDCIPrefix+"/") {
 			continue
 		}
-		for _, reg := range dciRegistries {
-			listed := strings.ReplaceAll(path, "{registry}", reg.Code)
-			if !strings.HasPrefix(listed, documentedDCIPrefix+"/"+reg.Code+"/") {
+		for _, reg := range dci.Registries {
+			listed := strings.ReplaceAll(path, "{registry}", reg.Path)
+			if !strings.HasPrefix(listed, documentedDCIPrefix+"/"+reg.Path+"/") {
 				continue // another registry's own call
 			}
 			n++
@@ -101,5 +105,15 @@ func TestDCIPageListsEveryRoute(t *testing.T) {
 	}
 	if n < 5*11 {
 		t.Errorf("%d DCI endpoints checked; want every one of every registry", n)
+	}
+	for _, reg := range dci.Registries {
+		for _, call := range reg.Calls {
+			if p := "POST " + documentedDCIPrefix + "/" + reg.Path + "/registry/" + call; !slices.Contains(ps, p) {
+				t.Errorf("no route %s: the table of registries gives %s the call %s", p, reg.Path, call)
+			}
+			if registryCalls[call].What == "" {
+				t.Errorf("the call %s of %s has no description for the /dci page (registryCalls)", call, reg.Path)
+			}
+		}
 	}
 }

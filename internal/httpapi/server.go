@@ -11,16 +11,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/employment"
+	"github.com/crossroads-hub/crossroads/internal/events"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
-	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
 // Deps are what the server needs.
@@ -46,11 +47,9 @@ type Deps struct {
 	// Audit is the exchange log; AuditKey gives the verifier key of its checkpoints.
 	Audit    *audit.Log
 	AuditKey func() (string, error)
-	// Txns keeps the DCI transactions (asynchronous calls, their answers and delivery);
-	// nil: the asynchronous endpoints are not served.
-	Txns txn.Store
-	// Callbacks delivers asynchronous answers; default: a client with no redirects.
-	Callbacks *http.Client
+	// Async answers the asynchronous DCI calls (stores them, answers and delivers their
+	// callbacks); nil: the asynchronous endpoints are not served.
+	Async *answer.Worker
 	// Events reports on the delivery of mutations (nil: the routes are not served).
 	Events Events
 	// SourceCallbacks takes the callbacks of asynchronous sources (on-search, …) for the
@@ -65,7 +64,7 @@ type Deps struct {
 
 // Events is the delivery of mutations, as operators see it.
 type Events interface {
-	Status(ctx context.Context) (any, error)
+	Status(ctx context.Context) (events.Status, error)
 	Tail(ctx context.Context) <-chan []byte // JSON lines until ctx ends
 	// Dead lists copies set aside ("": of every subscription); Retry sends a
 	// subscription's again.
@@ -102,10 +101,8 @@ type Server struct {
 	builtins        map[string]exchange.Source
 	audit           *audit.Log
 	auditKey        func() (string, error)
-	txns            txn.Store
-	callbacks       *http.Client
-	work            chan struct{} // wakes the asynchronous worker
-	recent          recent        // message ids of recent synchronous searches
+	async           *answer.Worker
+	recent          recent // message ids of recent synchronous searches
 	events          Events
 	sourceCallbacks CallbackSink
 	employment      *employment.Source
@@ -130,11 +127,8 @@ func NewServer(d Deps) *Server {
 	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
-		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, txns: d.Txns, callbacks: d.Callbacks, events: d.Events, sourceCallbacks: d.SourceCallbacks,
-		employment: d.Employment, work: make(chan struct{}, 1)}
-	if s.callbacks == nil {
-		s.callbacks = NewSenderClient()
-	}
+		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
+		employment: d.Employment}
 	s.dciPrefix = MountPrefix(s.dciPrefix)
 	mux := http.NewServeMux()
 	s.routes(mux)

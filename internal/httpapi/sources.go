@@ -11,47 +11,39 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
 )
-
-// SourceTokenType is the JWS type of the tokens the hub gives itself to call the
-// built-in sources over HTTP; their audience is "source:<name>".
-const SourceTokenType = "source+jwt"
-
-// SourceClaims are the claims of a source token.
-type SourceClaims struct {
-	Audience string `json:"aud"`
-	Expires  int64  `json:"exp"`
-}
 
 // builtinSearch serves a built-in source over DCI at /sources/{name}/registry/sync/search.
 // Only the hub may call it: the question has been decided already, and the token, signed
 // with the hub's key, proves it.
-func (s *Server) builtinSearch(w http.ResponseWriter, r *http.Request) {
+func (s *Server) builtinSearch(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	src, ok := s.builtins[name]
 	if !ok {
-		s.dciError(w, r, dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no built-in source "+name))
-		return
+		return dci.Coded(fault.NotFound, dci.ErrNotFound, "path", "no built-in source "+name)
 	}
 	if err := s.checkSourceToken(r, name); err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
-	s.sourceSearch(w, r, src, name)
+	return s.sourceSearch(w, r, src, name)
 }
 
 // SourceHandler serves src over DCI sync search with no check of its own, as an
 // authentic source does behind its network boundary (benchmarks, tests, examples).
 func SourceHandler(src exchange.Source) http.Handler {
 	s := &Server{log: slog.New(slog.DiscardHandler)}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.sourceSearch(w, r, src, "source") })
+	return s.dciAdapt(func(w http.ResponseWriter, r *http.Request) error { return s.sourceSearch(w, r, src, "source") })
 }
 
-func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchange.Source, name string) {
+func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchange.Source, name string) error {
 	_, env, m, err := readSearch(w, r)
 	if err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
+	}
+	reg := dci.RegistryOf(name)
+	if reg.Path == "" {
+		reg = dci.RegistryOf("civil") // SourceHandler: a source of persons
 	}
 	today := date.FromTime(time.Now())
 	day, _ := date.Parse(m.OnDate)
@@ -74,17 +66,16 @@ func (s *Server) sourceSearch(w http.ResponseWriter, r *http.Request, src exchan
 		}
 	}
 	resp, err := dci.NewSearchResponse(env, dci.Reply{MessageID: newID(), CorrelationID: newID(), SenderID: "crossroads:" + name,
-		RegType: "ns:org:RegistryType:Civil", RecordType: "Person", Now: time.Now()}, outs)
+		RegType: reg.Type, RecordType: reg.RecordType, Now: time.Now()}, outs)
 	if err != nil {
-		s.dciError(w, r, fault.Wrap(err, "build answer"))
-		return
+		return fault.Wrap(err, "build answer")
 	}
 	body, err := dci.AppendSearchResponse(nil, resp)
 	if err != nil {
-		s.dciError(w, r, fault.Wrap(err, "encode answer"))
-		return
+		return fault.Wrap(err, "encode answer")
 	}
 	writeRaw(w, http.StatusOK, body)
+	return nil
 }
 
 func (s *Server) checkSourceToken(r *http.Request, name string) error {
@@ -96,12 +87,12 @@ func (s *Server) checkSourceToken(r *http.Request, name string) error {
 		return deny("a hub source token is required")
 	}
 	token = strings.TrimSpace(token)
-	var c SourceClaims
+	var c oauth.HubClaims // of an oauth.SourceTokenType token
 	if v, ok := s.sourceTokens.Load(token); ok {
-		c = v.(SourceClaims) // verified before; the audience and expiry are still checked
+		c = v.(oauth.HubClaims) // verified before; the audience and expiry are still checked
 	} else {
 		payload, hdr, err := s.keys.VerifyJWS(token)
-		if err != nil || hdr.Type != SourceTokenType || json.Unmarshal(payload, &c) != nil {
+		if err != nil || hdr.Type != oauth.SourceTokenType || json.Unmarshal(payload, &c) != nil {
 			return deny("the source token is not valid")
 		}
 		s.sourceTokens.Store(token, c)

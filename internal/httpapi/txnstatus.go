@@ -3,10 +3,10 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
@@ -22,12 +22,9 @@ func (s *Server) readTxnStatus(w http.ResponseWriter, r *http.Request) (oauth.Cl
 	if err != nil {
 		return claims, nil, nil, err
 	}
-	if err := needContentType(r, "application/json"); err != nil {
-		return claims, nil, nil, err
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDCIBody))
+	body, err := readBody(w, r)
 	if err != nil {
-		return claims, nil, nil, dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "the message is larger than 1 MiB")
+		return claims, nil, nil, err
 	}
 	env, err := dci.DecodeTxnStatus(body)
 	if err != nil {
@@ -40,73 +37,65 @@ func (s *Server) readTxnStatus(w http.ResponseWriter, r *http.Request) (oauth.Cl
 }
 
 // syncTxnStatus serves {prefix}/{registry}/registry/sync/txn/status.
-func (s *Server) syncTxnStatus(w http.ResponseWriter, r *http.Request) {
+func (s *Server) syncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 	claims, request, env, err := s.readTxnStatus(w, r)
 	if err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	header, message, rr, err := s.txnStatus(r.Context(), claims, env, request, newID())
 	if err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
-	var answer any // left out when there is no message
+	var reply any // left out when there is no message
 	if message != nil {
-		answer = message
+		reply = message
 	}
 	body, err := json.Marshal(struct {
 		Header  dci.CallbackHeader `json:"header"`
 		Message any                `json:"message,omitempty"`
-	}{header, answer})
+	}{header, reply})
 	if err != nil {
-		s.dciError(w, r, fault.Wrap(err, "encode answer"))
-		return
+		return fault.Wrap(err, "encode answer")
 	}
 	if err := s.sealReread(r.Context(), rr, body); err != nil {
-		s.dciError(w, r, err)
-		return
+		return err
 	}
 	writeRaw(w, http.StatusOK, body)
+	return nil
 }
 
 // asyncTxnStatus serves {prefix}/{registry}/registry/txn/status: the answer is made at
-// once, stored, and delivered to sender_uri as txn/on-status by the worker.
-func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) {
+// once, stored, and delivered to sender_uri as txn/on-status by the worker. A refused
+// token or signature is answered as an error, not recorded; the message's problems ACK ERR.
+func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 	corr := newID()
 	claims, body, env, err := s.readTxnStatus(w, r)
 	client := claims.ClientID
 	if err != nil {
 		if fault.KindOf(err) == fault.Unauthorized || fault.KindOf(err) == fault.Forbidden {
-			s.dciError(w, r, err)
-			return
+			return err
 		}
-		s.ackError(w, r, err, corr)
-		return
+		return acked(corr, err)
 	}
 	if _, err := s.callbackTo(r.Context(), client, env.Header.SenderURI); err != nil {
-		s.ackError(w, r, err, corr)
-		return
+		return acked(corr, err)
 	}
 	header, message, rr, err := s.txnStatus(r.Context(), claims, env, body, corr)
 	if err != nil {
-		s.ackError(w, r, err, corr)
-		return
+		return acked(corr, err)
 	}
-	var answer any
+	var reply any
 	if message != nil {
-		answer = message
+		reply = message
 	}
-	signed, err := s.signed(header, answer)
+	signed, err := s.async.Sign(header, reply)
 	if err != nil {
-		s.ackError(w, r, err, corr)
-		return
+		return acked(corr, err)
 	}
 	if err := s.sealReread(r.Context(), rr, signed); err != nil {
-		s.ackError(w, r, err, corr)
-		return
+		return acked(corr, err)
 	}
-	s.accept(w, r, txn.Txn{CorrelationID: corr, Client: client, Sender: env.Header.SenderID,
+	return s.accept(w, r, txn.Txn{CorrelationID: corr, Client: client, Sender: env.Header.SenderID,
 		MessageID: env.Header.MessageID, TransactionID: env.Message.TransactionID, Registry: r.PathValue("registry"),
 		Action: dci.ActionTxnStatus, Mode: txn.Async, Status: txn.Success, Request: body, Response: signed,
 		CallbackURI: env.Header.SenderURI})
@@ -122,18 +111,13 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) {
 // with a header of status rjct when the decision does not permit it.
 func (s *Server) txnStatus(ctx context.Context, claims oauth.Claims, env *dci.Envelope[dci.TxnStatusRequest], request []byte, corr string) (h dci.CallbackHeader, _ *dci.TxnStatusResponse, rr *reread, _ error) {
 	client := claims.ClientID
-	h = dci.CallbackHeaderFor(env.Header, dci.ActionTxnOnStatus, newID(), hubSenderID, time.Now())
+	h = dci.CallbackHeaderFor(env.Header, dci.ActionTxnOnStatus, newID(), answer.SenderID, time.Now())
 	q := env.Message.Request
 	var t txn.Txn
 	var err error
 	switch q.AttributeType {
-	case dci.AttrTransactionID:
-		t, err = s.txns.ByTransaction(ctx, client, q.TxnType, q.Value)
-	case dci.AttrCorrelationID:
-		t, err = s.txns.Get(ctx, q.Value)
-		if err == nil && (t.Client != client || t.Action != q.TxnType) {
-			err = fault.NotFoundf("no such transaction")
-		}
+	case dci.AttrTransactionID, dci.AttrCorrelationID:
+		t, err = s.async.Find(ctx, client, q.TxnType, q.AttributeType, q.Value)
 	case dci.AttrSubscriptions:
 		if q.TxnType != dci.ActionSubscribe {
 			h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctActionNotSupported

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
@@ -208,17 +209,12 @@ func waitUp(t *testing.T, base string) {
 	t.Fatalf("%s never became ready", base)
 }
 
-func tokenFor(t *testing.T, base, id, secret string) string {
-	resp, err := http.PostForm(base+"/oauth2/client/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}})
+// tokenFor gets an access token with client credentials, as the hub's applications do.
+func tokenFor(t *testing.T, base, id, secret string, scopes ...string) string {
+	t.Helper()
+	tok, err := outbound.ClientToken(context.Background(), nil, base+oauth.TokenPath, id, secret, scopes...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("token for %s: %v", id, err)
 	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token: status %d %v", resp.StatusCode, err)
-	}
-	return tok.AccessToken
+	return tok
 }

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"path/filepath"
-	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/bus"
 	"github.com/crossroads-hub/crossroads/internal/directory"
@@ -11,6 +10,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
+	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 )
 
 // The automatic communication of changes runs in package events, over package bus; the
@@ -22,8 +22,7 @@ func eventsDir(cfg Config) string {
 	if cfg.NATSDir != "" {
 		return cfg.NATSDir
 	}
-	if p, ok := strings.CutPrefix(cfg.Store, "sqlite:"); ok {
-		p, _, _ = strings.Cut(p, "?")
+	if p, ok := sqlstore.SQLiteFile(cfg.Store); ok {
 		return filepath.Join(filepath.Dir(p), "nats")
 	}
 	return "crossroads-nats"
@@ -70,8 +69,3 @@ func (s *sources) builtinService(name string) string {
 	}
 	return found
 }
-
-// eventsAPI is the pipeline as the HTTP API asks of it.
-type eventsAPI struct{ *events.Pipeline }
-
-func (a eventsAPI) Status(ctx context.Context) (any, error) { return a.Pipeline.Status(ctx) }

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/civil"
+	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/dciclient"
 	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
@@ -23,6 +23,8 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
+	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -68,7 +70,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 			Aliases: map[string]string{synth.FixtureUIN: synth.FixtureNumber, synth.FixtureFarmerID: synth.FixtureNumber,
 				synth.FixtureDRMember: synth.FixtureNumber}}
 	}
-	x.sources = &sources{keys: keys, builtins: builtins, baseURL: baseURL,
+	x.sources = &sources{tokens: outbound.HubTokens(keys, oauth.SourceTokenType, ""), builtins: builtins, baseURL: baseURL,
 		overHTTP: cfg.BuiltinOverHTTP, urls: cfg.SourceURLs, callbacks: &dciclient.Callbacks{},
 		callbackBase: publicURL + httpapi.MountPrefix(cfg.DCIPrefix), client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}} // each call has its timeout (dciclient)
 	policy, err := x.load(ctx)
@@ -88,11 +90,10 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 // beside an SQLite file, whose commits would otherwise bound the exchanges per second
 // (see package audit). A PostgreSQL store has none ("").
 func AuditJournal(store string) string {
-	p, ok := strings.CutPrefix(store, "sqlite:")
+	p, ok := sqlstore.SQLiteFile(store)
 	if !ok {
 		return ""
 	}
-	p, _, _ = strings.Cut(p, "?")
 	return p + "-audit"
 }
 
@@ -244,7 +245,7 @@ type sources struct {
 	services map[string]directory.Service
 	builtins map[string]exchange.Source
 	remotes  map[string]exchange.Source
-	keys     *oauth.KeySet
+	tokens   *outbound.Tokens // the source tokens the hub signs for itself, by audience
 	baseURL  string
 	overHTTP bool              // reach the built-in sources over HTTP, as remote ones
 	urls     map[string]string // where, by built-in source, if not at the hub's /sources/{name}
@@ -295,7 +296,7 @@ func (s *sources) Source(service string) (exchange.Source, error) {
 	case svc.Mode == directory.ModeAsync:
 		c := s.remote(svc.Endpoint, "source:"+service)
 		c.Async, c.Institution, c.AsOf = s.callbacks, svc.Institution, svc.AsOf
-		c.CallbackURL = s.callbackBase + "/" + httpapi.RegistryPath(svc.Registry) + "/registry/on-search"
+		c.CallbackURL = s.callbackBase + "/" + dci.RegistryOf(svc.Registry).Path + "/registry/on-search"
 		src = c
 	default:
 		c := s.remote(svc.Endpoint, "source:"+service)
@@ -310,25 +311,8 @@ func (s *sources) Source(service string) (exchange.Source, error) {
 
 // remote is a DCI client presenting a token the hub signs for the source's audience.
 func (s *sources) remote(base, audience string) *dciclient.Client {
-	var mu sync.Mutex
-	var token string
-	var expires time.Time
-	return &dciclient.Client{BaseURL: base, SenderID: "crossroads", HTTP: s.client,
-		Token: func(ctx context.Context) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if time.Until(expires) > time.Minute {
-				return token, nil
-			}
-			exp := time.Now().Add(5 * time.Minute)
-			b, _ := json.Marshal(httpapi.SourceClaims{Audience: audience, Expires: exp.Unix()})
-			t, err := s.keys.SignJWS(httpapi.SourceTokenType, b)
-			if err != nil {
-				return "", err
-			}
-			token, expires = t, exp
-			return token, nil
-		}}
+	return &dciclient.Client{BaseURL: base, SenderID: outbound.SenderID, HTTP: s.client,
+		Token: func(ctx context.Context) (string, error) { return s.tokens.Get(ctx, audience) }}
 }
 
 func (s *sources) serviceFor(registry, receiverID string) string {

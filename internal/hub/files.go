@@ -6,9 +6,9 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/perm"
+	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 )
 
 // dataFolders are the folders that hold the hub's files and that it did not make its
@@ -21,8 +21,7 @@ func dataFolders(cfg Config) []string {
 		}
 	}
 	for _, dsn := range []string{cfg.Store, cfg.Civil} {
-		if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-			p, _, _ = strings.Cut(p, "?")
+		if p, ok := sqlstore.SQLiteFile(dsn); ok {
 			add(p)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
@@ -215,10 +216,12 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	}
 	defer stopEvents() // before the audit log closes
 	oa, keys, ex, builtins := x.deps()
+	worker := answer.New(answer.Config{Txns: st.Hub.Txns(), Exchange: ex, Directory: st.Directory, Keys: keys,
+		ServiceFor: x.serviceFor, Client: cfg.Callbacks, Log: log})
 	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(), Ledger: st.Civil.Ledger(),
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
-		Txns: st.Hub.Txns(), Callbacks: cfg.Callbacks, DCIPrefix: cfg.DCIPrefix, Events: eventsAPI{ev}, Registry: reg,
+		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
 		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st)})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
@@ -228,7 +231,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	// The asynchronous worker stops after the server and before the audit log closes.
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})
-	go func() { defer close(workerDone); api.RunAsync(wctx) }()
+	go func() { defer close(workerDone); worker.Run(wctx) }()
 	defer func() { stopWorker(); <-workerDone }()
 	var handler http.Handler = api
 	if cfg.receiver {

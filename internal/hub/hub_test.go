@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -109,24 +108,7 @@ func startHubWith(t *testing.T, set func(*hub.Config)) *running {
 
 func (r *running) token(t *testing.T, institution string) string {
 	t.Helper()
-	ctx := context.Background()
-	secret, err := r.st.Directory.IssueClientSecret(ctx, "test", synth.AppID(institution))
-	if err != nil {
-		t.Fatal(err)
-	}
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {synth.AppID(institution)}, "client_secret": {secret}}
-	resp, err := http.PostForm(r.url+"/oauth2/client/token", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token for %s: status %d, %v", institution, resp.StatusCode, err)
-	}
-	return tok.AccessToken
+	return r.tokenWithScope(t, institution)
 }
 
 // search sends one DCI sync search by person number and returns the status and body.

@@ -23,7 +23,7 @@ func callbackBody(messageID, ts, action string) string {
 }
 
 // TestNegativeCases sends every DCI endpoint the refusals the conformance suites try —
-// no or a forged token, no JSON content type, a timestamp without time zone, locale "en",
+// no or a forged token, no JSON content type (415), a body over 1 MiB (413), a timestamp without time zone, locale "en",
 // an id over 99 characters, page_size 0 — and checks the status, the spec's code, and
 // that the answer is valid against the CRVS document.
 func TestNegativeCases(t *testing.T) {
@@ -66,7 +66,8 @@ func TestNegativeCases(t *testing.T) {
 		cases = append(cases,
 			tc{p.path + ": no token", p.path, "", "application/json", p.body, 401, "err.request.unauthorized"},
 			tc{p.path + ": forged token", p.path, token[:len(token)-4] + "AAAA", "application/json", p.body, 401, "err.request.unauthorized"},
-			tc{p.path + ": text/plain", p.path, p.token, "text/plain", p.body, 400, "err.request.bad"},
+			tc{p.path + ": text/plain", p.path, p.token, "text/plain", p.body, 415, "err.request.bad"},
+			tc{p.path + ": over 1 MiB", p.path, p.token, "application/json", p.body[:len(p.body)-1] + `,"pad":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "err.request.bad"},
 		)
 		if p.token == source {
 			cases = append(cases, tc{p.path + ": a client's token, not a source's", p.path, token, "application/json", p.body, 403, "err.request.forbidden"},

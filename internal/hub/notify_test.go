@@ -198,7 +198,7 @@ func TestRemoteFarmerNotifyLabels(t *testing.T) {
 		got = b.waitForEvent(synth.FixtureNumber, "registration", 500*time.Millisecond)
 		return got != nil
 	})
-	for _, want := range []string{`"reg_type":"ns:org:RegistryType:Farmer"`, `"reg_record_type":"FarmerRecord"`} {
+	for _, want := range []string{`"reg_type":"ns:org:RegistryType:FR"`, `"reg_record_type":"FarmerRecord"`} {
 		if !strings.Contains(got.Raw, want) {
 			t.Errorf("the pushed change lacks %s: %s", want, got.Raw)
 		}

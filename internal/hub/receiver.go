@@ -14,7 +14,6 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/directory"
-	"github.com/crossroads-hub/crossroads/internal/events"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
@@ -91,7 +90,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.mu.Unlock()
 	if err != nil {
-		rc.log.Warn("demo receiver: message refused", "path", got.Path, "action", got.Action, "err", err.Error())
+		rc.log.Warn("demo receiver: message refused", "path", got.Path, "action", got.Action, "err", err)
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
@@ -153,8 +152,8 @@ func (rc *receiver) checkToken(r *http.Request, institution string) error {
 	if err != nil {
 		return fmt.Errorf("bearer token: %w", err)
 	}
-	var c events.PushClaims
-	if err := json.Unmarshal(payload, &c); err != nil || h.Type != events.PushTokenType {
+	var c oauth.HubClaims
+	if err := json.Unmarshal(payload, &c); err != nil || h.Type != oauth.PushTokenType {
 		return errors.New("bearer token: not a push token")
 	}
 	if c.Audience != "subscriber:"+institution || time.Now().Unix() > c.Expires {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
-	"github.com/crossroads-hub/crossroads/internal/events"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 )
 
 // TestReceiverChecks: the demo's receiver takes what the hub signed, and refuses an
@@ -31,13 +31,13 @@ func TestReceiverChecks(t *testing.T) {
 	defer srv.Close()
 	signed := func(ks *oauth.KeySet, action string) string {
 		h, _ := json.Marshal(map[string]any{"version": "1.0.0", "message_id": "m1", "message_ts": dci.Timestamp(time.Now()),
-			"action": action, "sender_id": "crossroads", "receiver_id": "PENSION-FUND", "total_count": 1})
+			"action": action, "sender_id": outbound.SenderID, "receiver_id": "PENSION-FUND", "total_count": 1})
 		m := json.RawMessage(`{"transaction_id":"t1","notify_event":[{"reference_id":"r1"}]}`)
 		s, err := ks.Current()
 		if err != nil {
 			t.Fatal(err)
 		}
-		sig, err := dci.SignEd25519With(h, m, "crossroads", s.KeyID, s.Sign, time.Now(), time.Now().Add(time.Hour))
+		sig, err := dci.SignEd25519With(h, m, outbound.SenderID, s.KeyID, s.Sign, time.Now(), time.Now().Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,8 +45,8 @@ func TestReceiverChecks(t *testing.T) {
 		return string(b)
 	}
 	token := func(ks *oauth.KeySet, aud string) string {
-		b, _ := json.Marshal(events.PushClaims{Issuer: "crossroads", Audience: aud, Expires: time.Now().Add(time.Minute).Unix()})
-		tok, err := ks.SignJWS(events.PushTokenType, b)
+		b, _ := json.Marshal(oauth.HubClaims{Issuer: outbound.SenderID, Audience: aud, Expires: time.Now().Add(time.Minute).Unix()})
+		tok, err := ks.SignJWS(oauth.PushTokenType, b)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,7 +14,8 @@ import (
 
 // TestBuiltinRegistries: the social, beneficiary, disability and farmer registries answer
 // through the hub like the civil register: authorized, minimised, valid against their
-// own DCI documents, with the fixture identifiers of the conformance suites.
+// own DCI documents, with the fixture identifiers of the conformance suites, naming the
+// registry's reg_type (as its document does) and its records' type.
 func TestBuiltinRegistries(t *testing.T) {
 	newRun()
 	r := startHub(t, false)
@@ -28,13 +29,13 @@ func TestBuiltinRegistries(t *testing.T) {
 		want, not                               []string
 	}{
 		{"sr", "social_api_v1.0.0.yaml", synth.CityPrefix + "R01", "UIN", synth.FixtureUIN,
-			[]string{`"poverty_score"`, `"members"`, synth.FixtureNumber}, []string{"monthly_income"}},
+			[]string{`"poverty_score"`, `"members"`, synth.FixtureNumber, `"reg_type":"ns:org:RegistryType:Social"`, `"reg_record_type":"Member"`, `"@type":"Member"`}, []string{"monthly_income"}},
 		{"ibr", "ibr_api_v1.0.0.yaml", synth.PensionFund, "PN", pensioners[0].Person,
-			[]string{`"old-age-pension"`}, nil},
+			[]string{`"old-age-pension"`, `"reg_type":"ns:org:RegistryType:IBR"`, `"reg_record_type":"Beneficiary"`, `"@type":"Beneficiary"`}, nil},
 		{"dr", "dr_api_v1.0.0.yaml", synth.HealthInsurer1, "PN", synth.FixtureNumber,
-			[]string{`"functional_domains"`, `"walking"`, `"severity"`}, nil},
+			[]string{`"functional_domains"`, `"walking"`, `"severity"`, `"reg_type":"ns:org:RegistryType:DR"`, `"reg_record_type":"DisabilityInfo"`, `"@type":"DisabilityInfo"`}, nil},
 		{"fr", "fr_api_v1.0.0.yaml", synth.HealthInsurer1, "FARMER_ID", synth.FixtureFarmerID,
-			[]string{`"farmer_id":"` + synth.FixtureFarmerID + `"`, `"land_area_ha"`}, []string{"crops", "livestock"}},
+			[]string{`"farmer_id":"` + synth.FixtureFarmerID + `"`, `"land_area_ha"`, `"reg_type":"ns:org:RegistryType:FR"`, `"reg_record_type":"Farmer"`, `"@type":"Farmer"`}, []string{"crops", "livestock"}},
 	}
 	for _, tt := range tests {
 		ts := time.Now().UTC().Format(time.RFC3339)

@@ -171,8 +171,8 @@ func TestRemoteSource(t *testing.T) {
 	if strings.Contains(string(body), "land_area_ha") || strings.Contains(string(body), "maize") {
 		t.Errorf("the answer carries fields outside the authorization: %s", body)
 	}
-	if !strings.Contains(string(body), `"reg_record_type":"Farmer"`) || !strings.Contains(string(body), `"reg_type":"ns:org:RegistryType:Farmer"`) {
-		t.Errorf("the answer does not keep the remote registry's reg_type and reg_record_type (Farmer): %s", body)
+	if !strings.Contains(string(body), `"reg_record_type":"Farmer"`) || !strings.Contains(string(body), `"reg_type":"ns:org:RegistryType:FR"`) {
+		t.Errorf("the answer does not keep the remote registry's reg_record_type (Farmer), with the FR document's reg_type: %s", body)
 	}
 	dcitest.ValidateResponse(t, spec, "/registry/sync/search", status, body)
 	if after := r.auditSize(t); after != before+1 {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -17,26 +16,15 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
-// tokenWithScope gets an access token with the given scopes for institution's application.
-func (r *running) tokenWithScope(t *testing.T, institution, scope string) string {
+// tokenWithScope gets an access token with the given scopes (none: the application's)
+// for institution's application, with a new secret.
+func (r *running) tokenWithScope(t *testing.T, institution string, scopes ...string) string {
 	t.Helper()
 	secret, err := r.st.Directory.IssueClientSecret(context.Background(), "test", synth.AppID(institution))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.PostForm(r.url+"/oauth2/client/token", url.Values{"grant_type": {"client_credentials"},
-		"client_id": {synth.AppID(institution)}, "client_secret": {secret}, "scope": {scope}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token: %d %v", resp.StatusCode, err)
-	}
-	return tok.AccessToken
+	return tokenFor(t, r.url, synth.AppID(institution), secret, scopes...)
 }
 
 func subscribeBody(messageID, senderURI string, eventTypes ...string) string {

@@ -51,7 +51,7 @@ func ErrorCode(err error) string {
 		return ce.code
 	}
 	switch fault.KindOf(err) {
-	case fault.Invalid:
+	case fault.Invalid, fault.TooLarge, fault.Unsupported: // RFC 6749 §5.2: a malformed request
 		return CodeInvalidRequest
 	case fault.Unauthorized:
 		return CodeInvalidClient

@@ -49,6 +49,14 @@ func sqliteVFS(exclusive bool) string {
 	return "?"
 }
 
+// SQLiteFile is the file of an SQLite DSN ("sqlite:PATH[?options]"); ok is false for
+// another store. The path is not checked: Open does that.
+func SQLiteFile(dsn string) (path string, ok bool) {
+	path, ok = strings.CutPrefix(dsn, "sqlite:")
+	path, _, _ = strings.Cut(path, "?")
+	return path, ok
+}
+
 // parseSQLite splits "PATH[?exclusive=1]".
 func parseSQLite(dsn string) (path string, exclusive bool, err error) {
 	path, query, _ := strings.Cut(dsn, "?")

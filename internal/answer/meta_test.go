@@ -1,4 +1,4 @@
-package httpapi
+package answer
 
 import (
 	"encoding/json"
@@ -17,9 +17,9 @@ func FuzzPlainMeta(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if !json.Valid(b) {
-			return // meta reaches readMeta inside a valid message only
+			return // meta reaches ReadMeta inside a valid message only
 		}
-		var fast, slow meta
+		var fast, slow Meta
 		if !plainMeta(b, &fast) {
 			return
 		}

@@ -24,6 +24,7 @@ type CLI struct {
 	Keys      KeysCmd      `cmd:"" help:"Rotate and list the hub's signing keys."`
 	Sign      SignCmd      `cmd:"" help:"Sign a DCI message with an application's Ed25519 key (the demo's, or a JWK file)."`
 	Events    EventsCmd    `cmd:"" help:"Watch the delivery of mutations to subscribers (operators)."`
+	Declare   DeclareCmd   `cmd:"" help:"The employment source's quarterly declarations (opens the store directly)."`
 	Bench     BenchCmd     `cmd:"" help:"Measure the figures the project promises."`
 }
 

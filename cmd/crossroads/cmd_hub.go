@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/crossroads-hub/crossroads/internal/employment"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
@@ -79,9 +80,15 @@ type SynthCmd struct {
 	Persons int    `help:"Number of persons." default:"100000"`
 	Seed    uint64 `help:"Seed: the same seed, size and date give the same nation." default:"1"`
 	Today   string `help:"Reference date YYYY-MM-DD (default: today)."`
+	// A quarter's declaration file of a nation already generated (#18).
+	Quarter string `help:"Instead of a nation, write the quarterly declaration of this quarter (e.g. 2026Q3) of the nation in the store: a line per employment in force (relations recorded in the employment source when missing)."`
+	Out     string `help:"With --quarter: the file to write (.jsonl, or .csv for CSV)." type:"path"`
 }
 
 func (c *SynthCmd) Run(e *env) error {
+	if c.Quarter != "" || c.Out != "" {
+		return c.writeQuarter(e)
+	}
 	today := date.FromTime(time.Now())
 	if c.Today != "" {
 		d, err := date.Parse(c.Today)
@@ -110,5 +117,26 @@ func (c *SynthCmd) Run(e *env) error {
 	fmt.Fprintf(e.stdout, "Generated in %.1f s: %d persons (%d deceased), %d households, %d places, %d employers, %d institutions, %d applications, %d services, %d authorizations, %d subscriptions, %d person-directory lines, %d events.\n",
 		time.Since(start).Seconds(), sum.Persons, sum.Deceased, sum.Households, sum.Places, sum.Employers, sum.Institutions,
 		sum.Applications, sum.Services, sum.Authorizations, sum.Subscriptions, sum.Integrations, sum.Events)
+	return nil
+}
+
+func (c *SynthCmd) writeQuarter(e *env) error {
+	q, err := employment.ParseQuarter(c.Quarter)
+	if err != nil {
+		return fmt.Errorf("--quarter: %w", err)
+	}
+	if c.Out == "" {
+		return fmt.Errorf("--quarter needs --out FILE")
+	}
+	st, err := hub.Open(e.ctx, hub.Config{Store: c.Store, Civil: c.Civil, Log: e.log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := writeQuarter(e, st, q, c.Out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Wrote %s: %d worker lines of %s.\n", c.Out, n, q)
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // capability packages hold the domain; they must not import technology.
-var capability = []string{"ident", "date", "fault", "directory", "population", "synth", "oauth", "exchange", "dci", "query", "audit", "civil", "derived", "txn", "mutations", "limit", "witness"}
+var capability = []string{"ident", "date", "fault", "directory", "population", "synth", "oauth", "exchange", "dci", "query", "audit", "civil", "derived", "txn", "mutations", "limit", "witness", "employment"}
 
 var forbidden = []string{
 	"net/http", "database/sql", "modernc.org/sqlite", "github.com/jackc/pgx",

@@ -133,7 +133,7 @@ func open(ctx context.Context, cfg Config) (*Stores, error) {
 		cfg.Store = syncFull(cfg.Store)
 	}
 	if same {
-		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil)
+		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil, sqlstore.Employment)
 		if err != nil {
 			return nil, err
 		}
@@ -143,7 +143,7 @@ func open(ctx context.Context, cfg Config) (*Stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil)
+	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil, sqlstore.Employment)
 	if err != nil {
 		hubDB.Close()
 		return nil, err
@@ -262,7 +262,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
-		SourceCallbacks: x.sources.callbacks})
+		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st)})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {

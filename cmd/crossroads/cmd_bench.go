@@ -252,6 +252,11 @@ func (b *BenchCmd) profile() (func(), error) {
 type BenchDeclarationsCmd struct {
 	Lines    int    `help:"Worker lines of the quarterly file." default:"1000000"`
 	Postgres string `help:"A PostgreSQL DSN to measure the ingest on as well (tables of the employment and civil schemas are created there)." env:"CROSSROADS_BENCH_POSTGRES"`
+	// The immediate declarations through the API need a nation: its persons are hired.
+	Data        string        `help:"A demo data folder whose hub measures immediate declarations through the API (its persons are hired); empty: a nation generated in a temporary folder."`
+	Persons     int           `help:"Persons of the generated nation (without --data)." default:"50000"`
+	APIDuration time.Duration `name:"api-duration" help:"How long to send immediate declarations through the API; 0: not measured." default:"10s"`
+	Concurrency int           `help:"Concurrent clients sending immediate declarations." default:"16"`
 }
 
 func (c *BenchDeclarationsCmd) Run(e *env, b *BenchCmd) error {
@@ -260,11 +265,20 @@ func (c *BenchDeclarationsCmd) Run(e *env, b *BenchCmd) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	o := bench.DeclarationsOptions{Dir: dir, Lines: c.Lines, Postgres: c.Postgres}
+	if c.APIDuration > 0 {
+		data, cleanup, err := benchData(e, c.Data, c.Persons)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		o.API = bench.DeclarationsAPI(data, c.APIDuration, c.Concurrency)
+	}
 	stop, err := b.profile()
 	if err != nil {
 		return err
 	}
-	r, err := bench.Declarations(e.ctx, bench.DeclarationsOptions{Dir: dir, Lines: c.Lines, Postgres: c.Postgres})
+	r, err := bench.Declarations(e.ctx, o)
 	stop()
 	if err != nil {
 		return err

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
-	"time"
 	"os"
+	"path/filepath"
 	"sync/atomic"
+	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"

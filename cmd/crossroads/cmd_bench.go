@@ -251,7 +251,7 @@ func (b *BenchCmd) profile() (func(), error) {
 // BenchDeclarationsCmd measures the employment source's declarations.
 type BenchDeclarationsCmd struct {
 	Lines    int    `help:"Worker lines of the quarterly file." default:"1000000"`
-	Postgres string `help:"A PostgreSQL DSN to measure the ingest on as well (tables of the employment and civil schemas are created there)." env:"CROSSROADS_BENCH_POSTGRES"`
+	Postgres string `help:"A PostgreSQL DSN to measure the ingest on as well (in a schema of its own, dropped at the end)." env:"CROSSROADS_BENCH_POSTGRES"`
 	// The immediate declarations through the API need a nation: its persons are hired.
 	Data        string        `help:"A demo data folder whose hub measures immediate declarations through the API (its persons are hired); empty: a nation generated in a temporary folder."`
 	Persons     int           `help:"Persons of the generated nation (without --data)." default:"50000"`

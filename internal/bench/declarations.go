@@ -40,7 +40,12 @@ func Declarations(ctx context.Context, o DeclarationsOptions) (*Result, error) {
 	r.add("file_mb", "quarterly file: size", float64(len(file))/1e6, "MB")
 	dsns := []struct{ name, dsn string }{{"sqlite", "sqlite:" + filepath.Join(o.Dir, "declarations.db")}}
 	if o.Postgres != "" {
-		dsns = append(dsns, struct{ name, dsn string }{"postgres", o.Postgres})
+		scratch, drop, err := sqlstore.Scratch(ctx, o.Postgres)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+		defer drop()
+		dsns = append(dsns, struct{ name, dsn string }{"postgres", scratch})
 	}
 	for _, d := range dsns {
 		if err := ingestOnce(ctx, r, d.name, d.dsn, rels, lines, file); err != nil {

@@ -97,6 +97,7 @@ type validator struct {
 	lastErr  error
 	lines    []WageLine
 	qdays    int
+	persons  []int64 // the valid person numbers read, repeats too
 }
 
 // slot is what the validator knows of a worker and employer in the quarter.
@@ -194,16 +195,21 @@ func (v *validator) relate() error {
 		kept = append(kept, w)
 	}
 	v.lines = kept
+	v.f.Persons = personList(v.persons)
 	slices.SortStableFunc(v.f.Report, func(a, b LineResult) int { return cmp.Compare(a.Line, b.Line) })
 	return nil
 }
 
 // check checks one line on its own, setting its keys: the field at fault and why, or "".
+// A valid person number is kept for the file's audit records, whatever the verdict.
 func (v *validator) check(w *WageLine) (field, reason string) {
 	q := v.f.Quarter
-	switch {
-	case !ident.ValidPerson(w.Person):
+	if !ident.ValidPerson(w.Person) {
 		return "person", explain(ident.CheckPerson(w.Person))
+	}
+	w.PersonKey, _ = strconv.ParseInt(w.Person, 10, 64)
+	v.persons = append(v.persons, w.PersonKey)
+	switch {
 	case !ident.ValidEnterprise(w.Employer):
 		return "employer", explain(ident.CheckEnterprise(w.Employer))
 	case w.Quarter != q:
@@ -219,7 +225,6 @@ func (v *validator) check(w *WageLine) (field, reason string) {
 	case w.Contribution != "" && !validCode(w.Contribution):
 		return "contribution", fmt.Sprintf("%q: a contribution code is 2 digits", w.Contribution)
 	}
-	w.PersonKey, _ = strconv.ParseInt(w.Person, 10, 64)
 	w.EmployerKey, _ = strconv.ParseInt(w.Employer, 10, 64)
 	if w.Employer != v.lastEmp || v.lastEmp == "" {
 		err, ok := v.mandates[w.Employer]
@@ -242,6 +247,21 @@ func (v *validator) days() int {
 	}
 	return v.qdays
 }
+// personList returns the person numbers of keys, each once, in order.
+func personList(keys []int64) []string {
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		n := strconv.FormatInt(k, 10)
+		if len(n) < 11 { // a person number is 11 digits
+			n = "00000000000"[:11-len(n)] + n
+		}
+		out[i] = n
+	}
+	return out
+}
+
 func explain(err error) string {
 	if err == nil {
 		return "is not valid"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,6 +37,8 @@ func ingest(t *testing.T, src *employment.Source, format, body string, may func(
 	t.Helper()
 	return src.Ingest(context.Background(), employment.Import{File: bytes.NewReader([]byte(body)), Format: format, By: PayrollInst, May: may})
 }
+
+func sorted(s []string) []string { slices.Sort(s); return s }
 
 func acmeOnly(e string) error { return Mandates(context.Background(), PayrollInst, e) }
 
@@ -84,6 +87,12 @@ func testQuarter(t *testing.T, st Stores) {
 		if got[l] != v {
 			t.Errorf("line %d: %q; want %q (report %+v)", l, got[l], v, f.Report)
 		}
+	}
+	// The file names every worker with a valid number, accepted or not, once each, for
+	// its audit records; not the one with a bad check digit (line 11's and 12's
+	// persons were not read).
+	if want := []string{Person(1), Person(2), Person(3), Person(5), Person(7)}; !slices.Equal(f.Persons, sorted(want)) {
+		t.Errorf("file persons = %v; want %v", f.Persons, sorted(want))
 	}
 	again2, again, err := ingest(t, src, employment.JSONLines, body, acmeOnly)
 	if err != nil || !again || again2.ID != f.ID || again2.Accepted != 3 {

@@ -247,6 +247,7 @@ func (v *validator) days() int {
 	}
 	return v.qdays
 }
+
 // personList returns the person numbers of keys, each once, in order.
 func personList(keys []int64) []string {
 	slices.Sort(keys)

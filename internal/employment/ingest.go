@@ -68,7 +68,7 @@ func (s *Source) Ingest(ctx context.Context, in Import) (f File, again bool, err
 	if f.Quarter == 0 {
 		return File{}, false, fault.Invalidf("file", "holds no wage line that could be read")
 	}
-	stored, err := s.Store.StoreQuarter(ctx, f, v.lines)
+	stored, err := s.Store.StoreQuarter(ctx, f, v.lines, v.incomes())
 	if fault.KindOf(err) == fault.Conflict { // the same file, stored meanwhile
 		if old, ok, ferr := s.Store.File(ctx, f.Hash); ferr == nil && ok {
 			return old, true, nil
@@ -102,9 +102,12 @@ type validator struct {
 
 // slot is what the validator knows of a worker and employer in the quarter.
 type slot struct {
+	person   int64
 	fraction float64 // the relation's
 	declared bool    // a line in force before this file
+	old      int64   // its amount, wages and bonus
 	line     int     // this file's line for them; 0: none yet
+	amount   int64   // this line's amount
 }
 
 func (v *validator) line(p Parsed) error {
@@ -147,12 +150,12 @@ func (v *validator) start(q Quarter) {
 				return
 			}
 			v.rels[k] = int32(len(v.slots))
-			v.slots = append(v.slots, slot{fraction: fr})
+			v.slots = append(v.slots, slot{person: p, fraction: fr})
 		})
 		if err == nil {
-			err = v.s.Store.QuarterDeclared(v.ctx, q, func(p, e int64) {
+			err = v.s.Store.QuarterDeclared(v.ctx, q, func(p, e, amount int64) {
 				if i, ok := v.rels[key{p, e}]; ok {
-					v.slots[i].declared = true
+					v.slots[i].declared, v.slots[i].old = true, amount
 				}
 			})
 		}
@@ -182,7 +185,7 @@ func (v *validator) relate() error {
 			v.reject(LineResult{Line: w.Line, Verdict: Rejected, Field: "person", Reason: fmt.Sprintf("duplicates line %d (the same worker and employer)", sl.line)})
 			continue
 		}
-		sl.line = w.Line
+		sl.line, sl.amount = w.Line, w.Wages+w.Bonus
 		v.f.Accepted++
 		if sl.declared {
 			v.f.Replaced++
@@ -198,6 +201,31 @@ func (v *validator) relate() error {
 	v.f.Persons = personList(v.persons)
 	slices.SortStableFunc(v.f.Report, func(a, b LineResult) int { return cmp.Compare(a.Line, b.Line) })
 	return nil
+}
+
+// incomes returns the monthly income of each worker with an accepted line, in number
+// order: the lines of this file and, for their other employers, the lines in force.
+func (v *validator) incomes() []Income {
+	changed := make(map[int64]int64, len(v.lines))
+	for _, w := range v.lines {
+		changed[w.PersonKey] = 0
+	}
+	for _, sl := range v.slots {
+		total, ok := changed[sl.person]
+		switch {
+		case !ok:
+		case sl.line != 0:
+			changed[sl.person] = total + sl.amount
+		case sl.declared:
+			changed[sl.person] = total + sl.old
+		}
+	}
+	out := make([]Income, 0, len(changed))
+	for p, cents := range changed {
+		out = append(out, Income{Person: p, Monthly: int(min((cents+150)/300, MaxIncome))})
+	}
+	slices.SortFunc(out, func(a, b Income) int { return cmp.Compare(a.Person, b.Person) })
+	return out
 }
 
 // check checks one line on its own, setting its keys: the field at fault and why, or "".

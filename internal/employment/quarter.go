@@ -87,7 +87,8 @@ type File struct {
 	Accepted   int       `json:"accepted"`
 	Rejected   int       `json:"rejected"`
 	Warnings   int       `json:"warnings"`
-	Replaced   int       `json:"replaced"` // accepted lines that replaced an earlier declaration
+	Replaced   int       `json:"replaced"`  // accepted lines that replaced an earlier declaration
+	Mutations  int       `json:"mutations"` // income changes of the social registry it made, one per worker
 	// Report names every line not accepted as it was, with the reason: rejected lines
 	// and accepted ones with a warning. A line not named was accepted.
 	Report []LineResult `json:"report"`

@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("declarations", func(t *testing.T) { testDeclarations(t, open(t)) })
 	t.Run("refusals", func(t *testing.T) { testRefusals(t, open(t)) })
 	t.Run("quarter", func(t *testing.T) { testQuarter(t, open(t)) })
+	t.Run("incomes", func(t *testing.T) { testIncomes(t, open(t)) })
 	t.Run("badfiles", func(t *testing.T) { testBadFiles(t, open(t)) })
 }
 

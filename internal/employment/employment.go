@@ -56,7 +56,8 @@ const (
 
 // Declaration is an immediate declaration. A hire names the worker, the employer and the
 // relation's facts; an exit, a cancellation and a correction name the relation
-// (Relation, given in the hire's answer).
+// (Relation, given in the hire's answer), and may name its worker (Person): checked
+// against the relation, and the worker a refusal is recorded under.
 type Declaration struct {
 	ID            int64     `json:"id,omitempty"` // assigned by the store
 	Kind          string    `json:"kind"`

@@ -139,7 +139,8 @@ func workers(rels []employment.Relation) []population.Person {
 	for i, r := range rels {
 		pn, _ := ident.ParsePerson(r.Person)
 		y, m, d := pn.BirthDate()
-		out[i] = population.Person{Number: r.Person, BirthDate: date.Of(y, m, d), Sex: "female", Nationality: "XXX", MaritalStatus: "single"}
+		// Hired through a declaration, a worker has a registry change already.
+		out[i] = population.Person{Number: r.Person, BirthDate: date.Of(y, m, d), RegistryChanges: 1, Sex: "female", Nationality: "XXX", MaritalStatus: "single"}
 	}
 	return out
 }

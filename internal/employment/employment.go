@@ -110,7 +110,8 @@ type Store interface {
 	// employer and quarter already declared replaces it, the replaced one kept as history.
 	// In the same transaction each income becomes the social registry's income event
 	// (dated the quarter's first day) for a worker the register holds, whose count of
-	// registry changes it raises; f.Mutations says how many. A file whose hash is stored
+	// registry changes it raises from 0 to 1 (a count above 0 is left: what it tells, that
+	// the registries must read the person's events, holds); f.Mutations says how many. A file whose hash is stored
 	// is refused (fault.Conflict).
 	StoreQuarter(ctx context.Context, f File, lines []WageLine, incomes []Income) (File, error)
 	// WageLines lists a worker's wage lines, replaced ones too, by quarter and file.

@@ -51,8 +51,9 @@ type Person struct {
 	Household     string    `json:"household"`   // household id, shared by those living together
 	// RegistryChanges counts the changes declared about the person to the registries
 	// derived from the register (internal/derived), kept with the person in the
-	// transaction of each: their look-ups read the log only for persons with some. It is
-	// not part of the civil register's record.
+	// transaction of each: their look-ups read the log only for persons with some. The
+	// income changes of quarterly declarations raise it only from 0 to 1. It is not part
+	// of the civil register's record.
 	RegistryChanges int `json:"registry_changes,omitempty"`
 }
 

@@ -20,9 +20,11 @@ type CLI struct {
 	Directory DirectoryCmd `cmd:"" help:"Manage the reference directory (opens the store directly)."`
 	Consult   ConsultCmd   `cmd:"" help:"Ask a hub about many persons at once (batch consultation), with progress."`
 	Audit     AuditCmd     `cmd:"" help:"Verify the tamper-evident audit log and evidence files."`
+	Witness   WitnessCmd   `cmd:"" help:"Follow a hub's audit checkpoints, check each extends the last with a consistency proof, cosign it; alarm on a rollback or a fork."`
 	Keys      KeysCmd      `cmd:"" help:"Rotate and list the hub's signing keys."`
 	Sign      SignCmd      `cmd:"" help:"Sign a DCI message with an application's Ed25519 key (the demo's, or a JWK file)."`
 	Events    EventsCmd    `cmd:"" help:"Watch the delivery of mutations to subscribers (operators)."`
+	Declare   DeclareCmd   `cmd:"" help:"The employment source's quarterly declarations (opens the store directly)."`
 	Bench     BenchCmd     `cmd:"" help:"Measure the figures the project promises."`
 }
 

@@ -15,9 +15,10 @@ import (
 
 // AuditCmd checks the audit log.
 type AuditCmd struct {
-	Verify         AuditVerifyCmd         `cmd:"" help:"Recompute the Merkle tree from the stored records and check every signed checkpoint."`
-	VerifyEvidence AuditVerifyEvidenceCmd `cmd:"" help:"Check one record's evidence file offline, with nothing but the hub's public key."`
-	Key            AuditKeyCmd            `cmd:"" help:"Print the verifier key of the hub's keys, to publish."`
+	Verify            AuditVerifyCmd            `cmd:"" help:"Recompute the Merkle tree from the stored records and check every signed checkpoint."`
+	VerifyEvidence    AuditVerifyEvidenceCmd    `cmd:"" help:"Check one record's evidence file offline, with nothing but the hub's public key."`
+	VerifyConsistency AuditVerifyConsistencyCmd `cmd:"" help:"Check that a later checkpoint extends one saved earlier (a proof from a file, the hub or its store)."`
+	Key               AuditKeyCmd               `cmd:"" help:"Print the verifier key of the hub's keys, to publish."`
 }
 
 // AuditVerifyCmd verifies the whole log.
@@ -49,16 +50,29 @@ func (c *AuditVerifyCmd) Run(e *env) error {
 		fmt.Fprintf(e.stdout, "audit log BROKEN after %d good records: %v\n", rep.Records, err)
 		return exitCode(1)
 	}
+	var first, last int64
+	if dir := hub.AuditJournal(c.Store); dir != "" {
+		if first, last, err = audit.Unstored(dir, rep.Records); err != nil {
+			fmt.Fprintf(e.stdout, "audit journal BROKEN: %v\n", err)
+			return exitCode(1)
+		}
+	}
+	if path := hub.AuditPublished(c.Store, c.Keys); path != "" {
+		cp, ok, err := audit.CheckPublished(e.ctx, db.Audit(), path, keys)
+		if err != nil {
+			fmt.Fprintf(e.stdout, "audit log BROKEN: %v\n", err)
+			return exitCode(1)
+		}
+		if !ok {
+			fmt.Fprintf(e.stdout, "no published checkpoint remembered in %s (a hub that never signed one, or the file was removed): a shorter log cannot be told\n", path)
+		} else {
+			fmt.Fprintf(e.stdout, "the store holds the checkpoint published at size %d (remembered in %s)\n", cp.Size, path)
+		}
+	}
 	fmt.Fprintf(e.stdout, "audit log OK: %d records, %d checkpoints verified in %.1f s; root %s\n",
 		rep.Records, rep.Checkpoints, time.Since(start).Seconds(), rep.Root)
-	if dir := hub.AuditJournal(c.Store); dir != "" {
-		first, last, err := audit.Unstored(dir, rep.Records)
-		if err != nil {
-			return fmt.Errorf("read the audit journal: %w", err)
-		}
-		if last > 0 {
-			fmt.Fprintf(e.stdout, "the audit journal %s holds records %d to %d, acknowledged and not yet stored: the hub stores them when it starts\n", dir, first, last)
-		}
+	if last > 0 {
+		fmt.Fprintf(e.stdout, "the audit journal %s holds records %d to %d, acknowledged and not yet stored: the hub stores them when it starts\n", hub.AuditJournal(c.Store), first, last)
 	}
 	return nil
 }

@@ -26,6 +26,8 @@ type BenchCmd struct {
 	DCI      BenchDCICmd      `cmd:"" name:"dci" help:"Asynchronous DCI search: accepted per second, callbacks delivered, time to callback."`
 	Events   BenchEventsCmd   `cmd:"" help:"Mutations: deliveries per second to local push subscribers, time from commit to receipt."`
 	Fairness BenchFairnessCmd `cmd:"" help:"A client's look-ups alone and while another client floods the hub with full-scan filters: p99 and their ratio."`
+	// Declarations: the employment source (#18).
+	Declarations BenchDeclarationsCmd `cmd:"" help:"Quarterly declarations: lines per second ingested (validated, stored) against the raw insert; SQLite, PostgreSQL with --postgres."`
 }
 
 // BenchIdentCmd measures identifier checks.
@@ -244,4 +246,28 @@ func (b *BenchCmd) profile() (func(), error) {
 		_ = pprof.Lookup("allocs").WriteTo(f, 0)
 		f.Close()
 	}, nil
+}
+
+// BenchDeclarationsCmd measures the employment source's declarations.
+type BenchDeclarationsCmd struct {
+	Lines    int    `help:"Worker lines of the quarterly file." default:"1000000"`
+	Postgres string `help:"A PostgreSQL DSN to measure the ingest on as well (tables of the employment and civil schemas are created there)." env:"CROSSROADS_BENCH_POSTGRES"`
+}
+
+func (c *BenchDeclarationsCmd) Run(e *env, b *BenchCmd) error {
+	dir, err := os.MkdirTemp("", "crossroads-bench-declarations-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
+	r, err := bench.Declarations(e.ctx, bench.DeclarationsOptions{Dir: dir, Lines: c.Lines, Postgres: c.Postgres})
+	stop()
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"github.com/crossroads-hub/crossroads/internal/employment"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/synth"
@@ -11,21 +13,26 @@ import (
 
 // DemoCmd runs the demo hub.
 type DemoCmd struct {
-	Addr      string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
-	Data      string `help:"Data folder (created if missing; reused on the next start)." default:"./crossroads-data" type:"path" env:"CROSSROADS_DATA"`
-	Persons   int    `help:"Persons in the synthetic nation made at first start." default:"100000"`
-	Seed      uint64 `help:"Seed of the synthetic nation." default:"1"`
-	DCIPrefix string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
+	Addr       string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
+	Data       string `help:"Data folder (created if missing; reused on the next start)." default:"./crossroads-data" type:"path" env:"CROSSROADS_DATA"`
+	Persons    int    `help:"Persons in the synthetic nation made at first start." default:"100000"`
+	Seed       uint64 `help:"Seed of the synthetic nation." default:"1"`
+	DCIPrefix  string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
+	Durability string `help:"What an exchange's audit record survives once answered: process (a crash of the process) or power (a loss of power; each journal write synced)." enum:"process,power" default:"process" env:"CROSSROADS_DURABILITY"`
 }
 
 func (c *DemoCmd) Run(e *env) error {
 	if c.Persons < 1 || c.Persons > 20_000_000 {
 		return fmt.Errorf("--persons must be from 1 to 20000000")
 	}
+	durability, err := audit.ParseDurability(c.Durability)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	p := newProgress(e.stderr)
 	return hub.Demo(e.ctx, hub.DemoConfig{
-		Config: hub.Config{Addr: c.Addr, Log: e.log, Out: e.stdout, Version: version, DCIPrefix: c.DCIPrefix,
+		Config: hub.Config{Addr: c.Addr, Log: e.log, Out: e.stdout, Version: version, DCIPrefix: c.DCIPrefix, Durability: durability,
 			OnReady: func(url string) {
 				p.finish()
 				fmt.Fprintf(e.stdout, "Crossroads demo ready at %s in %.1f s (data in %s).\n", url, time.Since(start).Seconds(), c.Data)
@@ -37,20 +44,27 @@ func (c *DemoCmd) Run(e *env) error {
 
 // ServeCmd runs the hub on named stores.
 type ServeCmd struct {
-	Addr            string `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
-	Store           string `help:"Store of the hub: sqlite:PATH or postgres://…" required:"" env:"CROSSROADS_STORE"`
-	Civil           string `help:"Store of the built-in civil register (default: the hub's store)." env:"CROSSROADS_CIVIL"`
-	Keys            string `help:"File of the hub's signing keys (tokens, audit checkpoints); created if missing, mode 0600." default:"./crossroads-hub-keys.json" env:"CROSSROADS_KEY_FILE"`
-	BuiltinOverHTTP bool   `help:"Reach the built-in sources over HTTP, as remote ones." env:"CROSSROADS_BUILTIN_OVER_HTTP"`
-	DCIPrefix       string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
-	NATS            string `name:"nats" help:"The event bus: empty for an embedded NATS JetStream, or nats://… for an external server or cluster." env:"CROSSROADS_NATS"`
-	NATSDir         string `name:"nats-dir" help:"Where the embedded JetStream keeps its files (default: beside an SQLite store, else ./crossroads-nats)." env:"CROSSROADS_NATS_DIR"`
-	PublicURL       string `name:"public-url" help:"Where clients reach the hub, when not at the listening address (behind a proxy): the issuer of its tokens, the audience of client assertions, the base of its callback URLs." env:"CROSSROADS_PUBLIC_URL"`
+	Addr            string   `help:"Address to listen on." default:"127.0.0.1:8080" env:"CROSSROADS_ADDR"`
+	Store           string   `help:"Store of the hub: sqlite:PATH or postgres://…" required:"" env:"CROSSROADS_STORE"`
+	Civil           string   `help:"Store of the built-in civil register (default: the hub's store)." env:"CROSSROADS_CIVIL"`
+	Keys            string   `help:"File of the hub's signing keys (tokens, audit checkpoints); created if missing, mode 0600." default:"./crossroads-hub-keys.json" env:"CROSSROADS_KEY_FILE"`
+	BuiltinOverHTTP bool     `help:"Reach the built-in sources over HTTP, as remote ones." env:"CROSSROADS_BUILTIN_OVER_HTTP"`
+	DCIPrefix       string   `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
+	NATS            string   `name:"nats" help:"The event bus: empty for an embedded NATS JetStream, or nats://… for an external server or cluster." env:"CROSSROADS_NATS"`
+	NATSDir         string   `name:"nats-dir" help:"Where the embedded JetStream keeps its files (default: beside an SQLite store, else ./crossroads-nats)." env:"CROSSROADS_NATS_DIR"`
+	PublicURL       string   `name:"public-url" help:"Where clients reach the hub, when not at the listening address (behind a proxy): the issuer of its tokens, the audience of client assertions, the base of its callback URLs." env:"CROSSROADS_PUBLIC_URL"`
+	Durability      string   `help:"What an exchange's audit record survives once answered: process (a crash of the process) or power (a loss of power; each journal write synced, SQLite at synchronous=FULL)." enum:"process,power" default:"process" env:"CROSSROADS_DURABILITY"`
+	WitnessKey      []string `name:"witness-key" help:"Verifier key of a witness whose cosigned checkpoints the hub takes and serves (repeat for several)." env:"CROSSROADS_WITNESS_KEYS"`
 }
 
 func (c *ServeCmd) Run(e *env) error {
+	durability, err := audit.ParseDurability(c.Durability)
+	if err != nil {
+		return err
+	}
 	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version,
-		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix, NATS: c.NATS, NATSDir: c.NATSDir, PublicURL: c.PublicURL}
+		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix, NATS: c.NATS, NATSDir: c.NATSDir, PublicURL: c.PublicURL,
+		Durability: durability, Witnesses: c.WitnessKey}
 	st, err := hub.Open(e.ctx, cfg)
 	if err != nil {
 		return err
@@ -66,9 +80,15 @@ type SynthCmd struct {
 	Persons int    `help:"Number of persons." default:"100000"`
 	Seed    uint64 `help:"Seed: the same seed, size and date give the same nation." default:"1"`
 	Today   string `help:"Reference date YYYY-MM-DD (default: today)."`
+	// A quarter's declaration file of a nation already generated (#18).
+	Quarter string `help:"Instead of a nation, write the quarterly declaration of this quarter (e.g. 2026Q3) of the nation in the store: a line per employment in force (relations recorded in the employment source when missing)."`
+	Out     string `help:"With --quarter: the file to write (.jsonl, or .csv for CSV)." type:"path"`
 }
 
 func (c *SynthCmd) Run(e *env) error {
+	if c.Quarter != "" || c.Out != "" {
+		return c.writeQuarter(e)
+	}
 	today := date.FromTime(time.Now())
 	if c.Today != "" {
 		d, err := date.Parse(c.Today)
@@ -97,5 +117,26 @@ func (c *SynthCmd) Run(e *env) error {
 	fmt.Fprintf(e.stdout, "Generated in %.1f s: %d persons (%d deceased), %d households, %d places, %d employers, %d institutions, %d applications, %d services, %d authorizations, %d subscriptions, %d person-directory lines, %d events.\n",
 		time.Since(start).Seconds(), sum.Persons, sum.Deceased, sum.Households, sum.Places, sum.Employers, sum.Institutions,
 		sum.Applications, sum.Services, sum.Authorizations, sum.Subscriptions, sum.Integrations, sum.Events)
+	return nil
+}
+
+func (c *SynthCmd) writeQuarter(e *env) error {
+	q, err := employment.ParseQuarter(c.Quarter)
+	if err != nil {
+		return fmt.Errorf("--quarter: %w", err)
+	}
+	if c.Out == "" {
+		return fmt.Errorf("--quarter needs --out FILE")
+	}
+	st, err := hub.Open(e.ctx, hub.Config{Store: c.Store, Civil: c.Civil, Log: e.log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := writeQuarter(e, st, q, c.Out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Wrote %s: %d worker lines of %s.\n", c.Out, n, q)
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // TestREADME runs the shell examples of README.md (its ```sh blocks), in order, with
@@ -87,7 +89,7 @@ func TestREADME(t *testing.T) {
 	}
 	// What the examples started ends well: the changes and the asynchronous answer reach
 	// the demo's receiver, verified, and no delivery fails.
-	waitFor(t, 30*time.Second, func() error {
+	testwait.For(t, 30*time.Second, func() error {
 		var rc struct {
 			Accepted, Refused int
 			Last              []struct{ Action string }
@@ -149,7 +151,7 @@ var readmeChecks = []readmeCheck{
 		count("403\n", 2), absent(`rjct.message_id.duplicate`))},
 	{"./crossroads sign --client", wants(`"status": ?"succ"`, `"reg_records"`)},
 	{"demo/receiver/on-search", all(acks, wants("400\n", `rjct.message_id.duplicate`, `"action": "on-search"`))},
-	{"audit verify-evidence", wants(`"verifier_key"`, "evidence OK", "audit log OK", `"client": "pension-fund-app"`)},
+	{"audit verify-evidence", wants(`"verifier_key"`, "evidence OK", "audit log OK", `"client": "pension-fund-app"`, "audit log consistent")},
 	{"./crossroads id check", wants("valid person number 85.07.30-033.28", "check digits",
 		"partial batch: 2 applied, 1 rejected", `"institution": "HEALTH-INSURER-2"`, `answered [0-9]+, refused [0-9]+`, "new current key")},
 	{"./crossroads events tail", all(wants(`"type": "death"`, `"type": "employment_start"`, `"state":"routed"`,
@@ -352,7 +354,7 @@ func startDemo(t *testing.T, dir string) (string, func() string) {
 	})
 	ready := regexp.MustCompile(`ready at (http://\S+) `)
 	var url string
-	waitFor(t, time.Minute, func() error {
+	testwait.For(t, time.Minute, func() error {
 		select {
 		case err := <-done:
 			done <- err
@@ -383,22 +385,6 @@ func getJSON(url, token string, v any) error {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
-}
-
-// waitFor polls cond until it holds or timeout passes, then fails with its last error.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // syncBuffer is a bytes.Buffer for one writer and readers in other goroutines.

@@ -14,7 +14,7 @@ import (
 )
 
 // capability packages hold the domain; they must not import technology.
-var capability = []string{"ident", "date", "fault", "directory", "population", "synth", "oauth", "exchange", "dci", "query", "audit", "civil", "derived", "txn", "mutations", "limit"}
+var capability = []string{"ident", "date", "fault", "directory", "population", "synth", "oauth", "exchange", "dci", "query", "audit", "civil", "derived", "txn", "mutations", "limit", "witness", "employment"}
 
 var forbidden = []string{
 	"net/http", "database/sql", "modernc.org/sqlite", "github.com/jackc/pgx",
@@ -119,6 +119,8 @@ var confined = []struct {
 	// The independent RFC 8785 implementation cross-checks dci.Canonical in tests; the
 	// binary has one canonical form, its own.
 	{"github.com/gowebpki/jcs", nil, "gowebpki/jcs is for tests only"},
+	// Waiting for a condition by polling is for tests; production code waits on a signal.
+	{module + "internal/testwait", []string{"internal/testwait"}, "only tests wait with internal/testwait"},
 }
 
 func TestConfinedImports(t *testing.T) {

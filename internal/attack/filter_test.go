@@ -26,6 +26,7 @@ func (tg *target) visible(t *testing.T, institution, capacity string) []string {
 // A filter naming a person the asker has no file on answers exactly as one naming a
 // person that does not exist: no existence, name or count leaks.
 func TestFilterIsNoOracleOnStrangers(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	tok := tg.token(t, synth.PensionFund)
 	s := tg.stranger(t, synth.PensionFund)
@@ -57,6 +58,7 @@ func TestFilterIsNoOracleOnStrangers(t *testing.T) {
 // A condition on a field outside the grant is refused before anything is evaluated,
 // saying which field.
 func TestFilterOnFieldOutsideGrant(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	city := synth.CityPrefix + "R01"
 	tok := tg.token(t, city)
@@ -79,6 +81,7 @@ func TestFilterOnFieldOutsideGrant(t *testing.T) {
 
 // Counts and pages are computed over the persons the asker may see, never the register.
 func TestFilterCountsOnlyVisiblePersons(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	tok := tg.token(t, synth.PensionFund)
 	vis := tg.visible(t, synth.PensionFund, synth.CapacityPensioner)
@@ -112,6 +115,7 @@ func TestFilterCountsOnlyVisiblePersons(t *testing.T) {
 // An identifier look-up answers alike whether the person does not exist or is not the
 // asker's.
 func TestLookupSameForStrangerAndNobody(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	tok := tg.token(t, synth.PensionFund)
 	s := tg.stranger(t, synth.PensionFund)

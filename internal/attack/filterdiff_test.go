@@ -21,6 +21,7 @@ import (
 // hub's answer (status, count, records) equals the answer computed over the asker's
 // visible persons alone, minimised to its grant — as if no other person existed.
 func TestFilterDifferential(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	ctx := context.Background()
 	var everyone []population.Person

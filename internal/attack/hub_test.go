@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,46 +25,77 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
-// The nation every test attacks: generated once per test binary, in a folder of its own.
+// The nation every test attacks is generated once per test binary, in a folder of its
+// own that TestMain removes; each test attacks a hub on a copy of it (nation), so the
+// tests run side by side (t.Parallel) and none sees another's traces.
 var (
 	nationOnce sync.Once
 	nationDir  string
 	nationErr  error
-	adminToken string
+	adminToken string   // the nation's administrator token, made with it
+	copies     sync.Map // *testing.T → its copy of the nation
 )
 
 const nationPersons = 3000
 
+// nation returns the test's own copy of the attack nation, made at its first call; t's
+// cleanup removes it.
 func nation(t *testing.T) string {
 	t.Helper()
-	nationOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "crossroads-attack-")
-		if err != nil {
-			nationErr = err
-			return
-		}
-		nationDir = dir
-		ctx := context.Background()
-		st, err := hub.Open(ctx, config(dir))
-		if err != nil {
-			nationErr = err
-			return
-		}
-		defer st.Close()
-		_, nationErr = synth.Generate(ctx, synth.Config{Seed: 11, Persons: nationPersons, Today: today()}, st.Civil.Population(), st.Directory)
-	})
+	if dir, ok := copies.Load(t); ok {
+		return dir.(string)
+	}
+	nationOnce.Do(func() { nationDir, adminToken, nationErr = makeNation() })
 	if nationErr != nil {
 		t.Fatal(nationErr)
 	}
-	return nationDir
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(nationDir)); err != nil {
+		t.Fatal(err)
+	}
+	copies.Store(t, dir)
+	t.Cleanup(func() { copies.Delete(t) })
+	return dir
 }
 
+// makeNation generates the attack nation and its administrator in a new folder.
+func makeNation() (dir, admin string, err error) {
+	dir, err = os.MkdirTemp("", "crossroads-attack-")
+	if err != nil {
+		return "", "", err
+	}
+	ctx := context.Background()
+	st, err := hub.Open(ctx, config(dir))
+	if err != nil {
+		return dir, "", err
+	}
+	defer st.Close()
+	if _, err := synth.Generate(ctx, synth.Config{Seed: 11, Persons: nationPersons, Today: today()}, st.Civil.Population(), st.Directory); err != nil {
+		return dir, "", err
+	}
+	admin, _, err = st.Directory.EnsureAdmin(ctx)
+	return dir, admin, err
+}
+
+// TestMain removes the nation at the end. The attacks spend most of their time waiting
+// on the hub, so more of them run at once than one per processor, unless
+// -test.parallel says otherwise.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if !flagSet("test.parallel") {
+		flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0)))
+	}
 	code := m.Run()
 	if nationDir != "" {
 		os.RemoveAll(nationDir)
 	}
 	os.Exit(code)
+}
+
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func today() date.Date { return date.FromTime(time.Now()) }
@@ -95,16 +129,14 @@ func start(t *testing.T, set func(*hub.Config)) *target {
 	}
 	urls := make(chan string, 1)
 	cfg.OnReady = func(u string) { urls <- u }
-	cfg.OnAdminToken = func(tok string) error { adminToken = tok; return nil }
 	done := make(chan error, 1)
 	go func() { done <- hub.Serve(ctx, cfg, st) }()
-	tg := &target{st: st}
+	tg := &target{st: st, admin: adminToken}
 	select {
 	case tg.url = <-urls:
 	case err := <-done:
 		t.Fatal(err)
 	}
-	tg.admin = adminToken
 	tg.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -346,20 +378,4 @@ func (tg *target) auditByPerson(t *testing.T, person string) []map[string]any {
 		t.Fatalf("exchanges of %s: %s: %v", person, clip(body), err)
 	}
 	return out.Items
-}
-
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // authorizationOf returns the id of institution's authorization for service.
@@ -43,6 +44,7 @@ func onDate(d date.Date) string { return fmt.Sprintf(`{"on_date":%q}`, d.String(
 // An authorization that has ended does not come back to life for a question about a day
 // when it was in force.
 func TestPastDayDoesNotRevive(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	tok := tg.token(t, synth.TaxOffice)
 	a := tg.authorizationOf(t, synth.TaxOffice, synth.CivilPerson)
@@ -59,6 +61,7 @@ func TestPastDayDoesNotRevive(t *testing.T) {
 // A question about a past day is allowed only as far back as the authorization says,
 // and answered with the record as it stood that day, not today's.
 func TestPastDayAnswersThePast(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	ctx := context.Background()
 	tok := tg.token(t, synth.PensionFund)
@@ -112,6 +115,7 @@ func TestPastDayAnswersThePast(t *testing.T) {
 // A file that has ended still answers a question about a day it covered — after a
 // restart too — and no longer a question about today.
 func TestPastDayEndedFile(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	tok := tg.token(t, synth.PensionFund)
 	s := tg.stranger(t, synth.PensionFund)
@@ -135,7 +139,7 @@ func TestPastDayEndedFile(t *testing.T) {
 	// Another hub on the same stores loads the directory afresh.
 	tg.stop()
 	tg2 := start(t, nil)
-	waitFor(t, 10*time.Second, func() error {
+	testwait.For(t, 10*time.Second, func() error {
 		if got := ask(tg2, tg2.token(t, synth.PensionFund), end.AddDays(-10)); got != 200 {
 			return fmt.Errorf("after a restart, about a day the ended file covered: %d; want 200", got)
 		}
@@ -146,6 +150,7 @@ func TestPastDayEndedFile(t *testing.T) {
 // A source that cannot answer for a past day says so, instead of answering with today's
 // data.
 func TestPastDaySourceSaysSo(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	city := synth.CityPrefix + "R01"
 	tok := tg.token(t, city)

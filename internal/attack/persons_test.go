@@ -16,6 +16,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // hasRecord reports whether the person's exchanges hold a record whose reasons contain
@@ -37,6 +38,7 @@ func hasRecord(recs []map[string]any, reason, messageID string) bool {
 // condition refused it: no authorization, a purpose or field not granted, a day too far
 // back, a bad token.
 func TestRefusalsFoundByPerson(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	tok := tg.token(t, synth.PensionFund)
 	p := tg.files(t, synth.PensionFund, today(), 3)[2].Person
@@ -65,6 +67,7 @@ func TestRefusalsFoundByPerson(t *testing.T) {
 // A transaction status that hands out a stored answer again is an exchange: refused when
 // the authorization no longer permits it, and recorded either way.
 func TestTxnStatusIsAnExchange(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	inst := synth.HealthInsurer1
 	appID := synth.AppID(inst)
@@ -101,7 +104,7 @@ func TestTxnStatusIsAnExchange(t *testing.T) {
 		} `json:"message"`
 	}
 	json.Unmarshal(body, &ack)
-	waitFor(t, 20*time.Second, func() error {
+	testwait.For(t, 20*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(callbacks) == 0 {
@@ -117,10 +120,16 @@ func TestTxnStatusIsAnExchange(t *testing.T) {
 		status, _, body := tg.do(t, "POST", "/dci/crvs/registry/sync/txn/status", tok, "application/json", []byte(req))
 		return status, body
 	}
-	first := fmt.Sprintf("status-%d", time.Now().UnixNano())
-	if status, body := statusOf(first); status != 200 || !strings.Contains(string(body), p) {
-		t.Fatalf("status of an answered search: %d %s; want 200 with the answer", status, clip(body))
-	}
+	// The hub records the answer once the partner took it: from then on the status read
+	// hands it out.
+	var first string
+	testwait.For(t, 20*time.Second, func() error {
+		first = fmt.Sprintf("status-%d", time.Now().UnixNano())
+		if status, body := statusOf(first); status != 200 || !strings.Contains(string(body), p) {
+			return fmt.Errorf("status of an answered search: %d %s; want 200 with the answer", status, clip(body))
+		}
+		return nil
+	})
 	// The insurer's authorization ends: the stored answer is no longer handed out.
 	a := tg.authorizationOf(t, inst, synth.CivilPerson)
 	old := a
@@ -150,6 +159,7 @@ func TestTxnStatusIsAnExchange(t *testing.T) {
 // verify — is recorded like any other: its record named in X-Audit-Records, its request
 // hashed whole, the persons it names findable.
 func TestUnauthenticatedRefusalsRecorded(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	tok := tg.token(t, synth.PensionFund)
 	p := tg.files(t, synth.PensionFund, today(), 5)[4].Person

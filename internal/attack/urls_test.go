@@ -17,6 +17,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
@@ -218,6 +219,7 @@ func refusedURIs(good, pathed, evil *recorder) []trick {
 // nothing reaches the attacker; URLs that are the registered ones written differently
 // are accepted and the answer goes to the normalised URL; a redirect is not followed.
 func TestCallbackURLTricks(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	good, pathed, evil := listen(t), listen(t), listen(t)
 	good.moved = evil.srv.URL + "/stolen"
@@ -263,7 +265,7 @@ func TestCallbackURLTricks(t *testing.T) {
 	if status != http.StatusAccepted {
 		t.Fatalf("subscribe at the registered callback: %d %s", status, clip(body))
 	}
-	waitFor(t, 20*time.Second, func() error {
+	testwait.For(t, 20*time.Second, func() error {
 		for _, tt := range accepted {
 			if n := tt.to.count(tt.at); n < tt.times {
 				return fmt.Errorf("%s: %d callbacks at %s, want %d; the listener got %q", tt.name, n, tt.at, tt.times, tt.to.requests())
@@ -300,6 +302,7 @@ func TestCallbackURLTricks(t *testing.T) {
 // endpoints and service endpoints that play a trick, naming the field, and keeps the
 // normal form of those it accepts.
 func TestEndpointsRefusedAtRegistration(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	good, pathed, evil := listen(t), listen(t), listen(t)
 	app := "/admin/applications/" + synth.AppID(synth.HealthInsurer1)
@@ -369,6 +372,7 @@ func TestEndpointsRefusedAtRegistration(t *testing.T) {
 // (written here straight into the stores, as the API now refuses them) get nothing
 // delivered at their bad URLs; a push subscriber's redirect is not followed.
 func TestEndpointsRefusedAtUse(t *testing.T) {
+	t.Parallel()
 	tg := start(t, nil)
 	good, evil := listen(t), listen(t)
 	good.moved = evil.srv.URL + "/stolen"
@@ -398,7 +402,7 @@ func TestEndpointsRefusedAtUse(t *testing.T) {
 		t.Cleanup(func() { tg.adminDo(t, "DELETE", "/admin/subscriptions/"+id, nil) })
 	}
 	// The deliverers start within a second of the subscriptions; a death then.
-	waitFor(t, 10*time.Second, func() error {
+	testwait.For(t, 10*time.Second, func() error {
 		status, body := tg.adminDo(t, "GET", "/admin/events", nil)
 		if status != 200 || !strings.Contains(string(body), "attack-url-control") {
 			return fmt.Errorf("the control subscription has no deliverer yet: %d %s", status, clip(body))
@@ -406,7 +410,7 @@ func TestEndpointsRefusedAtUse(t *testing.T) {
 		return nil
 	})
 	seq := tg.death(t, synth.PensionFund)
-	waitFor(t, 30*time.Second, func() error {
+	testwait.For(t, 30*time.Second, func() error {
 		if n := good.count("/push"); n == 0 {
 			return fmt.Errorf("the control subscription got no push; the listener got %q", good.requests())
 		}

@@ -173,6 +173,13 @@ func (l *Log) checkpoint(ctx context.Context) (Checkpoint, error) {
 		return Checkpoint{}, fault.Wrap(err, "sign a checkpoint")
 	}
 	cp := Checkpoint{Size: h.size, Root: h.root, Note: string(msg), Time: l.now().UTC()}
+	// Remembered outside the store first: the file may run ahead of the store's
+	// checkpoints (its records are stored), never behind what was published.
+	if l.published != "" {
+		if err := writePublished(l.published, cp.Note); err != nil {
+			return Checkpoint{}, fault.Wrap(err, "remember a checkpoint")
+		}
+	}
 	if err := l.store.SaveCheckpoint(ctx, StoredCheckpoint{Size: cp.Size, Note: cp.Note, Created: cp.Time}); err != nil {
 		return Checkpoint{}, fault.Wrap(err, "save a checkpoint")
 	}

@@ -43,9 +43,14 @@
 // the commit record is flushed before COMMIT returns).
 //
 // With a journal (the hub on SQLite), the writer's commit is one write of the batch to
-// a file of the journal folder on local disk, with the durability of SQLite's own WAL
-// as the hub configures it (synchronous=NORMAL): the write survives a crash of the
-// process, not a loss of power. A second goroutine, the flusher, moves the journaled
+// a file of the journal folder on local disk. With Durability ProcessCrash (the
+// default, like SQLite's WAL at synchronous=NORMAL) the write survives a crash of the
+// process, not a loss of power; with PowerLoss each write is synced to the disk before
+// its records are acknowledged (the hub then opens SQLite at synchronous=FULL, so that
+// the records the flusher stored survive too). Every frame carries checksums of its
+// header and its payload: only an incomplete frame at the very end of the journal is a
+// torn write, whose records were never acknowledged; any other damage stops Open with
+// a *JournalDamage (journal.go). A second goroutine, the flusher, moves the journaled
 // records into the store a few milliseconds later, every record acknowledged meanwhile
 // in one transaction, and removes the journal's files once their records are stored.
 // On SQLite a transaction costs as much as a few dozen records (the WAL frames of
@@ -66,6 +71,15 @@
 // next batch, so it recovers as soon as the store does. A batch whose commit outcome is
 // unknown (a connection lost during COMMIT) may have been stored although its callers
 // were told it failed; the log never acknowledges a record it has not committed.
+//
+// # Evidence against the operator
+//
+// Consistency (and ProveConsistency, from a store) proves that the tree at one size
+// extends the tree at a smaller one; VerifyConsistency checks the proof offline between
+// two signed checkpoints, so whoever kept an old checkpoint can tell a later one that
+// drops or changes records. With Config.Published the log remembers outside the store
+// the largest checkpoint it signed (published.go), and Open refuses a store that lost
+// records it covered, even with their checkpoints deleted.
 //
 // One Log writes a store at a time: seqs are assigned in memory. A second writer is not
 // corrupted but refused (its batches conflict on seq).

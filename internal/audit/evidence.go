@@ -80,3 +80,21 @@ func VerifyEvidence(ev Evidence, verifierKeys ...string) (Record, error) {
 	}
 	return r, nil
 }
+
+// EvidenceFor returns the evidence of record seq to the institution that made the
+// exchange, and refuses it (Forbidden) to any other: records name persons, and an
+// institution may hold the proof of its own exchanges only.
+func (l *Log) EvidenceFor(ctx context.Context, seq int64, institution string) (Evidence, error) {
+	ev, err := l.Evidence(ctx, seq)
+	if err != nil {
+		return Evidence{}, err
+	}
+	r, err := decode(ev.Record)
+	if err != nil {
+		return Evidence{}, fault.Wrap(fmt.Errorf("record %d: %v", seq, err), "read the audit log")
+	}
+	if institution == "" || r.Institution != institution {
+		return Evidence{}, fault.Forbiddenf("audit record %d is not an exchange of institution %s", seq, institution)
+	}
+	return ev, nil
+}

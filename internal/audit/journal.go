@@ -29,14 +29,23 @@ import (
 // The journal is a folder of segments named after the seq of their first record
 // (00000000000000000042.seg), each a sequence of frames:
 //
-//	uint32 little-endian payload length | uint32 CRC-32C of the payload | payload
+//	uint32 LE payload length | uint32 LE CRC-32C of the payload | uint32 LE CRC-32C of the 8 bytes before | payload
 //
 // and a payload is the batch: uvarint first seq, uvarint record count, then per record
 // uvarint length and bytes of its encoding, uvarint person count, and per person
-// uvarint length and bytes. A frame cut short or with a wrong checksum ends its segment:
-// it is a write that failed or that a crash interrupted, whose records were not
-// acknowledged. Records lost from the middle of the journal show as a gap in the seqs,
-// which readJournal refuses.
+// uvarint length and bytes.
+//
+// A write cut short by a crash can only leave an incomplete frame at the very end of
+// the segment being written (fewer bytes than a header, a header whose payload goes past
+// the end of the file, or zeros where the disk had not yet written the data): a frame
+// never acknowledged, since the writer acknowledges a frame only once it is written
+// whole. Anything else — a header or a payload that fails its checksum, a batch that
+// does not decode, a segment whose first record is not the one its name says, records
+// missing between frames or segments — is damage: reading stops with a *JournalDamage
+// naming the segment, the offset and the records concerned, and the log does not open
+// until an operator has dealt with it, so that a record acknowledged is never dropped
+// silently. (A segment may also end torn before the next one when a failed write
+// could not be cut back; the next segment then continues its seqs, none lost.)
 type journal struct {
 	dir  string
 	lock *os.File
@@ -44,6 +53,7 @@ type journal struct {
 	size int64    // bytes in seg
 	segs []segment
 	buf  []byte
+	sync bool // sync each frame (and each new segment's folder entry) before it is acknowledged
 }
 
 // segment is one journal file and the seqs it holds.
@@ -95,16 +105,34 @@ func openJournal(dir string) (*journal, error) {
 	return &journal{dir: dir, lock: lock}, nil
 }
 
+// JournalDamage is what stops the recovery of a journal: where, and which records.
+type JournalDamage struct {
+	Segment     string // the segment file
+	Offset      int64  // of the damaged frame, or 0 for the segment as a whole
+	First, Last int64  // the records concerned; Last 0: from First to the end of the journal
+	Reason      string
+}
+
+func (d *JournalDamage) Error() string {
+	recs := fmt.Sprintf("records %d and after", d.First)
+	if d.Last >= d.First && d.Last > 0 {
+		recs = fmt.Sprintf("records %d to %d", d.First, d.Last)
+	}
+	return fmt.Sprintf("the audit journal segment %s is damaged at offset %d (%s): %s concerned, acknowledged and not stored; "+
+		"the log does not open until they are restored, or the segment set aside by an operator who accepts their loss",
+		d.Segment, d.Offset, d.Reason, recs)
+}
+
 // readJournal returns the batches in the journal folder dir, in order, without taking
 // its lock (the CLI reads a running hub's journal). A missing folder is an empty
-// journal.
-func readJournal(dir string) ([]journaled, error) {
+// journal. Damage is a *JournalDamage; a torn end of the last segment is not (its
+// records were never acknowledged): torn is the number of bytes ignored there.
+func readJournal(dir string) (out []journaled, torn int, err error) {
 	segs, err := listSegments(dir)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var out []journaled
-	for _, s := range segs {
+	for k, s := range segs {
 		data, err := os.ReadFile(s.path)
 		if errors.Is(err, os.ErrNotExist) {
 			// A running log removed it once stored, and every segment before it first.
@@ -112,19 +140,48 @@ func readJournal(dir string) ([]journaled, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		batches, _ := decodeFrames(data) // a tear: a write that failed or a crash cut short
-		for _, b := range batches {
-			if n := len(out); n > 0 {
-				if want := out[n-1].first + int64(len(out[n-1].records)); b.first != want {
-					return nil, fmt.Errorf("the audit journal segment %s holds seq %d where %d was expected", s.path, b.first, want)
-				}
+		want := s.first
+		if n := len(out); n > 0 {
+			want = out[n-1].first + int64(len(out[n-1].records))
+		}
+		var next int64 // the first seq of the next segment, 0 if none
+		if k+1 < len(segs) {
+			next = segs[k+1].first
+		}
+		batches, end := decodeFrames(data)
+		switch {
+		case len(batches) > 0 && batches[0].first != s.first:
+			return nil, 0, &JournalDamage{Segment: s.path, First: min(s.first, batches[0].first), Last: max(s.first, batches[0].first) - 1,
+				Reason: fmt.Sprintf("named for record %d, begins with record %d", s.first, batches[0].first)}
+		case len(out) > 0 && s.first != want:
+			return nil, 0, &JournalDamage{Segment: s.path, First: min(want, s.first), Last: max(want, s.first) - 1,
+				Reason: fmt.Sprintf("begins at record %d where record %d was expected: records missing", s.first, want)}
+		}
+		for i, b := range batches {
+			if b.first != want {
+				return nil, 0, &JournalDamage{Segment: s.path, Offset: int64(end.offsets[i]), First: min(want, b.first), Last: max(want, b.first) - 1,
+					Reason: fmt.Sprintf("holds record %d where record %d was expected", b.first, want)}
 			}
 			out = append(out, b)
+			want += int64(len(b.records))
+		}
+		switch {
+		case end.damage != "":
+			last := end.next - 1
+			if end.next == 0 && next > 0 {
+				last = next - 1
+			}
+			return nil, 0, &JournalDamage{Segment: s.path, Offset: int64(end.at), First: want, Last: max(last, 0), Reason: end.damage}
+		case end.at >= 0 && next == 0:
+			torn = len(data) - end.at // the last write, cut short
+		case end.at >= 0 && next != want:
+			return nil, 0, &JournalDamage{Segment: s.path, Offset: int64(end.at), First: want, Last: max(next-1, 0),
+				Reason: fmt.Sprintf("ends with an incomplete frame and the next segment begins at record %d", next)}
 		}
 	}
-	return out, nil
+	return out, torn, nil
 }
 
 // listSegments returns the segments of dir by first seq.
@@ -152,31 +209,80 @@ func listSegments(dir string) ([]segment, error) {
 	return segs, nil
 }
 
-// decodeFrames reads the frames of one segment. torn is the offset of the first frame
-// that is cut short or fails its checksum (everything from there is ignored), or -1.
-func decodeFrames(data []byte) (out []journaled, torn int) {
+// headerSize is a frame's header: payload length, payload checksum, header checksum.
+const headerSize = 12
+
+// frameEnd is how a segment's frames end.
+type frameEnd struct {
+	offsets []int // of each frame read
+	at      int   // offset where reading stopped: -1 at the end of the data
+	damage  string
+	next    int64 // after damage to a payload under a good header: the first seq of the frame after it, if any
+}
+
+// decodeFrames reads the frames of one segment. It stops at the first frame that is
+// incomplete (end.at; a torn write if nothing follows it in the journal) or damaged
+// (end.damage says how).
+func decodeFrames(data []byte) (out []journaled, end frameEnd) {
 	off := 0
 	for off < len(data) {
-		if len(data)-off < 8 {
-			return out, off
+		n, ok := header(data[off:])
+		switch {
+		case !ok && len(data)-off >= headerSize && !zeros(data[off:]):
+			end.at, end.damage = off, "frame header checksum differs"
+			return out, end
+		case !ok || int64(n) > int64(len(data)-off-headerSize):
+			end.at = off // incomplete: a header cut short, or zeros, or a payload past the end
+			return out, end
 		}
-		n := binary.LittleEndian.Uint32(data[off:])
-		sum := binary.LittleEndian.Uint32(data[off+4:])
-		if n > frameMax || int64(n) > int64(len(data)-off-8) {
-			return out, off
-		}
-		payload := data[off+8 : off+8+int(n)]
-		if crc32.Checksum(payload, crcTable) != sum {
-			return out, off
+		payload := data[off+headerSize : off+headerSize+int(n)]
+		if crc32.Checksum(payload, crcTable) != binary.LittleEndian.Uint32(data[off+4:]) {
+			end.at, end.damage, end.next = off, "frame payload checksum differs", nextFirst(data[off+headerSize+int(n):])
+			return out, end
 		}
 		b, err := decodeBatch(payload)
 		if err != nil {
-			return out, off
+			end.at, end.damage = off, "frame payload does not decode: "+err.Error()
+			return out, end
 		}
 		out = append(out, b)
-		off += 8 + int(n)
+		end.offsets = append(end.offsets, off)
+		off += headerSize + int(n)
 	}
-	return out, -1
+	end.at = -1
+	return out, end
+}
+
+// header returns the payload length of the frame header at the start of p, and whether
+// there is a whole header there that passes its checksum.
+func header(p []byte) (uint32, bool) {
+	if len(p) < headerSize || crc32.Checksum(p[:8], crcTable) != binary.LittleEndian.Uint32(p[8:]) {
+		return 0, false
+	}
+	n := binary.LittleEndian.Uint32(p)
+	return n, n <= frameMax
+}
+
+// nextFirst returns the first seq of the frame at the start of p when its header is
+// good, or 0: which records a damaged payload held.
+func nextFirst(p []byte) int64 {
+	if _, ok := header(p); !ok {
+		return 0
+	}
+	first, k := binary.Uvarint(p[headerSize:])
+	if k <= 0 || first > 1<<62 {
+		return 0
+	}
+	return int64(first)
+}
+
+func zeros(p []byte) bool {
+	for _, b := range p {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeBatch reads one frame's payload.
@@ -240,7 +346,7 @@ func (r *reader) bytes() []byte {
 // appendFrame encodes the batch of records first, first+1, … as one frame.
 func appendFrame(dst []byte, first int64, n int, at func(i int) ([]byte, []string)) []byte {
 	start := len(dst)
-	dst = append(dst, make([]byte, 8)...)
+	dst = append(dst, make([]byte, headerSize)...)
 	dst = binary.AppendUvarint(dst, uint64(first))
 	dst = binary.AppendUvarint(dst, uint64(n))
 	for i := range n {
@@ -253,9 +359,10 @@ func appendFrame(dst []byte, first int64, n int, at func(i int) ([]byte, []strin
 			dst = append(dst, p...)
 		}
 	}
-	payload := dst[start+8:]
+	payload := dst[start+headerSize:]
 	binary.LittleEndian.PutUint32(dst[start:], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(dst[start+4:], crc32.Checksum(payload, crcTable))
+	binary.LittleEndian.PutUint32(dst[start+8:], crc32.Checksum(dst[start:start+8], crcTable))
 	return dst
 }
 
@@ -269,7 +376,11 @@ func (j *journal) write(first int64, n int, at func(i int) ([]byte, []string)) e
 		}
 	}
 	j.buf = appendFrame(j.buf[:0], first, n, at)
-	if _, err := j.seg.Write(j.buf); err != nil {
+	_, err := j.seg.Write(j.buf)
+	if err == nil && j.sync {
+		err = j.seg.Sync()
+	}
+	if err != nil {
 		if terr := j.seg.Truncate(j.size); terr != nil {
 			j.seg.Close() // it ends torn; the next write starts a new segment
 			j.seg = nil
@@ -287,6 +398,12 @@ func (j *journal) start(first int64) error {
 	f, err := perm.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND)
 	if err != nil {
 		return err
+	}
+	if j.sync {
+		if err := perm.SyncDir(j.dir); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if j.seg != nil {
 		j.seg.Close()
@@ -355,7 +472,7 @@ func (j *journal) close() error {
 // log stores when it opens next (or that a running log is about to store). last is 0
 // when there are none. It takes no lock, so it can read the journal of a running hub.
 func Unstored(dir string, after int64) (first, last int64, err error) {
-	batches, err := readJournal(dir)
+	batches, _, err := readJournal(dir)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -20,11 +20,12 @@ func FuzzJournalFrames(f *testing.F) {
 	f.Add(append(append([]byte{}, one...), two...))
 	f.Add(append(append([]byte{}, one...), two[:len(two)-3]...))
 	f.Add([]byte{})
-	f.Add([]byte{255, 255, 255, 255, 0, 0, 0, 0})
+	f.Add([]byte{255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add(append(append([]byte{}, one...), make([]byte, 20)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		batches, torn := decodeFrames(data)
-		if torn >= len(data) || torn < -1 {
-			t.Fatalf("tear at %d of %d bytes", torn, len(data))
+		batches, end := decodeFrames(data)
+		if end.at >= len(data) || end.at < -1 || end.damage != "" && end.at < 0 || len(end.offsets) != len(batches) {
+			t.Fatalf("stopped at %d of %d bytes (%q) after %d frames at %v", end.at, len(data), end.damage, len(batches), end.offsets)
 		}
 		var re []byte
 		for _, b := range batches {
@@ -33,9 +34,9 @@ func FuzzJournalFrames(f *testing.F) {
 			}
 			re = append(re, frameOf(b)...)
 		}
-		again, tear := decodeFrames(re)
-		if tear != -1 || !reflect.DeepEqual(again, batches) {
-			t.Fatalf("re-encoded frames read back as %+v (tear %d); want %+v", again, tear, batches)
+		again, end := decodeFrames(re)
+		if end.at != -1 || !reflect.DeepEqual(again, batches) {
+			t.Fatalf("re-encoded frames read back as %+v (stopped at %d); want %+v", again, end.at, batches)
 		}
 	})
 }
@@ -60,7 +61,7 @@ func TestJournalWriteFails(t *testing.T) {
 	if err := j.write(3, 1, at); err != nil { // the writer's next batch takes seq 3 again
 		t.Fatalf("the write after a failed one: %v", err)
 	}
-	batches, err := readJournal(dir)
+	batches, _, err := readJournal(dir)
 	if err != nil || len(batches) != 2 || batches[0].first != 1 || len(batches[0].records) != 2 || batches[1].first != 3 {
 		t.Fatalf("readJournal = %+v, %v; want batches at 1 (2 records) and 3", batches, err)
 	}

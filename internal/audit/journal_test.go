@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,5 +199,45 @@ func TestJournalRecovers(t *testing.T) {
 	other, _ := newMemStore(t)
 	if _, err := audit.Open(ctx, other, sign, audit.Config{Journal: dir2}); err == nil || !strings.Contains(err.Error(), "lost") {
 		t.Errorf("Open with a journal that does not follow the store = %v; want refused, naming records lost", err)
+	}
+}
+
+// TestJournalDamageStopsOpen is the case: acknowledged records wait in the
+// journal while the store fails, one byte of a frame in the middle of the segment
+// flips; the log must not open (dropping them silently), and must name them.
+func TestJournalDamageStopsOpen(t *testing.T) {
+	ctx := context.Background()
+	mem, _ := newMemStore(t)
+	s := &failingStore{Store: mem}
+	dir := t.TempDir()
+	l := audittest.OpenLog(t, s, audit.Config{Journal: dir})
+	audittest.Append(t, l, 0, 3, nil)
+	s.set(true)
+	for i := 3; i < 28; i++ {
+		if _, err := l.Append(ctx, audittest.Record(i)); err != nil {
+			t.Fatalf("Append %d while the store fails: %v", i, err)
+		}
+	}
+	l.Close(ctx)
+	stored, _ := mem.Size(ctx)
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if len(segs) != 1 {
+		t.Fatalf("journal segments: %v; want one", segs)
+	}
+	data, _ := os.ReadFile(segs[0])
+	data[len(data)/2] ^= 0x10
+	os.WriteFile(segs[0], data, 0o600)
+	s.set(false)
+	sign, _ := audittest.Signer(t, 1)
+	_, err := audit.Open(ctx, s, sign, audit.Config{Journal: dir})
+	var d *audit.JournalDamage
+	if !errors.As(err, &d) || d.Segment != segs[0] || d.First < 1 || d.First > 28 || !strings.Contains(err.Error(), "offset") {
+		t.Fatalf("Open with a damaged frame = %v; want the damage named", err)
+	}
+	if size, _ := mem.Size(ctx); size != stored {
+		t.Errorf("the refused Open stored %d records; want the %d stored before", size, stored)
+	}
+	if _, _, err := audit.Unstored(dir, stored); !errors.As(err, &d) {
+		t.Errorf("Unstored (what audit verify reads) = %v; want the damage", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -28,15 +29,61 @@ type Config struct {
 	// Journal is a folder on local disk for the log's journal; empty: none, and a record
 	// is acknowledged once its batch has committed in the store. See doc.go.
 	Journal string
+
+	// Durability is what a record acknowledged through the journal survives: the crash
+	// of the process (the default: written to the operating system), or the loss of
+	// power (synced to the disk before it is acknowledged). Without a journal it is the
+	// store's.
+	Durability Durability
+
+	// Witnesses are the verifier keys of the witnesses whose cosignatures the log takes
+	// (AddCosignature); none: it takes none.
+	Witnesses []string
+
+	// Published is a file outside the store where the log remembers the largest
+	// checkpoint it signed; empty: none. Open refuses a store shorter than that
+	// checkpoint or not consistent with it. See published.go.
+	Published string
+}
+
+// Durability is what an acknowledged record survives; see Config.Durability.
+type Durability int
+
+const (
+	ProcessCrash Durability = iota // the default
+	PowerLoss
+)
+
+// ParseDurability reads the names of the hub's --durability: "process" or "power".
+func ParseDurability(s string) (Durability, error) {
+	switch s {
+	case "", "process":
+		return ProcessCrash, nil
+	case "power":
+		return PowerLoss, nil
+	}
+	return 0, fault.Invalidf("durability", "must be process (safe from a crash of the process) or power (safe from a loss of power), not %q", s)
+}
+
+func (d Durability) String() string {
+	if d == PowerLoss {
+		return "power"
+	}
+	return "process"
 }
 
 // Log is the audit log. Open starts it; Close stops it. It is safe for concurrent use.
 type Log struct {
-	store Store
-	sign  SignerFunc
-	now   func() time.Time
-	log   *slog.Logger
-	max   int
+	store     Store
+	sign      SignerFunc
+	now       func() time.Time
+	published string // Config.Published
+
+	witnesses note.Verifiers // Config.Witnesses; nil: none
+	cosMu     sync.Mutex
+	cosigned  map[string]Cosigned // the latest cosigned checkpoint, by witness name
+	log       *slog.Logger
+	max       int
 
 	mu      sync.RWMutex // guards closed and the sends on in, so Close can close in
 	closed  bool
@@ -108,8 +155,13 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 	if _, err := sign(); err != nil {
 		return nil, fault.Wrap(err, "get the audit checkpoint signer")
 	}
+	witnesses, err := witnessVerifiers(cfg.Witnesses)
+	if err != nil {
+		return nil, fault.Invalidf("witnesses", "%v", err)
+	}
 	l := &Log{
-		store: store, sign: sign, now: cfg.Now, log: cfg.Log, max: cfg.MaxBatch,
+		store: store, sign: sign, now: cfg.Now, log: cfg.Log, max: cfg.MaxBatch, published: cfg.Published,
+		witnesses: witnesses, cosigned: map[string]Cosigned{},
 		in:         make(chan *request, cfg.MaxBatch),
 		writerDone: make(chan struct{}),
 		cpDone:     make(chan struct{}),
@@ -121,9 +173,15 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 		return nil, err
 	}
 	if cfg.Journal != "" {
-		if err := l.startJournal(ctx, cfg.Journal); err != nil {
+		if err := l.startJournal(ctx, cfg.Journal, cfg.Durability); err != nil {
 			return nil, err
 		}
+	}
+	if err := l.openPublished(ctx); err != nil {
+		if l.j != nil {
+			l.j.close()
+		}
+		return nil, err
 	}
 	// Records committed after the last checkpoint (a crash, a failed final checkpoint)
 	// get theirs now.
@@ -186,6 +244,24 @@ func (l *Log) loadLatest(ctx context.Context) error {
 		return fault.Wrap(fmt.Errorf("checkpoint at size %d: root hash differs from the stored tree", size), "open the audit log")
 	}
 	l.latest = Checkpoint{Size: size, Root: root, Note: sc.Note, Time: sc.Created}
+	return nil
+}
+
+// openPublished compares the store, journal recovered, with the checkpoint remembered
+// outside it; a log that has none remembered yet (a version before the file) starts
+// remembering its latest checkpoint.
+func (l *Log) openPublished(ctx context.Context) error {
+	if l.published == "" {
+		return nil
+	}
+	if err := checkPublished(ctx, l.store, l.published); err != nil {
+		return fault.Wrap(err, "open the audit log")
+	}
+	if _, ok, _ := ReadPublished(l.published); !ok && l.latest.Size > 0 {
+		if err := writePublished(l.published, l.latest.Note); err != nil {
+			return fault.Wrap(err, "remember the latest audit checkpoint")
+		}
+	}
 	return nil
 }
 

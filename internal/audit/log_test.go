@@ -11,6 +11,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/audit/audittest"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // blockingStore holds every Append until release is closed.
@@ -105,9 +106,7 @@ func TestBatches(t *testing.T) {
 	for i := range 50 {
 		wg.Go(func() { l.Append(context.Background(), audittest.Record(i+1)) })
 	}
-	for l.Pending() < 51 {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, 10*time.Second, testwait.True("51 records waiting", func() bool { return l.Pending() >= 51 }))
 	close(s.release)
 	wg.Wait()
 	if n := len(s.entered); n != 1 {

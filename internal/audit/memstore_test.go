@@ -137,7 +137,20 @@ func (s *memStore) SetCheckpoint(_ context.Context, size int64, note string) err
 	return nil
 }
 
-// truncate drops the records from seq on, as a restored old backup would.
+func (s *memStore) Truncate(_ context.Context, size int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records = s.records[:size]
+	s.hashes = s.hashes[:tlog.StoredHashIndex(0, size)]
+	for p, seqs := range s.persons {
+		s.persons[p] = slices.DeleteFunc(seqs, func(seq int64) bool { return seq > size })
+	}
+	s.cps = slices.DeleteFunc(s.cps, func(c audit.StoredCheckpoint) bool { return c.Size > size })
+	return nil
+}
+
+// truncate drops the records from seq on and keeps the checkpoints, as a restored old
+// backup of the records alone would.
 func (s *memStore) truncate(seq int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

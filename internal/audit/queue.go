@@ -41,14 +41,18 @@ func signal(c chan struct{}) {
 // startJournal opens the journal, stores the records it holds that the store lacks
 // (those a crash left behind), and empties it. It runs in Open, before the goroutines
 // start.
-func (l *Log) startJournal(ctx context.Context, dir string) error {
+func (l *Log) startJournal(ctx context.Context, dir string, d Durability) error {
 	j, err := openJournal(dir)
 	if err != nil {
 		return fault.Wrap(err, "open the audit journal")
 	}
+	j.sync = d == PowerLoss
 	l.j = j
 	l.q = queue{first: l.size + 1, stored: make(chan struct{}), wake: make(chan struct{}, 1), now: make(chan struct{}, 1)}
-	batches, err := readJournal(dir)
+	batches, torn, err := readJournal(dir)
+	if torn > 0 {
+		l.log.Warn("the audit journal ends with a write cut short, never acknowledged; ignored", "journal", dir, "bytes", torn)
+	}
 	if err == nil {
 		err = l.recover(ctx, batches)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/bus"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // buses are the embedded server always, and the one CROSSROADS_TEST_NATS names.
@@ -42,18 +43,6 @@ func each(t *testing.T, test func(t *testing.T, ctx context.Context, b *bus.Bus,
 			defer b.DeleteStream(context.Background(), stream)
 			test(t, ctx, b, stream)
 		})
-	}
-}
-
-// waitFor polls f until it returns nil or timeout passes; it returns f's last error.
-func waitFor(timeout time.Duration, f func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -239,7 +228,7 @@ func TestBucket(t *testing.T) {
 			t.Errorf("Get(a.1) = %q, %v; want y", v, err)
 		}
 		want := []string{"a.1", "a.2", "a.3"} // a.3 once the bus stored it
-		if err := waitFor(5*time.Second, func() error {
+		if err := testwait.Until(5*time.Second, func() error {
 			keys, err := k.Keys(ctx, "a.*")
 			slices.Sort(keys)
 			if err != nil || !slices.Equal(keys, want) {

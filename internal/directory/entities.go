@@ -36,7 +36,10 @@ type Institution struct {
 	Enterprise string `json:"enterprise"` // enterprise number, 10 digits
 	// Establishments are the establishment-unit numbers of an employer's sites.
 	Establishments []string `json:"establishments,omitempty"`
-	Contact        Contact  `json:"contact"`
+	// Mandates are the enterprise numbers of the employers that mandated this
+	// institution (a payroll office) to declare for them (employment declarations, #18).
+	Mandates []string `json:"mandates,omitempty"`
+	Contact  Contact  `json:"contact"`
 }
 
 // Application statuses.

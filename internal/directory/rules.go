@@ -31,8 +31,16 @@ func (v *Institution) validate() error {
 		}
 		v.Enterprise = e.String()
 	}
-	return needEach("establishments", v.Establishments, func(f, n string) error {
+	if err := needEach("establishments", v.Establishments, func(f, n string) error {
 		if _, err := ident.ParseEstablishment(n); err != nil {
+			return identFault(f, err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return needEach("mandates", v.Mandates, func(f, n string) error {
+		if _, err := ident.ParseEnterprise(n); err != nil {
 			return identFault(f, err)
 		}
 		return nil

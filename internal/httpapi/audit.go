@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
@@ -20,24 +21,94 @@ func (s *Server) auditCheckpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"checkpoint": cp, "verifier_key": key, "log_size": s.audit.Size()})
+	writeJSON(w, http.StatusOK, map[string]any{"checkpoint": cp, "verifier_key": key, "log_size": s.audit.Size(),
+		"cosigned": s.audit.Cosignatures()})
+	return nil
+}
+
+// auditCosignature takes a checkpoint cosigned by a witness the hub expects (its
+// signature is the credential; anyone else's is refused) and serves it with the
+// checkpoint from then on.
+func (s *Server) auditCosignature(w http.ResponseWriter, r *http.Request) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
+	if err != nil {
+		return fault.Invalidf("body", "a cosigned checkpoint note of at most 16 KiB")
+	}
+	c, err := s.audit.AddCosignature(r.Context(), string(body))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 
 // auditEvidence gives one record with its inclusion proof and the signed checkpoint, a
-// file that `crossroads audit verify-evidence` checks offline. Records name persons, so
-// this is for administrators.
-func (s *Server) auditEvidence(w http.ResponseWriter, r *http.Request, _ string) error {
+// file that `crossroads audit verify-evidence` checks offline. Records name persons: an
+// administrator may have any record's evidence, an institution (with an access token
+// of one of its applications) the evidence of its own exchanges only; asking for
+// another's is refused and logged.
+func (s *Server) auditEvidence(w http.ResponseWriter, r *http.Request) error {
 	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
 	if err != nil || seq < 1 {
 		return fault.Invalidf("seq", "must be a record number from 1")
 	}
-	ev, err := s.audit.Evidence(r.Context(), seq)
+	token, ok := bearerToken(r)
+	if !ok {
+		return fault.Unauthorizedf("send an administrator token or an access token of the institution that made the exchange as 'Authorization: Bearer <token>'")
+	}
+	var ev audit.Evidence
+	if _, aerr := s.dir.Admin(r.Context(), token); aerr == nil {
+		ev, err = s.audit.Evidence(r.Context(), seq)
+	} else {
+		claims, verr := s.oauth.Verify(r.Context(), token)
+		if verr != nil {
+			return fault.Unauthorizedf("the token is neither an administrator token nor a valid access token")
+		}
+		ev, err = s.audit.EvidenceFor(r.Context(), seq, claims.Institution)
+		if fault.KindOf(err) == fault.Forbidden {
+			s.log.Warn("audit evidence refused: the record is another institution's exchange",
+				"request_id", requestID(r.Context()), "client", claims.ClientID, "institution", claims.Institution, "seq", seq)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, ev)
 	return nil
+}
+
+// auditConsistency proves that the log's tree at size `to` (by default the latest
+// checkpoint) extends its tree at size `from`: hashes only, for anyone holding an
+// earlier checkpoint (`crossroads audit verify-consistency`). Both sizes are bounded by
+// the log's size, and the proof holds at most two hashes per level of the tree.
+func (s *Server) auditConsistency(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	from, err := sizeParam("from", q.Get("from"), true)
+	if err != nil {
+		return err
+	}
+	to, err := sizeParam("to", q.Get("to"), false)
+	if err != nil {
+		return err
+	}
+	c, err := s.audit.Consistency(r.Context(), from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// sizeParam parses a tree size: digits only, from 1; absent is 0 unless required.
+func sizeParam(name, v string, required bool) (int64, error) {
+	if v == "" && !required {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 || strconv.FormatInt(n, 10) != v {
+		return 0, fault.Invalidf(name, "must be a tree size, a whole number from 1")
+	}
+	return n, nil
 }
 
 // personExchanges lists every exchange that concerned a person, newest last, from the

@@ -77,8 +77,14 @@ func (s *Server) routes(mux router) {
 			mux.HandleFunc("GET "+s.dciPrefix, s.adapt(s.dciPage))
 		}
 		mux.HandleFunc("POST /exchange/batch", s.dciAdapt(s.batchConsult))
+		if s.employment != nil { // the employer channel (#18)
+			mux.HandleFunc("POST /declarations", s.dciAdapt(s.declare))
+			mux.HandleFunc("POST /declarations/quarterly", s.dciAdapt(s.declareQuarter))
+		}
 		mux.HandleFunc("GET /audit/checkpoint", s.adapt(s.auditCheckpoint))
-		mux.HandleFunc("GET /audit/records/{seq}/evidence", s.admin(s.auditEvidence))
+		mux.HandleFunc("GET /audit/consistency", s.adapt(s.auditConsistency))
+		mux.HandleFunc("POST /audit/cosignatures", s.adapt(s.auditCosignature))
+		mux.HandleFunc("GET /audit/records/{seq}/evidence", s.adapt(s.auditEvidence))
 		mux.HandleFunc("GET /audit/persons/{person}/exchanges", s.admin(s.personExchanges))
 	}
 }

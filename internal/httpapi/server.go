@@ -14,6 +14,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/employment"
 	"github.com/crossroads-hub/crossroads/internal/events"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/ident"
@@ -56,6 +57,9 @@ type Deps struct {
 	SourceCallbacks CallbackSink
 	// Registry collects metrics; a fresh one is made when nil.
 	Registry *metrics.Registry
+	// Employment is the employment source the employer channel declares to (nil: the
+	// /declarations routes are not served).
+	Employment *employment.Source
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -101,6 +105,7 @@ type Server struct {
 	recent          recent // message ids of recent synchronous searches
 	events          Events
 	sourceCallbacks CallbackSink
+	employment      *employment.Source
 
 	// sourceTokens caches verified source tokens (the hub presents the same one for
 	// minutes); entries are few, one per token minted, and expire with it.
@@ -122,7 +127,8 @@ func NewServer(d Deps) *Server {
 	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
-		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks}
+		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
+		employment: d.Employment}
 	s.dciPrefix = MountPrefix(s.dciPrefix)
 	mux := http.NewServeMux()
 	s.routes(mux)

@@ -20,6 +20,8 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
+	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
 // receiver is a partner's callback endpoint: it records what it gets, and refuses the
@@ -72,11 +74,10 @@ func post(t *testing.T, url, token, body string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
-// run tags the ids of a test's messages: the test nation, and its transactions, are shared
-// by the tests of the package and by the runs of -count. Each test sets it first.
-var run string
-
-func newRun() { run = strconv.FormatInt(time.Now().UnixNano(), 36) + "-" }
+// run tags the ids of the messages of this test binary. Each test has a copy of the
+// nation of its own, so that ids need not differ between tests; it is set once, never
+// changed, as tests run side by side.
+var run = strconv.FormatInt(time.Now().UnixNano(), 36) + "-"
 
 func asyncSearch(messageID, transactionID, senderURI, person string) string {
 	messageID, transactionID = run+messageID, run+transactionID
@@ -110,7 +111,7 @@ func correlationOf(t *testing.T, ack []byte) (status, corr string) {
 // signed by the hub, retried after a refusal, spec-valid all along; txn/status answers
 // it; repeats are not processed again; an unregistered callback URL is refused.
 func TestAsyncSearch(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	rc := &receiver{failFirst: 1, arrived: make(chan struct{}, 16)}
@@ -234,7 +235,7 @@ func checkHubSignature(t *testing.T, hubURL string, body []byte) {
 // TestAsyncSurvivesRestart: a search answered but not yet delivered when the hub stops is
 // delivered after the restart, once, without being asked of the source again.
 func TestAsyncSurvivesRestart(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	rc := &receiver{failFirst: 1 << 20, arrived: make(chan struct{}, 4)}
@@ -255,17 +256,13 @@ func TestAsyncSurvivesRestart(t *testing.T) {
 	if status != http.StatusAccepted {
 		t.Fatalf("async search: %d %s", status, ack)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, 10*time.Second, func() error {
 		tx, err := r.st.Hub.Txns().Get(ctx, corr)
-		if err == nil && tx.Attempts > 0 && tx.Answered() {
-			break
+		if err != nil || tx.Attempts == 0 || !tx.Answered() {
+			return fmt.Errorf("a failed delivery: %+v, %v", tx, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no failed delivery within 10 s: %+v, %v", tx, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	r.stop()
 	rc.mu.Lock()
 	rc.failFirst = 0
@@ -279,17 +276,17 @@ func TestAsyncSurvivesRestart(t *testing.T) {
 	if after := r2.auditSize(t); after != before+1 {
 		t.Errorf("the audit log grew by %d; want 1 (answered once)", after-before)
 	}
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		tx, err := r2.st.Hub.Txns().Get(ctx, corr) // the hub records the delivery after the partner's answer
-		if err == nil && !tx.Delivered.IsZero() {
-			if tx.Attempts != 1 || tx.LastError != "" {
-				t.Errorf("delivered with attempts %d, last error %q; want 1 failed attempt before, no error after", tx.Attempts, tx.LastError)
-			}
-			break
+	var tx txn.Txn
+	testwait.For(t, 5*time.Second, func() error {
+		var err error
+		tx, err = r2.st.Hub.Txns().Get(ctx, corr) // the hub records the delivery after the partner's answer
+		if err != nil || tx.Delivered.IsZero() {
+			return fmt.Errorf("the delivery recorded (status %s, attempts %d, %v)", tx.Status, tx.Attempts, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("delivery not recorded within 5 s (status %s, attempts %d, %v)", tx.Status, tx.Attempts, err)
-		}
+		return nil
+	})
+	if tx.Attempts != 1 || tx.LastError != "" {
+		t.Errorf("delivered with attempts %d, last error %q; want 1 failed attempt before, no error after", tx.Attempts, tx.LastError)
 	}
 }
 

@@ -25,7 +25,7 @@ var registrySpecs = map[string]string{"crvs": "crvs_api_v1.0.0.yaml", "sr": "soc
 // another (the FR document's on-subscribe wants a callback header, with status; the
 // others' a request header, with sender_id and total_count).
 func TestCallbackHeaders(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	rc := &receiver{arrived: make(chan struct{}, 64)}

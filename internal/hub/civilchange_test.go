@@ -18,6 +18,7 @@ import (
 // civil register through POST /admin/civil/events; bad declarations are refused naming
 // the field, and a deceased person's record stays closed.
 func TestCivilChanges(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	d := r.st.Directory

@@ -24,12 +24,14 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // TestKillUnderLoad kills the hub with SIGKILL while clients are being answered, three
 // times; afterwards every answer a client received is in the audit log, bound to the
 // exact bytes the client got, and `crossroads audit verify` passes.
 func TestKillUnderLoad(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills the binary; not in -short")
 	}
@@ -43,7 +45,7 @@ func TestKillUnderLoad(t *testing.T) {
 	for round := range 3 {
 		cmd, base := serveBinary(t, bin, store, civil, keys)
 		token := tokenFor(t, base, synth.AppID(synth.HealthInsurer1), secret)
-		answers := load(t, base, token, person, 800*time.Millisecond, cmd)
+		answers := load(t, base, token, person, 1000, cmd)
 		if len(answers) == 0 {
 			t.Fatalf("round %d: no answer before the kill", round)
 		}
@@ -70,14 +72,14 @@ func TestKillUnderLoad(t *testing.T) {
 	checkRecorded(t, store, got)
 }
 
-// load sends searches from 8 clients and kills the hub with SIGKILL d after the first
-// answer, while requests are in flight; it returns the audit record and answer hash of each success.
-func load(t *testing.T, base, token, person string, d time.Duration, cmd *exec.Cmd) map[int64][32]byte {
+// load sends searches from 8 clients and kills the hub with SIGKILL once n have been
+// answered, while requests are in flight; it returns the audit record and answer hash of
+// each success.
+func load(t *testing.T, base, token, person string, n int, cmd *exec.Cmd) map[int64][32]byte {
 	var mu sync.Mutex
 	out := map[int64][32]byte{}
 	var wg sync.WaitGroup
-	stop, first := make(chan struct{}), make(chan struct{})
-	var once sync.Once
+	stop := make(chan struct{})
 	for g := range 8 {
 		wg.Add(1)
 		go func() {
@@ -94,22 +96,27 @@ func load(t *testing.T, base, token, person string, d time.Duration, cmd *exec.C
 					mu.Lock()
 					out[seq] = h
 					mu.Unlock()
-					once.Do(func() { close(first) })
 				}
 			}
 		}()
 	}
-	// d after the first answer (a hub starting on a busy machine may take a while).
-	select {
-	case <-first:
-	case <-time.After(10 * time.Second):
-	}
-	time.Sleep(d)
+	// n answers (a hub starting on a busy machine may take a while).
+	waited := testwait.Until(20*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(out) < n {
+			return fmt.Errorf("%d answers under load (%d so far)", n, len(out))
+		}
+		return nil
+	})
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no shutdown, no final checkpoint
 		t.Fatal(err)
 	}
 	close(stop)
 	wg.Wait()
+	if waited != nil {
+		t.Fatal(waited)
+	}
 	return out
 }
 
@@ -156,14 +163,28 @@ func checkRecorded(t *testing.T, store string, got map[int64][32]byte) {
 	t.Logf("%d answered exchanges, all in the verified log", len(got))
 }
 
+// The crossroads binary, built once per test binary in a folder TestMain removes.
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "crossroads")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/crossroads-hub/crossroads/cmd/crossroads")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "crossroads-hub-bin-"); binErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "crossroads"), "github.com/crossroads-hub/crossroads/cmd/crossroads")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
-	return bin
+	return filepath.Join(binDir, "crossroads")
 }
 
 // serveBinary runs `crossroads serve` on a free port and waits until it answers.
@@ -198,15 +219,18 @@ func freeAddr(t *testing.T) string {
 }
 
 func waitUp(t *testing.T, base string) {
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
+	t.Helper()
+	testwait.For(t, 20*time.Second, func() error {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return fmt.Errorf("%s to be ready: %v", base, err)
 		}
-	}
-	t.Fatalf("%s never became ready", base)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("%s to be ready: /readyz answers %d", base, resp.StatusCode)
+		}
+		return nil
+	})
 }
 
 // tokenFor gets an access token with client credentials, as the hub's applications do.

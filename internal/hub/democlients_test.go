@@ -27,6 +27,7 @@ import (
 // new user sees signatures work: a message signed with it is answered, the same message
 // altered after signing is refused.
 func TestDemoClientsSign(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	cfg := config(dir)

@@ -19,6 +19,7 @@ import (
 // accepted (and becomes an enrolment change), the others rejected item by item; every
 // message, accepted or refused, is recorded.
 func TestEnrollmentUpdates(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	priv := r.signingKey(t, "e1", synth.SocialRegistry, synth.HealthInsurer1)
 	_, other, _ := ed25519.GenerateKey(rand.Reader)

@@ -2,6 +2,8 @@ package hub_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -17,12 +19,14 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // TestKillDuringDeliveries kills the hub with SIGKILL while changes are being delivered,
 // records more while it is down, and restarts it: every change reaches both subscribers,
 // and a change delivered twice carries the same idempotency key both times.
 func TestKillDuringDeliveries(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills the binary; not in -short")
 	}
@@ -84,6 +88,7 @@ func TestKillDuringDeliveries(t *testing.T) {
 				t.Fatal(err)
 			}
 			seqs = append(seqs, ev.Seq)
+			// Spread over time, as changes come, so that the kill finds deliveries under way.
 			time.Sleep(3 * time.Millisecond)
 		}
 	}
@@ -94,19 +99,31 @@ func TestKillDuringDeliveries(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		waitUp(t, "http://"+addr)
-		time.Sleep(1500 * time.Millisecond) // the delivery consumers start
 		return cmd
 	}
 	cmd := start()
-	record(150)
+	// The delivery lanes run: a first change reaches both subscribers.
+	record(1)
+	first := "civil:" + strconv.FormatInt(seqs[0], 10) + "/"
+	testwait.For(t, 20*time.Second, func() error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, id := range subs {
+			if !slices.Contains(b.keys, first+id) {
+				return fmt.Errorf("the first change %s to reach %s", first+id, id)
+			}
+		}
+		return nil
+	})
+	record(149)
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL, deliveries in flight
 		t.Fatal(err)
 	}
 	cmd.Wait()
 	record(50) // while the hub is down
-	cmd = start()
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	start()
 
 	want := map[string]bool{}
 	for _, s := range seqs {
@@ -115,23 +132,20 @@ func TestKillDuringDeliveries(t *testing.T) {
 		}
 	}
 	got := map[string]int{}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	_ = testwait.Until(30*time.Second, func() error { // what is missing then is listed below
 		b.mu.Lock()
 		got = map[string]int{}
 		for _, k := range b.keys {
 			got[k]++
 		}
 		b.mu.Unlock()
-		missing := 0
 		for k := range want {
 			if got[k] == 0 {
-				missing++
+				return errors.New("a copy missing")
 			}
 		}
-		if missing == 0 {
-			break
-		}
-	}
+		return nil
+	})
 	var missing []string
 	dups := 0
 	for k := range want {

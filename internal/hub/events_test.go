@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,10 +22,12 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // inbox is a subscriber's notify endpoint.
 type inbox struct {
+	url    string // where it is served, when set
 	mu     sync.Mutex
 	auth   []string // the Authorization headers
 	got    []string // the notify messages
@@ -82,26 +86,32 @@ func notifyEvents(body []byte) []notified {
 	return out
 }
 
-// waitFor returns the first message holding want, within 10 s, or "".
+// waitFor returns the first message holding want, within d, or "".
 func (b *inbox) waitFor(want string, d time.Duration) string {
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	var found string
+	_ = testwait.Until(d, func() error {
 		b.mu.Lock()
+		defer b.mu.Unlock()
 		for _, m := range b.got {
 			if strings.Contains(m, want) {
-				b.mu.Unlock()
-				return m
+				found = m
+				return nil
 			}
 		}
-		b.mu.Unlock()
-	}
-	return ""
+		return errNotYet
+	})
+	return found
 }
+
+// errNotYet is a condition's answer when the caller says itself what it awaited.
+var errNotYet = errors.New("not yet")
 
 // TestMutationScenario is issue #5's scenario: a death reaches the pension fund and the
 // health insurer that have the person's file, and the child-benefit fund only when the
 // person is in its files; a museum that subscribed, with no file and no authorization,
 // hears nothing; a birth reaches the child-benefit fund of the parents.
 func TestMutationScenario(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	d := r.st.Directory
@@ -225,6 +235,7 @@ func hasPrefixKey(m map[string]string, prefix string) bool {
 // TestDeliveryGuarantees: a subscriber that answers slowly does not hold up another; one
 // that is down receives, once back, every change it missed, each person's in order.
 func TestDeliveryGuarantees(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	d := r.st.Directory
@@ -247,8 +258,8 @@ func TestDeliveryGuarantees(t *testing.T) {
 		if _, _, err := directory.Put(ctx, d, "test", sub, directory.AnyVersion); err != nil {
 			t.Fatal(err)
 		}
+		waitPushing(t, r, sub.ID, sub.Endpoint)
 	}
-	time.Sleep(1500 * time.Millisecond)
 	// Pensioners insured by HEALTH-INSURER-1: both subscribers hear of their moves.
 	var persons []string
 	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: today, Limit: 1000})
@@ -273,17 +284,21 @@ func TestDeliveryGuarantees(t *testing.T) {
 			}
 		}
 	}
-	// The slow subscriber holds one batch per lane for 3 s; the down one is retried.
-	// Bring the down one back: it must receive all nine, each person's three in order.
-	time.Sleep(500 * time.Millisecond)
+	// The slow subscriber holds one batch per lane for 3 s; the down one refuses, and is
+	// retried. Bring the down one back: it must receive all nine, each person's three in
+	// order.
+	testwait.For(t, 10*time.Second, testwait.True("the slow subscriber called and the down one refusing", func() bool {
+		down.mu.Lock()
+		defer down.mu.Unlock()
+		return slow.started.Load() > 0 && down.refused > 0
+	}))
 	down.setDown(false)
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) && down.count() < 9 {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if n := down.count(); n < 9 {
-		t.Fatalf("the subscriber that came back received %d of 9 changes", n)
-	}
+	testwait.For(t, 15*time.Second, func() error {
+		if n := down.count(); n < 9 {
+			return fmt.Errorf("the subscriber that came back received %d of 9 changes", n)
+		}
+		return nil
+	})
 	for _, p := range persons {
 		var seen []string
 		for _, m := range down.bodies() {
@@ -296,9 +311,6 @@ func TestDeliveryGuarantees(t *testing.T) {
 			t.Errorf("person %s's changes arrived as %v; want R1, R2, R3 in order", p, seen)
 		}
 	}
-	if slow.started.Load() == 0 {
-		t.Error("the slow subscriber was not called")
-	}
 }
 
 // TestBatchesInOrder: many changes about the same persons reach a subscriber in
@@ -306,6 +318,7 @@ func TestDeliveryGuarantees(t *testing.T) {
 // person's in order; a subscriber that fails for a while and comes back receives every
 // copy it missed, each person's still in order.
 func TestBatchesInOrder(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	d := r.st.Directory
@@ -348,24 +361,21 @@ func TestBatchesInOrder(t *testing.T) {
 			rank[k] = i
 		}
 		var got []notified
-		for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		testwait.For(t, within, func() error {
 			got = f.events()
 			seen := map[string]bool{}
 			for _, ev := range got {
 				seen[ev.Key] = true
 			}
-			missing := slices.DeleteFunc(slices.Clone(want), func(k string) bool { return seen[k] })
-			if len(missing) == 0 {
-				break
+			if missing := slices.DeleteFunc(slices.Clone(want), func(k string) bool { return seen[k] }); len(missing) > 0 {
+				return fmt.Errorf("%d of %d copies not received, e.g. %s", len(missing), len(want), missing[0])
 			}
-			if time.Now().Add(50 * time.Millisecond).After(deadline) {
-				t.Fatalf("%d of %d copies not received, e.g. %s", len(missing), len(want), missing[0])
-			}
-		}
+			return nil
+		})
 		last, seen := map[string]int{}, map[string]bool{}
 		for _, ev := range got {
 			i, ok := rank[ev.Key]
-			if !ok || seen[ev.Key] { // another test's change, or a repeat
+			if !ok || seen[ev.Key] { // a change of before, or a repeat
 				continue
 			}
 			seen[ev.Key] = true
@@ -378,19 +388,19 @@ func TestBatchesInOrder(t *testing.T) {
 	record(120)
 	all(10 * time.Second)
 
-	// Down for a second: the lanes keep their failed batch and send it again; the
-	// copies recorded meanwhile follow it, in batches.
+	// Down until it has refused a batch: the lanes keep their failed batch and send it
+	// again; the copies recorded meanwhile follow it, in batches.
 	f.setDown(true)
 	record(120)
-	time.Sleep(time.Second)
+	var refused int
+	testwait.For(t, 10*time.Second, testwait.True("the subscriber, down, to refuse a batch", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		refused = f.refused
+		return refused > 0
+	}))
 	f.setDown(false)
 	all(10 * time.Second)
-	f.mu.Lock()
-	refused := f.refused
-	f.mu.Unlock()
-	if refused == 0 {
-		t.Error("the subscriber refused nothing while down")
-	}
 	var batch string
 	f.mu.Lock()
 	messages := slices.Clone(f.messages)
@@ -454,7 +464,7 @@ type slowInbox struct {
 
 func (s *slowInbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.started.Add(1)
-	time.Sleep(s.delay)
+	time.Sleep(s.delay) // the slowness is what is tested: nothing to wait for
 }
 
 // flakyInbox refuses everything while down.
@@ -512,6 +522,7 @@ func (f *flakyInbox) events() []notified {
 // TestEventsTail: operators see every outcome as it happens, the backlog of each push
 // subscription, and a counter per state in the metrics.
 func TestEventsTail(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -575,6 +586,7 @@ func getAdmin(t *testing.T, r *running, path string) string {
 // TestDeadLetters: a change a subscriber keeps refusing past the maximum age is set
 // aside, visible to operators, and sent again on request, with its idempotency key.
 func TestDeadLetters(t *testing.T) {
+	t.Parallel()
 	r := startHubWith(t, func(c *hub.Config) { c.DeliveryMaxAge = time.Second })
 	ctx := context.Background()
 	d := r.st.Directory
@@ -590,15 +602,12 @@ func TestDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := "civil:" + strconv.FormatInt(ev.Seq, 10) + "/" + sub.ID
-	var dead string
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if dead = getAdmin(t, r, "/admin/events/dead?subscription="+sub.ID); strings.Contains(dead, key) {
-			break
+	testwait.For(t, 15*time.Second, func() error {
+		if dead := getAdmin(t, r, "/admin/events/dead?subscription="+sub.ID); !strings.Contains(dead, key) || !strings.Contains(dead, "503") {
+			return fmt.Errorf("%s set aside with its 503: %s", key, dead)
 		}
-	}
-	if !strings.Contains(dead, key) || !strings.Contains(dead, "503") {
-		t.Fatalf("not set aside: %s", dead)
-	}
+		return nil
+	})
 	down.mu.Lock()
 	down.down = false
 	down.mu.Unlock()
@@ -613,18 +622,15 @@ func TestDeadLetters(t *testing.T) {
 	var sent struct {
 		SentAgain int `json:"sent_again"`
 	}
-	// At least this change: earlier tests on the shared nation may have left others.
-	if resp.StatusCode != 200 || json.Unmarshal(body, &sent) != nil || sent.SentAgain < 1 {
+	if resp.StatusCode != 200 || json.Unmarshal(body, &sent) != nil || sent.SentAgain != 1 {
 		t.Fatalf("retry: %d %s", resp.StatusCode, body)
 	}
-	delivered := func() bool {
-		return slices.ContainsFunc(down.bodies(), func(b string) bool { return strings.Contains(b, key) })
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !delivered(); time.Sleep(50 * time.Millisecond) {
-	}
-	if !delivered() {
-		t.Fatalf("not delivered after the retry (%d received)", down.count())
-	}
+	testwait.For(t, 10*time.Second, func() error {
+		if !slices.ContainsFunc(down.bodies(), func(b string) bool { return strings.Contains(b, key) }) {
+			return fmt.Errorf("%s delivered after the retry (%d received)", key, down.count())
+		}
+		return nil
+	})
 	if rest := getAdmin(t, r, "/admin/events/dead?subscription="+sub.ID); strings.Contains(rest, key) {
 		t.Errorf("still set aside after the retry: %s", rest)
 	}
@@ -633,6 +639,7 @@ func TestDeadLetters(t *testing.T) {
 // TestPullDelivery: a pull subscriber fetches its next changes and acknowledges them;
 // what it acknowledged is not offered again; another institution cannot read them.
 func TestPullDelivery(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	d := r.st.Directory
@@ -661,7 +668,6 @@ func TestPullDelivery(t *testing.T) {
 		}
 		return resp.StatusCode, keys
 	}
-	next(token) // earlier tests may have left changes: take them
 	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.HealthInsurer3, Day: today, Limit: 1})
 	ev, err := r.st.Civil.Population().Record(ctx, population.Event{Type: population.EventAddress, Person: page[0].Person, Date: today},
 		func(p *population.Person) error { p.Address.HouseNumber = "P1"; return nil })
@@ -699,7 +705,7 @@ func TestPullDelivery(t *testing.T) {
 }
 
 // pushTo points institution's subscription at url, adds changes of address to what it
-// hears of, and waits for the hub to pick it up (it reloads subscriptions every second).
+// hears of, and waits for the hub to push to it.
 func pushTo(t *testing.T, r *running, institution, url string) directory.Subscription {
 	t.Helper()
 	ctx := context.Background()
@@ -714,6 +720,28 @@ func pushTo(t *testing.T, r *running, institution, url string) directory.Subscri
 	if _, _, err := directory.Put(ctx, r.st.Directory, "test", sub, directory.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	waitPushing(t, r, sub.ID, url)
 	return sub
+}
+
+// waitPushing waits until the hub pushes subscription id's copies to endpoint: it reloads
+// the subscriptions every second, then runs the delivery lanes of each push one (GET
+// /admin/events lists them). The router has then the subscription as it was read.
+func waitPushing(t *testing.T, r *running, id, endpoint string) {
+	t.Helper()
+	testwait.For(t, 10*time.Second, func() error {
+		var st struct {
+			Subscriptions []struct{ Subscription, Endpoint string }
+		}
+		body := getAdmin(t, r, "/admin/events")
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			return fmt.Errorf("GET /admin/events: %v: %s", err, body)
+		}
+		for _, s := range st.Subscriptions {
+			if s.Subscription == id && s.Endpoint == endpoint {
+				return nil
+			}
+		}
+		return fmt.Errorf("the hub to push %s to %s: %s", id, endpoint, body)
+	})
 }

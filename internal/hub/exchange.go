@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -56,11 +57,11 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 		return nil, fmt.Errorf("load the person directory: %w", err)
 	}
 	st.Directory.UseIndex(x.index)
-	x.oauth, err = oauth.NewServer(oauth.Config{Issuer: publicURL, Directory: st.Directory, Keys: keys})
+	x.oauth, err = oauth.NewServer(oauth.Config{Issuer: publicURL, Directory: st.Directory, Keys: keys, Guesses: cfg.Guesses})
 	if err != nil {
 		return nil, err
 	}
-	x.audit, err = audit.Open(ctx, st.Hub.Audit(), func() (note.Signer, error) { return auditSigner(keys) }, audit.Config{Log: x.log, Journal: AuditJournal(cfg.Store)})
+	x.audit, err = audit.Open(ctx, st.Hub.Audit(), func() (note.Signer, error) { return auditSigner(keys) }, audit.Config{Log: x.log, Journal: AuditJournal(cfg.Store), Published: AuditPublished(cfg.Store, cfg.KeyFile), Durability: cfg.Durability, Witnesses: cfg.Witnesses})
 	if err != nil {
 		return nil, fmt.Errorf("open the audit log: %w", err)
 	}
@@ -95,6 +96,20 @@ func AuditJournal(store string) string {
 		return ""
 	}
 	return p + "-audit"
+}
+
+// AuditPublished is the file where the hub remembers the largest audit checkpoint it
+// signed, outside the store, so that it refuses a store that lost records (see package
+// audit): beside an SQLite file, or beside the key file for PostgreSQL; "" when keys
+// are kept in memory only (their checkpoints cannot be checked after a restart anyway).
+func AuditPublished(store, keyFile string) string {
+	if p, ok := sqlstore.SQLiteFile(store); ok {
+		return p + "-audit-checkpoint"
+	}
+	if keyFile == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(keyFile), "audit-checkpoint")
 }
 
 // load reads the authorizations and services and builds the policy from them.
@@ -335,3 +350,25 @@ func (s *sources) serviceFor(registry, receiverID string) string {
 }
 
 func (x *stack) verifierKey() (string, error) { return AuditVerifierKey(x.keys) }
+
+// verifierKeys returns the verifier keys of the current key and of every key the key
+// file ever held.
+func (x *stack) verifierKeys(keyFile string) ([]string, error) {
+	current, err := x.verifierKey()
+	if err != nil {
+		return nil, err
+	}
+	keys := []string{current}
+	if keyFile != "" {
+		old, err := ReadVerifiers(keyFile)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range old {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys, nil
+}

@@ -20,10 +20,12 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/answer"
+	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 )
@@ -59,6 +61,13 @@ type Config struct {
 	Callbacks *http.Client
 	// OnReady is called with the base URL once the hub serves.
 	OnReady func(url string)
+	// Durability is what an exchange's audit record survives once the exchange is
+	// answered: the crash of the process (the default) or the loss of power (the audit
+	// journal synced before each acknowledgement, an SQLite store at synchronous=FULL).
+	Durability audit.Durability
+	// Witnesses are the verifier keys of the witnesses whose cosigned checkpoints the hub
+	// takes (POST /audit/cosignatures) and serves with its own.
+	Witnesses []string
 	// KeyFile holds the hub's signing keys (created if missing, mode 0600); "" keeps
 	// them in memory only.
 	KeyFile string
@@ -72,10 +81,14 @@ type Config struct {
 	// Limits bound each client's expensive questions (searches by filter, batch
 	// consultations); nil: exchange.DefaultLimits.
 	Limits *exchange.Limits
+	// Guesses limit failed client authentications (zero fields: oauth's defaults).
+	Guesses oauth.GuessLimits
 
 	// receiver serves the demo's receiver and points the nation's push subscriptions at
 	// it (receiver.go); set by Demo.
 	receiver bool
+	// witnessDir is the folder of the demo's embedded witness (witness.go); set by Demo.
+	witnessDir string
 }
 
 // noRedirects returns a copy of c that follows no redirect: the hub posts only to URLs
@@ -115,8 +128,12 @@ func Open(ctx context.Context, cfg Config) (*Stores, error) {
 }
 
 func open(ctx context.Context, cfg Config) (*Stores, error) {
-	if cfg.Civil == "" || cfg.Civil == cfg.Store {
-		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil)
+	same := cfg.Civil == "" || cfg.Civil == cfg.Store
+	if cfg.Durability == audit.PowerLoss {
+		cfg.Store = syncFull(cfg.Store)
+	}
+	if same {
+		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil, sqlstore.Employment)
 		if err != nil {
 			return nil, err
 		}
@@ -126,12 +143,24 @@ func open(ctx context.Context, cfg Config) (*Stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil)
+	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil, sqlstore.Employment)
 	if err != nil {
 		hubDB.Close()
 		return nil, err
 	}
 	return &Stores{Hub: hubDB, Civil: civil, Directory: directory.New(hubDB.Directory(), nil)}, nil
+}
+
+// syncFull asks an SQLite store to commit at synchronous=FULL: the audit journal's
+// records leave it once stored, so the store must keep them through a loss of power too.
+func syncFull(dsn string) string {
+	if !strings.HasPrefix(dsn, "sqlite:") || strings.Contains(dsn, "sync=") {
+		return dsn
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn + "&sync=full"
+	}
+	return dsn + "?sync=full"
 }
 
 // Ready reports whether every store answers and is migrated.
@@ -199,6 +228,17 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		every = 2 * time.Second
 	}
 	go x.refresh(rctx, every)
+	if cfg.witnessDir != "" {
+		keys, err := x.verifierKeys(cfg.KeyFile)
+		if err != nil {
+			return err
+		}
+		stopWitness, err := runWitness(ctx, cfg.witnessDir, keys, x.audit, log)
+		if err != nil {
+			return fmt.Errorf("start the demo's witness: %w", err)
+		}
+		defer stopWitness() // before the audit log closes
+	}
 	if cfg.receiver {
 		n, err := pointAtReceiver(ctx, st.Directory, url+receiverPath)
 		if err != nil {
@@ -222,7 +262,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
-		SourceCallbacks: x.sources.callbacks})
+		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st)})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {

@@ -3,10 +3,14 @@ package hub_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,35 +24,78 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
-// nation is generated once per test binary: 3,000 persons in a folder of its own.
+// The test nation (3,000 persons) is generated once per test binary, in a folder of its
+// own that TestMain removes; each test runs on a copy of it (testNation), so tests can
+// run side by side (t.Parallel) and none sees another's changes.
 var (
 	nationOnce sync.Once
 	nationDir  string
 	nationErr  error
+	adminToken string   // the nation's administrator token, made with it
+	copies     sync.Map // *testing.T → its copy of the nation
 )
 
+// TestMain removes the test nation at the end. The hub's tests spend most of their time
+// waiting (for a push, a retry, a hub to stop), so more of them run at once than the
+// default of one per processor, unless -test.parallel says otherwise.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if !flagSet("test.parallel") {
+		flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0)))
+	}
+	code := m.Run()
+	if nationDir != "" {
+		os.RemoveAll(nationDir)
+	}
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// testNation returns the test's own copy of the test nation, made at its first call (a
+// hub restarted within the test finds what it left); t's cleanup removes it.
 func testNation(t *testing.T) string {
 	t.Helper()
-	nationOnce.Do(func() {
-		dir, err := osMkdirTemp()
-		if err != nil {
-			nationErr = err
-			return
-		}
-		nationDir = dir
-		ctx := context.Background()
-		st, err := hub.Open(ctx, config(dir))
-		if err != nil {
-			nationErr = err
-			return
-		}
-		defer st.Close()
-		_, nationErr = synth.Generate(ctx, synth.Config{Seed: 7, Persons: 3000, Today: date.FromTime(time.Now())}, st.Civil.Population(), st.Directory)
-	})
+	if dir, ok := copies.Load(t); ok {
+		return dir.(string)
+	}
+	nationOnce.Do(func() { nationDir, adminToken, nationErr = makeNation() })
 	if nationErr != nil {
 		t.Fatal(nationErr)
 	}
-	return nationDir
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(nationDir)); err != nil {
+		t.Fatal(err)
+	}
+	copies.Store(t, dir)
+	t.Cleanup(func() { copies.Delete(t) })
+	return dir
+}
+
+// makeNation generates the test nation and its administrator in a new folder.
+func makeNation() (dir, admin string, err error) {
+	dir, err = os.MkdirTemp("", "crossroads-hub-test-")
+	if err != nil {
+		return "", "", err
+	}
+	ctx := context.Background()
+	st, err := hub.Open(ctx, config(dir))
+	if err != nil {
+		return dir, "", err
+	}
+	defer st.Close()
+	if _, err := synth.Generate(ctx, synth.Config{Seed: 7, Persons: 3000, Today: date.FromTime(time.Now())}, st.Civil.Population(), st.Directory); err != nil {
+		return dir, "", err
+	}
+	admin, _, err = st.Directory.EnsureAdmin(ctx)
+	return dir, admin, err
 }
 
 func config(dir string) hub.Config {
@@ -56,10 +103,7 @@ func config(dir string) hub.Config {
 		Civil: "sqlite:" + filepath.Join(dir, "civil.db"), KeyFile: filepath.Join(dir, "hub-keys.json"), Out: io.Discard}
 }
 
-// running is a hub serving on the test nation.
-// adminToken is the test nation's administrator token, shown once, at the first start.
-var adminToken string
-
+// running is a hub serving on the test's copy of the nation.
 type running struct {
 	url   string
 	st    *hub.Stores
@@ -72,7 +116,8 @@ func startHub(t *testing.T, overHTTP bool) *running {
 	return startHubWith(t, func(c *hub.Config) { c.BuiltinOverHTTP = overHTTP })
 }
 
-// startHubWith starts a hub on the test nation with the configuration changed by set.
+// startHubWith starts a hub on the test's copy of the nation with the configuration
+// changed by set.
 func startHubWith(t *testing.T, set func(*hub.Config)) *running {
 	t.Helper()
 	dir := testNation(t)
@@ -83,10 +128,9 @@ func startHubWith(t *testing.T, set func(*hub.Config)) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &running{st: st}
+	r := &running{st: st, admin: adminToken}
 	urls := make(chan string, 1)
 	cfg.OnReady = func(u string) { urls <- u }
-	cfg.OnAdminToken = func(tok string) error { adminToken = tok; return nil }
 	done := make(chan error, 1)
 	go func() { done <- hub.Serve(ctx, cfg, st) }()
 	select {
@@ -94,7 +138,6 @@ func startHubWith(t *testing.T, set func(*hub.Config)) *running {
 	case err := <-done:
 		t.Fatal(err)
 	}
-	r.admin = adminToken
 	r.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -151,6 +194,7 @@ func (r *running) auditSize(t *testing.T) int64 {
 }
 
 func TestExchange(t *testing.T) {
+	t.Parallel()
 	for _, overHTTP := range []bool{false, true} {
 		t.Run(fmt.Sprintf("overHTTP=%v", overHTTP), func(t *testing.T) { testExchange(t, overHTTP) })
 	}
@@ -208,6 +252,7 @@ func testExchange(t *testing.T, overHTTP bool) {
 }
 
 func TestBatchConsultation(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	token := r.token(t, synth.HealthInsurer1)
 	body := "person\n" + synth.FixtureNumber + "\n\n85073003328\nnot-a-number\n" + synth.FixtureNumber + "\n"
@@ -256,6 +301,7 @@ func TestBatchConsultation(t *testing.T) {
 
 // TestLocations: the nation's regions and municipalities, valid against the locations API.
 func TestLocations(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	resp, err := http.Get(r.url + "/.well-known/locations.json")
 	if err != nil {
@@ -299,6 +345,7 @@ func TestLocations(t *testing.T) {
 
 // TestDCIPrefix: the registries can be mounted elsewhere, e.g. at the root.
 func TestDCIPrefix(t *testing.T) {
+	t.Parallel()
 	r := startHubWith(t, func(c *hub.Config) { c.DCIPrefix = "/" })
 	token := r.token(t, synth.HealthInsurer1)
 	ts := time.Now().UTC().Format(time.RFC3339)
@@ -327,6 +374,7 @@ func TestDCIPrefix(t *testing.T) {
 // is refused with rjct.message_id.duplicate, not processed again, and recorded — also
 // after the hub restarted (it remembers recent message ids from the audit log).
 func TestSyncDuplicate(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ts := time.Now().UTC().Format(time.RFC3339)
 	body := fmt.Sprintf(`{"header":{"version":"1.0.0","message_id":"dup-%d","message_ts":%q,"action":"search","sender_id":"test","total_count":1},`+

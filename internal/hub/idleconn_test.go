@@ -57,7 +57,7 @@ func countedServer(t *testing.T, h http.Handler) (*httptest.Server, *connCounter
 // to a push subscriber within a second or two of the last message, so that a receiver
 // shutting down is not kept waiting by the hub's keep-alive.
 func TestIdleConnectionsClosed(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 

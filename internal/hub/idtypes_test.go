@@ -19,7 +19,7 @@ import (
 // the person through the hub; a look-up by a person-number alias of a person the asker
 // has no file on is refused (403), as one by PN is.
 func TestIdentifierTypeAliases(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	pop := r.st.Civil.Population()

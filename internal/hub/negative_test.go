@@ -27,7 +27,7 @@ func callbackBody(messageID, ts, action string) string {
 // an id over 99 characters, page_size 0 — and checks the status, the spec's code, and
 // that the answer is valid against the CRVS document.
 func TestNegativeCases(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	token := r.tokenWithScope(t, synth.HealthInsurer1, "registry.search registry.subscribe registry.txn_status")
 	spec := dcitest.Spec(t, "crvs_api_v1.0.0.yaml")

@@ -42,6 +42,7 @@ func (r *running) signingKey(t *testing.T, kid string, institutions ...string) e
 // TestForgedNotify: a notify that does not come, signed, from an authentic source of the
 // registry is refused, and every refusal and acceptance is in the audit log.
 func TestForgedNotify(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	priv := r.signingKey(t, "n1", synth.CivilRegistry, synth.HealthInsurer1)
 	_, other, _ := ed25519.GenerateKey(rand.Reader)
@@ -88,6 +89,7 @@ func TestForgedNotify(t *testing.T) {
 // file, a subscription and an authorization, as the register's do; a notify sent twice
 // is routed once.
 func TestRemoteNotifyRouted(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	d := r.st.Directory
@@ -115,23 +117,27 @@ func TestRemoteNotifyRouted(t *testing.T) {
 	}
 	page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: today, Limit: 1})
 	person := page[0].Person
-	time.Sleep(1500 * time.Millisecond)
+	waitPushing(t, r, sub.ID, sub.Endpoint)
 	ts := time.Now().UTC().Format(time.RFC3339)
-	tx := fmt.Sprintf("rn-%d", time.Now().UnixNano())
-	header := json.RawMessage(fmt.Sprintf(`{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":"notify","status":"succ","sender_id":"civil","total_count":1}`, tx, ts))
-	message := json.RawMessage(fmt.Sprintf(`{"transaction_id":%q,"notify_event":[{"reference_id":"r-1","timestamp":%q,"data":{"reg_event_type":"spdci-common:RegistryEventType:Death","reg_record_type":"Person","reg_records":[{"person":%q,"death_date":%q,"given_name":"X","nationality":"XCR"}]}}]}`,
-		tx, ts, person, today.String()))
-	sig, err := dci.SignEd25519(header, message, "civil", "n2", priv, time.Now().Add(-time.Second), time.Now().Add(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
 	token := r.tokenWithScope(t, synth.CivilRegistry, "registry.notify")
-	for range 2 {
-		if status, body := post(t, r.url+"/dci/crvs/registry/notify", token, fmt.Sprintf(`{"signature":%q,"header":%s,"message":%s}`, sig, header, message)); status != 202 {
-			t.Fatalf("notify: %d %s", status, body)
+	// notify sends the death of person, transaction tx, times times; it returns the key of
+	// the pension fund's copy.
+	notify := func(tx string, times int) string {
+		header := json.RawMessage(fmt.Sprintf(`{"version":"1.0.0","message_id":%q,"message_ts":%q,"action":"notify","status":"succ","sender_id":"civil","total_count":1}`, tx, ts))
+		message := json.RawMessage(fmt.Sprintf(`{"transaction_id":%q,"notify_event":[{"reference_id":"r-1","timestamp":%q,"data":{"reg_event_type":"spdci-common:RegistryEventType:Death","reg_record_type":"Person","reg_records":[{"person":%q,"death_date":%q,"given_name":"X","nationality":"XCR"}]}}]}`,
+			tx, ts, person, today.String()))
+		sig, err := dci.SignEd25519(header, message, "civil", "n2", priv, time.Now().Add(-time.Second), time.Now().Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
 		}
+		for range times {
+			if status, body := post(t, r.url+"/dci/crvs/registry/notify", token, fmt.Sprintf(`{"signature":%q,"header":%s,"message":%s}`, sig, header, message)); status != 202 {
+				t.Fatalf("notify: %d %s", status, body)
+			}
+		}
+		return "remote:" + synth.CivilRegistry + ":" + tx + "/r-1/0/" + sub.ID
 	}
-	key := "remote:" + synth.CivilRegistry + ":" + tx + "/r-1/0/" + sub.ID
+	key := notify(fmt.Sprintf("rn-%d", time.Now().UnixNano()), 2)
 	got := b.waitFor(key, 10*time.Second)
 	if got == "" {
 		t.Fatalf("the pension fund did not receive the notified death of %s", person)
@@ -139,7 +145,11 @@ func TestRemoteNotifyRouted(t *testing.T) {
 	if strings.Contains(got, "nationality") {
 		t.Errorf("the copy carries a field outside the pension fund's authorization: %s", got)
 	}
-	time.Sleep(500 * time.Millisecond)
+	// A later change about the same person takes the same lanes, in order: once it
+	// arrived, a repeat of the first would have too.
+	if b.waitFor(notify(fmt.Sprintf("rn-later-%d", time.Now().UnixNano()), 1), 10*time.Second) == "" {
+		t.Fatal("the pension fund did not receive the later change")
+	}
 	b.mu.Lock()
 	n := 0
 	for _, k := range b.keys {
@@ -157,6 +167,7 @@ func TestRemoteNotifyRouted(t *testing.T) {
 // subscribers with that registry's reg_type, and the reg_record_type it gave, not the
 // civil register's.
 func TestRemoteFarmerNotifyLabels(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	d := r.st.Directory

@@ -19,7 +19,7 @@ import (
 // asynchronous call, the ACK), the admin API's error object, or, at the token endpoint,
 // RFC 6749's error and error_description, in application/json where RFC 6749 fixes it.
 func TestProblemDetails(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	museum := r.token(t, synth.Museum)
 	health := r.token(t, synth.HealthInsurer1)

@@ -14,6 +14,7 @@ import (
 // TestPublicURL: behind a proxy the hub names itself by its public URL (the issuer of its
 // tokens, which it then accepts), and refuses a public URL that is not one.
 func TestPublicURL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, bad := range []string{"ftp://hub.example.org", "hub.example.org", "https://hub.example.org/?x=1", "https://user@hub.example.org"} {
 		cfg := config(testNation(t))

@@ -17,7 +17,7 @@ import (
 // own DCI documents, with the fixture identifiers of the conformance suites, naming the
 // registry's reg_type (as its document does) and its records' type.
 func TestBuiltinRegistries(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	pensioners, err := r.st.Directory.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: r.st.Directory.Today(), Limit: 1})
@@ -72,7 +72,7 @@ func TestBuiltinRegistries(t *testing.T) {
 // get-disability-support answer about one person through the exchange, valid against
 // their documents.
 func TestRegistryCalls(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	pensioners, err := r.st.Directory.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: r.st.Directory.Today(), Limit: 1})
@@ -127,7 +127,7 @@ func TestRegistryCalls(t *testing.T) {
 // look-up by UIN), is disabled, with the details of its difficulties and the support
 // they call for; each answer valid against the DR document.
 func TestDisabilityFixture(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ts := time.Now().UTC().Format(time.RFC3339)
 	msg := func(id string) string {

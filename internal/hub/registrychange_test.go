@@ -13,6 +13,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // filesOf returns a person's files in force today: capacity by institution.
@@ -61,7 +62,7 @@ func fileHolder(t *testing.T, r *running, inst, capacity string, nth int, ok fun
 // POST /admin/registries/{registry}/events are checked field by field, refused when they
 // contradict what the registry holds, and change its answers from their date on.
 func TestRegistryChanges(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	today := r.st.Directory.Today()
 	worker := fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 0, nil)
@@ -156,6 +157,7 @@ func TestRegistryChanges(t *testing.T) {
 // fund; an income and a change of household the child-benefit fund of a parent; a museum
 // subscribed to all of them, with no file and no authorization, hears nothing.
 func TestRegistryMutationScenario(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	d := r.st.Directory
@@ -245,6 +247,7 @@ func inboxesFor(t *testing.T, r *running, types []string, institutions ...string
 		b := &inbox{}
 		srv := httptest.NewServer(b)
 		t.Cleanup(srv.Close)
+		b.url = srv.URL + "/notify"
 		inboxes[inst] = b
 		sub := directory.Subscription{ID: "sub-" + strings.ToLower(inst), Institution: inst, EventTypes: types,
 			Mode: directory.ModePush, Endpoint: srv.URL + "/notify"}
@@ -256,7 +259,9 @@ func inboxesFor(t *testing.T, r *running, types []string, institutions ...string
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(1500 * time.Millisecond) // the hub reloads subscriptions every second
+	for inst, b := range inboxes {
+		waitPushing(t, r, "sub-"+strings.ToLower(inst), b.url)
+	}
 	return inboxes
 }
 
@@ -283,19 +288,21 @@ func alone(t *testing.T, message string, ev notified) string {
 // waitForEvent returns the first event about person ("": any) of type event ("": any),
 // within d, or nil.
 func (b *inbox) waitForEvent(person, event string, d time.Duration) *received {
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	var found *received
+	_ = testwait.Until(d, func() error {
 		b.mu.Lock()
+		defer b.mu.Unlock()
 		for _, m := range b.got {
 			for _, ev := range notifyEvents([]byte(m)) {
 				if (person == "" || ev.Person == person) && (event == "" || strings.Contains(ev.Raw, `"event_type":"`+event+`"`)) {
-					b.mu.Unlock()
-					return &received{ev, m}
+					found = &received{ev, m}
+					return nil
 				}
 			}
 		}
-		b.mu.Unlock()
-	}
-	return nil
+		return errNotYet
+	})
+	return found
 }
 
 // registry is the built-in derived registry kind of the hub r runs.

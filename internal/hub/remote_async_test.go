@@ -106,7 +106,7 @@ func (f *asyncFarmers) post(url string, header, message []byte, key ed25519.Priv
 // or async, with the same authorization, minimisation and audit. Callbacks that do not
 // answer a call of the hub, or are not signed, are refused.
 func TestAsyncRemoteSource(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	spec := dcitest.Spec(t, "fr_api_v1.0.0.yaml")

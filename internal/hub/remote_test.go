@@ -20,6 +20,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/synth"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // farmerRegistry is an independent DCI registry, as another country system would run
@@ -112,7 +113,7 @@ func (e errString) Error() string { return string(e) }
 // TestRemoteSource: the hub fronts a DCI registry that runs elsewhere, sync and async,
 // with the same authorization, minimisation and audit as for its built-in sources.
 func TestRemoteSource(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	remote := &farmerRegistry{hubJWKS: r.url + "/.well-known/jwks.json"}
@@ -208,12 +209,8 @@ func farmerSearch(messageID, transactionID, senderURI string) string {
 		`","search_criteria":{"query_type":"idtype-value","query":{"type":"FARMER_ID","value":"FARMER-TEST-001"}},"locale":"eng"}]}}`
 }
 
-// waitFor polls cond every 50 ms for up to 10 s.
+// waitFor polls cond for up to 10 s; it fails the test naming what it awaited.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10 s for %s", what)
-		}
-	}
+	testwait.For(t, 10*time.Second, testwait.True(what, cond))
 }

@@ -18,6 +18,7 @@ import (
 // long enough finds MUTATIONS empty; it resumes relaying from the position it kept apart,
 // not from the register's end, and a change recorded while it was down still arrives.
 func TestRelayAfterStreamAgedOut(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	d := r.st.Directory

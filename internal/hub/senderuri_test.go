@@ -16,7 +16,7 @@ import (
 // the application's callback when it registered exactly one; with none, or several, it
 // is refused (ACK ERR err.sender_uri.invalid) saying why.
 func TestMissingSenderURI(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	rc := &receiver{arrived: make(chan struct{}, 8)}

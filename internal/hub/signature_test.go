@@ -20,6 +20,7 @@ import (
 )
 
 func TestRequiredSignatures(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	inst := synth.HealthInsurer2
@@ -80,6 +81,7 @@ func signedParts(person string) (json.RawMessage, json.RawMessage) {
 // refused (401 err.signature.invalid) whatever the application's policy; the policy says
 // only whether a message may come unsigned.
 func TestBadSignatureRefused(t *testing.T) {
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)

@@ -49,7 +49,7 @@ func unsubscribeBody(messageID, senderURI string, codes ...string) string {
 // directory, listed through txn status, cancelled by their owner only; every message
 // and callback valid against the CRVS document.
 func TestSubscribe(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	rc := &receiver{arrived: make(chan struct{}, 8)}
@@ -144,7 +144,7 @@ func TestSubscribe(t *testing.T) {
 // TestFixtureSubscriptions: every nation holds the conformance suites' subscriptions,
 // PENSION-FUND's, listed through txn status.
 func TestFixtureSubscriptions(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	token := r.tokenWithScope(t, synth.PensionFund, "registry.txn_status")
 	codes := []string{synth.FixtureSubscription, synth.FixtureSubscriptionCRVS, synth.FixtureSubscriptionFR}
@@ -171,7 +171,7 @@ func subscriptionStatusBody(messageID string, codes ...string) string {
 // TestTokenWithoutScope: a token asked for without scope holds every scope the
 // application may use, so a client that did not know to ask can subscribe with it.
 func TestTokenWithoutScope(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	rc := &receiver{arrived: make(chan struct{}, 4)}

@@ -80,7 +80,7 @@ func (u unknownStatus) check(t *testing.T, what, txnType, tx, corr string, body 
 // reason code, and a header with a reason code; valid against every document that has
 // the endpoint.
 func TestUnknownTransactionStatus(t *testing.T) {
-	newRun()
+	t.Parallel()
 	r := startHub(t, false)
 	ctx := context.Background()
 	rc := &receiver{arrived: make(chan struct{}, 8)}

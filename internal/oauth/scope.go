@@ -15,10 +15,17 @@ const (
 	ScopeRegistryTxnStatus = "registry.txn_status"
 	ScopeRegistryNotify    = "registry.notify" // an authentic source notifying the hub of changes
 	ScopeDirectoryRead     = "directory.read"
+	// An employer or payroll office declaring to the employment source; whom for is
+	// decided per declaration by the mandates in the directory.
+	ScopeDeclarationSubmit = "declaration.submit"
 )
 
 // Scopes lists the known scopes in their canonical order.
-var Scopes = []string{ScopeRegistrySearch, ScopeRegistrySubscribe, ScopeRegistryTxnStatus, ScopeRegistryNotify, ScopeDirectoryRead}
+var Scopes = []string{ScopeRegistrySearch, ScopeRegistrySubscribe, ScopeRegistryTxnStatus, ScopeRegistryNotify, ScopeDirectoryRead, ScopeDeclarationSubmit}
+
+// defaultScopes are granted to a request that names none: every scope but
+// declaration.submit, which an employer's application asks for by name.
+var defaultScopes = Scopes[:len(Scopes)-1]
 
 // parseScope reads a space-separated scope parameter (RFC 6749 §3.3) and returns the
 // scopes in canonical order, without duplicates. A request that names none is granted
@@ -29,7 +36,7 @@ var Scopes = []string{ScopeRegistrySearch, ScopeRegistrySubscribe, ScopeRegistry
 func parseScope(s string) ([]string, error) {
 	words := strings.Fields(s)
 	if len(words) == 0 {
-		return slices.Clone(Scopes), nil
+		return slices.Clone(defaultScopes), nil
 	}
 	for _, w := range words {
 		if !slices.Contains(Scopes, w) {

@@ -77,6 +77,32 @@ func WriteFile(path string, data []byte) error {
 	return err
 }
 
+// Replace replaces the file path with data, mode File, so that a crash leaves the old
+// content or the new one, never a part: a new file written and synced beside it, renamed
+// over it, and the folder synced.
+func Replace(path string, data []byte) error {
+	tmp := path + ".new"
+	f, err := OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
 // Tighten makes each path that exists the owner's only: a file mode File, a folder and
 // everything in it File and Dir. A path itself may be a symbolic link (a store placed
 // elsewhere); inside a folder, links are left alone, not followed. Missing paths are

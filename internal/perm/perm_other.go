@@ -10,3 +10,7 @@ func Restrict() {}
 
 // Exposed reports nothing where modes do not say who may read a folder.
 func Exposed(dir string) (string, fs.FileMode, error) { return "", 0, nil }
+
+// SyncDir does nothing where a folder cannot be opened to be synced (Windows, where a
+// rename is written through).
+func SyncDir(string) error { return nil }

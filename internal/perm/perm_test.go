@@ -183,3 +183,22 @@ func TestRestrict(t *testing.T) {
 		t.Errorf("after Restrict, a folder created 0777 is %04o; want 0700", got)
 	}
 }
+
+func TestReplace(t *testing.T) {
+	permissive(t)
+	path := filepath.Join(t.TempDir(), "state")
+	for _, content := range []string{"first", "second, longer", "3"} {
+		if err := perm.Replace(path, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(path); err != nil || string(b) != content {
+			t.Errorf("after Replace(%q) the file holds %q, %v", content, b, err)
+		}
+		if m := mode(t, path); m != perm.File {
+			t.Errorf("Replace made mode %v; want %v", m, perm.File)
+		}
+	}
+	if _, err := os.Stat(path + ".new"); !os.IsNotExist(err) {
+		t.Errorf("Replace left its new file behind: %v", err)
+	}
+}

@@ -33,3 +33,16 @@ func Exposed(dir string) (string, fs.FileMode, error) {
 	}
 	return "", m, nil
 }
+
+// SyncDir flushes a folder's entries (a file created or renamed in it) to the disk.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,32 +19,39 @@ import (
 
 // BenchmarkAuditAppend appends from many goroutines, as concurrent exchanges do, so that
 // group commit forms batches; every record is committed before its Append returns.
-// cpu-µs/record is the cost that does not depend on what else the machine runs.
+// cpu-µs/record is the cost that does not depend on what else the machine runs. With the
+// journal (as the hub on SQLite writes its log) it runs at each durability level:
+// process (written to the operating system; the default) and power (each frame synced,
+// the store at synchronous=FULL).
 func BenchmarkAuditAppend(b *testing.B) {
 	records := make([]audit.Record, 1024)
 	for i := range records {
 		records[i] = audittest.Record(i, audittest.Person(i))
 	}
 	for _, be := range backends {
-		for _, journal := range []bool{false, true} {
-			name := be.name
-			if journal {
-				name += "+journal" // as the hub on SQLite writes its log
+		b.Run(be.name, func(b *testing.B) { benchmarkAuditAppend(b, be.open(b, sqlstore.Hub).Audit(), records, audit.Config{}) })
+	}
+	for _, d := range []audit.Durability{audit.ProcessCrash, audit.PowerLoss} {
+		b.Run("sqlite+journal/durability="+d.String(), func(b *testing.B) {
+			dsn := "sqlite:" + filepath.Join(b.TempDir(), "hub.db")
+			if d == audit.PowerLoss {
+				dsn += "?sync=full"
 			}
-			b.Run(name, func(b *testing.B) { benchmarkAuditAppend(b, be.open(b, sqlstore.Hub).Audit(), records, journal) })
-		}
+			db, err := sqlstore.Open(context.Background(), dsn, sqlstore.Hub)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			benchmarkAuditAppend(b, db.Audit(), records, audit.Config{Journal: b.TempDir(), Durability: d})
+		})
 	}
 }
 
 // benchmarkAuditAppend appends records from 64 goroutines a processor; records/s
 // counts them stored, not only acknowledged (with a journal the last ones are stored
 // a few milliseconds later).
-func benchmarkAuditAppend(b *testing.B, store audit.Store, records []audit.Record, journal bool) {
+func benchmarkAuditAppend(b *testing.B, store audit.Store, records []audit.Record, cfg audit.Config) {
 	s := &countingStore{Store: store}
-	cfg := audit.Config{}
-	if journal {
-		cfg.Journal = b.TempDir()
-	}
 	l := audittest.OpenLog(b, s, cfg)
 	ctx := context.Background()
 	var n atomic.Int64

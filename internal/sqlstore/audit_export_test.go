@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -41,6 +42,30 @@ func (t auditTamperer) SetHash(ctx context.Context, index int64, h tlog.Hash) er
 
 func (t auditTamperer) SetCheckpoint(ctx context.Context, size int64, note string) error {
 	return t.exec(ctx, `UPDATE audit_checkpoints SET note = ? WHERE size = ?`, note, size)
+}
+
+func (t auditTamperer) Truncate(ctx context.Context, size int64) error {
+	for _, q := range []string{
+		`DELETE FROM audit_records WHERE seq > ?`,
+		`DELETE FROM audit_persons WHERE seq > ?`,
+		`DELETE FROM audit_persons_recent WHERE seq > ?`,
+		`DELETE FROM audit_checkpoints WHERE size > ?`,
+		`UPDATE audit_index SET moved = ? WHERE moved > ?`,
+	} {
+		args := []any{size}
+		if strings.Count(q, "?") == 2 {
+			args = append(args, size)
+		}
+		if err := t.exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	if err := t.exec(ctx, `DELETE FROM audit_hashes WHERE idx >= ?`, tlog.StoredHashIndex(0, size)); err != nil {
+		return err
+	}
+	t.db.auditLast.Store(-1)
+	t.db.auditUnindexed.Store(-1)
+	return nil
 }
 
 // RawQueryRow runs a read on the writer, for tests that look at the schema.

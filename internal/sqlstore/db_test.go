@@ -13,6 +13,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 func TestOpenRefuses(t *testing.T) {
@@ -27,6 +28,7 @@ func TestOpenRefuses(t *testing.T) {
 		{"sqlite:" + filepath.Join(dir, "b.db?exclusive=maybe"), nil},
 		{"sqlite:" + filepath.Join(dir, "c.db?exclusive=1&exclusive=0"), nil},
 		{"sqlite:" + filepath.Join(dir, "d#.db"), nil},
+		{"sqlite:" + filepath.Join(dir, "e.db?sync=sometimes"), nil},
 		{"sqlite:" + filepath.Join(dir, "b.db"), []sqlstore.Schema{"audit"}},
 	}
 	for _, tt := range tests {
@@ -63,6 +65,23 @@ func TestSeparateFiles(t *testing.T) {
 		}
 		hub.Close()
 		civil.Close()
+	}
+}
+
+// TestSyncFull checks that sync=full makes the writer's commits survive a loss of power
+// (synchronous=FULL, 2), and that the default is NORMAL (1).
+func TestSyncFull(t *testing.T) {
+	ctx := context.Background()
+	for opts, want := range map[string]int{"": 1, "?sync=normal": 1, "?sync=full": 2, "?exclusive=1&sync=full": 2} {
+		db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "hub.db")+opts, sqlstore.Hub)
+		if err != nil {
+			t.Fatalf("Open(%q): %v", opts, err)
+		}
+		var got int
+		if err := db.RawQueryRow(ctx, "PRAGMA synchronous").Scan(&got); err != nil || got != want {
+			t.Errorf("Open(%q): synchronous = %d, %v; want %d", opts, got, err, want)
+		}
+		db.Close()
 	}
 }
 
@@ -142,11 +161,16 @@ func TestReadyDuringBatch(t *testing.T) {
 		_, err := db.Directory().Integrate(ctx, "bench", benchLines(0, 50_000), directory.Atomic)
 		done <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testwait.For(t, 10*time.Second, testwait.True("the batch to hold the writer", func() bool { return db.WriterInUse() == 1 }))
 	quick, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if err := db.Ready(quick); err != nil {
 		t.Errorf("Ready during a batch: %v", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the batch ended (%v) before Ready answered: the test proved nothing; make the batch larger", err)
+	default:
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -20,6 +20,10 @@ type Schema string
 const (
 	Hub   Schema = "hub"   // directory records, history, person directory
 	Civil Schema = "civil" // population register: persons, events, places, issued numbers
+	// Employment is the employment source: relations, declarations, quarterly wage lines.
+	// It lives beside Civil (the built-in sources share one database): a declaration
+	// appends its social-registry event in its own transaction.
+	Employment Schema = "employment"
 )
 
 //go:embed migrations
@@ -37,8 +41,8 @@ func versionTable(s Schema) string { return "goose_" + string(s) }
 // migrate applies the migrations of schema, recording them in its version table, and
 // returns the version reached.
 func migrate(ctx context.Context, dialect string, db *sql.DB, s Schema) (migrated, error) {
-	if s != Hub && s != Civil {
-		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil)", string(s))
+	if s != Hub && s != Civil && s != Employment {
+		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil, employment)", string(s))
 	}
 	p, err := provider(dialect, db, s)
 	if err != nil {

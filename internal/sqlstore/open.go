@@ -57,39 +57,57 @@ func SQLiteFile(dsn string) (path string, ok bool) {
 	return path, ok
 }
 
-// parseSQLite splits "PATH[?exclusive=1]".
-func parseSQLite(dsn string) (path string, exclusive bool, err error) {
+// sqliteOptions are the options of an SQLite DSN.
+type sqliteOptions struct {
+	exclusive bool // see sqliteVFS
+	full      bool // synchronous=FULL: a commit survives the loss of power (sync=full)
+}
+
+// parseSQLite splits "PATH[?exclusive=1][&sync=full]".
+func parseSQLite(dsn string) (path string, o sqliteOptions, err error) {
 	path, query, _ := strings.Cut(dsn, "?")
 	if path == "" || strings.Contains(path, "#") {
-		return "", false, fault.Invalidf("dsn", "sqlite: needs a file path without '?' or '#'")
+		return "", o, fault.Invalidf("dsn", "sqlite: needs a file path without '?' or '#'")
 	}
 	params, err := url.ParseQuery(query)
 	if err != nil {
-		return "", false, fault.Invalidf("dsn", "sqlite: the options after '?' are not a query string")
+		return "", o, fault.Invalidf("dsn", "sqlite: the options after '?' are not a query string")
 	}
 	for k, v := range params {
-		if k != "exclusive" || len(v) != 1 {
-			return "", false, fault.Invalidf("dsn", "sqlite: the only option is exclusive=1")
-		}
-		if exclusive, err = strconv.ParseBool(v[0]); err != nil {
-			return "", false, fault.Invalidf("dsn", "sqlite: exclusive must be 1 or 0")
+		switch {
+		case len(v) != 1:
+			return "", o, fault.Invalidf("dsn", "sqlite: option %s given %d times", k, len(v))
+		case k == "exclusive":
+			if o.exclusive, err = strconv.ParseBool(v[0]); err != nil {
+				return "", o, fault.Invalidf("dsn", "sqlite: exclusive must be 1 or 0")
+			}
+		case k == "sync" && (v[0] == "normal" || v[0] == "full"):
+			o.full = v[0] == "full"
+		case k == "sync":
+			return "", o, fault.Invalidf("dsn", "sqlite: sync must be normal or full")
+		default:
+			return "", o, fault.Invalidf("dsn", "sqlite: the options are exclusive=1 and sync=full")
 		}
 	}
-	return path, exclusive, nil
+	return path, o, nil
 }
 
 // openSQLite opens the single writer connection, which turns on WAL, then the reader
 // pool and the pool for tables written all the time (hot).
 func openSQLite(ctx context.Context, dsn string) (w, r, hot *sql.DB, err error) {
-	path, exclusive, err := parseSQLite(dsn)
+	path, o, err := parseSQLite(dsn)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if err := private(path); err != nil {
 		return nil, nil, nil, err
 	}
-	vfs := sqliteVFS(exclusive)
-	if w, err = openPool(ctx, "sqlite", path+vfs+sqliteWriter, 1); err != nil {
+	vfs := sqliteVFS(o.exclusive)
+	writer := sqliteWriter
+	if o.full {
+		writer = strings.Replace(writer, "synchronous(NORMAL)", "synchronous(FULL)", 1)
+	}
+	if w, err = openPool(ctx, "sqlite", path+vfs+writer, 1); err != nil {
 		return nil, nil, nil, err
 	}
 	if r, err = openPool(ctx, "sqlite", path+vfs+sqliteReader, max(4, runtime.GOMAXPROCS(0))+snapReaders()); err != nil {

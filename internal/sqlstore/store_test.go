@@ -14,6 +14,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/directory/directorytest"
+	"github.com/crossroads-hub/crossroads/internal/employment/employmenttest"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/population/populationtest"
@@ -114,6 +115,17 @@ func TestTxns(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			txntest.Run(t, func(t *testing.T) txn.Store { return b.open(t, sqlstore.Hub).Txns() })
+		})
+	}
+}
+
+func TestEmployment(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			employmenttest.Run(t, func(t *testing.T) employmenttest.Stores {
+				db := b.open(t, sqlstore.Civil, sqlstore.Employment)
+				return employmenttest.Stores{Employment: db.Employment(), Population: db.Population()}
+			})
 		})
 	}
 }

@@ -26,6 +26,10 @@ type Tamperer interface {
 	SetRecord(ctx context.Context, seq int64, body []byte) error
 	SetHash(ctx context.Context, index int64, h tlog.Hash) error
 	SetCheckpoint(ctx context.Context, size int64, note string) error
+	// Truncate removes the records after seq size, with their hashes, person index
+	// rows and the checkpoints of larger sizes, as someone deleting the log's tail (or,
+	// at 0, the whole log) would.
+	Truncate(ctx context.Context, size int64) error
 }
 
 // Open returns a new, empty store and its tamperer.
@@ -43,9 +47,12 @@ func Run(t *testing.T, open Open) {
 		t.Run(j.name+"Concurrent", func(t *testing.T) { testConcurrent(t, open, j.dir) })
 		t.Run(j.name+"ByPerson", func(t *testing.T) { testByPerson(t, open, j.dir) })
 		t.Run(j.name+"Evidence", func(t *testing.T) { testEvidence(t, open, j.dir) })
+		t.Run(j.name+"Consistency", func(t *testing.T) { testConsistency(t, open, j.dir) })
 	}
+	t.Run("Fork", func(t *testing.T) { testFork(t, open) })
 	t.Run("Tamper", func(t *testing.T) { testTamper(t, open) })
 	t.Run("FailClosed", func(t *testing.T) { testFailClosed(t, open) })
+	t.Run("Shorter", func(t *testing.T) { testShorter(t, open) })
 }
 
 // journalDir gives the Config.Journal of a test's logs: "" (none), or one folder per

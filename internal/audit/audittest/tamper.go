@@ -40,6 +40,14 @@ func testEvidence(t *testing.T, open Open, journal journalDir) {
 		}
 		evs[seq] = ev
 	}
+	if ev, err := l.EvidenceFor(ctx, 3, "FUND"); err != nil || ev.Seq != 3 {
+		t.Errorf("EvidenceFor(3, the institution of the exchange) = %d, %v", ev.Seq, err)
+	}
+	for _, inst := range []string{"OTHER", "", "fund"} {
+		if _, err := l.EvidenceFor(ctx, 3, inst); fault.KindOf(err) != fault.Forbidden {
+			t.Errorf("EvidenceFor(3, %q) = %v; want Forbidden", inst, err)
+		}
+	}
 	if cp, _ := l.Checkpoint(ctx); cp.Size != 20 {
 		t.Errorf("Evidence signed a checkpoint of size %d; want 20", cp.Size)
 	}

@@ -1,0 +1,86 @@
+package audit_test
+
+import (
+	"context"
+	"crypto/rand"
+	"strconv"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/audit/audittest"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// cosign adds a signature of skey to the note msg, as a witness does.
+func cosign(t *testing.T, msg, skey string) string {
+	t.Helper()
+	_, hubKey := audittest.Signer(t, 1)
+	hv, _ := note.NewVerifier(hubKey)
+	n, err := note.Open([]byte(msg), note.VerifierList(hv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := note.Sign(n, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func TestCosignatures(t *testing.T) {
+	ctx := context.Background()
+	wkey, wvkey, _ := note.GenerateKey(rand.Reader, "dpa.example")
+	strangerKey, _, _ := note.GenerateKey(rand.Reader, "stranger.example")
+	s, _ := newMemStore(t)
+	l := audittest.OpenLog(t, s, audit.Config{Witnesses: []string{wvkey}})
+	audittest.Append(t, l, 0, 10, nil)
+	cp10, _ := l.CheckpointNow(ctx)
+	audittest.Append(t, l, 10, 20, nil)
+	cp20, _ := l.CheckpointNow(ctx)
+
+	if c, err := l.AddCosignature(ctx, cosign(t, cp20.Note, wkey)); err != nil || c.Witness != "dpa.example" || c.Size != 20 {
+		t.Fatalf("AddCosignature(20) = %+v, %v", c, err)
+	}
+	if _, err := l.AddCosignature(ctx, cosign(t, cp10.Note, wkey)); err != nil {
+		t.Errorf("AddCosignature of an older checkpoint: %v", err)
+	}
+	if cs := l.Cosignatures(); len(cs) != 1 || cs[0].Size != 20 {
+		t.Errorf("Cosignatures = %+v; want the witness's largest, 20", cs)
+	}
+	sign, _ := audittest.Signer(t, 1)
+	signer, _ := sign()
+	forged := func(size int64, root tlog.Hash) string {
+		msg, err := note.Sign(&note.Note{Text: audit.Origin + "\n" + itoa(size) + "\n" + root.String() + "\n"}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cosign(t, string(msg), wkey)
+	}
+	for name, c := range map[string]struct {
+		note string
+		want fault.Kind
+	}{
+		"the hub's note alone":     {cp20.Note, fault.Forbidden},
+		"a stranger's cosignature": {cosign(t, cp20.Note, strangerKey), fault.Forbidden},
+		"another root":             {forged(20, tlog.Hash{1}), fault.Invalid},
+		"a size beyond the log":    {forged(21, cp20.Root), fault.Invalid},
+		"not a note":               {"hello", fault.Forbidden},
+	} {
+		if _, err := l.AddCosignature(ctx, c.note); fault.KindOf(err) != c.want {
+			t.Errorf("AddCosignature(%s) = %v; want %v", name, err, c.want)
+		}
+	}
+	none := audittest.OpenLog(t, s, audit.Config{})
+	if _, err := none.AddCosignature(ctx, cosign(t, cp20.Note, wkey)); fault.KindOf(err) != fault.Forbidden {
+		t.Errorf("AddCosignature to a log that expects no witness = %v; want Forbidden", err)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,138 @@
+package employmenttest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/employment"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// relations puts relations of persons 1..n with Acme (and person 1 with Other) over 2026.
+func relations(t *testing.T, st Stores, n int) {
+	t.Helper()
+	var rels []employment.Relation
+	for i := 1; i <= n; i++ {
+		rels = append(rels, employment.Relation{Person: Person(i), Employer: Acme, Start: date.Of(2020, 1, 1), End: date.Max,
+			Contract: "permanent", Fraction: 1, Sector: "200"})
+	}
+	rels = append(rels, employment.Relation{Person: Person(1), Employer: Other, Start: date.Of(2026, 1, 1), End: date.Of(2026, 6, 30),
+		Contract: "fixed-term", Fraction: 0.5, Sector: "200"})
+	if err := st.Employment.PutRelations(context.Background(), rels); err != nil {
+		t.Fatalf("PutRelations: %v", err)
+	}
+}
+
+func line(person, employer, quarter string, wages int, days int, hours, fraction float64) string {
+	return fmt.Sprintf(`{"person":%q,"employer":%q,"quarter":%q,"wages":%d,"bonus":0,"days":%d,"hours":%g,"fraction":%g,"contribution":"01"}`,
+		person, employer, quarter, wages, days, hours, fraction)
+}
+
+func ingest(t *testing.T, src *employment.Source, format, body string, may func(string) error) (employment.File, bool, error) {
+	t.Helper()
+	return src.Ingest(context.Background(), employment.Import{File: bytes.NewReader([]byte(body)), Format: format, By: PayrollInst, May: may})
+}
+
+func acmeOnly(e string) error { return Mandates(context.Background(), PayrollInst, e) }
+
+// verdicts maps line → "verdict field".
+func verdicts(f employment.File) map[int]string {
+	out := map[int]string{}
+	for _, r := range f.Report {
+		out[r.Line] = r.Verdict + " " + r.Field
+	}
+	return out
+}
+
+func testQuarter(t *testing.T, st Stores) {
+	ctx := context.Background()
+	src := setup(t, st, 3)
+	relations(t, st, 5)
+	badDigit := Person(2)[:10] + fmt.Sprint((int(Person(2)[10]-'0')+1)%10)
+	lines := []string{
+		line(Person(1), Acme, "2026Q3", 900000, 64, 480, 1),                  // 1 accepted
+		line(Person(2), Acme, "2026Q3", 800000, 60, 450, 0.8),                // 2 accepted, warning: fraction
+		line(badDigit, Acme, "2026Q3", 1, 1, 1, 1),                           // 3 bad check digit
+		line(Person(7), Acme, "2026Q3", 1, 1, 1, 1),                          // 4 no relation
+		line(Person(1), Other, "2026Q3", 1, 1, 1, 0.5),                       // 5 relation ended in Q2; also no mandate
+		line(Person(1), Acme, "2026Q3", 1, 1, 1, 1),                          // 6 duplicate of 1
+		line(Person(3), Acme, "2026Q3", -5, 1, 1, 1),                         // 7 negative wages
+		line(Person(3), Acme, "2026Q3", 5, 92, 2000, 1),                      // 8 hours beyond 12 a day
+		line(Person(3), Acme, "2026Q3", 5, 10, 10, 1.5),                      // 9 fraction above 1
+		line(Person(3), Acme, "2026Q2", 5, 10, 10, 1),                        // 10 another quarter
+		`{"person":"` + Person(4) + `","employer":"` + Acme + `","extra":1}`, // 11 unknown member
+		"\xff\xfe" + line(Person(4), Acme, "2026Q3", 5, 10, 10, 1),           // 12 not UTF-8
+		line(Person(5), Acme, "2026Q3", 5, 10, 10, 1),                        // 13 accepted
+		`{"person":"` + Person(3) + `","employer":"` + Acme + `","quar`,      // 14 truncated
+	}
+	body := strings.Join(lines, "\n")
+	f, again, err := ingest(t, src, employment.JSONLines, body, acmeOnly)
+	if err != nil || again {
+		t.Fatalf("Ingest = %v, again %v", err, again)
+	}
+	if f.Lines != 14 || f.Accepted != 3 || f.Rejected != 11 || f.Warnings != 1 || f.Quarter != 20263 {
+		t.Fatalf("file = lines %d accepted %d rejected %d warnings %d quarter %v; want 14 3 11 1 2026Q3\n%+v", f.Lines, f.Accepted, f.Rejected, f.Warnings, f.Quarter, f.Report)
+	}
+	want := map[int]string{2: "warning fraction", 3: "rejected person", 4: "rejected person", 5: "rejected employer", 6: "rejected person",
+		7: "rejected wages", 8: "rejected hours", 9: "rejected fraction", 10: "rejected quarter", 11: "rejected extra", 12: "rejected ", 14: "rejected "}
+	got := verdicts(f)
+	for l, v := range want {
+		if got[l] != v {
+			t.Errorf("line %d: %q; want %q (report %+v)", l, got[l], v, f.Report)
+		}
+	}
+	again2, again, err := ingest(t, src, employment.JSONLines, body, acmeOnly)
+	if err != nil || !again || again2.ID != f.ID || again2.Accepted != 3 {
+		t.Fatalf("second upload = %+v, again %v, %v; want the first report", again2, again, err)
+	}
+	// A corrective file replaces person 1's line; the first is kept as history.
+	corr, _, err := ingest(t, src, employment.JSONLines, line(Person(1), Acme, "2026Q3", 950000, 64, 480, 1)+"\n", acmeOnly)
+	if err != nil || corr.Accepted != 1 || corr.Replaced != 1 {
+		t.Fatalf("corrective = %+v, %v; want 1 accepted replacing 1", corr, err)
+	}
+	ws, err := st.Employment.WageLines(ctx, Person(1))
+	if err != nil || len(ws) != 2 || !ws[0].Replaced || ws[1].Replaced || ws[1].Wages != 950000 || ws[0].Wages != 900000 {
+		t.Fatalf("wage lines = %+v, %v; want the first replaced by the second", ws, err)
+	}
+	if ws, _ := st.Employment.WageLines(ctx, Person(3)); len(ws) != 0 {
+		t.Errorf("rejected lines stored: %+v", ws)
+	}
+	// The operator may declare for anyone: person 1's line with Other is still refused
+	// for want of a relation in 2026Q3.
+	op, _, err := ingest(t, src, employment.CSV, "person,employer,quarter,wages,bonus,days,hours,fraction,contribution\n"+
+		Person(1)+","+Other+",2026Q3,1,0,1,1,0.5,01\n", employment.Operator)
+	if err != nil || op.Rejected != 1 || verdicts(op)[2] != "rejected person" {
+		t.Errorf("operator file = %+v, %v; want line 2 rejected for want of a relation", op, err)
+	}
+}
+
+func testBadFiles(t *testing.T, st Stores) {
+	src := setup(t, st, 3)
+	relations(t, st, 3)
+	head := "person,employer,quarter,wages,bonus,days,hours,fraction,contribution\n"
+	row := Person(1) + "," + Acme + ",2026Q3,100,0,10,10,1,01\n"
+	for _, c := range []struct{ name, body string }{
+		{"missing column", "person,employer,quarter,wages,bonus,days,hours,fraction\n" + Person(1) + "," + Acme + ",2026Q3,1,0,1,1,1\n"},
+		{"extra column", strings.TrimSuffix(head, "\n") + ",note\n" + strings.TrimSuffix(row, "\n") + ",x\n"},
+		{"empty", ""},
+		{"only a header", head},
+	} {
+		if _, _, err := ingest(t, src, employment.CSV, c.body, employment.Operator); fault.KindOf(err) != fault.Invalid {
+			t.Errorf("%s: Ingest = %v; want invalid", c.name, err)
+		}
+	}
+	f, _, err := ingest(t, src, employment.CSV, head+row+Person(2)+","+Acme+",2026Q3,100,0,10", employment.Operator)
+	if err != nil || f.Accepted != 1 || verdicts(f)[3] != "rejected " {
+		t.Fatalf("truncated last line: %+v, %v; want line 3 rejected, line 2 accepted", f, err)
+	}
+	if _, _, err := ingest(t, src, "xml", head+row, employment.Operator); fault.KindOf(err) != fault.Invalid {
+		t.Errorf("format xml: %v; want invalid", err)
+	}
+	if ws, _ := st.Employment.WageLines(context.Background(), Person(1)); len(ws) != 1 {
+		t.Errorf("refused files stored lines: %+v", ws)
+	}
+}

@@ -205,6 +205,11 @@ func (x *Exchange) Search(ctx context.Context, ask Ask) Answer {
 				clip(attr), ask.Caller.Institution, ask.Service)
 			return refuse(ans, ans.Decision.Reasons[0])
 		}
+		if !Covers(d.Fields, "person") {
+			// Records in person-number order would tell the birth order of persons whose
+			// numbers the asker may not read.
+			ask.Query.Opaque = ask.Caller.Institution
+		}
 	}
 	if ask.Day < today && !checked {
 		// Only a look-up by person number is checked against the directory before the

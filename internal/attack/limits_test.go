@@ -57,7 +57,8 @@ func errorCode(t *testing.T, body []byte) (code, msg string) {
 
 func TestBatchOfBlankLinesIsRefusedInBoundedMemory(t *testing.T) {
 	tg := start(t, nil)
-	tok := tg.token(t, synth.Museum) // no authorization at all
+	tok := tg.token(t, synth.PensionFund)
+	museum := tg.token(t, synth.Museum) // no authorization at all: refused before the lines are read
 	for _, c := range []struct {
 		name string
 		body []byte
@@ -81,6 +82,13 @@ func TestBatchOfBlankLinesIsRefusedInBoundedMemory(t *testing.T) {
 			code, msg := errorCode(t, body)
 			if code != "err.request.bad" || !strings.Contains(msg, c.want) {
 				t.Errorf("error %s %q; want err.request.bad naming the limit (%q)", code, msg, c.want)
+			}
+			n = allocatedBy(func() { status, _, body = tg.do(t, "POST", "/exchange/batch", museum, "text/plain", c.body) })
+			if n > maxExtraAlloc {
+				t.Errorf("the museum's request made the process allocate %d MiB; want at most %d", n>>20, maxExtraAlloc>>20)
+			}
+			if status != http.StatusForbidden {
+				t.Errorf("the museum's request: status %d, want 403 (no authorization) before any line is counted: %s", status, clip(body))
 			}
 		})
 	}

@@ -73,6 +73,9 @@ type Ask struct {
 	Day     date.Date // the date asked about; zero is today
 	Query   query.Query
 	Request []byte // the bytes of the request, hashed for the audit log (not kept)
+	// RequestSum is the hash of a request too large to hold in Request (a batch's body,
+	// read as a stream); zero: the hash of Request.
+	RequestSum [32]byte
 	// MessageID is the sender's message id, kept in the audit log (it lets a restarted
 	// hub recognise a repeated message).
 	MessageID string
@@ -158,6 +161,23 @@ func (x *Exchange) SetPolicy(p *Policy) { x.policy.Store(p) }
 
 // Policy returns the policy in force.
 func (x *Exchange) Policy() *Policy { return x.policy.Load() }
+
+// Refusal returns the refusal, Err set, that every question sharing ask's caller,
+// service, purpose, fields and day would get from the policy whatever it asks (no
+// authorization in force for them), or an answer without Err. A request of many such
+// questions (a batch, the items of a DCI message) is then refused as a whole and
+// recorded once, not once a question, so that refusals cannot flood the audit log.
+func (x *Exchange) Refusal(ask Ask) Answer {
+	today := date.FromTime(x.now())
+	if ask.Day.IsZero() {
+		ask.Day = today
+	}
+	d := x.policy.Load().Decide(Question{Institution: ask.Caller.Institution, Service: ask.Service, Purpose: ask.Purpose, Fields: ask.Fields, Today: today, Day: ask.Day})
+	if d.Permit {
+		return Answer{Decision: d}
+	}
+	return refuse(Answer{Decision: d}, d.Reasons[0])
+}
 
 // Search decides on a question and, if permitted, asks the source and minimises the
 // answer. It never returns data the decision does not allow. The caller must Seal the
@@ -351,6 +371,9 @@ func (x *Exchange) Seal(ctx context.Context, ask Ask, ans Answer, response []byt
 		Decision: "deny", Reasons: ans.Decision.Reasons, Authorization: ans.Decision.Authorization,
 		Outcome: outcome(ans), Status: ans.Status,
 		RequestHash: sha256.Sum256(ask.Request), ResponseHash: sha256.Sum256(response)}
+	if ask.RequestSum != ([32]byte{}) {
+		e.RequestHash = ask.RequestSum
+	}
 	if ans.Decision.Permit {
 		e.Decision = "permit"
 	}

@@ -363,6 +363,9 @@ func failed(ans Answer, err error) Answer {
 	return ans
 }
 
+// SealTimeout bounds the wait for an exchange's record to be durable.
+const SealTimeout = 10 * time.Second
+
 // Seal records the exchange in the audit log with the hash of the response about to be
 // sent. If it cannot be recorded, the caller must not send the response.
 func (x *Exchange) Seal(ctx context.Context, ask Ask, ans Answer, response []byte) (int64, error) {
@@ -380,6 +383,10 @@ func (x *Exchange) Seal(ctx context.Context, ask Ask, ans Answer, response []byt
 	if !ask.Start.IsZero() {
 		e.Latency = x.now().Sub(ask.Start)
 	}
+	// The record is written even when the caller has gone (its request's context is
+	// cancelled): the attempt must be found all the same.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SealTimeout)
+	defer cancel()
 	seq, err := x.recorder.Record(ctx, bounded(e))
 	if err != nil {
 		return 0, fault.Unavailablef(err, "the exchange could not be recorded in the audit log, so it was refused")

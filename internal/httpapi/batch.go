@@ -99,7 +99,7 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) {
 	_ = rc.EnableFullDuplex()
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	out := &lineStream{w: w}
+	out := &lineStream{w: w, body: r.Body}
 	sum, err := s.streamBatch(r.Context(), out, batch, base, http.MaxBytesReader(w, r.Body, maxConsultBody))
 	if err != nil { // nothing was written: the request is refused as a whole
 		s.dciError(w, r, err)
@@ -289,6 +289,7 @@ func (s *Server) streamBatch(ctx context.Context, out *lineStream, batch *exchan
 // request refused before any person was answered gets an error status instead.
 type lineStream struct {
 	w       http.ResponseWriter
+	body    io.Reader // the request's body
 	started bool
 }
 
@@ -302,7 +303,13 @@ func (o *lineStream) begin() {
 }
 
 // unblock makes a read of the body that waits for the client return: the stream is over.
-func (o *lineStream) unblock() { _ = http.NewResponseController(o.w).SetReadDeadline(time.Now()) }
+func (o *lineStream) unblock() {
+	if b, ok := o.body.(*slowBody); ok {
+		b.stop() // else its next read would set a later deadline
+		return
+	}
+	_ = http.NewResponseController(o.w).SetReadDeadline(time.Now())
+}
 
 func (s *Server) writeLines(ctx context.Context, out *lineStream, order <-chan personLine) (BatchSummary, error) {
 	enc := json.NewEncoder(out.w)

@@ -57,6 +57,8 @@ type Deps struct {
 	SourceCallbacks CallbackSink
 	// Registry collects metrics; a fresh one is made when nil.
 	Registry *metrics.Registry
+	// Uploads is the minimum rate of request bodies; zero: none.
+	Uploads Uploads
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -88,6 +90,7 @@ type Server struct {
 	started time.Time
 	metrics *httpMetrics
 	reg     *metrics.Registry
+	uploads Uploads
 	handler http.Handler
 
 	oauth           *oauth.Server
@@ -122,7 +125,7 @@ func NewServer(d Deps) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log,
+	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log, uploads: d.Uploads,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
 		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, txns: d.Txns, callbacks: d.Callbacks, events: d.Events, sourceCallbacks: d.SourceCallbacks,

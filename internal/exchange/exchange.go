@@ -300,14 +300,11 @@ func (x *Exchange) filter(ask Ask, ans Answer, p *Policy, res SourceResult, chec
 	if ans.Withheld > 0 {
 		ans.Decision.Reasons = append(ans.Decision.Reasons, itoa(ans.Withheld)+" record(s) withheld: persons not in the asker's person directory")
 	}
-	if ans.Len() == 0 && ask.Query.Kind == query.KindID && !checked && len(d.Capacities) > 0 {
-		// An identifier that is not a person number (a BRN, a registry's own id) names
-		// nobody the asker holds a file on: refuse, as the person check would have, and in
-		// the same words whether the source found someone else or nobody at all, so the
-		// answer tells nothing about persons outside the asker's directory.
-		ans.Decision.Permit, ans.Decision.Code = false, DenyPerson
-		return refuse(ans, "the person asked about is not in "+ask.Caller.Institution+"'s person directory")
-	}
+	// An identifier that is not a person number (a BRN, a registry's own id) is checked
+	// on the records the source returns: when none of them is about a person the asker
+	// may see, the answer is the source's "no record", whether it found no one or only
+	// others (withheld), so it tells nothing about persons outside the asker's directory
+	// and gives no wrong reason when the registry simply holds no such identifier.
 	ans.Status = 200
 	return ans
 }

@@ -3,6 +3,7 @@ package dci
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -199,7 +200,7 @@ func pagination(raw json.RawMessage) (page, size int, err error) {
 	if !plainPagination(raw, &p.PageSize, &p.PageNumber) {
 		p.PageSize, p.PageNumber = nil, nil
 		if err := json.Unmarshal(raw, &p); err != nil {
-			return 0, 0, fmt.Errorf("must be {page_size, page_number} with whole numbers")
+			return 0, 0, fmt.Errorf("must be {page_size, page_number}, whole numbers from 1 to %d", math.MaxInt32)
 		}
 	}
 	if p.PageSize == nil || *p.PageSize < 1 {

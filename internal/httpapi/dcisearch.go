@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/answer"
+	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -67,8 +68,31 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) error {
 	over := sync.OnceFunc(s.exchange.Expect(len(env.Message.SearchRequest)))
 	defer over()
 	caller := exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}
-	asks, answers := answer.Ask(r.Context(), s.exchange, env, caller, service, m, body, start)
+	asks, answers, whole := s.refusedWhole(env, caller, service, m, body, start)
+	if !whole {
+		asks, answers = answer.Ask(r.Context(), s.exchange, env, caller, service, m, body, start)
+	}
 	return s.answerSearch(w, r, env, asks, answers, registry, over)
+}
+
+// refusedWhole returns the one refusal of a message whose items the policy refuses
+// alike whatever they ask (exchange.Refusal), naming every person the items name, and
+// true; else false.
+func (s *Server) refusedWhole(env *dci.Envelope[dci.SearchRequest], caller exchange.Caller, service string, m answer.Meta, body []byte, start time.Time) ([]exchange.Ask, []exchange.Answer, bool) {
+	day, _ := date.Parse(m.OnDate)
+	ask := exchange.Ask{Caller: caller, Service: service, Purpose: m.Purpose, Fields: m.Fields, Day: day, Request: body, MessageID: env.Header.MessageID, Start: start}
+	ans := s.exchange.Refusal(ask)
+	if ans.Err == nil {
+		return nil, nil, false
+	}
+	for _, it := range env.Message.SearchRequest {
+		if it.Query != nil {
+			ans.Persons = append(ans.Persons, exchange.Named(*it.Query)...)
+		}
+	}
+	slices.Sort(ans.Persons)
+	ans.Persons = slices.Compact(ans.Persons)
+	return []exchange.Ask{ask}, []exchange.Answer{ans}, true
 }
 
 // duplicate refuses a repeated message: 200 with a header of status rjct and reason

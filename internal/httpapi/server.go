@@ -60,6 +60,8 @@ type Deps struct {
 	// Employment is the employment source the employer channel declares to (nil: the
 	// /declarations routes are not served).
 	Employment *employment.Source
+	// Uploads is the minimum rate of request bodies; zero: none.
+	Uploads Uploads
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -91,6 +93,7 @@ type Server struct {
 	started time.Time
 	metrics *httpMetrics
 	reg     *metrics.Registry
+	uploads Uploads
 	handler http.Handler
 
 	oauth           *oauth.Server
@@ -124,7 +127,7 @@ func NewServer(d Deps) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log,
+	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log, uploads: d.Uploads,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
 		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,

@@ -17,7 +17,8 @@ const (
 	MaxPageSize     = 1000
 )
 
-// buildQuery turns search criteria into the neutral query. The query_type decides how
+// buildQuery turns search criteria into the neutral query (with an error, the query as
+// far as it was read, or nil). The query_type decides how
 // query is read, never the shape of query (the spec's oneOf/anyOf is ambiguous).
 func buildQuery(c *SearchCriteria) (*query.Query, error) {
 	q := &query.Query{Entity: c.ResponseEntity}
@@ -46,11 +47,13 @@ func buildQuery(c *SearchCriteria) (*query.Query, error) {
 	if err != nil {
 		return nil, reject(RjctCriteriaInvalid, "query", err.Error())
 	}
+	// A sort or page that cannot be read rejects the item, but its query is returned
+	// with the error: the audit record still names whom it asked about (Asked).
 	if q.Sort, err = sortKeys(c.Sort); err != nil {
-		return nil, reject(RjctSortInvalid, "sort", err.Error())
+		return q, reject(RjctSortInvalid, "sort", err.Error())
 	}
 	if q.Page, q.PageSize, err = pagination(c.Pagination); err != nil {
-		return nil, reject(RjctPaginationInvalid, "pagination", err.Error())
+		return q, reject(RjctPaginationInvalid, "pagination", err.Error())
 	}
 	return q, nil
 }

@@ -95,6 +95,22 @@ func Named(q query.Query) []string {
 	return out
 }
 
+// NamedIn returns the persons the questions name (Named), each once, in order, at most
+// maxNamed in all: those of a message refused as a whole, whose record must stay small
+// whatever the message holds.
+func NamedIn(qs []query.Query) []string {
+	var out []string
+	for _, q := range qs {
+		for _, p := range Named(q) {
+			if len(out) < maxNamed && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // maxNamed bounds the persons one record notes from a question (a filter's "in" lists
 // hold at most query.MaxInValues values, and a filter query.MaxConds conditions).
 const maxNamed = 256

@@ -67,7 +67,10 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) error {
 		return refused(claims.ClientID, "batch", nil, err)
 	}
 	if err := needContentType(r, "text/plain", "text/csv"); err != nil {
-		return err
+		return rejected(claims, "batch", nil, err)
+	}
+	if r.ContentLength > maxConsultBody { // announced: refused before a byte is read
+		return rejected(claims, "batch", nil, dci.Coded(fault.TooLarge, dci.ErrRequestBad, "body", fmt.Sprintf("is larger than %d bytes; split it", maxConsultBody)))
 	}
 	q := r.URL.Query()
 	service := q.Get("service")
@@ -137,7 +140,7 @@ func eachPerson(body io.Reader, fn func(line int, person string) bool) error {
 		var mb *http.MaxBytesError
 		switch {
 		case errors.As(err, &mb):
-			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", fmt.Sprintf("is larger than %d bytes; split it", mb.Limit))
+			return dci.Coded(fault.TooLarge, dci.ErrRequestBad, "body", fmt.Sprintf("is larger than %d bytes; split it", mb.Limit))
 		case err != nil && err != io.EOF:
 			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "cannot be read: "+err.Error())
 		case n > maxConsultLines:

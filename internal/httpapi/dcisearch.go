@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 // maxDCIBody bounds a DCI message.
@@ -53,14 +55,14 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) error {
 	}
 	body, env, m, err := readSearch(w, r)
 	if err != nil {
-		return err
+		return rejected(claims, "dci:"+r.PathValue("registry"), body, err)
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
 		return refused(claims.ClientID, "dci:"+r.PathValue("registry"), body, err)
 	}
 	service := s.serviceFor(registry, env.Header.ReceiverID)
 	if s.recent.seen(claims.ClientID+"\x00"+env.Header.MessageID, time.Now()) {
-		return s.duplicate(w, r, claims, service, env)
+		return s.duplicate(w, r, claims, service, body, env)
 	}
 	over := sync.OnceFunc(s.exchange.Expect(len(env.Message.SearchRequest)))
 	defer over()
@@ -70,8 +72,9 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) error {
 }
 
 // duplicate refuses a repeated message: 200 with a header of status rjct and reason
-// rjct.message_id.duplicate, and no message. The refusal is recorded.
-func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, claims oauth.Claims, service string, env *dci.Envelope[dci.SearchRequest]) error {
+// rjct.message_id.duplicate, and no message. The refusal is recorded, naming the persons
+// the message asks about, in X-Audit-Records.
+func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, claims oauth.Claims, service string, request []byte, env *dci.Envelope[dci.SearchRequest]) error {
 	h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), answer.SenderID, time.Now())
 	h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctMessageIDDuplicate
 	h.StatusReasonMessage = "message " + env.Header.MessageID + " was already received; it is not processed again"
@@ -80,16 +83,31 @@ func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, claims oauth.
 		Header dci.CallbackHeader `json:"header"`
 	}{h})
 	err := dci.Coded(fault.Conflict, dci.ErrRequestBad, "header.message_id", h.StatusReasonMessage)
-	ask := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}, Service: service}
-	ans := exchange.Answer{Err: err, Status: http.StatusOK, Decision: exchange.Decision{Code: "duplicate", Reasons: []string{h.StatusReasonMessage}}}
-	if _, serr := s.exchange.Seal(r.Context(), ask, ans, body); serr != nil {
+	ask := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}, Service: service, Request: request}
+	ans := exchange.Answer{Err: err, Status: http.StatusOK, Persons: exchange.NamedIn(asked(env)),
+		Decision: exchange.Decision{Code: "duplicate", Reasons: []string{h.StatusReasonMessage}}}
+	seq, serr := s.exchange.Seal(r.Context(), ask, ans, body)
+	if serr != nil {
 		return serr
 	}
+	w.Header().Set("X-Audit-Records", strconv.FormatInt(seq, 10))
 	writeRaw(w, http.StatusOK, body)
 	return nil
 }
 
-// readSearch reads and decodes a DCI search message: JSON, at most 1 MiB.
+// asked lists what the items of a message ask, those rejected too, as far as it was read.
+func asked(env *dci.Envelope[dci.SearchRequest]) []query.Query {
+	var qs []query.Query
+	for _, it := range env.Message.SearchRequest {
+		if q := cmp.Or(it.Query, it.Asked); q != nil {
+			qs = append(qs, *q)
+		}
+	}
+	return qs
+}
+
+// readSearch reads and decodes a DCI search message: JSON, at most 1 MiB. The body is
+// returned with a refusal of the message, as far as it was read.
 func readSearch(w http.ResponseWriter, r *http.Request) ([]byte, *dci.Envelope[dci.SearchRequest], answer.Meta, error) {
 	body, err := readBody(w, r)
 	if err != nil {
@@ -97,7 +115,7 @@ func readSearch(w http.ResponseWriter, r *http.Request) ([]byte, *dci.Envelope[d
 	}
 	env, err := dci.DecodeSearch(body)
 	if err != nil {
-		return nil, nil, answer.Meta{}, err
+		return body, nil, answer.Meta{}, err
 	}
 	m, err := answer.ReadMeta(env.Header.Meta)
 	return body, env, m, err

@@ -52,7 +52,7 @@ func TestKillUnderLoad(t *testing.T) {
 	for round := range rounds {
 		cmd, base := serveBinary(t, bin, store, civil, keys)
 		token := tokenFor(t, base, synth.AppID(synth.HealthInsurer1), secret)
-		answers := load(t, base, token, person, 1000, cmd)
+		answers := load(t, base, token, person, round, 1000, cmd)
 		if len(answers) == 0 {
 			t.Fatalf("round %d: no answer before the kill", round)
 		}
@@ -106,9 +106,10 @@ func unstored(t *testing.T, store string) (stored, first, last int64) {
 }
 
 // load sends searches from 8 clients and kills the hub with SIGKILL once n have been
-// answered, while requests are in flight; it returns the audit record and answer hash of
+// answered, while requests are in flight (message ids of their own each round: a
+// repeated one is refused); it returns the audit record and answer hash of
 // each success.
-func load(t *testing.T, base, token, person string, n int, cmd *exec.Cmd) map[int64][32]byte {
+func load(t *testing.T, base, token, person string, round, n int, cmd *exec.Cmd) map[int64][32]byte {
 	var mu sync.Mutex
 	out := map[int64][32]byte{}
 	var wg sync.WaitGroup
@@ -124,7 +125,7 @@ func load(t *testing.T, base, token, person string, n int, cmd *exec.Cmd) map[in
 					return
 				default:
 				}
-				seq, h, ok := searchOnce(client, base, token, person, g*100000+i)
+				seq, h, ok := searchOnce(client, base, token, person, round*1_000_000+g*100_000+i)
 				if ok {
 					mu.Lock()
 					out[seq] = h

@@ -45,7 +45,7 @@ func TestPushedAsLeft(t *testing.T) {
 	n := 0
 	rapid.Check(t, func(rt *rapid.T) {
 		n++
-		var ps []population.Person // the person changed, then two possible spouses
+		var ps []population.Person             // the person changed, then two possible spouses
 		born := date.Of(1950, 1, 1).AddDays(n) // new persons for each sequence
 		for k := range 3 {
 			num, err := ident.MakePerson(born.Year(), born.Month(), born.Day(), k+1, ident.Register)

@@ -166,15 +166,15 @@ func (s *Source) Record(ctx context.Context, person string, day date.Date) (map[
 // is not in the registry. The other members of a household (the social and beneficiary
 // registries) are read as they are now.
 func (s *Source) RecordAfter(ctx context.Context, ev population.Event) (map[string]any, error) {
-	if ev.After == nil {
-		p, err := s.Store.Person(ctx, ev.Person)
+	p := ev.After
+	if p == nil {
+		now, err := s.Store.Person(ctx, ev.Person)
 		if err != nil {
 			return nil, err
 		}
-		return s.record(ctx, &p, ev.Date, ev.Seq)
+		p = &now
 	}
-	p := *ev.After
-	return s.record(ctx, &p, ev.Date, ev.Seq)
+	return s.record(ctx, p, ev.Date, ev.Seq)
 }
 
 // allChanges bounds no change by its seq: the record with every change declared.

@@ -28,6 +28,8 @@ type BenchCmd struct {
 	Fairness BenchFairnessCmd `cmd:"" help:"A client's look-ups alone and while another client floods the hub with full-scan filters: p99 and their ratio."`
 	// Declarations: the employment source (#18).
 	Declarations BenchDeclarationsCmd `cmd:"" help:"Quarterly declarations: lines per second ingested (validated, stored) against the raw insert; SQLite, PostgreSQL with --postgres."`
+	// Witness: issue #16.
+	Witness BenchWitnessCmd `cmd:"" help:"A witness (its own process) following a log checkpointed every 2 s under load: checkpoints cosigned, its processor time."`
 }
 
 // BenchIdentCmd measures identifier checks.
@@ -280,6 +282,24 @@ func (c *BenchDeclarationsCmd) Run(e *env, b *BenchCmd) error {
 	}
 	r, err := bench.Declarations(e.ctx, o)
 	stop()
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchWitnessCmd measures a witness following a busy hub's log.
+type BenchWitnessCmd struct {
+	Duration time.Duration `help:"How long the witness follows the log." default:"3m"`
+	Rate     int           `help:"Records appended to the log per second." default:"1000"`
+}
+
+func (c *BenchWitnessCmd) Run(e *env, b *BenchCmd) error {
+	bin, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	r, err := bench.Witness(e.ctx, bench.WitnessOptions{Binary: bin, Duration: c.Duration, Rate: c.Rate})
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
-	"github.com/crossroads-hub/crossroads/internal/employment"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/conns"
 	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/employment"
+	"github.com/crossroads-hub/crossroads/internal/httpapi"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
@@ -19,6 +21,21 @@ type DemoCmd struct {
 	Seed       uint64 `help:"Seed of the synthetic nation." default:"1"`
 	DCIPrefix  string `name:"dci-prefix" help:"Where the DCI registries are mounted: PREFIX/{${registries}}/registry/…; / for the root." default:"/dci" env:"CROSSROADS_DCI_PREFIX"`
 	Durability string `help:"What an exchange's audit record survives once answered: process (a crash of the process) or power (a loss of power; each journal write synced)." enum:"process,power" default:"process" env:"CROSSROADS_DURABILITY"`
+	ConnFlags  `embed:""`
+}
+
+// ConnFlags are the limits on connections and uploads (#13).
+type ConnFlags struct {
+	MaxConnsPerAddress int           `name:"max-conns-per-address" help:"Connections open at once from one remote address (beyond: 429); 0: no cap, behind a reverse proxy." default:"256" env:"CROSSROADS_MAX_CONNS_PER_ADDRESS"`
+	MaxConns           int           `name:"max-conns" help:"Connections open at once in all (beyond: 503); 0: half the open-file limit less 256, at most 10000." default:"0" env:"CROSSROADS_MAX_CONNS"`
+	MinUploadRate      int           `name:"min-upload-rate" help:"Bytes a second a request body must average once --upload-grace has passed, else it is cut with 408; 0: no minimum." default:"4096" env:"CROSSROADS_MIN_UPLOAD_RATE"`
+	UploadGrace        time.Duration `name:"upload-grace" help:"Time a request body may take before --min-upload-rate applies." default:"10s" env:"CROSSROADS_UPLOAD_GRACE"`
+}
+
+// apply sets the limits in cfg.
+func (f ConnFlags) apply(cfg *hub.Config) {
+	cfg.Conns = &conns.Limits{PerAddress: max(f.MaxConnsPerAddress, 0), Total: max(f.MaxConns, 0)}
+	cfg.Uploads = &httpapi.Uploads{Rate: max(f.MinUploadRate, 0), Grace: f.UploadGrace}
 }
 
 func (c *DemoCmd) Run(e *env) error {
@@ -31,7 +48,7 @@ func (c *DemoCmd) Run(e *env) error {
 	}
 	start := time.Now()
 	p := newProgress(e.stderr)
-	return hub.Demo(e.ctx, hub.DemoConfig{
+	cfg := hub.DemoConfig{
 		Config: hub.Config{Addr: c.Addr, Log: e.log, Out: e.stdout, Version: version, DCIPrefix: c.DCIPrefix, Durability: durability,
 			OnReady: func(url string) {
 				p.finish()
@@ -39,7 +56,9 @@ func (c *DemoCmd) Run(e *env) error {
 				fmt.Fprintf(e.stdout, "Try: curl %s/public/authorizations   ·   Ctrl-C stops.\n", url)
 			}},
 		Data: c.Data, Persons: c.Persons, Seed: c.Seed, Progress: p.update,
-	})
+	}
+	c.apply(&cfg.Config)
+	return hub.Demo(e.ctx, cfg)
 }
 
 // ServeCmd runs the hub on named stores.
@@ -55,6 +74,7 @@ type ServeCmd struct {
 	PublicURL       string   `name:"public-url" help:"Where clients reach the hub, when not at the listening address (behind a proxy): the issuer of its tokens, the audience of client assertions, the base of its callback URLs." env:"CROSSROADS_PUBLIC_URL"`
 	Durability      string   `help:"What an exchange's audit record survives once answered: process (a crash of the process) or power (a loss of power; each journal write synced, SQLite at synchronous=FULL)." enum:"process,power" default:"process" env:"CROSSROADS_DURABILITY"`
 	WitnessKey      []string `name:"witness-key" help:"Verifier key of a witness whose cosigned checkpoints the hub takes and serves (repeat for several)." env:"CROSSROADS_WITNESS_KEYS"`
+	ConnFlags       `embed:""`
 }
 
 func (c *ServeCmd) Run(e *env) error {
@@ -65,6 +85,7 @@ func (c *ServeCmd) Run(e *env) error {
 	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version,
 		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix, NATS: c.NATS, NATSDir: c.NATSDir, PublicURL: c.PublicURL,
 		Durability: durability, Witnesses: c.WitnessKey}
+	c.apply(&cfg)
 	st, err := hub.Open(e.ctx, cfg)
 	if err != nil {
 		return err

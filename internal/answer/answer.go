@@ -90,7 +90,8 @@ func ReadMeta(raw json.RawMessage) (Meta, error) {
 	return m, nil
 }
 
-// Ask runs each item of a search through the exchange.
+// Ask runs each item of a search through the exchange; a rejected item's answer names
+// the persons its query names, as far as it could be read.
 func Ask(ctx context.Context, ex *exchange.Exchange, env *dci.Envelope[dci.SearchRequest], caller exchange.Caller, service string, m Meta, body []byte, start time.Time) ([]exchange.Ask, []exchange.Answer) {
 	day, _ := date.Parse(m.OnDate)
 	items := env.Message.SearchRequest
@@ -100,6 +101,9 @@ func Ask(ctx context.Context, ex *exchange.Exchange, env *dci.Envelope[dci.Searc
 		asks[i] = exchange.Ask{Caller: caller, Service: service, Purpose: m.Purpose, Fields: m.Fields, Day: day, Request: body, MessageID: env.Header.MessageID, Start: start}
 		if it.Err != nil {
 			answers[i] = exchange.Answer{Err: it.Err, Status: http.StatusBadRequest, Decision: exchange.Decision{Code: exchange.DenyInvalid, Reasons: []string{dci.SafeMessage(it.Err)}}}
+			if it.Asked != nil { // the persons it asked about find the attempt
+				answers[i].Persons = exchange.Named(*it.Asked)
+			}
 			continue
 		}
 		asks[i].Query = *it.Query

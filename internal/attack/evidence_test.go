@@ -156,6 +156,14 @@ func TestWitnessCosignatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg := start(t, func(cfg *hub.Config) { cfg.Witnesses = []string{first.VerifierKey()} })
+	tok := tg.token(t, synth.PensionFund)
+	tg.dci(t, tok, search{criteria: byID("PN", tg.files(t, synth.PensionFund, today(), 1)[0].Person)})
+	testwait.For(t, 10*time.Second, func() error { // an empty log has no checkpoint; one is signed every 2 s
+		if status, _, body := tg.do(t, "GET", "/audit/checkpoint", "", "", nil); status != http.StatusOK {
+			return fmt.Errorf("no checkpoint yet: %d %s", status, clip(body))
+		}
+		return nil
+	})
 	hubKey := tg.verifierKey(t)
 	w, err := witness.Open(dir, "dpa.example", []string{hubKey})
 	if err != nil {
@@ -165,8 +173,6 @@ func TestWitnessCosignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := tg.token(t, synth.PensionFund)
-	tg.dci(t, tok, search{criteria: byID("PN", tg.files(t, synth.PensionFund, today(), 1)[0].Person)})
 	src := httpSource{tg, t}
 	cosigned, err := w.Observe(context.Background(), src)
 	if err != nil {

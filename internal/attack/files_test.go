@@ -5,6 +5,7 @@ package attack_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -66,10 +67,16 @@ func onlyOwner(t *testing.T, dir string) {
 	t.Helper()
 	var n int
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // gone meanwhile
+		}
 		if err != nil {
 			return err
 		}
 		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // a temporary file the running bus replaced meanwhile
+		}
 		if err != nil {
 			return err
 		}

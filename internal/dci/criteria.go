@@ -3,6 +3,7 @@ package dci
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,8 @@ const (
 	MaxPageSize     = 1000
 )
 
-// buildQuery turns search criteria into the neutral query. The query_type decides how
+// buildQuery turns search criteria into the neutral query (with an error, the query as
+// far as it was read, or nil). The query_type decides how
 // query is read, never the shape of query (the spec's oneOf/anyOf is ambiguous).
 func buildQuery(c *SearchCriteria) (*query.Query, error) {
 	q := &query.Query{Entity: c.ResponseEntity}
@@ -46,11 +48,13 @@ func buildQuery(c *SearchCriteria) (*query.Query, error) {
 	if err != nil {
 		return nil, reject(RjctCriteriaInvalid, "query", err.Error())
 	}
+	// A sort or page that cannot be read rejects the item, but its query is returned
+	// with the error: the audit record still names whom it asked about (Asked).
 	if q.Sort, err = sortKeys(c.Sort); err != nil {
-		return nil, reject(RjctSortInvalid, "sort", err.Error())
+		return q, reject(RjctSortInvalid, "sort", err.Error())
 	}
 	if q.Page, q.PageSize, err = pagination(c.Pagination); err != nil {
-		return nil, reject(RjctPaginationInvalid, "pagination", err.Error())
+		return q, reject(RjctPaginationInvalid, "pagination", err.Error())
 	}
 	return q, nil
 }
@@ -196,7 +200,7 @@ func pagination(raw json.RawMessage) (page, size int, err error) {
 	if !plainPagination(raw, &p.PageSize, &p.PageNumber) {
 		p.PageSize, p.PageNumber = nil, nil
 		if err := json.Unmarshal(raw, &p); err != nil {
-			return 0, 0, fmt.Errorf("must be {page_size, page_number} with whole numbers")
+			return 0, 0, fmt.Errorf("must be {page_size, page_number}, whole numbers from 1 to %d", math.MaxInt32)
 		}
 	}
 	if p.PageSize == nil || *p.PageSize < 1 {

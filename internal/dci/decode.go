@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 // MaxSearchItems is the largest batch one search message may carry; the standard sets none.
@@ -172,7 +173,7 @@ func markDuplicates(items []SearchRequestItem) {
 	for i := range items {
 		it := &items[i]
 		if validID(it.ReferenceID) && seen[it.ReferenceID] > 1 {
-			it.Query = nil
+			it.Asked, it.Query = it.Query, nil
 			it.Err = reject(RjctReferenceIDDuplicate, fmt.Sprintf("search_request[%d].reference_id", i), "is used by another search of the message")
 		}
 	}
@@ -208,7 +209,17 @@ func readItemHead(raw json.RawMessage, path, badReason string) (h itemHead, err 
 	return h, nil
 }
 
-func decodeItem(raw json.RawMessage, path string) (it SearchRequestItem) {
+// decodeItem reads one search item; a rejected item keeps in Asked what its query asks,
+// as far as it can be read.
+func decodeItem(raw json.RawMessage, path string) SearchRequestItem {
+	it := readItem(raw, path)
+	if it.Err != nil {
+		it.Asked = asked(raw)
+	}
+	return it
+}
+
+func readItem(raw json.RawMessage, path string) (it SearchRequestItem) {
 	h, err := readItemHead(raw, path, RjctCriteriaInvalid)
 	it.ReferenceID, it.Timestamp, it.Locale, it.Err = h.ReferenceID, h.Timestamp, h.Locale, err
 	if err != nil {
@@ -267,4 +278,36 @@ func decodeCriteria(m map[string]json.RawMessage) (SearchCriteria, error) {
 		}
 	}
 	return c, nil
+}
+
+// asked reads the query of a search item as far as it can be read, whatever else is
+// wrong with the item (its reference, timestamp, locale, sort or page): nil when the
+// query itself cannot be read.
+func asked(raw json.RawMessage) *query.Query {
+	c := fields(fields(raw)["search_criteria"])
+	if c == nil {
+		return nil
+	}
+	crit, err := decodeCriteria(c)
+	if err != nil {
+		return nil
+	}
+	q, _ := buildQuery(&crit)
+	return q
+}
+
+// Asked reads, leniently, what the items of a search message ask, whatever else is wrong
+// with the message (its header, its meta, an item): the queries that can be read of its
+// first MaxSearchItems items. It never fails; what cannot be read is left out. The audit
+// record of a refused message names the persons they name (exchange.Named), so that a
+// person finds every attempt.
+func Asked(body []byte) []query.Query {
+	items, _ := elements(fields(fields(body)["message"])["search_request"])
+	var out []query.Query
+	for _, raw := range items[:min(len(items), MaxSearchItems)] {
+		if q := asked(raw); q != nil {
+			out = append(out, *q)
+		}
+	}
+	return out
 }

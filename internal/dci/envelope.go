@@ -185,6 +185,9 @@ type RawEnvelope struct {
 // Header and Message share body's bytes.
 func SplitEnvelope(body []byte) (RawEnvelope, error) {
 	if !rawjson.Valid(body) {
+		if rawjson.Deeper(body, rawjson.MaxDepth) {
+			return RawEnvelope{}, bad("", fmt.Sprintf("body is nested too deep (max %d)", rawjson.MaxDepth))
+		}
 		return RawEnvelope{}, bad("", "body is not a JSON object")
 	}
 	top := fields(body) // body is valid: the levels below are split without a second scan

@@ -36,6 +36,9 @@ type SearchRequestItem struct {
 
 	Query *query.Query `json:"-"`
 	Err   error        `json:"-"`
+	// Asked is, for an item rejected (Err), its query as far as it could be read, for the
+	// audit record to name whom it asked about; nil when it could not be read.
+	Asked *query.Query `json:"-"`
 }
 
 // SearchCriteria is what an item asks for. The parts whose shape varies between releases

@@ -31,7 +31,8 @@ const MaxEndpoint = 2048
 // an IPv6 address in its canonical form, the path without dot segments (also
 // percent-encoded ones) and with unreserved characters decoded. It refuses, with a
 // fault.Invalid on field: other schemes, user-info, fragments, empty hosts, numeric hosts
-// other than dotted-decimal IPv4, trailing dots, zones, ports with leading zeros,
+// other than dotted-decimal IPv4 and IPv6 in brackets, link-local, unspecified, multicast
+// and broadcast addresses and IPv4-mapped IPv6 ones (needPostable), trailing dots, zones, ports with leading zeros,
 // empty path segments ("//"), encoded slashes and backslashes, encoded control
 // characters, and any character outside RFC 3986 (spaces, controls, backslashes,
 // non-ASCII: international names are written in punycode).
@@ -177,6 +178,9 @@ func normalHost(scheme, hostport string) (string, error) {
 		if err != nil || !a.Is6() || a.Zone() != "" || !strings.HasSuffix(host, "]") {
 			return "", errors.New("the host is not an IPv6 address (zones are refused)")
 		}
+		if err := needPostable(a); err != nil {
+			return "", err
+		}
 		host = "[" + a.String() + "]"
 	} else if err := needHostName(host); err != nil {
 		return "", err
@@ -216,9 +220,29 @@ func needHostName(h string) error {
 		}
 	}
 	if last := strings.ToLower(labels[len(labels)-1]); numeric(last) {
-		if a, err := netip.ParseAddr(h); err != nil || !a.Is4() {
+		a, err := netip.ParseAddr(h)
+		if err != nil || !a.Is4() {
 			return errors.New("a numeric host must be an IPv4 address in dotted decimal, without leading zeros")
 		}
+		return needPostable(a)
+	}
+	return nil
+}
+
+// needPostable refuses the addresses nothing should be posted to: link-local ones
+// (169.254.0.0/16, fe80::/10: the cloud metadata service answers there), unspecified,
+// multicast and broadcast ones, and IPv4 addresses written as IPv6 (::ffff:a.b.c.d),
+// which are to be written as IPv4.
+func needPostable(a netip.Addr) error {
+	switch {
+	case a.Is4In6():
+		return errors.New("an IPv4-mapped IPv6 address is refused: write the IPv4 address")
+	case a.IsLinkLocalUnicast():
+		return errors.New("a link-local address (169.254.0.0/16, fe80::/10) is refused")
+	case a.IsUnspecified():
+		return errors.New("an unspecified address (0.0.0.0, ::) is refused")
+	case a.IsMulticast(), a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return errors.New("a multicast or broadcast address is refused")
 	}
 	return nil
 }

@@ -74,6 +74,9 @@ type Ask struct {
 	Day     date.Date // the date asked about; zero is today
 	Query   query.Query
 	Request []byte // the bytes of the request, hashed for the audit log (not kept)
+	// RequestSum is the hash of a request too large to hold in Request (a batch's body,
+	// read as a stream); zero: the hash of Request.
+	RequestSum [32]byte
 	// MessageID is the sender's message id, kept in the audit log (it lets a restarted
 	// hub recognise a repeated message).
 	MessageID string
@@ -160,6 +163,23 @@ func (x *Exchange) SetPolicy(p *Policy) { x.policy.Store(p) }
 // Policy returns the policy in force.
 func (x *Exchange) Policy() *Policy { return x.policy.Load() }
 
+// Refusal returns the refusal, Err set, that every question sharing ask's caller,
+// service, purpose, fields and day would get from the policy whatever it asks (no
+// authorization in force for them), or an answer without Err. A request of many such
+// questions (a batch, the items of a DCI message) is then refused as a whole and
+// recorded once, not once a question, so that refusals cannot flood the audit log.
+func (x *Exchange) Refusal(ask Ask) Answer {
+	today := date.FromTime(x.now())
+	if ask.Day.IsZero() {
+		ask.Day = today
+	}
+	d := x.policy.Load().Decide(Question{Institution: ask.Caller.Institution, Service: ask.Service, Purpose: ask.Purpose, Fields: ask.Fields, Today: today, Day: ask.Day})
+	if d.Permit {
+		return Answer{Decision: d}
+	}
+	return refuse(Answer{Decision: d}, d.Reasons[0])
+}
+
 // Search decides on a question and, if permitted, asks the source and minimises the
 // answer. It never returns data the decision does not allow. The caller must Seal the
 // answer (record it) before sending anything.
@@ -205,6 +225,11 @@ func (x *Exchange) Search(ctx context.Context, ask Ask) Answer {
 			ans.Decision = deny(DenyFields, "field %s is not authorized for %s on %s: a filter and its order may use only the fields the authorization grants",
 				clip(attr), ask.Caller.Institution, ask.Service)
 			return refuse(ans, ans.Decision.Reasons[0])
+		}
+		if !Covers(d.Fields, "person") {
+			// Records in person-number order would tell the birth order of persons whose
+			// numbers the asker may not read.
+			ask.Query.Opaque = ask.Caller.Institution
 		}
 	}
 	if ask.Day < today && !checked {
@@ -276,14 +301,11 @@ func (x *Exchange) filter(ask Ask, ans Answer, p *Policy, res SourceResult, chec
 	if ans.Withheld > 0 {
 		ans.Decision.Reasons = append(ans.Decision.Reasons, itoa(ans.Withheld)+" record(s) withheld: persons not in the asker's person directory")
 	}
-	if ans.Len() == 0 && ask.Query.Kind == query.KindID && !checked && len(d.Capacities) > 0 {
-		// An identifier that is not a person number (a BRN, a registry's own id) names
-		// nobody the asker holds a file on: refuse, as the person check would have, and in
-		// the same words whether the source found someone else or nobody at all, so the
-		// answer tells nothing about persons outside the asker's directory.
-		ans.Decision.Permit, ans.Decision.Code = false, DenyPerson
-		return refuse(ans, "the person asked about is not in "+ask.Caller.Institution+"'s person directory")
-	}
+	// An identifier that is not a person number (a BRN, a registry's own id) is checked
+	// on the records the source returns: when none of them is about a person the asker
+	// may see, the answer is the source's "no record", whether it found no one or only
+	// others (withheld), so it tells nothing about persons outside the asker's directory
+	// and gives no wrong reason when the registry simply holds no such identifier.
 	ans.Status = 200
 	return ans
 }
@@ -339,6 +361,9 @@ func failed(ans Answer, err error) Answer {
 	return ans
 }
 
+// SealTimeout bounds the wait for an exchange's record to be durable.
+const SealTimeout = 10 * time.Second
+
 // Seal records the exchange in the audit log with the hash of the response about to be
 // sent. If it cannot be recorded, the caller must not send the response.
 func (x *Exchange) Seal(ctx context.Context, ask Ask, ans Answer, response []byte) (int64, error) {
@@ -347,12 +372,19 @@ func (x *Exchange) Seal(ctx context.Context, ask Ask, ans Answer, response []byt
 		Decision: "deny", Reasons: ans.Decision.Reasons, Authorization: ans.Decision.Authorization,
 		Outcome: outcome(ans), Status: ans.Status,
 		RequestHash: sha256.Sum256(ask.Request), ResponseHash: sha256.Sum256(response)}
+	if ask.RequestSum != ([32]byte{}) {
+		e.RequestHash = ask.RequestSum
+	}
 	if ans.Decision.Permit {
 		e.Decision = "permit"
 	}
 	if !ask.Start.IsZero() {
 		e.Latency = x.now().Sub(ask.Start)
 	}
+	// The record is written even when the caller has gone (its request's context is
+	// cancelled): the attempt must be found all the same.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SealTimeout)
+	defer cancel()
 	parts := splitPersons(e.Persons)
 	e.Persons = parts[0]
 	if len(parts) > 1 {

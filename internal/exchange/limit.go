@@ -188,9 +188,23 @@ func (b *Batch) Search(ctx context.Context, ask Ask) Answer {
 	ans := b.x.Search(ctx, ask)
 	b.l.free()
 	b.mu.Lock()
-	b.spent += b.x.now().Sub(start)
+	b.spent += max(b.x.now().Sub(start), ItemCost)
 	b.mu.Unlock()
 	return ans
+}
+
+// ItemCost is what each question of a batch is charged at least: about what a look-up
+// and its audit record cost the hub's processors. A refused line is decided in a
+// microsecond, but its record costs as much as an answered one's; charged alike, a flood
+// of refusals reaches the limits as a flood of answers does.
+const ItemCost = 50 * time.Microsecond
+
+// Charge charges n questions of the batch that were not asked (a batch refused as a
+// whole, Exchange.Refusal) at ItemCost each.
+func (b *Batch) Charge(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.spent += time.Duration(n) * ItemCost
 }
 
 // Done ends the batch and charges the time its look-ups spent.

@@ -12,7 +12,10 @@ import (
 // authorization's grant) do not cover, "" when all are covered. A filter may see only
 // what its answer could carry: otherwise it is an oracle, answering one guess at a time
 // about a field the asker may not read (a birth date by a series of "born before").
-// The person number is always covered: the asker's scope is made of person numbers.
+// The person number may always be compared for equality (eq, in): the asker's scope is
+// made of person numbers, and naming one is a look-up within it. Ranges of numbers and
+// an order by them need `person` granted: a number encodes birth date and sex, so a
+// series of "person le N" counts recovers the number of a person known by name.
 func Ungranted(q query.Query, fields []string) string {
 	var bad string
 	var walk func(c *query.Cond)
@@ -24,6 +27,10 @@ func Ungranted(q query.Query, fields []string) string {
 		case query.And, query.Or, query.Not:
 			for _, a := range c.Args {
 				walk(a)
+			}
+		case query.Eq, query.In:
+			if c.Attr != "person" && !Covers(fields, c.Attr) {
+				bad = c.Attr
 			}
 		default:
 			if !Covers(fields, c.Attr) {
@@ -41,11 +48,8 @@ func Ungranted(q query.Query, fields []string) string {
 }
 
 // Covers reports whether fields grant the attribute attr ("address.region" is granted by
-// "address" or "address.region"; "person" always).
+// "address" or "address.region").
 func Covers(fields []string, attr string) bool {
-	if attr == "person" {
-		return true
-	}
 	for i := len(attr); i > 0; i-- {
 		if (i == len(attr) || attr[i] == '.') && slices.Contains(fields, attr[:i]) {
 			return true
@@ -92,6 +96,22 @@ func Named(q query.Query) []string {
 		}
 	}
 	walk(q.Filter)
+	return out
+}
+
+// NamedIn returns the persons the questions name (Named), each once, in order, at most
+// maxNamed in all: those of a message refused as a whole, whose record must stay small
+// whatever the message holds.
+func NamedIn(qs []query.Query) []string {
+	var out []string
+	for _, q := range qs {
+		for _, p := range Named(q) {
+			if len(out) < maxNamed && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

@@ -50,18 +50,20 @@ func (s *Server) asyncSearch(w http.ResponseWriter, r *http.Request) error {
 	}
 	body, env, _, err := readSearch(w, r)
 	if err != nil {
-		return acked(corr, err)
+		return rejected(claims, "dci:"+reg, body, acked(corr, err))
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
 		return refused(claims.ClientID, "dci:"+reg, body, err)
 	}
-	return s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: env.Header.SenderID,
+	return rejected(claims, "dci:"+reg, body, s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: env.Header.SenderID,
 		MessageID: env.Header.MessageID, TransactionID: env.Message.TransactionID, Registry: reg,
-		Action: dci.ActionSearch, Mode: txn.Async, Status: txn.Received, Request: body, CallbackURI: env.Header.SenderURI})
+		Action: dci.ActionSearch, Mode: txn.Async, Status: txn.Received, Request: body, CallbackURI: env.Header.SenderURI}))
 }
 
 // accept has the worker store an asynchronous transaction and acknowledges it (a
-// repeated search: under the first one's correlation id), or answers ACK ERR.
+// repeated search: under the first one's correlation id), or returns the refusal to
+// answer ACK ERR (a sender_uri refused or missing, a repeated message id), for the caller
+// to mark rejected (recorded) unless the request was recorded already.
 func (s *Server) accept(w http.ResponseWriter, r *http.Request, t txn.Txn) error {
 	e, err := s.signerOf(r.Context(), t.Client)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,7 +68,10 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) error {
 		return refused(claims.ClientID, "batch", nil, err)
 	}
 	if err := needContentType(r, "text/plain", "text/csv"); err != nil {
-		return err
+		return rejected(claims, "batch", nil, err)
+	}
+	if r.ContentLength > maxConsultBody { // announced: refused before a byte is read
+		return rejected(claims, "batch", nil, dci.Coded(fault.TooLarge, dci.ErrRequestBad, "body", fmt.Sprintf("is larger than %d bytes; split it", maxConsultBody)))
 	}
 	q := r.URL.Query()
 	service := q.Get("service")
@@ -85,13 +89,16 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) error {
 		return s.refuse(w, r, base, denied)
 	}
 	defer batch.Done()
+	if ans := s.exchange.Refusal(base); ans.Err != nil {
+		return s.refuseBatch(w, r, batch, base, ans)
+	}
 	// The body is read while the answer is written, and a batch of a million persons
 	// streams for minutes: no deadlines for this one.
 	rc := http.NewResponseController(w)
 	_ = rc.EnableFullDuplex()
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	out := &lineStream{w: w}
+	out := &lineStream{w: w, body: r.Body}
 	sum, err := s.streamBatch(r.Context(), out, batch, base, http.MaxBytesReader(w, r.Body, maxConsultBody))
 	if err != nil { // nothing was written: the request is refused as a whole
 		return err
@@ -110,6 +117,73 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, ask exchange.Ask
 	retryAfter(w, r, ans.Err)
 	writeRaw(w, ans.Status, body)
 	return nil
+}
+
+// refuseBatch refuses a batch the policy refuses whatever it asks (exchange.Refusal) as
+// a whole, before its lines are checked: one answer, one audit record naming the batch
+// (its lines, its hash, the persons of its lines up to maxBatchNamed), its lines charged
+// as if they had been asked.
+func (s *Server) refuseBatch(w http.ResponseWriter, r *http.Request, batch *exchange.Batch, ask exchange.Ask, ans exchange.Answer) error {
+	b := readBatch(http.MaxBytesReader(w, r.Body, maxConsultBody))
+	batch.Charge(max(b.persons, 1))
+	ask.RequestSum, ans.Persons = b.hash, b.named
+	cut := ""
+	if b.cut {
+		cut = fmt.Sprintf(" in its first %d bytes (it is larger)", maxConsultBody)
+	}
+	ans.Decision.Reasons = append(ans.Decision.Reasons, fmt.Sprintf("the batch is refused as a whole: %d lines%s, %d naming a person, body sha256 %x",
+		b.lines, cut, b.persons, b.hash))
+	body, _ := json.Marshal(dci.NewHTTPErrors(ans.Err))
+	seq, err := s.exchange.Seal(r.Context(), ask, ans, body)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("X-Audit-Records", strconv.FormatInt(seq, 10))
+	writeRaw(w, ans.Status, body)
+	return nil
+}
+
+// maxBatchNamed bounds the persons the record of a batch refused as a whole names.
+const maxBatchNamed = 256
+
+// batchBody is what the record of a refused batch says of its body.
+type batchBody struct {
+	lines, persons int      // lines, and lines naming someone (a first column)
+	named          []string // the valid person numbers among them, the first maxBatchNamed
+	hash           [32]byte // sha256 of the body (of what was read, when cut)
+	cut            bool     // the body was larger than could be read
+}
+
+// readBatch reads a batch's body to its end (or its size limit) in bounded memory.
+func readBatch(body io.Reader) batchBody {
+	var b batchBody
+	h := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(body, h), 16<<10)
+	seen := map[string]bool{}
+	for start := true; ; {
+		chunk, err := br.ReadSlice('\n')
+		if start && len(chunk) > 0 {
+			b.lines++
+			first, _, _ := bytes.Cut(chunk, []byte(","))
+			if p := string(bytes.TrimSpace(first)); p != "" && (b.lines > 1 || !strings.EqualFold(p, "person")) {
+				b.persons++
+				for _, n := range exchange.Named(query.Query{Kind: query.KindID, IDValue: p}) {
+					if len(b.named) < maxBatchNamed && !seen[n] {
+						seen[n] = true
+						b.named = append(b.named, n)
+					}
+				}
+			}
+		}
+		start = err != bufio.ErrBufferFull
+		if err != nil && err != bufio.ErrBufferFull {
+			var mb *http.MaxBytesError
+			b.cut = errors.As(err, &mb)
+			break
+		}
+	}
+	copy(b.hash[:], h.Sum(nil))
+	return b
 }
 
 // personLine is a line of the body that names a person, or, with stop, why reading
@@ -137,7 +211,7 @@ func eachPerson(body io.Reader, fn func(line int, person string) bool) error {
 		var mb *http.MaxBytesError
 		switch {
 		case errors.As(err, &mb):
-			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", fmt.Sprintf("is larger than %d bytes; split it", mb.Limit))
+			return dci.Coded(fault.TooLarge, dci.ErrRequestBad, "body", fmt.Sprintf("is larger than %d bytes; split it", mb.Limit))
 		case err != nil && err != io.EOF:
 			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "cannot be read: "+err.Error())
 		case n > maxConsultLines:
@@ -214,6 +288,7 @@ func (s *Server) streamBatch(ctx context.Context, out *lineStream, batch *exchan
 // request refused before any person was answered gets an error status instead.
 type lineStream struct {
 	w       http.ResponseWriter
+	body    io.Reader // the request's body
 	started bool
 }
 
@@ -227,7 +302,13 @@ func (o *lineStream) begin() {
 }
 
 // unblock makes a read of the body that waits for the client return: the stream is over.
-func (o *lineStream) unblock() { _ = http.NewResponseController(o.w).SetReadDeadline(time.Now()) }
+func (o *lineStream) unblock() {
+	if b, ok := o.body.(*slowBody); ok {
+		b.stop() // else its next read would set a later deadline
+		return
+	}
+	_ = http.NewResponseController(o.w).SetReadDeadline(time.Now())
+}
 
 func (s *Server) writeLines(ctx context.Context, out *lineStream, order <-chan personLine) (BatchSummary, error) {
 	enc := json.NewEncoder(out.w)

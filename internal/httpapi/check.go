@@ -3,6 +3,7 @@ package httpapi
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -109,7 +110,9 @@ func supportNeeds(rec map[string]any) []any {
 	return needs
 }
 
-// check serves one registry-specific call.
+// check serves one registry-specific call. Its message id is remembered like a sync
+// search's (recent) and kept in the audit record: a repeated message is refused (409,
+// rjct.message_id.duplicate), also after a restart.
 func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) error {
 	start := time.Now()
 	service := "dci:" + call.registry
@@ -119,32 +122,38 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) e
 	}
 	body, err := readBody(w, r)
 	if err != nil {
-		return err
+		return rejected(claims, service, body, err)
 	}
 	env, err := dci.DecodeCheck(body, call.criteria)
 	if err != nil {
-		return err
+		return rejected(claims, service, body, err)
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
 		return refused(claims.ClientID, service, body, err)
 	}
+	q := query.Query{Kind: query.KindID, IDType: "UIN", IDValue: env.Message.Person, Page: 1, PageSize: 1}
 	m, err := answer.ReadMeta(env.Header.Meta)
 	if err != nil {
-		return err
+		return naming(rejected(claims, service, body, err), exchange.Named(q))
+	}
+	if s.recent.seen(claims.ClientID+"\x00"+env.Header.MessageID, time.Now()) {
+		return naming(rejected(claims, service, body, dci.Coded(fault.Conflict, dci.ErrRequestBad, "header.message_id",
+			fmt.Sprintf("%s: message %.99q was already received; it is not processed again", dci.RjctMessageIDDuplicate, env.Header.MessageID))), exchange.Named(q))
 	}
 	service = s.serviceFor(registries[call.registry], env.Header.ReceiverID)
 	day, _ := date.Parse(m.OnDate)
 	ask := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}, Service: service,
-		Purpose: m.Purpose, Fields: call.fields, Day: day, Request: body, Start: start,
-		Query: query.Query{Kind: query.KindID, IDType: "UIN", IDValue: env.Message.Person, Page: 1, PageSize: 1}}
+		Purpose: m.Purpose, Fields: call.fields, Day: day, Request: body, Start: start, Query: q, MessageID: env.Header.MessageID}
 	done := s.exchange.Expect(1)
 	defer done()
 	ans := s.exchange.Search(r.Context(), ask)
 	if fault.KindOf(ans.Err) == fault.Forbidden {
 		out := problemFor(r, http.StatusForbidden, ans.Err).bytes()
-		if _, err := s.exchange.Seal(r.Context(), ask, ans, out); err != nil {
+		seq, err := s.exchange.Seal(r.Context(), ask, ans, out)
+		if err != nil {
 			return err
 		}
+		w.Header().Set("X-Audit-Records", strconv.FormatInt(seq, 10))
 		writeProblem(w, http.StatusForbidden, out)
 		return nil
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -11,10 +12,12 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/answer"
+	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
 // maxDCIBody bounds a DCI message.
@@ -53,25 +56,43 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) error {
 	}
 	body, env, m, err := readSearch(w, r)
 	if err != nil {
-		return err
+		return rejected(claims, "dci:"+r.PathValue("registry"), body, err)
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
 		return refused(claims.ClientID, "dci:"+r.PathValue("registry"), body, err)
 	}
 	service := s.serviceFor(registry, env.Header.ReceiverID)
 	if s.recent.seen(claims.ClientID+"\x00"+env.Header.MessageID, time.Now()) {
-		return s.duplicate(w, r, claims, service, env)
+		return s.duplicate(w, r, claims, service, body, env)
 	}
 	over := sync.OnceFunc(s.exchange.Expect(len(env.Message.SearchRequest)))
 	defer over()
 	caller := exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}
-	asks, answers := answer.Ask(r.Context(), s.exchange, env, caller, service, m, body, start)
+	asks, answers, whole := s.refusedWhole(env, caller, service, m, body, start)
+	if !whole {
+		asks, answers = answer.Ask(r.Context(), s.exchange, env, caller, service, m, body, start)
+	}
 	return s.answerSearch(w, r, env, asks, answers, registry, over)
 }
 
+// refusedWhole returns the one refusal of a message whose items the policy refuses
+// alike whatever they ask (exchange.Refusal), naming every person the items name, and
+// true; else false.
+func (s *Server) refusedWhole(env *dci.Envelope[dci.SearchRequest], caller exchange.Caller, service string, m answer.Meta, body []byte, start time.Time) ([]exchange.Ask, []exchange.Answer, bool) {
+	day, _ := date.Parse(m.OnDate)
+	ask := exchange.Ask{Caller: caller, Service: service, Purpose: m.Purpose, Fields: m.Fields, Day: day, Request: body, MessageID: env.Header.MessageID, Start: start}
+	ans := s.exchange.Refusal(ask)
+	if ans.Err == nil {
+		return nil, nil, false
+	}
+	ans.Persons = exchange.NamedIn(asked(env))
+	return []exchange.Ask{ask}, []exchange.Answer{ans}, true
+}
+
 // duplicate refuses a repeated message: 200 with a header of status rjct and reason
-// rjct.message_id.duplicate, and no message. The refusal is recorded.
-func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, claims oauth.Claims, service string, env *dci.Envelope[dci.SearchRequest]) error {
+// rjct.message_id.duplicate, and no message. The refusal is recorded, naming the persons
+// the message asks about, in X-Audit-Records.
+func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, claims oauth.Claims, service string, request []byte, env *dci.Envelope[dci.SearchRequest]) error {
 	h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), answer.SenderID, time.Now())
 	h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctMessageIDDuplicate
 	h.StatusReasonMessage = "message " + env.Header.MessageID + " was already received; it is not processed again"
@@ -80,16 +101,31 @@ func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, claims oauth.
 		Header dci.CallbackHeader `json:"header"`
 	}{h})
 	err := dci.Coded(fault.Conflict, dci.ErrRequestBad, "header.message_id", h.StatusReasonMessage)
-	ask := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}, Service: service}
-	ans := exchange.Answer{Err: err, Status: http.StatusOK, Decision: exchange.Decision{Code: "duplicate", Reasons: []string{h.StatusReasonMessage}}}
-	if _, serr := s.exchange.Seal(r.Context(), ask, ans, body); serr != nil {
+	ask := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}, Service: service, Request: request}
+	ans := exchange.Answer{Err: err, Status: http.StatusOK, Persons: exchange.NamedIn(asked(env)),
+		Decision: exchange.Decision{Code: "duplicate", Reasons: []string{h.StatusReasonMessage}}}
+	seq, serr := s.exchange.Seal(r.Context(), ask, ans, body)
+	if serr != nil {
 		return serr
 	}
+	w.Header().Set("X-Audit-Records", strconv.FormatInt(seq, 10))
 	writeRaw(w, http.StatusOK, body)
 	return nil
 }
 
-// readSearch reads and decodes a DCI search message: JSON, at most 1 MiB.
+// asked lists what the items of a message ask, those rejected too, as far as it was read.
+func asked(env *dci.Envelope[dci.SearchRequest]) []query.Query {
+	var qs []query.Query
+	for _, it := range env.Message.SearchRequest {
+		if q := cmp.Or(it.Query, it.Asked); q != nil {
+			qs = append(qs, *q)
+		}
+	}
+	return qs
+}
+
+// readSearch reads and decodes a DCI search message: JSON, at most 1 MiB. The body is
+// returned with a refusal of the message, as far as it was read.
 func readSearch(w http.ResponseWriter, r *http.Request) ([]byte, *dci.Envelope[dci.SearchRequest], answer.Meta, error) {
 	body, err := readBody(w, r)
 	if err != nil {
@@ -97,7 +133,7 @@ func readSearch(w http.ResponseWriter, r *http.Request) ([]byte, *dci.Envelope[d
 	}
 	env, err := dci.DecodeSearch(body)
 	if err != nil {
-		return nil, nil, answer.Meta{}, err
+		return body, nil, answer.Meta{}, err
 	}
 	m, err := answer.ReadMeta(env.Header.Meta)
 	return body, env, m, err

@@ -96,7 +96,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					slog.Int("bytes", sw.bytes), slog.Duration("duration", d))
 			}
 		}()
-		next.ServeHTTP(sw, r)
+		ww, r := s.limitUploads(sw, r)
+		next.ServeHTTP(ww, r)
 	})
 }
 

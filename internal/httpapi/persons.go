@@ -77,7 +77,7 @@ func (b sizedBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	var mb *http.MaxBytesError
 	if errors.As(err, &mb) {
-		err = fault.Invalidf("body", "is larger than %d bytes; split the file", mb.Limit)
+		err = fault.TooLargef("body", "is larger than %d bytes; split the file", mb.Limit)
 	}
 	return n, err
 }

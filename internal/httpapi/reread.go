@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/answer"
@@ -93,12 +95,13 @@ func leaves(prefix string, r map[string]any, out *[]string) {
 	}
 }
 
-// sealReread records a status read that handed out, or would have handed out, a stored
-// answer; response is what is sent.
-func (s *Server) sealReread(ctx context.Context, rr *reread, response []byte) error {
-	if rr == nil {
-		return nil
+// sealReread records a status read, response being what is sent, and names its record
+// in X-Audit-Records.
+func (s *Server) sealReread(ctx context.Context, w http.ResponseWriter, rr *reread, response []byte) error {
+	seq, err := s.exchange.Seal(ctx, rr.ask, rr.ans, response)
+	if err != nil {
+		return err
 	}
-	_, err := s.exchange.Seal(ctx, rr.ask, rr.ans, response)
-	return err
+	w.Header().Set("X-Audit-Records", strconv.FormatInt(seq, 10))
+	return nil
 }

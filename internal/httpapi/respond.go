@@ -229,7 +229,7 @@ func jsonFault(err error) error {
 	case errors.As(err, &se):
 		return fault.Invalidf("body", "is not valid JSON at byte %d: %v", se.Offset, err)
 	case errors.As(err, &me):
-		return fault.Invalidf("body", "is larger than %d bytes", me.Limit)
+		return fault.TooLargef("body", "is larger than %d bytes", me.Limit)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return fault.Invalidf(name, "is not a known field")
@@ -239,8 +239,8 @@ func jsonFault(err error) error {
 	return fault.Invalidf("body", "%v", err)
 }
 
-// needContentType refuses a body whose media type is not one of want, as the admin API
-// always has: 400 naming Content-Type (a DCI message gets 415, see readBody).
+// needContentType refuses a body whose media type is not one of want: 415 naming
+// Content-Type (the token endpoint answers it 400, as RFC 6749 wants).
 func needContentType(r *http.Request, want ...string) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err == nil {
@@ -250,7 +250,7 @@ func needContentType(r *http.Request, want ...string) error {
 			}
 		}
 	}
-	return fault.Invalidf("Content-Type", "must be %s", strings.Join(want, " or "))
+	return fault.Unsupportedf("Content-Type", "must be %s", strings.Join(want, " or "))
 }
 
 // bearerToken returns the token of an Authorization header of the Bearer scheme, whose

@@ -60,6 +60,8 @@ type Deps struct {
 	// Employment is the employment source the employer channel declares to (nil: the
 	// /declarations routes are not served).
 	Employment *employment.Source
+	// Uploads is the minimum rate of request bodies; zero: none.
+	Uploads Uploads
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -91,6 +93,7 @@ type Server struct {
 	started time.Time
 	metrics *httpMetrics
 	reg     *metrics.Registry
+	uploads Uploads
 	handler http.Handler
 
 	oauth           *oauth.Server
@@ -111,6 +114,10 @@ type Server struct {
 	// minutes); entries are few, one per token minted, and expire with it.
 	sourceTokens sync.Map
 	signers      signers
+
+	// streams ends when the server shuts down: the long-lived answers watch it.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // NewServer builds the handler with every route.
@@ -124,11 +131,12 @@ func NewServer(d Deps) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log,
+	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log, uploads: d.Uploads,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
 		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
 		employment: d.Employment}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.dciPrefix = MountPrefix(s.dciPrefix)
 	mux := http.NewServeMux()
 	s.routes(mux)

@@ -173,8 +173,12 @@ func TestBadInputNamesTheField(t *testing.T) {
 		}
 	}
 	var e apiError
-	if got := h.do("POST", "/admin/institutions", "text/plain", `{}`, &e); got != 400 || e.Error.Field != "Content-Type" {
-		t.Errorf("POST with text/plain = %d %+v; want 400 on Content-Type", got, e)
+	if got := h.do("POST", "/admin/institutions", "text/plain", `{}`, &e); got != http.StatusUnsupportedMediaType || e.Error.Field != "Content-Type" {
+		t.Errorf("POST with text/plain = %d %+v; want 415 on Content-Type", got, e)
+	}
+	big := `{"code":"` + strings.Repeat("x", 1<<20) + `"}`
+	if got := h.do("POST", "/admin/institutions", "application/json", big, &e); got != http.StatusRequestEntityTooLarge || e.Error.Field != "body" {
+		t.Errorf("POST of %d bytes = %d %+v; want 413 on body", len(big), got, e)
 	}
 }
 

@@ -56,18 +56,18 @@ func (s *Server) acceptAsync(w http.ResponseWriter, r *http.Request, action stri
 	}
 	h, tx, sig, rh, rm, err := decode(body)
 	if err != nil {
-		return acked(corr, err)
+		return rejected(claims, "dci:"+reg, body, acked(corr, err))
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, sig, rh, rm); err != nil {
 		return refused(claims.ClientID, "dci:"+reg, body, err)
 	}
-	return s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: h.SenderID, MessageID: h.MessageID,
-		TransactionID: tx, Registry: reg, Action: action, Mode: txn.Async, Status: txn.Received, Request: body, CallbackURI: h.SenderURI})
+	return rejected(claims, "dci:"+reg, body, s.accept(w, r, txn.Txn{CorrelationID: corr, Client: claims.ClientID, Sender: h.SenderID, MessageID: h.MessageID,
+		TransactionID: tx, Registry: reg, Action: action, Mode: txn.Async, Status: txn.Received, Request: body, CallbackURI: h.SenderURI}))
 }
 
 // readAsync checks the registry of the path and the bearer token (with scope; refusals
 // recorded under service), and reads a JSON body. An asynchronous call's problems with
-// the message are answered ACK ERR under corr.
+// the message are answered ACK ERR under corr, and recorded.
 func (s *Server) readAsync(w http.ResponseWriter, r *http.Request, scope, service, corr string) (claims oauth.Claims, body []byte, err error) {
 	reg := r.PathValue("registry")
 	if _, ok := registries[reg]; !ok {
@@ -77,7 +77,7 @@ func (s *Server) readAsync(w http.ResponseWriter, r *http.Request, scope, servic
 		return claims, nil, refused(claims.ClientID, service, nil, err)
 	}
 	body, err = readBody(w, r)
-	return claims, body, acked(corr, err)
+	return claims, body, rejected(claims, service, body, acked(corr, err))
 }
 
 // subscriptionsStatus answers a status request by subscription codes: the institution's

@@ -8,30 +8,37 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/dci"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
 // Transaction status. An application sees only its own transactions; one named by an id
-// it does not own is answered as one that does not exist.
+// it does not own is answered as one that does not exist. Every status request is
+// recorded in the audit log and its record named in X-Audit-Records: a read of a stored
+// search answer as an exchange of its own (reread), any other as a status read, refused
+// when the transaction is not the caller's; a refused token, signature or message like
+// any refusal.
 
-// readTxnStatus authenticates and decodes a status request.
+// readTxnStatus authenticates and decodes a status request; its errors are marked for
+// the record (refused, rejected).
 func (s *Server) readTxnStatus(w http.ResponseWriter, r *http.Request) (oauth.Claims, []byte, *dci.Envelope[dci.TxnStatusRequest], error) {
+	service := "dci:txn-status"
 	claims, err := s.bearer(r, "registry.txn_status", "registry.search", "registry.subscribe")
 	if err != nil {
-		return claims, nil, nil, err
+		return claims, nil, nil, refused(claims.ClientID, service, nil, err)
 	}
 	body, err := readBody(w, r)
 	if err != nil {
-		return claims, nil, nil, err
+		return claims, nil, nil, rejected(claims, service, body, err)
 	}
 	env, err := dci.DecodeTxnStatus(body)
 	if err != nil {
-		return claims, nil, nil, err
+		return claims, nil, nil, rejected(claims, service, body, err)
 	}
 	if err := s.checkSignature(r.Context(), claims.ClientID, env.Signature, env.RawHeader, env.RawMessage); err != nil {
-		return claims, nil, nil, err
+		return claims, nil, nil, refused(claims.ClientID, service, body, err)
 	}
 	return claims, body, env, nil
 }
@@ -57,7 +64,7 @@ func (s *Server) syncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fault.Wrap(err, "encode answer")
 	}
-	if err := s.sealReread(r.Context(), rr, body); err != nil {
+	if err := s.sealReread(r.Context(), w, rr, body); err != nil {
 		return err
 	}
 	writeRaw(w, http.StatusOK, body)
@@ -65,8 +72,9 @@ func (s *Server) syncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 }
 
 // asyncTxnStatus serves {prefix}/{registry}/registry/txn/status: the answer is made at
-// once, stored, and delivered to sender_uri as txn/on-status by the worker. A refused
-// token or signature is answered as an error, not recorded; the message's problems ACK ERR.
+// once, recorded, stored, and delivered to sender_uri as txn/on-status by the worker. A
+// refused token or signature is answered as an error; the message's problems ACK ERR;
+// both recorded.
 func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 	corr := newID()
 	claims, body, env, err := s.readTxnStatus(w, r)
@@ -78,7 +86,7 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 		return acked(corr, err)
 	}
 	if _, err := s.callbackTo(r.Context(), client, env.Header.SenderURI); err != nil {
-		return acked(corr, err)
+		return rejected(claims, "dci:txn-status", body, acked(corr, err))
 	}
 	header, message, rr, err := s.txnStatus(r.Context(), claims, env, body, corr)
 	if err != nil {
@@ -92,9 +100,10 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return acked(corr, err)
 	}
-	if err := s.sealReread(r.Context(), rr, signed); err != nil {
+	if err := s.sealReread(r.Context(), w, rr, signed); err != nil {
 		return acked(corr, err)
 	}
+	// Recorded above (X-Audit-Records is set): a refusal to store it is not recorded again.
 	return s.accept(w, r, txn.Txn{CorrelationID: corr, Client: client, Sender: env.Header.SenderID,
 		MessageID: env.Header.MessageID, TransactionID: env.Message.TransactionID, Registry: r.PathValue("registry"),
 		Action: dci.ActionTxnStatus, Mode: txn.Async, Status: txn.Success, Request: body, Response: signed,
@@ -108,9 +117,11 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 // (dci.UnknownTxnStatus); a way of naming one the hub does not support, with a header of
 // status rjct and no message. A stored search answer is personal data handed out again: the
 // read is decided like an exchange (rr, to seal before the answer is sent), and refused
-// with a header of status rjct when the decision does not permit it.
+// with a header of status rjct when the decision does not permit it. Any other status
+// read is recorded too (rr: a status read, refused when the hub does not answer it).
 func (s *Server) txnStatus(ctx context.Context, claims oauth.Claims, env *dci.Envelope[dci.TxnStatusRequest], request []byte, corr string) (h dci.CallbackHeader, _ *dci.TxnStatusResponse, rr *reread, _ error) {
 	client := claims.ClientID
+	read := func(refusal error, why string) *reread { return statusRead(claims, env, request, refusal, why) }
 	h = dci.CallbackHeaderFor(env.Header, dci.ActionTxnOnStatus, newID(), answer.SenderID, time.Now())
 	q := env.Message.Request
 	var t txn.Txn
@@ -122,23 +133,23 @@ func (s *Server) txnStatus(ctx context.Context, claims oauth.Claims, env *dci.En
 		if q.TxnType != dci.ActionSubscribe {
 			h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctActionNotSupported
 			h.StatusReasonMessage = "subscription_code_list names subscriptions: use txn_type subscribe"
-			return h, nil, nil, nil
+			return h, nil, read(fault.Invalidf("txn_type", "%s", h.StatusReasonMessage), h.StatusReasonMessage), nil
 		}
 		status, err := s.subscriptionsStatus(ctx, client, env)
 		if err != nil {
 			return h, nil, nil, err
 		}
 		return h, &dci.TxnStatusResponse{TransactionID: env.Message.TransactionID, CorrelationID: newID(),
-			Response: dci.TxnStatusReply{TxnType: q.TxnType, TxnStatus: status}}, nil, nil
+			Response: dci.TxnStatusReply{TxnType: q.TxnType, TxnStatus: status}}, read(nil, "the status of the application's subscriptions"), nil
 	default:
 		h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctActionNotSupported
 		h.StatusReasonMessage = "attribute_type " + q.AttributeType + " is not supported: name the transaction by transaction_id or correlation_id, or subscriptions by subscription_code_list"
-		return h, nil, nil, nil
+		return h, nil, read(fault.Invalidf("attribute_type", "%s", h.StatusReasonMessage), h.StatusReasonMessage), nil
 	}
 	if fault.KindOf(err) == fault.NotFound {
 		h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctActionInvalid
 		h.StatusReasonMessage = "no " + q.TxnType + " transaction " + q.AttributeType + " " + q.Value + " of this application"
-		return h, dci.UnknownTxnStatus(env, corr, h.StatusReasonMessage, time.Now()), nil, nil
+		return h, dci.UnknownTxnStatus(env, corr, h.StatusReasonMessage, time.Now()), read(fault.NotFoundf("%s", h.StatusReasonMessage), h.StatusReasonMessage), nil
 	}
 	if err != nil {
 		return h, nil, nil, err
@@ -153,12 +164,28 @@ func (s *Server) txnStatus(ctx context.Context, claims oauth.Claims, env *dci.En
 			return h, nil, rr, nil
 		}
 	}
+	if rr == nil {
+		rr = read(nil, "the status of the application's transaction "+t.CorrelationID)
+	}
 	status, err := txnState(t)
 	if err != nil {
 		return h, nil, nil, err
 	}
 	return h, &dci.TxnStatusResponse{TransactionID: env.Message.TransactionID, CorrelationID: t.CorrelationID,
 		Response: dci.TxnStatusReply{TxnType: q.TxnType, TxnStatus: status}}, rr, nil
+}
+
+// statusRead is the record of a status read that hands out no stored answer: the
+// caller's, about no person; refused with refusal when it is not nil.
+func statusRead(claims oauth.Claims, env *dci.Envelope[dci.TxnStatusRequest], request []byte, refusal error, why string) *reread {
+	ask := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution},
+		Service: "dci:txn-status", Request: request, MessageID: env.Header.MessageID, Start: time.Now()}
+	ans := exchange.Answer{Status: http.StatusOK, Decision: exchange.Decision{Permit: true, Code: "status", Reasons: []string{why}}}
+	if refusal != nil {
+		ans.Err, ans.Status = refusal, statusOf[fault.KindOf(refusal)]
+		ans.Decision.Permit, ans.Decision.Code = false, fault.KindOf(refusal).String()
+	}
+	return &reread{ask: ask, ans: ans}
 }
 
 // txnState is a transaction's answer (the message of its callback), or, while it has

@@ -21,6 +21,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/conns"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
@@ -83,6 +84,13 @@ type Config struct {
 	Limits *exchange.Limits
 	// Guesses limit failed client authentications (zero fields: oauth's defaults).
 	Guesses oauth.GuessLimits
+	// Conns caps the connections open at once, from one remote address (0: no cap) and in
+	// all (0: conns.DefaultTotal of the open-file limit); nil: conns.DefaultPerAddress
+	// and that total.
+	Conns *conns.Limits
+	// Uploads is the minimum rate of request bodies (Rate 0: none); nil:
+	// httpapi.DefaultUploads.
+	Uploads *httpapi.Uploads
 
 	// receiver serves the demo's receiver and points the nation's push subscriptions at
 	// it (receiver.go); set by Demo.
@@ -184,7 +192,9 @@ func (s *Stores) Close() error {
 var reservedPaths = []string{"healthz", "readyz", "metrics", "public", "admin", "oauth2", ".well-known", "sources", "exchange", "audit", "openapi.json", "demo"}
 
 // Serve runs the HTTP server on the opened stores until ctx ends, then shuts down
-// gracefully: it stops accepting, lets requests in flight finish (10 s at most).
+// gracefully: it stops accepting, ends the long-lived answers (events tails, pull
+// subscriptions' waits) and lets the other requests in flight finish (shutdownGrace at
+// most).
 func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	log := cfg.log()
 	setCollector()
@@ -210,6 +220,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	ln = capConns(ln, cfg, log)
 	url := "http://" + ln.Addr().String()
 	x, err := startStack(ctx, cfg, st, url, cmp.Or(strings.TrimSuffix(cfg.PublicURL, "/"), url))
 	if err != nil {
@@ -262,7 +273,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
-		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st)})
+		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg)})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {
@@ -284,12 +295,13 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // batch uploads
+		ReadHeaderTimeout: 5 * time.Second, // a connection without a request is not held
+		ReadTimeout:       5 * time.Minute, // batch uploads; bodies are also held to a minimum rate (Uploads)
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(api.EndStreams) // a tail or a long poll would hold the shutdown
 	log.Info("serving", "url", url, "version", cfg.Version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -302,7 +314,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -311,6 +323,35 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	log.Info("stopped")
 	return nil
 }
+
+func uploads(cfg Config) httpapi.Uploads {
+	if cfg.Uploads == nil {
+		return httpapi.DefaultUploads
+	}
+	return *cfg.Uploads
+}
+
+// capConns raises the open-file limit as far as allowed and caps the connections ln
+// accepts well below it, so that the hub can still accept (a health check, a token
+// request) and open its own files while a client holds connections open.
+func capConns(ln net.Listener, cfg Config, log *slog.Logger) net.Listener {
+	files, err := conns.RaiseFileLimit()
+	if err != nil {
+		log.Warn("could not raise the open-file limit", "err", err.Error(), "limit", files)
+	}
+	l := conns.Limits{PerAddress: conns.DefaultPerAddress}
+	if cfg.Conns != nil {
+		l = *cfg.Conns
+	}
+	if l.Total <= 0 {
+		l.Total = conns.DefaultTotal(files)
+	}
+	log.Info("connections capped", "per_address", l.PerAddress, "total", l.Total, "open_file_limit", files)
+	return conns.Listen(ln, l)
+}
+
+// shutdownGrace is how long the requests in flight at shutdown have to finish.
+const shutdownGrace = 10 * time.Second
 
 func ensureAdmin(ctx context.Context, cfg Config, d *directory.Directory) error {
 	token, created, err := d.EnsureAdmin(ctx)

@@ -2,6 +2,7 @@ package population
 
 import (
 	"context"
+	"hash/fnv"
 	"sort"
 
 	"github.com/crossroads-hub/crossroads/internal/query"
@@ -68,9 +69,17 @@ var Attrs = []string{"person", "brn", "given_name", "family_name", "sex", "birth
 	"address.street", "address.house_number", "address.postal_code", "address.municipality", "address.region",
 	"mother", "father", "marital_status", "spouse", "nationality", "household"}
 
-// Page sorts matches by keys (person number when none) and cuts the page q asks for.
+// Page sorts matches by keys, then by person number (by its hash with q.Opaque when
+// set), and cuts the page q asks for.
 func Page(ps []Person, q query.Query) []Person {
 	keys := q.Sort
+	var opaque map[string]uint64
+	if q.Opaque != "" {
+		opaque = make(map[string]uint64, len(ps))
+		for i := range ps {
+			opaque[ps[i].Number] = OpaqueKey(q.Opaque, ps[i].Number)
+		}
+	}
 	sort.SliceStable(ps, func(i, j int) bool {
 		for _, k := range keys {
 			a, _ := Attr(&ps[i], k.Attr)
@@ -79,9 +88,24 @@ func Page(ps []Person, q query.Query) []Person {
 				return (c < 0) != k.Desc
 			}
 		}
+		if opaque != nil {
+			if a, b := opaque[ps[i].Number], opaque[ps[j].Number]; a != b {
+				return a < b
+			}
+		}
 		return ps[i].Number < ps[j].Number
 	})
 	from := min(q.Offset(), len(ps))
 	to := min(from+q.PageSize, len(ps))
 	return ps[from:to]
+}
+
+// OpaqueKey is the place of person in the order of q.Opaque = salt: a hash of both,
+// which tells nothing about the number's birth date or sex.
+func OpaqueKey(salt, person string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(salt))
+	h.Write([]byte{0})
+	h.Write([]byte(person))
+	return h.Sum64()
 }

@@ -39,12 +39,17 @@ const (
 
 // Query is one search: either an identifier lookup or a filter, with an order and a page.
 type Query struct {
-	Kind     string // KindID or KindFilter
-	IDType   string // KindID: the identifier's type as the requester names it ("UIN", "BRN")
-	IDValue  string // KindID: the identifier
-	Filter   *Cond  // KindFilter: the condition records must meet
-	Entity   string // kind of record asked for, when the request names one ("Person", "Group"); "" for the registry's default
-	Sort     []SortKey
+	Kind    string // KindID or KindFilter
+	IDType  string // KindID: the identifier's type as the requester names it ("UIN", "BRN")
+	IDValue string // KindID: the identifier
+	Filter  *Cond  // KindFilter: the condition records must meet
+	Entity  string // kind of record asked for, when the request names one ("Person", "Group"); "" for the registry's default
+	Sort    []SortKey
+	// Opaque, when set, orders the records that tie on Sort (all of them without Sort)
+	// by a hash of Opaque and the person number instead of by the number: the exchange
+	// sets it for an asker not granted the person number, whose records would otherwise
+	// come in birth order (a number starts with the birth date).
+	Opaque   string
 	Page     int // 1-based page number
 	PageSize int // records per page, ≥ 1
 	// Scope, when set, is every person a filter may see: the exchange sets it to the

@@ -1,7 +1,32 @@
 package rawjson
 
-// maxDepth is encoding/json's maxNestingDepth: a document nesting deeper is invalid there.
-const maxDepth = 10000
+// MaxDepth is encoding/json's maxNestingDepth: a document nesting arrays and objects
+// deeper is invalid there, and in Valid.
+const MaxDepth = 10000
+
+const maxDepth = MaxDepth
+
+// Deeper reports whether b opens more than n arrays and objects within one another
+// (outside strings), so that a caller can say why Valid refused it.
+func Deeper(b []byte, n int) bool {
+	depth, in := 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case in:
+		case c == '{' || c == '[':
+			if depth++; depth > n {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
+}
 
 // inString marks the bytes that end the fast path inside a string: the quote, the
 // backslash and the control characters. Bytes >= 0x80 pass unchecked, as encoding/json

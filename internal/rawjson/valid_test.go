@@ -132,3 +132,21 @@ func BenchmarkValid(b *testing.B) {
 		})
 	}
 }
+
+func TestDeeper(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want bool
+	}{
+		{`[[[]]]`, 3, false},
+		{`[[[[]]]]`, 3, true},
+		{`{"a":{"b":[1]}}`, 3, false},
+		{`{"a":"[[[[[[","b":"\"[[[["}`, 1, false},
+		{strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), MaxDepth, true},
+	} {
+		if got := Deeper([]byte(c.in), c.n); got != c.want {
+			t.Errorf("Deeper(%.40q, %d) = %v; want %v", c.in, c.n, got, c.want)
+		}
+	}
+}

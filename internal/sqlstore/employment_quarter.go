@@ -276,18 +276,19 @@ func (s *employmentStore) incomes(ctx context.Context, tx *sql.Tx, q employment.
 			args = append(args, in.Person, string(in.Data()))
 			keys = append(keys, in.Person)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO event (type, person, event_date, data, recorded_at)
-SELECT ?, v.column1, ?, v.column2, ? FROM (VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1)+`) AS v JOIN person ON person.number = v.column1`, args...)
+		_, err := tx.ExecContext(ctx, `UPDATE person SET doc = json_set(doc, '$.registry_changes', 1)
+WHERE number IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) AND instr(doc, '"registry_changes":') = 0`, keys...)
+		if err != nil {
+			return 0, mapErr(err, "store a quarterly file's incomes")
+		}
+		// Each event keeps the person as the change left it, as every change's does.
+		res, err := tx.ExecContext(ctx, `INSERT INTO event (type, person, event_date, data, recorded_at, person_after)
+SELECT ?, v.column1, ?, v.column2, ?, person.doc FROM (VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1)+`) AS v JOIN person ON person.number = v.column1`, args...)
 		if err != nil {
 			return 0, mapErr(err, "store a quarterly file's incomes")
 		}
 		n, _ := res.RowsAffected()
 		total += int(n)
-		_, err = tx.ExecContext(ctx, `UPDATE person SET doc = json_set(doc, '$.registry_changes', 1)
-WHERE number IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) AND instr(doc, '"registry_changes":') = 0`, keys...)
-		if err != nil {
-			return 0, mapErr(err, "store a quarterly file's incomes")
-		}
 	}
 	return total, nil
 }
@@ -301,14 +302,17 @@ func (s *employmentStore) incomesBulk(ctx context.Context, tx *sql.Tx, day, now 
 	for i, in := range incomes {
 		p[i], d[i] = in.Person, string(in.Data())
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO event (type, person, event_date, data, recorded_at)
-SELECT $1, u.p, $2, u.d::json, $3 FROM unnest($4::bigint[], $5::text[]) WITH ORDINALITY AS u(p, d, o) JOIN person ON person.number = u.p ORDER BY u.o`,
+	_, err := tx.ExecContext(ctx, `UPDATE person SET doc = jsonb_set(doc::jsonb, '{registry_changes}', '1')::json
+WHERE number = ANY($1) AND doc->>'registry_changes' IS NULL`, p)
+	if err != nil {
+		return 0, mapErr(err, "store a quarterly file's incomes")
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO event (type, person, event_date, data, recorded_at, person_after)
+SELECT $1, u.p, $2, u.d::json, $3, person.doc FROM unnest($4::bigint[], $5::text[]) WITH ORDINALITY AS u(p, d, o) JOIN person ON person.number = u.p ORDER BY u.o`,
 		employment.EventIncome, day, now, p, d)
 	if err != nil {
 		return 0, mapErr(err, "store a quarterly file's incomes")
 	}
 	n, _ := res.RowsAffected()
-	_, err = tx.ExecContext(ctx, `UPDATE person SET doc = jsonb_set(doc::jsonb, '{registry_changes}', '1')::json
-WHERE number = ANY($1) AND doc->>'registry_changes' IS NULL`, p)
-	return int(n), mapErr(err, "store a quarterly file's incomes")
+	return int(n), nil
 }

@@ -53,12 +53,12 @@ func (s *populationStore) Search(ctx context.Context, q query.Query) ([]populati
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
 	if q.Scope != nil {
-		if all && len(where) > 0 && byNumber(q.Sort) {
+		if all && len(where) > 0 && byNumber(q) {
 			return s.searchScopedPaged(ctx, q, where, args)
 		}
 		return s.searchScoped(ctx, q, cond, args)
 	}
-	if all && len(where) > 0 && byNumber(q.Sort) {
+	if all && len(where) > 0 && byNumber(q) {
 		return s.searchPaged(ctx, q, cond, args)
 	}
 	rows, err := s.db.r.QueryContext(ctx, s.db.q("SELECT doc FROM person"+cond+" ORDER BY number LIMIT "+strconv.Itoa(maxScan+1)), args...)
@@ -348,9 +348,10 @@ func eachPerson(rows *sql.Rows, fn func(population.Person) error) error {
 	return mapErr(rows.Err(), "search persons")
 }
 
-// byNumber reports whether sort orders by person number only (or not at all).
-func byNumber(sort []query.SortKey) bool {
-	return len(sort) == 0 || (len(sort) == 1 && sort[0].Attr == "person")
+// byNumber reports whether q's records come in person-number order: no sort and no
+// opaque order (query.Query.Opaque), or a sort by person number alone.
+func byNumber(q query.Query) bool {
+	return (len(q.Sort) == 0 && q.Opaque == "") || (len(q.Sort) == 1 && q.Sort[0].Attr == "person")
 }
 
 // regions returns the municipalities of each region, read from the places at most

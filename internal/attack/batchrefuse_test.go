@@ -1,0 +1,112 @@
+package attack_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// A batch for a service the institution holds no authorization for is refused as a
+// whole: one 403, one audit record naming the batch (its lines, its hash, the persons
+// of its first lines), not one record a line (#13, F2: 100,000 lines made 100,000
+// records, 74 MB of store, and the person's list of exchanges flooded).
+func TestUnauthorizedBatchIsOneRefusal(t *testing.T) {
+	tg := start(t, nil)
+	tok := tg.token(t, synth.Museum)
+	victim := tg.stranger(t, synth.Museum)
+	body := bytes.Repeat([]byte(victim+"\n"), 20_000)
+	status, h, out := tg.do(t, "POST", "/exchange/batch?service="+synth.CivilPerson, tok, "text/plain", body)
+	if status != http.StatusForbidden {
+		t.Fatalf("status %d %s; want 403 for the whole batch", status, clip(out))
+	}
+	if code, _ := errorCode(t, out); code != "err.request.forbidden" {
+		t.Errorf("code %s; want err.request.forbidden", code)
+	}
+	seq := h.Get("X-Audit-Records")
+	if seq == "" || strings.Contains(seq, ",") {
+		t.Fatalf("X-Audit-Records %q; want one record", seq)
+	}
+	var rec struct {
+		Persons []string `json:"persons"`
+		Reasons []string `json:"reasons"`
+		Status  int      `json:"status"`
+	}
+	if err := json.Unmarshal(tg.auditRecord(t, seq), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != http.StatusForbidden || len(rec.Persons) != 1 || rec.Persons[0] != victim || !strings.Contains(strings.Join(rec.Reasons, ";"), "20000 lines") {
+		t.Errorf("record %s = %+v; want the refusal, naming %s and the batch's 20000 lines", seq, rec, victim)
+	}
+	// Before the lines are counted: a body too long for a batch is refused for the
+	// authorization first.
+	status, _, out = tg.do(t, "POST", "/exchange/batch", tok, "text/plain", bytes.Repeat([]byte(" \r\n"), 1_000_001))
+	if status != http.StatusForbidden {
+		t.Errorf("1,000,001 blank lines of the museum: %d %s; want 403", status, clip(out))
+	}
+}
+
+// Refused lines are charged to the client's budget like answered ones, so a flood of
+// refusals reaches 429 as a flood of answers does.
+func TestRefusedBatchLinesAreCharged(t *testing.T) {
+	// A budget of 50 ms: a thousand lines (50 µs each at least) spend it.
+	tg := start(t, func(c *hub.Config) {
+		l := exchange.DefaultLimits()
+		l.Burst = 0.05
+		l.Rate = 0.0001
+		c.Limits = &l
+	})
+	for _, c := range []struct{ name, institution string }{
+		{"no authorization", synth.Museum},
+		{"persons it has no file on", synth.PensionFund},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tok := tg.token(t, c.institution)
+			body := bytes.Repeat([]byte(tg.stranger(t, c.institution)+"\n"), 1_000)
+			var got []int
+			for range 3 {
+				status, _, _ := tg.do(t, "POST", "/exchange/batch", tok, "text/plain", body)
+				got = append(got, status)
+				if status == http.StatusTooManyRequests {
+					return
+				}
+			}
+			t.Errorf("three batches of 1,000 refused lines: statuses %v; want 429 once the budget is spent", got)
+		})
+	}
+}
+
+// The items of a DCI message share its caller, service, purpose, fields and day: when
+// the policy refuses them all alike, the message is one refusal, one record naming
+// every person its items name.
+func TestUnauthorizedMessageIsOneRefusal(t *testing.T) {
+	tg := start(t, nil)
+	tok := tg.token(t, synth.Museum)
+	victim := tg.stranger(t, synth.Museum)
+	items := make([]string, 50)
+	for i := range items {
+		items[i] = byID("PN", victim)
+	}
+	status, h, out := tg.do(t, "POST", "/dci/crvs/registry/sync/search", tok, "application/json", message("search", "", "", items...))
+	if status != http.StatusForbidden {
+		t.Fatalf("status %d %s; want 403", status, clip(out))
+	}
+	seq := h.Get("X-Audit-Records")
+	if seq == "" || strings.Contains(seq, ",") {
+		t.Fatalf("X-Audit-Records %q; want one record for the message", seq)
+	}
+	var rec struct {
+		Persons []string `json:"persons"`
+	}
+	if err := json.Unmarshal(tg.auditRecord(t, seq), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Persons) != 1 || rec.Persons[0] != victim {
+		t.Errorf("record %s names %v; want %s, whom the items ask about", seq, rec.Persons, victim)
+	}
+}

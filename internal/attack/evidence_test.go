@@ -59,6 +59,23 @@ func TestEvidenceOnlyOfOnesOwnExchange(t *testing.T) {
 	if status, _ := tg.adminDo(t, "GET", path, nil); status != http.StatusOK {
 		t.Errorf("evidence with the administrator token: %d", status)
 	}
+	// The refused attempt is recorded in the audit log, like every refusal (#16).
+	status, h, body = tg.do(t, "GET", path, other, "", nil)
+	refusal := h.Get("X-Audit-Records")
+	if status != http.StatusForbidden || refusal == "" {
+		t.Fatalf("evidence with another institution's token: %d, X-Audit-Records %q: %s; want 403 and its record", status, refusal, clip(body))
+	}
+	var rec struct {
+		Client, Institution, Service string
+		Status                       int
+		Reasons                      []string
+	}
+	if err := json.Unmarshal(tg.auditRecord(t, refusal), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != http.StatusForbidden || rec.Institution != synth.EmploymentService || !strings.Contains(strings.Join(rec.Reasons, ";"), "record "+seq) {
+		t.Errorf("record %s = %+v; want the employment service's 403 naming record %s", refusal, rec, seq)
+	}
 }
 
 // The consistency proofs are public and hold hashes only; their parameters are checked.

@@ -106,9 +106,14 @@ func TestAuditVerifyConsistency(t *testing.T) {
 		{"a fork", []string{old, fork, "--proof", proof}, "INCONSISTENT", 1},
 		{"a rollback", []string{mid, old, "--proof", proof}, "rolled back", 1},
 		{"same size, another log", []string{mid, fork}, "rewritten", 1},
+		// A proof for other sizes is a mistake of the caller's, not a changed log (#16).
+		{"a proof for other sizes", []string{mid, "--proof", proof}, "the proof is for sizes 5→12, not from the older checkpoint's size 12", 2},
+		{"a proof for another newer", []string{old, writeFile(t, "latest.txt", notes[2]), "--proof", proof}, "the proof is for sizes 5→12, not 5→30", 2},
+		{"swapped, hub", []string{mid, old, "--hub", hubSrv.URL}, "the newer checkpoint (size 5) is smaller than the older (size 12)", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, _, err := cli(t, "", append([]string{"audit", "verify-consistency", "--verifier-key", vkey}, tc.args...)...)
+			out, errOut, err := cli(t, "", append([]string{"audit", "verify-consistency", "--verifier-key", vkey}, tc.args...)...)
+			out += errOut
 			if code(err) != tc.code || !strings.Contains(out, tc.want) || tc.code == 0 && err != nil {
 				t.Errorf("verify-consistency %v = %q, %v; want %q, exit %d", tc.args, out, err, tc.want, tc.code)
 			}

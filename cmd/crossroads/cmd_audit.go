@@ -51,8 +51,13 @@ func (c *AuditVerifyCmd) Run(e *env) error {
 		return exitCode(1)
 	}
 	var first, last int64
+	var torn audit.TornEnd
 	if dir := hub.AuditJournal(c.Store); dir != "" {
 		if first, last, err = audit.Unstored(dir, rep.Records); err != nil {
+			fmt.Fprintf(e.stdout, "audit journal BROKEN: %v\n", err)
+			return exitCode(1)
+		}
+		if torn, err = audit.JournalTorn(dir); err != nil {
 			fmt.Fprintf(e.stdout, "audit journal BROKEN: %v\n", err)
 			return exitCode(1)
 		}
@@ -81,6 +86,10 @@ func (c *AuditVerifyCmd) Run(e *env) error {
 		rep.Records, rep.Checkpoints, time.Since(start).Seconds(), rep.Root)
 	if last > 0 {
 		fmt.Fprintf(e.stdout, "the audit journal %s holds records %d to %d, acknowledged and not yet stored: the hub stores them when it starts\n", hub.AuditJournal(c.Store), first, last)
+	}
+	if torn.Bytes > 0 {
+		fmt.Fprintf(e.stdout, "the audit journal ends with a write cut short: %d bytes at offset %d of %s, ignored (a frame is acknowledged only once written whole)\n",
+			torn.Bytes, torn.Offset, torn.Segment)
 	}
 	return nil
 }

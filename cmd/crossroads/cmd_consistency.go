@@ -58,10 +58,26 @@ func (c *AuditVerifyConsistencyCmd) Run(e *env) error {
 			return fmt.Errorf("%s: %v", c.Newer, err)
 		}
 		to = cp.Size
+		if to < old.Size { // no proof can help: say so before asking for one
+			fmt.Fprintf(e.stdout, "audit log INCONSISTENT: the newer checkpoint (size %d) is smaller than the older (size %d): "+
+				"if it was obtained later, the log was rolled back; if the two were swapped, give the older one first\n", to, old.Size)
+			return exitCode(1)
+		}
 	}
 	proof, err := c.proof(e.ctx, old.Size, to)
 	if err != nil {
 		return err
+	}
+	// A proof for other sizes proves nothing about these checkpoints, and says nothing
+	// against the log either: the caller's mistake (exit 2), not an alarm (exit 1).
+	if proof.From != old.Size || to != 0 && proof.To != to {
+		want := fmt.Sprintf("from the older checkpoint's size %d", old.Size)
+		if proof.From == old.Size {
+			want = fmt.Sprintf("%d→%d", old.Size, to)
+		}
+		fmt.Fprintf(e.stderr, "crossroads: the proof is for sizes %d→%d, not %s: fetch the proof for these checkpoints (GET /audit/consistency?from=%d)\n",
+			proof.From, proof.To, want, old.Size)
+		return exitCode(2)
 	}
 	if newer == "" {
 		if newer = proof.Checkpoint; newer == "" {

@@ -106,9 +106,14 @@ func TestAuditVerifyConsistency(t *testing.T) {
 		{"a fork", []string{old, fork, "--proof", proof}, "INCONSISTENT", 1},
 		{"a rollback", []string{mid, old, "--proof", proof}, "rolled back", 1},
 		{"same size, another log", []string{mid, fork}, "rewritten", 1},
+		// A proof for other sizes is a mistake of the caller's, not a changed log (#16).
+		{"a proof for other sizes", []string{mid, "--proof", proof}, "the proof is for sizes 5→12, not from the older checkpoint's size 12", 2},
+		{"a proof for another newer", []string{old, writeFile(t, "latest.txt", notes[2]), "--proof", proof}, "the proof is for sizes 5→12, not 5→30", 2},
+		{"swapped, hub", []string{mid, old, "--hub", hubSrv.URL}, "the newer checkpoint (size 5) is smaller than the older (size 12)", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, _, err := cli(t, "", append([]string{"audit", "verify-consistency", "--verifier-key", vkey}, tc.args...)...)
+			out, errOut, err := cli(t, "", append([]string{"audit", "verify-consistency", "--verifier-key", vkey}, tc.args...)...)
+			out += errOut
 			if code(err) != tc.code || !strings.Contains(out, tc.want) || tc.code == 0 && err != nil {
 				t.Errorf("verify-consistency %v = %q, %v; want %q, exit %d", tc.args, out, err, tc.want, tc.code)
 			}
@@ -141,6 +146,25 @@ func TestAuditVerifyShorterLog(t *testing.T) {
 	out, _, err = cli(t, "", "audit", "verify", "--store", dsn, "--keys", "", "--verifier-key", vkey)
 	if code(err) != 1 || !strings.Contains(out, "BROKEN") || !strings.Contains(out, "records 1 to 12 are missing") {
 		t.Errorf("audit verify of a deleted log = %q, %v; want BROKEN naming records 1 to 12", out, err)
+	}
+}
+
+// TestAuditVerifyTornJournal: a journal that ends in a write cut short is not damage
+// (nothing in it was acknowledged), but audit verify says where and how much (#16).
+func TestAuditVerifyTornJournal(t *testing.T) {
+	_, vkey := audittest.Signer(t, 1)
+	dsn, _ := auditStore(t, 0, 5, 12)
+	dir := hub.AuditJournal(dsn)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	seg := filepath.Join(dir, "13.seg")
+	if err := os.WriteFile(seg, []byte{200, 0, 0, 0, 1, 2, 3}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := cli(t, "", "audit", "verify", "--store", dsn, "--keys", "", "--verifier-key", vkey)
+	if err != nil || !strings.Contains(out, "audit log OK: 12 records") || !strings.Contains(out, seg) || !strings.Contains(out, "7 bytes at offset 0") {
+		t.Errorf("audit verify = %q, %v; want OK, and the torn write named (segment, offset, bytes)", out, err)
 	}
 }
 

@@ -110,3 +110,67 @@ func TestUnauthorizedMessageIsOneRefusal(t *testing.T) {
 		t.Errorf("record %s names %v; want %s, whom the items ask about", seq, rec.Persons, victim)
 	}
 }
+
+// A batch refused as a whole is charged what reading it cost, by its lines, blank ones
+// too: a flood of batches of blank lines reaches 429 (#13, second check: 773 batches of
+// 1,000,001 blank lines in 8 s, each charged one line, never held back). A batch held
+// back names what it asked in its record, read from a bounded prefix (its hash, its
+// first persons), and both refusals are problems like every other error.
+func TestBlankBatchFloodIsHeldBack(t *testing.T) {
+	tg := start(t, nil) // the default limits
+	tok := tg.token(t, synth.Museum)
+	blank := bytes.Repeat([]byte("\n"), 1_000_001)
+	var got []int
+	for range 3 {
+		status, h, out := tg.do(t, "POST", "/exchange/batch", tok, "text/plain", blank)
+		got = append(got, status)
+		if status != http.StatusTooManyRequests {
+			isProblem(t, status, h, out)
+			continue
+		}
+		break
+	}
+	if got[len(got)-1] != http.StatusTooManyRequests {
+		t.Fatalf("three batches of 1,000,001 blank lines: statuses %v; want 429 once the budget is spent", got)
+	}
+	victim := tg.stranger(t, synth.Museum)
+	body := append([]byte("person\n"+victim+"\n"), bytes.Repeat([]byte("\n"), 2<<20)...)
+	status, h, out := tg.do(t, "POST", "/exchange/batch", tok, "text/plain", body)
+	if status != http.StatusTooManyRequests {
+		t.Fatalf("status %d %s; want 429", status, clip(out))
+	}
+	isProblem(t, status, h, out)
+	seq := h.Get("X-Audit-Records")
+	if seq == "" {
+		t.Fatalf("429 without X-Audit-Records")
+	}
+	var rec struct {
+		Persons []string `json:"persons"`
+		Reasons []string `json:"reasons"`
+		Status  int      `json:"status"`
+		Request string   `json:"request_hash"`
+	}
+	if err := json.Unmarshal(tg.auditRecord(t, seq), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != http.StatusTooManyRequests || len(rec.Persons) != 1 || rec.Persons[0] != victim ||
+		!strings.Contains(strings.Join(rec.Reasons, ";"), "first 1048576 bytes") || strings.HasPrefix(rec.Request, "e3b0c442") {
+		t.Errorf("record %s = %+v; want the 429 naming %s, read in its first 1048576 bytes (not the hash of nothing)", seq, rec, victim)
+	}
+}
+
+// isProblem fails unless out is an RFC 9457 problem of status carrying the DCI errors.
+func isProblem(t *testing.T, status int, h http.Header, out []byte) {
+	t.Helper()
+	var p struct {
+		Type   string            `json:"type"`
+		Status int               `json:"status"`
+		Errors []json.RawMessage `json:"errors"`
+	}
+	if ct := h.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("%d: Content-Type %q; want application/problem+json", status, ct)
+	}
+	if err := json.Unmarshal(out, &p); err != nil || p.Type == "" || p.Status != status || len(p.Errors) == 0 {
+		t.Errorf("%d: body %s; want a problem with its status and the DCI errors", status, clip(out))
+	}
+}

@@ -59,6 +59,29 @@ func TestEvidenceOnlyOfOnesOwnExchange(t *testing.T) {
 	if status, _ := tg.adminDo(t, "GET", path, nil); status != http.StatusOK {
 		t.Errorf("evidence with the administrator token: %d", status)
 	}
+	// A person's exchanges are the administrators' to read: an institution's valid
+	// token is refused for what it is, not as a malformed credential (#16).
+	status, _, body = tg.do(t, "GET", "/audit/persons/"+files[0].Person+"/exchanges", own, "", nil)
+	if _, msg := errorCode(t, body); status != http.StatusForbidden || !strings.Contains(msg, "administrators only") {
+		t.Errorf("a person's exchanges with an institution's token: %d %s; want 403, administrators only", status, clip(body))
+	}
+	// The refused attempt is recorded in the audit log, like every refusal (#16).
+	status, h, body = tg.do(t, "GET", path, other, "", nil)
+	refusal := h.Get("X-Audit-Records")
+	if status != http.StatusForbidden || refusal == "" {
+		t.Fatalf("evidence with another institution's token: %d, X-Audit-Records %q: %s; want 403 and its record", status, refusal, clip(body))
+	}
+	var rec struct {
+		Client, Institution, Service string
+		Status                       int
+		Reasons                      []string
+	}
+	if err := json.Unmarshal(tg.auditRecord(t, refusal), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != http.StatusForbidden || rec.Institution != synth.EmploymentService || !strings.Contains(strings.Join(rec.Reasons, ";"), "record "+seq) {
+		t.Errorf("record %s = %+v; want the employment service's 403 naming record %s", refusal, rec, seq)
+	}
 }
 
 // The consistency proofs are public and hold hashes only; their parameters are checked.
@@ -187,6 +210,9 @@ func TestWitnessCosignatures(t *testing.T) {
 	}
 	if status, _, body := tg.do(t, "POST", "/audit/cosignatures", "", "text/plain", []byte(other)); status != http.StatusForbidden {
 		t.Errorf("a stranger's cosignature: %d %s; want 403", status, clip(body))
+	}
+	if status, _, body := tg.do(t, "POST", "/audit/cosignatures", "", "text/plain", []byte("hello")); status != http.StatusBadRequest {
+		t.Errorf("a body that is not a signed note: %d %s; want 400", status, clip(body))
 	}
 	_, _, body := tg.do(t, "GET", "/audit/checkpoint", "", "", nil)
 	var cp struct {

@@ -25,14 +25,23 @@ type Cosigned struct {
 // expects (Config.Witnesses) and keeps it as that witness's latest, served by
 // Cosignatures and remembered outside the store (CosignedPath, when Config.Published
 // is set), so that Open refuses a store shorter than it. It refuses (Invalid) a note whose text is not a checkpoint of this log
-// (its size beyond the log, or another root at that size), and (Forbidden) one that no
+// (its size beyond the log, or another root at that size) or that is not a signed note
+// at all, and (Forbidden) one that no
 // expected witness signed: deny by default.
 func (l *Log) AddCosignature(ctx context.Context, msg string) (Cosigned, error) {
-	if l.witnesses == nil {
-		return Cosigned{}, fault.Forbiddenf("this hub expects no witness")
+	known := l.witnesses
+	if known == nil {
+		known = note.VerifierList()
 	}
-	n, err := note.Open([]byte(msg), l.witnesses)
-	if err != nil {
+	n, err := note.Open([]byte(msg), known)
+	var unverified *note.UnverifiedNoteError
+	var invalid *note.InvalidSignatureError
+	switch {
+	case err != nil && !errors.As(err, &unverified) && !errors.As(err, &invalid):
+		return Cosigned{}, fault.Invalidf("note", "is not a signed note (a checkpoint a witness cosigned): %v", err)
+	case l.witnesses == nil:
+		return Cosigned{}, fault.Forbiddenf("this hub expects no witness")
+	case err != nil:
 		return Cosigned{}, fault.Forbiddenf("the note is not signed by a witness this hub expects")
 	}
 	size, root, err := parseTree(n.Text)

@@ -73,7 +73,8 @@ func TestCosignatures(t *testing.T) {
 		"a stranger's cosignature": {cosign(t, cp20.Note, strangerKey), fault.Forbidden},
 		"another root":             {forged(20, tlog.Hash{1}), fault.Invalid},
 		"a size beyond the log":    {forged(21, cp20.Root), fault.Invalid},
-		"not a note":               {"hello", fault.Forbidden},
+		"not a note":               {"hello", fault.Invalid},
+		"a note signed by no one":  {audit.Origin + "\n20\n" + cp20.Root.String() + "\n\n", fault.Invalid},
 	} {
 		if _, err := l.AddCosignature(ctx, c.note); fault.KindOf(err) != c.want {
 			t.Errorf("AddCosignature(%s) = %v; want %v", name, err, c.want)

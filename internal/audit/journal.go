@@ -115,6 +115,9 @@ type JournalDamage struct {
 	Offset      int64  // of the damaged frame, or 0 for the segment as a whole
 	First, Last int64  // the records concerned; Last 0: from First to the end of the journal
 	Reason      string
+	// Stored is the store's last record when the damage was found: records up to it
+	// are not lost, whatever the journal's copy of them says.
+	Stored int64
 }
 
 func (d *JournalDamage) Error() string {
@@ -122,19 +125,34 @@ func (d *JournalDamage) Error() string {
 	if d.Last >= d.First && d.Last > 0 {
 		recs = fmt.Sprintf("records %d to %d", d.First, d.Last)
 	}
-	return fmt.Sprintf("the audit journal segment %s is damaged at offset %d (%s): %s concerned, acknowledged and not stored; "+
-		"the log does not open until they are restored, or the segment set aside by an operator who accepts their loss",
-		d.Segment, d.Offset, d.Reason, recs)
+	state, then := "acknowledged and not stored", "they are restored, or the segment set aside by an operator who accepts their loss"
+	switch {
+	case d.Last > 0 && d.Stored >= d.Last:
+		state = fmt.Sprintf("already in the store (it holds records to %d): only the journal's copy is damaged", d.Stored)
+		then = "an operator sets the segment aside (nothing is lost)"
+	case d.Stored >= d.First:
+		state = fmt.Sprintf("the store holds them to record %d; any after it were acknowledged and not stored", d.Stored)
+	}
+	return fmt.Sprintf("the audit journal segment %s is damaged at offset %d (%s): %s concerned, %s; the log does not open until %s",
+		d.Segment, d.Offset, d.Reason, recs, state, then)
+}
+
+// TornEnd is a write cut short at the end of the journal: bytes ignored, since a frame
+// is acknowledged only once written whole. Bytes 0: none.
+type TornEnd struct {
+	Segment string
+	Offset  int64
+	Bytes   int
 }
 
 // readJournal returns the batches in the journal folder dir, in order, without taking
 // its lock (the CLI reads a running hub's journal). A missing folder is an empty
 // journal. Damage is a *JournalDamage; a torn end of the last segment is not (its
-// records were never acknowledged): torn is the number of bytes ignored there.
-func readJournal(dir string) (out []journaled, torn int, err error) {
+// records were never acknowledged): torn says where, and the bytes ignored there.
+func readJournal(dir string) (out []journaled, torn TornEnd, err error) {
 	segs, err := listSegments(dir)
 	if err != nil {
-		return nil, 0, err
+		return nil, TornEnd{}, err
 	}
 	for k, s := range segs {
 		data, err := os.ReadFile(s.path)
@@ -144,7 +162,7 @@ func readJournal(dir string) (out []journaled, torn int, err error) {
 			continue
 		}
 		if err != nil {
-			return nil, 0, err
+			return nil, TornEnd{}, err
 		}
 		want := s.first
 		if n := len(out); n > 0 {
@@ -162,15 +180,15 @@ func readJournal(dir string) (out []journaled, torn int, err error) {
 		}
 		switch {
 		case len(batches) > 0 && batches[0].first != s.first:
-			return nil, 0, &JournalDamage{Segment: s.path, First: min(s.first, batches[0].first), Last: max(s.first, batches[0].first) - 1,
+			return nil, TornEnd{}, &JournalDamage{Segment: s.path, First: min(s.first, batches[0].first), Last: max(s.first, batches[0].first) - 1,
 				Reason: fmt.Sprintf("named for record %d, begins with record %d", s.first, batches[0].first)}
 		case len(out) > 0 && s.first != want:
-			return nil, 0, &JournalDamage{Segment: s.path, First: min(want, s.first), Last: max(want, s.first) - 1,
+			return nil, TornEnd{}, &JournalDamage{Segment: s.path, First: min(want, s.first), Last: max(want, s.first) - 1,
 				Reason: fmt.Sprintf("begins at record %d where record %d was expected: records missing", s.first, want)}
 		}
 		for i, b := range batches {
 			if b.first != want {
-				return nil, 0, &JournalDamage{Segment: s.path, Offset: int64(end.offsets[i]), First: min(want, b.first), Last: max(want, b.first) - 1,
+				return nil, TornEnd{}, &JournalDamage{Segment: s.path, Offset: int64(end.offsets[i]), First: min(want, b.first), Last: max(want, b.first) - 1,
 					Reason: fmt.Sprintf("holds record %d where record %d was expected", b.first, want)}
 			}
 			out = append(out, b)
@@ -182,11 +200,11 @@ func readJournal(dir string) (out []journaled, torn int, err error) {
 			if end.next == 0 && next > 0 {
 				last = next - 1
 			}
-			return nil, 0, &JournalDamage{Segment: s.path, Offset: int64(end.at), First: want, Last: max(last, 0), Reason: end.damage}
+			return nil, TornEnd{}, &JournalDamage{Segment: s.path, Offset: int64(end.at), First: want, Last: max(last, 0), Reason: end.damage}
 		case end.at >= 0 && next == 0:
-			torn = len(data) - end.at // the last write, cut short
+			torn = TornEnd{Segment: s.path, Offset: int64(end.at), Bytes: len(data) - end.at} // the last write, cut short
 		case end.at >= 0 && next != want:
-			return nil, 0, &JournalDamage{Segment: s.path, Offset: int64(end.at), First: want, Last: max(next-1, 0),
+			return nil, TornEnd{}, &JournalDamage{Segment: s.path, Offset: int64(end.at), First: want, Last: max(next-1, 0),
 				Reason: fmt.Sprintf("ends with an incomplete frame and the next segment begins at record %d", next)}
 		}
 	}
@@ -524,6 +542,10 @@ func (j *journal) close() error {
 // when there are none. It takes no lock, so it can read the journal of a running hub.
 func Unstored(dir string, after int64) (first, last int64, err error) {
 	batches, _, err := readJournal(dir)
+	var d *JournalDamage
+	if errors.As(err, &d) {
+		d.Stored = after
+	}
 	if err != nil {
 		return 0, 0, err
 	}
@@ -536,4 +558,12 @@ func Unstored(dir string, after int64) (first, last int64, err error) {
 		}
 	}
 	return first, last, nil
+}
+
+// JournalTorn returns the write cut short at the end of the journal folder dir, if any
+// (Bytes 0: none); like Unstored, it takes no lock. What it cannot tell: whole frames
+// cut from the journal's end look like records never written (see package doc).
+func JournalTorn(dir string) (TornEnd, error) {
+	_, torn, err := readJournal(dir)
+	return torn, err
 }

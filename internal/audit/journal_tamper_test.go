@@ -77,8 +77,8 @@ func (s segmentFrames) frameOfByte(i int) frameAt {
 // of its frame, and records that include the frame's.
 func TestJournalTamperEveryByte(t *testing.T) {
 	dir, segs := writeTestJournal(t)
-	if batches, torn, err := readJournal(dir); err != nil || torn != 0 || len(batches) != 5 {
-		t.Fatalf("readJournal of the intact journal = %d batches, torn %d, %v", len(batches), torn, err)
+	if batches, torn, err := readJournal(dir); err != nil || torn.Bytes != 0 || len(batches) != 5 {
+		t.Fatalf("readJournal of the intact journal = %d batches, torn %+v, %v", len(batches), torn, err)
 	}
 	tried, detected := 0, 0
 	for _, s := range segs {
@@ -99,7 +99,7 @@ func TestJournalTamperEveryByte(t *testing.T) {
 				var d *JournalDamage
 				switch {
 				case !errors.As(err, &d):
-					t.Errorf("%s byte %d ^ %#x: readJournal = %d batches, torn %d, %v; want damage", filepath.Base(s.path), i, mask, len(batches), torn, err)
+					t.Errorf("%s byte %d ^ %#x: readJournal = %d batches, torn %+v, %v; want damage", filepath.Base(s.path), i, mask, len(batches), torn, err)
 				case d.Segment != s.path || d.Offset != int64(f.off) || d.First > f.first || d.Last != 0 && d.Last < f.last:
 					t.Errorf("%s byte %d ^ %#x: damage %+v; want segment %s, offset %d, records %d to %d included", filepath.Base(s.path), i, mask, d, s.path, f.off, f.first, f.last)
 				default:
@@ -126,13 +126,13 @@ func TestJournalTornOnlyAtTheEnd(t *testing.T) {
 	for cut := lastFrame.off + 1; cut < len(orig); cut++ {
 		os.WriteFile(last.path, orig[:cut], 0o600)
 		batches, torn, err := readJournal(dir)
-		if err != nil || torn != cut-lastFrame.off || len(batches) != 4 {
-			t.Errorf("last segment cut at %d: %d batches, torn %d, %v; want 4 batches and %d bytes torn", cut, len(batches), torn, err, cut-lastFrame.off)
+		if err != nil || torn.Bytes != cut-lastFrame.off || len(batches) != 4 {
+			t.Errorf("last segment cut at %d: %d batches, torn %+v, %v; want 4 batches and %d bytes torn", cut, len(batches), torn, err, cut-lastFrame.off)
 		}
 	}
 	os.WriteFile(last.path, append(append([]byte(nil), orig...), make([]byte, 100)...), 0o600)
-	if batches, torn, err := readJournal(dir); err != nil || torn != 100 || len(batches) != 5 {
-		t.Errorf("last segment followed by zeros: %d batches, torn %d, %v; want 5 batches, 100 bytes torn", len(batches), torn, err)
+	if batches, torn, err := readJournal(dir); err != nil || torn.Bytes != 100 || len(batches) != 5 {
+		t.Errorf("last segment followed by zeros: %d batches, torn %+v, %v; want 5 batches, 100 bytes torn", len(batches), torn, err)
 	}
 	os.WriteFile(last.path, orig, 0o600)
 
@@ -182,7 +182,7 @@ func TestJournalPowerLoss(t *testing.T) {
 		}
 	}
 	j.close()
-	if batches, torn, err := readJournal(dir); err != nil || torn != 0 || len(batches) != 5 {
-		t.Errorf("readJournal = %d batches, torn %d, %v; want 5", len(batches), torn, err)
+	if batches, torn, err := readJournal(dir); err != nil || torn.Bytes != 0 || len(batches) != 5 {
+		t.Errorf("readJournal = %d batches, torn %+v, %v; want 5", len(batches), torn, err)
 	}
 }

@@ -238,8 +238,26 @@ func TestJournalDamageStopsOpen(t *testing.T) {
 	if size, _ := mem.Size(ctx); size != stored {
 		t.Errorf("the refused Open stored %d records; want the %d stored before", size, stored)
 	}
-	if _, _, err := audit.Unstored(dir, stored); !errors.As(err, &d) {
-		t.Errorf("Unstored (what audit verify reads) = %v; want the damage", err)
+	if _, _, err := audit.Unstored(dir, stored); !errors.As(err, &d) || !strings.Contains(err.Error(), "acknowledged and not stored") {
+		t.Errorf("Unstored (what audit verify reads) = %v; want the damage, its records not stored", err)
+	}
+	// A store that holds the records already (a running hub stores them as the journal
+	// keeps them): the damage is worded so, not as a loss (#16).
+	if _, _, err := audit.Unstored(dir, 28); !errors.As(err, &d) || strings.Contains(err.Error(), "concerned, acknowledged and not stored") || !strings.Contains(err.Error(), "the store holds them to record 28") {
+		t.Errorf("Unstored with the records stored = %v; want the damage, the records the store holds said so", err)
+	}
+}
+
+// A write cut short at the journal's end is ignored (never acknowledged), but named:
+// audit verify reports it (#16).
+func TestJournalTornEnd(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "13.seg"), []byte{200, 0, 0, 0, 1, 2, 3}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	torn, err := audit.JournalTorn(dir)
+	if err != nil || torn.Bytes != 7 || torn.Offset != 0 || torn.Segment != filepath.Join(dir, "13.seg") {
+		t.Errorf("JournalTorn = %+v, %v; want 7 bytes at offset 0 of 13.seg", torn, err)
 	}
 }
 
@@ -310,4 +328,20 @@ func oldFrames(t *testing.T, data []byte) []byte {
 		t.Fatal("no frame rewritten")
 	}
 	return out
+}
+
+// The damage's wording follows what the store holds: records it holds are not lost.
+func TestJournalDamageWording(t *testing.T) {
+	for _, tt := range []struct {
+		d    audit.JournalDamage
+		want string
+	}{
+		{audit.JournalDamage{First: 4, Last: 9, Stored: 3}, "records 4 to 9 concerned, acknowledged and not stored"},
+		{audit.JournalDamage{First: 4, Last: 9, Stored: 12}, "records 4 to 9 concerned, already in the store (it holds records to 12)"},
+		{audit.JournalDamage{First: 4, Last: 9, Stored: 6}, "the store holds them to record 6; any after it were acknowledged and not stored"},
+	} {
+		if got := tt.d.Error(); !strings.Contains(got, tt.want) {
+			t.Errorf("%+v.Error() = %q; want %q in it", tt.d, got, tt.want)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -50,8 +51,12 @@ func (l *Log) startJournal(ctx context.Context, dir string, d Durability) error 
 	l.j = j
 	l.q = queue{first: l.size + 1, stored: make(chan struct{}), wake: make(chan struct{}, 1), now: make(chan struct{}, 1)}
 	batches, torn, err := readJournal(dir)
-	if torn > 0 {
-		l.log.Warn("the audit journal ends with a write cut short, never acknowledged; ignored", "journal", dir, "bytes", torn)
+	if torn.Bytes > 0 {
+		l.log.Warn("the audit journal ends with a write cut short, never acknowledged; ignored", "segment", torn.Segment, "offset", torn.Offset, "bytes", torn.Bytes)
+	}
+	var damage *JournalDamage
+	if errors.As(err, &damage) {
+		damage.Stored = l.size
 	}
 	if err == nil {
 		err = l.recover(ctx, batches)

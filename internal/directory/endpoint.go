@@ -2,6 +2,7 @@ package directory
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -32,7 +33,8 @@ const MaxEndpoint = 2048
 // percent-encoded ones) and with unreserved characters decoded. It refuses, with a
 // fault.Invalid on field: other schemes, user-info, fragments, empty hosts, numeric hosts
 // other than dotted-decimal IPv4 and IPv6 in brackets, link-local, unspecified, multicast
-// and broadcast addresses and IPv4-mapped IPv6 ones (needPostable), trailing dots, zones, ports with leading zeros,
+// and broadcast addresses, cloud metadata ones, IPv4-mapped IPv6 ones and IPv6 ones
+// embedding a refused IPv4 address (needPostable, Dialable), trailing dots, zones, ports with leading zeros,
 // empty path segments ("//"), encoded slashes and backslashes, encoded control
 // characters, and any character outside RFC 3986 (spaces, controls, backslashes,
 // non-ASCII: international names are written in punycode).
@@ -229,22 +231,79 @@ func needHostName(h string) error {
 	return nil
 }
 
-// needPostable refuses the addresses nothing should be posted to: link-local ones
-// (169.254.0.0/16, fe80::/10: the cloud metadata service answers there), unspecified,
-// multicast and broadcast ones, and IPv4 addresses written as IPv6 (::ffff:a.b.c.d),
-// which are to be written as IPv4.
+// needPostable refuses, in a URL, the addresses nothing should be posted to (Dialable)
+// and IPv4 addresses written as IPv6 (::ffff:a.b.c.d), which are to be written as IPv4.
 func needPostable(a netip.Addr) error {
-	switch {
-	case a.Is4In6():
+	if a.Is4In6() {
 		return errors.New("an IPv4-mapped IPv6 address is refused: write the IPv4 address")
+	}
+	return Dialable(a)
+}
+
+// Dialable refuses the addresses nothing should be posted to: link-local ones
+// (169.254.0.0/16, fe80::/10: the cloud metadata service answers there), the other cloud
+// metadata addresses (metadata), unspecified, multicast and broadcast ones, and IPv6
+// addresses that embed an IPv4 address refused (IPv4-mapped and -compatible, NAT64,
+// 6to4, Teredo: embedded). Loopback and private addresses are allowed: the demo and
+// institutions' internal networks use them. The hub's sending client checks every
+// address it connects to with it, after names are resolved.
+func Dialable(a netip.Addr) error {
+	a = a.WithZone("")
+	switch {
 	case a.IsLinkLocalUnicast():
 		return errors.New("a link-local address (169.254.0.0/16, fe80::/10) is refused")
 	case a.IsUnspecified():
 		return errors.New("an unspecified address (0.0.0.0, ::) is refused")
 	case a.IsMulticast(), a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return errors.New("a multicast or broadcast address is refused")
+	case metadata[a]:
+		return errors.New("a cloud metadata address is refused")
+	}
+	if v4, form, ok := embedded(a); ok {
+		if err := Dialable(v4); err != nil {
+			return fmt.Errorf("%s address embeds %s: %w", form, v4, err)
+		}
 	}
 	return nil
+}
+
+// metadata are the cloud metadata services' addresses outside the link-local ranges.
+var metadata = map[netip.Addr]bool{
+	netip.MustParseAddr("fd00:ec2::254"):   true, // AWS, over IPv6
+	netip.MustParseAddr("100.100.100.200"): true, // Alibaba Cloud
+}
+
+var (
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48")
+	sixToFour  = netip.MustParsePrefix("2002::/16")
+	teredo     = netip.MustParsePrefix("2001::/32")
+	compatible = netip.MustParsePrefix("::/96")
+)
+
+// embedded returns the IPv4 address an IPv6 address carries, and the form that carries
+// it: IPv4-mapped (::ffff:0:0/96) and -compatible (::/96), NAT64 (64:ff9b::/96, its
+// last 32 bits; 64:ff9b:1::/48 as RFC 8215 suggests, the same bits), 6to4 (2002::/16,
+// bits 16-47) and Teredo (2001::/32, the client's address inverted in the last 32).
+func embedded(a netip.Addr) (netip.Addr, string, bool) {
+	if !a.Is6() {
+		return netip.Addr{}, "", false
+	}
+	b := a.As16()
+	last := netip.AddrFrom4([4]byte(b[12:16]))
+	switch {
+	case a.Is4In6():
+		return last, "an IPv4-mapped", true
+	case nat64.Contains(a), nat64Local.Contains(a):
+		return last, "a NAT64", true
+	case compatible.Contains(a) && !a.IsUnspecified() && !a.IsLoopback():
+		return last, "an IPv4-compatible", true
+	case sixToFour.Contains(a):
+		return netip.AddrFrom4([4]byte(b[2:6])), "a 6to4", true
+	case teredo.Contains(a):
+		return netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]}), "a Teredo", true
+	}
+	return netip.Addr{}, "", false
 }
 
 // numeric reports whether a host's last label is a number to an IPv4 parser: decimal,

@@ -67,6 +67,14 @@ func TestParseEndpoint(t *testing.T) {
 		{"http://[::FFFF:127.0.0.1]/", ""},
 		{"http://[::ffff:a9fe:a9fe]/", ""},
 		{"http://169.254.169.254/latest/", ""},
+		{"http://[fd00:ec2::254]/", ""},                              // AWS metadata over IPv6
+		{"http://100.100.100.200/latest/", ""},                       // Alibaba metadata
+		{"http://[64:ff9b::a9fe:a9fe]/", ""},                         // NAT64 of 169.254.169.254
+		{"http://[64:ff9b:1::a9fe:a9fe]/", ""},                       // local-use NAT64
+		{"http://[::a9fe:a9fe]/", ""},                                // IPv4-compatible
+		{"http://[2002:a9fe:a9fe::]/", ""},                           // 6to4
+		{"http://[2001:0:4136:e378:8000:63bf:5601:5601]/", ""},       // Teredo, client 169.254.169.254 (inverted)
+		{"http://[64:ff9b::a01:203]/", "http://[64:ff9b::a01:203]/"}, // NAT64 of 10.1.2.3: a private address stays allowed
 		{"http://[fe80::1]/", ""},
 		{"http://0.0.0.0/", ""},
 		{"http://[::]/", ""},

@@ -21,6 +21,12 @@ func (s *Server) admin(h actorHandler) http.HandlerFunc {
 		}
 		actor, err := s.dir.Admin(r.Context(), strings.TrimSpace(token))
 		if err != nil {
+			// An institution's valid access token: the caller is known, the route is not its.
+			if s.oauth != nil {
+				if _, verr := s.oauth.Verify(r.Context(), token); verr == nil {
+					return fault.Forbiddenf("administrators only: an institution's access token does not open this route")
+				}
+			}
 			return err
 		}
 		return h(w, r, actor)

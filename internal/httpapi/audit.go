@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 )
@@ -46,7 +48,7 @@ func (s *Server) auditCosignature(w http.ResponseWriter, r *http.Request) error 
 // file that `crossroads audit verify-evidence` checks offline. Records name persons: an
 // administrator may have any record's evidence, an institution (with an access token
 // of one of its applications) the evidence of its own exchanges only; asking for
-// another's is refused and logged.
+// another's is refused and recorded in the audit log.
 func (s *Server) auditEvidence(w http.ResponseWriter, r *http.Request) error {
 	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
 	if err != nil || seq < 1 {
@@ -66,14 +68,29 @@ func (s *Server) auditEvidence(w http.ResponseWriter, r *http.Request) error {
 		}
 		ev, err = s.audit.EvidenceFor(r.Context(), seq, claims.Institution)
 		if fault.KindOf(err) == fault.Forbidden {
-			s.log.Warn("audit evidence refused: the record is another institution's exchange",
-				"request_id", requestID(r.Context()), "client", claims.ClientID, "institution", claims.Institution, "seq", seq)
+			return s.refuseEvidence(w, r, exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}, seq, err)
 		}
 	}
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, ev)
+	return nil
+}
+
+// refuseEvidence records an institution's request for the evidence of another's
+// exchange in the audit log, like every refusal, and answers it 403.
+func (s *Server) refuseEvidence(w http.ResponseWriter, r *http.Request, caller exchange.Caller, seq int64, err error) error {
+	ask := exchange.Ask{Caller: caller, Service: "audit:evidence", Request: []byte(r.URL.Path)}
+	ans := exchange.Answer{Err: err, Status: http.StatusForbidden, Decision: exchange.Decision{Code: fault.Forbidden.String(),
+		Reasons: []string{fmt.Sprintf("the evidence of record %d is refused: it is another institution's exchange", seq)}}}
+	body := problemFor(r, http.StatusForbidden, err).bytes()
+	rec, serr := s.exchange.Seal(r.Context(), ask, ans, body)
+	if serr != nil {
+		return serr
+	}
+	w.Header().Set("X-Audit-Records", strconv.FormatInt(rec, 10))
+	writeProblem(w, http.StatusForbidden, body)
 	return nil
 }
 

@@ -86,7 +86,7 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) error {
 		Service: service, Purpose: q.Get("purpose"), Fields: fields, Start: start}
 	batch, denied := s.exchange.StartBatch(base)
 	if denied.Err != nil {
-		return s.refuse(w, r, base, denied)
+		return s.refuseBatch(w, r, nil, base, denied)
 	}
 	defer batch.Done()
 	if ans := s.exchange.Refusal(base); ans.Err != nil {
@@ -108,40 +108,42 @@ func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// refuse records a question refused before it was asked, and answers it.
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, ask exchange.Ask, ans exchange.Answer) error {
-	body, _ := json.Marshal(dci.NewHTTPErrors(ans.Err))
-	if _, err := s.exchange.Seal(r.Context(), ask, ans, body); err != nil {
-		return err
-	}
-	retryAfter(w, r, ans.Err)
-	writeRaw(w, ans.Status, body)
-	return nil
-}
-
-// refuseBatch refuses a batch the policy refuses whatever it asks (exchange.Refusal) as
-// a whole, before its lines are checked: one answer, one audit record naming the batch
-// (its lines, its hash, the persons of its lines up to maxBatchNamed), its lines charged
-// as if they had been asked.
+// refuseBatch refuses a batch as a whole, before its lines are checked: one answer (a
+// problem, as every error is), one audit record naming the batch (its lines, its hash,
+// the persons of its lines up to maxBatchNamed). A batch the policy refuses whatever it
+// asks (exchange.Refusal) is read to its end and charged by its lines, blank ones too,
+// as if they had been asked: reading them is what it cost. A batch its limits hold back
+// (batch nil) is read only up to maxHeldBack bytes, which its record says, so that a 429
+// stays cheap.
 func (s *Server) refuseBatch(w http.ResponseWriter, r *http.Request, batch *exchange.Batch, ask exchange.Ask, ans exchange.Answer) error {
-	b := readBatch(http.MaxBytesReader(w, r.Body, maxConsultBody))
-	batch.Charge(max(b.persons, 1))
+	limit := int64(maxConsultBody)
+	if batch == nil {
+		limit = maxHeldBack
+	}
+	b := readBatch(http.MaxBytesReader(w, r.Body, limit))
+	if batch != nil {
+		batch.Charge(max(b.lines, 1))
+	}
 	ask.RequestSum, ans.Persons = b.hash, b.named
 	cut := ""
 	if b.cut {
-		cut = fmt.Sprintf(" in its first %d bytes (it is larger)", maxConsultBody)
+		cut = fmt.Sprintf(" in its first %d bytes (it is larger)", limit)
 	}
 	ans.Decision.Reasons = append(ans.Decision.Reasons, fmt.Sprintf("the batch is refused as a whole: %d lines%s, %d naming a person, body sha256 %x",
 		b.lines, cut, b.persons, b.hash))
-	body, _ := json.Marshal(dci.NewHTTPErrors(ans.Err))
+	body := problemFor(r, ans.Status, ans.Err).bytes()
 	seq, err := s.exchange.Seal(r.Context(), ask, ans, body)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("X-Audit-Records", strconv.FormatInt(seq, 10))
-	writeRaw(w, ans.Status, body)
+	retryAfter(w, r, ans.Err)
+	writeProblem(w, ans.Status, body)
 	return nil
 }
+
+// maxHeldBack is how much of a batch held back by its limits is read for its record.
+const maxHeldBack = 1 << 20
 
 // maxBatchNamed bounds the persons the record of a batch refused as a whole names.
 const maxBatchNamed = 256

@@ -6,9 +6,13 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/answer"
@@ -154,12 +158,29 @@ const senderIdleTimeout = time.Second
 // NewSenderClient is the client the hub posts callbacks and pushes with: it follows no
 // redirect (the hub posts only to URLs it checked), keeps a connection per lane of every
 // subscriber on one host (the default keeps two a host), and closes idle connections
-// after senderIdleTimeout. Each request carries its own timeout.
+// after senderIdleTimeout, and connects only to addresses directory.Dialable allows,
+// checked after the name is resolved (a name may resolve to the metadata service). Each
+// request carries its own timeout.
 func NewSenderClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: dialControl}
+	t.DialContext = d.DialContext
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = senderIdleTimeout
 	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// dialControl refuses to connect to an address directory.Dialable refuses; it runs once
+// the address is resolved, before the connection is made.
+func dialControl(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("refused to connect to %s: not an address", address)
+	}
+	if err := directory.Dialable(ap.Addr().Unmap()); err != nil {
+		return fmt.Errorf("refused to connect to %s: %w", address, err)
+	}
+	return nil
 }
 
 // MountPrefix is where the DCI registries are mounted for a configured prefix: "/dci"

@@ -1,0 +1,41 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The hub's sending client checks the address it connects to, after the name is
+// resolved: a name that resolves to loopback is allowed (the demo posts to itself), a
+// link-local address (the cloud metadata service) is refused before connecting.
+func TestSenderClientChecksTheAddressItDials(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	c := NewSenderClient()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, tt := range []struct {
+		url     string
+		refused bool
+	}{
+		{"http://localhost:" + u.Port() + "/", false},
+		{"http://169.254.169.254/latest/meta-data/", true},
+		{"http://[fd00:ec2::254]/", true},
+		{"http://100.100.100.200/", true},
+	} {
+		req, _ := http.NewRequestWithContext(ctx, "GET", tt.url, nil)
+		resp, err := c.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if refused := err != nil && strings.Contains(err.Error(), "refused to connect"); refused != tt.refused {
+			t.Errorf("GET %s: %v; want refused %v", tt.url, err, tt.refused)
+		}
+	}
+}

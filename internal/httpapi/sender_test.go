@@ -14,10 +14,19 @@ import (
 // resolved: a name that resolves to loopback is allowed (the demo posts to itself), a
 // link-local address (the cloud metadata service) is refused before connecting.
 func TestSenderClientChecksTheAddressItDials(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for name, c := range map[string]*http.Client{"sender": NewSenderClient(), "source": NewSourceClient()} {
+		t.Run(name, func(t *testing.T) { checksTheAddressItDials(t, c) })
+	}
+}
+
+func checksTheAddressItDials(t *testing.T, c *http.Client) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/away" {
+			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
+		}
+	}))
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
-	c := NewSenderClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, tt := range []struct {
@@ -28,6 +37,7 @@ func TestSenderClientChecksTheAddressItDials(t *testing.T) {
 		{"http://169.254.169.254/latest/meta-data/", true},
 		{"http://[fd00:ec2::254]/", true},
 		{"http://100.100.100.200/", true},
+		{"http://localhost:" + u.Port() + "/away", false}, // the redirect is not followed
 	} {
 		req, _ := http.NewRequestWithContext(ctx, "GET", tt.url, nil)
 		resp, err := c.Do(req)

@@ -161,12 +161,21 @@ const senderIdleTimeout = time.Second
 // after senderIdleTimeout, and connects only to addresses directory.Dialable allows,
 // checked after the name is resolved (a name may resolve to the metadata service). Each
 // request carries its own timeout.
-func NewSenderClient() *http.Client {
+func NewSenderClient() *http.Client { return checkedClient(senderIdleTimeout) }
+
+// NewSourceClient is the client the hub asks remote sources with: as NewSenderClient (no
+// redirect, only addresses directory.Dialable allows), but idle connections are kept as
+// long as Go's default, since the hub asks its sources all the time.
+func NewSourceClient() *http.Client {
+	return checkedClient(http.DefaultTransport.(*http.Transport).IdleConnTimeout)
+}
+
+func checkedClient(idle time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: dialControl}
 	t.DialContext = d.DialContext
 	t.MaxIdleConnsPerHost = 256
-	t.IdleConnTimeout = senderIdleTimeout
+	t.IdleConnTimeout = idle
 	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 

@@ -77,7 +77,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 	builtins[employment.SourceName] = &employment.Exchange{Store: st.Civil.Employment(), Today: st.Directory.Today}
 	x.sources = &sources{tokens: outbound.HubTokens(keys, oauth.SourceTokenType, ""), builtins: builtins, baseURL: baseURL,
 		overHTTP: cfg.BuiltinOverHTTP, urls: cfg.SourceURLs, callbacks: &dciclient.Callbacks{},
-		callbackBase: publicURL + httpapi.MountPrefix(cfg.DCIPrefix), client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}} // each call has its timeout (dciclient)
+		callbackBase: publicURL + httpapi.MountPrefix(cfg.DCIPrefix), client: httpapi.NewSourceClient()} // each call has its timeout (dciclient)
 	policy, err := x.load(ctx)
 	if err != nil {
 		x.audit.Close(ctx)

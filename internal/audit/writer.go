@@ -108,6 +108,9 @@ func (l *Log) gather(batch []*request, timer *time.Timer) []*request {
 func (l *Log) commit(ctx context.Context, recs []pending) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
+	if s, ok := l.store.(SharedStore); ok {
+		return l.commitShared(ctx, s, recs)
+	}
 	if l.stale {
 		if err := l.reload(ctx); err != nil {
 			l.log.Error("audit log store unavailable", "err", err)

@@ -157,13 +157,12 @@ func openCheckpoint(msg string, vs note.Verifiers) (int64, tlog.Hash, error) {
 func (l *Log) checkpoint(ctx context.Context) (Checkpoint, error) {
 	l.cpMu.Lock()
 	defer l.cpMu.Unlock()
-	h := l.head.Load()
-	if h.size == 0 {
-		return Checkpoint{}, fault.NotFoundf("the audit log is empty")
-	}
-	h, err := l.sharedHead(ctx, h)
+	h, err := l.sharedHead(ctx, l.head.Load())
 	if err != nil {
 		return Checkpoint{}, err
+	}
+	if h.size == 0 {
+		return Checkpoint{}, fault.NotFoundf("the audit log is empty")
 	}
 	if l.latest.Size >= h.size {
 		return l.latest, nil

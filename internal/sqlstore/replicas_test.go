@@ -2,8 +2,10 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
@@ -68,5 +70,45 @@ func TestAuditReplicas(t *testing.T) {
 		if err != nil || len(rs) == 0 {
 			t.Errorf("ByPerson(%s) = %d records, %v; want its records", p, len(rs), err)
 		}
+	}
+}
+
+// BenchmarkAuditReplicas appends to one log on PostgreSQL through 1 and 2 logs (hub
+// processes), from 64 goroutines a processor spread over them; every record is committed
+// before its Append returns. The replicas' batches take the log's lock in turn.
+func BenchmarkAuditReplicas(b *testing.B) {
+	records := make([]audit.Record, 1024)
+	for i := range records {
+		records[i] = audittest.Record(i, audittest.Person(i))
+	}
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			var logs []*audit.Log
+			for _, db := range openPostgresReplicas(b, n, sqlstore.Hub) {
+				logs = append(logs, audittest.OpenLog(b, db.Audit(), audit.Config{}))
+			}
+			var next atomic.Int64
+			b.SetParallelism(64)
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				l := logs[next.Add(1)%int64(len(logs))]
+				for pb.Next() {
+					if _, err := l.Append(ctx, records[next.Add(1)%int64(len(records))]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			for _, l := range logs {
+				if _, err := l.CheckpointNow(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/record")
+		})
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/audit/audittest"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 // TestAuditReplicas appends from two logs on one PostgreSQL schema, as two hub processes
@@ -111,4 +113,44 @@ func BenchmarkAuditReplicas(b *testing.B) {
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/record")
 		})
 	}
+}
+
+// TestLeases takes a lease from two handles on one PostgreSQL schema: one holds it, the
+// other is refused; when the holder's session is killed (as when its process dies), the
+// holder learns it lost the lease and the other takes it.
+func TestLeases(t *testing.T) {
+	ctx := context.Background()
+	dbs := openPostgresReplicas(t, 2, sqlstore.Hub)
+	a, b := dbs[0].Leases(), dbs[1].Leases()
+	h, ok, err := a.TryAcquire(ctx, "relay")
+	if err != nil || !ok {
+		t.Fatalf("first TryAcquire = %v, %v; want the lease", ok, err)
+	}
+	defer h.Release()
+	if _, ok, err := b.TryAcquire(ctx, "relay"); err != nil || ok {
+		t.Fatalf("second TryAcquire while held = %v, %v; want refused", ok, err)
+	}
+	other, ok, err := b.TryAcquire(ctx, "router")
+	if err != nil || !ok {
+		t.Fatalf("TryAcquire(another name) = %v, %v; want it", ok, err)
+	}
+	other.Release()
+	if _, err := dbs[1].ExecForTest(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+		AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(current_schema() || '.lease.relay', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.Lost():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the holder did not learn its session ended")
+	}
+	testwait.For(t, 10*time.Second, func() error {
+		h2, ok, err := b.TryAcquire(ctx, "relay")
+		if err != nil || !ok {
+			return fmt.Errorf("TryAcquire after the holder's session ended = %v, %v", ok, err)
+		}
+		h2.Release()
+		return nil
+	})
 }

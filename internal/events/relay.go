@@ -83,6 +83,23 @@ func (p *Pipeline) publishEvents(ctx context.Context, evs []population.Event) (i
 	return p.bus.PublishAll(ctx, msgs)
 }
 
+// relayInit marks, on the first run, the end of the log as the relay's position, when
+// the pipeline starts: the relay itself starts when this replica takes the lease, and
+// what is recorded meanwhile is to be published.
+func (p *Pipeline) relayInit(ctx context.Context) error {
+	if _, err := p.bus.Last(ctx, streamMutations, "mutations.civil.*"); !errors.Is(err, bus.ErrNotFound) {
+		return err
+	}
+	if _, err := p.position.Get(ctx, "civil"); !errors.Is(err, bus.ErrNotFound) {
+		return err
+	}
+	end, err := p.civil.LastEventSeq(ctx)
+	if err != nil {
+		return err
+	}
+	return p.position.Put(ctx, "civil", strconv.AppendInt(nil, end, 10))
+}
+
 // relayStart is the seq of the last event published, or, on the first run, the end of
 // the log.
 func (p *Pipeline) relayStart(ctx context.Context) (int64, error) {

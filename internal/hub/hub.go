@@ -25,6 +25,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
+	"github.com/crossroads-hub/crossroads/internal/lease"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/perm"
@@ -278,9 +279,10 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		log.Info("recent messages remembered from the audit log", "messages", n)
 	}
 	// The asynchronous worker stops after the server and before the audit log closes.
+	// One replica of the hub runs it at a time (the lease "async"); any replica accepts.
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})
-	go func() { defer close(workerDone); worker.Run(wctx) }()
+	go func() { defer close(workerDone); lease.Run(wctx, st.Hub.Leases(), "async", log, worker.Run) }()
 	defer func() { stopWorker(); <-workerDone }()
 	var handler http.Handler = api
 	if cfg.receiver {

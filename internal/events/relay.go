@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,13 +42,25 @@ func (p *Pipeline) relay(ctx context.Context) {
 // relayNew publishes the events after last, a batch at a time, until none is left or
 // one fails; it returns the seq of the last event published.
 func (p *Pipeline) relayNew(ctx context.Context, last int64) int64 {
-	for {
+	// No further than the log is final: an event committed late by a transaction that
+	// took its seq early must not be passed.
+	end, err := p.civil.SettledEventSeq(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.Warn("read the event log", "err", err)
+		}
+		return last
+	}
+	for last < end {
 		evs, err := p.civil.EventsAfter(ctx, last, relayBatch)
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Warn("read the event log", "err", err)
 			}
 			return last
+		}
+		if i := slices.IndexFunc(evs, func(ev population.Event) bool { return ev.Seq > end }); i >= 0 {
+			evs = evs[:i]
 		}
 		done, err := p.publishEvents(ctx, evs)
 		if done > 0 {
@@ -66,6 +79,7 @@ func (p *Pipeline) relayNew(ctx context.Context, last int64) int64 {
 			return last
 		}
 	}
+	return last
 }
 
 // publishEvents publishes the register's events in order (one round trip a batch, not

@@ -9,3 +9,6 @@ import (
 func (db *DB) ExecForTest(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return db.w.ExecContext(ctx, q, args...)
 }
+
+// BeginForTest opens a transaction on the writer, for tests that interleave their own.
+func (db *DB) BeginForTest(ctx context.Context) (*sql.Tx, error) { return db.w.BeginTx(ctx, nil) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/audit/audittest"
+	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
@@ -153,4 +156,75 @@ func TestLeases(t *testing.T) {
 		h2.Release()
 		return nil
 	})
+}
+
+// TestSettledEventSeq interleaves two transactions on PostgreSQL: T1 takes an event's
+// seq first and commits last, T2 records a later event and commits at once. While T1 is
+// open the log is not final past T1's seq, so the relay cannot pass it for good; once
+// T1 commits, both events are final.
+func TestSettledEventSeq(t *testing.T) {
+	ctx := context.Background()
+	db := openPostgres(t, sqlstore.Civil)
+	pop := db.Population()
+	a, b := populationtestPerson(t, 1), populationtestPerson(t, 2)
+	if err := pop.PutPersons(ctx, []population.Person{{Number: a}, {Number: b}}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := pop.SettledEventSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1, err := db.BeginForTest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer t1.Rollback()
+	// T1 as the store's writers go: the person first, then the event.
+	key := strings.ReplaceAll(a, ".", "")
+	if r, err := t1.ExecContext(ctx, `UPDATE person SET household = household WHERE number = $1`, key); err != nil {
+		t.Fatal(err)
+	} else if n, _ := r.RowsAffected(); n != 1 {
+		t.Fatalf("T1 changed %d persons; want 1", n)
+	}
+	var s1 int64
+	if err := t1.QueryRowContext(ctx, `INSERT INTO event (type, person, event_date, data, recorded_at) VALUES ('address', $1, 20260101, NULL, 0) RETURNING seq`, key).Scan(&s1); err != nil {
+		t.Fatal(err)
+	}
+	ev2, err := pop.Record(ctx, population.Event{Type: population.EventAddress, Person: b, Date: 20260102},
+		func(p *population.Person) error { p.Address.HouseNumber = "2"; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev2.Seq <= s1 {
+		t.Fatalf("T2's seq %d is not after T1's %d", ev2.Seq, s1)
+	}
+	for range 3 {
+		if got, err := pop.SettledEventSeq(ctx); err != nil || got >= s1 || got < before {
+			t.Fatalf("SettledEventSeq while T1 (seq %d) is open = %d, %v; want at least %d and below %d", s1, got, err, before, s1)
+		}
+	}
+	if err := t1.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	testwait.For(t, 10*time.Second, func() error {
+		got, err := pop.SettledEventSeq(ctx)
+		if err != nil || got < ev2.Seq {
+			return fmt.Errorf("SettledEventSeq after T1 committed = %d, %v; want %d", got, err, ev2.Seq)
+		}
+		return nil
+	})
+	evs, err := pop.EventsAfter(ctx, s1-1, 10)
+	if err != nil || len(evs) != 2 || evs[0].Seq != s1 || evs[1].Seq != ev2.Seq {
+		t.Errorf("EventsAfter(%d) = %+v, %v; want seqs %d and %d", s1-1, evs, err, s1, ev2.Seq)
+	}
+}
+
+// populationtestPerson is a person number for the register's tests.
+func populationtestPerson(t *testing.T, i int) string {
+	t.Helper()
+	p, err := ident.MakePerson(1980, 1, 1+i, 10+i, ident.Register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.String()
 }

@@ -272,7 +272,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
-		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg)})
+		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: syncMessages(st)})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {
@@ -321,6 +321,15 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	<-errc
 	log.Info("stopped")
 	return nil
+}
+
+// syncMessages is the memory of synchronous message ids the replicas of the hub share
+// on PostgreSQL; nil on SQLite, which one process opens.
+func syncMessages(st *Stores) httpapi.MessageIDs {
+	if st.Hub.Dialect() != sqlstore.Postgres {
+		return nil
+	}
+	return st.Hub.SyncMessages()
 }
 
 func uploads(cfg Config) httpapi.Uploads {

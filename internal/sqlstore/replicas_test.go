@@ -228,3 +228,33 @@ func populationtestPerson(t *testing.T, i int) string {
 	}
 	return p.String()
 }
+
+// TestSyncMessages claims message ids through two handles on one database: a repeat is
+// refused by the other replica, the same id of another client is not, and an id older
+// than the window may come again.
+func TestSyncMessages(t *testing.T) {
+	ctx := context.Background()
+	dbs := openPostgresReplicas(t, 2, sqlstore.Hub)
+	a, b := dbs[0].SyncMessages(), dbs[1].SyncMessages()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	const window = 10 * time.Minute
+	for _, c := range []struct {
+		m          *sqlstore.SyncMessages
+		client, id string
+		at         time.Time
+		first      bool
+	}{
+		{a, "app-1", "m-1", now, true},
+		{b, "app-1", "m-1", now.Add(time.Second), false},
+		{a, "app-1", "m-1", now.Add(2 * time.Second), false},
+		{b, "app-2", "m-1", now.Add(3 * time.Second), true},
+		{b, "app-1", "m-2", now.Add(4 * time.Second), true},
+		{a, "app-1", "m-1", now.Add(window + 3*time.Second), true}, // the last claim at +2 s was a repeat, not a claim
+		{b, "app-1", "m-1", now.Add(window + 4*time.Second), false},
+	} {
+		first, err := c.m.Claim(ctx, c.client, c.id, c.at, window)
+		if err != nil || first != c.first {
+			t.Errorf("Claim(%s, %s, +%v) = %v, %v; want %v", c.client, c.id, c.at.Sub(now), first, err, c.first)
+		}
+	}
+}

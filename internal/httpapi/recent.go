@@ -26,11 +26,11 @@ const (
 	recentMax    = 1 << 20
 )
 
-// MessageIDs is the memory of synchronous message ids shared by the replicas of the hub
-// on one database (sqlstore.SyncMessages): Claim records that client sent id at now and
-// reports whether it is the first time within window.
-type MessageIDs interface {
-	Claim(ctx context.Context, client, id string, now time.Time, window time.Duration) (first bool, err error)
+// UsedOnce is the memory of ids used once that the replicas of the hub on one database
+// share (sqlstore.Claims): Claim records that id of scope was used at now and reports
+// whether it is the first time within window.
+type UsedOnce interface {
+	Claim(ctx context.Context, scope, id string, now time.Time, window time.Duration) (first bool, err error)
 }
 
 // repeated reports whether client sent the message id id before: within the window in
@@ -44,7 +44,7 @@ func (s *Server) repeated(ctx context.Context, client, id string) (bool, error) 
 	if s.messages == nil {
 		return false, nil
 	}
-	first, err := s.messages.Claim(ctx, client, id, now, 2*recentWindow)
+	first, err := s.messages.Claim(ctx, "message:"+client, id, now, 2*recentWindow)
 	if err != nil {
 		return false, fault.Unavailablef(err, "the message id cannot be checked against the other replicas")
 	}

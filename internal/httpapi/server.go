@@ -64,7 +64,7 @@ type Deps struct {
 	Uploads Uploads
 	// Messages is the memory of synchronous message ids shared by the hub's replicas;
 	// nil: this process's memory alone (recent.go).
-	Messages MessageIDs
+	Messages UsedOnce
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -109,7 +109,7 @@ type Server struct {
 	auditKey        func() (string, error)
 	async           *answer.Worker
 	recent          recent // message ids of recent synchronous searches
-	messages        MessageIDs
+	messages        UsedOnce
 	events          Events
 	sourceCallbacks CallbackSink
 	employment      *employment.Source

@@ -272,7 +272,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
-		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: syncMessages(st)})
+		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: claims(st)})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {
@@ -323,13 +323,14 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	return nil
 }
 
-// syncMessages is the memory of synchronous message ids the replicas of the hub share
-// on PostgreSQL; nil on SQLite, which one process opens.
-func syncMessages(st *Stores) httpapi.MessageIDs {
+// claims is the memory of ids used once (synchronous message ids, the jti of client
+// assertions) the replicas of the hub share on PostgreSQL; nil on SQLite, which one
+// process opens.
+func claims(st *Stores) httpapi.UsedOnce {
 	if st.Hub.Dialect() != sqlstore.Postgres {
 		return nil
 	}
-	return st.Hub.SyncMessages()
+	return st.Hub.Claims()
 }
 
 func uploads(cfg Config) httpapi.Uploads {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/audit/audittest"
+	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
@@ -229,32 +230,36 @@ func populationtestPerson(t *testing.T, i int) string {
 	return p.String()
 }
 
-// TestSyncMessages claims message ids through two handles on one database: a repeat is
-// refused by the other replica, the same id of another client is not, and an id older
-// than the window may come again.
-func TestSyncMessages(t *testing.T) {
+// TestClaims claims ids through two handles on one database: a repeat is refused by the
+// other replica, the same id in another scope is not, an id older than the window may
+// come again, and a window over an hour is refused.
+func TestClaims(t *testing.T) {
 	ctx := context.Background()
 	dbs := openPostgresReplicas(t, 2, sqlstore.Hub)
-	a, b := dbs[0].SyncMessages(), dbs[1].SyncMessages()
+	a, b := dbs[0].Claims(), dbs[1].Claims()
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	const window = 10 * time.Minute
 	for _, c := range []struct {
-		m          *sqlstore.SyncMessages
-		client, id string
-		at         time.Time
-		first      bool
+		c         *sqlstore.Claims
+		scope, id string
+		at        time.Time
+		first     bool
 	}{
-		{a, "app-1", "m-1", now, true},
-		{b, "app-1", "m-1", now.Add(time.Second), false},
-		{a, "app-1", "m-1", now.Add(2 * time.Second), false},
-		{b, "app-2", "m-1", now.Add(3 * time.Second), true},
-		{b, "app-1", "m-2", now.Add(4 * time.Second), true},
-		{a, "app-1", "m-1", now.Add(window + 3*time.Second), true}, // the last claim at +2 s was a repeat, not a claim
-		{b, "app-1", "m-1", now.Add(window + 4*time.Second), false},
+		{a, "message:app-1", "m-1", now, true},
+		{b, "message:app-1", "m-1", now.Add(time.Second), false},
+		{a, "message:app-1", "m-1", now.Add(2 * time.Second), false},
+		{b, "message:app-2", "m-1", now.Add(3 * time.Second), true},
+		{b, "assertion:app-1", "m-1", now.Add(3 * time.Second), true},
+		{b, "message:app-1", "m-2", now.Add(4 * time.Second), true},
+		{a, "message:app-1", "m-1", now.Add(window + 3*time.Second), true}, // the claim at +2 s was a repeat, not a claim
+		{b, "message:app-1", "m-1", now.Add(window + 4*time.Second), false},
 	} {
-		first, err := c.m.Claim(ctx, c.client, c.id, c.at, window)
+		first, err := c.c.Claim(ctx, c.scope, c.id, c.at, window)
 		if err != nil || first != c.first {
-			t.Errorf("Claim(%s, %s, +%v) = %v, %v; want %v", c.client, c.id, c.at.Sub(now), first, err, c.first)
+			t.Errorf("Claim(%s, %s, +%v) = %v, %v; want %v", c.scope, c.id, c.at.Sub(now), first, err, c.first)
 		}
+	}
+	if _, err := a.Claim(ctx, "message:app-1", "m-3", now, 2*time.Hour); fault.KindOf(err) != fault.Invalid {
+		t.Errorf("Claim(window 2h) = %v; want Invalid", err)
 	}
 }

@@ -30,9 +30,9 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
-// TestReplicas runs two `crossroads serve` processes on one PostgreSQL database and one
+// TestReplicas runs three `crossroads serve` processes on one PostgreSQL database and one
 // NATS server outside them (issue #17): exchanges sent to either are all answered and
-// recorded once in one log that verifies; a message id repeated at the other replica is
+// recorded once in one log that verifies; a message id repeated at another replica is
 // refused; changes recorded in the register reach a subscriber once each, in order per
 // person, before and after the replica doing the events' work is killed.
 //
@@ -62,15 +62,16 @@ func TestReplicas(t *testing.T) {
 	defer rcv.Close()
 	persons := subscribeMoves(t, store, rcv.URL)
 
-	var logs [2]*syncBuffer
-	var cmds [2]*exec.Cmd
-	var bases [2]string
+	const replicas = 3
+	var logs [replicas]*syncBuffer
+	var cmds [replicas]*exec.Cmd
+	var bases [replicas]string
 	for i := range cmds {
 		logs[i] = &syncBuffer{}
 		cmds[i], bases[i] = serveReplica(t, bin, store, natsURL, keys, logs[i])
 	}
 	secret := strings.TrimSpace(runCmd(t, bin, "directory", "--store", store, "secret", synth.AppID(synth.HealthInsurer1)))
-	token := tokenFor(t, bases[1], synth.AppID(synth.HealthInsurer1), secret)
+	token := tokenFor(t, bases[replicas-1], synth.AppID(synth.HealthInsurer1), secret)
 
 	// Exchanges through both, side by side.
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -84,10 +85,10 @@ func TestReplicas(t *testing.T) {
 			defer wg.Done()
 			for i := range perClient {
 				n := c*perClient + i
-				seq, _, ok := searchOnce(client, bases[n%2], token, synth.FixtureNumber, n)
+				seq, _, ok := searchOnce(client, bases[n%replicas], token, synth.FixtureNumber, n)
 				mu.Lock()
 				if !ok {
-					t.Errorf("exchange %d at replica %d: not answered", n, n%2)
+					t.Errorf("exchange %d at replica %d: not answered", n, n%replicas)
 				} else if seqs[seq] {
 					t.Errorf("exchange %d: audit record %d given twice", n, seq)
 				}
@@ -98,14 +99,20 @@ func TestReplicas(t *testing.T) {
 	}
 	wg.Wait()
 	if t.Failed() {
-		t.Fatalf("replica logs (warnings and errors):\n%s\n%s", logs[0].notable(), logs[1].notable())
+		for i, l := range logs {
+			t.Logf("replica %d's warnings and errors:\n%s", i, l.notable())
+		}
+		t.FailNow()
 	}
 
-	// A message id sent to one replica, then to the other.
-	first := searchRaw(t, client, bases[0], token, "replicas-repeat")
-	again := searchRaw(t, client, bases[1], token, "replicas-repeat")
-	if bytes.Contains(first, []byte(dci.RjctMessageIDDuplicate)) || !bytes.Contains(again, []byte(dci.RjctMessageIDDuplicate)) {
-		t.Errorf("a message id repeated at the other replica: first %.200s…, again %.200s…; want the repeat refused", first, again)
+	// A message id sent to one replica, then to each other one.
+	if first := searchRaw(t, client, bases[0], token, "replicas-repeat"); bytes.Contains(first, []byte(dci.RjctMessageIDDuplicate)) {
+		t.Errorf("a new message id refused as a repeat: %.300s", first)
+	}
+	for i := 1; i < replicas; i++ {
+		if again := searchRaw(t, client, bases[i], token, "replicas-repeat"); !bytes.Contains(again, []byte(dci.RjctMessageIDDuplicate)) {
+			t.Errorf("a message id repeated at replica %d: %.300s; want it refused", i, again)
+		}
 	}
 
 	// Changes, while both run; then kill the replica doing the events' work (the first to
@@ -142,20 +149,28 @@ func TestReplicas(t *testing.T) {
 	record(20)
 	testwait.For(t, 60*time.Second, delivered(20))
 	const took = `"msg":"lease taken","lease":"events"`
-	holder := 0
-	if strings.Contains(logs[1].String(), took) {
-		holder = 1
+	var holders []int
+	for i, l := range logs {
+		if strings.Contains(l.String(), took) {
+			holders = append(holders, i)
+		}
 	}
-	if strings.Contains(logs[1-holder].String(), took) {
-		t.Fatalf("both replicas took the lease of the events' work")
+	if len(holders) != 1 {
+		t.Fatalf("replicas %v took the lease of the events' work; want one", holders)
 	}
+	holder := holders[0]
 	if err := cmds[holder].Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	cmds[holder].Wait()
 	killed := time.Now()
 	testwait.For(t, 30*time.Second, testwait.True("the surviving replica to take the events' lease", func() bool {
-		return strings.Contains(logs[1-holder].String(), took)
+		for i, l := range logs {
+			if i != holder && strings.Contains(l.String(), took) {
+				return true
+			}
+		}
+		return false
 	}))
 	t.Logf("the events' lease taken over %v after the kill", time.Since(killed).Round(time.Millisecond))
 	record(20)

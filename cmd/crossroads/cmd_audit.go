@@ -68,6 +68,14 @@ func (c *AuditVerifyCmd) Run(e *env) error {
 		} else {
 			fmt.Fprintf(e.stdout, "the store holds the checkpoint published at size %d (remembered in %s)\n", cp.Size, path)
 		}
+		cs, err := audit.CheckCosigned(e.ctx, db.Audit(), path, keys)
+		if err != nil {
+			fmt.Fprintf(e.stdout, "audit log BROKEN: %v\n", err)
+			return exitCode(1)
+		}
+		for _, c := range cs {
+			fmt.Fprintf(e.stdout, "the store holds the checkpoint the witness %s cosigned at size %d (remembered in %s)\n", c.Witness, c.Size, audit.CosignedPath(path))
+		}
 	}
 	fmt.Fprintf(e.stdout, "audit log OK: %d records, %d checkpoints verified in %.1f s; root %s\n",
 		rep.Records, rep.Checkpoints, time.Since(start).Seconds(), rep.Root)

@@ -28,6 +28,8 @@ type BenchCmd struct {
 	Fairness BenchFairnessCmd `cmd:"" help:"A client's look-ups alone and while another client floods the hub with full-scan filters: p99 and their ratio."`
 	// Declarations: the employment source (#18).
 	Declarations BenchDeclarationsCmd `cmd:"" help:"Quarterly declarations: lines per second ingested (validated, stored) against the raw insert; SQLite, PostgreSQL with --postgres."`
+	// Witness: issue #16.
+	Witness BenchWitnessCmd `cmd:"" help:"A witness (its own process) following a log checkpointed every 2 s under load: checkpoints cosigned, its processor time."`
 }
 
 // BenchIdentCmd measures identifier checks.
@@ -251,7 +253,12 @@ func (b *BenchCmd) profile() (func(), error) {
 // BenchDeclarationsCmd measures the employment source's declarations.
 type BenchDeclarationsCmd struct {
 	Lines    int    `help:"Worker lines of the quarterly file." default:"1000000"`
-	Postgres string `help:"A PostgreSQL DSN to measure the ingest on as well (tables of the employment and civil schemas are created there)." env:"CROSSROADS_BENCH_POSTGRES"`
+	Postgres string `help:"A PostgreSQL DSN to measure the ingest on as well (in a schema of its own, dropped at the end)." env:"CROSSROADS_BENCH_POSTGRES"`
+	// The immediate declarations through the API need a nation: its persons are hired.
+	Data        string        `help:"A demo data folder whose hub measures immediate declarations through the API (its persons are hired); empty: a nation generated in a temporary folder."`
+	Persons     int           `help:"Persons of the generated nation (without --data)." default:"50000"`
+	APIDuration time.Duration `name:"api-duration" help:"How long to send immediate declarations through the API; 0: not measured." default:"10s"`
+	Concurrency int           `help:"Concurrent clients sending immediate declarations." default:"16"`
 }
 
 func (c *BenchDeclarationsCmd) Run(e *env, b *BenchCmd) error {
@@ -260,12 +267,39 @@ func (c *BenchDeclarationsCmd) Run(e *env, b *BenchCmd) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	o := bench.DeclarationsOptions{Dir: dir, Lines: c.Lines, Postgres: c.Postgres}
+	if c.APIDuration > 0 {
+		data, cleanup, err := benchData(e, c.Data, c.Persons)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		o.API = bench.DeclarationsAPI(data, c.APIDuration, c.Concurrency)
+	}
 	stop, err := b.profile()
 	if err != nil {
 		return err
 	}
-	r, err := bench.Declarations(e.ctx, bench.DeclarationsOptions{Dir: dir, Lines: c.Lines, Postgres: c.Postgres})
+	r, err := bench.Declarations(e.ctx, o)
 	stop()
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchWitnessCmd measures a witness following a busy hub's log.
+type BenchWitnessCmd struct {
+	Duration time.Duration `help:"How long the witness follows the log." default:"3m"`
+	Rate     int           `help:"Records appended to the log per second." default:"1000"`
+}
+
+func (c *BenchWitnessCmd) Run(e *env, b *BenchCmd) error {
+	bin, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	r, err := bench.Witness(e.ctx, bench.WitnessOptions{Binary: bin, Duration: c.Duration, Rate: c.Rate})
 	if err != nil {
 		return err
 	}

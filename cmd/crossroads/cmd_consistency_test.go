@@ -15,6 +15,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/audit/audittest"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+	"github.com/crossroads-hub/crossroads/internal/witness"
 )
 
 // auditStore writes a log of n records into a new SQLite store with a checkpoint at
@@ -141,4 +142,58 @@ func TestAuditVerifyShorterLog(t *testing.T) {
 	if code(err) != 1 || !strings.Contains(out, "BROKEN") || !strings.Contains(out, "records 1 to 12 are missing") {
 		t.Errorf("audit verify of a deleted log = %q, %v; want BROKEN naming records 1 to 12", out, err)
 	}
+}
+
+// TestAuditVerifyCosigned: audit verify names the checkpoints witnesses cosigned, and a
+// store shorter than one of them is BROKEN, naming the witness, even with the published
+// checkpoint's file gone.
+func TestAuditVerifyCosigned(t *testing.T) {
+	ctx := context.Background()
+	_, vkey := audittest.Signer(t, 1)
+	dsn, _ := auditStore(t, 0, 5, 12)
+	w, err := witness.Open(t.TempDir(), "dpa.example", []string{vkey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, dsn, sqlstore.Hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := hub.AuditPublished(dsn, "")
+	l := audittest.OpenLog(t, db.Audit(), audit.Config{Journal: hub.AuditJournal(dsn), Published: published, Witnesses: []string{w.VerifierKey()}})
+	cosigned, err := w.Observe(ctx, logSource{l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AddCosignature(ctx, cosigned); err != nil {
+		t.Fatal(err)
+	}
+	l.Close(ctx)
+	db.Close()
+	out, _, err := cli(t, "", "audit", "verify", "--store", dsn, "--keys", "", "--verifier-key", vkey)
+	if err != nil || !strings.Contains(out, "the witness dpa.example cosigned at size 12") {
+		t.Fatalf("audit verify = %q, %v; want the witness's checkpoint named", out, err)
+	}
+	path := strings.TrimPrefix(dsn, "sqlite:")
+	for _, p := range []string{path, path + "-wal", path + "-shm", published} {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	out, _, err = cli(t, "", "audit", "verify", "--store", dsn, "--keys", "", "--verifier-key", vkey)
+	if code(err) != 1 || !strings.Contains(out, "BROKEN") || !strings.Contains(out, "cosigned by the witness dpa.example") || !strings.Contains(out, "records 1 to 12 are missing") {
+		t.Errorf("audit verify of a deleted log = %q, %v; want BROKEN naming the witness and records 1 to 12", out, err)
+	}
+}
+
+// logSource is a log as a witness reads it.
+type logSource struct{ l *audit.Log }
+
+func (s logSource) Checkpoint(ctx context.Context) (string, error) {
+	cp, err := s.l.Checkpoint(ctx)
+	return cp.Note, err
+}
+
+func (s logSource) Consistency(ctx context.Context, from, to int64) (audit.Consistency, error) {
+	return s.l.Consistency(ctx, from, to)
 }

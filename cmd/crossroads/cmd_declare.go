@@ -57,8 +57,8 @@ func (c *DeclareImportCmd) Run(e *env) error {
 		fmt.Fprintf(e.stdout, "This file (sha256 %s) was ingested before, as file %d: its report.\n", file.Hash, file.ID)
 	}
 	took := time.Since(start)
-	fmt.Fprintf(e.stdout, "File %d, %s, quarter %s: %d lines, %d accepted (%d replacing an earlier declaration), %d rejected, %d warnings",
-		file.ID, file.Format, file.Quarter, file.Lines, file.Accepted, file.Replaced, file.Rejected, file.Warnings)
+	fmt.Fprintf(e.stdout, "File %d, %s, quarter %s: %d lines, %d accepted (%d replacing an earlier declaration), %d rejected, %d warnings, %d income changes",
+		file.ID, file.Format, file.Quarter, file.Lines, file.Accepted, file.Replaced, file.Rejected, file.Warnings, file.Mutations)
 	if !again {
 		fmt.Fprintf(e.stdout, "; %.1f s, %.0f lines/s", took.Seconds(), float64(file.Lines)/took.Seconds())
 	}

@@ -13,7 +13,7 @@ import (
 
 // EventsCmd watches the delivery of mutations on a running hub.
 type EventsCmd struct {
-	Tail   EventsTailCmd   `cmd:"" help:"Print the last routing and delivery outcomes (up to 100), then every one as it happens (JSON lines), until interrupted or --for has passed."`
+	Tail   EventsTailCmd   `cmd:"" help:"Print the last routing and delivery outcomes (up to 100), then every one as it happens (JSON lines), until interrupted, --for has passed or the hub shuts down."`
 	Status EventsStatusCmd `cmd:"" help:"Print the outcomes since the hub started and each push subscription's backlog."`
 }
 
@@ -76,7 +76,11 @@ func (c *EventsTailCmd) Run(e *env) error {
 	if e.ctx.Err() != nil {
 		return nil // interrupted, or --for has passed: the normal end of a tail
 	}
-	return sc.Err()
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("the tail broke off: %w", err)
+	}
+	fmt.Fprintln(e.stderr, "the hub ended the tail: it is shutting down")
+	return nil
 }
 
 type EventsStatusCmd struct{ hubAdmin }

@@ -121,6 +121,8 @@ var confined = []struct {
 	{"github.com/gowebpki/jcs", nil, "gowebpki/jcs is for tests only"},
 	// Waiting for a condition by polling is for tests; production code waits on a signal.
 	{module + "internal/testwait", []string{"internal/testwait"}, "only tests wait with internal/testwait"},
+	// The nations tests start hubs on are the tests' own.
+	{module + "internal/hub/hubtest", []string{"internal/hub/hubtest"}, "only tests use internal/hub/hubtest"},
 }
 
 func TestConfinedImports(t *testing.T) {

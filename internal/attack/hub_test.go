@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,81 +19,29 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/hub/hubtest"
 	"github.com/crossroads-hub/crossroads/internal/population"
-	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
 // The nation every test attacks is generated once per test binary, in a folder of its
 // own that TestMain removes; each test attacks a hub on a copy of it (nation), so the
 // tests run side by side (t.Parallel) and none sees another's traces.
-var (
-	nationOnce sync.Once
-	nationDir  string
-	nationErr  error
-	adminToken string   // the nation's administrator token, made with it
-	copies     sync.Map // *testing.T → its copy of the nation
-)
+var attacked = &hubtest.Nation{Prefix: "crossroads-attack-", Seed: 11, Persons: nationPersons, Config: config}
 
 const nationPersons = 3000
 
-// nation returns the test's own copy of the attack nation, made at its first call; t's
-// cleanup removes it.
-func nation(t *testing.T) string {
-	t.Helper()
-	if dir, ok := copies.Load(t); ok {
-		return dir.(string)
-	}
-	nationOnce.Do(func() { nationDir, adminToken, nationErr = makeNation() })
-	if nationErr != nil {
-		t.Fatal(nationErr)
-	}
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(nationDir)); err != nil {
-		t.Fatal(err)
-	}
-	copies.Store(t, dir)
-	t.Cleanup(func() { copies.Delete(t) })
-	return dir
-}
-
-// makeNation generates the attack nation and its administrator in a new folder.
-func makeNation() (dir, admin string, err error) {
-	dir, err = os.MkdirTemp("", "crossroads-attack-")
-	if err != nil {
-		return "", "", err
-	}
-	ctx := context.Background()
-	st, err := hub.Open(ctx, config(dir))
-	if err != nil {
-		return dir, "", err
-	}
-	defer st.Close()
-	if _, err := synth.Generate(ctx, synth.Config{Seed: 11, Persons: nationPersons, Today: today()}, st.Civil.Population(), st.Directory); err != nil {
-		return dir, "", err
-	}
-	admin, _, err = st.Directory.EnsureAdmin(ctx)
-	return dir, admin, err
-}
+// nation returns the test's own copy of the attack nation (hubtest.Nation.Copy).
+func nation(t *testing.T) string { return attacked.Copy(t) }
 
 // TestMain removes the nation at the end. The attacks spend most of their time waiting
 // on the hub, so more of them run at once than one per processor, unless
 // -test.parallel says otherwise.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if !flagSet("test.parallel") {
-		flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0)))
-	}
+	hubtest.Parallel()
 	code := m.Run()
-	if nationDir != "" {
-		os.RemoveAll(nationDir)
-	}
+	attacked.Remove()
 	os.Exit(code)
-}
-
-func flagSet(name string) bool {
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
 
 func today() date.Date { return date.FromTime(time.Now()) }
@@ -131,7 +77,7 @@ func start(t *testing.T, set func(*hub.Config)) *target {
 	cfg.OnReady = func(u string) { urls <- u }
 	done := make(chan error, 1)
 	go func() { done <- hub.Serve(ctx, cfg, st) }()
-	tg := &target{st: st, admin: adminToken}
+	tg := &target{st: st, admin: attacked.Admin()}
 	select {
 	case tg.url = <-urls:
 	case err := <-done:

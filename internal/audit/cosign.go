@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 
@@ -22,7 +23,8 @@ type Cosigned struct {
 
 // AddCosignature takes a checkpoint note cosigned by one of the witnesses the log
 // expects (Config.Witnesses) and keeps it as that witness's latest, served by
-// Cosignatures. It refuses (Invalid) a note whose text is not a checkpoint of this log
+// Cosignatures and remembered outside the store (CosignedPath, when Config.Published
+// is set), so that Open refuses a store shorter than it. It refuses (Invalid) a note whose text is not a checkpoint of this log
 // (its size beyond the log, or another root at that size), and (Forbidden) one that no
 // expected witness signed: deny by default.
 func (l *Log) AddCosignature(ctx context.Context, msg string) (Cosigned, error) {
@@ -53,13 +55,27 @@ func (l *Log) AddCosignature(ctx context.Context, msg string) (Cosigned, error) 
 	l.cosMu.Lock()
 	defer l.cosMu.Unlock()
 	var last Cosigned
+	changed := map[string]Cosigned{}
 	for _, s := range n.Sigs {
 		c := Cosigned{Witness: s.Name, Size: size, Note: msg}
-		if old, ok := l.cosigned[s.Name]; !ok || old.Size <= size {
-			l.cosigned[s.Name] = c
+		if old, ok := l.cosigned[s.Name]; !ok || old.Size < size {
+			changed[s.Name] = c
 		}
 		last = c
 	}
+	if len(changed) == 0 {
+		return last, nil
+	}
+	if l.published != "" {
+		// Remembered before it is taken: a witness never holds a cosignature the hub
+		// would forget at its next start.
+		all := maps.Clone(l.cosigned)
+		maps.Copy(all, changed)
+		if err := writeCosigned(CosignedPath(l.published), sortedCosigned(all)); err != nil {
+			return Cosigned{}, fault.Unavailablef(err, "remember the cosigned checkpoint")
+		}
+	}
+	maps.Copy(l.cosigned, changed)
 	return last, nil
 }
 
@@ -67,10 +83,12 @@ func (l *Log) AddCosignature(ctx context.Context, msg string) (Cosigned, error) 
 func (l *Log) Cosignatures() []Cosigned {
 	l.cosMu.Lock()
 	defer l.cosMu.Unlock()
-	out := make([]Cosigned, 0, len(l.cosigned))
-	for _, c := range l.cosigned {
-		out = append(out, c)
-	}
+	return sortedCosigned(l.cosigned)
+}
+
+// sortedCosigned returns the checkpoints of m by witness name.
+func sortedCosigned(m map[string]Cosigned) []Cosigned {
+	out := slices.Collect(maps.Values(m))
 	slices.SortFunc(out, func(a, b Cosigned) int { return strings.Compare(a.Witness, b.Witness) })
 	return out
 }

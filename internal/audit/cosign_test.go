@@ -3,6 +3,8 @@ package audit_test
 import (
 	"context"
 	"crypto/rand"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -84,3 +86,32 @@ func TestCosignatures(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestCosignaturesRemembered: a cosignature is remembered beside the published
+// checkpoint (owner only) before it is taken, and a file that cannot be read stops Open.
+func TestCosignaturesRemembered(t *testing.T) {
+	ctx := context.Background()
+	wkey, wvkey, _ := note.GenerateKey(rand.Reader, "dpa.example")
+	s, _ := newMemStore(t)
+	published := filepath.Join(t.TempDir(), "published")
+	cfg := audit.Config{Published: published, Witnesses: []string{wvkey}}
+	l := audittest.OpenLog(t, s, cfg)
+	audittest.Append(t, l, 0, 10, nil)
+	cp, _ := l.CheckpointNow(ctx)
+	if _, err := l.AddCosignature(ctx, cosign(t, cp.Note, wkey)); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(audit.CosignedPath(published))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the remembered cosignatures: %v, %v; want a file of mode 0600", info, err)
+	}
+	l.Close(ctx)
+	if err := os.WriteFile(audit.CosignedPath(published), []byte("[{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sign, _ := audittest.Signer(t, 1)
+	if l, err := audit.Open(ctx, s, sign, cfg); err == nil {
+		l.Close(ctx)
+		t.Error("Open with unreadable remembered cosignatures succeeded")
+	}
+}

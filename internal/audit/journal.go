@@ -35,6 +35,10 @@ import (
 // uvarint length and bytes of its encoding, uvarint person count, and per person
 // uvarint length and bytes.
 //
+// (Versions before 2026-12-07 wrote frames without the header's checksum; a segment
+// they left is read once in that format, decodeOldFrames, and the journal is then
+// cleared as after any recovery.)
+//
 // A write cut short by a crash can only leave an incomplete frame at the very end of
 // the segment being written (fewer bytes than a header, a header whose payload goes past
 // the end of the file, or zeros where the disk had not yet written the data): a frame
@@ -151,6 +155,11 @@ func readJournal(dir string) (out []journaled, torn int, err error) {
 			next = segs[k+1].first
 		}
 		batches, end := decodeFrames(data)
+		if len(batches) == 0 && end.at == 0 && end.damage != "" {
+			if ob, oend := decodeOldFrames(data); len(ob) > 0 {
+				batches, end = ob, oend // a segment an older version wrote, read once
+			}
+		}
 		switch {
 		case len(batches) > 0 && batches[0].first != s.first:
 			return nil, 0, &JournalDamage{Segment: s.path, First: min(s.first, batches[0].first), Last: max(s.first, batches[0].first) - 1,
@@ -248,6 +257,48 @@ func decodeFrames(data []byte) (out []journaled, end frameEnd) {
 		out = append(out, b)
 		end.offsets = append(end.offsets, off)
 		off += headerSize + int(n)
+	}
+	end.at = -1
+	return out, end
+}
+
+// oldHeaderSize is the header of the frames versions before 2026-12-07 wrote: payload
+// length and payload checksum, without a checksum of its own.
+const oldHeaderSize = 8
+
+// decodeOldFrames reads a segment written in the older frame format, so that the
+// records an older hub acknowledged before it stopped are stored by the version that
+// replaces it (the log then clears the journal, and writes the new format only). It is
+// tried only when a segment's first frame fails the new format's header checksum, and
+// taken only when at least one whole old frame passes its payload checksum, so that
+// damage to a new segment is never read as an old one. As with the new format, an
+// incomplete frame ends the segment (end.at), and a whole frame that fails its
+// checksum or does not decode is damage.
+func decodeOldFrames(data []byte) (out []journaled, end frameEnd) {
+	off := 0
+	for off < len(data) {
+		if len(data)-off < oldHeaderSize || zeros(data[off:]) {
+			end.at = off
+			return out, end
+		}
+		n := binary.LittleEndian.Uint32(data[off:])
+		if n > frameMax || int64(n) > int64(len(data)-off-oldHeaderSize) {
+			end.at = off
+			return out, end
+		}
+		payload := data[off+oldHeaderSize : off+oldHeaderSize+int(n)]
+		if crc32.Checksum(payload, crcTable) != binary.LittleEndian.Uint32(data[off+4:]) {
+			end.at, end.damage = off, "frame payload checksum differs (older frame format)"
+			return out, end
+		}
+		b, err := decodeBatch(payload)
+		if err != nil {
+			end.at, end.damage = off, "frame payload does not decode (older frame format): "+err.Error()
+			return out, end
+		}
+		out = append(out, b)
+		end.offsets = append(end.offsets, off)
+		off += oldHeaderSize + int(n)
 	}
 	end.at = -1
 	return out, end

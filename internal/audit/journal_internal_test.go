@@ -10,7 +10,7 @@ func frameOf(b journaled) []byte {
 	return appendFrame(nil, b.first, len(b.records), func(i int) ([]byte, []string) { return b.records[i].body, b.records[i].persons })
 }
 
-// FuzzJournalFrames checks that reading a journal segment never fails on hostile bytes,
+// FuzzJournalFrames checks that reading a journal segment (in either frame format) never fails on hostile bytes,
 // stops at the first damaged frame, and that what it reads encodes back to frames that
 // read the same.
 func FuzzJournalFrames(f *testing.F) {
@@ -37,6 +37,10 @@ func FuzzJournalFrames(f *testing.F) {
 		again, end := decodeFrames(re)
 		if end.at != -1 || !reflect.DeepEqual(again, batches) {
 			t.Fatalf("re-encoded frames read back as %+v (stopped at %d); want %+v", again, end.at, batches)
+		}
+		old, oend := decodeOldFrames(data) // the older format, read once at an upgrade
+		if oend.at >= len(data) || oend.at < -1 || oend.damage != "" && oend.at < 0 || len(oend.offsets) != len(old) {
+			t.Fatalf("older format: stopped at %d of %d bytes (%q) after %d frames at %v", oend.at, len(data), oend.damage, len(old), oend.offsets)
 		}
 	})
 }

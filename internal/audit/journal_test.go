@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"os"
@@ -240,4 +241,73 @@ func TestJournalDamageStopsOpen(t *testing.T) {
 	if _, _, err := audit.Unstored(dir, stored); !errors.As(err, &d) {
 		t.Errorf("Unstored (what audit verify reads) = %v; want the damage", err)
 	}
+}
+
+// TestJournalOldFormat: a journal left by a version whose frames had no header
+// checksum (acknowledged records waiting while the store failed, and a write cut
+// short) is read once when the new version opens: its records are stored and the
+// journal cleared. A damaged old frame still stops the log.
+func TestJournalOldFormat(t *testing.T) {
+	ctx := context.Background()
+	sign, _ := audittest.Signer(t, 1)
+	for _, damaged := range []bool{false, true} {
+		mem, _ := newMemStore(t)
+		s := &failingStore{Store: mem}
+		dir := t.TempDir()
+		l := audittest.OpenLog(t, s, audit.Config{Journal: dir})
+		audittest.Append(t, l, 0, 3, nil)
+		s.set(true)
+		for i := 3; i < 28; i++ {
+			if _, err := l.Append(ctx, audittest.Record(i)); err != nil {
+				t.Fatalf("Append %d while the store fails: %v", i, err)
+			}
+		}
+		l.Close(ctx)
+		segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+		if len(segs) != 1 {
+			t.Fatalf("journal segments: %v; want one", segs)
+		}
+		data, _ := os.ReadFile(segs[0])
+		old := oldFrames(t, data)
+		if damaged {
+			old[len(old)-3] ^= 0x10 // the last frame's payload
+		}
+		old = append(old, 200, 0, 0, 0, 1, 2, 3) // a write cut short
+		os.WriteFile(segs[0], old, 0o600)
+		s.set(false)
+		l, err := audit.Open(ctx, s, sign, audit.Config{Journal: dir})
+		var d *audit.JournalDamage
+		switch {
+		case damaged && (!errors.As(err, &d) || !strings.Contains(err.Error(), "older frame format")):
+			t.Errorf("Open with a damaged old frame = %v; want the damage named", err)
+		case damaged:
+		case err != nil:
+			t.Fatalf("Open with an old journal: %v", err)
+		default:
+			if size, _ := mem.Size(ctx); size != 28 {
+				t.Errorf("the old journal's records stored: the store holds %d; want 28", size)
+			}
+			if first, last, err := audit.Unstored(dir, 0); err != nil || last != 0 {
+				t.Errorf("the journal after it was read once holds %d to %d (%v); want nothing", first, last, err)
+			}
+			l.Close(ctx)
+			audittest.MustVerify(t, s)
+		}
+	}
+}
+
+// oldFrames rewrites a segment's frames in the format of versions before 2026-12-07:
+// length and payload checksum, no header checksum.
+func oldFrames(t *testing.T, data []byte) []byte {
+	var out []byte
+	for off := 0; off < len(data); {
+		n := int(binary.LittleEndian.Uint32(data[off:]))
+		out = append(out, data[off:off+8]...)
+		out = append(out, data[off+12:off+12+n]...)
+		off += 12 + n
+	}
+	if len(out) == len(data) {
+		t.Fatal("no frame rewritten")
+	}
+	return out
 }

@@ -41,8 +41,9 @@ type Config struct {
 	Witnesses []string
 
 	// Published is a file outside the store where the log remembers the largest
-	// checkpoint it signed; empty: none. Open refuses a store shorter than that
-	// checkpoint or not consistent with it. See published.go.
+	// checkpoint it signed, and beside it (CosignedPath) the latest each witness
+	// cosigned; empty: none. Open refuses a store shorter than those checkpoints or not
+	// consistent with them. See published.go.
 	Published string
 }
 
@@ -247,15 +248,22 @@ func (l *Log) loadLatest(ctx context.Context) error {
 	return nil
 }
 
-// openPublished compares the store, journal recovered, with the checkpoint remembered
-// outside it; a log that has none remembered yet (a version before the file) starts
-// remembering its latest checkpoint.
+// openPublished compares the store, journal recovered, with the checkpoints remembered
+// outside it (published, and cosigned by witnesses, which it serves again); a log that
+// has none remembered yet (a version before the file) starts remembering its latest
+// checkpoint.
 func (l *Log) openPublished(ctx context.Context) error {
 	if l.published == "" {
 		return nil
 	}
-	if err := checkPublished(ctx, l.store, l.published); err != nil {
+	cs, err := checkPublished(ctx, l.store, l.published)
+	if err != nil {
 		return fault.Wrap(err, "open the audit log")
+	}
+	for _, c := range cs {
+		if _, ok := l.cosigned[c.Witness]; !ok { // largest first
+			l.cosigned[c.Witness] = c
+		}
 	}
 	if _, ok, _ := ReadPublished(l.published); !ok && l.latest.Size > 0 {
 		if err := writePublished(l.published, l.latest.Note); err != nil {

@@ -1,11 +1,14 @@
 package audit
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -19,6 +22,12 @@ import (
 // delete the tail of the log together with its checkpoints, or the whole log) cannot
 // make the log shorter without the hub noticing: Open and CheckPublished compare the
 // store with that checkpoint. The file holds hashes only.
+//
+// Beside it (CosignedPath) the log remembers the latest checkpoint each witness
+// cosigned (AddCosignature writes it before taking the cosignature): Open and
+// CheckCosigned compare the store with those too, and name the witness, who holds the
+// same checkpoint in its own folder and raises an alarm when the hub shows it a shorter
+// or another log. After a restart, GET /audit/checkpoint serves them again.
 
 // ReadPublished returns the checkpoint remembered in the file path, without checking
 // its signature (the log reads back its own file; CheckPublished checks it). ok is
@@ -46,19 +55,47 @@ func writePublished(path, note string) error {
 	return perm.Replace(path, []byte(note))
 }
 
-// checkPublished refuses a store that is shorter than the checkpoint remembered in path
-// or whose tree at its size differs: records acknowledged, signed and published, then
-// lost or rewritten. No file: nothing to compare with (a first start).
-func checkPublished(ctx context.Context, store Store, path string) error {
+// checkPublished refuses a store that is shorter than the checkpoint remembered in path,
+// or than one a witness cosigned, or whose tree at that size differs: records
+// acknowledged, signed and published, then lost or rewritten. It returns the cosigned
+// checkpoints remembered. No file: nothing to compare with (a first start).
+func checkPublished(ctx context.Context, store Store, path string) ([]Cosigned, error) {
 	cp, ok, err := ReadPublished(path)
-	if err != nil || !ok {
-		return err
+	if err != nil {
+		return nil, err
 	}
-	return compareStore(ctx, store, cp, path)
+	if ok {
+		if err := compareStore(ctx, store, cp, publishedAs(path)); err != nil {
+			return nil, err
+		}
+	}
+	cs, err := readCosigned(CosignedPath(path))
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if err := compareCosigned(ctx, store, c, path); err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
 }
 
-// compareStore reports, as a *Problem, what the store lacks of the published checkpoint cp.
-func compareStore(ctx context.Context, store Store, cp Checkpoint, path string) error {
+func publishedAs(path string) string { return fmt.Sprintf("published (remembered in %s)", path) }
+
+// compareCosigned compares the store with the checkpoint c a witness cosigned.
+func compareCosigned(ctx context.Context, store Store, c Cosigned, published string) error {
+	size, root, err := treeText(c.Note)
+	if err != nil {
+		return fmt.Errorf("%s: the checkpoint cosigned by %s cannot be read: %v", CosignedPath(published), c.Witness, err)
+	}
+	as := fmt.Sprintf("cosigned by the witness %s (remembered in %s; the witness keeps it too, and raises an alarm on a shorter or another log)", c.Witness, CosignedPath(published))
+	return compareStore(ctx, store, Checkpoint{Size: size, Root: root, Note: c.Note}, as)
+}
+
+// compareStore reports, as a *Problem, what the store lacks of the checkpoint cp,
+// described by as (published, or cosigned by a witness, and where it is remembered).
+func compareStore(ctx context.Context, store Store, cp Checkpoint, as string) error {
 	size, err := store.Size(ctx)
 	if err != nil {
 		return fault.Unavailablef(err, "read the audit log's size")
@@ -69,19 +106,19 @@ func compareStore(ctx context.Context, store Store, cp Checkpoint, path string) 
 			latest = fmt.Sprintf("its latest checkpoint at size %d", sc.Size)
 		}
 		return &Problem{Checkpoint: cp.Size, Reason: fmt.Sprintf(
-			"published (remembered in %s) but the store holds %d records and %s: records %d to %d are missing; restore them (a backup of the store) — the hub does not continue a shorter log, nor reuse their numbers",
-			path, size, latest, size+1, cp.Size)}
+			"%s but the store holds %d records and %s: records %d to %d are missing; restore them (a backup of the store) — the hub does not continue a shorter log, nor reuse their numbers",
+			as, size, latest, size+1, cp.Size)}
 	}
 	root, err := tlog.TreeHash(cp.Size, storeHashes{ctx, store})
 	if fault.KindOf(err) == fault.NotFound {
-		return &Problem{Checkpoint: cp.Size, Reason: fmt.Sprintf("published (remembered in %s) but the store lacks stored hashes of its first %d records", path, cp.Size)}
+		return &Problem{Checkpoint: cp.Size, Reason: fmt.Sprintf("%s but the store lacks stored hashes of its first %d records", as, cp.Size)}
 	}
 	if err != nil {
 		return fault.Unavailablef(err, "read the audit log's tree")
 	}
 	if root != cp.Root {
 		return &Problem{Checkpoint: cp.Size, Reason: fmt.Sprintf(
-			"published (remembered in %s) but the store's records 1 to %d do not hash to its root: the log was rewritten", path, cp.Size)}
+			"%s but the store's records 1 to %d do not hash to its root: the log was rewritten", as, cp.Size)}
 	}
 	return nil
 }
@@ -97,5 +134,59 @@ func CheckPublished(ctx context.Context, store Store, path string, verifierKeys 
 	if _, err := OpenCheckpoint(cp.Note, verifierKeys...); err != nil {
 		return cp, ok, &Problem{Checkpoint: cp.Size, Reason: fmt.Sprintf("remembered in %s: %v", path, err)}
 	}
-	return cp, ok, compareStore(ctx, store, cp, path)
+	return cp, ok, compareStore(ctx, store, cp, publishedAs(path))
+}
+
+// CheckCosigned checks the store against the checkpoints witnesses cosigned, remembered
+// beside the published one (path is Config.Published), and the hub's signature of each
+// by one of verifierKeys: `crossroads audit verify` runs it after CheckPublished. It
+// returns them, largest first; none when there is no file.
+func CheckCosigned(ctx context.Context, store Store, path string, verifierKeys []string) ([]Cosigned, error) {
+	cs, err := readCosigned(CosignedPath(path))
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if _, err := OpenCheckpoint(c.Note, verifierKeys...); err != nil {
+			return cs, &Problem{Checkpoint: c.Size, Reason: fmt.Sprintf("cosigned by %s, remembered in %s: %v", c.Witness, CosignedPath(path), err)}
+		}
+		if err := compareCosigned(ctx, store, c, path); err != nil {
+			return cs, err
+		}
+	}
+	return cs, nil
+}
+
+// CosignedPath is the file where a log whose published checkpoint is remembered in
+// published remembers what witnesses cosigned.
+func CosignedPath(published string) string { return published + "-cosigned" }
+
+// readCosigned reads the cosigned checkpoints remembered in path, largest first; none
+// when there is no file.
+func readCosigned(path string) ([]Cosigned, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var cs []Cosigned
+	if err := json.Unmarshal(b, &cs); err != nil {
+		return nil, fmt.Errorf("%s does not hold cosigned checkpoints: %v", path, err)
+	}
+	slices.SortFunc(cs, func(a, b Cosigned) int { return cmp.Compare(b.Size, a.Size) })
+	return cs, nil
+}
+
+// writeCosigned replaces the file path with cs atomically (perm.Replace).
+func writeCosigned(path string, cs []Cosigned) error {
+	b, err := json.MarshalIndent(cs, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := perm.MkdirAll(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return perm.Replace(path, append(b, '\n'))
 }

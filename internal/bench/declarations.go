@@ -12,6 +12,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/employment"
 	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 )
 
@@ -40,7 +41,12 @@ func Declarations(ctx context.Context, o DeclarationsOptions) (*Result, error) {
 	r.add("file_mb", "quarterly file: size", float64(len(file))/1e6, "MB")
 	dsns := []struct{ name, dsn string }{{"sqlite", "sqlite:" + filepath.Join(o.Dir, "declarations.db")}}
 	if o.Postgres != "" {
-		dsns = append(dsns, struct{ name, dsn string }{"postgres", o.Postgres})
+		scratch, drop, err := sqlstore.Scratch(ctx, o.Postgres)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+		defer drop()
+		dsns = append(dsns, struct{ name, dsn string }{"postgres", scratch})
 	}
 	for _, d := range dsns {
 		if err := ingestOnce(ctx, r, d.name, d.dsn, rels, lines, file); err != nil {
@@ -89,6 +95,10 @@ func ingestOnce(ctx context.Context, r *Result, name, dsn string, rels []employm
 	if err := st.PutRelations(ctx, rels); err != nil {
 		return err
 	}
+	// The workers are in the register, so each accepted line's income is a mutation.
+	if err := db.Population().PutPersons(ctx, workers(rels)); err != nil {
+		return err
+	}
 	src := &employment.Source{Store: st}
 	start := time.Now()
 	f, _, err := src.Ingest(ctx, employment.Import{File: bytes.NewReader(file), Format: employment.JSONLines, By: "bench", May: employment.Operator})
@@ -96,8 +106,8 @@ func ingestOnce(ctx context.Context, r *Result, name, dsn string, rels []employm
 		return err
 	}
 	took := time.Since(start)
-	if f.Accepted != len(lines) {
-		return fmt.Errorf("%d lines accepted of %d: %+v", f.Accepted, len(lines), f.Report[:min(3, len(f.Report))])
+	if f.Accepted != len(lines) || f.Mutations != len(lines) {
+		return fmt.Errorf("%d lines accepted of %d, %d mutations: %+v", f.Accepted, len(lines), f.Mutations, f.Report[:min(3, len(f.Report))])
 	}
 	raw := make([]employment.WageLine, len(lines))
 	for i, w := range lines {
@@ -107,7 +117,7 @@ func ingestOnce(ctx context.Context, r *Result, name, dsn string, rels []employm
 	}
 	sum := sha256.Sum256([]byte(name + "raw"))
 	rawStart := time.Now()
-	if _, err := st.StoreQuarter(ctx, employment.File{Hash: hex.EncodeToString(sum[:]), Quarter: benchQuarter + 1, Format: "raw", Received: time.Now()}, raw); err != nil {
+	if _, err := st.StoreQuarter(ctx, employment.File{Hash: hex.EncodeToString(sum[:]), Quarter: benchQuarter + 1, Format: "raw", Received: time.Now()}, raw, nil); err != nil {
 		return err
 	}
 	rawTook := time.Since(rawStart)
@@ -117,10 +127,22 @@ func ingestOnce(ctx context.Context, r *Result, name, dsn string, rels []employm
 	if name != "sqlite" {
 		key = name + "_lines_per_s"
 	}
-	r.add(key, name+": quarterly ingest, read + validated + stored", perS, "lines/s")
+	r.add(key, name+": quarterly ingest, read + validated + stored + income mutations", perS, "lines/s")
 	r.add(rawKey(name), name+": raw insert of the same rows", rawPerS, "lines/s")
 	r.add(name+"_validated_over_raw", name+": ingest speed over raw insert speed", perS/rawPerS, "")
 	return nil
+}
+
+// workers are the register's persons of the relations' workers.
+func workers(rels []employment.Relation) []population.Person {
+	out := make([]population.Person, len(rels))
+	for i, r := range rels {
+		pn, _ := ident.ParsePerson(r.Person)
+		y, m, d := pn.BirthDate()
+		// Hired through a declaration, a worker has a registry change already.
+		out[i] = population.Person{Number: r.Person, BirthDate: date.Of(y, m, d), RegistryChanges: 1, Sex: "female", Nationality: "XXX", MaritalStatus: "single"}
+	}
+	return out
 }
 
 func rawKey(name string) string {

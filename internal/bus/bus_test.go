@@ -81,7 +81,7 @@ func TestPublishConsume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs, err := q.Fetch(10, 5*time.Second)
+		msgs, err := q.Fetch(ctx, 10, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,8 +93,27 @@ func TestPublishConsume(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if again, err := q.Fetch(10, 200*time.Millisecond); err != nil || len(again) != 0 {
+		if again, err := q.Fetch(ctx, 10, 200*time.Millisecond); err != nil || len(again) != 0 {
 			t.Errorf("after acknowledging every message: %v, %v; want none", datas(again), err)
+		}
+		// A long poll ends with its context (a server shutting down): nothing, no error.
+		cctx, cancel := context.WithCancel(ctx)
+		polled := make(chan error, 1)
+		go func() {
+			msgs, err := q.Fetch(cctx, 10, 10*time.Minute)
+			if err == nil && len(msgs) > 0 {
+				err = fmt.Errorf("%d messages", len(msgs))
+			}
+			polled <- err
+		}()
+		cancel()
+		select {
+		case err := <-polled:
+			if err != nil {
+				t.Errorf("Fetch after its context ended: %v; want nothing, no error", err)
+			}
+		case <-time.After(time.Minute): // far below its wait
+			t.Error("Fetch went on waiting after its context ended")
 		}
 	})
 }

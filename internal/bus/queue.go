@@ -129,10 +129,13 @@ func (q *Queue) Next(ctx context.Context, n int) ([]*Received, error) {
 	return append(msgs, more...), err
 }
 
-// Fetch returns up to n messages, waiting at most wait for them. An error that ends
-// the fetch after some came is not reported: those are returned.
-func (q *Queue) Fetch(n int, wait time.Duration) ([]*Received, error) {
-	msgs, err := collect(q.c.Fetch(n, jetstream.FetchMaxWait(wait)))
+// Fetch returns up to n messages, waiting at most wait for them, or until ctx ends
+// (none then, and no error: a long poll cut short). An error that ends the fetch after
+// some came is not reported: those are returned.
+func (q *Queue) Fetch(ctx context.Context, n int, wait time.Duration) ([]*Received, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	msgs, err := collect(q.c.Fetch(n, jetstream.FetchContext(ctx)))
 	if len(msgs) > 0 {
 		return msgs, nil
 	}
@@ -147,7 +150,7 @@ func collect(b jetstream.MessageBatch, err error) ([]*Received, error) {
 	for m := range b.Messages() {
 		out = append(out, &Received{m: m})
 	}
-	if err := b.Error(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, nats.ErrTimeout) {
+	if err := b.Error(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
 		return out, err
 	}
 	return out, nil

@@ -213,7 +213,7 @@ func (c *Change) check() error {
 func (s *Source) checkState(ctx context.Context, p *population.Person, c Change) error {
 	switch c.Type {
 	case EventEmploymentStart, EventEmploymentEnd:
-		decl, err := s.declared(ctx, c.Date, p)
+		decl, err := s.declared(ctx, c.Date, allChanges, p)
 		if err != nil {
 			return err
 		}
@@ -228,7 +228,7 @@ func (s *Source) checkState(ctx context.Context, p *population.Person, c Change)
 		if c.Status != Ended {
 			return nil
 		}
-		rec, err := s.record(ctx, p, c.Date)
+		rec, err := s.record(ctx, p, c.Date, allChanges)
 		if err != nil {
 			return err
 		}
@@ -260,9 +260,9 @@ type enrolment struct {
 }
 
 // declared reads the changes declared about persons (at most
-// population.MaxEventPersons) that took effect on or before day, in the order they were
-// recorded; every person has an entry.
-func (s *Source) declared(ctx context.Context, day date.Date, persons ...*population.Person) (map[string]*declared, error) {
+// population.MaxEventPersons) that took effect on or before day and were recorded up to
+// seq upTo, in the order they were recorded; every person has an entry.
+func (s *Source) declared(ctx context.Context, day date.Date, upTo int64, persons ...*population.Person) (map[string]*declared, error) {
 	out := make(map[string]*declared, len(persons))
 	var read []string // those with changes declared: the others' events are not read
 	for _, p := range persons {
@@ -279,7 +279,7 @@ func (s *Source) declared(ctx context.Context, day date.Date, persons ...*popula
 		return nil, err
 	}
 	for _, ev := range evs {
-		if EventRegistry[ev.Type] == "" || ev.Date > day || out[ev.Person] == nil {
+		if EventRegistry[ev.Type] == "" || ev.Date > day || ev.Seq > upTo || out[ev.Person] == nil {
 			continue
 		}
 		var f Facts

@@ -18,6 +18,7 @@ package derived
 import (
 	"context"
 	"hash/fnv"
+	"math"
 	"slices"
 	"strings"
 
@@ -78,7 +79,7 @@ func (s *Source) Search(ctx context.Context, r exchange.SourceRequest) (exchange
 			return exchange.SourceResult{}, err
 		}
 	}
-	rec, err := s.record(ctx, &p, day)
+	rec, err := s.record(ctx, &p, day, allChanges)
 	if err != nil || rec == nil {
 		return exchange.SourceResult{Records: []map[string]any{}}, err
 	}
@@ -155,11 +156,33 @@ func (s *Source) Record(ctx context.Context, person string, day date.Date) (map[
 	if err != nil {
 		return nil, err
 	}
-	return s.record(ctx, &p, day)
+	return s.record(ctx, &p, day, allChanges)
 }
 
-// record derives the registry's record of p; nil when p is not in this registry.
-func (s *Source) record(ctx context.Context, p *population.Person, day date.Date) (map[string]any, error) {
+// RecordAfter returns the person's record in this registry as the change ev (an event
+// of the log, as the outbox gives it) left it, on ev's date: the person as ev carries it
+// (else, for an event recorded before events kept it, as the register holds it now),
+// with the changes declared up to ev, not those recorded after it; nil when the person
+// is not in the registry. The other members of a household (the social and beneficiary
+// registries) are read as they are now.
+func (s *Source) RecordAfter(ctx context.Context, ev population.Event) (map[string]any, error) {
+	p := ev.After
+	if p == nil {
+		now, err := s.Store.Person(ctx, ev.Person)
+		if err != nil {
+			return nil, err
+		}
+		p = &now
+	}
+	return s.record(ctx, p, ev.Date, ev.Seq)
+}
+
+// allChanges bounds no change by its seq: the record with every change declared.
+const allChanges = math.MaxInt64
+
+// record derives the registry's record of p on day, with the changes declared up to
+// seq upTo; nil when p is not in this registry.
+func (s *Source) record(ctx context.Context, p *population.Person, day date.Date, upTo int64) (map[string]any, error) {
 	switch s.Kind {
 	case Social, Beneficiary:
 		members, err := s.household(ctx, p)
@@ -170,7 +193,7 @@ func (s *Source) record(ctx context.Context, p *population.Person, day date.Date
 		for i := range members {
 			all = append(all, &members[i])
 		}
-		decl, err := s.declared(ctx, day, all...)
+		decl, err := s.declared(ctx, day, upTo, all...)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +202,7 @@ func (s *Source) record(ctx context.Context, p *population.Person, day date.Date
 		}
 		return beneficiaryRecord(p, members, decl, day), nil
 	case Disability:
-		decl, err := s.declared(ctx, day, p)
+		decl, err := s.declared(ctx, day, upTo, p)
 		if err != nil {
 			return nil, err
 		}

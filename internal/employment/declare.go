@@ -67,6 +67,9 @@ func (s *Source) Declare(ctx context.Context, institution string, d Declaration)
 		if rel.Status == Cancelled {
 			return Declaration{}, fault.Conflictf("relation", "relation %d was cancelled", rel.ID)
 		}
+		if d.Person != "" && d.Person != rel.Person { // a worker named must be the relation's
+			return Declaration{}, fault.Invalidf("person", "relation %d is not a relation of %s", rel.ID, d.Person)
+		}
 		d.Person, d.Employer = rel.Person, rel.Employer
 		switch d.Kind {
 		case Exit:

@@ -13,6 +13,7 @@ package employment
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -55,7 +56,8 @@ const (
 
 // Declaration is an immediate declaration. A hire names the worker, the employer and the
 // relation's facts; an exit, a cancellation and a correction name the relation
-// (Relation, given in the hire's answer).
+// (Relation, given in the hire's answer), and may name its worker (Person): checked
+// against the relation, and the worker a refusal is recorded under.
 type Declaration struct {
 	ID            int64     `json:"id,omitempty"` // assigned by the store
 	Kind          string    `json:"kind"`
@@ -99,16 +101,40 @@ type Store interface {
 	PutRelations(ctx context.Context, rels []Relation) error
 	// QuarterRelations calls fn with every active relation overlapping q.
 	QuarterRelations(ctx context.Context, q Quarter, fn func(person, employer int64, fraction float64)) error
-	// QuarterDeclared calls fn with the worker and employer of every line in force for q.
-	QuarterDeclared(ctx context.Context, q Quarter, fn func(person, employer int64)) error
+	// QuarterDeclared calls fn with the worker, employer and amount (wages and bonus,
+	// cents) of every line in force for q.
+	QuarterDeclared(ctx context.Context, q Quarter, fn func(person, employer, amount int64)) error
 	// File returns the quarterly file of that hash, if stored.
 	File(ctx context.Context, hash string) (File, bool, error)
 	// StoreQuarter stores a file's accepted lines, in one transaction: a line for a worker,
 	// employer and quarter already declared replaces it, the replaced one kept as history.
-	// A file whose hash is stored is refused (fault.Conflict).
-	StoreQuarter(ctx context.Context, f File, lines []WageLine) (File, error)
+	// In the same transaction each income becomes the social registry's income event
+	// (dated the quarter's first day) for a worker the register holds, whose count of
+	// registry changes it raises from 0 to 1 (a count above 0 is left: what it tells, that
+	// the registries must read the person's events, holds); f.Mutations says how many. A file whose hash is stored
+	// is refused (fault.Conflict).
+	StoreQuarter(ctx context.Context, f File, lines []WageLine, incomes []Income) (File, error)
 	// WageLines lists a worker's wage lines, replaced ones too, by quarter and file.
 	WageLines(ctx context.Context, person string) ([]WageLine, error)
+}
+
+// EventIncome is the social registry's event of a worker's monthly income (derived's).
+const EventIncome = "income"
+
+// MaxIncome bounds a monthly income the social registry takes (derived's bound).
+const MaxIncome = 1_000_000
+
+// Income is a worker's monthly income in a quarter as the quarter's lines in force make
+// it, once a file is stored: all employers' wages and bonuses over three months, in
+// whole units of the currency (at most MaxIncome).
+type Income struct {
+	Person  int64 // person number as an integer
+	Monthly int
+}
+
+// Data is the income event's facts.
+func (in Income) Data() []byte {
+	return []byte(`{"monthly_income":` + strconv.Itoa(in.Monthly) + `}`)
 }
 
 // Mutation is the social registry's event a declaration becomes.

@@ -1,6 +1,7 @@
 package employment
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -55,14 +57,18 @@ func (s *Source) Ingest(ctx context.Context, in Import) (f File, again bool, err
 	if _, err := in.File.Seek(0, io.SeekStart); err != nil {
 		return File{}, false, fault.Wrap(err, "read the file again")
 	}
-	v := &validator{s: s, in: in, f: &f, ctx: ctx, mandates: map[string]error{}, seen: map[key]int{}}
-	if err := Parse(in.File, in.Format, v.line); err != nil {
+	v := &validator{s: s, in: in, f: &f, ctx: ctx, mandates: map[string]error{}}
+	err = Parse(in.File, in.Format, v.line)
+	if werr := v.relate(); err == nil {
+		err = werr
+	}
+	if err != nil {
 		return File{}, false, err
 	}
 	if f.Quarter == 0 {
 		return File{}, false, fault.Invalidf("file", "holds no wage line that could be read")
 	}
-	stored, err := s.Store.StoreQuarter(ctx, f, v.lines)
+	stored, err := s.Store.StoreQuarter(ctx, f, v.lines, v.incomes())
 	if fault.KindOf(err) == fault.Conflict { // the same file, stored meanwhile
 		if old, ok, ferr := s.Store.File(ctx, f.Hash); ferr == nil && ok {
 			return old, true, nil
@@ -73,17 +79,35 @@ func (s *Source) Ingest(ctx context.Context, in Import) (f File, again bool, err
 
 type key struct{ person, employer int64 }
 
-// validator checks a file's lines against the quarter's relations, read once.
+// validator checks a file's lines in two passes. While the file is read, each line is
+// checked on its own (identifiers, plausibility, the mandate) and the quarter's
+// relations and lines already in force are read meanwhile, from the first readable line
+// on; then the lines kept are checked against them in file order (a relation, no second
+// line for the same worker and employer, the fraction).
 type validator struct {
 	s        *Source
 	in       Import
 	f        *File
 	ctx      context.Context
-	rels     map[key]float64 // the quarter's relations: their fraction
-	declared map[key]bool    // lines already in force for the quarter
+	loaded   chan error // the quarter's relations read
+	rels     map[key]int32
+	slots    []slot
 	mandates map[string]error
-	seen     map[key]int // line of each worker and employer in this file
+	lastEmp  string // the last employer's mandate, most files being grouped by employer
+	lastErr  error
 	lines    []WageLine
+	qdays    int
+	persons  []int64 // the valid person numbers read, repeats too
+}
+
+// slot is what the validator knows of a worker and employer in the quarter.
+type slot struct {
+	person   int64
+	fraction float64 // the relation's
+	declared bool    // a line in force before this file
+	old      int64   // its amount, wages and bonus
+	line     int     // this file's line for them; 0: none yet
+	amount   int64   // this line's amount
 }
 
 func (v *validator) line(p Parsed) error {
@@ -96,31 +120,14 @@ func (v *validator) line(p Parsed) error {
 		return nil
 	}
 	if v.f.Quarter == 0 {
-		if err := v.start(p.Quarter); err != nil {
-			return err
-		}
+		v.start(p.Quarter)
 	}
 	w := p.WageLine
 	if field, reason := v.check(&w); reason != "" {
 		v.reject(LineResult{Line: p.Line, Verdict: Rejected, Field: field, Reason: reason})
 		return nil
 	}
-	k := key{w.PersonKey, w.EmployerKey}
-	if first, dup := v.seen[k]; dup {
-		v.reject(LineResult{Line: p.Line, Verdict: Rejected, Field: "person", Reason: fmt.Sprintf("duplicates line %d (the same worker and employer)", first)})
-		return nil
-	}
-	v.seen[k] = p.Line
 	w.Line = p.Line
-	v.f.Accepted++
-	if v.declared[k] {
-		v.f.Replaced++
-	}
-	if rf := v.rels[k]; math.Abs(rf-w.Fraction) > 0.01 {
-		v.f.Warnings++
-		v.f.Report = append(v.f.Report, LineResult{Line: p.Line, Verdict: Warning, Field: "fraction",
-			Reason: fmt.Sprintf("%g differs from the relation's %g", w.Fraction, rf)})
-	}
 	v.lines = append(v.lines, w)
 	return nil
 }
@@ -130,29 +137,114 @@ func (v *validator) reject(r LineResult) {
 	v.f.Report = append(v.f.Report, r)
 }
 
-// start reads what the checks need of quarter q.
-func (v *validator) start(q Quarter) error {
+// start reads, beside the parsing, what the checks need of quarter q.
+func (v *validator) start(q Quarter) {
 	v.f.Quarter = q
-	v.rels, v.declared = map[key]float64{}, map[key]bool{}
-	if err := v.s.Store.QuarterRelations(v.ctx, q, func(p, e int64, fr float64) { v.rels[key{p, e}] = fr }); err != nil {
-		return err
-	}
-	return v.s.Store.QuarterDeclared(v.ctx, q, func(p, e int64) { v.declared[key{p, e}] = true })
+	v.loaded = make(chan error, 1)
+	go func() {
+		v.rels = make(map[key]int32)
+		err := v.s.Store.QuarterRelations(v.ctx, q, func(p, e int64, fr float64) {
+			k := key{p, e}
+			if i, ok := v.rels[k]; ok {
+				v.slots[i].fraction = fr
+				return
+			}
+			v.rels[k] = int32(len(v.slots))
+			v.slots = append(v.slots, slot{person: p, fraction: fr})
+		})
+		if err == nil {
+			err = v.s.Store.QuarterDeclared(v.ctx, q, func(p, e, amount int64) {
+				if i, ok := v.rels[key{p, e}]; ok {
+					v.slots[i].declared, v.slots[i].old = true, amount
+				}
+			})
+		}
+		v.loaded <- err
+	}()
 }
 
-// check checks one line, setting its keys: the field at fault and why, or "".
+// relate waits for the quarter's relations and checks the lines kept against them, in
+// file order; the report is then in line order.
+func (v *validator) relate() error {
+	if v.loaded == nil {
+		return nil
+	}
+	if err := <-v.loaded; err != nil {
+		return err
+	}
+	kept := v.lines[:0]
+	for _, w := range v.lines {
+		i, ok := v.rels[key{w.PersonKey, w.EmployerKey}]
+		if !ok {
+			v.reject(LineResult{Line: w.Line, Verdict: Rejected, Field: "person",
+				Reason: fmt.Sprintf("no employment relation of %s with %s overlaps %s", w.Person, w.Employer, v.f.Quarter)})
+			continue
+		}
+		sl := &v.slots[i]
+		if sl.line != 0 {
+			v.reject(LineResult{Line: w.Line, Verdict: Rejected, Field: "person", Reason: fmt.Sprintf("duplicates line %d (the same worker and employer)", sl.line)})
+			continue
+		}
+		sl.line, sl.amount = w.Line, w.Wages+w.Bonus
+		v.f.Accepted++
+		if sl.declared {
+			v.f.Replaced++
+		}
+		if math.Abs(sl.fraction-w.Fraction) > 0.01 {
+			v.f.Warnings++
+			v.f.Report = append(v.f.Report, LineResult{Line: w.Line, Verdict: Warning, Field: "fraction",
+				Reason: fmt.Sprintf("%g differs from the relation's %g", w.Fraction, sl.fraction)})
+		}
+		kept = append(kept, w)
+	}
+	v.lines = kept
+	v.f.Persons = personList(v.persons)
+	slices.SortStableFunc(v.f.Report, func(a, b LineResult) int { return cmp.Compare(a.Line, b.Line) })
+	return nil
+}
+
+// incomes returns the monthly income of each worker with an accepted line, in number
+// order: the lines of this file and, for their other employers, the lines in force.
+func (v *validator) incomes() []Income {
+	changed := make(map[int64]int64, len(v.lines))
+	for _, w := range v.lines {
+		changed[w.PersonKey] = 0
+	}
+	for _, sl := range v.slots {
+		total, ok := changed[sl.person]
+		switch {
+		case !ok:
+		case sl.line != 0:
+			changed[sl.person] = total + sl.amount
+		case sl.declared:
+			changed[sl.person] = total + sl.old
+		}
+	}
+	out := make([]Income, 0, len(changed))
+	for p, cents := range changed {
+		out = append(out, Income{Person: p, Monthly: int(min((cents+150)/300, MaxIncome))})
+	}
+	slices.SortFunc(out, func(a, b Income) int { return cmp.Compare(a.Person, b.Person) })
+	return out
+}
+
+// check checks one line on its own, setting its keys: the field at fault and why, or "".
+// A valid person number is kept for the file's audit records, whatever the verdict.
 func (v *validator) check(w *WageLine) (field, reason string) {
 	q := v.f.Quarter
-	switch {
-	case !ident.ValidPerson(w.Person):
+	if !ident.ValidPerson(w.Person) {
 		return "person", explain(ident.CheckPerson(w.Person))
+	}
+	w.PersonKey, _ = strconv.ParseInt(w.Person, 10, 64)
+	v.persons = append(v.persons, w.PersonKey)
+	switch {
 	case !ident.ValidEnterprise(w.Employer):
 		return "employer", explain(ident.CheckEnterprise(w.Employer))
 	case w.Quarter != q:
 		return "quarter", fmt.Sprintf("%s: the file declares %s", w.Quarter, q)
 	case w.Wages < 0 || w.Bonus < 0:
 		return "wages", "wages are not negative"
-	case w.Days < 0 || w.Days > q.Days():
+	case w.Days < 0 || w.Days > v.days():
 		return "days", fmt.Sprintf("%d: from 0 to the %d days of %s", w.Days, q.Days(), q)
 	case !(w.Hours >= 0 && w.Hours <= float64(maxHoursADay*w.Days)):
 		return "hours", fmt.Sprintf("%g: from 0 to %d a day worked (%d days)", w.Hours, maxHoursADay, w.Days)
@@ -161,19 +253,42 @@ func (v *validator) check(w *WageLine) (field, reason string) {
 	case w.Contribution != "" && !validCode(w.Contribution):
 		return "contribution", fmt.Sprintf("%q: a contribution code is 2 digits", w.Contribution)
 	}
-	w.PersonKey, _ = strconv.ParseInt(w.Person, 10, 64)
 	w.EmployerKey, _ = strconv.ParseInt(w.Employer, 10, 64)
-	if err, ok := v.mandates[w.Employer]; !ok {
-		err = v.in.May(w.Employer)
-		v.mandates[w.Employer] = err
+	if w.Employer != v.lastEmp || v.lastEmp == "" {
+		err, ok := v.mandates[w.Employer]
+		if !ok {
+			err = v.in.May(w.Employer)
+			v.mandates[w.Employer] = err
+		}
+		v.lastEmp, v.lastErr = w.Employer, err
 	}
-	if err := v.mandates[w.Employer]; err != nil {
+	if v.lastErr != nil {
 		return "employer", "you may not declare for " + w.Employer + ": no mandate"
 	}
-	if _, ok := v.rels[key{w.PersonKey, w.EmployerKey}]; !ok {
-		return "person", fmt.Sprintf("no employment relation of %s with %s overlaps %s", w.Person, w.Employer, q)
-	}
 	return "", ""
+}
+
+// days is the number of days of the file's quarter.
+func (v *validator) days() int {
+	if v.qdays == 0 {
+		v.qdays = v.f.Quarter.Days()
+	}
+	return v.qdays
+}
+
+// personList returns the person numbers of keys, each once, in order.
+func personList(keys []int64) []string {
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		n := strconv.FormatInt(k, 10)
+		if len(n) < 11 { // a person number is 11 digits
+			n = "00000000000"[:11-len(n)] + n
+		}
+		out[i] = n
+	}
+	return out
 }
 
 func explain(err error) string {

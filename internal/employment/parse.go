@@ -116,6 +116,10 @@ func decodeJSONLine(n int, line []byte, last bool) Parsed {
 		return bad(n, "", "is not UTF-8")
 	}
 	p := Parsed{Line: n}
+	if decodeFast(line, &p.WageLine) {
+		return p
+	}
+	p.WageLine = WageLine{}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p.WageLine); err != nil {

@@ -87,10 +87,15 @@ type File struct {
 	Accepted   int       `json:"accepted"`
 	Rejected   int       `json:"rejected"`
 	Warnings   int       `json:"warnings"`
-	Replaced   int       `json:"replaced"` // accepted lines that replaced an earlier declaration
+	Replaced   int       `json:"replaced"`  // accepted lines that replaced an earlier declaration
+	Mutations  int       `json:"mutations"` // income changes of the social registry it made, one per worker
 	// Report names every line not accepted as it was, with the reason: rejected lines
 	// and accepted ones with a warning. A line not named was accepted.
 	Report []LineResult `json:"report"`
+	// Persons are the workers the file names with a valid person number, each once, in
+	// number order: its audit records name them. Not stored; empty for a file stored
+	// before.
+	Persons []string `json:"-"`
 }
 
 // Verdicts of a line.

@@ -3,7 +3,8 @@
 // over the event bus (internal/bus), in three stages:
 //
 //	relay:   the civil register's event log (its outbox: an event is written in the
-//	         transaction of its change) → stream MUTATIONS, subject mutations.civil.<lane>,
+//	         transaction of its change, with the person as that change left it, which
+//	         is what is sent) → stream MUTATIONS, subject mutations.civil.<lane>,
 //	         message id "civil:<seq>", so a republish after a crash is dropped by the
 //	         stream's duplicate window (relay.go); a remote source's notify is taken on
 //	         as mutations.remote.<lane> (Ingest, remote.go);

@@ -13,13 +13,17 @@ import (
 const pullAckWait = time.Minute
 
 // Next gives a pull subscription's next copies, at most max, waiting up to wait for the
-// first; each must be acknowledged with Ack within a minute, or it is offered again.
+// first (none when ctx ends first); each must be acknowledged with Ack within a minute,
+// or it is offered again.
 func (p *Pipeline) Next(ctx context.Context, subscription string, max int, wait time.Duration) ([]json.RawMessage, error) {
 	q, err := p.bus.Pull(ctx, streamDeliveries, "pull-"+consumerName(subscription), "deliveries."+subscription+".>", pullAckWait)
 	if err != nil {
+		if ctx.Err() != nil {
+			return []json.RawMessage{}, nil // the wait ended before it began
+		}
 		return nil, err
 	}
-	msgs, err := q.Fetch(max, wait)
+	msgs, err := q.Fetch(ctx, max, wait)
 	if err != nil {
 		return nil, err
 	}

@@ -87,6 +87,12 @@ func (p *Pipeline) relayNew(ctx context.Context, last int64) int64 {
 // What follows a failure is published again from there; the stream drops a repeat by
 // its id.
 func (p *Pipeline) publishEvents(ctx context.Context, evs []population.Event) (int, error) {
+	return p.bus.PublishAll(ctx, mutationMsgs(evs))
+}
+
+// mutationMsgs are the register's events as stream MUTATIONS carries them: each with the
+// person as its change left it (Event.After), which the route step sends.
+func mutationMsgs(evs []population.Event) []bus.Msg {
 	msgs := make([]bus.Msg, len(evs))
 	for i, ev := range evs {
 		body, _ := json.Marshal(ev)
@@ -94,7 +100,7 @@ func (p *Pipeline) publishEvents(ctx context.Context, evs []population.Event) (i
 		msgs[i] = bus.Msg{Subject: "mutations.civil." + lane(ev.Person), Data: body, ID: "civil:" + seq,
 			Header: map[string]string{"Crossroads-Seq": seq}}
 	}
-	return p.bus.PublishAll(ctx, msgs)
+	return msgs
 }
 
 // relayInit marks, on the first run, the end of the log as the relay's position, when

@@ -24,7 +24,8 @@ import (
 // The route step takes a lane's mutations a batch at a time, in order, and for each:
 //
 //	plan:   the mutation (a register's event, a derived registry's change, a remote
-//	        source's notify) with its record and the persons it concerns;
+//	        source's notify) with its record as the change left it (the register's
+//	        events carry the person so) and the persons it concerns;
 //	decide: mutations.Router's recipients; a copy for each, minimised, and an audit
 //	        record of every decision, with the hash of the mutation and of the copy;
 //	commit: the batch's decisions appended to the audit log together, then its copies
@@ -184,7 +185,7 @@ func (r *route) plan(ctx context.Context, data []byte) (*routing, error) {
 	if kind := derived.EventRegistry[ev.Type]; kind != "" {
 		return r.planRegistry(ctx, data, kind, ev)
 	}
-	p, err := r.persons.Person(ctx, ev.Person)
+	p, err := r.personAfter(ctx, ev)
 	if fault.KindOf(err) == fault.NotFound {
 		r.log.Warn("a mutation of a person the register does not hold: dropped", "seq", ev.Seq)
 		return nil, nil // retrying would not find the person either
@@ -196,6 +197,15 @@ func (r *route) plan(ctx context.Context, data []byte) (*routing, error) {
 	m := mutations.Mutation{Source: "civil", Service: r.service("civil"), Seq: ev.Seq, Type: ev.Type, Person: ev.Person,
 		Date: ev.Date, Record: rec, Related: related(ev, p)}
 	return r.decideOn(data, m)
+}
+
+// personAfter is the person as the register's event ev left it: as the event carries it,
+// or, for an event recorded before events kept it, as the register holds it now.
+func (r *route) personAfter(ctx context.Context, ev population.Event) (population.Person, error) {
+	if ev.After != nil {
+		return *ev.After, nil
+	}
+	return r.persons.Person(ctx, ev.Person)
 }
 
 // related are the other persons a register's event concerns: a newborn's parents, the
@@ -215,15 +225,15 @@ func related(ev population.Event, p population.Person) []string {
 }
 
 // planRegistry decides the recipients of a change declared to a derived registry: it
-// carries the person's record in that registry as the change made it, and is routed
-// under the registry's service.
+// carries the person's record in that registry as the change made it (on its date, with
+// the changes declared up to it), and is routed under the registry's service.
 func (r *route) planRegistry(ctx context.Context, data []byte, kind string, ev population.Event) (*routing, error) {
 	src := r.registries[kind]
 	if src == nil {
 		r.log.Warn("a change of a registry the hub does not serve: dropped", "seq", ev.Seq, "registry", kind)
 		return nil, nil
 	}
-	rec, err := src.Record(ctx, ev.Person, ev.Date)
+	rec, err := src.RecordAfter(ctx, ev)
 	if fault.KindOf(err) == fault.NotFound || (err == nil && rec == nil) {
 		r.log.Warn("a change of a person the registry does not hold: dropped", "seq", ev.Seq, "registry", kind)
 		return nil, nil

@@ -11,12 +11,34 @@ import (
 // refusal is recorded for good. Such text is clipped, not refused: the refusal of an
 // oversize request must be recorded too, and the record's request hash still binds
 // every byte that was sent. Persons are not clipped: the log's person index needs all
-// of them (an answer names at most a page of them).
+// of them. An answer names at most a page of them; an exchange that concerns more (a
+// quarterly declaration file names every worker) is recorded as several records of at
+// most MaxAuditPersons persons each, with the same hashes, the first one's seq its seq.
 const (
-	MaxAuditText    = 256 // bytes of an id, a name, a purpose
-	MaxAuditReason  = 512 // bytes of one reason
-	MaxAuditReasons = 16  // reasons, and fields, in one record
+	MaxAuditPersons = 1000 // persons in one record
+	MaxAuditText    = 256  // bytes of an id, a name, a purpose
+	MaxAuditReason  = 512  // bytes of one reason
+	MaxAuditReasons = 16   // reasons, and fields, in one record
 )
+
+// splitPersons cuts persons into parts of at most MaxAuditPersons; always one part.
+func splitPersons(persons []string) [][]string {
+	if len(persons) <= MaxAuditPersons {
+		return [][]string{persons}
+	}
+	parts := make([][]string, 0, (len(persons)+MaxAuditPersons-1)/MaxAuditPersons)
+	for len(persons) > 0 {
+		n := min(len(persons), MaxAuditPersons)
+		parts = append(parts, persons[:n:n])
+		persons = persons[n:]
+	}
+	return parts
+}
+
+// partReason says which part of an exchange's persons a record names.
+func partReason(k, n int) string {
+	return "persons, part " + strconv.Itoa(k) + " of " + strconv.Itoa(n)
+}
 
 // bounded returns e with its caller-chosen text clipped to the bounds.
 func bounded(e Entry) Entry {

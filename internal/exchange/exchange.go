@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -384,11 +385,56 @@ func (x *Exchange) Seal(ctx context.Context, ask Ask, ans Answer, response []byt
 	// cancelled): the attempt must be found all the same.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SealTimeout)
 	defer cancel()
+	parts := splitPersons(e.Persons)
+	e.Persons = parts[0]
+	if len(parts) > 1 {
+		e.Reasons = append(slices.Clip(e.Reasons), partReason(1, len(parts)))
+	}
 	seq, err := x.recorder.Record(ctx, bounded(e))
 	if err != nil {
 		return 0, fault.Unavailablef(err, "the exchange could not be recorded in the audit log, so it was refused")
 	}
+	if err := x.sealParts(ctx, e, parts); err != nil {
+		return 0, err
+	}
 	return seq, nil
+}
+
+// sealParts records the parts after the first of an exchange that names more persons
+// than one record holds: each a record of its own, with the same hashes, naming its
+// part's persons, several in flight so the log writes them together.
+func (x *Exchange) sealParts(ctx context.Context, e Entry, parts [][]string) error {
+	if len(parts) < 2 {
+		return nil
+	}
+	base := e.Reasons[:len(e.Reasons)-1]
+	var (
+		wg    sync.WaitGroup
+		slots = make(chan struct{}, 64)
+		errs  = make(chan error, 1)
+	)
+	for i, part := range parts[1:] {
+		p := e
+		p.Persons, p.Reasons = part, append(slices.Clip(base), partReason(i+2, len(parts)))
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if _, err := x.recorder.Record(ctx, bounded(p)); err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return fault.Unavailablef(err, "the exchange could not be recorded in the audit log, so it was refused")
+	default:
+		return nil
+	}
 }
 
 func outcome(ans Answer) string {

@@ -3,6 +3,8 @@ package exchange
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,11 +40,14 @@ func (o oneSource) Source(service string) (Source, error) {
 }
 
 type memRecorder struct {
+	mu      sync.Mutex
 	entries []Entry
 	fail    bool
 }
 
 func (m *memRecorder) Record(ctx context.Context, e Entry) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.fail {
 		return 0, errors.New("disk full")
 	}
@@ -147,5 +152,54 @@ func TestSealFailsClosed(t *testing.T) {
 	ans := x.Search(context.Background(), ask)
 	if _, err := x.Seal(context.Background(), ask, ans, []byte("x")); fault.KindOf(err) != fault.Unavailable {
 		t.Errorf("Seal with a failing log = %v; want an unavailable fault", err)
+	}
+}
+
+// TestSealSplitsManyPersons: an exchange naming more persons than a record holds (a
+// quarterly file) is recorded as several records, each naming at most MaxAuditPersons,
+// every person named once, all with the exchange's hashes; a failing log refuses it.
+func TestSealSplitsManyPersons(t *testing.T) {
+	persons := make([]string, 2*MaxAuditPersons+500)
+	for i := range persons {
+		persons[i] = fmt.Sprintf("p%05d", i)
+	}
+	rec := &memRecorder{}
+	x := New(testPolicy(t), nil, rec, nil)
+	ask := Ask{Caller: Caller{Institution: "PAYROLL"}, Service: "employment", Purpose: "declaration.quarter", Request: []byte("file")}
+	ans := Answer{Status: 201, Persons: persons, Decision: Decision{Permit: true, Reasons: []string{"quarterly file"}}}
+	if _, err := x.Seal(context.Background(), ask, ans, []byte("report")); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.entries) != 3 {
+		t.Fatalf("Seal made %d records; want 3", len(rec.entries))
+	}
+	seen := map[string]int{}
+	parts := map[string]bool{}
+	for _, e := range rec.entries {
+		if len(e.Persons) > MaxAuditPersons || e.RequestHash != rec.entries[0].RequestHash || e.ResponseHash != rec.entries[0].ResponseHash {
+			t.Errorf("record of %d persons, hashes %x/%x", len(e.Persons), e.RequestHash[:4], e.ResponseHash[:4])
+		}
+		if len(e.Reasons) != 2 || e.Reasons[0] != "quarterly file" {
+			t.Errorf("reasons %q; want the exchange's and the part", e.Reasons)
+		}
+		parts[e.Reasons[len(e.Reasons)-1]] = true
+		for _, p := range e.Persons {
+			seen[p]++
+		}
+	}
+	if len(seen) != len(persons) || !parts["persons, part 1 of 3"] || !parts["persons, part 3 of 3"] {
+		t.Errorf("%d persons named of %d; parts %v", len(seen), len(persons), parts)
+	}
+	for p, n := range seen {
+		if n != 1 {
+			t.Errorf("%s named %d times", p, n)
+		}
+	}
+	if ans.Decision.Reasons[0] != "quarterly file" || len(ans.Decision.Reasons) != 1 {
+		t.Errorf("Seal changed the caller's reasons: %q", ans.Decision.Reasons)
+	}
+	rec.fail = true
+	if _, err := x.Seal(context.Background(), ask, ans, []byte("report")); fault.KindOf(err) != fault.Unavailable {
+		t.Errorf("Seal with a failing log = %v; want unavailable", err)
 	}
 }

@@ -87,13 +87,7 @@ func (s *Server) refusedWhole(env *dci.Envelope[dci.SearchRequest], caller excha
 	if ans.Err == nil {
 		return nil, nil, false
 	}
-	for _, it := range env.Message.SearchRequest {
-		if it.Query != nil {
-			ans.Persons = append(ans.Persons, exchange.Named(*it.Query)...)
-		}
-	}
-	slices.Sort(ans.Persons)
-	ans.Persons = slices.Compact(ans.Persons)
+	ans.Persons = exchange.NamedIn(asked(env))
 	return []exchange.Ask{ask}, []exchange.Answer{ans}, true
 }
 

@@ -22,15 +22,17 @@ func (s *Server) eventsStatus(w http.ResponseWriter, r *http.Request, _ string) 
 }
 
 // eventsTail serves GET /admin/events/tail: every routing and delivery outcome as a
-// JSON line, as it happens, until the client goes.
+// JSON line, as it happens, until the client goes or the server shuts down.
 func (s *Server) eventsTail(w http.ResponseWriter, r *http.Request, _ string) error {
+	ctx, done := s.stream(r)
+	defer done()
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w) // reaches the connection through the middleware's writer
 	_ = rc.SetWriteDeadline(timeZero)   // a tail lasts as long as the operator watches
 	_ = rc.Flush()
-	for line := range s.events.Tail(r.Context()) {
+	for line := range s.events.Tail(ctx) {
 		if _, err := w.Write(append(line, '\n')); err != nil {
 			return nil
 		}
@@ -93,7 +95,8 @@ func (s *Server) ownSubscription(r *http.Request) (string, error) {
 }
 
 // eventsNext serves GET /events/{subscription}/next[?max=…&wait=…]: the next copies of a
-// pull subscription, each to be acknowledged within a minute.
+// pull subscription, each to be acknowledged within a minute; the wait ends early when
+// the server shuts down.
 func (s *Server) eventsNext(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.ownSubscription(r)
 	if err != nil {
@@ -113,7 +116,9 @@ func (s *Server) eventsNext(w http.ResponseWriter, r *http.Request) error {
 	if wait == 0 {
 		wait = 100 * time.Millisecond
 	}
-	events, err := s.events.Next(r.Context(), id, max, wait)
+	ctx, done := s.stream(r) // a server shutting down answers at once, with what came
+	defer done()
+	events, err := s.events.Next(ctx, id, max, wait)
 	if err != nil {
 		return err
 	}

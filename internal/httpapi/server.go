@@ -118,6 +118,10 @@ type Server struct {
 	// minutes); entries are few, one per token minted, and expire with it.
 	sourceTokens sync.Map
 	signers      signers
+
+	// streams ends when the server shuts down: the long-lived answers watch it.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // NewServer builds the handler with every route.
@@ -136,6 +140,7 @@ func NewServer(d Deps) *Server {
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
 		builtins: d.Builtins, messages: d.Messages, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
 		employment: d.Employment}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.dciPrefix = MountPrefix(s.dciPrefix)
 	mux := http.NewServeMux()
 	s.routes(mux)

@@ -3,6 +3,7 @@ package hub_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/employment"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -149,4 +151,165 @@ func get(t *testing.T, url, token string) (int, []byte) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
+}
+
+// TestQuarterlyFileThroughTheHub: a payroll office's quarterly file is stored, its
+// accepted line becomes the social registry's income change, pushed to the institution
+// with a file on the worker, and its audit records name every worker it names, accepted
+// or not; an exit refused before its relation is read names the worker the request
+// names.
+func TestQuarterlyFileThroughTheHub(t *testing.T) {
+	t.Parallel()
+	r := startHub(t, false)
+	ctx, d := context.Background(), r.st.Directory
+	today := d.Today()
+	var fund string
+	for _, dir := range []string{"NORTH", "SOUTH", "EAST", "WEST"} {
+		page, _ := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.ChildBenefitPrefix + dir, Day: today, Limit: 1})
+		if len(page) > 0 {
+			fund = synth.ChildBenefitPrefix + dir
+			break
+		}
+	}
+	parent := fileHolder(t, r, fund, synth.CapacityParent, 3, nil)
+	stranger := fileHolder(t, r, fund, synth.CapacityParent, 4, nil) // no relation: rejected
+	inboxes := inboxesFor(t, r, []string{"income"}, fund)
+	tok := payroll(t, r, "PAYROLL-Q", "declaration.submit")
+	hire := `{"kind":"hire","person":"` + parent + `","employer":"` + fixtureEnterprise + `","start":"` + today.String() + `","contract":"permanent","fraction":1,"sector":"200"}`
+	if status, b := post(t, r.url+"/declarations", tok, hire); status != http.StatusCreated {
+		t.Fatalf("hire: %d %s", status, b)
+	}
+	q := employment.QuarterOf(today)
+	file := fmt.Sprintf(`{"person":%q,"employer":%q,"quarter":%q,"wages":900000,"bonus":0,"days":10,"hours":76,"fraction":1,"contribution":"01"}`+"\n", parent, fixtureEnterprise, q) +
+		fmt.Sprintf(`{"person":%q,"employer":%q,"quarter":%q,"wages":100,"bonus":0,"days":1,"hours":1,"fraction":1,"contribution":"01"}`+"\n", stranger, fixtureEnterprise, q)
+	status, b := post(t, r.url+"/declarations/quarterly?format=jsonl", tok, file)
+	var f employment.File
+	if err := json.Unmarshal(b, &f); status != http.StatusCreated || err != nil || f.Accepted != 1 || f.Rejected != 1 || f.Mutations != 1 {
+		t.Fatalf("quarterly file: %d %s; want 201, 1 accepted, 1 rejected, 1 mutation", status, b)
+	}
+	ev := inboxes[fund].waitForEvent(parent, "income", 10*time.Second)
+	if ev == nil {
+		t.Fatal("the child-benefit fund was not notified of the worker's income")
+	}
+	if !strings.Contains(ev.Raw, `"monthly_income"`) {
+		t.Errorf("the notified record lacks the income: %s", ev.Raw)
+	}
+	evs, err := r.st.Civil.Population().Events(ctx, parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var incomes []string
+	for _, e := range evs {
+		if e.Type == "income" {
+			incomes = append(incomes, e.Date.String()+" "+string(e.Data))
+		}
+	}
+	if want := q.Start().String() + ` {"monthly_income":3000}`; len(incomes) != 1 || incomes[0] != want {
+		t.Errorf("the worker's income changes %q; want [%s]: the quarter's wages over three months", incomes, want)
+	}
+	// An exit of a relation that does not exist, naming the worker: refused, and found
+	// under the worker's number.
+	exit := `{"kind":"exit","relation":987654321,"person":"` + parent + `","end":"` + today.String() + `"}`
+	if status, b := post(t, r.url+"/declarations", tok, exit); status != http.StatusForbidden {
+		t.Errorf("exit of no relation: %d %s; want 403", status, b)
+	}
+	for person, want := range map[string][]string{
+		parent:   {"PAYROLL-Q declaration.quarter permit", "PAYROLL-Q declaration.exit deny"},
+		stranger: {"PAYROLL-Q declaration.quarter permit"},
+	} {
+		status, b := get(t, r.url+"/audit/persons/"+person+"/exchanges", r.admin)
+		var page struct {
+			Items []struct{ Institution, Purpose, Decision string } `json:"items"`
+		}
+		if err := json.Unmarshal(b, &page); status != 200 || err != nil {
+			t.Fatalf("audit by person: %d %s", status, b)
+		}
+		seen := map[string]bool{}
+		for _, it := range page.Items {
+			seen[it.Institution+" "+it.Purpose+" "+it.Decision] = true
+		}
+		for _, w := range want {
+			if !seen[w] {
+				t.Errorf("%s's exchanges lack %q: %v", person, w, seen)
+			}
+		}
+	}
+}
+
+// employmentSearch is a DCI sync search of the social registry's worker-employment
+// service for one worker, asking for fields (none: all the authorization grants).
+func employmentSearch(messageID, person string, fields ...string) string {
+	ts := time.Now().UTC().Format(time.RFC3339)
+	meta := ""
+	if len(fields) > 0 {
+		b, _ := json.Marshal(fields)
+		meta = `,"meta":{"fields":` + string(b) + `}`
+	}
+	return `{"header":{"version":"1.0.0","message_id":"` + run + messageID + `","message_ts":"` + ts + `","action":"search","sender_id":"test","receiver_id":"` + synth.WorkerEmployment + `","total_count":1` + meta + `},` +
+		`"message":{"transaction_id":"t-` + run + messageID + `","search_request":[{"reference_id":"r-1","timestamp":"` + ts +
+		`","search_criteria":{"query_type":"idtype-value","query":{"type":"PN","value":"` + person + `"}},"locale":"eng"}]}}`
+}
+
+// TestEmploymentSourceAnswers: the employment source answers exchanges like the civil
+// register: the pension fund gets a pensioner's employment periods and wages, sealed in
+// the audit log; the employment service, authorized for periods only, gets no wages and
+// is refused when it asks for them; nobody gets a worker on whom they hold no file.
+func TestEmploymentSourceAnswers(t *testing.T) {
+	t.Parallel()
+	r := startHub(t, false)
+	today := r.st.Directory.Today()
+	pensioner := fileHolder(t, r, synth.PensionFund, synth.CapacityPensioner, 5, nil)
+	jobseeker := fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 5, func(p string) bool { return filesOf(t, r, p)[synth.PensionFund] == "" })
+	tok := payroll(t, r, "PAYROLL-X", "declaration.submit")
+	for _, p := range []string{pensioner, jobseeker} {
+		hire := `{"kind":"hire","person":"` + p + `","employer":"` + fixtureEnterprise + `","start":"` + today.AddDays(-40).String() + `","contract":"permanent","fraction":0.5,"sector":"200"}`
+		if status, b := post(t, r.url+"/declarations", tok, hire); status != http.StatusCreated {
+			t.Fatalf("hire: %d %s", status, b)
+		}
+	}
+	q := employment.QuarterOf(today)
+	file := fmt.Sprintf(`{"person":%q,"employer":%q,"quarter":%q,"wages":450000,"bonus":0,"days":20,"hours":76,"fraction":0.5,"contribution":"01"}`+"\n", pensioner, fixtureEnterprise, q) +
+		fmt.Sprintf(`{"person":%q,"employer":%q,"quarter":%q,"wages":300000,"bonus":0,"days":20,"hours":76,"fraction":0.5,"contribution":"01"}`+"\n", jobseeker, fixtureEnterprise, q)
+	if status, b := post(t, r.url+"/declarations/quarterly?format=jsonl", tok, file); status != http.StatusCreated {
+		t.Fatalf("quarterly file: %d %s", status, b)
+	}
+	url := r.url + "/dci/sr/registry/sync/search"
+	pension, jobs := r.token(t, synth.PensionFund), r.token(t, synth.EmploymentService)
+
+	status, b := post(t, url, pension, employmentSearch("emp-1", pensioner))
+	if status != 200 || !strings.Contains(string(b), `"employment_periods":[{`) || !strings.Contains(string(b), `"wages":450000`) ||
+		!strings.Contains(string(b), `"employer":"`+fixtureEnterprise+`"`) {
+		t.Fatalf("the pension fund's look-up: %d %s; want the periods and the wages", status, b)
+	}
+	// The employment service: periods, never wages.
+	status, b = post(t, url, jobs, employmentSearch("emp-2", jobseeker))
+	if status != 200 || !strings.Contains(string(b), `"employment_periods":[{`) || strings.Contains(string(b), `"wages"`) {
+		t.Errorf("the employment service's look-up: %d %s; want periods and no wages", status, b)
+	}
+	// Attack: fields not granted.
+	status, b = post(t, url, jobs, employmentSearch("emp-3", jobseeker, "person", "wages"))
+	if strings.Contains(string(b), `"wages":300000`) || strings.Contains(string(b), `"employment_periods"`) {
+		t.Errorf("the employment service asked for wages: %d %s; want a refusal", status, b)
+	}
+	// Attack: another person, on whom the asker holds no file.
+	status, b = post(t, url, pension, employmentSearch("emp-4", jobseeker))
+	if strings.Contains(string(b), `"employment_periods"`) || strings.Contains(string(b), `"wages"`) {
+		t.Errorf("the pension fund asked about a worker it has no file on: %d %s; want a refusal", status, b)
+	}
+	// Every look-up is in the audit log under the worker's number.
+	status, b = get(t, r.url+"/audit/persons/"+jobseeker+"/exchanges", r.admin)
+	var page struct {
+		Items []struct{ Institution, Service, Decision string } `json:"items"`
+	}
+	if err := json.Unmarshal(b, &page); status != 200 || err != nil {
+		t.Fatalf("audit by person: %d %s", status, b)
+	}
+	seen := map[string]int{}
+	for _, it := range page.Items {
+		seen[it.Institution+" "+it.Service+" "+it.Decision]++
+	}
+	if seen[synth.EmploymentService+" "+synth.WorkerEmployment+" permit"] != 1 || seen[synth.EmploymentService+" "+synth.WorkerEmployment+" deny"] != 1 ||
+		seen[synth.PensionFund+" "+synth.WorkerEmployment+" deny"] != 1 {
+		t.Errorf("the worker's exchanges %v; want the employment service's look-up and refusal, the pension fund's refusal", seen)
+	}
 }

@@ -745,3 +745,74 @@ func waitPushing(t *testing.T, r *running, id, endpoint string) {
 		return fmt.Errorf("the hub to push %s to %s: %s", id, endpoint, body)
 	})
 }
+
+// TestMovesPushedAsTheyWere: five successive moves of a person, recorded before the
+// router takes the first, reach the subscriber as five copies in order, each with the
+// address of its own move, not the last one's (issue #16).
+func TestMovesPushedAsTheyWere(t *testing.T) {
+	t.Parallel()
+	r := startHub(t, false)
+	ctx := context.Background()
+	d := r.st.Directory
+	b := &inbox{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	sub := pushTo(t, r, synth.PensionFund, srv.URL+"/notify")
+	page, err := d.Store().Integrations(ctx, directory.IntegrationQuery{Institution: synth.PensionFund, Day: d.Today(), Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mover population.Person
+	for _, g := range page {
+		if p, err := r.st.Civil.Population().Person(ctx, g.Person); err == nil && p.DeathDate.IsZero() && g.Capacity == synth.CapacityPensioner {
+			mover = p
+			break
+		}
+	}
+	if mover.Number == "" {
+		t.Fatal("no living pensioner")
+	}
+	var want, keys []string
+	for i := 1; i <= 5; i++ {
+		street := fmt.Sprintf("Street %d (%d)", i, time.Now().UnixNano()) // another run on this nation moves it again
+		body := fmt.Sprintf(`{"type":"address","person":%q,"date":%q,"address":{"street":%q,"house_number":"1","postal_code":"1000","municipality":%q,"region":%q}}`,
+			mover.Number, d.Today(), street, mover.Address.Municipality, mover.Address.Region)
+		status, answer := post(t, r.url+"/admin/civil/events", r.admin, body)
+		var ev population.Event
+		if status != 201 || json.Unmarshal(answer, &ev) != nil {
+			t.Fatalf("move %d: %d %s", i, status, answer)
+		}
+		want, keys = append(want, street), append(keys, "civil:"+strconv.FormatInt(ev.Seq, 10)+"/"+sub.ID)
+	}
+	var got []string // the street of each move's copy, in the order they arrived
+	testwait.For(t, 20*time.Second, func() error {
+		got = got[:0]
+		seen := map[string]bool{} // a copy sent again is one move
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, ev := range b.events {
+			if !slices.Contains(keys, ev.Key) || seen[ev.Key] {
+				continue
+			}
+			seen[ev.Key] = true
+			var e struct {
+				Data struct {
+					RegRecords []struct {
+						Address struct{ Street string } `json:"address"`
+					} `json:"reg_records"`
+				} `json:"data"`
+			}
+			if err := json.Unmarshal([]byte(ev.Raw), &e); err != nil || len(e.Data.RegRecords) != 1 {
+				return fmt.Errorf("copy %s: %v: %s", ev.Key, err, ev.Raw)
+			}
+			got = append(got, e.Data.RegRecords[0].Address.Street)
+		}
+		if len(got) < len(keys) {
+			return fmt.Errorf("%d of the %d moves received", len(got), len(keys))
+		}
+		return nil
+	})
+	if !slices.Equal(got, want) {
+		t.Errorf("the subscriber saw the addresses %q; want %q, in order", got, want)
+	}
+}

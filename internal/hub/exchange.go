@@ -20,6 +20,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/dciclient"
 	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/employment"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
@@ -75,6 +76,9 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 			Aliases: map[string]string{synth.FixtureUIN: synth.FixtureNumber, synth.FixtureFarmerID: synth.FixtureNumber,
 				synth.FixtureDRMember: synth.FixtureNumber}}
 	}
+	// The employment source (#18) answers through the hub like the others: a worker's
+	// employment periods and wages.
+	builtins[employment.SourceName] = &employment.Exchange{Store: st.Civil.Employment(), Today: st.Directory.Today}
 	x.sources = &sources{tokens: outbound.HubTokens(keys, oauth.SourceTokenType, ""), builtins: builtins, baseURL: baseURL,
 		overHTTP: cfg.BuiltinOverHTTP, urls: cfg.SourceURLs, callbacks: &dciclient.Callbacks{},
 		callbackBase: publicURL + httpapi.MountPrefix(cfg.DCIPrefix), client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}} // each call has its timeout (dciclient)

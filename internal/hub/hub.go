@@ -193,7 +193,9 @@ func (s *Stores) Close() error {
 var reservedPaths = []string{"healthz", "readyz", "metrics", "public", "admin", "oauth2", ".well-known", "sources", "exchange", "audit", "openapi.json", "demo"}
 
 // Serve runs the HTTP server on the opened stores until ctx ends, then shuts down
-// gracefully: it stops accepting, lets requests in flight finish (10 s at most).
+// gracefully: it stops accepting, ends the long-lived answers (events tails, pull
+// subscriptions' waits) and lets the other requests in flight finish (shutdownGrace at
+// most).
 func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	log := cfg.log()
 	setCollector()
@@ -301,6 +303,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(api.EndStreams) // a tail or a long poll would hold the shutdown
 	log.Info("serving", "url", url, "version", cfg.Version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -313,7 +316,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -358,6 +361,9 @@ func capConns(ln net.Listener, cfg Config, log *slog.Logger) net.Listener {
 	log.Info("connections capped", "per_address", l.PerAddress, "total", l.Total, "open_file_limit", files)
 	return conns.Listen(ln, l)
 }
+
+// shutdownGrace is how long the requests in flight at shutdown have to finish.
+const shutdownGrace = 10 * time.Second
 
 func ensureAdmin(ctx context.Context, cfg Config, d *directory.Directory) error {
 	token, created, err := d.EnsureAdmin(ctx)

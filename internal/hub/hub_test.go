@@ -9,94 +9,40 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
-	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/hub/hubtest"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
 // The test nation (3,000 persons) is generated once per test binary, in a folder of its
 // own that TestMain removes; each test runs on a copy of it (testNation), so tests can
 // run side by side (t.Parallel) and none sees another's changes.
-var (
-	nationOnce sync.Once
-	nationDir  string
-	nationErr  error
-	adminToken string   // the nation's administrator token, made with it
-	copies     sync.Map // *testing.T → its copy of the nation
-)
+var nation = &hubtest.Nation{Prefix: "crossroads-hub-test-", Seed: 7, Persons: 3000, Config: config}
 
 // TestMain removes the test nation at the end. The hub's tests spend most of their time
 // waiting (for a push, a retry, a hub to stop), so more of them run at once than the
 // default of one per processor, unless -test.parallel says otherwise.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if !flagSet("test.parallel") {
-		flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0)))
-	}
+	hubtest.Parallel()
 	code := m.Run()
-	if nationDir != "" {
-		os.RemoveAll(nationDir)
-	}
+	nation.Remove()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
 	os.Exit(code)
 }
 
-func flagSet(name string) bool {
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
-
-// testNation returns the test's own copy of the test nation, made at its first call (a
-// hub restarted within the test finds what it left); t's cleanup removes it.
-func testNation(t *testing.T) string {
-	t.Helper()
-	if dir, ok := copies.Load(t); ok {
-		return dir.(string)
-	}
-	nationOnce.Do(func() { nationDir, adminToken, nationErr = makeNation() })
-	if nationErr != nil {
-		t.Fatal(nationErr)
-	}
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(nationDir)); err != nil {
-		t.Fatal(err)
-	}
-	copies.Store(t, dir)
-	t.Cleanup(func() { copies.Delete(t) })
-	return dir
-}
-
-// makeNation generates the test nation and its administrator in a new folder.
-func makeNation() (dir, admin string, err error) {
-	dir, err = os.MkdirTemp("", "crossroads-hub-test-")
-	if err != nil {
-		return "", "", err
-	}
-	ctx := context.Background()
-	st, err := hub.Open(ctx, config(dir))
-	if err != nil {
-		return dir, "", err
-	}
-	defer st.Close()
-	if _, err := synth.Generate(ctx, synth.Config{Seed: 7, Persons: 3000, Today: date.FromTime(time.Now())}, st.Civil.Population(), st.Directory); err != nil {
-		return dir, "", err
-	}
-	admin, _, err = st.Directory.EnsureAdmin(ctx)
-	return dir, admin, err
-}
+// testNation returns the test's own copy of the test nation (hubtest.Nation.Copy).
+func testNation(t *testing.T) string { return nation.Copy(t) }
 
 func config(dir string) hub.Config {
 	return hub.Config{Addr: "127.0.0.1:0", Store: "sqlite:" + filepath.Join(dir, "hub.db"),
@@ -128,7 +74,7 @@ func startHubWith(t *testing.T, set func(*hub.Config)) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &running{st: st, admin: adminToken}
+	r := &running{st: st, admin: nation.Admin()}
 	urls := make(chan string, 1)
 	cfg.OnReady = func(u string) { urls <- u }
 	done := make(chan error, 1)

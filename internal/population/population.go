@@ -51,8 +51,9 @@ type Person struct {
 	Household     string    `json:"household"`   // household id, shared by those living together
 	// RegistryChanges counts the changes declared about the person to the registries
 	// derived from the register (internal/derived), kept with the person in the
-	// transaction of each: their look-ups read the log only for persons with some. It is
-	// not part of the civil register's record.
+	// transaction of each: their look-ups read the log only for persons with some. The
+	// income changes of quarterly declarations raise it only from 0 to 1. It is not part
+	// of the civil register's record.
 	RegistryChanges int `json:"registry_changes,omitempty"`
 }
 
@@ -74,6 +75,11 @@ type Event struct {
 	Date       date.Date       `json:"date"`
 	Data       json.RawMessage `json:"data,omitempty"` // type-specific details (spouse, new address, …)
 	RecordedAt time.Time       `json:"recorded_at"`
+	// After is the person's record as this change left it, written with the event in
+	// the change's transaction (Record, RecordCouple), so that the change is pushed as
+	// it was, whatever was recorded after it. Only EventsAfter (the outbox) reads it; nil
+	// for events loaded in bulk or recorded before it was kept.
+	After *Person `json:"after,omitempty"`
 }
 
 // Place is a region or a municipality.
@@ -103,8 +109,9 @@ type Store interface {
 	PutEvents(ctx context.Context, evs []Event) error
 	// PutPlaces inserts or replaces places.
 	PutPlaces(ctx context.Context, ps []Place) error
-	// Record applies an event to its person (fn changes the person) and appends the event,
-	// in one transaction; it returns the event as stored.
+	// Record applies an event to its person (fn changes the person) and appends the event
+	// with the person as changed (After), in one transaction; it returns the event as
+	// stored, without After.
 	Record(ctx context.Context, ev Event, apply func(*Person) error) (Event, error)
 	// RecordCouple is Record for a change of two persons, a marriage or a divorce: fn
 	// changes the event's person and other, and both are written with the event, in one
@@ -121,7 +128,8 @@ type Store interface {
 	Events(ctx context.Context, persons ...string) ([]Event, error)
 	// EventsAfter lists up to limit events of every person with a seq above after, in seq
 	// order: the register's outbox, which its event log is (an event is written in the
-	// transaction of the change it records, so it is there exactly when the change is).
+	// transaction of the change it records, so it is there exactly when the change is),
+	// each with the person as it left it (Event.After) when the store kept it.
 	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)
 	// LastEventSeq returns the seq of the last event, 0 when there is none.
 	LastEventSeq(ctx context.Context) (int64, error)

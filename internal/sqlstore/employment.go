@@ -122,11 +122,13 @@ func (s *employmentStore) appendEvent(ctx context.Context, tx *sql.Tx, ev employ
 		return 0, err
 	}
 	person.Number = personString(n)
-	if err := ps.writePerson(ctx, tx, person); err != nil {
+	after, err := ps.writePerson(ctx, tx, person) // the person as the change left it
+	if err != nil {
 		return 0, err
 	}
 	var seq int64
-	err = tx.QueryRowContext(ctx, s.db.q(insertEvent), ev.Type, n, int32(ev.Date), nullText(ev.Data), stamp(s.db.now()).UnixNano()).Scan(&seq)
+	err = tx.QueryRowContext(ctx, s.db.q(recordEvent), ev.Type, n, int32(ev.Date), nullText(ev.Data), stamp(s.db.now()).UnixNano(),
+		nullText(after)).Scan(&seq)
 	return seq, mapErr(err, "record a declaration")
 }
 

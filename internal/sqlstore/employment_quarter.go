@@ -78,18 +78,18 @@ func (s *employmentStore) QuarterRelations(ctx context.Context, q employment.Qua
 	return mapErr(rows.Err(), "read the quarter's relations")
 }
 
-func (s *employmentStore) QuarterDeclared(ctx context.Context, q employment.Quarter, fn func(person, employer int64)) error {
-	rows, err := s.db.r.QueryContext(ctx, s.db.q(`SELECT person, employer FROM emp_wage WHERE quarter = ? AND replaced = 0`), int64(q))
+func (s *employmentStore) QuarterDeclared(ctx context.Context, q employment.Quarter, fn func(person, employer, amount int64)) error {
+	rows, err := s.db.r.QueryContext(ctx, s.db.q(`SELECT person, employer, wages + bonus FROM emp_wage WHERE quarter = ? AND replaced = 0`), int64(q))
 	if err != nil {
 		return mapErr(err, "read the quarter's lines")
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var p, e int64
-		if err := rows.Scan(&p, &e); err != nil {
+		var p, e, a int64
+		if err := rows.Scan(&p, &e, &a); err != nil {
 			return mapErr(err, "read the quarter's lines")
 		}
-		fn(p, e)
+		fn(p, e, a)
 	}
 	return mapErr(rows.Err(), "read the quarter's lines")
 }
@@ -114,15 +114,25 @@ func (s *employmentStore) File(ctx context.Context, hash string) (employment.Fil
 
 // StoreQuarter stores the file, its lines (sorted by worker, the table's order) and marks
 // the lines they replace, in one transaction.
-func (s *employmentStore) StoreQuarter(ctx context.Context, f employment.File, lines []employment.WageLine) (employment.File, error) {
-	slices.SortFunc(lines, func(a, b employment.WageLine) int {
-		return cmp.Or(cmp.Compare(a.PersonKey, b.PersonKey), cmp.Compare(a.EmployerKey, b.EmployerKey))
-	})
+func (s *employmentStore) StoreQuarter(ctx context.Context, f employment.File, lines []employment.WageLine, incomes []employment.Income) (employment.File, error) {
+	lines = sortedLines(lines)
+	if s.db.dialect != Postgres {
+		// A file's rows, events and the pages they touch stay in memory until the commit
+		// rather than spill to the log midway: 256 MiB of page cache while it is stored
+		// (the writer is one connection), the usual 16 MiB after.
+		if _, err := s.db.w.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+			return employment.File{}, mapErr(err, "store a quarterly file")
+		}
+		defer s.db.w.ExecContext(context.Background(), `PRAGMA cache_size = -16384`)
+	}
 	tx, err := s.db.begin(ctx, "store a quarterly file")
 	if err != nil {
 		return employment.File{}, err
 	}
 	defer tx.Rollback()
+	if f.Mutations, err = s.incomes(ctx, tx, f.Quarter, incomes); err != nil {
+		return employment.File{}, err
+	}
 	doc, _ := json.Marshal(f)
 	err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_file (hash, quarter, declared_by, received_at, doc) VALUES (?, ?, ?, ?, ?) RETURNING id`),
 		f.Hash, int64(f.Quarter), f.DeclaredBy, f.Received.UnixNano(), string(doc)).Scan(&f.ID)
@@ -146,6 +156,25 @@ AND EXISTS (SELECT 1 FROM emp_wage n WHERE n.quarter = emp_wage.quarter AND n.pe
 		}
 	}
 	return f, commit(tx, "store a quarterly file")
+}
+
+// sortedLines returns lines by worker and employer, the table's order, sorting small
+// keys rather than the lines themselves.
+func sortedLines(lines []employment.WageLine) []employment.WageLine {
+	type k struct {
+		p, e int64
+		i    int
+	}
+	keys := make([]k, len(lines))
+	for i, w := range lines {
+		keys[i] = k{w.PersonKey, w.EmployerKey, i}
+	}
+	slices.SortFunc(keys, func(a, b k) int { return cmp.Or(cmp.Compare(a.p, b.p), cmp.Compare(a.e, b.e)) })
+	out := make([]employment.WageLine, len(lines))
+	for i, key := range keys {
+		out[i] = lines[key.i]
+	}
+	return out
 }
 
 func (s *employmentStore) wagesMulti(ctx context.Context, tx *sql.Tx, f employment.File, lines []employment.WageLine) error {
@@ -217,4 +246,73 @@ FROM emp_wage WHERE person = ? ORDER BY quarter, employer, file`), p)
 		out = append(out, w)
 	}
 	return out, mapErr(rows.Err(), "list wage lines")
+}
+
+// incomesPerStatement is how many incomes one statement carries on SQLite (2 parameters
+// each for the events, 1 for the persons).
+const incomesPerStatement = 4096
+
+// incomes appends the income events of the workers the register holds, in tx (the event
+// log is the built-in sources' outbox), and marks those with no registry change yet as
+// having some (a count of 1), so the derived registries read their events: a worker
+// hired through a declaration has some already, and a file of a million workers does
+// not rewrite a million records each quarter. It returns how many events it appended.
+// On SQLite the member is looked for as text (a quote in a string value is escaped, so
+// the name followed by a colon is the member's), ten times cheaper than parsing every
+// record.
+func (s *employmentStore) incomes(ctx context.Context, tx *sql.Tx, q employment.Quarter, incomes []employment.Income) (int, error) {
+	day, now := int64(q.Start()), stamp(s.db.now()).UnixNano()
+	if s.db.dialect == Postgres {
+		return s.incomesBulk(ctx, tx, day, now, incomes)
+	}
+	total := 0
+	for len(incomes) > 0 {
+		chunk := incomes[:min(len(incomes), incomesPerStatement)]
+		incomes = incomes[len(chunk):]
+		args := make([]any, 0, 2+2*len(chunk))
+		args = append(args, employment.EventIncome, day, now)
+		keys := make([]any, 0, len(chunk))
+		for _, in := range chunk {
+			args = append(args, in.Person, string(in.Data()))
+			keys = append(keys, in.Person)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE person SET doc = json_set(doc, '$.registry_changes', 1)
+WHERE number IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) AND instr(doc, '"registry_changes":') = 0`, keys...)
+		if err != nil {
+			return 0, mapErr(err, "store a quarterly file's incomes")
+		}
+		// Each event keeps the person as the change left it, as every change's does.
+		res, err := tx.ExecContext(ctx, `INSERT INTO event (type, person, event_date, data, recorded_at, person_after)
+SELECT ?, v.column1, ?, v.column2, ?, person.doc FROM (VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1)+`) AS v JOIN person ON person.number = v.column1`, args...)
+		if err != nil {
+			return 0, mapErr(err, "store a quarterly file's incomes")
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+	}
+	return total, nil
+}
+
+// incomesBulk is incomes on PostgreSQL, the incomes as arrays.
+func (s *employmentStore) incomesBulk(ctx context.Context, tx *sql.Tx, day, now int64, incomes []employment.Income) (int, error) {
+	if len(incomes) == 0 {
+		return 0, nil
+	}
+	p, d := make([]int64, len(incomes)), make([]string, len(incomes))
+	for i, in := range incomes {
+		p[i], d[i] = in.Person, string(in.Data())
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE person SET doc = jsonb_set(doc::jsonb, '{registry_changes}', '1')::json
+WHERE number = ANY($1) AND doc->>'registry_changes' IS NULL`, p)
+	if err != nil {
+		return 0, mapErr(err, "store a quarterly file's incomes")
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO event (type, person, event_date, data, recorded_at, person_after)
+SELECT $1, u.p, $2, u.d::json, $3, person.doc FROM unnest($4::bigint[], $5::text[]) WITH ORDINALITY AS u(p, d, o) JOIN person ON person.number = u.p ORDER BY u.o`,
+		employment.EventIncome, day, now, p, d)
+	if err != nil {
+		return 0, mapErr(err, "store a quarterly file's incomes")
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

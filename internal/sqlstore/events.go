@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,8 @@ import (
 
 const (
 	insertEvent = `INSERT INTO event (type, person, event_date, data, recorded_at) VALUES (?, ?, ?, ?, ?) RETURNING seq`
+	// recordEvent appends the event of a change with the person as it left it.
+	recordEvent = `INSERT INTO event (type, person, event_date, data, recorded_at, person_after) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`
 	insertSeq   = `INSERT INTO event (seq, type, person, event_date, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`
 	bulkEvents  = `INSERT INTO event (seq, type, person, event_date, data, recorded_at)
 SELECT CASE WHEN u.s = 0 THEN nextval(pg_get_serial_sequence('event', 'seq')) ELSE u.s END,
@@ -182,7 +185,7 @@ func (s *populationStore) RecordCouple(ctx context.Context, ev population.Event,
 
 // record locks the persons keys (in number order, so that two records never wait on each
 // other in a circle), lets apply change them, writes them and appends ev, about the
-// first, in one transaction.
+// first, with the first as changed, in one transaction.
 func (s *populationStore) record(ctx context.Context, ev population.Event, keys []int64, apply func([]*population.Person) error) (population.Event, error) {
 	ev.Person, ev.RecordedAt = personString(keys[0]), s.recordedAt(ev)
 	tx, err := s.db.begin(ctx, "record event")
@@ -201,13 +204,19 @@ func (s *populationStore) record(ctx context.Context, ev population.Event, keys 
 	if err := apply(ps); err != nil {
 		return population.Event{}, err
 	}
+	var after []byte // the event's person as the change left it
 	for i, p := range ps {
 		p.Number = personString(keys[i]) // the event is about these persons, whatever apply did
-		if err := s.writePerson(ctx, tx, *p); err != nil {
+		doc, err := s.writePerson(ctx, tx, *p)
+		if err != nil {
 			return population.Event{}, err
 		}
+		if i == 0 {
+			after = doc
+		}
 	}
-	err = tx.QueryRowContext(ctx, s.db.q(insertEvent), ev.Type, keys[0], int32(ev.Date), nullText(ev.Data), ev.RecordedAt.UnixNano()).Scan(&ev.Seq)
+	err = tx.QueryRowContext(ctx, s.db.q(recordEvent), ev.Type, keys[0], int32(ev.Date), nullText(ev.Data), ev.RecordedAt.UnixNano(),
+		nullText(after)).Scan(&ev.Seq)
 	if err != nil {
 		return population.Event{}, mapErr(err, "record event")
 	}
@@ -224,16 +233,17 @@ func (s *populationStore) lockPerson(ctx context.Context, tx *sql.Tx, n int64, e
 	return p, err
 }
 
-func (s *populationStore) writePerson(ctx context.Context, tx *sql.Tx, p population.Person) error {
+// writePerson writes p and returns its record as stored (the person's doc).
+func (s *populationStore) writePerson(ctx context.Context, tx *sql.Tx, p population.Person) ([]byte, error) {
 	r, err := toRow(p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	st, err := s.db.txStmt(ctx, tx, upsertPerson)
 	if err != nil {
-		return mapErr(err, "record event")
+		return nil, mapErr(err, "record event")
 	}
-	return s.putPerson(ctx, st, r)
+	return r.doc, s.putPerson(ctx, st, r)
 }
 
 // LastEventSeq returns the seq of the last event.
@@ -243,12 +253,13 @@ func (s *populationStore) LastEventSeq(ctx context.Context) (int64, error) {
 	return n, mapErr(err, "read the event log's end")
 }
 
-// EventsAfter reads the event log from after on.
+// EventsAfter reads the event log from after on, each event with the person as it left
+// it when the event has it.
 func (s *populationStore) EventsAfter(ctx context.Context, after int64, limit int) ([]population.Event, error) {
 	if limit <= 0 {
 		return []population.Event{}, nil
 	}
-	q := `SELECT seq, person, type, event_date, data, recorded_at FROM event WHERE seq > ? ORDER BY seq LIMIT ?`
+	q := `SELECT seq, person, type, event_date, data, recorded_at, person_after FROM event WHERE seq > ? ORDER BY seq LIMIT ?`
 	rows, err := s.db.r.QueryContext(ctx, s.db.q(q), after, limit)
 	if err != nil {
 		return nil, mapErr(err, "list events")
@@ -258,10 +269,17 @@ func (s *populationStore) EventsAfter(ctx context.Context, after int64, limit in
 	for rows.Next() {
 		var ev population.Event
 		var person, day, at int64
-		if err := rows.Scan(&ev.Seq, &person, &ev.Type, &day, (*[]byte)(&ev.Data), &at); err != nil {
+		var after []byte
+		if err := rows.Scan(&ev.Seq, &person, &ev.Type, &day, (*[]byte)(&ev.Data), &at, &after); err != nil {
 			return nil, mapErr(err, "list events")
 		}
 		ev.Person, ev.Date, ev.RecordedAt = personString(person), date.Date(day), time.Unix(0, at).UTC()
+		if after != nil {
+			ev.After = new(population.Person)
+			if err := json.Unmarshal(after, ev.After); err != nil {
+				return nil, fault.Wrap(err, "decode the person after event "+strconv.FormatInt(ev.Seq, 10))
+			}
+		}
 		out = append(out, ev)
 	}
 	return out, mapErr(rows.Err(), "list events")

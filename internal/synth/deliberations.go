@@ -81,6 +81,12 @@ func (n *network) authorize(today date.Date) {
 	add(EmploymentService, deliberation{SocialMember, 1, 3, 12, 150, []string{"person", "given_name", "family_name",
 		"employment_status", "employment_status_date", "employment"}, []string{CapacityJobseeker},
 		"Ending unemployment benefit when a jobseeker takes up work", crossroadsAct + "; Employment Act, art. 27"})
+	// The employment source (#18): careers and wages for pensions; periods alone, not
+	// wages, for the employment service.
+	add(PensionFund, deliberation{WorkerEmployment, 1, 6, 5, 160, []string{"person", "employment_periods", "wages"}, []string{CapacityPensioner},
+		"Calculation of pension rights from careers and wages", crossroadsAct + "; Pensions Act, art. 12"})
+	add(EmploymentService, deliberation{WorkerEmployment, 1, 6, 5, 161, []string{"person", "employment_periods"}, []string{CapacityJobseeker},
+		"Checking the work history of jobseekers", crossroadsAct + "; Employment Act, art. 30"})
 	a := tax.authorization(TaxOffice, today)
 	a.ValidTo = date.Of(today.Year()-2, 12, 31) // the pilot ended: a refusal for demos
 	n.authorizations = append(n.authorizations, a)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/employment"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 )
 
@@ -35,6 +36,10 @@ const (
 	BeneficiaryEnrolment = "beneficiary-enrolment"
 	DisabilityStatus     = "disability-status"
 	FarmerRecord         = "farmer-record"
+	// WorkerEmployment is the employment source's (#18). Its id sorts after
+	// social-member, which stays the social registry's service for a search that names
+	// none (the first by id).
+	WorkerEmployment = "worker-employment"
 )
 
 // RegistryServices names the service of each derived registry (internal/derived), under
@@ -139,6 +144,9 @@ func newNetwork(r rnd, geo geography) network {
 	}, {
 		ID: DisabilityStatus, Institution: SocialRegistry, Registry: "disability", Name: "Functional difficulties (Washington Group) of the disability registry",
 		DataSets: []string{"functioning"}, Fields: derived.Fields[derived.Disability], Endpoint: "builtin:" + derived.Disability,
+	}, {
+		ID: WorkerEmployment, Institution: SocialRegistry, Registry: "social", Name: "Employment periods and quarterly wages of workers, from employers' declarations",
+		DataSets: []string{"employment", "wages"}, Fields: employment.Fields, Endpoint: "builtin:" + employment.SourceName,
 	}, {
 		ID: FarmerRecord, Institution: SocialRegistry, Registry: "farmer", Name: "Farmers, land and crops of the farmer registry",
 		DataSets: []string{"farm"}, Fields: derived.Fields[derived.Farmer], Endpoint: "builtin:" + derived.Farmer,

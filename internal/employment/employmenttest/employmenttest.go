@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("declarations", func(t *testing.T) { testDeclarations(t, open(t)) })
 	t.Run("refusals", func(t *testing.T) { testRefusals(t, open(t)) })
 	t.Run("quarter", func(t *testing.T) { testQuarter(t, open(t)) })
+	t.Run("incomes", func(t *testing.T) { testIncomes(t, open(t)) })
 	t.Run("badfiles", func(t *testing.T) { testBadFiles(t, open(t)) })
 }
 
@@ -187,6 +188,8 @@ func testRefusals(t *testing.T, st Stores) {
 			return h
 		}(), fault.Invalid},
 		{"unknown kind", AcmeInst, employment.Declaration{Kind: "fire"}, fault.Invalid},
+		{"an exit naming another worker", AcmeInst, employment.Declaration{Kind: employment.Exit, Relation: d.Relation, Person: Person(3), End: date.Of(2026, 9, 1)}, fault.Invalid},
+		{"a correction naming another worker", AcmeInst, employment.Declaration{Kind: employment.Correct, Relation: d.Relation, Person: Person(3), Sector: "300"}, fault.Invalid},
 		{"exit before start", AcmeInst, employment.Declaration{Kind: employment.Exit, Relation: d.Relation, End: date.Of(2026, 7, 1)}, fault.Invalid},
 	}
 	for _, c := range cases {

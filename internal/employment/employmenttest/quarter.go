@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,6 +37,8 @@ func ingest(t *testing.T, src *employment.Source, format, body string, may func(
 	t.Helper()
 	return src.Ingest(context.Background(), employment.Import{File: bytes.NewReader([]byte(body)), Format: format, By: PayrollInst, May: may})
 }
+
+func sorted(s []string) []string { slices.Sort(s); return s }
 
 func acmeOnly(e string) error { return Mandates(context.Background(), PayrollInst, e) }
 
@@ -84,6 +87,12 @@ func testQuarter(t *testing.T, st Stores) {
 		if got[l] != v {
 			t.Errorf("line %d: %q; want %q (report %+v)", l, got[l], v, f.Report)
 		}
+	}
+	// The file names every worker with a valid number, accepted or not, once each, for
+	// its audit records; not the one with a bad check digit (line 11's and 12's
+	// persons were not read).
+	if want := []string{Person(1), Person(2), Person(3), Person(5), Person(7)}; !slices.Equal(f.Persons, sorted(want)) {
+		t.Errorf("file persons = %v; want %v", f.Persons, sorted(want))
 	}
 	again2, again, err := ingest(t, src, employment.JSONLines, body, acmeOnly)
 	if err != nil || !again || again2.ID != f.ID || again2.Accepted != 3 {
@@ -134,5 +143,61 @@ func testBadFiles(t *testing.T, st Stores) {
 	}
 	if ws, _ := st.Employment.WageLines(context.Background(), Person(1)); len(ws) != 1 {
 		t.Errorf("refused files stored lines: %+v", ws)
+	}
+}
+
+// testIncomes: the accepted lines of a file become one income event per worker the
+// register holds (not per line), the worker's lines with every employer in force for
+// the quarter summed, a corrective line counted instead of the one it replaces; the
+// first marks the worker as having registry changes.
+func testIncomes(t *testing.T, st Stores) {
+	ctx := context.Background()
+	src := setup(t, st, 3)
+	relations(t, st, 5)
+	body := line(Person(1), Acme, "2026Q2", 600000, 60, 450, 1) + "\n" +
+		line(Person(2), Acme, "2026Q2", 300000, 60, 450, 1) + "\n" +
+		line(Person(5), Acme, "2026Q2", 300000, 60, 450, 1) + "\n" // not in the register
+	f, _, err := ingest(t, src, employment.JSONLines, body, employment.Operator)
+	if err != nil || f.Accepted != 3 || f.Mutations != 2 {
+		t.Fatalf("file = accepted %d mutations %d, %v; want 3 accepted, 2 mutations (person 5 is not in the register)", f.Accepted, f.Mutations, err)
+	}
+	incomes := func(person string) []string {
+		t.Helper()
+		evs, err := st.Population.Events(ctx, person)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, ev := range evs {
+			if ev.Type == employment.EventIncome {
+				out = append(out, ev.Date.String()+" "+string(ev.Data))
+			}
+		}
+		return out
+	}
+	changes := func(person string) int {
+		t.Helper()
+		p, err := st.Population.Person(ctx, person)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.RegistryChanges
+	}
+	if got := incomes(Person(1)); !slices.Equal(got, []string{`2026-04-01 {"monthly_income":2000}`}) || changes(Person(1)) != 1 {
+		t.Fatalf("person 1's incomes %q, %d changes; want one of 2000, 1 change", got, changes(Person(1)))
+	}
+	// Another employer's line adds up; a corrective line replaces its employer's.
+	if f, _, err := ingest(t, src, employment.JSONLines, line(Person(1), Other, "2026Q2", 300000, 30, 220, 0.5)+"\n", employment.Operator); err != nil || f.Mutations != 1 {
+		t.Fatalf("second file: %+v, %v", f, err)
+	}
+	if f, _, err := ingest(t, src, employment.JSONLines, line(Person(1), Acme, "2026Q2", 900000, 60, 450, 1)+"\n", employment.Operator); err != nil || f.Mutations != 1 || f.Replaced != 1 {
+		t.Fatalf("corrective file: %+v, %v", f, err)
+	}
+	want := []string{`2026-04-01 {"monthly_income":2000}`, `2026-04-01 {"monthly_income":3000}`, `2026-04-01 {"monthly_income":4000}`}
+	if got := incomes(Person(1)); !slices.Equal(got, want) || changes(Person(1)) != 1 {
+		t.Errorf("person 1's incomes %q, %d changes; want %q, 1", got, changes(Person(1)), want)
+	}
+	if got := incomes(Person(2)); len(got) != 1 || changes(Person(2)) != 1 {
+		t.Errorf("person 2's incomes %q, %d changes; want one, 1", got, changes(Person(2)))
 	}
 }

@@ -170,6 +170,40 @@ func runRecord(t *testing.T, newStore func(t *testing.T) population.Store) {
 	if evs, _ := s.Events(ctx, a.Number, b.Number); len(evs) != 1 || evs[0].Seq != wed.Seq {
 		t.Errorf("Events of the couple = %+v; want the marriage only", evs)
 	}
+	runAfter(t, s, wed.Seq-1, pa)
+}
+
+// runAfter: the outbox gives each event recorded with its change with the person as
+// that change left it, not as later changes left it; Record returns it without.
+func runAfter(t *testing.T, s population.Store, before int64, married population.Person) {
+	ctx := context.Background()
+	mover := sample(70)
+	mustPut(t, s, mover)
+	var want []population.Person
+	for _, street := range []string{"Street 1", "Street 2", "Street 3"} {
+		ev, err := s.Record(ctx, population.Event{Type: population.EventAddress, Person: mover.Number, Date: date.Of(2024, 7, 1)},
+			func(p *population.Person) error { p.Address.Street = street; return nil })
+		if err != nil || ev.After != nil {
+			t.Fatalf("Record(move to %s) = %+v, %v; want the event without the person", street, ev, err)
+		}
+		mover.Address.Street = street
+		want = append(want, mover)
+	}
+	log, err := s.EventsAfter(ctx, before, 10)
+	if err != nil || len(log) != 4 {
+		t.Fatalf("EventsAfter(%d) = %+v, %v; want the marriage and three moves", before, log, err)
+	}
+	if log[0].After == nil || !samePerson(*log[0].After, married) {
+		t.Errorf("the marriage's person after it: %+v; want %+v", log[0].After, married)
+	}
+	for i, ev := range log[1:] {
+		if ev.After == nil || !samePerson(*ev.After, want[i]) {
+			t.Errorf("move %d: the person after it %+v; want %+v", i+1, ev.After, want[i])
+		}
+	}
+	if evs, _ := s.Events(ctx, mover.Number); len(evs) != 3 || evs[0].After != nil {
+		t.Errorf("Events(%s) = %+v; want three events, without the person (only the outbox reads it)", mover.Number, evs)
+	}
 }
 
 func runPlaces(t *testing.T, newStore func(t *testing.T) population.Store) {

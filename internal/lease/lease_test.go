@@ -34,11 +34,12 @@ func (l *memLocker) TryAcquire(context.Context, string) (lease.Held, bool, error
 	return l.holder, true, nil
 }
 
-// lose makes the holder's lease lost and frees it, as a session that ends does.
+// lose makes the holder's lease lost; it is free again once the holder releases it (as
+// when the holder's connection breaks and it closes it), so a replica that works only
+// while it holds the lease never overlaps another.
 func (l *memLocker) lose() {
 	l.mu.Lock()
 	h := l.holder
-	l.holder = nil
 	l.mu.Unlock()
 	if h != nil {
 		h.once.Do(func() { close(h.lost) })

@@ -157,11 +157,14 @@ func openCheckpoint(msg string, vs note.Verifiers) (int64, tlog.Hash, error) {
 func (l *Log) checkpoint(ctx context.Context) (Checkpoint, error) {
 	l.cpMu.Lock()
 	defer l.cpMu.Unlock()
-	h := l.head.Load()
+	h, err := l.sharedHead(ctx, l.head.Load())
+	if err != nil {
+		return Checkpoint{}, err
+	}
 	if h.size == 0 {
 		return Checkpoint{}, fault.NotFoundf("the audit log is empty")
 	}
-	if l.latest.Size == h.size {
+	if l.latest.Size >= h.size {
 		return l.latest, nil
 	}
 	signer, err := l.sign()
@@ -180,7 +183,7 @@ func (l *Log) checkpoint(ctx context.Context) (Checkpoint, error) {
 			return Checkpoint{}, fault.Wrap(err, "remember a checkpoint")
 		}
 	}
-	if err := l.store.SaveCheckpoint(ctx, StoredCheckpoint{Size: cp.Size, Note: cp.Note, Created: cp.Time}); err != nil {
+	if err := l.store.SaveCheckpoint(ctx, StoredCheckpoint{Size: cp.Size, Note: cp.Note, Created: cp.Time}); err != nil && !l.savedElsewhere(err) {
 		return Checkpoint{}, fault.Wrap(err, "save a checkpoint")
 	}
 	l.latest = cp

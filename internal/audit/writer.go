@@ -108,6 +108,11 @@ func (l *Log) gather(batch []*request, timer *time.Timer) []*request {
 func (l *Log) commit(ctx context.Context, recs []pending) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
+	// With a journal, seqs are given out as records are acknowledged: the log is then
+	// this process's alone, shared store or not.
+	if s, ok := l.store.(SharedStore); ok && l.j == nil {
+		return l.commitShared(ctx, s, recs)
+	}
 	if l.stale {
 		if err := l.reload(ctx); err != nil {
 			l.log.Error("audit log store unavailable", "err", err)

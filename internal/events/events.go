@@ -50,6 +50,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/lease"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
@@ -88,6 +89,10 @@ type Config struct {
 	Metrics       *metrics.Registry // nil: a registry of its own
 	// MaxAge is how long a copy is retried before it is set aside; 0: 24 h.
 	MaxAge time.Duration
+	// Leases share the relay, the router and the push deliverers among the replicas of
+	// the hub: one replica runs them at a time (the lease "events"); nil: lease.Local,
+	// this process alone.
+	Leases lease.Locker
 }
 
 // Pipeline is the running relay, router and deliverers, and what operators and pull
@@ -110,6 +115,8 @@ type Pipeline struct {
 	running map[string]deliverer // push deliveries, by subscription
 	wg      sync.WaitGroup
 	stop    context.CancelFunc
+
+	leases lease.Locker
 
 	pullMu sync.Mutex
 	pulled map[string]*bus.Received // pulled, not yet acknowledged: subscription + key
@@ -143,7 +150,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{bus: cfg.Bus, status: status, position: position, civil: cfg.Civil, keys: cfg.Keys, client: cfg.Client, log: log,
 		out: newOutcomes(cfg.Metrics, status, log), maxAge: maxAge, listSubs: cfg.Subscriptions,
-		running: map[string]deliverer{}, tokens: outbound.HubTokens(cfg.Keys, oauth.PushTokenType, outbound.SenderID)}
+		running: map[string]deliverer{}, leases: cmp.Or[lease.Locker](cfg.Leases, lease.Local{}), tokens: outbound.HubTokens(cfg.Keys, oauth.PushTokenType, outbound.SenderID)}
 	p.route = &route{persons: cfg.Civil, registries: cfg.Registries, service: cfg.Service, audit: cfg.Audit, bus: cfg.Bus,
 		out: p.out, log: log, decide: &mutations.Router{Files: cfg.Files, Policy: cfg.Policy,
 			Subscriptions: func() []directory.Subscription { return *p.subs.Load() },
@@ -151,17 +158,55 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if err := p.loadSubscriptions(ctx); err != nil {
 		return nil, err
 	}
-	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	p.stop = stop
-	if err := p.startRouter(rctx); err != nil {
-		stop()
-		p.wg.Wait()
+	if err := p.relayInit(ctx); err != nil {
 		return nil, err
 	}
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	p.stop = stop
 	p.wg.Add(2)
-	go func() { defer p.wg.Done(); p.relay(rctx) }()
+	go func() { defer p.wg.Done(); lease.Run(rctx, p.leases, "events", log, p.runStages) }()
 	go func() { defer p.wg.Done(); p.refresh(rctx) }()
 	return p, nil
+}
+
+// runStages runs the relay, the router and the push deliverers until ctx ends (the
+// lease is lost, the pipeline closes): the work one replica of the hub does at a time.
+// What a stage had taken and not acknowledged stays with the bus, and the next holder's
+// consumers take it again first, in order (bus.Lane).
+func (p *Pipeline) runStages(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+		p.stopDeliverers()
+	}()
+	if err := p.startRouter(ctx, &wg); err != nil {
+		p.log.Warn("start the router", "err", err)
+		return
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); p.relay(ctx) }()
+	t := time.NewTicker(eventsRefresh)
+	defer t.Stop()
+	for {
+		p.syncDeliverers(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// stopDeliverers stops every push deliverer and waits for them.
+func (p *Pipeline) stopDeliverers() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, d := range p.running {
+		d.stop()
+		delete(p.running, id)
+	}
 }
 
 // createStreams makes the pipeline's streams. They keep messages by age, acknowledged or
@@ -191,11 +236,7 @@ func createStreams(ctx context.Context, b *bus.Bus, maxAge time.Duration) error 
 func (p *Pipeline) Close() {
 	p.stop()
 	p.wg.Wait()
-	p.mu.Lock()
-	for _, d := range p.running {
-		d.stop()
-	}
-	p.mu.Unlock()
+	p.stopDeliverers()
 }
 
 // loadSubscriptions reads the subscriptions in force.
@@ -214,12 +255,12 @@ func (p *Pipeline) loadSubscriptions(ctx context.Context) error {
 	return nil
 }
 
-// refresh keeps the subscriptions current and delivery lanes for each push one.
+// refresh keeps the subscriptions current (runStages keeps delivery lanes for each push
+// one).
 func (p *Pipeline) refresh(ctx context.Context) {
 	t := time.NewTicker(eventsRefresh)
 	defer t.Stop()
 	for {
-		p.syncDeliverers(ctx)
 		select {
 		case <-ctx.Done():
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,13 +42,25 @@ func (p *Pipeline) relay(ctx context.Context) {
 // relayNew publishes the events after last, a batch at a time, until none is left or
 // one fails; it returns the seq of the last event published.
 func (p *Pipeline) relayNew(ctx context.Context, last int64) int64 {
-	for {
+	// No further than the log is final: an event committed late by a transaction that
+	// took its seq early must not be passed.
+	end, err := p.civil.SettledEventSeq(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.Warn("read the event log", "err", err)
+		}
+		return last
+	}
+	for last < end {
 		evs, err := p.civil.EventsAfter(ctx, last, relayBatch)
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Warn("read the event log", "err", err)
 			}
 			return last
+		}
+		if i := slices.IndexFunc(evs, func(ev population.Event) bool { return ev.Seq > end }); i >= 0 {
+			evs = evs[:i]
 		}
 		done, err := p.publishEvents(ctx, evs)
 		if done > 0 {
@@ -66,6 +79,7 @@ func (p *Pipeline) relayNew(ctx context.Context, last int64) int64 {
 			return last
 		}
 	}
+	return last
 }
 
 // publishEvents publishes the register's events in order (one round trip a batch, not
@@ -87,6 +101,23 @@ func mutationMsgs(evs []population.Event) []bus.Msg {
 			Header: map[string]string{"Crossroads-Seq": seq}}
 	}
 	return msgs
+}
+
+// relayInit marks, on the first run, the end of the log as the relay's position, when
+// the pipeline starts: the relay itself starts when this replica takes the lease, and
+// what is recorded meanwhile is to be published.
+func (p *Pipeline) relayInit(ctx context.Context) error {
+	if _, err := p.bus.Last(ctx, streamMutations, "mutations.civil.*"); !errors.Is(err, bus.ErrNotFound) {
+		return err
+	}
+	if _, err := p.position.Get(ctx, "civil"); !errors.Is(err, bus.ErrNotFound) {
+		return err
+	}
+	end, err := p.civil.LastEventSeq(ctx)
+	if err != nil {
+		return err
+	}
+	return p.position.Put(ctx, "civil", strconv.AppendInt(nil, end, 10))
 }
 
 // relayStart is the seq of the last event published, or, on the first run, the end of

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
@@ -97,7 +98,7 @@ type routedCopy struct {
 
 // startRouter takes mutations, lane by lane, in order, a batch at a time, and publishes
 // their copies.
-func (p *Pipeline) startRouter(ctx context.Context) error {
+func (p *Pipeline) startRouter(ctx context.Context, wg *sync.WaitGroup) error {
 	for l := range partitions {
 		q, err := p.bus.Lane(ctx, bus.Lane{Stream: streamMutations, Name: "route-" + strconv.Itoa(l),
 			Subject: "mutations.*." + strconv.Itoa(l), MaxAckPending: routeBatch, AckWait: routeAckWait,
@@ -105,8 +106,8 @@ func (p *Pipeline) startRouter(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("router consumer: %w", err)
 		}
-		p.wg.Add(1)
-		go func() { defer p.wg.Done(); p.routeLane(ctx, q) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); p.routeLane(ctx, q) }()
 	}
 	return nil
 }

@@ -136,7 +136,9 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) e
 	if err != nil {
 		return naming(rejected(claims, service, body, err), exchange.Named(q))
 	}
-	if s.recent.seen(claims.ClientID+"\x00"+env.Header.MessageID, time.Now()) {
+	if rep, err := s.repeated(r.Context(), claims.ClientID, env.Header.MessageID); err != nil {
+		return err
+	} else if rep {
 		return naming(rejected(claims, service, body, dci.Coded(fault.Conflict, dci.ErrRequestBad, "header.message_id",
 			fmt.Sprintf("%s: message %.99q was already received; it is not processed again", dci.RjctMessageIDDuplicate, env.Header.MessageID))), exchange.Named(q))
 	}

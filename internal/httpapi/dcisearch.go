@@ -62,7 +62,9 @@ func (s *Server) syncSearch(w http.ResponseWriter, r *http.Request) error {
 		return refused(claims.ClientID, "dci:"+r.PathValue("registry"), body, err)
 	}
 	service := s.serviceFor(registry, env.Header.ReceiverID)
-	if s.recent.seen(claims.ClientID+"\x00"+env.Header.MessageID, time.Now()) {
+	if rep, err := s.repeated(r.Context(), claims.ClientID, env.Header.MessageID); err != nil {
+		return err
+	} else if rep {
 		return s.duplicate(w, r, claims, service, body, env)
 	}
 	over := sync.OnceFunc(s.exchange.Expect(len(env.Message.SearchRequest)))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
 // recent remembers the message ids each application sent for synchronous searches in the
@@ -23,6 +25,31 @@ const (
 	recentWindow = 5 * time.Minute
 	recentMax    = 1 << 20
 )
+
+// UsedOnce is the memory of ids used once that the replicas of the hub on one database
+// share (sqlstore.Claims): Claim records that id of scope was used at now and reports
+// whether it is the first time within window.
+type UsedOnce interface {
+	Claim(ctx context.Context, scope, id string, now time.Time, window time.Duration) (first bool, err error)
+}
+
+// repeated reports whether client sent the message id id before: within the window in
+// this process's memory, or, with replicas (Deps.Messages), in their shared memory,
+// kept for twice the window.
+func (s *Server) repeated(ctx context.Context, client, id string) (bool, error) {
+	now := time.Now()
+	if s.recent.seen(client+"\x00"+id, now) {
+		return true, nil
+	}
+	if s.messages == nil {
+		return false, nil
+	}
+	first, err := s.messages.Claim(ctx, "message:"+client, id, now, 2*recentWindow)
+	if err != nil {
+		return false, fault.Unavailablef(err, "the message id cannot be checked against the other replicas")
+	}
+	return !first, nil
+}
 
 // seen reports whether key was seen in the window, and remembers it.
 func (r *recent) seen(key string, now time.Time) bool {

@@ -66,6 +66,9 @@ type Deps struct {
 	Employment *employment.Source
 	// Uploads is the minimum rate of request bodies; zero: none.
 	Uploads Uploads
+	// Messages is the memory of synchronous message ids shared by the hub's replicas;
+	// nil: this process's memory alone (recent.go).
+	Messages UsedOnce
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -110,6 +113,7 @@ type Server struct {
 	auditKey        func() (string, error)
 	async           *answer.Worker
 	recent          recent // message ids of recent synchronous searches
+	messages        UsedOnce
 	events          Events
 	sourceCallbacks CallbackSink
 	employment      *employment.Source
@@ -138,7 +142,7 @@ func NewServer(d Deps) *Server {
 	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log, uploads: d.Uploads,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
-		builtins: d.Builtins, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
+		builtins: d.Builtins, messages: d.Messages, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
 		employment: d.Employment}
 	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.dciPrefix = MountPrefix(s.dciPrefix)

@@ -47,7 +47,8 @@ func startEvents(ctx context.Context, cfg Config, st *Stores, x *stack, reg *met
 			return all[directory.Subscription](ctx, st.Directory)
 		},
 		Files: x.index.Files, Policy: func() *exchange.Policy { return x.exchange.Policy() },
-		Audit: x.audit, Keys: x.keys, Client: client, Log: x.log, Metrics: reg, MaxAge: cfg.DeliveryMaxAge})
+		Audit: x.audit, Keys: x.keys, Client: client, Log: x.log, Metrics: reg, MaxAge: cfg.DeliveryMaxAge,
+		Leases: st.Hub.Leases()})
 	if err != nil {
 		b.Close()
 		return nil, nil, err

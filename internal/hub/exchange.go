@@ -58,7 +58,11 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 		return nil, fmt.Errorf("load the person directory: %w", err)
 	}
 	st.Directory.UseIndex(x.index)
-	x.oauth, err = oauth.NewServer(oauth.Config{Issuer: publicURL, Directory: st.Directory, Keys: keys, Guesses: cfg.Guesses})
+	oc := oauth.Config{Issuer: publicURL, Directory: st.Directory, Keys: keys, Guesses: cfg.Guesses}
+	if st.Hub.Dialect() == sqlstore.Postgres { // replicas share the jti of client assertions
+		oc.UsedOnce = st.Hub.Claims()
+	}
+	x.oauth, err = oauth.NewServer(oc)
 	if err != nil {
 		return nil, err
 	}

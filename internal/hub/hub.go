@@ -25,6 +25,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/httpapi"
+	"github.com/crossroads-hub/crossroads/internal/lease"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/perm"
@@ -273,16 +274,17 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
-		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg)})
+		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: claims(st)})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {
 		log.Info("recent messages remembered from the audit log", "messages", n)
 	}
 	// The asynchronous worker stops after the server and before the audit log closes.
+	// One replica of the hub runs it at a time (the lease "async"); any replica accepts.
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})
-	go func() { defer close(workerDone); worker.Run(wctx) }()
+	go func() { defer close(workerDone); lease.Run(wctx, st.Hub.Leases(), "async", log, worker.Run) }()
 	defer func() { stopWorker(); <-workerDone }()
 	var handler http.Handler = api
 	if cfg.receiver {
@@ -322,6 +324,16 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	<-errc
 	log.Info("stopped")
 	return nil
+}
+
+// claims is the memory of ids used once (synchronous message ids, the jti of client
+// assertions) the replicas of the hub share on PostgreSQL; nil on SQLite, which one
+// process opens.
+func claims(st *Stores) httpapi.UsedOnce {
+	if st.Hub.Dialect() != sqlstore.Postgres {
+		return nil
+	}
+	return st.Hub.Claims()
 }
 
 func uploads(cfg Config) httpapi.Uploads {

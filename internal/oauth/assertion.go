@@ -69,7 +69,7 @@ func (s *Server) authenticateAssertion(ctx context.Context, form url.Values, now
 		return none, err
 	}
 	// Only now, with everything else accepted, is the jti spent.
-	if err := s.replay.use(id, claims.ID, claims.Expiry.Time(), now); err != nil {
+	if err := s.spent(ctx, id, claims.ID, claims.Expiry.Time(), now); err != nil {
 		return none, err
 	}
 	return app, nil

@@ -79,6 +79,7 @@ type hub struct {
 	ed, rsa clientKey         // registered keys of "app-jwt"
 	stray   clientKey         // a key registered nowhere
 	jtis    int
+	db      *sqlstore.DB
 }
 
 // newHub opens a real SQLite directory with these applications:
@@ -98,7 +99,7 @@ func newHub(t testing.TB) *hub {
 	db.Now = clk.Now
 	h := &hub{
 		clock: clk, dir: directory.New(db.Directory(), clk.Now), secrets: map[string]string{},
-		ed: edKey(t, "ed-1", 1), stray: edKey(t, "ed-1", 9),
+		ed: edKey(t, "ed-1", 1), stray: edKey(t, "ed-1", 9), db: db,
 	}
 	h.rsa = clientKey{kid: "rsa-1", priv: rsaKey(), pub: &rsaKey().PublicKey}
 	must(t, put(ctx, h.dir, directory.Institution{Code: "PENSION-FUND", Name: "Pension fund", Sector: "pensions", Kind: "fund"}))

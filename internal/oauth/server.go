@@ -41,6 +41,9 @@ type Config struct {
 	Rand      io.Reader        // token ids; default crypto/rand
 	// Guesses limits failed client authentications (zero fields: the defaults).
 	Guesses GuessLimits
+	// UsedOnce is where the replicas of the hub share the jti of client assertions; nil:
+	// this process's memory alone (replay.go).
+	UsedOnce UsedOnce
 }
 
 // Server issues and verifies access tokens. It is safe for concurrent use.
@@ -53,6 +56,7 @@ type Server struct {
 	rand             io.Reader
 
 	replay   *replayCache
+	usedOnce UsedOnce
 	verified *tokenCache
 	status   *statusCache
 	guesses  guesses
@@ -90,6 +94,7 @@ func NewServer(c Config) (*Server, error) {
 		issuer: iss, tokenURL: c.TokenURL, dir: c.Directory, keys: c.Keys,
 		lifetime: c.Lifetime, now: c.Now, rand: c.Rand,
 		replay:   newReplayCache(maxReplayEntries),
+		usedOnce: c.UsedOnce,
 		verified: newTokenCache(maxTokenEntries),
 		status:   newStatusCache(c.StatusTTL),
 		guesses:  newGuesses(c.Guesses, c.Now),

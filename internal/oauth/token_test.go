@@ -254,6 +254,31 @@ func TestAssertionReplay(t *testing.T) {
 	}
 }
 
+// TestAssertionReplayAcrossReplicas uses an assertion at one replica of the hub and
+// replays it at another: the jti they share (Config.UsedOnce) refuses it.
+func TestAssertionReplayAcrossReplicas(t *testing.T) {
+	h := newHub(t)
+	ctx := context.Background()
+	var replicas [2]*Server
+	for i := range replicas {
+		srv, err := NewServer(Config{Issuer: issuer, Directory: h.dir, Keys: h.keys, Now: h.clock.Now, UsedOnce: h.db.Claims()})
+		must(t, err)
+		replicas[i] = srv
+	}
+	a := sign(t, h.ed, jose.EdDSA, h.claims())
+	if _, err := replicas[0].Token(ctx, assertionForm(a), "", "", ""); err != nil {
+		t.Fatalf("Token at the first replica = %v", err)
+	}
+	h.clock.Advance(time.Second)
+	_, err := replicas[1].Token(ctx, assertionForm(a), "", "", "")
+	if ErrorCode(err) != CodeInvalidClient || !strings.Contains(err.Error(), "already used") {
+		t.Fatalf("the same assertion at the second replica: Token = %v; want invalid_client, already used", err)
+	}
+	if _, err := replicas[1].Token(ctx, assertionForm(sign(t, h.ed, jose.EdDSA, h.claims())), "", "", ""); err != nil {
+		t.Fatalf("a new assertion at the second replica: Token = %v", err)
+	}
+}
+
 func TestReplayCacheBounded(t *testing.T) {
 	c := newReplayCache(2)
 	exp := t0.Add(time.Minute)

@@ -79,14 +79,17 @@ func WriteFile(path string, data []byte) error {
 
 // Replace replaces the file path with data, mode File, so that a crash leaves the old
 // content or the new one, never a part: a new file written and synced beside it, renamed
-// over it, and the folder synced.
+// over it, and the folder synced. The new file's name is its own, so that two processes
+// replacing one file (replicas of the hub sharing a folder) do not rename each other's.
 func Replace(path string, data []byte) error {
-	tmp := path + ".new"
-	f, err := OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".new-*") // mode 0600
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	tmp := f.Name()
+	if err = f.Chmod(File); err == nil {
+		_, err = f.Write(data)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -198,7 +201,31 @@ func TestReplace(t *testing.T) {
 			t.Errorf("Replace made mode %v; want %v", m, perm.File)
 		}
 	}
-	if _, err := os.Stat(path + ".new"); !os.IsNotExist(err) {
-		t.Errorf("Replace left its new file behind: %v", err)
+	if left, _ := filepath.Glob(path + ".new*"); len(left) > 0 {
+		t.Errorf("Replace left its new files behind: %v", left)
+	}
+}
+
+// TestReplaceConcurrently replaces one file from many goroutines, as replicas of the hub
+// sharing a folder do: none fails, and the file holds one of the contents whole.
+func TestReplaceConcurrently(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "checkpoint")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 20 {
+				if err := perm.Replace(path, []byte(strings.Repeat(strconv.Itoa(i), 10+j))); err != nil {
+					t.Errorf("Replace: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 10 || strings.Trim(string(b), string(b[:1])) != "" {
+		t.Errorf("the file holds %q, %v; want one content whole", b, err)
 	}
 }

@@ -133,6 +133,10 @@ type Store interface {
 	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)
 	// LastEventSeq returns the seq of the last event, 0 when there is none.
 	LastEventSeq(ctx context.Context) (int64, error)
+	// SettledEventSeq returns the seq up to which the log is final: no event at or below
+	// it can still be committed (transactions may commit out of seq order). The outbox
+	// relay publishes no further.
+	SettledEventSeq(ctx context.Context) (int64, error)
 	// Places lists every place.
 	Places(ctx context.Context) ([]Place, error)
 	// Count returns the number of persons, and of them the deceased.

@@ -15,8 +15,14 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
-// Audit returns the audit log's store, kept in the hub schema.
-func (db *DB) Audit() audit.Store { return &auditStore{db: db} }
+// Audit returns the audit log's store, kept in the hub schema. On PostgreSQL it is an
+// audit.SharedStore: several hub processes may append to it (audit_shared.go).
+func (db *DB) Audit() audit.Store {
+	if db.dialect == Postgres {
+		return &sharedAuditStore{auditStore{db: db}}
+	}
+	return &auditStore{db: db}
+}
 
 // auditStore is the audit.Store of a DB.
 type auditStore struct{ db *DB }

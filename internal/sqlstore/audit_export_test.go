@@ -82,7 +82,7 @@ func (db *DB) MigrateTo(ctx context.Context, s Schema, version int64) error {
 	if err != nil {
 		return err
 	}
-	_, current, err := p.GetVersions(ctx)
+	current, _, err := p.GetVersions(ctx) // the database's version, the latest available
 	if err != nil {
 		return err
 	}

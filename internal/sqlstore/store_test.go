@@ -71,6 +71,13 @@ func openSQLite(t testing.TB, schemas ...sqlstore.Schema) *sqlstore.DB {
 // own first in the search path, and drops the schema after the test.
 func openPostgres(t testing.TB, schemas ...sqlstore.Schema) *sqlstore.DB {
 	t.Helper()
+	return openPostgresReplicas(t, 1, schemas...)[0]
+}
+
+// openPostgresReplicas opens n handles on one new schema, as n hub processes on one
+// database would.
+func openPostgresReplicas(t testing.TB, n int, schemas ...sqlstore.Schema) []*sqlstore.DB {
+	t.Helper()
 	dsn := os.Getenv("CROSSROADS_TEST_POSTGRES")
 	if dsn == "" {
 		t.Skip("CROSSROADS_TEST_POSTGRES not set")
@@ -97,12 +104,16 @@ func openPostgres(t testing.TB, schemas ...sqlstore.Schema) *sqlstore.DB {
 	q := u.Query()
 	q.Set("search_path", name)
 	u.RawQuery = q.Encode()
-	db, err := sqlstore.Open(ctx, u.String(), schemas...)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
+	dbs := make([]*sqlstore.DB, n)
+	for i := range dbs {
+		db, err := sqlstore.Open(ctx, u.String(), schemas...)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { db.Close() }) // runs before the schema is dropped
+		dbs[i] = db
 	}
-	t.Cleanup(func() { db.Close() }) // runs before the schema is dropped
-	return db
+	return dbs
 }
 
 func randomHex(n int) string {

@@ -94,7 +94,8 @@ func (s *memPop) EventsAfter(_ context.Context, after int64, limit int) ([]popul
 	return out, nil
 }
 
-func (s *memPop) LastEventSeq(context.Context) (int64, error) { return int64(len(s.events)), nil }
+func (s *memPop) LastEventSeq(context.Context) (int64, error)        { return int64(len(s.events)), nil }
+func (s *memPop) SettledEventSeq(ctx context.Context) (int64, error) { return s.LastEventSeq(ctx) }
 
 func (s *memPop) Places(context.Context) ([]population.Place, error) { return s.places, nil }
 

@@ -1,0 +1,68 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+)
+
+// sharedAuditStore is the audit store on PostgreSQL, where several replicas of the hub
+// append to one log (audit.SharedStore): each batch's transaction takes a transaction-
+// level advisory lock of the log's schema first, then reads the log's end, so seqs are
+// given out under the lock and a replica never numbers a batch from a stale end. The lock
+// is held for the inserts and the commit only (a few milliseconds a batch of 512).
+type sharedAuditStore struct{ auditStore }
+
+// auditLockSQL takes the log's lock: one key per schema, so that logs in other schemas
+// of the same database (tests, another hub) do not wait for each other.
+const auditLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '.audit_records', 0))`
+
+// AppendShared implements audit.SharedStore.
+func (s *sharedAuditStore) AppendShared(ctx context.Context, build func(last int64) (*audit.Batch, error)) error {
+	if err := s.prepare(ctx); err != nil {
+		return err
+	}
+	tx, err := s.db.begin(ctx, "append audit records")
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, auditLockSQL); err != nil {
+		return mapErr(err, "lock the audit log")
+	}
+	var last, moved int64
+	q := `SELECT COALESCE((SELECT MAX(seq) FROM audit_records), 0), (SELECT moved FROM audit_index)`
+	if err := tx.QueryRowContext(ctx, q).Scan(&last, &moved); err != nil {
+		return mapErr(err, "append audit records")
+	}
+	b, err := build(last)
+	if err != nil {
+		return err
+	}
+	if b.First != last+1 {
+		return fault.Conflictf("seq", "the audit log holds %d records; the batch starts at %d", last, b.First)
+	}
+	hashes, err := recordHashes(*b)
+	if err != nil {
+		return err
+	}
+	persons := recordPersons(*b)
+	if err := s.insert(ctx, tx, auditRecords, len(b.Records), func(i int, args []any) []any {
+		return append(args, b.First+int64(i), b.Records[i], hashes[i], persons[i])
+	}); err != nil {
+		return err
+	}
+	// Seqs have no gaps: the records not in the person index yet are those after moved.
+	s.db.auditUnindexed.Store(last - moved)
+	unindexed, err := s.index(ctx, tx, int64(len(b.Records)))
+	if err != nil {
+		return err
+	}
+	if err := commit(tx, "append audit records"); err != nil {
+		return err
+	}
+	s.db.auditLast.Store(-1) // other replicas append too
+	s.db.auditUnindexed.Store(unindexed)
+	return nil
+}

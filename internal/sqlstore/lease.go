@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"sync"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/lease"
+)
+
+// Leases returns the leases of the replicas on this database: on PostgreSQL, session
+// advisory locks, each held on a connection of its own; on SQLite, which one process
+// opens, lease.Local.
+func (db *DB) Leases() lease.Locker {
+	if db.dialect != Postgres {
+		return lease.Local{}
+	}
+	return pgLocker{db}
+}
+
+type pgLocker struct{ db *DB }
+
+// How a held lease is watched: its connection is pinged every leasePing, each ping
+// given leasePing*2; a ping that fails loses the lease. The server, for its part, closes
+// the session of a holder that no longer answers TCP keepalives (about 5 s), which frees
+// the lock for another replica; a holder's own pings fail before that.
+const leasePing = time.Second
+
+// leaseSetup makes the server notice a dead holder within seconds rather than the
+// system's default of hours.
+var leaseSetup = []string{
+	`SET tcp_keepalives_idle = 2`, `SET tcp_keepalives_interval = 1`, `SET tcp_keepalives_count = 3`,
+}
+
+// TryAcquire implements lease.Locker.
+func (l pgLocker) TryAcquire(ctx context.Context, name string) (lease.Held, bool, error) {
+	conn, err := l.db.w.Conn(ctx)
+	if err != nil {
+		return nil, false, mapErr(err, "take a lease")
+	}
+	for _, q := range leaseSetup {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			conn.Close()
+			return nil, false, mapErr(err, "take a lease")
+		}
+	}
+	var ok bool
+	q := `SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '.lease.' || $1, 0))`
+	if err := conn.QueryRowContext(ctx, q, name).Scan(&ok); err != nil {
+		conn.Close()
+		return nil, false, mapErr(err, "take a lease")
+	}
+	if !ok {
+		conn.Close()
+		return nil, false, nil
+	}
+	h := &pgHeld{conn: conn, lost: make(chan struct{}), stop: make(chan struct{})}
+	h.wg.Add(1)
+	go h.watch()
+	return h, true, nil
+}
+
+// pgHeld is a lease held on conn.
+type pgHeld struct {
+	conn *sql.Conn
+	lost chan struct{}
+	stop chan struct{}
+	once sync.Once
+	wg   sync.WaitGroup
+}
+
+func (h *pgHeld) Lost() <-chan struct{} { return h.lost }
+
+// watch pings the connection until Release; a failed ping loses the lease.
+func (h *pgHeld) watch() {
+	defer h.wg.Done()
+	t := time.NewTicker(leasePing)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*leasePing)
+		err := h.conn.PingContext(ctx)
+		cancel()
+		if err != nil {
+			close(h.lost)
+			return
+		}
+	}
+}
+
+// Release ends the session's hold: the connection is closed, not returned to the pool,
+// so the lock goes with it whatever state the session is in.
+func (h *pgHeld) Release() {
+	h.once.Do(func() {
+		close(h.stop)
+		h.wg.Wait()
+		h.conn.Raw(func(any) error { return driver.ErrBadConn }) // discarded, not pooled
+		h.conn.Close()
+	})
+}

@@ -293,7 +293,9 @@ func TestDeliveryGuarantees(t *testing.T) {
 		return slow.started.Load() > 0 && down.refused > 0
 	}))
 	down.setDown(false)
-	testwait.For(t, 15*time.Second, func() error {
+	// A lane waits up to 12 s + a quarter of jitter before it tries again (events'
+	// back-off), and more on a loaded machine: wait well beyond that.
+	testwait.For(t, 45*time.Second, func() error {
 		if n := down.count(); n < 9 {
 			return fmt.Errorf("the subscriber that came back received %d of 9 changes", n)
 		}

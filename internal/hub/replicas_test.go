@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -222,10 +223,43 @@ func serveReplica(t *testing.T, bin, store, natsURL, keys string, out io.Writer)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	base := "http://" + addr
-	waitUp(t, base)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	// Generous: on a loaded machine a replica may take long to start; the wait ends as
+	// soon as it is ready, or as soon as it has exited, saying why.
+	var died error
+	err := testwait.Until(60*time.Second, func() error {
+		select {
+		case err := <-exited:
+			exited <- err
+			died = fmt.Errorf("the replica at %s exited: %v", base, err)
+			return nil // no use waiting
+		default:
+		}
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return fmt.Errorf("%s to be ready: %v", base, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("%s to be ready: /readyz answers %d", base, resp.StatusCode)
+		}
+		return nil
+	})
+	if err = cmp.Or(died, err); err != nil {
+		t.Fatalf("%v; its log:\n%s", err, tail(fmt.Sprint(out), 4000))
+	}
 	return cmd, base
+}
+
+// tail is the end of s, at most n bytes.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
 }
 
 // searchRaw sends one search with message id id and returns the answer's body.

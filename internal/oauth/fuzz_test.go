@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,6 +54,10 @@ func FuzzToken(f *testing.F) {
 	f.Add("client_credentials", "", "", "", AssertionType, assertions[0], "", "")
 	f.Add("client_credentials", "registry.subscribe", "app-jwt", "", AssertionType, assertions[1], "", "")
 	f.Add("password", "x y", "app-jwt", "s", AssertionType, "a.b.c", "u%zz", "p")
+	// False alarms of the first oracle: the quoted grant_type or scope word shows a
+	// secret it does not contain ("\x00000000" quoted contains 00000000).
+	f.Add("\x00000000", "", "", "", "", "", "", "00000000")
+	f.Add("client_credentials", "\x011111111", "app-secret", "11111111", "", "", "", "")
 	f.Fuzz(func(t *testing.T, grant, scope, id, sec, atype, assertion, user, pass string) {
 		form := url.Values{}
 		for k, v := range map[string]string{"grant_type": grant, "scope": scope, "client_id": id,
@@ -77,11 +82,23 @@ func FuzzToken(f *testing.F) {
 		if ErrorCode(err) == "" || ErrorCode(err) == CodeServerError {
 			t.Fatalf("Token = %v without an OAuth code", err)
 		}
-		shown := strings.Join([]string{grant, scope, id, atype, user}, "\x00")
+		wording := withoutShown(err.Error(), grant, scope)
 		for _, s := range []string{sec, assertion, pass, secret} {
-			if len(s) >= 8 && strings.Contains(err.Error(), s) && !strings.Contains(shown, s) {
+			if len(s) >= 8 && strings.Contains(wording, s) {
 				t.Fatalf("Token error %q repeats a secret", err)
 			}
 		}
 	})
+}
+
+// withoutShown is msg with the input it may show cut out, leaving the package's own
+// wording: Token's errors quote (%q, clipped) the grant_type and an unknown scope word, and
+// no other field. Cutting the quoted forms out, rather than asking whether a secret occurs
+// in the raw fields, is what makes the oracle exact: the quoted "\x00000000" contains the
+// password 00000000 although the raw grant_type does not.
+func withoutShown(msg, grant, scope string) string {
+	for _, v := range append(strings.Fields(scope), grant) {
+		msg = strings.ReplaceAll(msg, strconv.Quote(clip(v)), "\x00")
+	}
+	return msg
 }

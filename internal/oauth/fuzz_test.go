@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	mrand "math/rand/v2"
 	"net/url"
 	"slices"
 	"strconv"
@@ -46,6 +47,13 @@ func FuzzVerify(f *testing.F) {
 // assertion; every refusal carries an OAuth code and repeats no secret.
 func FuzzToken(f *testing.F) {
 	h := newHub(f)
+	// The test clock stands still, so the limit on failed authentications would never
+	// refill: after ten failures of a client every input would end in "too many" and the
+	// engine would explore nothing else. The limit has tests of its own (guesses_test.go).
+	srv, err := NewServer(Config{Issuer: issuer, Directory: h.dir, Keys: h.keys, Now: h.clock.Now,
+		Rand: mrand.NewChaCha8([32]byte{2}), Guesses: GuessLimits{PerClient: 1 << 30, PerAddress: 1 << 30}})
+	must(f, err)
+	h.srv = srv
 	secret := h.secrets["app-secret"]
 	assertions := []string{sign(f, h.ed, jose.EdDSA, h.claims()), sign(f, h.rsa, jose.RS256, h.claims())}
 	f.Add("client_credentials", "", "app-secret", secret, "", "", "", "")

@@ -65,11 +65,11 @@ func TestReplicas(t *testing.T) {
 
 	const replicas = 3
 	var logs [replicas]*syncBuffer
-	var cmds [replicas]*exec.Cmd
+	var kills [replicas]func()
 	var bases [replicas]string
-	for i := range cmds {
+	for i := range kills {
 		logs[i] = &syncBuffer{}
-		cmds[i], bases[i] = serveReplica(t, bin, store, natsURL, keys, logs[i])
+		kills[i], bases[i] = serveReplica(t, bin, store, natsURL, keys, logs[i])
 	}
 	secret := strings.TrimSpace(runCmd(t, bin, "directory", "--store", store, "secret", synth.AppID(synth.HealthInsurer1)))
 	token := tokenFor(t, bases[replicas-1], synth.AppID(synth.HealthInsurer1), secret)
@@ -160,10 +160,7 @@ func TestReplicas(t *testing.T) {
 		t.Fatalf("replicas %v took the lease of the events' work; want one", holders)
 	}
 	holder := holders[0]
-	if err := cmds[holder].Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	cmds[holder].Wait()
+	kills[holder]() // kill -9, and wait for it
 	killed := time.Now()
 	testwait.For(t, 30*time.Second, testwait.True("the surviving replica to take the events' lease", func() bool {
 		for i, l := range logs {
@@ -214,7 +211,7 @@ func checkPersonOrder(t *testing.T, inb *inbox, want []string) {
 
 // serveReplica starts `crossroads serve` on store and the NATS at natsURL, its log
 // (JSON, info and up) in out.
-func serveReplica(t *testing.T, bin, store, natsURL, keys string, out io.Writer) (*exec.Cmd, string) {
+func serveReplica(t *testing.T, bin, store, natsURL, keys string, out io.Writer) (kill func(), base string) {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "--log-level", "info", "serve", "--store", store, "--nats", natsURL, "--keys", keys, "--addr", addr,
@@ -223,10 +220,15 @@ func serveReplica(t *testing.T, bin, store, natsURL, keys string, out io.Writer)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	base := "http://" + addr
+	base = "http://" + addr
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	go func() { exited <- cmd.Wait() }() // the only Wait: a second one would block for ever
+	kill = func() {
+		cmd.Process.Kill()
+		err := <-exited
+		exited <- err
+	}
+	t.Cleanup(kill)
 	// Generous: on a loaded machine a replica may take long to start; the wait ends as
 	// soon as it is ready, or as soon as it has exited, saying why.
 	var died error
@@ -251,7 +253,7 @@ func serveReplica(t *testing.T, bin, store, natsURL, keys string, out io.Writer)
 	if err = cmp.Or(died, err); err != nil {
 		t.Fatalf("%v; its log:\n%s", err, tail(fmt.Sprint(out), 4000))
 	}
-	return cmd, base
+	return kill, base
 }
 
 // tail is the end of s, at most n bytes.

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -80,6 +81,7 @@ func (r *report) add(e event) {
 	if e.Test == "" {
 		if e.Action == "fail" {
 			r.broken[e.Package] = true
+			r.unfinished(e.Package)
 		}
 		if e.Action == "output" && e.Output != "PASS\n" && !strings.HasPrefix(e.Output, "=== ") {
 			fmt.Fprint(r.out, e.Output)
@@ -109,6 +111,32 @@ func (r *report) add(e event) {
 		delete(r.logs, k)
 	}
 }
+
+// unfinished prints the output of pkg's tests that never ended: a package killed at its
+// time-out ("panic: test timed out", with every goroutine's stack) or by a crash leaves
+// them without a pass or a fail, and their output is what tells where they hung. At most
+// maxUnfinished lines a test, the last ones.
+func (r *report) unfinished(pkg string) {
+	for _, k := range slices.Sorted(maps.Keys(r.logs)) {
+		test, ok := strings.CutPrefix(k, pkg+" ")
+		if !ok {
+			continue
+		}
+		lines := r.logs[k]
+		fmt.Fprintf(r.out, "--- DID NOT FINISH: %s (%s), its last output:\n", test, short(pkg))
+		if len(lines) > maxUnfinished {
+			fmt.Fprintf(r.out, "    … %d lines before\n", len(lines)-maxUnfinished)
+			lines = lines[len(lines)-maxUnfinished:]
+		}
+		for _, l := range lines {
+			fmt.Fprint(r.out, l)
+		}
+		r.failed = append(r.failed, short(pkg)+"."+test+" (did not finish)")
+		delete(r.logs, k)
+	}
+}
+
+const maxUnfinished = 400
 
 // fileLine is the "file_test.go:12: " that t.Log puts before a message.
 var fileLine = regexp.MustCompile(`^\s*[\w.-]+\.go:\d+: `)

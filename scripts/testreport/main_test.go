@@ -35,6 +35,13 @@ func TestReport(t *testing.T) {
 			`{"Action":"fail",`+pkg+`,"Test":"TestB"}`,
 			`{"Action":"fail",`+pkg+`}`),
 			1, []string{"got 1; want 2", "--- FAIL: TestB", "scripts/test: FAIL: internal/x.TestB"}, nil},
+		{"a package killed at its time-out shows where its tests hung", stream(
+			`{"Action":"output",`+pkg+`,"Test":"TestHangs","Output":"=== RUN   TestHangs\n"}`,
+			`{"Action":"output",`+pkg+`,"Test":"TestHangs","Output":"panic: test timed out after 10m0s\n"}`,
+			`{"Action":"output",`+pkg+`,"Test":"TestHangs","Output":"goroutine 7 [chan receive]:\nos/exec.(*Cmd).Wait(...)\n"}`,
+			`{"Action":"output",`+pkg+`,"Output":"FAIL\tgithub.com/crossroads-hub/crossroads/internal/x\t600.0s\n"}`,
+			`{"Action":"fail",`+pkg+`}`),
+			1, []string{"DID NOT FINISH: TestHangs", "panic: test timed out", "os/exec.(*Cmd).Wait", "internal/x.TestHangs (did not finish)"}, nil},
 		{"a build failure", stream(
 			`{"ImportPath":"github.com/crossroads-hub/crossroads/internal/x","Action":"build-output","Output":"x.go:1: syntax error\n"}`,
 			`{"ImportPath":"github.com/crossroads-hub/crossroads/internal/x","Action":"build-fail"}`,

@@ -18,7 +18,6 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
-	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 	"github.com/crossroads-hub/crossroads/internal/testwait"
 	"github.com/crossroads-hub/crossroads/internal/txn"
@@ -113,19 +112,11 @@ func correlationOf(t *testing.T, ack []byte) (status, corr string) {
 func TestAsyncSearch(t *testing.T) {
 	t.Parallel()
 	r := startHub(t, false)
-	ctx := context.Background()
 	rc := &receiver{failFirst: 1, arrived: make(chan struct{}, 16)}
 	partner := httptest.NewServer(rc)
 	defer partner.Close()
 	inst := synth.HealthInsurer1
-	app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Callbacks = []string{partner.URL + "/dci/"}
-	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
-		t.Fatal(err)
-	}
+	r.setCallbacks(t, inst, []string{partner.URL + "/dci/"})
 	token := r.token(t, inst)
 	spec := dcitest.Spec(t, "crvs_api_v1.0.0.yaml")
 	base := r.url + "/dci/crvs/registry/"
@@ -242,14 +233,7 @@ func TestAsyncSurvivesRestart(t *testing.T) {
 	partner := httptest.NewServer(rc)
 	defer partner.Close()
 	inst := synth.HealthInsurer1
-	app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Callbacks = []string{partner.URL + "/"}
-	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
-		t.Fatal(err)
-	}
+	r.setCallbacks(t, inst, []string{partner.URL + "/"})
 	before := r.auditSize(t)
 	status, ack := post(t, r.url+"/dci/crvs/registry/search", r.token(t, inst), asyncSearch("rm-1", "rt-1", partner.URL+"/on-search", synth.FixtureNumber))
 	_, corr := correlationOf(t, ack)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
-	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -32,14 +31,7 @@ func TestCallbackHeaders(t *testing.T) {
 	partner := httptest.NewServer(rc)
 	defer partner.Close()
 	inst := synth.HealthInsurer1
-	app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Callbacks = []string{partner.URL + "/"}
-	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
-		t.Fatal(err)
-	}
+	r.setCallbacks(t, inst, []string{partner.URL + "/"})
 	token := r.tokenWithScope(t, inst, "registry.search registry.subscribe registry.txn_status")
 	type callback struct {
 		what, path string // path: the callback's path in the documents

@@ -17,6 +17,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
+	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/hub/hubtest"
 	"github.com/crossroads-hub/crossroads/internal/synth"
@@ -93,6 +94,20 @@ func startHubWith(t *testing.T, set func(*hub.Config)) *running {
 	})
 	t.Cleanup(r.stop)
 	return r
+}
+
+// setCallbacks registers callbacks as the callback URLs of institution's application.
+func (r *running) setCallbacks(t *testing.T, institution string, callbacks []string) {
+	t.Helper()
+	ctx := context.Background()
+	app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(institution))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Callbacks = callbacks
+	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (r *running) token(t *testing.T, institution string) string {

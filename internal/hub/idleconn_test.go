@@ -64,14 +64,7 @@ func TestIdleConnectionsClosed(t *testing.T) {
 	rc := &receiver{arrived: make(chan struct{}, 4)}
 	partner, conns := countedServer(t, rc)
 	inst := synth.HealthInsurer1
-	app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Callbacks = []string{partner.URL + "/"}
-	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
-		t.Fatal(err)
-	}
+	r.setCallbacks(t, inst, []string{partner.URL + "/"})
 	status, ack := post(t, r.url+"/dci/crvs/registry/search", r.token(t, inst), asyncSearch("idle-1", "idle-t1", partner.URL+"/on-search", synth.FixtureNumber))
 	if s, _ := correlationOf(t, ack); status != http.StatusAccepted || s != dci.AckOK {
 		t.Fatalf("async search: %d %s", status, ack)

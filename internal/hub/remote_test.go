@@ -150,11 +150,7 @@ func TestRemoteSource(t *testing.T) {
 	rc := &receiver{arrived: make(chan struct{}, 4)}
 	partner := httptest.NewServer(rc)
 	defer partner.Close()
-	app, _, _ := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(requester))
-	app.Callbacks = []string{partner.URL + "/"}
-	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
-		t.Fatal(err)
-	}
+	r.setCallbacks(t, requester, []string{partner.URL + "/"})
 	probes := 0
 	waitFor(t, "the hub to pick up the new service", func() bool {
 		probes++ // each probe is a new message: a repeated one would be refused

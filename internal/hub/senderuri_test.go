@@ -1,14 +1,12 @@
 package hub_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
-	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -18,7 +16,6 @@ import (
 func TestMissingSenderURI(t *testing.T) {
 	t.Parallel()
 	r := startHub(t, false)
-	ctx := context.Background()
 	rc := &receiver{arrived: make(chan struct{}, 8)}
 	partner := httptest.NewServer(rc)
 	defer partner.Close()
@@ -32,14 +29,7 @@ func TestMissingSenderURI(t *testing.T) {
 		{synth.HealthInsurer3, []string{partner.URL + "/a/", partner.URL + "/b/"}, "registers 2 callback URLs"},
 	}
 	for i, tt := range tests {
-		app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(tt.inst))
-		if err != nil {
-			t.Fatal(err)
-		}
-		app.Callbacks = tt.callbacks
-		if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
-			t.Fatal(err)
-		}
+		r.setCallbacks(t, tt.inst, tt.callbacks)
 		id := string(rune('a' + i))
 		status, ack := post(t, r.url+"/dci/crvs/registry/search", r.token(t, tt.inst), asyncSearch("su-"+id, "sut-"+id, "", synth.FixtureNumber))
 		ackStatus, corr := correlationOf(t, ack)

@@ -56,14 +56,7 @@ func TestSubscribe(t *testing.T) {
 	partner := httptest.NewServer(rc)
 	defer partner.Close()
 	for _, inst := range []string{synth.HealthInsurer1, synth.Museum} {
-		app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
-		if err != nil {
-			t.Fatal(err)
-		}
-		app.Callbacks = []string{partner.URL + "/"}
-		if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
-			t.Fatal(err)
-		}
+		r.setCallbacks(t, inst, []string{partner.URL + "/"})
 	}
 	spec := dcitest.Spec(t, "crvs_api_v1.0.0.yaml")
 	base := r.url + "/dci/crvs/registry/"
@@ -173,19 +166,11 @@ func subscriptionStatusBody(messageID string, codes ...string) string {
 func TestTokenWithoutScope(t *testing.T) {
 	t.Parallel()
 	r := startHub(t, false)
-	ctx := context.Background()
 	rc := &receiver{arrived: make(chan struct{}, 4)}
 	partner := httptest.NewServer(rc)
 	defer partner.Close()
 	inst := synth.HealthInsurer1
-	app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Callbacks = []string{partner.URL + "/"}
-	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
-		t.Fatal(err)
-	}
+	r.setCallbacks(t, inst, []string{partner.URL + "/"})
 	token := r.token(t, inst) // no scope asked
 	status, ack := post(t, r.url+"/dci/crvs/registry/subscribe", token, subscribeBody("noscope", partner.URL+"/on-subscribe", "death"))
 	if s, _ := correlationOf(t, ack); status != http.StatusAccepted || s != dci.AckOK {

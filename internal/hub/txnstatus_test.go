@@ -1,7 +1,6 @@
 package hub_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
-	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -82,19 +80,11 @@ func (u unknownStatus) check(t *testing.T, what, txnType, tx, corr string, body 
 func TestUnknownTransactionStatus(t *testing.T) {
 	t.Parallel()
 	r := startHub(t, false)
-	ctx := context.Background()
 	rc := &receiver{arrived: make(chan struct{}, 8)}
 	partner := httptest.NewServer(rc)
 	defer partner.Close()
 	inst := synth.HealthInsurer1
-	app, _, err := directory.Get[directory.Application](ctx, r.st.Directory, synth.AppID(inst))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.Callbacks = []string{partner.URL + "/"}
-	if _, _, err := directory.Put(ctx, r.st.Directory, "test", app, directory.AnyVersion); err != nil {
-		t.Fatal(err)
-	}
+	r.setCallbacks(t, inst, []string{partner.URL + "/"})
 	token := r.token(t, inst)
 	for _, txnType := range []string{"search", "subscribe", "unsubscribe"} {
 		// DR has no transaction status; the SR and IBR documents know the status of

@@ -33,9 +33,6 @@ var Registries = func() map[string]string {
 	return m
 }()
 
-// SenderID is the hub's sender_id in the messages it sends.
-const SenderID = outbound.SenderID
-
 // Meta is what the hub reads from header.meta: the purpose of the question, the fields
 // wanted, and the date asked about. All optional.
 type Meta struct {
@@ -118,7 +115,7 @@ func SearchResponse(env *dci.Envelope[dci.SearchRequest], answers []exchange.Ans
 	for i, a := range answers {
 		outs[i] = dci.Outcome{Total: a.Total, Err: a.Err, Records: a.Items(), RecordType: a.RecordType}
 	}
-	return dci.NewSearchResponse(env, dci.Reply{MessageID: NewID(), CorrelationID: correlationID, SenderID: SenderID,
+	return dci.NewSearchResponse(env, dci.Reply{MessageID: NewID(), CorrelationID: correlationID, SenderID: outbound.SenderID,
 		RegType: dci.RegistryOf(registry).Type, RecordType: dci.RegistryOf(registry).RecordType, Now: time.Now()}, outs)
 }
 

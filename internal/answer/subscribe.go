@@ -13,6 +13,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
@@ -120,7 +121,7 @@ func (w *Worker) unsubscribe(ctx context.Context, t txn.Txn, caller exchange.Cal
 // the members of both, so that it is valid against every registry's document.
 func replyHeader(req dci.MsgHeader, action string, count int) dci.CallbackHeader {
 	return dci.CallbackHeader{Version: dci.Version, MessageID: NewID(), MessageTS: dci.Timestamp(time.Now()), Action: action,
-		Status: dci.StatusSuccess, SenderID: SenderID, ReceiverID: req.SenderID, TotalCount: dci.Count(count), CompletedCount: dci.Count(count)}
+		Status: dci.StatusSuccess, SenderID: outbound.SenderID, ReceiverID: req.SenderID, TotalCount: dci.Count(count), CompletedCount: dci.Count(count)}
 }
 
 // SubscriptionInfo describes sub as the standard does; regEventType is the spelling the

@@ -14,6 +14,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
@@ -166,7 +167,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, call checkCall) e
 	if call.bare {
 		out, err = json.Marshal(message)
 	} else {
-		h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), answer.SenderID, now)
+		h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), outbound.SenderID, now)
 		out, err = json.Marshal(struct {
 			Header  dci.CallbackHeader `json:"header"`
 			Message any                `json:"message"`

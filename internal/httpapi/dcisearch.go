@@ -17,6 +17,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
@@ -95,7 +96,7 @@ func (s *Server) refusedWhole(env *dci.Envelope[dci.SearchRequest], caller excha
 // rjct.message_id.duplicate, and no message. The refusal is recorded, naming the persons
 // the message asks about, in X-Audit-Records.
 func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, claims oauth.Claims, service string, request []byte, env *dci.Envelope[dci.SearchRequest]) error {
-	h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), answer.SenderID, time.Now())
+	h := dci.CallbackHeaderFor(env.Header, dci.ActionOnSearch, newID(), outbound.SenderID, time.Now())
 	h.Status, h.StatusReasonCode = dci.StatusRejected, dci.RjctMessageIDDuplicate
 	h.StatusReasonMessage = "message " + env.Header.MessageID + " was already received; it is not processed again"
 	h.TotalCount, h.CompletedCount = dci.Count(len(env.Message.SearchRequest)), 0

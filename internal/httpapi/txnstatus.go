@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 )
 
@@ -122,7 +122,7 @@ func (s *Server) asyncTxnStatus(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) txnStatus(ctx context.Context, claims oauth.Claims, env *dci.Envelope[dci.TxnStatusRequest], request []byte, corr string) (h dci.CallbackHeader, _ *dci.TxnStatusResponse, rr *reread, _ error) {
 	client := claims.ClientID
 	read := func(refusal error, why string) *reread { return statusRead(claims, env, request, refusal, why) }
-	h = dci.CallbackHeaderFor(env.Header, dci.ActionTxnOnStatus, newID(), answer.SenderID, time.Now())
+	h = dci.CallbackHeaderFor(env.Header, dci.ActionTxnOnStatus, newID(), outbound.SenderID, time.Now())
 	q := env.Message.Request
 	var t txn.Txn
 	var err error

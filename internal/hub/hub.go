@@ -92,6 +92,8 @@ type Config struct {
 	// Uploads is the minimum rate of request bodies (Rate 0: none); nil:
 	// httpapi.DefaultUploads.
 	Uploads *httpapi.Uploads
+	// Portal configures the citizen and professional portal (/portal/, portal.go).
+	Portal PortalConfig
 
 	// receiver serves the demo's receiver and points the nation's push subscriptions at
 	// it (receiver.go); set by Demo.
@@ -190,7 +192,7 @@ func (s *Stores) Close() error {
 }
 
 // reservedPaths are the hub's top-level path segments, which the DCI prefix may not take.
-var reservedPaths = []string{"healthz", "readyz", "metrics", "public", "admin", "oauth2", ".well-known", "sources", "exchange", "audit", "openapi.json", "demo"}
+var reservedPaths = []string{"healthz", "readyz", "metrics", "public", "admin", "oauth2", ".well-known", "sources", "exchange", "audit", "openapi.json", "demo", "portal", "devidp"}
 
 // Serve runs the HTTP server on the opened stores until ctx ends, then shuts down
 // gracefully: it stops accepting, ends the long-lived answers (events tails, pull
@@ -286,13 +288,16 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); lease.Run(wctx, st.Hub.Leases(), "async", log, worker.Run) }()
 	defer func() { stopWorker(); <-workerDone }()
-	var handler http.Handler = api
+	handler, err := withPortal(cfg, st, x, cmp.Or(strings.TrimSuffix(cfg.PublicURL, "/"), url), api, log)
+	if err != nil {
+		return fmt.Errorf("start the portal: %w", err)
+	}
 	if cfg.receiver {
 		mux := http.NewServeMux()
 		rc := newReceiver(keys, log)
 		mux.Handle(receiverPath, rc)
 		mux.Handle(strings.TrimSuffix(receiverPath, "/"), rc)
-		mux.Handle("/", api)
+		mux.Handle("/", handler)
 		handler = mux
 	}
 	srv := &http.Server{

@@ -1,0 +1,163 @@
+package hub
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/crossroads-hub/crossroads/internal/devidp"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/portal"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// PortalConfig is the citizen and professional portal's (/portal/).
+type PortalConfig struct {
+	// OIDCIssuer is the national e-ID provider (OpenID Connect); "": none, unless DevIdP.
+	OIDCIssuer, OIDCClientID string
+	// OIDCKeyFile holds the portal's private JWK (Ed25519 or P-256) for private_key_jwt.
+	OIDCKeyFile string
+	// DevIdP serves the development identity provider at /devidp/ and logs in with it:
+	// anyone can log in as anyone. On in the demo; off in serve unless --dev-idp.
+	DevIdP bool
+	// CodeToLog offers the one-time-code login with codes written to the log (demo).
+	CodeToLog bool
+}
+
+// portalClientID is the portal's client id at the development identity provider.
+const portalClientID = "crossroads-portal"
+
+// withPortal mounts the portal under /portal/ (and the development identity provider
+// under /devidp/ when asked) in front of next.
+func withPortal(cfg Config, st *Stores, x *stack, publicURL string, next http.Handler, log *slog.Logger) (http.Handler, error) {
+	pc := cfg.Portal
+	ex, persons := x.exchange, portalPersons{st.Civil.Population()}
+	pcfg := portal.Config{Exchange: ex, Audit: x.audit, Keys: x.keys, Issuer: publicURL, Log: log,
+		Secure: strings.HasPrefix(publicURL, "https://"), DevIdP: pc.DevIdP,
+		Registries: portal.Registries{Social: synth.SocialMember, Disability: synth.DisabilityStatus, Beneficiary: synth.BeneficiaryEnrolment},
+		Pro: proLogin(x.oauth)}
+	svcs, err := all[directory.Service](context.Background(), st.Directory)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range svcs {
+		if strings.HasPrefix(s.Endpoint, "builtin:") {
+			pcfg.Sources = append(pcfg.Sources, portal.Source{Service: s.ID, Name: s.Name})
+		}
+	}
+	mux := http.NewServeMux()
+	redirect := publicURL + portal.Prefix + "login/callback"
+	switch {
+	case pc.DevIdP:
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		key := jose.JSONWebKey{Key: priv, KeyID: "portal", Algorithm: string(jose.EdDSA)}
+		idp, err := devidp.New(devidp.Config{Issuer: publicURL + "/devidp", Persons: persons, Log: log,
+			Clients: []devidp.Client{{ID: portalClientID, RedirectURIs: []string{redirect}, Key: key.Public()}}})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(devidp.Prefix, idp)
+		pcfg.OIDC = &portal.OIDC{Issuer: publicURL + "/devidp", ClientID: portalClientID, Key: key, RedirectURL: redirect}
+		log.Warn("the DEVELOPMENT identity provider is on: anyone can log in to the portal as anyone", "at", publicURL+"/devidp")
+	case pc.OIDCIssuer != "":
+		key, err := readJWK(pc.OIDCKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		if pc.OIDCClientID == "" {
+			return nil, fmt.Errorf("--oidc-client-id is required with --oidc-issuer")
+		}
+		pcfg.OIDC = &portal.OIDC{Issuer: pc.OIDCIssuer, ClientID: pc.OIDCClientID, Key: key, RedirectURL: redirect}
+	}
+	if pc.CodeToLog {
+		pcfg.OTP, pcfg.Names = portal.LogSender{Log: log}, persons.Name
+	}
+	p, err := portal.New(pcfg)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle(portal.Prefix, p)
+	mux.Handle("/portal", http.RedirectHandler(portal.Prefix, http.StatusMovedPermanently))
+	mux.Handle("/", next)
+	return mux, nil
+}
+
+// readJWK reads the portal's private key for private_key_jwt.
+func readJWK(path string) (jose.JSONWebKey, error) {
+	var k jose.JSONWebKey
+	if path == "" {
+		return k, fmt.Errorf("--oidc-key is required with --oidc-issuer: the portal's private JWK (Ed25519 or P-256)")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return k, err
+	}
+	if err := json.Unmarshal(b, &k); err != nil || k.IsPublic() || !k.Valid() {
+		return k, fmt.Errorf("%s: not a private JWK", path)
+	}
+	return k, nil
+}
+
+// proLogin logs a verifier's application in with its client credentials, through the
+// hub's OAuth2 server (its limits on failed authentications apply).
+func proLogin(s *oauth.Server) portal.ProLogin {
+	return func(ctx context.Context, clientID, secret, from string) (portal.Professional, error) {
+		form := url.Values{"grant_type": {oauth.GrantClientCredentials}, "client_id": {clientID}, "client_secret": {secret}}
+		tok, err := s.Token(ctx, form, "", "", from)
+		if err != nil {
+			return portal.Professional{}, err
+		}
+		c, err := s.Verify(ctx, tok.AccessToken)
+		if err != nil {
+			return portal.Professional{}, err
+		}
+		return portal.Professional{ClientID: c.ClientID, Institution: c.Institution}, nil
+	}
+}
+
+// portalPersons finds persons in the civil register, for the development identity
+// provider and the code login.
+type portalPersons struct{ store population.Store }
+
+func (p portalPersons) Name(ctx context.Context, person string) (string, bool, error) {
+	rec, err := p.store.Person(ctx, person)
+	if fault.KindOf(err) == fault.NotFound {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if !rec.DeathDate.IsZero() {
+		return "", false, nil
+	}
+	return rec.GivenName + " " + rec.FamilyName, true, nil
+}
+
+func (p portalPersons) Sample(ctx context.Context, n int) ([]devidp.Person, error) {
+	ps, err := p.store.Persons(ctx, population.Query{Limit: n * 4})
+	if err != nil {
+		return nil, err
+	}
+	var out []devidp.Person
+	for _, rec := range ps {
+		if rec.DeathDate.IsZero() && len(out) < n {
+			out = append(out, devidp.Person{Number: rec.Number, Name: rec.GivenName + " " + rec.FamilyName})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,185 @@
+package portal
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+)
+
+// home is the login page, or the citizen's statuses of today once logged in.
+func (p *Portal) home(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
+	if ss.Person != "" {
+		return p.statusPage(w, r, ss, lang)
+	}
+	p.render(w, r, ss, lang, "home", map[string]any{"Sent": ss.OTP != nil})
+	return nil
+}
+
+func (p *Portal) logout(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
+	if c, err := r.Cookie(p.cookieName()); err == nil {
+		p.sessions.drop(c.Value)
+	}
+	p.clearCookie(w)
+	http.Redirect(w, r, Prefix, http.StatusSeeOther)
+	return nil
+}
+
+// statusPage shows the statuses on today or the day asked (?date=YYYY-MM-DD: a date is
+// no personal data; the person is the session's).
+func (p *Portal) statusPage(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
+	today := p.today()
+	day := today
+	if s := r.URL.Query().Get("date"); s != "" {
+		d, err := date.Parse(s)
+		if err != nil || d > today || d < date.Of(1900, 1, 1) {
+			return pageErr(http.StatusBadRequest, "error.date", err)
+		}
+		day = d
+	}
+	list, err := p.statuses.Statuses(r.Context(), ss.Person, day)
+	if err != nil {
+		return err
+	}
+	p.render(w, r, ss, lang, "statuses", map[string]any{"Day": day.String(), "Today": today.String(), "Statuses": list})
+	return nil
+}
+
+// sourceView is one source's records, flattened for a table.
+type sourceView struct {
+	Name  string
+	Rows  [][]Fact // one list of fields per record
+	Error bool
+}
+
+func (p *Portal) dataPage(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
+	var out []sourceView
+	for _, src := range p.cfg.Sources {
+		v := sourceView{Name: src.Name}
+		recs, err := p.fetchRecords(r.Context(), ss.Person, src.Service, p.today())
+		if err != nil {
+			p.log.Warn("portal: a source could not answer", "service", src.Service, "err", err)
+			v.Error = true
+		}
+		for _, rec := range recs {
+			v.Rows = append(v.Rows, flatten("", rec, nil))
+		}
+		out = append(out, v)
+	}
+	p.render(w, r, ss, lang, "data", out)
+	return nil
+}
+
+// flatten lists a record's fields, nested ones by dotted name, sorted.
+func flatten(prefix string, v any, out []Fact) []Fact {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			if !strings.HasPrefix(k, "@") {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			name := k
+			if prefix != "" {
+				name = prefix + "." + k
+			}
+			out = flatten(name, x[k], out)
+		}
+	case []any:
+		if len(x) == 0 {
+			out = append(out, Fact{prefix, "—"})
+		}
+		for i, e := range x {
+			out = flatten(prefix+"["+strconv.Itoa(i+1)+"]", e, out)
+		}
+	case nil:
+	default:
+		out = append(out, Fact{prefix, fmt.Sprint(x)})
+	}
+	return out
+}
+
+// maxConsultations is how many records "who consulted my data" shows, newest first.
+const maxConsultations = 500
+
+// consultation is one audit record shown to its person.
+type consultation struct {
+	Seq                      int64
+	When, Institution        string
+	Self                     bool
+	Service, Purpose, Fields string
+	Permit                   bool
+	Outcome                  string
+}
+
+func (p *Portal) consultations(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
+	recs, err := p.byPerson(r, ss.Person)
+	if err != nil {
+		return err
+	}
+	out := make([]consultation, 0, len(recs))
+	for _, rec := range slices.Backward(recs) {
+		out = append(out, consultation{Seq: rec.Seq, When: rec.Time.UTC().Format("2006-01-02 15:04:05 UTC"), Institution: rec.Institution,
+			Self: rec.Institution == exchange.SelfInstitution, Service: rec.Service, Purpose: rec.Purpose,
+			Fields: strings.Join(rec.Fields, ", "), Permit: rec.Decision == audit.Permit, Outcome: rec.Outcome})
+	}
+	p.render(w, r, ss, lang, "consultations", out)
+	return nil
+}
+
+// byPerson reads the person's records, the latest maxConsultations.
+func (p *Portal) byPerson(r *http.Request, person string) ([]audit.Record, error) {
+	var all []audit.Record
+	after := int64(0)
+	for {
+		recs, err := p.cfg.Audit.ByPerson(r.Context(), person, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, recs...)
+		if len(all) > maxConsultations {
+			all = all[len(all)-maxConsultations:]
+		}
+		if len(recs) < 1000 {
+			return all, nil
+		}
+		after = recs[len(recs)-1].Seq
+	}
+}
+
+// evidence downloads the inclusion proof of one record about the citizen, in the form
+// `crossroads audit verify-evidence` checks. A record about anyone else is not found,
+// whatever its number: the answer does not tell it exists.
+func (p *Portal) evidence(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
+	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
+	if err != nil || seq < 1 {
+		return pageErr(http.StatusNotFound, "error.notfound", err)
+	}
+	ev, err := p.cfg.Audit.Evidence(r.Context(), seq)
+	if err != nil {
+		return pageErr(http.StatusNotFound, "error.notfound", err)
+	}
+	var rec audit.Record
+	if err := json.Unmarshal(ev.Record, &rec); err != nil || !slices.Contains(rec.Persons, ss.Person) {
+		p.log.Warn("portal: evidence of a record about someone else refused", "seq", seq)
+		return pageErr(http.StatusNotFound, "error.notfound", nil)
+	}
+	b, err := json.MarshalIndent(ev, "", "  ")
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"evidence-%d.json\"", seq))
+	w.Write(b)
+	return nil
+}

@@ -1,0 +1,261 @@
+package portal
+
+import (
+	"net/http"
+	"strings"
+)
+
+// langs are the languages of the pages, the first the default.
+var langs = []string{"en", "fr"}
+
+// messages holds every text of the pages by language and key. A key missing from a
+// language falls back to English (TestMessagesComplete keeps them complete).
+var messages = map[string]map[string]string{
+	"en": {
+		"title":             "Crossroads — my social rights",
+		"skip":              "Skip to content",
+		"lang.other":        "Français",
+		"nav.statuses":      "My statuses",
+		"nav.data":          "My data",
+		"nav.consultations": "Who consulted my data",
+		"nav.proof":         "Prove a status",
+		"nav.verify":        "Verify a proof",
+		"logout":            "Log out",
+		"hello":             "Logged in as",
+		"login.title":       "Log in",
+		"login.eid":         "Log in with the national e-ID",
+		"login.eid.none":    "No e-ID provider is configured on this hub.",
+		"login.code":        "Log in with a one-time code",
+		"login.code.person": "Your person number",
+		"login.code.send":   "Send me a code",
+		"login.code.sent":   "If this person number is known, a code was sent to the phone registered for it. It is valid for 5 minutes.",
+		"login.code.enter":  "The code you received",
+		"login.code.check":  "Log in",
+		"login.pro":         "Professionals: verify a proof",
+		"statuses.title":    "My statuses",
+		"statuses.on":       "On the date",
+		"statuses.show":     "Show",
+		"statuses.none":     "No status is known for that day.",
+		"statuses.holds":    "yes",
+		"statuses.not":      "no",
+		"statuses.facts":    "Based on",
+		"statuses.source":   "Source",
+		"data.title":        "My data held by each source",
+		"data.intro":        "Each source was asked through the hub, as you; each reading is recorded in the audit log, and you find it under “Who consulted my data”.",
+		"data.none":         "This source holds nothing about you.",
+		"data.error":        "This source could not answer now.",
+		"cons.title":        "Who consulted my data",
+		"cons.intro":        "Every exchange about you recorded in the hub's audit log, refused attempts included. Each comes with its proof of inclusion in the log: check it against the hub's published checkpoint (/audit/checkpoint) with “crossroads audit verify-evidence”.",
+		"cons.when":         "When",
+		"cons.who":          "Institution",
+		"cons.what":         "Data",
+		"cons.purpose":      "Purpose",
+		"cons.decision":     "Decision",
+		"cons.proof":        "Proof",
+		"cons.download":     "download",
+		"cons.none":         "No one has consulted your data yet.",
+		"cons.self":         "You, through this portal",
+		"cons.permit":       "permitted",
+		"cons.deny":         "refused",
+		"proof.title":       "Prove a status",
+		"proof.intro":       "Choose the status to prove. You get a short code to give to the person checking it (valid 10 minutes) and a signed credential shown as a QR code (valid 24 hours), which can be checked without calling the hub.",
+		"proof.status":      "Status",
+		"proof.create":      "Create a proof",
+		"proof.none":        "You hold no status today that can be proven.",
+		"proof.code":        "Your code",
+		"proof.until":       "Valid until",
+		"proof.qr":          "QR code of the signed credential",
+		"proof.jwt":         "The credential (to copy)",
+		"pro.title":         "Verify a proof",
+		"pro.login":         "Log in as an application of your institution",
+		"pro.client":        "Client id",
+		"pro.secret":        "Client secret",
+		"pro.signin":        "Log in",
+		"pro.as":            "Verifying for",
+		"pro.code":          "Code given by the person",
+		"pro.cred":          "Or the credential (scanned or pasted)",
+		"pro.check":         "Verify",
+		"pro.scan":          "Scan a QR code",
+		"pro.valid":         "VALID",
+		"pro.invalid":       "NOT VALID",
+		"pro.for":           "for",
+		"pro.name":          "Name",
+		"pro.today":         "today",
+		"error.title":       "Something went wrong",
+		"error.back":        "Back to the portal",
+		"error.login":       "The login failed. Please try again.",
+		"error.csrf":        "The form expired. Please try again.",
+		"error.limit":       "Too many attempts. Please wait a few minutes.",
+		"error.badcode":     "This code is not valid.",
+		"error.date":        "The date is not valid (use YYYY-MM-DD, not after today).",
+		"error.unavailable": "The service is not available now. Please try again later.",
+		"error.notfound":    "This page does not exist.",
+		"status.vulnerable": "Member of a vulnerable household (social registry)",
+		"status.disabled":   "Recognised disability (disability registry)",
+		"status.programme":  "Enrolled in programme",
+		"status.past":       "This registry answers about today only.",
+		"dev.idp":           "DEVELOPMENT identity provider: not for real use.",
+		"devidp.pick":       "Pick a person of the synthetic nation",
+		"devidp.person":     "Person number",
+		"devidp.login":      "Log in as this person",
+	},
+	"fr": {
+		"title":             "Crossroads — mes droits sociaux",
+		"skip":              "Aller au contenu",
+		"lang.other":        "English",
+		"nav.statuses":      "Mes statuts",
+		"nav.data":          "Mes données",
+		"nav.consultations": "Qui a consulté mes données",
+		"nav.proof":         "Prouver un statut",
+		"nav.verify":        "Vérifier une preuve",
+		"logout":            "Se déconnecter",
+		"hello":             "Connecté·e en tant que",
+		"login.title":       "Se connecter",
+		"login.eid":         "Se connecter avec l'identité électronique",
+		"login.eid.none":    "Aucun fournisseur d'identité électronique n'est configuré sur ce hub.",
+		"login.code":        "Se connecter avec un code à usage unique",
+		"login.code.person": "Votre numéro de personne",
+		"login.code.send":   "M'envoyer un code",
+		"login.code.sent":   "Si ce numéro est connu, un code a été envoyé au téléphone enregistré. Il est valable 5 minutes.",
+		"login.code.enter":  "Le code reçu",
+		"login.code.check":  "Se connecter",
+		"login.pro":         "Professionnels : vérifier une preuve",
+		"statuses.title":    "Mes statuts",
+		"statuses.on":       "À la date du",
+		"statuses.show":     "Afficher",
+		"statuses.none":     "Aucun statut n'est connu pour ce jour.",
+		"statuses.holds":    "oui",
+		"statuses.not":      "non",
+		"statuses.facts":    "Sur la base de",
+		"statuses.source":   "Source",
+		"data.title":        "Mes données détenues par chaque source",
+		"data.intro":        "Chaque source a été interrogée via le hub, en votre nom ; chaque lecture est inscrite au journal d'audit, et vous la retrouvez sous « Qui a consulté mes données ».",
+		"data.none":         "Cette source ne détient rien sur vous.",
+		"data.error":        "Cette source n'a pas pu répondre pour l'instant.",
+		"cons.title":        "Qui a consulté mes données",
+		"cons.intro":        "Chaque échange vous concernant inscrit au journal d'audit du hub, tentatives refusées comprises. Chacun avec sa preuve d'inclusion : vérifiez-la contre le point de contrôle publié (/audit/checkpoint) avec « crossroads audit verify-evidence ».",
+		"cons.when":         "Quand",
+		"cons.who":          "Institution",
+		"cons.what":         "Données",
+		"cons.purpose":      "Finalité",
+		"cons.decision":     "Décision",
+		"cons.proof":        "Preuve",
+		"cons.download":     "télécharger",
+		"cons.none":         "Personne n'a encore consulté vos données.",
+		"cons.self":         "Vous, via ce portail",
+		"cons.permit":       "autorisé",
+		"cons.deny":         "refusé",
+		"proof.title":       "Prouver un statut",
+		"proof.intro":       "Choisissez le statut à prouver. Vous recevez un code court à donner à la personne qui le vérifie (valable 10 minutes) et une attestation signée affichée en QR code (valable 24 heures), vérifiable sans interroger le hub.",
+		"proof.status":      "Statut",
+		"proof.create":      "Créer une preuve",
+		"proof.none":        "Vous n'avez aujourd'hui aucun statut à prouver.",
+		"proof.code":        "Votre code",
+		"proof.until":       "Valable jusqu'au",
+		"proof.qr":          "QR code de l'attestation signée",
+		"proof.jwt":         "L'attestation (à copier)",
+		"pro.title":         "Vérifier une preuve",
+		"pro.login":         "Se connecter comme application de votre institution",
+		"pro.client":        "Identifiant client",
+		"pro.secret":        "Secret client",
+		"pro.signin":        "Se connecter",
+		"pro.as":            "Vérification pour",
+		"pro.code":          "Code donné par la personne",
+		"pro.cred":          "Ou l'attestation (scannée ou collée)",
+		"pro.check":         "Vérifier",
+		"pro.scan":          "Scanner un QR code",
+		"pro.valid":         "VALABLE",
+		"pro.invalid":       "NON VALABLE",
+		"pro.for":           "pour",
+		"pro.name":          "Nom",
+		"pro.today":         "aujourd'hui",
+		"error.title":       "Un problème est survenu",
+		"error.back":        "Retour au portail",
+		"error.login":       "La connexion a échoué. Veuillez réessayer.",
+		"error.csrf":        "Le formulaire a expiré. Veuillez réessayer.",
+		"error.limit":       "Trop de tentatives. Veuillez patienter quelques minutes.",
+		"error.badcode":     "Ce code n'est pas valable.",
+		"error.date":        "La date n'est pas valable (AAAA-MM-JJ, pas après aujourd'hui).",
+		"error.unavailable": "Le service n'est pas disponible pour l'instant. Veuillez réessayer plus tard.",
+		"error.notfound":    "Cette page n'existe pas.",
+		"status.vulnerable": "Membre d'un ménage vulnérable (registre social)",
+		"status.disabled":   "Handicap reconnu (registre du handicap)",
+		"status.programme":  "Inscrit·e au programme",
+		"status.past":       "Ce registre ne répond que pour aujourd'hui.",
+		"dev.idp":           "Fournisseur d'identité de DÉVELOPPEMENT : pas pour un usage réel.",
+		"devidp.pick":       "Choisissez une personne de la nation synthétique",
+		"devidp.person":     "Numéro de personne",
+		"devidp.login":      "Se connecter comme cette personne",
+	},
+}
+
+// T returns the text of key in lang (English when missing, the key itself when unknown).
+func T(lang, key string) string {
+	if s, ok := messages[lang][key]; ok {
+		return s
+	}
+	if s, ok := messages["en"][key]; ok {
+		return s
+	}
+	return key
+}
+
+// langCookie keeps a language chosen with the switch.
+const langCookie = "crossroads_lang"
+
+// Lang picks the page's language: ?lang= (the switch, remembered in a cookie), the
+// cookie, then the browser's Accept-Language, then English.
+func Lang(w http.ResponseWriter, r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); known(l) {
+		if w != nil {
+			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+		}
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && known(c.Value) {
+		return c.Value
+	}
+	return FromAcceptLanguage(r.Header.Get("Accept-Language"))
+}
+
+func known(l string) bool { return l == "en" || l == "fr" }
+
+// FromAcceptLanguage returns the known language the header prefers most (q values
+// honoured), English when none.
+func FromAcceptLanguage(h string) string {
+	best, bestQ := "en", -1.0
+	for i, part := range strings.Split(h, ",") {
+		if i >= 32 {
+			break
+		}
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			q = parseQ(v)
+		}
+		if known(base) && q > bestQ && q > 0 {
+			best, bestQ = base, q
+		}
+	}
+	return best
+}
+
+// parseQ reads a quality value (0 to 1, up to three decimals); anything else is 0.
+func parseQ(v string) float64 {
+	switch {
+	case v == "1" || strings.HasPrefix(v, "1."):
+		return 1
+	case strings.HasPrefix(v, "0."):
+		q, scale := 0.0, 0.1
+		for _, c := range v[2:min(len(v), 5)] {
+			if c < '0' || c > '9' {
+				return 0
+			}
+			q += float64(c-'0') * scale
+			scale /= 10
+		}
+		return q
+	}
+	return 0
+}

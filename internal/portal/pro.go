@@ -1,0 +1,100 @@
+package portal
+
+import (
+	"net/http"
+	"strings"
+)
+
+func (p *Portal) proPage(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
+	p.render(w, r, ss, lang, "pro", map[string]any{})
+	return nil
+}
+
+// proLogin logs an application of an institution in with its client credentials.
+func (p *Portal) proLogin(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
+	from := clientAddr(r)
+	if p.cfg.Pro == nil || !p.limits.allow("pro-login:"+from, budgetProLogin) {
+		return pageErr(http.StatusTooManyRequests, "error.limit", nil)
+	}
+	pro, err := p.cfg.Pro(r.Context(), strings.TrimSpace(r.PostForm.Get("client_id")), r.PostForm.Get("client_secret"), from)
+	if err != nil {
+		p.limits.charge("pro-login:"+from, budgetProLogin)
+		return pageErr(http.StatusUnauthorized, "error.login", err)
+	}
+	old, _ := r.Cookie(p.cookieName())
+	ss.Pro, ss.Person, ss.Name, ss.Proof = &pro, "", "", nil
+	p.setCookie(w, p.sessions.rotate(old.Value, ss))
+	http.Redirect(w, r, Prefix+"pro", http.StatusSeeOther)
+	return nil
+}
+
+// proVerify checks a code or a credential for the logged-in verifier. Each check is
+// recorded in the audit log, refused ones included; wrong codes are counted per
+// verifier and per address, so codes cannot be guessed.
+func (p *Portal) proVerify(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
+	if ss.Pro == nil {
+		http.Redirect(w, r, Prefix+"pro", http.StatusSeeOther)
+		return nil
+	}
+	pro, from := *ss.Pro, clientAddr(r)
+	keys := []string{"verify:" + pro.Institution, "verify-addr:" + from}
+	for _, k := range keys {
+		if !p.limits.allow(k, budgetVerify) {
+			p.recordCheck(r.Context(), pro, "", "", "rate limited", verdict{}, "too many wrong codes: refused without checking")
+			return pageErr(http.StatusTooManyRequests, "error.limit", nil)
+		}
+	}
+	var v verdict
+	var err error
+	if cred := strings.TrimSpace(r.PostForm.Get("credential")); cred != "" {
+		v, err = p.checkCredential(r, pro, cred)
+	} else {
+		v, err = p.checkCode(r, pro, r.PostForm.Get("code"))
+	}
+	if err != nil {
+		return err
+	}
+	if !v.Valid {
+		for _, k := range keys {
+			p.limits.charge(k, budgetVerify)
+		}
+	}
+	p.render(w, r, ss, lang, "pro", map[string]any{"Verdict": v})
+	return nil
+}
+
+func (p *Portal) checkCode(r *http.Request, pro Professional, typed string) (verdict, error) {
+	code := NormalizeCode(typed)
+	var pr *proof
+	expired := false
+	if code != "" {
+		pr, expired = p.proofs.byCode(code)
+	}
+	switch {
+	case pr == nil:
+		return verdict{Reason: "error.badcode"}, p.recordCheck(r.Context(), pro, "", "", "code", verdict{}, "unknown code")
+	case expired:
+		return verdict{Reason: "error.badcode"}, p.recordCheck(r.Context(), pro, pr.Person, pr.Label, "code", verdict{}, "expired code")
+	}
+	v := verdict{Valid: true, Status: pr.Status, Name: pr.Name}
+	return v, p.recordCheck(r.Context(), pro, pr.Person, pr.Label, "code", v, "code presented by the person, valid until "+pr.Expires.UTC().Format("15:04:05 UTC"))
+}
+
+func (p *Portal) checkCredential(r *http.Request, pro Professional, token string) (verdict, error) {
+	c, err := VerifyCredential(token, p.cfg.Keys.PublicJWKS(), p.cfg.Issuer, p.now())
+	if err != nil {
+		return verdict{Reason: "error.badcode"}, p.recordCheck(r.Context(), pro, "", "", "credential", verdict{}, "credential refused: "+err.Error())
+	}
+	ref, _ := p.proofs.person(c.ID)
+	v := verdict{Valid: true, Status: c.VC.Subject.Status, Name: c.VC.Subject.Name}
+	return v, p.recordCheck(r.Context(), pro, ref.person, ref.label, "credential", v, "credential "+c.ID+" presented by the person")
+}
+
+// clientAddr is the remote address without its port, the key of per-address limits.
+func clientAddr(r *http.Request) string {
+	a := r.RemoteAddr
+	if i := strings.LastIndexByte(a, ':'); i > 0 {
+		a = a[:i]
+	}
+	return a
+}

@@ -75,6 +75,7 @@ type ServeCmd struct {
 	Durability      string   `help:"What an exchange's audit record survives once answered: process (a crash of the process) or power (a loss of power; each journal write synced, SQLite at synchronous=FULL)." enum:"process,power" default:"process" env:"CROSSROADS_DURABILITY"`
 	WitnessKey      []string `name:"witness-key" help:"Verifier key of a witness whose cosigned checkpoints the hub takes and serves (repeat for several)." env:"CROSSROADS_WITNESS_KEYS"`
 	ConnFlags       `embed:""`
+	PortalFlags     `embed:""`
 }
 
 func (c *ServeCmd) Run(e *env) error {
@@ -85,7 +86,8 @@ func (c *ServeCmd) Run(e *env) error {
 	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version,
 		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix, NATS: c.NATS, NATSDir: c.NATSDir, PublicURL: c.PublicURL,
 		Durability: durability, Witnesses: c.WitnessKey}
-	c.apply(&cfg)
+	c.ConnFlags.apply(&cfg)
+	c.PortalFlags.apply(&cfg)
 	st, err := hub.Open(e.ctx, cfg)
 	if err != nil {
 		return err

@@ -115,7 +115,9 @@ var confined = []struct {
 	// services and institutions in the directory.
 	{module + "internal/synth", []string{"internal/synth", "internal/hub", "internal/bench", "cmd"}, "only the demo's wiring, the benchmarks and the CLI use the synthetic nation"},
 	// One way to send: the hub and its CLI are OAuth2 clients through the outbound kit.
-	{"golang.org/x/oauth2", []string{"internal/outbound"}, "only internal/outbound is an OAuth2 client (outbound.ClientToken)"},
+	// The portal is the one other: a relying party of the e-ID provider (authorization
+	// code with PKCE), which outbound's client credentials do not cover.
+	{"golang.org/x/oauth2", []string{"internal/outbound", "internal/portal"}, "only internal/outbound (and the portal's e-ID login) is an OAuth2 client (outbound.ClientToken)"},
 	// The independent RFC 8785 implementation cross-checks dci.Canonical in tests; the
 	// binary has one canonical form, its own.
 	{"github.com/gowebpki/jcs", nil, "gowebpki/jcs is for tests only"},

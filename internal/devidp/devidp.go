@@ -110,6 +110,10 @@ func New(cfg Config) (*IdP, error) {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /devidp/.well-known/openid-configuration", d.discovery)
 	m.HandleFunc("GET /devidp/jwks.json", d.jwks)
+	m.HandleFunc("GET /devidp/style.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Write([]byte(style))
+	})
 	m.HandleFunc("GET /devidp/authorize", d.authorize)
 	m.HandleFunc("POST /devidp/authorize", d.login)
 	m.HandleFunc("POST /devidp/token", d.token)
@@ -119,7 +123,7 @@ func New(cfg Config) (*IdP, error) {
 
 func (d *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
@@ -373,11 +377,7 @@ func (d *IdP) idToken(g *grant) (string, error) {
 const loginPage = `<!doctype html>
 <html lang="{{if .French}}fr{{else}}en{{end}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Development identity provider</title>
-<style>body{font:1rem/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a}main{padding:1rem;max-width:40rem;margin:auto}
-.dev{margin:0;padding:.75rem 1rem;background:#fff3cd;color:#5c4500;font-weight:bold;border-bottom:3px solid #5c4500}
-label{display:block;font-weight:600;margin-top:.75rem}input{font:inherit;width:100%;padding:.6rem;border:1px solid #6b6b6b;border-radius:4px}
-button{font:inherit;font-weight:600;margin-top:.5rem;padding:.6rem 1rem;min-height:44px;color:#fff;background:#0b4f9c;border:0;border-radius:4px}
-:focus-visible{outline:3px solid #f2a900;outline-offset:2px}ul{padding:0;list-style:none}</style></head>
+<link rel="stylesheet" href="style.css"></head>
 <body><p class="dev" role="alert">{{if .French}}Fournisseur d'identité de DÉVELOPPEMENT : il connecte n'importe qui, sans mot de passe. Pas pour un usage réel.{{else}}DEVELOPMENT identity provider: it logs anyone in, without a password. Not for real use.{{end}}</p>
 <main><h1>{{if .French}}Choisissez une personne de la nation synthétique{{else}}Pick a person of the synthetic nation{{end}}</h1>
 <form method="post" action="authorize"><input type="hidden" name="request" value="{{.ID}}">
@@ -386,3 +386,9 @@ button{font:inherit;font-weight:600;margin-top:.5rem;padding:.6rem 1rem;min-heig
 <button type="submit" id="login">{{if .French}}Se connecter comme cette personne{{else}}Log in as this person{{end}}</button>
 {{with .Persons}}<h2>{{if $.French}}Ou l'une d'elles{{else}}Or one of these{{end}}</h2><ul>{{range .}}<li><button type="submit" name="pick" value="{{.Number}}" formnovalidate>{{.Name}} ({{.Number}})</button></li>{{end}}</ul>{{end}}
 </form></main></body></html>`
+
+const style = `body{font:1rem/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a}main{padding:1rem;max-width:40rem;margin:auto}
+.dev{margin:0;padding:.75rem 1rem;background:#fff3cd;color:#5c4500;font-weight:bold;border-bottom:3px solid #5c4500}
+label{display:block;font-weight:600;margin-top:.75rem}input{font:inherit;width:100%;padding:.6rem;border:1px solid #6b6b6b;border-radius:4px}
+button{font:inherit;font-weight:600;margin-top:.5rem;padding:.6rem 1rem;min-height:44px;color:#fff;background:#0b4f9c;border:0;border-radius:4px}
+:focus-visible{outline:3px solid #f2a900;outline-offset:2px}ul{padding:0;list-style:none}`

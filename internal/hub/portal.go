@@ -47,7 +47,7 @@ func withPortal(cfg Config, st *Stores, x *stack, publicURL string, next http.Ha
 	pcfg := portal.Config{Exchange: ex, Audit: x.audit, Keys: x.keys, Issuer: publicURL, Log: log,
 		Secure: strings.HasPrefix(publicURL, "https://"), DevIdP: pc.DevIdP,
 		Registries: portal.Registries{Social: synth.SocialMember, Disability: synth.DisabilityStatus, Beneficiary: synth.BeneficiaryEnrolment},
-		Pro: proLogin(x.oauth)}
+		Pro:        proLogin(x.oauth)}
 	svcs, err := all[directory.Service](context.Background(), st.Directory)
 	if err != nil {
 		return nil, err

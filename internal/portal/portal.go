@@ -268,7 +268,8 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, ss *session, lang 
 	if pe.status >= 500 {
 		lvl = slog.LevelError
 	}
-	p.log.Log(r.Context(), lvl, "portal", "path", r.URL.Path, "status", pe.status, "err", err)
+	// The route, not the path: a path typed by anyone may hold a person number.
+	p.log.Log(r.Context(), lvl, "portal", "route", r.Pattern, "status", pe.status, "err", err)
 	w.WriteHeader(pe.status)
 	p.render(w, r, ss, lang, "error", map[string]any{"Key": pe.key}, true)
 }

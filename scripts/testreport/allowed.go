@@ -22,6 +22,8 @@ var allowed = []struct {
 		"asked for with -short"},
 	{re(`^(TestSpecsLoad|TestValidatorCatchesErrors|TestDecodeSamples|TestSampleExpressionsParse|TestSamplesAreNotSchemaValid|TestFROnSubscribeRepaired|TestRegistriesAgreeWithDocuments)$`), re(`^dcitest: DCI (specs|samples) not found`),
 		"tests of the DCI documents themselves, which live outside the repository (../shared/dci)"},
+	{re(`^TestBrowser$`), re(`^browser test: `),
+		"the portal's browser test (#20) needs Chromium, node and e2e/node_modules (playwright-core), which scripts/test installs when it can (apt-get, npm ci)"},
 }
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }

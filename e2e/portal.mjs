@@ -1,0 +1,84 @@
+// The portal in a real browser (headless Chromium through playwright-core): a citizen
+// logs in through the development identity provider, sees a status, creates a proof; a
+// museum's application verifies it by code and by the credential of its QR code; the
+// citizen finds both checks under "who consulted my data". Screenshots go to OUT.
+// Run by internal/portal/e2e_test.go, which starts the hub and passes:
+//   BASE, PERSON, CLIENT_ID, CLIENT_SECRET, OUT, CHROMIUM
+import { chromium } from "playwright-core";
+import path from "node:path";
+
+const { BASE, PERSON, CLIENT_ID, CLIENT_SECRET, OUT } = process.env;
+const shot = (page, name) => page.screenshot({ path: path.join(OUT, name + ".png"), fullPage: true });
+const fail = (msg) => { throw new Error(msg); };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+const violations = [];
+const watch = (page) => page.on("console", (m) => {
+  if (m.type() === "error") { violations.push(m.text()); }
+});
+const result = {};
+try {
+  // A phone-sized citizen, in English.
+  const citizen = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "en-GB" });
+  const c = await citizen.newPage();
+  watch(c);
+  await c.goto(BASE + "/portal/");
+  await shot(c, "01-login");
+  await c.click("#login-eid");
+  await c.waitForURL(/\/devidp\/authorize/);
+  await c.fill("#person", PERSON);
+  await shot(c, "02-dev-idp");
+  await c.click("#login");
+  await c.waitForURL(BASE + "/portal/");
+  const card = c.locator('[data-status="programme:old-age-pension"]');
+  if (!(await card.isVisible())) fail("the statuses page does not show the old-age pension");
+  await shot(c, "03-statuses");
+
+  await c.click('a[href="/portal/proof"]');
+  await c.selectOption("#status", "programme:old-age-pension");
+  await c.click("#create-proof");
+  const code = (await c.textContent("#proof-code")).trim();
+  const jwt = (await c.inputValue("#jwt")).trim();
+  const qr = await c.locator("img.qr").evaluate((img) => img.complete && img.naturalWidth);
+  if (!code || !jwt || !qr) fail("no proof: code " + code + ", credential " + jwt.length + " bytes, QR " + qr);
+  result.credentialBytes = jwt.length;
+  await shot(c, "04-proof");
+
+  // The museum's desk, in French.
+  const desk = await browser.newContext({ locale: "fr-BE" });
+  const d = await desk.newPage();
+  watch(d);
+  await d.goto(BASE + "/portal/pro");
+  await d.fill("#client_id", CLIENT_ID);
+  await d.fill("#client_secret", CLIENT_SECRET);
+  await d.click('button[type="submit"]:not(.logout button)');
+  await d.waitForSelector("#verify");
+  await d.fill("#pcode", code.toLowerCase());
+  await d.click("#check");
+  await d.waitForSelector("#verdict");
+  if (!(await d.locator("#verdict.valid").count())) fail("the code was not valid: " + (await d.textContent("#verdict")));
+  result.codeName = (await d.textContent("#verdict-name")).trim();
+  await shot(d, "05-verify-code");
+  await d.fill("#credential", jwt);
+  await d.click("#check");
+  await d.waitForSelector("#verdict");
+  if (!(await d.locator("#verdict.valid").count())) fail("the credential was not valid: " + (await d.textContent("#verdict")));
+  await shot(d, "06-verify-credential");
+
+  await c.click('a[href="/portal/consultations"]');
+  const rows = await c.locator("#consultations tbody tr", { hasText: "MUSEUM" }).count();
+  if (rows < 2) fail("who consulted my data shows " + rows + " checks by the museum; want 2");
+  result.museumRows = rows;
+  await shot(c, "07-consultations");
+  await c.click("#lang");
+  if ((await c.getAttribute("html", "lang")) !== "fr") fail("the language switch did not give French");
+  await shot(c, "08-consultations-fr");
+  if (violations.length) fail("console errors (CSP?): " + violations.join(" | "));
+  result.ok = true;
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));

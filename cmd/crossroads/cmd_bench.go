@@ -30,6 +30,8 @@ type BenchCmd struct {
 	Declarations BenchDeclarationsCmd `cmd:"" help:"Quarterly declarations: lines per second ingested (validated, stored) against the raw insert; SQLite, PostgreSQL with --postgres."`
 	// Witness: issue #16.
 	Witness BenchWitnessCmd `cmd:"" help:"A witness (its own process) following a log checkpointed every 2 s under load: checkpoints cosigned, its processor time."`
+	// Portal: issue #20.
+	Portal BenchPortalCmd `cmd:"" help:"The portal: page render p50/p99 at a steady rate, offline verification of a credential, credential size."`
 }
 
 // BenchIdentCmd measures identifier checks.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/crossroads-hub/crossroads/internal/bench"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/portal"
 )
@@ -95,4 +96,19 @@ func loadJWKS(ctx context.Context, from string) (jose.JSONWebKeySet, string, err
 		return set, "", fmt.Errorf("%s/.well-known/jwks.json: not a JWKS: %v", base, err)
 	}
 	return set, base, nil
+}
+
+// BenchPortalCmd measures the portal (#20).
+type BenchPortalCmd struct {
+	Data     string        `help:"A demo data folder to use; empty: generate a nation in a temporary folder."`
+	Persons  int           `help:"Persons of the generated nation (without --data)." default:"100000"`
+	Rate     int           `help:"Pages asked a second, at a steady pace." default:"200"`
+	Duration time.Duration `help:"How long to load the portal." default:"10s"`
+	Citizens int           `help:"Citizens logged in, asking in turn." default:"50"`
+}
+
+func (c *BenchPortalCmd) Run(e *env, b *BenchCmd) error {
+	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
+		return bench.Portal(e.ctx, bench.PortalOptions{Data: dir, Rate: c.Rate, Duration: c.Duration, Citizens: c.Citizens})
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -60,19 +61,25 @@ type sourceView struct {
 }
 
 func (p *Portal) dataPage(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
-	var out []sourceView
-	for _, src := range p.cfg.Sources {
-		v := sourceView{Name: src.Name}
-		recs, err := p.fetchRecords(r.Context(), ss.Person, src.Service, p.today())
-		if err != nil {
-			p.log.Warn("portal: a source could not answer", "service", src.Service, "err", err)
-			v.Error = true
-		}
-		for _, rec := range recs {
-			v.Rows = append(v.Rows, flatten("", rec, nil))
-		}
-		out = append(out, v)
+	out := make([]sourceView, len(p.cfg.Sources))
+	var wg sync.WaitGroup
+	for i, src := range p.cfg.Sources {
+		wg.Add(1)
+		go func() { // each source at once: each read waits for its audit record
+			defer wg.Done()
+			v := sourceView{Name: src.Name}
+			recs, err := p.fetchRecords(r.Context(), ss.Person, src.Service, p.today())
+			if err != nil {
+				p.log.Warn("portal: a source could not answer", "service", src.Service, "err", err)
+				v.Error = true
+			}
+			for _, rec := range recs {
+				v.Rows = append(v.Rows, flatten("", rec, nil))
+			}
+			out[i] = v
+		}()
 	}
+	wg.Wait()
 	p.render(w, r, ss, lang, "data", out)
 	return nil
 }

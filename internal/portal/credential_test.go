@@ -181,3 +181,20 @@ func FuzzFromAcceptLanguage(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkVerifyCredential is the offline verification the issue bounds at 1 ms.
+func BenchmarkVerifyCredential(b *testing.B) {
+	now := time.Now()
+	ks := keySet(b, now)
+	tok, err := signCredential(ks, newCredential("https://hub.example", "urn:uuid:1", "Michel Henry", "programme:old-age-pension", "2026-12-07", now))
+	if err != nil {
+		b.Fatal(err)
+	}
+	jwks := ks.PublicJWKS()
+	b.ReportMetric(float64(len(tok)), "bytes")
+	for b.Loop() {
+		if _, err := VerifyCredential(tok, jwks, "https://hub.example", now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

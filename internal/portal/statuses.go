@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -50,18 +51,39 @@ type RegistryStatuses struct {
 // Statuses reads the three registries as the person.
 func (s *RegistryStatuses) Statuses(ctx context.Context, person string, day date.Date) ([]Status, error) {
 	var out []Status
-	read := func(service string) (map[string]any, string, error) {
+	// The three registries are read at once: each read waits for its audit record.
+	type reading struct {
+		rec  map[string]any
+		note string
+		err  error
+	}
+	services := []string{s.Registries.Social, s.Registries.Disability, s.Registries.Beneficiary}
+	readings := make([]reading, len(services))
+	var wg sync.WaitGroup
+	for i, service := range services {
 		if service == "" {
-			return nil, "", nil
+			continue
 		}
-		recs, err := s.Fetch(ctx, person, service, day)
-		if fault.KindOf(err) == fault.Invalid { // a registry that answers about today only
-			return nil, "status.past", nil
-		}
-		if err != nil || len(recs) == 0 {
-			return nil, "", err
-		}
-		return recs[0], "", nil
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs, err := s.Fetch(ctx, person, service, day)
+			switch {
+			case fault.KindOf(err) == fault.Invalid: // a registry that answers about today only
+				readings[i].note = "status.past"
+			case err != nil:
+				readings[i].err = err
+			case len(recs) > 0:
+				readings[i].rec = recs[0]
+			}
+		}()
+	}
+	wg.Wait()
+	next := 0
+	read := func(string) (map[string]any, string, error) {
+		r := readings[next]
+		next++
+		return r.rec, r.note, r.err
 	}
 	rec, note, err := read(s.Registries.Social)
 	if err != nil {

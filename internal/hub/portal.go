@@ -48,6 +48,12 @@ func withPortal(cfg Config, st *Stores, x *stack, publicURL string, next http.Ha
 		Secure: strings.HasPrefix(publicURL, "https://"), DevIdP: pc.DevIdP,
 		Registries: portal.Registries{Social: synth.SocialMember, Disability: synth.DisabilityStatus, Beneficiary: synth.BeneficiaryEnrolment},
 		Pro:        proLogin(x.oauth)}
+	if key, err := x.verifierKey(); err == nil {
+		pcfg.Transparency = &portal.Transparency{VerifierKey: key, Checkpoint: x.audit.Checkpoint, Cosignatures: x.audit.Cosignatures,
+			Authorizations: func(ctx context.Context) ([]directory.Authorization, error) {
+				return all[directory.Authorization](ctx, st.Directory)
+			}}
+	}
 	svcs, err := all[directory.Service](context.Background(), st.Directory)
 	if err != nil {
 		return nil, err

@@ -80,8 +80,10 @@ type Config struct {
 	Secure bool
 	// DevIdP says the development identity provider is on: every page says so.
 	DevIdP bool
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Transparency feeds the public transparency page; nil: none.
+	Transparency *Transparency
+	Log          *slog.Logger
+	Now          func() time.Time
 }
 
 // Portal serves the pages.
@@ -150,6 +152,7 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /portal/proof", p.citizenForm(p.proofCreate))
 	m.HandleFunc("GET /portal/proof/qr.png", p.citizen(p.proofQR))
 	m.HandleFunc("GET /portal/pro", p.handle(p.proPage))
+	m.HandleFunc("GET /portal/transparency", p.handle(p.transparency))
 	m.HandleFunc("POST /portal/pro/login", p.form(p.proLogin))
 	m.HandleFunc("POST /portal/pro/verify", p.form(p.proVerify))
 	m.HandleFunc("/portal/", p.handle(func(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {

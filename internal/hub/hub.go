@@ -288,7 +288,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); lease.Run(wctx, st.Hub.Leases(), "async", log, worker.Run) }()
 	defer func() { stopWorker(); <-workerDone }()
-	handler, err := withPortal(cfg, st, x, cmp.Or(strings.TrimSuffix(cfg.PublicURL, "/"), url), api, log)
+	handler, err := withPortal(cfg, st, x, ev, cmp.Or(strings.TrimSuffix(cfg.PublicURL, "/"), url), api, log)
 	if err != nil {
 		return fmt.Errorf("start the portal: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/devidp"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/events"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
@@ -41,7 +42,7 @@ const portalClientID = "crossroads-portal"
 
 // withPortal mounts the portal under /portal/ (and the development identity provider
 // under /devidp/ when asked) in front of next.
-func withPortal(cfg Config, st *Stores, x *stack, publicURL string, next http.Handler, log *slog.Logger) (http.Handler, error) {
+func withPortal(cfg Config, st *Stores, x *stack, ev *events.Pipeline, publicURL string, next http.Handler, log *slog.Logger) (http.Handler, error) {
 	pc := cfg.Portal
 	ex, persons := x.exchange, portalPersons{st.Civil.Population()}
 	pcfg := portal.Config{Exchange: ex, Audit: x.audit, Keys: x.keys, Issuer: publicURL, Log: log,
@@ -54,6 +55,7 @@ func withPortal(cfg Config, st *Stores, x *stack, publicURL string, next http.Ha
 				return all[directory.Authorization](ctx, st.Directory)
 			}}
 	}
+	pcfg.Admin = portalAdmin(st, ev)
 	svcs, err := all[directory.Service](context.Background(), st.Directory)
 	if err != nil {
 		return nil, err
@@ -101,6 +103,39 @@ func withPortal(cfg Config, st *Stores, x *stack, publicURL string, next http.Ha
 	mux.Handle("/portal", http.RedirectHandler(portal.Prefix, http.StatusMovedPermanently))
 	mux.Handle("/", next)
 	return mux, nil
+}
+
+// portalAdmin is what the operators' console reads, and its retry.
+func portalAdmin(st *Stores, ev *events.Pipeline) *portal.Admin {
+	a := &portal.Admin{
+		Check: func(ctx context.Context, token string) (string, error) { return st.Directory.Admin(ctx, token) },
+		Counts: func(ctx context.Context) (map[string]int, error) {
+			out := map[string]int{}
+			for _, k := range []directory.Kind{directory.KindInstitution, directory.KindApplication, directory.KindService,
+				directory.KindAuthorization, directory.KindSubscription} {
+				n, err := countRecords(ctx, st.Directory, k)
+				if err != nil {
+					return nil, err
+				}
+				out[string(k)] = n
+			}
+			return out, nil
+		},
+	}
+	if ev == nil {
+		return a
+	}
+	a.Dead, a.Retry = ev.Dead, ev.Retry
+	a.Deliveries = func(ctx context.Context) (portal.DeliveryStatus, error) {
+		s, err := ev.Status(ctx)
+		out := portal.DeliveryStatus{Changes: s.Changes, Routed: s.Routed, Withheld: s.Withheld, Delivered: s.Delivered, Failed: s.Failed}
+		for _, sub := range s.Subscriptions {
+			out.Subscriptions = append(out.Subscriptions, portal.SubscriptionState{Subscription: sub.Subscription, Endpoint: sub.Endpoint,
+				Pending: sub.Pending, InFlight: sub.InFlight, Redelivered: sub.Redelivered})
+		}
+		return out, err
+	}
+	return a
 }
 
 // readJWK reads the portal's private key for private_key_jwt.
@@ -166,4 +201,20 @@ func (p portalPersons) Sample(ctx context.Context, n int) ([]devidp.Person, erro
 		}
 	}
 	return out, nil
+}
+
+// countRecords counts the directory's records of kind, a page at a time.
+func countRecords(ctx context.Context, d *directory.Directory, kind directory.Kind) (int, error) {
+	n, q := 0, directory.ListQuery{Limit: 1000}
+	for {
+		recs, err := d.Store().ListRecords(ctx, kind, q)
+		if err != nil {
+			return 0, err
+		}
+		if len(recs) == 0 { // the store may cap a page below the limit asked
+			return n, nil
+		}
+		n += len(recs)
+		q.After = recs[len(recs)-1].Key
+	}
 }

@@ -175,7 +175,7 @@ func (p *Portal) eidCallback(w http.ResponseWriter, r *http.Request, ss *session
 
 // loggedIn makes ss the person's session under a new id.
 func (p *Portal) loggedIn(w http.ResponseWriter, r *http.Request, ss *session, person, name, via string) {
-	ss.Person, ss.Name, ss.Via, ss.Pro, ss.OTP, ss.Proof = person, clip(name), via, nil, nil, nil
+	ss.Person, ss.Name, ss.Via, ss.Pro, ss.OTP, ss.Proof, ss.Admin = person, clip(name), via, nil, nil, nil, ""
 	old := ""
 	if c, err := r.Cookie(p.cookieName()); err == nil {
 		old = c.Value

@@ -82,8 +82,10 @@ type Config struct {
 	DevIdP bool
 	// Transparency feeds the public transparency page; nil: none.
 	Transparency *Transparency
-	Log          *slog.Logger
-	Now          func() time.Time
+	// Admin feeds the operators' console (/portal/admin); nil: none.
+	Admin *Admin
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 // Portal serves the pages.
@@ -153,6 +155,9 @@ func (p *Portal) routes() {
 	m.HandleFunc("GET /portal/proof/qr.png", p.citizen(p.proofQR))
 	m.HandleFunc("GET /portal/pro", p.handle(p.proPage))
 	m.HandleFunc("GET /portal/transparency", p.handle(p.transparency))
+	m.HandleFunc("GET /portal/admin", p.handle(p.adminPage))
+	m.HandleFunc("POST /portal/admin/login", p.form(p.adminLogin))
+	m.HandleFunc("POST /portal/admin/retry", p.form(p.adminRetry))
 	m.HandleFunc("POST /portal/pro/login", p.form(p.proLogin))
 	m.HandleFunc("POST /portal/pro/verify", p.form(p.proVerify))
 	m.HandleFunc("/portal/", p.handle(func(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
@@ -284,6 +289,7 @@ type view struct {
 	Name        string
 	Citizen     bool
 	Pro         *Professional
+	Admin       string
 	DevIdP      bool
 	EID, Code   bool // the login paths on offer
 	Page        string
@@ -296,7 +302,7 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, ss *session, lan
 	if lang == "fr" {
 		other = "en"
 	}
-	v := view{Lang: lang, Other: other, CSRF: ss.CSRF, Name: ss.Name, Citizen: ss.Person != "", Pro: ss.Pro,
+	v := view{Lang: lang, Other: other, CSRF: ss.CSRF, Name: ss.Name, Citizen: ss.Person != "", Pro: ss.Pro, Admin: ss.Admin,
 		DevIdP: p.cfg.DevIdP, EID: p.cfg.OIDC != nil, Code: p.cfg.OTP != nil, Page: name, Data: data}
 	var buf bytes.Buffer
 	if err := p.pages[lang].ExecuteTemplate(&buf, name+".html", v); err != nil {

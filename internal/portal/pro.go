@@ -22,7 +22,7 @@ func (p *Portal) proLogin(w http.ResponseWriter, r *http.Request, ss *session, l
 		return pageErr(http.StatusUnauthorized, "error.login", err)
 	}
 	old, _ := r.Cookie(p.cookieName())
-	ss.Pro, ss.Person, ss.Name, ss.Proof = &pro, "", "", nil
+	ss.Pro, ss.Person, ss.Name, ss.Proof, ss.Admin = &pro, "", "", nil, ""
 	p.setCookie(w, p.sessions.rotate(old.Value, ss))
 	http.Redirect(w, r, Prefix+"pro", http.StatusSeeOther)
 	return nil

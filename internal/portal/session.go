@@ -27,6 +27,7 @@ type session struct {
 	Name    string // their name, for the greeting
 	Via     string // how they logged in: "eid" or "code"
 	Pro     *professional
+	Admin   string // the administrator logged in to the console; "" when none
 	Created time.Time
 	Seen    time.Time
 
@@ -107,7 +108,7 @@ func (s *sessions) sweep(now time.Time) {
 		if len(s.m) < maxSessions {
 			break
 		}
-		if ss.Person == "" && ss.Pro == nil {
+		if ss.Person == "" && ss.Pro == nil && ss.Admin == "" {
 			delete(s.m, k)
 		}
 	}

@@ -320,5 +320,18 @@ func funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":     func(key string) string { return T(lang, key) },
 		"upper": strings.ToUpper,
+		"status": func(id string) string { return StatusName(lang, id) },
 	}
+}
+
+// StatusName is the name of a status id in lang ("programme:<name>" names the programme).
+func StatusName(lang, id string) string {
+	if name, ok := strings.CutPrefix(id, "programme:"); ok {
+		return T(lang, "status.programme") + " " + name
+	}
+	switch id {
+	case "vulnerable", "disabled":
+		return T(lang, "status."+id)
+	}
+	return id
 }

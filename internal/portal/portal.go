@@ -318,8 +318,8 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, ss *session, lan
 
 func funcs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"t":     func(key string) string { return T(lang, key) },
-		"upper": strings.ToUpper,
+		"t":      func(key string) string { return T(lang, key) },
+		"upper":  strings.ToUpper,
 		"status": func(id string) string { return StatusName(lang, id) },
 	}
 }

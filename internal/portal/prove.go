@@ -37,6 +37,9 @@ func (p *Portal) proofPage(w http.ResponseWriter, r *http.Request, ss *session, 
 // proofCreate makes a code and a credential for a status the citizen holds today,
 // checked again now (never trusting the form).
 func (p *Portal) proofCreate(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
+	if !p.limits.charge("proof:"+ss.Person, budgetProof) {
+		return pageErr(http.StatusTooManyRequests, "error.limit", nil)
+	}
 	id := r.PostForm.Get("status")
 	list, err := p.statuses.Statuses(r.Context(), ss.Person, p.today())
 	if err != nil {

@@ -29,6 +29,7 @@ var (
 	budgetGuess    = rate{5, 15 * time.Minute}  // wrong one-time codes of one login
 	budgetVerify   = rate{10, 10 * time.Minute} // wrong proof codes of one verifier or address
 	budgetProLogin = rate{10, 10 * time.Minute} // failed professional logins from one address
+	budgetProof    = rate{30, time.Hour}        // proofs one person creates
 )
 
 type rate struct {

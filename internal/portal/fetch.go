@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
@@ -36,5 +35,3 @@ func (p *Portal) fetchRecords(ctx context.Context, person, service string, day d
 
 // today is the hub's current day.
 func (p *Portal) today() date.Date { return date.FromTime(p.now()) }
-
-var _ = time.Second

@@ -67,12 +67,18 @@ type target struct {
 	secret string // of the museum's application, a verifier
 }
 
-func start(t *testing.T) *target {
+func start(t *testing.T) *target { return startWith(t, nil) }
+
+// startWith starts a hub whose configuration set changes (nil: none).
+func startWith(t *testing.T, set func(*hub.Config)) *target {
 	t.Helper()
 	cfg := config(nation.Copy(t))
 	tg := &target{log: &syncBuffer{}}
 	cfg.Log = slog.New(slog.NewJSONHandler(tg.log, nil))
 	cfg.Portal = hub.PortalConfig{DevIdP: true, CodeToLog: true}
+	if set != nil {
+		set(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := hub.Open(ctx, cfg)
 	if err != nil {
@@ -128,7 +134,8 @@ type browser struct {
 	t    *testing.T
 	tg   *target
 	c    *http.Client
-	csrf string // from the last page
+	csrf string   // from the last page
+	last *url.URL // where the last answer came from (after redirects)
 }
 
 func (tg *target) browser(t *testing.T) *browser {
@@ -146,6 +153,7 @@ func (b *browser) do(req *http.Request) (int, http.Header, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	b.last = resp.Request.URL
 	if m := csrfRE.FindSubmatch(body); m != nil {
 		b.csrf = string(m[1])
 	}
@@ -170,7 +178,11 @@ func (b *browser) post(path string, form url.Values) (int, string) {
 	if _, ok := form["csrf"]; !ok {
 		form.Set("csrf", b.csrf)
 	}
-	req, _ := http.NewRequest(http.MethodPost, b.tg.url+path, strings.NewReader(form.Encode()))
+	u := path
+	if !strings.HasPrefix(path, "http") {
+		u = b.tg.url + path
+	}
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	st, _, body := b.do(req)
 	return st, body
@@ -215,7 +227,8 @@ func (b *browser) login(person string) {
 	if st != http.StatusOK || m == nil {
 		b.t.Fatalf("the e-ID login did not reach the provider's page: %d %.300s", st, page)
 	}
-	st, page = b.post("/devidp/authorize", url.Values{"request": {m[1]}, "person": {person}})
+	provider := b.last.Scheme + "://" + b.last.Host // the hub's development provider, or another
+	st, page = b.post(provider+"/devidp/authorize", url.Values{"request": {m[1]}, "person": {person}})
 	if st != http.StatusOK || !strings.Contains(page, `id="who"`) {
 		b.t.Fatalf("login as %s: %d %.500s", person, st, page)
 	}

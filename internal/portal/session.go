@@ -178,13 +178,3 @@ func (p *Portal) session(w http.ResponseWriter, r *http.Request) (*session, stri
 	p.setCookie(w, id)
 	return ss, id
 }
-
-// existing returns the request's session if it has one, without creating any.
-func (p *Portal) existing(r *http.Request) (*session, string) {
-	if c, err := r.Cookie(p.cookieName()); err == nil {
-		if ss := p.sessions.get(c.Value); ss != nil {
-			return ss, c.Value
-		}
-	}
-	return nil, ""
-}

@@ -45,7 +45,7 @@ type rig struct {
 	verifier string
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	r := &rig{key: jose.JSONWebKey{Key: priv, KeyID: "rp", Algorithm: string(jose.EdDSA)}, verifier: strings.Repeat("v", 50)}
 	mux := http.NewServeMux()
@@ -89,7 +89,7 @@ func (r *rig) code(t *testing.T) string {
 	return loc.Query().Get("code")
 }
 
-func (r *rig) assertion(t *testing.T, key jose.JSONWebKey, aud, jti string) string {
+func (r *rig) assertion(t testing.TB, key jose.JSONWebKey, aud, jti string) string {
 	sig, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: key}, nil)
 	s, err := jwt.Signed(sig).Claims(jwt.Claims{Issuer: "rp", Subject: "rp", Audience: jwt.Audience{aud}, ID: jti,
 		Expiry: jwt.NewNumericDate(time.Now().Add(time.Minute))}).Serialize()

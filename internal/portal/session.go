@@ -105,7 +105,7 @@ func (s *sessions) sweep(now time.Time) {
 		}
 	}
 	for k, ss := range s.m {
-		if len(s.m) < maxSessions {
+		if len(s.m) < maxSessions*9/10 { // room for a while: no sweep at every new visitor
 			break
 		}
 		if ss.Person == "" && ss.Pro == nil && ss.Admin == "" {

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +196,43 @@ func BenchmarkVerifyCredential(b *testing.B) {
 	for b.Loop() {
 		if _, err := VerifyCredential(tok, jwks, "https://hub.example", now); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Every text a template asks for exists in both languages.
+func TestTemplatesTranslated(t *testing.T) {
+	uses := regexp.MustCompile(`\{\{t "([^"]+)"\}\}`)
+	files, err := templateFS.ReadDir("templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, f := range files {
+		b, err := templateFS.ReadFile("templates/" + f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range uses.FindAllSubmatch(b, -1) {
+			keys[string(m[1])] = true
+		}
+	}
+	if len(keys) < 50 {
+		t.Fatalf("only %d texts found in the templates", len(keys))
+	}
+	for key := range keys {
+		for _, lang := range langs {
+			if _, ok := messages[lang][key]; !ok {
+				t.Errorf("template text %q has no %s", key, lang)
+			}
+		}
+	}
+	for _, key := range []string{"status.vulnerable", "status.disabled", "status.programme", "status.past", "error.notfound", "error.login",
+		"error.csrf", "error.limit", "error.badcode", "error.date", "error.unavailable", "proof.none"} {
+		for _, lang := range langs {
+			if _, ok := messages[lang][key]; !ok {
+				t.Errorf("text %q used by the code has no %s", key, lang)
+			}
 		}
 	}
 }

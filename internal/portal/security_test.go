@@ -73,6 +73,9 @@ func TestProveAndSeeTheChecks(t *testing.T) {
 	if n := strings.Count(page, "<td>MUSEUM</td>"); n != 3 {
 		t.Errorf("who consulted my data shows %d checks by the museum; want 3", n)
 	}
+	if !strings.Contains(page, "You, through this portal") {
+		t.Error("the citizen's own readings are not shown as theirs")
+	}
 	seqs := seqRE.FindAllStringSubmatch(page, -1)
 	if len(seqs) == 0 {
 		t.Fatal("no evidence link")

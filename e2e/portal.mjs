@@ -76,6 +76,12 @@ try {
   await c.click("#lang");
   if ((await c.getAttribute("html", "lang")) !== "fr") fail("the language switch did not give French");
   await shot(c, "08-consultations-fr");
+  await c.click('a[href="/portal/transparency"]');
+  await c.fill("#q", "pension");
+  await c.press("#q", "Enter"); // the keyboard submits the search
+  await c.waitForSelector("#authorizations");
+  if (!(await c.locator("#authorizations tbody tr").count())) fail("the transparency page lists no authorization for pension");
+  await shot(c, "09-transparency-fr");
   if (violations.length) fail("console errors (CSP?): " + violations.join(" | "));
   result.ok = true;
 } finally {

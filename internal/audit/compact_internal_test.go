@@ -131,7 +131,10 @@ func TestExpandDamaged(t *testing.T) {
 	r := Record{Seq: 9, Time: time.Date(2026, 12, 7, 1, 2, 3, 4, time.UTC), Client: "app", Institution: "FUND",
 		Persons: []string{"85073003328"}, Decision: Permit, Outcome: "answered",
 		RequestHash: HashHex([]byte("a")), ResponseHash: HashHex([]byte("b"))}
-	r.Binding = func() string { b := BindingHash(mustHash(r.RequestHash), mustHash(r.ResponseHash)); return fmt.Sprintf("%x", b) }()
+	r.Binding = func() string {
+		b := BindingHash(mustHash(r.RequestHash), mustHash(r.ResponseHash))
+		return fmt.Sprintf("%x", b)
+	}()
 	good, _ := json.Marshal(&r)
 	d := &dict{}
 	packed, ok := Compact(nil, 9, good, d.id)

@@ -68,8 +68,9 @@ type Namer func(text string) (id uint64, ok bool)
 // NameOf returns the text of a dictionary number.
 type NameOf func(id uint64) (string, error)
 
-// errCompact is what Expand returns on bytes that are not a compact record.
-var errCompact = errors.New("not a compact audit record")
+// ErrDamaged is what Expand returns on bytes that are not a compact record (its
+// dictionary lookups return their own errors: a store's NotFound is damage too).
+var ErrDamaged = errors.New("not a compact audit record")
 
 // IsCompact reports whether stored is in the compact form (not JSON).
 func IsCompact(stored []byte) bool { return len(stored) > 0 && stored[0] == compactV1 }
@@ -198,7 +199,7 @@ func Expand(dst []byte, seq int64, stored []byte, name NameOf) ([]byte, error) {
 	flags := d.uvarint()
 	secs, nanos := d.varint(), d.uvarint()
 	if d.err == nil && (nanos >= 1e9 || secs < minUnix || secs > maxUnix) {
-		d.err = errCompact
+		d.err = ErrDamaged
 	}
 	dst = append(dst, `{"seq":`...)
 	dst = strconv.AppendInt(dst, seq, 10)
@@ -235,7 +236,7 @@ func Expand(dst []byte, seq int64, stored []byte, name NameOf) ([]byte, error) {
 	dst = d.hashes(dst, flags)
 	dst = append(dst, '}')
 	if d.err == nil && len(d.b) > 0 {
-		d.err = errCompact
+		d.err = ErrDamaged
 	}
 	return dst, d.err
 }
@@ -286,7 +287,7 @@ func (d *compactReader) uvarint() uint64 {
 	}
 	v, n := binary.Uvarint(d.b)
 	if n <= 0 {
-		d.err = errCompact
+		d.err = ErrDamaged
 		return 0
 	}
 	d.b = d.b[n:]
@@ -299,7 +300,7 @@ func (d *compactReader) varint() int64 {
 	}
 	v, n := binary.Varint(d.b)
 	if n <= 0 {
-		d.err = errCompact
+		d.err = ErrDamaged
 		return 0
 	}
 	d.b = d.b[n:]
@@ -311,7 +312,7 @@ func (d *compactReader) bytes(n uint64) []byte {
 		return nil
 	}
 	if uint64(len(d.b)) < n {
-		d.err = errCompact
+		d.err = ErrDamaged
 		return nil
 	}
 	v := d.b[:n]
@@ -331,11 +332,11 @@ func (d *compactReader) rawText() (kind uint64, v []byte, n, num uint64) {
 	case textDigits:
 		num = d.uvarint()
 		if d.err == nil && (n == 0 || n > 19 || num >= pow10[n]) {
-			d.err = errCompact
+			d.err = ErrDamaged
 		}
 	default:
 		if d.err == nil {
-			d.err = errCompact
+			d.err = ErrDamaged
 		}
 	}
 	return kind, v, n, num
@@ -358,7 +359,7 @@ func (d *compactReader) text(dst []byte) []byte {
 	switch kind {
 	case textName:
 		if d.name == nil {
-			d.err = errors.New("a compact audit record names a text, and there is no dictionary")
+			d.err = ErrDamaged // a text named, and no dictionary
 			return dst
 		}
 		s, err := d.name(num)
@@ -392,7 +393,7 @@ func (d *compactReader) texts(dst []byte, isNil bool) []byte {
 	}
 	n := d.uvarint()
 	if n > uint64(len(d.b)) { // each text takes a byte at least
-		d.err = errCompact
+		d.err = ErrDamaged
 	}
 	dst = append(dst, '[')
 	for i := uint64(0); i < n && d.err == nil; i++ {
@@ -427,7 +428,7 @@ func StoredPersons(stored []byte) ([]string, error) {
 	}
 	n := d.uvarint()
 	if n > uint64(len(d.b)) {
-		return nil, errCompact
+		return nil, ErrDamaged
 	}
 	out := make([]string, 0, n)
 	for range n {
@@ -440,7 +441,7 @@ func StoredPersons(stored []byte) ([]string, error) {
 		case kind == textDigits:
 			out = append(out, string(appendDigits(nil, num, int(width))))
 		default:
-			return nil, errCompact
+			return nil, ErrDamaged
 		}
 	}
 	return out, nil

@@ -98,5 +98,6 @@ func (db *DB) MigrateTo(ctx context.Context, s Schema, version int64) error {
 	}
 	db.auditLast.Store(-1)
 	db.auditUnindexed.Store(-1)
+	db.auditNames.forget()
 	return err
 }

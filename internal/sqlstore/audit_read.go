@@ -1,11 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -154,34 +154,77 @@ func (s *auditStore) readRows(ctx context.Context, scan func(*sql.Rows) error, q
 	return rows.Err()
 }
 
-// Records returns stored records after a seq.
+// Records returns stored records after a seq, expanded to their canonical bytes.
 func (s *auditStore) Records(ctx context.Context, after int64, n int) ([]audit.Entry, error) {
 	q := `SELECT seq, body FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`
 	return s.entries(ctx, "read audit records", q, after, limit(n))
 }
 
 // ByPerson reads the person index (audit_persons, and audit_persons_recent left by an
-// older version) and the records not indexed yet (at most auditMoveRows), and the
-// records found, in one query.
+// older version), then, when it found fewer than n, the records not indexed yet (at
+// most auditMoveRows and a batch), whose persons it reads from their bodies.
 func (s *auditStore) ByPerson(ctx context.Context, person string, after int64, n int) ([]audit.Entry, error) {
 	key, err := personKey(person)
 	if err != nil {
 		return nil, err
 	}
-	contains := `instr(persons, ?) > 0`
-	if s.db.dialect == Postgres {
-		contains = `strpos(persons, ?) > 0`
-	}
+	n = limit(n)
 	q := `SELECT r.seq, r.body FROM (
 			SELECT seq FROM audit_persons WHERE person = ? AND seq > ?
 			UNION ALL SELECT seq FROM audit_persons_recent WHERE person = ? AND seq > ?
-			UNION ALL SELECT seq FROM audit_records WHERE seq > (SELECT moved FROM audit_index) AND seq > ? AND ` + contains + `
 			ORDER BY seq LIMIT ?) p
 		JOIN audit_records r ON r.seq = p.seq ORDER BY r.seq`
-	listed := "," + strconv.FormatInt(key, 10) + ","
-	return s.entries(ctx, "read audit records by person", q, key, after, key, after, after, listed, limit(n))
+	out, err := s.entries(ctx, "read audit records by person", q, key, after, key, after, n)
+	if err != nil || len(out) >= n {
+		return out, err
+	}
+	// The index holds the records up to moved; those after it are found by their keys.
+	from := after
+	if len(out) > 0 {
+		from = max(from, out[len(out)-1].Seq)
+	}
+	q = `SELECT seq, person_keys FROM audit_records WHERE seq > (SELECT moved FROM audit_index) AND seq > ? AND person_keys IS NOT NULL ORDER BY seq`
+	var seqs []int64
+	err = s.readRows(ctx, func(rs *sql.Rows) error {
+		var seq int64
+		var keys []byte
+		if err := rs.Scan(&seq, &keys); err != nil {
+			return err
+		}
+		for k := range auditKeys(keys) {
+			if k == key && len(out)+len(seqs) < n {
+				seqs = append(seqs, seq)
+				break
+			}
+		}
+		return nil
+	}, q, from)
+	if err != nil {
+		return nil, mapErr(err, "read audit records by person")
+	}
+	q = `SELECT seq, body FROM audit_records WHERE `
+	var tail []audit.Entry
+	err = s.readByRuns(ctx, seqs, q+`seq >= ? AND seq <= ?`, q+`seq IN `, func(rs *sql.Rows) error {
+		var e audit.Entry
+		if err := rs.Scan(&e.Seq, &e.Body); err != nil {
+			return err
+		}
+		tail = append(tail, e)
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr(err, "read audit records by person")
+	}
+	slices.SortFunc(tail, func(a, b audit.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+	for i := range tail {
+		if tail[i].Body, err = s.expand(ctx, tail[i].Seq, tail[i].Body); err != nil {
+			return nil, err
+		}
+	}
+	return append(out, tail...), nil
 }
 
+// entries reads (seq, body) rows and expands each body.
 func (s *auditStore) entries(ctx context.Context, op, q string, args ...any) ([]audit.Entry, error) {
 	out := []audit.Entry{}
 	err := s.readRows(ctx, func(rows *sql.Rows) error {
@@ -195,7 +238,29 @@ func (s *auditStore) entries(ctx context.Context, op, q string, args ...any) ([]
 	if err != nil {
 		return nil, mapErr(err, op)
 	}
+	for i := range out {
+		if out[i].Body, err = s.expand(ctx, out[i].Seq, out[i].Body); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// expand returns the canonical bytes of record seq stored as body. A body that does not
+// expand (damaged) is returned as stored: its bytes then do not hash to the tree's leaf,
+// and Verify names the record.
+func (s *auditStore) expand(ctx context.Context, seq int64, body []byte) ([]byte, error) {
+	if !audit.IsCompact(body) {
+		return body, nil
+	}
+	out, err := audit.Expand(make([]byte, 0, 4*len(body)), seq, body, s.db.auditNames.textOf(ctx, s.db.r, s.db.q))
+	if err == nil {
+		return out, nil
+	}
+	if errors.Is(err, audit.ErrDamaged) || fault.KindOf(err) == fault.NotFound {
+		return body, nil
+	}
+	return nil, err
 }
 
 // SaveCheckpoint stores a signed checkpoint.

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -62,8 +61,9 @@ const (
 const MaxNamed = 200
 
 // Namer gives the dictionary's number of a text, adding it when new; ok false has the
-// text written out instead (a full dictionary, or a store without one).
-type Namer func(text string) (id uint64, ok bool)
+// text written out instead (a full dictionary, or a store without one). It must not
+// keep text, which Compact reuses.
+type Namer func(text []byte) (id uint64, ok bool)
 
 // NameOf returns the text of a dictionary number.
 type NameOf func(id uint64) (string, error)
@@ -75,89 +75,9 @@ var ErrDamaged = errors.New("not a compact audit record")
 // IsCompact reports whether stored is in the compact form (not JSON).
 func IsCompact(stored []byte) bool { return len(stored) > 0 && stored[0] == compactV1 }
 
-// Compact appends to dst the compact form of canonical, the bytes of record seq, and
-// reports whether it could: false when canonical is not exactly what the log writes
-// for a record (dst is then returned unchanged; store canonical as it is). name may be
-// nil: no text is then named.
-func Compact(dst []byte, seq int64, canonical []byte, name Namer) ([]byte, bool) {
-	r, ok := parseCanonical(canonical)
-	if !ok || r.Seq != seq {
-		return dst, false
-	}
-	r.Time = r.Time.UTC() // Expand writes UTC: another zone's offset must not compare equal
-
-	if !bytes.Equal(appendRecord(make([]byte, 0, len(canonical)), &r), canonical) {
-		return dst, false
-	}
-	return appendCompact(dst, &r, name), true
-}
-
-func appendCompact(dst []byte, r *Record, name Namer) []byte {
-	req, errReq := hex.DecodeString(r.RequestHash)
-	resp, errResp := hex.DecodeString(r.ResponseHash)
-	rawHashes := errReq == nil && errResp == nil && len(req) == 32 && len(resp) == 32 &&
-		hex.EncodeToString(req) == r.RequestHash && hex.EncodeToString(resp) == r.ResponseHash
-	var flags uint64
-	if r.MessageID != "" {
-		flags |= flagMessageID
-	}
-	if r.Persons == nil {
-		flags |= flagPersonsNil
-	}
-	if r.Fields == nil {
-		flags |= flagFieldsNil
-	}
-	if r.Reasons == nil {
-		flags |= flagReasonsNil
-	}
-	if !rawHashes {
-		flags |= flagHashText
-	} else if b := BindingHash([32]byte(req), [32]byte(resp)); hex.EncodeToString(b[:]) != r.Binding {
-		flags |= flagBindingText
-	}
-	dst = append(dst, compactV1)
-	dst = binary.AppendUvarint(dst, flags)
-	dst = binary.AppendVarint(dst, r.Time.Unix())
-	dst = binary.AppendUvarint(dst, uint64(r.Time.Nanosecond()))
-	dst = appendText(dst, r.Client, name)
-	if r.MessageID != "" {
-		dst = appendText(dst, r.MessageID, nil)
-	}
-	dst = appendText(dst, r.Institution, name)
-	dst = appendText(dst, r.Service, name)
-	dst = appendText(dst, r.Purpose, name)
-	dst = appendTexts(dst, r.Persons, nil)
-	dst = appendTexts(dst, r.Fields, name)
-	dst = appendText(dst, r.Decision, name)
-	dst = appendTexts(dst, r.Reasons, name)
-	dst = appendText(dst, r.Authorization, name)
-	dst = appendText(dst, r.Outcome, name)
-	dst = binary.AppendVarint(dst, int64(r.Status))
-	dst = binary.AppendVarint(dst, r.LatencyMicros)
-	if flags&flagHashText != 0 {
-		dst = appendText(dst, r.RequestHash, nil)
-		dst = appendText(dst, r.ResponseHash, nil)
-		return appendText(dst, r.Binding, nil)
-	}
-	dst = append(append(dst, req...), resp...)
-	if flags&flagBindingText != 0 {
-		dst = appendText(dst, r.Binding, nil)
-	}
-	return dst
-}
-
-func appendTexts(dst []byte, list []string, name Namer) []byte {
-	if list == nil {
-		return dst
-	}
-	dst = binary.AppendUvarint(dst, uint64(len(list)))
-	for _, s := range list {
-		dst = appendText(dst, s, name)
-	}
-	return dst
-}
-
-func appendText(dst []byte, s string, name Namer) []byte {
+// appendTextBytes appends s as a text: digits, a dictionary's number (when name gives
+// one), or the bytes.
+func appendTextBytes(dst []byte, s []byte, name func([]byte) (uint64, bool)) []byte {
 	if v, ok := digits(s); ok {
 		dst = binary.AppendUvarint(dst, uint64(len(s))<<2|textDigits)
 		return binary.AppendUvarint(dst, v)
@@ -172,7 +92,7 @@ func appendText(dst []byte, s string, name Namer) []byte {
 }
 
 // digits returns the value of s when it is 1 to 19 decimal digits.
-func digits(s string) (uint64, bool) {
+func digits(s []byte) (uint64, bool) {
 	if len(s) == 0 || len(s) > 19 {
 		return 0, false
 	}

@@ -19,7 +19,8 @@ type dict struct {
 	max   int // names it takes at most; 0 for any number
 }
 
-func (d *dict) id(s string) (uint64, bool) {
+func (d *dict) id(b []byte) (uint64, bool) {
+	s := string(b)
 	if id, ok := d.ids[s]; ok {
 		return id, true
 	}

@@ -38,10 +38,10 @@ func (n *auditNames) Len() int {
 	return len(n.ids) + len(n.texts)
 }
 
-func (n *auditNames) cachedID(s string) (uint64, bool) {
+func (n *auditNames) cachedID(s []byte) (uint64, bool) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	id, ok := n.ids[s]
+	id, ok := n.ids[string(s)]
 	return id, ok
 }
 
@@ -128,16 +128,17 @@ func (p *auditPacker) pack(first int64, records [][]byte) ([][]byte, error) {
 }
 
 // id is the audit.Namer of the batch.
-func (p *auditPacker) id(s string) (uint64, bool) {
+func (p *auditPacker) id(b []byte) (uint64, bool) {
 	if p.err != nil {
 		return 0, false
 	}
-	if id, ok := p.names.cachedID(s); ok {
+	if id, ok := p.names.cachedID(b); ok {
 		return id, true
 	}
-	if id, ok := p.added[s]; ok {
+	if id, ok := p.added[string(b)]; ok {
 		return id, true
 	}
+	s := string(b)
 	var id int64
 	err := p.tx.QueryRowContext(p.ctx, p.q(`SELECT id FROM audit_names WHERE name = ?`), s).Scan(&id)
 	if err == nil { // committed before this batch (its own additions are in added)

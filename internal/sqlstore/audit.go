@@ -2,11 +2,11 @@ package sqlstore
 
 import (
 	"cmp"
+	"context"
+	"database/sql"
 	"encoding/binary"
 	"iter"
 	"math"
-	"context"
-	"database/sql"
 	"math/bits"
 	"slices"
 	"strings"

@@ -253,14 +253,7 @@ func (s *auditStore) expand(ctx context.Context, seq int64, body []byte) ([]byte
 	if !audit.IsCompact(body) {
 		return body, nil
 	}
-	out, err := audit.Expand(make([]byte, 0, 4*len(body)), seq, body, s.db.auditNames.textOf(ctx, s.db.r, s.db.q))
-	if err == nil {
-		return out, nil
-	}
-	if errors.Is(err, audit.ErrDamaged) || fault.KindOf(err) == fault.NotFound {
-		return body, nil
-	}
-	return nil, err
+	return s.ExpandRecord(ctx, make([]byte, 0, 4*len(body)), seq, body)
 }
 
 // SaveCheckpoint stores a signed checkpoint.
@@ -307,4 +300,34 @@ func scanAuditCheckpoint(row scanner) (audit.StoredCheckpoint, error) {
 	}
 	c.Created = time.Unix(0, at).UTC()
 	return c, nil
+}
+
+// ScanRecords implements audit.Scanner: the records after a seq as stored, with their
+// stored hashes, in one range query.
+func (s *auditStore) ScanRecords(ctx context.Context, after int64, n int, dst []audit.StoredRecord) ([]audit.StoredRecord, error) {
+	dst = dst[:0]
+	err := s.readRows(ctx, func(rows *sql.Rows) error {
+		var r audit.StoredRecord
+		if err := rows.Scan(&r.Seq, &r.Body, &r.Hashes); err != nil {
+			return err
+		}
+		dst = append(dst, r)
+		return nil
+	}, `SELECT seq, body, hashes FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`, after, min(max(n, 1), 1<<16))
+	return dst, mapErr(err, "read audit records")
+}
+
+// ExpandRecord implements audit.Scanner.
+func (s *auditStore) ExpandRecord(ctx context.Context, dst []byte, seq int64, stored []byte) ([]byte, error) {
+	if !audit.IsCompact(stored) {
+		return append(dst, stored...), nil
+	}
+	out, err := audit.Expand(dst, seq, stored, s.db.auditNames.textOf(ctx, s.db.r, s.db.q))
+	if err == nil {
+		return out, nil
+	}
+	if errors.Is(err, audit.ErrDamaged) || fault.KindOf(err) == fault.NotFound {
+		return append(dst, stored...), nil
+	}
+	return nil, err
 }

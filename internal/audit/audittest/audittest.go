@@ -53,6 +53,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Tamper", func(t *testing.T) { testTamper(t, open) })
 	t.Run("FailClosed", func(t *testing.T) { testFailClosed(t, open) })
 	t.Run("Shorter", func(t *testing.T) { testShorter(t, open) })
+	t.Run("Resume", func(t *testing.T) { testResume(t, open) })
 }
 
 // journalDir gives the Config.Journal of a test's logs: "" (none), or one folder per

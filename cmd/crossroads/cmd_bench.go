@@ -30,6 +30,29 @@ type BenchCmd struct {
 	Declarations BenchDeclarationsCmd `cmd:"" help:"Quarterly declarations: lines per second ingested (validated, stored) against the raw insert; SQLite, PostgreSQL with --postgres."`
 	// Witness: issue #16.
 	Witness BenchWitnessCmd `cmd:"" help:"A witness (its own process) following a log checkpointed every 2 s under load: checkpoints cosigned, its processor time."`
+	// AuditVerify: issue #22.
+	AuditVerify BenchAuditVerifyCmd `cmd:"" name:"audit-verify" help:"audit verify on a log of exchange records: records per second, peak memory, store bytes per record."`
+}
+
+// BenchAuditVerifyCmd measures audit verification.
+type BenchAuditVerifyCmd struct {
+	Records int    `help:"Records in the log." default:"1000000"`
+	Store   string `help:"An SQLite file to keep the log in: built on the first run, reused by the next ones (empty: a temporary file)." type:"path"`
+	Workers int    `help:"Workers hashing records in parallel (0: one per processor)."`
+	Plain   bool   `help:"Verify record by record, as any store allows (the figures before the streaming verification)."`
+}
+
+func (c *BenchAuditVerifyCmd) Run(e *env, b *BenchCmd) error {
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	r, err := bench.AuditVerify(e.ctx, bench.AuditVerifyOptions{Records: c.Records, Store: c.Store, Workers: c.Workers, Plain: c.Plain})
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
 }
 
 // BenchIdentCmd measures identifier checks.

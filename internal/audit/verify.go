@@ -121,6 +121,8 @@ type verifier struct {
 	cpAfter int64
 	cpEnd   bool
 	prev    Checkpoint // the last checkpoint checked
+
+	hashBuf []tlog.Hash // a record's stored hashes (scan)
 }
 
 func (v *verifier) run(opts VerifyOptions) error {

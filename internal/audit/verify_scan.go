@@ -203,10 +203,11 @@ func (v *verifier) check(c *scanned) error {
 // row does not hold them (a layout that kept them apart), from the store.
 func (v *verifier) storedHashes(r StoredRecord, n int64) ([]tlog.Hash, error) {
 	if int64(len(r.Hashes)) == 32*n {
-		out := make([]tlog.Hash, n)
-		for k := range out {
-			copy(out[k][:], r.Hashes[32*k:])
+		out := v.hashBuf[:0]
+		for k := range n {
+			out = append(out, tlog.Hash(r.Hashes[32*k:32*k+32]))
 		}
+		v.hashBuf = out
 		return out, nil
 	}
 	from := tlog.StoredHashIndex(0, r.Seq-1)

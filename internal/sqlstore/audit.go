@@ -20,14 +20,21 @@ import (
 // Audit returns the audit log's store, kept in the hub schema. On PostgreSQL it is an
 // audit.SharedStore: several hub processes may append to it (audit_shared.go).
 func (db *DB) Audit() audit.Store {
+	s := auditStore{db: db}
+	// The dictionary's reader, made once (not per record): its context only bounds a
+	// look-up in the table, once per text missing from memory.
+	s.nameOf = db.auditNames.textOf(context.Background(), db.r, db.q)
 	if db.dialect == Postgres {
-		return &sharedAuditStore{auditStore{db: db}}
+		return &sharedAuditStore{s}
 	}
-	return &auditStore{db: db}
+	return &s
 }
 
 // auditStore is the audit.Store of a DB.
-type auditStore struct{ db *DB }
+type auditStore struct {
+	db     *DB
+	nameOf audit.NameOf // the dictionary's texts
+}
 
 // auditTables are the row inserts of a batch, run as multi-row INSERTs of power-of-two
 // sizes up to auditRows, so that a handful of prepared statements cover every batch and

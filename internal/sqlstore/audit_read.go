@@ -306,10 +306,24 @@ func scanAuditCheckpoint(row scanner) (audit.StoredCheckpoint, error) {
 // stored hashes, in one range query.
 func (s *auditStore) ScanRecords(ctx context.Context, after int64, n int, dst []audit.StoredRecord) ([]audit.StoredRecord, error) {
 	dst = dst[:0]
+	// The rows' bytes go into one buffer for the whole chunk (a row's own two would be
+	// most of the scan's allocations), grown as needed; earlier rows keep their slices
+	// of the buffers they were copied into.
+	var arena []byte
 	err := s.readRows(ctx, func(rows *sql.Rows) error {
 		var r audit.StoredRecord
-		if err := rows.Scan(&r.Seq, &r.Body, &r.Hashes); err != nil {
+		var body, hashes sql.RawBytes
+		if err := rows.Scan(&r.Seq, &body, &hashes); err != nil {
 			return err
+		}
+		if cap(arena)-len(arena) < len(body)+len(hashes) {
+			arena = make([]byte, 0, max(256*1024, len(body)+len(hashes)))
+		}
+		start := len(arena)
+		arena = append(append(arena, body...), hashes...)
+		r.Body = arena[start : start+len(body) : start+len(body)]
+		if hashes != nil {
+			r.Hashes = arena[start+len(body) : len(arena) : len(arena)]
 		}
 		dst = append(dst, r)
 		return nil
@@ -322,7 +336,7 @@ func (s *auditStore) ExpandRecord(ctx context.Context, dst []byte, seq int64, st
 	if !audit.IsCompact(stored) {
 		return append(dst, stored...), nil
 	}
-	out, err := audit.Expand(dst, seq, stored, s.db.auditNames.textOf(ctx, s.db.r, s.db.q))
+	out, err := audit.Expand(dst, seq, stored, s.nameOf)
 	if err == nil {
 		return out, nil
 	}

@@ -177,3 +177,7 @@ func (p *auditPacker) done() {
 		p.names.remember(id, s)
 	}
 }
+
+// AuditNamesCached returns the entries the audit log's dictionary holds in memory and
+// the most it may hold: the gauge crossroads_audit_names_cached.
+func (db *DB) AuditNamesCached() (n, most int) { return db.auditNames.Len(), 2 * auditNamesCached }

@@ -21,7 +21,13 @@ import (
 // Record and encoding it again costs five times as much, in allocations.)
 func Compact(dst []byte, seq int64, canonical []byte, name Namer) ([]byte, bool) {
 	start := len(dst)
-	c := compactor{p: canonicalParser{b: canonical, ok: true}, name: name}
+	c := compactor{p: canonicalParser{b: canonical, ok: true, n: len(canonical)}, name: name}
+	c.named = c.room[:0]
+	if name != nil {
+		// One copy of the bytes as a string: the texts offered to the dictionary are
+		// substrings of it, not a string each.
+		c.src = string(canonical)
+	}
 	out, ok := c.run(dst, seq)
 	if !ok {
 		return dst, false
@@ -42,7 +48,9 @@ var expandBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); retu
 type compactor struct {
 	p     canonicalParser
 	name  Namer
+	src   string      // canonical, when there is a dictionary
 	named []namedText // the texts named so far, for the check
+	room  [24]namedText
 }
 
 type namedText struct {
@@ -66,7 +74,11 @@ func (c *compactor) namer(s []byte) (uint64, bool) {
 	}
 	id, ok := c.name(s)
 	if ok {
-		c.named = append(c.named, namedText{id, string(s)})
+		text := c.src[c.p.at : c.p.at+len(s)]
+		if c.p.escaped {
+			text = string(s)
+		}
+		c.named = append(c.named, namedText{id, text})
 	}
 	return id, ok
 }
@@ -225,6 +237,10 @@ type canonicalParser struct {
 	b  []byte
 	ok bool
 	s  []byte // scratch for unquoted strings
+
+	n       int  // the input's length
+	at      int  // where the last string's value begins in the input
+	escaped bool // the last string had escapes: its value is in s
 }
 
 // lit consumes the literal s.
@@ -269,10 +285,12 @@ func (p *canonicalParser) str() ([]byte, bool) {
 		return nil, false
 	}
 	raw := p.b[:end]
+	p.at, p.escaped = p.n-len(p.b)+1, false
 	p.b = p.b[end:]
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return raw[1 : end-1], true
 	}
+	p.escaped = true
 	s, ok := rawjson.Unquote(raw)
 	p.s = append(p.s[:0], s...)
 	return p.s, ok

@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,11 +85,14 @@ func Soak(ctx context.Context, o SoakOptions) (*Result, error) {
 	r := newResult("soak")
 	var capacity, soak load
 	var samples []soakSample
-	err = throughHub(ctx, ExchangeOptions{Data: o.Data}, st, false, "", func(base, token string) {
-		capacity = run(ctx, o.Concurrency, 10*time.Second, base+"/dci/crvs/registry/sync/search", token, persons)
+	var failures failureKinds
+	err = throughHubRenewing(ctx, ExchangeOptions{Data: o.Data}, st, false, "", func(base string, token func() string) {
+		capacity = run(ctx, o.Concurrency, 10*time.Second, base+"/dci/crvs/registry/sync/search", token(), persons)
 		target := o.Share * capacity.rps()
 		soak, samples = soakDrive(ctx, o, target, func(ctx context.Context, c *http.Client, i int) error {
-			return lookup(ctx, c, base+"/dci/crvs/registry/sync/search", token, persons[i%len(persons)], i)
+			err := lookup(ctx, c, base+"/dci/crvs/registry/sync/search", token(), persons[i%len(persons)], i)
+			failures.add(err)
+			return err
 		})
 	})
 	if err != nil {
@@ -101,6 +105,9 @@ func Soak(ctx context.Context, o SoakOptions) (*Result, error) {
 	r.add("rps", "requests/s", round(soak.rps()), "/s")
 	r.add("p99_ms", "p99", decimals(ms(soak.all.percentile(99)), 3), "ms")
 	r.add("errors", "errors", soak.errors+capacity.errors, "")
+	if first := failures.String(); first != "" {
+		r.add("failures", "failures, by kind", first, "")
+	}
 	if err := writeSoak(o.Out, samples); err != nil {
 		return nil, err
 	}
@@ -325,3 +332,38 @@ func writeSoak(dir string, samples []soakSample) error {
 }
 
 func mb(b float64) string { return strconv.FormatFloat(b/1e6, 'f', 1, 64) }
+
+// failureKinds counts failed requests by their error's text (at most 8 kinds).
+type failureKinds struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (f *failureKinds) add(err error) {
+	if err == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = map[string]int{}
+	}
+	k := err.Error()
+	if len(k) > 120 {
+		k = k[:120]
+	}
+	if _, ok := f.n[k]; ok || len(f.n) < 8 {
+		f.n[k]++
+	}
+}
+
+func (f *failureKinds) String() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var parts []string
+	for k, n := range f.n {
+		parts = append(parts, fmt.Sprintf("%d × %s", n, k))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "; ")
+}

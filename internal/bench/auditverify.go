@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,7 +90,7 @@ func AuditVerify(ctx context.Context, o AuditVerifyOptions) (*Result, error) {
 	}
 	rep, err := audit.VerifyWith(ctx, store, []string{vkey}, audit.VerifyOptions{Workers: o.Workers})
 	took, cpu := time.Since(start), metrics.ProcessCPU()-cpu
-	rss, heap := stop()
+	rss, anon, heap := stop()
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -98,6 +99,7 @@ func AuditVerify(ctx context.Context, o AuditVerifyOptions) (*Result, error) {
 	r.add("cpu_us_per_record", "processor time per record", float64(cpu.Microseconds())/float64(rep.Records), "µs")
 	r.add("checkpoints", "checkpoints verified", rep.Checkpoints, "")
 	r.add("peak_rss_mb", "peak resident memory", rss/1e6, "MB")
+	r.add("peak_anon_mb", "peak resident anonymous memory (less the store's mapped pages)", anon/1e6, "MB")
 	r.add("peak_heap_mb", "peak Go heap", heap/1e6, "MB")
 	workers := o.Workers
 	if workers <= 0 {
@@ -185,14 +187,15 @@ func ExchangeRecord(i int) audit.Record {
 
 // sampleMemory samples resident memory and the Go heap every 50 ms until the returned
 // function is called, which returns their peaks in bytes.
-func sampleMemory() func() (rss, heap float64) {
-	var peakRSS, peakHeap float64
+func sampleMemory() func() (rss, anon, heap float64) {
+	var peakRSS, peakAnon, peakHeap float64
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	sample := func() {
 		if v, ok := metrics.ResidentMemory(); ok {
 			peakRSS = max(peakRSS, v)
 		}
+		peakAnon = max(peakAnon, anonymousMemory())
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		peakHeap = max(peakHeap, float64(ms.HeapInuse))
@@ -210,11 +213,29 @@ func sampleMemory() func() (rss, heap float64) {
 			}
 		}
 	})
-	return func() (float64, float64) {
+	return func() (float64, float64, float64) {
 		close(done)
 		wg.Wait()
-		return peakRSS, peakHeap
+		return peakRSS, peakAnon, peakHeap
 	}
+}
+
+// anonymousMemory is the process's resident anonymous memory in bytes (RssAnon of
+// /proc/self/status, Linux; 0 elsewhere): the resident memory less the file pages
+// mapped, which the system reclaims at will.
+func anonymousMemory() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			var kb float64
+			fmt.Sscan(rest, &kb)
+			return kb * 1024
+		}
+	}
+	return 0
 }
 
 // loadAverage is the system's load average as /proc/loadavg gives it ("" elsewhere):

@@ -26,6 +26,10 @@ type AuditVerifyCmd struct {
 	Store       string   `help:"Store of the hub." default:"sqlite:./crossroads-data/hub.db" env:"CROSSROADS_STORE"`
 	Keys        string   `help:"The hub's key file; its public keys verify the checkpoints." default:"./crossroads-data/hub-keys.json" env:"CROSSROADS_KEY_FILE"`
 	VerifierKey []string `help:"Verifier keys (as /audit/checkpoint publishes them), in addition to or instead of --keys."`
+	// Resuming: issue #22.
+	Resume         bool   `help:"Check only the records after the last checkpoint a previous run verified (remembered beside the published checkpoint); the whole log when none is remembered."`
+	FromCheckpoint string `help:"Check only the records after this checkpoint (a file holding its signed note), verified before." type:"path"`
+	Workers        int    `help:"Workers hashing records in parallel (0: one per processor)."`
 }
 
 func (c *AuditVerifyCmd) Run(e *env) error {
@@ -42,13 +46,20 @@ func (c *AuditVerifyCmd) Run(e *env) error {
 		return err
 	}
 	defer db.Close()
-	p := newProgress(e.stderr)
+	from, err := c.resumeFrom()
+	if err != nil {
+		return err
+	}
+	p := newVerifyProgress(e.stderr)
 	start := time.Now()
-	rep, err := audit.Verify(e.ctx, db.Audit(), keys, func(done, total int64) { p.update("records", int(done), int(total)) })
+	rep, err := audit.VerifyWith(e.ctx, db.Audit(), keys, audit.VerifyOptions{From: from, Workers: c.Workers, Progress: p.update})
 	p.finish()
 	if err != nil {
 		fmt.Fprintf(e.stdout, "audit log BROKEN after %d good records: %v\n", rep.Records, err)
 		return exitCode(1)
+	}
+	if err := c.remember(rep.Last); err != nil {
+		return err
 	}
 	var first, last int64
 	var torn audit.TornEnd
@@ -81,6 +92,9 @@ func (c *AuditVerifyCmd) Run(e *env) error {
 		for _, c := range cs {
 			fmt.Fprintf(e.stdout, "the store holds the checkpoint the witness %s cosigned at size %d (remembered in %s)\n", c.Witness, c.Size, audit.CosignedPath(path))
 		}
+	}
+	if rep.From > 0 {
+		fmt.Fprintf(e.stdout, "resumed after the checkpoint at size %d, verified before: records %d to %d checked\n", rep.From, rep.From+1, rep.Records)
 	}
 	fmt.Fprintf(e.stdout, "audit log OK: %d records, %d checkpoints verified in %.1f s; root %s\n",
 		rep.Records, rep.Checkpoints, time.Since(start).Seconds(), rep.Root)

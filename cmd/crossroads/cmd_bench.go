@@ -32,6 +32,53 @@ type BenchCmd struct {
 	Witness BenchWitnessCmd `cmd:"" help:"A witness (its own process) following a log checkpointed every 2 s under load: checkpoints cosigned, its processor time."`
 	// Portal: issue #20.
 	Portal BenchPortalCmd `cmd:"" help:"The portal: page render p50/p99 at a steady rate, offline verification of a credential, credential size."`
+	// Soak and AuditVerify: issue #22.
+	Soak        BenchSoakCmd        `cmd:"" help:"Drive the hub at a share of its capacity for a long time: memory, goroutines, open files and store size sampled (CSV, SVG), a heap profile, the audit log verified; fails if memory does not level off or a request is lost."`
+	AuditVerify BenchAuditVerifyCmd `cmd:"" name:"audit-verify" help:"audit verify on a log of exchange records: records per second, peak memory, store bytes per record."`
+}
+
+// BenchSoakCmd runs the soak.
+type BenchSoakCmd struct {
+	Data        string        `help:"A demo data folder to use; empty: generate a nation in a temporary folder."`
+	Persons     int           `help:"Persons of the generated nation (without --data)." default:"100000"`
+	Duration    time.Duration `help:"How long to drive the hub." default:"10m"`
+	Share       float64       `help:"Share of the capacity measured first to drive the hub at." default:"0.7"`
+	Concurrency int           `help:"Concurrent clients." default:"8"`
+	Every       time.Duration `help:"Between two samples." default:"5s"`
+	HeapAfter   time.Duration `help:"When to take the heap profile (at the end of a shorter run)." default:"10m"`
+	Out         string        `help:"Folder for soak.csv, soak.svg and heap.pprof." default:"./crossroads-soak" type:"path"`
+}
+
+func (c *BenchSoakCmd) Run(e *env, b *BenchCmd) error {
+	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
+		r, err := bench.Soak(e.ctx, bench.SoakOptions{Data: dir, Duration: c.Duration, Share: c.Share, Concurrency: c.Concurrency,
+			Every: c.Every, Out: c.Out, HeapAfter: c.HeapAfter})
+		if err != nil && r != nil { // the figures, then the failure
+			r.Print(e.stdout, b.JSON)
+		}
+		return r, err
+	})
+}
+
+// BenchAuditVerifyCmd measures audit verification.
+type BenchAuditVerifyCmd struct {
+	Records int    `help:"Records in the log." default:"1000000"`
+	Store   string `help:"An SQLite file to keep the log in: built on the first run, reused by the next ones (empty: a temporary file)." type:"path"`
+	Workers int    `help:"Workers hashing records in parallel (0: one per processor)."`
+	Plain   bool   `help:"Verify record by record, as any store allows (the figures before the streaming verification)."`
+}
+
+func (c *BenchAuditVerifyCmd) Run(e *env, b *BenchCmd) error {
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	r, err := bench.AuditVerify(e.ctx, bench.AuditVerifyOptions{Records: c.Records, Store: c.Store, Workers: c.Workers, Plain: c.Plain})
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
 }
 
 // BenchIdentCmd measures identifier checks.

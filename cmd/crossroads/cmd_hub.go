@@ -30,12 +30,15 @@ type ConnFlags struct {
 	MaxConns           int           `name:"max-conns" help:"Connections open at once in all (beyond: 503); 0: half the open-file limit less 256, at most 10000." default:"0" env:"CROSSROADS_MAX_CONNS"`
 	MinUploadRate      int           `name:"min-upload-rate" help:"Bytes a second a request body must average once --upload-grace has passed, else it is cut with 408; 0: no minimum." default:"4096" env:"CROSSROADS_MIN_UPLOAD_RATE"`
 	UploadGrace        time.Duration `name:"upload-grace" help:"Time a request body may take before --min-upload-rate applies." default:"10s" env:"CROSSROADS_UPLOAD_GRACE"`
+	// RecentMessages: issue #22.
+	RecentMessages int `name:"recent-messages" help:"Message ids of synchronous searches remembered per 5-minute generation, to refuse repeats (about 20 bytes each; two generations; crossroads_recent_message_ids on /metrics)." default:"1048576" env:"CROSSROADS_RECENT_MESSAGES"`
 }
 
 // apply sets the limits in cfg.
 func (f ConnFlags) apply(cfg *hub.Config) {
 	cfg.Conns = &conns.Limits{PerAddress: max(f.MaxConnsPerAddress, 0), Total: max(f.MaxConns, 0)}
 	cfg.Uploads = &httpapi.Uploads{Rate: max(f.MinUploadRate, 0), Grace: f.UploadGrace}
+	cfg.RecentMessages = max(f.RecentMessages, 0)
 }
 
 func (c *DemoCmd) Run(e *env) error {

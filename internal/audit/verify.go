@@ -16,10 +16,29 @@ const verifyChunk = 1000
 
 // Report sums up what Verify checked.
 type Report struct {
-	Size        int64     `json:"size"`        // the log's size when Verify began
-	Records     int64     `json:"records"`     // records checked, 1 to Records
-	Checkpoints int64     `json:"checkpoints"` // checkpoints checked
-	Root        tlog.Hash `json:"root"`        // the recomputed root of the first Records records
+	Size        int64     `json:"size"`           // the log's size when Verify began
+	From        int64     `json:"from,omitempty"` // resumed after this checkpoint's size: records From+1 to Records checked
+	Records     int64     `json:"records"`        // records checked, 1 (or From+1) to Records
+	Checkpoints int64     `json:"checkpoints"`    // checkpoints checked
+	Root        tlog.Hash `json:"root"`           // the recomputed root of the first Records records
+	// Last is the signed note of the largest checkpoint checked ("" if none): where a
+	// later run may resume (VerifyOptions.From).
+	Last string `json:"last_checkpoint,omitempty"`
+}
+
+// VerifyOptions tunes Verify.
+type VerifyOptions struct {
+	// From resumes after a checkpoint a previous run verified (its Report.Last): its
+	// signature is checked again, and the store's tree at its size must have its root
+	// (the hashes of its complete subtrees, read from the store, bound to the signed
+	// root); the records before it are not read again. Checkpoints after it are checked
+	// against the recomputed tree and for consistency with it, as always.
+	From string
+	// Workers expand and hash records in parallel on a Scanner; 0 means one per
+	// processor.
+	Workers int
+	// Progress, when not nil, is called after each chunk of records.
+	Progress func(done, total int64)
 }
 
 // Problem is the first broken record or checkpoint Verify found.
@@ -43,6 +62,12 @@ func (p *Problem) Error() string {
 // log order, and returns it as a *Problem; other errors are the store's. progress, when
 // not nil, is called after each chunk of records.
 func Verify(ctx context.Context, store Store, verifierKeys []string, progress func(done, total int64)) (Report, error) {
+	return VerifyWith(ctx, store, verifierKeys, VerifyOptions{Progress: progress})
+}
+
+// VerifyWith is Verify with options: resuming after a verified checkpoint, the number
+// of workers. On a Scanner it streams: its memory does not grow with the log.
+func VerifyWith(ctx context.Context, store Store, verifierKeys []string, opts VerifyOptions) (Report, error) {
 	vs, err := verifiers(verifierKeys)
 	if err != nil {
 		return Report{}, fault.Invalidf("verifier_key", "%v", err)
@@ -52,9 +77,36 @@ func Verify(ctx context.Context, store Store, verifierKeys []string, progress fu
 		return Report{}, err
 	}
 	v := &verifier{ctx: ctx, store: store, vs: vs, rep: Report{Size: total}}
-	err = v.run(progress)
+	if opts.From != "" {
+		if err := v.resume(opts.From); err != nil {
+			return v.rep, err
+		}
+	}
+	err = v.run(opts)
 	v.rep.Root, _ = tlog.TreeHash(v.rep.Records, &v.front)
 	return v.rep, err
+}
+
+// resume starts after the checkpoint note: the tree's frontier at its size is read
+// from the store and must hash to its signed root.
+func (v *verifier) resume(note string) error {
+	size, root, err := openCheckpoint(note, v.vs)
+	if err != nil {
+		return fault.Invalidf("from", "the checkpoint to resume from: %v", err)
+	}
+	if size > v.rep.Size {
+		return &Problem{Checkpoint: size, Reason: fmt.Sprintf("the log holds only %d records", v.rep.Size)}
+	}
+	if err := v.front.load(size, storeHashes{v.ctx, v.store}); err != nil {
+		return &Problem{Checkpoint: size, Reason: fmt.Sprintf("the stored tree at this size cannot be read: %v", err)}
+	}
+	if got, err := tlog.TreeHash(size, &v.front); err != nil || got != root {
+		return &Problem{Checkpoint: size, Reason: "the stored tree at this size does not have the root of the checkpoint resumed from"}
+	}
+	v.rep.From, v.rep.Records, v.rep.Last = size, size, note
+	v.prev = Checkpoint{Size: size, Root: root}
+	v.cpAfter = size
+	return nil
 }
 
 // verifier is the state of one Verify run.
@@ -69,9 +121,17 @@ type verifier struct {
 	cpAfter int64
 	cpEnd   bool
 	prev    Checkpoint // the last checkpoint checked
+
+	hashBuf []tlog.Hash // a record's stored hashes (scan)
 }
 
-func (v *verifier) run(progress func(done, total int64)) error {
+func (v *verifier) run(opts VerifyOptions) error {
+	progress := opts.Progress
+	if s, ok := v.store.(Scanner); ok {
+		if err := v.scan(s, opts.Workers, progress); err != nil {
+			return err
+		}
+	}
 	for v.rep.Records < v.rep.Size {
 		if err := v.ctx.Err(); err != nil {
 			return err
@@ -211,6 +271,7 @@ func (v *verifier) checkpoint(c StoredCheckpoint) error {
 	}
 	v.prev = Checkpoint{Size: size, Root: root}
 	v.rep.Checkpoints++
+	v.rep.Last = c.Note
 	return nil
 }
 

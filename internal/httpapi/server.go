@@ -69,6 +69,12 @@ type Deps struct {
 	// Messages is the memory of synchronous message ids shared by the hub's replicas;
 	// nil: this process's memory alone (recent.go).
 	Messages UsedOnce
+	// RecentMessages bounds this process's memory of synchronous message ids: ids in
+	// each of its two generations (0: recentMax, about 20 MB a generation).
+	RecentMessages int
+	// Sizes are more in-memory structures to show on /metrics, by gauge name (the
+	// wiring's: the audit log's dictionary, its queue…).
+	Sizes map[string]Size
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -144,6 +150,8 @@ func NewServer(d Deps) *Server {
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
 		builtins: d.Builtins, messages: d.Messages, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
 		employment: d.Employment}
+	s.recent.max = d.RecentMessages
+	s.registerSizes(d.Sizes)
 	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.dciPrefix = MountPrefix(s.dciPrefix)
 	mux := http.NewServeMux()

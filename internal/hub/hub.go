@@ -94,6 +94,8 @@ type Config struct {
 	Uploads *httpapi.Uploads
 	// Portal configures the citizen and professional portal (/portal/, portal.go).
 	Portal PortalConfig
+	// RecentMessages bounds the memory of synchronous message ids (httpapi.Deps).
+	RecentMessages int
 
 	// receiver serves the demo's receiver and points the nation's push subscriptions at
 	// it (receiver.go); set by Demo.
@@ -276,7 +278,8 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
-		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: claims(st)})
+		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: claims(st),
+		RecentMessages: cfg.RecentMessages, Sizes: memorySizes(st)})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {

@@ -173,3 +173,6 @@ func (l *Limiter) forget(now time.Time) bool {
 	delete(l.keys, least)
 	return true
 }
+
+// Keys is the most keys the limiter remembers (Config.Keys).
+func (l *Limiter) Keys() int { return l.cfg.Keys }

@@ -70,3 +70,7 @@ func (info) write(w *bufio.Writer) {
 	fmt.Fprintf(w, "# HELP go_info Information about the Go environment.\n# TYPE go_info gauge\ngo_info{version=\"%s\"} 1\n",
 		labelEscaper.Replace(runtime.Version()))
 }
+
+// ResidentMemory returns the process's resident memory in bytes, and whether the system
+// tells it (Linux).
+func ResidentMemory() (float64, bool) { return residentMemory() }

@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"iter"
+	"math"
 	"math/bits"
 	"slices"
-	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -18,26 +20,34 @@ import (
 // Audit returns the audit log's store, kept in the hub schema. On PostgreSQL it is an
 // audit.SharedStore: several hub processes may append to it (audit_shared.go).
 func (db *DB) Audit() audit.Store {
+	s := auditStore{db: db}
+	// The dictionary's reader, made once (not per record): its context only bounds a
+	// look-up in the table, once per text missing from memory.
+	s.nameOf = db.auditNames.textOf(context.Background(), db.r, db.q)
 	if db.dialect == Postgres {
-		return &sharedAuditStore{auditStore{db: db}}
+		return &sharedAuditStore{s}
 	}
-	return &auditStore{db: db}
+	return &s
 }
 
 // auditStore is the audit.Store of a DB.
-type auditStore struct{ db *DB }
+type auditStore struct {
+	db     *DB
+	nameOf audit.NameOf // the dictionary's texts
+}
 
 // auditTables are the row inserts of a batch, run as multi-row INSERTs of power-of-two
 // sizes up to auditRows, so that a handful of prepared statements cover every batch and
 // a batch of 512 records takes a few dozen statements, not a thousand.
 //
-// A batch writes one table: each record row carries the stored hashes it adds to the
-// tree and the persons it concerns. Every auditMoveRows records, the persons of the
-// records since the last move go into the person index audit_persons, sorted, so that
-// they share its pages. (Records written before rows carried them have their hashes in
-// audit_hashes and their persons in audit_persons or audit_persons_recent.)
+// A batch writes one table: each record row carries the record in its stored form
+// (audit.Compact), the stored hashes it adds to the tree, and the keys of the persons
+// its batch indexes it by (auditPersonKeys).
+// Every auditMoveRows records, the persons of the records since the last move go into
+// the person index audit_persons, sorted, so that they share its pages. (Migration 7,
+// audit_compact.go, brought older layouts to this one.)
 var auditTables = [...]struct{ head, row string }{
-	{`INSERT INTO audit_records (seq, body, hashes, persons) VALUES `, `(?, ?, ?, ?)`},
+	{`INSERT INTO audit_records (seq, body, hashes, person_keys) VALUES `, `(?, ?, ?, ?)`},
 	{`INSERT INTO audit_persons (person, seq) VALUES `, `(?, ?)`},
 }
 
@@ -65,11 +75,6 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
-	hashes, err := recordHashes(b)
-	if err != nil {
-		return err
-	}
-	persons := recordPersons(b)
 	tx, err := s.db.begin(ctx, "append audit records")
 	if err != nil {
 		return err
@@ -87,9 +92,8 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 		s.db.auditLast.Store(last)
 		return fault.Conflictf("seq", "the audit log holds %d records; the batch starts at %d", last, b.First)
 	}
-	if err := s.insert(ctx, tx, auditRecords, len(b.Records), func(i int, args []any) []any {
-		return append(args, b.First+int64(i), b.Records[i], hashes[i], persons[i])
-	}); err != nil {
+	packer, err := s.write(ctx, tx, b)
+	if err != nil {
 		return err
 	}
 	unindexed, err := s.index(ctx, tx, int64(len(b.Records)))
@@ -99,9 +103,30 @@ func (s *auditStore) Append(ctx context.Context, b audit.Batch) error {
 	if err := commit(tx, "append audit records"); err != nil {
 		return err
 	}
+	packer.done()
 	s.db.auditLast.Store(b.First + int64(len(b.Records)) - 1)
 	s.db.auditUnindexed.Store(unindexed)
 	return nil
+}
+
+// write inserts the batch's record rows in tx: each record in its stored form (compact
+// when it can be, audit.Compact) with the stored hashes it adds. The packer's done
+// remembers the dictionary's new texts once tx has committed.
+func (s *auditStore) write(ctx context.Context, tx *sql.Tx, b audit.Batch) (*auditPacker, error) {
+	hashes, err := recordHashes(b)
+	if err != nil {
+		return nil, err
+	}
+	packer := newAuditPacker(ctx, tx, s.db.q, &s.db.auditNames)
+	stored, err := packer.pack(b.First, b.Records)
+	if err != nil {
+		return nil, err
+	}
+	persons := auditPersonKeys(b)
+	err = s.insert(ctx, tx, auditRecords, len(b.Records), func(i int, args []any) []any {
+		return append(args, b.First+int64(i), stored[i], hashes[i], persons[i])
+	})
+	return packer, err
 }
 
 // recordHashes splits the batch's stored hashes by record: record seq adds
@@ -169,21 +194,19 @@ func (s *auditStore) index(ctx context.Context, tx *sql.Tx, added int64) (int64,
 // those left in audit_persons_recent by an older version), sorted by person, and the
 // last seq they cover.
 func unindexedPersons(ctx context.Context, tx *sql.Tx) (rows []auditPerson, last int64, err error) {
-	q := `SELECT seq, persons FROM audit_records WHERE seq > (SELECT moved FROM audit_index) ORDER BY seq`
+	q := `SELECT seq, person_keys FROM audit_records WHERE seq > (SELECT moved FROM audit_index) ORDER BY seq`
 	rs, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return nil, 0, mapErr(err, "index the audit records by person")
 	}
 	defer rs.Close()
+	var keys []byte
 	for rs.Next() {
-		var persons sql.NullString
-		if err := rs.Scan(&last, &persons); err != nil {
+		if err := rs.Scan(&last, &keys); err != nil {
 			return nil, 0, mapErr(err, "index the audit records by person")
 		}
-		for _, p := range strings.Split(strings.Trim(persons.String, ","), ",") {
-			if key, err := strconv.ParseInt(p, 10, 64); err == nil {
-				rows = append(rows, auditPerson{key, last})
-			}
+		for key := range auditKeys(keys) {
+			rows = append(rows, auditPerson{key, last})
 		}
 	}
 	if err := rs.Err(); err != nil {
@@ -256,12 +279,11 @@ func (s *auditStore) insert(ctx context.Context, tx *sql.Tx, t, n int, row func(
 
 type auditPerson struct{ person, seq int64 }
 
-// recordPersons writes the persons of each record of the batch as the record row keeps
-// them: ",k1,k2," with each person number's key, so that a read by person finds ",k,"
-// in it; nil for a record that concerns no one. Persons that are not person numbers are
-// left out (the record still names them): they cannot be anyone's data. Two spellings of
-// one number make one.
-func recordPersons(b audit.Batch) []any {
+// auditPersonKeys returns, for each record of the batch, the keys of the persons the
+// batch indexes it by, as uvarints (about 6 bytes a person); nil for a record that
+// concerns no one. Persons that are not person numbers are left out (the record still
+// names them): they cannot be anyone's data. Two spellings of one number make one.
+func auditPersonKeys(b audit.Batch) []any {
 	out := make([]any, len(b.Records))
 	var keys []int64
 	for i := 0; i < len(b.Persons); {
@@ -273,12 +295,25 @@ func recordPersons(b audit.Batch) []any {
 			}
 		}
 		if k := seq - b.First; k >= 0 && k < int64(len(out)) && len(keys) > 0 {
-			list := []byte{','}
+			var list []byte
 			for _, key := range keys {
-				list = append(strconv.AppendInt(list, key, 10), ',')
+				list = binary.AppendUvarint(list, uint64(key))
 			}
-			out[k] = string(list)
+			out[k] = list
 		}
 	}
 	return out
+}
+
+// auditKeys yields the keys of a person_keys value; damaged bytes end it.
+func auditKeys(b []byte) iter.Seq[int64] {
+	return func(yield func(int64) bool) {
+		for len(b) > 0 {
+			v, n := binary.Uvarint(b)
+			if n <= 0 || v > math.MaxInt64 || !yield(int64(v)) {
+				return
+			}
+			b = b[n:]
+		}
+	}
 }

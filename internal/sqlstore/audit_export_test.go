@@ -68,6 +68,11 @@ func (t auditTamperer) Truncate(ctx context.Context, size int64) error {
 	return nil
 }
 
+// RawQuery runs a read on the writer, for tests that measure the schema.
+func (db *DB) RawQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return db.w.QueryContext(ctx, q, args...)
+}
+
 // RawQueryRow runs a read on the writer, for tests that look at the schema.
 func (db *DB) RawQueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return db.w.QueryRowContext(ctx, q, args...)
@@ -93,5 +98,6 @@ func (db *DB) MigrateTo(ctx context.Context, s Schema, version int64) error {
 	}
 	db.auditLast.Store(-1)
 	db.auditUnindexed.Store(-1)
+	db.auditNames.forget()
 	return err
 }

@@ -43,14 +43,8 @@ func (s *sharedAuditStore) AppendShared(ctx context.Context, build func(last int
 	if b.First != last+1 {
 		return fault.Conflictf("seq", "the audit log holds %d records; the batch starts at %d", last, b.First)
 	}
-	hashes, err := recordHashes(*b)
+	packer, err := s.write(ctx, tx, *b)
 	if err != nil {
-		return err
-	}
-	persons := recordPersons(*b)
-	if err := s.insert(ctx, tx, auditRecords, len(b.Records), func(i int, args []any) []any {
-		return append(args, b.First+int64(i), b.Records[i], hashes[i], persons[i])
-	}); err != nil {
 		return err
 	}
 	// Seqs have no gaps: the records not in the person index yet are those after moved.
@@ -62,6 +56,7 @@ func (s *sharedAuditStore) AppendShared(ctx context.Context, build func(last int
 	if err := commit(tx, "append audit records"); err != nil {
 		return err
 	}
+	packer.done()
 	s.db.auditLast.Store(-1) // other replicas append too
 	s.db.auditUnindexed.Store(unindexed)
 	return nil

@@ -42,6 +42,7 @@ type DB struct {
 	auditPrepared  atomic.Bool  // the audit inserts are prepared on w
 	auditUnindexed atomic.Int64 // audit records not in audit_persons yet, as this process committed them; -1 unknown
 	auditMoveRows  int64        // index the persons of the audit records once this many are not
+	auditNames     auditNames   // the audit log's dictionary, in memory (audit_names.go)
 	settle         settler      // how far the event log is final (settle.go)
 
 	mu    sync.RWMutex

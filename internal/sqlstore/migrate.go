@@ -68,6 +68,9 @@ func provider(dialect string, db *sql.DB, s Schema) (*goose.Provider, error) {
 		goose.WithTableName(versionTable(s)),
 		goose.WithDisableGlobalRegistry(true),
 	}
+	if s == Hub {
+		opts = append(opts, goose.WithGoMigrations(auditCompactMigration(dialect)))
+	}
 	gd := goose.DialectSQLite3
 	if dialect == Postgres {
 		gd = goose.DialectPostgres

@@ -53,6 +53,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Tamper", func(t *testing.T) { testTamper(t, open) })
 	t.Run("FailClosed", func(t *testing.T) { testFailClosed(t, open) })
 	t.Run("Shorter", func(t *testing.T) { testShorter(t, open) })
+	t.Run("Resume", func(t *testing.T) { testResume(t, open) })
 }
 
 // journalDir gives the Config.Journal of a test's logs: "" (none), or one folder per
@@ -184,4 +185,25 @@ func problem(t *testing.T, store audit.Store) *audit.Problem {
 		t.Fatalf("Verify = %v; want a *audit.Problem", err)
 	}
 	return p
+}
+
+// Exchange returns a record as the hub writes one for a synchronous search: a client
+// of one of 40 institutions, the sender's message id, one person, the fields granted,
+// the reason naming the authorization and the day, the request and response hashes.
+// The soak's and the size benchmark's records; i varies everything that varies.
+func Exchange(i int) audit.Record {
+	inst := i % 40
+	auth := fmt.Sprintf("AUTH-%03d-%d", inst, i%3)
+	return audit.Record{
+		Time:        time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * 211 * time.Microsecond),
+		Client:      fmt.Sprintf("app-inst-%02d", inst),
+		MessageID:   fmt.Sprintf("m%d-%d", i%8, i),
+		Institution: fmt.Sprintf("INST-%02d", inst), Service: []string{"civil.person", "social.member", "disability.status", "farmer.record"}[i%4],
+		Purpose: []string{"benefit-check", "eligibility", "fraud-prevention"}[i%3],
+		Persons: []string{Person(i * 7919 % 900_000)}, Fields: []string{"given_name", "family_name", "birth_date", "address", "household"},
+		Decision: audit.Permit, Reasons: []string{"authorization " + auth + " (permit) in force on 2026-12-07"},
+		Authorization: auth, Outcome: "answered", Status: 200, LatencyMicros: int64(300 + i%4000),
+		RequestHash:  audit.HashHex(fmt.Appendf(nil, "request %d", i)),
+		ResponseHash: audit.HashHex(fmt.Appendf(nil, "response %d", i)),
+	}
 }

@@ -24,6 +24,9 @@ const (
 	// It lives beside Civil (the built-in sources share one database): a declaration
 	// appends its social-registry event in its own transaction.
 	Employment Schema = "employment"
+	// Bank is the demo bank's (#21): accounts and postings, a bank's own data, in a
+	// database of its own in the demo.
+	Bank Schema = "bank"
 )
 
 //go:embed migrations
@@ -41,8 +44,8 @@ func versionTable(s Schema) string { return "goose_" + string(s) }
 // migrate applies the migrations of schema, recording them in its version table, and
 // returns the version reached.
 func migrate(ctx context.Context, dialect string, db *sql.DB, s Schema) (migrated, error) {
-	if s != Hub && s != Civil && s != Employment {
-		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil, employment)", string(s))
+	if s != Hub && s != Civil && s != Employment && s != Bank {
+		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil, employment, bank)", string(s))
 	}
 	p, err := provider(dialect, db, s)
 	if err != nil {

@@ -56,9 +56,9 @@ type Instruction struct {
 	Payee    iban.IBAN `json:"payee"`
 	Amount   int64     `json:"amount"` // minor units (cents)
 	Currency string    `json:"currency"`
-	Day      date.Date `json:"day"`     // requested execution day
-	Remit    string    `json:"remit"`   // remittance text, e.g. "Old-age allowance 2026-12"
-	Person   string    `json:"-"`       // kept by the programme, never sent to the bank
+	Day      date.Date `json:"day"`   // requested execution day
+	Remit    string    `json:"remit"` // remittance text, e.g. "Old-age allowance 2026-12"
+	Person   string    `json:"-"`     // kept by the programme, never sent to the bank
 }
 
 // Receipt statuses.

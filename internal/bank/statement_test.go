@@ -31,8 +31,10 @@ func collect(parse func(r *bytes.Reader, fn func(Line) error) (StatementHead, er
 	return h, ls, err
 }
 
-func parseCAMT(r *bytes.Reader, fn func(Line) error) (StatementHead, error) { return ParseCAMT053(r, fn) }
-func parseCSV(r *bytes.Reader, fn func(Line) error) (StatementHead, error)  { return ParseCSV(r, fn) }
+func parseCAMT(r *bytes.Reader, fn func(Line) error) (StatementHead, error) {
+	return ParseCAMT053(r, fn)
+}
+func parseCSV(r *bytes.Reader, fn func(Line) error) (StatementHead, error) { return ParseCSV(r, fn) }
 
 func TestStatementRoundTrip(t *testing.T) {
 	st := sampleStatement(t)
@@ -68,7 +70,7 @@ func TestStatementBadInput(t *testing.T) {
 	xml, csv := x.String(), c.String()
 	bad := []struct {
 		name, in, want string
-		parse       func(*bytes.Reader, func(Line) error) (StatementHead, error)
+		parse          func(*bytes.Reader, func(Line) error) (StatementHead, error)
 	}{
 		{"camt no ref", strings.Replace(xml, "<EndToEndId>OAA-1</EndToEndId>", "", 1), "Ntry[1]", parseCAMT},
 		{"camt amount", strings.Replace(xml, ">250.00<", ">25O.00<", 1), "Ntry[1]", parseCAMT},

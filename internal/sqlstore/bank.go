@@ -139,4 +139,3 @@ func (s *bankStore) Postings(ctx context.Context, payer iban.IBAN, day date.Date
 	}
 	return out, mapErr(rows.Err(), "read postings")
 }
-

@@ -44,9 +44,10 @@ type Hub interface {
 	AskMany(ctx context.Context, q Question, persons []string) (map[string]map[string]any, int64, error)
 	// Record writes an Action in the audit log.
 	Record(ctx context.Context, a Action) (int64, error)
-	// OpenFile declares the programme's file on person in the person directory, from
-	// day: what lets the hub answer its questions about the person.
-	OpenFile(ctx context.Context, person string, day date.Date) error
+	// OpenFiles declares the programme's files on persons in the person directory, from
+	// day: what lets the hub answer its questions about them. A person it already has
+	// a file on is no error.
+	OpenFiles(ctx context.Context, persons []string, day date.Date) error
 }
 
 // ExchangeHub is Hub over the hub's exchange, in process.
@@ -54,7 +55,7 @@ type ExchangeHub struct {
 	X        *exchange.Exchange
 	Caller   exchange.Caller // the programme's institution and application
 	Recorder exchange.Recorder
-	Files    func(ctx context.Context, person string, day date.Date) error
+	Files    func(ctx context.Context, persons []string, day date.Date) error
 	Now      func() time.Time
 	// Workers is how many look-ups AskMany runs at once (default 4).
 	Workers int
@@ -151,7 +152,7 @@ func (h *ExchangeHub) Record(ctx context.Context, a Action) (int64, error) {
 	return seq, nil
 }
 
-// OpenFile declares the programme's file.
-func (h *ExchangeHub) OpenFile(ctx context.Context, person string, day date.Date) error {
-	return h.Files(ctx, person, day)
+// OpenFiles declares the programme's files.
+func (h *ExchangeHub) OpenFiles(ctx context.Context, persons []string, day date.Date) error {
+	return h.Files(ctx, persons, day)
 }

@@ -86,10 +86,12 @@ func (h *testHub) Record(_ context.Context, a Action) (int64, error) {
 	return h.seq, nil
 }
 
-func (h *testHub) OpenFile(_ context.Context, p string, _ date.Date) error {
+func (h *testHub) OpenFiles(_ context.Context, ps []string, _ date.Date) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.files[p] = true
+	for _, p := range ps {
+		h.files[p] = true
+	}
 	return nil
 }
 

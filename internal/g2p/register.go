@@ -104,7 +104,7 @@ func (s *Service) Confirm(ctx context.Context, id, code string) (Registration, e
 	})
 	switch {
 	case ok:
-		r.Status = s.checks(ctx, &r)
+		r.Status = s.checks(ctx, &r, false)
 	case !r.Code.Until.IsZero() && s.now().Before(r.Code.Until):
 		r.Status = Locked
 	}
@@ -145,7 +145,7 @@ func refuse(st *Step, why, what string) error {
 }
 
 // checks runs the steps after the code; it returns the registration's status.
-func (s *Service) checks(ctx context.Context, r *Registration) string {
+func (s *Service) checks(ctx context.Context, r *Registration, filed bool) string {
 	today := s.today()
 	var civil map[string]any
 	var facts Facts
@@ -155,7 +155,7 @@ func (s *Service) checks(ctx context.Context, r *Registration) string {
 		name string
 		fn   func(st *Step) error
 	}{
-		{"file", func(st *Step) error { return s.Hub.OpenFile(ctx, r.Person, today) }},
+		{"file", func(st *Step) error { return s.Hub.OpenFiles(ctx, []string{r.Person}, today) }},
 		{"civil-register", func(st *Step) error {
 			rec, seq, err := s.Hub.Ask(ctx, CivilQuestion, r.Person)
 			st.Seqs = append(st.Seqs, seq)
@@ -216,6 +216,9 @@ func (s *Service) checks(ctx context.Context, r *Registration) string {
 		}},
 	}
 	_ = facts
+	if filed { // a batch opened the files of all its applicants at once
+		steps = steps[1:]
+	}
 	for _, step := range steps {
 		if err := s.timed(&r.Steps, step.name, step.fn); err != nil {
 			if step.name == "eligibility" && errors.Is(err, errStopped) {

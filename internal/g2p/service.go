@@ -12,16 +12,27 @@ import (
 
 // The services of the hub the programme asks, and the fields it is authorized for:
 // from the civil register name, birth date and death only.
-var (
-	CivilQuestion = Question{Service: "civil-person", Purpose: "old-age allowance: identity and life of the applicant",
-		Fields: []string{"given_name", "family_name", "birth_date", "death_date"}}
-	DeathQuestion = Question{Service: "civil-person", Purpose: "old-age allowance: life of the beneficiary before payment",
-		Fields: []string{"death_date"}}
-	SocialQuestion = Question{Service: "social-member", Purpose: "old-age allowance: residence and household income",
-		Fields: []string{"household.region", "household.monthly_income"}}
-	PensionQuestion = Question{Service: "beneficiary-enrolment", Purpose: "old-age allowance: no contributory pension",
-		Fields: []string{"programmes"}}
+// The purposes are those of the programme's authorizations in the directory.
+const (
+	PurposeIdentity = "Old-age allowance: identity and life of applicants and beneficiaries"
+	PurposeIncome   = "Old-age allowance: residence and household income of applicants"
+	PurposePension  = "Old-age allowance: no contributory pension"
 )
+
+var (
+	CivilQuestion = Question{Service: "civil-person", Purpose: PurposeIdentity,
+		Fields: []string{"person", "given_name", "family_name", "birth_date", "death_date"}}
+	DeathQuestion   = Question{Service: "civil-person", Purpose: PurposeIdentity, Fields: []string{"person", "death_date"}}
+	SocialQuestion  = Question{Service: "social-member", Purpose: PurposeIncome, Fields: []string{"person", "household.region", "household.monthly_income"}}
+	PensionQuestion = Question{Service: "beneficiary-enrolment", Purpose: PurposePension, Fields: []string{"person", "programmes"}}
+)
+
+// Fields returns the fields of each service the programme asks for: what its
+// authorizations must grant, and no more.
+func Fields() map[string][]string {
+	return map[string][]string{CivilQuestion.Service: CivilQuestion.Fields, SocialQuestion.Service: SocialQuestion.Fields,
+		PensionQuestion.Service: PensionQuestion.Fields}
+}
 
 // Service is a programme at work: its rule, its store, the hub, the bank and the SMS
 // sender.

@@ -3,6 +3,7 @@ package synth
 import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/g2p"
 	"github.com/crossroads-hub/crossroads/internal/ident"
 )
 
@@ -13,7 +14,7 @@ const (
 	DemoBank = "DEMO-BANK"
 	// CapacityApplicant is the capacity of the SP-MIS's files on its applicants and
 	// beneficiaries (g2p.Capacity).
-	CapacityApplicant = "040"
+	CapacityApplicant = g2p.Capacity
 )
 
 // deliveryChain adds the SP-MIS, the demo bank, their applications, the SP-MIS's
@@ -22,11 +23,12 @@ const (
 // and its subscription to deaths. It draws nothing from the nation's random stream, so
 // the rest of the nation is the same with or without it.
 func (n *network) deliveryChain(today date.Date) {
-	for _, in := range []struct{ code, name, sector, kind string }{
+	for i, in := range []struct{ code, name, sector, kind string }{
 		{SPMIS, "Social Protection Management Information System (old-age allowance)", "social", "fund"},
 		{DemoBank, "Demo Bank (paying bank of the programmes)", "finance", "bank"},
 	} {
-		ent, err := ident.MakeEnterprise(2_000_000 + len(n.institutions)*101)
+		// A block of its own, after any number of municipalities' institutions.
+		ent, err := ident.MakeEnterprise(2_000_000 + (900+i)*101)
 		if err != nil {
 			panic(err) // a constant block inside the range
 		}
@@ -39,12 +41,10 @@ func (n *network) deliveryChain(today date.Date) {
 		n.authorizations = append(n.authorizations, d.authorization(SPMIS, today))
 	}
 	const act = crossroadsAct + "; Old-Age Allowance Act, art. 4"
-	add(deliberation{"", 1, 2, 3, 170, []string{"person", "given_name", "family_name", "birth_date", "death_date"},
-		[]string{CapacityApplicant}, "Old-age allowance: identity and life of applicants and beneficiaries", act})
-	add(deliberation{SocialMember, 1, 2, 3, 171, []string{"person", "household.region", "household.monthly_income"},
-		[]string{CapacityApplicant}, "Old-age allowance: residence and household income of applicants", act})
-	add(deliberation{BeneficiaryEnrolment, 1, 2, 3, 172, []string{"person", "programmes"},
-		[]string{CapacityApplicant}, "Old-age allowance: no contributory pension", act})
+	fields := g2p.Fields()
+	add(deliberation{"", 1, 2, 3, 170, fields[CivilPerson], []string{CapacityApplicant}, g2p.PurposeIdentity, act})
+	add(deliberation{SocialMember, 1, 2, 3, 171, fields[SocialMember], []string{CapacityApplicant}, g2p.PurposeIncome, act})
+	add(deliberation{BeneficiaryEnrolment, 1, 2, 3, 172, fields[BeneficiaryEnrolment], []string{CapacityApplicant}, g2p.PurposePension, act})
 	n.subscriptions = append(n.subscriptions, directory.Subscription{ID: "sub-" + lower(SPMIS), Institution: SPMIS,
 		EventTypes: []string{"death"}, Capacities: []string{CapacityApplicant}, Mode: directory.ModePull})
 }
@@ -57,4 +57,12 @@ func lower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// DeliveryChain returns the directory records deliveryChain adds, for a nation made
+// before them (the hub puts those missing when it wires the programme).
+func DeliveryChain(today date.Date) ([]directory.Institution, []directory.Application, []directory.Authorization, []directory.Subscription) {
+	var n network
+	n.deliveryChain(today)
+	return n.institutions, n.applications, n.authorizations, n.subscriptions
 }

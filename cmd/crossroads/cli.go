@@ -26,6 +26,7 @@ type CLI struct {
 	Events    EventsCmd    `cmd:"" help:"Watch the delivery of mutations to subscribers (operators)."`
 	Declare   DeclareCmd   `cmd:"" help:"The employment source's quarterly declarations (opens the store directly)."`
 	Bench     BenchCmd     `cmd:"" help:"Measure the figures the project promises."`
+	Scenario  ScenarioCmd  `cmd:"" help:"Run a chain of exchanges end to end on the demo nation, each step with its time and audit record."`
 }
 
 func (c *CLI) logger(w io.Writer) *slog.Logger {

@@ -10,11 +10,13 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
 	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/g2p"
 	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/query"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
@@ -185,4 +187,74 @@ func (g *G2P) SeedBank(ctx context.Context, pop population.Store) (int, error) {
 		n += len(as)
 		after = ps[len(ps)-1].Number
 	}
+}
+
+// Candidates lists up to n persons of the demo nation likely to be eligible for the
+// old-age allowance: 65 or older, alive, with an open account at the demo bank, no
+// contributory pension and a household income within the limit, as the built-in
+// registries derive them. It is the demo's way of picking sample applicants (read from
+// the nation's stores, like the benchmarks'); the programme itself learns all this only
+// through the hub, recorded, when they apply.
+func (g *G2P) Candidates(ctx context.Context, pop population.Store, n int) ([]string, error) {
+	if g.stack == nil {
+		return nil, fault.Invalidf("g2p", "candidates are picked on a chain opened with OpenG2P")
+	}
+	today := date.FromTime(time.Now())
+	src := g.stack.sources.builtins
+	var out []string
+	after := ""
+	for len(out) < n {
+		ps, err := pop.Persons(ctx, population.Query{After: after, Limit: 5000})
+		if err != nil || len(ps) == 0 {
+			return out, err
+		}
+		after = ps[len(ps)-1].Number
+		for _, p := range ps {
+			holds, closed := bank.Holds(p.Number)
+			if len(out) >= n || !p.DeathDate.IsZero() || g2p.Age(p.BirthDate, today) < 65 || !holds || closed {
+				continue
+			}
+			ok, err := g.likelyEligible(ctx, src, p.Number, p.BirthDate, today)
+			if err != nil {
+				return out, err
+			}
+			if ok {
+				out = append(out, p.Number)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (g *G2P) likelyEligible(ctx context.Context, src map[string]exchange.Source, person string, birth, today date.Date) (bool, error) {
+	f := g2p.Facts{Age: g2p.Age(birth, today)}
+	ask := func(kind string) (map[string]any, error) {
+		res, err := src[kind].Search(ctx, exchange.SourceRequest{Query: query.Query{Kind: query.KindID, IDType: "PN", IDValue: person}, Day: today, Today: today})
+		if err != nil || len(res.Records) == 0 {
+			return nil, err
+		}
+		return res.Records[0], nil
+	}
+	social, err := ask(derived.Social)
+	if err != nil {
+		return false, err
+	}
+	ben, err := ask(derived.Beneficiary)
+	if err != nil {
+		return false, err
+	}
+	if hh, ok := social["household"].(map[string]any); ok {
+		f.Resident = hh["region"] != ""
+		inc, _ := hh["monthly_income"].(int)
+		f.Income = int64(inc) * 100
+	}
+	progs, _ := ben["programmes"].([]any)
+	for _, p := range progs {
+		if pr, _ := p.(map[string]any); pr["programme"] == "old-age-pension" && pr["status"] == derived.Active {
+			amt, _ := pr["monthly_amount"].(int)
+			f.Pension = int64(amt) * 100
+		}
+	}
+	d, err := g.Service.Programme.Decide(f)
+	return d.Eligible, err
 }

@@ -2,6 +2,7 @@ package g2p
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"sync"
 	"time"
@@ -313,4 +314,37 @@ func clip(s string) string {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+// stored is a Registration as a Store keeps it: with what the API does not show (the
+// mobile number, the account, the code's hash, the name and birth date given).
+type stored struct {
+	Registration
+	Mobile    string    `json:"mobile"`
+	Account   iban.IBAN `json:"account"`
+	Name      string    `json:"name,omitempty"`
+	BirthDate date.Date `json:"birth_date,omitempty"`
+	CodeHash  []byte    `json:"code_hash,omitempty"`
+	Expires   time.Time `json:"code_expires"`
+	Tries     int       `json:"code_tries"`
+	Until     time.Time `json:"locked_until"`
+}
+
+// EncodeRegistration is r as a Store keeps it.
+func EncodeRegistration(r Registration) ([]byte, error) {
+	return json.Marshal(stored{Registration: r, Mobile: r.Mobile, Account: r.Account, Name: r.Name, BirthDate: r.BirthDate,
+		CodeHash: r.Code.Hash[:], Expires: r.Code.Expires, Tries: r.Code.Tries, Until: r.Code.Until})
+}
+
+// DecodeRegistration reads what EncodeRegistration wrote.
+func DecodeRegistration(b []byte) (Registration, error) {
+	var s stored
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Registration{}, fault.Wrap(err, "read a registration")
+	}
+	r := s.Registration
+	r.Mobile, r.Account, r.Name, r.BirthDate = s.Mobile, s.Account, s.Name, s.BirthDate
+	copy(r.Code.Hash[:], s.CodeHash)
+	r.Code.Expires, r.Code.Tries, r.Code.Until = s.Expires, s.Tries, s.Until
+	return r, nil
 }

@@ -31,13 +31,21 @@ type G2P struct {
 	Disburser g2p.Disburser
 	stack     *stack // nil when the hub's Serve owns it
 	bankDB    *sqlstore.DB
+	g2pDB     *sqlstore.DB
 }
 
 // BankStore is the DSN of the demo bank's store beside the hub's: "<store>-bank.db" for
 // an SQLite file, the same database (schema bank) on PostgreSQL.
-func BankStore(store string) string {
+func BankStore(store string) string { return besideStore(store, "bank") }
+
+// ProgrammeStore is the DSN of the SP-MIS's store (registrations, list, mapper,
+// instructions): "<store>-g2p.db" beside an SQLite file, the same database (schema g2p)
+// on PostgreSQL. Neither is the hub's: a bank and a programme keep their own data.
+func ProgrammeStore(store string) string { return besideStore(store, "g2p") }
+
+func besideStore(store, name string) string {
 	if p, ok := sqlstore.SQLiteFile(store); ok {
-		return "sqlite:" + strings.TrimSuffix(p, filepath.Ext(p)) + "-bank.db"
+		return "sqlite:" + strings.TrimSuffix(p, filepath.Ext(p)) + "-" + name + ".db"
 	}
 	return store
 }
@@ -67,24 +75,30 @@ func newG2P(ctx context.Context, cfg Config, st *Stores, x *stack) (*G2P, error)
 	if err != nil {
 		return nil, fmt.Errorf("open the demo bank: %w", err)
 	}
+	g2pDB, err := sqlstore.Open(ctx, ProgrammeStore(cfg.Store), sqlstore.G2P)
+	if err != nil {
+		bankDB.Close()
+		return nil, fmt.Errorf("open the programme's store: %w", err)
+	}
 	now := time.Now
 	demo := &bank.Demo{Store: bankDB.Bank(), Now: func() date.Date { return date.FromTime(now()) }}
 	prog, err := g2p.OldAgeAllowance(synth.SPMIS, bank.ProgrammeAccount())
 	if err != nil {
 		bankDB.Close()
+		g2pDB.Close()
 		return nil, err
 	}
 	h := &g2p.ExchangeHub{X: x.exchange, Caller: exchange.Caller{ClientID: synth.AppID(synth.SPMIS), Institution: synth.SPMIS},
 		Recorder: recorder{x.audit}, Files: programmeFiles(st.Directory), Now: now}
 	out := &g2p.Outbox{}
-	g := &G2P{Bank: demo, Outbox: out, Disburser: g2p.BankDisburser{Bank: demo, Now: now}, bankDB: bankDB,
-		Service: &g2p.Service{Programme: prog, Store: g2p.NewMemStore(), Hub: h, Bank: demo, BankCode: strings.ToLower(synth.DemoBank), Sender: out, Now: now}}
+	g := &G2P{Bank: demo, Outbox: out, Disburser: g2p.BankDisburser{Bank: demo, Now: now}, bankDB: bankDB, g2pDB: g2pDB,
+		Service: &g2p.Service{Programme: prog, Store: g2pDB.G2P(), Hub: h, Bank: demo, BankCode: strings.ToLower(synth.DemoBank), Sender: out, Now: now}}
 	return g, nil
 }
 
 // Close closes the bank's store and, when it has its own, the exchange stack.
 func (g *G2P) Close(ctx context.Context) error {
-	err := g.bankDB.Close()
+	err := errors.Join(g.bankDB.Close(), g.g2pDB.Close())
 	if g.stack != nil {
 		err = errors.Join(err, g.stack.close(ctx))
 	}

@@ -78,27 +78,40 @@ func (s *Service) RunCycle(ctx context.Context, d Disburser, payDay date.Date) (
 	return rep, err
 }
 
-// recheck asks the civil register about every beneficiary (death only) and ends the
-// rights of the dead; it returns the living.
+// RecheckWindow bounds how far back the re-check looks for deaths: the last cycles'
+// re-checks saw the deaths before it.
+const RecheckWindow = 92
+
+// recheck asks the civil register, in one question by filter over the programme's
+// files, who died since the earliest right of the list (at most RecheckWindow days
+// back), ends their rights and returns the living.
 func (s *Service) recheck(ctx context.Context, list []Beneficiary, rep *CycleReport) ([]string, int64, error) {
-	persons := make([]string, len(list))
-	for i, b := range list {
-		persons[i] = b.Person
+	if len(list) == 0 {
+		return nil, 0, nil
 	}
-	recs, seq, err := s.Hub.AskMany(ctx, DeathQuestion, persons)
+	since := rep.PayDay.AddDays(-RecheckWindow)
+	first := list[0].From
+	for _, b := range list {
+		first = min(first, b.From)
+	}
+	since = max(since, first)
+	dead, seqs, err := s.Hub.Deceased(ctx, DeathQuestion, since)
+	var seq int64
+	if len(seqs) > 0 {
+		seq = seqs[0]
+	}
 	if err != nil {
 		return nil, seq, err
 	}
-	alive := make([]string, 0, len(persons))
+	alive := make([]string, 0, len(list))
 	byDay := map[date.Date][]string{}
-	for _, p := range persons {
-		if r, ok := recs[p]; ok && str(r["death_date"]) != "" {
-			d, _ := date.Parse(str(r["death_date"]))
-			byDay[d] = append(byDay[d], p)
+	for _, b := range list {
+		if d, ok := dead[b.Person]; ok {
+			byDay[d] = append(byDay[d], b.Person)
 			rep.Deceased++
 			continue
 		}
-		alive = append(alive, p)
+		alive = append(alive, b.Person)
 	}
 	for d, ps := range byDay {
 		if err := s.Store.EndRights(ctx, ps, d, "deceased"); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"sync"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -39,9 +38,10 @@ type Hub interface {
 	// Ask asks q about person, by person number: decided, minimised and recorded. The
 	// record is nil when the source has none; an error when the hub refused.
 	Ask(ctx context.Context, q Question, person string) (map[string]any, int64, error)
-	// AskMany asks q about many persons at once, recorded in records of at most
-	// exchange.MaxAuditPersons persons; records by person number.
-	AskMany(ctx context.Context, q Question, persons []string) (map[string]map[string]any, int64, error)
+	// Deceased asks q's service, by filter over the persons the programme holds files
+	// on, who died on or after since: their death dates by person number. One
+	// question, whatever the size of the list.
+	Deceased(ctx context.Context, q Question, since date.Date) (map[string]date.Date, []int64, error)
 	// Record writes an Action in the audit log.
 	Record(ctx context.Context, a Action) (int64, error)
 	// OpenFiles declares the programme's files on persons in the person directory, from
@@ -57,8 +57,6 @@ type ExchangeHub struct {
 	Recorder exchange.Recorder
 	Files    func(ctx context.Context, persons []string, day date.Date) error
 	Now      func() time.Time
-	// Workers is how many look-ups AskMany runs at once (default 4).
-	Workers int
 }
 
 func (h *ExchangeHub) ask(q Question, person string) exchange.Ask {
@@ -85,55 +83,6 @@ func (h *ExchangeHub) Ask(ctx context.Context, q Question, person string) (map[s
 	return nil, seq, nil
 }
 
-// AskMany asks each person in turn, several at once, and seals what was answered
-// together (records of at most exchange.MaxAuditPersons persons each); a refusal is
-// sealed on its own and fails the whole.
-func (h *ExchangeHub) AskMany(ctx context.Context, q Question, persons []string) (map[string]map[string]any, int64, error) {
-	out := make(map[string]map[string]any, len(persons))
-	if len(persons) == 0 {
-		return out, 0, nil
-	}
-	workers := h.Workers
-	if workers <= 0 {
-		workers = 4
-	}
-	answers := make([]exchange.Answer, len(persons))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(persons); i += workers {
-				answers[i] = h.X.Search(ctx, h.ask(q, persons[i]))
-			}
-		}()
-	}
-	wg.Wait()
-	sum := sha256.New()
-	all := exchange.Answer{Status: 200}
-	for i, ans := range answers {
-		if ans.Err != nil {
-			ask := h.ask(q, persons[i])
-			seq, err := h.X.Seal(ctx, ask, ans, nil)
-			if err != nil {
-				return nil, 0, err
-			}
-			return nil, seq, fault.In(persons[i], ans.Err)
-		}
-		all.Decision = ans.Decision
-		all.Persons = append(all.Persons, ans.Persons...)
-		for _, r := range ans.Decoded() {
-			out[persons[i]] = r
-			b, _ := json.Marshal(r)
-			sum.Write(b)
-		}
-	}
-	ask := h.ask(q, "")
-	ask.Request, _ = json.Marshal(map[string]any{"service": q.Service, "persons": len(persons), "fields": q.Fields})
-	seq, err := h.X.Seal(ctx, ask, all, sum.Sum(nil))
-	return out, seq, err
-}
-
 // Record writes a in the audit log as the programme's.
 func (h *ExchangeHub) Record(ctx context.Context, a Action) (int64, error) {
 	e := exchange.Entry{Time: h.Now().UTC(), Client: h.Caller.ClientID, Institution: h.Caller.Institution,
@@ -155,4 +104,40 @@ func (h *ExchangeHub) Record(ctx context.Context, a Action) (int64, error) {
 // OpenFiles declares the programme's files.
 func (h *ExchangeHub) OpenFiles(ctx context.Context, persons []string, day date.Date) error {
 	return h.Files(ctx, persons, day)
+}
+
+// deathPage is the page size of Deceased's filter.
+const deathPage = 1000
+
+// Deceased asks the civil register, by filter within the programme's files, for the
+// deaths since a day, page by page, each page sealed naming its persons.
+func (h *ExchangeHub) Deceased(ctx context.Context, q Question, since date.Date) (map[string]date.Date, []int64, error) {
+	out := map[string]date.Date{}
+	var seqs []int64
+	for page := 1; ; page++ {
+		ask := exchange.Ask{Caller: h.Caller, Service: q.Service, Purpose: q.Purpose, Fields: q.Fields, Start: h.Now(),
+			Query: query.Query{Kind: query.KindFilter, Filter: &query.Cond{Op: query.Ge, Attr: "death_date", Value: since.String()},
+				Sort: []query.SortKey{{Attr: "person"}}, Page: page, PageSize: deathPage}}
+		ask.Request, _ = json.Marshal(map[string]any{"service": q.Service, "death_date_from": since.String(), "page": page})
+		ans := h.X.Search(ctx, ask)
+		body, _ := json.Marshal(ans.Decoded())
+		seq, err := h.X.Seal(ctx, ask, ans, body)
+		if err != nil {
+			return nil, seqs, err
+		}
+		seqs = append(seqs, seq)
+		if ans.Err != nil {
+			return nil, seqs, ans.Err
+		}
+		recs := ans.Decoded()
+		for _, r := range recs {
+			p, _ := r["person"].(string)
+			if d, err := date.Parse(str(r["death_date"])); err == nil && p != "" {
+				out[p] = d
+			}
+		}
+		if len(recs) < deathPage || page*deathPage >= ans.Total {
+			return out, seqs, nil
+		}
+	}
 }

@@ -61,21 +61,17 @@ func (h *testHub) Ask(_ context.Context, q Question, p string) (map[string]any, 
 	return out, h.seq, nil
 }
 
-func (h *testHub) AskMany(ctx context.Context, q Question, ps []string) (map[string]map[string]any, int64, error) {
-	out := map[string]map[string]any{}
-	for _, p := range ps {
-		r, _, err := h.Ask(ctx, q, p)
-		if err != nil {
-			return nil, 0, err
-		}
-		if r != nil {
-			out[p] = r
-		}
-	}
+func (h *testHub) Deceased(_ context.Context, q Question, since date.Date) (map[string]date.Date, []int64, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.seq++
-	return out, h.seq, nil
+	out := map[string]date.Date{}
+	for p, r := range h.records["civil-person"] {
+		if d, err := date.Parse(str(r["death_date"])); err == nil && d >= since && h.files[p] {
+			out[p] = d
+		}
+	}
+	return out, []int64{h.seq}, nil
 }
 
 func (h *testHub) Record(_ context.Context, a Action) (int64, error) {

@@ -120,6 +120,10 @@ type Store interface {
 	// EndRights ends the rights of persons on day for reason.
 	EndRights(ctx context.Context, persons []string, day date.Date, reason string) error
 
+	// Import keeps beneficiaries and their mappings in one transaction: a programme's
+	// list moved in from another system (and the benchmarks' lists).
+	Import(ctx context.Context, bs []Beneficiary, ms []Mapping) error
+
 	Link(ctx context.Context, m Mapping) error
 	Resolve(ctx context.Context, persons []string) (map[string]Mapping, error)
 	Unlink(ctx context.Context, person string) error
@@ -208,6 +212,18 @@ func (m *MemStore) EndRights(_ context.Context, persons []string, day date.Date,
 			b.Status, b.Ended, b.EndReason = Ended, day, reason
 			m.benef[p] = b
 		}
+	}
+	return nil
+}
+
+func (m *MemStore) Import(_ context.Context, bs []Beneficiary, ms []Mapping) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range bs {
+		m.benef[b.Person] = b
+	}
+	for _, mp := range ms {
+		m.maps[mp.Person] = mp
 	}
 	return nil
 }

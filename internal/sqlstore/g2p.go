@@ -119,6 +119,35 @@ func (s *g2pStore) EndRights(ctx context.Context, persons []string, day date.Dat
 	})
 }
 
+func (s *g2pStore) Import(ctx context.Context, bs []g2p.Beneficiary, ms []g2p.Mapping) error {
+	return s.inTx(ctx, "import beneficiaries", func(tx *sql.Tx) error {
+		b, err := tx.PrepareContext(ctx, s.db.q(`INSERT INTO g2p_beneficiary (`+beneficiaryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (person) DO UPDATE SET name = excluded.name, birth_date = excluded.birth_date, from_day = excluded.from_day,
+			status = excluded.status, end_reason = excluded.end_reason, ended = excluded.ended`))
+		if err != nil {
+			return mapErr(err, "import beneficiaries")
+		}
+		defer b.Close()
+		for _, v := range bs {
+			if _, err := b.ExecContext(ctx, v.Person, v.Name, int64(v.BirthDate), int64(v.From), v.Status, v.EndReason, int64(v.Ended)); err != nil {
+				return mapErr(err, "import beneficiaries")
+			}
+		}
+		m, err := tx.PrepareContext(ctx, s.db.q(`INSERT INTO g2p_mapping (person, fa, bank, name, linked) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (person) DO UPDATE SET fa = excluded.fa, bank = excluded.bank, name = excluded.name, linked = excluded.linked`))
+		if err != nil {
+			return mapErr(err, "import beneficiaries")
+		}
+		defer m.Close()
+		for _, v := range ms {
+			if _, err := m.ExecContext(ctx, v.Person, string(v.FA), v.Bank, v.Name, v.Linked.UnixNano()); err != nil {
+				return mapErr(err, "import beneficiaries")
+			}
+		}
+		return nil
+	})
+}
+
 func (s *g2pStore) Link(ctx context.Context, m g2p.Mapping) error {
 	_, err := s.db.w.ExecContext(ctx, s.db.q(`INSERT INTO g2p_mapping (person, fa, bank, name, linked) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (person) DO UPDATE SET fa = excluded.fa, bank = excluded.bank, name = excluded.name, linked = excluded.linked`),

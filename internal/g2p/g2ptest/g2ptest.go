@@ -66,6 +66,25 @@ func Run(t *testing.T, open func(t *testing.T) g2p.Store) {
 			t.Errorf("missing beneficiary: %v", err)
 		}
 	})
+	t.Run("import", func(t *testing.T) {
+		s := open(t)
+		var bs []g2p.Beneficiary
+		var ms []g2p.Mapping
+		for i := range 2000 {
+			p := fmt.Sprintf("5%010d", i)
+			bs = append(bs, g2p.Beneficiary{Person: p, Name: "B", From: 20261201, Status: g2p.Active})
+			ms = append(ms, g2p.Mapping{Person: p, FA: "XC680101500301001700", Bank: "demo-bank", Linked: time.Unix(0, 0).UTC()})
+		}
+		if err := s.Import(ctx, bs, ms); err != nil {
+			t.Fatal(err)
+		}
+		if l, _ := s.Beneficiaries(ctx, 20261201); len(l) != 2000 {
+			t.Errorf("imported %d beneficiaries", len(l))
+		}
+		if m, _ := s.Resolve(ctx, []string{bs[1999].Person}); m[bs[1999].Person] != ms[1999] {
+			t.Errorf("imported mapping %+v", m)
+		}
+	})
 	t.Run("mapper", func(t *testing.T) {
 		s := open(t)
 		m := g2p.Mapping{Person: "50030100170", FA: "XC680101500301001700", Bank: "demo-bank", Name: "Maria", Linked: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}

@@ -51,7 +51,8 @@ func G2P(ctx context.Context, o G2POptions) (*Result, error) {
 		return nil, err
 	}
 	progress(o, "bank accounts", 1, 1)
-	persons, err := allPersons(ctx, st.Civil.Population(), o.Beneficiaries+o.Rate*int(o.Duration.Seconds()+1))
+	from := st.Directory.Today().AddDays(-60)
+	persons, err := allPersons(ctx, st.Civil.Population(), o.Beneficiaries+o.Rate*int(o.Duration.Seconds()+1), from)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func G2P(ctx context.Context, o G2POptions) (*Result, error) {
 	if len(list) > o.Beneficiaries {
 		list = list[:o.Beneficiaries]
 	}
-	if err := cycle(ctx, g, st.Directory.Today(), list, o, r); err != nil {
+	if err := cycle(ctx, g, st.Directory.Today(), from, list, o, r); err != nil {
 		return nil, err
 	}
 	if err := reconcileAlone(o.Lines, r); err != nil {
@@ -84,7 +85,8 @@ func progress(o G2POptions, stage string, done, total int) {
 	}
 }
 
-func allPersons(ctx context.Context, pop population.Store, n int) ([]string, error) {
+// allPersons lists n persons of the register alive on day from.
+func allPersons(ctx context.Context, pop population.Store, n int, from date.Date) ([]string, error) {
 	var out []string
 	after := ""
 	for len(out) < n {
@@ -93,11 +95,13 @@ func allPersons(ctx context.Context, pop population.Store, n int) ([]string, err
 			return out, err
 		}
 		for _, p := range ps {
-			out = append(out, p.Number)
+			if p.DeathDate.IsZero() || p.DeathDate >= from {
+				out = append(out, p.Number)
+			}
 		}
 		after = ps[len(ps)-1].Number
 	}
-	return out[:n], nil
+	return out[:min(n, len(out))], nil
 }
 
 // registrations runs one registration every 1/rate seconds, each in its own goroutine
@@ -151,13 +155,14 @@ func registrations(ctx context.Context, g *hub.G2P, persons []string, o G2POptio
 	return nil
 }
 
-// cycle puts persons on the list (their files opened, mapped to their demo account),
+// cycle puts persons on the list from day from (their files opened that day, mapped to
+// their demo account; those who died since are for the re-check to find),
 // then measures one monthly cycle for them, statement and reconciliation included.
-func cycle(ctx context.Context, g *hub.G2P, today date.Date, persons []string, o G2POptions, r *Result) error {
+func cycle(ctx context.Context, g *hub.G2P, today, from date.Date, persons []string, o G2POptions, r *Result) error {
 	const chunk = 50_000
 	for start := 0; start < len(persons); start += chunk {
 		part := persons[start:min(start+chunk, len(persons))]
-		if err := g.Service.Hub.OpenFiles(ctx, part, today); err != nil {
+		if err := g.Service.Hub.OpenFiles(ctx, part, from); err != nil {
 			return err
 		}
 		bs := make([]g2p.Beneficiary, len(part))
@@ -167,7 +172,7 @@ func cycle(ctx context.Context, g *hub.G2P, today date.Date, persons []string, o
 			if err != nil {
 				return err
 			}
-			bs[i] = g2p.Beneficiary{Person: p, Name: "beneficiary", From: today, Status: g2p.Active}
+			bs[i] = g2p.Beneficiary{Person: p, Name: "beneficiary", From: from, Status: g2p.Active}
 			ms[i] = g2p.Mapping{Person: p, FA: a, Bank: "demo-bank", Linked: time.Now().UTC()}
 		}
 		if err := g.Service.Store.Import(ctx, bs, ms); err != nil {

@@ -150,7 +150,7 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 	}
 	slices.Sort(persons)
 	persons = slices.Compact(persons)
-	maps, seq, err := s.Resolve(ctx, persons)
+	maps, seq, err := s.resolve(ctx, persons) // the list's own persons
 	if err != nil {
 		return nil, seq, err
 	}
@@ -167,6 +167,23 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 		}
 		in.Payee = m.FA
 		ins = append(ins, in)
+	}
+	// The payments are recorded before they are kept and sent: an instruction the audit
+	// log does not hold is never sent.
+	sent := make([]string, 0, len(ins))
+	for _, in := range ins {
+		if in.Status != Held {
+			sent = append(sent, in.Person)
+		}
+	}
+	pay, err := s.recordMany(ctx, Action{Service: "g2p.disburse", Purpose: s.Programme.Name + " " + cycle, Outcome: "instructed",
+		Request: []byte(cycle)}, sent)
+	if err != nil {
+		return nil, seq, err
+	}
+	rep.Seqs = append(rep.Seqs, pay)
+	for i := range ins {
+		ins[i].Seq = pay
 	}
 	n, err := s.Store.AddInstructions(ctx, ins)
 	rep.New = n
@@ -190,25 +207,20 @@ func (s *Service) send(ctx context.Context, d Disburser, ins []Instr, rep *Cycle
 		}
 	}
 	rep.Instructions = len(todo)
+	if len(todo) > 0 {
+		seqs = append(seqs, ins[todo[0]].Seq) // the record of the instructions, written before
+	}
 	for start := 0; start < len(todo); start += MaxDisbursements {
 		part := todo[start:min(start+MaxDisbursements, len(todo))]
 		req := DisburseRequest{TransactionID: fmt.Sprintf("%s-%s-%d", s.Programme.Code, rep.Cycle, start/MaxDisbursements+1),
 			Disbursements: make([]Disbursement, len(part))}
-		persons := make([]string, len(part))
 		for k, i := range part {
 			req.Disbursements[k] = s.disbursement(ins[i])
-			persons[k] = ins[i].Person
 		}
 		res, err := d.Disburse(ctx, req)
 		if err != nil {
 			return seqs, err
 		}
-		seq, err := s.recordMany(ctx, Action{Service: "g2p.disburse", Purpose: s.Programme.Name + " " + rep.Cycle,
-			Outcome: "sent", Request: []byte(req.TransactionID)}, persons)
-		if err != nil {
-			return seqs, err
-		}
-		seqs = append(seqs, seq)
 		byRef := make(map[string]DisbursementStatus, len(res.Statuses))
 		for _, st := range res.Statuses {
 			byRef[st.ReferenceID] = st
@@ -221,14 +233,12 @@ func (s *Service) send(ctx context.Context, d Disburser, ins []Instr, rep *Cycle
 			case st.Status == "succ":
 				rep.Accepted++
 			case st.ReasonCode == "rjct.reference_id.duplicate":
-				rep.Duplicates++
-				continue // sent before: its state stays what it was
+				rep.Duplicates++ // sent before: its state stays what it was
 			default:
 				rep.Rejected++
 				in.Status, in.Reason = Held, "the bank refused it: "+st.ReasonMessage
+				upd = append(upd, in)
 			}
-			in.Seq = seq
-			upd = append(upd, in)
 		}
 		if err := s.Store.SetInstructions(ctx, upd); err != nil {
 			return seqs, err

@@ -84,6 +84,12 @@ func (s *Service) Resolve(ctx context.Context, persons []string) (map[string]Map
 			return nil, seq, err
 		}
 	}
+	return s.resolve(ctx, persons)
+}
+
+// resolve resolves and records, for persons the caller knows are the programme's own
+// (the cycle's list).
+func (s *Service) resolve(ctx context.Context, persons []string) (map[string]Mapping, int64, error) {
 	ms, err := s.Store.Resolve(ctx, persons)
 	if err != nil {
 		return nil, 0, err

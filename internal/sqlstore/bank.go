@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
@@ -86,7 +87,11 @@ func scanPosting(r scanner) (bank.Posting, error) {
 	return p, err
 }
 
-// Post inserts the new postings and reads back those already held, in one transaction.
+// postRows is how many postings one INSERT carries.
+const postRows = 200
+
+// Post inserts the new postings, 200 to a statement (those whose id is held are left,
+// and read back), in one transaction.
 func (s *bankStore) Post(ctx context.Context, ps []bank.Posting) ([]bank.Posting, []bool, error) {
 	held, fresh := make([]bank.Posting, len(ps)), make([]bool, len(ps))
 	tx, err := s.db.begin(ctx, "book payments")
@@ -94,33 +99,79 @@ func (s *bankStore) Post(ctx context.Context, ps []bank.Posting) ([]bank.Posting
 		return nil, nil, err
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, s.db.q(`INSERT INTO bank_posting (`+postingCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING`))
-	if err != nil {
-		return nil, nil, mapErr(err, "book payments")
-	}
-	defer ins.Close()
-	sel, err := tx.PrepareContext(ctx, s.db.q(`SELECT `+postingCols+` FROM bank_posting WHERE id = ?`))
-	if err != nil {
-		return nil, nil, mapErr(err, "book payments")
-	}
-	defer sel.Close()
-	for i, p := range ps {
-		res, err := ins.ExecContext(ctx, p.ID, p.Batch, string(p.Payer), string(p.Payee), p.Amount, p.Currency, int64(p.Day), p.Remit, p.Status, p.Reason, p.BankRef, int64(p.Booked))
+	for start := 0; start < len(ps); start += postRows {
+		part := ps[start:min(start+postRows, len(ps))]
+		args := make([]any, 0, 12*len(part))
+		for _, p := range part {
+			args = append(args, p.ID, p.Batch, string(p.Payer), string(p.Payee), p.Amount, p.Currency, int64(p.Day), p.Remit, p.Status, p.Reason, p.BankRef, int64(p.Booked))
+		}
+		q := `INSERT INTO bank_posting (` + postingCols + `) VALUES ` + rowsOf(12, len(part)) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
+		rows, err := tx.QueryContext(ctx, s.db.q(q), args...)
 		if err != nil {
 			return nil, nil, mapErr(err, "book payments")
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			held[i], fresh[i] = p, true
+		inserted := make(map[string]bool, len(part))
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, nil, mapErr(err, "book payments")
+			}
+			inserted[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, nil, mapErr(err, "book payments")
+		}
+		var again []any
+		for k, p := range part {
+			if inserted[p.ID] {
+				held[start+k], fresh[start+k] = p, true
+				delete(inserted, p.ID) // the same id twice in one call: the second is a duplicate
+			} else {
+				again = append(again, p.ID)
+			}
+		}
+		if len(again) == 0 {
 			continue
 		}
-		if held[i], err = scanPosting(sel.QueryRowContext(ctx, p.ID)); err != nil {
-			return nil, nil, mapErr(err, "book payments")
+		prev, err := s.postingsByID(ctx, tx, again)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, p := range part {
+			if !fresh[start+k] {
+				held[start+k] = prev[p.ID]
+			}
 		}
 	}
 	if err := commit(tx, "book payments"); err != nil {
 		return nil, nil, err
 	}
 	return held, fresh, nil
+}
+
+// rowsOf is "(?,?,…),(?,?,…)…": n rows of cols placeholders.
+func rowsOf(cols, n int) string {
+	row := "(?" + strings.Repeat(",?", cols-1) + ")"
+	return row + strings.Repeat(","+row, n-1)
+}
+
+func (s *bankStore) postingsByID(ctx context.Context, tx *sql.Tx, ids []any) (map[string]bank.Posting, error) {
+	out := make(map[string]bank.Posting, len(ids))
+	rows, err := tx.QueryContext(ctx, s.db.q(`SELECT `+postingCols+` FROM bank_posting WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`), ids...)
+	if err != nil {
+		return nil, mapErr(err, "book payments")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanPosting(rows)
+		if err != nil {
+			return nil, mapErr(err, "book payments")
+		}
+		out[p.ID] = p
+	}
+	return out, mapErr(rows.Err(), "book payments")
 }
 
 func (s *bankStore) Postings(ctx context.Context, payer iban.IBAN, day date.Date) ([]bank.Posting, error) {

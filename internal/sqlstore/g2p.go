@@ -201,18 +201,22 @@ const instrCols = `id, cycle, person, payee, amount, currency, day, status, reas
 func (s *g2pStore) AddInstructions(ctx context.Context, ins []g2p.Instr) (int, error) {
 	n := 0
 	err := s.inTx(ctx, "keep instructions", func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, s.db.q(`INSERT INTO g2p_instruction (`+instrCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING`))
-		if err != nil {
-			return mapErr(err, "keep instructions")
-		}
-		defer st.Close()
-		for _, in := range ins {
-			res, err := st.ExecContext(ctx, in.ID, in.Cycle, in.Person, string(in.Payee), in.Amount, in.Currency, int64(in.Day), in.Status, in.Reason, in.Arrears, in.Seq)
+		for start := 0; start < len(ins); start += postRows {
+			part := ins[start:min(start+postRows, len(ins))]
+			args := make([]any, 0, 11*len(part))
+			for _, in := range part {
+				args = append(args, in.ID, in.Cycle, in.Person, string(in.Payee), in.Amount, in.Currency, int64(in.Day), in.Status, in.Reason, in.Arrears, in.Seq)
+			}
+			rows, err := tx.QueryContext(ctx, s.db.q(`INSERT INTO g2p_instruction (`+instrCols+`) VALUES `+rowsOf(11, len(part))+` ON CONFLICT (id) DO NOTHING RETURNING id`), args...)
 			if err != nil {
 				return mapErr(err, "keep instructions")
 			}
-			if k, _ := res.RowsAffected(); k == 1 {
+			for rows.Next() {
 				n++
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return mapErr(err, "keep instructions")
 			}
 		}
 		return nil
@@ -250,21 +254,39 @@ func (s *g2pStore) Instructions(ctx context.Context, cycle string) ([]g2p.Instr,
 	return s.listInstr(ctx, `SELECT `+instrCols+` FROM g2p_instruction WHERE cycle = ? ORDER BY ord`, cycle)
 }
 
+// SetInstructions updates the instructions by groups of one status, reason and seq,
+// 400 ids to a statement, in one transaction.
 func (s *g2pStore) SetInstructions(ctx context.Context, ins []g2p.Instr) error {
-	return s.inTx(ctx, "update instructions", func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, s.db.q(`UPDATE g2p_instruction SET status = ?, reason = ?, seq = ? WHERE id = ?`))
-		if err != nil {
-			return mapErr(err, "update instructions")
+	type key struct {
+		status, reason string
+		seq            int64
+	}
+	groups := map[key][]any{}
+	var order []key
+	for _, in := range ins {
+		k := key{in.Status, in.Reason, in.Seq}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
 		}
-		defer st.Close()
-		for _, in := range ins {
-			res, err := st.ExecContext(ctx, in.Status, in.Reason, in.Seq, in.ID)
-			if err != nil {
-				return mapErr(err, "update instructions")
+		groups[k] = append(groups[k], in.ID)
+	}
+	return s.inTx(ctx, "update instructions", func(tx *sql.Tx) error {
+		var n int64
+		for _, k := range order {
+			ids := groups[k]
+			for start := 0; start < len(ids); start += bankChunk {
+				part := ids[start:min(start+bankChunk, len(ids))]
+				args := append([]any{k.status, k.reason, k.seq}, part...)
+				res, err := tx.ExecContext(ctx, s.db.q(`UPDATE g2p_instruction SET status = ?, reason = ?, seq = ? WHERE id IN (?`+strings.Repeat(",?", len(part)-1)+`)`), args...)
+				if err != nil {
+					return mapErr(err, "update instructions")
+				}
+				m, _ := res.RowsAffected()
+				n += m
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return fault.NotFoundf("instruction %q does not exist", clipID(in.ID))
-			}
+		}
+		if n != int64(len(ins)) {
+			return fault.NotFoundf("%d of the %d instructions to update do not exist (or are named twice)", int64(len(ins))-n, len(ins))
 		}
 		return nil
 	})

@@ -175,11 +175,11 @@ func isDigits(s string) bool {
 func (f *fixture) register(t testing.TB, person, account string) Registration {
 	t.Helper()
 	ctx := context.Background()
-	r, err := f.s.Start(ctx, Application{Person: person, Mobile: "+999 470 12 34 56", Account: account})
+	r, err := f.s.Start(ctx, Application{Person: person, Mobile: Mobile(person), Account: account})
 	if err != nil {
 		t.Fatalf("Start(%s): %v", person, err)
 	}
-	r, err = f.s.Confirm(ctx, r.ID, f.code(t, "+999470123456"))
+	r, err = f.s.Confirm(ctx, r.ID, f.code(t, Mobile(person)))
 	if err != nil {
 		t.Fatalf("Confirm(%s): %v", person, err)
 	}

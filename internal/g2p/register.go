@@ -64,6 +64,9 @@ func (s *Service) Start(ctx context.Context, a Application) (Registration, error
 	if err := a.Check(); err != nil {
 		return Registration{}, err
 	}
+	if err := s.codes.take(a.Mobile, s.now()); err != nil {
+		return Registration{}, err
+	}
 	r := Registration{ID: s.newID("reg-"), Programme: s.Programme.Code, Person: a.Person, Mobile: a.Mobile,
 		Account: iban.IBAN(a.Account), Actor: a.Actor, Created: s.now().UTC(), Status: CodeSent}
 	var code string
@@ -122,6 +125,9 @@ func (s *Service) Resend(ctx context.Context, id string) (Registration, error) {
 	}
 	if s.now().Before(r.Code.Until) {
 		return r, fault.TooManyf(nil, "too many wrong codes: wait until %s", r.Code.Until.UTC().Format("15:04:05 MST"))
+	}
+	if err := s.codes.take(r.Mobile, s.now()); err != nil {
+		return r, err
 	}
 	err = s.timed(&r.Steps, "code", func(st *Step) error {
 		code, c, err := newCode(s.Rand, s.now())

@@ -58,7 +58,7 @@ func TestRegistration(t *testing.T) {
 	if got := strings.Join(names, ","); got != "code,code-check,file,civil-register,eligibility,bank-account,mapper,list,confirmation" {
 		t.Errorf("steps %s", got)
 	}
-	ms := f.outbox.To("+999470123456")
+	ms := f.outbox.To(Mobile("50030100170"))
 	if len(ms) != 2 || !strings.Contains(ms[1].Text, "registered") || !strings.Contains(ms[1].Text, f.account("50030100170")[16:]) {
 		t.Errorf("messages %+v", ms)
 	}
@@ -180,4 +180,26 @@ func asFault(err error, fe **fault.Error) bool {
 	e, ok := err.(*fault.Error)
 	*fe = e
 	return ok
+}
+
+// TestCodesPerNumber: starting again and again does not flood a number with codes.
+func TestCodesPerNumber(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := Application{Person: "50030100170", Mobile: "+999470123456", Account: f.account("50030100170")}
+	for i := range MaxCodes {
+		if _, err := f.s.Start(ctx, a); err != nil {
+			t.Fatalf("code %d: %v", i+1, err)
+		}
+	}
+	if _, err := f.s.Start(ctx, a); fault.KindOf(err) != fault.TooMany {
+		t.Fatalf("code %d = %v; want too many", MaxCodes+1, err)
+	}
+	if n := len(f.outbox.To("+999470123456")); n != MaxCodes {
+		t.Errorf("%d SMS sent; want %d", n, MaxCodes)
+	}
+	*f.clock = f.clock.Add(CodeWindow + time.Second)
+	if _, err := f.s.Start(ctx, a); err != nil {
+		t.Errorf("after the window: %v", err)
+	}
 }

@@ -2,10 +2,12 @@ package g2p
 
 import (
 	"context"
+
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"github.com/crossroads-hub/crossroads/internal/fault"
 	"io"
 	"math/big"
 	"sync"
@@ -117,4 +119,41 @@ func (c *Code) check(entered string, now time.Time) (ok bool, why, what string) 
 		return false, "wrong code, and too many tries", fmt.Sprintf("wait %s, then ask for a new code", LockWait)
 	}
 	return false, "wrong code", fmt.Sprintf("check the SMS and try again (%d tries left)", MaxTries-c.Tries)
+}
+
+// Codes sent to one mobile number: at most MaxCodes in CodeWindow, so that nobody can
+// flood a number with SMS (or the programme with registrations) by starting again.
+const (
+	MaxCodes   = 5
+	CodeWindow = 15 * time.Minute
+)
+
+// codeLimit counts the codes sent to each number in the last CodeWindow.
+type codeLimit struct {
+	mu   sync.Mutex
+	sent map[string][]time.Time
+}
+
+func (l *codeLimit) take(number string, now time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sent == nil {
+		l.sent = map[string][]time.Time{}
+	}
+	if len(l.sent) > 100_000 { // forget the oldest window wholesale rather than grow
+		for k, ts := range l.sent {
+			if now.Sub(ts[len(ts)-1]) > CodeWindow {
+				delete(l.sent, k)
+			}
+		}
+	}
+	ts := l.sent[number]
+	for len(ts) > 0 && now.Sub(ts[0]) > CodeWindow {
+		ts = ts[1:]
+	}
+	if len(ts) >= MaxCodes {
+		return fault.TooManyf(nil, "%d codes were sent to this number in %s: wait until %s", MaxCodes, CodeWindow, ts[0].Add(CodeWindow).UTC().Format("15:04:05 MST"))
+	}
+	l.sent[number] = append(ts, now)
+	return nil
 }

@@ -45,6 +45,8 @@ type Service struct {
 	Sender    Sender
 	Now       func() time.Time
 	Rand      io.Reader // one-time codes and ids; crypto/rand when nil
+
+	codes codeLimit
 }
 
 func (s *Service) now() time.Time {

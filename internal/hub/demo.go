@@ -75,6 +75,7 @@ func Demo(ctx context.Context, cfg DemoConfig) error {
 		cfg.KeyFile = filepath.Join(cfg.Data, "hub-keys.json")
 	}
 	cfg.receiver = true
+	cfg.G2P = true
 	if err := prepareWitness(&cfg.Config, filepath.Join(cfg.Data, "witness")); err != nil {
 		return fmt.Errorf("the demo's witness: %w", err)
 	}

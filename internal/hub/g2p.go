@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
@@ -32,6 +34,7 @@ type G2P struct {
 	stack     *stack // nil when the hub's Serve owns it
 	bankDB    *sqlstore.DB
 	g2pDB     *sqlstore.DB
+	seeding   sync.WaitGroup
 }
 
 // BankStore is the DSN of the demo bank's store beside the hub's: "<store>-bank.db" for
@@ -96,8 +99,10 @@ func newG2P(ctx context.Context, cfg Config, st *Stores, x *stack) (*G2P, error)
 	return g, nil
 }
 
-// Close closes the bank's store and, when it has its own, the exchange stack.
+// Close closes the bank's store and, when it has its own, the exchange stack, once the
+// demo bank's accounts are open (their context ended stops them early).
 func (g *G2P) Close(ctx context.Context) error {
+	g.seeding.Wait()
 	err := errors.Join(g.bankDB.Close(), g.g2pDB.Close())
 	if g.stack != nil {
 		err = errors.Join(err, g.stack.close(ctx))
@@ -271,4 +276,28 @@ func (g *G2P) likelyEligible(ctx context.Context, src map[string]exchange.Source
 	}
 	d, err := g.Service.Programme.Decide(f)
 	return d.Eligible, err
+}
+
+// demoG2P wires the chain on the demo's running stack and opens the demo bank's
+// accounts for the nation in the background (the first start takes a few seconds per
+// 100,000 persons; later starts find them).
+func demoG2P(ctx context.Context, cfg Config, st *Stores, x *stack, log *slog.Logger) (*G2P, error) {
+	if err := EnsureDeliveryChain(ctx, st.Directory); err != nil {
+		return nil, err
+	}
+	g, err := newG2P(ctx, cfg, st, x)
+	if err != nil {
+		return nil, err
+	}
+	g.seeding.Add(1)
+	go func() {
+		defer g.seeding.Done()
+		n, err := g.SeedBank(ctx, st.Civil.Population())
+		if err != nil && ctx.Err() == nil {
+			log.Warn("open the demo bank's accounts", "err", err)
+			return
+		}
+		log.Info("the demo bank's accounts are open", "accounts", n)
+	}()
+	return g, nil
 }

@@ -79,7 +79,7 @@ func TestStatementBadInput(t *testing.T) {
 		{"camt wrong end", strings.Replace(xml, "</Amt>", "</Amnt>", 1), "Ntry[1]", parseCAMT},
 		{"camt bad iban", strings.Replace(xml, "<CdtrAcct><Id><IBAN>XC", "<CdtrAcct><Id><IBAN>XD", 1), "IBAN", parseCAMT},
 		{"camt return without reason", strings.Replace(xml, "<RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf>", "", 1), "CdtDbtInd", parseCAMT},
-		{"camt not xml", "{}", "account", parseCAMT},
+		{"camt not xml", "{}", "Document", parseCAMT},
 		{"camt deep", strings.Repeat("<a>", 100), "deeper", parseCAMT},
 		{"csv header", strings.Replace(csv, "end_to_end_id", "ref", 1), "header", parseCSV},
 		{"csv columns", strings.Replace(csv, ",booked,\n", ",booked,,\n", 1), "line 2", parseCSV},

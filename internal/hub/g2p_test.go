@@ -5,22 +5,35 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
 	"github.com/crossroads-hub/crossroads/internal/civil"
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/g2p"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/hub/hubtest"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
-// openG2P opens the delivery chain on the test's copy of the nation, the demo bank
-// seeded with the nation's accounts.
-func openG2P(t *testing.T) (*hub.G2P, *hub.Stores) {
+// bigNation is the nation of a run for more applicants than the test nation's adults
+// (CROSSROADS_G2P_PERSONS=10000): generated on first use, removed by TestMain.
+var bigNation = &hubtest.Nation{Prefix: "crossroads-g2p-test-", Seed: 7, Persons: 15000, Config: config}
+
+// openG2P opens the delivery chain on the test's copy of the nation (of the big
+// nation for more than 1,000 applicants), the demo bank seeded with its accounts.
+func openG2P(t *testing.T, applicants int) (*hub.G2P, *hub.Stores) {
 	t.Helper()
 	ctx := context.Background()
-	cfg := config(testNation(t))
+	dir := ""
+	if applicants > 1000 {
+		bigNation.Persons = max(bigNation.Persons, applicants*3/2)
+		dir = bigNation.Copy(t)
+	} else {
+		dir = testNation(t)
+	}
+	cfg := config(dir)
 	st, err := hub.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -75,11 +88,12 @@ func TestOldAgeAllowanceEndToEnd(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("CROSSROADS_G2P_PERSONS")); err == nil && v > 0 {
 		n = v
 	}
-	g, st := openG2P(t)
+	g, st := openG2P(t, n)
 	ctx := context.Background()
 	today := st.Directory.Today()
 	persons := elders(t, st.Civil.Population(), n+1, today)
 	sc := &g2p.Scenario{Service: g.Service, Bank: g.Bank, Disburser: g.Disburser, Outbox: g.Outbox}
+	start := time.Now()
 
 	// One applicant registers with a code; the others in a batch.
 	var first g2p.Registration
@@ -133,7 +147,7 @@ func TestOldAgeAllowanceEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d applicants: %v", len(res)+1, counts)
+	t.Logf("%d applicants: %v (%s)", len(res)+1, counts, time.Since(start).Round(time.Millisecond))
 	if len(registered) < 2 || counts[g2p.Ineligible] == 0 || counts[g2p.Stopped] == 0 {
 		t.Fatalf("outcomes %v: the nation should give every kind", counts)
 	}

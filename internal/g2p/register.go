@@ -154,7 +154,6 @@ func refuse(st *Step, why, what string) error {
 func (s *Service) checks(ctx context.Context, r *Registration, filed bool) string {
 	today := s.today()
 	var civil map[string]any
-	var facts Facts
 	var name string
 	var birth date.Date
 	steps := []struct {
@@ -191,7 +190,6 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 			if err != nil {
 				return err
 			}
-			facts = f
 			d, err := s.Programme.Decide(f)
 			if err != nil {
 				return err
@@ -221,7 +219,6 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 				s.Programme.Name, fmtInt(s.Programme.Amount/100), s.Programme.Amount%100, s.Programme.Currency, s.Programme.PayDay, string(r.Account[len(r.Account)-4:]))})
 		}},
 	}
-	_ = facts
 	if filed { // a batch opened the files of all its applicants at once
 		steps = steps[1:]
 	}

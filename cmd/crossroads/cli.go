@@ -28,6 +28,7 @@ type CLI struct {
 	Bench     BenchCmd     `cmd:"" help:"Measure the figures the project promises."`
 	// Credential: the portal's (#20).
 	Credential CredentialCmd `cmd:"" help:"Check the portal's status credentials offline."`
+	Scenario   ScenarioCmd   `cmd:"" help:"Run a chain of exchanges end to end on the demo nation, each step with its time and audit record."`
 }
 
 func (c *CLI) logger(w io.Writer) *slog.Logger {

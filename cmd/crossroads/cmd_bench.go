@@ -28,6 +28,8 @@ type BenchCmd struct {
 	Fairness BenchFairnessCmd `cmd:"" help:"A client's look-ups alone and while another client floods the hub with full-scan filters: p99 and their ratio."`
 	// Declarations: the employment source (#18).
 	Declarations BenchDeclarationsCmd `cmd:"" help:"Quarterly declarations: lines per second ingested (validated, stored) against the raw insert; SQLite, PostgreSQL with --postgres."`
+	// G2P: the delivery chain of the old-age allowance (#21).
+	G2P BenchG2PCmd `cmd:"" name:"g2p" help:"The old-age allowance's chain: registration p99 at a steady rate, a monthly cycle for 500,000 beneficiaries, reconciliation lines per second."`
 	// Witness: issue #16.
 	Witness BenchWitnessCmd `cmd:"" help:"A witness (its own process) following a log checkpointed every 2 s under load: checkpoints cosigned, its processor time."`
 	// Portal: issue #20.
@@ -349,6 +351,36 @@ func (c *BenchWitnessCmd) Run(e *env, b *BenchCmd) error {
 		return err
 	}
 	r, err := bench.Witness(e.ctx, bench.WitnessOptions{Binary: bin, Duration: c.Duration, Rate: c.Rate})
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchG2PCmd measures the delivery chain of the old-age allowance (#21).
+type BenchG2PCmd struct {
+	Data          string        `help:"A demo data folder to use (the benchmark registers persons and pays them there); empty: a nation generated in a temporary folder."`
+	Persons       int           `help:"Persons of the generated nation (without --data): at least the beneficiaries and the registrations." default:"510000"`
+	Rate          int           `help:"Registrations per second." default:"100"`
+	Duration      time.Duration `help:"How long registrations arrive at that rate." default:"10s"`
+	Beneficiaries int           `help:"Beneficiaries of the monthly cycle." default:"500000"`
+	Lines         int           `help:"Statement lines of the reconciliation measured alone." default:"500000"`
+}
+
+func (c *BenchG2PCmd) Run(e *env, b *BenchCmd) error {
+	dir, cleanup, err := benchData(e, c.Data, c.Persons)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
+	p := newProgress(e.stderr)
+	r, err := bench.G2P(e.ctx, bench.G2POptions{Data: dir, Rate: c.Rate, Duration: c.Duration, Beneficiaries: c.Beneficiaries, Lines: c.Lines, Progress: p.update})
+	p.finish()
+	stop()
 	if err != nil {
 		return err
 	}

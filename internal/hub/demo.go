@@ -76,6 +76,7 @@ func Demo(ctx context.Context, cfg DemoConfig) error {
 	}
 	cfg.receiver = true
 	cfg.Portal.DevIdP, cfg.Portal.CodeToLog = true, true
+	cfg.G2P = true
 	if err := prepareWitness(&cfg.Config, filepath.Join(cfg.Data, "witness")); err != nil {
 		return fmt.Errorf("the demo's witness: %w", err)
 	}

@@ -73,6 +73,10 @@ type Config struct {
 	// KeyFile holds the hub's signing keys (created if missing, mode 0600); "" keeps
 	// them in memory only.
 	KeyFile string
+	// G2P serves the demo's delivery chain of the old-age allowance under /g2p/ (#21:
+	// the SP-MIS, the demo bank and its store beside the hub's, the SMS outbox); the
+	// demo sets it.
+	G2P bool
 	// BuiltinOverHTTP makes the hub reach its built-in sources over HTTP, as remote ones:
 	// at SourceURLs[name] when set (a server answering DCI search for that source at
 	// <url>/registry/sync/search), otherwise at the hub's own /sources/{name}.
@@ -194,7 +198,7 @@ func (s *Stores) Close() error {
 }
 
 // reservedPaths are the hub's top-level path segments, which the DCI prefix may not take.
-var reservedPaths = []string{"healthz", "readyz", "metrics", "public", "admin", "oauth2", ".well-known", "sources", "exchange", "audit", "openapi.json", "demo", "portal", "devidp"}
+var reservedPaths = []string{"healthz", "readyz", "metrics", "public", "admin", "oauth2", ".well-known", "sources", "exchange", "audit", "openapi.json", "demo", "portal", "devidp", "g2p"}
 
 // Serve runs the HTTP server on the opened stores until ctx ends, then shuts down
 // gracefully: it stops accepting, ends the long-lived answers (events tails, pull
@@ -295,11 +299,21 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	if err != nil {
 		return fmt.Errorf("start the portal: %w", err)
 	}
-	if cfg.receiver {
+	if cfg.receiver || cfg.G2P {
 		mux := http.NewServeMux()
-		rc := newReceiver(keys, log)
-		mux.Handle(receiverPath, rc)
-		mux.Handle(strings.TrimSuffix(receiverPath, "/"), rc)
+		if cfg.receiver {
+			rc := newReceiver(keys, log)
+			mux.Handle(receiverPath, rc)
+			mux.Handle(strings.TrimSuffix(receiverPath, "/"), rc)
+		}
+		if cfg.G2P { // the demo's delivery chain (#21): the SP-MIS, the demo bank, the SMS outbox
+			g, err := demoG2P(ctx, cfg, st, x, log)
+			if err != nil {
+				return err
+			}
+			defer g.Close(context.Background())
+			mux.Handle("/g2p/", api.G2P(httpapi.G2PDeps{Service: g.Service, Disburser: g.Disburser, Outbox: g.Outbox}))
+		}
 		mux.Handle("/", handler)
 		handler = mux
 	}

@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 	hubtest.Parallel()
 	code := m.Run()
 	nation.Remove()
+	bigNation.Remove()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

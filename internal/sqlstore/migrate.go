@@ -24,6 +24,12 @@ const (
 	// It lives beside Civil (the built-in sources share one database): a declaration
 	// appends its social-registry event in its own transaction.
 	Employment Schema = "employment"
+	// Bank is the demo bank's (#21): accounts and postings, a bank's own data, in a
+	// database of its own in the demo.
+	Bank Schema = "bank"
+	// G2P is the SP-MIS's (#21): registrations, beneficiaries, the mapper, payment
+	// instructions, the programme's own data.
+	G2P Schema = "g2p"
 )
 
 //go:embed migrations
@@ -41,8 +47,8 @@ func versionTable(s Schema) string { return "goose_" + string(s) }
 // migrate applies the migrations of schema, recording them in its version table, and
 // returns the version reached.
 func migrate(ctx context.Context, dialect string, db *sql.DB, s Schema) (migrated, error) {
-	if s != Hub && s != Civil && s != Employment {
-		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil, employment)", string(s))
+	if s != Hub && s != Civil && s != Employment && s != Bank && s != G2P {
+		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil, employment, bank, g2p)", string(s))
 	}
 	p, err := provider(dialect, db, s)
 	if err != nil {

@@ -169,6 +169,7 @@ func newNation(ctx context.Context, cfg Config) (*nation, error) {
 	n.net = newNetwork(r, n.geo)
 	n.net.authorize(cfg.Today)
 	n.net.subscribe()
+	n.net.deliveryChain(cfg.Today)
 	var err error
 	if n.eco, err = newEconomy(r, n.geo, cfg.Persons); err != nil {
 		return nil, err

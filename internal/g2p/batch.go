@@ -1,0 +1,86 @@
+package g2p
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/iban"
+)
+
+// MaxBatch bounds one batch of registrations.
+const MaxBatch = 100_000
+
+// BatchResult is the outcome of one application of a batch: its registration, or why
+// the application was refused before any check (Error, naming the field).
+type BatchResult struct {
+	Line         int           `json:"line"`
+	Registration *Registration `json:"registration,omitempty"`
+	Error        string        `json:"error,omitempty"`
+}
+
+// RegisterBatch registers many applicants at once, for a social worker or the
+// programme's office (actor) who authenticated them in person: no one-time code. Each
+// application is checked on its own; the programme's files on the valid ones are
+// opened in one batch of the person directory; then each runs the checks of Confirm,
+// several at once. One result per application, in order.
+func (s *Service) RegisterBatch(ctx context.Context, apps []Application, actor string, workers int) ([]BatchResult, error) {
+	if len(apps) > MaxBatch {
+		return nil, fault.TooLargef("applications", "at most %d in one batch, got %d", MaxBatch, len(apps))
+	}
+	if actor == "" {
+		return nil, fault.Invalidf("actor", "a batch names who registers its applicants")
+	}
+	out := make([]BatchResult, len(apps))
+	regs := make([]*Registration, 0, len(apps))
+	persons := make([]string, 0, len(apps))
+	for i := range apps {
+		out[i].Line = i + 1
+		a := apps[i]
+		a.Actor = actor
+		if err := a.Check(); err != nil {
+			out[i].Error = err.Error()
+			continue
+		}
+		r := &Registration{ID: s.newID("reg-"), Programme: s.Programme.Code, Person: a.Person, Mobile: a.Mobile,
+			Account: iban.IBAN(a.Account), Actor: actor, Name: a.Name, BirthDate: a.BirthDate, Created: s.now().UTC()}
+		out[i].Registration = r
+		regs = append(regs, r)
+		persons = append(persons, a.Person)
+	}
+	var filed []Step
+	if err := s.timed(&filed, "file", func(*Step) error { return s.Hub.OpenFiles(ctx, persons, s.today()) }); err != nil {
+		return nil, err
+	}
+	if workers <= 0 {
+		workers = 16
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := w; k < len(regs); k += workers {
+				r := regs[k]
+				r.Steps = append(r.Steps, Step{Name: "identified", Outcome: OK, Why: fmt.Sprintf("in person, by %s", clip(actor)), At: s.now().UTC()}, filed[0])
+				r.Status = s.checks(ctx, r, true)
+				if err := s.Store.PutRegistration(ctx, *r); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return out, err
+	default:
+	}
+	return out, nil
+}

@@ -1,0 +1,299 @@
+package httpapi
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/g2p"
+)
+
+// G2PDeps is the delivery chain the /g2p/ routes serve (#21): the programme, its bank
+// reached through the disburse interface, and, in the demo, the SMS outbox.
+type G2PDeps struct {
+	Service   *g2p.Service
+	Disburser g2p.Disburser
+	Outbox    *g2p.Outbox // nil: no outbox page
+}
+
+// maxStatement bounds a statement uploaded for reconciliation (about 1.4 million
+// camt.053 entries).
+const maxStatement = 1 << 30
+
+// G2P returns the handler of the /g2p/ routes. Registration is the applicant's (the
+// one-time code authenticates them; the registration id, 96 random bits, is theirs);
+// everything else is the programme office's, with an administrator token.
+func (s *Server) G2P(d G2PDeps) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /g2p/registrations", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		var a g2p.Application
+		if err := decode(w, r, &a); err != nil {
+			return err
+		}
+		a.Actor = "applicant"
+		reg, err := d.Service.Start(r.Context(), a)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, reg)
+		return nil
+	}))
+	mux.HandleFunc("GET /g2p/registrations/{id}", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		reg, err := d.Service.Store.Registration(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, reg)
+		return nil
+	}))
+	mux.HandleFunc("POST /g2p/registrations/{id}/code", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Code string `json:"code"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		if len(body.Code) != g2p.CodeDigits {
+			return fault.Invalidf("code", "the %d digits of the SMS", g2p.CodeDigits)
+		}
+		reg, err := d.Service.Confirm(r.Context(), r.PathValue("id"), body.Code)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, reg)
+		return nil
+	}))
+	mux.HandleFunc("POST /g2p/registrations/{id}/resend", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		reg, err := d.Service.Resend(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, reg)
+		return nil
+	}))
+	mux.HandleFunc("POST /g2p/registrations/batch", s.admin(func(w http.ResponseWriter, r *http.Request, actor string) error {
+		apps, err := decodeApplications(r.Body)
+		if err != nil {
+			return err
+		}
+		res, err := d.Service.RegisterBatch(r.Context(), apps, actor, 16)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"results": res})
+		return nil
+	}))
+	mux.HandleFunc("POST /g2p/mapper/sync/resolve", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
+		return mapperResolve(w, r, d.Service)
+	}))
+	mux.HandleFunc("POST /g2p/mapper/sync/unlink", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
+		return mapperUnlink(w, r, d.Service)
+	}))
+	mux.HandleFunc("POST /g2p/cycles", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
+		var body struct {
+			PayDay date.Date `json:"pay_day"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		if body.PayDay.IsZero() {
+			return fault.Invalidf("pay_day", "the day of payment, YYYY-MM-DD")
+		}
+		rep, err := d.Service.RunCycle(r.Context(), d.Disburser, body.PayDay)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, rep)
+		return nil
+	}))
+	mux.HandleFunc("POST /g2p/cycles/{cycle}/statements", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
+		format := g2p.CSV
+		switch ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) {
+		case "application/xml", "text/xml":
+			format = g2p.CAMT053
+		case "text/csv":
+		default:
+			return fault.Unsupportedf("Content-Type", "a camt.053 statement (application/xml) or a CSV one (text/csv)")
+		}
+		rec, err := d.Service.Reconcile(r.Context(), r.PathValue("cycle"), format, http.MaxBytesReader(w, r.Body, maxStatement))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, rec)
+		return nil
+	}))
+	if d.Outbox != nil {
+		mux.HandleFunc("GET /g2p/outbox", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
+			writeJSON(w, http.StatusOK, map[string]any{"note": "the demo's SMS gateway: messages are kept here, not sent", "messages": d.Outbox.All()})
+			return nil
+		}))
+	}
+	return mux
+}
+
+// decodeApplications reads a batch: a JSON array, or JSON lines (one application a
+// line); an unreadable line is named.
+func decodeApplications(body io.Reader) ([]g2p.Application, error) {
+	br := bufio.NewReaderSize(io.LimitReader(body, 64<<20), 64<<10)
+	first, err := br.Peek(1)
+	for err == nil && (first[0] == ' ' || first[0] == '\n' || first[0] == '\r' || first[0] == '\t') {
+		br.ReadByte()
+		first, err = br.Peek(1)
+	}
+	if err != nil {
+		return nil, fault.Invalidf("body", "empty: send a JSON array of applications or JSON lines")
+	}
+	var apps []g2p.Application
+	if first[0] == '[' {
+		dec := json.NewDecoder(br)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&apps); err != nil {
+			return nil, jsonFault(err)
+		}
+		return apps, nil
+	}
+	sc := bufio.NewScanner(br)
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var a g2p.Application
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&a); err != nil {
+			return nil, fault.In("line "+itoa(n), jsonFault(err))
+		}
+		apps = append(apps, a)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fault.Invalidf("body", "%v", err)
+	}
+	return apps, nil
+}
+
+func itoa(n int) string {
+	b := []byte{}
+	for {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		if n /= 10; n == 0 {
+			return string(b)
+		}
+	}
+}
+
+// The G2P Connect mapper's messages (mapper_core_api_v1.0.0.yaml), the parts the hub
+// reads and writes: a message of items, each with its reference id and timestamp.
+type resolveItem struct {
+	ReferenceID string `json:"reference_id"`
+	Timestamp   string `json:"timestamp"`
+	ID          string `json:"id"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+type mapperAnswer struct {
+	ReferenceID string `json:"reference_id"`
+	Timestamp   string `json:"timestamp"`
+	ID          string `json:"id,omitempty"`
+	FA          string `json:"fa,omitempty"`
+	Status      string `json:"status"`
+	ReasonCode  string `json:"status_reason_code,omitempty"`
+	Message     string `json:"status_reason_message,omitempty"`
+}
+
+// mapperResolve answers /mapper/sync/resolve: every id of the programme's own list, or
+// the whole request refused (and recorded) when one is not.
+func mapperResolve(w http.ResponseWriter, r *http.Request, svc *g2p.Service) error {
+	var req struct {
+		Message struct {
+			TransactionID string        `json:"transaction_id"`
+			Items         []resolveItem `json:"resolve_request"`
+		} `json:"message"`
+	}
+	if err := decodeLoose(w, r, &req); err != nil {
+		return err
+	}
+	if len(req.Message.Items) == 0 || len(req.Message.Items) > 1000 {
+		return fault.Invalidf("message.resolve_request", "1 to 1000 items")
+	}
+	persons := make([]string, len(req.Message.Items))
+	for i, it := range req.Message.Items {
+		p, err := g2p.ParsePersonID(it.ID)
+		if err != nil {
+			return fault.In("message.resolve_request["+itoa(i)+"]", err)
+		}
+		persons[i] = p
+	}
+	ms, seq, err := svc.Resolve(r.Context(), persons)
+	if seq > 0 {
+		w.Header().Set("X-Audit-Records", itoa(int(seq)))
+	}
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	out := make([]mapperAnswer, len(persons))
+	for i, it := range req.Message.Items {
+		a := mapperAnswer{ReferenceID: it.ReferenceID, Timestamp: now, ID: it.ID, Status: "succ"}
+		m, ok := ms[persons[i]]
+		switch {
+		case !ok:
+			a.ReasonCode = "succ.fa.not_linked_to_id"
+		case it.Scope == "details":
+			a.FA, a.ReasonCode = g2p.FinancialAddress(m.FA, m.Bank), "succ.fa.active"
+		default: // yes_no: linked or not, not the account
+			a.ReasonCode = "succ.fa.active"
+		}
+		out[i] = a
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": map[string]any{"transaction_id": req.Message.TransactionID, "resolve_response": out}})
+	return nil
+}
+
+// mapperUnlink answers /mapper/sync/unlink for the programme's own beneficiaries.
+func mapperUnlink(w http.ResponseWriter, r *http.Request, svc *g2p.Service) error {
+	var req struct {
+		Message struct {
+			TransactionID string        `json:"transaction_id"`
+			Items         []resolveItem `json:"unlink_request"`
+		} `json:"message"`
+	}
+	if err := decodeLoose(w, r, &req); err != nil {
+		return err
+	}
+	if len(req.Message.Items) == 0 || len(req.Message.Items) > 1000 {
+		return fault.Invalidf("message.unlink_request", "1 to 1000 items")
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	out := make([]mapperAnswer, len(req.Message.Items))
+	for i, it := range req.Message.Items {
+		out[i] = mapperAnswer{ReferenceID: it.ReferenceID, Timestamp: now, ID: it.ID, Status: "succ"}
+		p, err := g2p.ParsePersonID(it.ID)
+		if err == nil {
+			_, err = svc.Unlink(r.Context(), p)
+		}
+		if err != nil {
+			out[i].Status, out[i].ReasonCode, out[i].Message = "rjct", "rjct.id.invalid", err.Error()
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": map[string]any{"transaction_id": req.Message.TransactionID, "unlink_response": out}})
+	return nil
+}
+
+// decodeLoose reads a G2P Connect envelope, whose header and signature the hub does not
+// need here (the caller is authenticated by its token): unknown fields are allowed.
+func decodeLoose(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := needContentType(r, "application/json"); err != nil {
+		return err
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(v); err != nil {
+		return jsonFault(err)
+	}
+	return nil
+}

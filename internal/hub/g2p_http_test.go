@@ -1,0 +1,143 @@
+package hub_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/crossroads-hub/crossroads/internal/bank"
+	"github.com/crossroads-hub/crossroads/internal/g2p"
+	"github.com/crossroads-hub/crossroads/internal/hub"
+)
+
+func (r *running) g2p(t *testing.T, method, path, token, ctype, body string) (int, http.Header, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, r.url+path, strings.NewReader(body))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+// candidates picks likely eligible persons of the test's nation before its hub starts.
+func candidates(t *testing.T, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	cfg := config(testNation(t))
+	st, err := hub.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	g, err := hub.OpenG2P(ctx, cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close(ctx)
+	cs, err := g.Candidates(ctx, st.Civil.Population(), n)
+	if err != nil || len(cs) < n {
+		t.Fatalf("candidates: %v, %v", cs, err)
+	}
+	return cs
+}
+
+// TestG2PRoutes: an applicant registers through the API with the code of the demo's
+// outbox; the programme office resolves its beneficiary through the mapper, never
+// another person, and every refusal is recorded; the outbox is the office's only.
+func TestG2PRoutes(t *testing.T) {
+	t.Parallel()
+	cs := candidates(t, 2)
+	r := startHubWith(t, func(c *hub.Config) { c.G2P = true })
+	person := cs[0]
+	acct, _ := bank.DemoAccount(person)
+	app := fmt.Sprintf(`{"person":%q,"mobile":%q,"account":%q}`, person, g2p.Mobile(person), acct.Print())
+	status, _, body := r.g2p(t, "POST", "/g2p/registrations", "", "application/json", app)
+	if status != http.StatusCreated {
+		t.Fatalf("start: %d %s", status, body)
+	}
+	var reg g2p.Registration
+	json.Unmarshal(body, &reg)
+	if strings.Contains(string(body), string(acct)) || strings.Contains(string(body), g2p.Mobile(person)) {
+		t.Errorf("the registration shows the account or the number: %s", body)
+	}
+	if status, _, _ := r.g2p(t, "GET", "/g2p/outbox", "", "", ""); status != http.StatusUnauthorized {
+		t.Errorf("outbox without a token: %d", status)
+	}
+	status, _, body = r.g2p(t, "GET", "/g2p/outbox", r.admin, "", "")
+	var box struct{ Messages []g2p.Message }
+	json.Unmarshal(body, &box)
+	if status != 200 || len(box.Messages) == 0 {
+		t.Fatalf("outbox: %d %s", status, body)
+	}
+	text := box.Messages[len(box.Messages)-1].Text
+	i := strings.Index(text, "code is ")
+	code := text[i+8 : i+14]
+	// Bad input: a code of letters, an unknown registration.
+	if status, _, body := r.g2p(t, "POST", "/g2p/registrations/"+reg.ID+"/code", "", "application/json", `{"code":"abc"}`); status != 400 || !strings.Contains(string(body), "code") {
+		t.Errorf("short code: %d %s", status, body)
+	}
+	if status, _, _ := r.g2p(t, "POST", "/g2p/registrations/reg-nope/code", "", "application/json", `{"code":"123456"}`); status != 404 {
+		t.Errorf("unknown registration: %d", status)
+	}
+	status, _, body = r.g2p(t, "POST", "/g2p/registrations/"+reg.ID+"/code", "", "application/json", fmt.Sprintf(`{"code":%q}`, code))
+	json.Unmarshal(body, &reg)
+	if status != 200 || reg.Status != g2p.Registered {
+		t.Fatalf("confirm: %d %s", status, body)
+	}
+	// The mapper: the office's own beneficiary, yes/no unless details are asked.
+	resolve := func(scope string, persons ...string) (int, http.Header, []byte) {
+		var items []string
+		for i, p := range persons {
+			items = append(items, fmt.Sprintf(`{"reference_id":"r%d","timestamp":"2026-12-07T10:00:00Z","id":%q,"scope":%q}`, i, g2p.PersonID(p), scope))
+		}
+		return r.g2p(t, "POST", "/g2p/mapper/sync/resolve", r.admin, "application/json",
+			`{"header":{},"message":{"transaction_id":"T1","resolve_request":[`+strings.Join(items, ",")+`]}}`)
+	}
+	status, h, body := resolve("yes_no", person)
+	if status != 200 || strings.Contains(string(body), string(acct)) || !strings.Contains(string(body), "succ.fa.active") || h.Get("X-Audit-Records") == "" {
+		t.Errorf("resolve yes_no: %d %s", status, body)
+	}
+	status, _, body = resolve("details", person)
+	if status != 200 || !strings.Contains(string(body), "iban:"+string(acct)) {
+		t.Errorf("resolve details: %d %s", status, body)
+	}
+	// Attack: another person, alone or hidden among the office's own.
+	for _, ask := range [][]string{{cs[1]}, {person, cs[1]}} {
+		status, h, body := resolve("details", ask...)
+		if status != http.StatusForbidden || strings.Contains(string(body), "iban:") || h.Get("X-Audit-Records") == "" {
+			t.Errorf("resolve %v: %d %s (audit %q)", ask, status, body, h.Get("X-Audit-Records"))
+		}
+	}
+	// A cycle and its statement through the API.
+	status, _, body = r.g2p(t, "POST", "/g2p/cycles", r.admin, "application/json", `{"pay_day":"2030-01-25"}`)
+	var rep g2p.CycleReport
+	json.Unmarshal(body, &rep)
+	if status != 200 || rep.Accepted != 1 {
+		t.Fatalf("cycle: %d %s", status, body)
+	}
+	stmt := "statement,account,end_to_end_id,bank_ref,payee,amount,currency,booked,status,reason\n" +
+		fmt.Sprintf("S1,%s,OAA-2030-01-%s,B1,%s,250.00,XCD,2030-01-25,booked,\n", bank.ProgrammeAccount(), person, acct)
+	status, _, body = r.g2p(t, "POST", "/g2p/cycles/2030-01/statements", r.admin, "text/csv", stmt)
+	if status != 200 || !strings.Contains(string(body), `"paid": 1`) {
+		t.Errorf("statement: %d %s", status, body)
+	}
+	if status, _, _ := r.g2p(t, "POST", "/g2p/cycles/2030-01/statements", r.admin, "application/pdf", stmt); status != http.StatusUnsupportedMediaType {
+		t.Errorf("a PDF statement: %d", status)
+	}
+	if status, _, _ := r.g2p(t, "POST", "/g2p/cycles", "", "application/json", `{"pay_day":"2030-01-25"}`); status != http.StatusUnauthorized {
+		t.Errorf("a cycle without a token: %d", status)
+	}
+}

@@ -26,8 +26,8 @@ import (
 // mandates (employment.Source.Mandates). Every declaration is an exchange sealed in the
 // audit log under service "employment", naming the worker, accepted or refused.
 const (
-	maxDeclarationsBody = 1 << 20   // bytes of a batch of immediate declarations
-	maxQuarterBody      = 1 << 30   // bytes of a quarterly file: 4.5 M lines of 170 bytes fit
+	maxDeclarationsBody = 1 << 20 // bytes of a batch of immediate declarations
+	maxQuarterBody      = 1 << 30 // bytes of a quarterly file: 4.5 M lines of 170 bytes fit
 	employmentService   = "employment"
 )
 

@@ -80,6 +80,7 @@ type Declaration struct {
 // Store keeps the employment source. Every method that writes does so in one
 // transaction.
 type Store interface {
+	RiskStore
 	// Apply records an accepted declaration d and the relation as it makes it (rel; its
 	// ID zero for a hire, else its Version the one read, a conflict when it moved
 	// meanwhile), the relation's previous state kept as history. When ev is not nil, the

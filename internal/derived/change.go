@@ -253,6 +253,7 @@ func (s *Source) checkState(ctx context.Context, p *population.Person, c Change)
 // declared is what has been declared to the registries about one person, up to a day.
 type declared struct {
 	income     *int
+	incomeDay  date.Date            // the day the income in force took effect
 	employers  map[string]date.Date // the employments in force, by employer: since
 	employment date.Date            // the day of the last hire or end
 	domains    map[string]string
@@ -313,7 +314,12 @@ func (d *declared) apply(typ string, day date.Date, f *Facts) {
 		delete(d.employers, f.Employer)
 		d.employment = day
 	case EventIncome:
-		d.income = f.MonthlyIncome
+		// The income of the latest day wins, whatever the order recorded: a corrective
+		// declaration of an older quarter, recorded after a newer quarter's, does not
+		// override it (a correction of the same day does).
+		if day >= d.incomeDay {
+			d.income, d.incomeDay = f.MonthlyIncome, day
+		}
 	case EventDisability:
 		d.domains, d.assessed = f.FunctionalDomains, day
 	case EventEnrolment:

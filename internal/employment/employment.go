@@ -117,6 +117,12 @@ type Store interface {
 	StoreQuarter(ctx context.Context, f File, lines []WageLine, incomes []Income) (File, error)
 	// WageLines lists a worker's wage lines, replaced ones too, by quarter and file.
 	WageLines(ctx context.Context, person string) ([]WageLine, error)
+	// KnownOn returns a worker's relations and wage lines as the source knew them at
+	// instant at: each relation as the last declaration received by then left it (one
+	// hired later is absent; one stored without a declaration, in bulk, is always
+	// known), the lines of the files received by then, a line Replaced when a later of
+	// those files replaced it. By start and by quarter, employer and file.
+	KnownOn(ctx context.Context, person string, at time.Time) ([]Relation, []WageLine, error)
 	// BeginQuarter opens the transaction that stores file f (its Hash and Quarter set)
 	// while it is read: its lines are written chunk by chunk as they are validated, so
 	// a file of millions of lines is never held whole in memory, and the commit does

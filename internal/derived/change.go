@@ -25,11 +25,15 @@ const (
 	EventIncome          = "income"           // social registry: the person's monthly income
 	EventDisability      = "disability"       // disability registry: an assessment of the six functional domains
 	EventEnrolment       = "enrolment"        // beneficiary registry: an enrolment in a programme, or its end
+	// EventSocialRisk is a social risk (incapacity, unemployment) declared by the employer
+	// (employment.EventSocialRisk): pushed to the social registry's subscribers; the
+	// registry's record does not change with it, and it is not declared here.
+	EventSocialRisk = "social_risk"
 )
 
 // EventRegistry names the registry each change belongs to.
 var EventRegistry = map[string]string{
-	EventEmploymentStart: Social, EventEmploymentEnd: Social, EventIncome: Social,
+	EventEmploymentStart: Social, EventEmploymentEnd: Social, EventIncome: Social, EventSocialRisk: Social,
 	EventDisability: Disability, EventEnrolment: Beneficiary,
 }
 
@@ -76,6 +80,8 @@ type Facts struct {
 	Programme         string            `json:"programme,omitempty"`          // enrolment
 	Status            string            `json:"status,omitempty"`             // enrolment: active or ended
 	MonthlyAmount     *int              `json:"monthly_amount,omitempty"`     // enrolment, active
+	Risk              string            `json:"risk,omitempty"`               // social_risk: incapacity, unemployment
+	Phase             string            `json:"phase,omitempty"`              // social_risk: start, recurrence, continuation, end
 }
 
 // given lists the facts set, by their JSON names.
@@ -85,7 +91,8 @@ func (f *Facts) given() []string {
 		name string
 		set  bool
 	}{{"employer", f.Employer != ""}, {"monthly_income", f.MonthlyIncome != nil}, {"functional_domains", f.FunctionalDomains != nil},
-		{"programme", f.Programme != ""}, {"status", f.Status != ""}, {"monthly_amount", f.MonthlyAmount != nil}} {
+		{"programme", f.Programme != ""}, {"status", f.Status != ""}, {"monthly_amount", f.MonthlyAmount != nil},
+		{"risk", f.Risk != ""}, {"phase", f.Phase != ""}} {
 		if x.set {
 			out = append(out, x.name)
 		}
@@ -246,6 +253,7 @@ func (s *Source) checkState(ctx context.Context, p *population.Person, c Change)
 // declared is what has been declared to the registries about one person, up to a day.
 type declared struct {
 	income     *int
+	incomeDay  date.Date            // the day the income in force took effect
 	employers  map[string]date.Date // the employments in force, by employer: since
 	employment date.Date            // the day of the last hire or end
 	domains    map[string]string
@@ -306,7 +314,12 @@ func (d *declared) apply(typ string, day date.Date, f *Facts) {
 		delete(d.employers, f.Employer)
 		d.employment = day
 	case EventIncome:
-		d.income = f.MonthlyIncome
+		// The income of the latest day wins, whatever the order recorded: a corrective
+		// declaration of an older quarter, recorded after a newer quarter's, does not
+		// override it (a correction of the same day does).
+		if day >= d.incomeDay {
+			d.income, d.incomeDay = f.MonthlyIncome, day
+		}
 	case EventDisability:
 		d.domains, d.assessed = f.FunctionalDomains, day
 	case EventEnrolment:

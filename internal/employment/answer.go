@@ -2,6 +2,7 @@ package employment
 
 import (
 	"context"
+	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
@@ -29,8 +30,9 @@ type Exchange struct {
 }
 
 // Search answers a look-up of one worker by person number. A question about a past day
-// gets the periods begun and the quarters begun by that day, as the source knows them
-// now, a period ended later shown as open.
+// gets the periods begun and the quarters begun by that day as the source knew them at
+// the end of that day (Store.KnownOn: relations as declared then, the lines of the files
+// received by then), a period ended later shown as open.
 func (x *Exchange) Search(ctx context.Context, r exchange.SourceRequest) (exchange.SourceResult, error) {
 	if r.Query.Kind != query.KindID {
 		return exchange.SourceResult{}, fault.Invalidf("query_type", "the employment source answers identifier look-ups (idtype-value) only")
@@ -56,7 +58,16 @@ func (x *Exchange) Search(ctx context.Context, r exchange.SourceRequest) (exchan
 }
 
 func (x *Exchange) record(ctx context.Context, person string, day date.Date) (map[string]any, error) {
-	rels, err := x.Store.Relations(ctx, person)
+	var rels []Relation
+	var lines []WageLine
+	var err error
+	if day < x.Today() { // as the source knew it at the end of that day
+		rels, lines, err = x.Store.KnownOn(ctx, person, day.AddDays(1).Time().Add(-time.Nanosecond))
+	} else {
+		if rels, err = x.Store.Relations(ctx, person); err == nil {
+			lines, err = x.Store.WageLines(ctx, person)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -74,10 +85,6 @@ func (x *Exchange) record(ctx context.Context, person string, day date.Date) (ma
 			p["establishment"] = r.Establishment
 		}
 		periods = append(periods, p)
-	}
-	lines, err := x.Store.WageLines(ctx, person)
-	if err != nil {
-		return nil, err
 	}
 	wages := []any{}
 	for _, w := range lines {

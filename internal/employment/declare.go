@@ -29,7 +29,9 @@ type Mandates func(ctx context.Context, institution, employer string) error
 type Source struct {
 	Store    Store
 	Mandates Mandates
-	Now      func() time.Time // nil: time.Now
+	// Competent routes a social-risk declaration (from the directory); nil: none taken.
+	Competent Competent
+	Now       func() time.Time // nil: time.Now
 }
 
 func (s *Source) now() time.Time {

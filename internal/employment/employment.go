@@ -80,6 +80,7 @@ type Declaration struct {
 // Store keeps the employment source. Every method that writes does so in one
 // transaction.
 type Store interface {
+	RiskStore
 	// Apply records an accepted declaration d and the relation as it makes it (rel; its
 	// ID zero for a hire, else its Version the one read, a conflict when it moved
 	// meanwhile), the relation's previous state kept as history. When ev is not nil, the
@@ -116,6 +117,30 @@ type Store interface {
 	StoreQuarter(ctx context.Context, f File, lines []WageLine, incomes []Income) (File, error)
 	// WageLines lists a worker's wage lines, replaced ones too, by quarter and file.
 	WageLines(ctx context.Context, person string) ([]WageLine, error)
+	// KnownOn returns a worker's relations and wage lines as the source knew them at
+	// instant at: each relation as the last declaration received by then left it (one
+	// hired later is absent; one stored without a declaration, in bulk, is always
+	// known), the lines of the files received by then, a line Replaced when a later of
+	// those files replaced it. By start and by quarter, employer and file.
+	KnownOn(ctx context.Context, person string, at time.Time) ([]Relation, []WageLine, error)
+	// BeginQuarter opens the transaction that stores file f (its Hash and Quarter set)
+	// while it is read: its lines are written chunk by chunk as they are validated, so
+	// a file of millions of lines is never held whole in memory, and the commit does
+	// what StoreQuarter does after the lines. A hash already stored is a fault.Conflict,
+	// at the latest on Commit.
+	BeginQuarter(ctx context.Context, f File) (QuarterWriter, error)
+}
+
+// QuarterWriter stores one quarterly file in one transaction: nothing is visible before
+// Commit, and Rollback (always safe to call, after Commit too) leaves nothing.
+type QuarterWriter interface {
+	// Write stores accepted lines (their keys set); a chunk is written in the order
+	// given, lines of a worker and employer at most once per file.
+	Write(ctx context.Context, lines []WageLine) error
+	// Commit appends the incomes' events, marks the lines replaced, saves the file's
+	// summary and report and commits; it returns f with ID and Mutations set.
+	Commit(ctx context.Context, f File, incomes []Income) (File, error)
+	Rollback()
 }
 
 // EventIncome is the social registry's event of a worker's monthly income (derived's).

@@ -25,6 +25,7 @@ func Operator(string) error { return nil }
 // Import is one quarterly file to ingest.
 type Import struct {
 	File   io.ReadSeeker
+	Hash   string // the file's hex SHA-256 when the caller computed it; "": read to compute it
 	Format string
 	By     string // the declaring institution, or the operator
 	// May says whether By may declare for an employer (enterprise number); a refusal
@@ -34,6 +35,18 @@ type Import struct {
 	Progress func(lines int)
 }
 
+// chunkLines is how many lines pass at once from the reader to the checks and from the
+// checks to the store; queued bounds the chunks waiting at each step, so a file is never
+// held whole in memory (a few hundred thousand lines at most in flight).
+const (
+	chunkLines = 4096
+	queued     = 16
+)
+
+// MaxReport bounds the verdicts a file's report lists; those beyond are only counted
+// (File.Unlisted).
+const MaxReport = 100_000
+
 // Ingest validates a quarterly file line by line and stores its accepted lines in one
 // transaction, with its report. The same bytes a second time give the first report
 // without storing anything (idempotent by hash). Every line is checked on its own
@@ -42,33 +55,34 @@ type Import struct {
 // overlapping the quarter, no second line for the same worker and employer); the
 // quarter is the first readable line's. A line for a worker and employer already
 // declared for the quarter replaces the earlier one, which is kept as history.
+//
+// The file streams through three steps, each its own goroutine: reading (and splitting
+// the lines), checking, and writing the lines accepted into the file's open transaction,
+// chunk by chunk; what a worker's income needs is kept per relation, not per line.
 func (s *Source) Ingest(ctx context.Context, in Import) (f File, again bool, err error) {
 	if in.May == nil {
 		return File{}, false, fault.Wrap(errors.New("no mandate check"), "import a quarterly file")
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, in.File); err != nil {
-		return File{}, false, fault.Invalidf("file", "cannot be read: %v", err)
+	hash := in.Hash
+	if hash == "" {
+		h := sha256.New()
+		if _, err := io.Copy(h, in.File); err != nil {
+			return File{}, false, fault.Invalidf("file", "cannot be read: %v", err)
+		}
+		hash = hex.EncodeToString(h.Sum(nil))
 	}
-	f = File{Hash: hex.EncodeToString(h.Sum(nil)), Format: in.Format, DeclaredBy: in.By, Received: s.now(), Report: []LineResult{}}
+	f = File{Hash: hash, Format: in.Format, DeclaredBy: in.By, Received: s.now(), Report: []LineResult{}}
 	if old, ok, err := s.Store.File(ctx, f.Hash); err != nil || ok {
 		return old, ok, err
 	}
 	if _, err := in.File.Seek(0, io.SeekStart); err != nil {
 		return File{}, false, fault.Wrap(err, "read the file again")
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // the quarter's reading, if the checks stopped first
 	v := &validator{s: s, in: in, f: &f, ctx: ctx, mandates: map[string]error{}}
-	err = Parse(in.File, in.Format, v.line)
-	if werr := v.relate(); err == nil {
-		err = werr
-	}
-	if err != nil {
-		return File{}, false, err
-	}
-	if f.Quarter == 0 {
-		return File{}, false, fault.Invalidf("file", "holds no wage line that could be read")
-	}
-	stored, err := s.Store.StoreQuarter(ctx, f, v.lines, v.incomes())
+	defer v.stop()
+	stored, err := v.ingest()
 	if fault.KindOf(err) == fault.Conflict { // the same file, stored meanwhile
 		if old, ok, ferr := s.Store.File(ctx, f.Hash); ferr == nil && ok {
 			return old, true, nil
@@ -77,27 +91,85 @@ func (s *Source) Ingest(ctx context.Context, in Import) (f File, again bool, err
 	return stored, false, err
 }
 
+// ingest reads, checks and stores the file.
+func (v *validator) ingest() (File, error) {
+	rctx, stopReading := context.WithCancel(v.ctx)
+	defer stopReading()
+	chunks := make(chan []Parsed, queued)
+	parsed := make(chan error, 1)
+	go func() { parsed <- readChunks(rctx, v.in, chunks) }()
+	err := v.run(chunks)
+	stopReading() // the reader stops if the checks did
+	for range chunks {
+	}
+	if perr := <-parsed; err == nil && perr != nil {
+		err = perr
+	}
+	if err == nil {
+		err = v.finish()
+	}
+	if err != nil {
+		return File{}, err
+	}
+	if v.f.Quarter == 0 {
+		return File{}, fault.Invalidf("file", "holds no wage line that could be read")
+	}
+	v.f.Persons = personList(v.persons)
+	return v.w.Commit(v.ctx, *v.f, v.incomes())
+}
+
+// readChunks parses the file into chunks of lines sent on out, closed at the end.
+func readChunks(ctx context.Context, in Import, out chan<- []Parsed) error {
+	defer close(out)
+	chunk := make([]Parsed, 0, chunkLines)
+	send := func() error {
+		select {
+		case out <- chunk:
+			chunk = make([]Parsed, 0, chunkLines)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	err := Parse(in.File, in.Format, func(p Parsed) error {
+		chunk = append(chunk, p)
+		if len(chunk) == chunkLines {
+			return send()
+		}
+		return nil
+	})
+	if err == nil && len(chunk) > 0 {
+		err = send()
+	}
+	return err
+}
+
 type key struct{ person, employer int64 }
 
-// validator checks a file's lines in two passes. While the file is read, each line is
-// checked on its own (identifiers, plausibility, the mandate) and the quarter's
-// relations and lines already in force are read meanwhile, from the first readable line
-// on; then the lines kept are checked against them in file order (a relation, no second
-// line for the same worker and employer, the fraction).
+// validator checks a file's lines as they come. Each line is checked on its own
+// (identifiers, plausibility, the mandate); at the first readable line the quarter's
+// relations and lines already in force are read and the file's transaction opened,
+// then each line is checked against them (a relation, no second line for the same
+// worker and employer, the fraction) and handed, in chunks, to the writer.
 type validator struct {
 	s        *Source
 	in       Import
 	f        *File
 	ctx      context.Context
 	loaded   chan error // the quarter's relations read
+	ready    bool
 	rels     map[key]int32
 	slots    []slot
 	mandates map[string]error
 	lastEmp  string // the last employer's mandate, most files being grouped by employer
 	lastErr  error
-	lines    []WageLine
 	qdays    int
 	persons  []int64 // the valid person numbers read, repeats too
+
+	w       QuarterWriter
+	out     []WageLine      // accepted lines not yet handed to the writer
+	writes  chan []WageLine // to the writer
+	written chan error      // the writer's outcome
 }
 
 // slot is what the validator knows of a worker and employer in the quarter.
@@ -110,6 +182,21 @@ type slot struct {
 	amount   int64   // this line's amount
 }
 
+// run checks the chunks as they come and hands the accepted lines to the writer.
+func (v *validator) run(chunks <-chan []Parsed) error {
+	for chunk := range chunks {
+		for _, p := range chunk {
+			if err := v.line(p); err != nil {
+				return err
+			}
+		}
+		if err := v.flush(chunkLines); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (v *validator) line(p Parsed) error {
 	v.f.Lines++
 	if v.in.Progress != nil && v.f.Lines%65536 == 0 {
@@ -120,7 +207,9 @@ func (v *validator) line(p Parsed) error {
 		return nil
 	}
 	if v.f.Quarter == 0 {
-		v.start(p.Quarter)
+		if err := v.start(p.Quarter); err != nil {
+			return err
+		}
 	}
 	w := p.WageLine
 	if field, reason := v.check(&w); reason != "" {
@@ -128,17 +217,33 @@ func (v *validator) line(p Parsed) error {
 		return nil
 	}
 	w.Line = p.Line
-	v.lines = append(v.lines, w)
+	if !v.ready {
+		if err := <-v.loaded; err != nil {
+			return err
+		}
+		v.ready = true
+	}
+	v.relate(w)
 	return nil
 }
 
 func (v *validator) reject(r LineResult) {
 	v.f.Rejected++
+	v.note(r)
+}
+
+// note lists a verdict in the report, up to MaxReport.
+func (v *validator) note(r LineResult) {
+	if len(v.f.Report) >= MaxReport {
+		v.f.Unlisted++
+		return
+	}
 	v.f.Report = append(v.f.Report, r)
 }
 
-// start reads, beside the parsing, what the checks need of quarter q.
-func (v *validator) start(q Quarter) {
+// start reads, beside the parsing, what the checks need of quarter q, and opens the
+// file's transaction with a writer that stores the chunks it is handed.
+func (v *validator) start(q Quarter) error {
 	v.f.Quarter = q
 	v.loaded = make(chan error, 1)
 	go func() {
@@ -161,54 +266,117 @@ func (v *validator) start(q Quarter) {
 		}
 		v.loaded <- err
 	}()
-}
-
-// relate waits for the quarter's relations and checks the lines kept against them, in
-// file order; the report is then in line order.
-func (v *validator) relate() error {
-	if v.loaded == nil {
-		return nil
-	}
-	if err := <-v.loaded; err != nil {
+	w, err := v.s.Store.BeginQuarter(v.ctx, *v.f)
+	if err != nil {
+		<-v.loaded // not read again: the file is refused
 		return err
 	}
-	kept := v.lines[:0]
-	for _, w := range v.lines {
-		i, ok := v.rels[key{w.PersonKey, w.EmployerKey}]
-		if !ok {
-			v.reject(LineResult{Line: w.Line, Verdict: Rejected, Field: "person",
-				Reason: fmt.Sprintf("no employment relation of %s with %s overlaps %s", w.Person, w.Employer, v.f.Quarter)})
-			continue
+	v.w = w
+	writes, written := make(chan []WageLine, queued), make(chan error, 1)
+	v.writes, v.written = writes, written
+	go func() {
+		var err error
+		for lines := range writes {
+			if err == nil {
+				err = w.Write(v.ctx, lines)
+			}
 		}
-		sl := &v.slots[i]
-		if sl.line != 0 {
-			v.reject(LineResult{Line: w.Line, Verdict: Rejected, Field: "person", Reason: fmt.Sprintf("duplicates line %d (the same worker and employer)", sl.line)})
-			continue
-		}
-		sl.line, sl.amount = w.Line, w.Wages+w.Bonus
-		v.f.Accepted++
-		if sl.declared {
-			v.f.Replaced++
-		}
-		if math.Abs(sl.fraction-w.Fraction) > 0.01 {
-			v.f.Warnings++
-			v.f.Report = append(v.f.Report, LineResult{Line: w.Line, Verdict: Warning, Field: "fraction",
-				Reason: fmt.Sprintf("%g differs from the relation's %g", w.Fraction, sl.fraction)})
-		}
-		kept = append(kept, w)
-	}
-	v.lines = kept
-	v.f.Persons = personList(v.persons)
-	slices.SortStableFunc(v.f.Report, func(a, b LineResult) int { return cmp.Compare(a.Line, b.Line) })
+		written <- err
+	}()
 	return nil
+}
+
+// flush hands the accepted lines to the writer once there are at least n.
+func (v *validator) flush(n int) error {
+	if len(v.out) < n || len(v.out) == 0 {
+		return nil
+	}
+	sortLines(v.out)
+	select {
+	case v.writes <- v.out:
+	case err := <-v.written: // the writer stopped early: its error
+		v.written <- err
+		return err
+	}
+	v.out = make([]WageLine, 0, chunkLines)
+	return nil
+}
+
+// finish hands the last lines to the writer and waits for it.
+func (v *validator) finish() error {
+	if v.w == nil {
+		return nil
+	}
+	if !v.ready {
+		if err := <-v.loaded; err != nil {
+			return err
+		}
+		v.ready = true
+	}
+	if err := v.flush(1); err != nil {
+		return err
+	}
+	close(v.writes)
+	v.writes = nil
+	err := <-v.written
+	v.written <- err
+	return err
+}
+
+// stop rolls the file's transaction back unless it was committed, after the writer.
+func (v *validator) stop() {
+	if v.w == nil {
+		return
+	}
+	if v.writes != nil {
+		close(v.writes)
+	}
+	err := <-v.written
+	v.written <- err
+	v.w.Rollback()
+}
+
+// relate checks a line against the quarter's relations and the lines kept before it.
+func (v *validator) relate(w WageLine) {
+	i, ok := v.rels[key{w.PersonKey, w.EmployerKey}]
+	if !ok {
+		v.reject(LineResult{Line: w.Line, Verdict: Rejected, Field: "person",
+			Reason: fmt.Sprintf("no employment relation of %s with %s overlaps %s", w.Person, w.Employer, v.f.Quarter)})
+		return
+	}
+	sl := &v.slots[i]
+	if sl.line != 0 {
+		v.reject(LineResult{Line: w.Line, Verdict: Rejected, Field: "person", Reason: fmt.Sprintf("duplicates line %d (the same worker and employer)", sl.line)})
+		return
+	}
+	sl.line, sl.amount = w.Line, w.Wages+w.Bonus
+	v.f.Accepted++
+	if sl.declared {
+		v.f.Replaced++
+	}
+	if math.Abs(sl.fraction-w.Fraction) > 0.01 {
+		v.f.Warnings++
+		v.note(LineResult{Line: w.Line, Verdict: Warning, Field: "fraction",
+			Reason: fmt.Sprintf("%g differs from the relation's %g", w.Fraction, sl.fraction)})
+	}
+	v.out = append(v.out, w)
+}
+
+// sortLines sorts a chunk by worker and employer, the table's order.
+func sortLines(lines []WageLine) {
+	slices.SortFunc(lines, func(a, b WageLine) int {
+		return cmp.Or(cmp.Compare(a.PersonKey, b.PersonKey), cmp.Compare(a.EmployerKey, b.EmployerKey))
+	})
 }
 
 // incomes returns the monthly income of each worker with an accepted line, in number
 // order: the lines of this file and, for their other employers, the lines in force.
 func (v *validator) incomes() []Income {
-	changed := make(map[int64]int64, len(v.lines))
-	for _, w := range v.lines {
-		changed[w.PersonKey] = 0
+	changed := make(map[int64]int64, v.f.Accepted)
+	for _, sl := range v.slots {
+		if sl.line != 0 {
+			changed[sl.person] = 0
+		}
 	}
 	for _, sl := range v.slots {
 		total, ok := changed[sl.person]

@@ -2,6 +2,7 @@ package employment
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 
 	"github.com/crossroads-hub/crossroads/internal/rawjson"
@@ -14,16 +15,54 @@ import (
 // with encoding/json for the verdict and its wording. When it reports true, w is what
 // encoding/json decodes (FuzzDecodeFast holds it to that).
 func decodeFast(line []byte, w *WageLine) bool {
+	ok, _ := decodeFastSeen(line, w)
+	return ok
+}
+
+// allMembers is the mask of a line that names every member of Columns.
+const allMembers = 1<<9 - 1
+
+// decodeFastSeen is decodeFast, with the mask of the members the line names (bit i:
+// Columns[i]).
+func decodeFastSeen(line []byte, w *WageLine) (bool, uint16) {
 	t := bytes.TrimRight(line[rawjson.SkipSpace(line, 0):], " \t\r\n") // JSON's white space only
 	if len(t) == 0 || t[0] != '{' || !rawjson.Valid(t) {
-		return false
+		return false, 0
 	}
 	ok := true
+	var seen uint16
 	rawjson.EachMember(t, func(name string, v []byte) bool {
-		ok = w.member(name, v)
+		if ok = w.member(name, v); ok {
+			seen |= 1 << memberIndex(name)
+		}
 		return ok
 	})
-	return ok
+	return ok, seen
+}
+
+// missing names the first member of Columns the mask lacks, "" when none.
+func missing(seen uint16) string {
+	for i, c := range Columns {
+		if seen&(1<<i) == 0 {
+			return c
+		}
+	}
+	return ""
+}
+
+// membersOf is the mask of the members a JSON object names (the slow path's).
+func membersOf(line []byte) uint16 {
+	var seen uint16
+	var m map[string]json.RawMessage
+	if json.Unmarshal(line, &m) != nil {
+		return 0
+	}
+	for name := range m {
+		if i := memberIndex(name); i >= 0 {
+			seen |= 1 << i
+		}
+	}
+	return seen
 }
 
 // member sets one member of a JSON wage line; false: not one it reads.

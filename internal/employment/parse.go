@@ -116,7 +116,10 @@ func decodeJSONLine(n int, line []byte, last bool) Parsed {
 		return bad(n, "", "is not UTF-8")
 	}
 	p := Parsed{Line: n}
-	if decodeFast(line, &p.WageLine) {
+	if ok, seen := decodeFastSeen(line, &p.WageLine); ok {
+		if seen != allMembers {
+			return bad(n, missing(seen), "is missing: a wage line names every member (%s)", strings.Join(Columns, ", "))
+		}
 		return p
 	}
 	p.WageLine = WageLine{}
@@ -138,6 +141,9 @@ func decodeJSONLine(n int, line []byte, last bool) Parsed {
 	}
 	if dec.More() {
 		return bad(n, "", "holds more than one JSON value")
+	}
+	if seen := membersOf(line); seen != allMembers {
+		return bad(n, missing(seen), "is missing: a wage line names every member (%s)", strings.Join(Columns, ", "))
 	}
 	p.WageLine.File, p.WageLine.Line, p.Replaced, p.PersonKey, p.EmployerKey = 0, 0, false, 0, 0
 	return p

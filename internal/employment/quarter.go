@@ -92,6 +92,9 @@ type File struct {
 	// Report names every line not accepted as it was, with the reason: rejected lines
 	// and accepted ones with a warning. A line not named was accepted.
 	Report []LineResult `json:"report"`
+	// Unlisted counts the verdicts left out of Report, beyond MaxReport: a file whose
+	// report is not complete.
+	Unlisted int `json:"unlisted,omitempty"`
 	// Persons are the workers the file names with a valid person number, each once, in
 	// number order: its audit records name them. Not stored; empty for a file stored
 	// before.

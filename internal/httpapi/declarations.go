@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +26,8 @@ import (
 // mandates (employment.Source.Mandates). Every declaration is an exchange sealed in the
 // audit log under service "employment", naming the worker, accepted or refused.
 const (
-	maxDeclarationsBody = 1 << 20   // bytes of a batch of immediate declarations
-	maxQuarterBody      = 512 << 20 // bytes of a quarterly file
+	maxDeclarationsBody = 1 << 20 // bytes of a batch of immediate declarations
+	maxQuarterBody      = 1 << 30 // bytes of a quarterly file: 4.5 M lines of 170 bytes fit
 	employmentService   = "employment"
 )
 
@@ -151,11 +154,12 @@ func (s *Server) declareQuarter(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return refused(claims.ClientID, employmentService, []byte{}, err)
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxQuarterBody))
+	file, sum, err := spool(http.MaxBytesReader(w, r.Body, maxQuarterBody))
 	if err != nil {
-		return fault.Invalidf("body", "a quarterly file is at most %d bytes", maxQuarterBody)
+		return refused(claims.ClientID, employmentService, []byte{}, err)
 	}
-	f, again, err := s.employment.Ingest(r.Context(), employment.Import{File: bytes.NewReader(data), Format: r.URL.Query().Get("format"),
+	defer file.Close()
+	f, again, err := s.employment.Ingest(r.Context(), employment.Import{File: file, Hash: hex.EncodeToString(sum[:]), Format: r.URL.Query().Get("format"),
 		By: claims.Institution, May: func(employer string) error { return s.employment.Mandates(r.Context(), claims.Institution, employer) }})
 	status := http.StatusCreated
 	if again {
@@ -173,7 +177,7 @@ func (s *Server) declareQuarter(w http.ResponseWriter, r *http.Request) error {
 		body, _ = json.Marshal(f)
 	}
 	ask := exchange.Ask{Caller: exchange.Caller{ClientID: claims.ClientID, Institution: claims.Institution}, Service: employmentService,
-		Purpose: "declaration.quarter", Request: data, Start: start}
+		Purpose: "declaration.quarter", RequestSum: sum, Start: start}
 	seq, serr := s.exchange.Seal(r.Context(), ask, ans, body)
 	if serr != nil {
 		return serr
@@ -185,4 +189,42 @@ func (s *Server) declareQuarter(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeRaw(w, status, body)
 	return nil
+}
+
+// spool copies a quarterly file's body to a temporary file, hashing it on the way: a file
+// of millions of lines is never held in memory, and it is read from the disk at the
+// disk's pace, not the client's, while the store's writer is held. The file is the
+// hub user's only (0600, os.CreateTemp in TMPDIR) and removed when closed. A body over
+// maxQuarterBody is refused with 413.
+func spool(body io.Reader) (*tempFile, [32]byte, error) {
+	f, err := os.CreateTemp("", "crossroads-quarter-*")
+	if err != nil {
+		return nil, [32]byte{}, fault.Unavailablef(err, "no room to receive the file")
+	}
+	t := &tempFile{File: f}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), body); err != nil {
+		t.Close()
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, [32]byte{}, fault.TooLargef("body", "a quarterly file is at most %d bytes; split it by employer", mb.Limit)
+		}
+		return nil, [32]byte{}, fault.Invalidf("body", "cannot be read: %v", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Close()
+		return nil, [32]byte{}, fault.Wrap(err, "read the received file")
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return t, sum, nil
+}
+
+// tempFile is a spooled body, removed when closed.
+type tempFile struct{ *os.File }
+
+func (t *tempFile) Close() error {
+	err := t.File.Close()
+	os.Remove(t.Name())
+	return err
 }

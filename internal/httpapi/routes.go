@@ -80,6 +80,10 @@ func (s *Server) routes(mux router) {
 		if s.employment != nil { // the employer channel (#18)
 			mux.HandleFunc("POST /declarations", s.dciAdapt(s.declare))
 			mux.HandleFunc("POST /declarations/quarterly", s.dciAdapt(s.declareQuarter))
+			mux.HandleFunc("POST /declarations/risks", s.dciAdapt(s.declareRisk))
+			mux.HandleFunc("GET /declarations/risks", s.dciAdapt(s.riskInbox))
+			mux.HandleFunc("GET /declarations/risks/{id}", s.dciAdapt(s.riskStatus))
+			mux.HandleFunc("POST /declarations/risks/{id}/ack", s.dciAdapt(s.ackRisk))
 		}
 		mux.HandleFunc("GET /audit/checkpoint", s.adapt(s.auditCheckpoint))
 		mux.HandleFunc("GET /audit/consistency", s.adapt(s.auditConsistency))

@@ -13,7 +13,20 @@ import (
 // sources share it: a declaration's event is written in its transaction), its mandates
 // read from the directory.
 func employmentSource(st *Stores) *employment.Source {
-	return &employment.Source{Store: st.Civil.Employment(), Mandates: Mandates(st.Directory)}
+	return &employment.Source{Store: st.Civil.Employment(), Mandates: Mandates(st.Directory), Competent: Competent(st.Directory)}
+}
+
+// Competent names the institution competent for a social risk: the institution of the
+// directory's service social-risk-<risk>. A risk without one is refused (unavailable),
+// never sent elsewhere.
+func Competent(d *directory.Directory) employment.Competent {
+	return func(ctx context.Context, risk string) (string, error) {
+		svc, _, err := directory.Get[directory.Service](ctx, d, employment.RiskServicePrefix+risk)
+		if fault.KindOf(err) == fault.NotFound {
+			return "", fault.Unavailablef(err, "no institution is competent for %s in the directory (service %s%s)", risk, employment.RiskServicePrefix, risk)
+		}
+		return svc.Institution, err
+	}
 }
 
 // Mandates says whether an institution may declare for an employer: it is the employer

@@ -18,14 +18,18 @@ const (
 	// An employer or payroll office declaring to the employment source; whom for is
 	// decided per declaration by the mandates in the directory.
 	ScopeDeclarationSubmit = "declaration.submit"
+	// An institution competent for a social risk reading the declarations routed to it
+	// and acknowledging them; which ones is decided by the routing, not the scope.
+	ScopeDeclarationReceive = "declaration.receive"
 )
 
 // Scopes lists the known scopes in their canonical order.
-var Scopes = []string{ScopeRegistrySearch, ScopeRegistrySubscribe, ScopeRegistryTxnStatus, ScopeRegistryNotify, ScopeDirectoryRead, ScopeDeclarationSubmit}
+var Scopes = []string{ScopeRegistrySearch, ScopeRegistrySubscribe, ScopeRegistryTxnStatus, ScopeRegistryNotify, ScopeDirectoryRead, ScopeDeclarationSubmit,
+	ScopeDeclarationReceive}
 
-// defaultScopes are granted to a request that names none: every scope but
-// declaration.submit, which an employer's application asks for by name.
-var defaultScopes = Scopes[:len(Scopes)-1]
+// defaultScopes are granted to a request that names none: every scope but the
+// declarations' (declaration.submit, declaration.receive), asked for by name.
+var defaultScopes = Scopes[:len(Scopes)-2]
 
 // parseScope reads a space-separated scope parameter (RFC 6749 §3.3) and returns the
 // scopes in canonical order, without duplicates. A request that names none is granted

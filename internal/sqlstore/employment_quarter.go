@@ -115,37 +115,78 @@ func (s *employmentStore) File(ctx context.Context, hash string) (employment.Fil
 // StoreQuarter stores the file, its lines (sorted by worker, the table's order) and marks
 // the lines they replace, in one transaction.
 func (s *employmentStore) StoreQuarter(ctx context.Context, f employment.File, lines []employment.WageLine, incomes []employment.Income) (employment.File, error) {
-	lines = sortedLines(lines)
+	qw, err := s.BeginQuarter(ctx, f)
+	if err != nil {
+		return employment.File{}, err
+	}
+	defer qw.Rollback()
+	if err := qw.Write(ctx, sortedLines(lines)); err != nil {
+		return employment.File{}, err
+	}
+	return qw.Commit(ctx, f, incomes)
+}
+
+// quarterWriter is one quarterly file's transaction.
+type quarterWriter struct {
+	s     *employmentStore
+	tx    *sql.Tx
+	file  int64
+	q     employment.Quarter
+	full  *sql.Stmt // the multi-row INSERT of wagesPerInsert lines (SQLite)
+	args  []any
+	reset bool // the page cache to shrink back (SQLite)
+	done  bool
+}
+
+// BeginQuarter opens the file's transaction and records the file (its summary saved on
+// Commit); a hash already stored is a fault.Conflict.
+func (s *employmentStore) BeginQuarter(ctx context.Context, f employment.File) (employment.QuarterWriter, error) {
+	qw := &quarterWriter{s: s, q: f.Quarter}
 	if s.db.dialect != Postgres {
 		// A file's rows, events and the pages they touch stay in memory until the commit
 		// rather than spill to the log midway: 256 MiB of page cache while it is stored
 		// (the writer is one connection), the usual 16 MiB after.
 		if _, err := s.db.w.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
-			return employment.File{}, mapErr(err, "store a quarterly file")
+			return nil, mapErr(err, "store a quarterly file")
 		}
-		defer s.db.w.ExecContext(context.Background(), `PRAGMA cache_size = -16384`)
+		qw.reset = true
 	}
 	tx, err := s.db.begin(ctx, "store a quarterly file")
 	if err != nil {
-		return employment.File{}, err
+		qw.Rollback()
+		return nil, err
 	}
-	defer tx.Rollback()
+	qw.tx = tx
+	err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_file (hash, quarter, declared_by, received_at, doc) VALUES (?, ?, ?, ?, '{}') RETURNING id`),
+		f.Hash, int64(f.Quarter), f.DeclaredBy, f.Received.UnixNano()).Scan(&qw.file)
+	if err != nil {
+		qw.Rollback()
+		return nil, mapErr(err, "store a quarterly file")
+	}
+	return qw, nil
+}
+
+func (qw *quarterWriter) Write(ctx context.Context, lines []employment.WageLine) error {
+	f := employment.File{ID: qw.file, Quarter: qw.q}
+	if qw.s.db.dialect == Postgres {
+		return qw.s.wagesBulk(ctx, qw.tx, f, lines)
+	}
+	return qw.wagesMulti(ctx, f, lines)
+}
+
+func (qw *quarterWriter) Commit(ctx context.Context, f employment.File, incomes []employment.Income) (employment.File, error) {
+	if qw.done {
+		return employment.File{}, fault.Wrap(sql.ErrTxDone, "store a quarterly file")
+	}
+	s, tx := qw.s, qw.tx
+	f.ID = qw.file
+	var err error
 	if f.Mutations, err = s.incomes(ctx, tx, f.Quarter, incomes); err != nil {
 		return employment.File{}, err
 	}
 	doc, _ := json.Marshal(f)
-	err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_file (hash, quarter, declared_by, received_at, doc) VALUES (?, ?, ?, ?, ?) RETURNING id`),
-		f.Hash, int64(f.Quarter), f.DeclaredBy, f.Received.UnixNano(), string(doc)).Scan(&f.ID)
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, s.db.q(`UPDATE emp_file SET doc = ? WHERE id = ?`), string(doc), f.ID); err != nil {
 		return employment.File{}, mapErr(err, "store a quarterly file")
-	}
-	if s.db.dialect == Postgres {
-		err = s.wagesBulk(ctx, tx, f, lines)
-	} else {
-		err = s.wagesMulti(ctx, tx, f, lines)
-	}
-	if err != nil {
-		return employment.File{}, err
 	}
 	if f.Replaced > 0 {
 		_, err = tx.ExecContext(ctx, s.db.q(`UPDATE emp_wage SET replaced = 1 WHERE quarter = ? AND file < ? AND replaced = 0
@@ -155,7 +196,29 @@ AND EXISTS (SELECT 1 FROM emp_wage n WHERE n.quarter = emp_wage.quarter AND n.pe
 			return employment.File{}, mapErr(err, "store a quarterly file")
 		}
 	}
-	return f, commit(tx, "store a quarterly file")
+	if qw.full != nil {
+		qw.full.Close()
+		qw.full = nil
+	}
+	err = commit(tx, "store a quarterly file")
+	qw.Rollback()
+	return f, err
+}
+
+func (qw *quarterWriter) Rollback() {
+	if qw.done {
+		return
+	}
+	qw.done = true
+	if qw.full != nil {
+		qw.full.Close()
+	}
+	if qw.tx != nil {
+		qw.tx.Rollback()
+	}
+	if qw.reset {
+		qw.s.db.w.ExecContext(context.Background(), `PRAGMA cache_size = -16384`)
+	}
 }
 
 // sortedLines returns lines by worker and employer, the table's order, sorting small
@@ -177,27 +240,27 @@ func sortedLines(lines []employment.WageLine) []employment.WageLine {
 	return out
 }
 
-func (s *employmentStore) wagesMulti(ctx context.Context, tx *sql.Tx, f employment.File, lines []employment.WageLine) error {
-	var full *sql.Stmt
-	args := make([]any, 0, 11*wagesPerInsert)
+// wagesMulti inserts lines wagesPerInsert at a time with one prepared statement, kept for
+// the whole file, the rest in one statement of their own.
+func (qw *quarterWriter) wagesMulti(ctx context.Context, f employment.File, lines []employment.WageLine) error {
 	for len(lines) > 0 {
 		chunk := lines[:min(len(lines), wagesPerInsert)]
 		lines = lines[len(chunk):]
-		args = args[:0]
+		args := qw.args[:0]
 		for _, w := range chunk {
 			args = append(args, int64(f.Quarter), w.PersonKey, w.EmployerKey, f.ID, w.Line, w.Wages, w.Bonus, w.Days, w.Hours, w.Fraction, w.Contribution)
 		}
+		qw.args = args
 		var err error
 		if len(chunk) == wagesPerInsert {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, insertWagesMany); err != nil {
+			if qw.full == nil {
+				if qw.full, err = qw.tx.PrepareContext(ctx, insertWagesMany); err != nil {
 					return mapErr(err, "store a quarterly file")
 				}
-				defer full.Close()
 			}
-			_, err = full.ExecContext(ctx, args...)
+			_, err = qw.full.ExecContext(ctx, args...)
 		} else {
-			_, err = tx.ExecContext(ctx, insertWage+wageRow+strings.Repeat(", "+wageRow, len(chunk)-1), args...)
+			_, err = qw.tx.ExecContext(ctx, insertWage+wageRow+strings.Repeat(", "+wageRow, len(chunk)-1), args...)
 		}
 		if err != nil {
 			return mapErr(err, "store a quarterly file")

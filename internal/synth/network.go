@@ -150,6 +150,16 @@ func newNetwork(r rnd, geo geography) network {
 	}, {
 		ID: FarmerRecord, Institution: SocialRegistry, Registry: "farmer", Name: "Farmers, land and crops of the farmer registry",
 		DataSets: []string{"farm"}, Fields: derived.Fields[derived.Farmer], Endpoint: "builtin:" + derived.Farmer,
+	}, {
+		// The competent institutions of the social risks employers declare (#18): a
+		// declaration is routed to the service's institution, which acknowledges it.
+		ID: employment.RiskServicePrefix + employment.Incapacity, Institution: HealthInsurer1, Registry: "social",
+		Name: "Declarations of incapacity for work, from employers", DataSets: []string{"social_risks"},
+		Fields: []string{"risk_declarations"}, Endpoint: "builtin:social_risk",
+	}, {
+		ID: employment.RiskServicePrefix + employment.Unemployment, Institution: EmploymentService, Registry: "social",
+		Name: "Declarations of unemployment, from employers", DataSets: []string{"social_risks"},
+		Fields: []string{"risk_declarations"}, Endpoint: "builtin:social_risk",
 	}}
 	return n
 }

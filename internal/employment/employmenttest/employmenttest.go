@@ -69,6 +69,9 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("quarter", func(t *testing.T) { testQuarter(t, open(t)) })
 	t.Run("incomes", func(t *testing.T) { testIncomes(t, open(t)) })
 	t.Run("badfiles", func(t *testing.T) { testBadFiles(t, open(t)) })
+	t.Run("asof", func(t *testing.T) { testAsOf(t, open(t)) })
+	t.Run("badlines", func(t *testing.T) { testBadLines(t, open(t)) })
+	t.Run("streamed", func(t *testing.T) { testStreamed(t, open(t)) })
 }
 
 // setup puts persons 1..n in the register (person 9 died) and returns the source.

@@ -71,7 +71,10 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, fmt.Errorf("bus: connect: %w", err)
 	}
 	b.conn = nc
-	if b.js, err = jetstream.New(nc); err != nil {
+	// A message published without waiting gets its acknowledgement or, within 10 s,
+	// an error: in a cluster whose stream leader stopped, an acknowledgement may never
+	// come, and the publisher must not wait for it for ever.
+	if b.js, err = jetstream.New(nc, jetstream.WithPublishAsyncTimeout(10*time.Second)); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bus: jetstream: %w", err)
 	}

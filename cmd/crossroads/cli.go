@@ -26,6 +26,7 @@ type CLI struct {
 	Events    EventsCmd    `cmd:"" help:"Watch the delivery of mutations to subscribers (operators)."`
 	Declare   DeclareCmd   `cmd:"" help:"The employment source's quarterly declarations (opens the store directly)."`
 	Bench     BenchCmd     `cmd:"" help:"Measure the figures the project promises."`
+	Cluster   ClusterCmd   `cmd:"" help:"Several hub replicas on one machine: PostgreSQL, a NATS cluster, a load balancer (demo)."`
 }
 
 func (c *CLI) logger(w io.Writer) *slog.Logger {

@@ -163,6 +163,7 @@ func (c *Cluster) Chaos(ctx context.Context, every, down time.Duration, rnd *ran
 		on(Event{Time: time.Now(), Replica: i, What: "killed"})
 		select {
 		case <-ctx.Done():
+			return // Close stops the others
 		case <-time.After(down):
 		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)

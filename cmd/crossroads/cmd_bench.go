@@ -30,6 +30,8 @@ type BenchCmd struct {
 	Declarations BenchDeclarationsCmd `cmd:"" help:"Quarterly declarations: lines per second ingested (validated, stored) against the raw insert; SQLite, PostgreSQL with --postgres."`
 	// Witness: issue #16.
 	Witness BenchWitnessCmd `cmd:"" help:"A witness (its own process) following a log checkpointed every 2 s under load: checkpoints cosigned, its processor time."`
+	// Cluster: issue #17 (cmd_cluster.go).
+	Cluster BenchClusterCmd `cmd:"" help:"Replicas on one PostgreSQL and a 3-node NATS: exchanges/s with 1, 2, 3; a replica killed every 10 s under load (nothing lost, lease takeover times); audit appends/s through several logs."`
 }
 
 // BenchIdentCmd measures identifier checks.

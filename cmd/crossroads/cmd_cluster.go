@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/bench"
 	"github.com/crossroads-hub/crossroads/internal/cluster"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/outbound"
@@ -183,4 +184,36 @@ func (c *ClusterDemoCmd) watch(ctx context.Context, e *env, cl *cluster.Cluster,
 			fmt.Fprintf(e.stdout, "%s %s\n", time.Now().Format("15:04:05"), status())
 		}
 	}
+}
+
+// BenchClusterCmd measures replicas (#17).
+type BenchClusterCmd struct {
+	Postgres  string        `help:"PostgreSQL to use: scratch schemas are made in it and dropped." default:"postgres://postgres@127.0.0.1:5432/test?sslmode=disable" env:"CROSSROADS_POSTGRES"`
+	Persons   int           `help:"Persons of the synthetic nation." default:"2000"`
+	Clients   int           `help:"Concurrent clients." default:"16"`
+	Phase     time.Duration `help:"Each throughput run (1, 2, 3 replicas)." default:"20s"`
+	Chaos     time.Duration `help:"The run where a random replica is killed every --kill-every; 0: none." default:"2m"`
+	KillEvery time.Duration `help:"How often a replica is killed (SIGKILL) in the chaos run." default:"10s"`
+	Down      time.Duration `help:"How long a killed replica stays down." default:"2s"`
+	AuditFor  time.Duration `name:"audit-for" help:"Each audit-append run (1, 2, 3 logs on one schema); 0: none." default:"10s"`
+	Bin       string        `help:"The crossroads binary the replicas run (default: this one)." hidden:""`
+}
+
+func (c *BenchClusterCmd) Run(e *env, b *BenchCmd) error {
+	bin := c.Bin
+	if bin == "" {
+		var err error
+		if bin, err = os.Executable(); err != nil {
+			return err
+		}
+	}
+	if c.Clients < 1 || c.Phase <= 0 || c.KillEvery <= 0 {
+		return fmt.Errorf("--clients, --phase and --kill-every must be positive")
+	}
+	r, err := bench.Cluster(e.ctx, bench.ClusterOptions{Binary: bin, Postgres: c.Postgres, Persons: c.Persons, Clients: c.Clients,
+		Phase: c.Phase, Chaos: c.Chaos, KillEvery: c.KillEvery, Down: c.Down, AuditFor: c.AuditFor, Progress: e.stderr})
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
 }

@@ -159,8 +159,9 @@ func (c *Cluster) Chaos(ctx context.Context, every, down time.Duration, rnd *ran
 		}
 		i := rnd.IntN(len(c.Replicas))
 		r := c.Replicas[i]
+		at := time.Now()
 		r.Kill()
-		on(Event{Time: time.Now(), Replica: i, What: "killed"})
+		on(Event{Time: at, Replica: i, What: "killed"})
 		select {
 		case <-ctx.Done():
 			return // Close stops the others

@@ -111,11 +111,16 @@ func (r *Replica) signal(sig syscall.Signal) {
 	<-exited
 }
 
-// CPU is the processor time the replica's runs that ended used.
+// CPU is the processor time the replica has used: its runs that ended, and the one that
+// runs (read from /proc on Linux).
 func (r *Replica) CPU() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.cpu
+	cpu := r.cpu
+	if r.cmd != nil && r.cmd.Process != nil {
+		cpu += ProcessCPU(r.cmd.Process.Pid)
+	}
+	return cpu
 }
 
 // FreeAddr returns a 127.0.0.1 address that was free a moment ago.

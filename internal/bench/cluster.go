@@ -1,0 +1,399 @@
+package bench
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	mrand "math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/cluster"
+	"github.com/crossroads-hub/crossroads/internal/oauth"
+	"github.com/crossroads-hub/crossroads/internal/outbound"
+	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// ClusterOptions configure Cluster.
+type ClusterOptions struct {
+	Binary   string // the crossroads binary the replicas run
+	Postgres string // the database (a scratch schema is made in it)
+	Persons  int
+	Clients  int           // concurrent clients of the throughput runs
+	Phase    time.Duration // each throughput run (1, 2, 3 replicas)
+	Chaos    time.Duration // the run with a replica killed every KillEvery; 0: none
+	// KillEvery is how often a random replica is killed (SIGKILL) in the chaos run; Down
+	// how long it stays down before it is started again.
+	KillEvery, Down time.Duration
+	// AuditFor is each audit-append run (1, 2, 3 logs on one schema); 0: none.
+	AuditFor time.Duration
+	Progress io.Writer // a line per step; nil: none
+}
+
+// Cluster measures the hub's replicas on one PostgreSQL and a 3-node NATS cluster (#17):
+// exchanges per second through the round-robin balancer with 1, 2 and 3 replicas (with
+// their processor time and the machine's per exchange); a run under load where a random
+// replica is killed every KillEvery and started again (answered exchanges lost or
+// repeated, changes lost, per-person order violations, the time another replica took
+// each lease the killed one held); and audit appends per second through 1, 2 and 3 logs
+// on one schema.
+func Cluster(ctx context.Context, o ClusterOptions) (*Result, error) {
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	dir, err := os.MkdirTemp("", "crossroads-bench-cluster-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	inbox := &cluster.Inbox{}
+	rcv := httptest.NewServer(inbox)
+	defer rcv.Close()
+	sub := "sub-" + strings.ToLower(synth.PensionFund)
+	var persons []string
+	c, err := cluster.Start(ctx, cluster.Config{Bin: o.Binary, Postgres: o.Postgres, Replicas: 3, NATS: 3, Dir: dir, Persons: o.Persons, Seed: 1,
+		Out: o.Progress, Prepare: func(store string) (err error) {
+			persons, err = cluster.Subscribe(ctx, store, sub, rcv.URL+"/"+sub, 32)
+			return err
+		}})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	app := synth.AppID(synth.HealthInsurer1)
+	secret, err := c.Secret(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	token, err := outbound.ClientToken(ctx, nil, c.URL+oauth.TokenPath, app, secret)
+	if err != nil {
+		return nil, err
+	}
+	r := newResult("cluster")
+	r.add("load_average", "load average (1 min) at start", loadAverage(), "")
+	r.add("cores", "processors", runtime.NumCPU(), "")
+	if err := throughput(ctx, o, c, token, r); err != nil {
+		return nil, err
+	}
+	if o.Chaos > 0 {
+		if err := chaos(ctx, o, c, token, sub, persons, inbox, r); err != nil {
+			return nil, err
+		}
+	}
+	if o.AuditFor > 0 {
+		if err := auditAppends(ctx, o, r); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// throughput runs the load through 1, then 2, then 3 replicas (the others stopped).
+func throughput(ctx context.Context, o ClusterOptions, c *cluster.Cluster, token string, r *Result) error {
+	var one float64
+	for n := 1; n <= len(c.Replicas); n++ {
+		var urls []string
+		for i, rep := range c.Replicas {
+			if i < n && !rep.Running() {
+				if err := rep.Start(ctx); err != nil {
+					return err
+				}
+			}
+			if i >= n {
+				rep.Stop()
+			} else {
+				urls = append(urls, rep.URL())
+			}
+		}
+		lb := httptest.NewServer(cluster.NewBalancer(urls))
+		load := &cluster.Load{URL: lb.URL, Token: token, Person: synth.FixtureNumber, Clients: o.Clients, Prefix: fmt.Sprintf("tp%d-", n)}
+		lctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); load.Run(lctx) }()
+		time.Sleep(min(o.Phase/4, 3*time.Second)) // warm: connections, caches
+		ok0, _ := load.Counts()
+		cpu0 := replicasCPU(c.Replicas[:n])
+		m0 := machineCPU()
+		start := time.Now()
+		time.Sleep(o.Phase)
+		ok1, failed := load.Counts()
+		cpu1 := replicasCPU(c.Replicas[:n])
+		m1 := machineCPU()
+		el := time.Since(start)
+		stop()
+		<-done
+		lb.Close()
+		ex := float64(ok1 - ok0)
+		rate := ex / el.Seconds()
+		if n == 1 {
+			one = rate
+		}
+		fmt.Fprintf(o.Progress, "%d replica(s): %.0f exchanges/s\n", n, rate)
+		r.add(fmt.Sprintf("replicas_%d_exchanges_per_s", n), fmt.Sprintf("%d replica(s): exchanges/s", n), round(rate), "")
+		r.add(fmt.Sprintf("replicas_%d_ratio_to_one", n), fmt.Sprintf("%d replica(s): ratio to one", n), math.Round(rate/one*100)/100, "")
+		if ex > 0 {
+			r.add(fmt.Sprintf("replicas_%d_replica_cpu_us_per_exchange", n), fmt.Sprintf("%d replica(s): replicas' CPU per exchange", n), round(float64((cpu1-cpu0).Microseconds())/ex), "µs")
+			if m1 > 0 {
+				r.add(fmt.Sprintf("replicas_%d_machine_cpu_us_per_exchange", n), fmt.Sprintf("%d replica(s): machine's CPU per exchange (PostgreSQL, NATS, load incl.)", n), round(float64((m1-m0).Microseconds())/ex), "µs")
+			}
+		}
+		r.add(fmt.Sprintf("replicas_%d_failed", n), fmt.Sprintf("%d replica(s): requests failed", n), failed, "")
+	}
+	return nil
+}
+
+// chaos runs the load and a trickle of changes through all the replicas while one is
+// killed every KillEvery, then checks the audit log and the deliveries.
+func chaos(ctx context.Context, o ClusterOptions, c *cluster.Cluster, token, sub string, persons []string, inbox *cluster.Inbox, r *Result) error {
+	for _, rep := range c.Replicas {
+		if !rep.Running() {
+			if err := rep.Start(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	mover, err := cluster.OpenMover(ctx, c.Store, sub, persons)
+	if err != nil {
+		return err
+	}
+	defer mover.Close()
+	load := &cluster.Load{URL: c.URL, Token: token, Person: synth.FixtureNumber, Clients: o.Clients, Prefix: "chaos-"}
+	cctx, cancel := context.WithTimeout(ctx, o.Chaos)
+	defer cancel()
+	var wg sync.WaitGroup
+	var moveErrs atomic.Int64
+	var mu sync.Mutex
+	var kills []killed
+	wg.Add(3)
+	go func() { defer wg.Done(); load.Run(cctx) }()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-cctx.Done():
+				return
+			case <-t.C:
+				if mover.Move(ctx) != nil {
+					moveErrs.Add(1)
+				}
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		c.Chaos(cctx, o.KillEvery, o.Down, mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 17)), func(ev cluster.Event) {
+			fmt.Fprintf(o.Progress, "%s %s %s\n", ev.Time.Format("15:04:05.000"), c.Replicas[ev.Replica].Name, ev.What)
+			if ev.What == "killed" {
+				mu.Lock()
+				kills = append(kills, killed{at: ev.Time, replica: ev.Replica})
+				mu.Unlock()
+			}
+		})
+	}()
+	wg.Wait()
+	// A replica the chaos left down comes back, so that every lease has a holder.
+	for _, rep := range c.Replicas {
+		if !rep.Running() {
+			if err := rep.Start(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	answered, failed := load.Results()
+	v, err := cluster.CheckAudit(ctx, c.Store, answered)
+	if err != nil {
+		return err
+	}
+	recorded := mover.Recorded()
+	deadline := time.Now().Add(90 * time.Second)
+	d := cluster.CheckDelivery(recorded, inbox.Copies())
+	for d.Missing > 0 && time.Now().Before(deadline) {
+		time.Sleep(500 * time.Millisecond)
+		d = cluster.CheckDelivery(recorded, inbox.Copies())
+	}
+	takeovers := leaseTakeovers(c.Replicas, kills)
+	for _, p := range append(v.Problems, d.Problems...) {
+		fmt.Fprintln(o.Progress, "problem:", p)
+	}
+	r.add("chaos_seconds", "chaos run", o.Chaos.Seconds(), "s")
+	r.add("chaos_kills", "chaos: replicas killed (SIGKILL)", len(kills), "")
+	r.add("chaos_exchanges_answered", "chaos: exchanges answered 200", len(answered), "")
+	r.add("chaos_exchanges_failed", "chaos: requests failed (in flight at a kill)", len(failed), "")
+	r.add("chaos_acknowledged_lost", "chaos: answered exchanges not in the audit log", v.Lost, "")
+	r.add("chaos_acknowledged_repeated", "chaos: answered exchanges recorded twice", v.Repeated, "")
+	r.add("chaos_changes_recorded", "chaos: changes recorded", len(recorded), "")
+	r.add("chaos_changes_lost", "chaos: changes never delivered", d.Missing, "")
+	r.add("chaos_changes_redelivered", "chaos: copies delivered again (at least once)", d.Repeats, "")
+	r.add("chaos_order_violations", "chaos: per-person order violations", d.OutOfOrder, "")
+	r.add("chaos_lease_takeovers", "chaos: leases taken over after a kill", len(takeovers), "")
+	r.add("chaos_lease_takeover_p50_ms", "chaos: lease takeover p50", ms(takeovers.percentile(50)), "ms")
+	r.add("chaos_lease_takeover_p99_ms", "chaos: lease takeover p99", ms(takeovers.percentile(99)), "ms")
+	r.add("chaos_lease_takeover_max_ms", "chaos: lease takeover max", ms(takeovers.percentile(100)), "ms")
+	if moveErrs.Load() > 0 {
+		r.add("chaos_change_errors", "chaos: changes the register refused", moveErrs.Load(), "")
+	}
+	return nil
+}
+
+// auditAppends appends to one log on a scratch schema through 1, 2 and 3 logs (as many
+// replicas' processes would), 256 appenders each, every record committed before its
+// Append returns.
+func auditAppends(ctx context.Context, o ClusterOptions, r *Result) error {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	signer, err := audit.NewSigner("hub.bench.example", edKey(priv))
+	if err != nil {
+		return err
+	}
+	sign := func() (note.Signer, error) { return signer, nil }
+	for n := 1; n <= 3; n++ {
+		store, drop, err := sqlstore.Scratch(ctx, o.Postgres)
+		if err != nil {
+			return err
+		}
+		rate, cpu, err := appendThrough(ctx, store, n, sign, o.AuditFor)
+		if derr := drop(); err == nil {
+			err = derr
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Progress, "audit appends through %d log(s): %.0f/s\n", n, rate)
+		r.add(fmt.Sprintf("audit_%d_logs_appends_per_s", n), fmt.Sprintf("audit appends through %d log(s) on one schema", n), round(rate), "/s")
+		r.add(fmt.Sprintf("audit_%d_logs_cpu_us_per_append", n), fmt.Sprintf("audit appends through %d log(s): this process's CPU per append", n), round(cpu), "µs")
+	}
+	return nil
+}
+
+func appendThrough(ctx context.Context, store string, n int, sign audit.SignerFunc, d time.Duration) (rate, cpuPer float64, err error) {
+	var logs []*audit.Log
+	for range n {
+		db, err := sqlstore.Open(ctx, store, sqlstore.Hub)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer db.Close()
+		l, err := audit.Open(ctx, db.Audit(), sign, audit.Config{CheckpointEvery: time.Hour})
+		if err != nil {
+			return 0, 0, err
+		}
+		defer l.Close(context.Background())
+		logs = append(logs, l)
+	}
+	actx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var count atomic.Int64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	cpu0 := processCPU()
+	start := time.Now()
+	for i := range 256 * n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := logs[i%n]
+			for j := 0; actx.Err() == nil; j++ {
+				rec := audit.Record{Client: "bench", MessageID: fmt.Sprintf("a%d-%d", i, j), Institution: "FUND", Service: "civil.person",
+					Purpose: "benefit-check", Persons: []string{fmt.Sprintf("P%d", j%1000)}, Fields: []string{"name"}, Decision: audit.Permit,
+					Outcome: "answered", Status: 200, RequestHash: audit.HashHex([]byte{byte(i), byte(j)}), ResponseHash: audit.HashHex([]byte{byte(j), byte(i)})}
+				if _, err := l.Append(ctx, rec); err != nil {
+					failed.Store(err)
+					return
+				}
+				count.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	if err, ok := failed.Load().(error); ok {
+		return 0, 0, err
+	}
+	c := float64(count.Load())
+	return c / el.Seconds(), float64((processCPU() - cpu0).Microseconds()) / c, nil
+}
+
+// killed is a replica the chaos killed.
+type killed struct {
+	at      time.Time
+	replica int
+}
+
+func replicasCPU(rs []*cluster.Replica) time.Duration {
+	var t time.Duration
+	for _, r := range rs {
+		t += r.CPU()
+	}
+	return t
+}
+
+func machineCPU() time.Duration { return cluster.MachineCPU() }
+
+func processCPU() time.Duration { return cluster.ProcessCPU(0) }
+
+func loadAverage() string { return cluster.LoadAverage() }
+
+// leaseTakeovers is, for each lease a killed replica held, the time from the kill until
+// another replica logged it had taken it. The holder at a kill is the replica that last
+// logged taking the lease before it.
+func leaseTakeovers(rs []*cluster.Replica, kills []killed) latencies {
+	type taken struct {
+		at      time.Time
+		replica int
+	}
+	byLease := map[string][]taken{}
+	for i, r := range rs {
+		for _, line := range strings.Split(r.Log.String(), "\n") {
+			if !strings.Contains(line, `"msg":"lease taken"`) {
+				continue
+			}
+			var e struct {
+				Time  time.Time `json:"time"`
+				Lease string    `json:"lease"`
+			}
+			if json.Unmarshal([]byte(line), &e) == nil {
+				byLease[e.Lease] = append(byLease[e.Lease], taken{e.Time, i})
+			}
+		}
+	}
+	var out latencies
+	for _, ts := range byLease {
+		slices.SortFunc(ts, func(a, b taken) int { return a.at.Compare(b.at) })
+		for _, k := range kills {
+			holder := -1
+			for _, t := range ts {
+				if t.at.Before(k.at) {
+					holder = t.replica
+				}
+			}
+			if holder != k.replica {
+				continue
+			}
+			for _, t := range ts {
+				if t.at.After(k.at) {
+					out = append(out, t.at.Sub(k.at))
+					break
+				}
+			}
+		}
+	}
+	return out
+}

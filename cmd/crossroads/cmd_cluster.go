@@ -196,6 +196,9 @@ type BenchClusterCmd struct {
 	KillEvery time.Duration `help:"How often a replica is killed (SIGKILL) in the chaos run." default:"10s"`
 	Down      time.Duration `help:"How long a killed replica stays down." default:"2s"`
 	AuditFor  time.Duration `name:"audit-for" help:"Each audit-append run (1, 2, 3 logs on one schema); 0: none." default:"10s"`
+	Appenders int           `help:"Goroutines appending through each log in the audit runs." default:"256"`
+	MaxBatch  int           `name:"max-batch" help:"Records a log commits at once at most in the audit runs; 0: the log's default (512)." default:"0"`
+	Replicas  []int         `help:"Which runs to make: throughput with these numbers of replicas." default:"1,2,3"`
 	Bin       string        `help:"The crossroads binary the replicas run (default: this one)." hidden:""`
 }
 
@@ -211,7 +214,8 @@ func (c *BenchClusterCmd) Run(e *env, b *BenchCmd) error {
 		return fmt.Errorf("--clients, --phase and --kill-every must be positive")
 	}
 	r, err := bench.Cluster(e.ctx, bench.ClusterOptions{Binary: bin, Postgres: c.Postgres, Persons: c.Persons, Clients: c.Clients,
-		Phase: c.Phase, Chaos: c.Chaos, KillEvery: c.KillEvery, Down: c.Down, AuditFor: c.AuditFor, Progress: e.stderr})
+		Phase: c.Phase, Chaos: c.Chaos, KillEvery: c.KillEvery, Down: c.Down, AuditFor: c.AuditFor,
+		AuditAppenders: c.Appenders, AuditMaxBatch: c.MaxBatch, Replicas: c.Replicas, Progress: e.stderr})
 	if err != nil {
 		return err
 	}

@@ -34,14 +34,18 @@ type ClusterOptions struct {
 	Postgres string // the database (a scratch schema is made in it)
 	Persons  int
 	Clients  int           // concurrent clients of the throughput runs
-	Phase    time.Duration // each throughput run (1, 2, 3 replicas)
+	Phase    time.Duration // each throughput run
+	Replicas []int         // the throughput runs: with so many replicas each (at most 3)
 	Chaos    time.Duration // the run with a replica killed every KillEvery; 0: none
 	// KillEvery is how often a random replica is killed (SIGKILL) in the chaos run; Down
 	// how long it stays down before it is started again.
 	KillEvery, Down time.Duration
 	// AuditFor is each audit-append run (1, 2, 3 logs on one schema); 0: none.
 	AuditFor time.Duration
-	Progress io.Writer // a line per step; nil: none
+	// AuditAppenders is how many goroutines append through each log (default 256);
+	// AuditMaxBatch the records a log commits at once at most (default the log's, 512).
+	AuditAppenders, AuditMaxBatch int
+	Progress                      io.Writer // a line per step; nil: none
 }
 
 // Cluster measures the hub's replicas on one PostgreSQL and a 3-node NATS cluster (#17):
@@ -55,9 +59,27 @@ func Cluster(ctx context.Context, o ClusterOptions) (*Result, error) {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
+	r := newResult("cluster")
+	r.add("load_average", "load average (1 min) at start", loadAverage(), "")
+	r.add("cores", "processors", runtime.NumCPU(), "")
+	if len(o.Replicas) > 0 || o.Chaos > 0 {
+		if err := replicated(ctx, o, r); err != nil {
+			return nil, err
+		}
+	}
+	if o.AuditFor > 0 {
+		if err := auditAppends(ctx, o, r); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// replicated makes the runs through a cluster of 3 replicas.
+func replicated(ctx context.Context, o ClusterOptions, r *Result) error {
 	dir, err := os.MkdirTemp("", "crossroads-bench-cluster-")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(dir)
 	inbox := &cluster.Inbox{}
@@ -71,41 +93,34 @@ func Cluster(ctx context.Context, o ClusterOptions) (*Result, error) {
 			return err
 		}})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer c.Close()
 	app := synth.AppID(synth.HealthInsurer1)
 	secret, err := c.Secret(ctx, app)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	token, err := outbound.ClientToken(ctx, nil, c.URL+oauth.TokenPath, app, secret)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r := newResult("cluster")
-	r.add("load_average", "load average (1 min) at start", loadAverage(), "")
-	r.add("cores", "processors", runtime.NumCPU(), "")
 	if err := throughput(ctx, o, c, token, r); err != nil {
-		return nil, err
+		return err
 	}
 	if o.Chaos > 0 {
-		if err := chaos(ctx, o, c, token, sub, persons, inbox, r); err != nil {
-			return nil, err
-		}
+		return chaos(ctx, o, c, token, sub, persons, inbox, r)
 	}
-	if o.AuditFor > 0 {
-		if err := auditAppends(ctx, o, r); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return nil
 }
 
 // throughput runs the load through 1, then 2, then 3 replicas (the others stopped).
 func throughput(ctx context.Context, o ClusterOptions, c *cluster.Cluster, token string, r *Result) error {
 	var one float64
-	for n := 1; n <= len(c.Replicas); n++ {
+	for _, n := range o.Replicas {
+		if n < 1 || n > len(c.Replicas) {
+			return fmt.Errorf("bench cluster: %d replicas: from 1 to %d", n, len(c.Replicas))
+		}
 		var urls []string
 		for i, rep := range c.Replicas {
 			if i < n && !rep.Running() {
@@ -139,8 +154,8 @@ func throughput(ctx context.Context, o ClusterOptions, c *cluster.Cluster, token
 		lb.Close()
 		ex := float64(ok1 - ok0)
 		rate := ex / el.Seconds()
-		if n == 1 {
-			one = rate
+		if one == 0 {
+			one = rate // the first run's, normally one replica's
 		}
 		fmt.Fprintf(o.Progress, "%d replica(s): %.0f exchanges/s\n", n, rate)
 		r.add(fmt.Sprintf("replicas_%d_exchanges_per_s", n), fmt.Sprintf("%d replica(s): exchanges/s", n), round(rate), "")
@@ -252,7 +267,7 @@ func chaos(ctx context.Context, o ClusterOptions, c *cluster.Cluster, token, sub
 }
 
 // auditAppends appends to one log on a scratch schema through 1, 2 and 3 logs (as many
-// replicas' processes would), 256 appenders each, every record committed before its
+// replicas' processes would), AuditAppenders appenders each, every record committed before its
 // Append returns.
 func auditAppends(ctx context.Context, o ClusterOptions, r *Result) error {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -269,7 +284,7 @@ func auditAppends(ctx context.Context, o ClusterOptions, r *Result) error {
 		if err != nil {
 			return err
 		}
-		rate, cpu, err := appendThrough(ctx, store, n, sign, o.AuditFor)
+		rate, cpu, err := appendThrough(ctx, store, n, sign, o)
 		if derr := drop(); err == nil {
 			err = derr
 		}
@@ -283,7 +298,7 @@ func auditAppends(ctx context.Context, o ClusterOptions, r *Result) error {
 	return nil
 }
 
-func appendThrough(ctx context.Context, store string, n int, sign audit.SignerFunc, d time.Duration) (rate, cpuPer float64, err error) {
+func appendThrough(ctx context.Context, store string, n int, sign audit.SignerFunc, o ClusterOptions) (rate, cpuPer float64, err error) {
 	var logs []*audit.Log
 	for range n {
 		db, err := sqlstore.Open(ctx, store, sqlstore.Hub)
@@ -291,21 +306,25 @@ func appendThrough(ctx context.Context, store string, n int, sign audit.SignerFu
 			return 0, 0, err
 		}
 		defer db.Close()
-		l, err := audit.Open(ctx, db.Audit(), sign, audit.Config{CheckpointEvery: time.Hour})
+		l, err := audit.Open(ctx, db.Audit(), sign, audit.Config{CheckpointEvery: time.Hour, MaxBatch: o.AuditMaxBatch})
 		if err != nil {
 			return 0, 0, err
 		}
 		defer l.Close(context.Background())
 		logs = append(logs, l)
 	}
-	actx, cancel := context.WithTimeout(ctx, d)
+	actx, cancel := context.WithTimeout(ctx, o.AuditFor)
 	defer cancel()
 	var count atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	cpu0 := processCPU()
 	start := time.Now()
-	for i := range 256 * n {
+	per := o.AuditAppenders
+	if per <= 0 {
+		per = 256
+	}
+	for i := range per * n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

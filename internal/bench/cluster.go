@@ -105,6 +105,12 @@ func replicated(ctx context.Context, o ClusterOptions, r *Result) error {
 	if err != nil {
 		return err
 	}
+	// What a replica costs doing nothing (its tickers: the directory's refresh, the
+	// checkpoints, the leases it tries): paid once per replica, whatever the load.
+	cpu0, t0 := replicasCPU(c.Replicas), time.Now()
+	time.Sleep(5 * time.Second)
+	idle := float64(replicasCPU(c.Replicas)-cpu0) / float64(time.Since(t0)) / float64(len(c.Replicas))
+	r.add("replica_idle_cpu_percent", "a replica's CPU when idle", round(idle*100), "% of a core")
 	if err := throughput(ctx, o, c, token, r); err != nil {
 		return err
 	}

@@ -125,12 +125,13 @@ func (b *Balancer) send(r *http.Request, i int, body []byte, replayable bool) (*
 	out.Header.Set("X-Forwarded-For", clientIP(r.RemoteAddr))
 	if replayable {
 		out.ContentLength = int64(len(body))
+		// With GetBody, Go's transport sends again, on a new connection, a request it
+		// could not write at all on a kept-alive one the replica had closed (a graceful
+		// stop closes its idle connections). Not one written and unanswered: the replica
+		// may have received it, and may have answered it before it died. (Marking requests
+		// idempotent, Idempotency-Key, would have the transport send those again too, and
+		// its failed dial would then look like a refusal here: a second exchange.)
 		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		// A request sent on a kept-alive connection the replica closed unread (a graceful
-		// stop closes its idle connections) may be sent again on a new one: Go's transport
-		// does so for a request with an Idempotency-Key header, which a nil value marks
-		// without sending it.
-		out.Header["X-Idempotency-Key"] = nil
 	} else {
 		out.ContentLength = r.ContentLength
 	}

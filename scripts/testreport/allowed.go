@@ -12,7 +12,7 @@ var allowed = []struct {
 }{
 	{re(`/postgres(/|$)`), re(`^CROSSROADS_TEST_POSTGRES not set$`),
 		"no PostgreSQL: scripts/test sets it when PostgreSQL answers on 127.0.0.1:5432"},
-	{re(`^(TestAuditReplicas|TestLeases|TestSettledEventSeq|TestClaims|TestReplicas)$`), re(`^CROSSROADS_TEST_POSTGRES not set`),
+	{re(`^(TestAuditReplicas|TestLeases|TestLeaseConfirm|TestSettledEventSeq|TestClaims|TestReplicas)$`), re(`^CROSSROADS_TEST_POSTGRES not set`),
 		"no PostgreSQL: the replicas of the hub share one PostgreSQL database (#17), which scripts/test names when it answers"},
 	{re(`^TestReplicas$`), re(`^builds and runs the binary twice; not in -short$`),
 		"asked for with -short"},

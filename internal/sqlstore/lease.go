@@ -64,6 +64,9 @@ func (l pgLocker) TryAcquire(ctx context.Context, name string) (lease.Held, bool
 
 // pgHeld is a lease held on conn.
 type pgHeld struct {
+	// mu makes the session's users (the pings, the confirmations of several lanes) take
+	// turns: one connection carries one query at a time.
+	mu       sync.Mutex
 	conn     *sql.Conn
 	name     string
 	lost     chan struct{}
@@ -93,7 +96,10 @@ func (h *pgHeld) Confirm(ctx context.Context) error {
 	qctx, cancel := context.WithTimeout(ctx, 2*leasePing)
 	defer cancel()
 	var held bool
-	if err := h.conn.QueryRowContext(qctx, leaseHeldSQL, h.name).Scan(&held); err != nil || !held {
+	h.mu.Lock()
+	err := h.conn.QueryRowContext(qctx, leaseHeldSQL, h.name).Scan(&held)
+	h.mu.Unlock()
+	if err != nil || !held {
 		if ctx.Err() != nil {
 			return ctx.Err() // the caller gave up: that says nothing of the lease
 		}
@@ -115,7 +121,9 @@ func (h *pgHeld) watch() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*leasePing)
+		h.mu.Lock()
 		err := h.conn.PingContext(ctx)
+		h.mu.Unlock()
 		cancel()
 		if err != nil {
 			h.lose()
@@ -130,6 +138,8 @@ func (h *pgHeld) Release() {
 	h.once.Do(func() {
 		close(h.stop)
 		h.wg.Wait()
+		h.mu.Lock()
+		defer h.mu.Unlock()
 		h.conn.Raw(func(any) error { return driver.ErrBadConn }) // discarded, not pooled
 		h.conn.Close()
 	})

@@ -176,8 +176,24 @@ func TestLeaseConfirm(t *testing.T) {
 	if !ok {
 		t.Fatal("a PostgreSQL lease cannot be confirmed")
 	}
-	if err := c.Confirm(ctx); err != nil {
-		t.Fatalf("Confirm while held = %v; want nil", err)
+	// Several lanes confirm at once, while the lease's pings go on: one session, its
+	// queries in turn.
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if err := c.Confirm(ctx); err != nil {
+					t.Errorf("Confirm while held = %v; want nil", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
 	}
 	if _, err := dbs[1].ExecForTest(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
 		WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()

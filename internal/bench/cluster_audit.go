@@ -98,4 +98,3 @@ func appendThrough(ctx context.Context, store string, n int, sign audit.SignerFu
 	c := float64(count.Load())
 	return c / el.Seconds(), float64((processCPU() - cpu0).Microseconds()) / c, nil
 }
-

@@ -190,7 +190,7 @@ func chaos(ctx context.Context, o ClusterOptions, c *cluster.Cluster, token, sub
 	cctx, cancel := context.WithTimeout(ctx, o.Chaos)
 	defer cancel()
 	var wg sync.WaitGroup
-	var moveErrs atomic.Int64
+	var moveErrs, restartsFailed atomic.Int64
 	var mu sync.Mutex
 	var kills []killed
 	wg.Add(3)
@@ -214,6 +214,9 @@ func chaos(ctx context.Context, o ClusterOptions, c *cluster.Cluster, token, sub
 		defer wg.Done()
 		c.Chaos(cctx, o.KillEvery, o.Down, mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 17)), func(ev cluster.Event) {
 			fmt.Fprintf(o.Progress, "%s %s %s\n", ev.Time.Format("15:04:05.000"), c.Replicas[ev.Replica].Name, ev.What)
+			if strings.HasPrefix(ev.What, "restart failed") {
+				restartsFailed.Add(1)
+			}
 			if ev.What == "killed" {
 				mu.Lock()
 				kills = append(kills, killed{at: ev.Time, replica: ev.Replica})
@@ -260,6 +263,12 @@ func chaos(ctx context.Context, o ClusterOptions, c *cluster.Cluster, token, sub
 	r.add("chaos_lease_takeover_p50_ms", "chaos: lease takeover p50", ms(takeovers.percentile(50)), "ms")
 	r.add("chaos_lease_takeover_p99_ms", "chaos: lease takeover p99", ms(takeovers.percentile(99)), "ms")
 	r.add("chaos_lease_takeover_max_ms", "chaos: lease takeover max", ms(takeovers.percentile(100)), "ms")
+	panics := 0
+	for _, rep := range c.Replicas {
+		panics += strings.Count(rep.Log.String(), "\npanic: ")
+	}
+	r.add("chaos_replica_panics", "chaos: replicas that panicked (not killed)", panics, "")
+	r.add("chaos_restarts_failed", "chaos: restarts that failed", restartsFailed.Load(), "")
 	if moveErrs.Load() > 0 {
 		r.add("chaos_change_errors", "chaos: changes the register refused", moveErrs.Load(), "")
 	}

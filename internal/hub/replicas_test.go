@@ -73,6 +73,13 @@ func TestReplicas(t *testing.T) {
 		logs[i] = &syncBuffer{}
 		kills[i], bases[i] = serveReplica(t, bin, store, natsURL, keys, logs[i])
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, l := range logs {
+				t.Logf("replica %d's log:\n%s", i, tail(l.String(), 5000))
+			}
+		}
+	})
 	secret := strings.TrimSpace(runCmd(t, bin, "directory", "--store", store, "secret", synth.AppID(synth.HealthInsurer1)))
 	token := tokenFor(t, bases[replicas-1], synth.AppID(synth.HealthInsurer1), secret)
 

@@ -115,22 +115,14 @@ func (b *Bus) QueueState(ctx context.Context, stream, name string) (QueueState, 
 // Name is the queue's name.
 func (q *Queue) Name() string { return q.name }
 
-// nextWait bounds Next's wait for a first message: in a cluster, a pull request held by
-// a consumer whose leader then stops is never answered, and one that expires is sent
-// again by the caller's next call, to the new leader.
-const nextWait = 5 * time.Second
-
 // Next returns the messages waiting, at most n, in stream order; when none are, it
-// waits for the first until ctx ends or at most nextWait (none then, and no error), and
-// takes those that came with it.
+// waits until ctx ends for the first, and takes those that came with it.
 func (q *Queue) Next(ctx context.Context, n int) ([]*Received, error) {
 	msgs, err := collect(q.c.FetchNoWait(n))
 	if len(msgs) > 0 || err != nil {
 		return msgs, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, nextWait)
-	defer cancel()
-	if msgs, err = collect(q.c.Fetch(1, jetstream.FetchContext(wctx))); len(msgs) == 0 || err != nil {
+	if msgs, err = collect(q.c.Fetch(1, jetstream.FetchContext(ctx))); len(msgs) == 0 || err != nil {
 		return msgs, err
 	}
 	more, err := collect(q.c.FetchNoWait(n - 1))

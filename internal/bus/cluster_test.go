@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"testing"
@@ -70,10 +71,18 @@ func TestCluster(t *testing.T) {
 			t.Fatalf("lane after %d read: %v", len(got), err)
 		}
 		for len(got) < n {
-			rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-			msgs, err := q.Next(rctx, n-len(got))
-			rcancel()
-			if err != nil || len(msgs) == 0 {
+			// A consumer just made, or whose leader just stopped, may have no leader for a
+			// moment ("no responders"): a reader asks again.
+			var msgs []*bus.Received
+			err := testwait.Until(20*time.Second, func() (err error) {
+				rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
+				defer rcancel()
+				if msgs, err = q.Next(rctx, n-len(got)); err == nil && len(msgs) == 0 {
+					err = errors.New("nothing yet")
+				}
+				return err
+			})
+			if err != nil {
 				t.Fatalf("read after %d of %d: %v", len(got), n, err)
 			}
 			for _, m := range msgs {

@@ -29,6 +29,7 @@ type CLI struct {
 	// Credential: the portal's (#20).
 	Credential CredentialCmd `cmd:"" help:"Check the portal's status credentials offline."`
 	Scenario   ScenarioCmd   `cmd:"" help:"Run a chain of exchanges end to end on the demo nation, each step with its time and audit record."`
+	Cluster    ClusterCmd    `cmd:"" help:"Several hub replicas on one machine: PostgreSQL, a NATS cluster, a load balancer (demo)."`
 }
 
 func (c *CLI) logger(w io.Writer) *slog.Logger {

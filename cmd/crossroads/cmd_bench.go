@@ -37,6 +37,8 @@ type BenchCmd struct {
 	// Soak and AuditVerify: issue #22.
 	Soak        BenchSoakCmd        `cmd:"" help:"Drive the hub at a share of its capacity for a long time: memory, goroutines, open files and store size sampled (CSV, SVG), a heap profile, the audit log verified; fails if memory does not level off or a request is lost."`
 	AuditVerify BenchAuditVerifyCmd `cmd:"" name:"audit-verify" help:"audit verify on a log of exchange records: records per second, peak memory, store bytes per record."`
+	// Cluster: issue #17 (cmd_cluster.go).
+	Cluster BenchClusterCmd `cmd:"" help:"Replicas on one PostgreSQL and a 3-node NATS: exchanges/s with 1, 2, 3; a replica killed every 10 s under load (nothing lost, lease takeover times); audit appends/s through several logs."`
 }
 
 // BenchSoakCmd runs the soak.

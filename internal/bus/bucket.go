@@ -21,7 +21,7 @@ type Bucket struct {
 // (0: kept until replaced).
 func (b *Bus) Bucket(ctx context.Context, name string, ttl time.Duration) (*Bucket, error) {
 	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, History: 1, TTL: ttl,
-		Storage: jetstream.FileStorage})
+		Storage: jetstream.FileStorage, Replicas: b.replicas})
 	if err != nil {
 		return nil, fmt.Errorf("bus: bucket %s: %w", name, err)
 	}

@@ -28,6 +28,10 @@ type Config struct {
 	Dir string // embedded: where JetStream keeps its files
 	// Name is the client's name, seen by the servers' monitoring.
 	Name string
+	// Replicas is how many servers keep each stream and bucket; 0: 3 when the client
+	// knows of at least three servers (a cluster: one may stop and the others go on),
+	// else 1.
+	Replicas int
 	// Log receives what the bus does on its own (a queue resumed after a crash); nil:
 	// nothing is logged.
 	Log *slog.Logger
@@ -39,6 +43,7 @@ type Bus struct {
 	conn     *nats.Conn
 	embedded *server.Server
 	log      *slog.Logger
+	replicas int // of each stream and bucket
 }
 
 // ErrNotFound is returned for a message, key or queue the bus does not hold.
@@ -66,13 +71,26 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, fmt.Errorf("bus: connect: %w", err)
 	}
 	b.conn = nc
-	if b.js, err = jetstream.New(nc); err != nil {
+	// A message published without waiting gets its acknowledgement or, within 10 s,
+	// an error: in a cluster whose stream leader stopped, an acknowledgement may never
+	// come, and the publisher must not wait for it for ever.
+	if b.js, err = jetstream.New(nc, jetstream.WithPublishAsyncTimeout(10*time.Second)); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bus: jetstream: %w", err)
 	}
 	if _, err := b.js.AccountInfo(ctx); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bus: JetStream is not enabled on %s: %w", url, err)
+	}
+	b.replicas = cfg.Replicas
+	if b.replicas <= 0 {
+		b.replicas = 1
+		if len(nc.Servers()) >= 3 {
+			b.replicas = 3
+		}
+	}
+	if b.replicas > 1 {
+		b.log.Info("the bus keeps each stream on several servers", "replicas", b.replicas, "servers", len(nc.Servers()))
 	}
 	return b, nil
 }

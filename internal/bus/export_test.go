@@ -6,3 +6,6 @@ import "context"
 func (b *Bus) DeleteStream(ctx context.Context, name string) error {
 	return b.js.DeleteStream(ctx, name)
 }
+
+// Replicas is how many servers keep b's streams.
+func Replicas(b *Bus) int { return b.replicas }

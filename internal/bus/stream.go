@@ -25,7 +25,7 @@ type Stream struct {
 // Stream creates the stream, or updates it to s.
 func (b *Bus) Stream(ctx context.Context, s Stream) error {
 	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: s.Name, Subjects: s.Subjects,
-		Storage: jetstream.FileStorage, Duplicates: s.Duplicates, MaxAge: s.MaxAge})
+		Storage: jetstream.FileStorage, Duplicates: s.Duplicates, MaxAge: s.MaxAge, Replicas: b.replicas})
 	if err != nil {
 		return fmt.Errorf("bus: stream %s: %w", s.Name, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/bus"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/lease"
 	"github.com/crossroads-hub/crossroads/internal/outbound"
 )
 
@@ -197,7 +198,7 @@ func (p *Pipeline) setAside(ctx context.Context, batch []queued, attempt uint64,
 		p.out.publish(outcome{State: "dead", Key: q.d.Key, Subscription: q.d.Subscription, Institution: q.d.Institution, Type: q.d.Type, Attempt: attempt, Reason: failure.Error()})
 		dead++
 	}
-	if dead == 0 {
+	if dead == 0 || lease.Confirm(ctx) != nil { // a replica that lost the lease acknowledges nothing
 		return batch
 	}
 	_ = batch[dead-1].msg.Ack() // this copy and those before it

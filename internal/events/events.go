@@ -315,8 +315,18 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // ackAll acknowledges a lane's messages up to last, confirmed by the bus, so that none
 // of them can be handed out again after the next batch; it retries until ctx ends.
+//
+// A replica that lost the lease (lease.Confirm asks the database, at once) does not
+// acknowledge: the next holder recreates the lane from its acknowledgement floor and is
+// handed these messages again, rather than finding them acknowledged for it.
 func ackAll(ctx context.Context, log *slog.Logger, last *bus.Received) {
 	for ctx.Err() == nil {
+		if err := lease.Confirm(ctx); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("a batch not acknowledged: the lease is lost", "err", err)
+			}
+			return
+		}
 		err := last.AckSync(ctx)
 		if err == nil {
 			return

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the schema of the test
-	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/crossroads-hub/crossroads/internal/bus"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/population"
@@ -31,15 +31,16 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
-// TestReplicas runs three `crossroads serve` processes on one PostgreSQL database and one
-// NATS server outside them (issue #17): exchanges sent to either are all answered and
+// TestReplicas runs three `crossroads serve` processes on one PostgreSQL database and a
+// 3-node NATS JetStream cluster outside them (issue #17): exchanges sent to either are all answered and
 // recorded once in one log that verifies; a message id repeated at another replica is
 // refused; changes recorded in the register reach a subscriber once each, in order per
 // person, before and after the replica doing the events' work is killed.
 //
-// The NATS server is the test's own (the nats-server module, in process): the hub's
-// streams have fixed names, and on a server other runs share, an earlier run's message
-// ids would be taken for repeats.
+// The NATS cluster is the test's own (three nats-server servers in process, with routes
+// between them; each stream kept on all three): the hub's streams have fixed names, and
+// on a server other runs share, an earlier run's message ids would be taken for repeats.
+// (TestRollingRestart, internal/cluster, stops the NATS servers in turn.)
 func TestReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary twice; not in -short")
@@ -53,7 +54,7 @@ func TestReplicas(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	store := postgresSchema(t, dsn)
-	natsURL := natsServer(t)
+	natsURL := natsCluster(t).URL()
 	keys := filepath.Join(dir, "hub-keys.json")
 	runCmd(t, bin, "synth", "--store", store, "--persons", "2000", "--seed", "11")
 
@@ -71,6 +72,13 @@ func TestReplicas(t *testing.T) {
 		logs[i] = &syncBuffer{}
 		kills[i], bases[i] = serveReplica(t, bin, store, natsURL, keys, logs[i])
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, l := range logs {
+				t.Logf("replica %d's warnings and errors:\n%s", i, tail(l.notable(), 5000))
+			}
+		}
+	})
 	secret := strings.TrimSpace(runCmd(t, bin, "directory", "--store", store, "secret", synth.AppID(synth.HealthInsurer1)))
 	token := tokenFor(t, bases[replicas-1], synth.AppID(synth.HealthInsurer1), secret)
 
@@ -345,19 +353,15 @@ func postgresSchema(t *testing.T, dsn string) string {
 	return u.String()
 }
 
-// natsServer starts a JetStream server of the test's own and returns its address.
-func natsServer(t *testing.T) string {
+// natsCluster starts a 3-node JetStream cluster of the test's own, in process.
+func natsCluster(t *testing.T) *bus.Cluster {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true})
+	c, err := bus.StartCluster(context.Background(), t.TempDir(), "replicas", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the test's NATS server did not start")
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	return s.ClientURL()
+	t.Cleanup(c.Shutdown)
+	return c
 }
 
 // syncBuffer is a buffer a process writes to while the test reads it.

@@ -9,6 +9,7 @@ package lease
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -71,9 +72,39 @@ func Run(ctx context.Context, l Locker, name string, log *slog.Logger, work func
 	}
 }
 
+// Confirmer is a Held lease that can ask the store, now, whether it still holds it.
+type Confirmer interface {
+	// Confirm returns nil when the lease is held at this moment, else an error (and the
+	// lease is then lost: Lost is closed).
+	Confirm(ctx context.Context) error
+}
+
+// ErrLost is Confirm's answer for a lease no longer held.
+var ErrLost = errors.New("lease: lost")
+
+type heldKey struct{}
+
+// Confirm asks the store whether the lease under which ctx's work runs (Run's work) is
+// still held, just before the work writes what must come from the holder alone (an
+// acknowledgement that covers messages a next holder would otherwise be handed): a
+// holder cut off from the store, or paused, learns it lost the lease here rather than at
+// its next ping. It returns nil for work under a lease that cannot be asked (Local) or
+// under none. A lease may still be lost just after it is confirmed: Confirm narrows the
+// window to a round trip, it does not close it.
+func Confirm(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	c, ok := ctx.Value(heldKey{}).(Confirmer)
+	if !ok {
+		return nil
+	}
+	return c.Confirm(ctx)
+}
+
 // hold runs work until it returns, cancelling its context when h is lost or ctx ends.
 func hold(ctx context.Context, h Held, work func(ctx context.Context)) {
-	wctx, cancel := context.WithCancel(ctx)
+	wctx, cancel := context.WithCancel(context.WithValue(ctx, heldKey{}, h))
 	defer cancel()
 	done := make(chan struct{})
 	go func() {

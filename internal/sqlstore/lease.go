@@ -56,7 +56,7 @@ func (l pgLocker) TryAcquire(ctx context.Context, name string) (lease.Held, bool
 		conn.Close()
 		return nil, false, nil
 	}
-	h := &pgHeld{conn: conn, lost: make(chan struct{}), stop: make(chan struct{})}
+	h := &pgHeld{conn: conn, name: name, lost: make(chan struct{}), stop: make(chan struct{})}
 	h.wg.Add(1)
 	go h.watch()
 	return h, true, nil
@@ -64,14 +64,50 @@ func (l pgLocker) TryAcquire(ctx context.Context, name string) (lease.Held, bool
 
 // pgHeld is a lease held on conn.
 type pgHeld struct {
-	conn *sql.Conn
-	lost chan struct{}
-	stop chan struct{}
-	once sync.Once
-	wg   sync.WaitGroup
+	// mu makes the session's users (the pings, the confirmations of several lanes) take
+	// turns: one connection carries one query at a time.
+	mu       sync.Mutex
+	conn     *sql.Conn
+	name     string
+	lost     chan struct{}
+	stop     chan struct{}
+	once     sync.Once
+	lostOnce sync.Once
+	wg       sync.WaitGroup
 }
 
 func (h *pgHeld) Lost() <-chan struct{} { return h.lost }
+
+func (h *pgHeld) lose() { h.lostOnce.Do(func() { close(h.lost) }) }
+
+// leaseHeldSQL asks whether this session holds the lease's advisory lock.
+const leaseHeldSQL = `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+	AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(current_schema() || '.lease.' || $1, 0))`
+
+// Confirm implements lease.Confirmer: one round trip on the lease's own session, which
+// fails when the session is gone (the server freed the lock) and answers false when the
+// session no longer holds it.
+func (h *pgHeld) Confirm(ctx context.Context) error {
+	select {
+	case <-h.lost:
+		return lease.ErrLost
+	default:
+	}
+	qctx, cancel := context.WithTimeout(ctx, 2*leasePing)
+	defer cancel()
+	var held bool
+	h.mu.Lock()
+	err := h.conn.QueryRowContext(qctx, leaseHeldSQL, h.name).Scan(&held)
+	h.mu.Unlock()
+	if err != nil || !held {
+		if ctx.Err() != nil {
+			return ctx.Err() // the caller gave up: that says nothing of the lease
+		}
+		h.lose()
+		return lease.ErrLost
+	}
+	return nil
+}
 
 // watch pings the connection until Release; a failed ping loses the lease.
 func (h *pgHeld) watch() {
@@ -85,10 +121,12 @@ func (h *pgHeld) watch() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*leasePing)
+		h.mu.Lock()
 		err := h.conn.PingContext(ctx)
+		h.mu.Unlock()
 		cancel()
 		if err != nil {
-			close(h.lost)
+			h.lose()
 			return
 		}
 	}
@@ -100,6 +138,8 @@ func (h *pgHeld) Release() {
 	h.once.Do(func() {
 		close(h.stop)
 		h.wg.Wait()
+		h.mu.Lock()
+		defer h.mu.Unlock()
 		h.conn.Raw(func(any) error { return driver.ErrBadConn }) // discarded, not pooled
 		h.conn.Close()
 	})

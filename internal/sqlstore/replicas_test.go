@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/audit/audittest"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/lease"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 	"github.com/crossroads-hub/crossroads/internal/testwait"
@@ -157,6 +159,55 @@ func TestLeases(t *testing.T) {
 		h2.Release()
 		return nil
 	})
+}
+
+// TestLeaseConfirm: a holder confirms its lease at the server; once its session is
+// ended from outside (as when the server gave the lock up), Confirm says so at once,
+// without waiting for the next ping, and the lease is lost.
+func TestLeaseConfirm(t *testing.T) {
+	ctx := context.Background()
+	dbs := openPostgresReplicas(t, 2, sqlstore.Hub)
+	h, ok, err := dbs[0].Leases().TryAcquire(ctx, "confirm")
+	if err != nil || !ok {
+		t.Fatalf("TryAcquire = %v, %v; want the lease", ok, err)
+	}
+	defer h.Release()
+	c, ok := h.(lease.Confirmer)
+	if !ok {
+		t.Fatal("a PostgreSQL lease cannot be confirmed")
+	}
+	// Several lanes confirm at once, while the lease's pings go on: one session, its
+	// queries in turn.
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if err := c.Confirm(ctx); err != nil {
+					t.Errorf("Confirm while held = %v; want nil", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	if _, err := dbs[1].ExecForTest(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+		AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(current_schema() || '.lease.confirm', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Confirm(ctx); !errors.Is(err, lease.ErrLost) {
+		t.Errorf("Confirm after the session ended = %v; want lease lost", err)
+	}
+	select {
+	case <-h.Lost():
+	default:
+		t.Error("Confirm found the lease gone but did not mark it lost")
+	}
 }
 
 // TestSettledEventSeq interleaves two transactions on PostgreSQL: T1 takes an event's

@@ -1,0 +1,110 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/bus"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
+)
+
+// TestCluster runs the bus on a 3-node JetStream cluster of the test's own: a stream
+// kept on three servers goes on taking and handing out messages, in order, while any one
+// server is stopped, and a lane's acknowledgements survive it.
+func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three clustered NATS servers; not in -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c, err := bus.StartCluster(ctx, t.TempDir(), "test", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown()
+	b, err := bus.Open(ctx, bus.Config{URL: c.URL(), Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got := bus.Replicas(b); got != 3 {
+		t.Fatalf("a client of a 3-node cluster keeps streams on %d servers; want 3", got)
+	}
+	if err := b.Stream(ctx, bus.Stream{Name: "CL", Subjects: []string{"cl.>"}, Duplicates: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	lane := bus.Lane{Stream: "CL", Name: "cl-lane", Subject: "cl.>", MaxAckPending: 100, AckWait: 5 * time.Second}
+	var want []string
+	publish := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			n := strconv.Itoa(i)
+			// While the two left elect a new leader of the stream, a publish may find
+			// none: a publisher tries again (the id makes a repeat harmless).
+			err := testwait.Until(20*time.Second, func() error {
+				pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				defer cancel()
+				_, err := b.Publish(pctx, bus.Msg{Subject: "cl.x", Data: []byte(n), ID: "m" + n})
+				return err
+			})
+			if err != nil {
+				t.Fatalf("publish %d: %v", i, err)
+			}
+			want = append(want, n)
+		}
+	}
+	var got []string
+	read := func(n int) {
+		t.Helper()
+		var q *bus.Queue
+		err := testwait.Until(20*time.Second, func() (err error) {
+			lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			q, err = b.Lane(lctx, lane)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("lane after %d read: %v", len(got), err)
+		}
+		for len(got) < n {
+			// A consumer just made, or whose leader just stopped, may have no leader for a
+			// moment ("no responders"): a reader asks again.
+			var msgs []*bus.Received
+			err := testwait.Until(20*time.Second, func() (err error) {
+				rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
+				defer rcancel()
+				if msgs, err = q.Next(rctx, n-len(got)); err == nil && len(msgs) == 0 {
+					err = errors.New("nothing yet")
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatalf("read after %d of %d: %v", len(got), n, err)
+			}
+			for _, m := range msgs {
+				got = append(got, string(m.Data()))
+			}
+			if err := msgs[len(msgs)-1].AckSync(ctx); err != nil {
+				t.Fatalf("ack: %v", err)
+			}
+		}
+	}
+	publish(0, 20)
+	read(20)
+	for i := range c.Size() {
+		c.Stop(i) // each server in turn: the other two keep a quorum
+		t.Logf("server %d stopped", i)
+		publish(len(want), len(want)+10)
+		read(len(want))
+		if err := c.Restart(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("read %v; want %v (once each, in order)", got, want)
+	}
+}

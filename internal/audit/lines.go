@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -67,7 +68,7 @@ func storedLines(leaves []tlog.Hash) tlog.HashReaderFunc {
 type LineProof struct {
 	Index int64            `json:"index"` // the line's place among the chunk's lines, from 0
 	Proof tlog.RecordProof `json:"proof"` // from the line's leaf to the record's response hash
-	Line  []byte           `json:"line"`  // the line as sent, its "audit" member included
+	Line  json.RawMessage  `json:"line"`  // the line as sent, its "audit" member included
 }
 
 // HashedLine returns the hashed form of a line as sent (its newline and its last member,
@@ -142,12 +143,9 @@ func VerifyLine(ev Evidence, lp LineProof, verifierKeys ...string) (Record, stri
 		return Record{}, "", fmt.Errorf("line %d is not the line record %d holds there", lp.Index, r.Seq)
 	}
 	var person string
-	rawjson.EachMember(hashed, func(name string, v []byte) bool {
-		if name == "person" {
-			person, _ = rawjson.Unquote(v)
-		}
-		return true
-	})
+	if v, ok := rawjson.Member(hashed, "person"); ok {
+		person, _ = rawjson.Unquote(v)
+	}
 	for _, p := range r.Persons {
 		if p == person && person != "" {
 			return r, person, nil

@@ -80,8 +80,9 @@ func HashedLine(line []byte) (hashed []byte, seq int64, err error) {
 	if i < 0 || len(line) < 2 || line[len(line)-1] != '}' {
 		return nil, 0, fmt.Errorf("the line does not end with its audit member")
 	}
-	seq, err = strconv.ParseInt(string(line[i+len(member):len(line)-1]), 10, 64)
-	if err != nil || seq < 1 {
+	digits := line[i+len(member) : len(line)-1]
+	seq, err = strconv.ParseInt(string(digits), 10, 64)
+	if err != nil || seq < 1 || digits[0] < '1' || digits[0] > '9' {
 		return nil, 0, fmt.Errorf("the line's audit member is not a record seq")
 	}
 	hashed = append(append(make([]byte, 0, i+1), line[:i]...), '}')

@@ -26,15 +26,18 @@ import (
 // line {"line":2,…,"salt":"…","audit":17}.
 
 // LineHash is the Merkle leaf of a line's hashed form: SHA-256(0x00 || hashed).
-func LineHash(hashed []byte) tlog.Hash { return tlog.RecordHash(hashed) }
+func LineHash(hashed []byte) [32]byte { return tlog.RecordHash(hashed) }
 
 // LinesRoot returns the Merkle root of leaves, in order; the zero hash when there are none.
-func LinesRoot(leaves []tlog.Hash) tlog.Hash {
+func LinesRoot(leaves [][32]byte) [32]byte {
 	if len(leaves) == 0 {
-		return tlog.Hash{}
+		return [32]byte{}
 	}
-	stored := storedLines(leaves)
-	root, err := tlog.TreeHash(int64(len(leaves)), stored)
+	hs := make([]tlog.Hash, len(leaves))
+	for i, l := range leaves {
+		hs[i] = l
+	}
+	root, err := tlog.TreeHash(int64(len(hs)), storedLines(hs))
 	if err != nil { // cannot happen: every hash the tree needs is stored
 		panic(err)
 	}

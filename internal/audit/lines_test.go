@@ -12,7 +12,7 @@ import (
 func TestLinesTree(t *testing.T) {
 	for n := 1; n <= 40; n++ {
 		lines := make([][]byte, n)
-		leaves := make([]tlog.Hash, n)
+		leaves := make([][32]byte, n)
 		for i := range lines {
 			lines[i] = fmt.Appendf(nil, `{"line":%d,"person":"p%d","salt":"s%d","audit":7}`+"\n", i+2, i, i)
 			hashed, seq, err := HashedLine(lines[i])

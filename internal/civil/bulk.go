@@ -72,8 +72,8 @@ func appendDoc(dst, doc []byte, fields []string) (_ []byte, person string, ok bo
 	start := len(dst)
 	dst = append(dst, `{"@type":`...)
 	dst = rawjson.AppendString(dst, RecordType)
-	ok = rawjson.EachMember(doc, func(name string, v []byte) bool {
-		switch name {
+	ok = rawjson.EachPlainMember(doc, func(name, v []byte) bool {
+		switch string(name) {
 		case "registry_changes":
 			return true
 		case "address":
@@ -93,18 +93,18 @@ func appendDoc(dst, doc []byte, fields []string) (_ []byte, person string, ok bo
 				}
 			}
 		}
-		if !knownMember(name) || len(v) < 2 {
+		if !knownMember(string(name)) || len(v) < 2 {
 			return false
 		}
 		if v[0] != '"' && string(v) != "null" {
 			return false
 		}
-		if string(v) == `""` || string(v) == "null" || (fields != nil && !whole(exchange.Allowed(name, fields))) {
+		if string(v) == `""` || string(v) == "null" || (fields != nil && !whole(exchange.Allowed(string(name), fields))) {
 			return true
 		}
-		dst = append(dst, ',')
-		dst = rawjson.AppendString(dst, name)
-		dst = append(dst, ':')
+		dst = append(dst, ',', '"')
+		dst = append(dst, name...) // a known member's name: nothing to escape
+		dst = append(dst, '"', ':')
 		dst = append(dst, v...)
 		return true
 	})
@@ -136,8 +136,8 @@ func appendDocAddress(dst, v []byte, fields []string) ([]byte, bool) {
 	start := len(dst)
 	dst = append(dst, `,"address":{`...)
 	n := 0
-	ok := rawjson.EachMember(v, func(name string, v []byte) bool {
-		switch name {
+	ok := rawjson.EachPlainMember(v, func(name, v []byte) bool {
+		switch string(name) {
 		case "street", "house_number", "postal_code", "municipality", "region":
 		default:
 			return false
@@ -145,14 +145,15 @@ func appendDocAddress(dst, v []byte, fields []string) ([]byte, bool) {
 		if len(v) < 2 || v[0] != '"' {
 			return false
 		}
-		if none || string(v) == `""` || (len(sub) > 0 && !whole(exchange.Allowed(name, sub))) {
+		if none || string(v) == `""` || (len(sub) > 0 && !whole(exchange.Allowed(string(name), sub))) {
 			return true
 		}
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = rawjson.AppendString(dst, name)
-		dst = append(dst, ':')
+		dst = append(dst, '"')
+		dst = append(dst, name...)
+		dst = append(dst, '"', ':')
 		dst = append(dst, v...)
 		n++
 		return true

@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/mod/sumdb/tlog"
-
 	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/dci"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
@@ -245,7 +243,7 @@ func (s *Server) answerChunk(ctx context.Context, batch *exchange.Batch, base ex
 	}
 	data := make([]byte, 0, 320*len(c.Lines))
 	ends := make([]int, len(c.Lines)) // where each hashed line ends (before its closing brace)
-	leaves := make([]tlog.Hash, len(c.Lines))
+	leaves := make([][32]byte, len(c.Lines))
 	for i, l := range c.Lines {
 		start := len(data)
 		data = appendLine(data, job.lines[i], l, salts[i*saltSize:(i+1)*saltSize])

@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -71,7 +70,7 @@ func storedLines(leaves []tlog.Hash) tlog.HashReaderFunc {
 type LineProof struct {
 	Index int64            `json:"index"` // the line's place among the chunk's lines, from 0
 	Proof tlog.RecordProof `json:"proof"` // from the line's leaf to the record's response hash
-	Line  json.RawMessage  `json:"line"`  // the line as sent, its "audit" member included
+	Line  string           `json:"line"`  // the line as sent, its "audit" member included: its exact bytes, so a string
 }
 
 // HashedLine returns the hashed form of a line as sent (its newline and its last member,
@@ -113,7 +112,7 @@ func ProveLine(lines [][]byte, i int) (LineProof, error) {
 	if err != nil {
 		return LineProof{}, err
 	}
-	return LineProof{Index: int64(i), Proof: proof, Line: bytes.TrimRight(lines[i], "\r\n")}, nil
+	return LineProof{Index: int64(i), Proof: proof, Line: string(bytes.TrimRight(lines[i], "\r\n"))}, nil
 }
 
 // VerifyLine checks offline that lp's line is a line of the chunk record ev proves (see
@@ -130,7 +129,7 @@ func VerifyLine(ev Evidence, lp LineProof, verifierKeys ...string) (Record, stri
 	if lp.Index < 0 || lp.Index >= int64(r.Lines) {
 		return Record{}, "", fmt.Errorf("line %d: record %d holds %d lines", lp.Index, r.Seq, r.Lines)
 	}
-	hashed, seq, err := HashedLine(lp.Line)
+	hashed, seq, err := HashedLine([]byte(lp.Line))
 	if err != nil {
 		return Record{}, "", err
 	}

@@ -32,15 +32,21 @@ func LinesRoot(leaves [][32]byte) [32]byte {
 	if len(leaves) == 0 {
 		return [32]byte{}
 	}
-	hs := make([]tlog.Hash, len(leaves))
-	for i, l := range leaves {
-		hs[i] = l
+	return merkleRoot(leaves)
+}
+
+// merkleRoot is RFC 6962's MTH over leaf hashes, as tlog.TreeHash computes it from
+// stored hashes (TestLinesTree holds them to each other): the left subtree the largest
+// power of two below n.
+func merkleRoot(leaves [][32]byte) tlog.Hash {
+	if len(leaves) == 1 {
+		return leaves[0]
 	}
-	root, err := tlog.TreeHash(int64(len(hs)), storedLines(hs))
-	if err != nil { // cannot happen: every hash the tree needs is stored
-		panic(err)
+	k := 1
+	for k*2 < len(leaves) {
+		k *= 2
 	}
-	return root
+	return tlog.NodeHash(merkleRoot(leaves[:k]), merkleRoot(leaves[k:]))
 }
 
 // storedLines builds the tree of leaves as tlog stores it, in memory.

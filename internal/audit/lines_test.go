@@ -22,6 +22,13 @@ func TestLinesTree(t *testing.T) {
 			leaves[i] = LineHash(hashed)
 		}
 		root := LinesRoot(leaves)
+		hs := make([]tlog.Hash, n)
+		for i := range leaves {
+			hs[i] = leaves[i]
+		}
+		if want, err := tlog.TreeHash(int64(n), storedLines(hs)); err != nil || root != want {
+			t.Fatalf("n=%d: LinesRoot = %x; tlog.TreeHash: %x, %v", n, root, want, err)
+		}
 		for i := range lines {
 			lp, err := ProveLine(lines, i)
 			if err != nil {

@@ -37,13 +37,17 @@ func (s *Source) SearchPersons(ctx context.Context, r exchange.BulkRequest) ([]e
 	}
 	out := make([]exchange.RawRecord, 0, len(r.Persons))
 	buf := make([]byte, 0, 320*len(r.Persons))
+	var keep *exchange.Minimiser // what fields allow of each member, worked out once
+	if fields != nil {
+		keep = exchange.NewMinimiser(fields)
+	}
 	for rest := r.Persons; len(rest) > 0; {
 		n := min(len(rest), population.MaxMany)
 		err := m.PersonDocs(ctx, rest[:n], func(doc []byte) error {
 			start := len(buf)
 			var person string
 			var ok bool
-			if buf, person, ok = appendDoc(buf, doc, fields); !ok {
+			if buf, person, ok = appendDoc(buf, doc, keep); !ok {
 				var p population.Person
 				if err := population.DecodePerson(doc, &p); err != nil {
 					return fault.Wrap(err, "decode person")
@@ -61,11 +65,11 @@ func (s *Source) SearchPersons(ctx context.Context, r exchange.BulkRequest) ([]e
 	return out, nil
 }
 
-// appendDoc appends the record of a stored person document minimised to fields, as
-// AppendRecord writes it, copying its values as they are; ok is false, with dst
-// unchanged, when the document holds anything but what json.Marshal writes of a Person
-// (the caller then decodes it).
-func appendDoc(dst, doc []byte, fields []string) (_ []byte, person string, ok bool) {
+// appendDoc appends the record of a stored person document minimised to the fields of
+// keep (nil: all), as AppendRecord writes it, copying its values as they are; ok is
+// false, with dst unchanged, when the document holds anything but what json.Marshal
+// writes of a Person (the caller then decodes it).
+func appendDoc(dst, doc []byte, keep *exchange.Minimiser) (_ []byte, person string, ok bool) {
 	if !rawjson.Valid(doc) {
 		return dst, "", false
 	}
@@ -78,7 +82,7 @@ func appendDoc(dst, doc []byte, fields []string) (_ []byte, person string, ok bo
 			return true
 		case "address":
 			var kept bool
-			dst, kept = appendDocAddress(dst, v, fields)
+			dst, kept = appendDocAddress(dst, v, keep)
 			return kept
 		case "person":
 			p, ok := rawjson.Unquote(v)
@@ -99,7 +103,7 @@ func appendDoc(dst, doc []byte, fields []string) (_ []byte, person string, ok bo
 		if v[0] != '"' && string(v) != "null" {
 			return false
 		}
-		if string(v) == `""` || string(v) == "null" || (fields != nil && !whole(exchange.Allowed(string(name), fields))) {
+		if string(v) == `""` || string(v) == "null" || (keep != nil && !whole(keep.Keep(name))) {
 			return true
 		}
 		dst = append(dst, ',', '"')
@@ -126,11 +130,11 @@ func knownMember(name string) bool {
 }
 
 // appendDocAddress appends the address member of a document as appendAddress would.
-func appendDocAddress(dst, v []byte, fields []string) ([]byte, bool) {
+func appendDocAddress(dst, v []byte, keep *exchange.Minimiser) ([]byte, bool) {
 	var sub []string // the address fields kept; empty: all
 	none := false    // none of it is kept
-	if fields != nil {
-		sub = exchange.Allowed("address", fields)
+	if keep != nil {
+		sub = keep.Keep([]byte("address"))
 		none = sub == nil
 	}
 	start := len(dst)

@@ -209,13 +209,17 @@ func (x *Exchange) answerLines(c *Chunk, asked map[string][]int, recs []RawRecor
 		}
 		return
 	}
+	min := NewMinimiser(fields)
+	buf := make([]byte, 0, 256*len(recs))
 	for _, r := range recs {
 		lines, ok := asked[r.Person]
 		if !ok || c.Lines[lines[0]].Status != 0 {
 			c.Withheld++ // about someone not asked, or a second record of one
 			continue
 		}
-		m, ok := MinimiseJSON(r.JSON, fields)
+		start := len(buf)
+		buf, ok = min.Append(buf, r.JSON)
+		m := json.RawMessage(buf[start:len(buf):len(buf)])
 		for _, i := range lines {
 			if !ok {
 				c.Lines[i].Status, c.Lines[i].Err = 502, fault.Unavailablef(nil, "the source answered a record that is not a JSON object")

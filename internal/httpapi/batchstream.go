@@ -241,7 +241,7 @@ func (s *Server) answerChunk(ctx context.Context, batch *exchange.Batch, base ex
 	if _, err := rand.Read(salts); err != nil {
 		return chunkOut{stopped: "stopped at line " + strconv.Itoa(job.lines[0]) + ": no randomness for the lines' salts"}
 	}
-	data := make([]byte, 0, 320*len(c.Lines))
+	data := make([]byte, 0, 512*len(c.Lines))
 	ends := make([]int, len(c.Lines)) // where each hashed line ends (before its closing brace)
 	leaves := make([][32]byte, len(c.Lines))
 	for i, l := range c.Lines {

@@ -67,13 +67,11 @@ type Chunk struct {
 // refusals reach the limits as answers do.
 const BulkItemCost = 10 * time.Microsecond
 
-// Chunk answers persons, a chunk of the batch (at most MaxAuditPersons lines), once an
-// evaluation slot is free: each line decided, then the permitted persons read from the
-// source at once. The caller must SealChunk the answer before sending any line of it.
+// Chunk answers persons, a chunk of the batch (at most MaxAuditPersons lines: SealChunk
+// refuses a chunk naming more persons, so none of its lines can go), once an evaluation
+// slot is free: each line decided, then the permitted persons read from the source at
+// once. The caller must SealChunk the answer before sending any line of it.
 func (b *Batch) Chunk(ctx context.Context, ask Ask, persons []string) Chunk {
-	if len(persons) > MaxAuditPersons {
-		persons = persons[:MaxAuditPersons] // the caller's error; never more in one record
-	}
 	start, err := b.l.take(ctx, b.x.now)
 	if err != nil {
 		c := Chunk{Lines: make([]Line, len(persons)), Start: b.x.now()}

@@ -170,3 +170,31 @@ func TestSealChunkFailsClosed(t *testing.T) {
 		t.Error("SealChunk of a chunk naming too many persons succeeded")
 	}
 }
+
+// A chunk that finds no evaluation slot before its request ends is held back line by
+// line (503), still naming each person, and charged.
+func TestChunkHeldBack(t *testing.T) {
+	rec := &memRecorder{}
+	src := &bulkSource{records: map[string]map[string]any{"85073003328": ann()}}
+	x := New(testPolicy(t), oneSource{src}, rec, func() time.Time { return day.Time() })
+	x.SetLimits(Limits{Slots: 1, MaxWait: time.Millisecond})
+	ask := Ask{Caller: Caller{ClientID: "pension-app", Institution: "PENSION-FUND"}, Service: "civil-person"}
+	b, denied := x.StartBatch(ask)
+	if denied.Err != nil {
+		t.Fatal(denied.Err)
+	}
+	x.limiter().slots <- struct{}{} // another's evaluation holds the only slot
+	// A chunk waits for a slot while its request lasts (here 20 ms), as a line did.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	c := b.Chunk(ctx, ask, []string{"85073003328", "01010100225"})
+	if !slices.Equal(statuses(c), []int{503, 503}) || src.bulk+src.single != 0 || len(c.Persons) != 2 {
+		t.Errorf("statuses %v, source asked %d times, persons %v; want both held back, unasked, named", statuses(c), src.bulk+src.single, c.Persons)
+	}
+	if _, err := x.SealChunk(context.Background(), ask, c, nil, [32]byte{}); err != nil || rec.entries[0].Decision != "deny" {
+		t.Errorf("SealChunk: %v, %+v; want a refusal recorded", err, rec.entries)
+	}
+	if b.spent < 2*BulkItemCost {
+		t.Errorf("held-back chunk charged %v; want at least %v", b.spent, 2*BulkItemCost)
+	}
+}

@@ -18,6 +18,8 @@ type AuditCmd struct {
 	Verify            AuditVerifyCmd            `cmd:"" help:"Recompute the Merkle tree from the stored records and check every signed checkpoint."`
 	VerifyEvidence    AuditVerifyEvidenceCmd    `cmd:"" help:"Check one record's evidence file offline, with nothing but the hub's public key."`
 	VerifyConsistency AuditVerifyConsistencyCmd `cmd:"" help:"Check that a later checkpoint extends one saved earlier (a proof from a file, the hub or its store)."`
+	ProveLine         AuditProveLineCmd         `cmd:"" help:"The evidence of one line of a batch consultation's answers: its record's evidence and the line's proof, without the other lines."`
+	VerifyLine        AuditVerifyLineCmd        `cmd:"" help:"Check one line's evidence offline, with nothing but the hub's public key."`
 	Key               AuditKeyCmd               `cmd:"" help:"Print the verifier key of the hub's keys, to publish."`
 }
 

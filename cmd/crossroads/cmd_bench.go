@@ -175,11 +175,12 @@ type BenchExchangeCmd struct {
 	Duration    time.Duration `help:"How long to measure each of the four paths." default:"10s"`
 	Concurrency int           `help:"Concurrent clients." default:"16"`
 	Rounds      int           `help:"Measure the paths in this many interleaved slices, so that the machine's drift hits them alike." default:"5"`
+	Batch       int           `help:"Persons (lines) of one batch consultation (/exchange/batch) sent through the hub after the paths, the pension fund's files cycled; 0: none. With --duration 0, the batch alone." default:"20000"`
 }
 
 func (c *BenchExchangeCmd) Run(e *env, b *BenchCmd) error {
 	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
-		return bench.Exchange(e.ctx, bench.ExchangeOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rounds: c.Rounds})
+		return bench.Exchange(e.ctx, bench.ExchangeOptions{Data: dir, Duration: c.Duration, Concurrency: c.Concurrency, Rounds: c.Rounds, Batch: c.Batch})
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/hub"
@@ -54,10 +55,11 @@ func TestUnauthorizedBatchIsOneRefusal(t *testing.T) {
 // Refused lines are charged to the client's budget like answered ones, so a flood of
 // refusals reaches 429 as a flood of answers does.
 func TestRefusedBatchLinesAreCharged(t *testing.T) {
-	// A budget of 50 ms: a thousand lines (50 µs each at least) spend it.
+	// A budget of 10 ms: a thousand lines spend it, refused as a whole (50 µs each,
+	// exchange.ItemCost) or line by line (10 µs each at least, exchange.BulkItemCost).
 	tg := start(t, func(c *hub.Config) {
 		l := exchange.DefaultLimits()
-		l.Burst = 0.05
+		l.Burst = float64(1000*exchange.BulkItemCost) / float64(time.Second)
 		l.Rate = 0.0001
 		c.Limits = &l
 	})

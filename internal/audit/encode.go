@@ -49,6 +49,10 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = rawjson.AppendString(dst, r.RequestHash)
 	dst = append(dst, `,"response_hash":`...)
 	dst = rawjson.AppendString(dst, r.ResponseHash)
+	if r.Lines != 0 {
+		dst = append(dst, `,"lines":`...)
+		dst = strconv.AppendInt(dst, int64(r.Lines), 10)
+	}
 	dst = append(dst, `,"binding":`...)
 	dst = rawjson.AppendString(dst, r.Binding)
 	return append(dst, '}')

@@ -40,6 +40,7 @@ func TestAppendRecord(t *testing.T) {
 			LatencyMicros: rapid.Int64().Draw(t, "latency"),
 			RequestHash:   str.Draw(t, "request_hash"),
 			ResponseHash:  str.Draw(t, "response_hash"),
+			Lines:         rapid.OneOf(rapid.Just(0), rapid.Int()).Draw(t, "lines"),
 			Binding:       str.Draw(t, "binding"),
 		}
 		want, err := json.Marshal(&r)

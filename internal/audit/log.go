@@ -292,11 +292,7 @@ func (l *Log) Append(ctx context.Context, r Record) (int64, error) {
 	}
 	req := requests.Get().(*request)
 	req.rec.body = body
-	for i, p := range rec.Persons {
-		if !slices.Contains(rec.Persons[:i], p) {
-			req.rec.persons = append(req.rec.persons, p)
-		}
-	}
+	req.rec.persons = distinct(req.rec.persons, rec.Persons)
 	l.pending.Add(1)
 	l.mu.RLock()
 	if l.closed {
@@ -458,4 +454,25 @@ func (l *Log) ByPerson(ctx context.Context, person string, after int64, limit in
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// distinct appends to dst the persons of list, each once: by scanning a short list, by
+// a set a long one (a batch chunk names a thousand).
+func distinct(dst, list []string) []string {
+	if len(list) <= 16 {
+		for i, p := range list {
+			if !slices.Contains(list[:i], p) {
+				dst = append(dst, p)
+			}
+		}
+		return dst
+	}
+	seen := make(map[string]struct{}, len(list))
+	for _, p := range list {
+		if _, ok := seen[p]; !ok {
+			seen[p] = struct{}{}
+			dst = append(dst, p)
+		}
+	}
+	return dst
 }

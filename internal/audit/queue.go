@@ -32,6 +32,25 @@ const (
 	queueMax   = 1 << 16
 )
 
+// maxBatchPersons bounds the person-index rows of one transaction as MaxBatch bounds its
+// records: a batch consultation's records name a thousand persons each (#17), and 512
+// of them in one transaction, half a million index rows, could outlast storeTimeout on a
+// busy machine, failing the log closed.
+const maxBatchPersons = 1 << 15
+
+// upTo returns how many of recs, from the first, one transaction stores: at most max
+// records naming at most maxBatchPersons persons in all, and at least one record.
+func upTo(recs []pending, max int) int {
+	persons := 0
+	for i, r := range recs {
+		persons += len(r.persons)
+		if i == max || (i > 0 && persons > maxBatchPersons) {
+			return i
+		}
+	}
+	return len(recs)
+}
+
 func signal(c chan struct{}) {
 	select {
 	case c <- struct{}{}:
@@ -178,7 +197,7 @@ func (l *Log) flush(ctx context.Context) error {
 	for {
 		err := l.align(ctx)
 		q.mu.Lock()
-		recs := q.recs[:min(len(q.recs), l.max)]
+		recs := q.recs[:upTo(q.recs, l.max)]
 		q.mu.Unlock()
 		if err == nil && len(recs) == 0 {
 			return nil

@@ -38,8 +38,12 @@ type Record struct {
 	Status        int       `json:"status"`
 	LatencyMicros int64     `json:"latency_us"`
 	RequestHash   string    `json:"request_hash"`  // hex SHA-256 of the request bytes
-	ResponseHash  string    `json:"response_hash"` // hex SHA-256 of the response bytes
-	Binding       string    `json:"binding"`       // hex BindingHash; Append fills it in
+	ResponseHash  string    `json:"response_hash"` // hex SHA-256 of the response bytes; with Lines, the lines' Merkle root
+	// Lines is the number of answer lines of a batch chunk: the response is that many
+	// lines, and ResponseHash is the Merkle root of their leaves (LineHash), so that one
+	// line can be proved without the others (ProveLine, VerifyLine). 0: one response.
+	Lines   int    `json:"lines,omitempty"`
+	Binding string `json:"binding"` // hex BindingHash; Append fills it in
 }
 
 // BindingHash binds a response to its request: SHA-256(request hash || response hash).
@@ -74,6 +78,8 @@ func prepare(r Record, now func() time.Time) (Record, error) {
 		return Record{}, fault.Invalidf("decision", "must be %q or %q, not %q", Permit, Deny, r.Decision)
 	case r.Outcome == "":
 		return Record{}, fault.Invalidf("outcome", "is required")
+	case r.Lines < 0:
+		return Record{}, fault.Invalidf("lines", "must not be negative")
 	case r.Binding != "" && r.Binding != binding:
 		return Record{}, fault.Invalidf("binding", "is not the binding of the request and response hashes")
 	}

@@ -65,13 +65,15 @@ const (
 func (l *Log) gather(batch []*request, timer *time.Timer) []*request {
 	defer func() { l.last = len(batch) }()
 	start := time.Now()
-	for len(batch) < l.max {
+	persons := len(batch[0].rec.persons)
+	for len(batch) < l.max && persons < maxBatchPersons {
 		select {
 		case r, ok := <-l.in:
 			if !ok {
 				return batch
 			}
 			batch = append(batch, r)
+			persons += len(r.rec.persons)
 			continue
 		default:
 		}
@@ -94,6 +96,7 @@ func (l *Log) gather(batch []*request, timer *time.Timer) []*request {
 				return batch
 			}
 			batch = append(batch, r)
+			persons += len(r.rec.persons)
 		case <-timer.C:
 			if n >= coming {
 				return batch // only the last batch's size was waited for

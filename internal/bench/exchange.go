@@ -29,6 +29,9 @@ type ExchangeOptions struct {
 	Duration    time.Duration
 	Concurrency int
 	Rounds      int // each path's Duration is cut into this many slices, interleaved; default 5
+	// Batch is the persons (lines) of one batch consultation sent through the hub with
+	// the source built in, after the other paths; 0: none. Duration 0 measures it alone.
+	Batch int
 }
 
 // load is what one path measured: requests, time, latencies, errors.
@@ -93,21 +96,50 @@ func Exchange(ctx context.Context, o ExchangeOptions) (*Result, error) {
 		return nil, err
 	}
 	defer stopProxy()
+	var body []byte
+	if o.Batch > 0 {
+		all, err := filesOf(ctx, st.Directory, synth.PensionFund, o.Batch)
+		if err != nil {
+			return nil, err
+		}
+		body = batchBody(all, o.Batch)
+	}
 	slice := o.Duration / time.Duration(2*o.Rounds) // a and b run in both phases
 	var a, b, c [2]load                             // by phase
+	var bl batchLoad
 	for i, overHTTP := range []bool{false, true} {
+		if o.Duration <= 0 && i > 0 {
+			break
+		}
+		var berr error
 		err := throughHub(ctx, o, st, overHTTP, direct, func(base, token string) {
 			for range o.Rounds {
+				if o.Duration <= 0 {
+					break
+				}
 				a[i].add(run(ctx, o.Concurrency, slice, direct+"/registry/sync/search", "", persons))
 				b[i].add(run(ctx, o.Concurrency, slice, proxy+"/registry/sync/search", "", persons))
 				c[i].add(run(ctx, o.Concurrency, 2*slice, base+"/dci/crvs/registry/sync/search", token, persons))
 			}
+			if i == 0 && body != nil {
+				bl, berr = runBatch(ctx, base, token, body)
+			}
 		})
+		if err == nil {
+			err = berr
+		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	return exchangeResult(o, a, b, c), nil
+	r := newResult("exchange")
+	if o.Duration > 0 {
+		r = exchangeResult(o, a, b, c)
+	}
+	if body != nil {
+		addBatch(r, bl)
+	}
+	return r, nil
 }
 
 func exchangeResult(o ExchangeOptions, a, b, c [2]load) *Result {

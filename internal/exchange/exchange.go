@@ -115,6 +115,9 @@ type Entry struct {
 	Latency       time.Duration
 	RequestHash   [32]byte
 	ResponseHash  [32]byte
+	// Lines is the number of answer lines of a batch chunk (SealChunk), whose response
+	// hash is then the Merkle root of those lines; 0 for any other exchange.
+	Lines int
 }
 
 // Recorder appends entries to the audit log; an entry is durable when Record returns.

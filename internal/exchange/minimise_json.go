@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -19,6 +20,9 @@ type RawRecord struct {
 // repeated member counts once, the last (as a decoder reads it). ok is false if record is
 // not a JSON object. The record must be valid JSON (json.Valid).
 func MinimiseJSON(record []byte, fields []string) (out json.RawMessage, ok bool) {
+	if out, ok := minimisePlain(record, fields); ok {
+		return out, true
+	}
 	type member struct {
 		name  string
 		value []byte
@@ -59,6 +63,56 @@ func MinimiseJSON(record []byte, fields []string) (out json.RawMessage, ok bool)
 		}
 		out = rawjson.AppendString(out, m.name)
 		out = append(out, ':')
+		out = append(out, v...)
+	}
+	return append(out, '}'), true
+}
+
+// minimisePlain is MinimiseJSON for the common record, the one every source the hub
+// knows writes: at most 32 members, their names plain (rawjson.EachPlainMember) and
+// without the characters encoding/json escapes, none repeated. It reads no name into a
+// string; ok is false for any other record, which MinimiseJSON then reads its own way.
+func minimisePlain(record []byte, fields []string) (out json.RawMessage, ok bool) {
+	type member struct{ name, value []byte }
+	members := make([]member, 0, 32)
+	ok = rawjson.EachPlainMember(record, func(name, v []byte) bool {
+		if len(members) == cap(members) || bytes.ContainsAny(name, "<>&") {
+			return false
+		}
+		for _, m := range members {
+			if bytes.Equal(m.name, name) {
+				return false
+			}
+		}
+		members = append(members, member{name, v})
+		return true
+	})
+	if !ok {
+		return nil, false
+	}
+	out = make([]byte, 0, len(record))
+	out = append(out, '{')
+	for _, m := range members {
+		v := m.value
+		if !bytes.HasPrefix(m.name, []byte("@")) {
+			sub := Allowed(string(m.name), fields)
+			if sub == nil {
+				continue
+			}
+			if len(sub) > 0 {
+				kept, isObject := MinimiseJSON(v, sub)
+				if !isObject || len(kept) == 2 { // not an object, or nothing of it kept
+					continue
+				}
+				v = kept
+			}
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = append(out, m.name...)
+		out = append(out, '"', ':')
 		out = append(out, v...)
 	}
 	return append(out, '}'), true

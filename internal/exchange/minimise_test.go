@@ -86,3 +86,28 @@ func FuzzMinimiseJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMinimiser holds the Minimiser to MinimiseJSON, byte for byte, over several
+// records in a row (its remembered verdicts must not leak from one to the next).
+func FuzzMinimiser(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":{"c":2,"d":[3]},"@t":"x","a":{"c":1}}`), []byte(`{"b":{"d":1},"e":2}`), "a,b.c")
+	f.Add([]byte(`{"x":{"y":{"z":1,"w":2}},"q":"\u2028"}`), []byte(`{"x":{"y":5}}`), "x.y.z,q")
+	f.Add([]byte(`{"address":{"street":"s","region":"r"},"person":"1"}`), []byte(`{"address":{}}`), "address.street,person")
+	f.Fuzz(func(t *testing.T, a, b []byte, list string) {
+		fields := strings.Split(list, ",")
+		m := NewMinimiser(fields)
+		var dst []byte
+		for _, rec := range [][]byte{a, b, a} {
+			if !json.Valid(rec) {
+				continue
+			}
+			want, wok := MinimiseJSON(rec, fields)
+			at := len(dst)
+			var ok bool
+			dst, ok = m.Append(dst, rec)
+			if ok != wok || !bytes.Equal(dst[at:], want) {
+				t.Fatalf("Minimiser.Append(%s, %q) = %s, %v; MinimiseJSON: %s, %v", rec, fields, dst[at:], ok, want, wok)
+			}
+		}
+	})
+}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -12,8 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/dci"
@@ -28,8 +25,8 @@ const (
 	maxConsultBody  = 64 << 20  // bytes of a request body
 	maxConsultLines = 1_000_000 // lines of a request, blank ones included
 	maxConsultLine  = 256       // bytes of one line (a person number, maybe more columns)
-	batchWorkers    = 16        // questions of one batch in flight at once
-	batchWindow     = 64        // lines read ahead of the one being written
+	chunkWorkers    = 4         // chunks of one batch in flight at once (batchstream.go)
+	chunkWindow     = 8         // chunks read ahead of the one being written
 )
 
 // BatchLine is one line of a batch consultation's answer stream.
@@ -39,8 +36,12 @@ type BatchLine struct {
 	Status int            `json:"status"` // 200 answered, 403 refused, 400 bad line, 404 unknown, 502 source error
 	Record map[string]any `json:"record,omitempty"`
 	Error  string         `json:"error,omitempty"`
-	// Audit is the audit record of this person's exchange; its response hash is that of
-	// this line as JSON without the audit field.
+	// Salt is random, so that the hash of this line cannot be confirmed by guessing it.
+	Salt string `json:"salt,omitempty"`
+	// Audit is the audit record of this person's exchange: one record for a chunk of up
+	// to exchange.MaxAuditPersons lines, naming each of their persons; its response hash
+	// is the Merkle root of the chunk's lines, each hashed as sent without this member
+	// (audit.HashedLine, audit.VerifyLine).
 	Audit int64 `json:"audit,omitempty"`
 }
 
@@ -58,8 +59,9 @@ type BatchSummary struct {
 // line (text/plain or text/csv; a header line "person" is skipped); ?service= names the
 // service (default: the civil registry's), ?purpose= and ?fields= as in header.meta.
 // The answer is a stream of JSON lines, in the order of the request, one per person,
-// each person decided, answered and recorded on its own; the last line is a summary.
-// A line is sent only once its exchange is recorded; if recording fails the stream stops.
+// each person decided and answered on its own, a chunk of lines recorded at once; the
+// last line is a summary. A line is sent only once its chunk is recorded; if recording
+// fails the stream stops.
 // A batch is an expensive question (exchange.StartBatch): its client's limits apply.
 func (s *Server) batchConsult(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
@@ -186,203 +188,4 @@ func readBatch(body io.Reader) batchBody {
 	}
 	copy(b.hash[:], h.Sum(nil))
 	return b
-}
-
-// personLine is a line of the body that names a person, or, with stop, why reading
-// stopped before the end.
-type personLine struct {
-	line   int
-	person string
-	result chan BatchLine
-	stop   error
-}
-
-// eachPerson reads body line by line and calls fn with each line naming a person (the
-// first column, trimmed) until fn returns false; blank lines and a first line "person"
-// are skipped. It stops at a line longer than maxConsultLine or beyond maxConsultLines.
-func eachPerson(body io.Reader, fn func(line int, person string) bool) error {
-	br := bufio.NewReaderSize(body, 16<<10)
-	for n := 1; ; n++ {
-		b, err := br.ReadSlice('\n')
-		if len(b) == 0 && err == io.EOF {
-			return nil
-		}
-		if err == bufio.ErrBufferFull || len(bytes.TrimRight(b, "\r\n")) > maxConsultLine {
-			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", fmt.Sprintf("line %d is longer than %d bytes", n, maxConsultLine))
-		}
-		var mb *http.MaxBytesError
-		switch {
-		case errors.As(err, &mb):
-			return dci.Coded(fault.TooLarge, dci.ErrRequestBad, "body", fmt.Sprintf("is larger than %d bytes; split it", mb.Limit))
-		case err != nil && err != io.EOF:
-			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", "cannot be read: "+err.Error())
-		case n > maxConsultLines:
-			return dci.Coded(fault.Invalid, dci.ErrRequestBad, "body", fmt.Sprintf("holds more than %d lines; split it", maxConsultLines))
-		}
-		first, _, _ := bytes.Cut(b, []byte(","))
-		person := string(bytes.TrimSpace(first))
-		if person != "" && (n > 1 || !strings.EqualFold(person, "person")) && !fn(n, person) {
-			return nil
-		}
-		if err == io.EOF {
-			return nil
-		}
-	}
-}
-
-// streamBatch reads the persons of body and asks about them with a few workers, writing
-// the answers in order as they come; a window of lines is read ahead. The error is set
-// only when the request is refused before any line was written.
-func (s *Server) streamBatch(ctx context.Context, out *lineStream, batch *exchange.Batch, base exchange.Ask, body io.Reader) (BatchSummary, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	order := make(chan personLine, batchWindow) // in the order of the body, for the writer
-	jobs := make(chan personLine)               // for the workers
-	var wg sync.WaitGroup
-	for range batchWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range jobs {
-				p.result <- s.consultOne(ctx, batch, base, p.line, p.person)
-			}
-		}()
-	}
-	var read atomic.Bool // the body was read to its end
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(order)
-		defer close(jobs)
-		defer read.Store(true)
-		err := eachPerson(body, func(line int, person string) bool {
-			p := personLine{line: line, person: person, result: make(chan BatchLine, 1)}
-			for _, ch := range []chan personLine{order, jobs} {
-				select {
-				case ch <- p:
-				case <-ctx.Done():
-					return false
-				}
-			}
-			return true
-		})
-		if err != nil {
-			select {
-			case order <- personLine{stop: err}:
-			case <-ctx.Done():
-			}
-		}
-	}()
-	sum, err := s.writeLines(ctx, out, order)
-	cancel()
-	if !read.Load() {
-		// The stream stopped before the body's end: a read waiting for the client must
-		// return. The connection's reads then fail, and the server closes it; once the
-		// body is read, its deadline must not be touched, or the connection, kept alive,
-		// would cancel the context of the client's next request on it.
-		out.unblock()
-	}
-	wg.Wait()
-	return sum, err
-}
-
-// lineStream is the answer: its header is written with the first line, so that a
-// request refused before any person was answered gets an error status instead.
-type lineStream struct {
-	w       http.ResponseWriter
-	body    io.Reader // the request's body
-	started bool
-}
-
-func (o *lineStream) begin() {
-	if !o.started {
-		o.started = true
-		o.w.Header().Set("Content-Type", "application/x-ndjson")
-		o.w.Header().Set("X-Content-Type-Options", "nosniff")
-		o.w.WriteHeader(http.StatusOK)
-	}
-}
-
-// unblock makes a read of the body that waits for the client return: the stream is over.
-func (o *lineStream) unblock() {
-	if b, ok := o.body.(*slowBody); ok {
-		b.stop() // else its next read would set a later deadline
-		return
-	}
-	_ = http.NewResponseController(o.w).SetReadDeadline(time.Now())
-}
-
-func (s *Server) writeLines(ctx context.Context, out *lineStream, order <-chan personLine) (BatchSummary, error) {
-	enc := json.NewEncoder(out.w)
-	rc := http.NewResponseController(out.w) // flushes through the middleware's writer
-	sum := BatchSummary{Done: true}
-	for i := 0; ; i++ {
-		var p personLine
-		var ok bool
-		select {
-		case p, ok = <-order:
-		case <-ctx.Done():
-			return BatchSummary{Lines: sum.Lines, Answered: sum.Answered, Refused: sum.Refused, Other: sum.Other, Error: "the request was cancelled"}, nil
-		}
-		if !ok {
-			return sum, nil
-		}
-		if p.stop != nil {
-			if !out.started {
-				return sum, p.stop
-			}
-			sum.Done, sum.Error = false, "stopped before the end: "+dci.SafeMessage(p.stop)
-			return sum, nil
-		}
-		var l BatchLine
-		select {
-		case l = <-p.result:
-		case <-ctx.Done():
-			return BatchSummary{Lines: sum.Lines, Answered: sum.Answered, Refused: sum.Refused, Other: sum.Other, Error: "the request was cancelled"}, nil
-		}
-		out.begin()
-		if l.Status == http.StatusServiceUnavailable && l.Audit == 0 {
-			sum.Done, sum.Error = false, "stopped at line "+strconv.Itoa(l.Line)+": "+l.Error
-			return sum, nil
-		}
-		sum.Lines++
-		switch l.Status {
-		case http.StatusOK:
-			sum.Answered++
-		case http.StatusForbidden:
-			sum.Refused++
-		default:
-			sum.Other++
-		}
-		if enc.Encode(l) != nil {
-			return sum, nil
-		}
-		if i%256 == 0 || len(order) == 0 {
-			_ = rc.Flush()
-		}
-	}
-}
-
-// consultOne asks about one person and records the exchange.
-func (s *Server) consultOne(ctx context.Context, batch *exchange.Batch, base exchange.Ask, line int, person string) BatchLine {
-	defer s.exchange.Expect(1)()
-	ask := base
-	ask.Query = query.Query{Kind: query.KindID, IDType: "PN", IDValue: person, Page: 1, PageSize: 1}
-	ask.Request = []byte(person)
-	ans := batch.Search(ctx, ask)
-	l := BatchLine{Line: line, Person: person, Status: ans.Status}
-	if ans.Err != nil {
-		l.Error = dci.SafeMessage(ans.Err)
-	} else if recs := ans.Decoded(); len(recs) == 0 {
-		l.Status, l.Error = http.StatusNotFound, "no such person in the source"
-	} else {
-		l.Record = recs[0]
-	}
-	resp, _ := json.Marshal(l)
-	seq, err := s.exchange.Seal(ctx, ask, ans, resp)
-	if err != nil {
-		return BatchLine{Line: line, Person: person, Status: http.StatusServiceUnavailable, Error: dci.SafeMessage(err)}
-	}
-	l.Audit = seq
-	return l
 }

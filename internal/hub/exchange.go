@@ -257,7 +257,7 @@ func (r recorder) Record(ctx context.Context, e exchange.Entry) (int64, error) {
 		Service: e.Service, Purpose: e.Purpose, Persons: e.Persons, Fields: e.Fields, Decision: e.Decision,
 		Reasons: e.Reasons, Authorization: e.Authorization, Outcome: e.Outcome, Status: e.Status,
 		LatencyMicros: e.Latency.Microseconds(), RequestHash: hex.EncodeToString(e.RequestHash[:]),
-		ResponseHash: hex.EncodeToString(e.ResponseHash[:])})
+		ResponseHash: hex.EncodeToString(e.ResponseHash[:]), Lines: e.Lines})
 }
 
 func (r recorder) Expect(n int) func() { return r.log.Expect(n) }

@@ -32,6 +32,25 @@ func Fields(b json.RawMessage) map[string]json.RawMessage {
 // EachMember calls fn with each member of the JSON object b, in order, until fn returns
 // false; it reports whether b is an object (and fn never stopped).
 func EachMember(b []byte, fn func(name string, v []byte) bool) bool {
+	return eachMember(b, func(q, v []byte) bool {
+		name, ok := Unquote(q)
+		return ok && fn(name, v)
+	})
+}
+
+// EachPlainMember is EachMember without a string made of each name: fn gets the name
+// as the bytes of b between its quotes. It reports false, as EachMember does for what
+// is not an object, as soon as a name is not plain (printable ASCII without escapes, as
+// every name the hub writes is), so that its caller can turn to EachMember.
+func EachPlainMember(b []byte, fn func(name, v []byte) bool) bool {
+	return eachMember(b, func(q, v []byte) bool {
+		name := q[1 : len(q)-1]
+		return plain(name) && fn(name, v)
+	})
+}
+
+// eachMember calls fn with each member's name, quoted as it is in b, and value.
+func eachMember(b []byte, fn func(q, v []byte) bool) bool {
 	i := SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
@@ -48,17 +67,14 @@ func EachMember(b []byte, fn func(name string, v []byte) bool) bool {
 		if end < 0 {
 			return false
 		}
-		name, ok := Unquote(b[i:end])
-		if !ok {
-			return false
-		}
+		q := b[i:end:end]
 		i = SkipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
 			return false
 		}
 		start := SkipSpace(b, i+1)
 		end = ValueEnd(b, start)
-		if end < 0 || !fn(name, b[start:end:end]) {
+		if end < 0 || !fn(q, b[start:end:end]) {
 			return false
 		}
 		i = SkipSpace(b, end)

@@ -3,6 +3,7 @@ package rawjson
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -49,6 +50,29 @@ func FuzzSplit(f *testing.F) {
 		wantErr = json.Unmarshal(b, &wantStr)
 		if b[0] == '"' && (strOK != (wantErr == nil) || s != wantStr) {
 			t.Fatalf("Unquote(%q) = %q %v, encoding/json: %q %v", b, s, strOK, wantStr, wantErr)
+		}
+	})
+}
+
+// FuzzEachPlainMember: where EachPlainMember goes through an object, EachMember goes
+// through it too, with the same names and values.
+func FuzzEachPlainMember(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":{"c":"d"},"@t":"x"}`))
+	f.Add([]byte(`{"a\u0062":1}`))
+	f.Add([]byte(` { "a" : [1, 2] , "a":null } `))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		type member struct{ name, v string }
+		var plainList, list []member
+		ok := EachPlainMember(b, func(name, v []byte) bool {
+			plainList = append(plainList, member{string(name), string(v)})
+			return true
+		})
+		full := EachMember(b, func(name string, v []byte) bool {
+			list = append(list, member{name, string(v)})
+			return true
+		})
+		if ok && (!full || !slices.Equal(plainList, list)) {
+			t.Fatalf("EachPlainMember(%q) = %v, %v; EachMember: %v, %v", b, plainList, ok, list, full)
 		}
 	})
 }

@@ -190,7 +190,7 @@ func scanPerson(row scanner, notFound string) (population.Person, error) {
 		return population.Person{}, mapErr(err, "get person")
 	}
 	var p population.Person
-	return p, fault.Wrap(json.Unmarshal(doc, &p), "decode person")
+	return p, fault.Wrap(population.DecodePerson(doc, &p), "decode person")
 }
 
 // Persons lists persons in number order.

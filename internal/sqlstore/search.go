@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -295,7 +294,7 @@ func (s *populationStore) eachCandidate(ctx context.Context, scope query.Scope, 
 			continue
 		}
 		var p population.Person
-		if err := json.Unmarshal(doc, &p); err != nil {
+		if err := population.DecodePerson(doc, &p); err != nil {
 			return fault.Wrap(err, "decode person")
 		}
 		if err := fn(p); err != nil {
@@ -338,7 +337,7 @@ func eachPerson(rows *sql.Rows, fn func(population.Person) error) error {
 			return mapErr(err, "search persons")
 		}
 		var p population.Person
-		if err := json.Unmarshal(doc, &p); err != nil {
+		if err := population.DecodePerson(doc, &p); err != nil {
 			return fault.Wrap(err, "decode person")
 		}
 		if err := fn(p); err != nil {

@@ -44,6 +44,8 @@ type Decision struct {
 	Facts       []Fact    `json:"facts"`       // the facts the rule read
 	Decided     int64     `json:"decided_at"`  // unix seconds when the engine decided
 	Institution string    `json:"institution"` // the institution that grants the right
+	// Group is where the decision is counted in statistics (not shown with it).
+	Group Group `json:"-"`
 }
 
 // Fact is one fact a decision used: its value, where it comes from and its date.

@@ -24,10 +24,13 @@ type Rule struct {
 	Institution    string    `json:"institution"`        // the institution that owns and grants it
 	// Application says the right is paid only on an application made elsewhere: the
 	// non-take-up report lists those who meet it on the facts.
-	Application bool      `json:"application,omitempty"`
-	Reads       []string  `json:"reads"` // the facts it reads (each checked against the expression)
-	Expr        string    `json:"expr"`
-	Examples    []Example `json:"examples"`
+	Application bool `json:"application,omitempty"`
+	// Programme is the beneficiary registry's programme that pays a right given on an
+	// application (non-take-up: those who meet the rule and are not enrolled in it).
+	Programme string    `json:"programme,omitempty"`
+	Reads     []string  `json:"reads"` // the facts it reads (each checked against the expression)
+	Expr      string    `json:"expr"`
+	Examples  []Example `json:"examples"`
 }
 
 // Example is a case stored next to a rule: facts, the statutes held, the result wanted.

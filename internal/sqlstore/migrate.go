@@ -24,6 +24,9 @@ const (
 	// It lives beside Civil (the built-in sources share one database): a declaration
 	// appends its social-registry event in its own transaction.
 	Employment Schema = "employment"
+	// Rights holds the rights engine's decisions (issue #19), beside Civil: decisions
+	// become events of the built-in sources' log.
+	Rights Schema = "rights"
 )
 
 //go:embed migrations
@@ -41,8 +44,8 @@ func versionTable(s Schema) string { return "goose_" + string(s) }
 // migrate applies the migrations of schema, recording them in its version table, and
 // returns the version reached.
 func migrate(ctx context.Context, dialect string, db *sql.DB, s Schema) (migrated, error) {
-	if s != Hub && s != Civil && s != Employment {
-		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil, employment)", string(s))
+	if s != Hub && s != Civil && s != Employment && s != Rights {
+		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil, employment, rights)", string(s))
 	}
 	p, err := provider(dialect, db, s)
 	if err != nil {

@@ -297,12 +297,15 @@ func draw(number, salt string, n uint64) uint64 {
 }
 
 // age is p's age in whole years on day.
-func age(p *population.Person, day date.Date) int {
-	if p.BirthDate.IsZero() || day.IsZero() {
+func age(p *population.Person, day date.Date) int { return ageOn(p.BirthDate, day) }
+
+// ageOn is the age in whole years on day of a person born on birth.
+func ageOn(birth, day date.Date) int {
+	if birth.IsZero() || day.IsZero() {
 		return 0
 	}
-	a := day.Year() - p.BirthDate.Year()
-	if day.Month() < p.BirthDate.Month() || (day.Month() == p.BirthDate.Month() && day.Day() < p.BirthDate.Day()) {
+	a := day.Year() - birth.Year()
+	if day.Month() < birth.Month() || (day.Month() == birth.Month() && day.Day() < birth.Day()) {
 		a--
 	}
 	return max(a, 0)

@@ -246,7 +246,7 @@ func (s *Source) checkState(ctx context.Context, p *population.Person, c Change)
 // declared is what has been declared to the registries about one person, up to a day.
 type declared struct {
 	income     *int
-	incomeDate date.Date // the day the income declared took effect
+	incomeDate date.Date            // the day the income declared took effect
 	employers  map[string]date.Date // the employments in force, by employer: since
 	employment date.Date            // the day of the last hire or end
 	domains    map[string]string

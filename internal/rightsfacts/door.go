@@ -29,7 +29,7 @@ var factFields = map[string][]string{
 	"household_elderly": {"household"}, "single_parent": {"household"},
 	"income": {"household.monthly_income"}, "household_income": {"household.monthly_income"},
 	"income_per_unit": {"household.monthly_income", "household.size"},
-	"disabled": {"disabled"}, "severity": {"severity"}, "disabled_child": {"disabled"},
+	"disabled":        {"disabled"}, "severity": {"severity"}, "disabled_child": {"disabled"},
 	"employed": {"employment_periods"}, "quarter_wages": {"wages"},
 }
 

@@ -191,6 +191,7 @@ func (e *Engine) evaluate(cat *Catalogue, b Batch, current []Decision, decided i
 		go func() {
 			defer wg.Done()
 			ev := cat.evaluator()
+			ev.refused = b.Refused
 			o := &outs[w]
 			for {
 				lo := int(next.Add(step)) - step
@@ -200,7 +201,7 @@ func (e *Engine) evaluate(cat *Catalogue, b Batch, current []Decision, decided i
 				for i := lo; i < min(lo+step, len(b.Facts)); i++ {
 					f := &b.Facts[i]
 					ev.run(f)
-					o.changes, o.failures = ev.diff(f, b.Refused, prev[f.Person], decided, o.changes, o.failures)
+					o.changes, o.failures = ev.diff(f, prev[f.Person], decided, o.changes, o.failures)
 				}
 			}
 		}()
@@ -246,12 +247,9 @@ func indexCurrent(current []Decision) map[string][]Decision {
 }
 
 // diff appends the decisions that change for the person just evaluated.
-func (ev *evaluator) diff(f *Facts, refused map[string]error, prev []Decision, decided int64, changes []Decision, failures []Failure) ([]Decision, []Failure) {
+func (ev *evaluator) diff(f *Facts, prev []Decision, decided int64, changes []Decision, failures []Failure) ([]Decision, []Failure) {
 	for i, r := range ev.cat.rules {
 		result := ev.results[i]
-		if err := refused[r.ID]; err != nil {
-			result, ev.errs[i] = failed, err
-		}
 		if result == failed {
 			failures = append(failures, Failure{Person: f.Person, Right: r.ID, Reason: reason(ev.errs[i])})
 			continue

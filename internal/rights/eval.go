@@ -22,6 +22,7 @@ type evaluator struct {
 	machine vm.VM
 	results []int8 // by rule, in evaluation order
 	errs    []error
+	refused map[string]error // rules whose reads were refused: they fail
 }
 
 func (c *Catalogue) evaluator() *evaluator {
@@ -43,6 +44,10 @@ func (ev *evaluator) run(f *Facts) {
 }
 
 func (ev *evaluator) one(r *Compiled, day date.Date, i int) int8 {
+	if err := ev.refused[r.ID]; err != nil {
+		ev.errs[i] = err
+		return failed
+	}
 	if !r.ValidOn(day) {
 		return notHeld
 	}

@@ -286,3 +286,6 @@ func reason(err error) string {
 	}
 	return clip(err.Error())
 }
+
+// date0 is today for e.
+func date0(e *Engine) date.Date { return date.FromTime(e.now()) }

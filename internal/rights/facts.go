@@ -53,6 +53,7 @@ type Facts struct {
 	EmploymentDate date.Date `expr:"-" json:"-"`
 	Day            date.Date `expr:"-" json:"-"` // the day the facts are about
 	AgeBand        string    `expr:"-" json:"-"` // for statistics
+	Enrolled       []string  `expr:"-" json:"-"` // programmes of the beneficiary registry the person is enrolled in (non-take-up)
 	HouseholdType  string    `expr:"-" json:"-"` // for statistics
 }
 

@@ -42,6 +42,7 @@ type member struct {
 	employed bool
 	empDate  date.Date
 	wages    int
+	enrolled []string
 }
 
 // household sums up the living members of a household.
@@ -121,7 +122,7 @@ func (r *Registers) members(ctx context.Context, bs []population.Brief, day date
 		if d.Domains != nil {
 			m.disDate = d.Assessed
 		}
-		m.employed, m.empDate = d.Employed, d.EmploymentDate
+		m.employed, m.empDate, m.enrolled = d.Employed, d.EmploymentDate, d.Enrolled
 		if wages != nil {
 			k, _ := strconv.ParseInt(m.brief.Number, 10, 64)
 			m.wages = wages[k]
@@ -170,7 +171,7 @@ func facts(m *member, h *household, regions map[string]string, day date.Date) ri
 	f := rights.Facts{
 		Person: m.brief.Number, Age: m.age, Alive: m.alive, Sex: m.brief.Sex, Region: regions[m.brief.Municipality],
 		Resident: m.brief.Municipality != "", Income: m.income, Disabled: m.disabled, Severity: m.severity,
-		Employed: m.employed, QuarterWages: m.wages,
+		Employed: m.employed, QuarterWages: m.wages, Enrolled: m.enrolled,
 		BirthDate: m.brief.BirthDate, DeathDate: m.brief.DeathDate, HouseholdDate: day, IncomeDate: m.incDate,
 		DisabilityDate: m.disDate, EmploymentDate: m.empDate, Day: day,
 	}

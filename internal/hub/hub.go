@@ -142,7 +142,7 @@ func open(ctx context.Context, cfg Config) (*Stores, error) {
 		cfg.Store = syncFull(cfg.Store)
 	}
 	if same {
-		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil, sqlstore.Employment)
+		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil, sqlstore.Employment, sqlstore.Rights)
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +152,7 @@ func open(ctx context.Context, cfg Config) (*Stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil, sqlstore.Employment)
+	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil, sqlstore.Employment, sqlstore.Rights)
 	if err != nil {
 		hubDB.Close()
 		return nil, err

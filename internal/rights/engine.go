@@ -27,7 +27,7 @@ type FactSource interface {
 	// register are left out.
 	Read(ctx context.Context, cat *Catalogue, persons []string, day date.Date) (Batch, error)
 	// Each calls fn with the facts of every person whose number comes after after, in
-	// number order, in batches of at most MaxPersons.
+	// number order, in batches of at most NationBatch.
 	Each(ctx context.Context, cat *Catalogue, after string, day date.Date, fn func(Batch) error) error
 }
 
@@ -95,7 +95,7 @@ func (e *Engine) Persons(ctx context.Context, persons []string) (Result, error) 
 		if err != nil {
 			return res, err
 		}
-		if err := e.decide(ctx, cat, b, &res); err != nil {
+		if err := e.decide(ctx, cat, b, Mark{}, &res); err != nil {
 			return res, err
 		}
 	}
@@ -113,14 +113,15 @@ func (e *Engine) Nation(ctx context.Context, job string, progress func(Result)) 
 	}
 	cat, day := e.Catalogue(), date.FromTime(e.now())
 	err = e.Facts.Each(ctx, cat, after, day, func(b Batch) error {
-		if err := e.decide(ctx, cat, b, &res); err != nil {
+		var mark Mark
+		if len(b.Facts) > 0 {
+			mark = Mark{Job: job, Last: b.Facts[len(b.Facts)-1].Person}
+		}
+		if err := e.decide(ctx, cat, b, mark, &res); err != nil {
 			return err
 		}
-		if len(b.Facts) > 0 {
-			res.Last = b.Facts[len(b.Facts)-1].Person
-			if err := e.Store.SetProgress(ctx, job, res.Last); err != nil {
-				return err
-			}
+		if mark.Last != "" {
+			res.Last = mark.Last
 		}
 		if progress != nil {
 			progress(res)
@@ -134,7 +135,7 @@ func (e *Engine) Nation(ctx context.Context, job string, progress func(Result)) 
 }
 
 // decide evaluates a batch, stores the changes in one transaction and reports them.
-func (e *Engine) decide(ctx context.Context, cat *Catalogue, b Batch, res *Result) error {
+func (e *Engine) decide(ctx context.Context, cat *Catalogue, b Batch, mark Mark, res *Result) error {
 	if len(b.Facts) == 0 {
 		return nil
 	}
@@ -142,13 +143,18 @@ func (e *Engine) decide(ctx context.Context, cat *Catalogue, b Batch, res *Resul
 	for i := range b.Facts {
 		persons[i] = b.Facts[i].Person
 	}
-	current, err := e.Store.Current(ctx, persons)
-	if err != nil {
-		return err
+	var current []Decision
+	for chunk := range slices.Chunk(persons, MaxPersons) {
+		cur, err := e.Store.Current(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		current = append(current, cur...)
 	}
+	slices.SortFunc(current, func(a, b Decision) int { return cmpString(a.Person, b.Person) })
 	changes, failures := e.evaluate(cat, b, current, e.now().Unix())
-	if len(changes) > 0 {
-		if err := e.Store.Save(ctx, changes); err != nil {
+	if len(changes) > 0 || mark.Job != "" {
+		if err := e.Store.Save(ctx, changes, mark); err != nil {
 			return err
 		}
 	}

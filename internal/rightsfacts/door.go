@@ -107,7 +107,7 @@ func (d *Door) Each(ctx context.Context, cat *rights.Catalogue, after string, da
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(queue)
-		readErr <- d.Registers.Nation(ctx, after, day, rights.MaxPersons, func(fs []rights.Facts) error {
+		readErr <- d.Registers.Nation(ctx, after, day, rights.NationBatch, func(fs []rights.Facts) error {
 			refused, plan := d.authorize(cat, day)
 			p := pending{batch: rights.Batch{Facts: fs, Refused: refused}, done: make(chan error, 1)}
 			persons := make([]string, len(fs))

@@ -91,8 +91,8 @@ const decisionRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 const decisionsPerInsert = 200
 
 // Save appends the decisions in one transaction, many rows a statement.
-func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision) error {
-	if len(ds) == 0 {
+func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision, mark rights.Mark) error {
+	if len(ds) == 0 && mark.Job == "" {
 		return nil
 	}
 	tx, err := s.db.begin(ctx, "save decisions")
@@ -136,8 +136,15 @@ func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision) error {
 			return mapErr(err, "save decisions")
 		}
 	}
+	if mark.Job != "" {
+		if _, err := tx.ExecContext(ctx, s.db.q(upsertProgress), mark.Job, mark.Last); err != nil {
+			return mapErr(err, "save progress")
+		}
+	}
 	return commit(tx, "save decisions")
 }
+
+const upsertProgress = `INSERT INTO rights_progress (job, last) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET last = excluded.last`
 
 // History returns every decision about person, oldest first.
 func (s *rightsStore) History(ctx context.Context, person string) ([]rights.Decision, error) {
@@ -175,7 +182,7 @@ func (s *rightsStore) SetProgress(ctx context.Context, job, last string) error {
 	if last == "" {
 		_, err = s.db.w.ExecContext(ctx, s.db.q(`DELETE FROM rights_progress WHERE job = ?`), job)
 	} else {
-		_, err = s.db.w.ExecContext(ctx, s.db.q(`INSERT INTO rights_progress (job, last) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET last = excluded.last`), job, last)
+		_, err = s.db.w.ExecContext(ctx, s.db.q(upsertProgress), job, last)
 	}
 	return mapErr(err, "save progress")
 }

@@ -47,7 +47,7 @@ func (m *Memory) Current(ctx context.Context, persons []string) ([]rights.Decisi
 	return out, nil
 }
 
-func (m *Memory) Save(ctx context.Context, ds []rights.Decision) error {
+func (m *Memory) Save(ctx context.Context, ds []rights.Decision, mark rights.Mark) error {
 	for _, d := range ds {
 		if !ident.ValidPerson(d.Person) {
 			return fault.Invalidf("person", "%q is not a person number", d.Person)
@@ -58,6 +58,12 @@ func (m *Memory) Save(ctx context.Context, ds []rights.Decision) error {
 	for i := range ds {
 		ds[i].ID = int64(len(m.ds) + 1)
 		m.ds = append(m.ds, ds[i])
+	}
+	if mark.Job != "" {
+		if m.progress == nil {
+			m.progress = map[string]string{}
+		}
+		m.progress[mark.Job] = mark.Last
 	}
 	return nil
 }

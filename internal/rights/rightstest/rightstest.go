@@ -39,7 +39,7 @@ func testSaveAndCurrent(t *testing.T, s rights.Store) {
 	ctx := context.Background()
 	a, b := Person(1), Person(2)
 	first := []rights.Decision{decision(a, "energy", rights.Granted, 1), decision(a, "transport", rights.Granted, 1), decision(b, "energy", rights.Granted, 1)}
-	if err := s.Save(ctx, first); err != nil {
+	if err := s.Save(ctx, first, rights.Mark{}); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
 	for _, d := range first {
@@ -47,7 +47,7 @@ func testSaveAndCurrent(t *testing.T, s rights.Store) {
 			t.Fatalf("Save left a decision without id")
 		}
 	}
-	if err := s.Save(ctx, []rights.Decision{decision(a, "energy", rights.Ended, 2)}); err != nil {
+	if err := s.Save(ctx, []rights.Decision{decision(a, "energy", rights.Ended, 2)}, rights.Mark{Job: "recompute", Last: a}); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
 	cur, err := s.Current(ctx, []string{b, a, Person(3)})
@@ -64,6 +64,9 @@ func testSaveAndCurrent(t *testing.T, s rights.Store) {
 	}
 	if got != want {
 		t.Errorf("Current = %s; want %s", got, want)
+	}
+	if last, _ := s.Progress(ctx, "recompute"); last != a {
+		t.Errorf("progress saved with the decisions = %q; want %q", last, a)
 	}
 	h, err := s.History(ctx, a)
 	if err != nil || len(h) != 3 {
@@ -91,12 +94,15 @@ func testAllOrNone(t *testing.T, s rights.Store) {
 		ds = append(ds, decision(Person(i), "energy", rights.Granted, 1))
 	}
 	ds = append(ds, decision("not-a-person", "energy", rights.Granted, 1))
-	if err := s.Save(ctx, ds); err == nil {
+	if err := s.Save(ctx, ds, rights.Mark{Job: "recompute", Last: Person(9)}); err == nil {
 		t.Fatalf("Save with a bad person number succeeded")
 	}
 	cur, err := s.Current(ctx, []string{Person(0), Person(449)})
 	if err != nil || len(cur) != 0 {
 		t.Errorf("after a failed Save, Current = %v, %v; want nothing written", cur, err)
+	}
+	if last, _ := s.Progress(ctx, "recompute"); last != "" {
+		t.Errorf("after a failed Save, progress = %q; want none", last)
 	}
 }
 
@@ -128,10 +134,10 @@ func testCounts(t *testing.T, s rights.Store) {
 	for i := range 12 {
 		ds = append(ds, decision(Person(i), "energy", rights.Granted, 1))
 	}
-	if err := s.Save(ctx, ds); err != nil {
+	if err := s.Save(ctx, ds, rights.Mark{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, []rights.Decision{decision(Person(0), "energy", rights.Ended, 1)}); err != nil {
+	if err := s.Save(ctx, []rights.Decision{decision(Person(0), "energy", rights.Ended, 1)}, rights.Mark{}); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := s.Counts(ctx)

@@ -1,0 +1,59 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/crossroads-hub/crossroads/internal/derived"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/rights"
+	"github.com/crossroads-hub/crossroads/internal/rightsfacts"
+	"github.com/crossroads-hub/crossroads/internal/synth"
+)
+
+// The rights engine (#19) on the hub's stack: facts through the exchange's policy and
+// audit log (rightsfacts.Door), decisions in the civil database's rights schema.
+
+// rightsEngine builds the engine with the demo catalogue.
+func (x *stack) rightsEngine(st *Stores) *rights.Engine {
+	reg := &rightsfacts.Registers{Roster: st.Civil.Roster(), Population: st.Civil.Population(),
+		Declared:   &derived.Source{Kind: derived.Social, Store: st.Civil.Population(), Searcher: st.Civil.Searcher()},
+		Employment: st.Civil.Employment()}
+	door := &rightsfacts.Door{Registers: reg, Exchange: x.exchange}
+	e := rights.NewEngine(rights.DemoCatalogue(), st.Civil.Rights(), door)
+	e.Failed = func(f rights.Failure) {
+		x.log.Warn("a rule failed for a person: the previous decision stays", "right", f.Right, "reason", f.Reason)
+	}
+	return e
+}
+
+// Rights runs fn with the rights engine on the stores, as the hub's operator (the CLI):
+// it loads the keys and the policy and opens the audit log, where every read of facts
+// is recorded, and closes it after fn. The hub must not be running on the same SQLite
+// store (one writer of the audit log).
+func Rights(ctx context.Context, cfg Config, st *Stores, fn func(ctx context.Context, e *rights.Engine, access *rightsfacts.Access) error) (err error) {
+	x, err := startStack(ctx, cfg, st, "http://127.0.0.1", "http://127.0.0.1")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if cerr := x.close(cctx); cerr != nil && err == nil {
+			err = fmt.Errorf("close the audit log: %w", cerr)
+		}
+	}()
+	e := x.rightsEngine(st)
+	return fn(ctx, e, &rightsfacts.Access{Engine: e, Exchange: x.exchange, Service: synth.RightsDecisions})
+}
+
+// rightsSource is the built-in source of the rights service: its DCI look-ups are
+// refused, because an authorization covers one right (purpose right:<id>) and a search
+// cannot say which; the decisions are read through /persons/{id}/rights.
+type rightsSource struct{}
+
+func (rightsSource) Search(ctx context.Context, r exchange.SourceRequest) (exchange.SourceResult, error) {
+	return exchange.SourceResult{}, fault.Invalidf("service", "the decisions of the rights engine are read through GET /persons/{id}/rights and …/explanation, one authorization a right")
+}

@@ -30,6 +30,8 @@ type BenchCmd struct {
 	Declarations BenchDeclarationsCmd `cmd:"" help:"Quarterly declarations: lines per second ingested (validated, stored) against the raw insert; SQLite, PostgreSQL with --postgres."`
 	// Witness: issue #16.
 	Witness BenchWitnessCmd `cmd:"" help:"A witness (its own process) following a log checkpointed every 2 s under load: checkpoints cosigned, its processor time."`
+	// Rights: issue #19.
+	Rights BenchRightsCmd `cmd:"" help:"The rights engine: national recompute (persons per second), what-if simulation, incremental re-evaluation at 1,000 changes a second (p99)."`
 }
 
 // BenchIdentCmd measures identifier checks.
@@ -300,6 +302,34 @@ func (c *BenchWitnessCmd) Run(e *env, b *BenchCmd) error {
 		return err
 	}
 	r, err := bench.Witness(e.ctx, bench.WitnessOptions{Binary: bin, Duration: c.Duration, Rate: c.Rate})
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchRightsCmd measures the rights engine (#19).
+type BenchRightsCmd struct {
+	Data     string        `help:"Folder of a generated nation (hub.db, civil.db) to use; default: generate one of --persons." type:"path"`
+	Persons  int           `help:"Persons of the nation generated when --data is not given." default:"1000000"`
+	Rate     int           `help:"Income changes per second during the incremental phase." default:"1000"`
+	Duration time.Duration `help:"Length of the incremental phase (0 skips it)." default:"10s"`
+}
+
+func (c *BenchRightsCmd) Run(e *env, b *BenchCmd) error {
+	data, cleanup, err := benchData(e, c.Data, c.Persons)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
+	p := newProgress(e.stderr)
+	r, err := bench.Rights(e.ctx, bench.RightsOptions{Data: data, Rate: c.Rate, Duration: c.Duration, Progress: p.update})
+	p.finish()
+	stop()
 	if err != nil {
 		return err
 	}

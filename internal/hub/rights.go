@@ -39,7 +39,7 @@ func Rights(ctx context.Context, cfg Config, st *Stores, fn func(ctx context.Con
 		return err
 	}
 	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute) // the audit log stores what its journal holds
 		defer cancel()
 		if cerr := x.close(cctx); cerr != nil && err == nil {
 			err = fmt.Errorf("close the audit log: %w", cerr)

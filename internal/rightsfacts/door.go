@@ -136,15 +136,18 @@ func (d *Door) Each(ctx context.Context, cat *rights.Catalogue, after string, da
 	return <-readErr
 }
 
-// read is one authorized (or refused) read of a source for a rule.
+// read is the reads of one source by one institution for some of its rules, all
+// authorized or all refused: one record a batch of persons.
 type read struct {
-	rule     *rights.Compiled
-	service  string
-	fields   []string
-	decision exchange.Decision
+	institution, service string
+	rules                []string // ids
+	fields               []string
+	decision             exchange.Decision
 }
 
-// authorize decides each rule's reads; a rule with any read refused is refused.
+// authorize decides each rule's reads, one decision a rule and source; a rule with any
+// read refused is refused. The reads are grouped by institution, source and outcome, so
+// that a batch is recorded once for each (the record's purpose lists the rights).
 func (d *Door) authorize(cat *rights.Catalogue, day date.Date) (map[string]error, []read) {
 	p := d.Exchange.Policy()
 	today := date.FromTime(d.now())
@@ -152,26 +155,60 @@ func (d *Door) authorize(cat *rights.Catalogue, day date.Date) (map[string]error
 	var plan []read
 	for _, r := range cat.Rules() {
 		for _, s := range r.Sources() {
-			rd := read{rule: r, service: s, fields: Fields(r, s)}
-			rd.decision = p.Decide(exchange.Question{Institution: r.Institution, Service: s, Purpose: Purpose(r.ID), Fields: rd.fields, Today: today, Day: day})
-			if rd.decision.Permit && len(rd.decision.Capacities) > 0 {
+			fields := Fields(r, s)
+			dec := p.Decide(exchange.Question{Institution: r.Institution, Service: s, Purpose: Purpose(r.ID), Fields: fields, Today: today, Day: day})
+			if dec.Permit && len(dec.Capacities) > 0 {
 				// The engine decides for everyone the rule covers: an authorization that
 				// checks each person's file does not fit a national grant.
-				rd.decision = exchange.Decision{Code: exchange.DenyPerson, Reasons: []string{"authorization " + rd.decision.Authorization +
+				dec = exchange.Decision{Code: exchange.DenyPerson, Reasons: []string{"authorization " + dec.Authorization +
 					" is limited to persons on file (capacities); the automatic granting of " + r.ID + " needs one for every resident"}}
 			}
-			if !rd.decision.Permit {
+			if !dec.Permit {
 				if refused == nil {
 					refused = map[string]error{}
 				}
 				if refused[r.ID] == nil {
-					refused[r.ID] = fault.Forbiddenf("%s may not read %s for %s: %s", r.Institution, s, r.ID, strings.Join(rd.decision.Reasons, "; "))
+					refused[r.ID] = fault.Forbiddenf("%s may not read %s for %s: %s", r.Institution, s, r.ID, strings.Join(dec.Reasons, "; "))
 				}
 			}
-			plan = append(plan, rd)
+			plan = merge(plan, read{institution: r.Institution, service: s, rules: []string{r.ID}, fields: fields, decision: dec})
 		}
 	}
 	return refused, plan
+}
+
+// merge adds rd to the plan, into the read of the same institution, source and outcome.
+func merge(plan []read, rd read) []read {
+	for i := range plan {
+		x := &plan[i]
+		if x.institution != rd.institution || x.service != rd.service || x.decision.Permit != rd.decision.Permit {
+			continue
+		}
+		x.rules = append(x.rules, rd.rules...)
+		for _, f := range rd.fields {
+			if !slices.Contains(x.fields, f) {
+				x.fields = append(x.fields, f)
+			}
+		}
+		slices.Sort(x.fields)
+		x.decision.Fields = x.fields
+		if a := rd.decision.Authorization; a != "" && !strings.Contains(x.decision.Authorization, a) {
+			x.decision.Authorization += ", " + a
+		}
+		x.decision.Reasons = append(x.decision.Reasons, rd.decision.Reasons...)
+		return plan
+	}
+	rd.decision.Fields = rd.fields
+	return append(plan, rd)
+}
+
+// purposes is the purpose recorded for the rules of a read.
+func purposes(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = Purpose(id)
+	}
+	return strings.Join(out, ", ")
 }
 
 // record seals each read of the plan, naming the persons, in the audit log; it returns
@@ -193,8 +230,8 @@ func (d *Door) record(ctx context.Context, plan []read, persons []string, day da
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ask := exchange.Ask{Caller: exchange.Caller{ClientID: Client, Institution: rd.rule.Institution}, Service: rd.service,
-				Purpose: Purpose(rd.rule.ID), Fields: rd.fields, Day: day, Request: req, Start: start}
+			ask := exchange.Ask{Caller: exchange.Caller{ClientID: Client, Institution: rd.institution}, Service: rd.service,
+				Purpose: purposes(rd.rules), Fields: rd.fields, Day: day, Request: req, Start: start}
 			ans := exchange.Answer{Decision: rd.decision, Persons: persons, Status: 200}
 			if !rd.decision.Permit {
 				ans.Status, ans.Err = 403, fault.Forbiddenf("%s", strings.Join(rd.decision.Reasons, "; "))

@@ -292,11 +292,7 @@ func (l *Log) Append(ctx context.Context, r Record) (int64, error) {
 	}
 	req := requests.Get().(*request)
 	req.rec.body = body
-	for i, p := range rec.Persons {
-		if !slices.Contains(rec.Persons[:i], p) {
-			req.rec.persons = append(req.rec.persons, p)
-		}
-	}
+	req.rec.persons = uniquePersons(req.rec.persons, rec.Persons)
 	l.pending.Add(1)
 	l.mu.RLock()
 	if l.closed {
@@ -458,4 +454,26 @@ func (l *Log) ByPerson(ctx context.Context, person string, after int64, limit in
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// uniquePersons appends persons to dst without repeats, in order. A record may name up
+// to a thousand persons (a batch, the rights engine's reads): past a few, a set replaces
+// the quadratic scan.
+func uniquePersons(dst, persons []string) []string {
+	if len(persons) <= 16 {
+		for i, p := range persons {
+			if !slices.Contains(persons[:i], p) {
+				dst = append(dst, p)
+			}
+		}
+		return dst
+	}
+	seen := make(map[string]struct{}, len(persons))
+	for _, p := range persons {
+		if _, ok := seen[p]; !ok {
+			seen[p] = struct{}{}
+			dst = append(dst, p)
+		}
+	}
+	return dst
 }

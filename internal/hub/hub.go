@@ -267,6 +267,8 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		return fmt.Errorf("start the event bus: %w", err)
 	}
 	defer stopEvents() // before the audit log closes
+	rightsAccess, stopRights := startRights(ctx, x, st, log)
+	defer stopRights() // before the audit log closes
 	oa, keys, ex, builtins := x.deps()
 	worker := answer.New(answer.Config{Txns: st.Hub.Txns(), Exchange: ex, Directory: st.Directory, Keys: keys,
 		ServiceFor: x.serviceFor, Client: cfg.Callbacks, Log: log})
@@ -274,7 +276,8 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
-		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: claims(st)})
+		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: claims(st),
+		Rights: rightsAccess})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {

@@ -3,11 +3,13 @@ package hub
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/lease"
 	"github.com/crossroads-hub/crossroads/internal/rights"
 	"github.com/crossroads-hub/crossroads/internal/rightsfacts"
 	"github.com/crossroads-hub/crossroads/internal/synth"
@@ -56,4 +58,23 @@ type rightsSource struct{}
 
 func (rightsSource) Search(ctx context.Context, r exchange.SourceRequest) (exchange.SourceResult, error) {
 	return exchange.SourceResult{}, fault.Invalidf("service", "the decisions of the rights engine are read through GET /persons/{id}/rights and …/explanation, one authorization a right")
+}
+
+// startRights builds the rights engine of a serving hub and runs its follower (the
+// incremental re-evaluation) under the lease "rights", one replica at a time; stop ends
+// it and waits.
+func startRights(ctx context.Context, x *stack, st *Stores, log *slog.Logger) (access *rightsfacts.Access, stop func()) {
+	e := x.rightsEngine(st)
+	f := &rightsfacts.Follower{Engine: e, Log: st.Civil.Population(), Roster: st.Civil.Roster()}
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		lease.Run(fctx, st.Hub.Leases(), "rights", log, func(ctx context.Context) {
+			if err := f.Run(ctx); err != nil {
+				log.Error("the rights follower stopped", "err", err)
+			}
+		})
+	}()
+	return &rightsfacts.Access{Engine: e, Exchange: x.exchange, Service: synth.RightsDecisions}, func() { cancel(); <-done }
 }

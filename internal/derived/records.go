@@ -95,9 +95,10 @@ func socialRecord(p *population.Person, members []population.Person, decl map[st
 }
 
 // beneficiaryRecord lists the programmes p is enrolled in: child benefit for children,
-// the old-age pension from 65, the cash transfer for members of poor households; and,
-// over these, the enrolments and exits declared.
-func beneficiaryRecord(p *population.Person, members []population.Person, decl map[string]*declared, day date.Date) map[string]any {
+// the old-age pension from 65; the programmes of the rights p holds (paid, from the
+// rights engine's decisions) or, without decisions, the cash transfer for members of
+// poor households; and, over these, the enrolments and exits declared.
+func beneficiaryRecord(p *population.Person, members []population.Person, decl map[string]*declared, day date.Date, paid map[string]date.Date) map[string]any {
 	progs := []any{}
 	a := age(p, day)
 	enrol := func(programme string, since date.Date, amount int) {
@@ -112,8 +113,17 @@ func beneficiaryRecord(p *population.Person, members []population.Person, decl m
 	if a >= 65 {
 		enrol("old-age-pension", date.Of(p.BirthDate.Year()+65, p.BirthDate.Month(), 1), monthlyIncome(p, decl[p.Number], day))
 	}
-	if rec := socialRecord(p, members, decl, day); rec["vulnerable"] == true {
-		enrol("cash-transfer", day.AddDays(-int(draw(p.Number, "cash", 1000))), 120)
+	switch {
+	case paid != nil: // the rights engine's decisions (#19)
+		for _, prog := range slices.Sorted(maps.Keys(paid)) {
+			if slices.Contains(Programmes, prog) && !slices.ContainsFunc(progs, func(pr any) bool { return pr.(map[string]any)["programme"] == prog }) {
+				enrol(prog, paid[prog], 120)
+			}
+		}
+	default:
+		if rec := socialRecord(p, members, decl, day); rec["vulnerable"] == true {
+			enrol("cash-transfer", day.AddDays(-int(draw(p.Number, "cash", 1000))), 120)
+		}
 	}
 	if d := decl[p.Number]; d != nil {
 		for _, name := range slices.Sorted(maps.Keys(d.enrolments)) {

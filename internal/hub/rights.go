@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -77,4 +78,35 @@ func startRights(ctx context.Context, x *stack, st *Stores, log *slog.Logger) (a
 		})
 	}()
 	return &rightsfacts.Access{Engine: e, Exchange: x.exchange, Service: synth.RightsDecisions}, func() { cancel(); <-done }
+}
+
+// rightsHeld reads the rights a person holds from the engine's store.
+type rightsHeld struct{ store rights.Store }
+
+func (h rightsHeld) Held(ctx context.Context, person string) (map[string]date.Date, error) {
+	cur, err := h.store.Current(ctx, []string{person})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]date.Date{}
+	for _, d := range cur {
+		if d.Holds() {
+			out[d.Right] = d.Effective
+		}
+	}
+	return out, nil
+}
+
+// useDecisions makes the beneficiary registry's programmes paid on a right come from the
+// rights engine's decisions: the programme of each rule that needs no application.
+func useDecisions(builtins map[string]exchange.Source, st *Stores) {
+	paid := map[string]string{}
+	for _, r := range rights.DemoCatalogue().Rules() {
+		if r.Programme != "" && !r.Application {
+			paid[r.ID] = r.Programme
+		}
+	}
+	if b, ok := builtins[derived.Beneficiary].(*derived.Source); ok {
+		b.Decisions, b.Paid = rightsHeld{st.Civil.Rights()}, paid
+	}
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // holder finds a person who holds every right named, from the decisions stored.
-func holder(t *testing.T, r *running, ids ...string) string {
+func holder(t *testing.T, r *running, ok func(person string) bool, ids ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	for after := ""; ; {
@@ -35,7 +35,7 @@ func holder(t *testing.T, r *running, ids ...string) string {
 			for _, id := range ids {
 				all = all && held[id]
 			}
-			if all {
+			if all && ok(b.Number) {
 				return b.Number
 			}
 		}
@@ -67,7 +67,8 @@ func TestRightsThroughTheHub(t *testing.T) {
 	if res.Persons < 3000 || res.Changed == 0 || res.Failed != 0 {
 		t.Fatalf("recompute = %+v; want every person, grants, no failure", res)
 	}
-	p := holder(t, r, "income-guarantee-elderly", "social-energy-tariff")
+	// A pensioner the pension fund has a file on, so that it hears of the decisions.
+	p := holder(t, r, func(p string) bool { return filesOf(t, r, p)[synth.PensionFund] != "" }, "income-guarantee-elderly", "social-energy-tariff")
 	pf := r.token(t, synth.PensionFund)
 
 	// The pension fund sees its own right only.
@@ -120,7 +121,9 @@ func TestRightsThroughTheHub(t *testing.T) {
 		t.Errorf("the refusals are not in the audit log of %s", p)
 	}
 
-	// An income rise ends the income guarantee, pushed through the log's follower.
+	// An income rise ends the income guarantee, pushed through the log's follower; the
+	// decision is delivered to the pension fund, and to no institution of another right.
+	inboxes := inboxesFor(t, r, []string{"right"}, synth.PensionFund, synth.HealthInsurer1, synth.Museum)
 	day := r.st.Directory.Today().String()
 	body := fmt.Sprintf(`{"type":"income","person":%q,"date":%q,"monthly_income":9000}`, p, day)
 	if status, b := post(t, r.url+"/admin/registries/social/events", r.admin, body); status != 201 {
@@ -138,6 +141,29 @@ func TestRightsThroughTheHub(t *testing.T) {
 		}
 		return fmt.Errorf("the income guarantee of %s has not ended", p)
 	})
+	testwait.For(t, 20*time.Second, func() error {
+		pf := inboxes[synth.PensionFund]
+		pf.mu.Lock()
+		defer pf.mu.Unlock()
+		for _, m := range pf.got {
+			for _, ev := range notifyEvents([]byte(m)) {
+				if ev.Person == p && strings.Contains(ev.Raw, `"right":"income-guarantee-elderly"`) && strings.Contains(ev.Raw, `"result":"ended"`) &&
+					strings.Contains(ev.Raw, `"source":"social-member"`) {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("the pension fund received no decision ending the income guarantee of %s", p)
+	})
+	for _, inst := range []string{synth.HealthInsurer1, synth.Museum} {
+		inboxes[inst].mu.Lock()
+		for _, m := range inboxes[inst].got {
+			if strings.Contains(m, "income-guarantee-elderly") {
+				t.Errorf("%s received the pension fund's decision: %.300s", inst, m)
+			}
+		}
+		inboxes[inst].mu.Unlock()
+	}
 
 	// Statistics: no cell under 10.
 	status, b = get(t, r.url+"/stats/rights?by=region,age_band", pf)

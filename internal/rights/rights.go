@@ -56,5 +56,13 @@ type Fact struct {
 	Date   date.Date `json:"date"`   // the day the fact took effect (or was derived on)
 }
 
+// EventType is the type of the event each stored decision is, in the built-in sources'
+// log: routed to the granting institution through the mutations machinery.
+const EventType = "right"
+
+// Purpose is the purpose an authorization names for a right: its granting
+// institution's reads of facts, its decisions and their explanations.
+func Purpose(right string) string { return "right:" + right }
+
 // Holds reports whether the decision leaves the right held.
 func (d Decision) Holds() bool { return d.Result == Granted }

@@ -25,8 +25,9 @@ type Rule struct {
 	// Application says the right is paid only on an application made elsewhere: the
 	// non-take-up report lists those who meet it on the facts.
 	Application bool `json:"application,omitempty"`
-	// Programme is the beneficiary registry's programme that pays a right given on an
-	// application (non-take-up: those who meet the rule and are not enrolled in it).
+	// Programme is the beneficiary registry's programme that pays the right: enrolled
+	// from the decision when the right needs no application; else the non-take-up report
+	// lists those who meet the rule and are not enrolled in it.
 	Programme string    `json:"programme,omitempty"`
 	Reads     []string  `json:"reads"` // the facts it reads (each checked against the expression)
 	Expr      string    `json:"expr"`

@@ -15,11 +15,14 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/rights"
 )
 
+// sealTries is how many times a batch's record is tried before the run stops.
+const sealTries = 4
+
 // Client is the name the engine's reads are recorded under in the audit log.
 const Client = "crossroads-rights-engine"
 
 // Purpose is the purpose an authorization must name for the reads of a right's rule.
-func Purpose(right string) string { return "right:" + right }
+func Purpose(right string) string { return rights.Purpose(right) }
 
 // factFields are the fields of its source each fact stands for, which the granting
 // institution's authorization must cover.
@@ -60,7 +63,8 @@ type Door struct {
 	Exchange  *exchange.Exchange
 	Now       func() time.Time
 	// InFlight is how many batches of a nation's run are recorded at once, while the
-	// engine works on the batches before them; 0: 8.
+	// engine works on the batches before them; 0: 2 (each batch is many records of a
+	// thousand persons: more would only queue in the audit log).
 	InFlight int
 }
 
@@ -101,7 +105,7 @@ func (d *Door) Each(ctx context.Context, cat *rights.Catalogue, after string, da
 	}
 	window := d.InFlight
 	if window <= 0 {
-		window = 8
+		window = 2
 	}
 	queue := make(chan pending, window)
 	readErr := make(chan error, 1)
@@ -237,7 +241,17 @@ func (d *Door) record(ctx context.Context, plan []read, persons []string, day da
 				ans.Status, ans.Err = 403, fault.Forbiddenf("%s", strings.Join(rd.decision.Reasons, "; "))
 			}
 			sum := sha256.Sum256(req)
-			if _, err := d.Exchange.Seal(ctx, ask, ans, sum[:]); err != nil {
+			// A log slower than the seal's time-out (a busy machine) is tried again: the
+			// facts are not used before their reads are recorded, and a record written
+			// twice errs on the side the log takes (see exchange.Seal).
+			var err error
+			for try := range sealTries {
+				if _, err = d.Exchange.Seal(ctx, ask, ans, sum[:]); err == nil || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(time.Duration(try+1) * time.Second)
+			}
+			if err != nil {
 				errs <- err
 			}
 		}()

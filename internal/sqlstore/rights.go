@@ -136,6 +136,9 @@ func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision, mark right
 			return mapErr(err, "save decisions")
 		}
 	}
+	if err := s.events(ctx, tx, ds); err != nil {
+		return err
+	}
 	if mark.Job != "" {
 		if _, err := tx.ExecContext(ctx, s.db.q(upsertProgress), mark.Job, mark.Last); err != nil {
 			return mapErr(err, "save progress")
@@ -205,4 +208,41 @@ GROUP BY right_id, region, age_band, household_type ORDER BY right_id, region, a
 		out = append(out, c)
 	}
 	return out, mapErr(rows.Err(), "count decisions")
+}
+
+const insertRightEvent = `INSERT INTO event (type, person, event_date, data, recorded_at) VALUES `
+const rightEventRow = `(?, ?, ?, ?, ?)`
+
+// events appends each decision to the built-in sources' log, in the transaction that
+// stores it (the log is the outbox: the relay publishes it, the router delivers it to the
+// granting institution). The decisions were written first, so the transaction holds an
+// id before it takes a seq (see settle.go).
+func (s *rightsStore) events(ctx context.Context, tx *sql.Tx, ds []rights.Decision) error {
+	at := stamp(s.db.now()).UnixNano()
+	args := make([]any, 0, 5*decisionsPerInsert)
+	for start := 0; start < len(ds); start += decisionsPerInsert {
+		chunk := ds[start:min(len(ds), start+decisionsPerInsert)]
+		args = args[:0]
+		for _, d := range chunk {
+			p, _ := personKey(d.Person) // checked when the decisions were written
+			data, err := json.Marshal(struct {
+				ID          int64         `json:"decision"`
+				Right       string        `json:"right"`
+				Version     int           `json:"version"`
+				Result      string        `json:"result"`
+				Effective   date.Date     `json:"effective"`
+				Institution string        `json:"institution"`
+				Facts       []rights.Fact `json:"facts"`
+			}{d.ID, d.Right, d.Version, d.Result, d.Effective, d.Institution, d.Facts})
+			if err != nil {
+				return fault.Wrap(err, "encode a decision's event")
+			}
+			args = append(args, rights.EventType, p, int32(d.Effective), string(data), at)
+		}
+		q := s.db.q(insertRightEvent + rightEventRow + strings.Repeat(", "+rightEventRow, len(chunk)-1))
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return mapErr(err, "record decisions' events")
+		}
+	}
+	return nil
 }

@@ -131,8 +131,15 @@ func (e *Engine) Nation(ctx context.Context, job string, progress func(Result)) 
 	if err != nil {
 		return res, err
 	}
+	if err := e.Store.SetProgress(ctx, InService, day.String()); err != nil {
+		return res, err
+	}
 	return res, e.Store.SetProgress(ctx, job, "")
 }
+
+// InService is the progress key holding the day of the last complete national run: until
+// one has run, there are no decisions to keep current, and the incremental follower waits.
+const InService = "in-service"
 
 // decide evaluates a batch, stores the changes in one transaction and reports them.
 func (e *Engine) decide(ctx context.Context, cat *Catalogue, b Batch, mark Mark, res *Result) error {

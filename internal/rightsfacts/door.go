@@ -16,7 +16,7 @@ import (
 )
 
 // sealTries is how many times a batch's record is tried before the run stops.
-const sealTries = 4
+const sealTries = 8
 
 // Client is the name the engine's reads are recorded under in the audit log.
 const Client = "crossroads-rights-engine"
@@ -140,8 +140,9 @@ func (d *Door) Each(ctx context.Context, cat *rights.Catalogue, after string, da
 	return <-readErr
 }
 
-// read is the reads of one source by one institution for some of its rules, all
-// authorized or all refused: one record a batch of persons.
+// read is the reads of one institution for some of its rules, from one or more sources
+// (service: their ids joined by "+"), all authorized or all refused: one record a batch
+// of persons.
 type read struct {
 	institution, service string
 	rules                []string // ids
@@ -150,8 +151,9 @@ type read struct {
 }
 
 // authorize decides each rule's reads, one decision a rule and source; a rule with any
-// read refused is refused. The reads are grouped by institution, source and outcome, so
-// that a batch is recorded once for each (the record's purpose lists the rights).
+// read refused is refused. The reads are grouped by institution and outcome, so that a
+// batch is recorded once for each (the record's service lists the sources, its purpose
+// the rights, its authorization the authorizations).
 func (d *Door) authorize(cat *rights.Catalogue, day date.Date) (map[string]error, []read) {
 	p := d.Exchange.Policy()
 	today := date.FromTime(d.now())
@@ -185,10 +187,15 @@ func (d *Door) authorize(cat *rights.Catalogue, day date.Date) (map[string]error
 func merge(plan []read, rd read) []read {
 	for i := range plan {
 		x := &plan[i]
-		if x.institution != rd.institution || x.service != rd.service || x.decision.Permit != rd.decision.Permit {
+		if x.institution != rd.institution || x.decision.Permit != rd.decision.Permit {
 			continue
 		}
-		x.rules = append(x.rules, rd.rules...)
+		if !slices.Contains(x.rules, rd.rules[0]) {
+			x.rules = append(x.rules, rd.rules...)
+		}
+		if !slices.Contains(strings.Split(x.service, "+"), rd.service) {
+			x.service += "+" + rd.service
+		}
 		for _, f := range rd.fields {
 			if !slices.Contains(x.fields, f) {
 				x.fields = append(x.fields, f)
@@ -249,7 +256,7 @@ func (d *Door) record(ctx context.Context, plan []read, persons []string, day da
 				if _, err = d.Exchange.Seal(ctx, ask, ans, sum[:]); err == nil || ctx.Err() != nil {
 					break
 				}
-				time.Sleep(time.Duration(try+1) * time.Second)
+				time.Sleep(time.Duration(try+1) * 2 * time.Second)
 			}
 			if err != nil {
 				errs <- err

@@ -62,6 +62,13 @@ func (f *Follower) Run(ctx context.Context) error {
 // Step handles up to limit new changes; it returns how many it read.
 func (f *Follower) Step(ctx context.Context, limit int) (int, error) {
 	store := f.Engine.Store
+	if since, err := store.Progress(ctx, rights.InService); err != nil || since == "" {
+		// No national run yet: nothing to keep current; start from the log's end after it.
+		if err == nil {
+			err = store.SetProgress(ctx, FollowJob, "")
+		}
+		return 0, err
+	}
 	last, err := store.Progress(ctx, FollowJob)
 	if err != nil {
 		return 0, err

@@ -25,6 +25,7 @@ type CLI struct {
 	Sign      SignCmd      `cmd:"" help:"Sign a DCI message with an application's Ed25519 key (the demo's, or a JWK file)."`
 	Events    EventsCmd    `cmd:"" help:"Watch the delivery of mutations to subscribers (operators)."`
 	Declare   DeclareCmd   `cmd:"" help:"The employment source's quarterly declarations (opens the store directly)."`
+	Rights    RightsCmd    `cmd:"" help:"The automatic granting of derived rights: recompute, simulate a rule change, non-take-up (opens the store directly)."`
 	Bench     BenchCmd     `cmd:"" help:"Measure the figures the project promises."`
 	// Credential: the portal's (#20).
 	Credential CredentialCmd `cmd:"" help:"Check the portal's status credentials offline."`

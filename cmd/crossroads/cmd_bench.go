@@ -39,6 +39,8 @@ type BenchCmd struct {
 	AuditVerify BenchAuditVerifyCmd `cmd:"" name:"audit-verify" help:"audit verify on a log of exchange records: records per second, peak memory, store bytes per record."`
 	// Cluster: issue #17 (cmd_cluster.go).
 	Cluster BenchClusterCmd `cmd:"" help:"Replicas on one PostgreSQL and a 3-node NATS: exchanges/s with 1, 2, 3; a replica killed every 10 s under load (nothing lost, lease takeover times); audit appends/s through several logs."`
+	// Rights: issue #19.
+	Rights BenchRightsCmd `cmd:"" help:"The rights engine: national recompute (persons per second), what-if simulation, incremental re-evaluation at 1,000 changes a second (p99)."`
 }
 
 // BenchSoakCmd runs the soak.
@@ -382,6 +384,34 @@ func (c *BenchG2PCmd) Run(e *env, b *BenchCmd) error {
 	}
 	p := newProgress(e.stderr)
 	r, err := bench.G2P(e.ctx, bench.G2POptions{Data: dir, Rate: c.Rate, Duration: c.Duration, Beneficiaries: c.Beneficiaries, Lines: c.Lines, Progress: p.update})
+	p.finish()
+	stop()
+	if err != nil {
+		return err
+	}
+	return r.Print(e.stdout, b.JSON)
+}
+
+// BenchRightsCmd measures the rights engine (#19).
+type BenchRightsCmd struct {
+	Data     string        `help:"Folder of a generated nation (hub.db, civil.db) to use; default: generate one of --persons." type:"path"`
+	Persons  int           `help:"Persons of the nation generated when --data is not given." default:"1000000"`
+	Rate     int           `help:"Income changes per second during the incremental phase." default:"1000"`
+	Duration time.Duration `help:"Length of the incremental phase (0 skips it)." default:"10s"`
+}
+
+func (c *BenchRightsCmd) Run(e *env, b *BenchCmd) error {
+	data, cleanup, err := benchData(e, c.Data, c.Persons)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	stop, err := b.profile()
+	if err != nil {
+		return err
+	}
+	p := newProgress(e.stderr)
+	r, err := bench.Rights(e.ctx, bench.RightsOptions{Data: data, Rate: c.Rate, Duration: c.Duration, Progress: p.update})
 	p.finish()
 	stop()
 	if err != nil {

@@ -54,6 +54,16 @@ type Source struct {
 	// Today is the day ages and enrolments are counted on; nil: the store's clock is not
 	// known here, so the caller passes the day asked about or today.
 	Today func() date.Date
+	// Decisions, when set, are the rights engine's (#19): the beneficiary registry's
+	// programmes paid on a right (Paid: right → programme) come from the rights the
+	// person holds, no longer from a poverty score computed here.
+	Decisions Decisions
+	Paid      map[string]string
+}
+
+// Decisions tells the rights a person holds and since when (the grant's effective day).
+type Decisions interface {
+	Held(ctx context.Context, person string) (map[string]date.Date, error)
 }
 
 // Search answers one look-up.
@@ -200,7 +210,20 @@ func (s *Source) record(ctx context.Context, p *population.Person, day date.Date
 		if s.Kind == Social {
 			return socialRecord(p, members, decl, day), nil
 		}
-		return beneficiaryRecord(p, members, decl, day), nil
+		var paid map[string]date.Date // programme → since; nil: derived
+		if s.Decisions != nil {
+			held, err := s.Decisions.Held(ctx, p.Number)
+			if err != nil {
+				return nil, err
+			}
+			paid = map[string]date.Date{}
+			for right, since := range held {
+				if prog := s.Paid[right]; prog != "" {
+					paid[prog] = since
+				}
+			}
+		}
+		return beneficiaryRecord(p, members, decl, day, paid), nil
 	case Disability:
 		decl, err := s.declared(ctx, day, upTo, p)
 		if err != nil {
@@ -297,12 +320,15 @@ func draw(number, salt string, n uint64) uint64 {
 }
 
 // age is p's age in whole years on day.
-func age(p *population.Person, day date.Date) int {
-	if p.BirthDate.IsZero() || day.IsZero() {
+func age(p *population.Person, day date.Date) int { return ageOn(p.BirthDate, day) }
+
+// ageOn is the age in whole years on day of a person born on birth.
+func ageOn(birth, day date.Date) int {
+	if birth.IsZero() || day.IsZero() {
 		return 0
 	}
-	a := day.Year() - p.BirthDate.Year()
-	if day.Month() < p.BirthDate.Month() || (day.Month() == p.BirthDate.Month() && day.Day() < p.BirthDate.Day()) {
+	a := day.Year() - birth.Year()
+	if day.Month() < birth.Month() || (day.Month() == birth.Month() && day.Day() < birth.Day()) {
 		a--
 	}
 	return max(a, 0)

@@ -30,19 +30,29 @@ var Fields = map[string][]string{
 // monthlyIncome is the monthly income of one person, in the nation's currency: the one
 // declared (d), else the derived one, where a tenth of adults have none.
 func monthlyIncome(p *population.Person, d *declared, day date.Date) int {
-	if d != nil && d.income != nil {
-		return *d.income
+	var declared *int
+	if d != nil {
+		declared = d.income
 	}
-	a := age(p, day)
+	return Income(p.Number, p.BirthDate, day, declared)
+}
+
+// Income is the monthly income of the person number born on birth, on day: declared
+// when one was, else the derived one, where a tenth of adults have none.
+func Income(number string, birth, day date.Date, declared *int) int {
+	if declared != nil {
+		return *declared
+	}
+	a := ageOn(birth, day)
 	switch {
 	case a < 18:
 		return 0
-	case draw(p.Number, "no-income", 10) == 0:
+	case draw(number, "no-income", 10) == 0:
 		return 0
 	case a >= 65:
-		return 900 + int(draw(p.Number, "pension", 1400))
+		return 900 + int(draw(number, "pension", 1400))
 	}
-	return 1100 + int(draw(p.Number, "income", 3900))
+	return 1100 + int(draw(number, "income", 3900))
 }
 
 // socialRecord is p's entry of the social registry, with its household and, when one was
@@ -85,9 +95,10 @@ func socialRecord(p *population.Person, members []population.Person, decl map[st
 }
 
 // beneficiaryRecord lists the programmes p is enrolled in: child benefit for children,
-// the old-age pension from 65, the cash transfer for members of poor households; and,
-// over these, the enrolments and exits declared.
-func beneficiaryRecord(p *population.Person, members []population.Person, decl map[string]*declared, day date.Date) map[string]any {
+// the old-age pension from 65; the programmes of the rights p holds (paid, from the
+// rights engine's decisions) or, without decisions, the cash transfer for members of
+// poor households; and, over these, the enrolments and exits declared.
+func beneficiaryRecord(p *population.Person, members []population.Person, decl map[string]*declared, day date.Date, paid map[string]date.Date) map[string]any {
 	progs := []any{}
 	a := age(p, day)
 	enrol := func(programme string, since date.Date, amount int) {
@@ -102,8 +113,17 @@ func beneficiaryRecord(p *population.Person, members []population.Person, decl m
 	if a >= 65 {
 		enrol("old-age-pension", date.Of(p.BirthDate.Year()+65, p.BirthDate.Month(), 1), monthlyIncome(p, decl[p.Number], day))
 	}
-	if rec := socialRecord(p, members, decl, day); rec["vulnerable"] == true {
-		enrol("cash-transfer", day.AddDays(-int(draw(p.Number, "cash", 1000))), 120)
+	switch {
+	case paid != nil: // the rights engine's decisions (#19)
+		for _, prog := range slices.Sorted(maps.Keys(paid)) {
+			if slices.Contains(Programmes, prog) && !slices.ContainsFunc(progs, func(pr any) bool { return pr.(map[string]any)["programme"] == prog }) {
+				enrol(prog, paid[prog], 120)
+			}
+		}
+	default:
+		if rec := socialRecord(p, members, decl, day); rec["vulnerable"] == true {
+			enrol("cash-transfer", day.AddDays(-int(draw(p.Number, "cash", 1000))), 120)
+		}
 	}
 	if d := decl[p.Number]; d != nil {
 		for _, name := range slices.Sorted(maps.Keys(d.enrolments)) {
@@ -155,17 +175,7 @@ func disabilityRecord(p *population.Person, decl *declared, day date.Date) map[s
 			worst = max(worst, level)
 			continue
 		}
-		r := int(draw(p.Number, "wg-"+d, 1000))
-		r += a * 3 // older people report more difficulty
-		level := 0
-		switch {
-		case r > 1240:
-			level = 3
-		case r > 1150:
-			level = 2
-		case r > 900:
-			level = 1
-		}
+		level := drawnLevel(p.Number, d, a)
 		domains[d] = wgLevels[level]
 		worst = max(worst, level)
 	}
@@ -200,4 +210,20 @@ func farmerRecord(p *population.Person, farmerID string) map[string]any {
 		"land_area_ha": float64(5+draw(p.Number, "land", 400)) / 10, "crops": grown,
 		"livestock": map[string]any{"cattle": draw(p.Number, "cattle", 12), "goats": draw(p.Number, "goats", 20), "poultry": draw(p.Number, "poultry", 60)},
 	}
+}
+
+// drawnLevel is the derived level of difficulty (an index of wgLevels) of the person
+// number, aged a, in domain d.
+func drawnLevel(number, d string, a int) int {
+	r := int(draw(number, "wg-"+d, 1000))
+	r += a * 3 // older people report more difficulty
+	switch {
+	case r > 1240:
+		return 3
+	case r > 1150:
+		return 2
+	case r > 900:
+		return 1
+	}
+	return 0
 }

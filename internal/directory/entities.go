@@ -189,4 +189,4 @@ type Secret struct {
 }
 
 // EventTypes are the mutations a subscription may name.
-var EventTypes = []string{"birth", "death", "marriage", "divorce", "address", "household", "employment_start", "employment_end", "income", "disability", "enrolment", "registration", "social_risk"}
+var EventTypes = []string{"birth", "death", "marriage", "divorce", "address", "household", "employment_start", "employment_end", "income", "disability", "enrolment", "registration", "social_risk", "right"}

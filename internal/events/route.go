@@ -19,6 +19,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/rights"
 )
 
 // The route step takes a lane's mutations a batch at a time, in order, and for each:
@@ -184,6 +185,9 @@ func (r *route) plan(ctx context.Context, data []byte) (*routing, error) {
 	}
 	if kind := derived.EventRegistry[ev.Type]; kind != "" {
 		return r.planRegistry(ctx, data, kind, ev)
+	}
+	if ev.Type == rights.EventType {
+		return r.planRight(data, ev)
 	}
 	p, err := r.personAfter(ctx, ev)
 	if fault.KindOf(err) == fault.NotFound {
@@ -357,4 +361,21 @@ func nonEmpty(vs ...string) []string {
 		}
 	}
 	return out
+}
+
+// planRight decides the recipients of a decision of the rights engine (#19): the
+// decision with its evidence, routed under the rights service to the institutions
+// authorized for that right's purpose (right:<id>) that follow the person.
+func (r *route) planRight(data []byte, ev population.Event) (*routing, error) {
+	var rec map[string]any
+	if err := json.Unmarshal(ev.Data, &rec); err != nil {
+		r.log.Warn("a rights decision that is not JSON: dropped", "seq", ev.Seq)
+		return nil, nil
+	}
+	right, _ := rec["right"].(string)
+	// The record is the person's, as the rights service's fields name it: the decision
+	// under "rights".
+	record := map[string]any{"person": ev.Person, "rights": []any{rec}}
+	return r.decideOn(data, mutations.Mutation{Source: "civil", Service: r.service("rights"), Registry: "rights", RecordType: "RightDecision",
+		Seq: ev.Seq, Type: ev.Type, Purpose: rights.Purpose(right), Person: ev.Person, Date: ev.Date, Record: record})
 }

@@ -64,7 +64,9 @@ func (p *Policy) Decide(q Question) Decision {
 	var inForce, forPurpose, forDay int
 	var missing string
 	for _, a := range cands {
-		if !a.ValidOn(q.Today) {
+		// An authorization of the rights engine (purpose right:<id>) serves the questions
+		// that name its purpose only (the engine's, #19), never another question.
+		if !a.ValidOn(q.Today) || (IsEnginePurpose(a.Purpose) && !strings.EqualFold(q.Purpose, a.Purpose)) {
 			continue
 		}
 		inForce++
@@ -154,4 +156,13 @@ func NewPolicy(auths []directory.Authorization, index *directory.Index) *Policy 
 
 func (p *Policy) lookup(institution, service string) []directory.Authorization {
 	return p.auths[institution+"\x00"+service]
+}
+
+// EnginePurposePrefix begins the purposes of the rights engine's authorizations: the
+// reads of a right's facts and its decisions (right:<id>).
+const EnginePurposePrefix = "right:"
+
+// IsEnginePurpose reports whether purpose is reserved to the rights engine.
+func IsEnginePurpose(purpose string) bool {
+	return len(purpose) >= len(EnginePurposePrefix) && strings.EqualFold(purpose[:len(EnginePurposePrefix)], EnginePurposePrefix)
 }

@@ -193,6 +193,9 @@ func (x *Exchange) Search(ctx context.Context, ask Ask) Answer {
 	}
 	p := x.policy.Load()
 	d := p.Decide(Question{Institution: ask.Caller.Institution, Service: ask.Service, Purpose: ask.Purpose, Fields: ask.Fields, Today: today, Day: ask.Day})
+	if IsEnginePurpose(ask.Purpose) { // the rights engine reads through its own door, never a question
+		d = deny(DenyPurpose, "purpose %q is reserved to the rights engine", clip(ask.Purpose))
+	}
 	// Every person the question names is noted before anything can refuse it, so that
 	// the attempt is found among that person's exchanges whatever its outcome.
 	ans := Answer{Decision: d, Persons: Named(ask.Query)}

@@ -155,7 +155,7 @@ func TestOpenAPIRoutesExist(t *testing.T) {
 			_, b := get(t, url+"/openapi.json")
 			doc := loadValid(t, b)
 			fill := strings.NewReplacer("{registry}", "crvs", "{key}", "x", "{seq}", "1", "{person}", "00000000000", "{name}", "civil",
-				"{kind}", "social", "{subscription}", "x", "{id}", "1")
+				"{kind}", "social", "{subscription}", "x", "{id}", "1", "{right}", "x")
 			n := 0
 			for path, item := range doc.Paths.Map() {
 				for method := range item.Operations() {

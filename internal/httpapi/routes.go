@@ -90,5 +90,10 @@ func (s *Server) routes(mux router) {
 		mux.HandleFunc("POST /audit/cosignatures", s.adapt(s.auditCosignature))
 		mux.HandleFunc("GET /audit/records/{seq}/evidence", s.adapt(s.auditEvidence))
 		mux.HandleFunc("GET /audit/persons/{person}/exchanges", s.admin(s.personExchanges))
+		if s.rights != nil { // the rights engine (#19): rights.go
+			mux.HandleFunc("GET /persons/{person}/rights", s.adapt(s.personRights))
+			mux.HandleFunc("GET /persons/{person}/rights/{right}/explanation", s.adapt(s.rightExplanation))
+			mux.HandleFunc("GET /stats/rights", s.adapt(s.rightsStats))
+		}
 	}
 }

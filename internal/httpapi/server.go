@@ -26,6 +26,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/mutations"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/rightsfacts"
 )
 
 // Deps are what the server needs.
@@ -75,6 +76,9 @@ type Deps struct {
 	// Sizes are more in-memory structures to show on /metrics, by gauge name (the
 	// wiring's: the audit log's dictionary, its queue…).
 	Sizes map[string]Size
+	// Rights serves the rights engine's decisions (#19); nil: /persons/… and
+	// /stats/rights are not served.
+	Rights *rightsfacts.Access
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -123,6 +127,7 @@ type Server struct {
 	events          Events
 	sourceCallbacks CallbackSink
 	employment      *employment.Source
+	rights          *rightsfacts.Access
 
 	// sourceTokens caches verified source tokens (the hub presents the same one for
 	// minutes); entries are few, one per token minted, and expire with it.
@@ -149,7 +154,7 @@ func NewServer(d Deps) *Server {
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
 		builtins: d.Builtins, messages: d.Messages, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
-		employment: d.Employment}
+		employment: d.Employment, rights: d.Rights}
 	s.recent.max = d.RecentMessages
 	s.registerSizes(d.Sizes)
 	s.streams, s.endStreams = context.WithCancel(context.Background())

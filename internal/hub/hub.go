@@ -150,7 +150,7 @@ func open(ctx context.Context, cfg Config) (*Stores, error) {
 		cfg.Store = syncFull(cfg.Store)
 	}
 	if same {
-		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil, sqlstore.Employment)
+		db, err := sqlstore.Open(ctx, cfg.Store, sqlstore.Hub, sqlstore.Civil, sqlstore.Employment, sqlstore.Rights)
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +160,7 @@ func open(ctx context.Context, cfg Config) (*Stores, error) {
 	if err != nil {
 		return nil, err
 	}
-	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil, sqlstore.Employment)
+	civil, err := sqlstore.Open(ctx, cfg.Civil, sqlstore.Civil, sqlstore.Employment, sqlstore.Rights)
 	if err != nil {
 		hubDB.Close()
 		return nil, err
@@ -275,6 +275,8 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		return fmt.Errorf("start the event bus: %w", err)
 	}
 	defer stopEvents() // before the audit log closes
+	rightsAccess, stopRights := startRights(ctx, x, st, log)
+	defer stopRights() // before the audit log closes
 	oa, keys, ex, builtins := x.deps()
 	worker := answer.New(answer.Config{Txns: st.Hub.Txns(), Exchange: ex, Directory: st.Directory, Keys: keys,
 		ServiceFor: x.serviceFor, Client: cfg.Callbacks, Log: log})
@@ -283,7 +285,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
 		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: claims(st),
-		RecentMessages: cfg.RecentMessages, Sizes: memorySizes(st)})
+		RecentMessages: cfg.RecentMessages, Sizes: memorySizes(st), Rights: rightsAccess})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {

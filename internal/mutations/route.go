@@ -29,10 +29,13 @@ type Mutation struct {
 	// RecordType is the record's reg_record_type as a remote source named it in its
 	// notify; "": the registry's own.
 	RecordType string
-	Person     string    // the person changed
-	Related    []string  // other persons the change concerns: a newborn's parents, a spouse
-	Date       date.Date // when it happened
-	Record     map[string]any
+	// Purpose, when set, is the purpose the recipient's authorization must name (a
+	// rights decision: right:<id>, so that an institution hears only of its rights).
+	Purpose string
+	Person  string    // the person changed
+	Related []string  // other persons the change concerns: a newborn's parents, a spouse
+	Date    date.Date // when it happened
+	Record  map[string]any
 }
 
 // Key is the change's idempotency key for one subscription: a subscriber that receives
@@ -94,7 +97,7 @@ func (r *Router) Route(m Mutation) ([]Delivery, []Decision) {
 					(len(s.Capacities) > 0 && !slices.Contains(s.Capacities, f.Capacity)) {
 					continue
 				}
-				d := policy.Decide(exchange.Question{Institution: s.Institution, Service: m.Service, Day: today})
+				d := policy.Decide(exchange.Question{Institution: s.Institution, Service: m.Service, Purpose: m.Purpose, Day: today})
 				ok, why := policy.Permits(d, s.Institution, person, m.Date)
 				if !d.Permit {
 					why = d.Reasons[0]

@@ -30,6 +30,9 @@ const (
 	// G2P is the SP-MIS's (#21): registrations, beneficiaries, the mapper, payment
 	// instructions, the programme's own data.
 	G2P Schema = "g2p"
+	// Rights holds the rights engine's decisions (issue #19), beside Civil: decisions
+	// become events of the built-in sources' log.
+	Rights Schema = "rights"
 )
 
 //go:embed migrations
@@ -47,8 +50,8 @@ func versionTable(s Schema) string { return "goose_" + string(s) }
 // migrate applies the migrations of schema, recording them in its version table, and
 // returns the version reached.
 func migrate(ctx context.Context, dialect string, db *sql.DB, s Schema) (migrated, error) {
-	if s != Hub && s != Civil && s != Employment && s != Bank && s != G2P {
-		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil, employment, bank, g2p)", string(s))
+	if s != Hub && s != Civil && s != Employment && s != Bank && s != G2P && s != Rights {
+		return migrated{}, fault.Invalidf("schema", "%q is not a schema (hub, civil, employment, bank, g2p, rights)", string(s))
 	}
 	p, err := provider(dialect, db, s)
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/population/populationtest"
+	"github.com/crossroads-hub/crossroads/internal/rights"
+	"github.com/crossroads-hub/crossroads/internal/rights/rightstest"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
 	"github.com/crossroads-hub/crossroads/internal/txn"
 	"github.com/crossroads-hub/crossroads/internal/txn/txntest"
@@ -137,6 +139,14 @@ func TestEmployment(t *testing.T) {
 				db := b.open(t, sqlstore.Civil, sqlstore.Employment)
 				return employmenttest.Stores{Employment: db.Employment(), Population: db.Population()}
 			})
+		})
+	}
+}
+
+func TestRights(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			rightstest.Run(t, func(t *testing.T) rights.Store { return b.open(t, sqlstore.Civil, sqlstore.Rights).Rights() })
 		})
 	}
 }

@@ -131,7 +131,7 @@ func (n *network) subscribe() {
 		}
 		n.subscriptions = append(n.subscriptions, s)
 	}
-	add(PensionFund, []string{"death", "marriage", "address", "disability", "enrolment"}, []string{CapacityPensioner}, true)
+	add(PensionFund, []string{"death", "marriage", "address", "disability", "enrolment", "right"}, []string{CapacityPensioner}, true)
 	for _, f := range uniq(n.funds) {
 		add(f, []string{"birth", "death", "address", "household", "income", "enrolment"}, []string{CapacityChild, CapacityParent}, true)
 	}

@@ -168,6 +168,7 @@ func newNation(ctx context.Context, cfg Config) (*nation, error) {
 	n.geo = newGeography(r, cfg.Persons)
 	n.net = newNetwork(r, n.geo)
 	n.net.authorize(cfg.Today)
+	n.net.authorizeRights(cfg.Today)
 	n.net.subscribe()
 	n.net.deliveryChain(cfg.Today)
 	var err error

@@ -1,0 +1,97 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/population"
+)
+
+// Roster returns the register's bulk reader of briefs; the civil schema must have been
+// opened.
+func (db *DB) Roster() population.Roster { return &populationStore{db: db} }
+
+func (s *populationStore) briefCols() string {
+	if s.db.dialect == Postgres {
+		return `number, municipality, birth_date, death_date, household, coalesce(doc->>'sex', ''), coalesce((doc->>'registry_changes')::int, 0)`
+	}
+	return `number, municipality, birth_date, death_date, household, coalesce(json_extract(doc, '$.sex'), ''), coalesce(json_extract(doc, '$.registry_changes'), 0)`
+}
+
+func (s *populationStore) Briefs(ctx context.Context, after string, limit int) ([]population.Brief, error) {
+	a := int64(-1)
+	if after != "" {
+		n, err := personKey(after)
+		if err != nil {
+			return nil, fault.Invalidf("after", "%q is not a person number", clip(after))
+		}
+		a = n
+	}
+	limit = min(max(limit, 1), 100_000)
+	return s.briefs(ctx, s.db.q(`SELECT `+s.briefCols()+` FROM person WHERE number > ? ORDER BY number LIMIT ?`), a, limit)
+}
+
+func (s *populationStore) BriefsOf(ctx context.Context, persons []string) ([]population.Brief, error) {
+	if len(persons) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(persons))
+	for i, p := range persons {
+		k, err := personKey(p)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = k
+	}
+	return s.in(ctx, "number", args)
+}
+
+func (s *populationStore) HouseholdBriefs(ctx context.Context, households []string) ([]population.Brief, error) {
+	if len(households) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(households))
+	for i, h := range households {
+		args[i] = h
+	}
+	return s.in(ctx, "household", args)
+}
+
+// in reads the persons whose column is one of args, at most 1,000 at a time.
+func (s *populationStore) in(ctx context.Context, col string, args []any) ([]population.Brief, error) {
+	var out []population.Brief
+	for len(args) > 0 {
+		chunk := args[:min(len(args), 1000)]
+		args = args[len(chunk):]
+		q := s.db.q(`SELECT ` + s.briefCols() + ` FROM person WHERE ` + col + ` IN (?` + strings.Repeat(",?", len(chunk)-1) + `) ORDER BY number`)
+		bs, err := s.briefs(ctx, q, chunk...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bs...)
+	}
+	return out, nil
+}
+
+func (s *populationStore) briefs(ctx context.Context, q string, args ...any) ([]population.Brief, error) {
+	rows, err := s.db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err, "list persons")
+	}
+	defer rows.Close()
+	var out []population.Brief
+	for rows.Next() {
+		var b population.Brief
+		var n, birth, death int64
+		var changes sql.NullInt64
+		if err := rows.Scan(&n, &b.Municipality, &birth, &death, &b.Household, &b.Sex, &changes); err != nil {
+			return nil, mapErr(err, "list persons")
+		}
+		b.Number, b.BirthDate, b.DeathDate, b.RegistryChanges = personString(n), date.Date(birth), date.Date(death), int(changes.Int64)
+		out = append(out, b)
+	}
+	return out, mapErr(rows.Err(), "list persons")
+}

@@ -166,3 +166,18 @@ const EnginePurposePrefix = "right:"
 func IsEnginePurpose(purpose string) bool {
 	return len(purpose) >= len(EnginePurposePrefix) && strings.EqualFold(purpose[:len(EnginePurposePrefix)], EnginePurposePrefix)
 }
+
+// HasFile reports whether institution holds a file on person on day, in any capacity:
+// the least an institution must have to read what the hub derived about a person (the
+// rights engine's decisions), whatever its authorization's capacities.
+func (p *Policy) HasFile(institution, person string, day date.Date) bool {
+	if p.index == nil {
+		return false
+	}
+	for _, g := range p.index.Files(person, day) {
+		if g.Institution == institution {
+			return true
+		}
+	}
+	return false
+}

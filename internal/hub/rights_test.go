@@ -86,6 +86,17 @@ func TestRightsThroughTheHub(t *testing.T) {
 	if status, b := get(t, r.url+"/persons/"+p+"/rights/social-energy-tariff/explanation", pf); status != http.StatusForbidden {
 		t.Errorf("pension fund, energy tariff explanation: %d %s; want 403", status, b)
 	}
+	// A person the pension fund has no file on: its rights and explanations are refused
+	// (outsider finding: they were answered), alike for a number nobody holds.
+	other := holder(t, r, func(p string) bool { return filesOf(t, r, p)[synth.PensionFund] == "" })
+	for _, who := range []string{other, "99010199789"} {
+		for _, path := range []string{"/rights", "/rights/income-guarantee-elderly/explanation"} {
+			status, b := get(t, r.url+"/persons/"+who+path, pf)
+			if status != http.StatusForbidden || !strings.Contains(string(b), "has no file on this person") {
+				t.Errorf("pension fund, %s of a person it has no file on: %d %s; want 403, no file", path, status, b)
+			}
+		}
+	}
 	// An institution authorized for no right is refused.
 	if status, b := get(t, r.url+"/persons/"+p+"/rights", r.token(t, synth.Museum)); status != http.StatusForbidden {
 		t.Errorf("museum: %d %s; want 403", status, b)

@@ -57,6 +57,9 @@ func (a *Access) Rights(ctx context.Context, caller exchange.Caller, person stri
 		refusal.Reasons = append([]string{caller.Institution + " holds no authorization on the decisions of any right"}, refusal.Reasons...)
 		return PersonRights{}, a.refuse(ctx, ask, refusal, number)
 	}
+	if !p.HasFile(caller.Institution, number, today) {
+		return PersonRights{}, a.refuse(ctx, ask, noFile(caller.Institution), number)
+	}
 	hist, err := a.Engine.Store.History(ctx, number)
 	if err != nil {
 		return PersonRights{}, err
@@ -107,7 +110,13 @@ func (a *Access) Explanation(ctx context.Context, caller exchange.Caller, person
 	if !d.Permit {
 		return rights.Explanation{}, a.refuse(ctx, ask, d, number)
 	}
+	if !a.Exchange.Policy().HasFile(caller.Institution, number, day) {
+		return rights.Explanation{}, a.refuse(ctx, ask, noFile(caller.Institution), number)
+	}
 	ex, err := a.Engine.Explain(ctx, number, right, day)
+	if fault.KindOf(err) == fault.NotFound { // answered as for someone else's person
+		return rights.Explanation{}, a.refuse(ctx, ask, noFile(caller.Institution), number)
+	}
 	if err != nil {
 		return rights.Explanation{}, err
 	}
@@ -116,6 +125,12 @@ func (a *Access) Explanation(ctx context.Context, caller exchange.Caller, person
 		return rights.Explanation{}, err
 	}
 	return ex, nil
+}
+
+// noFile is the refusal of an institution without a file on the person: worded alike
+// for a person of the register and for a number nobody holds.
+func noFile(institution string) exchange.Decision {
+	return exchange.Decision{Reasons: []string{institution + " has no file on this person"}}
 }
 
 // refuse seals a refusal naming the person and returns it as Forbidden.

@@ -20,6 +20,9 @@ type Cell struct {
 	Right   string            `json:"right"`
 	By      map[string]string `json:"by"`
 	Persons *int              `json:"persons"`
+	// Withheld is the number of the finest cells (right, region, age band, household
+	// type) under K that this cell leaves out.
+	Withheld int `json:"withheld_cells,omitempty"`
 }
 
 // ParseBy reads a comma-separated list of dimensions.
@@ -40,12 +43,31 @@ func ParseBy(s string) ([]string, error) {
 	return out, nil
 }
 
-// Tabulate sums counts by right and the dimensions by, suppressing cells under K.
+// Tabulate sums counts by right and the dimensions by, suppressing cells under K. It
+// suppresses the finest cells (every dimension) first and sums only those published:
+// a coarser cell is never more than the sum of finer ones anybody can read, so no two
+// breakdowns can be subtracted to recover a suppressed cell (they could: an outsider
+// recovered 66 cells of 2 to 9 persons from region × age band against region × age band
+// × household type).
 func Tabulate(counts []Count, by []string) []Cell {
+	type fineKey struct{ right, region, age, household string }
+	fine := map[fineKey]int{}
+	for _, c := range counts {
+		fine[fineKey{c.Right, c.Region, c.AgeBand, c.HouseholdType}] += c.Persons
+	}
+	published := make([]Count, 0, len(fine))
+	for k, n := range fine {
+		c := Count{Right: k.right, Group: Group{Region: k.region, AgeBand: k.age, HouseholdType: k.household}, Persons: n}
+		if n < K {
+			c.Persons = -1 // withheld: counted in its coarser cells as withheld, not summed
+		}
+		published = append(published, c)
+	}
 	type key struct{ right, a, b, c string }
 	sums := map[key]int{}
+	withheld := map[key]int{}
 	var order []key
-	for _, c := range counts {
+	for _, c := range published {
 		vals := [3]string{}
 		for i, d := range by {
 			switch d {
@@ -60,6 +82,11 @@ func Tabulate(counts []Count, by []string) []Cell {
 		k := key{c.Right, vals[0], vals[1], vals[2]}
 		if _, ok := sums[k]; !ok {
 			order = append(order, k)
+			sums[k] = 0
+		}
+		if c.Persons < 0 {
+			withheld[k]++
+			continue
 		}
 		sums[k] += c.Persons
 	}
@@ -68,7 +95,7 @@ func Tabulate(counts []Count, by []string) []Cell {
 	})
 	out := make([]Cell, 0, len(order))
 	for _, k := range order {
-		c := Cell{Right: k.right, By: map[string]string{}}
+		c := Cell{Right: k.right, By: map[string]string{}, Withheld: withheld[k]}
 		for i, d := range by {
 			c.By[d] = [3]string{k.a, k.b, k.c}[i]
 		}

@@ -104,14 +104,14 @@ func flatten(prefix string, v any, out []Fact) []Fact {
 		}
 	case []any:
 		if len(x) == 0 {
-			out = append(out, Fact{prefix, "—"})
+			out = append(out, Fact{Name: prefix, Value: "—"})
 		}
 		for i, e := range x {
 			out = flatten(prefix+"["+strconv.Itoa(i+1)+"]", e, out)
 		}
 	case nil:
 	default:
-		out = append(out, Fact{prefix, fmt.Sprint(x)})
+		out = append(out, Fact{Name: prefix, Value: fmt.Sprint(x)})
 	}
 	return out
 }

@@ -16,8 +16,9 @@ import (
 )
 
 // holder returns a living person of the nation whose current decision grants right,
-// and who has no decision granting without, when without is not "".
-func (tg *target) holder(t *testing.T, right, without string) string {
+// and who has no decision granting without, when without is not ""; of 66 or more
+// (who hold the old-age pension) when old.
+func (tg *target) holder(t *testing.T, right, without string, old bool) string {
 	t.Helper()
 	ctx := context.Background()
 	var ps []string
@@ -31,8 +32,9 @@ func (tg *target) holder(t *testing.T, right, without string) string {
 			break
 		}
 		var some []string
+		cut := date.FromTime(time.Now()).AddDays(-66 * 366)
 		for _, p := range page {
-			if p.DeathDate.IsZero() {
+			if p.DeathDate.IsZero() && (!old || p.BirthDate < cut) {
 				some = append(some, p.Number)
 			}
 		}
@@ -91,7 +93,7 @@ func card(page, id string) string {
 func TestRightExplained(t *testing.T) {
 	t.Parallel()
 	tg := start(t)
-	person := tg.holder(t, "social-energy-tariff", "")
+	person := tg.holder(t, "social-energy-tariff", "", false)
 	citizen := tg.browser(t)
 	citizen.login(person)
 	_, page := citizen.get("/portal/statuses")
@@ -139,7 +141,7 @@ func TestRightExplained(t *testing.T) {
 
 	// A person with a disability granted by the engine: the disability registry's
 	// status, which the statute decides, is no longer shown beside it.
-	disabled := tg.holder(t, "person-with-disability", "")
+	disabled := tg.holder(t, "person-with-disability", "", false)
 	other := tg.browser(t)
 	other.login(disabled)
 	_, dpage := other.get("/portal/statuses")
@@ -155,7 +157,7 @@ func TestRightExplained(t *testing.T) {
 func TestProveARight(t *testing.T) {
 	t.Parallel()
 	tg := start(t)
-	person := tg.holder(t, "social-energy-tariff", "guaranteed-minimum-income")
+	person := tg.holder(t, "social-energy-tariff", "guaranteed-minimum-income", false)
 	citizen := tg.browser(t)
 	citizen.login(person)
 	for _, s := range []string{"right:guaranteed-minimum-income", "right:no-such-right", "right:", "right:social-energy-tariff\x00"} {

@@ -2,14 +2,18 @@ package portal_test
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/rights"
 	"github.com/crossroads-hub/crossroads/internal/rightsfacts"
@@ -137,6 +141,30 @@ func TestRightExplained(t *testing.T) {
 	_, cons := citizen.get("/portal/consultations")
 	if n := strings.Count(html.UnescapeString(cons), rightsfacts.SelfPurpose); n < 2 {
 		t.Errorf("who consulted my data shows %d readings of the statuses and rights; want 2 (today, the day before)", n)
+	}
+	// Each is a record naming the person alone, under SELF, with its evidence.
+	var self string
+	for _, row := range strings.Split(cons, "<tr") {
+		if strings.Contains(html.UnescapeString(row), rightsfacts.SelfPurpose) {
+			self = row
+			break
+		}
+	}
+	m := seqRE.FindStringSubmatch(self)
+	if m == nil {
+		t.Fatalf("no evidence for the reading of the statuses and rights: %s", self)
+	}
+	st, ev := citizen.get(m[0])
+	var e struct {
+		Record []byte `json:"record"`
+	}
+	if st != http.StatusOK || json.Unmarshal([]byte(ev), &e) != nil {
+		t.Fatalf("evidence %s: %d %.300s", m[0], st, ev)
+	}
+	var rec audit.Record
+	if err := json.Unmarshal(e.Record, &rec); err != nil || rec.Institution != exchange.SelfInstitution ||
+		!slices.Equal(rec.Persons, []string{person}) || !strings.Contains(rec.Service, "civil-person") || rec.Decision != audit.Permit {
+		t.Errorf("the reading's record: %+v (%v); want SELF, the person alone, the sources read, permitted", rec, err)
 	}
 
 	// A person with a disability granted by the engine: the disability registry's

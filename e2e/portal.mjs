@@ -3,11 +3,13 @@
 // museum's application verifies it by code and by the credential of its QR code; the
 // citizen finds both checks under "who consulted my data". Screenshots go to OUT.
 // Run by internal/portal/e2e_test.go, which starts the hub and passes:
-//   BASE, PERSON, CLIENT_ID, CLIENT_SECRET, OUT, CHROMIUM
+//   BASE, PERSON, RIGHT, CLIENT_ID, CLIENT_SECRET, OUT, CHROMIUM
+// PERSON holds RIGHT (a right of the rights engine, granted by its decision) and the
+// old-age pension (a programme of the beneficiary registry, no decision covers it).
 import { chromium } from "playwright-core";
 import path from "node:path";
 
-const { BASE, PERSON, CLIENT_ID, CLIENT_SECRET, OUT } = process.env;
+const { BASE, PERSON, RIGHT, CLIENT_ID, CLIENT_SECRET, OUT } = process.env;
 const shot = (page, name) => page.screenshot({ path: path.join(OUT, name + ".png"), fullPage: true });
 const fail = (msg) => { throw new Error(msg); };
 
@@ -35,10 +37,26 @@ try {
   await c.waitForURL(BASE + "/portal/");
   const card = c.locator('[data-status="programme:old-age-pension"]');
   if (!(await card.isVisible())) fail("the statuses page does not show the old-age pension");
+  // The right, from the engine's decision, with its explanation: the rule in words and
+  // the facts with their source and date.
+  const right = c.locator(`li.card.holds[data-status="right:${RIGHT}"]`);
+  if (!(await right.isVisible())) fail("the statuses page does not show the right " + RIGHT + " as held");
+  const decision = (await right.locator(".decision").textContent()).trim();
+  if (!/granted, from \d{4}-\d{2}-\d{2}/.test(decision)) fail("the right's decision reads: " + decision);
+  await right.locator("details.explanation summary").click(); // opened from the keyboard's element
+  const readable = (await right.locator(".readable").textContent()).trim();
+  if (!readable.startsWith("alive and")) fail("the rule in words reads: " + readable);
+  const facts = await right.locator("table.facts tbody tr").evaluateAll((rows) =>
+    rows.map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent.trim())));
+  if (!facts.length || facts.some((f) => f.length !== 4 || !f[2] || !/^\d{4}-\d{2}-\d{2}$/.test(f[3]))) {
+    fail("the right's facts lack a source or a date: " + JSON.stringify(facts));
+  }
+  result.right = { decision, readable, facts: facts.length };
+  await right.screenshot({ path: path.join(OUT, "03-right-explained.png") });
   await shot(c, "03-statuses");
 
   await c.click('a[href="/portal/proof"]');
-  await c.selectOption("#status", "programme:old-age-pension");
+  await c.selectOption("#status", "right:" + RIGHT);
   await c.click("#create-proof");
   const code = (await c.textContent("#proof-code")).trim();
   const jwt = (await c.inputValue("#jwt")).trim();
@@ -60,6 +78,7 @@ try {
   await d.click("#check");
   await d.waitForSelector("#verdict");
   if (!(await d.locator("#verdict.valid").count())) fail("the code was not valid: " + (await d.textContent("#verdict")));
+  if ((await d.getAttribute("#verdict-status", "data-status")) !== "right:" + RIGHT) fail("the verdict is not about " + RIGHT);
   result.codeName = (await d.textContent("#verdict-name")).trim();
   await shot(d, "05-verify-code");
   await d.fill("#credential", jwt);

@@ -48,7 +48,7 @@ func withPortal(cfg Config, st *Stores, x *stack, ev *events.Pipeline, publicURL
 	pcfg := portal.Config{Exchange: ex, Audit: x.audit, Keys: x.keys, Issuer: publicURL, Log: log,
 		Secure: strings.HasPrefix(publicURL, "https://"), DevIdP: pc.DevIdP,
 		Registries: portal.Registries{Social: synth.SocialMember, Disability: synth.DisabilityStatus, Beneficiary: synth.BeneficiaryEnrolment},
-		Pro:        proLogin(x.oauth)}
+		Pro:        proLogin(x.oauth), Rights: portalRights(x, st)}
 	if key, err := x.verifierKey(); err == nil {
 		pcfg.Transparency = &portal.Transparency{VerifierKey: key, Checkpoint: x.audit.Checkpoint, Cosignatures: x.audit.Cosignatures,
 			Authorizations: func(ctx context.Context) ([]directory.Authorization, error) {

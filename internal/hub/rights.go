@@ -21,15 +21,19 @@ import (
 
 // rightsEngine builds the engine with the demo catalogue.
 func (x *stack) rightsEngine(st *Stores) *rights.Engine {
-	reg := &rightsfacts.Registers{Roster: st.Civil.Roster(), Population: st.Civil.Population(),
-		Declared:   &derived.Source{Kind: derived.Social, Store: st.Civil.Population(), Searcher: st.Civil.Searcher()},
-		Employment: st.Civil.Employment()}
-	door := &rightsfacts.Door{Registers: reg, Exchange: x.exchange}
+	door := &rightsfacts.Door{Registers: rightsRegisters(st), Exchange: x.exchange}
 	e := rights.NewEngine(rights.DemoCatalogue(), st.Civil.Rights(), door)
 	e.Failed = func(f rights.Failure) {
 		x.log.Warn("a rule failed for a person: the previous decision stays", "right", f.Right, "reason", f.Reason)
 	}
 	return e
+}
+
+// rightsRegisters reads the rules' facts from the built-in sources.
+func rightsRegisters(st *Stores) *rightsfacts.Registers {
+	return &rightsfacts.Registers{Roster: st.Civil.Roster(), Population: st.Civil.Population(),
+		Declared:   &derived.Source{Kind: derived.Social, Store: st.Civil.Population(), Searcher: st.Civil.Searcher()},
+		Employment: st.Civil.Employment()}
 }
 
 // Rights runs fn with the rights engine on the stores, as the hub's operator (the CLI):

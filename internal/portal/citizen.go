@@ -104,14 +104,14 @@ func flatten(prefix string, v any, out []Fact) []Fact {
 		}
 	case []any:
 		if len(x) == 0 {
-			out = append(out, Fact{prefix, "—"})
+			out = append(out, Fact{Name: prefix, Value: "—"})
 		}
 		for i, e := range x {
 			out = flatten(prefix+"["+strconv.Itoa(i+1)+"]", e, out)
 		}
 	case nil:
 	default:
-		out = append(out, Fact{prefix, fmt.Sprint(x)})
+		out = append(out, Fact{Name: prefix, Value: fmt.Sprint(x)})
 	}
 	return out
 }
@@ -127,6 +127,9 @@ type consultation struct {
 	Service, Purpose, Fields string
 	Permit                   bool
 	Outcome                  string
+	// Shared: the record names other persons too (a batch read, the rights engine's
+	// national run): its evidence would show them, so it is not offered.
+	Shared bool
 }
 
 func (p *Portal) consultations(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
@@ -138,7 +141,7 @@ func (p *Portal) consultations(w http.ResponseWriter, r *http.Request, ss *sessi
 	for _, rec := range slices.Backward(recs) {
 		out = append(out, consultation{Seq: rec.Seq, When: rec.Time.UTC().Format("2006-01-02 15:04:05 UTC"), Institution: rec.Institution,
 			Self: rec.Institution == exchange.SelfInstitution, Service: rec.Service, Purpose: rec.Purpose,
-			Fields: strings.Join(rec.Fields, ", "), Permit: rec.Decision == audit.Permit, Outcome: rec.Outcome})
+			Fields: strings.Join(rec.Fields, ", "), Permit: rec.Decision == audit.Permit, Outcome: rec.Outcome, Shared: len(rec.Persons) > 1})
 	}
 	p.render(w, r, ss, lang, "consultations", out)
 	return nil
@@ -177,7 +180,9 @@ func (p *Portal) evidence(w http.ResponseWriter, r *http.Request, ss *session, l
 		return pageErr(http.StatusNotFound, "error.notfound", err)
 	}
 	var rec audit.Record
-	if err := json.Unmarshal(ev.Record, &rec); err != nil || !slices.Contains(rec.Persons, ss.Person) {
+	// A record naming other persons too (a batch) is refused like one about someone
+	// else: its bytes, which the proof covers, would show their numbers.
+	if err := json.Unmarshal(ev.Record, &rec); err != nil || !slices.Equal(rec.Persons, []string{ss.Person}) {
 		p.log.Warn("portal: evidence of a record about someone else refused", "seq", seq)
 		return pageErr(http.StatusNotFound, "error.notfound", nil)
 	}

@@ -11,8 +11,10 @@ import (
 )
 
 // TestBrowser runs e2e/portal.mjs in headless Chromium (playwright-core) against a real
-// hub: log in through the development identity provider, see a status, prove it, verify
-// it as a museum by code and by credential, see both checks in "who consulted my data".
+// hub: log in through the development identity provider, see a right from the rights
+// engine's decision with its explanation (the rule in words, the facts with source and
+// date), prove it, verify it as a museum by code and by credential, see both checks in
+// "who consulted my data".
 // The screenshots are kept in e2e/artifacts/<time>/ (CROSSROADS_E2E_ARTIFACTS to put
 // them elsewhere), which the test prints. Without Chromium, node or e2e/node_modules it
 // skips and says why (scripts/test installs them when it can).
@@ -37,7 +39,7 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Parallel()
 	tg := start(t)
-	person := tg.persons(t, 1, true)[0]
+	person := tg.holder(t, "social-energy-tariff", "", true) // and the old-age pension
 	out := os.Getenv("CROSSROADS_E2E_ARTIFACTS")
 	if out == "" {
 		out = filepath.Join(e2e, "artifacts", time.Now().UTC().Format("20060102T150405Z"))
@@ -49,7 +51,7 @@ func TestBrowser(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join(e2e, "portal.mjs"))
 	cmd.Dir = e2e
-	cmd.Env = append(os.Environ(), "BASE="+tg.url, "PERSON="+person, "CLIENT_ID=museum-app", "CLIENT_SECRET="+tg.secret,
+	cmd.Env = append(os.Environ(), "BASE="+tg.url, "PERSON="+person, "RIGHT=social-energy-tariff", "CLIENT_ID=museum-app", "CLIENT_SECRET="+tg.secret,
 		"OUT="+out, "CHROMIUM="+chromium)
 	b, err := cmd.CombinedOutput()
 	t.Logf("browser test screenshots: %s", out)

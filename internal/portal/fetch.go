@@ -9,13 +9,13 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/query"
 )
 
-// portalClient is the client id the portal's exchanges are recorded under.
-const portalClient = "crossroads-portal"
+// Client is the client id the portal's exchanges are recorded under.
+const Client = "crossroads-portal"
 
 // fetchRecords reads person's records of service on day through the exchange, as the
 // person themselves, and seals the exchange in the audit log before returning anything.
 func (p *Portal) fetchRecords(ctx context.Context, person, service string, day date.Date) ([]map[string]any, error) {
-	ask := exchange.Ask{Caller: exchange.Caller{ClientID: portalClient, Institution: exchange.SelfInstitution}, Service: service, Purpose: exchange.SelfPurpose,
+	ask := exchange.Ask{Caller: exchange.Caller{ClientID: Client, Institution: exchange.SelfInstitution}, Service: service, Purpose: exchange.SelfPurpose,
 		Day: day, Query: query.Query{Kind: query.KindID, IDType: "PN", IDValue: person}, Start: p.now()}
 	ask.Request, _ = json.Marshal(map[string]any{"service": service, "person": person, "day": day.String()})
 	ans := p.cfg.Exchange.SearchSelf(ctx, ask, person)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,11 +22,26 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/hub/hubtest"
 	"github.com/crossroads-hub/crossroads/internal/population"
+	"github.com/crossroads-hub/crossroads/internal/rights"
+	"github.com/crossroads-hub/crossroads/internal/rightsfacts"
 )
 
 // The nation the portal's tests run on, generated once per test binary; each test
 // starts a real hub on a copy of its own.
-var nation = &hubtest.Nation{Prefix: "crossroads-portal-", Seed: 20, Persons: 2000, Config: config}
+// The rights engine's first national run is made on it, so that its persons have
+// decisions.
+var nation = &hubtest.Nation{Prefix: "crossroads-portal-", Seed: 20, Persons: 2000, Config: config, Prepare: recompute}
+
+// recompute runs the rights engine on the whole nation, as `crossroads rights recompute`.
+func recompute(ctx context.Context, cfg hub.Config, st *hub.Stores) error {
+	return hub.Rights(ctx, cfg, st, func(ctx context.Context, e *rights.Engine, _ *rightsfacts.Access) error {
+		res, err := e.Nation(ctx, "recompute", nil)
+		if err == nil && (res.Changed == 0 || res.Failed != 0) {
+			err = fmt.Errorf("recompute = %+v; want grants and no failure", res)
+		}
+		return err
+	})
+}
 
 func TestMain(m *testing.M) {
 	flag.Parse()

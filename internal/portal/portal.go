@@ -69,6 +69,8 @@ type Config struct {
 	// social, disability and beneficiary services named in Registries.
 	Statuses   Statuses
 	Registries Registries
+	// Rights plugs the rights engine's decisions in front of Statuses (nil: none).
+	Rights *Rights
 	// OIDC is the e-ID login; nil: none. OTP sends one-time codes; nil: no code login.
 	OIDC *OIDC
 	OTP  Sender
@@ -125,8 +127,11 @@ func New(cfg Config) (*Portal, error) {
 	if p.statuses == nil {
 		p.statuses = &RegistryStatuses{Registries: cfg.Registries, Fetch: p.fetchRecords}
 	}
+	if cfg.Rights != nil && cfg.Rights.Explain != nil {
+		p.statuses = &decided{rights: cfg.Rights, derived: p.statuses}
+	}
 	for _, l := range langs {
-		t, err := template.New("").Funcs(funcs(l)).ParseFS(templateFS, "templates/*.html")
+		t, err := template.New("").Funcs(funcs(l)).Funcs(template.FuncMap{"status": func(id string) string { return p.statusName(l, id) }}).ParseFS(templateFS, "templates/*.html")
 		if err != nil {
 			return nil, err
 		}

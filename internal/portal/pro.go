@@ -76,6 +76,12 @@ func (p *Portal) checkCode(r *http.Request, pro Professional, typed string) (ver
 	case expired:
 		return verdict{Reason: "error.badcode"}, p.recordCheck(r.Context(), pro, pr.Person, pr.Label, "code", verdict{}, "expired code")
 	}
+	if ok, err := p.heldToday(r.Context(), pr.Person, pr.Status); err != nil || !ok {
+		if err != nil {
+			return verdict{}, err
+		}
+		return verdict{Reason: "error.notheld"}, p.recordCheck(r.Context(), pro, pr.Person, pr.Label, "code", verdict{}, "valid code, but the person no longer holds the right today")
+	}
 	v := verdict{Valid: true, Status: pr.Status, Name: pr.Name}
 	return v, p.recordCheck(r.Context(), pro, pr.Person, pr.Label, "code", v, "code presented by the person, valid until "+pr.Expires.UTC().Format("15:04:05 UTC"))
 }
@@ -85,7 +91,23 @@ func (p *Portal) checkCredential(r *http.Request, pro Professional, token string
 	if err != nil {
 		return verdict{Reason: "error.badcode"}, p.recordCheck(r.Context(), pro, "", "", "credential", verdict{}, "credential refused: "+err.Error())
 	}
-	ref, _ := p.proofs.person(c.ID)
+	ref, known := p.proofs.person(c.ID)
+	if strings.HasPrefix(c.VC.Subject.Status, RightPrefix) {
+		// A right is valid only as long as its decision grants it: checked today, for the
+		// person the credential was made for.
+		if !known {
+			return verdict{Reason: "error.unchecked"}, p.recordCheck(r.Context(), pro, "", "", "credential", verdict{},
+				"credential "+c.ID+" of "+c.VC.Subject.Status+": its person is not known here (made before a restart), the right cannot be checked today")
+		}
+		ok, err := p.heldToday(r.Context(), ref.person, c.VC.Subject.Status)
+		if err != nil {
+			return verdict{}, err
+		}
+		if !ok {
+			return verdict{Reason: "error.notheld"}, p.recordCheck(r.Context(), pro, ref.person, ref.label, "credential", verdict{},
+				"credential "+c.ID+" signed, but the person no longer holds the right today")
+		}
+	}
 	v := verdict{Valid: true, Status: c.VC.Subject.Status, Name: c.VC.Subject.Name}
 	return v, p.recordCheck(r.Context(), pro, ref.person, ref.label, "credential", v, "credential "+c.ID+" presented by the person")
 }

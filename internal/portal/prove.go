@@ -20,12 +20,7 @@ func (p *Portal) proofPage(w http.ResponseWriter, r *http.Request, ss *session, 
 	if err != nil {
 		return err
 	}
-	var held []Status
-	for _, s := range list {
-		if s.Holds {
-			held = append(held, s)
-		}
-	}
+	held := holders(list)
 	var last *proof
 	if ss.Proof != nil && p.now().Before(ss.Proof.CredUntil) {
 		last = ss.Proof
@@ -51,6 +46,9 @@ func (p *Portal) proofCreate(w http.ResponseWriter, r *http.Request, ss *session
 	}
 	now := p.now()
 	label := T("en", st.Key)
+	if st.Title != "" {
+		label = st.Title
+	}
 	if st.Detail != "" {
 		label += " " + st.Detail
 	}

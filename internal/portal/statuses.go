@@ -19,10 +19,20 @@ type Status struct {
 	Source string // the service it was read from
 	Facts  []Fact
 	Note   string // message key: why it could not be told (a registry that answers about today only)
+
+	// A statute or right of the rights engine (ID "right:<id>"): its title (the
+	// catalogue's words), the rule, the decision in force on the day (nil: none stored),
+	// what the rule gives on the facts read now, and why it could not decide.
+	Title     string
+	Rule      *RuleView
+	Decision  *DecisionView
+	Evaluated bool
+	Failure   string
 }
 
-// Fact is one piece of data a status rests on.
-type Fact struct{ Name, Value string }
+// Fact is one piece of data a status rests on; a right's facts say their source and
+// date.
+type Fact struct{ Name, Value, Source, Date string }
 
 // Statuses computes a person's statuses on a day. RegistryStatuses reads them from the
 // built-in registries; the rights engine (#19) is meant to take its place, behind this

@@ -25,6 +25,9 @@ type Nation struct {
 	Persons int                         // of synth.Generate
 	Today   date.Date                   // of synth.Generate; zero: the day it is generated
 	Config  func(dir string) hub.Config // the stores of a hub on the nation in dir
+	// Prepare, when set, runs once on the generated nation's stores before it is copied
+	// (a national run of the rights engine, say).
+	Prepare func(ctx context.Context, cfg hub.Config, st *hub.Stores) error
 
 	once   sync.Once
 	dir    string
@@ -82,7 +85,10 @@ func (n *Nation) generate() {
 		n.err = err
 		return
 	}
-	n.admin, _, n.err = st.Directory.EnsureAdmin(ctx)
+	if n.admin, _, n.err = st.Directory.EnsureAdmin(ctx); n.err != nil || n.Prepare == nil {
+		return
+	}
+	n.err = n.Prepare(ctx, n.Config(n.dir), st)
 }
 
 // Parallel lets more tests run at once than one per processor, unless -test.parallel

@@ -1,0 +1,53 @@
+package hub
+
+import (
+	"context"
+
+	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/portal"
+	"github.com/crossroads-hub/crossroads/internal/rights"
+	"github.com/crossroads-hub/crossroads/internal/rightsfacts"
+)
+
+// portalRights plugs the rights engine's decisions into the portal: the person's own
+// explanations (read once, sealed under SELF), the decision in force for a verifier's
+// check, the titles of the catalogue, and the derived statuses a decision takes the
+// place of.
+func portalRights(x *stack, st *Stores) *portal.Rights {
+	e := x.rightsEngine(st)
+	self := &rightsfacts.Self{Engine: e, Registers: rightsRegisters(st), Exchange: x.exchange, Client: portal.Client}
+	covers := map[string][]string{
+		// The disability registry's "recognised disability" is what this statute decides.
+		"person-with-disability": {"disabled"},
+	}
+	for _, r := range e.Catalogue().Rules() {
+		// A programme enrolled from the decisions (not one paid on an application made
+		// elsewhere) is the decision itself.
+		if r.Programme != "" && !r.Application {
+			covers[r.ID] = append(covers[r.ID], "programme:"+r.Programme)
+		}
+	}
+	return &portal.Rights{
+		Explain: self.Explain,
+		Decision: func(ctx context.Context, person, right string, day date.Date) (*rights.Decision, error) {
+			hist, err := st.Civil.Rights().History(ctx, person)
+			if err != nil {
+				return nil, err
+			}
+			var mine []rights.Decision
+			for _, d := range hist {
+				if d.Right == right {
+					mine = append(mine, d)
+				}
+			}
+			return portal.InForce(mine, day), nil
+		},
+		Title: func(right string) string {
+			if r := e.Catalogue().Rule(right); r != nil {
+				return r.Title
+			}
+			return ""
+		},
+		Covers: covers,
+	}
+}

@@ -25,17 +25,20 @@ type G2PDeps struct {
 // camt.053 entries).
 const maxStatement = 1 << 30
 
-// G2P returns the handler of the /g2p/ routes. Registration is the applicant's (the
-// one-time code authenticates them; the registration id, 96 random bits, is theirs);
-// everything else is the programme office's, with an administrator token.
+// G2P returns the handler of the /g2p/ routes, the programme office's, with an
+// administrator token: a registration is started by a social worker who has seen the
+// applicant's identity document (an outsider started registrations with no token, for
+// anybody's person number and his own mobile, and read their eligibility); the one-time
+// code sent to the mobile then confirms it, by the registration's id (96 random bits).
+// Self-registration needs the applicant logged in with the e-ID (not built yet).
 func (s *Server) G2P(d G2PDeps) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /g2p/registrations", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+	mux.HandleFunc("POST /g2p/registrations", s.admin(func(w http.ResponseWriter, r *http.Request, actor string) error {
 		var a g2p.Application
 		if err := decode(w, r, &a); err != nil {
 			return err
 		}
-		a.Actor = "applicant"
+		a.Actor = actor
 		reg, err := d.Service.Start(r.Context(), a)
 		if err != nil {
 			return err

@@ -64,7 +64,12 @@ func TestG2PRoutes(t *testing.T) {
 	person := cs[0]
 	acct, _ := bank.DemoAccount(person)
 	app := fmt.Sprintf(`{"person":%q,"mobile":%q,"account":%q}`, person, g2p.Mobile(person), acct.Print())
-	status, _, body := r.g2p(t, "POST", "/g2p/registrations", "", "application/json", app)
+	// Without the office's token nobody starts a registration (an outsider did, for
+	// anybody's number and his own mobile, and read the person's eligibility).
+	if status, _, body := r.g2p(t, "POST", "/g2p/registrations", "", "application/json", app); status != http.StatusUnauthorized || strings.Contains(string(body), "eligib") {
+		t.Errorf("start without a token: %d %s; want 401 and nothing about the person", status, body)
+	}
+	status, _, body := r.g2p(t, "POST", "/g2p/registrations", r.admin, "application/json", app)
 	if status != http.StatusCreated {
 		t.Fatalf("start: %d %s", status, body)
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/perm"
+	"github.com/crossroads-hub/crossroads/internal/rights"
+	"github.com/crossroads-hub/crossroads/internal/rightsfacts"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -74,6 +76,9 @@ func Demo(ctx context.Context, cfg DemoConfig) error {
 	if cfg.KeyFile == "" {
 		cfg.KeyFile = filepath.Join(cfg.Data, "hub-keys.json")
 	}
+	if err := ensureRightsRun(ctx, cfg, st); err != nil {
+		return err
+	}
 	cfg.receiver = true
 	cfg.Portal.DevIdP, cfg.Portal.CodeToLog = true, true
 	cfg.G2P = true
@@ -84,6 +89,29 @@ func Demo(ctx context.Context, cfg DemoConfig) error {
 		cfg.OnAdminToken = func(token string) error { return saveToken(cfg, token) }
 	}
 	return Serve(ctx, cfg.Config, st)
+}
+
+// ensureRightsRun makes the rights engine's first national run on a demo that has
+// none (a new nation, or one made before the engine), so the portal shows decisions and
+// proofs can be made from the first start (an outsider found a demo with none until
+// `crossroads rights recompute` had been run by hand); the follower keeps them current.
+func ensureRightsRun(ctx context.Context, cfg DemoConfig, st *Stores) error {
+	if day, err := st.Civil.Rights().Progress(ctx, rights.InService); err != nil || day != "" {
+		return err
+	}
+	start := time.Now()
+	var res rights.Result
+	err := Rights(ctx, cfg.Config, st, func(ctx context.Context, e *rights.Engine, _ *rightsfacts.Access) (err error) {
+		res, err = e.Nation(ctx, "recompute", nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("the rights engine's first national run: %w", err)
+	}
+	if cfg.Out != nil {
+		fmt.Fprintf(cfg.Out, "Rights: %d persons evaluated, %d decisions, in %.1f s.\n", res.Persons, res.Changed, time.Since(start).Seconds())
+	}
+	return nil
 }
 
 // tightenData makes everything in the demo's data folder, its own, the owner's only:

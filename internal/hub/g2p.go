@@ -290,6 +290,9 @@ func demoG2P(ctx context.Context, cfg Config, st *Stores, x *stack, log *slog.Lo
 		return nil, err
 	}
 	g.seeding.Add(1)
+	// Until the accounts are open, a verification waits for them rather than answer
+	// "no such account" (a registration right after the start was refused so).
+	g.Service.Bank = seededBank{Institution: g.Bank, seeding: &g.seeding}
 	go func() {
 		defer g.seeding.Done()
 		n, err := g.SeedBank(ctx, st.Civil.Population())
@@ -300,4 +303,21 @@ func demoG2P(ctx context.Context, cfg Config, st *Stores, x *stack, log *slog.Lo
 		log.Info("the demo bank's accounts are open", "accounts", n)
 	}()
 	return g, nil
+}
+
+// seededBank is the demo bank whose verifications wait until its accounts are open.
+type seededBank struct {
+	bank.Institution
+	seeding *sync.WaitGroup
+}
+
+func (b seededBank) Verify(ctx context.Context, q bank.VerifyRequest) (bank.Verification, error) {
+	done := make(chan struct{})
+	go func() { b.seeding.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return bank.Verification{}, ctx.Err()
+	}
+	return b.Institution.Verify(ctx, q)
 }

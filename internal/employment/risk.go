@@ -155,6 +155,9 @@ func (s *Source) DeclareRisk(ctx context.Context, institution string, d RiskDecl
 	if d.Institution, err = s.Competent(ctx, d.Risk); err != nil {
 		return RiskDeclaration{}, err
 	}
+	if err := sameDeclared(ctx, rs, d); err != nil {
+		return RiskDeclaration{}, err
+	}
 	if d.Phase == RiskStart || d.Phase == RiskRecurrence {
 		d.Late = date.FromTime(d.Received) > d.Day.AddDays(lateAfter)
 	}
@@ -164,6 +167,21 @@ func (s *Source) DeclareRisk(ctx context.Context, institution string, d RiskDecl
 		Phase    string `json:"phase"`
 	}{d.Employer, d.Risk, d.Phase})
 	return rs.ApplyRisk(ctx, d, Mutation{Type: EventSocialRisk, Person: d.Person, Date: d.Day, Data: data})
+}
+
+// sameDeclared refuses a declaration received already (same worker, employer, risk,
+// phase, day and case): sent twice, a start opened two cases (an outsider's finding).
+func sameDeclared(ctx context.Context, rs RiskStore, d RiskDeclaration) error {
+	known, err := rs.Risks(ctx, d.Person)
+	if err != nil {
+		return err
+	}
+	for _, k := range known {
+		if k.Employer == d.Employer && k.Risk == d.Risk && k.Phase == d.Phase && k.Day == d.Day && (d.Phase == RiskStart || k.Case == d.Case) {
+			return fault.Conflictf("day", "this %s of %s on %s was received already: declaration %d", d.Phase, d.Risk, d.Day, k.ID)
+		}
+	}
+	return nil
 }
 
 // sameCase checks that the case a recurrence, continuation or end names is the same

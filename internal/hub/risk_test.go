@@ -58,6 +58,10 @@ func TestSocialRiskChannel(t *testing.T) {
 	if status != http.StatusCreated {
 		t.Fatalf("declare: %d %s", status, b)
 	}
+	// The same start sent again opens no second case (an outsider's finding).
+	if status, b := post(t, r.url+"/declarations/risks", tok, risk(worker)); status != http.StatusConflict || !strings.Contains(string(b), "received already") {
+		t.Errorf("the same start again: %d %s; want 409, received already", status, b)
+	}
 	var d struct {
 		ID          int64  `json:"id"`
 		Institution string `json:"institution"`

@@ -373,23 +373,11 @@ type BenchG2PCmd struct {
 }
 
 func (c *BenchG2PCmd) Run(e *env, b *BenchCmd) error {
-	dir, cleanup, err := benchData(e, c.Data, c.Persons)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	stop, err := b.profile()
-	if err != nil {
-		return err
-	}
-	p := newProgress(e.stderr)
-	r, err := bench.G2P(e.ctx, bench.G2POptions{Data: dir, Rate: c.Rate, Duration: c.Duration, Beneficiaries: c.Beneficiaries, Lines: c.Lines, Progress: p.update})
-	p.finish()
-	stop()
-	if err != nil {
-		return err
-	}
-	return r.Print(e.stdout, b.JSON)
+	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
+		p := newProgress(e.stderr)
+		defer p.finish()
+		return bench.G2P(e.ctx, bench.G2POptions{Data: dir, Rate: c.Rate, Duration: c.Duration, Beneficiaries: c.Beneficiaries, Lines: c.Lines, Progress: p.update})
+	})
 }
 
 // BenchRightsCmd measures the rights engine (#19).
@@ -401,21 +389,9 @@ type BenchRightsCmd struct {
 }
 
 func (c *BenchRightsCmd) Run(e *env, b *BenchCmd) error {
-	data, cleanup, err := benchData(e, c.Data, c.Persons)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	stop, err := b.profile()
-	if err != nil {
-		return err
-	}
-	p := newProgress(e.stderr)
-	r, err := bench.Rights(e.ctx, bench.RightsOptions{Data: data, Rate: c.Rate, Duration: c.Duration, Progress: p.update})
-	p.finish()
-	stop()
-	if err != nil {
-		return err
-	}
-	return r.Print(e.stdout, b.JSON)
+	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
+		p := newProgress(e.stderr)
+		defer p.finish()
+		return bench.Rights(e.ctx, bench.RightsOptions{Data: dir, Rate: c.Rate, Duration: c.Duration, Progress: p.update})
+	})
 }

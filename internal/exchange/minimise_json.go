@@ -44,19 +44,9 @@ func MinimiseJSON(record []byte, fields []string) (out json.RawMessage, ok bool)
 	out = make([]byte, 0, len(record))
 	out = append(out, '{')
 	for _, m := range members {
-		v := m.value
-		if !strings.HasPrefix(m.name, "@") {
-			sub := Allowed(m.name, fields)
-			if sub == nil {
-				continue
-			}
-			if len(sub) > 0 {
-				kept, isObject := MinimiseJSON(v, sub)
-				if !isObject || len(kept) == 2 { // not an object, or nothing of it kept
-					continue
-				}
-				v = kept
-			}
+		v, keep := minimiseMember(m.name, m.value, fields)
+		if !keep {
+			continue
 		}
 		if len(out) > 1 {
 			out = append(out, ',')
@@ -93,19 +83,9 @@ func minimisePlain(record []byte, fields []string) (out json.RawMessage, ok bool
 	out = make([]byte, 0, len(record))
 	out = append(out, '{')
 	for _, m := range members {
-		v := m.value
-		if !bytes.HasPrefix(m.name, []byte("@")) {
-			sub := Allowed(string(m.name), fields)
-			if sub == nil {
-				continue
-			}
-			if len(sub) > 0 {
-				kept, isObject := MinimiseJSON(v, sub)
-				if !isObject || len(kept) == 2 { // not an object, or nothing of it kept
-					continue
-				}
-				v = kept
-			}
+		v, keep := minimiseMember(string(m.name), m.value, fields)
+		if !keep {
+			continue
 		}
 		if len(out) > 1 {
 			out = append(out, ',')
@@ -116,4 +96,24 @@ func minimisePlain(record []byte, fields []string) (out json.RawMessage, ok bool
 		out = append(out, v...)
 	}
 	return append(out, '}'), true
+}
+
+// minimiseMember is what of one member's value the fields keep: all of it (an "@"
+// member, or a field granted whole), the granted part of an object, or nothing.
+func minimiseMember(name string, v []byte, fields []string) ([]byte, bool) {
+	if strings.HasPrefix(name, "@") {
+		return v, true
+	}
+	sub := Allowed(name, fields)
+	if sub == nil {
+		return nil, false
+	}
+	if len(sub) > 0 {
+		kept, isObject := MinimiseJSON(v, sub)
+		if !isObject || len(kept) == 2 { // not an object, or nothing of it kept
+			return nil, false
+		}
+		return kept, true
+	}
+	return v, true
 }

@@ -292,9 +292,11 @@ func demoG2P(ctx context.Context, cfg Config, st *Stores, x *stack, log *slog.Lo
 	g.seeding.Add(1)
 	// Until the accounts are open, a verification waits for them rather than answer
 	// "no such account" (a registration right after the start was refused so).
-	g.Service.Bank = seededBank{Institution: g.Bank, seeding: &g.seeding}
+	opened := make(chan struct{})
+	g.Service.Bank = seededBank{Institution: g.Bank, opened: opened}
 	go func() {
 		defer g.seeding.Done()
+		defer close(opened)
 		n, err := g.SeedBank(ctx, st.Civil.Population())
 		if err != nil && ctx.Err() == nil {
 			log.Warn("open the demo bank's accounts", "err", err)
@@ -308,14 +310,12 @@ func demoG2P(ctx context.Context, cfg Config, st *Stores, x *stack, log *slog.Lo
 // seededBank is the demo bank whose verifications wait until its accounts are open.
 type seededBank struct {
 	bank.Institution
-	seeding *sync.WaitGroup
+	opened <-chan struct{} // closed when the seeding ends
 }
 
 func (b seededBank) Verify(ctx context.Context, q bank.VerifyRequest) (bank.Verification, error) {
-	done := make(chan struct{})
-	go func() { b.seeding.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-b.opened:
 	case <-ctx.Done():
 		return bank.Verification{}, ctx.Err()
 	}

@@ -2,6 +2,7 @@ package employment
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -17,7 +18,7 @@ const SourceName = "employment"
 
 // Fields are the fields of the employment source's record of a worker: an authorization
 // grants some of them, and the exchange hands out no other.
-var Fields = []string{"person", "employment_periods", "wages"}
+var Fields = []string{"person", "employment_periods", "wages", "declarations"}
 
 // Exchange is the employment source as the exchange asks it (exchange.Source): a
 // worker's record by person number, with the employment periods (the relations not
@@ -47,7 +48,7 @@ func (x *Exchange) Search(ctx context.Context, r exchange.SourceRequest) (exchan
 	if day.IsZero() {
 		day = x.Today()
 	}
-	rec, err := x.record(ctx, r.Query.IDValue, day)
+	rec, err := x.record(ctx, r.Query.IDValue, day, r.Fields == nil || slices.Contains(r.Fields, "declarations"))
 	if err != nil {
 		return exchange.SourceResult{}, err
 	}
@@ -57,7 +58,7 @@ func (x *Exchange) Search(ctx context.Context, r exchange.SourceRequest) (exchan
 	return exchange.SourceResult{Records: []map[string]any{rec}, Total: 1}, nil
 }
 
-func (x *Exchange) record(ctx context.Context, person string, day date.Date) (map[string]any, error) {
+func (x *Exchange) record(ctx context.Context, person string, day date.Date, declarations bool) (map[string]any, error) {
 	var rels []Relation
 	var lines []WageLine
 	var err error
@@ -92,7 +93,68 @@ func (x *Exchange) record(ctx context.Context, person string, day date.Date) (ma
 			continue
 		}
 		wages = append(wages, map[string]any{"quarter": w.Quarter.String(), "employer": w.Employer, "wages": w.Wages,
-			"bonus": w.Bonus, "days": w.Days, "hours": w.Hours, "fraction": w.Fraction, "contribution": w.Contribution})
+			"bonus": w.Bonus, "days": w.Days, "hours": w.Hours, "fraction": w.Fraction, "contribution": w.Contribution,
+			"declared_by": w.DeclaredBy})
 	}
-	return map[string]any{"person": person, "employment_periods": periods, "wages": wages}, nil
+	rec := map[string]any{"person": person, "employment_periods": periods, "wages": wages}
+	if declarations {
+		ds, err := x.declarations(ctx, person, day.AddDays(1).Time())
+		if err != nil {
+			return nil, err
+		}
+		rec["declarations"] = ds
+	}
+	return rec, nil
+}
+
+// declarations lists what was declared about the worker and received before the
+// instant until, oldest first: the immediate declarations (hire, exit, cancel,
+// correct) and the social-risk declarations, each with who declared it (the employer
+// or its payroll office) and when. The quarterly files' declarant is each wage line's.
+func (x *Exchange) declarations(ctx context.Context, person string, until time.Time) ([]any, error) {
+	ds, err := x.Store.Declarations(ctx, person)
+	if err != nil {
+		return nil, err
+	}
+	risks, err := x.Store.Risks(ctx, person)
+	if err != nil {
+		return nil, err
+	}
+	type dated struct {
+		at  time.Time
+		rec map[string]any
+	}
+	var all []dated
+	for _, d := range ds {
+		if !d.Received.Before(until) {
+			continue
+		}
+		day := d.Start
+		if d.Kind == Exit {
+			day = d.End
+		}
+		all = append(all, dated{d.Received, map[string]any{"kind": d.Kind, "employer": d.Employer, "day": dayText(day),
+			"declared_by": d.DeclaredBy, "received": d.Received.UTC().Format(time.RFC3339), "late": d.Late}})
+	}
+	for _, r := range risks {
+		if !r.Received.Before(until) {
+			continue
+		}
+		all = append(all, dated{r.Received, map[string]any{"kind": "risk." + r.Risk + "." + r.Phase, "employer": r.Employer,
+			"day": dayText(r.Day), "declared_by": r.DeclaredBy, "received": r.Received.UTC().Format(time.RFC3339), "late": r.Late,
+			"institution": r.Institution}})
+	}
+	slices.SortStableFunc(all, func(a, b dated) int { return a.at.Compare(b.at) })
+	out := make([]any, len(all))
+	for i, d := range all {
+		out[i] = d.rec
+	}
+	return out, nil
+}
+
+func dayText(d date.Date) string {
+	if d.IsZero() || d == date.Max {
+		return ""
+	}
+	return d.String()
 }

@@ -70,6 +70,9 @@ type WageLine struct {
 	File     int64 `json:"file,omitempty"`     // the file that declared it
 	Line     int   `json:"line,omitempty"`     // its line in that file
 	Replaced bool  `json:"replaced,omitempty"` // a later declaration replaced it
+	// DeclaredBy is the institution that sent the file (the employer or its payroll
+	// office), read with the line.
+	DeclaredBy string `json:"declared_by,omitempty"`
 	// The person and enterprise numbers as integers, for the store's keys.
 	PersonKey, EmployerKey int64 `json:"-"`
 }

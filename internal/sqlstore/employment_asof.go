@@ -65,7 +65,7 @@ FROM emp_relation WHERE person = ? ORDER BY start_date, id`), t, t, p)
 // linesKnown lists the lines of the files received by t, the latest file's in force for
 // each quarter and employer.
 func (s *employmentStore) linesKnown(ctx context.Context, p, t int64) ([]employment.WageLine, error) {
-	rows, err := s.db.r.QueryContext(ctx, s.db.q(`SELECT w.quarter, w.employer, w.file, w.line, w.wages, w.bonus, w.days, w.hours, w.fraction, w.contribution
+	rows, err := s.db.r.QueryContext(ctx, s.db.q(`SELECT w.quarter, w.employer, w.file, w.line, w.wages, w.bonus, w.days, w.hours, w.fraction, w.contribution, f.declared_by
 FROM emp_wage w JOIN emp_file f ON f.id = w.file WHERE w.person = ? AND f.received_at <= ? ORDER BY w.quarter, w.employer, w.file`), p, t)
 	if err != nil {
 		return nil, mapErr(err, "read what was known")
@@ -75,7 +75,7 @@ FROM emp_wage w JOIN emp_file f ON f.id = w.file WHERE w.person = ? AND f.receiv
 	for rows.Next() {
 		w := employment.WageLine{Person: personString(p), PersonKey: p}
 		var q int64
-		if err := rows.Scan(&q, &w.EmployerKey, &w.File, &w.Line, &w.Wages, &w.Bonus, &w.Days, &w.Hours, &w.Fraction, &w.Contribution); err != nil {
+		if err := rows.Scan(&q, &w.EmployerKey, &w.File, &w.Line, &w.Wages, &w.Bonus, &w.Days, &w.Hours, &w.Fraction, &w.Contribution, &w.DeclaredBy); err != nil {
 			return nil, mapErr(err, "read what was known")
 		}
 		w.Quarter, w.Employer = employment.Quarter(q), enterpriseString(w.EmployerKey)

@@ -292,8 +292,8 @@ func (s *employmentStore) WageLines(ctx context.Context, person string) ([]emplo
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.r.QueryContext(ctx, s.db.q(`SELECT quarter, employer, file, line, wages, bonus, days, hours, fraction, contribution, replaced
-FROM emp_wage WHERE person = ? ORDER BY quarter, employer, file`), p)
+	rows, err := s.db.r.QueryContext(ctx, s.db.q(`SELECT w.quarter, w.employer, w.file, w.line, w.wages, w.bonus, w.days, w.hours, w.fraction, w.contribution, w.replaced, f.declared_by
+FROM emp_wage w JOIN emp_file f ON f.id = w.file WHERE w.person = ? ORDER BY w.quarter, w.employer, w.file`), p)
 	if err != nil {
 		return nil, mapErr(err, "list wage lines")
 	}
@@ -302,7 +302,7 @@ FROM emp_wage WHERE person = ? ORDER BY quarter, employer, file`), p)
 	for rows.Next() {
 		w := employment.WageLine{Person: personString(p), PersonKey: p}
 		var q, replaced int64
-		if err := rows.Scan(&q, &w.EmployerKey, &w.File, &w.Line, &w.Wages, &w.Bonus, &w.Days, &w.Hours, &w.Fraction, &w.Contribution, &replaced); err != nil {
+		if err := rows.Scan(&q, &w.EmployerKey, &w.File, &w.Line, &w.Wages, &w.Bonus, &w.Days, &w.Hours, &w.Fraction, &w.Contribution, &replaced, &w.DeclaredBy); err != nil {
 			return nil, mapErr(err, "list wage lines")
 		}
 		w.Quarter, w.Employer, w.Replaced = employment.Quarter(q), enterpriseString(w.EmployerKey), replaced != 0

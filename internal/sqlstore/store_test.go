@@ -12,6 +12,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx" for the schema admin connection
 
+	"github.com/crossroads-hub/crossroads/internal/benefits"
+	"github.com/crossroads-hub/crossroads/internal/benefits/benefitstest"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/directory/directorytest"
 	"github.com/crossroads-hub/crossroads/internal/employment/employmenttest"
@@ -139,6 +141,14 @@ func TestEmployment(t *testing.T) {
 				db := b.open(t, sqlstore.Civil, sqlstore.Employment)
 				return employmenttest.Stores{Employment: db.Employment(), Population: db.Population()}
 			})
+		})
+	}
+}
+
+func TestBenefits(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			benefitstest.Run(t, func(t *testing.T) benefits.Store { return b.open(t, sqlstore.Civil, sqlstore.Rights).Benefits() })
 		})
 	}
 }

@@ -49,9 +49,29 @@ func (s *Service) Submit(ctx context.Context, by exchange.Caller, in Input, raw 
 		in.Action = Reported
 	}
 	res, err := s.submit(ctx, by, in)
+	seq, serr := s.seal(ctx, by, in, raw, res, err, start)
+	if serr != nil {
+		return Result{}, serr
+	}
+	res.Audit = seq
+	if err != nil {
+		return Result{Audit: seq}, err
+	}
+	return res, nil
+}
+
+// Refused seals the refusal of a report the caller could not even read (a date that is
+// no date), as Submit seals its own, and returns the record's number.
+func (s *Service) Refused(ctx context.Context, by exchange.Caller, in Input, raw []byte, err error) (int64, error) {
+	return s.seal(ctx, by, in, raw, Result{}, err, s.Now())
+}
+
+// seal records an attempt under the person it names (a refused one too, when it names
+// a valid person number, for that person to find it).
+func (s *Service) seal(ctx context.Context, by exchange.Caller, in Input, raw []byte, res Result, err error, start time.Time) (int64, error) {
 	person := res.Report.Person
 	if p := strings.TrimSpace(in.Person); person == "" && ident.ValidPerson(p) {
-		person = p // a refused attempt still names the person, for them to find
+		person = p
 	}
 	ans := exchange.Answer{Status: http.StatusCreated, Decision: exchange.Decision{Permit: true,
 		Reasons: []string{"reported by " + by.Institution + ", which grants " + res.Report.Right}}}
@@ -73,15 +93,7 @@ func (s *Service) Submit(ctx context.Context, by exchange.Caller, in Input, raw 
 		purpose = "benefit.unknown" // the caller's word is not written as a purpose
 	}
 	ask := exchange.Ask{Caller: by, Service: AuditService, Purpose: purpose, Request: raw, Start: start}
-	seq, serr := s.Seal(ctx, ask, ans, body)
-	if serr != nil {
-		return Result{}, serr
-	}
-	res.Audit = seq
-	if err != nil {
-		return Result{Audit: seq}, err
-	}
-	return res, nil
+	return s.Seal(ctx, ask, ans, body)
 }
 
 // StatusOf is the HTTP status of a refusal: 422 for a person without the right on the

@@ -85,6 +85,9 @@ func (s *Server) routes(mux router) {
 			mux.HandleFunc("GET /declarations/risks/{id}", s.dciAdapt(s.riskStatus))
 			mux.HandleFunc("POST /declarations/risks/{id}/ack", s.dciAdapt(s.ackRisk))
 		}
+		if s.benefits != nil {
+			mux.HandleFunc("POST /benefits", s.dciAdapt(s.reportBenefit))
+		}
 		mux.HandleFunc("GET /audit/checkpoint", s.adapt(s.auditCheckpoint))
 		mux.HandleFunc("GET /audit/consistency", s.adapt(s.auditConsistency))
 		mux.HandleFunc("POST /audit/cosignatures", s.adapt(s.auditCosignature))

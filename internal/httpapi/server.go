@@ -17,6 +17,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/answer"
 	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/benefits"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/employment"
 	"github.com/crossroads-hub/crossroads/internal/events"
@@ -79,6 +80,9 @@ type Deps struct {
 	// Rights serves the rights engine's decisions (#19); nil: /persons/… and
 	// /stats/rights are not served.
 	Rights *rightsfacts.Access
+	// Benefits takes the reports of the benefits granting bodies granted (#20); nil:
+	// POST /benefits is not served.
+	Benefits *benefits.Service
 }
 
 // Events is the delivery of mutations, as operators see it.
@@ -128,6 +132,7 @@ type Server struct {
 	sourceCallbacks CallbackSink
 	employment      *employment.Source
 	rights          *rightsfacts.Access
+	benefits        *benefits.Service
 
 	// sourceTokens caches verified source tokens (the hub presents the same one for
 	// minutes); entries are few, one per token minted, and expire with it.
@@ -154,7 +159,7 @@ func NewServer(d Deps) *Server {
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
 		builtins: d.Builtins, messages: d.Messages, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
-		employment: d.Employment, rights: d.Rights}
+		employment: d.Employment, rights: d.Rights, benefits: d.Benefits}
 	s.recent.max = d.RecentMessages
 	s.registerSizes(d.Sizes)
 	s.streams, s.endStreams = context.WithCancel(context.Background())

@@ -278,6 +278,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	rightsAccess, stopRights := startRights(ctx, x, st, log)
 	defer stopRights() // before the audit log closes
 	oa, keys, ex, builtins := x.deps()
+	reports := benefitsService(x, st)
 	worker := answer.New(answer.Config{Txns: st.Hub.Txns(), Exchange: ex, Directory: st.Directory, Keys: keys,
 		ServiceFor: x.serviceFor, Client: cfg.Callbacks, Log: log})
 	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(), Ledger: st.Civil.Ledger(),
@@ -285,7 +286,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
 		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: claims(st),
-		RecentMessages: cfg.RecentMessages, Sizes: memorySizes(st), Rights: rightsAccess})
+		RecentMessages: cfg.RecentMessages, Sizes: memorySizes(st), Rights: rightsAccess, Benefits: reports})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)
 	} else if n > 0 {
@@ -297,7 +298,10 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); lease.Run(wctx, st.Hub.Leases(), "async", log, worker.Run) }()
 	defer func() { stopWorker(); <-workerDone }()
-	handler, err := withPortal(cfg, st, x, ev, cmp.Or(strings.TrimSuffix(cfg.PublicURL, "/"), url), api, log)
+	charts := startCharts(ctx, reg)
+	defer charts.stop()
+	handler, err := withPortal(cfg, st, x, ev, portalParts{benefits: reports, charts: charts.ring},
+		cmp.Or(strings.TrimSuffix(cfg.PublicURL, "/"), url), api, log)
 	if err != nil {
 		return fmt.Errorf("start the portal: %w", err)
 	}

@@ -10,14 +10,19 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/benefits"
 	"github.com/crossroads-hub/crossroads/internal/devidp"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/events"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/portal"
@@ -37,18 +42,72 @@ type PortalConfig struct {
 	CodeToLog bool
 }
 
+// portalParts are what the hub's Serve made that the portal shows or uses.
+type portalParts struct {
+	benefits *benefits.Service
+	charts   *metrics.Ring // the console's charts; nil: none
+}
+
+// latestCheckpoints reads the n latest checkpoints of the audit store, newest first:
+// the store lists them by size from a size on, so the window looked at doubles until it
+// holds n or reaches the start.
+func latestCheckpoints(ctx context.Context, s audit.Store, n int) ([]audit.StoredCheckpoint, error) {
+	last, err := s.LatestCheckpoint(ctx)
+	if fault.KindOf(err) == fault.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for window := int64(1024); ; window *= 2 {
+		after := max(last.Size-window, 0)
+		cps, err := s.Checkpoints(ctx, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		if len(cps) >= n || after == 0 || len(cps) == 1000 {
+			cps = cps[max(len(cps)-n, 0):]
+			slices.Reverse(cps)
+			return cps, nil
+		}
+	}
+}
+
+// charts samples the hub's HTTP counters for the console every chartEvery, keeping
+// chartSamples of them (ten minutes).
+type charts struct {
+	ring *metrics.Ring
+	stop func()
+}
+
+const (
+	chartEvery   = 5 * time.Second
+	chartSamples = 120
+)
+
+func startCharts(ctx context.Context, reg *metrics.Registry) charts {
+	ring := metrics.NewRing(chartSamples)
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ring.Run(cctx, chartEvery, func() metrics.Sample { return reg.HTTPSample(time.Now()) })
+	}()
+	return charts{ring: ring, stop: func() { cancel(); <-done }}
+}
+
 // portalClientID is the portal's client id at the development identity provider.
 const portalClientID = "crossroads-portal"
 
 // withPortal mounts the portal under /portal/ (and the development identity provider
 // under /devidp/ when asked) in front of next.
-func withPortal(cfg Config, st *Stores, x *stack, ev *events.Pipeline, publicURL string, next http.Handler, log *slog.Logger) (http.Handler, error) {
+func withPortal(cfg Config, st *Stores, x *stack, ev *events.Pipeline, parts portalParts, publicURL string, next http.Handler, log *slog.Logger) (http.Handler, error) {
 	pc := cfg.Portal
 	ex, persons := x.exchange, portalPersons{st.Civil.Population()}
 	pcfg := portal.Config{Exchange: ex, Audit: x.audit, Keys: x.keys, Issuer: publicURL, Log: log,
 		Secure: strings.HasPrefix(publicURL, "https://"), DevIdP: pc.DevIdP,
 		Registries: portal.Registries{Social: synth.SocialMember, Disability: synth.DisabilityStatus, Beneficiary: synth.BeneficiaryEnrolment},
-		Pro:        proLogin(x.oauth), Rights: portalRights(x, st)}
+		Pro:        proLogin(x.oauth), Rights: portalRights(x, st), Benefits: parts.benefits}
 	if key, err := x.verifierKey(); err == nil {
 		pcfg.Transparency = &portal.Transparency{VerifierKey: key, Checkpoint: x.audit.Checkpoint, Cosignatures: x.audit.Cosignatures,
 			Authorizations: func(ctx context.Context) ([]directory.Authorization, error) {
@@ -56,6 +115,16 @@ func withPortal(cfg Config, st *Stores, x *stack, ev *events.Pipeline, publicURL
 			}}
 	}
 	pcfg.Admin = portalAdmin(st, ev)
+	pcfg.Admin.Authorizations = func(ctx context.Context) ([]directory.Authorization, error) {
+		return all[directory.Authorization](ctx, st.Directory)
+	}
+	pcfg.Admin.Subscriptions = func(ctx context.Context) ([]directory.Subscription, error) {
+		return all[directory.Subscription](ctx, st.Directory)
+	}
+	pcfg.Admin.Checkpoints = func(ctx context.Context, n int) ([]audit.StoredCheckpoint, error) {
+		return latestCheckpoints(ctx, st.Hub.Audit(), n)
+	}
+	pcfg.Admin.Metrics = parts.charts
 	svcs, err := all[directory.Service](context.Background(), st.Directory)
 	if err != nil {
 		return nil, err

@@ -1,11 +1,7 @@
 package hub
 
 import (
-	"context"
-
-	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/portal"
-	"github.com/crossroads-hub/crossroads/internal/rights"
 	"github.com/crossroads-hub/crossroads/internal/rightsfacts"
 )
 
@@ -28,25 +24,22 @@ func portalRights(x *stack, st *Stores) *portal.Rights {
 		}
 	}
 	return &portal.Rights{
-		Explain: self.Explain,
-		Decision: func(ctx context.Context, person, right string, day date.Date) (*rights.Decision, error) {
-			hist, err := st.Civil.Rights().History(ctx, person)
-			if err != nil {
-				return nil, err
-			}
-			var mine []rights.Decision
-			for _, d := range hist {
-				if d.Right == right {
-					mine = append(mine, d)
-				}
-			}
-			return portal.InForce(mine, day), nil
-		},
+		Explain:  self.Explain,
+		Decision: decisionOn(st),
 		Title: func(right string) string {
 			if r := e.Catalogue().Rule(right); r != nil {
 				return r.Title
 			}
 			return ""
+		},
+		Granting: func(institution string) []string {
+			var out []string
+			for _, r := range e.Catalogue().Rules() {
+				if r.Institution == institution {
+					out = append(out, r.ID)
+				}
+			}
+			return out
 		},
 		Covers: covers,
 	}

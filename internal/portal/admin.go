@@ -6,6 +6,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 )
 
 // Admin is what the operators' console reads and the one thing it does (retry dead
@@ -22,6 +26,13 @@ type Admin struct {
 	// again and returns how many.
 	Dead  func(ctx context.Context, subscription string, limit int) ([]json.RawMessage, error)
 	Retry func(ctx context.Context, subscription string) (int, error)
+	// Authorizations and Subscriptions are the directory's (those in force are shown).
+	Authorizations func(ctx context.Context) ([]directory.Authorization, error)
+	Subscriptions  func(ctx context.Context) ([]directory.Subscription, error)
+	// Checkpoints are the audit log's latest signed checkpoints, at most n, newest first.
+	Checkpoints func(ctx context.Context, n int) ([]audit.StoredCheckpoint, error)
+	// Metrics are the hub's own HTTP counters sampled every few seconds (charts); nil: none.
+	Metrics *metrics.Ring
 }
 
 // DeliveryStatus is the pipeline's state as the console shows it.
@@ -87,6 +98,17 @@ func (p *Portal) adminPage(w http.ResponseWriter, r *http.Request, ss *session, 
 		}
 		data["Deliveries"] = st
 	}
+	if err := p.adminDirectory(r, a, data); err != nil {
+		return err
+	}
+	if a.Checkpoints != nil {
+		cps, err := a.Checkpoints(r.Context(), shownCheckpoints)
+		if err != nil {
+			return err
+		}
+		data["Checkpoints"] = cps
+	}
+	data["Charts"] = a.Metrics != nil
 	if tr := p.cfg.Transparency; tr != nil && tr.Checkpoint != nil {
 		if cp, err := tr.Checkpoint(r.Context()); err == nil {
 			data["Checkpoint"] = cp
@@ -96,6 +118,60 @@ func (p *Portal) adminPage(w http.ResponseWriter, r *http.Request, ss *session, 
 		}
 	}
 	p.render(w, r, ss, lang, "admin", data)
+	return nil
+}
+
+// shownCheckpoints is how many of the latest checkpoints the console lists.
+const shownCheckpoints = 10
+
+// subscriptionView is a subscription of the directory with its deliveries.
+type subscriptionView struct {
+	directory.Subscription
+	State *SubscriptionState // push subscriptions the pipeline knows; nil: none yet or pull
+}
+
+// adminDirectory adds the authorizations in force (at most maxShown, by institution)
+// and the subscriptions with their delivery state to the console's data.
+func (p *Portal) adminDirectory(r *http.Request, a *Admin, data map[string]any) error {
+	if a.Authorizations != nil {
+		all, err := a.Authorizations(r.Context())
+		if err != nil {
+			return err
+		}
+		today := p.today()
+		var shown []directory.Authorization
+		total := 0
+		for _, x := range all {
+			if x.ValidOn(today) {
+				total++
+				shown = append(shown, x)
+			}
+		}
+		slices.SortFunc(shown, func(a, b directory.Authorization) int {
+			return strings.Compare(a.Institution+"\xff"+a.Service+"\xff"+a.ID, b.Institution+"\xff"+b.Service+"\xff"+b.ID)
+		})
+		data["Authorizations"], data["AuthTotal"] = shown[:min(len(shown), maxShown)], total
+	}
+	if a.Subscriptions != nil {
+		subs, err := a.Subscriptions(r.Context())
+		if err != nil {
+			return err
+		}
+		states := map[string]*SubscriptionState{}
+		if st, ok := data["Deliveries"].(DeliveryStatus); ok {
+			for i := range st.Subscriptions {
+				states[st.Subscriptions[i].Subscription] = &st.Subscriptions[i]
+			}
+		}
+		var out []subscriptionView
+		for _, s := range subs {
+			if s.Active() {
+				out = append(out, subscriptionView{Subscription: s, State: states[s.ID]})
+			}
+		}
+		slices.SortFunc(out, func(a, b subscriptionView) int { return strings.Compare(a.Institution+a.ID, b.Institution+b.ID) })
+		data["Subscriptions"] = out[:min(len(out), maxShown)]
+	}
 	return nil
 }
 

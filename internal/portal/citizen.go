@@ -49,7 +49,11 @@ func (p *Portal) statusPage(w http.ResponseWriter, r *http.Request, ss *session,
 	if err != nil {
 		return err
 	}
-	p.render(w, r, ss, lang, "statuses", map[string]any{"Day": day.String(), "Today": today.String(), "Statuses": list})
+	other, err := p.benefitsOf(r, ss.Person, day, list)
+	if err != nil {
+		return err
+	}
+	p.render(w, r, ss, lang, "statuses", map[string]any{"Day": day.String(), "Today": today.String(), "Statuses": list, "Other": other})
 	return nil
 }
 
@@ -58,6 +62,37 @@ type sourceView struct {
 	Name  string
 	Rows  [][]Fact // one list of fields per record
 	Error bool
+	// Declarations are what employers and payroll offices declared about the person
+	// (hires, exits, social risks), each with its declarant, from the record's
+	// "declarations": shown as such, not flattened.
+	Declarations []declarationView
+}
+
+// declarationView is one declaration about the citizen.
+type declarationView struct {
+	Kind, Day, Employer, DeclaredBy, Received, Institution string
+	Late                                                   bool
+}
+
+// declarationsOf takes the "declarations" out of a record.
+func declarationsOf(rec map[string]any) []declarationView {
+	list, ok := rec["declarations"].([]any)
+	if !ok {
+		return nil
+	}
+	delete(rec, "declarations")
+	text := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+	out := make([]declarationView, 0, len(list))
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		late, _ := m["late"].(bool)
+		out = append(out, declarationView{Kind: text(m, "kind"), Day: text(m, "day"), Employer: text(m, "employer"),
+			DeclaredBy: text(m, "declared_by"), Received: text(m, "received"), Institution: text(m, "institution"), Late: late})
+	}
+	return out
 }
 
 func (p *Portal) dataPage(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
@@ -74,6 +109,7 @@ func (p *Portal) dataPage(w http.ResponseWriter, r *http.Request, ss *session, l
 				v.Error = true
 			}
 			for _, rec := range recs {
+				v.Declarations = append(v.Declarations, declarationsOf(rec)...)
 				v.Rows = append(v.Rows, flatten("", rec, nil))
 			}
 			out[i] = v

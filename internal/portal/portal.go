@@ -15,6 +15,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/benefits"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
@@ -84,6 +85,9 @@ type Config struct {
 	DevIdP bool
 	// Transparency feeds the public transparency page; nil: none.
 	Transparency *Transparency
+	// Benefits takes the granting bodies' reports (the professional page) and gives
+	// the citizen those about them; nil: none.
+	Benefits *benefits.Service
 	// Admin feeds the operators' console (/portal/admin); nil: none.
 	Admin *Admin
 	Log   *slog.Logger
@@ -165,6 +169,8 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST /portal/admin/retry", p.form(p.adminRetry))
 	m.HandleFunc("POST /portal/pro/login", p.form(p.proLogin))
 	m.HandleFunc("POST /portal/pro/verify", p.form(p.proVerify))
+	m.HandleFunc("POST /portal/pro/benefit", p.form(p.proBenefit))
+	m.HandleFunc("GET /portal/admin/charts/{chart}", p.handle(p.adminChart))
 	m.HandleFunc("/portal/", p.handle(func(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
 		return pageErr(http.StatusNotFound, "error.notfound", nil)
 	}))
@@ -323,9 +329,10 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, ss *session, lan
 
 func funcs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"t":      func(key string) string { return T(lang, key) },
-		"upper":  strings.ToUpper,
-		"status": func(id string) string { return StatusName(lang, id) },
+		"t":        func(key string) string { return T(lang, key) },
+		"upper":    strings.ToUpper,
+		"recorded": recorded,
+		"status":   func(id string) string { return StatusName(lang, id) },
 	}
 }
 

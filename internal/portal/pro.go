@@ -6,8 +6,17 @@ import (
 )
 
 func (p *Portal) proPage(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
-	p.render(w, r, ss, lang, "pro", map[string]any{})
+	p.render(w, r, ss, lang, "pro", p.proData(ss, map[string]any{}))
 	return nil
+}
+
+// proData adds what the professional page's benefit form needs: the rights the
+// logged-in institution grants (none: no form).
+func (p *Portal) proData(ss *session, data map[string]any) map[string]any {
+	if ss.Pro != nil && p.cfg.Benefits != nil {
+		data["Grants"], data["Today"] = p.grants(ss.Pro.Institution), p.today().String()
+	}
+	return data
 }
 
 // proLogin logs an application of an institution in with its client credentials.
@@ -59,7 +68,7 @@ func (p *Portal) proVerify(w http.ResponseWriter, r *http.Request, ss *session, 
 			p.limits.charge(k, budgetVerify)
 		}
 	}
-	p.render(w, r, ss, lang, "pro", map[string]any{"Verdict": v})
+	p.render(w, r, ss, lang, "pro", p.proData(ss, map[string]any{"Verdict": v}))
 	return nil
 }
 

@@ -25,6 +25,9 @@ type Rights struct {
 	Decision func(ctx context.Context, person, right string, day date.Date) (*rights.Decision, error)
 	// Title names a right of the catalogue ("" when it has none).
 	Title func(right string) string
+	// Granting lists the rights an institution grants (the catalogue's), those a
+	// granting body's application may report benefits for.
+	Granting func(institution string) []string
 	// Covers lists, by right, the derived statuses its decision takes the place of
 	// ("disabled", "programme:<name>").
 	Covers map[string][]string

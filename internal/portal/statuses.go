@@ -28,6 +28,8 @@ type Status struct {
 	Decision  *DecisionView
 	Evaluated bool
 	Failure   string
+	// Benefits are the additional benefits granting bodies reported for this right.
+	Benefits []BenefitView
 }
 
 // Fact is one piece of data a status rests on; a right's facts say their source and

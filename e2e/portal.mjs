@@ -3,13 +3,15 @@
 // museum's application verifies it by code and by the credential of its QR code; the
 // citizen finds both checks under "who consulted my data". Screenshots go to OUT.
 // Run by internal/portal/e2e_test.go, which starts the hub and passes:
-//   BASE, PERSON, RIGHT, CLIENT_ID, CLIENT_SECRET, OUT, CHROMIUM
+//   BASE, PERSON, RIGHT, CLIENT_ID, CLIENT_SECRET, OUT, CHROMIUM,
+//   GRANTOR_ID, GRANTOR_SECRET (an application of RIGHT's granting institution), FROM (a
+//   day PERSON holds RIGHT), ADMIN_TOKEN (an administrator's, for the console)
 // PERSON holds RIGHT (a right of the rights engine, granted by its decision) and the
 // old-age pension (a programme of the beneficiary registry, no decision covers it).
 import { chromium } from "playwright-core";
 import path from "node:path";
 
-const { BASE, PERSON, RIGHT, CLIENT_ID, CLIENT_SECRET, OUT } = process.env;
+const { BASE, PERSON, RIGHT, CLIENT_ID, CLIENT_SECRET, OUT, GRANTOR_ID, GRANTOR_SECRET, FROM, ADMIN_TOKEN } = process.env;
 const shot = (page, name) => page.screenshot({ path: path.join(OUT, name + ".png"), fullPage: true });
 const fail = (msg) => { throw new Error(msg); };
 
@@ -101,6 +103,47 @@ try {
   await c.waitForSelector("#authorizations");
   if (!(await c.locator("#authorizations tbody tr").count())) fail("the transparency page lists no authorization for pension");
   await shot(c, "09-transparency-fr");
+
+  // The granting body reports the benefit it granted, on the professional page.
+  const grantor = await browser.newContext({ locale: "en-GB" });
+  const g = await grantor.newPage();
+  watch(g);
+  await g.goto(BASE + "/portal/pro");
+  await g.fill("#client_id", GRANTOR_ID);
+  await g.fill("#client_secret", GRANTOR_SECRET);
+  await g.click('button[type="submit"]:not(.logout button)');
+  await g.waitForSelector("#benefit");
+  await g.selectOption("#b-action", "report");
+  await g.fill("#b-person", PERSON);
+  await g.selectOption("#b-right", RIGHT);
+  await g.fill("#b-benefit", "Social energy tariff applied");
+  await g.fill("#b-reference", "E2E-1");
+  await g.fill("#b-from", FROM);
+  await g.click("#report");
+  await g.waitForSelector("#benefit-result");
+  if ((await g.textContent("#benefit-ref").catch(() => "")).trim() !== "E2E-1") fail("the report was not recorded: " + (await g.textContent("#benefit-result")));
+  await shot(g, "10-benefit-reported");
+  // The citizen finds it on the statuses page, under the right, with who reported it.
+  await c.goto(BASE + "/portal/statuses");
+  const benefit = c.locator(`li.card[data-status="right:${RIGHT}"] li.benefit[data-reference="E2E-1"]`);
+  if (!(await benefit.isVisible())) fail("the citizen's statuses page does not show the benefit reported");
+  result.benefitBy = (await benefit.locator(".reporter").textContent()).trim();
+  await benefit.screenshot({ path: path.join(OUT, "11-benefit-seen.png") });
+
+  // The operators' console draws its charts from the hub's own metrics.
+  const ops = await browser.newContext({ locale: "en-GB" });
+  const o = await ops.newPage();
+  watch(o);
+  await o.goto(BASE + "/portal/admin");
+  await o.fill("#token", ADMIN_TOKEN);
+  await o.click('button[type="submit"]:not(.logout button)');
+  await o.waitForSelector("#chart-throughput");
+  for (const id of ["#chart-throughput", "#chart-errors"]) {
+    const w = await o.locator(id).evaluate((img) => img.complete && img.naturalWidth);
+    if (!w) fail("the console's chart " + id + " did not load");
+  }
+  result.consoleTables = await o.locator("#authorizations tbody tr").count();
+  await shot(o, "12-console");
   if (violations.length) fail("console errors (CSP?): " + violations.join(" | "));
   result.ok = true;
 } finally {

@@ -19,24 +19,26 @@ import (
 // attempt is sealed in the audit log under the person, refused ones too: an
 // unauthenticated or unreadable one here, the others by the service.
 func (s *Server) reportBenefit(w http.ResponseWriter, r *http.Request) error {
-	token, ok := bearerToken(r)
-	if !ok || token == "" {
-		return refused("", benefits.AuditService, nil, fault.Unauthorizedf("send an access token of an application as 'Authorization: Bearer <token>'"))
-	}
-	c, err := s.oauth.Verify(r.Context(), token)
-	if err != nil {
-		return refused("", benefits.AuditService, nil, fault.Unauthorizedf("the access token is not valid"))
-	}
-	if err := needContentType(r, "application/json"); err != nil {
-		return rejected(c, benefits.AuditService, nil, err)
-	}
+	// The body (a few KiB at most) is read first, so that even an unauthenticated
+	// attempt's record names the person it was about.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, benefits.MaxInput))
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
 			err = fault.TooLargef("body", "a report is at most %d bytes", benefits.MaxInput)
 		}
-		return rejected(c, benefits.AuditService, []byte{}, err)
+		return refused("", benefits.AuditService, []byte{}, err)
+	}
+	token, ok := bearerToken(r)
+	if !ok || token == "" {
+		return naming(refused("", benefits.AuditService, body, fault.Unauthorizedf("send an access token of an application as 'Authorization: Bearer <token>'")), personIn(body))
+	}
+	c, err := s.oauth.Verify(r.Context(), token)
+	if err != nil {
+		return naming(refused("", benefits.AuditService, body, fault.Unauthorizedf("the access token is not valid")), personIn(body))
+	}
+	if err := needContentType(r, "application/json"); err != nil {
+		return naming(rejected(c, benefits.AuditService, body, err), personIn(body))
 	}
 	in, err := benefits.ParseInput(body)
 	if err != nil {

@@ -25,6 +25,22 @@ func TestAdminConsole(t *testing.T) {
 	if !strings.Contains(page, "<dt>authorization</dt>") {
 		t.Error("the console does not count the authorizations")
 	}
+	for _, id := range []string{`id="authorizations"`, `id="directory-subscriptions"`, `id="checkpoints"`, `id="witnesses"`,
+		`id="chart-throughput"`, `id="chart-errors"`} {
+		if !strings.Contains(page, id) {
+			t.Errorf("the console lacks %s", id)
+		}
+	}
+	if st, svg := b.get("/portal/admin/charts/throughput.svg"); st != http.StatusOK || !strings.HasPrefix(svg, "<svg") || strings.Contains(svg, "<script") {
+		t.Errorf("throughput chart: %d %.200s", st, svg)
+	}
+	if st, _ := b.get("/portal/admin/charts/other.svg"); st != http.StatusNotFound {
+		t.Errorf("an unknown chart: %d; want 404", st)
+	}
+	// The retry form without its CSRF token, or from another site, is refused.
+	if st, _ := b.post("/portal/admin/retry", url.Values{"csrf": {"forged"}, "subscription": {"x"}}); st != http.StatusForbidden {
+		t.Errorf("retry with a forged CSRF token: %d; want 403", st)
+	}
 	// A citizen's session is not an administrator's.
 	c := tg.browser(t)
 	c.login(tg.persons(t, 1, false)[0])
@@ -33,5 +49,8 @@ func TestAdminConsole(t *testing.T) {
 	}
 	if st, _ := c.post("/portal/admin/retry", url.Values{"subscription": {"x"}}); st != http.StatusOK {
 		t.Errorf("a citizen's retry: %d; want the console's login page", st)
+	}
+	if st, _ := c.get("/portal/admin/charts/throughput.svg"); st != http.StatusNotFound {
+		t.Errorf("a citizen reads the console's chart: %d; want 404", st)
 	}
 }

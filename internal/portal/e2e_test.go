@@ -14,7 +14,9 @@ import (
 // hub: log in through the development identity provider, see a right from the rights
 // engine's decision with its explanation (the rule in words, the facts with source and
 // date), prove it, verify it as a museum by code and by credential, see both checks in
-// "who consulted my data".
+// "who consulted my data"; the right's granting body reports the benefit it granted on
+// the professional page and the citizen finds it on the statuses page; the operators'
+// console shows its charts.
 // The screenshots are kept in e2e/artifacts/<time>/ (CROSSROADS_E2E_ARTIFACTS to put
 // them elsewhere), which the test prints. Without Chromium, node or e2e/node_modules it
 // skips and says why (scripts/test installs them when it can).
@@ -40,6 +42,11 @@ func TestBrowser(t *testing.T) {
 	t.Parallel()
 	tg := start(t)
 	person := tg.holder(t, "social-energy-tariff", "", true) // and the old-age pension
+	from := tg.grantedSince(t, person, "social-energy-tariff")
+	grantorSecret, err := tg.st.Directory.IssueClientSecret(context.Background(), "test", "social-registry-app")
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := os.Getenv("CROSSROADS_E2E_ARTIFACTS")
 	if out == "" {
 		out = filepath.Join(e2e, "artifacts", time.Now().UTC().Format("20060102T150405Z"))
@@ -52,7 +59,8 @@ func TestBrowser(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, filepath.Join(e2e, "portal.mjs"))
 	cmd.Dir = e2e
 	cmd.Env = append(os.Environ(), "BASE="+tg.url, "PERSON="+person, "RIGHT=social-energy-tariff", "CLIENT_ID=museum-app", "CLIENT_SECRET="+tg.secret,
-		"OUT="+out, "CHROMIUM="+chromium)
+		"OUT="+out, "CHROMIUM="+chromium, "GRANTOR_ID=social-registry-app", "GRANTOR_SECRET="+grantorSecret, "FROM="+from.String(),
+		"ADMIN_TOKEN="+nation.Admin())
 	b, err := cmd.CombinedOutput()
 	t.Logf("browser test screenshots: %s", out)
 	if err != nil {

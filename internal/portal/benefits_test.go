@@ -175,7 +175,10 @@ func TestBenefitReportedAndSeen(t *testing.T) {
 
 	// CSRF: no token, another session's token, a cross-site form; nothing is stored.
 	for name, send := range map[string]func() int{
-		"no token": func() int { st, _ := energy.post("/portal/pro/benefit", url.Values{"csrf": {""}, "person": {holder}}); return st },
+		"no token": func() int {
+			st, _ := energy.post("/portal/pro/benefit", url.Values{"csrf": {""}, "person": {holder}})
+			return st
+		},
 		"another session's token": func() int {
 			st, _ := energy.post("/portal/pro/benefit", url.Values{"csrf": {insurer.csrf}, "person": {holder}})
 			return st

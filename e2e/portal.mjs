@@ -143,7 +143,8 @@ try {
     if (!w) fail("the console's chart " + id + " did not load");
   }
   result.consoleTables = await o.locator("#authorizations tbody tr").count();
-  await shot(o, "12-console");
+  await o.locator("figure.chart").first().screenshot({ path: path.join(OUT, "12-console-chart.png") });
+  await shot(o, "13-console");
   if (violations.length) fail("console errors (CSP?): " + violations.join(" | "));
   result.ok = true;
 } finally {

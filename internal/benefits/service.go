@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"time"
 
@@ -73,10 +72,10 @@ func (s *Service) seal(ctx context.Context, by exchange.Caller, in Input, raw []
 	if p := strings.TrimSpace(in.Person); person == "" && ident.ValidPerson(p) {
 		person = p
 	}
-	ans := exchange.Answer{Status: http.StatusCreated, Decision: exchange.Decision{Permit: true,
+	ans := exchange.Answer{Status: statusCreated, Decision: exchange.Decision{Permit: true,
 		Reasons: []string{"reported by " + by.Institution + ", which grants " + res.Report.Right}}}
 	if res.Again {
-		ans.Status, ans.Decision.Reasons = http.StatusOK, []string{"the same " + in.Action + " made before: nothing stored"}
+		ans.Status, ans.Decision.Reasons = statusOK, []string{"the same " + in.Action + " made before: nothing stored"}
 	}
 	if err != nil {
 		ans = exchange.Answer{Status: StatusOf(err), Err: err, Decision: exchange.Decision{Reasons: []string{safe(err)}, Code: "benefit." + fault.KindOf(err).String()}}
@@ -96,27 +95,42 @@ func (s *Service) seal(ctx context.Context, by exchange.Caller, in Input, raw []
 	return s.Seal(ctx, ask, ans, body)
 }
 
+// The HTTP statuses the audit records and the callers use (the package speaks no
+// HTTP: the numbers are the exchange's, as in exchange.Answer).
+const (
+	statusOK            = 200
+	statusCreated       = 201
+	statusInvalid       = 400
+	statusForbidden     = 403
+	statusNotFound      = 404
+	statusConflict      = 409
+	statusTooLarge      = 413
+	statusUnprocessable = 422
+	statusInternal      = 500
+	statusUnavailable   = 503
+)
+
 // StatusOf is the HTTP status of a refusal: 422 for a person without the right on the
 // day, else the kind's.
 func StatusOf(err error) int {
 	if fault.CodeOf(err) == CodeNotGranted {
-		return http.StatusUnprocessableEntity
+		return statusUnprocessable
 	}
 	switch fault.KindOf(err) {
 	case fault.Invalid:
-		return http.StatusBadRequest
+		return statusInvalid
 	case fault.Forbidden:
-		return http.StatusForbidden
+		return statusForbidden
 	case fault.NotFound:
-		return http.StatusNotFound
+		return statusNotFound
 	case fault.Conflict:
-		return http.StatusConflict
+		return statusConflict
 	case fault.TooLarge:
-		return http.StatusRequestEntityTooLarge
+		return statusTooLarge
 	case fault.Unavailable:
-		return http.StatusServiceUnavailable
+		return statusUnavailable
 	}
-	return http.StatusInternalServerError
+	return statusInternal
 }
 
 // safe is the message a refusal shows: the field and why, never a cause.
@@ -213,7 +227,7 @@ func (s *Service) mayReport(ctx context.Context, by exchange.Caller, r Report) e
 func (s *Service) Mine(ctx context.Context, person, client string) ([]Report, error) {
 	start := s.Now()
 	all, err := s.Store.ByPerson(ctx, person)
-	ans := exchange.Answer{Status: http.StatusOK, Persons: []string{person},
+	ans := exchange.Answer{Status: statusOK, Persons: []string{person},
 		Decision: exchange.Decision{Permit: true, Fields: []string{"benefits"}, Reasons: []string{"the person read the benefits reported about them"}}}
 	if err != nil {
 		ans = exchange.Answer{Status: StatusOf(err), Persons: []string{person}, Err: err, Decision: exchange.Decision{Reasons: []string{safe(err)}}}

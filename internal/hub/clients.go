@@ -40,6 +40,7 @@ var demoApps = []struct{ institution, about string }{
 	{synth.HealthInsurer1, "identity, death and address of its members (capacity 000)"},
 	{synth.CityPrefix + "R01", "narrow: names and address of residents of region R01 (capacity 000)"},
 	{synth.Museum, "none: no authorization, every question is refused"},
+	{synth.SocialRegistry, "grants the social energy tariff, the transport reduction and free waste collection: reports the benefits it granted (portal /portal/pro, or POST /benefits)"},
 }
 
 // ensureDemoClients writes <data>/demo-clients.json with fresh client secrets, once.

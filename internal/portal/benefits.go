@@ -3,6 +3,7 @@ package portal
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -57,10 +58,39 @@ func (p *Portal) proBenefit(w http.ResponseWriter, r *http.Request, ss *session,
 		http.Redirect(w, r, Prefix+"pro", http.StatusSeeOther)
 		return nil
 	}
-	f := r.PostForm
-	in := benefits.Input{Action: f.Get("action"), Person: strings.TrimSpace(f.Get("person")), Right: f.Get("right"),
+	in, raw, bad := benefitForm(r.PostForm)
+	by := exchange.Caller{ClientID: ss.Pro.ClientID, Institution: ss.Pro.Institution}
+	var res benefits.Result
+	var err error
+	if bad == nil {
+		res, err = p.cfg.Benefits.Submit(r.Context(), by, in, raw)
+	} else if res.Audit, err = p.cfg.Benefits.Refused(r.Context(), by, in, raw, bad); err == nil {
+		err = bad
+	}
+	if err != nil && res.Audit == 0 {
+		return err // the audit log could not record it
+	}
+	if err == nil {
+		p.render(w, r, ss, lang, "pro", p.proData(ss, map[string]any{"Reported": res}))
+		return nil
+	}
+	status, field, msg := benefits.StatusOf(err), "", "error.unavailable"
+	var fe *fault.Error
+	if errors.As(err, &fe) {
+		field, msg = fe.Field, fe.Msg
+	}
+	p.log.Info("portal: a benefit's report refused", "institution", by.Institution, "status", status, "field", field, "audit", res.Audit)
+	w.WriteHeader(status)
+	refused := map[string]any{"Status": status, "Field": field, "Message": msg}
+	p.render(w, r, ss, lang, "pro", p.proData(ss, map[string]any{"Refused": refused}), true)
+	return nil
+}
+
+// benefitForm reads the report form; raw is what the audit record hashes (the form as
+// read, its CSRF token left out); bad, a date that is no date.
+func benefitForm(f url.Values) (in benefits.Input, raw []byte, bad error) {
+	in = benefits.Input{Action: f.Get("action"), Person: strings.TrimSpace(f.Get("person")), Right: f.Get("right"),
 		Reference: f.Get("reference"), Benefit: f.Get("benefit")}
-	var bad error
 	for _, d := range []struct {
 		field string
 		to    *date.Date
@@ -73,42 +103,8 @@ func (p *Portal) proBenefit(w http.ResponseWriter, r *http.Request, ss *session,
 			*d.to = v
 		}
 	}
-	// The request recorded is the form as the service reads it (the CSRF token left out).
-	raw := []byte(in.Action + "\n" + in.Person + "\n" + in.Right + "\n" + in.Reference + "\n" + in.Benefit + "\n" + f.Get("from") + "\n" + f.Get("until"))
-	by := exchange.Caller{ClientID: ss.Pro.ClientID, Institution: ss.Pro.Institution}
-	var res benefits.Result
-	err := bad
-	if err == nil {
-		res, err = p.cfg.Benefits.Submit(r.Context(), by, in, raw)
-	} else {
-		res.Audit, err = p.cfg.Benefits.Refused(r.Context(), by, in, raw, bad)
-		if err == nil {
-			err = bad
-		}
-	}
-	if err != nil && res.Audit == 0 {
-		return err // the audit log could not record it
-	}
-	out := map[string]any{}
-	if err != nil {
-		status := benefits.StatusOf(err)
-		var fe *fault.Error
-		msg := "error.unavailable"
-		if errors.As(err, &fe) {
-			msg = fe.Msg
-		}
-		field := ""
-		if fe != nil {
-			field = fe.Field
-		}
-		p.log.Info("portal: a benefit's report refused", "institution", by.Institution, "status", status, "field", field, "audit", res.Audit)
-		w.WriteHeader(status)
-		out["Refused"] = map[string]any{"Status": status, "Field": field, "Message": msg}
-	} else {
-		out["Reported"] = res
-	}
-	p.render(w, r, ss, lang, "pro", p.proData(ss, out), err != nil)
-	return nil
+	raw = []byte(strings.Join([]string{in.Action, in.Person, in.Right, in.Reference, in.Benefit, f.Get("from"), f.Get("until")}, "\n"))
+	return in, raw, bad
 }
 
 // grants lists the rights the institution grants (its report form's choices).

@@ -239,6 +239,16 @@ func TestBenefitReportedAndSeen(t *testing.T) {
 			t.Errorf("%s shows another person's benefit or number", path)
 		}
 	}
+	// A forged session cookie, and the holder's own cookie value sent under another
+	// name, show nothing of theirs.
+	forged := tg.browser(t)
+	u, _ := url.Parse(tg.url + "/portal/")
+	forged.c.Jar.SetCookies(u, []*http.Cookie{{Name: "crossroads_portal", Value: strings.Repeat("B", 43)}, {Name: "person", Value: holder}})
+	for _, path := range []string{"/portal/statuses", "/portal/data"} {
+		if _, page := forged.get(path); strings.Contains(page, "R-42") || strings.Contains(page, "benefit") || strings.Contains(page, `id="who"`) {
+			t.Errorf("%s with a forged cookie shows a person's page", path)
+		}
+	}
 	// Who consulted my data: the reports about the citizen, refused ones too.
 	if _, page := citizen.get("/portal/consultations"); strings.Count(page, "HEALTH-INSURER-1") == 0 || !strings.Contains(page, "SOCIAL-REGISTRY") {
 		t.Errorf("who consulted my data does not show the reports and attempts: %.1500s", page)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,34 +22,30 @@ type BenefitView struct {
 	Runs                                   bool // on the day shown
 }
 
-// benefitsOf reads the benefits reported about the citizen (sealed under SELF) and
-// hangs each on its right's status; those whose right the page does not show are
-// returned apart.
-func (p *Portal) benefitsOf(r *http.Request, person string, day date.Date, list []Status) ([]BenefitView, error) {
+// mine reads the benefits reported about the citizen (sealed under SELF); none without
+// a benefits service.
+func (p *Portal) mine(r *http.Request, person string) ([]benefits.Report, error) {
 	if p.cfg.Benefits == nil {
 		return nil, nil
 	}
-	reps, err := p.cfg.Benefits.Mine(r.Context(), person, Client)
-	if err != nil {
-		return nil, err
-	}
+	return p.cfg.Benefits.Mine(r.Context(), person, Client)
+}
+
+// attachBenefits hangs each benefit on its right's status; those whose right the page
+// does not show are returned apart.
+func attachBenefits(reps []benefits.Report, day date.Date, list []Status) []BenefitView {
 	var other []BenefitView
 	for _, b := range reps {
 		v := BenefitView{Right: b.Right, Benefit: b.Benefit, Institution: b.Institution, Reference: b.Reference, From: b.From.String(),
 			Until: dateText(b.Until), Reported: b.Recorded.UTC().Format("2006-01-02 15:04 UTC"), Version: b.Version, Runs: b.Holds(day)}
-		i := -1
-		for j := range list {
-			if list[j].ID == RightPrefix+b.Right {
-				i = j
-			}
-		}
+		i := slices.IndexFunc(list, func(s Status) bool { return s.ID == RightPrefix+b.Right })
 		if i < 0 {
 			other = append(other, v)
 			continue
 		}
 		list[i].Benefits = append(list[i].Benefits, v)
 	}
-	return other, nil
+	return other
 }
 
 // proBenefit takes a granting body's report from the professional page: the same

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/crossroads-hub/crossroads/internal/audit"
+	"github.com/crossroads-hub/crossroads/internal/benefits"
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 )
@@ -45,14 +46,21 @@ func (p *Portal) statusPage(w http.ResponseWriter, r *http.Request, ss *session,
 		}
 		day = d
 	}
+	// The benefits reported are read beside the statuses: each read waits for its
+	// audit record.
+	var reps []benefits.Report
+	var berr error
+	done := make(chan struct{})
+	go func() { defer close(done); reps, berr = p.mine(r, ss.Person) }()
 	list, err := p.statuses.Statuses(r.Context(), ss.Person, day)
+	<-done
 	if err != nil {
 		return err
 	}
-	other, err := p.benefitsOf(r, ss.Person, day, list)
-	if err != nil {
-		return err
+	if berr != nil {
+		return berr
 	}
+	other := attachBenefits(reps, day, list)
 	p.render(w, r, ss, lang, "statuses", map[string]any{"Day": day.String(), "Today": today.String(), "Statuses": list, "Other": other})
 	return nil
 }

@@ -62,6 +62,11 @@ func newMetrics(reg *metrics.Registry) *httpMetrics {
 	}
 }
 
+// Observe wraps a handler served beside the API (the portal) in the same request ids,
+// recovery, log lines and metrics: its requests count in crossroads_http_requests_total
+// by their route.
+func (s *Server) Observe(h http.Handler) http.Handler { return s.observe(h) }
+
 // observe gives every request an id, recovers panics, logs the request and counts it.
 // The log names the route pattern, not the path, so that person numbers in paths
 // ("/admin/persons/{person}/files") stay out of the logs.

@@ -300,7 +300,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	defer func() { stopWorker(); <-workerDone }()
 	charts := startCharts(ctx, reg)
 	defer charts.stop()
-	handler, err := withPortal(cfg, st, x, ev, portalParts{benefits: reports, charts: charts.ring},
+	handler, err := withPortal(cfg, st, x, ev, portalParts{benefits: reports, charts: charts.ring, observe: api.Observe},
 		cmp.Or(strings.TrimSuffix(cfg.PublicURL, "/"), url), api, log)
 	if err != nil {
 		return fmt.Errorf("start the portal: %w", err)

@@ -46,6 +46,8 @@ type PortalConfig struct {
 type portalParts struct {
 	benefits *benefits.Service
 	charts   *metrics.Ring // the console's charts; nil: none
+	// observe counts and logs the portal's requests with the API's (nil: not counted).
+	observe func(http.Handler) http.Handler
 }
 
 // latestCheckpoints reads the n latest checkpoints of the audit store, newest first:
@@ -168,7 +170,11 @@ func withPortal(cfg Config, st *Stores, x *stack, ev *events.Pipeline, parts por
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle(portal.Prefix, p)
+	var ph http.Handler = p
+	if parts.observe != nil {
+		ph = parts.observe(p)
+	}
+	mux.Handle(portal.Prefix, ph)
 	mux.Handle("/portal", http.RedirectHandler(portal.Prefix, http.StatusMovedPermanently))
 	mux.Handle("/", next)
 	return mux, nil

@@ -35,12 +35,24 @@ func (s *Service) RegisterBatch(ctx context.Context, apps []Application, actor s
 	out := make([]BatchResult, len(apps))
 	regs := make([]*Registration, 0, len(apps))
 	persons := make([]string, 0, len(apps))
+	seen := make(map[string]int, len(apps))
 	for i := range apps {
 		out[i].Line = i + 1
 		a := apps[i]
 		a.Actor = actor
 		if err := a.Check(); err != nil {
 			out[i].Error = err.Error()
+			continue
+		}
+		if prev, ok := seen[a.Person]; ok {
+			out[i].Error = fault.Conflictf("person", "the same person as line %d: one application each", prev).Error()
+			continue
+		}
+		seen[a.Person] = i + 1
+		if r, ok, err := s.already(ctx, a, actor); err != nil {
+			return nil, err
+		} else if ok {
+			out[i].Registration = &r
 			continue
 		}
 		r := &Registration{ID: s.newID("reg-"), Programme: s.Programme.Code, Person: a.Person, Mobile: a.Mobile,

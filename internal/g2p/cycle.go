@@ -13,7 +13,7 @@ import (
 // CycleReport is what one payment cycle did.
 type CycleReport struct {
 	Cycle        string `json:"cycle"`
-	PayDay       date.Date
+	PayDay       date.Date `json:"pay_day"`
 	Listed       int     `json:"listed"`       // beneficiaries with an open right
 	Deceased     int     `json:"deceased"`     // found dead at the re-check: right ended, nothing paid
 	Arrears      int     `json:"arrears"`      // returned payments paid again

@@ -48,6 +48,11 @@ type Hub interface {
 	// day: what lets the hub answer its questions about them. A person it already has
 	// a file on is no error.
 	OpenFiles(ctx context.Context, persons []string, day date.Date) error
+	// CloseFiles ends the programme's open files on persons on day: an applicant
+	// refused keeps no file, so the hub answers no more questions about them and
+	// delivers no more of their changes to the programme. A person without an open file
+	// is no error.
+	CloseFiles(ctx context.Context, persons []string, day date.Date) error
 }
 
 // ExchangeHub is Hub over the hub's exchange, in process.
@@ -56,6 +61,7 @@ type ExchangeHub struct {
 	Caller   exchange.Caller // the programme's institution and application
 	Recorder exchange.Recorder
 	Files    func(ctx context.Context, persons []string, day date.Date) error
+	Close    func(ctx context.Context, persons []string, day date.Date) error
 	Now      func() time.Time
 }
 
@@ -104,6 +110,11 @@ func (h *ExchangeHub) Record(ctx context.Context, a Action) (int64, error) {
 // OpenFiles declares the programme's files.
 func (h *ExchangeHub) OpenFiles(ctx context.Context, persons []string, day date.Date) error {
 	return h.Files(ctx, persons, day)
+}
+
+// CloseFiles ends the programme's files.
+func (h *ExchangeHub) CloseFiles(ctx context.Context, persons []string, day date.Date) error {
+	return h.Close(ctx, persons, day)
 }
 
 // deathPage is the page size of Deceased's filter.

@@ -91,6 +91,15 @@ func (h *testHub) OpenFiles(_ context.Context, ps []string, _ date.Date) error {
 	return nil
 }
 
+func (h *testHub) CloseFiles(_ context.Context, ps []string, _ date.Date) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range ps {
+		delete(h.files, p)
+	}
+	return nil
+}
+
 func (h *testHub) die(p string, d date.Date) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -64,6 +64,9 @@ func (s *Service) Start(ctx context.Context, a Application) (Registration, error
 	if err := a.Check(); err != nil {
 		return Registration{}, err
 	}
+	if r, ok, err := s.already(ctx, a, a.Actor); ok || err != nil {
+		return r, err
+	}
 	if err := s.codes.take(a.Mobile, s.now()); err != nil {
 		return Registration{}, err
 	}
@@ -144,6 +147,39 @@ func (s *Service) Resend(ctx context.Context, id string) (Registration, error) {
 	return r, s.Store.PutRegistration(ctx, r)
 }
 
+// already answers an application of a person on the list with an open right: the
+// registration says so and nothing is done again (no code, no file, no message), so
+// registering twice is harmless. ok is false for anyone else.
+func (s *Service) already(ctx context.Context, a Application, actor string) (Registration, bool, error) {
+	b, err := s.Store.Beneficiary(ctx, a.Person)
+	if fault.KindOf(err) == fault.NotFound || (err == nil && b.Status != Active) {
+		return Registration{}, false, nil
+	}
+	if err != nil {
+		return Registration{}, false, err
+	}
+	return Registration{Programme: s.Programme.Code, Person: a.Person, Actor: actor, Created: s.now().UTC(), Status: AlreadyRegistered,
+		Steps: []Step{{Name: "list", Outcome: OK, At: s.now().UTC(), Why: "already on the list since " + b.From.String() + ": nothing was done again",
+			What: "nothing: the allowance is paid on the " + fmtInt(int64(s.Programme.PayDay)) + "th of each month; to change the account, ask the programme to update it"}}}, true, nil
+}
+
+// CodeRefusal is the refusal of the code last entered, as an error of its kind, for a
+// front-end to answer with a status: too many tries (locked) or the code wrong,
+// expired or used. Nil when the last step is not a refused code.
+func (r Registration) CodeRefusal() error {
+	if len(r.Steps) == 0 {
+		return nil
+	}
+	st := r.Steps[len(r.Steps)-1]
+	if st.Name != "code-check" || st.Outcome != Refused {
+		return nil
+	}
+	if r.Status == Locked {
+		return fault.TooManyf(nil, "%s: %s", st.Why, st.What)
+	}
+	return &fault.Error{Kind: fault.Forbidden, Field: "code", Msg: st.Why + ": " + st.What}
+}
+
 // refuse marks st refused.
 func refuse(st *Step, why, what string) error {
 	st.Outcome, st.Why, st.What = Refused, why, what
@@ -222,8 +258,16 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 	if filed { // a batch opened the files of all its applicants at once
 		steps = steps[1:]
 	}
+	if !filed {
+		if b, err := s.Store.Beneficiary(ctx, r.Person); err == nil && b.Status == Active {
+			r.Steps = append(r.Steps, Step{Name: "list", Outcome: OK, At: s.now().UTC(),
+				Why: "already on the list since " + b.From.String() + ": nothing was done again"})
+			return AlreadyRegistered
+		}
+	}
 	for _, step := range steps {
 		if err := s.timed(&r.Steps, step.name, step.fn); err != nil {
+			s.closeFile(ctx, r, today)
 			if step.name == "eligibility" && errors.Is(err, errStopped) {
 				return Ineligible
 			}
@@ -231,6 +275,19 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 		}
 	}
 	return Registered
+}
+
+// closeFile ends the programme's file on a refused applicant, unless the person is on
+// its list (an ended right keeps the file for the arrears).
+func (s *Service) closeFile(ctx context.Context, r *Registration, day date.Date) {
+	if _, err := s.Store.Beneficiary(ctx, r.Person); err == nil {
+		return
+	}
+	// The refusal stays the last step; only a failure to close is one of its own.
+	if err := s.Hub.CloseFiles(ctx, []string{r.Person}, day); err != nil {
+		r.Steps = append(r.Steps, Step{Name: "file-close", Outcome: Failed, At: s.now().UTC(), Why: err.Error(),
+			What: "nothing for the applicant: the programme's office closes the file"})
+	}
 }
 
 // verify asks the bank whether account is the person's, and records it.

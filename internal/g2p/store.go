@@ -36,6 +36,9 @@ const (
 	CodeSent   = "code_sent"
 	Locked     = "locked" // too many wrong codes: wait
 	Registered = "registered"
+	// AlreadyRegistered: the person is on the list already; nothing was done again (no
+	// code, no file, no message).
+	AlreadyRegistered = "already_registered"
 	Ineligible = "ineligible"
 	Stopped    = "stopped" // a check refused: Steps say why and what to do
 )

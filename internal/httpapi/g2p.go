@@ -43,6 +43,10 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 		if err != nil {
 			return err
 		}
+		if reg.Status == g2p.AlreadyRegistered {
+			writeJSON(w, http.StatusOK, reg) // nothing was created
+			return nil
+		}
 		writeJSON(w, http.StatusCreated, reg)
 		return nil
 	}))
@@ -67,6 +71,9 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 		reg, err := d.Service.Confirm(r.Context(), r.PathValue("id"), body.Code)
 		if err != nil {
 			return err
+		}
+		if err := reg.CodeRefusal(); err != nil {
+			return err // 403 (wrong, expired, used) or 429 (locked), the problem body of every API
 		}
 		writeJSON(w, http.StatusOK, reg)
 		return nil

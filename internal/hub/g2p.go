@@ -92,7 +92,7 @@ func newG2P(ctx context.Context, cfg Config, st *Stores, x *stack) (*G2P, error)
 		return nil, err
 	}
 	h := &g2p.ExchangeHub{X: x.exchange, Caller: exchange.Caller{ClientID: synth.AppID(synth.SPMIS), Institution: synth.SPMIS},
-		Recorder: recorder{x.audit}, Files: programmeFiles(st.Directory), Now: now}
+		Recorder: recorder{x.audit}, Files: programmeFiles(st.Directory), Close: programmeFilesClosed(st.Directory), Now: now}
 	out := &g2p.Outbox{}
 	g := &G2P{Bank: demo, Outbox: out, Disburser: g2p.BankDisburser{Bank: demo, Now: now}, bankDB: bankDB, g2pDB: g2pDB,
 		Service: &g2p.Service{Programme: prog, Store: g2pDB.G2P(), Hub: h, Bank: demo, BankCode: strings.ToLower(synth.DemoBank), Sender: out, Now: now}}
@@ -133,6 +133,38 @@ func programmeFiles(d *directory.Directory) func(ctx context.Context, persons []
 		for _, l := range rep.Lines {
 			if l.Error != "" && !strings.Contains(l.Error, "overlaps") && !strings.Contains(l.Error, "already recorded") {
 				return fault.Invalidf("person", "the programme's file on %s: %s", persons[l.Line-1], l.Error)
+			}
+		}
+		return nil
+	}
+}
+
+// programmeFilesClosed ends the SP-MIS's open files on persons on day.
+func programmeFilesClosed(d *directory.Directory) func(ctx context.Context, persons []string, day date.Date) error {
+	return func(ctx context.Context, persons []string, day date.Date) error {
+		var lines []directory.Line
+		for _, p := range persons {
+			fs, err := d.Files(ctx, p, day)
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
+				if f.Institution == synth.SPMIS && f.Capacity == synth.CapacityApplicant && f.End.IsZero() {
+					f.End = day
+					lines = append(lines, directory.Line{Action: directory.ActionEnd, Integration: f})
+				}
+			}
+		}
+		if len(lines) == 0 {
+			return nil
+		}
+		rep, err := d.Integrate(ctx, synth.SPMIS, lines, directory.Partial)
+		if err != nil {
+			return err
+		}
+		for _, l := range rep.Lines {
+			if l.Error != "" {
+				return fault.Invalidf("person", "closing the programme's file on %s: %s", lines[l.Line-1].Person, l.Error)
 			}
 		}
 		return nil

@@ -97,10 +97,25 @@ func TestG2PRoutes(t *testing.T) {
 	if status, _, _ := r.g2p(t, "POST", "/g2p/registrations/reg-nope/code", "", "application/json", `{"code":"123456"}`); status != 404 {
 		t.Errorf("unknown registration: %d", status)
 	}
+	// A wrong code is a refusal with its status and the problem body of every API, not
+	// a 200 (outsider finding).
+	wrong := "000000"
+	if wrong == code {
+		wrong = "111111"
+	}
+	if status, h, body := r.g2p(t, "POST", "/g2p/registrations/"+reg.ID+"/code", "", "application/json", fmt.Sprintf(`{"code":%q}`, wrong)); status != http.StatusForbidden ||
+		!strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") || !strings.Contains(string(body), "tries left") {
+		t.Errorf("wrong code: %d %s %s; want 403, a problem saying the tries left", status, h.Get("Content-Type"), body)
+	}
 	status, _, body = r.g2p(t, "POST", "/g2p/registrations/"+reg.ID+"/code", "", "application/json", fmt.Sprintf(`{"code":%q}`, code))
 	json.Unmarshal(body, &reg)
 	if status != 200 || reg.Status != g2p.Registered {
 		t.Fatalf("confirm: %d %s", status, body)
+	}
+	// Registering her again: "already registered", nothing created, no code sent.
+	status, _, body = r.g2p(t, "POST", "/g2p/registrations", r.admin, "application/json", app)
+	if status != http.StatusOK || !strings.Contains(string(body), g2p.AlreadyRegistered) {
+		t.Errorf("register again: %d %s; want 200 %s", status, body, g2p.AlreadyRegistered)
 	}
 	// The mapper: the office's own beneficiary, yes/no unless details are asked.
 	resolve := func(scope string, persons ...string) (int, http.Header, []byte) {
@@ -132,6 +147,9 @@ func TestG2PRoutes(t *testing.T) {
 	json.Unmarshal(body, &rep)
 	if status != 200 || rep.Accepted != 1 {
 		t.Fatalf("cycle: %d %s", status, body)
+	}
+	if !strings.Contains(string(body), `"pay_day"`) || strings.Contains(string(body), "PayDay") {
+		t.Errorf("the cycle's answer mixes JSON styles: %s", body)
 	}
 	stmt := "statement,account,end_to_end_id,bank_ref,payee,amount,currency,booked,status,reason\n" +
 		fmt.Sprintf("S1,%s,OAA-2030-01-%s,B1,%s,250.00,XCD,2030-01-25,booked,\n", bank.ProgrammeAccount(), person, acct)

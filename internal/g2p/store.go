@@ -39,8 +39,8 @@ const (
 	// AlreadyRegistered: the person is on the list already; nothing was done again (no
 	// code, no file, no message).
 	AlreadyRegistered = "already_registered"
-	Ineligible = "ineligible"
-	Stopped    = "stopped" // a check refused: Steps say why and what to do
+	Ineligible        = "ineligible"
+	Stopped           = "stopped" // a check refused: Steps say why and what to do
 )
 
 // Registration is one application and its steps.

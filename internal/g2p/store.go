@@ -68,13 +68,13 @@ const (
 
 // Beneficiary is a person on the programme's list.
 type Beneficiary struct {
-	Person    string
-	Name      string
-	BirthDate date.Date
-	From      date.Date // first day of the right
-	Status    string
-	EndReason string
-	Ended     date.Date
+	Person    string    `json:"person"`
+	Name      string    `json:"-"` // the register's, for the bank's name match
+	BirthDate date.Date `json:"-"`
+	From      date.Date `json:"from"` // first day of the right
+	Status    string    `json:"status"`
+	EndReason string    `json:"end_reason,omitempty"`
+	Ended     date.Date `json:"ended,omitempty"`
 }
 
 // Instruction statuses, as reconciliation sets them.

@@ -98,6 +98,14 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"results": res})
 		return nil
 	}))
+	mux.HandleFunc("GET /g2p/beneficiaries/{person}", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
+		b, err := d.Service.Store.Beneficiary(r.Context(), r.PathValue("person"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, b)
+		return nil
+	}))
 	mux.HandleFunc("POST /g2p/mapper/sync/resolve", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
 		return mapperResolve(w, r, d.Service)
 	}))

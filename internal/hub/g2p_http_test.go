@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
 	"github.com/crossroads-hub/crossroads/internal/g2p"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 func (r *running) g2p(t *testing.T, method, path, token, ctype, body string) (int, http.Header, []byte) {
@@ -59,7 +61,7 @@ func candidates(t *testing.T, n int) []string {
 // another person, and every refusal is recorded; the outbox is the office's only.
 func TestG2PRoutes(t *testing.T) {
 	t.Parallel()
-	cs := candidates(t, 2)
+	cs := candidates(t, 3)
 	r := startHubWith(t, func(c *hub.Config) { c.G2P = true })
 	person := cs[0]
 	acct, _ := bank.DemoAccount(person)
@@ -141,12 +143,33 @@ func TestG2PRoutes(t *testing.T) {
 			t.Errorf("resolve %v: %d %s (audit %q)", ask, status, body, h.Get("X-Audit-Records"))
 		}
 	}
+	// A third beneficiary, registered by the office, dies before the payment: the hub's
+	// mutations machinery delivers the death to the SP-MIS, which ends the right before
+	// the cycle (not the day-before re-check: the right is ended before it runs).
+	dying := cs[2]
+	dacct, _ := bank.DemoAccount(dying)
+	status, _, body = r.g2p(t, "POST", "/g2p/registrations/batch", r.admin, "application/x-ndjson",
+		fmt.Sprintf(`{"person":%q,"mobile":%q,"account":%q}`, dying, g2p.Mobile(dying), dacct))
+	if status != 200 || !strings.Contains(string(body), `"registered"`) {
+		t.Fatalf("register %s: %d %s", dying, status, body)
+	}
+	today := r.st.Directory.Today().String()
+	if status, _, body := r.g2p(t, "POST", "/admin/civil/events", r.admin, "application/json", `{"type":"death","person":"`+dying+`","date":"`+today+`"}`); status != 201 {
+		t.Fatalf("the death: %d %s", status, body)
+	}
+	testwait.For(t, 30*time.Second, func() error {
+		_, _, body := r.g2p(t, "GET", "/g2p/beneficiaries/"+dying, r.admin, "", "")
+		if !strings.Contains(string(body), g2p.DeathReason) {
+			return fmt.Errorf("the beneficiary: %s", body)
+		}
+		return nil
+	})
 	// A cycle and its statement through the API.
 	status, _, body = r.g2p(t, "POST", "/g2p/cycles", r.admin, "application/json", `{"pay_day":"2030-01-25"}`)
 	var rep g2p.CycleReport
 	json.Unmarshal(body, &rep)
-	if status != 200 || rep.Accepted != 1 {
-		t.Fatalf("cycle: %d %s", status, body)
+	if status != 200 || rep.Accepted != 1 || rep.Listed != 1 || rep.Deceased != 0 {
+		t.Fatalf("cycle: %d %s; want her alone listed and paid, the dead already off the list", status, body)
 	}
 	if !strings.Contains(string(body), `"pay_day"`) || strings.Contains(string(body), "PayDay") {
 		t.Errorf("the cycle's answer mixes JSON styles: %s", body)

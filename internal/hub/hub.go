@@ -314,6 +314,12 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 				return err
 			}
 			defer g.Close(context.Background())
+			// The deaths the hub delivers to the SP-MIS end its rights between cycles;
+			// the follower stops before the chain closes.
+			dctx, stopDeaths := context.WithCancel(ctx)
+			deathsDone := make(chan struct{})
+			go func() { defer close(deathsDone); followDeaths(dctx, ev, g.Service, log) }()
+			defer func() { stopDeaths(); <-deathsDone }()
 			mux.Handle("/g2p/", api.G2P(httpapi.G2PDeps{Service: g.Service, Disburser: g.Disburser, Outbox: g.Outbox}))
 		}
 		mux.Handle("/", handler)

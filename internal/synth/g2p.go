@@ -15,6 +15,10 @@ const (
 	// CapacityApplicant is the capacity of the SP-MIS's files on its applicants and
 	// beneficiaries (g2p.Capacity).
 	CapacityApplicant = g2p.Capacity
+	// SPMISDeaths is the SP-MIS's pull subscription to the deaths of the persons it
+	// holds a file on: the hub's mutations machinery delivers them, the programme ends
+	// the rights (hub.followDeaths).
+	SPMISDeaths = "sub-sp-mis"
 )
 
 // deliveryChain adds the SP-MIS, the demo bank, their applications, the SP-MIS's
@@ -45,7 +49,7 @@ func (n *network) deliveryChain(today date.Date) {
 	add(deliberation{"", 1, 2, 3, 170, fields[CivilPerson], []string{CapacityApplicant}, g2p.PurposeIdentity, act})
 	add(deliberation{SocialMember, 1, 2, 3, 171, fields[SocialMember], []string{CapacityApplicant}, g2p.PurposeIncome, act})
 	add(deliberation{BeneficiaryEnrolment, 1, 2, 3, 172, fields[BeneficiaryEnrolment], []string{CapacityApplicant}, g2p.PurposePension, act})
-	n.subscriptions = append(n.subscriptions, directory.Subscription{ID: "sub-" + lower(SPMIS), Institution: SPMIS,
+	n.subscriptions = append(n.subscriptions, directory.Subscription{ID: SPMISDeaths, Institution: SPMIS,
 		EventTypes: []string{"death"}, Capacities: []string{CapacityApplicant}, Mode: directory.ModePull})
 }
 

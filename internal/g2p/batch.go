@@ -40,7 +40,14 @@ func (s *Service) RegisterBatch(ctx context.Context, apps []Application, actor s
 		out[i].Line = i + 1
 		a := apps[i]
 		a.Actor = actor
-		if err := a.Check(); err != nil {
+		err := a.Check()
+		if err == nil && a.Person == "" {
+			err = s.identify(ctx, &a)
+		}
+		if k := fault.KindOf(err); err != nil && (k == fault.Internal || k == fault.Unavailable) {
+			return nil, err // the hub failed: the batch stops before anything is done
+		}
+		if err != nil {
 			out[i].Error = err.Error()
 			continue
 		}

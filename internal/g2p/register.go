@@ -30,16 +30,20 @@ var errStopped = errors.New("stopped")
 // Check validates an application on its own, naming the field.
 func (a *Application) Check() error {
 	if a.Person == "" {
+		// Identified later through the hub, by name and birth date (identify).
 		if a.Name == "" || a.BirthDate.IsZero() {
 			return fault.Invalidf("person", "give the person number, or the full name, birth date and mobile number")
 		}
-		return fault.Invalidf("person", "the civil register is asked by person number: a social worker can read it from the applicant's identity card")
+		if _, err := ParseName(a.Name); err != nil {
+			return err
+		}
+	} else {
+		p, err := ident.ParsePerson(a.Person)
+		if err != nil {
+			return fault.Invalidf("person", "%v", err)
+		}
+		a.Person = p.String()
 	}
-	p, err := ident.ParsePerson(a.Person)
-	if err != nil {
-		return fault.Invalidf("person", "%v", err)
-	}
-	a.Person = p.String()
 	m := strings.NewReplacer(" ", "", "-", "").Replace(a.Mobile)
 	if len(m) < 9 || len(m) > 16 || m[0] != '+' || strings.Trim(m[1:], "0123456789") != "" {
 		return fault.Invalidf("mobile", "a mobile number in international form (+ and 8 to 15 digits)")
@@ -63,6 +67,11 @@ func (a *Application) Check() error {
 func (s *Service) Start(ctx context.Context, a Application) (Registration, error) {
 	if err := a.Check(); err != nil {
 		return Registration{}, err
+	}
+	if a.Person == "" {
+		if err := s.identify(ctx, &a); err != nil {
+			return Registration{}, err
+		}
 	}
 	if r, ok, err := s.already(ctx, a, a.Actor); ok || err != nil {
 		return r, err

@@ -46,7 +46,8 @@ type Service struct {
 	Now       func() time.Time
 	Rand      io.Reader // one-time codes and ids; crypto/rand when nil
 
-	codes codeLimit
+	codes    codeLimit
+	searches codeLimit // searches of the register by name, per social worker
 }
 
 func (s *Service) now() time.Time {

@@ -61,7 +61,7 @@ func candidates(t *testing.T, n int) []string {
 // another person, and every refusal is recorded; the outbox is the office's only.
 func TestG2PRoutes(t *testing.T) {
 	t.Parallel()
-	cs := candidates(t, 3)
+	cs := candidates(t, 4)
 	r := startHubWith(t, func(c *hub.Config) { c.G2P = true })
 	person := cs[0]
 	acct, _ := bank.DemoAccount(person)
@@ -141,6 +141,38 @@ func TestG2PRoutes(t *testing.T) {
 		status, h, body := resolve("details", ask...)
 		if status != http.StatusForbidden || strings.Contains(string(body), "iban:") || h.Get("X-Audit-Records") == "" {
 			t.Errorf("resolve %v: %d %s (audit %q)", ask, status, body, h.Get("X-Audit-Records"))
+		}
+	}
+	// A fourth applicant knows no person number: found through the hub by full name and
+	// birth date. A name with a wildcard, a partial name, an unknown one: refused, with
+	// what to do, and no candidate named.
+	byName, err := r.st.Civil.Population().Person(context.Background(), cs[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	nacct, _ := bank.DemoAccount(cs[3])
+	named := func(name, birth string) (int, []byte) {
+		status, _, body := r.g2p(t, "POST", "/g2p/registrations", r.admin, "application/json",
+			fmt.Sprintf(`{"name":%q,"birth_date":%q,"mobile":%q,"account":%q}`, name, birth, g2p.Mobile(cs[3]), nacct))
+		return status, body
+	}
+	full, birth := byName.GivenName+" "+byName.FamilyName, byName.BirthDate.String()
+	if status, body := named(full, birth); status != http.StatusCreated || !strings.Contains(string(body), cs[3]) {
+		t.Errorf("by name: %d %s; want 201 naming %s", status, body, cs[3])
+	}
+	for _, c := range []struct {
+		name, birth string
+		status      int
+	}{
+		{byName.GivenName + " *", birth, 400},
+		{byName.GivenName + " %", birth, 400},
+		{byName.GivenName, birth, 400},
+		{byName.GivenName[:len(byName.GivenName)-1] + " " + byName.FamilyName, birth, 404},
+		{full, "1900-01-01", 404},
+	} {
+		status, body := named(c.name, c.birth)
+		if status != c.status || strings.Contains(string(body), `"person"`+":") || strings.Contains(string(body), cs[3]) {
+			t.Errorf("by name %q %s: %d %s; want %d naming nobody", c.name, c.birth, status, body, c.status)
 		}
 	}
 	// A third beneficiary, registered by the office, dies before the payment: the hub's

@@ -276,6 +276,13 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 	}
 	for _, step := range steps {
 		if err := s.timed(&r.Steps, step.name, step.fn); err != nil {
+			switch step.name {
+			case "confirmation": // on the list: registered; the office sends the message again
+				r.Steps[len(r.Steps)-1].What = "nothing: the programme's office sends the confirmation again"
+				return Registered
+			case "list": // linked but not listed: the link is undone, nothing is half done
+				s.undoLink(ctx, r.Person)
+			}
 			s.closeFile(ctx, r, today)
 			if step.name == "eligibility" && errors.Is(err, errStopped) {
 				return Ineligible
@@ -284,6 +291,16 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 		}
 	}
 	return Registered
+}
+
+// undoLink removes the link a registration made before its list step failed, and
+// records it.
+func (s *Service) undoLink(ctx context.Context, person string) {
+	if err := s.Store.Unlink(ctx, person); err != nil {
+		return // nothing linked, or the store is down: the next registration links again
+	}
+	s.Hub.Record(ctx, Action{Service: "g2p.mapper", Purpose: "unlink " + s.Programme.Name, Persons: []string{person},
+		Outcome: "unlinked", Reasons: []string{"the registration did not complete"}})
 }
 
 // closeFile ends the programme's file on a refused applicant, unless the person is on

@@ -185,6 +185,21 @@ func TestG2PRoutes(t *testing.T) {
 	if status != 200 || !strings.Contains(string(body), `"registered"`) {
 		t.Fatalf("register %s: %d %s", dying, status, body)
 	}
+	// A CSV file of applicants: a bad line is its verdict, a bad header refuses the file.
+	status, _, body = r.g2p(t, "POST", "/g2p/registrations/batch", r.admin, "text/csv", "person,name,birth_date,mobile,account\nbad\n")
+	if status != 200 || !strings.Contains(string(body), `"line": 2`) || !strings.Contains(string(body), "values") {
+		t.Errorf("a CSV file with a bad line: %d %s", status, body)
+	}
+	if status, _, body := r.g2p(t, "POST", "/g2p/registrations/batch", r.admin, "text/csv", "person,iban\n"); status != 400 || !strings.Contains(string(body), "header") {
+		t.Errorf("a CSV file with a bad header: %d %s", status, body)
+	}
+	// The mapper's link in bulk: a person not on the list is refused, item by item.
+	status, _, body = r.g2p(t, "POST", "/g2p/mapper/sync/link", r.admin, "application/json",
+		fmt.Sprintf(`{"message":{"transaction_id":"T2","link_request":[{"reference_id":"r1","timestamp":"2026-12-07T10:00:00Z","id":%q,"fa":%q},{"reference_id":"r2","timestamp":"2026-12-07T10:00:00Z","id":"pn:x","fa":"x"}]}}`,
+			g2p.PersonID(cs[1]), "iban:"+string(dacct)+"@demo-bank"))
+	if status != 200 || strings.Count(string(body), "rjct.id.invalid") != 2 {
+		t.Errorf("mapper link of persons not on the list: %d %s", status, body)
+	}
 	today := r.st.Directory.Today().String()
 	if status, _, body := r.g2p(t, "POST", "/admin/civil/events", r.admin, "application/json", `{"type":"death","person":"`+dying+`","date":"`+today+`"}`); status != 201 {
 		t.Fatalf("the death: %d %s", status, body)

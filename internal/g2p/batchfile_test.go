@@ -87,6 +87,9 @@ func TestRegisterFile(t *testing.T) {
 		if b, _ := f.s.Store.Beneficiary(context.Background(), "65010100576"); b.Person != "" {
 			t.Errorf("%s: the ineligible applicant is on the list", format)
 		}
+		if f.hub.files["65010100576"] || !f.hub.files["50030100170"] {
+			t.Errorf("%s: files open after the batch: %v; want the registered one's only", format, f.hub.files)
+		}
 		if ms, _ := f.s.Store.Resolve(context.Background(), []string{"65010100576"}); len(ms) != 0 {
 			t.Errorf("%s: the ineligible applicant's account is linked", format)
 		}

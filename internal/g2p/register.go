@@ -283,7 +283,9 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 			case "list": // linked but not listed: the link is undone, nothing is half done
 				s.undoLink(ctx, r.Person)
 			}
-			s.closeFile(ctx, r, today)
+			if !filed { // a batch closes the files of its refused applicants at once
+				s.closeFile(ctx, r, today)
+			}
 			if step.name == "eligibility" && errors.Is(err, errStopped) {
 				return Ineligible
 			}

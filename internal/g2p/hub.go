@@ -117,7 +117,8 @@ func (h *ExchangeHub) OpenFiles(ctx context.Context, persons []string, day date.
 }
 
 // IdentifyPage is the most records a search by name returns: enough to tell one
-// person from several, never a list.
+// person from several, never a list (directory.MaxIdentifyRecords, which the exchange
+// holds an identification to).
 const IdentifyPage = 3
 
 // Identify searches the register by name and birth date through the exchange, and seals

@@ -11,14 +11,18 @@ import (
 
 // PurposeIdentify is the purpose of the search of the civil register by name and birth
 // date: an applicant who does not know their person number. Its authorization needs no
-// file on the person (the applicant has none yet); the programme asks it only in the
-// shape Identify builds: the exact full name and birth date, two records at most.
+// file on the person (the applicant has none yet): it is one of identification
+// (IdentifyFields), under which the hub's exchange answers only a filter fixing the full
+// name and the birth date by equality, three records at most.
 const PurposeIdentify = "Old-age allowance: identifying an applicant without a person number by full name and birth date"
 
 // IdentifyQuestion is that search: what it matches on and returns (the person number
 // and whether the register records a death), nothing else.
 var IdentifyQuestion = Question{Service: "civil-person", Purpose: PurposeIdentify,
 	Fields: []string{"person", "given_name", "family_name", "birth_date", "death_date"}}
+
+// IdentifyFields are the fields an identification fixes: the authorization's Identify.
+var IdentifyFields = []string{"given_name", "family_name", "birth_date"}
 
 // NameSplit is one way of reading a full name as given names and family name.
 type NameSplit struct{ Given, Family string }

@@ -48,9 +48,12 @@ func (n *network) deliveryChain(today date.Date) {
 	fields := g2p.Fields()
 	add(deliberation{"", 1, 2, 3, 170, fields[CivilPerson], []string{CapacityApplicant}, g2p.PurposeIdentity, act})
 	// An applicant without a person number is found by full name and birth date: no
-	// file is needed (she has none yet), so the programme asks it only in the exact shape
-	// g2p.Identify builds, each search recorded (g2p.IdentifyQuestion).
-	add(deliberation{"", 1, 2, 3, 173, g2p.IdentifyQuestion.Fields, nil, g2p.PurposeIdentify, act})
+	// file is needed (she has none yet), so the authorization is one of identification:
+	// the exchange answers under it only a filter fixing name and birth date by equality,
+	// three records at most, each search recorded (g2p.IdentifyQuestion).
+	id := deliberation{"", 1, 2, 3, 173, g2p.IdentifyQuestion.Fields, nil, g2p.PurposeIdentify, act}.authorization(SPMIS, today)
+	id.Identify = g2p.IdentifyFields
+	n.authorizations = append(n.authorizations, id)
 	add(deliberation{SocialMember, 1, 2, 3, 171, fields[SocialMember], []string{CapacityApplicant}, g2p.PurposeIncome, act})
 	add(deliberation{BeneficiaryEnrolment, 1, 2, 3, 172, fields[BeneficiaryEnrolment], []string{CapacityApplicant}, g2p.PurposePension, act})
 	n.subscriptions = append(n.subscriptions, directory.Subscription{ID: SPMISDeaths, Institution: SPMIS,

@@ -45,6 +45,9 @@ func TestRefusedApplicantsFileClosed(t *testing.T) {
 		open   bool
 	}{{"50030100170", true}, {"65010100576", false}, {"50030200338", false}} {
 		f.register(t, c.person, f.account(c.person))
+		if err := f.s.CloseRefused(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		if f.hub.files[c.person] != c.open {
 			t.Errorf("%s: file open %v; want %v", c.person, f.hub.files[c.person], c.open)
 		}

@@ -119,23 +119,5 @@ func (s *Service) RegisterLines(ctx context.Context, lines []BatchLine, actor st
 		return out, err
 	default:
 	}
-	return out, s.closeRefused(ctx, regs)
-}
-
-// closeRefused ends, in one batch of the person directory, the programme's files on the
-// applicants of a batch it refused (those on its list keep theirs).
-func (s *Service) closeRefused(ctx context.Context, regs []*Registration) error {
-	var refused []string
-	for _, r := range regs {
-		if r.Status != Ineligible && r.Status != Stopped {
-			continue
-		}
-		if _, err := s.Store.Beneficiary(ctx, r.Person); fault.KindOf(err) == fault.NotFound {
-			refused = append(refused, r.Person)
-		}
-	}
-	if len(refused) == 0 {
-		return nil
-	}
-	return s.Hub.CloseFiles(ctx, refused, s.today())
+	return out, s.CloseRefused(ctx) // the refused applicants' files, in one batch
 }

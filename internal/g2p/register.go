@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
@@ -283,9 +284,7 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 			case "list": // linked but not listed: the link is undone, nothing is half done
 				s.undoLink(ctx, r.Person)
 			}
-			if !filed { // a batch closes the files of its refused applicants at once
-				s.closeFile(ctx, r, today)
-			}
+			s.closeFile(ctx, r)
 			if step.name == "eligibility" && errors.Is(err, errStopped) {
 				return Ineligible
 			}
@@ -305,17 +304,46 @@ func (s *Service) undoLink(ctx context.Context, person string) {
 		Outcome: "unlinked", Reasons: []string{"the registration did not complete"}})
 }
 
-// closeFile ends the programme's file on a refused applicant, unless the person is on
-// its list (an ended right keeps the file for the arrears).
-func (s *Service) closeFile(ctx context.Context, r *Registration, day date.Date) {
+// closeFile sets the programme's file on a refused applicant to be ended by the next
+// CloseRefused (the person directory takes them in one batch rather than a write per
+// registration), unless the person is on its list (an ended right keeps the file for
+// the arrears).
+func (s *Service) closeFile(ctx context.Context, r *Registration) {
 	if _, err := s.Store.Beneficiary(ctx, r.Person); err == nil {
 		return
 	}
-	// The refusal stays the last step; only a failure to close is one of its own.
-	if err := s.Hub.CloseFiles(ctx, []string{r.Person}, day); err != nil {
-		r.Steps = append(r.Steps, Step{Name: "file-close", Outcome: Failed, At: s.now().UTC(), Why: err.Error(),
-			What: "nothing for the applicant: the programme's office closes the file"})
+	s.closeMu.Lock()
+	s.toClose = append(s.toClose, r.Person)
+	s.closeMu.Unlock()
+}
+
+// CloseRefused ends, in one batch of the person directory, the files of the applicants
+// refused since the last call; the serving hub calls it every few seconds, a batch at
+// its end, OpenG2P's chain when it closes. On failure they stay to be closed next time.
+func (s *Service) CloseRefused(ctx context.Context) error {
+	s.closeMu.Lock()
+	ps := s.toClose
+	s.toClose = nil
+	s.closeMu.Unlock()
+	// One who applied again meanwhile and is on the list now keeps the file.
+	slices.Sort(ps)
+	ps = slices.Compact(ps)
+	refused := ps[:0:0]
+	for _, p := range ps {
+		if _, err := s.Store.Beneficiary(ctx, p); fault.KindOf(err) == fault.NotFound {
+			refused = append(refused, p)
+		}
 	}
+	if len(refused) == 0 {
+		return nil
+	}
+	if err := s.Hub.CloseFiles(ctx, refused, s.today()); err != nil {
+		s.closeMu.Lock()
+		s.toClose = append(ps, s.toClose...)
+		s.closeMu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // verify asks the bank whether account is the person's, and records it.

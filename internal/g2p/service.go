@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
@@ -48,6 +49,9 @@ type Service struct {
 
 	codes    codeLimit
 	searches codeLimit // searches of the register by name, per social worker
+
+	closeMu sync.Mutex
+	toClose []string // refused applicants whose files CloseRefused ends
 }
 
 func (s *Service) now() time.Time {

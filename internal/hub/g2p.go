@@ -103,7 +103,8 @@ func newG2P(ctx context.Context, cfg Config, st *Stores, x *stack) (*G2P, error)
 // demo bank's accounts are open (their context ended stops them early).
 func (g *G2P) Close(ctx context.Context) error {
 	g.seeding.Wait()
-	err := errors.Join(g.bankDB.Close(), g.g2pDB.Close())
+	err := g.Service.CloseRefused(ctx) // the refused applicants' files, before the stack goes
+	err = errors.Join(err, g.bankDB.Close(), g.g2pDB.Close())
 	if g.stack != nil {
 		err = errors.Join(err, g.stack.close(ctx))
 	}

@@ -83,6 +83,18 @@ func followDeaths(ctx context.Context, ev *events.Pipeline, svc *g2p.Service, lo
 	}
 }
 
+// closeRefusedEvery ends the programme's files on the applicants it refused, every
+// period, in one batch of the person directory (g2p.Service.CloseRefused); the last
+// batch is closed by G2P.Close. It returns when ctx ends.
+func closeRefusedEvery(ctx context.Context, svc *g2p.Service, period time.Duration, log *slog.Logger) {
+	for ctx.Err() == nil {
+		pause(ctx, period)
+		if err := svc.CloseRefused(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("the programme's files on refused applicants: close", "err", err)
+		}
+	}
+}
+
 // pause waits d or until ctx ends.
 func pause(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)

@@ -318,8 +318,10 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 			// the follower stops before the chain closes.
 			dctx, stopDeaths := context.WithCancel(ctx)
 			deathsDone := make(chan struct{})
+			closerDone := make(chan struct{})
 			go func() { defer close(deathsDone); followDeaths(dctx, ev, g.Service, log) }()
-			defer func() { stopDeaths(); <-deathsDone }()
+			go func() { defer close(closerDone); closeRefusedEvery(dctx, g.Service, 5*time.Second, log) }()
+			defer func() { stopDeaths(); <-deathsDone; <-closerDone }()
 			mux.Handle("/g2p/", api.G2P(httpapi.G2PDeps{Service: g.Service, Disburser: g.Disburser, Outbox: g.Outbox}))
 		}
 		mux.Handle("/", handler)

@@ -195,6 +195,12 @@ func EnsureDeliveryChain(ctx context.Context, d *directory.Directory) error {
 		if err := putMissing(ctx, d, v, v.ID); err != nil {
 			return err
 		}
+		// A nation made when the SP-MIS pulled its deaths: it is pushed them now.
+		if old, _, err := directory.Get[directory.Subscription](ctx, d, v.ID); err == nil && old.Mode == directory.ModePull && v.Mode == directory.ModePush {
+			if _, _, err := directory.Put(ctx, d, "crossroads", v, directory.AnyVersion); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

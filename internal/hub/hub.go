@@ -6,6 +6,7 @@ package hub
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
 // Config says where the hub listens and keeps its data.
@@ -259,7 +261,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		}
 		defer stopWitness() // before the audit log closes
 	}
-	if cfg.receiver {
+	if cfg.receiver || cfg.G2P { // the delivery chain's SP-MIS takes its pushes there
 		n, err := pointAtReceiver(ctx, st.Directory, url+receiverPath)
 		if err != nil {
 			return err
@@ -303,25 +305,22 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	}
 	if cfg.receiver || cfg.G2P {
 		mux := http.NewServeMux()
-		if cfg.receiver {
-			rc := newReceiver(keys, log)
-			mux.Handle(receiverPath, rc)
-			mux.Handle(strings.TrimSuffix(receiverPath, "/"), rc)
-		}
+		rc := newReceiver(keys, log)
+		mux.Handle(receiverPath, rc)
+		mux.Handle(strings.TrimSuffix(receiverPath, "/"), rc)
 		if cfg.G2P { // the demo's delivery chain (#21): the SP-MIS, the demo bank, the SMS outbox
 			g, err := demoG2P(ctx, cfg, st, x, log)
 			if err != nil {
 				return err
 			}
 			defer g.Close(context.Background())
-			// The deaths the hub delivers to the SP-MIS end its rights between cycles;
-			// the follower stops before the chain closes.
-			dctx, stopDeaths := context.WithCancel(ctx)
-			deathsDone := make(chan struct{})
+			// The deaths the hub pushes to the SP-MIS end its rights between cycles; the
+			// files of refused applicants are closed in batches, until the chain closes.
+			rc.programmes = map[string]func(context.Context, []json.RawMessage) error{synth.SPMIS: programmeDeaths(g.Service, log)}
+			cctx, stopCloser := context.WithCancel(ctx)
 			closerDone := make(chan struct{})
-			go func() { defer close(deathsDone); followDeaths(dctx, ev, g.Service, log) }()
-			go func() { defer close(closerDone); closeRefusedEvery(dctx, g.Service, 5*time.Second, log) }()
-			defer func() { stopDeaths(); <-deathsDone; <-closerDone }()
+			go func() { defer close(closerDone); closeRefusedEvery(cctx, g.Service, 5*time.Second, log) }()
+			defer func() { stopCloser(); <-closerDone }()
 			mux.Handle("/g2p/", api.G2P(httpapi.G2PDeps{Service: g.Service, Disburser: g.Disburser, Outbox: g.Outbox}))
 		}
 		mux.Handle("/", handler)

@@ -15,9 +15,9 @@ const (
 	// CapacityApplicant is the capacity of the SP-MIS's files on its applicants and
 	// beneficiaries (g2p.Capacity).
 	CapacityApplicant = g2p.Capacity
-	// SPMISDeaths is the SP-MIS's pull subscription to the deaths of the persons it
-	// holds a file on: the hub's mutations machinery delivers them, the programme ends
-	// the rights (hub.followDeaths).
+	// SPMISDeaths is the SP-MIS's push subscription to the deaths of the persons it
+	// holds a file on: the hub's mutations machinery pushes them (the demo points it at
+	// its receiver, which hands them to the programme), the programme ends the rights.
 	SPMISDeaths = "sub-sp-mis"
 )
 
@@ -57,7 +57,7 @@ func (n *network) deliveryChain(today date.Date) {
 	add(deliberation{SocialMember, 1, 2, 3, 171, fields[SocialMember], []string{CapacityApplicant}, g2p.PurposeIncome, act})
 	add(deliberation{BeneficiaryEnrolment, 1, 2, 3, 172, fields[BeneficiaryEnrolment], []string{CapacityApplicant}, g2p.PurposePension, act})
 	n.subscriptions = append(n.subscriptions, directory.Subscription{ID: SPMISDeaths, Institution: SPMIS,
-		EventTypes: []string{"death"}, Capacities: []string{CapacityApplicant}, Mode: directory.ModePull})
+		EventTypes: []string{"death"}, Capacities: []string{CapacityApplicant}, Mode: directory.ModePush, Endpoint: NowhereEndpoint + SPMIS})
 }
 
 func lower(s string) string {

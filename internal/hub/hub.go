@@ -76,7 +76,8 @@ type Config struct {
 	// them in memory only.
 	KeyFile string
 	// G2P serves the demo's delivery chain of the old-age allowance under /g2p/ (#21:
-	// the SP-MIS, the demo bank and its store beside the hub's, the SMS outbox); the
+	// the SP-MIS, the demo bank and its store beside the hub's, the SMS outbox), and the
+	// demo's receiver, where the SP-MIS's push subscription to deaths is pointed; the
 	// demo sets it.
 	G2P bool
 	// BuiltinOverHTTP makes the hub reach its built-in sources over HTTP, as remote ones:

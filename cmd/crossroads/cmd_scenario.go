@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/crossroads-hub/crossroads/internal/bench"
 	"github.com/crossroads-hub/crossroads/internal/g2p"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/ident"
@@ -46,11 +45,9 @@ type scenarioStep struct {
 func (c *ScenarioOAACmd) Run(e *env) error {
 	if _, err := os.Stat(filepath.Join(c.Data, "hub.db")); errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(e.stderr, "No nation in %s: generating one of %d persons.\n", c.Data, c.Persons)
-		if err := os.MkdirAll(c.Data, 0o700); err != nil {
-			return err
-		}
+		// The demo's own way, so `crossroads demo` serves the folder afterwards.
 		p := newProgress(e.stderr)
-		_, err := bench.Synth(e.ctx, c.Data, c.Persons, p.update)
+		_, err := hub.MakeNation(e.ctx, hub.DemoConfig{Data: c.Data, Persons: c.Persons, Seed: 1, Progress: p.update})
 		p.finish()
 		if err != nil {
 			return err

@@ -135,7 +135,16 @@ type Authorization struct {
 	// the record as it stood then. 0: today only. The authorization itself must be in
 	// force on the day the question is asked, whatever day it is about.
 	LookbackDays int `json:"lookback_days,omitempty"`
+	// Identify makes the authorization one of identification: it answers only questions
+	// that name its purpose, only filters that fix each of these fields by equality (a
+	// full name and a birth date: one person, found without a file on them), and at
+	// most MaxIdentifyRecords records; never a look-up or a broader filter.
+	Identify []string `json:"identify,omitempty"`
 }
+
+// MaxIdentifyRecords bounds the answer of an identification (Authorization.Identify):
+// enough to tell one person from several, never a list.
+const MaxIdentifyRecords = 3
 
 // MaxLookbackDays bounds LookbackDays: ten years.
 const MaxLookbackDays = 3660

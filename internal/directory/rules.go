@@ -2,9 +2,11 @@ package directory
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
+
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
-	"strings"
 )
 
 func (v *Institution) kind() Kind    { return KindInstitution }
@@ -177,6 +179,11 @@ func (v *Authorization) validate() error {
 	}
 	if v.LookbackDays < 0 || v.LookbackDays > MaxLookbackDays {
 		return fault.Invalidf("lookback_days", "must be 0 (today only) to %d", MaxLookbackDays)
+	}
+	for _, f := range v.Identify {
+		if !slices.Contains(v.Fields, f) {
+			return fault.Invalidf("identify", "%q is not one of the fields granted", f)
+		}
 	}
 	return needText("decision", v.Decision, 200)
 }

@@ -15,6 +15,7 @@ type Decision struct {
 	Authorization string   // the authorization that permits, if any
 	Fields        []string // the fields the answer may carry
 	Capacities    []string // the capacities the authorization accepts; empty: no person check
+	Identify      []string // an identification's fields (directory.Authorization.Identify)
 	Reasons       []string // why, in words, for the audit log and the caller
 	Code          string   // a short reason code when denied
 }
@@ -66,7 +67,9 @@ func (p *Policy) Decide(q Question) Decision {
 	for _, a := range cands {
 		// An authorization of the rights engine (purpose right:<id>) serves the questions
 		// that name its purpose only (the engine's, #19), never another question.
-		if !a.ValidOn(q.Today) || (IsEnginePurpose(a.Purpose) && !strings.EqualFold(q.Purpose, a.Purpose)) {
+		// So does an identification (Authorization.Identify): a question that does not
+		// name its purpose is never answered under it.
+		if !a.ValidOn(q.Today) || ((IsEnginePurpose(a.Purpose) || len(a.Identify) > 0) && !strings.EqualFold(q.Purpose, a.Purpose) && q.Purpose != a.ID) {
 			continue
 		}
 		inForce++
@@ -87,7 +90,7 @@ func (p *Policy) Decide(q Question) Decision {
 		if q.Day != q.Today {
 			why += ", about " + q.Day.String()
 		}
-		return Decision{Permit: true, Authorization: a.ID, Fields: fields, Capacities: a.Capacities, Reasons: []string{why}}
+		return Decision{Permit: true, Authorization: a.ID, Fields: fields, Capacities: a.Capacities, Identify: a.Identify, Reasons: []string{why}}
 	}
 	switch {
 	case inForce == 0:

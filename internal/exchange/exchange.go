@@ -203,6 +203,10 @@ func (x *Exchange) Search(ctx context.Context, ask Ask) Answer {
 		return refuse(ans, d.Reasons[0])
 	}
 	checked := false // the person asked about was checked against the directory
+	if why := identifies(ask.Query, d.Identify); why != "" {
+		ans.Decision = deny(DenyFields, "%s", why)
+		return refuse(ans, why)
+	}
 	switch ask.Query.Kind {
 	case query.KindID:
 		// Every type naming a person number (IDTypes) is checked before the question

@@ -26,21 +26,55 @@ type BatchResult struct {
 // opened in one batch of the person directory; then each runs the checks of Confirm,
 // several at once. One result per application, in order.
 func (s *Service) RegisterBatch(ctx context.Context, apps []Application, actor string, workers int) ([]BatchResult, error) {
-	if len(apps) > MaxBatch {
-		return nil, fault.TooLargef("applications", "at most %d in one batch, got %d", MaxBatch, len(apps))
+	lines := make([]BatchLine, len(apps))
+	for i, a := range apps {
+		lines[i] = BatchLine{Line: i + 1, App: a}
+	}
+	return s.RegisterLines(ctx, lines, actor, workers)
+}
+
+// RegisterLines is RegisterBatch for the lines of a file (ParseBatch): a line that could
+// not be read gets its verdict, the others go on; the results carry the file's line
+// numbers.
+func (s *Service) RegisterLines(ctx context.Context, lines []BatchLine, actor string, workers int) ([]BatchResult, error) {
+	if len(lines) > MaxBatch {
+		return nil, fault.TooLargef("applications", "at most %d in one batch, got %d", MaxBatch, len(lines))
 	}
 	if actor == "" {
 		return nil, fault.Invalidf("actor", "a batch names who registers its applicants")
 	}
-	out := make([]BatchResult, len(apps))
-	regs := make([]*Registration, 0, len(apps))
-	persons := make([]string, 0, len(apps))
-	for i := range apps {
-		out[i].Line = i + 1
-		a := apps[i]
+	out := make([]BatchResult, len(lines))
+	regs := make([]*Registration, 0, len(lines))
+	persons := make([]string, 0, len(lines))
+	seen := make(map[string]int, len(lines))
+	for i := range lines {
+		out[i].Line = lines[i].Line
+		if lines[i].Err != nil {
+			out[i].Error = lines[i].Err.Error()
+			continue
+		}
+		a := lines[i].App
 		a.Actor = actor
-		if err := a.Check(); err != nil {
+		err := a.Check()
+		if err == nil && a.Person == "" {
+			err = s.identify(ctx, &a)
+		}
+		if k := fault.KindOf(err); err != nil && (k == fault.Internal || k == fault.Unavailable) {
+			return nil, err // the hub failed: the batch stops before anything is done
+		}
+		if err != nil {
 			out[i].Error = err.Error()
+			continue
+		}
+		if prev, ok := seen[a.Person]; ok {
+			out[i].Error = fault.Conflictf("person", "the same person as line %d: one application each", prev).Error()
+			continue
+		}
+		seen[a.Person] = lines[i].Line
+		if r, ok, err := s.already(ctx, a, actor); err != nil {
+			return nil, err
+		} else if ok {
+			out[i].Registration = &r
 			continue
 		}
 		r := &Registration{ID: s.newID("reg-"), Programme: s.Programme.Code, Person: a.Person, Mobile: a.Mobile,
@@ -48,6 +82,9 @@ func (s *Service) RegisterBatch(ctx context.Context, apps []Application, actor s
 		out[i].Registration = r
 		regs = append(regs, r)
 		persons = append(persons, a.Person)
+	}
+	if len(regs) == 0 {
+		return out, nil // no line to check: nothing opened
 	}
 	var filed []Step
 	if err := s.timed(&filed, "file", func(*Step) error { return s.Hub.OpenFiles(ctx, persons, s.today()) }); err != nil {
@@ -82,5 +119,5 @@ func (s *Service) RegisterBatch(ctx context.Context, apps []Application, actor s
 		return out, err
 	default:
 	}
-	return out, nil
+	return out, s.CloseRefused(ctx) // the refused applicants' files, in one batch
 }

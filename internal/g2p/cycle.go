@@ -12,19 +12,19 @@ import (
 
 // CycleReport is what one payment cycle did.
 type CycleReport struct {
-	Cycle        string `json:"cycle"`
-	PayDay       date.Date
-	Listed       int     `json:"listed"`       // beneficiaries with an open right
-	Deceased     int     `json:"deceased"`     // found dead at the re-check: right ended, nothing paid
-	Arrears      int     `json:"arrears"`      // returned payments paid again
-	Unlinked     int     `json:"unlinked"`     // no account: held
-	Instructions int     `json:"instructions"` // sent to the bank
-	New          int     `json:"new"`          // of which not sent before
-	Accepted     int     `json:"accepted"`
-	Duplicates   int     `json:"duplicates"` // sent before: the bank paid them once
-	Rejected     int     `json:"rejected"`
-	Seqs         []int64 `json:"audit_records"` // re-check, resolution, disbursement
-	Steps        []Step  `json:"steps"`
+	Cycle        string    `json:"cycle"`
+	PayDay       date.Date `json:"pay_day"`
+	Listed       int       `json:"listed"`       // beneficiaries with an open right
+	Deceased     int       `json:"deceased"`     // found dead at the re-check: right ended, nothing paid
+	Arrears      int       `json:"arrears"`      // returned payments paid again
+	Unlinked     int       `json:"unlinked"`     // no account: held
+	Instructions int       `json:"instructions"` // sent to the bank
+	New          int       `json:"new"`          // of which not sent before
+	Accepted     int       `json:"accepted"`
+	Duplicates   int       `json:"duplicates"` // sent before: the bank paid them once
+	Rejected     int       `json:"rejected"`
+	Seqs         []int64   `json:"audit_records"` // re-check, resolution, disbursement
+	Steps        []Step    `json:"steps"`
 }
 
 // InstrID is the id of a cycle's payment to person: the same every time the cycle is

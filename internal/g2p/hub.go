@@ -42,12 +42,21 @@ type Hub interface {
 	// on, who died on or after since: their death dates by person number. One
 	// question, whatever the size of the list.
 	Deceased(ctx context.Context, q Question, since date.Date) (map[string]date.Date, []int64, error)
+	// Identify searches q's service, by filter over the whole register (the applicant
+	// has no file yet), for the persons of one of id's names born on its day: at most
+	// IdentifyPage records, decided and recorded like any question.
+	Identify(ctx context.Context, q Question, id Identity) ([]map[string]any, int64, error)
 	// Record writes an Action in the audit log.
 	Record(ctx context.Context, a Action) (int64, error)
 	// OpenFiles declares the programme's files on persons in the person directory, from
 	// day: what lets the hub answer its questions about them. A person it already has
 	// a file on is no error.
 	OpenFiles(ctx context.Context, persons []string, day date.Date) error
+	// CloseFiles ends the programme's open files on persons on day: an applicant
+	// refused keeps no file, so the hub answers no more questions about them and
+	// delivers no more of their changes to the programme. A person without an open file
+	// is no error.
+	CloseFiles(ctx context.Context, persons []string, day date.Date) error
 }
 
 // ExchangeHub is Hub over the hub's exchange, in process.
@@ -56,6 +65,7 @@ type ExchangeHub struct {
 	Caller   exchange.Caller // the programme's institution and application
 	Recorder exchange.Recorder
 	Files    func(ctx context.Context, persons []string, day date.Date) error
+	Close    func(ctx context.Context, persons []string, day date.Date) error
 	Now      func() time.Time
 }
 
@@ -104,6 +114,41 @@ func (h *ExchangeHub) Record(ctx context.Context, a Action) (int64, error) {
 // OpenFiles declares the programme's files.
 func (h *ExchangeHub) OpenFiles(ctx context.Context, persons []string, day date.Date) error {
 	return h.Files(ctx, persons, day)
+}
+
+// IdentifyPage is the most records a search by name returns: enough to tell one
+// person from several, never a list (directory.MaxIdentifyRecords, which the exchange
+// holds an identification to).
+const IdentifyPage = 3
+
+// Identify searches the register by name and birth date through the exchange, and seals
+// the answer before returning it.
+func (h *ExchangeHub) Identify(ctx context.Context, q Question, id Identity) ([]map[string]any, int64, error) {
+	names := make([]*query.Cond, 0, len(id.Names))
+	for _, n := range id.Names {
+		names = append(names, &query.Cond{Op: query.And, Args: []*query.Cond{
+			{Op: query.Eq, Attr: "given_name", Value: n.Given}, {Op: query.Eq, Attr: "family_name", Value: n.Family}}})
+	}
+	filter := query.Cond{Op: query.And, Args: []*query.Cond{
+		{Op: query.Eq, Attr: "birth_date", Value: id.BirthDate.String()}, {Op: query.Or, Args: names}}}
+	ask := exchange.Ask{Caller: h.Caller, Service: q.Service, Purpose: q.Purpose, Fields: q.Fields, Start: h.Now(),
+		Query: query.Query{Kind: query.KindFilter, Filter: &filter, Sort: []query.SortKey{{Attr: "person"}}, Page: 1, PageSize: IdentifyPage}}
+	ask.Request, _ = json.Marshal(map[string]any{"service": q.Service, "names": id.Names, "birth_date": id.BirthDate.String()})
+	ans := h.X.Search(ctx, ask)
+	body, _ := json.Marshal(ans.Decoded())
+	seq, err := h.X.Seal(ctx, ask, ans, body)
+	if err != nil {
+		return nil, 0, err
+	}
+	if ans.Err != nil {
+		return nil, seq, ans.Err
+	}
+	return ans.Decoded(), seq, nil
+}
+
+// CloseFiles ends the programme's files.
+func (h *ExchangeHub) CloseFiles(ctx context.Context, persons []string, day date.Date) error {
+	return h.Close(ctx, persons, day)
 }
 
 // deathPage is the page size of Deceased's filter.

@@ -2,6 +2,8 @@ package g2p
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,12 +17,13 @@ import (
 // about persons it opened a file on, and only the fields asked. The real exchange is
 // driven by the end-to-end test in internal/hub.
 type testHub struct {
-	mu      sync.Mutex
-	records map[string]map[string]map[string]any // service → person → record
-	files   map[string]bool
-	actions []Action
-	asks    int
-	seq     int64
+	mu       sync.Mutex
+	records  map[string]map[string]map[string]any // service → person → record
+	files    map[string]bool
+	actions  []Action
+	searches []Identity
+	asks     int
+	seq      int64
 }
 
 func newTestHub() *testHub {
@@ -87,6 +90,38 @@ func (h *testHub) OpenFiles(_ context.Context, ps []string, _ date.Date) error {
 	defer h.mu.Unlock()
 	for _, p := range ps {
 		h.files[p] = true
+	}
+	return nil
+}
+
+// Identify searches the register as the civil register's filter does: exact equality,
+// the names' readings or-ed, at most IdentifyPage records, no file needed.
+func (h *testHub) Identify(_ context.Context, q Question, id Identity) ([]map[string]any, int64, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seq++
+	h.searches = append(h.searches, id)
+	var out []map[string]any
+	for _, p := range slices.Sorted(maps.Keys(h.records["civil-person"])) {
+		r := h.records["civil-person"][p]
+		if str(r["birth_date"]) != id.BirthDate.String() {
+			continue
+		}
+		for _, n := range id.Names {
+			if str(r["given_name"]) == n.Given && str(r["family_name"]) == n.Family && len(out) < IdentifyPage {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out, h.seq, nil
+}
+
+func (h *testHub) CloseFiles(_ context.Context, ps []string, _ date.Date) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range ps {
+		delete(h.files, p)
 	}
 	return nil
 }

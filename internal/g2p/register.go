@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
@@ -30,16 +31,20 @@ var errStopped = errors.New("stopped")
 // Check validates an application on its own, naming the field.
 func (a *Application) Check() error {
 	if a.Person == "" {
+		// Identified later through the hub, by name and birth date (identify).
 		if a.Name == "" || a.BirthDate.IsZero() {
 			return fault.Invalidf("person", "give the person number, or the full name, birth date and mobile number")
 		}
-		return fault.Invalidf("person", "the civil register is asked by person number: a social worker can read it from the applicant's identity card")
+		if _, err := ParseName(a.Name); err != nil {
+			return err
+		}
+	} else {
+		p, err := ident.ParsePerson(a.Person)
+		if err != nil {
+			return fault.Invalidf("person", "%v", err)
+		}
+		a.Person = p.String()
 	}
-	p, err := ident.ParsePerson(a.Person)
-	if err != nil {
-		return fault.Invalidf("person", "%v", err)
-	}
-	a.Person = p.String()
 	m := strings.NewReplacer(" ", "", "-", "").Replace(a.Mobile)
 	if len(m) < 9 || len(m) > 16 || m[0] != '+' || strings.Trim(m[1:], "0123456789") != "" {
 		return fault.Invalidf("mobile", "a mobile number in international form (+ and 8 to 15 digits)")
@@ -63,6 +68,14 @@ func (a *Application) Check() error {
 func (s *Service) Start(ctx context.Context, a Application) (Registration, error) {
 	if err := a.Check(); err != nil {
 		return Registration{}, err
+	}
+	if a.Person == "" {
+		if err := s.identify(ctx, &a); err != nil {
+			return Registration{}, err
+		}
+	}
+	if r, ok, err := s.already(ctx, a, a.Actor); ok || err != nil {
+		return r, err
 	}
 	if err := s.codes.take(a.Mobile, s.now()); err != nil {
 		return Registration{}, err
@@ -144,6 +157,39 @@ func (s *Service) Resend(ctx context.Context, id string) (Registration, error) {
 	return r, s.Store.PutRegistration(ctx, r)
 }
 
+// already answers an application of a person on the list with an open right: the
+// registration says so and nothing is done again (no code, no file, no message), so
+// registering twice is harmless. ok is false for anyone else.
+func (s *Service) already(ctx context.Context, a Application, actor string) (Registration, bool, error) {
+	b, err := s.Store.Beneficiary(ctx, a.Person)
+	if fault.KindOf(err) == fault.NotFound || (err == nil && b.Status != Active) {
+		return Registration{}, false, nil
+	}
+	if err != nil {
+		return Registration{}, false, err
+	}
+	return Registration{Programme: s.Programme.Code, Person: a.Person, Actor: actor, Created: s.now().UTC(), Status: AlreadyRegistered,
+		Steps: []Step{{Name: "list", Outcome: OK, At: s.now().UTC(), Why: "already on the list since " + b.From.String() + ": nothing was done again",
+			What: "nothing: the allowance is paid on the " + fmtInt(int64(s.Programme.PayDay)) + "th of each month; to change the account, ask the programme to update it"}}}, true, nil
+}
+
+// CodeRefusal is the refusal of the code last entered, as an error of its kind, for a
+// front-end to answer with a status: too many tries (locked) or the code wrong,
+// expired or used. Nil when the last step is not a refused code.
+func (r Registration) CodeRefusal() error {
+	if len(r.Steps) == 0 {
+		return nil
+	}
+	st := r.Steps[len(r.Steps)-1]
+	if st.Name != "code-check" || st.Outcome != Refused {
+		return nil
+	}
+	if r.Status == Locked {
+		return fault.TooManyf(nil, "%s: %s", st.Why, st.What)
+	}
+	return &fault.Error{Kind: fault.Forbidden, Field: "code", Msg: st.Why + ": " + st.What}
+}
+
 // refuse marks st refused.
 func refuse(st *Step, why, what string) error {
 	st.Outcome, st.Why, st.What = Refused, why, what
@@ -222,8 +268,23 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 	if filed { // a batch opened the files of all its applicants at once
 		steps = steps[1:]
 	}
+	if !filed {
+		if b, err := s.Store.Beneficiary(ctx, r.Person); err == nil && b.Status == Active {
+			r.Steps = append(r.Steps, Step{Name: "list", Outcome: OK, At: s.now().UTC(),
+				Why: "already on the list since " + b.From.String() + ": nothing was done again"})
+			return AlreadyRegistered
+		}
+	}
 	for _, step := range steps {
 		if err := s.timed(&r.Steps, step.name, step.fn); err != nil {
+			switch step.name {
+			case "confirmation": // on the list: registered; the office sends the message again
+				r.Steps[len(r.Steps)-1].What = "nothing: the programme's office sends the confirmation again"
+				return Registered
+			case "list": // linked but not listed: the link is undone, nothing is half done
+				s.undoLink(ctx, r.Person)
+			}
+			s.closeFile(ctx, r)
 			if step.name == "eligibility" && errors.Is(err, errStopped) {
 				return Ineligible
 			}
@@ -231,6 +292,58 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 		}
 	}
 	return Registered
+}
+
+// undoLink removes the link a registration made before its list step failed, and
+// records it.
+func (s *Service) undoLink(ctx context.Context, person string) {
+	if err := s.Store.Unlink(ctx, person); err != nil {
+		return // nothing linked, or the store is down: the next registration links again
+	}
+	s.Hub.Record(ctx, Action{Service: "g2p.mapper", Purpose: "unlink " + s.Programme.Name, Persons: []string{person},
+		Outcome: "unlinked", Reasons: []string{"the registration did not complete"}})
+}
+
+// closeFile sets the programme's file on a refused applicant to be ended by the next
+// CloseRefused (the person directory takes them in one batch rather than a write per
+// registration), unless the person is on its list (an ended right keeps the file for
+// the arrears).
+func (s *Service) closeFile(ctx context.Context, r *Registration) {
+	if _, err := s.Store.Beneficiary(ctx, r.Person); err == nil {
+		return
+	}
+	s.closeMu.Lock()
+	s.toClose = append(s.toClose, r.Person)
+	s.closeMu.Unlock()
+}
+
+// CloseRefused ends, in one batch of the person directory, the files of the applicants
+// refused since the last call; the serving hub calls it every few seconds, a batch at
+// its end, OpenG2P's chain when it closes. On failure they stay to be closed next time.
+func (s *Service) CloseRefused(ctx context.Context) error {
+	s.closeMu.Lock()
+	ps := s.toClose
+	s.toClose = nil
+	s.closeMu.Unlock()
+	// One who applied again meanwhile and is on the list now keeps the file.
+	slices.Sort(ps)
+	ps = slices.Compact(ps)
+	refused := ps[:0:0]
+	for _, p := range ps {
+		if _, err := s.Store.Beneficiary(ctx, p); fault.KindOf(err) == fault.NotFound {
+			refused = append(refused, p)
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	if err := s.Hub.CloseFiles(ctx, refused, s.today()); err != nil {
+		s.closeMu.Lock()
+		s.toClose = append(ps, s.toClose...)
+		s.closeMu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // verify asks the bank whether account is the person's, and records it.

@@ -101,7 +101,7 @@ func TestApplicationCheck(t *testing.T) {
 		field string
 	}{
 		{Application{Mobile: "+999470123456", Account: f.account("50030100170")}, "person"},
-		{Application{Name: "Maria Peeters", BirthDate: 19500301, Mobile: "+999470123456", Account: f.account("50030100170")}, "person"},
+		{Application{Name: "Maria", BirthDate: 19500301, Mobile: "+999470123456", Account: f.account("50030100170")}, "name"},
 		{Application{Person: "50030100171", Mobile: "+999470123456", Account: f.account("50030100170")}, "person"},
 		{Application{Person: "50030100170", Mobile: "0470123456", Account: f.account("50030100170")}, "mobile"},
 		{Application{Person: "50030100170", Mobile: "+999470123456", Account: "XC00 0000"}, "account"},

@@ -128,13 +128,19 @@ const (
 	CodeWindow = 15 * time.Minute
 )
 
-// codeLimit counts the codes sent to each number in the last CodeWindow.
+// codeLimit counts the codes sent to each number in the last CodeWindow (or, through
+// takeN, other acts by key: the searches of a social worker).
 type codeLimit struct {
 	mu   sync.Mutex
 	sent map[string][]time.Time
 }
 
 func (l *codeLimit) take(number string, now time.Time) error {
+	return l.takeN(number, now, MaxCodes, "codes were sent to this number")
+}
+
+// takeN counts one act of key, refused when max were counted in the last CodeWindow.
+func (l *codeLimit) takeN(number string, now time.Time, max int, what string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.sent == nil {
@@ -151,8 +157,8 @@ func (l *codeLimit) take(number string, now time.Time) error {
 	for len(ts) > 0 && now.Sub(ts[0]) > CodeWindow {
 		ts = ts[1:]
 	}
-	if len(ts) >= MaxCodes {
-		return fault.TooManyf(nil, "%d codes were sent to this number in %s: wait until %s", MaxCodes, CodeWindow, ts[0].Add(CodeWindow).UTC().Format("15:04:05 MST"))
+	if len(ts) >= max {
+		return fault.TooManyf(nil, "%d %s in %s: wait until %s", max, what, CodeWindow, ts[0].Add(CodeWindow).UTC().Format("15:04:05 MST"))
 	}
 	l.sent[number] = append(ts, now)
 	return nil

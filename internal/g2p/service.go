@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
@@ -46,7 +47,11 @@ type Service struct {
 	Now       func() time.Time
 	Rand      io.Reader // one-time codes and ids; crypto/rand when nil
 
-	codes codeLimit
+	codes    codeLimit
+	searches codeLimit // searches of the register by name, per social worker
+
+	closeMu sync.Mutex
+	toClose []string // refused applicants whose files CloseRefused ends
 }
 
 func (s *Service) now() time.Time {

@@ -36,8 +36,11 @@ const (
 	CodeSent   = "code_sent"
 	Locked     = "locked" // too many wrong codes: wait
 	Registered = "registered"
-	Ineligible = "ineligible"
-	Stopped    = "stopped" // a check refused: Steps say why and what to do
+	// AlreadyRegistered: the person is on the list already; nothing was done again (no
+	// code, no file, no message).
+	AlreadyRegistered = "already_registered"
+	Ineligible        = "ineligible"
+	Stopped           = "stopped" // a check refused: Steps say why and what to do
 )
 
 // Registration is one application and its steps.
@@ -65,13 +68,13 @@ const (
 
 // Beneficiary is a person on the programme's list.
 type Beneficiary struct {
-	Person    string
-	Name      string
-	BirthDate date.Date
-	From      date.Date // first day of the right
-	Status    string
-	EndReason string
-	Ended     date.Date
+	Person    string    `json:"person"`
+	Name      string    `json:"-"` // the register's, for the bank's name match
+	BirthDate date.Date `json:"-"`
+	From      date.Date `json:"from"` // first day of the right
+	Status    string    `json:"status"`
+	EndReason string    `json:"end_reason,omitempty"`
+	Ended     date.Date `json:"ended,omitempty"`
 }
 
 // Instruction statuses, as reconciliation sets them.

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bufio"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/g2p"
+	"github.com/crossroads-hub/crossroads/internal/iban"
 )
 
 // G2PDeps is the delivery chain the /g2p/ routes serve (#21): the programme, its bank
@@ -43,6 +42,10 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 		if err != nil {
 			return err
 		}
+		if reg.Status == g2p.AlreadyRegistered {
+			writeJSON(w, http.StatusOK, reg) // nothing was created
+			return nil
+		}
 		writeJSON(w, http.StatusCreated, reg)
 		return nil
 	}))
@@ -68,6 +71,9 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 		if err != nil {
 			return err
 		}
+		if err := reg.CodeRefusal(); err != nil {
+			return err // 403 (wrong, expired, used) or 429 (locked), the problem body of every API
+		}
 		writeJSON(w, http.StatusOK, reg)
 		return nil
 	}))
@@ -80,23 +86,37 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 		return nil
 	}))
 	mux.HandleFunc("POST /g2p/registrations/batch", s.admin(func(w http.ResponseWriter, r *http.Request, actor string) error {
-		apps, err := decodeApplications(r.Body)
+		format := g2p.FormatJSON
+		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) == "text/csv" {
+			format = g2p.FormatCSV
+		}
+		lines, err := g2p.ParseBatch(http.MaxBytesReader(w, r.Body, 64<<20), format)
 		if err != nil {
 			return err
 		}
-		res, err := d.Service.RegisterBatch(r.Context(), apps, actor, 16)
+		res, err := d.Service.RegisterLines(r.Context(), lines, actor, 16)
 		if err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"results": res})
 		return nil
 	}))
+	mux.HandleFunc("GET /g2p/beneficiaries/{person}", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
+		b, err := d.Service.Store.Beneficiary(r.Context(), r.PathValue("person"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, b)
+		return nil
+	}))
 	mux.HandleFunc("POST /g2p/mapper/sync/resolve", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
 		return mapperResolve(w, r, d.Service)
 	}))
-	mux.HandleFunc("POST /g2p/mapper/sync/unlink", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
-		return mapperUnlink(w, r, d.Service)
-	}))
+	for _, op := range []string{g2p.OpLink, g2p.OpUpdate, g2p.OpUnlink} {
+		mux.HandleFunc("POST /g2p/mapper/sync/"+op, s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
+			return mapperChange(w, r, d.Service, op)
+		}))
+	}
 	mux.HandleFunc("POST /g2p/cycles", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
 		var body struct {
 			PayDay date.Date `json:"pay_day"`
@@ -137,48 +157,6 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 		}))
 	}
 	return mux
-}
-
-// decodeApplications reads a batch: a JSON array, or JSON lines (one application a
-// line); an unreadable line is named.
-func decodeApplications(body io.Reader) ([]g2p.Application, error) {
-	br := bufio.NewReaderSize(io.LimitReader(body, 64<<20), 64<<10)
-	first, err := br.Peek(1)
-	for err == nil && (first[0] == ' ' || first[0] == '\n' || first[0] == '\r' || first[0] == '\t') {
-		br.ReadByte()
-		first, err = br.Peek(1)
-	}
-	if err != nil {
-		return nil, fault.Invalidf("body", "empty: send a JSON array of applications or JSON lines")
-	}
-	var apps []g2p.Application
-	if first[0] == '[' {
-		dec := json.NewDecoder(br)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&apps); err != nil {
-			return nil, jsonFault(err)
-		}
-		return apps, nil
-	}
-	sc := bufio.NewScanner(br)
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var a g2p.Application
-		dec := json.NewDecoder(strings.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&a); err != nil {
-			return nil, fault.In("line "+itoa(n), jsonFault(err))
-		}
-		apps = append(apps, a)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fault.Invalidf("body", "%v", err)
-	}
-	return apps, nil
 }
 
 func itoa(n int) string {
@@ -259,34 +237,71 @@ func mapperResolve(w http.ResponseWriter, r *http.Request, svc *g2p.Service) err
 	return nil
 }
 
-// mapperUnlink answers /mapper/sync/unlink for the programme's own beneficiaries.
-func mapperUnlink(w http.ResponseWriter, r *http.Request, svc *g2p.Service) error {
+// mapperChange answers /mapper/sync/link, /update and /unlink (op): a verdict per item,
+// each applied whole or not at all (g2p.Service.Map); an item that cannot be read is
+// refused on its own, never the message.
+func mapperChange(w http.ResponseWriter, r *http.Request, svc *g2p.Service, op string) error {
 	var req struct {
 		Message struct {
-			TransactionID string        `json:"transaction_id"`
-			Items         []resolveItem `json:"unlink_request"`
+			TransactionID string         `json:"transaction_id"`
+			Link          []mapperItemIn `json:"link_request"`
+			Update        []mapperItemIn `json:"update_request"`
+			Unlink        []mapperItemIn `json:"unlink_request"`
 		} `json:"message"`
 	}
 	if err := decodeLoose(w, r, &req); err != nil {
 		return err
 	}
-	if len(req.Message.Items) == 0 || len(req.Message.Items) > 1000 {
-		return fault.Invalidf("message.unlink_request", "1 to 1000 items")
+	in := map[string][]mapperItemIn{g2p.OpLink: req.Message.Link, g2p.OpUpdate: req.Message.Update, g2p.OpUnlink: req.Message.Unlink}[op]
+	if len(in) == 0 || len(in) > g2p.MaxMapperItems {
+		return fault.Invalidf("message."+op+"_request", "1 to %d items", g2p.MaxMapperItems)
 	}
 	now := time.Now().UTC().Format(time.RFC3339)
-	out := make([]mapperAnswer, len(req.Message.Items))
-	for i, it := range req.Message.Items {
-		out[i] = mapperAnswer{ReferenceID: it.ReferenceID, Timestamp: now, ID: it.ID, Status: "succ"}
+	out := make([]mapperAnswer, len(in))
+	var items []g2p.MapperItem
+	var at []int // the answer of each item read
+	for i, it := range in {
+		out[i] = mapperAnswer{ReferenceID: it.ReferenceID, Timestamp: now, ID: it.ID, FA: it.FA, Status: "rjct"}
 		p, err := g2p.ParsePersonID(it.ID)
-		if err == nil {
-			_, err = svc.Unlink(r.Context(), p)
+		if err != nil {
+			out[i].ReasonCode, out[i].Message = "rjct.id.invalid", err.Error()
+			continue
+		}
+		var acct iban.IBAN
+		if op != g2p.OpUnlink {
+			if acct, _, err = g2p.ParseFinancialAddress(it.FA); err != nil {
+				out[i].ReasonCode, out[i].Message = "rjct.fa.invalid", err.Error()
+				continue
+			}
+		}
+		items, at = append(items, g2p.MapperItem{Person: p, Account: acct}), append(at, i)
+	}
+	if len(items) > 0 {
+		res, err := svc.Map(r.Context(), op, items)
+		for k, v := range res {
+			a := &out[at[k]]
+			if v.Done {
+				a.Status = "succ"
+			} else {
+				a.ReasonCode, a.Message = v.Reason, v.Why
+			}
 		}
 		if err != nil {
-			out[i].Status, out[i].ReasonCode, out[i].Message = "rjct", "rjct.id.invalid", err.Error()
+			for _, i := range at[len(res):] {
+				out[i].ReasonCode, out[i].Message = "rjct.unknown.retry", "not applied: the hub or the bank failed; send the item again"
+			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": map[string]any{"transaction_id": req.Message.TransactionID, "unlink_response": out}})
+	writeJSON(w, http.StatusOK, map[string]any{"message": map[string]any{"transaction_id": req.Message.TransactionID, op + "_response": out}})
 	return nil
+}
+
+// mapperItemIn is an item of a link, update or unlink request.
+type mapperItemIn struct {
+	ReferenceID string `json:"reference_id"`
+	Timestamp   string `json:"timestamp"`
+	ID          string `json:"id"`
+	FA          string `json:"fa,omitempty"`
 }
 
 // decodeLoose reads a G2P Connect envelope, whose header and signature the hub does not

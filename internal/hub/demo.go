@@ -133,6 +133,23 @@ func tightenData(data string) error {
 	return nil
 }
 
+// MakeNation makes the demo's nation in a new data folder, as the demo's first start
+// does (nation.json included), so that `crossroads demo` serves a folder made by
+// another command (the scenario).
+func MakeNation(ctx context.Context, cfg DemoConfig) (Nation, error) {
+	if err := perm.MkdirAll(cfg.Data); err != nil {
+		return Nation{}, fmt.Errorf("create the data folder: %w", err)
+	}
+	cfg.Store = "sqlite:" + filepath.Join(cfg.Data, "hub.db")
+	cfg.Civil = "sqlite:" + filepath.Join(cfg.Data, "civil.db")
+	st, err := Open(ctx, cfg.Config)
+	if err != nil {
+		return Nation{}, err
+	}
+	defer st.Close()
+	return ensureNation(ctx, cfg, st)
+}
+
 func ensureNation(ctx context.Context, cfg DemoConfig, st *Stores) (Nation, error) {
 	var n Nation
 	path := filepath.Join(cfg.Data, nationFile)
@@ -148,7 +165,9 @@ func ensureNation(ctx context.Context, cfg DemoConfig, st *Stores) (Nation, erro
 		return n, err
 	}
 	if persons > 0 {
-		return n, fmt.Errorf("the data folder %s holds an incomplete nation (the first start was interrupted); remove the folder and start again", cfg.Data)
+		return n, fmt.Errorf("the data folder %s holds a nation without %s: either the first start was interrupted, or another command "+
+			"made it (`crossroads synth`, or `crossroads scenario` before it made folders the demo serves); remove the folder and start "+
+			"the demo again, or run the scenario with --data on a folder the demo made", cfg.Data, nationFile)
 	}
 	start := time.Now()
 	n = Nation{Seed: cfg.Seed, Today: date.FromTime(start), Generated: start.UTC()}

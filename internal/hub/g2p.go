@@ -92,7 +92,7 @@ func newG2P(ctx context.Context, cfg Config, st *Stores, x *stack) (*G2P, error)
 		return nil, err
 	}
 	h := &g2p.ExchangeHub{X: x.exchange, Caller: exchange.Caller{ClientID: synth.AppID(synth.SPMIS), Institution: synth.SPMIS},
-		Recorder: recorder{x.audit}, Files: programmeFiles(st.Directory), Now: now}
+		Recorder: recorder{x.audit}, Files: programmeFiles(st.Directory), Close: programmeFilesClosed(st.Directory), Now: now}
 	out := &g2p.Outbox{}
 	g := &G2P{Bank: demo, Outbox: out, Disburser: g2p.BankDisburser{Bank: demo, Now: now}, bankDB: bankDB, g2pDB: g2pDB,
 		Service: &g2p.Service{Programme: prog, Store: g2pDB.G2P(), Hub: h, Bank: demo, BankCode: strings.ToLower(synth.DemoBank), Sender: out, Now: now}}
@@ -103,7 +103,8 @@ func newG2P(ctx context.Context, cfg Config, st *Stores, x *stack) (*G2P, error)
 // demo bank's accounts are open (their context ended stops them early).
 func (g *G2P) Close(ctx context.Context) error {
 	g.seeding.Wait()
-	err := errors.Join(g.bankDB.Close(), g.g2pDB.Close())
+	err := g.Service.CloseRefused(ctx) // the refused applicants' files, before the stack goes
+	err = errors.Join(err, g.bankDB.Close(), g.g2pDB.Close())
 	if g.stack != nil {
 		err = errors.Join(err, g.stack.close(ctx))
 	}
@@ -139,6 +140,38 @@ func programmeFiles(d *directory.Directory) func(ctx context.Context, persons []
 	}
 }
 
+// programmeFilesClosed ends the SP-MIS's open files on persons on day.
+func programmeFilesClosed(d *directory.Directory) func(ctx context.Context, persons []string, day date.Date) error {
+	return func(ctx context.Context, persons []string, day date.Date) error {
+		var lines []directory.Line
+		for _, p := range persons {
+			fs, err := d.Files(ctx, p, day)
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
+				if f.Institution == synth.SPMIS && f.Capacity == synth.CapacityApplicant && f.End.IsZero() {
+					f.End = day
+					lines = append(lines, directory.Line{Action: directory.ActionEnd, Integration: f})
+				}
+			}
+		}
+		if len(lines) == 0 {
+			return nil
+		}
+		rep, err := d.Integrate(ctx, synth.SPMIS, lines, directory.Partial)
+		if err != nil {
+			return err
+		}
+		for _, l := range rep.Lines {
+			if l.Error != "" {
+				return fault.Invalidf("person", "closing the programme's file on %s: %s", lines[l.Line-1].Person, l.Error)
+			}
+		}
+		return nil
+	}
+}
+
 // EnsureDeliveryChain puts the SP-MIS, the demo bank and the SP-MIS's authorizations
 // and subscription in a directory made before them (synth adds them to new nations).
 func EnsureDeliveryChain(ctx context.Context, d *directory.Directory) error {
@@ -161,6 +194,12 @@ func EnsureDeliveryChain(ctx context.Context, d *directory.Directory) error {
 	for _, v := range subs {
 		if err := putMissing(ctx, d, v, v.ID); err != nil {
 			return err
+		}
+		// A nation made when the SP-MIS pulled its deaths: it is pushed them now.
+		if old, _, err := directory.Get[directory.Subscription](ctx, d, v.ID); err == nil && old.Mode == directory.ModePull && v.Mode == directory.ModePush {
+			if _, _, err := directory.Put(ctx, d, "crossroads", v, directory.AnyVersion); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
 	"github.com/crossroads-hub/crossroads/internal/g2p"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/testwait"
 )
 
 func (r *running) g2p(t *testing.T, method, path, token, ctype, body string) (int, http.Header, []byte) {
@@ -59,7 +61,7 @@ func candidates(t *testing.T, n int) []string {
 // another person, and every refusal is recorded; the outbox is the office's only.
 func TestG2PRoutes(t *testing.T) {
 	t.Parallel()
-	cs := candidates(t, 2)
+	cs := candidates(t, 4)
 	r := startHubWith(t, func(c *hub.Config) { c.G2P = true })
 	person := cs[0]
 	acct, _ := bank.DemoAccount(person)
@@ -97,10 +99,25 @@ func TestG2PRoutes(t *testing.T) {
 	if status, _, _ := r.g2p(t, "POST", "/g2p/registrations/reg-nope/code", "", "application/json", `{"code":"123456"}`); status != 404 {
 		t.Errorf("unknown registration: %d", status)
 	}
+	// A wrong code is a refusal with its status and the problem body of every API, not
+	// a 200 (outsider finding).
+	wrong := "000000"
+	if wrong == code {
+		wrong = "111111"
+	}
+	if status, h, body := r.g2p(t, "POST", "/g2p/registrations/"+reg.ID+"/code", "", "application/json", fmt.Sprintf(`{"code":%q}`, wrong)); status != http.StatusForbidden ||
+		!strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") || !strings.Contains(string(body), "tries left") {
+		t.Errorf("wrong code: %d %s %s; want 403, a problem saying the tries left", status, h.Get("Content-Type"), body)
+	}
 	status, _, body = r.g2p(t, "POST", "/g2p/registrations/"+reg.ID+"/code", "", "application/json", fmt.Sprintf(`{"code":%q}`, code))
 	json.Unmarshal(body, &reg)
 	if status != 200 || reg.Status != g2p.Registered {
 		t.Fatalf("confirm: %d %s", status, body)
+	}
+	// Registering her again: "already registered", nothing created, no code sent.
+	status, _, body = r.g2p(t, "POST", "/g2p/registrations", r.admin, "application/json", app)
+	if status != http.StatusOK || !strings.Contains(string(body), g2p.AlreadyRegistered) {
+		t.Errorf("register again: %d %s; want 200 %s", status, body, g2p.AlreadyRegistered)
 	}
 	// The mapper: the office's own beneficiary, yes/no unless details are asked.
 	resolve := func(scope string, persons ...string) (int, http.Header, []byte) {
@@ -126,12 +143,83 @@ func TestG2PRoutes(t *testing.T) {
 			t.Errorf("resolve %v: %d %s (audit %q)", ask, status, body, h.Get("X-Audit-Records"))
 		}
 	}
+	// A fourth applicant knows no person number: found through the hub by full name and
+	// birth date. A name with a wildcard, a partial name, an unknown one: refused, with
+	// what to do, and no candidate named.
+	byName, err := r.st.Civil.Population().Person(context.Background(), cs[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	nacct, _ := bank.DemoAccount(cs[3])
+	named := func(name, birth string) (int, []byte) {
+		status, _, body := r.g2p(t, "POST", "/g2p/registrations", r.admin, "application/json",
+			fmt.Sprintf(`{"name":%q,"birth_date":%q,"mobile":%q,"account":%q}`, name, birth, g2p.Mobile(cs[3]), nacct))
+		return status, body
+	}
+	full, birth := byName.GivenName+" "+byName.FamilyName, byName.BirthDate.String()
+	if status, body := named(full, birth); status != http.StatusCreated || !strings.Contains(string(body), cs[3]) {
+		t.Errorf("by name: %d %s; want 201 naming %s", status, body, cs[3])
+	}
+	for _, c := range []struct {
+		name, birth string
+		status      int
+	}{
+		{byName.GivenName + " *", birth, 400},
+		{byName.GivenName + " %", birth, 400},
+		{byName.GivenName, birth, 400},
+		{byName.GivenName[:len(byName.GivenName)-1] + " " + byName.FamilyName, birth, 404},
+		{full, "1900-01-01", 404},
+	} {
+		status, body := named(c.name, c.birth)
+		if status != c.status || strings.Contains(string(body), `"person"`+":") || strings.Contains(string(body), cs[3]) {
+			t.Errorf("by name %q %s: %d %s; want %d naming nobody", c.name, c.birth, status, body, c.status)
+		}
+	}
+	// A third beneficiary, registered by the office, dies before the payment: the hub's
+	// mutations machinery delivers the death to the SP-MIS, which ends the right before
+	// the cycle (not the day-before re-check: the right is ended before it runs).
+	dying := cs[2]
+	dacct, _ := bank.DemoAccount(dying)
+	status, _, body = r.g2p(t, "POST", "/g2p/registrations/batch", r.admin, "application/x-ndjson",
+		fmt.Sprintf(`{"person":%q,"mobile":%q,"account":%q}`, dying, g2p.Mobile(dying), dacct))
+	if status != 200 || !strings.Contains(string(body), `"registered"`) {
+		t.Fatalf("register %s: %d %s", dying, status, body)
+	}
+	// A CSV file of applicants: a bad line is its verdict, a bad header refuses the file.
+	status, _, body = r.g2p(t, "POST", "/g2p/registrations/batch", r.admin, "text/csv", "person,name,birth_date,mobile,account\nbad\n")
+	if status != 200 || !strings.Contains(string(body), `"line": 2`) || !strings.Contains(string(body), "values") {
+		t.Errorf("a CSV file with a bad line: %d %s", status, body)
+	}
+	if status, _, body := r.g2p(t, "POST", "/g2p/registrations/batch", r.admin, "text/csv", "person,iban\n"); status != 400 || !strings.Contains(string(body), "header") {
+		t.Errorf("a CSV file with a bad header: %d %s", status, body)
+	}
+	// The mapper's link in bulk: a person not on the list is refused, item by item.
+	status, _, body = r.g2p(t, "POST", "/g2p/mapper/sync/link", r.admin, "application/json",
+		fmt.Sprintf(`{"message":{"transaction_id":"T2","link_request":[{"reference_id":"r1","timestamp":"2026-12-07T10:00:00Z","id":%q,"fa":%q},{"reference_id":"r2","timestamp":"2026-12-07T10:00:00Z","id":"pn:x","fa":"x"}]}}`,
+			g2p.PersonID(cs[1]), "iban:"+string(dacct)+"@demo-bank"))
+	if status != 200 || strings.Count(string(body), "rjct.id.invalid") != 2 {
+		t.Errorf("mapper link of persons not on the list: %d %s", status, body)
+	}
+	today := r.st.Directory.Today().String()
+	if status, _, body := r.g2p(t, "POST", "/admin/civil/events", r.admin, "application/json", `{"type":"death","person":"`+dying+`","date":"`+today+`"}`); status != 201 {
+		t.Fatalf("the death: %d %s", status, body)
+	}
+	testwait.For(t, 30*time.Second, func() error {
+		_, _, body := r.g2p(t, "GET", "/g2p/beneficiaries/"+dying, r.admin, "", "")
+		if !strings.Contains(string(body), g2p.DeathReason) {
+			return fmt.Errorf("the beneficiary: %s", body)
+		}
+		return nil
+	})
 	// A cycle and its statement through the API.
 	status, _, body = r.g2p(t, "POST", "/g2p/cycles", r.admin, "application/json", `{"pay_day":"2030-01-25"}`)
 	var rep g2p.CycleReport
 	json.Unmarshal(body, &rep)
-	if status != 200 || rep.Accepted != 1 {
-		t.Fatalf("cycle: %d %s", status, body)
+	if status != 200 || rep.Accepted != 1 || rep.Listed != 1 || rep.Deceased != 0 {
+		t.Fatalf("cycle: %d %s; want her alone listed and paid, the dead already off the list", status, body)
+	}
+	if !strings.Contains(string(body), `"pay_day"`) || strings.Contains(string(body), "PayDay") {
+		t.Errorf("the cycle's answer mixes JSON styles: %s", body)
 	}
 	stmt := "statement,account,end_to_end_id,bank_ref,payee,amount,currency,booked,status,reason\n" +
 		fmt.Sprintf("S1,%s,OAA-2030-01-%s,B1,%s,250.00,XCD,2030-01-25,booked,\n", bank.ProgrammeAccount(), person, acct)

@@ -6,6 +6,7 @@ package hub
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/perm"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
+	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
 // Config says where the hub listens and keeps its data.
@@ -74,7 +76,8 @@ type Config struct {
 	// them in memory only.
 	KeyFile string
 	// G2P serves the demo's delivery chain of the old-age allowance under /g2p/ (#21:
-	// the SP-MIS, the demo bank and its store beside the hub's, the SMS outbox); the
+	// the SP-MIS, the demo bank and its store beside the hub's, the SMS outbox), and the
+	// demo's receiver, where the SP-MIS's push subscription to deaths is pointed; the
 	// demo sets it.
 	G2P bool
 	// BuiltinOverHTTP makes the hub reach its built-in sources over HTTP, as remote ones:
@@ -259,7 +262,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		}
 		defer stopWitness() // before the audit log closes
 	}
-	if cfg.receiver {
+	if cfg.receiver || cfg.G2P { // the delivery chain's SP-MIS takes its pushes there
 		n, err := pointAtReceiver(ctx, st.Directory, url+receiverPath)
 		if err != nil {
 			return err
@@ -307,17 +310,22 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 	}
 	if cfg.receiver || cfg.G2P {
 		mux := http.NewServeMux()
-		if cfg.receiver {
-			rc := newReceiver(keys, log)
-			mux.Handle(receiverPath, rc)
-			mux.Handle(strings.TrimSuffix(receiverPath, "/"), rc)
-		}
+		rc := newReceiver(keys, log)
+		mux.Handle(receiverPath, rc)
+		mux.Handle(strings.TrimSuffix(receiverPath, "/"), rc)
 		if cfg.G2P { // the demo's delivery chain (#21): the SP-MIS, the demo bank, the SMS outbox
 			g, err := demoG2P(ctx, cfg, st, x, log)
 			if err != nil {
 				return err
 			}
 			defer g.Close(context.Background())
+			// The deaths the hub pushes to the SP-MIS end its rights between cycles; the
+			// files of refused applicants are closed in batches, until the chain closes.
+			rc.programmes = map[string]func(context.Context, []json.RawMessage) error{synth.SPMIS: programmeDeaths(g.Service, log)}
+			cctx, stopCloser := context.WithCancel(ctx)
+			closerDone := make(chan struct{})
+			go func() { defer close(closerDone); closeRefusedEvery(cctx, g.Service, 5*time.Second, log) }()
+			defer func() { stopCloser(); <-closerDone }()
 			mux.Handle("/g2p/", api.G2P(httpapi.G2PDeps{Service: g.Service, Disburser: g.Disburser, Outbox: g.Outbox}))
 		}
 		mux.Handle("/", handler)

@@ -35,6 +35,9 @@ const receiverKeep = 50
 type receiver struct {
 	keys *oauth.KeySet
 	log  *slog.Logger
+	// programmes take the notify events pushed to a built-in institution (the demo's
+	// SP-MIS), by institution code; an error answers 503, and the hub pushes again.
+	programmes map[string]func(ctx context.Context, events []json.RawMessage) error
 
 	mu       sync.Mutex
 	accepted int
@@ -52,6 +55,9 @@ type received struct {
 	Events    int    `json:"events,omitempty"` // a notify's events
 	Verified  bool   `json:"verified"`
 	Refused   string `json:"refused,omitempty"` // why it was not accepted
+
+	receiverID string            // the institution pushed to
+	events     []json.RawMessage // a notify's events
 }
 
 func newReceiver(keys *oauth.KeySet, log *slog.Logger) *receiver {
@@ -76,6 +82,12 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	got := received{Time: time.Now().UTC().Format(time.RFC3339Nano), Path: r.URL.Path}
 	err = rc.check(r, body, &got)
 	got.Verified = err == nil
+	status := http.StatusUnauthorized
+	if take := rc.programmes[got.receiverID]; err == nil && take != nil && got.Action == dci.ActionNotify {
+		if perr := take(r.Context(), got.events); perr != nil {
+			err, status = fmt.Errorf("the programme could not take the events: %w", perr), http.StatusServiceUnavailable
+		}
+	}
 	rc.mu.Lock()
 	if err != nil {
 		rc.refused++
@@ -91,7 +103,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Unlock()
 	if err != nil {
 		rc.log.Warn("demo receiver: message refused", "path", got.Path, "action", got.Action, "err", err)
-		http.Error(w, err.Error(), http.StatusUnauthorized)
+		http.Error(w, err.Error(), status)
 		return
 	}
 	rc.log.Info("demo receiver: message received and verified", "path", got.Path, "action", got.Action,
@@ -116,7 +128,7 @@ func (rc *receiver) check(r *http.Request, body []byte, got *received) error {
 		ReceiverID string `json:"receiver_id"`
 	}
 	_ = json.Unmarshal(env.Header, &h)
-	got.Action, got.MessageID = h.Action, h.MessageID
+	got.Action, got.MessageID, got.receiverID = h.Action, h.MessageID, h.ReceiverID
 	sig, err := dci.ParseSignature(env.Signature)
 	if err != nil {
 		return fmt.Errorf("signature: %w", err)
@@ -138,7 +150,7 @@ func (rc *receiver) check(r *http.Request, body []byte, got *received) error {
 		Events []json.RawMessage `json:"notify_event"`
 	}
 	_ = json.Unmarshal(env.Message, &m)
-	got.Events = len(m.Events)
+	got.Events, got.events = len(m.Events), m.Events
 	return nil
 }
 

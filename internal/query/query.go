@@ -68,6 +68,43 @@ type Scope interface {
 	Persons(after string, limit int) []string
 }
 
+// Pinned lists the attributes every record matching c has fixed by equality: an eq
+// pins its attribute, an and the union of what its conditions pin, an or what all its
+// branches pin; anything else (a comparison, in, not) pins nothing. An identification
+// (directory.Authorization.Identify) asks a filter that pins each of its fields.
+func (c *Cond) Pinned() map[string]bool {
+	out := map[string]bool{}
+	if c == nil {
+		return out
+	}
+	switch c.Op {
+	case Eq:
+		if _, ok := c.Value.(string); ok {
+			out[c.Attr] = true
+		}
+	case And:
+		for _, a := range c.Args {
+			for k := range a.Pinned() {
+				out[k] = true
+			}
+		}
+	case Or:
+		for i, a := range c.Args {
+			p := a.Pinned()
+			if i == 0 {
+				out = p
+				continue
+			}
+			for k := range out {
+				if !p[k] {
+					delete(out, k)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // Offset is the number of records before the page.
 func (q *Query) Offset() int { return (q.Page - 1) * q.PageSize }
 

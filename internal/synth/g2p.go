@@ -15,6 +15,10 @@ const (
 	// CapacityApplicant is the capacity of the SP-MIS's files on its applicants and
 	// beneficiaries (g2p.Capacity).
 	CapacityApplicant = g2p.Capacity
+	// SPMISDeaths is the SP-MIS's push subscription to the deaths of the persons it
+	// holds a file on: the hub's mutations machinery pushes them (the demo points it at
+	// its receiver, which hands them to the programme), the programme ends the rights.
+	SPMISDeaths = "sub-sp-mis"
 )
 
 // deliveryChain adds the SP-MIS, the demo bank, their applications, the SP-MIS's
@@ -43,10 +47,17 @@ func (n *network) deliveryChain(today date.Date) {
 	const act = crossroadsAct + "; Old-Age Allowance Act, art. 4"
 	fields := g2p.Fields()
 	add(deliberation{"", 1, 2, 3, 170, fields[CivilPerson], []string{CapacityApplicant}, g2p.PurposeIdentity, act})
+	// An applicant without a person number is found by full name and birth date: no
+	// file is needed (she has none yet), so the authorization is one of identification:
+	// the exchange answers under it only a filter fixing name and birth date by equality,
+	// three records at most, each search recorded (g2p.IdentifyQuestion).
+	id := deliberation{"", 1, 2, 3, 173, g2p.IdentifyQuestion.Fields, nil, g2p.PurposeIdentify, act}.authorization(SPMIS, today)
+	id.Identify = g2p.IdentifyFields
+	n.authorizations = append(n.authorizations, id)
 	add(deliberation{SocialMember, 1, 2, 3, 171, fields[SocialMember], []string{CapacityApplicant}, g2p.PurposeIncome, act})
 	add(deliberation{BeneficiaryEnrolment, 1, 2, 3, 172, fields[BeneficiaryEnrolment], []string{CapacityApplicant}, g2p.PurposePension, act})
-	n.subscriptions = append(n.subscriptions, directory.Subscription{ID: "sub-" + lower(SPMIS), Institution: SPMIS,
-		EventTypes: []string{"death"}, Capacities: []string{CapacityApplicant}, Mode: directory.ModePull})
+	n.subscriptions = append(n.subscriptions, directory.Subscription{ID: SPMISDeaths, Institution: SPMIS,
+		EventTypes: []string{"death"}, Capacities: []string{CapacityApplicant}, Mode: directory.ModePush, Endpoint: NowhereEndpoint + SPMIS})
 }
 
 func lower(s string) string {

@@ -34,9 +34,12 @@ type VerifyOptions struct {
 	// root); the records before it are not read again. Checkpoints after it are checked
 	// against the recomputed tree and for consistency with it, as always.
 	From string
-	// Workers expand and hash records in parallel on a Scanner; 0 means one per
-	// processor.
+	// Workers read, expand and hash ranges of the log in parallel on a Scanner; 0
+	// means one per processor.
 	Workers int
+	// Chunk is how many records a range holds on a Scanner; 0 means 4,096 (tests cut
+	// a small log into many ranges with a small one).
+	Chunk int
 	// Progress, when not nil, is called after each chunk of records.
 	Progress func(done, total int64)
 }
@@ -128,7 +131,7 @@ type verifier struct {
 func (v *verifier) run(opts VerifyOptions) error {
 	progress := opts.Progress
 	if s, ok := v.store.(Scanner); ok {
-		if err := v.scan(s, opts.Workers, progress); err != nil {
+		if err := v.scan(s, opts.Workers, opts.Chunk, progress); err != nil {
 			return err
 		}
 	}

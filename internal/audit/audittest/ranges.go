@@ -114,6 +114,15 @@ func testRanges(t *testing.T, open Open) {
 			t.Fatal(err)
 		}
 	}
+	// A record missing (a row deleted): at a range's start or end, inside one, the last.
+	for _, hole := range []int64{1, 8, 9, 50, 103} {
+		holey := holeyStore{Store: s, Scanner: sc, hole: hole}
+		rep, err := audit.VerifyWith(ctx, holey, keys, audit.VerifyOptions{Workers: 3, Chunk: 8})
+		var p *audit.Problem
+		if !errors.As(err, &p) || p.Seq != hole || p.Reason != "missing" || rep.Records != hole-1 {
+			t.Errorf("VerifyWith without record %d = %+v, %v; want it missing after %d good records", hole, rep, err, hole-1)
+		}
+	}
 	// Two damaged records far apart: the first in log order is reported, though a worker
 	// may finish the later range first.
 	a, b := stored(30), stored(100)
@@ -135,4 +144,25 @@ func testRanges(t *testing.T, open Open) {
 		}
 	}
 	MustVerify(t, s)
+}
+
+// holeyStore is a store whose Scanner leaves record hole out, as if its row were deleted.
+type holeyStore struct {
+	audit.Store
+	audit.Scanner
+	hole int64
+}
+
+func (h holeyStore) ScanRecords(ctx context.Context, after int64, limit int, b *audit.ScanBatch) error {
+	var all audit.ScanBatch
+	if err := h.Scanner.ScanRecords(ctx, after, limit, &all); err != nil {
+		return err
+	}
+	b.Reset()
+	for _, r := range all.Records {
+		if r.Seq != h.hole {
+			b.Add(r.Seq, r.Body, r.Hashes)
+		}
+	}
+	return nil
 }

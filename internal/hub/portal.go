@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/devidp"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/events"
@@ -51,6 +52,7 @@ func withPortal(cfg Config, st *Stores, x *stack, ev *events.Pipeline, publicURL
 		Pro:        proLogin(x.oauth), Rights: portalRights(x, st)}
 	if key, err := x.verifierKey(); err == nil {
 		pcfg.Transparency = &portal.Transparency{VerifierKey: key, Checkpoint: x.audit.Checkpoint, Cosignatures: x.audit.Cosignatures,
+			KeyHistory: func() ([]audit.KeyPeriod, error) { return x.keyHistory(cfg.KeyFile) },
 			Authorizations: func(ctx context.Context) ([]directory.Authorization, error) {
 				return all[directory.Authorization](ctx, st.Directory)
 			}}

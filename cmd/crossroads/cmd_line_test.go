@@ -86,3 +86,51 @@ func TestAuditProveVerifyLine(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditVerifyEvidenceKeyHistory: verify-evidence --checkpoint (GET
+// /audit/checkpoint's answer, saved) verifies evidence signed before a rotation with the
+// key of its period, where the key that signs now refuses it; neither option: an error.
+func TestAuditVerifyEvidenceKeyHistory(t *testing.T) {
+	ctx := context.Background()
+	signA, keyA := audittest.Signer(t, 1)
+	signB, keyB := audittest.Signer(t, 2)
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "hub.db")
+	db, err := sqlstore.Open(ctx, dsn, sqlstore.Hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	open := func(sign audit.SignerFunc) *audit.Log {
+		l, err := audit.Open(ctx, db.Audit(), sign, audit.Config{CheckpointEvery: 1 << 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := open(signA)
+	audittest.Append(t, l, 0, 4, nil)
+	ev, err := l.Evidence(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close(ctx)
+	l = open(signB) // rotated
+	audittest.Append(t, l, 4, 9, nil)
+	if _, err := l.CheckpointNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	served, _ := json.Marshal(map[string]any{"verifier_key": keyB, "verifier_keys": l.KeyHistory([]string{keyA, keyB})})
+	l.Close(ctx)
+	evJSON, _ := json.Marshal(ev)
+	evFile, cpFile := writeFile(t, "ev.json", string(evJSON)), writeFile(t, "checkpoint.json", string(served))
+
+	if out, _, err := cli(t, "", "audit", "verify-evidence", evFile, "--checkpoint", cpFile); err != nil || !strings.Contains(out, "evidence OK: record 2") {
+		t.Errorf("verify-evidence --checkpoint (the key history) = %q, %v; want OK", out, err)
+	}
+	if out, _, err := cli(t, "", "audit", "verify-evidence", evFile, "--verifier-key", keyB); code(err) != 1 || !strings.Contains(out, "INVALID") {
+		t.Errorf("verify-evidence --verifier-key (the new key only) = %q, %v; want INVALID", out, err)
+	}
+	if _, _, err := cli(t, "", "audit", "verify-evidence", evFile); err == nil || !strings.Contains(err.Error(), "--checkpoint") {
+		t.Errorf("verify-evidence without keys = %v; want an error naming --checkpoint", err)
+	}
+}

@@ -95,7 +95,8 @@ func chunkLines(r io.Reader, seq int64, n int) ([][]byte, int, error) {
 // AuditVerifyLineCmd checks the evidence of one line offline.
 type AuditVerifyLineCmd struct {
 	File        string   `arg:"" help:"A line's evidence (crossroads audit prove-line)."`
-	VerifierKey []string `help:"The hub's verifier key (from GET /audit/checkpoint)." required:""`
+	VerifierKey []string `help:"A verifier key of the hub (GET /audit/checkpoint's verifier_key), trusted for a checkpoint of any size."`
+	Checkpoint  string   `help:"GET /audit/checkpoint's answer, saved: its key history (verifier_keys) verifies a checkpoint signed before a rotation of the hub's key with the key that signed then, and no other." type:"path"`
 	Line        int      `help:"When set, the evidence must be of the answer to this line of the request body (its \"line\" member, as prove-line --line names it)."`
 }
 
@@ -108,7 +109,11 @@ func (c *AuditVerifyLineCmd) Run(e *env) error {
 	if err := json.Unmarshal(b, &le); err != nil {
 		return fmt.Errorf("%s is not a line's evidence: %w", c.File, err)
 	}
-	rec, person, err := audit.VerifyLine(le.Evidence, le.Line, c.VerifierKey...)
+	keys, err := (&AuditVerifyEvidenceCmd{VerifierKey: c.VerifierKey, Checkpoint: c.Checkpoint}).keys()
+	if err != nil {
+		return err
+	}
+	rec, person, err := audit.VerifyLineKeys(le.Evidence, le.Line, keys)
 	var body int
 	if err == nil {
 		body, err = bodyLine(le.Line.Line)

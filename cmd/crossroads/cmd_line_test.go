@@ -56,6 +56,8 @@ func TestAuditProveVerifyLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	evJSON, _ := json.Marshal(ev)
+	served, _ := json.Marshal(map[string]any{"verifier_keys": l.KeyHistory([]string{vkey})})
+	cpFile := writeFile(t, "checkpoint.json", string(served))
 	answersFile := writeFile(t, "answers.jsonl", answers.String())
 	evFile := writeFile(t, "ev.json", string(evJSON))
 
@@ -69,8 +71,8 @@ func TestAuditProveVerifyLine(t *testing.T) {
 		if err != nil || !strings.Contains(got, want) {
 			t.Errorf("audit verify-line (proved with --line %d) = %q, %v; want %q", n, got, err, want)
 		}
-		if got, _, err := cli(t, "", "audit", "verify-line", out, "--verifier-key", vkey, "--line", fmt.Sprint(n)); err != nil || !strings.Contains(got, "line evidence OK") {
-			t.Errorf("audit verify-line --line %d on its own evidence = %q, %v", n, got, err)
+		if got, _, err := cli(t, "", "audit", "verify-line", out, "--checkpoint", cpFile, "--line", fmt.Sprint(n)); err != nil || !strings.Contains(got, "line evidence OK") {
+			t.Errorf("audit verify-line --checkpoint (the key history) --line %d on its own evidence = %q, %v", n, got, err)
 		}
 		other := body[(i+1)%len(body)]
 		if got, _, err := cli(t, "", "audit", "verify-line", out, "--verifier-key", vkey, "--line", fmt.Sprint(other)); code(err) != 1 ||

@@ -249,10 +249,9 @@ func (v *verifier) check(c *scanned) error {
 		if err := v.interior(r.Seq, c.leaves[i], hashes[:n]); err != nil {
 			return err
 		}
-		first := tlog.StoredHashIndex(0, r.Seq-1)
 		for level := 1; level < n; level++ {
 			if hashes[level] != stored[level] {
-				k := (r.Seq - 1) >> level
+				first, k := tlog.StoredHashIndex(0, r.Seq-1), (r.Seq-1)>>level
 				return &Problem{Seq: r.Seq, Reason: fmt.Sprintf(
 					"stored hash %d (level %d, records %d to %d) differs from the recomputed tree",
 					first+int64(level), level, k<<level+1, (k+1)<<level)}

@@ -32,7 +32,7 @@ type VerifyOptions struct {
 	// signature is checked again, and the store's tree at its size must have its root
 	// (the hashes of its complete subtrees, read from the store, bound to the signed
 	// root); the records before it are not read again. Checkpoints after it are checked
-	// against the recomputed tree and for consistency with it, as always.
+	// against the recomputed tree, which extends it.
 	From string
 	// Workers read, expand and hash ranges of the log in parallel on a Scanner; 0
 	// means one per processor.

@@ -312,12 +312,12 @@ func scanAuditCheckpoint(row scanner) (audit.StoredCheckpoint, error) {
 
 // ScanRecords implements audit.Scanner: the records after a seq as stored, with their
 // stored hashes, in one range query. Verify's workers call it at once, each on its own
-// connection. It reads on the pool without the memory map (hot): a scan of the whole log
-// through the map would make every page of it resident (a 1 GB log, 1.3 GB of resident
-// memory), where the page cache bounds it.
+// connection. It reads on a pool of its own without the memory map (scan): a scan of the
+// whole log through the map would make every page of it resident (a 1 GB log, 1.3 GB of
+// resident memory), where the page cache bounds it.
 func (s *auditStore) ScanRecords(ctx context.Context, after int64, n int, into *audit.ScanBatch) error {
 	into.Reset()
-	err := s.readRowsOn(ctx, s.db.hot, func(rows *sql.Rows) error {
+	err := s.readRowsOn(ctx, s.db.scan, func(rows *sql.Rows) error {
 		var seq int64
 		var body, hashes sql.RawBytes
 		if err := rows.Scan(&seq, &body, &hashes); err != nil {

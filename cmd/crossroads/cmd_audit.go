@@ -139,7 +139,8 @@ func verifierKeys(path string) ([]string, error) {
 // AuditVerifyEvidenceCmd checks an evidence file.
 type AuditVerifyEvidenceCmd struct {
 	File        string   `arg:"" help:"Evidence file (JSON from GET /audit/records/{seq}/evidence)."`
-	VerifierKey []string `help:"The hub's verifier key (from GET /audit/checkpoint)." required:""`
+	VerifierKey []string `help:"A verifier key of the hub (GET /audit/checkpoint's verifier_key), trusted for a checkpoint of any size."`
+	Checkpoint  string   `help:"GET /audit/checkpoint's answer, saved: its key history (verifier_keys) verifies a checkpoint signed before a rotation of the hub's key with the key that signed then, and no other." type:"path"`
 }
 
 func (c *AuditVerifyEvidenceCmd) Run(e *env) error {
@@ -151,7 +152,11 @@ func (c *AuditVerifyEvidenceCmd) Run(e *env) error {
 	if err := json.Unmarshal(b, &ev); err != nil {
 		return fmt.Errorf("%s is not an evidence file: %w", c.File, err)
 	}
-	rec, err := audit.VerifyEvidence(ev, c.VerifierKey...)
+	keys, err := c.keys()
+	if err != nil {
+		return err
+	}
+	rec, err := audit.VerifyEvidenceKeys(ev, keys)
 	if err != nil {
 		fmt.Fprintf(e.stdout, "evidence INVALID: %v\n", err)
 		return exitCode(1)
@@ -159,6 +164,32 @@ func (c *AuditVerifyEvidenceCmd) Run(e *env) error {
 	fmt.Fprintf(e.stdout, "evidence OK: record %d (%s, %s by %s of %s) is in the signed log\n",
 		rec.Seq, rec.Time.Format(time.RFC3339), rec.Decision, rec.Client, rec.Institution)
 	return nil
+}
+
+// keys returns the keys to verify with: the key history of --checkpoint, each key for
+// the checkpoints it signed, and the --verifier-key keys for any.
+func (c *AuditVerifyEvidenceCmd) keys() ([]audit.KeyPeriod, error) {
+	var keys []audit.KeyPeriod
+	if c.Checkpoint != "" {
+		b, err := os.ReadFile(c.Checkpoint)
+		if err != nil {
+			return nil, err
+		}
+		var v struct {
+			Keys []audit.KeyPeriod `json:"verifier_keys"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil || len(v.Keys) == 0 {
+			return nil, fmt.Errorf("--checkpoint: %s is not GET /audit/checkpoint's answer with its key history (verifier_keys)", c.Checkpoint)
+		}
+		keys = v.Keys
+	}
+	for _, k := range c.VerifierKey {
+		keys = append(keys, audit.KeyPeriod{Key: k})
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("give --checkpoint (GET /audit/checkpoint's answer, saved) or --verifier-key")
+	}
+	return keys, nil
 }
 
 // AuditKeyCmd prints verifier keys.

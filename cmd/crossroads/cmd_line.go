@@ -21,7 +21,7 @@ type LineEvidence struct {
 // AuditProveLineCmd makes the evidence of one line of a batch's answers.
 type AuditProveLineCmd struct {
 	Answers  string `arg:"" help:"The batch's answers as received (crossroads consult --out): JSON lines."`
-	Line     int    `help:"The line of the request body whose answer to prove." required:""`
+	Line     int    `help:"The answer to prove, named by the line of the request body it answers: its \"line\" member, counted from 1 as the body's lines (a header line and blank lines included), not its place among the answers. verify-line reports the same number." required:""`
 	Evidence string `help:"The evidence of the answer's audit record (GET /audit/records/{seq}/evidence)." required:""`
 	Out      string `help:"Where to write the line's evidence; - for standard output." default:"-"`
 }
@@ -87,7 +87,7 @@ func chunkLines(r io.Reader, seq int64, n int) ([][]byte, int, error) {
 		}
 	}
 	if at < 0 {
-		return nil, 0, fmt.Errorf("no answer to line %d recorded in record %d among the answers", n, seq)
+		return nil, 0, fmt.Errorf("no answer to line %d of the request body (a \"line\" member) recorded in record %d among the answers", n, seq)
 	}
 	return chunk, at, nil
 }
@@ -95,7 +95,9 @@ func chunkLines(r io.Reader, seq int64, n int) ([][]byte, int, error) {
 // AuditVerifyLineCmd checks the evidence of one line offline.
 type AuditVerifyLineCmd struct {
 	File        string   `arg:"" help:"A line's evidence (crossroads audit prove-line)."`
-	VerifierKey []string `help:"The hub's verifier key (from GET /audit/checkpoint)." required:""`
+	VerifierKey []string `help:"A verifier key of the hub (GET /audit/checkpoint's verifier_key), trusted for a checkpoint of any size."`
+	Checkpoint  string   `help:"GET /audit/checkpoint's answer, saved: its key history (verifier_keys) verifies a checkpoint signed before a rotation of the hub's key with the key that signed then, and no other." type:"path"`
+	Line        int      `help:"When set, the evidence must be of the answer to this line of the request body (its \"line\" member, as prove-line --line names it)."`
 }
 
 func (c *AuditVerifyLineCmd) Run(e *env) error {
@@ -107,12 +109,35 @@ func (c *AuditVerifyLineCmd) Run(e *env) error {
 	if err := json.Unmarshal(b, &le); err != nil {
 		return fmt.Errorf("%s is not a line's evidence: %w", c.File, err)
 	}
-	rec, person, err := audit.VerifyLine(le.Evidence, le.Line, c.VerifierKey...)
+	keys, err := (&AuditVerifyEvidenceCmd{VerifierKey: c.VerifierKey, Checkpoint: c.Checkpoint}).keys()
+	if err != nil {
+		return err
+	}
+	rec, person, err := audit.VerifyLineKeys(le.Evidence, le.Line, keys)
+	var body int
+	if err == nil {
+		body, err = bodyLine(le.Line.Line)
+	}
+	if err == nil && c.Line != 0 && body != c.Line {
+		err = fmt.Errorf("the evidence is of the answer to line %d of the request body, not line %d", body, c.Line)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stdout, "line evidence INVALID: %v\n", err)
 		return exitCode(1)
 	}
-	fmt.Fprintf(e.stdout, "line evidence OK: the answer about %s is line %d of the %d recorded in record %d (%s of %s), which is in the signed log\n",
-		person, le.Line.Index+1, rec.Lines, rec.Seq, rec.Client, rec.Institution)
+	fmt.Fprintf(e.stdout, "line evidence OK: the answer to line %d of the request body, about %s, is answer %d of the %d recorded in record %d (%s of %s), which is in the signed log\n",
+		body, person, le.Line.Index+1, rec.Lines, rec.Seq, rec.Client, rec.Institution)
 	return nil
+}
+
+// bodyLine returns the line of the request body an answer line answers: its "line"
+// member, which the line's hash covers.
+func bodyLine(line string) (int, error) {
+	var l struct {
+		Line int `json:"line"`
+	}
+	if err := json.Unmarshal([]byte(line), &l); err != nil || l.Line < 1 {
+		return 0, fmt.Errorf("the answer line has no \"line\" member naming a line of the request body")
+	}
+	return l.Line, nil
 }

@@ -176,6 +176,9 @@ func (l *Log) checkpoint(ctx context.Context) (Checkpoint, error) {
 		return Checkpoint{}, fault.Wrap(err, "sign a checkpoint")
 	}
 	cp := Checkpoint{Size: h.size, Root: h.root, Note: string(msg), Time: l.now().UTC()}
+	if err := l.noteKey(signer, cp); err != nil {
+		return Checkpoint{}, fault.Wrap(err, "remember the audit log's key history")
+	}
 	// Remembered outside the store first: the file may run ahead of the store's
 	// checkpoints (its records are stored), never behind what was published.
 	if l.published != "" {

@@ -115,7 +115,11 @@ func Expand(dst []byte, seq int64, stored []byte, name NameOf) ([]byte, error) {
 	if !IsCompact(stored) {
 		return append(dst, stored...), nil
 	}
-	d := compactReader{b: stored[1:], name: name}
+	return expand(dst, seq, compactReader{b: stored[1:], name: name})
+}
+
+// expand appends the canonical bytes of the compact record d reads.
+func expand(dst []byte, seq int64, d compactReader) ([]byte, error) {
 	flags := d.uvarint()
 	secs, nanos := d.varint(), d.uvarint()
 	if d.err == nil && (nanos >= 1e9 || secs < minUnix || secs > maxUnix) {
@@ -196,9 +200,45 @@ func (d *compactReader) hashes(dst []byte, flags uint64) []byte {
 // compactReader reads a compact record; the first error sticks, and reads after it
 // return zeros.
 type compactReader struct {
-	b    []byte
-	name NameOf
-	err  error
+	b     []byte
+	name  NameOf
+	names *quotedNames // when not nil, the dictionary's texts, quoted, in place of name
+	err   error
+}
+
+// quotedNames keeps the dictionary's texts as JSON strings, for one goroutine (a
+// Verify worker): no lock, no hashing (numbers are small, dense, and index a slice), and
+// no escaping after a text's first use. It keeps the numbers below maxQuotedNames; a
+// larger one is read each time.
+type quotedNames struct {
+	name   NameOf
+	quoted [][]byte // by number; nil: not read yet
+}
+
+const maxQuotedNames = 1 << 16
+
+func newQuotedNames(name NameOf) *quotedNames { return &quotedNames{name: name} }
+
+// get returns text id as a JSON string.
+func (q *quotedNames) get(id uint64) ([]byte, error) {
+	if id < uint64(len(q.quoted)) && q.quoted[id] != nil {
+		return q.quoted[id], nil
+	}
+	if q.name == nil {
+		return nil, ErrDamaged // a text named, and no dictionary
+	}
+	s, err := q.name(id)
+	if err != nil {
+		return nil, err
+	}
+	b := rawjson.AppendString(nil, s)
+	if id < maxQuotedNames {
+		if id >= uint64(len(q.quoted)) {
+			q.quoted = append(q.quoted, make([][]byte, int(id)+1-len(q.quoted))...)
+		}
+		q.quoted[id] = b
+	}
+	return b, nil
 }
 
 func (d *compactReader) uvarint() uint64 {
@@ -278,6 +318,14 @@ func (d *compactReader) text(dst []byte) []byte {
 	}
 	switch kind {
 	case textName:
+		if d.names != nil {
+			q, err := d.names.get(num)
+			if err != nil {
+				d.err = err
+				return dst
+			}
+			return append(dst, q...)
+		}
 		if d.name == nil {
 			d.err = ErrDamaged // a text named, and no dictionary
 			return dst

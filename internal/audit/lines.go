@@ -129,6 +129,22 @@ func VerifyLine(ev Evidence, lp LineProof, verifierKeys ...string) (Record, stri
 	if err != nil {
 		return Record{}, "", err
 	}
+	return lineOf(r, lp)
+}
+
+// VerifyLineKeys is VerifyLine with a key history (VerifyEvidenceKeys): the line of a
+// record whose checkpoint a key signed before a rotation.
+func VerifyLineKeys(ev Evidence, lp LineProof, keys []KeyPeriod) (Record, string, error) {
+	r, err := VerifyEvidenceKeys(ev, keys)
+	if err != nil {
+		return Record{}, "", err
+	}
+	return lineOf(r, lp)
+}
+
+// lineOf checks that lp's line is a line of the chunk record r, which was verified, and
+// returns r and the line's person.
+func lineOf(r Record, lp LineProof) (Record, string, error) {
 	if r.Lines < 1 {
 		return Record{}, "", fmt.Errorf("record %d is not a batch chunk: it has no lines", r.Seq)
 	}

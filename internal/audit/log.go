@@ -95,7 +95,8 @@ type Log struct {
 	head atomic.Pointer[treeHead] // the stored tree, published after each batch stored
 
 	cpMu   sync.Mutex
-	latest Checkpoint // the latest saved checkpoint; Size 0 when there is none
+	latest Checkpoint  // the latest saved checkpoint; Size 0 when there is none
+	keys   []KeyPeriod // the keys that signed the checkpoints (keyhistory.go)
 
 	stop       context.CancelFunc
 	writerDone chan struct{}
@@ -172,6 +173,9 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 	}
 	if err := l.loadLatest(ctx); err != nil {
 		return nil, err
+	}
+	if err := l.loadKeys(ctx); err != nil {
+		return nil, fault.Wrap(err, "read the audit log's key history")
 	}
 	if cfg.Journal != "" {
 		if err := l.startJournal(ctx, cfg.Journal, cfg.Durability); err != nil {

@@ -12,8 +12,10 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/ident"
 )
 
-// auditCheckpoint publishes the latest signed checkpoint of the audit log and the key
-// that verifies it: anyone may hold the hub to it later.
+// auditCheckpoint publishes the latest signed checkpoint of the audit log, the key that
+// signs now, and the key history (verifier_keys: each key with the sizes of the
+// checkpoints it signed, so that evidence signed before a rotation stays verifiable):
+// anyone may hold the hub to it later.
 func (s *Server) auditCheckpoint(w http.ResponseWriter, r *http.Request) error {
 	cp, err := s.audit.Checkpoint(r.Context())
 	if err != nil {
@@ -23,8 +25,15 @@ func (s *Server) auditCheckpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"checkpoint": cp, "verifier_key": key, "log_size": s.audit.Size(),
-		"cosigned": s.audit.Cosignatures()})
+	out := map[string]any{"checkpoint": cp, "verifier_key": key, "log_size": s.audit.Size(), "cosigned": s.audit.Cosignatures()}
+	if s.auditKeys != nil {
+		keys, err := s.auditKeys()
+		if err != nil {
+			return err
+		}
+		out["verifier_keys"] = keys
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -53,6 +53,10 @@ type Deps struct {
 	// Audit is the exchange log; AuditKey gives the verifier key of its checkpoints.
 	Audit    *audit.Log
 	AuditKey func() (string, error)
+	// AuditKeys gives the key history: every key that signed the log's checkpoints,
+	// with the sizes of those it signed, so that evidence signed before a rotation
+	// stays verifiable (nil: none published).
+	AuditKeys func() ([]audit.KeyPeriod, error)
 	// Async answers the asynchronous DCI calls (stores them, answers and delivers their
 	// callbacks); nil: the asynchronous endpoints are not served.
 	Async *answer.Worker
@@ -125,6 +129,7 @@ type Server struct {
 	builtins        map[string]exchange.Source
 	audit           *audit.Log
 	auditKey        func() (string, error)
+	auditKeys       func() ([]audit.KeyPeriod, error)
 	async           *answer.Worker
 	recent          recent // message ids of recent synchronous searches
 	messages        UsedOnce
@@ -158,7 +163,7 @@ func NewServer(d Deps) *Server {
 	s := &Server{dir: d.Directory, pop: d.Population, ledger: d.Ledger, ready: d.Ready, log: log, uploads: d.Uploads,
 		version: d.Version, started: time.Now(), metrics: newMetrics(reg), reg: reg,
 		oauth: d.OAuth, keys: d.Keys, exchange: d.Exchange, serviceFor: d.ServiceFor, dciPrefix: d.DCIPrefix,
-		builtins: d.Builtins, messages: d.Messages, audit: d.Audit, auditKey: d.AuditKey, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
+		builtins: d.Builtins, messages: d.Messages, audit: d.Audit, auditKey: d.AuditKey, auditKeys: d.AuditKeys, async: d.Async, events: d.Events, sourceCallbacks: d.SourceCallbacks,
 		employment: d.Employment, rights: d.Rights, benefits: d.Benefits}
 	s.recent.max = d.RecentMessages
 	s.registerSizes(d.Sizes)

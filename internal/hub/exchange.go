@@ -361,6 +361,16 @@ func (s *sources) serviceFor(registry, receiverID string) string {
 
 func (x *stack) verifierKey() (string, error) { return AuditVerifierKey(x.keys) }
 
+// keyHistory returns the audit log's key history, each key as its verifier key (from
+// the keys the key file ever held).
+func (x *stack) keyHistory(keyFile string) ([]audit.KeyPeriod, error) {
+	known, err := x.verifierKeys(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return x.audit.KeyHistory(known), nil
+}
+
 // verifierKeys returns the verifier keys of the current key and of every key the key
 // file ever held.
 func (x *stack) verifierKeys(keyFile string) ([]string, error) {

@@ -286,7 +286,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		ServiceFor: x.serviceFor, Client: cfg.Callbacks, Log: log})
 	api := httpapi.NewServer(httpapi.Deps{Directory: st.Directory, Population: st.Civil.Population(), Ledger: st.Civil.Ledger(),
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
-		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey,
+		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey, AuditKeys: func() ([]audit.KeyPeriod, error) { return x.keyHistory(cfg.KeyFile) },
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
 		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: claims(st),
 		RecentMessages: cfg.RecentMessages, Sizes: memorySizes(st), Rights: rightsAccess, Benefits: reports})

@@ -112,6 +112,7 @@ func withPortal(cfg Config, st *Stores, x *stack, ev *events.Pipeline, parts por
 		Pro:        proLogin(x.oauth), Rights: portalRights(x, st), Benefits: parts.benefits}
 	if key, err := x.verifierKey(); err == nil {
 		pcfg.Transparency = &portal.Transparency{VerifierKey: key, Checkpoint: x.audit.Checkpoint, Cosignatures: x.audit.Cosignatures,
+			KeyHistory: func() ([]audit.KeyPeriod, error) { return x.keyHistory(cfg.KeyFile) },
 			Authorizations: func(ctx context.Context) ([]directory.Authorization, error) {
 				return all[directory.Authorization](ctx, st.Directory)
 			}}

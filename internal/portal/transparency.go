@@ -18,6 +18,9 @@ type Transparency struct {
 	Checkpoint     func(ctx context.Context) (audit.Checkpoint, error)
 	Cosignatures   func() []audit.Cosigned
 	VerifierKey    string
+	// KeyHistory gives every key that signed checkpoints, with their sizes: evidence
+	// signed before a rotation of the hub's key checks with the key of its period.
+	KeyHistory func() ([]audit.KeyPeriod, error)
 }
 
 // maxShown bounds the authorizations one page lists.
@@ -63,6 +66,14 @@ func (p *Portal) transparency(w http.ResponseWriter, r *http.Request, ss *sessio
 	if tr.Cosignatures != nil {
 		data["Witnesses"] = tr.Cosignatures()
 	}
+	if tr.KeyHistory != nil {
+		keys, err := tr.KeyHistory()
+		if err != nil {
+			return err
+		}
+		data["Keys"] = keys
+	}
+	data["Hub"] = strings.TrimSuffix(p.cfg.Issuer, "/")
 	p.render(w, r, ss, lang, "transparency", data)
 	return nil
 }

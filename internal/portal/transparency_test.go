@@ -20,6 +20,12 @@ func TestTransparency(t *testing.T) {
 	if st != http.StatusOK || !strings.Contains(page, `id="authorizations"`) || !strings.Contains(page, `id="cp-size"`) {
 		t.Fatalf("GET /portal/transparency: %d %.600s", st, page)
 	}
+	// The key history, so that evidence signed before a rotation checks, and the command
+	// that uses it.
+	if !regexp.MustCompile(`id="key-history"><li><code>crossroads-audit&#43;[0-9a-f]{8}&#43;[A-Za-z0-9/=&#;]+</code>: checkpoints of sizes \d+–now</li></ul>`).MatchString(page) ||
+		!strings.Contains(page, "crossroads audit verify-evidence --checkpoint checkpoint.json evidence-N.json") {
+		t.Errorf("GET /portal/transparency lacks the key history or the command that checks evidence with it: %s", page)
+	}
 	count := regexp.MustCompile(`id="tr-count">(\d+) `)
 	all, _ := strconv.Atoi(count.FindStringSubmatch(page)[1])
 	_, page = b.get("/portal/transparency?q=pension-fund")

@@ -257,7 +257,11 @@ func (s *auditStore) expand(ctx context.Context, seq int64, body []byte) ([]byte
 	if !audit.IsCompact(body) {
 		return body, nil
 	}
-	return s.ExpandRecord(ctx, make([]byte, 0, 4*len(body)), seq, body)
+	out, err := audit.Expand(make([]byte, 0, 4*len(body)), seq, body, s.nameOf)
+	if errors.Is(err, audit.ErrDamaged) || fault.KindOf(err) == fault.NotFound {
+		return body, nil
+	}
+	return out, err
 }
 
 // SaveCheckpoint stores a signed checkpoint.
@@ -307,47 +311,23 @@ func scanAuditCheckpoint(row scanner) (audit.StoredCheckpoint, error) {
 }
 
 // ScanRecords implements audit.Scanner: the records after a seq as stored, with their
-// stored hashes, in one range query. It reads on the pool without the memory map (hot):
-// a scan of the whole log through the map would make every page of it resident (a 1 GB
-// log, 1.3 GB of resident memory), where the page cache bounds it.
-func (s *auditStore) ScanRecords(ctx context.Context, after int64, n int, dst []audit.StoredRecord) ([]audit.StoredRecord, error) {
-	dst = dst[:0]
-	// The rows' bytes go into one buffer for the whole chunk (a row's own two would be
-	// most of the scan's allocations), grown as needed; earlier rows keep their slices
-	// of the buffers they were copied into.
-	var arena []byte
-	err := s.readRowsOn(ctx, s.db.hot, func(rows *sql.Rows) error {
-		var r audit.StoredRecord
+// stored hashes, in one range query. Verify's workers call it at once, each on its own
+// connection. It reads on a pool of its own without the memory map (scan): a scan of the
+// whole log through the map would make every page of it resident (a 1 GB log, 1.3 GB of
+// resident memory), where the page cache bounds it.
+func (s *auditStore) ScanRecords(ctx context.Context, after int64, n int, into *audit.ScanBatch) error {
+	into.Reset()
+	err := s.readRowsOn(ctx, s.db.scan, func(rows *sql.Rows) error {
+		var seq int64
 		var body, hashes sql.RawBytes
-		if err := rows.Scan(&r.Seq, &body, &hashes); err != nil {
+		if err := rows.Scan(&seq, &body, &hashes); err != nil {
 			return err
 		}
-		if cap(arena)-len(arena) < len(body)+len(hashes) {
-			arena = make([]byte, 0, max(256*1024, len(body)+len(hashes)))
-		}
-		start := len(arena)
-		arena = append(append(arena, body...), hashes...)
-		r.Body = arena[start : start+len(body) : start+len(body)]
-		if hashes != nil {
-			r.Hashes = arena[start+len(body) : len(arena) : len(arena)]
-		}
-		dst = append(dst, r)
+		into.Add(seq, body, hashes)
 		return nil
 	}, `SELECT seq, body, hashes FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`, after, min(max(n, 1), 1<<16))
-	return dst, mapErr(err, "read audit records")
+	return mapErr(err, "read audit records")
 }
 
-// ExpandRecord implements audit.Scanner.
-func (s *auditStore) ExpandRecord(ctx context.Context, dst []byte, seq int64, stored []byte) ([]byte, error) {
-	if !audit.IsCompact(stored) {
-		return append(dst, stored...), nil
-	}
-	out, err := audit.Expand(dst, seq, stored, s.nameOf)
-	if err == nil {
-		return out, nil
-	}
-	if errors.Is(err, audit.ErrDamaged) || fault.KindOf(err) == fault.NotFound {
-		return append(dst, stored...), nil
-	}
-	return nil, err
-}
+// Dictionary implements audit.Scanner.
+func (s *auditStore) Dictionary() audit.NameOf { return s.nameOf }

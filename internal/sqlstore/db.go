@@ -33,6 +33,7 @@ type DB struct {
 	// hot reads tables written all the time (DCI transactions), without the memory map
 	// (see sqliteHot); r on PostgreSQL.
 	hot     *sql.DB
+	scan    *sql.DB // the audit log's range reads (sqliteScan); w on PostgreSQL
 	schemas []migrated
 
 	snap *snapshots // pooled read transactions for Files; SQLite only
@@ -68,11 +69,11 @@ func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		db.dialect = SQLite
-		db.w, db.r, db.hot, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+		db.w, db.r, db.hot, db.scan, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db.dialect = Postgres
 		db.w, err = openPostgres(ctx, dsn)
-		db.r, db.hot = db.w, db.w
+		db.r, db.hot, db.scan = db.w, db.w, db.w
 	default:
 		return nil, fault.Invalidf("dsn", "must start with sqlite:, postgres:// or postgresql://")
 	}
@@ -146,7 +147,7 @@ func (db *DB) Close() error {
 	}
 	db.mu.Unlock()
 	err := db.w.Close()
-	for _, pool := range []*sql.DB{db.r, db.hot} {
+	for _, pool := range []*sql.DB{db.r, db.hot, db.scan} {
 		if pool != db.w {
 			if perr := pool.Close(); err == nil {
 				err = perr

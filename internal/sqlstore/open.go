@@ -34,6 +34,10 @@ const (
 	sqliteWriter = sqliteCommon + "&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16384)&_pragma=temp_store(MEMORY)"
 	sqliteReader = sqliteCommon + "&_pragma=cache_size(-65536)&_query_only=1"
 	sqliteHot    = sqliteBase + "&_pragma=cache_size(-16384)&_query_only=1"
+	// sqliteScan is for the audit log's range reads (audit.Scanner, Verify's workers),
+	// without the map: each page is read once, so a small cache — 16 MB a connection
+	// made a worker cost about 50 MB of memory and no speed.
+	sqliteScan = sqliteBase + "&_pragma=cache_size(-2048)&_query_only=1"
 )
 
 // sqliteVFS returns the start of the driver's query string. With exclusive, this process
@@ -94,13 +98,13 @@ func parseSQLite(dsn string) (path string, o sqliteOptions, err error) {
 
 // openSQLite opens the single writer connection, which turns on WAL, then the reader
 // pool and the pool for tables written all the time (hot).
-func openSQLite(ctx context.Context, dsn string) (w, r, hot *sql.DB, err error) {
+func openSQLite(ctx context.Context, dsn string) (w, r, hot, scan *sql.DB, err error) {
 	path, o, err := parseSQLite(dsn)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if err := private(path); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	vfs := sqliteVFS(o.exclusive)
 	writer := sqliteWriter
@@ -108,18 +112,27 @@ func openSQLite(ctx context.Context, dsn string) (w, r, hot *sql.DB, err error) 
 		writer = strings.Replace(writer, "synchronous(NORMAL)", "synchronous(FULL)", 1)
 	}
 	if w, err = openPool(ctx, "sqlite", path+vfs+writer, 1); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if r, err = openPool(ctx, "sqlite", path+vfs+sqliteReader, max(4, runtime.GOMAXPROCS(0))+snapReaders()); err != nil {
 		w.Close()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if hot, err = openPool(ctx, "sqlite", path+vfs+sqliteHot, max(4, runtime.GOMAXPROCS(0))); err != nil {
 		w.Close()
 		r.Close()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return w, r, hot, nil
+	// Opened at the first scan (sql.Open connects lazily): most stores never scan.
+	if scan, err = sql.Open("sqlite", path+vfs+sqliteScan); err != nil {
+		w.Close()
+		r.Close()
+		hot.Close()
+		return nil, nil, nil, nil, fault.Wrap(err, "open the database")
+	}
+	scan.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	scan.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
+	return w, r, hot, scan, nil
 }
 
 // private makes the database file and its folder before SQLite does, and tightens those

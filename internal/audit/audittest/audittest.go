@@ -54,6 +54,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("FailClosed", func(t *testing.T) { testFailClosed(t, open) })
 	t.Run("Shorter", func(t *testing.T) { testShorter(t, open) })
 	t.Run("Resume", func(t *testing.T) { testResume(t, open) })
+	t.Run("Ranges", func(t *testing.T) { testRanges(t, open) })
 }
 
 // journalDir gives the Config.Journal of a test's logs: "" (none), or one folder per

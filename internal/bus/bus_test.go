@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -323,4 +324,35 @@ func TestLaneDeliveryLost(t *testing.T) {
 			t.Errorf("read %v; want 0…6, once each, in order", got)
 		}
 	})
+}
+
+// TestPublishWindows: PublishAll sends no two messages of one Order in one window (so a
+// lost one cannot be overtaken by the next of its Order), and as many others as come.
+func TestPublishWindows(t *testing.T) {
+	msgs := func(orders string) []bus.Msg {
+		var out []bus.Msg
+		for _, o := range orders {
+			out = append(out, bus.Msg{Order: strings.TrimSpace(string(o))})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		orders string
+		want   []int // the windows' ends
+	}{
+		{"abc", []int{3}},
+		{"abab", []int{2, 4}},
+		{"aaa", []int{1, 2, 3}},
+		{"ab ca b", []int{4, 7}}, // " ": no order, never a reason to wait
+		{"", nil},
+	} {
+		var got []int
+		m := msgs(c.orders)
+		for from := 0; from < len(m); from = got[len(got)-1] {
+			got = append(got, bus.WindowEnd(m, from))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("windows of %q end at %v; want %v", c.orders, got, c.want)
+		}
+	}
 }

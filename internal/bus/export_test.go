@@ -47,3 +47,6 @@ func ConsumerLeader(ctx context.Context, b *Bus, stream, consumer string) (leade
 
 // ConnectedServer names the server b's connection is on.
 func ConnectedServer(b *Bus) string { return b.conn.ConnectedServerName() }
+
+// WindowEnd is windowEnd.
+var WindowEnd = windowEnd

@@ -87,7 +87,7 @@ func startCluster(t *testing.T) *started {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, r := range c.Replicas {
-				t.Logf("%s's log:\n%s", r.Name, r.Log.Tail(6000))
+				t.Logf("%s's warnings and errors:\n%s", r.Name, notable(r.Log.String(), 8000))
 			}
 		}
 		if err := c.Close(); err != nil {
@@ -211,4 +211,17 @@ func TestRollingRestart(t *testing.T) {
 			}
 		}
 	}
+}
+
+// notable is the last n bytes of a replica's log lines above INFO, and of those naming a
+// lane or the lease (what goes wrong in a cluster shows there, not in the requests).
+func notable(log string, n int) string {
+	var b strings.Builder
+	for line := range strings.Lines(log) {
+		if !strings.Contains(line, `"level":"INFO"`) || strings.Contains(line, "lane") || strings.Contains(line, "lease") {
+			b.WriteString(line)
+		}
+	}
+	s := b.String()
+	return s[max(0, len(s)-n):]
 }

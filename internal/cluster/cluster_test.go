@@ -160,13 +160,14 @@ func TestRollingRestart(t *testing.T) {
 	// one reconnect to another; a lane whose pull request was on it asks again (bus).
 	for i := range s.c.NATS.Size() {
 		s.c.NATS.Stop(i)
-		n := len(mover.Recorded())
+		n, stopped := len(mover.Recorded()), time.Now()
 		testwait.For(t, 60*time.Second, func() error {
 			if d := cluster.CheckDelivery(mover.Recorded()[:n], s.inbox.Copies()); d.Missing > 0 {
 				return fmt.Errorf("NATS server %d stopped: %d of %d changes not delivered yet", i, d.Missing, n)
 			}
 			return nil
 		})
+		t.Logf("NATS server %d stopped: the %d changes recorded before, delivered within %v", i+1, n, time.Since(stopped).Round(time.Millisecond))
 		ok, _ := load.Counts()
 		testwait.For(t, 60*time.Second, answeredAtLeast(ok+50))
 		if err := s.c.NATS.Restart(ctx, i); err != nil {
@@ -176,6 +177,12 @@ func TestRollingRestart(t *testing.T) {
 	stopLoad()
 	wg.Wait()
 
+	var astray, resumed int
+	for _, r := range s.c.Replicas {
+		astray += strings.Count(r.Log.String(), "a lane's delivery went astray")
+		resumed += strings.Count(r.Log.String(), "a lane resumes after its last acknowledged message")
+	}
+	t.Logf("lanes: %d deliveries found astray, %d lanes resumed from their acknowledgement floor", astray, resumed)
 	answered, failed := load.Results()
 	t.Logf("%d exchanges answered, %d failed, %d changes recorded during %d rolling restarts", len(answered), len(failed), len(mover.Recorded()), len(s.c.Replicas))
 	if len(failed) > clients*len(s.c.Replicas) {

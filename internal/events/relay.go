@@ -21,11 +21,19 @@ const (
 )
 
 // relay publishes the register's new events, from where it stopped, until ctx ends.
+// Where it stopped is asked again every second while the bus cannot tell (a NATS server
+// stopped, a leader being elected).
 func (p *Pipeline) relay(ctx context.Context) {
 	last, err := p.relayStart(ctx)
-	if err != nil {
-		p.log.Error("events relay cannot start", "err", err)
-		return
+	for err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		p.log.Warn("events relay cannot start yet", "err", err)
+		if !sleep(ctx, time.Second) {
+			return
+		}
+		last, err = p.relayStart(ctx)
 	}
 	t := time.NewTicker(relayEvery)
 	defer t.Stop()

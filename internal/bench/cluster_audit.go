@@ -47,7 +47,7 @@ func auditAppends(ctx context.Context, o ClusterOptions, r *Result) error {
 		r.add(fmt.Sprintf("audit_%d_logs_cpu_us_per_append", n), fmt.Sprintf("audit appends through %d log(s): this process's CPU per append", n), round(cpu), "µs")
 		r.add(fmt.Sprintf("audit_%d_logs_lock_held_pct", n), fmt.Sprintf("audit appends through %d log(s): the log's lock held, share of the time", n), round(100*lock.heldShare), "%")
 		r.add(fmt.Sprintf("audit_%d_logs_records_per_batch", n), fmt.Sprintf("audit appends through %d log(s): records a batch", n), round(lock.perBatch), "")
-		r.add(fmt.Sprintf("audit_%d_logs_lock_wait_ms_per_batch", n), fmt.Sprintf("audit appends through %d log(s): wait for the lock a batch", n), lock.waitMs, "ms")
+		r.add(fmt.Sprintf("audit_%d_logs_lock_wait_ms_per_batch", n), fmt.Sprintf("audit appends through %d log(s): wait for the lock a batch", n), round(lock.waitMs), "ms")
 	}
 	return nil
 }

@@ -77,6 +77,7 @@ type ServeCmd struct {
 	PublicURL       string   `name:"public-url" help:"Where clients reach the hub, when not at the listening address (behind a proxy): the issuer of its tokens, the audience of client assertions, the base of its callback URLs." env:"CROSSROADS_PUBLIC_URL"`
 	Durability      string   `help:"What an exchange's audit record survives once answered: process (a crash of the process) or power (a loss of power; each journal write synced, SQLite at synchronous=FULL)." enum:"process,power" default:"process" env:"CROSSROADS_DURABILITY"`
 	WitnessKey      []string `name:"witness-key" help:"Verifier key of a witness whose cosigned checkpoints the hub takes and serves (repeat for several)." env:"CROSSROADS_WITNESS_KEYS"`
+	Replicas        int      `help:"How many replicas of the hub serve the same clients on this store (behind one load balancer): each enforces 1/N of the per-client limits (failed authentications, expensive questions), so that together they allow what one hub would." default:"1" env:"CROSSROADS_REPLICAS"`
 	ConnFlags       `embed:""`
 	PortalFlags     `embed:""`
 }
@@ -88,7 +89,10 @@ func (c *ServeCmd) Run(e *env) error {
 	}
 	cfg := hub.Config{Addr: c.Addr, Store: c.Store, Civil: c.Civil, Log: e.log, Out: e.stdout, Version: version,
 		KeyFile: c.Keys, BuiltinOverHTTP: c.BuiltinOverHTTP, DCIPrefix: c.DCIPrefix, NATS: c.NATS, NATSDir: c.NATSDir, PublicURL: c.PublicURL,
-		Durability: durability, Witnesses: c.WitnessKey}
+		Durability: durability, Witnesses: c.WitnessKey, Replicas: c.Replicas}
+	if c.Replicas < 1 {
+		return fmt.Errorf("--replicas must be at least 1")
+	}
 	c.ConnFlags.apply(&cfg)
 	c.PortalFlags.apply(&cfg)
 	st, err := hub.Open(e.ctx, cfg)

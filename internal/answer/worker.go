@@ -13,6 +13,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/lease"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/txn"
@@ -229,6 +230,12 @@ func (w *Worker) application(ctx context.Context, client string) (application, e
 // outcome (answer and delivery, or answer and the next attempt) in one write. A crash
 // before that write leaves t unanswered: it is answered again after the restart, and
 // the audit log holds both exchanges.
+//
+// Before each effect that only the holder of the worker's lease may have (sealing and
+// storing an answer, posting the callback, recording the outcome), the worker confirms
+// the lease with the store (held): a replica that lost it (cut off from the database,
+// paused) leaves t as stored to the next holder, rather than answering, delivering or
+// recording it a second time beside it.
 func (w *Worker) advance(ctx context.Context, t txn.Txn) {
 	// Checked again before anything is done: the transaction may have been stored by a
 	// hub with other rules, or the application's callbacks changed since. A subscribe
@@ -242,9 +249,7 @@ func (w *Worker) advance(ctx context.Context, t txn.Txn) {
 	case fault.KindOf(err) == fault.Invalid:
 		t.LastError, t.NextAttempt = "callback URL: "+dci.SafeMessage(err), time.Time{}
 		w.Log.Warn("refused a transaction's callback URL", "correlation_id", t.CorrelationID, "err", err)
-		if err := w.Txns.Update(ctx, t); err != nil {
-			w.Log.Error("record a refused callback URL", "correlation_id", t.CorrelationID, "err", err)
-		}
+		w.update(ctx, t, "record a refused callback URL")
 		return
 	case err != nil:
 		w.retry(ctx, t, "callback URL: "+err.Error())
@@ -252,18 +257,44 @@ func (w *Worker) advance(ctx context.Context, t txn.Txn) {
 	}
 	t.CallbackURI = to
 	if !t.Answered() {
+		if !w.held(ctx, t, "answer") {
+			return
+		}
 		if t, err = w.answer(ctx, t, app); err != nil {
 			w.retry(ctx, t, "answer: "+err.Error())
 			return
 		}
+	}
+	if !w.held(ctx, t, "deliver") {
+		return
 	}
 	if err := w.deliver(ctx, t); err != nil {
 		w.retry(ctx, t, err.Error())
 		return
 	}
 	t.Delivered, t.NextAttempt, t.LastError = time.Now(), time.Time{}, ""
+	w.update(ctx, t, "record a delivery")
+}
+
+// held reports whether this replica still holds the worker's lease, asking the store at
+// once (lease.Confirm; a worker run without a lease, or under one that cannot be asked,
+// always holds it). step names what would follow, for the log.
+func (w *Worker) held(ctx context.Context, t txn.Txn, step string) bool {
+	if err := lease.Confirm(ctx); err != nil {
+		w.Log.Warn("the asynchronous worker's lease is lost: a transaction left to the next holder",
+			"correlation_id", t.CorrelationID, "step", step, "err", err)
+		return false
+	}
+	return true
+}
+
+// update records t's progress, if the lease is still held.
+func (w *Worker) update(ctx context.Context, t txn.Txn, what string) {
+	if !w.held(ctx, t, what) {
+		return
+	}
 	if err := w.Txns.Update(ctx, t); err != nil {
-		w.Log.Error("record a delivery", "correlation_id", t.CorrelationID, "err", err)
+		w.Log.Error(what, "correlation_id", t.CorrelationID, "err", err)
 	}
 }
 
@@ -276,9 +307,7 @@ func (w *Worker) retry(ctx context.Context, t txn.Txn, why string) {
 		t.NextAttempt = time.Time{}
 		w.Log.Warn("gave up delivering a callback", "correlation_id", t.CorrelationID, "attempts", t.Attempts, "err", why)
 	}
-	if err := w.Txns.Update(ctx, t); err != nil {
-		w.Log.Error("record a failed attempt", "correlation_id", t.CorrelationID, "err", err)
-	}
+	w.update(ctx, t, "record a failed attempt")
 }
 
 // answer runs a stored request (search, subscribe, unsubscribe) and keeps the signed

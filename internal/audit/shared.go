@@ -20,20 +20,23 @@ type SharedStore interface {
 	Store
 	// AppendShared takes the log's lock for one transaction, reads the last stored seq,
 	// and stores the batch build returns for it, all or nothing. No other AppendShared
-	// on the same log runs between the read and the commit.
-	AppendShared(ctx context.Context, build func(last int64) (*Batch, error)) error
+	// on the same log runs between the read and the commit. frontier reads the stored
+	// hashes of the tree of size last that the writer needs when another appended
+	// (the most recent complete subtree of each level); the store may have read them
+	// with last, in the same round trip.
+	AppendShared(ctx context.Context, build func(last int64, frontier tlog.HashReader) (*Batch, error)) error
 }
 
 // commitShared is commit on a SharedStore.
 func (l *Log) commitShared(ctx context.Context, s SharedStore, recs []pending) (int64, error) {
 	saved, savedSize := l.front, l.size
 	var first int64
-	err := s.AppendShared(ctx, func(last int64) (*Batch, error) {
+	err := s.AppendShared(ctx, func(last int64, stored tlog.HashReader) (*Batch, error) {
 		l.front, l.size = saved, savedSize
 		if last != l.size || l.stale {
 			// Another replica appended: its records' hashes are stored, and committed
 			// before the lock was ours.
-			if err := l.front.load(last, storeHashes{ctx, l.store}); err != nil {
+			if err := l.front.load(last, stored); err != nil {
 				return nil, fault.Unavailablef(err, "read the audit log's tree")
 			}
 			l.size, l.stale = last, false

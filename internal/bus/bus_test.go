@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,4 +259,100 @@ func TestBucket(t *testing.T) {
 			t.Error(err)
 		}
 	})
+}
+
+// TestLaneDeliveryLost: a delivery that went to a reader no longer there (a pull request
+// cut short, or left on a server that stopped) is handed out again, before the messages
+// after it; the lane never hands out one past it, whose acknowledgement would cover it.
+func TestLaneDeliveryLost(t *testing.T) {
+	each(t, func(t *testing.T, ctx context.Context, b *bus.Bus, stream string) {
+		lane := bus.Lane{Stream: stream, Name: "lane", Subject: stream + ".l", MaxAckPending: 10, AckWait: time.Minute}
+		q, err := b.Lane(ctx, lane)
+		if err != nil {
+			t.Fatal(err)
+		}
+		publish := func(from, to int) {
+			t.Helper()
+			for i := from; i < to; i++ {
+				if _, err := b.Publish(ctx, bus.Msg{Subject: stream + ".l", Data: []byte(strconv.Itoa(i))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var got []string
+		read := func(want int) {
+			t.Helper()
+			for len(got) < want {
+				msgs, err := q.Next(ctx, 10)
+				if err != nil {
+					t.Fatalf("Next after %v: %v", got, err)
+				}
+				if len(msgs) == 0 {
+					continue
+				}
+				got = append(got, datas(msgs)...)
+				if err := msgs[len(msgs)-1].AckSync(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		publish(0, 3)
+		read(3)
+		publish(3, 6)
+		if err := bus.LoseDelivery(b, stream, "lane"); err != nil { // 3 goes astray
+			t.Fatal(err)
+		}
+		read(6)
+		publish(6, 7)
+		if err := bus.LoseDelivery(b, stream, "lane"); err != nil { // 6, the last one
+			t.Fatal(err)
+		}
+		// Nothing comes after 6: the lane finds it gone astray after a wait that ended.
+		for range 5 {
+			if len(got) == 7 {
+				break
+			}
+			wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			msgs, err := q.Next(wctx, 10)
+			cancel()
+			if err == nil && len(msgs) > 0 {
+				got = append(got, datas(msgs)...)
+				_ = msgs[len(msgs)-1].AckSync(ctx)
+			}
+		}
+		if !slices.Equal(got, numbers(0, 7)) {
+			t.Errorf("read %v; want 0…6, once each, in order", got)
+		}
+	})
+}
+
+// TestPublishWindows: PublishAll sends no two messages of one Order in one window (so a
+// lost one cannot be overtaken by the next of its Order), and as many others as come.
+func TestPublishWindows(t *testing.T) {
+	msgs := func(orders string) []bus.Msg {
+		var out []bus.Msg
+		for _, o := range orders {
+			out = append(out, bus.Msg{Order: strings.TrimSpace(string(o))})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		orders string
+		want   []int // the windows' ends
+	}{
+		{"abc", []int{3}},
+		{"abab", []int{2, 4}},
+		{"aaa", []int{1, 2, 3}},
+		{"ab ca b", []int{4, 7}}, // " ": no order, never a reason to wait
+		{"", nil},
+	} {
+		var got []int
+		m := msgs(c.orders)
+		for from := 0; from < len(m); from = got[len(got)-1] {
+			got = append(got, bus.WindowEnd(m, from))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("windows of %q end at %v; want %v", c.orders, got, c.want)
+		}
+	}
 }

@@ -3,8 +3,10 @@ package bus_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +108,117 @@ func TestCluster(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("read %v; want %v (once each, in order)", got, want)
+	}
+}
+
+// TestClusterLaneLeaderStops: a lane waiting for its next message on a consumer whose
+// leader stops asks again at the new leader (its pull request expires on the server and
+// is kept alive by heartbeats; two missed, it is taken for lost): the message published
+// after the stop reaches it, without its reader's deadline ending first. Run once with
+// the client on the leader's server and once on another.
+func TestClusterLaneLeaderStops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three clustered NATS servers; not in -short")
+	}
+	for _, onLeader := range []bool{false, true} {
+		t.Run(map[bool]string{false: "client-elsewhere", true: "client-on-leader"}[onLeader], func(t *testing.T) {
+			laneLeaderStops(t, onLeader)
+		})
+	}
+}
+
+func laneLeaderStops(t *testing.T, onLeader bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c, err := bus.StartCluster(ctx, t.TempDir(), "test", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown()
+	b, err := bus.Open(ctx, bus.Config{URL: c.URL(), Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Stream(ctx, bus.Stream{Name: "LS", Subjects: []string{"ls.>"}, Duplicates: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	lane := bus.Lane{Stream: "LS", Name: "ls-lane", Subject: "ls.>", MaxAckPending: 100, AckWait: 30 * time.Second}
+	q, err := b.Lane(ctx, lane)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The consumer's leader, and a client on it or not as asked (the client reconnects
+	// when its server stops: it is made to, by stopping the one it is on).
+	var leader string
+	testwait.For(t, 20*time.Second, func() (err error) {
+		if leader, _, err = bus.ConsumerLeader(ctx, b, "LS", "ls-lane"); err == nil && leader == "" {
+			err = errors.New("no leader yet")
+		}
+		return err
+	})
+	for (bus.ConnectedServer(b) == leader) != onLeader {
+		other := slices.IndexFunc([]string{"test-1", "test-2", "test-3"}, func(s string) bool {
+			return s == bus.ConnectedServer(b)
+		})
+		c.Stop(other)
+		testwait.For(t, 20*time.Second, func() error {
+			if s := bus.ConnectedServer(b); s == "" || s == fmt.Sprintf("test-%d", other+1) {
+				return errors.New("not reconnected yet")
+			}
+			return nil
+		})
+		if err := c.Restart(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		testwait.For(t, 20*time.Second, func() (err error) {
+			leader, _, err = bus.ConsumerLeader(ctx, b, "LS", "ls-lane")
+			return err
+		})
+	}
+	type result struct {
+		msgs []*bus.Received
+		err  error
+	}
+	done := make(chan result, 1)
+	rctx, rcancel := context.WithTimeout(ctx, 45*time.Second)
+	defer rcancel()
+	go func() {
+		for rctx.Err() == nil {
+			msgs, err := q.Next(rctx, 10)
+			if err != nil {
+				t.Logf("Next: %v (asked again)", err)
+			}
+			if len(msgs) > 0 || rctx.Err() != nil {
+				done <- result{msgs, err}
+				return
+			}
+		}
+		done <- result{nil, rctx.Err()}
+	}()
+	testwait.For(t, 20*time.Second, func() error {
+		if _, waiting, err := bus.ConsumerLeader(ctx, b, "LS", "ls-lane"); err != nil || waiting == 0 {
+			return fmt.Errorf("the lane's request not yet waiting (%v)", err)
+		}
+		return nil
+	})
+	i, _ := strconv.Atoi(strings.TrimPrefix(leader, "test-"))
+	c.Stop(i - 1)
+	t.Logf("consumer leader %s stopped; client was on it: %v", leader, onLeader)
+	err = testwait.Until(20*time.Second, func() error {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		_, err := b.Publish(pctx, bus.Msg{Subject: "ls.x", Data: []byte("after"), ID: "after"})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	r := <-done
+	if len(r.msgs) != 1 || string(r.msgs[0].Data()) != "after" {
+		t.Fatalf("the lane read %v (%v) before its reader gave up; want [after]", len(r.msgs), r.err)
+	}
+	if err := r.msgs[0].AckSync(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

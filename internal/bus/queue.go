@@ -14,68 +14,7 @@ import (
 type Queue struct {
 	c    jetstream.Consumer
 	name string
-}
-
-// Lane describes a queue read in order, batch by batch: acknowledging a message
-// acknowledges those before it.
-type Lane struct {
-	Stream, Name, Subject string
-	// MaxAckPending is how many messages may be out unacknowledged: the largest batch.
-	MaxAckPending int
-	// AckWait is how long a message out is left before it is handed out again, unless
-	// its reader says it is still in progress.
-	AckWait time.Duration
-	// Previous names the lane's queue in an earlier version, if any: a new lane starts
-	// where it stopped, and deletes it.
-	Previous string
-}
-
-// Lane opens the queue l describes, ready to hand out its messages in order: created if
-// new, or recreated from its acknowledgement floor when it holds messages handed out but
-// never acknowledged (a crash), because JetStream would otherwise hand out newer
-// messages before it redelivers those.
-func (b *Bus) Lane(ctx context.Context, l Lane) (*Queue, error) {
-	cfg := jetstream.ConsumerConfig{Durable: l.Name, FilterSubject: l.Subject, AckPolicy: jetstream.AckAllPolicy,
-		MaxAckPending: l.MaxAckPending, AckWait: l.AckWait, MaxDeliver: -1}
-	c, err := b.js.Consumer(ctx, l.Stream, l.Name)
-	switch {
-	case err == nil:
-		info := c.CachedInfo()
-		if info.NumAckPending == 0 {
-			if info.Config.MaxAckPending == cfg.MaxAckPending && info.Config.AckWait == cfg.AckWait {
-				return &Queue{c: c, name: l.Name}, nil
-			}
-			up := info.Config
-			up.MaxAckPending, up.AckWait = cfg.MaxAckPending, cfg.AckWait
-			c, err := b.js.UpdateConsumer(ctx, l.Stream, up)
-			if err != nil {
-				return nil, err
-			}
-			return &Queue{c: c, name: l.Name}, nil
-		}
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, info.AckFloor.Stream+1
-		if err := b.js.DeleteConsumer(ctx, l.Stream, l.Name); err != nil {
-			return nil, err
-		}
-		b.log.Info("a lane resumes after its last acknowledged message", "consumer", l.Name, "from", cfg.OptStartSeq)
-	case errors.Is(err, jetstream.ErrConsumerNotFound):
-		if l.Previous == "" {
-			break
-		}
-		if oc, oerr := b.js.Consumer(ctx, l.Stream, l.Previous); oerr == nil {
-			cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, oc.CachedInfo().AckFloor.Stream+1
-			if err := b.js.DeleteConsumer(ctx, l.Stream, l.Previous); err != nil {
-				return nil, err
-			}
-		}
-	default:
-		return nil, err
-	}
-	c, err = b.js.CreateConsumer(ctx, l.Stream, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Queue{c: c, name: l.Name}, nil
+	lane *laneReader // a lane's: how its reads stay gapless (lane.go); nil for Pull's queues
 }
 
 // Pull opens, creating it if new, a queue whose messages are acknowledged one by one,
@@ -114,20 +53,6 @@ func (b *Bus) QueueState(ctx context.Context, stream, name string) (QueueState, 
 
 // Name is the queue's name.
 func (q *Queue) Name() string { return q.name }
-
-// Next returns the messages waiting, at most n, in stream order; when none are, it
-// waits until ctx ends for the first, and takes those that came with it.
-func (q *Queue) Next(ctx context.Context, n int) ([]*Received, error) {
-	msgs, err := collect(q.c.FetchNoWait(n))
-	if len(msgs) > 0 || err != nil {
-		return msgs, err
-	}
-	if msgs, err = collect(q.c.Fetch(1, jetstream.FetchContext(ctx))); len(msgs) == 0 || err != nil {
-		return msgs, err
-	}
-	more, err := collect(q.c.FetchNoWait(n - 1))
-	return append(msgs, more...), err
-}
 
 // Fetch returns up to n messages, waiting at most wait for them, or until ctx ends
 // (none then, and no error: a long poll cut short). An error that ends the fetch after

@@ -40,6 +40,10 @@ type Msg struct {
 	// seen within its duplicate window. "": none.
 	ID     string
 	Header map[string]string
+	// Order names what the message keeps its place among (a person, say): PublishAll
+	// never has two messages of one Order in flight at once, so that one lost while a
+	// stream's leader changes is not overtaken by a later one of the same Order. "": any.
+	Order string
 }
 
 func (m Msg) nats() (*nats.Msg, []jetstream.PublishOpt) {
@@ -69,10 +73,45 @@ func (b *Bus) Publish(ctx context.Context, m Msg) (uint64, error) {
 }
 
 // PublishAll publishes msgs in order without waiting for each to be stored before
-// sending the next (one round trip for the lot, not one a message), then waits for
-// them; it returns how many, from the first, were stored, and why not the rest.
-// Publishing them again from there is safe when they have ids.
+// sending the next (one round trip for many, not one a message), then waits for them; it
+// returns how many, from the first, were stored, and why not the rest. Publishing them
+// again from there is safe when they have ids.
+//
+// Messages sent together may be stored out of order when one is lost on its way (a
+// stream leader that stopped) and a later one, sent after, reaches the new leader: the
+// lost one, published again, comes after it. So msgs go in windows in which no Order
+// appears twice, each window stored before the next is sent: of two messages of one
+// Order, the second is sent only once the first is stored, and stays after it.
 func (b *Bus) PublishAll(ctx context.Context, msgs []Msg) (int, error) {
+	stored := 0
+	for stored < len(msgs) {
+		end := windowEnd(msgs, stored)
+		n, err := b.publishWindow(ctx, msgs[stored:end])
+		stored += n
+		if err != nil {
+			return stored, err
+		}
+	}
+	return stored, nil
+}
+
+// windowEnd is the end of the window of msgs that starts at from: before the first
+// message whose Order is already in it.
+func windowEnd(msgs []Msg, from int) int {
+	seen := map[string]bool{}
+	for i := from; i < len(msgs); i++ {
+		if o := msgs[i].Order; o != "" {
+			if seen[o] {
+				return i
+			}
+			seen[o] = true
+		}
+	}
+	return len(msgs)
+}
+
+// publishWindow publishes msgs without waiting between them, then waits for them.
+func (b *Bus) publishWindow(ctx context.Context, msgs []Msg) (int, error) {
 	acks := make([]jetstream.PubAckFuture, 0, len(msgs))
 	var failed error
 	for _, m := range msgs {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +91,7 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 			return nil, err
 		}
 		r := &Replica{Name: fmt.Sprintf("replica-%d", i+1), Bin: cfg.Bin, Addr: addr, Log: &Buffer{},
-			Args: []string{"--log-level", cfg.LogLevel, "serve", "--store", c.Store, "--nats", c.NATS.URL(), "--keys", c.Keys,
+			Args: []string{"--log-level", cfg.LogLevel, "serve", "--store", c.Store, "--nats", c.NATS.URL(), "--keys", c.Keys, "--replicas", strconv.Itoa(cfg.Replicas),
 				"--public-url", "http://crossroads.cluster.test"}}
 		if err := r.Start(ctx); err != nil {
 			c.Replicas = append(c.Replicas, r)

@@ -102,22 +102,29 @@ func (p *Pipeline) syncDeliverers(ctx context.Context) {
 		lctx, cancel := context.WithCancel(ctx)
 		d := deliverer{endpoint: s.Endpoint, cancel: cancel, done: &sync.WaitGroup{}}
 		for l := range partitions {
-			q, err := p.laneQueue(ctx, id, l)
-			if err != nil {
-				if ctx.Err() == nil {
-					p.log.Warn("delivery consumer", "subscription", id, "lane", l, "err", err)
-				}
-				continue
-			}
 			d.done.Add(1)
-			go func() { defer d.done.Done(); p.runLane(lctx, d.endpoint, q) }()
+			go func() { defer d.done.Done(); p.runLane(lctx, d.endpoint, id, l) }()
 		}
 		p.running[id] = d
 	}
 }
 
-// runLane delivers a lane's copies, batch by batch, until ctx ends.
-func (p *Pipeline) runLane(ctx context.Context, endpoint string, q *bus.Queue) {
+// runLane opens a subscription's delivery lane, asking again every second while the bus
+// cannot (a NATS server stopped, a consumer's leader being elected: a lane left closed
+// would hold its copies until the subscriptions change), then delivers its copies, batch
+// by batch, until ctx ends.
+func (p *Pipeline) runLane(ctx context.Context, endpoint, subscription string, lane int) {
+	var q *bus.Queue
+	for q == nil {
+		var err error
+		if q, err = p.laneQueue(ctx, subscription, lane); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.log.Warn("delivery consumer", "subscription", subscription, "lane", lane, "err", err)
+			sleep(ctx, time.Second)
+		}
+	}
 	for ctx.Err() == nil {
 		msgs, err := q.Next(ctx, deliverBatch)
 		if err != nil && ctx.Err() == nil {

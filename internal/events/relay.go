@@ -21,11 +21,19 @@ const (
 )
 
 // relay publishes the register's new events, from where it stopped, until ctx ends.
+// Where it stopped is asked again every second while the bus cannot tell (a NATS server
+// stopped, a leader being elected).
 func (p *Pipeline) relay(ctx context.Context) {
 	last, err := p.relayStart(ctx)
-	if err != nil {
-		p.log.Error("events relay cannot start", "err", err)
-		return
+	for err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		p.log.Warn("events relay cannot start yet", "err", err)
+		if !sleep(ctx, time.Second) {
+			return
+		}
+		last, err = p.relayStart(ctx)
 	}
 	t := time.NewTicker(relayEvery)
 	defer t.Stop()
@@ -98,7 +106,7 @@ func mutationMsgs(evs []population.Event) []bus.Msg {
 		body, _ := json.Marshal(ev)
 		seq := strconv.FormatInt(ev.Seq, 10)
 		msgs[i] = bus.Msg{Subject: "mutations.civil." + lane(ev.Person), Data: body, ID: "civil:" + seq,
-			Header: map[string]string{"Crossroads-Seq": seq}}
+			Header: map[string]string{"Crossroads-Seq": seq}, Order: ev.Person}
 	}
 	return msgs
 }
@@ -120,31 +128,34 @@ func (p *Pipeline) relayInit(ctx context.Context) error {
 	return p.position.Put(ctx, "civil", strconv.AppendInt(nil, end, 10))
 }
 
-// relayStart is the seq of the last event published, or, on the first run, the end of
-// the log.
+// relayStart is the seq of the last event known published: the position the relay
+// keeps after each batch whose events, from the first, the stream stored, else (an older
+// version kept none) the stream's last event, else, on the first run, the end of the log.
+// The position comes first: when a stream leader stops, an event may be lost on its way
+// while a later one (of another person) is stored, so the stream's last event does not
+// prove those before it stored; the position does. Events published again from it are
+// dropped as repeats by their ids.
 func (p *Pipeline) relayStart(ctx context.Context) (int64, error) {
 	end, err := p.civil.LastEventSeq(ctx)
 	if err != nil {
 		return 0, err
 	}
 	var last int64
-	m, err := p.bus.Last(ctx, streamMutations, "mutations.civil.*")
+	v, err := p.position.Get(ctx, "civil")
 	switch {
+	case err == nil:
+		last, err = strconv.ParseInt(string(v), 10, 64)
 	case errors.Is(err, bus.ErrNotFound):
-		// No event in the stream: the first run, or the stream's messages aged out while
-		// the hub was stopped; the position kept apart tells which.
-		v, kerr := p.position.Get(ctx, "civil")
-		if errors.Is(kerr, bus.ErrNotFound) {
+		m, merr := p.bus.Last(ctx, streamMutations, "mutations.civil.*")
+		if errors.Is(merr, bus.ErrNotFound) {
 			return end, nil // first run
 		}
-		if kerr != nil {
-			return 0, kerr
+		if merr != nil {
+			return 0, merr
 		}
-		last, err = strconv.ParseInt(string(v), 10, 64)
-	case err != nil:
-		return 0, err
-	default:
 		last, err = strconv.ParseInt(m.Header["Crossroads-Seq"], 10, 64)
+	default:
+		return 0, err
 	}
 	if err != nil || last > end {
 		// The bus has seen a longer log than this register holds: another register.

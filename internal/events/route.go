@@ -263,7 +263,8 @@ func (r *route) decideOn(data []byte, m mutations.Mutation) (*routing, error) {
 		body, _ := json.Marshal(delivery{Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution,
 			Type: m.Type, WireType: m.WireType, Registry: m.Registry, RecordType: m.RecordType, Person: m.Person, Date: m.Date.String(), Record: record})
 		bodies[d.Subscription.ID] = body
-		out.copies = append(out.copies, routedCopy{msg: bus.Msg{Subject: deliverySubject(d.Subscription.ID, m.Person), Data: body, ID: d.Key},
+		out.copies = append(out.copies, routedCopy{msg: bus.Msg{Subject: deliverySubject(d.Subscription.ID, m.Person), Data: body, ID: d.Key,
+			Order: d.Subscription.ID + " " + m.Person},
 			routed: outcome{State: "routed", Key: d.Key, Subscription: d.Subscription.ID, Institution: d.Subscription.Institution, Type: m.Type, Seq: m.Seq}})
 	}
 	requestHash := sha256.Sum256(data)

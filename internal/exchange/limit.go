@@ -50,6 +50,25 @@ func DefaultLimits() Limits {
 		MaxWait: 10 * time.Second, Clients: limit.DefaultKeys, Share: 0.2}
 }
 
+// PerReplica is one replica's part of l when n replicas of the hub share its clients: each
+// replica admits a client's expensive questions from its own memory, so each grants
+// 1/n of what is granted to a client (questions under way at once, rounded down but at
+// least one; seconds of evaluation regained a second; seconds ahead), and the n together
+// grant a client at most what l grants it on one hub, however its questions are spread.
+// The slots (evaluations at once, all clients together) are each replica's processors
+// and stay whole. n ≤ 1: l.
+func (l Limits) PerReplica(n int) Limits {
+	if n <= 1 {
+		return l
+	}
+	if l.PerClient > 0 {
+		l.PerClient = max(l.PerClient/n, 1)
+	}
+	l.Rate /= float64(n)
+	l.Burst /= float64(n)
+	return l
+}
+
 // busyWindow is how recently a question that is not expensive must have begun for an
 // evaluation to pace itself: look-ups come in streams, and one that arrives while the
 // evaluation runs a step at full speed waits for a processor.

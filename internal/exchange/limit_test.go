@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -250,5 +251,44 @@ func TestClipText(t *testing.T) {
 		if got := clipText(c.in, c.n); got != c.want {
 			t.Errorf("clipText(%q, %d) = %q; want %q", c.in, c.n, got, c.want)
 		}
+	}
+}
+
+// TestLimitsPerReplica: n exchanges (replicas), each with its share of a client's
+// limits (Limits.PerReplica) and a memory of its own, admit a client's filters spread
+// round robin about as many as one exchange with the whole limits admits (at most one
+// more a replica: a question is admitted while the budget is not in debt, and charged
+// when it ends); with the whole limits each, n times as many.
+func TestLimitsPerReplica(t *testing.T) {
+	const n, asks = 3, 60
+	whole := Limits{PerClient: 6, Rate: 0.3, Burst: 3, Slots: 8}
+	admitted := func(replicas int, l Limits) int {
+		clock := &testClock{t: day.Time()}
+		var xs []*Exchange
+		for range replicas {
+			src := &gateSource{clock: clock, cost: time.Second, started: make(chan struct{}, asks)}
+			xs = append(xs, limitedExchange(t, l, src, &memRecorder{}))
+		}
+		ok := 0
+		for i := range asks {
+			if ans := xs[i%replicas].Search(context.Background(), Ask{Caller: pensionApp, Service: "civil-person", Query: scan}); ans.Status == 200 {
+				ok++
+			}
+			clock.add(100 * time.Millisecond)
+		}
+		return ok
+	}
+	one := admitted(1, whole)
+	shared := admitted(n, whole.PerReplica(n))
+	each := admitted(n, whole)
+	t.Logf("filters admitted of %d: one exchange %d, %d replicas with their share %d, with the whole limits each %d", asks, one, n, shared, each)
+	if shared > one+n-1 {
+		t.Errorf("%d replicas with their share admitted %d filters; one exchange %d: want at most %d", n, shared, one, one+n-1)
+	}
+	if each <= one+n-1 {
+		t.Errorf("with the whole limits each, %d replicas admitted %d; one exchange %d: the test does not tell shares from wholes", n, each, one)
+	}
+	if l := whole.PerReplica(n); l.PerClient != 2 || math.Abs(l.Rate-0.1) > 1e-9 || l.Burst != 1 || l.Slots != 8 {
+		t.Errorf("PerReplica(%d) = %+v; want 2 at once, 0.1 s/s, 1 s ahead, the slots whole", n, l)
 	}
 }

@@ -58,7 +58,7 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 		return nil, fmt.Errorf("load the person directory: %w", err)
 	}
 	st.Directory.UseIndex(x.index)
-	oc := oauth.Config{Issuer: publicURL, Directory: st.Directory, Keys: keys, Guesses: cfg.Guesses}
+	oc := oauth.Config{Issuer: publicURL, Directory: st.Directory, Keys: keys, Guesses: cfg.Guesses.PerReplica(cfg.Replicas)}
 	if st.Hub.Dialect() == sqlstore.Postgres { // replicas share the jti of client assertions
 		oc.UsedOnce = st.Hub.Claims()
 	}
@@ -91,8 +91,12 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 	}
 	x.exchange = exchange.New(policy, x.sources, recorder{x.audit}, nil)
 	st.Directory.OnChange(x.changed)
-	if cfg.Limits != nil {
-		x.exchange.SetLimits(*cfg.Limits)
+	if cfg.Limits != nil || cfg.Replicas > 1 {
+		l := exchange.DefaultLimits()
+		if cfg.Limits != nil {
+			l = *cfg.Limits
+		}
+		x.exchange.SetLimits(l.PerReplica(cfg.Replicas)) // each replica its share of a client's
 	}
 	return x, nil
 }

@@ -92,6 +92,11 @@ type Config struct {
 	Limits *exchange.Limits
 	// Guesses limit failed client authentications (zero fields: oauth's defaults).
 	Guesses oauth.GuessLimits
+	// Replicas is how many replicas of the hub share the store and the clients (behind
+	// one load balancer): each enforces its share (1/Replicas) of Limits and Guesses, so
+	// that together they allow a client what one hub would (docs/ARCHITECTURE.md,
+	// "Running several replicas"). 0 or 1: one hub.
+	Replicas int
 	// Conns caps the connections open at once, from one remote address (0: no cap) and in
 	// all (0: conns.DefaultTotal of the open-file limit); nil: conns.DefaultPerAddress
 	// and that total.

@@ -95,3 +95,18 @@ func claimedClient(form url.Values, basicUser string) string {
 	}
 	return u
 }
+
+// PerReplica is one replica's part of g when n replicas of the hub share its clients: each
+// replica counts failures in its own memory, so each allows PerClient/n and
+// PerAddress/n (rounded down, at least 1) in the Window, and the n together allow at
+// most what g allows one hub, however a guesser's attempts are spread among them (the
+// sum of the parts is at most the whole); spread evenly, as a round-robin balancer
+// does, exactly that when n divides it. n ≤ 1: g.
+func (g GuessLimits) PerReplica(n int) GuessLimits {
+	if n <= 1 {
+		return g
+	}
+	g = g.withDefaults()
+	g.PerClient, g.PerAddress = max(g.PerClient/n, 1), max(g.PerAddress/n, 1)
+	return g
+}

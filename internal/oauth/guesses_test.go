@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -63,5 +64,54 @@ func TestGuessesAreLimited(t *testing.T) {
 		if got := outcome(try(s.id, s.secret, s.from)); got != s.want {
 			t.Errorf("step %d: %s from %q = %s; want %s", i, s.id, s.from, got, s.want)
 		}
+	}
+}
+
+// TestGuessesPerReplica: n replicas, each with its share of the limit on failed
+// authentications (GuessLimits.PerReplica) and a memory of its own, allow a guesser at
+// most the limit of one hub in all, however the guesses are spread among them; spread
+// round robin, exactly that.
+func TestGuessesPerReplica(t *testing.T) {
+	const perClient, n, guesses = 12, 3, 40
+	h := newHub(t)
+	ctx := context.Background()
+	wrong := h.secrets["app-secret"] + "x"
+	for _, spread := range []struct {
+		name  string
+		to    func(i int) int
+		exact bool
+	}{
+		{"round robin", func(i int) int { return i % n }, true},
+		{"all to one", func(int) int { return 1 }, false},
+		{"two of three", func(i int) int { return i % 2 }, false},
+		{"uneven", func(i int) int { return (i * i * 7) % n }, false},
+	} {
+		var replicas [n]*Server
+		for i := range replicas {
+			srv, err := NewServer(Config{Issuer: issuer, Directory: h.dir, Keys: h.keys, Now: h.clock.Now,
+				Guesses: GuessLimits{PerClient: perClient, Window: time.Minute}.PerReplica(n)})
+			must(t, err)
+			replicas[i] = srv
+		}
+		failed := 0
+		for i := range guesses {
+			_, err := replicas[spread.to(i)].Token(ctx, url.Values{"grant_type": {"client_credentials"}, "client_id": {"app-secret"},
+				"client_secret": {wrong}}, "", "", "10.0.0."+strconv.Itoa(i%200))
+			switch {
+			case ErrorCode(err) == CodeInvalidClient:
+				failed++
+			case fault.KindOf(err) != fault.TooMany:
+				t.Fatalf("%s: guess %d = %v; want invalid_client or 429", spread.name, i, err)
+			}
+		}
+		if failed > perClient || (spread.exact && failed != perClient) {
+			t.Errorf("%s: %d wrong secrets tried in a minute through %d replicas; want at most %d (one hub's limit)", spread.name, failed, n, perClient)
+		}
+	}
+	if g := (GuessLimits{PerClient: 10, PerAddress: 50}).PerReplica(3); g.PerClient != 3 || g.PerAddress != 16 || g.Window != time.Minute {
+		t.Errorf("PerReplica(3) of 10 and 50 = %+v; want 3 and 16 a minute", g)
+	}
+	if g := (GuessLimits{PerClient: 2}).PerReplica(5); g.PerClient != 1 {
+		t.Errorf("PerReplica(5) of 2 = %d; want 1 (never 0, which would mean the default)", g.PerClient)
 	}
 }

@@ -44,7 +44,8 @@ type DB struct {
 	auditUnindexed atomic.Int64 // audit records not in audit_persons yet, as this process committed them; -1 unknown
 	auditMoveRows  int64        // index the persons of the audit records once this many are not
 	auditNames     auditNames   // the audit log's dictionary, in memory (audit_names.go)
-	settle         settler      // how far the event log is final (settle.go)
+	auditLock      AuditLockStats
+	settle         settler // how far the event log is final (settle.go)
 
 	mu    sync.RWMutex
 	stmts map[stmtKey]*sql.Stmt

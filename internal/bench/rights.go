@@ -22,6 +22,7 @@ type RightsOptions struct {
 	Data     string        // a folder holding a generated nation (hub.db, civil.db)
 	Rate     int           // income changes per second for the incremental phase
 	Duration time.Duration // of the incremental phase
+	Phases   []string      // recompute, simulate, incremental; none: all
 	Progress func(stage string, done, total int)
 }
 
@@ -45,19 +46,31 @@ func Rights(ctx context.Context, o RightsOptions) (*Result, error) {
 	r := newResult("rights")
 	r.add("persons", "persons in the nation", persons, "")
 	err = hub.Rights(ctx, cfg, st, func(ctx context.Context, e *rights.Engine, _ *rightsfacts.Access) error {
-		if err := recomputes(ctx, e, r, o); err != nil {
+		if err := o.phase("recompute", func() error { return recomputes(ctx, e, r, o) }); err != nil {
 			return err
 		}
-		if err := simulate(ctx, e, r, o); err != nil {
+		if err := o.phase("simulate", func() error { return simulate(ctx, e, r, o) }); err != nil {
 			return err
 		}
-		if o.Duration <= 0 {
+		if o.Duration <= 0 || !o.runs("incremental") {
 			return nil
 		}
 		src := &derived.Source{Kind: derived.Social, Store: st.Civil.Population(), Searcher: st.Civil.Searcher()}
 		return incremental(ctx, e, st.Civil.Population(), st.Civil.Roster(), src, r, o)
 	})
 	return r, err
+}
+
+// runs tells whether the phase is to run.
+func (o RightsOptions) runs(phase string) bool {
+	return len(o.Phases) == 0 || slices.Contains(o.Phases, phase)
+}
+
+func (o RightsOptions) phase(name string, fn func() error) error {
+	if !o.runs(name) {
+		return nil
+	}
+	return fn()
 }
 
 func recomputes(ctx context.Context, e *rights.Engine, r *Result, o RightsOptions) error {

@@ -22,7 +22,7 @@ func (r *Registers) Nation(ctx context.Context, after string, day date.Date, bat
 	if err != nil {
 		return err
 	}
-	var all []member
+	all := make([]member, 0, pageSize)
 	for last := ""; ; {
 		bs, err := r.Roster.Briefs(ctx, last, pageSize)
 		if err != nil {
@@ -38,10 +38,23 @@ func (r *Registers) Nation(ctx context.Context, after string, day date.Date, bat
 		all = append(all, ms...)
 		last = bs[len(bs)-1].Number
 	}
-	hh := make(map[string]*household, len(all)/2)
+	// Each member's household by index (a person without one is a household alone):
+	// one map look-up a person, no key made.
+	hhs := make([]household, 0, len(all)/2)
+	of := make([]int32, len(all))
+	index := make(map[string]int32, len(all)/2)
 	for i := range all {
-		k := householdKey(&all[i])
-		hh[k] = addTo(hh[k], &all[i])
+		m := &all[i]
+		k, ok := index[m.brief.Household]
+		if !ok || m.brief.Household == "" {
+			k = int32(len(hhs))
+			hhs = append(hhs, household{})
+			if m.brief.Household != "" {
+				index[m.brief.Household] = k
+			}
+		}
+		of[i] = k
+		hhs[k].add(m)
 	}
 	out := make([]rights.Facts, 0, batch)
 	for i := range all {
@@ -49,7 +62,7 @@ func (r *Registers) Nation(ctx context.Context, after string, day date.Date, bat
 		if after != "" && m.brief.Number <= after {
 			continue
 		}
-		out = append(out, facts(m, hh[householdKey(m)], regions, day))
+		out = append(out, facts(m, &hhs[of[i]], regions, day))
 		if len(out) == batch {
 			if err := fn(out); err != nil {
 				return err

@@ -149,12 +149,14 @@ func incremental(ctx context.Context, e *rights.Engine, log population.Store, ro
 		return err
 	}
 	var mu sync.Mutex
-	var lat []time.Duration
+	var lat, steps []time.Duration
+	events := 0
 	f := &rightsfacts.Follower{Engine: e, Log: log, Roster: roster, Every: 5 * time.Millisecond,
-		Handled: func(evs []population.Event, _ rights.Result) {
+		Handled: func(evs []population.Event, _ rights.Result, took time.Duration) {
 			now := time.Now()
 			mu.Lock()
 			defer mu.Unlock()
+			steps, events = append(steps, took), events+len(evs)
 			for _, ev := range evs {
 				if ev.Type == derived.EventIncome {
 					lat = append(lat, now.Sub(ev.RecordedAt))
@@ -191,6 +193,13 @@ func incremental(ctx context.Context, e *rights.Engine, log population.Store, ro
 	if len(lat) > 0 {
 		r.add("incremental_p50_ms", "incremental: commit to decisions committed, p50", decimals(ms(lat[len(lat)/2]), 1), "ms")
 		r.add("incremental_p99_ms", "incremental: commit to decisions committed, p99", decimals(ms(lat[len(lat)*99/100]), 1), "ms")
+	}
+	if len(steps) > 0 {
+		slices.Sort(steps)
+		r.add("incremental_steps", "incremental: steps of the follower (changes read, decided, stored)", len(steps), "")
+		r.add("incremental_changes_per_step", "incremental: changes a step, on average", decimals(float64(events)/float64(len(steps)), 1), "")
+		r.add("incremental_step_p50_ms", "incremental: a step's time, p50", decimals(ms(steps[len(steps)/2]), 1), "ms")
+		r.add("incremental_step_max_ms", "incremental: a step's time, longest", decimals(ms(steps[len(steps)-1]), 1), "ms")
 	}
 	return nil
 }

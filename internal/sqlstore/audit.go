@@ -290,7 +290,10 @@ func auditPersonKeys(b audit.Batch) []any {
 		seq := b.Persons[i].Seq
 		keys = keys[:0]
 		for ; i < len(b.Persons) && b.Persons[i].Seq == seq; i++ {
-			if key, err := personKey(b.Persons[i].Person); err == nil && !slices.Contains(keys, key) {
+			// Persons usually come in number order (a batch's chunk, the rights engine's
+			// reads): a key above the last is new without a search of the list.
+			key, err := personKey(b.Persons[i].Person)
+			if n := len(keys); err == nil && (n == 0 || key > keys[n-1] || !slices.Contains(keys, key)) {
 				keys = append(keys, key)
 			}
 		}

@@ -61,11 +61,21 @@ func (s *rightsStore) Current(ctx context.Context, persons []string) ([]rights.D
 	if s.db.dialect == Postgres {
 		return s.current(ctx, `SELECT `+decisionCols+` FROM rights_decision WHERE person = ANY($1)`+order, keys)
 	}
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = k
+	// Padded to a power of two with the last person, one prepared statement a size (as
+	// the roster's look-ups are): the follower asks about a few persons many times.
+	n := 8
+	for n < len(keys) {
+		n *= 2
 	}
-	return s.current(ctx, `SELECT `+decisionCols+` FROM rights_decision WHERE person IN (?`+strings.Repeat(",?", len(keys)-1)+`)`+order, args...)
+	args := make([]any, n)
+	for i := range args {
+		args[i] = keys[min(i, len(keys)-1)]
+	}
+	st, err := s.db.stmt(ctx, s.db.r, `SELECT `+decisionCols+` FROM rights_decision WHERE person IN (?`+strings.Repeat(",?", n-1)+`)`+order)
+	if err != nil {
+		return nil, mapErr(err, "read decisions")
+	}
+	return s.currentOf(ctx, st.QueryContext, args...)
 }
 
 // CurrentBetween reads the decisions of the persons from first to last in one ordered
@@ -85,7 +95,13 @@ func (s *rightsStore) CurrentBetween(ctx context.Context, first, last string) ([
 // current runs a query of decisions in person, right, id order and keeps the latest of
 // each person's right.
 func (s *rightsStore) current(ctx context.Context, q string, args ...any) ([]rights.Decision, error) {
-	rows, err := s.db.r.QueryContext(ctx, q, args...)
+	return s.currentOf(ctx, func(ctx context.Context, args ...any) (*sql.Rows, error) {
+		return s.db.r.QueryContext(ctx, q, args...)
+	}, args...)
+}
+
+func (s *rightsStore) currentOf(ctx context.Context, query func(ctx context.Context, args ...any) (*sql.Rows, error), args ...any) ([]rights.Decision, error) {
+	rows, err := query(ctx, args...)
 	if err != nil {
 		return nil, mapErr(err, "read decisions")
 	}

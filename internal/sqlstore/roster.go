@@ -69,10 +69,25 @@ func (s *populationStore) HouseholdBriefs(ctx context.Context, households []stri
 func (s *populationStore) in(ctx context.Context, col string, args []any) ([]population.Brief, error) {
 	var out []population.Brief
 	for len(args) > 0 {
-		chunk := args[:min(len(args), 1000)]
+		chunk := args[:min(len(args), 1024)]
 		args = args[len(chunk):]
-		q := s.db.q(`SELECT ` + s.briefCols() + ` FROM person WHERE ` + col + ` IN (?` + strings.Repeat(",?", len(chunk)-1) + `) ORDER BY number`)
-		bs, err := s.briefs(ctx, q, chunk...)
+		// The list is padded to a power of two with its last value (IN reads it once),
+		// so that a few statements, prepared once, serve every size: the rights
+		// follower asks for a few persons and households many times a second.
+		n := 8
+		for n < len(chunk) {
+			n *= 2
+		}
+		padded := make([]any, n)
+		copy(padded, chunk)
+		for i := len(chunk); i < n; i++ {
+			padded[i] = chunk[len(chunk)-1]
+		}
+		st, err := s.db.stmt(ctx, s.db.r, `SELECT `+s.briefCols()+` FROM person WHERE `+col+` IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY number`)
+		if err != nil {
+			return nil, mapErr(err, "list persons")
+		}
+		bs, err := s.briefsOf(ctx, st.QueryContext, padded...)
 		if err != nil {
 			return nil, err
 		}
@@ -82,7 +97,14 @@ func (s *populationStore) in(ctx context.Context, col string, args []any) ([]pop
 }
 
 func (s *populationStore) briefs(ctx context.Context, q string, args ...any) ([]population.Brief, error) {
-	rows, err := s.db.r.QueryContext(ctx, q, args...)
+	return s.briefsOf(ctx, func(ctx context.Context, args ...any) (*sql.Rows, error) {
+		return s.db.r.QueryContext(ctx, q, args...)
+	}, args...)
+}
+
+// briefsOf reads the briefs query gives.
+func (s *populationStore) briefsOf(ctx context.Context, query func(ctx context.Context, args ...any) (*sql.Rows, error), args ...any) ([]population.Brief, error) {
+	rows, err := query(ctx, args...)
 	if err != nil {
 		return nil, mapErr(err, "list persons")
 	}

@@ -125,7 +125,9 @@ func TestAuditUpgrade(t *testing.T) {
 // rows a transaction (a move of thousands of records naming a thousand persons each
 // outlasted the store's time-out); the records not moved yet are found all the same.
 func TestAuditMoveBounded(t *testing.T) {
-	persons := func(i int) []string { return []string{audittest.Person(3), audittest.Person(4), audittest.Person(5), audittest.Person(6 + i)} }
+	persons := func(i int) []string {
+		return []string{audittest.Person(3), audittest.Person(4), audittest.Person(5), audittest.Person(6 + i)}
+	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			db := b.open(t, sqlstore.Hub)

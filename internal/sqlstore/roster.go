@@ -30,6 +30,9 @@ func (s *populationStore) Briefs(ctx context.Context, after string, limit int) (
 	a := int64(-1)
 	if after != "" {
 		n, err := personKey(after)
+		if err != nil && cursorDigits(after) { // a place in the number space, not a person
+			n, err = strconv.ParseInt(after, 10, 64)
+		}
 		if err != nil {
 			return nil, fault.Invalidf("after", "%q is not a person number", clip(after))
 		}
@@ -158,4 +161,17 @@ func briefDoc(doc []byte) (sex string, changes int64) {
 		rawjson.EachMember(doc, func(name string, v []byte) bool { pick(name, v); return true })
 	}
 	return sex, changes
+}
+
+// cursorDigits reports whether s is 11 digits, a place among person numbers.
+func cursorDigits(s string) bool {
+	if len(s) != 11 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -292,13 +292,8 @@ func (s *employmentStore) WageLines(ctx context.Context, person string) ([]emplo
 	if err != nil {
 		return nil, err
 	}
-	// Prepared once: the rights engine asks for every member of a household it re-evaluates.
-	st, err := s.db.stmt(ctx, s.db.r, `SELECT quarter, employer, file, line, wages, bonus, days, hours, fraction, contribution, replaced
-FROM emp_wage WHERE person = ? ORDER BY quarter, employer, file`)
-	if err != nil {
-		return nil, mapErr(err, "list wage lines")
-	}
-	rows, err := st.QueryContext(ctx, p)
+	rows, err := s.db.r.QueryContext(ctx, s.db.q(`SELECT quarter, employer, file, line, wages, bonus, days, hours, fraction, contribution, replaced
+FROM emp_wage WHERE person = ? ORDER BY quarter, employer, file`), p)
 	if err != nil {
 		return nil, mapErr(err, "list wage lines")
 	}

@@ -386,12 +386,13 @@ type BenchRightsCmd struct {
 	Persons  int           `help:"Persons of the nation generated when --data is not given." default:"1000000"`
 	Rate     int           `help:"Income changes per second during the incremental phase." default:"1000"`
 	Duration time.Duration `help:"Length of the incremental phase (0 skips it)." default:"10s"`
+	Phases   []string      `help:"Phases to run: recompute (both national runs), simulate, incremental." default:"recompute,simulate,incremental" enum:"recompute,simulate,incremental"`
 }
 
 func (c *BenchRightsCmd) Run(e *env, b *BenchCmd) error {
 	return b.onNation(e, c.Data, c.Persons, func(dir string) (*bench.Result, error) {
 		p := newProgress(e.stderr)
 		defer p.finish()
-		return bench.Rights(e.ctx, bench.RightsOptions{Data: dir, Rate: c.Rate, Duration: c.Duration, Progress: p.update})
+		return bench.Rights(e.ctx, bench.RightsOptions{Data: dir, Rate: c.Rate, Duration: c.Duration, Phases: c.Phases, Progress: p.update})
 	})
 }

@@ -94,6 +94,10 @@ func (c *RightsSimulateCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.Rule, err)
 	}
+	// The rule is checked before the stores are opened: a bad rule fails at once.
+	if _, err := rights.DemoCatalogue().With(rule); err != nil {
+		return fmt.Errorf("%s: %w", c.Rule, err)
+	}
 	return c.run(e, func(ctx context.Context, eng *rights.Engine, _ *rightsfacts.Access) error {
 		proposed, err := eng.Catalogue().With(rule)
 		if err != nil {

@@ -22,6 +22,7 @@ type RightsOptions struct {
 	Data     string        // a folder holding a generated nation (hub.db, civil.db)
 	Rate     int           // income changes per second for the incremental phase
 	Duration time.Duration // of the incremental phase
+	Phases   []string      // recompute, simulate, incremental; none: all
 	Progress func(stage string, done, total int)
 }
 
@@ -45,19 +46,31 @@ func Rights(ctx context.Context, o RightsOptions) (*Result, error) {
 	r := newResult("rights")
 	r.add("persons", "persons in the nation", persons, "")
 	err = hub.Rights(ctx, cfg, st, func(ctx context.Context, e *rights.Engine, _ *rightsfacts.Access) error {
-		if err := recomputes(ctx, e, r, o); err != nil {
+		if err := o.phase("recompute", func() error { return recomputes(ctx, e, r, o) }); err != nil {
 			return err
 		}
-		if err := simulate(ctx, e, r, o); err != nil {
+		if err := o.phase("simulate", func() error { return simulate(ctx, e, r, o) }); err != nil {
 			return err
 		}
-		if o.Duration <= 0 {
+		if o.Duration <= 0 || !o.runs("incremental") {
 			return nil
 		}
 		src := &derived.Source{Kind: derived.Social, Store: st.Civil.Population(), Searcher: st.Civil.Searcher()}
 		return incremental(ctx, e, st.Civil.Population(), st.Civil.Roster(), src, r, o)
 	})
 	return r, err
+}
+
+// runs tells whether the phase is to run.
+func (o RightsOptions) runs(phase string) bool {
+	return len(o.Phases) == 0 || slices.Contains(o.Phases, phase)
+}
+
+func (o RightsOptions) phase(name string, fn func() error) error {
+	if !o.runs(name) {
+		return nil
+	}
+	return fn()
 }
 
 func recomputes(ctx context.Context, e *rights.Engine, r *Result, o RightsOptions) error {
@@ -136,12 +149,14 @@ func incremental(ctx context.Context, e *rights.Engine, log population.Store, ro
 		return err
 	}
 	var mu sync.Mutex
-	var lat []time.Duration
+	var lat, steps []time.Duration
+	events := 0
 	f := &rightsfacts.Follower{Engine: e, Log: log, Roster: roster, Every: 5 * time.Millisecond,
-		Handled: func(evs []population.Event, _ rights.Result) {
+		Handled: func(evs []population.Event, _ rights.Result, took time.Duration) {
 			now := time.Now()
 			mu.Lock()
 			defer mu.Unlock()
+			steps, events = append(steps, took), events+len(evs)
 			for _, ev := range evs {
 				if ev.Type == derived.EventIncome {
 					lat = append(lat, now.Sub(ev.RecordedAt))
@@ -178,6 +193,13 @@ func incremental(ctx context.Context, e *rights.Engine, log population.Store, ro
 	if len(lat) > 0 {
 		r.add("incremental_p50_ms", "incremental: commit to decisions committed, p50", decimals(ms(lat[len(lat)/2]), 1), "ms")
 		r.add("incremental_p99_ms", "incremental: commit to decisions committed, p99", decimals(ms(lat[len(lat)*99/100]), 1), "ms")
+	}
+	if len(steps) > 0 {
+		slices.Sort(steps)
+		r.add("incremental_steps", "incremental: steps of the follower (changes read, decided, stored)", len(steps), "")
+		r.add("incremental_changes_per_step", "incremental: changes a step, on average", decimals(float64(events)/float64(len(steps)), 1), "")
+		r.add("incremental_step_p50_ms", "incremental: a step's time, p50", decimals(ms(steps[len(steps)/2]), 1), "ms")
+		r.add("incremental_step_max_ms", "incremental: a step's time, longest", decimals(ms(steps[len(steps)-1]), 1), "ms")
 	}
 	return nil
 }

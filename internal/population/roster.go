@@ -20,8 +20,8 @@ type Brief struct {
 
 // Roster reads briefs in bulk (a Store that can).
 type Roster interface {
-	// Briefs lists up to limit persons after the number after ("" from the first), in
-	// number order.
+	// Briefs lists up to limit persons after the number after ("" from the first; any
+	// 11 digits, a person's number or not), in number order.
 	Briefs(ctx context.Context, after string, limit int) ([]Brief, error)
 	// BriefsOf returns the persons given (unknown ones left out), in number order.
 	BriefsOf(ctx context.Context, persons []string) ([]Brief, error)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
@@ -38,48 +39,64 @@ func (c *Compiled) Uses() []string { return c.uses }
 // uses against known (the ids of the rules it may depend on; nil: any), and its
 // examples. An error is a fault.Invalid naming the field and, for the expression, the
 // line and column.
+//
+// Every problem found is reported, not only the first: the error names the first's field
+// and lists the others (the expression is checked when it is there, the examples when
+// the rest is sound).
 func Compile(r Rule, known []string) (*Compiled, error) {
-	if err := r.check(); err != nil {
+	ps := r.check()
+	c := &Compiled{Rule: r}
+	if strings.TrimSpace(r.Expr) != "" && len(r.Expr) <= maxExpr {
+		c.program = compileExpr(r, known, c, &ps)
+	}
+	if len(ps) == 0 {
+		ps = append(ps, c.runExamples()...)
+	}
+	if err := ps.err(); err != nil {
 		return nil, err
 	}
+	return c, nil
+}
+
+// compileExpr checks and compiles r's expression, adding what is wrong to ps and the
+// statutes it uses to c.
+func compileExpr(r Rule, known []string, c *Compiled, ps *problems) *vm.Program {
 	tree, err := parser.Parse(r.Expr)
 	if err != nil {
-		return nil, exprError(r.Expr, err)
+		ps.add(exprError(r.Expr, err))
+		return nil
 	}
 	reads, uses, err := references(r.Expr, &tree.Node)
 	if err != nil {
-		return nil, err
+		ps.add(err)
+		return nil
 	}
 	for _, f := range reads {
 		if !slices.Contains(r.Reads, f.name) {
-			return nil, fault.Invalidf("expr", "%s: reads %s, which the rule does not declare in reads", position(r.Expr, f.at), f.name)
+			ps.add(fault.Invalidf("expr", "%s: reads %s, which the rule does not declare in reads", position(r.Expr, f.at), f.name))
 		}
 	}
 	for _, d := range r.Reads {
-		if !slices.ContainsFunc(reads, func(x ref) bool { return x.name == d }) {
-			return nil, fault.Invalidf("reads", "declares %s, which the expression does not read", d)
+		if _, ok := factTable[d]; ok && !slices.ContainsFunc(reads, func(x ref) bool { return x.name == d }) {
+			ps.add(fault.Invalidf("reads", "declares %s, which the expression does not read", d))
 		}
 	}
-	c := &Compiled{Rule: r}
 	for _, u := range uses {
 		if u.name == r.ID {
-			return nil, fault.Invalidf("expr", "%s: the rule cannot depend on itself", position(r.Expr, u.at))
-		}
-		if known != nil && !slices.Contains(known, u.name) {
-			return nil, fault.Invalidf("expr", "%s: statute(%q) is not a statute or right of the catalogue", position(r.Expr, u.at), u.name)
+			ps.add(fault.Invalidf("expr", "%s: the rule cannot depend on itself", position(r.Expr, u.at)))
+		} else if known != nil && !slices.Contains(known, u.name) {
+			ps.add(fault.Invalidf("expr", "%s: statute(%q) is not a statute or right of the catalogue", position(r.Expr, u.at), u.name))
 		}
 		if !slices.Contains(c.uses, u.name) {
 			c.uses = append(c.uses, u.name)
 		}
 	}
-	c.program, err = expr.Compile(r.Expr, expr.Env(env{}), expr.AsBool())
+	program, err := expr.Compile(r.Expr, expr.Env(env{}), expr.AsBool())
 	if err != nil {
-		return nil, exprError(r.Expr, err)
+		ps.add(exprError(r.Expr, err))
+		return nil
 	}
-	if err := c.runExamples(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return program
 }
 
 type ref struct {

@@ -95,7 +95,11 @@ func (e *Engine) Persons(ctx context.Context, persons []string) (Result, error) 
 		if err != nil {
 			return res, err
 		}
-		if err := e.decide(ctx, cat, b, Mark{}, &res); err != nil {
+		v, err := e.judge(ctx, cat, b, false)
+		if err != nil {
+			return res, err
+		}
+		if err := e.store(ctx, v, &res); err != nil {
 			return res, err
 		}
 	}
@@ -105,6 +109,10 @@ func (e *Engine) Persons(ctx context.Context, persons []string) (Result, error) 
 // Nation re-evaluates every person, resuming after the last person job finished (the
 // store remembers it after each batch); progress, when set, is told after each batch.
 // A finished run forgets its place, so the next starts over.
+//
+// The batches are evaluated while the one before is stored: one writer stores them in
+// order, each with its mark, so that a run stopped anywhere resumes after the last batch
+// stored.
 func (e *Engine) Nation(ctx context.Context, job string, progress func(Result)) (Result, error) {
 	var res Result
 	after, err := e.Store.Progress(ctx, job)
@@ -112,22 +120,48 @@ func (e *Engine) Nation(ctx context.Context, job string, progress func(Result)) 
 		return res, err
 	}
 	cat, day := e.Catalogue(), date.FromTime(e.now())
-	err = e.Facts.Each(ctx, cat, after, day, func(b Batch) error {
-		var mark Mark
-		if len(b.Facts) > 0 {
-			mark = Mark{Job: job, Last: b.Facts[len(b.Facts)-1].Person}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	verdicts := make(chan verdict, 1)
+	stored := make(chan error, 1)
+	go func() {
+		var err error
+		for v := range verdicts {
+			if err != nil {
+				continue // drained: the run stops
+			}
+			if err = e.store(ctx, v, &res); err != nil {
+				cancel()
+				continue
+			}
+			if v.mark.Last != "" {
+				res.Last = v.mark.Last
+			}
+			if progress != nil {
+				progress(res)
+			}
 		}
-		if err := e.decide(ctx, cat, b, mark, &res); err != nil {
+		stored <- err
+	}()
+	err = e.Facts.Each(ctx, cat, after, day, func(b Batch) error {
+		v, err := e.judge(ctx, cat, b, true)
+		if err != nil {
 			return err
 		}
-		if mark.Last != "" {
-			res.Last = mark.Last
+		if len(b.Facts) > 0 {
+			v.mark = Mark{Job: job, Last: b.Facts[len(b.Facts)-1].Person}
 		}
-		if progress != nil {
-			progress(res)
+		select {
+		case verdicts <- v:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		return nil
 	})
+	close(verdicts)
+	if serr := <-stored; serr != nil {
+		return res, serr // the cause, rather than the cancellation it made
+	}
 	if err != nil {
 		return res, err
 	}
@@ -141,34 +175,56 @@ func (e *Engine) Nation(ctx context.Context, job string, progress func(Result)) 
 // one has run, there are no decisions to keep current, and the incremental follower waits.
 const InService = "in-service"
 
-// decide evaluates a batch, stores the changes in one transaction and reports them.
-func (e *Engine) decide(ctx context.Context, cat *Catalogue, b Batch, mark Mark, res *Result) error {
+// verdict is a batch evaluated, to be stored.
+type verdict struct {
+	persons  int
+	changes  []Decision
+	failures []Failure
+	mark     Mark
+}
+
+// judge evaluates a batch against its persons' current decisions (read in one range
+// when the batch is a range of the register, as a nation's batches are).
+func (e *Engine) judge(ctx context.Context, cat *Catalogue, b Batch, ranged bool) (verdict, error) {
 	if len(b.Facts) == 0 {
-		return nil
-	}
-	persons := make([]string, len(b.Facts))
-	for i := range b.Facts {
-		persons[i] = b.Facts[i].Person
+		return verdict{}, nil
 	}
 	var current []Decision
-	for chunk := range slices.Chunk(persons, MaxPersons) {
-		cur, err := e.Store.Current(ctx, chunk)
+	if ranged {
+		cur, err := e.Store.CurrentBetween(ctx, b.Facts[0].Person, b.Facts[len(b.Facts)-1].Person)
 		if err != nil {
-			return err
+			return verdict{}, err
 		}
-		current = append(current, cur...)
+		current = cur
+	} else {
+		persons := make([]string, len(b.Facts))
+		for i := range b.Facts {
+			persons[i] = b.Facts[i].Person
+		}
+		for chunk := range slices.Chunk(persons, MaxPersons) {
+			cur, err := e.Store.Current(ctx, chunk)
+			if err != nil {
+				return verdict{}, err
+			}
+			current = append(current, cur...)
+		}
+		slices.SortFunc(current, func(a, b Decision) int { return cmpString(a.Person, b.Person) })
 	}
-	slices.SortFunc(current, func(a, b Decision) int { return cmpString(a.Person, b.Person) })
 	changes, failures := e.evaluate(cat, b, current, e.now().Unix())
-	if len(changes) > 0 || mark.Job != "" {
-		if err := e.Store.Save(ctx, changes, mark); err != nil {
+	return verdict{persons: len(b.Facts), changes: changes, failures: failures}, nil
+}
+
+// store saves a verdict's changes in one transaction and reports them.
+func (e *Engine) store(ctx context.Context, v verdict, res *Result) error {
+	if len(v.changes) > 0 || v.mark.Job != "" {
+		if err := e.Store.Save(ctx, v.changes, v.mark); err != nil {
 			return err
 		}
 	}
-	res.Persons += len(b.Facts)
-	res.Changed += len(changes)
-	res.Failed += len(failures)
-	for _, f := range failures {
+	res.Persons += v.persons
+	res.Changed += len(v.changes)
+	res.Failed += len(v.failures)
+	for _, f := range v.failures {
 		if e.Failed != nil {
 			e.Failed(f)
 		}
@@ -176,8 +232,8 @@ func (e *Engine) decide(ctx context.Context, cat *Catalogue, b Batch, mark Mark,
 			res.Failures = append(res.Failures, f)
 		}
 	}
-	if len(changes) > 0 && e.Changed != nil {
-		return e.Changed(ctx, changes)
+	if len(v.changes) > 0 && e.Changed != nil {
+		return e.Changed(ctx, v.changes)
 	}
 	return nil
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
-// runExamples runs every example stored with the rule, refusing the rule at the first
-// that does not give its expected result.
-func (c *Compiled) runExamples() error {
+// runExamples runs every example stored with the rule and returns those that do not
+// give their expected result.
+func (c *Compiled) runExamples() (ps problems) {
 	for i, ex := range c.Examples {
 		field := "examples[" + itoa(i) + "]"
 		var e env
@@ -20,24 +20,29 @@ func (c *Compiled) runExamples() error {
 			dec := json.NewDecoder(bytes.NewReader(ex.Facts))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&e.Facts); err != nil {
-				return fault.Invalidf(field+".facts", "%s", clip(err.Error()))
+				ps.add(fault.Invalidf(field+".facts", "%s", clip(err.Error())))
+				continue
 			}
 		}
+		used := true
 		for j, s := range ex.Statutes {
 			if !slices.Contains(c.uses, s) {
-				return fault.Invalidf(field+".statutes["+itoa(j)+"]", "%q is not used by the rule", clip(s))
+				ps.add(fault.Invalidf(field+".statutes["+itoa(j)+"]", "%q is not used by the rule", clip(s)))
+				used = false
 			}
+		}
+		if !used {
+			continue
 		}
 		e.Statute = func(id string) bool { return slices.Contains(ex.Statutes, id) }
 		got, err := c.eval(&e)
 		if err != nil {
-			return fault.Invalidf(field, "%q fails: %s", clip(ex.Name), clip(err.Error()))
-		}
-		if got != ex.Want {
-			return fault.Invalidf(field, "%q gives %v, the example expects %v", clip(ex.Name), got, ex.Want)
+			ps.add(fault.Invalidf(field, "%q fails: %s", clip(ex.Name), clip(err.Error())))
+		} else if got != ex.Want {
+			ps.add(fault.Invalidf(field, "%q gives %v, the example expects %v", clip(ex.Name), got, ex.Want))
 		}
 	}
-	return nil
+	return ps
 }
 
 // eval runs the program on e.

@@ -69,6 +69,46 @@ func TestCompileErrorsNamePositionAndReason(t *testing.T) {
 	}
 }
 
+func TestCompileListsEveryProblem(t *testing.T) {
+	r := baseRule()
+	r.Title, r.Author = "", " "
+	r.Expr = "age >= 65 && alive"
+	_, err := Compile(r, nil)
+	var fe *fault.Error
+	if !asFault(err, &fe) || fe.Field != "title" {
+		t.Fatalf("Compile = %v; want the title's problem first", err)
+	}
+	for _, want := range []string{"and 2 more", "author: is required", "expr: line 1, column 14: reads alive"} {
+		if !strings.Contains(fe.Msg, want) {
+			t.Errorf("Compile = %q; want it to contain %q", fe.Msg, want)
+		}
+	}
+	r = baseRule()
+	r.Examples = append(r.Examples, Example{Name: "young", Facts: []byte(`{"age": 20}`), Want: true}, Example{Name: "bad", Facts: []byte(`{"wealth": 1}`)})
+	r.Examples[0].Want = false
+	_, err = Compile(r, nil)
+	for _, want := range []string{`examples[0]: "old" gives true`, `examples[1]: "young" gives false`, "examples[2].facts"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Compile = %v; want it to contain %q", err, want)
+		}
+	}
+}
+
+func TestParseRuleErrorsNamePosition(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{"{\n  \"id\": \"a\",\n  \"version\": \"one\"\n}", "line 3, column"},
+		{"{\n  \"id\": \"a\",\n  \"colour\": 1\n}", "line 3, column 3: json: unknown field"},
+		{"{\n  \"id\": \"a\" \"b\"\n}", "line 2, column"},
+		{"{\"id\": ", "line 1, column 8"},
+		{"{}\n{}", "data after the rule's object, at line"},
+	} {
+		_, err := ParseRule([]byte(tc.data))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseRule(%q) = %v; want an error containing %q", tc.data, err, tc.want)
+		}
+	}
+}
+
 func TestCycleRefused(t *testing.T) {
 	a, b := baseRule(), baseRule()
 	a.ID, a.Expr, a.Examples = "a-rule", `age > 1 && statute("b-rule")`, []Example{{Name: "x", Facts: []byte(`{"age":2}`), Statutes: []string{"b-rule"}, Want: true}}

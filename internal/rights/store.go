@@ -9,6 +9,9 @@ type Store interface {
 	// Current returns, for the persons (at most MaxPersons), the latest decision of each
 	// right that has one, without its facts, in person then right order.
 	Current(ctx context.Context, persons []string) ([]Decision, error)
+	// CurrentBetween is Current for every person from first to last (person numbers,
+	// inclusive): one ordered range read, for a nation's run, whose batches are ranges.
+	CurrentBetween(ctx context.Context, first, last string) ([]Decision, error)
 	// Save appends decisions in one transaction (all or none) and sets their ids; with
 	// mark.Job set, the same transaction remembers mark.Last as the job's progress.
 	Save(ctx context.Context, ds []Decision, mark Mark) error

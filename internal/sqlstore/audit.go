@@ -169,7 +169,7 @@ func (s *auditStore) index(ctx context.Context, tx *sql.Tx, added int64) (int64,
 	if unindexed < s.db.auditMoveRows {
 		return unindexed, nil
 	}
-	rows, moved, err := unindexedPersons(ctx, tx)
+	rows, moved, left, err := unindexedPersons(ctx, tx, s.db.auditMovePersons)
 	if err != nil {
 		return 0, err
 	}
@@ -187,47 +187,60 @@ func (s *auditStore) index(ctx context.Context, tx *sql.Tx, added int64) (int64,
 	if _, err := tx.ExecContext(ctx, s.db.q(`UPDATE audit_index SET moved = ?`), moved); err != nil {
 		return 0, mapErr(err, "index the audit records by person")
 	}
-	return 0, nil
+	return left, nil
 }
 
-// unindexedPersons reads the person rows of the records not yet in audit_persons (and
-// those left in audit_persons_recent by an older version), sorted by person, and the
-// last seq they cover.
-func unindexedPersons(ctx context.Context, tx *sql.Tx) (rows []auditPerson, last int64, err error) {
+// defaultAuditMovePersons bounds the person rows one move puts in the index: records naming a
+// thousand persons each (a batch consultation, the rights engine's reads) made a move of
+// 4,096 records four million rows, a transaction that outlasted the store's time-out on
+// a busy machine and failed the log closed for every exchange meanwhile (#19). The
+// records left are moved by the next batches; ByPerson reads them from their keys until
+// then.
+const defaultAuditMovePersons = 1 << 17
+
+// unindexedPersons reads the person rows of the records not yet in audit_persons, up to
+// budget rows (0: all) at a record's end (and those left in audit_persons_recent by an
+// older version), sorted by person; the last seq they cover, and how many records after
+// it are left out.
+func unindexedPersons(ctx context.Context, tx *sql.Tx, budget int) (rows []auditPerson, last, left int64, err error) {
 	q := `SELECT seq, person_keys FROM audit_records WHERE seq > (SELECT moved FROM audit_index) ORDER BY seq`
 	rs, err := tx.QueryContext(ctx, q)
 	if err != nil {
-		return nil, 0, mapErr(err, "index the audit records by person")
+		return nil, 0, 0, mapErr(err, "index the audit records by person")
 	}
 	defer rs.Close()
 	var keys []byte
 	for rs.Next() {
+		if budget > 0 && len(rows) >= budget {
+			left++
+			continue
+		}
 		if err := rs.Scan(&last, &keys); err != nil {
-			return nil, 0, mapErr(err, "index the audit records by person")
+			return nil, 0, 0, mapErr(err, "index the audit records by person")
 		}
 		for key := range auditKeys(keys) {
 			rows = append(rows, auditPerson{key, last})
 		}
 	}
 	if err := rs.Err(); err != nil {
-		return nil, 0, mapErr(err, "index the audit records by person")
+		return nil, 0, 0, mapErr(err, "index the audit records by person")
 	}
 	rs, err = tx.QueryContext(ctx, `SELECT person, seq FROM audit_persons_recent`)
 	if err != nil {
-		return nil, 0, mapErr(err, "index the audit records by person")
+		return nil, 0, 0, mapErr(err, "index the audit records by person")
 	}
 	defer rs.Close()
 	for rs.Next() {
 		var r auditPerson
 		if err := rs.Scan(&r.person, &r.seq); err != nil {
-			return nil, 0, mapErr(err, "index the audit records by person")
+			return nil, 0, 0, mapErr(err, "index the audit records by person")
 		}
 		rows = append(rows, r)
 	}
 	slices.SortFunc(rows, func(a, b auditPerson) int {
 		return cmp.Or(cmp.Compare(a.person, b.person), cmp.Compare(a.seq, b.seq))
 	})
-	return rows, last, mapErr(rs.Err(), "index the audit records by person")
+	return rows, last, left, mapErr(rs.Err(), "index the audit records by person")
 }
 
 // prepare prepares the inserts on the writer, once per DB, before the transaction
@@ -290,7 +303,10 @@ func auditPersonKeys(b audit.Batch) []any {
 		seq := b.Persons[i].Seq
 		keys = keys[:0]
 		for ; i < len(b.Persons) && b.Persons[i].Seq == seq; i++ {
-			if key, err := personKey(b.Persons[i].Person); err == nil && !slices.Contains(keys, key) {
+			// Persons usually come in number order (a batch's chunk, the rights engine's
+			// reads): a key above the last is new without a search of the list.
+			key, err := personKey(b.Persons[i].Person)
+			if n := len(keys); err == nil && (n == 0 || key > keys[n-1] || !slices.Contains(keys, key)) {
 				keys = append(keys, key)
 			}
 		}

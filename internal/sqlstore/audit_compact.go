@@ -97,7 +97,11 @@ func compactAudit(ctx context.Context, tx *sql.Tx, dialect string) error {
 
 func expandAudit(ctx context.Context, tx *sql.Tx, dialect string) error {
 	q := binder(dialect)
-	if err := indexAllAudit(ctx, tx, q, unindexedPersons); err != nil {
+	all := func(ctx context.Context, tx *sql.Tx) ([]auditPerson, int64, error) {
+		rows, last, _, err := unindexedPersons(ctx, tx, 0)
+		return rows, last, err
+	}
+	if err := indexAllAudit(ctx, tx, q, all); err != nil {
 		return err
 	}
 	for _, stmt := range []string{

@@ -81,6 +81,9 @@ func (db *DB) RawQueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 // SetAuditMoveRows sets from how many rows the recent person index rows are moved.
 func (db *DB) SetAuditMoveRows(n int64) { db.auditMoveRows = n }
 
+// SetAuditMovePersons bounds the person rows of one move.
+func (db *DB) SetAuditMovePersons(n int) { db.auditMovePersons = n }
+
 // MigrateTo brings schema s of the database up or down to version.
 func (db *DB) MigrateTo(ctx context.Context, s Schema, version int64) error {
 	p, err := provider(db.dialect, db.w, s)

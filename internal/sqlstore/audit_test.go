@@ -121,6 +121,38 @@ func TestAuditUpgrade(t *testing.T) {
 	}
 }
 
+// TestAuditMoveBounded: records naming many persons are indexed a bounded number of
+// rows a transaction (a move of thousands of records naming a thousand persons each
+// outlasted the store's time-out); the records not moved yet are found all the same.
+func TestAuditMoveBounded(t *testing.T) {
+	persons := func(i int) []string {
+		return []string{audittest.Person(3), audittest.Person(4), audittest.Person(5), audittest.Person(6 + i)}
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db := b.open(t, sqlstore.Hub)
+			db.SetAuditMoveRows(5)
+			db.SetAuditMovePersons(10) // three records of four persons a move
+			s := db.Audit()
+			l := audittest.OpenLog(t, s, audit.Config{})
+			audittest.Append(t, l, 0, 30, persons)
+			var indexed int
+			if err := db.RawQueryRow(context.Background(), `SELECT COUNT(*) FROM audit_persons`).Scan(&indexed); err != nil {
+				t.Fatal(err)
+			}
+			if indexed == 0 || indexed >= 4*30 {
+				t.Errorf("%d person rows indexed of %d; want some, and not all at once", indexed, 4*30)
+			}
+			all := make([]int64, 30)
+			for i := range all {
+				all[i] = int64(i + 1)
+			}
+			checkByPerson(t, s, all)
+			audittest.MustVerify(t, s)
+		})
+	}
+}
+
 // latest is past the last migration: MigrateTo(latest) applies them all.
 const latest = 1 << 62
 

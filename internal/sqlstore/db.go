@@ -38,14 +38,15 @@ type DB struct {
 
 	snap *snapshots // pooled read transactions for Files; SQLite only
 
-	regions        regionCache  // municipalities by region, for searches
-	auditLast      atomic.Int64 // the audit log's last seq as this process committed it; -1 unknown
-	auditPrepared  atomic.Bool  // the audit inserts are prepared on w
-	auditUnindexed atomic.Int64 // audit records not in audit_persons yet, as this process committed them; -1 unknown
-	auditMoveRows  int64        // index the persons of the audit records once this many are not
-	auditNames     auditNames   // the audit log's dictionary, in memory (audit_names.go)
-	auditLock      AuditLockStats
-	settle         settler // how far the event log is final (settle.go)
+	regions          regionCache  // municipalities by region, for searches
+	auditLast        atomic.Int64 // the audit log's last seq as this process committed it; -1 unknown
+	auditPrepared    atomic.Bool  // the audit inserts are prepared on w
+	auditUnindexed   atomic.Int64 // audit records not in audit_persons yet, as this process committed them; -1 unknown
+	auditMovePersons int          // at most this many person rows a move (at a record's end)
+	auditMoveRows    int64        // index the persons of the audit records once this many are not
+	auditNames       auditNames   // the audit log's dictionary, in memory (audit_names.go)
+	auditLock        AuditLockStats
+	settle           settler // how far the event log is final (settle.go)
 
 	mu    sync.RWMutex
 	stmts map[stmtKey]*sql.Stmt
@@ -66,6 +67,7 @@ func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 	db.auditLast.Store(-1)
 	db.auditUnindexed.Store(-1)
 	db.auditMoveRows = 4096
+	db.auditMovePersons = defaultAuditMovePersons
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/rawjson"
 	"github.com/crossroads-hub/crossroads/internal/rights"
 )
 
@@ -55,18 +57,51 @@ func (s *rightsStore) Current(ctx context.Context, persons []string) ([]rights.D
 		}
 		keys[i] = k
 	}
-	var rows *sql.Rows
-	var err error
 	const order = ` ORDER BY person, right_id, id`
 	if s.db.dialect == Postgres {
-		rows, err = s.db.r.QueryContext(ctx, `SELECT `+decisionCols+` FROM rights_decision WHERE person = ANY($1)`+order, keys)
-	} else {
-		args := make([]any, len(keys))
-		for i, k := range keys {
-			args[i] = k
-		}
-		rows, err = s.db.r.QueryContext(ctx, `SELECT `+decisionCols+` FROM rights_decision WHERE person IN (?`+strings.Repeat(",?", len(keys)-1)+`)`+order, args...)
+		return s.current(ctx, `SELECT `+decisionCols+` FROM rights_decision WHERE person = ANY($1)`+order, keys)
 	}
+	// Padded to a power of two with the last person, one prepared statement a size (as
+	// the roster's look-ups are): the follower asks about a few persons many times.
+	n := 8
+	for n < len(keys) {
+		n *= 2
+	}
+	args := make([]any, n)
+	for i := range args {
+		args[i] = keys[min(i, len(keys)-1)]
+	}
+	st, err := s.db.stmt(ctx, s.db.r, `SELECT `+decisionCols+` FROM rights_decision WHERE person IN (?`+strings.Repeat(",?", n-1)+`)`+order)
+	if err != nil {
+		return nil, mapErr(err, "read decisions")
+	}
+	return s.currentOf(ctx, st.QueryContext, args...)
+}
+
+// CurrentBetween reads the decisions of the persons from first to last in one ordered
+// range of the person index, keeping the latest of each right.
+func (s *rightsStore) CurrentBetween(ctx context.Context, first, last string) ([]rights.Decision, error) {
+	lo, err := personKey(first)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := personKey(last)
+	if err != nil {
+		return nil, err
+	}
+	return s.current(ctx, s.db.q(`SELECT `+decisionCols+` FROM rights_decision WHERE person BETWEEN ? AND ? ORDER BY person, right_id, id`), lo, hi)
+}
+
+// current runs a query of decisions in person, right, id order and keeps the latest of
+// each person's right.
+func (s *rightsStore) current(ctx context.Context, q string, args ...any) ([]rights.Decision, error) {
+	return s.currentOf(ctx, func(ctx context.Context, args ...any) (*sql.Rows, error) {
+		return s.db.r.QueryContext(ctx, q, args...)
+	}, args...)
+}
+
+func (s *rightsStore) currentOf(ctx context.Context, query func(ctx context.Context, args ...any) (*sql.Rows, error), args ...any) ([]rights.Decision, error) {
+	rows, err := query(ctx, args...)
 	if err != nil {
 		return nil, mapErr(err, "read decisions")
 	}
@@ -90,10 +125,28 @@ const insertDecision = `INSERT INTO rights_decision (person, right_id, version, 
 const decisionRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 const decisionsPerInsert = 200
 
-// Save appends the decisions in one transaction, many rows a statement.
+// The statements of a full chunk of decisions and of their events, prepared once.
+var (
+	insertDecisions   = insertDecision + decisionRow + strings.Repeat(", "+decisionRow, decisionsPerInsert-1) + ` RETURNING id`
+	insertRightEvents = insertRightEvent + rightEventRow + strings.Repeat(", "+rightEventRow, decisionsPerInsert-1)
+	rightsFullInserts = [...]string{insertDecisions, insertRightEvents}
+)
+
+// Save appends the decisions in one transaction, many rows a statement (a full chunk's
+// statement prepared once, and kept).
 func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision, mark rights.Mark) error {
 	if len(ds) == 0 && mark.Job == "" {
 		return nil
+	}
+	var full [len(rightsFullInserts)]*sql.Stmt
+	if len(ds) >= decisionsPerInsert { // prepared before the transaction holds the writer
+		for i, q := range rightsFullInserts {
+			st, err := s.db.stmt(ctx, s.db.w, q)
+			if err != nil {
+				return mapErr(err, "prepare the decisions' statements")
+			}
+			full[i] = st
+		}
 	}
 	tx, err := s.db.begin(ctx, "save decisions")
 	if err != nil {
@@ -101,6 +154,7 @@ func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision, mark right
 	}
 	defer tx.Rollback()
 	args := make([]any, 0, 11*decisionsPerInsert)
+	var buf []byte
 	for start := 0; start < len(ds); start += decisionsPerInsert {
 		chunk := ds[start:min(len(ds), start+decisionsPerInsert)]
 		args = args[:0]
@@ -109,15 +163,16 @@ func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision, mark right
 			if err != nil {
 				return err
 			}
-			facts, err := json.Marshal(d.Facts)
-			if err != nil {
-				return fault.Wrap(err, "encode a decision's facts")
-			}
+			buf = appendFacts(buf[:0], d.Facts)
 			args = append(args, p, d.Right, d.Version, d.Result, int64(d.Effective), d.Decided, d.Institution,
-				d.Group.Region, d.Group.AgeBand, d.Group.HouseholdType, string(facts))
+				d.Group.Region, d.Group.AgeBand, d.Group.HouseholdType, string(buf))
 		}
-		q := s.db.q(insertDecision + decisionRow + strings.Repeat(", "+decisionRow, len(chunk)-1) + ` RETURNING id`)
-		rows, err := tx.QueryContext(ctx, q, args...)
+		var rows *sql.Rows
+		if len(chunk) == decisionsPerInsert {
+			rows, err = tx.StmtContext(ctx, full[0]).QueryContext(ctx, args...)
+		} else {
+			rows, err = tx.QueryContext(ctx, s.db.q(insertDecision+decisionRow+strings.Repeat(", "+decisionRow, len(chunk)-1)+` RETURNING id`), args...)
+		}
 		if err != nil {
 			return mapErr(err, "save decisions")
 		}
@@ -136,7 +191,7 @@ func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision, mark right
 			return mapErr(err, "save decisions")
 		}
 	}
-	if err := s.events(ctx, tx, ds); err != nil {
+	if err := s.events(ctx, tx, full[1], ds); err != nil {
 		return err
 	}
 	if mark.Job != "" {
@@ -145,6 +200,38 @@ func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision, mark right
 		}
 	}
 	return commit(tx, "save decisions")
+}
+
+// appendFacts appends facts as json.Marshal writes them (null for none), without
+// reflection: a nation's run writes hundreds of thousands.
+func appendFacts(b []byte, fs []rights.Fact) []byte {
+	if fs == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, f := range fs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = rawjson.AppendString(b, f.Name)
+		b = append(b, `,"value":`...)
+		b = rawjson.AppendString(b, f.Value)
+		b = append(b, `,"source":`...)
+		b = rawjson.AppendString(b, f.Source)
+		b = append(b, `,"date":`...)
+		b = appendDate(b, f.Date)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// appendDate appends d as date.Date's MarshalJSON writes it.
+func appendDate(b []byte, d date.Date) []byte {
+	if d == 0 {
+		return append(b, "null"...)
+	}
+	return rawjson.AppendString(b, d.String())
 }
 
 const upsertProgress = `INSERT INTO rights_progress (job, last) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET last = excluded.last`
@@ -217,32 +304,47 @@ const rightEventRow = `(?, ?, ?, ?, ?)`
 // stores it (the log is the outbox: the relay publishes it, the router delivers it to the
 // granting institution). The decisions were written first, so the transaction holds an
 // id before it takes a seq (see settle.go).
-func (s *rightsStore) events(ctx context.Context, tx *sql.Tx, ds []rights.Decision) error {
+func (s *rightsStore) events(ctx context.Context, tx *sql.Tx, full *sql.Stmt, ds []rights.Decision) error {
 	at := stamp(s.db.now()).UnixNano()
 	args := make([]any, 0, 5*decisionsPerInsert)
+	var buf []byte
 	for start := 0; start < len(ds); start += decisionsPerInsert {
 		chunk := ds[start:min(len(ds), start+decisionsPerInsert)]
 		args = args[:0]
 		for _, d := range chunk {
 			p, _ := personKey(d.Person) // checked when the decisions were written
-			data, err := json.Marshal(struct {
-				ID          int64         `json:"decision"`
-				Right       string        `json:"right"`
-				Version     int           `json:"version"`
-				Result      string        `json:"result"`
-				Effective   date.Date     `json:"effective"`
-				Institution string        `json:"institution"`
-				Facts       []rights.Fact `json:"facts"`
-			}{d.ID, d.Right, d.Version, d.Result, d.Effective, d.Institution, d.Facts})
-			if err != nil {
-				return fault.Wrap(err, "encode a decision's event")
-			}
-			args = append(args, rights.EventType, p, int32(d.Effective), string(data), at)
+			buf = appendRightEvent(buf[:0], &d)
+			args = append(args, rights.EventType, p, int32(d.Effective), string(buf), at)
 		}
-		q := s.db.q(insertRightEvent + rightEventRow + strings.Repeat(", "+rightEventRow, len(chunk)-1))
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		var err error
+		if len(chunk) == decisionsPerInsert && full != nil {
+			_, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, s.db.q(insertRightEvent+rightEventRow+strings.Repeat(", "+rightEventRow, len(chunk)-1)), args...)
+		}
+		if err != nil {
 			return mapErr(err, "record decisions' events")
 		}
 	}
 	return nil
+}
+
+// appendRightEvent appends the data of a decision's event: {"decision", "right",
+// "version", "result", "effective", "institution", "facts"}, as json.Marshal wrote it.
+func appendRightEvent(b []byte, d *rights.Decision) []byte {
+	b = append(b, `{"decision":`...)
+	b = strconv.AppendInt(b, d.ID, 10)
+	b = append(b, `,"right":`...)
+	b = rawjson.AppendString(b, d.Right)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, int64(d.Version), 10)
+	b = append(b, `,"result":`...)
+	b = rawjson.AppendString(b, d.Result)
+	b = append(b, `,"effective":`...)
+	b = appendDate(b, d.Effective)
+	b = append(b, `,"institution":`...)
+	b = rawjson.AppendString(b, d.Institution)
+	b = append(b, `,"facts":`...)
+	b = appendFacts(b, d.Facts)
+	return append(b, '}')
 }

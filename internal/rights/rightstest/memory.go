@@ -47,6 +47,32 @@ func (m *Memory) Current(ctx context.Context, persons []string) ([]rights.Decisi
 	return out, nil
 }
 
+func (m *Memory) CurrentBetween(ctx context.Context, first, last string) ([]rights.Decision, error) {
+	m.mu.Lock()
+	var persons []string
+	for _, d := range m.ds {
+		if d.Person >= first && d.Person <= last && !slices.Contains(persons, d.Person) {
+			persons = append(persons, d.Person)
+		}
+	}
+	m.mu.Unlock()
+	var out []rights.Decision
+	for chunk := range slices.Chunk(persons, rights.MaxPersons) {
+		cur, err := m.Current(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cur...)
+	}
+	slices.SortFunc(out, func(a, b rights.Decision) int {
+		if c := strings.Compare(a.Person, b.Person); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Right, b.Right)
+	})
+	return out, nil
+}
+
 func (m *Memory) Save(ctx context.Context, ds []rights.Decision, mark rights.Mark) error {
 	for _, d := range ds {
 		if !ident.ValidPerson(d.Person) {

@@ -65,6 +65,14 @@ func testSaveAndCurrent(t *testing.T, s rights.Store) {
 	if got != want {
 		t.Errorf("Current = %s; want %s", got, want)
 	}
+	lo, hi := min(a, b), max(a, b)
+	between, err := s.CurrentBetween(ctx, lo, hi)
+	if err != nil || fmt.Sprint(between) != fmt.Sprint(cur) {
+		t.Errorf("CurrentBetween(%s, %s) = %v, %v; want %v", lo, hi, between, err, cur)
+	}
+	if only, err := s.CurrentBetween(ctx, hi, hi); err != nil || len(only) == 0 || only[0].Person != hi || only[len(only)-1].Person != hi {
+		t.Errorf("CurrentBetween(%s, %s) = %v, %v; want the decisions of %s only", hi, hi, only, err, hi)
+	}
 	if last, _ := s.Progress(ctx, "recompute"); last != a {
 		t.Errorf("progress saved with the decisions = %q; want %q", last, a)
 	}

@@ -20,6 +20,8 @@ var allowed = []struct {
 		"no PostgreSQL: the replicas of a cluster share one PostgreSQL database (#17), which scripts/test names when it answers"},
 	{re(`^(TestCluster|TestRollingRestart|TestClusterDemo)$`), re(`not in -short$`),
 		"asked for with -short"},
+	{re(`^TestMemStore/Ranges$`), re(`^the store is not an audit\.Scanner`),
+		"the in-memory reference store is verified record by record; the parallel ranges' suite runs on SQLite and PostgreSQL (internal/sqlstore)"},
 	{re(`^TestMillion$`), re(`CROSSROADS_SYNTH_BIG=1`),
 		"the 1,000,000-person figure, run on demand"},
 	{re(`^(TestKillUnderLoad|TestKillDuringDeliveries|TestReadyDuringBatch|TestSQLite)$`), re(`^builds and kills the binary; not in -short$|^loads a large batch$|^writes SQLite files$`),

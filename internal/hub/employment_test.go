@@ -187,6 +187,17 @@ func TestQuarterlyFileThroughTheHub(t *testing.T) {
 	if err := json.Unmarshal(b, &f); status != http.StatusCreated || err != nil || f.Accepted != 1 || f.Rejected != 1 || f.Mutations != 1 {
 		t.Fatalf("quarterly file: %d %s; want 201, 1 accepted, 1 rejected, 1 mutation", status, b)
 	}
+	// A file whose every line is rejected is not a success: 422 with the report, the
+	// first time and again (an outsider's finding: it answered 201).
+	rejected := fmt.Sprintf(`{"person":%q,"employer":%q,"quarter":%q,"wages":200,"bonus":0,"days":1,"hours":1,"fraction":1,"contribution":"01"}`+"\n", stranger, fixtureEnterprise, q)
+	for _, try := range []string{"first", "again"} {
+		status, b := post(t, r.url+"/declarations/quarterly?format=jsonl", tok, rejected)
+		var none employment.File
+		if err := json.Unmarshal(b, &none); status != http.StatusUnprocessableEntity || err != nil || none.Accepted != 0 || none.Rejected != 1 ||
+			len(none.Report) != 1 || none.Report[0].Line != 1 || none.Report[0].Verdict != employment.Rejected {
+			t.Errorf("a file with every line rejected, %s: %d %s; want 422 and the report rejecting line 1", try, status, b)
+		}
+	}
 	ev := inboxes[fund].waitForEvent(parent, "income", 10*time.Second)
 	if ev == nil {
 		t.Fatal("the child-benefit fund was not notified of the worker's income")

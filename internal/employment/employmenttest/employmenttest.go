@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("asof", func(t *testing.T) { testAsOf(t, open(t)) })
 	t.Run("badlines", func(t *testing.T) { testBadLines(t, open(t)) })
 	t.Run("streamed", func(t *testing.T) { testStreamed(t, open(t)) })
+	t.Run("riskonce", func(t *testing.T) { testRiskOnce(t, open(t)) })
 }
 
 // setup puts persons 1..n in the register (person 9 died) and returns the source.

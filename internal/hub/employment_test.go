@@ -14,6 +14,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/employment"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -134,6 +135,52 @@ func TestEmployerChannel(t *testing.T) {
 	for _, want := range []string{"PAYROLL-A declaration.hire permit", "PAYROLL-A declaration.hire deny", "PAYROLL-A declaration.exit permit"} {
 		if !seen[want] {
 			t.Errorf("the worker's exchanges lack %q: %v", want, seen)
+		}
+	}
+	probeRegister(t, r, tok, start)
+}
+
+// probeRegister: hires are no oracle of the civil register (an outsider's finding). A
+// bad check digit, a number the register lacks and a deceased person get one answer;
+// each attempt is sealed under the number asked; after employment.UnknownPerHour of
+// them the declarer's hires are refused (429), sealed too.
+func probeRegister(t *testing.T, r *running, tok, start string) {
+	t.Helper()
+	today := r.st.Directory.Today().String()
+	dead := fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 7, nil)
+	if status, b := post(t, r.url+"/admin/civil/events", r.admin, `{"type":"death","person":"`+dead+`","date":"`+today+`"}`); status != 201 {
+		t.Fatalf("death: %d %s", status, b)
+	}
+	unknown, _ := ident.MakePerson(1901, 1, 1, 997, ident.Register)
+	badDigit := dead[:9] + fmt.Sprintf("%02d", (int(dead[9]-'0')*10+int(dead[10]-'0')+1)%100)
+	var answers []string
+	for _, p := range []string{badDigit, unknown.String(), dead} {
+		hire := `{"kind":"hire","person":"` + p + `","employer":"` + fixtureEnterprise + `","start":"` + start + `","contract":"permanent","fraction":1,"sector":"200"}`
+		status, b := post(t, r.url+"/declarations", tok, hire)
+		var res struct{ Error string }
+		if err := json.Unmarshal(b, &res); status != http.StatusBadRequest || err != nil {
+			t.Fatalf("hire of %s: %d %s; want 400", p, status, b)
+		}
+		answers = append(answers, res.Error)
+	}
+	if answers[0] != answers[1] || answers[1] != answers[2] || strings.Contains(answers[2], "died") {
+		t.Errorf("a bad check digit, an unknown number and a deceased person are told apart: %q", answers)
+	}
+	hire := `{"kind":"hire","person":"` + unknown.String() + `","employer":"` + fixtureEnterprise + `","start":"` + start + `","contract":"permanent","fraction":1,"sector":"200"}`
+	limited := false
+	for range employment.UnknownPerHour {
+		if status, _ := post(t, r.url+"/declarations", tok, hire); status == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Errorf("%d hires of unknown numbers more were not held back", employment.UnknownPerHour)
+	}
+	for _, p := range []string{dead, unknown.String()} {
+		status, b := get(t, r.url+"/audit/persons/"+p+"/exchanges", r.admin)
+		if status != 200 || !strings.Contains(string(b), `"declaration.hire"`) || !strings.Contains(string(b), `"deny"`) {
+			t.Errorf("the refused hires of %s are not in the audit log: %d %s", p, status, b)
 		}
 	}
 }

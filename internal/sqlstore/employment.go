@@ -113,7 +113,7 @@ func (s *employmentStore) appendEvent(ctx context.Context, tx *sql.Tx, ev employ
 	ps := &populationStore{db: s.db}
 	person, err := ps.lockPerson(ctx, tx, n, ev.Type)
 	if fault.KindOf(err) == fault.NotFound {
-		return 0, fault.Invalidf("person", "%s is not in the civil register", ev.Person)
+		return 0, employment.NotInRegister(ev.Person)
 	}
 	if err != nil {
 		return 0, err

@@ -44,6 +44,7 @@ type DB struct {
 	auditMoveRows  int64        // index the persons of the audit records once this many are not
 	auditNames     auditNames   // the audit log's dictionary, in memory (audit_names.go)
 	settle         settler      // how far the event log is final (settle.go)
+	applies        applyGroup   // immediate declarations committed together (SQLite; employment_group.go)
 
 	mu    sync.RWMutex
 	stmts map[stmtKey]*sql.Stmt

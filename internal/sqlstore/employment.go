@@ -46,8 +46,25 @@ func scanRelation(r scanner) (employment.Relation, error) {
 }
 
 // Apply records d, the relation as it makes it and, when ev is set, the social
-// registry's event, in one transaction.
+// registry's event, in one transaction. On SQLite, declarations arriving together share
+// one transaction (group commit, employment_group.go), each answered after it commits.
 func (s *employmentStore) Apply(ctx context.Context, d employment.Declaration, rel employment.Relation, ev *employment.Mutation) (employment.Declaration, error) {
+	if s.db.dialect != Postgres {
+		return s.db.applies.apply(ctx, s, d, rel, ev)
+	}
+	tx, err := s.db.begin(ctx, "record a declaration")
+	if err != nil {
+		return employment.Declaration{}, err
+	}
+	defer tx.Rollback()
+	if d, err = s.applyTx(ctx, tx, d, rel, ev); err != nil {
+		return employment.Declaration{}, err
+	}
+	return d, commit(tx, "record a declaration")
+}
+
+// applyTx is Apply's work in tx.
+func (s *employmentStore) applyTx(ctx context.Context, tx *sql.Tx, d employment.Declaration, rel employment.Relation, ev *employment.Mutation) (employment.Declaration, error) {
 	p, err := personKey(rel.Person)
 	if err != nil {
 		return employment.Declaration{}, err
@@ -56,11 +73,6 @@ func (s *employmentStore) Apply(ctx context.Context, d employment.Declaration, r
 	if err != nil {
 		return employment.Declaration{}, err
 	}
-	tx, err := s.db.begin(ctx, "record a declaration")
-	if err != nil {
-		return employment.Declaration{}, err
-	}
-	defer tx.Rollback()
 	if ev != nil {
 		if d.Event, err = s.appendEvent(ctx, tx, *ev); err != nil {
 			return employment.Declaration{}, err
@@ -100,7 +112,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), rel.ID, p, d.Kind, d.Declared
 	if err != nil {
 		return employment.Declaration{}, mapErr(err, "record a declaration")
 	}
-	return d, commit(tx, "record a declaration")
+	return d, nil
 }
 
 // appendEvent changes the register's person as ev.Apply says and appends ev to the

@@ -56,6 +56,9 @@ func (s *Server) declare(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Their audit records are coming: the audit writer waits for those of the
+	// declarations under way and commits them together.
+	defer s.exchange.Expect(len(items))()
 	results := make([]DeclarationResult, len(items))
 	for i, raw := range items {
 		res, err := s.declareOne(r, claims, raw, start)

@@ -328,18 +328,21 @@ func (s *employmentStore) incomes(ctx context.Context, tx *sql.Tx, q employment.
 	if s.db.dialect == Postgres {
 		return s.incomesBulk(ctx, tx, day, now, incomes)
 	}
-	var first int64 // the events of this file come after it
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM event`).Scan(&first); err != nil {
-		return 0, mapErr(err, "store a quarterly file's incomes")
-	}
 	total := 0
 	for len(incomes) > 0 {
 		chunk := incomes[:min(len(incomes), incomesPerStatement)]
 		incomes = incomes[len(chunk):]
-		args := make([]any, 0, 3+2*len(chunk))
+		args := make([]any, 0, 2+2*len(chunk))
 		args = append(args, employment.EventIncome, day, now)
+		keys := make([]any, 0, len(chunk))
 		for _, in := range chunk {
 			args = append(args, in.Person, string(in.Data()))
+			keys = append(keys, in.Person)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE person SET doc = json_set(doc, '$.registry_changes', 1)
+WHERE number IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) AND instr(doc, '"registry_changes":') = 0`, keys...)
+		if err != nil {
+			return 0, mapErr(err, "store a quarterly file's incomes")
 		}
 		// Each event keeps the person as the change left it, as every change's does.
 		res, err := tx.ExecContext(ctx, `INSERT INTO event (type, person, event_date, data, recorded_at, person_after)
@@ -349,18 +352,6 @@ SELECT ?, v.column1, ?, v.column2, ?, person.doc FROM (VALUES (?, ?)`+strings.Re
 		}
 		n, _ := res.RowsAffected()
 		total += int(n)
-	}
-	// The persons without registry changes yet, found from the events just written (read
-	// in order, not looked up one by one: most workers have some), get a count of 1, and
-	// their events the person as it now is.
-	for _, q := range []string{
-		`UPDATE person SET doc = json_set(doc, '$.registry_changes', 1)
-WHERE number IN (SELECT person FROM event WHERE seq > ? AND instr(person_after, '"registry_changes":') = 0)`,
-		`UPDATE event SET person_after = json_set(person_after, '$.registry_changes', 1) WHERE seq > ? AND instr(person_after, '"registry_changes":') = 0`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, first); err != nil {
-			return 0, mapErr(err, "store a quarterly file's incomes")
-		}
 	}
 	return total, nil
 }

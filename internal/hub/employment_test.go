@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -369,5 +370,61 @@ func TestEmploymentSourceAnswers(t *testing.T) {
 	if seen[synth.EmploymentService+" "+synth.WorkerEmployment+" permit"] != 1 || seen[synth.EmploymentService+" "+synth.WorkerEmployment+" deny"] != 1 ||
 		seen[synth.PensionFund+" "+synth.WorkerEmployment+" deny"] != 1 {
 		t.Errorf("the worker's exchanges %v; want the employment service's look-up and refusal, the pension fund's refusal", seen)
+	}
+}
+
+// TestConcurrentHires: hires sent at once (committed together on SQLite) are each
+// answered 201 with a relation and an event of their own, and each is in the audit log
+// exactly once, under its worker's number.
+func TestConcurrentHires(t *testing.T) {
+	t.Parallel()
+	r := startHub(t, false)
+	tok := payroll(t, r, "PAYROLL-G", "declaration.submit")
+	start := r.st.Directory.Today().AddDays(3).String()
+	const n = 24
+	workers := make([]string, n)
+	for i := range workers {
+		workers[i] = fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 20+i, nil)
+	}
+	type answer struct {
+		status int
+		body   []byte
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i, p := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hire := `{"kind":"hire","person":"` + p + `","employer":"` + fixtureEnterprise + `","start":"` + start + `","contract":"permanent","fraction":1,"sector":"200"}`
+			req, _ := http.NewRequest("POST", r.url+"/declarations", strings.NewReader(hire))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers[i] = answer{0, []byte(err.Error())}
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			answers[i] = answer{resp.StatusCode, b}
+		}()
+	}
+	wg.Wait()
+	relations, events := map[int64]bool{}, map[int64]bool{}
+	for i, a := range answers {
+		var res struct {
+			Declaration struct{ Relation, Event int64 } `json:"declaration"`
+		}
+		if err := json.Unmarshal(a.body, &res); a.status != http.StatusCreated || err != nil || res.Declaration.Relation == 0 ||
+			relations[res.Declaration.Relation] || events[res.Declaration.Event] {
+			t.Errorf("hire %d: %d %s; want 201 with a relation and an event of its own", i, a.status, a.body)
+			continue
+		}
+		relations[res.Declaration.Relation], events[res.Declaration.Event] = true, true
+		status, b := get(t, r.url+"/audit/persons/"+workers[i]+"/exchanges", r.admin)
+		if status != 200 || strings.Count(string(b), `"declaration.hire"`) != 1 {
+			t.Errorf("the audit records of worker %d: %d %s; want the hire exactly once", i, status, b)
+		}
 	}
 }

@@ -80,6 +80,18 @@ func (s *employmentStore) applyTx(ctx context.Context, tx *sql.Tx, d employment.
 	}
 	var prior any
 	if rel.ID == 0 {
+		// The source checked before that the worker has no open relation with the
+		// employer; checked again here, after the person's lock, so that two hires
+		// of the same worker sent at once are taken once.
+		var one int
+		err := tx.QueryRowContext(ctx, s.db.q(`SELECT 1 FROM emp_relation WHERE person = ? AND employer = ? AND status = ? AND end_date >= ? LIMIT 1`),
+			p, e, employment.Active, int64(rel.Start)).Scan(&one)
+		if err == nil {
+			return employment.Declaration{}, fault.Conflictf("person", "%s already works for %s on %s", rel.Person, rel.Employer, rel.Start)
+		}
+		if err != sql.ErrNoRows {
+			return employment.Declaration{}, mapErr(err, "record a declaration")
+		}
 		err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_relation (person, employer, establishment, start_date, end_date, contract, fraction, sector, status, version)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`), p, e, rel.Establishment, int64(rel.Start), int64(rel.End), rel.Contract, rel.Fraction, rel.Sector, rel.Status).Scan(&rel.ID)
 		if err != nil {

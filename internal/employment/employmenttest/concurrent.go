@@ -13,11 +13,11 @@ import (
 // testConcurrent: hires declared at once (a store may commit them together) are each
 // recorded once with their own relation and event, and a refused one among them (a
 // deceased worker: refused inside the store's transaction) leaves nothing and takes
-// nothing from the others.
+// nothing from the others; the same hire sent several times at once is taken once.
 func testConcurrent(t *testing.T, st Stores) {
 	ctx := context.Background()
 	const n = 40
-	src := setup(t, st, n)
+	src := setup(t, st, n+1)
 	type outcome struct {
 		d   employment.Declaration
 		err error
@@ -58,6 +58,30 @@ func testConcurrent(t *testing.T, st Stores) {
 		if err != nil || len(evs) != 1 || evs[0].Seq != o.d.Event {
 			t.Errorf("events of person %d: %+v, %v; want event %d only", i, evs, err, o.d.Event)
 		}
+	}
+	// The same hire sent eight times at once (the source's check before the store's
+	// transaction passes them all): one relation, the others refused.
+	const copies = 8
+	errs := make([]error, copies)
+	for i := range copies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = src.Declare(ctx, AcmeInst, hire(Person(n+1), Acme, date.Of(2026, 8, 1)))
+		}()
+	}
+	wg.Wait()
+	taken := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			taken++
+		case fault.KindOf(err) != fault.Conflict:
+			t.Errorf("a copy of the hire: %v; want a conflict", err)
+		}
+	}
+	if rels, _ := st.Employment.Relations(ctx, Person(n+1)); taken != 1 || len(rels) != 1 {
+		t.Errorf("the same hire sent %d times at once: %d taken, relations %+v; want one", copies, taken, rels)
 	}
 	if rels, _ := st.Employment.Relations(ctx, Person(9)); len(rels) != 0 {
 		t.Errorf("the refused hire left relations %+v", rels)

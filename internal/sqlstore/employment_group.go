@@ -2,9 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/crossroads-hub/crossroads/internal/employment"
+	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
 // Group commit of immediate declarations on SQLite. Its one writer connection takes
@@ -71,23 +73,34 @@ func (g *applyGroup) lead(ctx context.Context) {
 	g.pending = g.pending[n:]
 	g.mu.Unlock()
 
+	// Whatever happens, the lead passes on and the group is answered: a panic below
+	// must not leave the others waiting for ever.
+	defer func() {
+		g.mu.Lock()
+		if len(g.pending) > 0 {
+			next := g.pending[0]
+			next.lead = true
+			close(next.wake)
+		} else {
+			g.busy = false
+		}
+		g.mu.Unlock()
+		for _, r := range batch {
+			if !r.lead { // the leader's own request is answered by its return
+				close(r.wake)
+			}
+		}
+	}()
+	defer func() {
+		if p := recover(); p != nil {
+			for _, r := range batch {
+				r.out, r.err = employment.Declaration{}, fault.Wrap(fmt.Errorf("panic: %v", p), "record a declaration")
+			}
+			panic(p) // on to the caller's recovery, once the group is answered
+		}
+	}()
 	// The group is others' work too: the leader's caller going away cancels none of it.
 	runGroup(context.WithoutCancel(ctx), batch)
-
-	g.mu.Lock()
-	if len(g.pending) > 0 {
-		next := g.pending[0]
-		next.lead = true
-		close(next.wake)
-	} else {
-		g.busy = false
-	}
-	g.mu.Unlock()
-	for _, r := range batch {
-		if !r.lead { // the leader's own request is answered by its return
-			close(r.wake)
-		}
-	}
 }
 
 // runGroup applies each declaration in a savepoint of one transaction and commits.

@@ -3,13 +3,16 @@ package employment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/limit"
 )
 
 // The social registry's event types a hire and an exit become (derived's names).
@@ -32,6 +35,10 @@ type Source struct {
 	// Competent routes a social-risk declaration (from the directory); nil: none taken.
 	Competent Competent
 	Now       func() time.Time // nil: time.Now
+	// Unknown limits, per declaring institution, the hires refused because no living
+	// person has the number (nil: UnknownPerHour an hour).
+	Unknown *limit.Limiter
+	once    sync.Once
 }
 
 func (s *Source) now() time.Time {
@@ -84,19 +91,65 @@ func (s *Source) Declare(ctx context.Context, institution string, d Declaration)
 	return Declaration{}, fault.Invalidf("kind", "%q: use %s, %s, %s or %s", d.Kind, Hire, Exit, Cancel, Correct)
 }
 
+// hire records a hire. A hire of a number no living person has (a bad check digit, a
+// number the civil register does not hold, a deceased person) gets one answer, noWorker,
+// unless the employer had a relation with the person: told apart, they would let any
+// declarer ask the register who exists and who died. Those refusals are charged to the
+// declarer's budget (Source.Unknown): spent, its hires are refused for a while (429).
 func (s *Source) hire(ctx context.Context, d Declaration, today date.Date) (Declaration, error) {
-	pn, err := ident.ParsePerson(d.Person)
-	if err != nil {
-		return Declaration{}, fault.Invalidf("person", "%v", err)
-	}
 	en, err := ident.ParseEnterprise(d.Employer)
 	if err != nil {
 		return Declaration{}, fault.Invalidf("employer", "%v", err)
 	}
-	d.Person, d.Employer = pn.String(), en.String()
+	d.Employer = en.String()
 	if err := s.Mandates(ctx, d.DeclaredBy, d.Employer); err != nil {
 		return Declaration{}, err
 	}
+	// Nothing reserved: a payroll office's many hires at once are not held back; the
+	// refusals are charged when known (concurrent ones may overrun the budget by a few).
+	ticket, err := s.unknown().Take(d.DeclaredBy, 0)
+	if err != nil {
+		secs, _ := limit.RetryAfter(err)
+		return Declaration{}, fault.TooManyf(err, "too many hires of person numbers no living person has; retry after %d s", secs)
+	}
+	d, err = s.hireChecked(ctx, d, today)
+	if errors.Is(err, errNoWorker) {
+		ticket.Done(1)
+		return d, noWorker()
+	}
+	ticket.Done(0)
+	return d, err
+}
+
+// errNoWorker marks the refusals hire answers with noWorker.
+var errNoWorker = errors.New("no living person with this number")
+
+// noWorker is the one answer to a hire of a number no living person has.
+func noWorker() error {
+	return &fault.Error{Kind: fault.Invalid, Field: "person", Err: errNoWorker,
+		Msg: "no living person with this number can be hired: check the number against the worker's identity document"}
+}
+
+// UnknownPerHour is how many hires of numbers no living person has a declarer may make
+// in an hour (its budget refills at that rate).
+const UnknownPerHour = 30
+
+// unknown is the budget of hires refused for their worker, per declarer.
+func (s *Source) unknown() *limit.Limiter {
+	s.once.Do(func() {
+		if s.Unknown == nil {
+			s.Unknown = limit.New(limit.Config{Rate: UnknownPerHour / 3600.0, Burst: UnknownPerHour, Now: s.Now})
+		}
+	})
+	return s.Unknown
+}
+
+func (s *Source) hireChecked(ctx context.Context, d Declaration, today date.Date) (Declaration, error) {
+	pn, err := ident.ParsePerson(d.Person)
+	if err != nil {
+		return Declaration{}, &fault.Error{Kind: fault.Invalid, Err: errNoWorker}
+	}
+	d.Person = pn.String()
 	if err := checkFacts(&d, true); err != nil {
 		return Declaration{}, err
 	}
@@ -117,7 +170,14 @@ func (s *Source) hire(ctx context.Context, d Declaration, today date.Date) (Decl
 	rel := Relation{Person: d.Person, Employer: d.Employer, Establishment: d.Establishment, Start: d.Start,
 		End: date.Max, Contract: d.Contract, Fraction: d.Fraction, Sector: d.Sector, Status: Active, Version: 1}
 	ev := mutation(EventStart, d.Person, d.Start, d.Employer)
-	return s.Store.Apply(ctx, d, rel, &ev)
+	stored, err := s.Store.Apply(ctx, d, rel, &ev)
+	if errors.Is(err, ErrNotInRegister) || errors.Is(err, ErrDeceased) {
+		// The precise answer only to an employer that knew the person.
+		if rels, rerr := s.Store.Relations(ctx, d.Person); rerr != nil || !slices.ContainsFunc(rels, func(r Relation) bool { return r.Employer == d.Employer }) {
+			return Declaration{}, &fault.Error{Kind: fault.Invalid, Err: errNoWorker}
+		}
+	}
+	return stored, err
 }
 
 func (s *Source) exit(ctx context.Context, d Declaration, rel Relation, today date.Date) (Declaration, error) {

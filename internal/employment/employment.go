@@ -13,6 +13,8 @@ package employment
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -170,13 +172,26 @@ type Mutation struct {
 	Data   []byte    // the event's facts: {"employer": …}
 }
 
+// The causes of a hire refused for its worker, which Declare answers alike to a declarer
+// with no relation with the person (no oracle of the register): a store reports a person
+// number the civil register does not hold with ErrNotInRegister in its chain.
+var (
+	ErrNotInRegister = errors.New("not in the civil register")
+	ErrDeceased      = errors.New("deceased")
+)
+
+// NotInRegister is the store's error for a person number the civil register lacks.
+func NotInRegister(person string) error {
+	return &fault.Error{Kind: fault.Invalid, Field: "person", Msg: person + " is not in the civil register", Err: ErrNotInRegister}
+}
+
 // Apply checks the register's person against m and counts the change on the record: a
 // deceased person takes no change, nor a day before their birth. The store calls it in
 // the transaction that appends the event.
 func (m Mutation) Apply(p *population.Person) error {
 	switch {
 	case !p.DeathDate.IsZero() && m.Type == EventStart:
-		return fault.Conflictf("person", "%s died on %s: the record is closed", p.Number, p.DeathDate)
+		return &fault.Error{Kind: fault.Conflict, Field: "person", Msg: fmt.Sprintf("%s died on %s: the record is closed", p.Number, p.DeathDate), Err: ErrDeceased}
 	case m.Date < p.BirthDate:
 		return fault.Invalidf("start", "%s is before the person's birth (%s)", m.Date, p.BirthDate)
 	}

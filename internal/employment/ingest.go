@@ -43,6 +43,15 @@ const (
 	queued     = 16
 )
 
+// sortWindow is how many accepted lines the writer is handed at once, sorted in the
+// table's order: the larger, the closer the inserts come to the table's order (the
+// clustered emp_wage and its index by worker are written page after page rather than
+// all over), at the memory of a few windows; writesQueued bounds the windows waiting.
+const (
+	sortWindow   = 32768
+	writesQueued = 2
+)
+
 // MaxReport bounds the verdicts a file's report lists; those beyond are only counted
 // (File.Unlisted).
 const MaxReport = 100_000
@@ -190,7 +199,7 @@ func (v *validator) run(chunks <-chan []Parsed) error {
 				return err
 			}
 		}
-		if err := v.flush(chunkLines); err != nil {
+		if err := v.flush(sortWindow); err != nil {
 			return err
 		}
 	}
@@ -272,7 +281,7 @@ func (v *validator) start(q Quarter) error {
 		return err
 	}
 	v.w = w
-	writes, written := make(chan []WageLine, queued), make(chan error, 1)
+	writes, written := make(chan []WageLine, writesQueued), make(chan error, 1)
 	v.writes, v.written = writes, written
 	go func() {
 		var err error
@@ -298,7 +307,7 @@ func (v *validator) flush(n int) error {
 		v.written <- err
 		return err
 	}
-	v.out = make([]WageLine, 0, chunkLines)
+	v.out = make([]WageLine, 0, sortWindow)
 	return nil
 }
 

@@ -106,8 +106,14 @@ type RiskStore interface {
 	AckRisk(ctx context.Context, id int64, institution, ref string, at time.Time) (RiskDeclaration, error)
 }
 
-// Competent names the institution competent for a social risk (from the directory).
-type Competent func(ctx context.Context, risk string) (string, error)
+// Competent names the institution competent for a worker's social risk on a day (from
+// the directory): for a risk in InsuredWith, the worker's own insurer, never another.
+type Competent func(ctx context.Context, risk, person string, day date.Date) (string, error)
+
+// InsuredWith names, for a risk each worker is insured for with an institution of their
+// own, the sector of that institution: an incapacity goes to the worker's health insurer
+// (the one holding the worker's file in the person directory), and to no other.
+var InsuredWith = map[string]string{Incapacity: "health"}
 
 // lateAfter is how long after its day a start or recurrence may come without a flag.
 const lateAfter = 7
@@ -152,8 +158,10 @@ func (s *Source) DeclareRisk(ctx context.Context, institution string, d RiskDecl
 	if !open || rel.Start > d.Day {
 		return RiskDeclaration{}, fault.Invalidf("person", "%s has no employment relation with %s on %s", d.Person, d.Employer, d.Day)
 	}
-	if d.Institution, err = s.Competent(ctx, d.Risk); err != nil {
-		return RiskDeclaration{}, err
+	if d.Phase == RiskStart { // the other phases go where the case is (sameCase)
+		if d.Institution, err = s.Competent(ctx, d.Risk, d.Person, d.Day); err != nil {
+			return RiskDeclaration{}, err
+		}
 	}
 	if err := sameDeclared(ctx, rs, d); err != nil {
 		return RiskDeclaration{}, err
@@ -166,7 +174,25 @@ func (s *Source) DeclareRisk(ctx context.Context, institution string, d RiskDecl
 		Risk     string `json:"risk"`
 		Phase    string `json:"phase"`
 	}{d.Employer, d.Risk, d.Phase})
-	return rs.ApplyRisk(ctx, d, Mutation{Type: EventSocialRisk, Person: d.Person, Date: d.Day, Data: data})
+	stored, err := rs.ApplyRisk(ctx, d, Mutation{Type: EventSocialRisk, Person: d.Person, Date: d.Day, Data: data})
+	if fault.KindOf(err) == fault.Conflict {
+		// The same declaration committed meanwhile (the store's unique key): name it.
+		if serr := sameDeclared(ctx, rs, d); serr != nil {
+			return RiskDeclaration{}, serr
+		}
+	}
+	return stored, err
+}
+
+// Key is what makes two declarations the same one for a worker: employer, risk, phase,
+// day and case (none for a start). The store keeps it unique per worker, so the same
+// declaration sent twice at the same instant is taken once.
+func (d RiskDeclaration) Key() string {
+	c := d.Case
+	if d.Phase == RiskStart {
+		c = 0
+	}
+	return fmt.Sprintf("%s/%s/%s/%d/%d", d.Employer, d.Risk, d.Phase, int(d.Day), c)
 }
 
 // sameDeclared refuses a declaration received already (same worker, employer, risk,
@@ -185,7 +211,7 @@ func sameDeclared(ctx context.Context, rs RiskStore, d RiskDeclaration) error {
 }
 
 // sameCase checks that the case a recurrence, continuation or end names is the same
-// worker's, employer's and risk's, and not ended.
+// worker's, employer's and risk's, and not ended, and routes d where the case is.
 func (s *Source) sameCase(ctx context.Context, rs RiskStore, d *RiskDeclaration) error {
 	if d.Case <= 0 {
 		return fault.Invalidf("case", "is required for a %s: the id the start's answer gave", d.Phase)
@@ -215,6 +241,7 @@ func (s *Source) sameCase(ctx context.Context, rs RiskStore, d *RiskDeclaration)
 	if d.Day < first.Day {
 		return fault.Invalidf("day", "%s is before the case's start (%s)", d.Day, first.Day)
 	}
+	d.Institution = first.Institution // the institution that holds the case
 	return nil
 }
 

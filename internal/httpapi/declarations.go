@@ -56,6 +56,9 @@ func (s *Server) declare(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Their audit records are coming: the audit writer waits for those of the
+	// declarations under way and commits them together.
+	defer s.exchange.Expect(len(items))()
 	results := make([]DeclarationResult, len(items))
 	for i, raw := range items {
 		res, err := s.declareOne(r, claims, raw, start)
@@ -147,7 +150,8 @@ func (s *Server) declareOne(r *http.Request, c oauth.Claims, raw json.RawMessage
 }
 
 // declareQuarter takes a quarterly file (?format=jsonl or csv) and answers its report:
-// 201 when stored, 200 when the same bytes were stored before (their first report).
+// 201 when stored, 200 when the same bytes were stored before (their first report), 422
+// with the report when no line was accepted (the first time or again).
 func (s *Server) declareQuarter(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	claims, err := s.bearer(r, oauth.ScopeDeclarationSubmit)
@@ -162,7 +166,12 @@ func (s *Server) declareQuarter(w http.ResponseWriter, r *http.Request) error {
 	f, again, err := s.employment.Ingest(r.Context(), employment.Import{File: file, Hash: hex.EncodeToString(sum[:]), Format: r.URL.Query().Get("format"),
 		By: claims.Institution, May: func(employer string) error { return s.employment.Mandates(r.Context(), claims.Institution, employer) }})
 	status := http.StatusCreated
-	if again {
+	switch {
+	case err == nil && f.Accepted == 0:
+		// Nothing was accepted: not a success, whatever the file's size. The report
+		// says why, line by line (a file sent again answers the same).
+		status = http.StatusUnprocessableEntity
+	case again:
 		status = http.StatusOK
 	}
 	// The file's records name its workers (several records for a big file): each finds

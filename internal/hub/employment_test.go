@@ -9,11 +9,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/employment"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -136,6 +138,52 @@ func TestEmployerChannel(t *testing.T) {
 			t.Errorf("the worker's exchanges lack %q: %v", want, seen)
 		}
 	}
+	probeRegister(t, r, tok, start)
+}
+
+// probeRegister: hires are no oracle of the civil register (an outsider's finding). A
+// bad check digit, a number the register lacks and a deceased person get one answer;
+// each attempt is sealed under the number asked; after employment.UnknownPerHour of
+// them the declarer's hires are refused (429), sealed too.
+func probeRegister(t *testing.T, r *running, tok, start string) {
+	t.Helper()
+	today := r.st.Directory.Today().String()
+	dead := fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 7, nil)
+	if status, b := post(t, r.url+"/admin/civil/events", r.admin, `{"type":"death","person":"`+dead+`","date":"`+today+`"}`); status != 201 {
+		t.Fatalf("death: %d %s", status, b)
+	}
+	unknown, _ := ident.MakePerson(1901, 1, 1, 997, ident.Register)
+	badDigit := dead[:9] + fmt.Sprintf("%02d", (int(dead[9]-'0')*10+int(dead[10]-'0')+1)%100)
+	var answers []string
+	for _, p := range []string{badDigit, unknown.String(), dead} {
+		hire := `{"kind":"hire","person":"` + p + `","employer":"` + fixtureEnterprise + `","start":"` + start + `","contract":"permanent","fraction":1,"sector":"200"}`
+		status, b := post(t, r.url+"/declarations", tok, hire)
+		var res struct{ Error string }
+		if err := json.Unmarshal(b, &res); status != http.StatusBadRequest || err != nil {
+			t.Fatalf("hire of %s: %d %s; want 400", p, status, b)
+		}
+		answers = append(answers, res.Error)
+	}
+	if answers[0] != answers[1] || answers[1] != answers[2] || strings.Contains(answers[2], "died") {
+		t.Errorf("a bad check digit, an unknown number and a deceased person are told apart: %q", answers)
+	}
+	hire := `{"kind":"hire","person":"` + unknown.String() + `","employer":"` + fixtureEnterprise + `","start":"` + start + `","contract":"permanent","fraction":1,"sector":"200"}`
+	limited := false
+	for range employment.UnknownPerHour {
+		if status, _ := post(t, r.url+"/declarations", tok, hire); status == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Errorf("%d hires of unknown numbers more were not held back", employment.UnknownPerHour)
+	}
+	for _, p := range []string{dead, unknown.String()} {
+		status, b := get(t, r.url+"/audit/persons/"+p+"/exchanges", r.admin)
+		if status != 200 || !strings.Contains(string(b), `"declaration.hire"`) || !strings.Contains(string(b), `"deny"`) {
+			t.Errorf("the refused hires of %s are not in the audit log: %d %s", p, status, b)
+		}
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -186,6 +234,17 @@ func TestQuarterlyFileThroughTheHub(t *testing.T) {
 	var f employment.File
 	if err := json.Unmarshal(b, &f); status != http.StatusCreated || err != nil || f.Accepted != 1 || f.Rejected != 1 || f.Mutations != 1 {
 		t.Fatalf("quarterly file: %d %s; want 201, 1 accepted, 1 rejected, 1 mutation", status, b)
+	}
+	// A file whose every line is rejected is not a success: 422 with the report, the
+	// first time and again (an outsider's finding: it answered 201).
+	rejected := fmt.Sprintf(`{"person":%q,"employer":%q,"quarter":%q,"wages":200,"bonus":0,"days":1,"hours":1,"fraction":1,"contribution":"01"}`+"\n", stranger, fixtureEnterprise, q)
+	for _, try := range []string{"first", "again"} {
+		status, b := post(t, r.url+"/declarations/quarterly?format=jsonl", tok, rejected)
+		var none employment.File
+		if err := json.Unmarshal(b, &none); status != http.StatusUnprocessableEntity || err != nil || none.Accepted != 0 || none.Rejected != 1 ||
+			len(none.Report) != 1 || none.Report[0].Line != 1 || none.Report[0].Verdict != employment.Rejected {
+			t.Errorf("a file with every line rejected, %s: %d %s; want 422 and the report rejecting line 1", try, status, b)
+		}
 	}
 	ev := inboxes[fund].waitForEvent(parent, "income", 10*time.Second)
 	if ev == nil {
@@ -311,5 +370,61 @@ func TestEmploymentSourceAnswers(t *testing.T) {
 	if seen[synth.EmploymentService+" "+synth.WorkerEmployment+" permit"] != 1 || seen[synth.EmploymentService+" "+synth.WorkerEmployment+" deny"] != 1 ||
 		seen[synth.PensionFund+" "+synth.WorkerEmployment+" deny"] != 1 {
 		t.Errorf("the worker's exchanges %v; want the employment service's look-up and refusal, the pension fund's refusal", seen)
+	}
+}
+
+// TestConcurrentHires: hires sent at once (committed together on SQLite) are each
+// answered 201 with a relation and an event of their own, and each is in the audit log
+// exactly once, under its worker's number.
+func TestConcurrentHires(t *testing.T) {
+	t.Parallel()
+	r := startHub(t, false)
+	tok := payroll(t, r, "PAYROLL-G", "declaration.submit")
+	start := r.st.Directory.Today().AddDays(3).String()
+	const n = 24
+	workers := make([]string, n)
+	for i := range workers {
+		workers[i] = fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 20+i, nil)
+	}
+	type answer struct {
+		status int
+		body   []byte
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i, p := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hire := `{"kind":"hire","person":"` + p + `","employer":"` + fixtureEnterprise + `","start":"` + start + `","contract":"permanent","fraction":1,"sector":"200"}`
+			req, _ := http.NewRequest("POST", r.url+"/declarations", strings.NewReader(hire))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers[i] = answer{0, []byte(err.Error())}
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			answers[i] = answer{resp.StatusCode, b}
+		}()
+	}
+	wg.Wait()
+	relations, events := map[int64]bool{}, map[int64]bool{}
+	for i, a := range answers {
+		var res struct {
+			Declaration struct{ Relation, Event int64 } `json:"declaration"`
+		}
+		if err := json.Unmarshal(a.body, &res); a.status != http.StatusCreated || err != nil || res.Declaration.Relation == 0 ||
+			relations[res.Declaration.Relation] || events[res.Declaration.Event] {
+			t.Errorf("hire %d: %d %s; want 201 with a relation and an event of its own", i, a.status, a.body)
+			continue
+		}
+		relations[res.Declaration.Relation], events[res.Declaration.Event] = true, true
+		status, b := get(t, r.url+"/audit/persons/"+workers[i]+"/exchanges", r.admin)
+		if status != 200 || strings.Count(string(b), `"declaration.hire"`) != 1 {
+			t.Errorf("the audit records of worker %d: %d %s; want the hire exactly once", i, status, b)
+		}
 	}
 }

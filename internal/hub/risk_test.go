@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/employment"
 	"github.com/crossroads-hub/crossroads/internal/synth"
@@ -24,8 +25,19 @@ import (
 // log under the worker's number.
 func TestSocialRiskChannel(t *testing.T) {
 	r := startHub(t, false)
-	worker := fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 3, nil)
-	stranger := fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 4, nil)
+	today := r.st.Directory.Today()
+	// A worker insured with another health insurer than the one the directory's service
+	// names: the declaration must reach the worker's own (an outsider's finding).
+	worker := fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 3, func(p string) bool {
+		ins := insurersOf(t, r, p, today)
+		return len(ins) == 1 && ins[0] != synth.HealthInsurer1
+	})
+	own := insurersOf(t, r, worker, today)[0]
+	notWorker := func(p string) bool { return p != worker }
+	stranger := fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 4, notWorker)
+	uninsured := fileHolder(t, r, synth.EmploymentService, synth.CapacityJobseeker, 5, func(p string) bool {
+		return p != worker && p != stranger && len(insurersOf(t, r, p, today)) > 0
+	})
 	// The nation's subscription of the employment service, which inboxesFor keeps,
 	// hears of social risks too.
 	ctx := context.Background()
@@ -41,11 +53,23 @@ func TestSocialRiskChannel(t *testing.T) {
 	}
 	inboxes := inboxesFor(t, r, []string{"social_risk"}, synth.EmploymentService)
 	tok := payroll(t, r, "PAYROLL-R", "declaration.submit")
-	today := r.st.Directory.Today()
-	hire := `{"kind":"hire","person":"` + worker + `","employer":"` + fixtureEnterprise + `","start":"` + today.AddDays(-60).String() +
-		`","contract":"permanent","fraction":1,"sector":"200"}`
-	if status, b := post(t, r.url+"/declarations", tok, hire); status != http.StatusCreated {
-		t.Fatalf("hire: %d %s", status, b)
+	for _, p := range []string{worker, uninsured} {
+		hire := `{"kind":"hire","person":"` + p + `","employer":"` + fixtureEnterprise + `","start":"` + today.AddDays(-60).String() +
+			`","contract":"permanent","fraction":1,"sector":"200"}`
+		if status, b := post(t, r.url+"/declarations", tok, hire); status != http.StatusCreated {
+			t.Fatalf("hire: %d %s", status, b)
+		}
+	}
+	// The uninsured worker's health-insurance file ended before the risk.
+	var ends []directory.Line
+	for _, f := range mustFiles(t, r, uninsured, today) {
+		if slices.Contains(insurersOf(t, r, uninsured, today), f.Institution) {
+			f.End = today.AddDays(-30)
+			ends = append(ends, directory.Line{Action: directory.ActionEnd, Integration: f})
+		}
+	}
+	if rep, err := r.st.Directory.Integrate(ctx, "test", ends, directory.Atomic); err != nil || len(ends) == 0 || rep.Applied != len(ends) {
+		t.Fatalf("end the uninsured worker's insurance (%d files): %+v %v", len(ends), rep, err)
 	}
 	day := today.AddDays(-2)
 	from := employment.QuarterOf(day.AddDays(-1)).Start() // the mini-declaration: the quarter so far
@@ -69,8 +93,8 @@ func TestSocialRiskChannel(t *testing.T) {
 		Event       int64  `json:"event"`
 		AckRef      string `json:"acknowledged_ref"`
 	}
-	if err := json.Unmarshal(b, &d); err != nil || d.ID == 0 || d.Institution != synth.HealthInsurer1 || d.Status != "submitted" || d.Event == 0 {
-		t.Fatalf("declared %s (%v): want an id, routed to %s, submitted, an event", b, err, synth.HealthInsurer1)
+	if err := json.Unmarshal(b, &d); err != nil || d.ID == 0 || d.Institution != own || d.Status != "submitted" || d.Event == 0 {
+		t.Fatalf("declared %s (%v): want an id, routed to the worker's own insurer %s, submitted, an event", b, err, own)
 	}
 	if ev := inboxes[synth.EmploymentService].waitForEvent(worker, "social_risk", 10*time.Second); ev == nil {
 		t.Error("the institution with a file on the worker was not notified of the social risk")
@@ -86,6 +110,7 @@ func TestSocialRiskChannel(t *testing.T) {
 		want      int
 	}{
 		"no mandate":     {tok, unmandated, http.StatusForbidden},
+		"no insurer":     {tok, risk(uninsured), http.StatusBadRequest},
 		"no relation":    {tok, risk(stranger), http.StatusBadRequest},
 		"bad digit":      {tok, risk(worker[:10] + string('0'+(worker[10]-'0'+1)%10)), http.StatusBadRequest},
 		"no wages":       {tok, strings.Split(risk(worker), `,"wages"`)[0] + "}", http.StatusBadRequest},
@@ -100,8 +125,9 @@ func TestSocialRiskChannel(t *testing.T) {
 	}
 
 	// The insurer lists what was routed to it; others see nothing of it.
-	insurer := r.tokenWithScope(t, synth.HealthInsurer1, "declaration.receive")
-	intruder := r.tokenWithScope(t, synth.HealthInsurer2, "declaration.receive")
+	insurer := r.tokenWithScope(t, own, "declaration.receive")
+	// The insurer the directory's service names is not the worker's: it sees nothing.
+	intruder := r.tokenWithScope(t, synth.HealthInsurer1, "declaration.receive")
 	status, b = get(t, r.url+"/declarations/risks?status=submitted", insurer)
 	if status != 200 || !strings.Contains(string(b), `"id":`+id+`,`) {
 		t.Fatalf("the insurer's inbox: %d %s; want declaration %s", status, b, id)
@@ -158,10 +184,31 @@ func TestSocialRiskChannel(t *testing.T) {
 		seen[it.Institution+" "+it.Purpose+" "+it.Decision] = true
 	}
 	for _, want := range []string{"PAYROLL-R declaration.risk.start permit", "PAYROLL-R declaration.risk.start deny",
-		synth.HealthInsurer1 + " declaration.risk.inbox permit", synth.HealthInsurer1 + " declaration.risk.ack permit",
+		own + " declaration.risk.inbox permit", own + " declaration.risk.ack permit",
 		"PAYROLL-R declaration.risk.status permit", "PAYROLL-R declaration.risk.end permit", "PAYROLL-R declaration.risk.end deny"} {
 		if !seen[want] {
 			t.Errorf("the worker's exchanges lack %q: %v", want, seen)
 		}
 	}
+}
+
+// insurersOf lists the health insurers holding person's file on day.
+func insurersOf(t *testing.T, r *running, person string, day date.Date) []string {
+	t.Helper()
+	var out []string
+	for _, f := range mustFiles(t, r, person, day) {
+		if slices.Contains([]string{synth.HealthInsurer1, synth.HealthInsurer2, synth.HealthInsurer3}, f.Institution) {
+			out = append(out, f.Institution)
+		}
+	}
+	return out
+}
+
+func mustFiles(t *testing.T, r *running, person string, day date.Date) []directory.Integration {
+	t.Helper()
+	files, err := r.st.Directory.Files(context.Background(), person, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

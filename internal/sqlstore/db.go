@@ -46,7 +46,8 @@ type DB struct {
 	auditMoveRows    int64        // index the persons of the audit records once this many are not
 	auditNames       auditNames   // the audit log's dictionary, in memory (audit_names.go)
 	auditLock        AuditLockStats
-	settle           settler // how far the event log is final (settle.go)
+	settle           settler    // how far the event log is final (settle.go)
+	applies          applyGroup // immediate declarations committed together (SQLite; employment_group.go)
 
 	mu    sync.RWMutex
 	stmts map[stmtKey]*sql.Stmt

@@ -46,8 +46,25 @@ func scanRelation(r scanner) (employment.Relation, error) {
 }
 
 // Apply records d, the relation as it makes it and, when ev is set, the social
-// registry's event, in one transaction.
+// registry's event, in one transaction. On SQLite, declarations arriving together share
+// one transaction (group commit, employment_group.go), each answered after it commits.
 func (s *employmentStore) Apply(ctx context.Context, d employment.Declaration, rel employment.Relation, ev *employment.Mutation) (employment.Declaration, error) {
+	if s.db.dialect != Postgres {
+		return s.db.applies.apply(ctx, s, d, rel, ev)
+	}
+	tx, err := s.db.begin(ctx, "record a declaration")
+	if err != nil {
+		return employment.Declaration{}, err
+	}
+	defer tx.Rollback()
+	if d, err = s.applyTx(ctx, tx, d, rel, ev); err != nil {
+		return employment.Declaration{}, err
+	}
+	return d, commit(tx, "record a declaration")
+}
+
+// applyTx is Apply's work in tx.
+func (s *employmentStore) applyTx(ctx context.Context, tx *sql.Tx, d employment.Declaration, rel employment.Relation, ev *employment.Mutation) (employment.Declaration, error) {
 	p, err := personKey(rel.Person)
 	if err != nil {
 		return employment.Declaration{}, err
@@ -56,11 +73,6 @@ func (s *employmentStore) Apply(ctx context.Context, d employment.Declaration, r
 	if err != nil {
 		return employment.Declaration{}, err
 	}
-	tx, err := s.db.begin(ctx, "record a declaration")
-	if err != nil {
-		return employment.Declaration{}, err
-	}
-	defer tx.Rollback()
 	if ev != nil {
 		if d.Event, err = s.appendEvent(ctx, tx, *ev); err != nil {
 			return employment.Declaration{}, err
@@ -68,6 +80,18 @@ func (s *employmentStore) Apply(ctx context.Context, d employment.Declaration, r
 	}
 	var prior any
 	if rel.ID == 0 {
+		// The source checked before that the worker has no open relation with the
+		// employer; checked again here, after the person's lock, so that two hires
+		// of the same worker sent at once are taken once.
+		var one int
+		err := tx.QueryRowContext(ctx, s.db.q(`SELECT 1 FROM emp_relation WHERE person = ? AND employer = ? AND status = ? AND end_date >= ? LIMIT 1`),
+			p, e, employment.Active, int64(rel.Start)).Scan(&one)
+		if err == nil {
+			return employment.Declaration{}, fault.Conflictf("person", "%s already works for %s on %s", rel.Person, rel.Employer, rel.Start)
+		}
+		if err != sql.ErrNoRows {
+			return employment.Declaration{}, mapErr(err, "record a declaration")
+		}
 		err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_relation (person, employer, establishment, start_date, end_date, contract, fraction, sector, status, version)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`), p, e, rel.Establishment, int64(rel.Start), int64(rel.End), rel.Contract, rel.Fraction, rel.Sector, rel.Status).Scan(&rel.ID)
 		if err != nil {
@@ -100,7 +124,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), rel.ID, p, d.Kind, d.Declared
 	if err != nil {
 		return employment.Declaration{}, mapErr(err, "record a declaration")
 	}
-	return d, commit(tx, "record a declaration")
+	return d, nil
 }
 
 // appendEvent changes the register's person as ev.Apply says and appends ev to the
@@ -113,7 +137,7 @@ func (s *employmentStore) appendEvent(ctx context.Context, tx *sql.Tx, ev employ
 	ps := &populationStore{db: s.db}
 	person, err := ps.lockPerson(ctx, tx, n, ev.Type)
 	if fault.KindOf(err) == fault.NotFound {
-		return 0, fault.Invalidf("person", "%s is not in the civil register", ev.Person)
+		return 0, employment.NotInRegister(ev.Person)
 	}
 	if err != nil {
 		return 0, err

@@ -30,8 +30,8 @@ func (s *employmentStore) ApplyRisk(ctx context.Context, d employment.RiskDeclar
 	if d.Event, err = s.appendEvent(ctx, tx, ev); err != nil {
 		return employment.RiskDeclaration{}, err
 	}
-	err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_risk (person, employer, case_id, institution, status, doc) VALUES (?, ?, ?, ?, ?, '{}') RETURNING id`),
-		p, e, d.Case, d.Institution, d.Status).Scan(&d.ID)
+	err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_risk (person, employer, case_id, institution, status, doc, dedup) VALUES (?, ?, ?, ?, ?, '{}', ?) RETURNING id`),
+		p, e, d.Case, d.Institution, d.Status, d.Key()).Scan(&d.ID)
 	if err != nil {
 		return employment.RiskDeclaration{}, mapErr(err, "record a social-risk declaration")
 	}

@@ -72,6 +72,9 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("asof", func(t *testing.T) { testAsOf(t, open(t)) })
 	t.Run("badlines", func(t *testing.T) { testBadLines(t, open(t)) })
 	t.Run("streamed", func(t *testing.T) { testStreamed(t, open(t)) })
+	t.Run("riskonce", func(t *testing.T) { testRiskOnce(t, open(t)) })
+	t.Run("oracle", func(t *testing.T) { testNoOracle(t, open(t)) })
+	t.Run("concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 }
 
 // setup puts persons 1..n in the register (person 9 died) and returns the source.
@@ -184,7 +187,7 @@ func testRefusals(t *testing.T, st Stores) {
 		{"a relation that does not exist", AcmeInst, employment.Declaration{Kind: employment.Exit, Relation: d.Relation + 100, End: date.Of(2026, 9, 1)}, fault.Forbidden},
 		{"bad check digit", AcmeInst, hire(Person(1)[:10]+"0", Acme, date.Of(2026, 8, 1)), fault.Invalid},
 		{"not in the register", AcmeInst, hire(Person(20), Acme, date.Of(2026, 8, 1)), fault.Invalid},
-		{"deceased", AcmeInst, hire(Person(9), Acme, date.Of(2026, 8, 1)), fault.Conflict},
+		{"deceased", AcmeInst, hire(Person(9), Acme, date.Of(2026, 8, 1)), fault.Invalid},
 		{"fraction above 1", AcmeInst, func() employment.Declaration {
 			h := hire(Person(1), Acme, date.Of(2026, 8, 1))
 			h.Fraction = 1.5

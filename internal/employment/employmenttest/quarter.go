@@ -186,6 +186,16 @@ func testIncomes(t *testing.T, st Stores) {
 	if got := incomes(Person(1)); !slices.Equal(got, []string{`2026-04-01 {"monthly_income":2000}`}) || changes(Person(1)) != 1 {
 		t.Fatalf("person 1's incomes %q, %d changes; want one of 2000, 1 change", got, changes(Person(1)))
 	}
+	// The outbox carries each worker as the change left it: with its registry change.
+	evs, err := st.Population.EventsAfter(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if ev.Type == employment.EventIncome && (ev.After == nil || ev.After.RegistryChanges != 1) {
+			t.Errorf("income event %d of %s carries %+v; want the person with 1 registry change", ev.Seq, ev.Person, ev.After)
+		}
+	}
 	// Another employer's line adds up; a corrective line replaces its employer's.
 	if f, _, err := ingest(t, src, employment.JSONLines, line(Person(1), Other, "2026Q2", 300000, 30, 220, 0.5)+"\n", employment.Operator); err != nil || f.Mutations != 1 {
 		t.Fatalf("second file: %+v, %v", f, err)

@@ -57,6 +57,15 @@ try {
   await right.screenshot({ path: path.join(OUT, "03-right-explained.png") });
   await shot(c, "03-statuses");
 
+  // My data: every source listed answers for a normal person; the rights decisions are
+  // a link to the statuses page.
+  await c.click('a[href="/portal/data"]');
+  const failing = await c.locator(".source-error").count();
+  if (failing || (await c.getByText("could not answer").count())) fail(failing + " sources on the data page could not answer");
+  if (!(await c.locator('a.elsewhere[href="/portal/statuses"]').count())) fail("the data page does not link the rights decisions to the statuses page");
+  result.sources = await c.locator("section.source").count();
+  await shot(c, "03-data");
+
   await c.click('a[href="/portal/proof"]');
   await c.selectOption("#status", "right:" + RIGHT);
   await c.click("#create-proof");

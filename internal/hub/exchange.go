@@ -79,8 +79,8 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 	// The employment source (#18) answers through the hub like the others: a worker's
 	// employment periods and wages.
 	builtins[employment.SourceName] = &employment.Exchange{Store: st.Civil.Employment(), Today: st.Directory.Today}
-	builtins["rights"] = rightsSource{} // decisions are read through /persons/{id}/rights (rights.go)
-	useDecisions(builtins, st)          // the beneficiary registry's programmes paid on a right
+	builtins[rightsBuiltin] = rightsSource{} // decisions are read through /persons/{id}/rights (rights.go)
+	useDecisions(builtins, st)               // the beneficiary registry's programmes paid on a right
 	x.sources = &sources{tokens: outbound.HubTokens(keys, oauth.SourceTokenType, ""), builtins: builtins, baseURL: baseURL,
 		overHTTP: cfg.BuiltinOverHTTP, urls: cfg.SourceURLs, callbacks: &dciclient.Callbacks{},
 		callbackBase: publicURL + httpapi.MountPrefix(cfg.DCIPrefix), client: httpapi.NewSourceClient()} // each call has its timeout (dciclient)

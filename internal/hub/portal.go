@@ -21,6 +21,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/devidp"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/events"
+	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
@@ -132,11 +133,7 @@ func withPortal(cfg Config, st *Stores, x *stack, ev *events.Pipeline, parts por
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range svcs {
-		if strings.HasPrefix(s.Endpoint, "builtin:") {
-			pcfg.Sources = append(pcfg.Sources, portal.Source{Service: s.ID, Name: s.Name})
-		}
-	}
+	pcfg.Sources = portalSources(svcs, x.sources.builtins)
 	mux := http.NewServeMux()
 	redirect := publicURL + portal.Prefix + "login/callback"
 	switch {
@@ -179,6 +176,27 @@ func withPortal(cfg Config, st *Stores, x *stack, ev *events.Pipeline, parts por
 	mux.Handle("/portal", http.RedirectHandler(portal.Prefix, http.StatusMovedPermanently))
 	mux.Handle("/", next)
 	return mux, nil
+}
+
+// portalSources are the built-in sources a citizen sees on "my data": each that holds
+// records about persons, read there through the exchange as the person. The rights
+// engine's decisions are not read by a search (rightsSource): the data page links to
+// the statuses page, which explains them. A service whose built-in source does not
+// exist holds no records (the social risks' services name where declarations are routed;
+// the declarations are in the employment source's record) and is not listed.
+func portalSources(svcs []directory.Service, builtins map[string]exchange.Source) []portal.Source {
+	var out []portal.Source
+	for _, s := range svcs {
+		name, ok := strings.CutPrefix(s.Endpoint, "builtin:")
+		switch {
+		case !ok || builtins[name] == nil:
+		case name == rightsBuiltin:
+			out = append(out, portal.Source{Service: s.ID, Name: s.Name, Page: "statuses"})
+		default:
+			out = append(out, portal.Source{Service: s.ID, Name: s.Name})
+		}
+	}
+	return out
 }
 
 // portalAdmin is what the operators' console reads, and its retry.

@@ -56,6 +56,9 @@ func Rights(ctx context.Context, cfg Config, st *Stores, fn func(ctx context.Con
 	return fn(ctx, e, &rightsfacts.Access{Engine: e, Exchange: x.exchange, Service: synth.RightsDecisions})
 }
 
+// rightsBuiltin is the name of the rights service's built-in source (builtin:rights).
+const rightsBuiltin = "rights"
+
 // rightsSource is the built-in source of the rights service: its DCI look-ups are
 // refused, because an authorization covers one right (purpose right:<id>) and a search
 // cannot say which; the decisions are read through /persons/{id}/rights.

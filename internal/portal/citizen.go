@@ -68,6 +68,7 @@ func (p *Portal) statusPage(w http.ResponseWriter, r *http.Request, ss *session,
 // sourceView is one source's records, flattened for a table.
 type sourceView struct {
 	Name  string
+	Page  string   // the page that shows this source's data (not read here)
 	Rows  [][]Fact // one list of fields per record
 	Error bool
 	// Declarations are what employers and payroll offices declared about the person
@@ -110,7 +111,11 @@ func (p *Portal) dataPage(w http.ResponseWriter, r *http.Request, ss *session, l
 		wg.Add(1)
 		go func() { // each source at once: each read waits for its audit record
 			defer wg.Done()
-			v := sourceView{Name: src.Name}
+			v := sourceView{Name: src.Name, Page: src.Page}
+			if src.Page != "" {
+				out[i] = v
+				return
+			}
 			recs, err := p.fetchRecords(r.Context(), ss.Person, src.Service, p.today())
 			if err != nil {
 				p.log.Warn("portal: a source could not answer", "service", src.Service, "err", err)

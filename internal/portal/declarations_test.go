@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/portal"
 	"github.com/crossroads-hub/crossroads/internal/synth"
 )
 
@@ -64,6 +65,14 @@ func TestDeclarationsSeenByTheWorker(t *testing.T) {
 	c := tg.browser(t)
 	c.login(worker)
 	_, page := c.get("/portal/data")
+	// Every source listed answers for a normal person: none says it could not.
+	if n := strings.Count(page, `class="source-error"`) + strings.Count(page, portal.T("en", "data.error")); n != 0 {
+		t.Errorf("the data page says %d times a source could not answer: %.3000s", n, page)
+	}
+	// The rights decisions are on the statuses page: the data page links there.
+	if !strings.Contains(page, `<a class="elsewhere" href="/portal/statuses">`) {
+		t.Errorf("the data page does not send to the statuses page for the rights decisions: %.3000s", page)
+	}
 	table := section(page, `<table class="declarations">`, "</table>")
 	if !strings.Contains(table, "<td>hire</td>") && !strings.Contains(table, "<td>hire<") {
 		t.Errorf("the data page does not show the hire as a declaration: %.2000s", table)

@@ -57,6 +57,10 @@ type ProLogin func(ctx context.Context, clientID, secret, from string) (Professi
 type Source struct {
 	Service string // the directory's service id
 	Name    string
+	// Page is the portal page that shows this source's data instead ("statuses": the
+	// rights engine's decisions, explained there): the data page links to it and does
+	// not read the source. "": read on the data page.
+	Page string
 }
 
 // Config is what the portal runs on.

@@ -178,12 +178,12 @@ func (p *Portal) adminDirectory(r *http.Request, a *Admin, data map[string]any) 
 // adminLogin takes an administrator token (failures limited by address).
 func (p *Portal) adminLogin(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
 	a, from := p.cfg.Admin, clientAddr(r)
-	if a == nil || a.Check == nil || !p.limits.allow("admin-login:"+from, budgetProLogin) {
+	if a == nil || a.Check == nil || !p.limits.allow("admin-login:"+from, budgetAdminLogin) {
 		return pageErr(http.StatusTooManyRequests, "error.limit", nil)
 	}
 	actor, err := a.Check(r.Context(), strings.TrimSpace(r.PostForm.Get("token")))
 	if err != nil {
-		p.limits.charge("admin-login:"+from, budgetProLogin)
+		p.limits.charge("admin-login:"+from, budgetAdminLogin)
 		return pageErr(http.StatusUnauthorized, "error.login", err)
 	}
 	old := ""

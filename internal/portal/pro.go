@@ -1,8 +1,12 @@
 package portal
 
 import (
+	"errors"
+	"net"
 	"net/http"
 	"strings"
+
+	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
 func (p *Portal) proPage(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
@@ -19,15 +23,19 @@ func (p *Portal) proData(ss *session, data map[string]any) map[string]any {
 	return data
 }
 
-// proLogin logs an application of an institution in with its client credentials.
+// proLogin logs an application of an institution in with its client credentials. Its
+// failures are limited where the token endpoint's are, by ProLogin (the hub's OAuth2
+// server: per client id and, higher, per address, the same counts for both doors), so
+// one application's wrong secrets do not stop the others at the same address.
 func (p *Portal) proLogin(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
-	from := clientAddr(r)
-	if p.cfg.Pro == nil || !p.limits.allow("pro-login:"+from, budgetProLogin) {
-		return pageErr(http.StatusTooManyRequests, "error.limit", nil)
+	if p.cfg.Pro == nil {
+		return pageErr(http.StatusNotFound, "error.notfound", errors.New("no professional login configured"))
 	}
-	pro, err := p.cfg.Pro(r.Context(), strings.TrimSpace(r.PostForm.Get("client_id")), r.PostForm.Get("client_secret"), from)
+	pro, err := p.cfg.Pro(r.Context(), strings.TrimSpace(r.PostForm.Get("client_id")), r.PostForm.Get("client_secret"), clientAddr(r))
+	if fault.KindOf(err) == fault.TooMany {
+		return pageErr(http.StatusTooManyRequests, "error.limit", err)
+	}
 	if err != nil {
-		p.limits.charge("pro-login:"+from, budgetProLogin)
 		return pageErr(http.StatusUnauthorized, "error.login", err)
 	}
 	old, _ := r.Cookie(p.cookieName())
@@ -121,11 +129,12 @@ func (p *Portal) checkCredential(r *http.Request, pro Professional, token string
 	return v, p.recordCheck(r.Context(), pro, ref.person, ref.label, "credential", v, "credential "+c.ID+" presented by the person")
 }
 
-// clientAddr is the remote address without its port, the key of per-address limits.
+// clientAddr is the remote address without its port, the key of per-address limits:
+// as the API's token endpoint takes it (an IPv6 address without brackets), so both
+// doors count one address's failures together.
 func clientAddr(r *http.Request) string {
-	a := r.RemoteAddr
-	if i := strings.LastIndexByte(a, ':'); i > 0 {
-		a = a[:i]
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
 	}
-	return a
+	return r.RemoteAddr
 }

@@ -28,8 +28,10 @@ var (
 	budgetSendAddr = rate{20, 15 * time.Minute} // codes asked from one address
 	budgetGuess    = rate{5, 15 * time.Minute}  // wrong one-time codes of one login
 	budgetVerify   = rate{10, 10 * time.Minute} // wrong proof codes of one verifier or address
-	budgetProLogin = rate{10, 10 * time.Minute} // failed professional logins from one address
 	budgetProof    = rate{30, time.Hour}        // proofs one person creates
+	// failed administrator tokens from one address (the professional login's failures
+	// are limited by the hub's OAuth2 server, as its token endpoint's)
+	budgetAdminLogin = rate{10, 10 * time.Minute}
 )
 
 type rate struct {

@@ -1,7 +1,9 @@
 package portal_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -277,5 +279,59 @@ func TestLanguages(t *testing.T) {
 	}
 	if _, _, page := b.do(req); !strings.Contains(page, `<html lang="en">`) {
 		t.Error("the language chosen with the switch was not remembered over Accept-Language")
+	}
+}
+
+// Failed professional logins are limited as the token endpoint's are (the README): ten
+// a minute per client id, fifty per address. Twelve wrong secrets for the museum stop
+// the museum — its right secret too — and not the other applications logging in from
+// the same address; the refusals are logged. Fifty failures stop the address.
+func TestProLoginLimits(t *testing.T) {
+	t.Parallel()
+	tg := start(t)
+	ctx := context.Background()
+	login := func(b *browser, client, secret string) (int, string) {
+		b.t.Helper()
+		b.get("/portal/pro")
+		return b.post("/portal/pro/login", url.Values{"client_id": {client}, "client_secret": {secret}})
+	}
+	mallory := tg.browser(t)
+	for i := range 12 {
+		st, _ := login(mallory, "museum-app", fmt.Sprintf("wrong-%d", i))
+		if want := http.StatusUnauthorized; i < 10 && st != want || i >= 10 && st != http.StatusTooManyRequests {
+			t.Errorf("wrong secret %d for museum-app: %d", i+1, st)
+		}
+	}
+	if st, _ := login(tg.browser(t), "museum-app", tg.secret); st != http.StatusTooManyRequests {
+		t.Errorf("museum-app's right secret after 12 wrong ones: %d; want 429", st)
+	}
+	for _, app := range []string{"pension-fund-app", "city-r01-app"} {
+		secret, err := tg.st.Directory.IssueClientSecret(ctx, "test", app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, page := login(tg.browser(t), app, secret); st != http.StatusOK || !strings.Contains(page, `id="verify"`) {
+			t.Errorf("%s from the same address after museum-app's wrong secrets: %d; want its page", app, st)
+		}
+	}
+	if !strings.Contains(tg.log.String(), "too many failed client authentications for this client id") {
+		t.Error("the refused logins are not in the log")
+	}
+	if strings.Contains(tg.log.String(), "wrong-1") || strings.Contains(tg.log.String(), tg.secret) {
+		t.Error("a secret is in the log")
+	}
+	// The address: its bound is higher, and holds.
+	failures := 10 // museum-app's, before its client id was refused
+	for ; failures < 100; failures++ {
+		st, _ := login(mallory, fmt.Sprintf("guess-%d-app", failures), "wrong")
+		if st == http.StatusTooManyRequests {
+			break
+		}
+		if st != http.StatusUnauthorized {
+			t.Fatalf("a guessed client id: %d", st)
+		}
+	}
+	if failures < 50 || failures > 55 { // 50 a minute: one may come back while the loop runs
+		t.Errorf("the address was stopped after %d failures; want 50", failures)
 	}
 }

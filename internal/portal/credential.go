@@ -74,6 +74,30 @@ func signCredential(keys Keys, c Credential) (string, error) {
 
 var b64 = base64.RawURLEncoding.Strict()
 
+// Why VerifyCredential refuses a credential (errors.Is), each said in its own words on
+// the verifier's page.
+var (
+	ErrNotCredential = errors.New("not a credential")
+	ErrSignature     = errors.New("signature invalid")
+	ErrIssuer        = errors.New("issued by another hub")
+	ErrExpired       = errors.New("expired")
+	ErrNotYet        = errors.New("not valid yet")
+)
+
+// credentialReason is the message key saying why err refused a credential.
+func credentialReason(err error) string {
+	for _, r := range []struct {
+		err error
+		key string
+	}{{ErrSignature, "error.cred.signature"}, {ErrIssuer, "error.cred.issuer"}, {ErrExpired, "error.cred.expired"},
+		{ErrNotYet, "error.cred.notyet"}, {ErrNotCredential, "error.cred.malformed"}} {
+		if errors.Is(err, r.err) {
+			return r.key
+		}
+	}
+	return "error.cred.malformed"
+}
+
 // skew is the clock difference between issuer and verifier tolerated on nbf.
 const skew = time.Minute
 
@@ -86,12 +110,12 @@ func VerifyCredential(token string, jwks jose.JSONWebKeySet, issuer string, now 
 	var c Credential
 	token = strings.TrimSpace(token)
 	if len(token) > MaxCredential {
-		return c, errors.New("credential too long")
+		return c, fmt.Errorf("%w: credential too long", ErrNotCredential)
 	}
 	hdr64, rest, ok1 := strings.Cut(token, ".")
 	pay64, sig64, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.Contains(sig64, ".") {
-		return c, errors.New("not a compact JWS")
+		return c, fmt.Errorf("%w: not a compact JWS", ErrNotCredential)
 	}
 	var h struct {
 		Alg string `json:"alg"`
@@ -99,33 +123,36 @@ func VerifyCredential(token string, jwks jose.JSONWebKeySet, issuer string, now 
 		Typ string `json:"typ"`
 	}
 	if err := strictJSON(hdr64, &h); err != nil {
-		return c, fmt.Errorf("header: %v", err)
+		return c, fmt.Errorf("%w: header: %v", ErrNotCredential, err)
 	}
-	if h.Alg != "EdDSA" || h.Typ != CredentialType {
-		return c, fmt.Errorf("header: alg %q typ %q; want EdDSA %s", h.Alg, h.Typ, CredentialType)
+	if h.Typ != CredentialType {
+		return c, fmt.Errorf("%w: header: typ %q; want %s", ErrNotCredential, clip(h.Typ), CredentialType)
+	}
+	if h.Alg != "EdDSA" { // "none" among them: an unsigned credential proves nothing
+		return c, fmt.Errorf("%w: header: alg %q; want EdDSA", ErrSignature, clip(h.Alg))
 	}
 	key := keyOf(jwks, h.Kid)
 	if key == nil {
-		return c, errors.New("signed by a key the hub does not publish")
+		return c, fmt.Errorf("%w: signed by a key the hub does not publish", ErrSignature)
 	}
 	sig, err := b64.DecodeString(sig64)
 	if err != nil || len(sig) != ed25519.SignatureSize || !ed25519.Verify(key, []byte(token[:len(hdr64)+1+len(pay64)]), sig) {
-		return c, errors.New("signature invalid")
+		return c, ErrSignature
 	}
 	if err := strictJSON(pay64, &c); err != nil {
-		return c, fmt.Errorf("payload: %v", err)
+		return c, fmt.Errorf("%w: payload: %v", ErrNotCredential, err)
 	}
 	switch {
 	case issuer != "" && c.Issuer != issuer:
-		return c, fmt.Errorf("issued by %q, not %q", c.Issuer, issuer)
+		return c, fmt.Errorf("%w: issued by %q, not %q", ErrIssuer, clip(c.Issuer), issuer)
 	case !slices.Equal(c.VC.Context, vcContext) || !slices.Equal(c.VC.Type, vcTypes):
-		return c, errors.New("not a status credential")
+		return c, fmt.Errorf("%w: not a status credential", ErrNotCredential)
 	case c.VC.Subject.Status == "" || c.ID == "":
-		return c, errors.New("no status or id")
+		return c, fmt.Errorf("%w: no status or id", ErrNotCredential)
 	case now.Add(skew).Unix() < c.NotBefore:
-		return c, errors.New("not valid yet")
+		return c, ErrNotYet
 	case now.Unix() >= c.Expires:
-		return c, errors.New("expired")
+		return c, ErrExpired
 	}
 	return c, nil
 }

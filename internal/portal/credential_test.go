@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -42,20 +43,26 @@ func TestCredentialRoundTrip(t *testing.T) {
 		name, token, issuer string
 		at                  time.Time
 		want                string
+		why                 error  // errors.Is
+		key                 string // the message the verifier reads
 	}{
-		{"expired", tok, "", now.Add(credentialLife), "expired"},
-		{"not yet", tok, "", now.Add(-time.Hour), "not valid yet"},
-		{"other issuer", tok, "https://other.example", now, "issued by"},
-		{"payload changed", forge(t, tok, "Michel Henry", "Someone Else"), "", now, "signature invalid"},
-		{"status changed", forge(t, tok, "old-age-pension", "child-benefit"), "", now, "signature invalid"},
-		{"signature cut", tok[:strings.LastIndexByte(tok, '.')+1], "", now, "signature invalid"},
-		{"other key, same kid", resign(t, tok), "", now, "signature invalid"},
-		{"alg none", "eyJhbGciOiJub25lIiwia2lkIjoieCIsInR5cCI6InZjK2p3dCJ9." + strings.Split(tok, ".")[1] + ".", "", now, "alg"},
-		{"not a JWS", "hello", "", now, "compact"},
-		{"too long", strings.Repeat("a", MaxCredential+1), "", now, "too long"},
+		{"expired", tok, "", now.Add(credentialLife), "expired", ErrExpired, "error.cred.expired"},
+		{"not yet", tok, "", now.Add(-time.Hour), "not valid yet", ErrNotYet, "error.cred.notyet"},
+		{"other issuer", tok, "https://other.example", now, "issued by", ErrIssuer, "error.cred.issuer"},
+		{"payload changed", forge(t, tok, "Michel Henry", "Someone Else"), "", now, "signature invalid", ErrSignature, "error.cred.signature"},
+		{"status changed", forge(t, tok, "old-age-pension", "child-benefit"), "", now, "signature invalid", ErrSignature, "error.cred.signature"},
+		{"signature cut", tok[:strings.LastIndexByte(tok, '.')+1], "", now, "signature invalid", ErrSignature, "error.cred.signature"},
+		{"other key, same kid", resign(t, tok), "", now, "signature invalid", ErrSignature, "error.cred.signature"},
+		{"alg none", "eyJhbGciOiJub25lIiwia2lkIjoieCIsInR5cCI6InZjK2p3dCJ9." + strings.Split(tok, ".")[1] + ".", "", now, "alg", ErrSignature, "error.cred.signature"},
+		{"not a JWS", "hello", "", now, "compact", ErrNotCredential, "error.cred.malformed"},
+		{"too long", strings.Repeat("a", MaxCredential+1), "", now, "too long", ErrNotCredential, "error.cred.malformed"},
 	} {
-		if _, err := VerifyCredential(tc.token, ks.PublicJWKS(), tc.issuer, tc.at); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: VerifyCredential = %v; want an error with %q", tc.name, err, tc.want)
+		_, err := VerifyCredential(tc.token, ks.PublicJWKS(), tc.issuer, tc.at)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, tc.why) {
+			t.Errorf("%s: VerifyCredential = %v; want %v, with %q", tc.name, err, tc.why, tc.want)
+		}
+		if got := credentialReason(err); got != tc.key {
+			t.Errorf("%s: the verifier reads %s; want %s", tc.name, got, tc.key)
 		}
 	}
 	other := keySet(t, now)
@@ -228,7 +235,8 @@ func TestTemplatesTranslated(t *testing.T) {
 		}
 	}
 	for _, key := range []string{"status.vulnerable", "status.disabled", "status.programme", "status.past", "error.notfound", "error.login",
-		"error.csrf", "error.limit", "error.badcode", "error.date", "error.unavailable", "proof.none"} {
+		"error.csrf", "error.limit", "error.badcode", "error.date", "error.unavailable", "proof.none", "error.code.expired", "error.empty",
+		"error.cred.malformed", "error.cred.signature", "error.cred.issuer", "error.cred.expired", "error.cred.notyet"} {
 		for _, lang := range langs {
 			if _, ok := messages[lang][key]; !ok {
 				t.Errorf("text %q used by the code has no %s", key, lang)

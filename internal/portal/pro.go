@@ -63,10 +63,15 @@ func (p *Portal) proVerify(w http.ResponseWriter, r *http.Request, ss *session, 
 	}
 	var v verdict
 	var err error
-	if cred := strings.TrimSpace(r.PostForm.Get("credential")); cred != "" {
+	cred, code := strings.TrimSpace(r.PostForm.Get("credential")), strings.TrimSpace(r.PostForm.Get("code"))
+	switch {
+	case cred != "":
 		v, err = p.checkCredential(r, pro, cred)
-	} else {
-		v, err = p.checkCode(r, pro, r.PostForm.Get("code"))
+	case code != "":
+		v, err = p.checkCode(r, pro, code)
+	default: // nothing presented: nothing checked, nothing counted
+		p.render(w, r, ss, lang, "pro", p.proData(ss, map[string]any{"Verdict": verdict{Reason: "error.empty"}}))
+		return nil
 	}
 	if err != nil {
 		return err
@@ -91,7 +96,7 @@ func (p *Portal) checkCode(r *http.Request, pro Professional, typed string) (ver
 	case pr == nil:
 		return verdict{Reason: "error.badcode"}, p.recordCheck(r.Context(), pro, "", "", "code", verdict{}, "unknown code")
 	case expired:
-		return verdict{Reason: "error.badcode"}, p.recordCheck(r.Context(), pro, pr.Person, pr.Label, "code", verdict{}, "expired code")
+		return verdict{Reason: "error.code.expired"}, p.recordCheck(r.Context(), pro, pr.Person, pr.Label, "code", verdict{}, "expired code")
 	}
 	if ok, err := p.heldToday(r.Context(), pr.Person, pr.Status); err != nil || !ok {
 		if err != nil {
@@ -106,7 +111,7 @@ func (p *Portal) checkCode(r *http.Request, pro Professional, typed string) (ver
 func (p *Portal) checkCredential(r *http.Request, pro Professional, token string) (verdict, error) {
 	c, err := VerifyCredential(token, p.cfg.Keys.PublicJWKS(), p.cfg.Issuer, p.now())
 	if err != nil {
-		return verdict{Reason: "error.badcode"}, p.recordCheck(r.Context(), pro, "", "", "credential", verdict{}, "credential refused: "+err.Error())
+		return verdict{Reason: credentialReason(err)}, p.recordCheck(r.Context(), pro, "", "", "credential", verdict{}, "credential refused: "+err.Error())
 	}
 	ref, known := p.proofs.person(c.ID)
 	if strings.HasPrefix(c.VC.Subject.Status, RightPrefix) {

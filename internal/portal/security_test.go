@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -212,14 +213,24 @@ func TestForgedCredential(t *testing.T) {
 	parts := strings.Split(jwt, ".")
 	pro := tg.browser(t)
 	pro.proLogin()
-	for name, tok := range map[string]string{
-		"payload of another": parts[0] + "." + parts[1][:len(parts[1])-4] + "AAAA." + parts[2],
-		"no signature":       parts[0] + "." + parts[1] + ".",
-		"junk":               "not a credential",
+	// Each refusal says what is wrong.
+	for _, tc := range []struct{ name, tok, key string }{
+		{"payload of another", parts[0] + "." + parts[1][:len(parts[1])-4] + "AAAA." + parts[2], "error.cred.signature"},
+		{"no signature", parts[0] + "." + parts[1] + ".", "error.cred.signature"},
+		{"alg none", "eyJhbGciOiJub25lIiwia2lkIjoieCIsInR5cCI6InZjK2p3dCJ9." + parts[1] + ".", "error.cred.signature"},
+		{"junk", "not a credential", "error.cred.malformed"},
 	} {
-		if _, page := pro.verify("credential", tok); !strings.Contains(page, "verdict invalid") {
-			t.Errorf("%s: not refused", name)
+		_, page := pro.verify("credential", tc.tok)
+		if !strings.Contains(page, "verdict invalid") {
+			t.Errorf("%s: not refused", tc.name)
 		}
+		if want := html.EscapeString(portal.T("en", tc.key)); !strings.Contains(page, want) {
+			t.Errorf("%s: the page does not say %q: %.600s", tc.name, want, section(page, `id="verdict"`, "</div>"))
+		}
+	}
+	// An empty form checks nothing, and says so.
+	if _, page := pro.verify("code", ""); !strings.Contains(page, html.EscapeString(portal.T("en", "error.empty"))) {
+		t.Errorf("an empty form: %.600s", section(page, `id="verdict"`, "</div>"))
 	}
 	var jwks jose.JSONWebKeySet
 	_, body := pro.get("/.well-known/jwks.json")

@@ -229,7 +229,7 @@ func (p *Portal) form(h handler) http.HandlerFunc {
 			return pageErr(http.StatusBadRequest, "error.csrf", err)
 		}
 		if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
-			return pageErr(http.StatusForbidden, "error.csrf", errors.New("cross-site form"))
+			return pageErr(http.StatusForbidden, "error.crosssite", errors.New("cross-site form"))
 		}
 		if !sameToken(r.PostForm.Get("csrf"), ss.CSRF) {
 			return pageErr(http.StatusForbidden, "error.csrf", errors.New("CSRF token missing or wrong"))

@@ -170,8 +170,8 @@ func TestCSRF(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, tg.url+"/portal/logout", strings.NewReader("csrf="+alice.csrf))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	if st, _, _ := alice.do(req); st != http.StatusForbidden {
-		t.Errorf("a cross-site POST: %d; want 403", st)
+	if st, _, page := alice.do(req); st != http.StatusForbidden || !strings.Contains(page, html.EscapeString(portal.T("en", "error.crosssite"))) {
+		t.Errorf("a cross-site POST: %d %.300s; want 403 saying the form came from another site", st, section(page, "<main", "</main>"))
 	}
 }
 

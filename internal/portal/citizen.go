@@ -2,6 +2,7 @@ package portal
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -35,11 +36,18 @@ func (p *Portal) logout(w http.ResponseWriter, r *http.Request, ss *session, lan
 }
 
 // statusPage shows the statuses on today or the day asked (?date=YYYY-MM-DD: a date is
-// no personal data; the person is the session's).
+// no personal data; the person is the session's). Any other parameter but the language
+// switch is refused, so that a day asked otherwise (?on=) is not answered with today.
 func (p *Portal) statusPage(w http.ResponseWriter, r *http.Request, ss *session, lang string) error {
 	today := p.today()
 	day := today
-	if s := r.URL.Query().Get("date"); s != "" {
+	q := r.URL.Query()
+	for k := range q {
+		if k != "date" && k != "lang" {
+			return pageErr(http.StatusBadRequest, "error.params", errors.New("a query parameter the statuses page does not take"))
+		}
+	}
+	if s := q.Get("date"); s != "" {
 		d, err := date.Parse(s)
 		if err != nil || d > today || d < date.Of(1900, 1, 1) {
 			return pageErr(http.StatusBadRequest, "error.date", err)

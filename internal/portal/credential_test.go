@@ -235,7 +235,7 @@ func TestTemplatesTranslated(t *testing.T) {
 		}
 	}
 	for _, key := range []string{"status.vulnerable", "status.disabled", "status.programme", "status.past", "error.notfound", "error.login",
-		"error.csrf", "error.limit", "error.badcode", "error.date", "error.unavailable", "proof.none", "error.code.expired", "error.empty", "error.crosssite",
+		"error.csrf", "error.limit", "error.badcode", "error.date", "error.unavailable", "proof.none", "error.code.expired", "error.empty", "error.crosssite", "error.params",
 		"error.cred.malformed", "error.cred.signature", "error.cred.issuer", "error.cred.expired", "error.cred.notyet"} {
 		for _, lang := range langs {
 			if _, ok := messages[lang][key]; !ok {

@@ -346,3 +346,28 @@ func TestProLoginLimits(t *testing.T) {
 		t.Errorf("the address was stopped after %d failures; want 50", failures)
 	}
 }
+
+// The statuses page takes one parameter, the date: a date that is none, or a parameter
+// it does not know (?on=, the word the page shows), is refused and said, never
+// answered silently with today.
+func TestStatusesDateParameter(t *testing.T) {
+	t.Parallel()
+	tg := start(t)
+	c := tg.browser(t)
+	c.login(tg.persons(t, 1, false)[0])
+	for _, tc := range []struct{ query, key string }{
+		{"on=garbage", "error.params"},
+		{"on=2026-01-01", "error.params"},
+		{"date=garbage", "error.date"},
+		{"date=2026-02-30", "error.date"},
+		{"date=2999-01-01", "error.date"},
+	} {
+		st, page := c.get("/portal/statuses?" + tc.query)
+		if want := html.EscapeString(portal.T("en", tc.key)); st != http.StatusBadRequest || !strings.Contains(page, want) {
+			t.Errorf("GET /portal/statuses?%s: %d %.300s; want 400 saying %q", tc.query, st, section(page, `id="error"`, "</p>"), want)
+		}
+	}
+	if st, _ := c.get("/portal/statuses?date=" + time.Now().UTC().Format(time.DateOnly) + "&lang=fr"); st != http.StatusOK {
+		t.Errorf("today's date with the language switch: %d; want 200", st)
+	}
+}

@@ -28,6 +28,10 @@ const (
 	MaxReference = 100
 	MaxBenefit   = 200
 	MaxInput     = 4 << 10 // bytes of one report sent as JSON
+	// MaxAhead is how many days after today a benefit may start: one granted from the
+	// first of next month is reported now; a start further ahead is a typing error (or
+	// rests on a decision that may change before then).
+	MaxAhead = 31
 )
 
 // ParseInput reads one report sent as a JSON object, unknown members refused, and

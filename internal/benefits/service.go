@@ -178,6 +178,9 @@ func (s *Service) submit(ctx context.Context, by exchange.Caller, in Input) (Res
 	case in.Action == Corrected && (in.Person != last.Person || in.Right != last.Right):
 		return Result{}, fault.Invalidf("person", "a correction keeps the person and the right; report another benefit under a new reference")
 	}
+	if limit := date.FromTime(s.Now()).AddDays(MaxAhead); in.Action != Ended && next.From > limit {
+		return Result{}, fault.Invalidf("from", "%s is more than %d days after today: a benefit starts at the latest on %s", next.From, MaxAhead, limit)
+	}
 	if last != nil && last.Action == in.Action && last.same(next) {
 		return Result{Report: *last, Again: true}, nil
 	}

@@ -77,6 +77,8 @@ func TestRefusals(t *testing.T) {
 		{"no such right", energyApp, withRight(tariff("E-3", granted), "free-beer"), http.StatusBadRequest, "right"},
 		{"a bad person number", energyApp, forPerson(tariff("E-4", granted), "12345"), http.StatusBadRequest, "person"},
 		{"the person's own session", exchange.Caller{ClientID: "crossroads-portal", Institution: exchange.SelfInstitution}, tariff("S-1", granted), http.StatusForbidden, ""},
+		{"a start a century ahead", energyApp, tariff("E-5", date.Of(2126, 12, 8)), http.StatusBadRequest, "from"},
+		{"a start more than a month ahead", energyApp, tariff("E-6", date.Of(2026, 12, 8).AddDays(benefits.MaxAhead+1)), http.StatusBadRequest, "from"},
 		{"an end of nothing", energyApp, benefits.Input{Action: benefits.Ended, Reference: "none", Until: granted}, http.StatusNotFound, "reference"},
 	} {
 		n := len(log.ans)
@@ -162,5 +164,22 @@ func TestReportCorrectEnd(t *testing.T) {
 		if !strings.HasPrefix(a.Purpose, "benefit.") && a.Caller.Institution != exchange.SelfInstitution {
 			t.Errorf("record %d: purpose %q", i, a.Purpose)
 		}
+	}
+}
+
+// A benefit may start up to MaxAhead days after today (from the first of next month),
+// and a correction cannot move it further.
+func TestStartAhead(t *testing.T) {
+	s, _ := service(t)
+	ctx := context.Background()
+	ahead := date.Of(2026, 12, 8).AddDays(benefits.MaxAhead)
+	if _, err := s.Submit(ctx, energyApp, tariff("A-1", ahead), []byte("{}")); err != nil {
+		t.Fatalf("a start %d days ahead: %v", benefits.MaxAhead, err)
+	}
+	in := tariff("A-1", ahead.AddDays(1))
+	in.Action = benefits.Corrected
+	var fe *fault.Error
+	if _, err := s.Submit(ctx, energyApp, in, []byte("{}")); !asFault(err, &fe) || fe.Field != "from" {
+		t.Errorf("a correction to %s: %v; want a refusal naming from", in.From, err)
 	}
 }

@@ -22,6 +22,12 @@ func TestParseInput(t *testing.T) {
 		{`{"person":"` + holder + `","right":"x","reference":"R","benefit":"b","from":"2026-13-01"}`, "body"},
 		{`{"extra":1}`, "body"},
 		{`{} {}`, "body"},
+		// A member twice: refused, not the last one taken (encoding/json matches names
+		// without regard to case, so "From" is "from" too).
+		{`{"person":"` + holder + `","right":"x","reference":"R","benefit":"b","from":"2026-12-01","from":"2026-12-02"}`, "from"},
+		{`{"person":"` + holder + `","right":"x","reference":"R","benefit":"b","from":"2026-12-01","From":"2126-12-01"}`, "from"},
+		{`{"person":"` + holder + `","person":"` + holder + `","right":"x","reference":"R","benefit":"b","from":"2026-12-01"}`, "person"},
+		{`{"action":"end","reference":"R-1","until":"2027-01-31","reference":"R-2"}`, "reference"},
 	} {
 		_, err := benefits.ParseInput([]byte(c.in))
 		got := ""
@@ -41,6 +47,8 @@ func FuzzParseInput(f *testing.F) {
 	f.Add([]byte(`{"action":"end","reference":"R-1","until":"2027-01-31"}`))
 	f.Add([]byte(`{"action":"correct","person":"x","from":"2026-02-30"}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"action":"end","reference":"R-1","until":"2027-01-31","Until":"2027-02-01"}`))
+	f.Add([]byte(`{"reference":"R-1","refer\u0065nce":"R-2"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in, err := benefits.ParseInput(b)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 	"github.com/crossroads-hub/crossroads/internal/ident"
+	"github.com/crossroads-hub/crossroads/internal/rawjson"
 )
 
 // Input is what a reporter sends.
@@ -50,7 +51,34 @@ func ParseInput(b []byte) (Input, error) {
 	if dec.More() {
 		return Input{}, fault.Invalidf("body", "one report, one JSON object")
 	}
+	if name := repeated(b); name != "" {
+		return Input{}, fault.Invalidf(name, "appears twice in the report; each member appears once")
+	}
 	return in, in.Check()
+}
+
+// inputMembers are the names of Input's members.
+var inputMembers = []string{"action", "person", "right", "reference", "benefit", "from", "until"}
+
+// repeated returns the first member of the report object b (decoded already) that
+// appears twice, "" when none does. encoding/json would take the last silently, and
+// matches names without regard to case: "From" is "from" too.
+func repeated(b []byte) string {
+	var seen [8]bool
+	dup := ""
+	rawjson.EachMember(b, func(name string, _ []byte) bool {
+		for i, m := range inputMembers {
+			if strings.EqualFold(name, m) {
+				if seen[i] {
+					dup = m
+					return false
+				}
+				seen[i] = true
+			}
+		}
+		return true
+	})
+	return dup
 }
 
 // Check checks the input alone, before anything is read: each refusal names its field.

@@ -75,6 +75,7 @@ type IdP struct {
 
 type request struct {
 	client, redirect, state, nonce, challenge string
+	french                                    bool // the page's language (ui_locales)
 	expires                                   time.Time
 }
 
@@ -206,14 +207,40 @@ func (d *IdP) authorize(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	d.sweep()
 	d.requests[id] = &request{client: c.ID, redirect: q.Get("redirect_uri"), state: q.Get("state"), nonce: q.Get("nonce"),
-		challenge: q.Get("code_challenge"), expires: d.cfg.Now().Add(requestLife)}
+		challenge: q.Get("code_challenge"), french: strings.HasPrefix(q.Get("ui_locales"), "fr"), expires: d.cfg.Now().Add(requestLife)}
+	req := *d.requests[id]
 	d.mu.Unlock()
+	d.show(w, r, id, req, http.StatusOK, "")
+}
+
+// show writes the login page of request id, with why the last attempt was refused
+// ("": none).
+func (d *IdP) show(w http.ResponseWriter, r *http.Request, id string, req request, status int, refused string) {
 	sample, err := d.cfg.Persons.Sample(r.Context(), 8)
 	if err != nil {
 		d.cfg.Log.Error("devidp: sample persons", "err", err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	d.page.Execute(w, map[string]any{"ID": id, "Persons": sample, "French": strings.HasPrefix(q.Get("ui_locales"), "fr")})
+	w.WriteHeader(status)
+	d.page.Execute(w, map[string]any{"ID": id, "Persons": sample, "French": req.french, "Refused": refused})
+}
+
+// Why a person cannot log in, by language.
+var cannotLogIn = map[bool]map[string]string{
+	false: {"number": "This person cannot log in: this is not a person number.",
+		"person": "This person cannot log in: no living person of the register has this number (unknown, or deceased). Pick another."},
+	true: {"number": "Cette personne ne peut pas se connecter : ce n'est pas un numéro de personne.",
+		"person": "Cette personne ne peut pas se connecter : aucune personne en vie du registre n'a ce numéro (inconnue, ou décédée). Choisissez-en une autre."},
+}
+
+// refuse shows the login page again, under a new request id (the refused one was used),
+// saying why the person typed cannot log in.
+func (d *IdP) refuse(w http.ResponseWriter, r *http.Request, req request, why string) {
+	id := random(24)
+	d.mu.Lock()
+	d.requests[id] = &req
+	d.mu.Unlock()
+	d.show(w, r, id, req, http.StatusForbidden, cannotLogIn[req.french][why])
 }
 
 // sweep drops what expired; d.mu is held.
@@ -256,13 +283,18 @@ func (d *IdP) login(w http.ResponseWriter, r *http.Request) {
 		typed = r.PostForm.Get("person")
 	}
 	pn, err := ident.ParsePerson(typed)
-	var name string
-	ok := false
-	if err == nil {
-		name, ok, err = d.cfg.Persons.Name(r.Context(), pn.String())
+	if err != nil {
+		d.refuse(w, r, *req, "number")
+		return
 	}
-	if err != nil || !ok {
-		http.Error(w, "devidp: no such person in the register", http.StatusBadRequest)
+	name, ok, err := d.cfg.Persons.Name(r.Context(), pn.String())
+	if err != nil {
+		d.cfg.Log.Error("devidp: find the person", "err", err)
+		http.Error(w, "devidp: the register could not answer; try again", http.StatusServiceUnavailable)
+		return
+	}
+	if !ok {
+		d.refuse(w, r, *req, "person")
 		return
 	}
 	code := random(32)
@@ -380,6 +412,7 @@ const loginPage = `<!doctype html>
 <link rel="stylesheet" href="style.css"></head>
 <body><p class="dev" role="alert">{{if .French}}Fournisseur d'identité de DÉVELOPPEMENT : il connecte n'importe qui, sans mot de passe. Pas pour un usage réel.{{else}}DEVELOPMENT identity provider: it logs anyone in, without a password. Not for real use.{{end}}</p>
 <main><h1>{{if .French}}Choisissez une personne de la nation synthétique{{else}}Pick a person of the synthetic nation{{end}}</h1>
+{{with .Refused}}<p class="refused" role="alert" id="refused">{{.}}</p>{{end}}
 <form method="post" action="authorize"><input type="hidden" name="request" value="{{.ID}}">
 <label for="person">{{if .French}}Numéro de personne{{else}}Person number{{end}}</label>
 <input id="person" name="person" inputmode="numeric" autocomplete="off">
@@ -391,4 +424,5 @@ const style = `body{font:1rem/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a}ma
 .dev{margin:0;padding:.75rem 1rem;background:#fff3cd;color:#5c4500;font-weight:bold;border-bottom:3px solid #5c4500}
 label{display:block;font-weight:600;margin-top:.75rem}input{font:inherit;width:100%;padding:.6rem;border:1px solid #6b6b6b;border-radius:4px}
 button{font:inherit;font-weight:600;margin-top:.5rem;padding:.6rem 1rem;min-height:44px;color:#fff;background:#0b4f9c;border:0;border-radius:4px}
-:focus-visible{outline:3px solid #f2a900;outline-offset:2px}ul{padding:0;list-style:none}`
+:focus-visible{outline:3px solid #f2a900;outline-offset:2px}ul{padding:0;list-style:none}
+.refused{padding:.75rem 1rem;background:#fdecea;color:#8a1c12;border-left:4px solid #8a1c12}`

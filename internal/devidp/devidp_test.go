@@ -18,6 +18,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/crossroads-hub/crossroads/internal/ident"
 )
 
 type people map[string]string
@@ -162,5 +164,60 @@ func TestAuthorizeRefusesUnknownRedirect(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 || resp.Header.Get("Location") != "" {
 		t.Errorf("an unregistered redirect_uri: %d to %q; want 400 and no redirect", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// A person who cannot log in (not in the register, deceased: the register's Name says
+// no; or what was typed is no person number) gets the login page again saying so, in
+// the request's language, and can pick another person: not a bare text error.
+func TestPersonWhoCannotLogIn(t *testing.T) {
+	r := newRig(t)
+	dead, err := ident.MakePerson(1931, 3, 4, 12, ident.Register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requestRE := regexp.MustCompile(`name="request" value="([^"]+)"`)
+	sum := sha256.Sum256([]byte(r.verifier))
+	for _, tc := range []struct{ typed, locale, want string }{
+		{dead.String(), "", "cannot log in: no living person of the register has this number"},
+		{"12345", "", "cannot log in: this is not a person number"},
+		{dead.String(), "fr", "ne peut pas se connecter"},
+	} {
+		q := url.Values{"client_id": {"rp"}, "redirect_uri": {redirect}, "response_type": {"code"}, "scope": {"openid"}, "ui_locales": {tc.locale},
+			"state": {"s"}, "nonce": {"n"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+		resp, err := http.Get(r.srv.URL + "/devidp/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := requestRE.FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("authorize page: %s", page)
+		}
+		resp, err = noFollow.PostForm(r.srv.URL+"/devidp/authorize", url.Values{"request": {string(m[1])}, "person": {tc.typed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(string(page), `id="refused"`) || !strings.Contains(string(page), tc.want) {
+			t.Errorf("%q logging in: %d %s %s; want 403, a page saying %q", tc.typed, resp.StatusCode, resp.Header.Get("Content-Type"), page, tc.want)
+			continue
+		}
+		// The page offers the login again: another person logs in.
+		m = requestRE.FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("the page offers no login again: %s", page)
+		}
+		resp, err = noFollow.PostForm(r.srv.URL+"/devidp/authorize", url.Values{"request": {string(m[1])}, "person": {person}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc, _ := url.Parse(resp.Header.Get("Location")); loc == nil || loc.Query().Get("code") == "" {
+			t.Errorf("another person after the refusal: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
 	}
 }

@@ -185,7 +185,8 @@ type consultation struct {
 	Permit                   bool
 	Outcome                  string
 	// Shared: the record names other persons too (a batch read, the rights engine's
-	// national run): its evidence would show them, so it is not offered.
+	// national run, a payment programme's reconciliation): its evidence would show
+	// them, so it is not offered, and its outcome, which counts them all, is not shown.
 	Shared bool
 }
 
@@ -196,9 +197,13 @@ func (p *Portal) consultations(w http.ResponseWriter, r *http.Request, ss *sessi
 	}
 	out := make([]consultation, 0, len(recs))
 	for _, rec := range slices.Backward(recs) {
-		out = append(out, consultation{Seq: rec.Seq, When: rec.Time.UTC().Format("2006-01-02 15:04:05 UTC"), Institution: rec.Institution,
+		c := consultation{Seq: rec.Seq, When: rec.Time.UTC().Format("2006-01-02 15:04:05 UTC"), Institution: rec.Institution,
 			Self: rec.Institution == exchange.SelfInstitution, Service: rec.Service, Purpose: rec.Purpose,
-			Fields: strings.Join(rec.Fields, ", "), Permit: rec.Decision == audit.Permit, Outcome: rec.Outcome, Shared: len(rec.Persons) > 1})
+			Fields: strings.Join(rec.Fields, ", "), Permit: rec.Decision == audit.Permit, Outcome: rec.Outcome, Shared: len(rec.Persons) > 1}
+		if c.Shared { // its outcome counts them all ("paid 2 … missing 22"): not one citizen's to read
+			c.Outcome = ""
+		}
+		out = append(out, c)
 	}
 	p.render(w, r, ss, lang, "consultations", out)
 	return nil

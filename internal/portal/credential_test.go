@@ -153,10 +153,17 @@ func FuzzVerifyCredential(f *testing.F) {
 	f.Add(tok)
 	f.Add(forge(f, tok, "A B", "C D"))
 	f.Add("a.b.c")
+	f.Add("eyJhbGciOiJub25lIiwia2lkIjoieCIsInR5cCI6InZjK2p3dCJ9." + strings.Split(tok, ".")[1] + ".")
+	f.Add("")
 	jwks := ks.PublicJWKS()
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := VerifyCredential(s, jwks, "", now)
 		if err != nil {
+			// Every refusal is one of the reasons the verifier's page words.
+			if !errors.Is(err, ErrNotCredential) && !errors.Is(err, ErrSignature) && !errors.Is(err, ErrIssuer) &&
+				!errors.Is(err, ErrExpired) && !errors.Is(err, ErrNotYet) {
+				t.Fatalf("VerifyCredential(%q) = %v: no reason the page can say", s, err)
+			}
 			return
 		}
 		// Whatever verifies was signed by the hub: its payload is one the hub wrote.

@@ -78,23 +78,19 @@ func (s *Service) RunCycle(ctx context.Context, d Disburser, payDay date.Date) (
 	return rep, err
 }
 
-// RecheckWindow bounds how far back the re-check looks for deaths: the last cycles'
-// re-checks saw the deaths before it.
-const RecheckWindow = 92
+// everDied is the lower bound of the re-check's question: any death, whatever its date.
+var everDied = date.Of(1, 1, 1)
 
 // recheck asks the civil register, in one question by filter over the programme's
-// files, who died since the earliest right of the list (at most RecheckWindow days
-// back), ends their rights and returns the living.
+// files, who of them died, whatever the date of death (a death recorded late, dated
+// before the registration, is the fraud the check exists for), ends their rights and
+// returns the living. The question reads only the programme's files, so its answer
+// grows with the deaths among them, not with the register.
 func (s *Service) recheck(ctx context.Context, list []Beneficiary, rep *CycleReport) ([]string, int64, error) {
 	if len(list) == 0 {
 		return nil, 0, nil
 	}
-	since := rep.PayDay.AddDays(-RecheckWindow)
-	first := list[0].From
-	for _, b := range list {
-		first = min(first, b.From)
-	}
-	since = max(since, first)
+	since := everDied
 	dead, seqs, err := s.Hub.Deceased(ctx, DeathQuestion, since)
 	var seq int64
 	if len(seqs) > 0 {

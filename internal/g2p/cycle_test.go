@@ -72,6 +72,25 @@ func TestCycleOnceAndDeath(t *testing.T) {
 	}
 }
 
+// A death recorded late, dated before the registration (the fraud the checks exist
+// for) and long before the pay day, is found by the re-check: the right ends, nothing
+// is paid.
+func TestCycleDeathBeforeRegistration(t *testing.T) {
+	f := registered(t)
+	ctx := context.Background()
+	f.hub.die("45010101336", 20250301)
+	rep, err := f.s.RunCycle(ctx, f.disburser(), payDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Deceased != 1 || rep.Instructions != 2 {
+		t.Fatalf("cycle: deceased %d, instructions %d; want 1, 2", rep.Deceased, rep.Instructions)
+	}
+	if b, _ := f.s.Store.Beneficiary(ctx, "45010101336"); b.Status != Ended || b.EndReason != "deceased" {
+		t.Errorf("the dead beneficiary: %+v", b)
+	}
+}
+
 func TestReconcile(t *testing.T) {
 	f := registered(t)
 	ctx := context.Background()

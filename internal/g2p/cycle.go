@@ -8,6 +8,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
 // CycleReport is what one payment cycle did.
@@ -40,6 +41,9 @@ func (s *Service) InstrID(cycle, person string) string {
 // the disburse interface, and the bank's answers kept.
 func (s *Service) RunCycle(ctx context.Context, d Disburser, payDay date.Date) (CycleReport, error) {
 	rep := CycleReport{Cycle: Cycle(payDay), PayDay: payDay}
+	if err := CheckPayDay(payDay, s.today()); err != nil {
+		return rep, err
+	}
 	var list []Beneficiary
 	var alive []string
 	err := s.timed(&rep.Steps, "list", func(st *Step) error {
@@ -76,6 +80,25 @@ func (s *Service) RunCycle(ctx context.Context, d Disburser, payDay date.Date) (
 		return err
 	})
 	return rep, err
+}
+
+// CheckPayDay refuses a pay day outside the cycles a programme can pay on today: the
+// current month's (a cycle run again after its pay day, to finish it) or the next
+// month's. A day a century ahead would instruct every beneficiary a century early; one
+// years back would pay a cycle nobody owes.
+func CheckPayDay(payDay, today date.Date) error {
+	if payDay.IsZero() {
+		return fault.Invalidf("pay_day", "the day of payment is missing, YYYY-MM-DD")
+	}
+	first := date.Of(today.Year(), today.Month(), 1)
+	next := first.AddDays(31)
+	last := date.Of(next.Year(), next.Month(), 1).AddDays(31)
+	last = date.Of(last.Year(), last.Month(), 1).AddDays(-1)
+	if payDay < first || payDay > last {
+		return fault.Invalidf("pay_day", "%s is outside the cycles that can be paid today (%s): from %s to %s, this month's or next month's",
+			payDay, today, first, last)
+	}
+	return nil
 }
 
 // everDied is the lower bound of the re-check's question: any death, whatever its date.

@@ -298,3 +298,25 @@ func TestDisburseMessagesMatchTheStandard(t *testing.T) {
 		t.Errorf("the schema takes amount 1.234: the validation proves nothing")
 	}
 }
+
+func TestCheckPayDay(t *testing.T) {
+	today := date.Date(20261208)
+	for _, c := range []struct {
+		payDay date.Date
+		ok     bool
+	}{
+		{20261225, true}, {20261201, true}, {20270125, true}, {20270131, true},
+		{0, false}, {20261130, false}, {20270201, false}, {21260125, false}, {19990125, false},
+	} {
+		err := CheckPayDay(c.payDay, today)
+		if (err == nil) != c.ok || (err != nil && (fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "pay_day"))) {
+			t.Errorf("CheckPayDay(%s, %s) = %v; want ok %v, or invalid naming pay_day", c.payDay, today, err, c.ok)
+		}
+	}
+	// Through RunCycle too: nothing listed, nothing sent.
+	f := registered(t)
+	rep, err := f.s.RunCycle(context.Background(), f.disburser(), 21260125)
+	if fault.KindOf(err) != fault.Invalid || rep.Listed != 0 || rep.Instructions != 0 {
+		t.Errorf("a cycle a century ahead: %+v, %v; want refused, nothing listed", rep, err)
+	}
+}

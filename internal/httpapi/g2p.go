@@ -119,15 +119,16 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 	}
 	mux.HandleFunc("POST /g2p/cycles", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
 		var body struct {
-			PayDay date.Date `json:"pay_day"`
+			PayDay string `json:"pay_day"` // parsed here, so that a bad day names its field
 		}
 		if err := decode(w, r, &body); err != nil {
 			return err
 		}
-		if body.PayDay.IsZero() {
-			return fault.Invalidf("pay_day", "the day of payment, YYYY-MM-DD")
+		payDay, err := date.Parse(body.PayDay)
+		if err != nil || payDay.IsZero() {
+			return fault.Invalidf("pay_day", "%q is not a day of payment, YYYY-MM-DD", body.PayDay)
 		}
-		rep, err := d.Service.RunCycle(r.Context(), d.Disburser, body.PayDay)
+		rep, err := d.Service.RunCycle(r.Context(), d.Disburser, payDay)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/crossroads-hub/crossroads/internal/bank"
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
@@ -159,7 +160,9 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 		dues = append(dues, due{person: p, id: s.InstrID(cycle, p), amount: s.Programme.Amount})
 	}
 	for _, r := range returned {
-		if living[r.Person] && r.Cycle != cycle {
+		// A return for MD07 (deceased) is never paid again by itself: the right ended,
+		// or the civil register holds the person alive and a case worker decides.
+		if living[r.Person] && r.Cycle != cycle && r.Reason != bank.ReasonDeceased {
 			dues = append(dues, due{person: r.Person, arrears: r.ID, id: r.ID + "R", amount: r.Amount})
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
+	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
@@ -87,14 +88,13 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 			dead = append(dead, in.Person)
 		}
 	}
-	if err := s.Store.SetInstructions(ctx, changed); err != nil {
+	// The civil register is asked before anything is kept: a hub that cannot answer
+	// leaves the statement to be taken again.
+	if err := s.returnedDeceased(ctx, dead, &rec); err != nil {
 		return Reconciliation{}, err
 	}
-	if len(dead) > 0 {
-		rec.Ended = len(dead)
-		if err := s.Store.EndRights(ctx, dead, s.today(), "deceased (payment returned MD07)"); err != nil {
-			return Reconciliation{}, err
-		}
+	if err := s.Store.SetInstructions(ctx, changed); err != nil {
+		return Reconciliation{}, err
 	}
 	persons := make([]string, 0, len(rec.Discrepancies))
 	for _, d := range rec.Discrepancies {
@@ -106,6 +106,48 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 		Outcome: fmt.Sprintf("paid %d returned %d missing %d unexpected %d duplicate %d amended %d", rec.Paid, rec.Returned, rec.Missing, rec.Unexpected, rec.Duplicate, rec.Amended),
 		Request: []byte(head.ID)}, persons)
 	return rec, err
+}
+
+// ReturnedDeceasedReason is the end reason of a right ended on a payment the bank
+// returned for MD07 (deceased), the civil register confirming the death.
+const ReturnedDeceasedReason = "deceased (payment returned MD07, confirmed by the civil register)"
+
+// returnedDeceased ends the rights of the persons whose payment the bank returned for
+// MD07 (deceased) only when the civil register, asked through the hub like the
+// re-check, holds them dead: a bank's word alone ends nobody's right. A person the
+// register holds alive (or that it could not be asked about) is left to a case worker,
+// the returned payment's discrepancy saying so.
+func (s *Service) returnedDeceased(ctx context.Context, persons []string, rec *Reconciliation) error {
+	byDay := map[date.Date][]string{}
+	alive := map[string]string{}
+	for _, p := range persons {
+		r, _, err := s.Hub.Ask(ctx, DeathQuestion, p)
+		if err != nil {
+			if fault.KindOf(err) == fault.Unavailable || ctx.Err() != nil {
+				return err // the statement is taken again when the hub answers
+			}
+			alive[p] = "the civil register could not be asked (" + fault.KindOf(err).String() + "): a case worker checks the death before the right ends"
+			continue
+		}
+		d, err := date.Parse(str(r["death_date"]))
+		if err != nil || d.IsZero() {
+			alive[p] = "the bank says the holder died, the civil register holds them alive: a case worker checks it; the right stays open, nothing is paid again until then"
+			continue
+		}
+		byDay[d] = append(byDay[d], p)
+		rec.Ended++
+	}
+	for d, ps := range byDay {
+		if err := s.Store.EndRights(ctx, ps, d, ReturnedDeceasedReason); err != nil {
+			return err
+		}
+	}
+	for i := range rec.Discrepancies {
+		if why, ok := alive[rec.Discrepancies[i].Person]; ok && rec.Discrepancies[i].Kind == KindReturned {
+			rec.Discrepancies[i].Action = why
+		}
+	}
+	return nil
 }
 
 // Matcher matches statement lines with instructions, one line at a time.

@@ -40,6 +40,13 @@ func (f *fixture) disburser() BankDisburser {
 
 func ptr[T any](v T) *T { return &v }
 
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func TestCycleOnceAndDeath(t *testing.T) {
 	f := registered(t)
 	ctx := context.Background()
@@ -125,9 +132,14 @@ func TestReconcile(t *testing.T) {
 	stranger := maria
 	stranger.Ref, stranger.BankRef = "SOMEONE-ELSE-1", "X1"
 	lines = append(lines, stranger)
+	sent, _ := f.s.Store.Instructions(ctx, Cycle(payDay))
 	for _, format := range []string{CSV, CAMT053} {
+		// Each format reconciles the cycle as sent, under a statement id of its own.
+		if err := f.s.Store.SetInstructions(ctx, sent); err != nil {
+			t.Fatal(err)
+		}
 		var b bytes.Buffer
-		tampered := bank.Statement{ID: st.ID, Account: st.Account, Day: st.Day, Lines: lines}
+		tampered := bank.Statement{ID: st.ID + "-" + format, Account: st.Account, Day: st.Day, Lines: lines}
 		if format == CSV {
 			bank.WriteCSV(&b, tampered)
 		} else {
@@ -149,6 +161,24 @@ func TestReconcile(t *testing.T) {
 		}
 		if kinds[KindReturned] != 1 || kinds[KindDuplicate] != 1 || kinds[KindUnexpected] != 1 || kinds[KindAmended] != 1 {
 			t.Errorf("%s: discrepancies %+v", format, rec.Discrepancies)
+		}
+	}
+	// The same statement again is recognised: nothing changes, a conflict says so. A
+	// later statement without the payments settled before leaves them settled.
+	var again bytes.Buffer
+	bank.WriteCSV(&again, bank.Statement{ID: st.ID + "-" + CAMT053, Account: st.Account, Day: st.Day, Lines: lines})
+	if _, err := f.s.Reconcile(ctx, Cycle(payDay), CSV, &again); fault.KindOf(err) != fault.Conflict || !strings.Contains(err.Error(), "already taken") {
+		t.Errorf("the same statement twice: %v; want a conflict saying it was taken", err)
+	}
+	again.Reset()
+	bank.WriteCSV(&again, bank.Statement{ID: st.ID + "-later", Account: st.Account, Day: st.Day.AddDays(1), Lines: []bank.Line{maria}})
+	later, err := f.s.Reconcile(ctx, Cycle(payDay), CSV, &again)
+	if err != nil || later.Missing != 0 || later.Paid != 0 || later.Duplicate != 1 {
+		t.Errorf("a later statement booking Maria again: %+v, %v; want her duplicate, nothing missing", later, err)
+	}
+	for _, in := range must(f.s.Store.Instructions(ctx, Cycle(payDay))) {
+		if in.Person != "51010100969" && in.Status != Paid {
+			t.Errorf("after a later statement: %s is %s; want paid", in.ID, in.Status)
 		}
 	}
 	// The returned payment re-enters the next cycle once Anna's account is open again.

@@ -1,7 +1,10 @@
 package g2p
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 
@@ -66,6 +69,8 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 	}
 	m := NewMatcher(cycle, ins)
 	var head bank.StatementHead
+	sum := sha256.New()
+	r = io.TeeReader(r, sum)
 	switch format {
 	case CAMT053:
 		head, err = bank.ParseCAMT053(r, m.Line)
@@ -80,6 +85,13 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 	if head.Account != s.Programme.Account {
 		return Reconciliation{}, fault.Invalidf("account", "the statement is of another account than the programme's")
 	}
+	key := "id:" + head.ID
+	if head.ID == "" {
+		key = "sha256:" + hex.EncodeToString(sum.Sum(nil))
+	}
+	if taken, err := s.Store.StatementTaken(ctx, key); err != nil || taken {
+		return Reconciliation{}, cmp.Or(err, statementTaken(head.ID))
+	}
 	rec, changed := m.Finish()
 	rec.Statement = head.ID
 	var dead []string
@@ -93,8 +105,9 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 	if err := s.returnedDeceased(ctx, dead, &rec); err != nil {
 		return Reconciliation{}, err
 	}
-	if err := s.Store.SetInstructions(ctx, changed); err != nil {
-		return Reconciliation{}, err
+	// Taken once, even when posted twice at once: the second finds the key kept.
+	if ok, err := s.Store.TakeStatement(ctx, key, cycle, changed); err != nil || !ok {
+		return Reconciliation{}, cmp.Or(err, statementTaken(head.ID))
 	}
 	persons := make([]string, 0, len(rec.Discrepancies))
 	for _, d := range rec.Discrepancies {
@@ -106,6 +119,11 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 		Outcome: fmt.Sprintf("paid %d returned %d missing %d unexpected %d duplicate %d amended %d", rec.Paid, rec.Returned, rec.Missing, rec.Unexpected, rec.Duplicate, rec.Amended),
 		Request: []byte(head.ID)}, persons)
 	return rec, err
+}
+
+// statementTaken answers a statement taken before: nothing changes a second time.
+func statementTaken(id string) error {
+	return fault.Conflictf("statement", "statement %q was already taken: it changes nothing a second time (an amended statement needs an id of its own)", clip(id))
 }
 
 // ReturnedDeceasedReason is the end reason of a right ended on a payment the bank
@@ -188,7 +206,7 @@ func (m *Matcher) Line(l bank.Line) error {
 	}
 	switch l.Status {
 	case bank.Booked:
-		if m.seen[l.Ref]&1 != 0 {
+		if m.seen[l.Ref]&1 != 0 || (in.Status == Paid && m.seen[l.Ref] == 0) {
 			m.rec.Duplicate++
 			m.note(Discrepancy{Kind: KindDuplicate, Instruction: in.ID, Person: in.Person, Detail: "booked twice, bank ref " + clip(l.BankRef),
 				Action: "ask the bank to return the second booking"})
@@ -226,6 +244,9 @@ func (m *Matcher) Finish() (Reconciliation, []Instr) {
 		}
 		seen := m.seen[id]
 		status := in.Status
+		if seen == 0 && (status == Paid || status == Returned) {
+			continue // settled by an earlier statement: absent from this one, not missing
+		}
 		switch {
 		case seen&2 != 0:
 			status = Returned

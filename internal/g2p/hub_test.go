@@ -24,6 +24,7 @@ type testHub struct {
 	searches []Identity
 	asks     int
 	seq      int64
+	meet     *sync.WaitGroup
 }
 
 func newTestHub() *testHub {
@@ -86,6 +87,10 @@ func (h *testHub) Record(_ context.Context, a Action) (int64, error) {
 }
 
 func (h *testHub) OpenFiles(_ context.Context, ps []string, _ date.Date) error {
+	if h.meet != nil { // the registrations of a race meet here, past their first check
+		h.meet.Done()
+		h.meet.Wait()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, p := range ps {

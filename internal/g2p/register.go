@@ -28,6 +28,9 @@ type Application struct {
 // errStopped is a refused step: its Step says why and what to do.
 var errStopped = errors.New("stopped")
 
+// errAlready ends the checks of a registration that found the person listed meanwhile.
+var errAlready = errors.New("already registered")
+
 // Check validates an application on its own, naming the field.
 func (a *Application) Check() error {
 	if a.Person == "" {
@@ -100,7 +103,7 @@ func (s *Service) Start(ctx context.Context, a Application) (Registration, error
 
 // Confirm takes the code entered and, when it is right, runs the checks: the
 // programme's file on the person, the civil register, the rule, the bank account, the
-// mapper, the list, the confirmation message. The registration returned says how each
+// list, the mapper, the confirmation message. The registration returned says how each
 // step went; an error is a failure of the hub, not a refusal.
 func (s *Service) Confirm(ctx context.Context, id, code string) (Registration, error) {
 	r, err := s.Store.Registration(ctx, id)
@@ -251,13 +254,20 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 			st.Seqs = append(st.Seqs, seq)
 			return err
 		}},
+		// Listed before linked, by a conditional write: of two registrations of one
+		// person at once, the second finds the first's right and does nothing more (no
+		// link over the first's, no second message).
+		{"list", func(st *Step) error {
+			added, err := s.Store.AddBeneficiary(ctx, Beneficiary{Person: r.Person, Name: name, BirthDate: birth, From: today, Status: Active})
+			if err == nil && !added {
+				return errAlready
+			}
+			return err
+		}},
 		{"mapper", func(st *Step) error {
 			seq, err := s.link(ctx, Mapping{Person: r.Person, FA: r.Account, Bank: s.BankCode, Name: name, Linked: s.now().UTC()})
 			st.Seqs = append(st.Seqs, seq)
 			return err
-		}},
-		{"list", func(st *Step) error {
-			return s.Store.PutBeneficiary(ctx, Beneficiary{Person: r.Person, Name: name, BirthDate: birth, From: today, Status: Active})
 		}},
 		{"confirmation", func(st *Step) error {
 			return s.Sender.Send(ctx, Message{To: r.Mobile, At: s.now().UTC(), Text: fmt.Sprintf(
@@ -277,12 +287,16 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 	}
 	for _, step := range steps {
 		if err := s.timed(&r.Steps, step.name, step.fn); err != nil {
-			switch step.name {
-			case "confirmation": // on the list: registered; the office sends the message again
+			switch {
+			case errors.Is(err, errAlready): // another registration listed the person meanwhile
+				st := &r.Steps[len(r.Steps)-1]
+				st.Outcome, st.Why, st.What = OK, "already on the list: nothing was done again", ""
+				return AlreadyRegistered
+			case step.name == "confirmation": // on the list: registered; the office sends the message again
 				r.Steps[len(r.Steps)-1].What = "nothing: the programme's office sends the confirmation again"
 				return Registered
-			case "list": // linked but not listed: the link is undone, nothing is half done
-				s.undoLink(ctx, r.Person)
+			case step.name == "mapper": // listed but not linked: the listing is undone, nothing is half done
+				s.unlist(ctx, r.Person)
 			}
 			s.closeFile(ctx, r)
 			if step.name == "eligibility" && errors.Is(err, errStopped) {
@@ -294,14 +308,13 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 	return Registered
 }
 
-// undoLink removes the link a registration made before its list step failed, and
-// records it.
-func (s *Service) undoLink(ctx context.Context, person string) {
-	if err := s.Store.Unlink(ctx, person); err != nil {
-		return // nothing linked, or the store is down: the next registration links again
-	}
-	s.Hub.Record(ctx, Action{Service: "g2p.mapper", Purpose: "unlink " + s.Programme.Name, Persons: []string{person},
-		Outcome: "unlinked", Reasons: []string{"the registration did not complete"}})
+// NotLinkedReason ends the right a registration listed before its mapper step failed.
+const NotLinkedReason = "the registration did not complete: no account linked"
+
+// unlist ends the right a registration listed before its mapper step failed, from its
+// first day: never paid, and the person can register again.
+func (s *Service) unlist(ctx context.Context, person string) {
+	s.Store.EndRights(ctx, []string{person}, s.today(), NotLinkedReason)
 }
 
 // closeFile sets the programme's file on a refused applicant to be ended by the next

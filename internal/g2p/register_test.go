@@ -2,7 +2,9 @@ package g2p
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,7 +57,7 @@ func TestRegistration(t *testing.T) {
 			t.Errorf("step %s: %s", st.Name, st.Outcome)
 		}
 	}
-	if got := strings.Join(names, ","); got != "code,code-check,file,civil-register,eligibility,bank-account,mapper,list,confirmation" {
+	if got := strings.Join(names, ","); got != "code,code-check,file,civil-register,eligibility,bank-account,list,mapper,confirmation" {
 		t.Errorf("steps %s", got)
 	}
 	ms := f.outbox.To(Mobile("50030100170"))
@@ -201,5 +203,47 @@ func TestCodesPerNumber(t *testing.T) {
 	*f.clock = f.clock.Add(CodeWindow + time.Second)
 	if _, err := f.s.Start(ctx, a); err != nil {
 		t.Errorf("after the window: %v", err)
+	}
+}
+
+// Two pending registrations of one person confirmed at once: one registers, with its
+// confirmation message; the other is already_registered, nothing done again.
+func TestRegistrationRace(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const maria = "50030100170"
+	var regs [2]Registration
+	var codes [2]string
+	for i := range regs {
+		r, err := f.s.Start(ctx, Application{Person: maria, Mobile: Mobile(maria), Account: f.account(maria)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		regs[i], codes[i] = r, f.code(t, Mobile(maria))
+	}
+	sent := len(f.outbox.To(Mobile(maria)))
+	f.hub.meet = &sync.WaitGroup{}
+	f.hub.meet.Add(2)
+	var wg sync.WaitGroup
+	var got [2]Registration
+	for i := range regs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := f.s.Confirm(ctx, regs[i].ID, codes[i])
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = r
+		}()
+	}
+	wg.Wait()
+	statuses := []string{got[0].Status, got[1].Status}
+	slices.Sort(statuses)
+	if !slices.Equal(statuses, []string{AlreadyRegistered, Registered}) {
+		t.Errorf("two registrations of one person at once: %v; want one registered, one %s", statuses, AlreadyRegistered)
+	}
+	if n := len(f.outbox.To(Mobile(maria))) - sent; n != 1 {
+		t.Errorf("%d confirmation messages; want 1", n)
 	}
 }

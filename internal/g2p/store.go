@@ -117,6 +117,9 @@ type Store interface {
 	Registration(ctx context.Context, id string) (Registration, error)
 
 	PutBeneficiary(ctx context.Context, b Beneficiary) error
+	// AddBeneficiary keeps b unless the person has an open right: false, nothing
+	// changed. Two registrations of one person at once list them once.
+	AddBeneficiary(ctx context.Context, b Beneficiary) (bool, error)
 	Beneficiary(ctx context.Context, person string) (Beneficiary, error)
 	// Beneficiaries lists the beneficiaries whose right is open on day, by person number.
 	Beneficiaries(ctx context.Context, day date.Date) ([]Beneficiary, error)
@@ -182,6 +185,16 @@ func (m *MemStore) Registration(_ context.Context, id string) (Registration, err
 	}
 	r.Steps = slices.Clone(r.Steps)
 	return r, nil
+}
+
+func (m *MemStore) AddBeneficiary(_ context.Context, b Beneficiary) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.benef[b.Person]; ok && old.Status == Active {
+		return false, nil
+	}
+	m.benef[b.Person] = b
+	return true, nil
 }
 
 func (m *MemStore) PutBeneficiary(_ context.Context, b Beneficiary) error {

@@ -57,6 +57,20 @@ func (s *g2pStore) PutBeneficiary(ctx context.Context, b g2p.Beneficiary) error 
 	return mapErr(err, "store a beneficiary")
 }
 
+func (s *g2pStore) AddBeneficiary(ctx context.Context, b g2p.Beneficiary) (bool, error) {
+	// The upsert's condition is the race's end: of two registrations at once, the
+	// second finds the first's open right and changes nothing.
+	res, err := s.db.w.ExecContext(ctx, s.db.q(`INSERT INTO g2p_beneficiary (`+beneficiaryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (person) DO UPDATE SET name = excluded.name, birth_date = excluded.birth_date, from_day = excluded.from_day,
+		status = excluded.status, end_reason = excluded.end_reason, ended = excluded.ended WHERE g2p_beneficiary.status <> ?`),
+		b.Person, b.Name, int64(b.BirthDate), int64(b.From), b.Status, b.EndReason, int64(b.Ended), g2p.Active)
+	if err != nil {
+		return false, mapErr(err, "list a beneficiary")
+	}
+	n, err := res.RowsAffected()
+	return n > 0, mapErr(err, "list a beneficiary")
+}
+
 func scanBeneficiary(r scanner) (g2p.Beneficiary, error) {
 	var b g2p.Beneficiary
 	var birth, from, ended int64

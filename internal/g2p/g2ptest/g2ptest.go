@@ -65,6 +65,25 @@ func Run(t *testing.T, open func(t *testing.T) g2p.Store) {
 		if _, err := s.Beneficiary(ctx, "none"); fault.KindOf(err) != fault.NotFound {
 			t.Errorf("missing beneficiary: %v", err)
 		}
+		// AddBeneficiary: not over an open right; over an ended one, yes.
+		again := g2p.Beneficiary{Person: list[1].Person, Name: "Again", BirthDate: 19500301, From: 20261220, Status: g2p.Active}
+		if ok, err := s.AddBeneficiary(ctx, again); ok || err != nil {
+			t.Errorf("AddBeneficiary over an open right = %v, %v; want false", ok, err)
+		}
+		if b, _ := s.Beneficiary(ctx, list[1].Person); b.Name != "B" {
+			t.Errorf("AddBeneficiary over an open right changed it: %+v", b)
+		}
+		again.Person = list[0].Person
+		if ok, err := s.AddBeneficiary(ctx, again); !ok || err != nil {
+			t.Errorf("AddBeneficiary over an ended right = %v, %v; want true", ok, err)
+		}
+		again.Person = "50030200000"
+		if ok, err := s.AddBeneficiary(ctx, again); !ok || err != nil {
+			t.Errorf("AddBeneficiary of a new person = %v, %v; want true", ok, err)
+		}
+		if b, _ := s.Beneficiary(ctx, again.Person); b != again {
+			t.Errorf("AddBeneficiary kept %+v; want %+v", b, again)
+		}
 	})
 	t.Run("import", func(t *testing.T) {
 		s := open(t)

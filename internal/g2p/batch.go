@@ -87,7 +87,9 @@ func (s *Service) RegisterLines(ctx context.Context, lines []BatchLine, actor st
 		return out, nil // no line to check: nothing opened
 	}
 	var filed []Step
+	release := s.hold(persons) // no closing of an earlier refusal's file while they are checked
 	if err := s.timed(&filed, "file", func(*Step) error { return s.Hub.OpenFiles(ctx, persons, s.today()) }); err != nil {
+		release()
 		return nil, err
 	}
 	if workers <= 0 {
@@ -114,6 +116,7 @@ func (s *Service) RegisterLines(ctx context.Context, lines []BatchLine, actor st
 		}()
 	}
 	wg.Wait()
+	release()
 	select {
 	case err := <-errs:
 		return out, err

@@ -25,6 +25,7 @@ type testHub struct {
 	asks     int
 	seq      int64
 	meet     *sync.WaitGroup
+	onAsk    func() // run once, at the next question, outside the lock
 }
 
 func newTestHub() *testHub {
@@ -42,6 +43,13 @@ func (h *testHub) person(p, given, family string, birth date.Date, income, pensi
 }
 
 func (h *testHub) Ask(_ context.Context, q Question, p string) (map[string]any, int64, error) {
+	h.mu.Lock()
+	hook := h.onAsk
+	h.onAsk = nil
+	h.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.seq++

@@ -123,7 +123,9 @@ func (s *Service) Confirm(ctx context.Context, id, code string) (Registration, e
 	})
 	switch {
 	case ok:
+		release := s.hold([]string{r.Person})
 		r.Status = s.checks(ctx, &r, false)
+		release()
 	case !r.Code.Until.IsZero() && s.now().Before(r.Code.Until):
 		r.Status = Locked
 	}
@@ -333,16 +335,26 @@ func (s *Service) closeFile(ctx context.Context, r *Registration) {
 // CloseRefused ends, in one batch of the person directory, the files of the applicants
 // refused since the last call; the serving hub calls it every few seconds, a batch at
 // its end, OpenG2P's chain when it closes. On failure they stay to be closed next time.
+//
+// It holds closeMu while it closes, and skips the persons a registration is being
+// checked for (hold): a registration starts either before (its person is skipped, left
+// for the next call) or after the close (its file step opens the file anew),
+// never between, so it is never stopped by the closing of an earlier refusal's file.
 func (s *Service) CloseRefused(ctx context.Context) error {
 	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
 	ps := s.toClose
 	s.toClose = nil
-	s.closeMu.Unlock()
-	// One who applied again meanwhile and is on the list now keeps the file.
+	// One who applied again meanwhile and is on the list now keeps the file; one being
+	// checked now keeps it too.
 	slices.Sort(ps)
 	ps = slices.Compact(ps)
 	refused := ps[:0:0]
 	for _, p := range ps {
+		if s.busy[p] > 0 {
+			s.toClose = append(s.toClose, p) // decided after its checks end
+			continue
+		}
 		if _, err := s.Store.Beneficiary(ctx, p); fault.KindOf(err) == fault.NotFound {
 			refused = append(refused, p)
 		}
@@ -351,12 +363,32 @@ func (s *Service) CloseRefused(ctx context.Context) error {
 		return nil
 	}
 	if err := s.Hub.CloseFiles(ctx, refused, s.today()); err != nil {
-		s.closeMu.Lock()
-		s.toClose = append(ps, s.toClose...)
-		s.closeMu.Unlock()
+		s.toClose = append(refused, s.toClose...)
 		return err
 	}
 	return nil
+}
+
+// hold marks persons as being checked until release is called: CloseRefused leaves
+// their files open meanwhile.
+func (s *Service) hold(persons []string) (release func()) {
+	s.closeMu.Lock()
+	if s.busy == nil {
+		s.busy = map[string]int{}
+	}
+	for _, p := range persons {
+		s.busy[p]++
+	}
+	s.closeMu.Unlock()
+	return func() {
+		s.closeMu.Lock()
+		for _, p := range persons {
+			if s.busy[p]--; s.busy[p] <= 0 {
+				delete(s.busy, p)
+			}
+		}
+		s.closeMu.Unlock()
+	}
 }
 
 // verify asks the bank whether account is the person's, and records it.

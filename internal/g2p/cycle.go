@@ -154,16 +154,18 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 	type due struct {
 		person, arrears, id string
 		amount              int64
+		returned            date.Date // an arrears' returned payment's day
 	}
 	dues := make([]due, 0, len(alive)+len(returned))
 	for _, p := range alive {
 		dues = append(dues, due{person: p, id: s.InstrID(cycle, p), amount: s.Programme.Amount})
 	}
 	for _, r := range returned {
-		// A return for MD07 (deceased) is never paid again by itself: the right ended,
-		// or the civil register holds the person alive and a case worker decides.
-		if living[r.Person] && r.Cycle != cycle && r.Reason != bank.ReasonDeceased {
-			dues = append(dues, due{person: r.Person, arrears: r.ID, id: r.ID + "R", amount: r.Amount})
+		// Paid again only for a fault of the account, once it is fixed (below). A return
+		// for MD07 (the right ended, or a case worker checks a person the register holds
+		// alive) or for a reason the programme does not know is never paid again by itself.
+		if living[r.Person] && r.Cycle != cycle && bank.AccountReason(r.Reason) {
+			dues = append(dues, due{person: r.Person, arrears: r.ID, id: r.ID + "R", amount: r.Amount, returned: r.Day})
 		}
 	}
 	persons := make([]string, 0, len(dues))
@@ -178,6 +180,11 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 	}
 	ins := make([]Instr, 0, len(dues))
 	for _, d := range dues {
+		// A returned payment waits for the account to be linked anew after it: paid
+		// again to the account that returned it, it would only come back.
+		if m, ok := maps[d.person]; d.arrears != "" && (!ok || m.Linked.Before(d.returned.Time().AddDate(0, 0, 1))) {
+			continue
+		}
 		in := Instr{ID: d.id, Cycle: cycle, Person: d.person, Amount: d.amount, Currency: s.Programme.Currency, Day: payDay, Status: Sent, Arrears: d.arrears}
 		if d.arrears != "" {
 			rep.Arrears++

@@ -181,14 +181,27 @@ func TestReconcile(t *testing.T) {
 			t.Errorf("after a later statement: %s is %s; want paid", in.ID, in.Status)
 		}
 	}
-	// The returned payment re-enters the next cycle once Anna's account is open again.
+	// The returned payment (AC04, closed) is not paid again to the account that
+	// returned it (outsider finding); it re-enters the cycle once Anna's account is
+	// linked anew.
+	f.clock = ptr(payDay.AddDays(1).Time().Add(9 * time.Hour))
 	f.bank.Store.PutAccounts(ctx, []bank.Account{{IBAN: a, Holder: "Anna Wouters", Person: "51010100969", BirthDate: 19510101}})
 	next, err := f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(31))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if next.Arrears != 1 || next.Instructions != 4 || next.Accepted != 4 {
-		t.Errorf("next cycle: %+v", next)
+	if next.Arrears != 0 || next.Instructions != 3 {
+		t.Errorf("next cycle, the account not linked anew: arrears %d, instructions %d; want 0, 3", next.Arrears, next.Instructions)
+	}
+	if _, err := f.s.link(ctx, Mapping{Person: "51010100969", FA: a, Bank: f.s.BankCode, Name: "Anna Wouters", Linked: *f.clock}); err != nil {
+		t.Fatal(err)
+	}
+	next, err = f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(31))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Arrears != 1 || next.Instructions != 4 || next.Accepted != 1 || next.Duplicates != 3 {
+		t.Errorf("next cycle, the account linked anew: %+v", next)
 	}
 	// A statement missing a sent payment reports it missing; an empty one is refused.
 	var b bytes.Buffer
@@ -348,5 +361,45 @@ func TestCheckPayDay(t *testing.T) {
 	rep, err := f.s.RunCycle(context.Background(), f.disburser(), 21260125)
 	if fault.KindOf(err) != fault.Invalid || rep.Listed != 0 || rep.Instructions != 0 {
 		t.Errorf("a cycle a century ahead: %+v, %v; want refused, nothing listed", rep, err)
+	}
+}
+
+// A payment returned for a reason the programme does not know is listed for a case
+// worker and never paid again by itself, even once the account is linked anew.
+func TestUnknownReturnReason(t *testing.T) {
+	f := registered(t)
+	ctx := context.Background()
+	const maria = "50030100170"
+	if _, err := f.s.RunCycle(ctx, f.disburser(), payDay); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.bank.Statement(ctx, f.s.Programme.Account, payDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range st.Lines {
+		if strings.HasSuffix(l.Ref, maria) {
+			st.Lines[i].Status, st.Lines[i].Reason = bank.Returned, "ZZZZ"
+		}
+	}
+	var b bytes.Buffer
+	bank.WriteCSV(&b, st)
+	rec, err := f.s.Reconcile(ctx, Cycle(payDay), CSV, &b)
+	if err != nil || rec.Returned != 1 {
+		t.Fatalf("reconciliation: %+v, %v", rec, err)
+	}
+	for _, d := range rec.Discrepancies {
+		if d.Person == maria && !strings.Contains(d.Action, "case worker") {
+			t.Errorf("the ZZZZ return: %+v; want it for a case worker", d)
+		}
+	}
+	f.clock = ptr(payDay.AddDays(1).Time().Add(9 * time.Hour))
+	a, _ := bank.DemoAccount(maria)
+	if _, err := f.s.link(ctx, Mapping{Person: maria, FA: a, Bank: f.s.BankCode, Name: "Maria Peeters", Linked: *f.clock}); err != nil {
+		t.Fatal(err)
+	}
+	next, err := f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(31))
+	if err != nil || next.Arrears != 0 {
+		t.Errorf("next cycle: arrears %d, %v; want the ZZZZ return not paid again", next.Arrears, err)
 	}
 }

@@ -251,9 +251,12 @@ func (m *Matcher) Finish() (Reconciliation, []Instr) {
 		case seen&2 != 0:
 			status = Returned
 			m.rec.Returned++
-			action := "paid again in the next cycle once the account is fixed"
-			if in.Reason == bank.ReasonDeceased {
+			action := "an unknown return reason: a case worker looks into it; not paid again by itself"
+			switch {
+			case in.Reason == bank.ReasonDeceased:
 				action = "the right ends: the holder died"
+			case bank.AccountReason(in.Reason):
+				action = "paid again in the next cycle once the account is linked anew (mapper update)"
 			}
 			m.note(Discrepancy{Kind: KindReturned, Instruction: id, Person: in.Person, Detail: "returned, reason " + in.Reason, Action: action})
 		case seen&1 != 0:

@@ -210,6 +210,9 @@ func mapperResolve(w http.ResponseWriter, r *http.Request, svc *g2p.Service) err
 		if err != nil {
 			return fault.In("message.resolve_request["+itoa(i)+"]", err)
 		}
+		if it.Scope != "" && it.Scope != "yes_no" && it.Scope != "details" {
+			return fault.Invalidf("message.resolve_request["+itoa(i)+"].scope", "%q is not a scope: yes_no (the default) or details", clipPath(it.Scope))
+		}
 		persons[i] = p
 	}
 	ms, seq, err := svc.Resolve(r.Context(), persons)
@@ -270,7 +273,7 @@ func mapperChange(w http.ResponseWriter, r *http.Request, svc *g2p.Service, op s
 		}
 		var acct iban.IBAN
 		if op != g2p.OpUnlink {
-			if acct, _, err = g2p.ParseFinancialAddress(it.FA); err != nil {
+			if acct, err = svc.Account(it.FA); err != nil {
 				out[i].ReasonCode, out[i].Message = "rjct.fa.invalid", err.Error()
 				continue
 			}

@@ -136,6 +136,19 @@ func TestG2PRoutes(t *testing.T) {
 	if status != 200 || !strings.Contains(string(body), "iban:"+string(acct)) {
 		t.Errorf("resolve details: %d %s", status, body)
 	}
+	// An unknown scope is refused, naming it (outsider finding: silently yes_no).
+	if status, _, body := resolve("everything", person); status != 400 || !strings.Contains(string(body), "scope") {
+		t.Errorf("resolve with an unknown scope: %d %s; want 400 naming scope", status, body)
+	}
+	// An account of another bank, or a malformed address, is refused item by item
+	// (outsider finding: the bank part was ignored).
+	for _, fa := range []string{"iban:" + string(acct) + "@evil-bank", "iban:" + string(acct) + "@", "iban:" + string(acct) + "@demo-bank@x", "iban:" + string(acct) + "@" + strings.Repeat("x", 5000)} {
+		status, _, body := r.g2p(t, "POST", "/g2p/mapper/sync/update", r.admin, "application/json",
+			fmt.Sprintf(`{"message":{"transaction_id":"T3","update_request":[{"reference_id":"r1","timestamp":"2026-12-07T10:00:00Z","id":%q,"fa":%q}]}}`, g2p.PersonID(person), fa))
+		if status != 200 || !strings.Contains(string(body), "rjct.fa.invalid") || strings.Contains(string(body), `"succ"`) {
+			t.Errorf("update to %q: %d %.300s; want rjct.fa.invalid", fa[:min(len(fa), 60)], status, body)
+		}
+	}
 	// Attack: another person, alone or hidden among the office's own.
 	for _, ask := range [][]string{{cs[1]}, {person, cs[1]}} {
 		status, h, body := resolve("details", ask...)

@@ -45,6 +45,9 @@ func (s *Service) RunCycle(ctx context.Context, d Disburser, payDay date.Date) (
 	if err := CheckPayDay(payDay, s.today()); err != nil {
 		return rep, err
 	}
+	if err := s.samePayDay(ctx, rep.Cycle, payDay); err != nil {
+		return rep, err
+	}
 	var list []Beneficiary
 	var alive []string
 	err := s.timed(&rep.Steps, "list", func(st *Step) error {
@@ -66,17 +69,21 @@ func (s *Service) RunCycle(ctx context.Context, d Disburser, payDay date.Date) (
 		return rep, err
 	}
 	var ins []Instr
+	var pay int64 // this run's record of the instructions
 	if err := s.timed(&rep.Steps, "instructions", func(st *Step) error {
-		var seq int64
+		var seqs []int64
 		var err error
-		ins, seq, err = s.instructions(ctx, rep.Cycle, payDay, alive, &rep)
-		st.Seqs, rep.Seqs = append(st.Seqs, seq), append(rep.Seqs, seq)
+		ins, seqs, err = s.instructions(ctx, rep.Cycle, payDay, alive, &rep)
+		if len(seqs) == 2 {
+			pay = seqs[1]
+		}
+		st.Seqs, rep.Seqs = append(st.Seqs, seqs...), append(rep.Seqs, seqs...)
 		return err
 	}); err != nil {
 		return rep, err
 	}
 	err = s.timed(&rep.Steps, "disburse", func(st *Step) error {
-		seqs, err := s.send(ctx, d, ins, &rep)
+		seqs, err := s.send(ctx, d, ins, pay, &rep)
 		st.Seqs, rep.Seqs = append(st.Seqs, seqs...), append(rep.Seqs, seqs...)
 		return err
 	})
@@ -98,6 +105,23 @@ func CheckPayDay(payDay, today date.Date) error {
 	if payDay < first || payDay > last {
 		return fault.Invalidf("pay_day", "%s is outside the cycles that can be paid today (%s): from %s to %s, this month's or next month's",
 			payDay, today, first, last)
+	}
+	return nil
+}
+
+// samePayDay refuses a second pay day for a cycle prepared before: its month's list
+// on another day would be another list, and its kept instructions would be sent
+// again under the first day. The same day again is a cycle run again: the same ids,
+// paid once.
+func (s *Service) samePayDay(ctx context.Context, cycle string, payDay date.Date) error {
+	kept, err := s.Store.Instructions(ctx, cycle)
+	if err != nil {
+		return err
+	}
+	for _, in := range kept {
+		if in.Arrears == "" && in.Day != payDay {
+			return fault.Conflictf("pay_day", "cycle %s was prepared for %s: run it again with that pay day, or wait for the next cycle", cycle, in.Day)
+		}
 	}
 	return nil
 }
@@ -142,10 +166,11 @@ func (s *Service) recheck(ctx context.Context, list []Beneficiary, rep *CycleRep
 }
 
 // instructions builds the cycle's instructions (and arrears) and keeps them.
-func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Date, alive []string, rep *CycleReport) ([]Instr, int64, error) {
+// It returns the records of the accounts' resolution and of the instructions.
+func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Date, alive []string, rep *CycleReport) ([]Instr, []int64, error) {
 	returned, err := s.Store.Returned(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	living := make(map[string]bool, len(alive))
 	for _, p := range alive {
@@ -176,7 +201,7 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 	persons = slices.Compact(persons)
 	maps, seq, err := s.resolve(ctx, persons) // the list's own persons
 	if err != nil {
-		return nil, seq, err
+		return nil, []int64{seq}, err
 	}
 	ins := make([]Instr, 0, len(dues))
 	for _, d := range dues {
@@ -208,26 +233,26 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 	pay, err := s.recordMany(ctx, Action{Service: "g2p.disburse", Purpose: s.Programme.Name + " " + cycle, Outcome: "instructed",
 		Request: []byte(cycle)}, sent)
 	if err != nil {
-		return nil, seq, err
+		return nil, []int64{seq}, err
 	}
-	rep.Seqs = append(rep.Seqs, pay)
+	seqs := []int64{seq, pay}
 	for i := range ins {
 		ins[i].Seq = pay
 	}
 	n, err := s.Store.AddInstructions(ctx, ins)
 	rep.New = n
 	if err != nil {
-		return nil, seq, err
+		return nil, seqs, err
 	}
 	// What the store holds is what is sent: a cycle prepared before keeps its
 	// instructions (and their ids).
 	held, err := s.Store.Instructions(ctx, cycle)
-	return held, seq, err
+	return held, seqs, err
 }
 
 // send sends the instructions not held, in messages of MaxDisbursements, records each
 // message naming its persons, and keeps the bank's answers.
-func (s *Service) send(ctx context.Context, d Disburser, ins []Instr, rep *CycleReport) ([]int64, error) {
+func (s *Service) send(ctx context.Context, d Disburser, ins []Instr, pay int64, rep *CycleReport) ([]int64, error) {
 	var seqs []int64
 	todo := make([]int, 0, len(ins))
 	for i := range ins {
@@ -236,8 +261,10 @@ func (s *Service) send(ctx context.Context, d Disburser, ins []Instr, rep *Cycle
 		}
 	}
 	rep.Instructions = len(todo)
-	if len(todo) > 0 {
-		seqs = append(seqs, ins[todo[0]].Seq) // the record of the instructions, written before
+	if len(todo) > 0 && pay != 0 {
+		// This run's record of the instructions, written before they are sent (the kept
+		// instructions of a cycle run again carry the first run's).
+		seqs = append(seqs, pay)
 	}
 	for start := 0; start < len(todo); start += MaxDisbursements {
 		part := todo[start:min(start+MaxDisbursements, len(todo))]

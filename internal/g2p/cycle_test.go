@@ -403,3 +403,47 @@ func TestUnknownReturnReason(t *testing.T) {
 		t.Errorf("next cycle: arrears %d, %v; want the ZZZZ return not paid again", next.Arrears, err)
 	}
 }
+
+// The cycle report's audit records are this run's: the instructions step cites the
+// record of the instructions, the disburse step the same (not an earlier run's); a
+// second pay day for a prepared cycle is refused; a statement of no cycle is refused.
+func TestCycleReportRecords(t *testing.T) {
+	f := registered(t)
+	ctx := context.Background()
+	step := func(rep CycleReport, name string) Step {
+		for _, st := range rep.Steps {
+			if st.Name == name {
+				return st
+			}
+		}
+		t.Fatalf("no step %s in %+v", name, rep.Steps)
+		return Step{}
+	}
+	for run := range 2 {
+		rep, err := f.s.RunCycle(ctx, f.disburser(), payDay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins, dis := step(rep, "instructions"), step(rep, "disburse")
+		if len(ins.Seqs) == 0 || len(dis.Seqs) != 1 {
+			t.Fatalf("run %d: instructions %v, disburse %v", run, ins.Seqs, dis.Seqs)
+		}
+		pay := ins.Seqs[len(ins.Seqs)-1]
+		if a := f.hub.recorded[pay]; a.Service != "g2p.disburse" || a.Outcome != "instructed" {
+			t.Errorf("run %d: the instructions step cites %d, %s %s; want the record of the instructions", run, pay, a.Service, a.Outcome)
+		}
+		if dis.Seqs[0] != pay {
+			t.Errorf("run %d: the disburse step cites %d; want this run's record of the instructions %d", run, dis.Seqs[0], pay)
+		}
+	}
+	if _, err := f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(-3)); fault.KindOf(err) != fault.Conflict || !strings.Contains(err.Error(), "pay_day") {
+		t.Errorf("another pay day for the cycle: %v; want a conflict naming pay_day", err)
+	}
+	for cycle, kind := range map[string]fault.Kind{"garbage": fault.Invalid, "2026-13": fault.Invalid, "2026-1": fault.Invalid, "2026-11": fault.NotFound} {
+		var b bytes.Buffer
+		bank.WriteCSV(&b, bank.Statement{ID: "S-" + cycle, Account: f.s.Programme.Account})
+		if _, err := f.s.Reconcile(ctx, cycle, CSV, &b); fault.KindOf(err) != kind {
+			t.Errorf("Reconcile(%q) = %v; want %v", cycle, err, kind)
+		}
+	}
+}

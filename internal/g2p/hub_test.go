@@ -26,6 +26,7 @@ type testHub struct {
 	seq      int64
 	meet     *sync.WaitGroup
 	onAsk    func() // run once, at the next question, outside the lock
+	recorded map[int64]Action
 }
 
 func newTestHub() *testHub {
@@ -91,6 +92,10 @@ func (h *testHub) Record(_ context.Context, a Action) (int64, error) {
 	defer h.mu.Unlock()
 	h.seq++
 	h.actions = append(h.actions, a)
+	if h.recorded == nil {
+		h.recorded = map[int64]Action{}
+	}
+	h.recorded[h.seq] = a
 	return h.seq, nil
 }
 

@@ -63,9 +63,15 @@ const (
 // a duplicate, a booking of another amount or account amended. A statement that cannot
 // be read changes nothing.
 func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Reader) (Reconciliation, error) {
+	if d, err := date.Parse(cycle + "-01"); err != nil || Cycle(d) != cycle {
+		return Reconciliation{}, fault.Invalidf("cycle", "%q is not a cycle: its month, YYYY-MM", clip(cycle))
+	}
 	ins, err := s.Store.Instructions(ctx, cycle)
 	if err != nil {
 		return Reconciliation{}, err
+	}
+	if len(ins) == 0 {
+		return Reconciliation{}, fault.NotFoundf("cycle %s has no payment instructions: nothing to reconcile", cycle)
 	}
 	m := NewMatcher(cycle, ins)
 	var head bank.StatementHead

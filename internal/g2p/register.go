@@ -76,6 +76,12 @@ func (s *Service) Start(ctx context.Context, a Application) (Registration, error
 		if err := s.identify(ctx, &a); err != nil {
 			return Registration{}, err
 		}
+	} else if a.Name != "" || !a.BirthDate.IsZero() {
+		// A person number with a name or a birth date to check is a try at the
+		// register's data: counted with the searches by name.
+		if err := s.searches.takeN(a.Actor, s.now(), MaxSearches, "searches of the register by name were made by this social worker"); err != nil {
+			return Registration{}, err
+		}
 	}
 	if r, ok, err := s.already(ctx, a, a.Actor); ok || err != nil {
 		return r, err
@@ -227,11 +233,10 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 			if str(rec["death_date"]) != "" {
 				return refuse(st, "the civil register records the person's death", "a relative can contact the programme")
 			}
-			if r.Name != "" && bank.NameScore(r.Name, name) < bank.MatchThreshold {
-				return refuse(st, "the name given is not the civil register's", "give the name as on the identity card")
-			}
-			if !r.BirthDate.IsZero() && r.BirthDate != birth {
-				return refuse(st, "the birth date given is not the civil register's", "give the birth date as on the identity card")
+			// One answer for either: saying which would let anybody holding a person
+			// number learn the register's name or birth date by trying.
+			if (r.Name != "" && bank.NameScore(r.Name, name) < bank.MatchThreshold) || (!r.BirthDate.IsZero() && r.BirthDate != birth) {
+				return refuse(st, "the name or the birth date given is not the civil register's", "give both as on the identity card")
 			}
 			return nil
 		}},

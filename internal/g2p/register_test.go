@@ -2,6 +2,7 @@ package g2p
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -245,5 +246,43 @@ func TestRegistrationRace(t *testing.T) {
 	}
 	if n := len(f.outbox.To(Mobile(maria))) - sent; n != 1 {
 		t.Errorf("%d confirmation messages; want 1", n)
+	}
+}
+
+// A person number with a guessed name or birth date gets one answer for a mismatch of
+// either (no oracle of which is the register's), and the tries count with the searches
+// by name.
+func TestNameOracle(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const maria = "50030100170" // Maria Peeters, born 1950-03-01
+	refusal := func(a Application) Step {
+		t.Helper()
+		a.Person, a.Mobile, a.Account, a.Actor = maria, Mobile(maria), f.account(maria), "sw-oracle"
+		r, err := f.s.Start(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err = f.s.Confirm(ctx, r.ID, f.code(t, Mobile(maria))); err != nil || r.Status != Stopped {
+			t.Fatalf("%+v: %s, %v; want stopped", a, r.Status, err)
+		}
+		*f.clock = f.clock.Add(CodeWindow / MaxCodes) // the mobile's code limit is not the point here
+		last := r.Steps[len(r.Steps)-1]
+		last.At, last.Duration = time.Time{}, 0
+		return last
+	}
+	wrongName := refusal(Application{Name: "Pieter Janssens", BirthDate: 19500301})
+	wrongBirth := refusal(Application{Name: "Maria Peeters", BirthDate: 19500302})
+	if wrongName.Why != wrongBirth.Why || wrongName.What != wrongBirth.What {
+		t.Errorf("a wrong name answers %q / %q, a wrong birth date %q / %q; want one answer", wrongName.Why, wrongName.What, wrongBirth.Why, wrongBirth.What)
+	}
+	// The tries count in the by-name limit of the social worker.
+	g := newFixture(t)
+	var err error
+	for i := 0; i <= MaxSearches && err == nil; i++ {
+		_, err = g.s.Start(ctx, Application{Person: maria, Name: "Guess Number" + strings.Repeat("a", i%5), BirthDate: 19500301, Mobile: "+99947" + fmt.Sprintf("%07d", i), Account: g.account(maria), Actor: "sw-guess"})
+	}
+	if fault.KindOf(err) != fault.TooMany {
+		t.Errorf("%d tries with a person number and a name: %v; want too many, counted with the searches by name", MaxSearches+1, err)
 	}
 }

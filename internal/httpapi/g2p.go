@@ -49,7 +49,10 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 		writeJSON(w, http.StatusCreated, reg)
 		return nil
 	}))
-	mux.HandleFunc("GET /g2p/registrations/{id}", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+	// The state names the person and the reasons of the decision: the office's only
+	// (an outsider read them with a registration's id; the applicant sees them in the
+	// answer to the code, with the e-ID login later).
+	mux.HandleFunc("GET /g2p/registrations/{id}", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
 		reg, err := d.Service.Store.Registration(r.Context(), r.PathValue("id"))
 		if err != nil {
 			return err

@@ -80,6 +80,14 @@ func TestG2PRoutes(t *testing.T) {
 	if strings.Contains(string(body), string(acct)) || strings.Contains(string(body), g2p.Mobile(person)) {
 		t.Errorf("the registration shows the account or the number: %s", body)
 	}
+	// The state of a registration names the person and the decision: the office's only
+	// (outsider finding: read without a token).
+	if status, _, body := r.g2p(t, "GET", "/g2p/registrations/"+reg.ID, "", "", ""); status != http.StatusUnauthorized || strings.Contains(string(body), person) {
+		t.Errorf("a registration's state without a token: %d %s; want 401, the person not named", status, body)
+	}
+	if status, _, body := r.g2p(t, "GET", "/g2p/registrations/"+reg.ID, r.admin, "", ""); status != 200 || !strings.Contains(string(body), person) {
+		t.Errorf("a registration's state with the office's token: %d %s", status, body)
+	}
 	if status, _, _ := r.g2p(t, "GET", "/g2p/outbox", "", "", ""); status != http.StatusUnauthorized {
 		t.Errorf("outbox without a token: %d", status)
 	}

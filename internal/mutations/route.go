@@ -1,8 +1,9 @@
 // Package mutations decides who hears of a change in an authentic source: the
 // institutions that (a) have a file on a person the change concerns, in a capacity and
-// period that cover the change's date (a death: or the day it is routed), (b) subscribed to this kind of change (with a
-// capacity filter), and (c) hold an authorization in force for the source's data — and
-// what each may see of it. Nobody else: not every subscriber of a topic.
+// period that cover the change's date (a death: or the day it is routed), (b)
+// subscribed to this kind of change (with a capacity filter), and (c) hold an
+// authorization in force for the source's data — and what each may see of it. Nobody
+// else: not every subscriber of a topic.
 //
 // The package decides only. Reading the sources' outboxes, carrying the deliveries over
 // the event bus and pushing them to the subscribers are package events' (issue #5).

@@ -58,6 +58,8 @@ func (s *Service) RegisterLines(ctx context.Context, lines []BatchLine, actor st
 		err := a.Check()
 		if err == nil && a.Person == "" {
 			err = s.identify(ctx, &a)
+		} else if err == nil && (a.Name != "" || !a.BirthDate.IsZero()) {
+			err = s.searched(a.Actor) // a person number with a name or birth date to check
 		}
 		if k := fault.KindOf(err); err != nil && (k == fault.Internal || k == fault.Unavailable) {
 			return nil, err // the hub failed: the batch stops before anything is done

@@ -77,9 +77,7 @@ func (s *Service) Start(ctx context.Context, a Application) (Registration, error
 			return Registration{}, err
 		}
 	} else if a.Name != "" || !a.BirthDate.IsZero() {
-		// A person number with a name or a birth date to check is a try at the
-		// register's data: counted with the searches by name.
-		if err := s.searches.takeN(a.Actor, s.now(), MaxSearches, "searches of the register by name were made by this social worker"); err != nil {
+		if err := s.searched(a.Actor); err != nil {
 			return Registration{}, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 )
 
 func TestDecide(t *testing.T) {
@@ -284,5 +285,26 @@ func TestNameOracle(t *testing.T) {
 	}
 	if fault.KindOf(err) != fault.TooMany {
 		t.Errorf("%d tries with a person number and a name: %v; want too many, counted with the searches by name", MaxSearches+1, err)
+	}
+}
+
+// In a file of applicants too, a person number given with a name counts with the
+// searches by name.
+func TestNameOracleBatch(t *testing.T) {
+	f := newFixture(t)
+	var apps []Application
+	for i := range MaxSearches + 1 {
+		p, err := ident.MakePerson(1950, 1, 1, 2*i+1, ident.Register)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, Application{Person: p.String(), Name: "Guess Name", Mobile: Mobile(p.String()), Account: f.account(p.String())})
+	}
+	res, err := f.s.RegisterBatch(context.Background(), apps, "sw-batch", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := res[len(res)-1]; !strings.Contains(last.Error, "searches") {
+		t.Errorf("the %dth line with a person number and a name: %+v; want refused, counted with the searches by name", MaxSearches+1, last)
 	}
 }

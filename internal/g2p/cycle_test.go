@@ -439,6 +439,16 @@ func TestCycleReportRecords(t *testing.T) {
 	if _, err := f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(-3)); fault.KindOf(err) != fault.Conflict || !strings.Contains(err.Error(), "pay_day") {
 		t.Errorf("another pay day for the cycle: %v; want a conflict naming pay_day", err)
 	}
+	st, err := f.bank.Statement(ctx, f.s.Programme.Account, payDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.ID = ""
+	var noID bytes.Buffer
+	bank.WriteCSV(&noID, st)
+	if _, err := f.s.Reconcile(ctx, Cycle(payDay), CSV, &noID); fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "id") {
+		t.Errorf("a statement without an id: %v; want refused (it could be taken twice)", err)
+	}
 	for cycle, kind := range map[string]fault.Kind{"garbage": fault.Invalid, "2026-13": fault.Invalid, "2026-1": fault.Invalid, "2026-11": fault.NotFound} {
 		var b bytes.Buffer
 		bank.WriteCSV(&b, bank.Statement{ID: "S-" + cycle, Account: f.s.Programme.Account})

@@ -3,10 +3,9 @@ package g2p
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -75,8 +74,6 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 	}
 	m := NewMatcher(cycle, ins)
 	var head bank.StatementHead
-	sum := sha256.New()
-	r = io.TeeReader(r, sum)
 	switch format {
 	case CAMT053:
 		head, err = bank.ParseCAMT053(r, m.Line)
@@ -91,10 +88,12 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 	if head.Account != s.Programme.Account {
 		return Reconciliation{}, fault.Invalidf("account", "the statement is of another account than the programme's")
 	}
-	key := "id:" + head.ID
-	if head.ID == "" {
-		key = "sha256:" + hex.EncodeToString(sum.Sum(nil))
+	// The id is what makes a statement taken once (ISO 20022 makes Stmt/Id mandatory;
+	// the CSV's statement column carries it).
+	if strings.TrimSpace(head.ID) == "" {
+		return Reconciliation{}, fault.Invalidf("statement", "the statement names no id (camt.053 Stmt/Id, the CSV's statement column): it could be taken twice")
 	}
+	key := "id:" + head.ID
 	if taken, err := s.Store.StatementTaken(ctx, key); err != nil || taken {
 		return Reconciliation{}, cmp.Or(err, statementTaken(head.ID))
 	}

@@ -1,6 +1,5 @@
 -- The bank statements the programme took (issue #21): a statement posted again is
--- recognised and changes nothing. key: "id:" and the bank's statement id, or "sha256:"
--- and the content's hash when the statement names no id.
+-- recognised and changes nothing. key: "id:" and the bank's statement id.
 
 -- +goose Up
 CREATE TABLE g2p_statement (

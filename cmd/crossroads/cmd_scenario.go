@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/crossroads-hub/crossroads/internal/audit"
 	"github.com/crossroads-hub/crossroads/internal/g2p"
 	"github.com/crossroads-hub/crossroads/internal/hub"
 	"github.com/crossroads-hub/crossroads/internal/ident"
@@ -60,7 +61,21 @@ func (c *ScenarioOAACmd) Run(e *env) error {
 		return err
 	}
 	defer st.Close()
+	// An unknown person is refused before anything is opened or written: no file, no
+	// registration, and an exit status that says so.
+	if c.Person != "" {
+		p, err := ident.ParsePerson(c.Person)
+		if err != nil {
+			return fmt.Errorf("--person: %w", err)
+		}
+		if _, err := st.Civil.Population().Person(e.ctx, p.String()); err != nil {
+			return fmt.Errorf("--person: %s is not a person of the civil register in %s: %w", p, c.Data, err)
+		}
+	}
 	g, err := hub.OpenG2P(e.ctx, cfg, st)
+	if errors.Is(err, audit.ErrJournalInUse) {
+		return fmt.Errorf("%s is in use by a running hub (crossroads demo?): stop the demo first, the scenario appends to its audit log itself: %w", c.Data, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,10 @@ type pending struct {
 	persons []string
 }
 
+// ErrJournalInUse is the error of a journal another process holds (a running hub):
+// a command that opens the hub's stores itself tells the operator to stop it first.
+var ErrJournalInUse = errors.New("in use by another process")
+
 // openJournal opens the journal folder dir, creating it, and takes its lock: one log
 // at a time writes a journal. The records are exchanges about persons: the folder and
 // its files are the owner's only, those an older version left readable included.
@@ -104,7 +108,7 @@ func openJournal(dir string) (*journal, error) {
 	}
 	if err := lockFile(lock); err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("the audit journal %s is in use by another process: %v", dir, err)
+		return nil, fmt.Errorf("the audit journal %s is %w: %v", dir, ErrJournalInUse, err)
 	}
 	return &journal{dir: dir, lock: lock}, nil
 }

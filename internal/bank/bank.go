@@ -85,6 +85,18 @@ const (
 	ReasonDeceased = "MD07" // end customer deceased
 )
 
+// AccountReason tells whether a return's ISO 20022 reason is a fault of the account
+// (incorrect, invalid, closed, blocked): the payment can be made again once the account
+// is fixed. Any other reason (a death, a code the programme does not know) is for a
+// case worker.
+func AccountReason(code string) bool {
+	switch code {
+	case ReasonUnknown, "AC03", ReasonClosed, "AC06":
+		return true
+	}
+	return false
+}
+
 // Line is one entry of a statement: a credit transfer booked or returned.
 type Line struct {
 	Ref      string    // end-to-end id: the instruction's id

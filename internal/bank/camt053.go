@@ -63,6 +63,9 @@ func FormatAmount(v int64) string {
 
 // ParseAmount reads a positive decimal with at most two places into minor units.
 func ParseAmount(s string) (int64, error) {
+	if strings.HasPrefix(s, "-") {
+		return 0, fmt.Errorf("amount %q is negative: an amount is at least 0.00 (a return is a line of its own)", clipS(s))
+	}
 	whole, frac, dot := strings.Cut(s, ".")
 	if whole == "" || len(whole) > 12 || (dot && (len(frac) == 0 || len(frac) > 2)) {
 		return 0, fmt.Errorf("amount %q is not a decimal with at most two places", clipS(s))

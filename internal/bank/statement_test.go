@@ -139,3 +139,18 @@ func FuzzParseCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestParseAmountSays(t *testing.T) {
+	for _, c := range []struct{ in, says string }{
+		{"-250.00", "negative"},
+		{"250.001", "at most two places"},
+		{"2a", "at most two places"},
+	} {
+		if _, err := ParseAmount(c.in); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("ParseAmount(%q) = %v; want an error saying %q", c.in, err, c.says)
+		}
+	}
+	if v, err := ParseAmount("250.5"); err != nil || v != 25050 {
+		t.Errorf("ParseAmount(250.5) = %d, %v", v, err)
+	}
+}

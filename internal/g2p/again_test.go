@@ -81,3 +81,38 @@ func TestCodeRefusal(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseDoesNotRaceARegistration: the closing of a refused registration's file runs
+// while a second registration of the same person is being checked; the second ends on
+// its own outcome (ineligible), not stopped for want of a file (outsider finding: 5 of
+// 98 tries).
+func TestCloseDoesNotRaceARegistration(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const p = "65010100576" // ineligible
+	var ids [2]string
+	var codes [2]string
+	for i := range ids {
+		r, err := f.s.Start(ctx, Application{Person: p, Mobile: Mobile(p), Account: f.account(p)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i], codes[i] = r.ID, f.code(t, Mobile(p))
+	}
+	if r, err := f.s.Confirm(ctx, ids[0], codes[0]); err != nil || r.Status != Ineligible {
+		t.Fatalf("first: %s, %v; want %s", r.Status, err, Ineligible)
+	}
+	var closeErr error
+	f.hub.onAsk = func() { closeErr = f.s.CloseRefused(ctx) } // the closing, mid-checks
+	r, err := f.s.Confirm(ctx, ids[1], codes[1])
+	if err != nil || r.Status != Ineligible || closeErr != nil {
+		t.Fatalf("second: %s, %v (close: %v); want %s: %+v", r.Status, err, closeErr, Ineligible, r.Steps[len(r.Steps)-1])
+	}
+	// Once the checks are over, the refused applicant's file is closed.
+	if err := f.s.CloseRefused(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f.hub.files[p] {
+		t.Errorf("the refused applicant's file is still open")
+	}
+}

@@ -58,6 +58,8 @@ func (s *Service) RegisterLines(ctx context.Context, lines []BatchLine, actor st
 		err := a.Check()
 		if err == nil && a.Person == "" {
 			err = s.identify(ctx, &a)
+		} else if err == nil && (a.Name != "" || !a.BirthDate.IsZero()) {
+			err = s.searched(a.Actor) // a person number with a name or birth date to check
 		}
 		if k := fault.KindOf(err); err != nil && (k == fault.Internal || k == fault.Unavailable) {
 			return nil, err // the hub failed: the batch stops before anything is done
@@ -87,7 +89,9 @@ func (s *Service) RegisterLines(ctx context.Context, lines []BatchLine, actor st
 		return out, nil // no line to check: nothing opened
 	}
 	var filed []Step
+	release := s.hold(persons) // no closing of an earlier refusal's file while they are checked
 	if err := s.timed(&filed, "file", func(*Step) error { return s.Hub.OpenFiles(ctx, persons, s.today()) }); err != nil {
+		release()
 		return nil, err
 	}
 	if workers <= 0 {
@@ -114,6 +118,7 @@ func (s *Service) RegisterLines(ctx context.Context, lines []BatchLine, actor st
 		}()
 	}
 	wg.Wait()
+	release()
 	select {
 	case err := <-errs:
 		return out, err

@@ -66,18 +66,22 @@ func parseBatchJSON(r io.Reader) ([]BatchLine, error) {
 		br.ReadByte()
 	}
 	if c, _ := br.Peek(1); c[0] == '[' {
-		var apps []Application
-		dec := json.NewDecoder(br)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&apps); err != nil {
-			return nil, fault.Invalidf("body", "not a JSON array of applications: %v", err)
+		var items []json.RawMessage
+		if err := json.NewDecoder(br).Decode(&items); err != nil {
+			return nil, fault.Invalidf("body", "not a JSON array of applications: %s", jsonWhy(err))
 		}
-		if len(apps) > MaxBatch {
+		if len(items) > MaxBatch {
 			return nil, fault.TooLargef("body", "at most %d applications in one file", MaxBatch)
 		}
-		out := make([]BatchLine, len(apps))
-		for i, a := range apps {
-			out[i] = BatchLine{Line: i + 1, App: a}
+		// Each item is read on its own, like a line: a bad one is its own verdict.
+		out := make([]BatchLine, len(items))
+		for i, it := range items {
+			out[i] = BatchLine{Line: i + 1}
+			dec := json.NewDecoder(bytes.NewReader(it))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&out[i].App); err != nil {
+				out[i].Err = fault.Invalidf(fmt.Sprintf("line %d", i+1), "not an application (JSON object of person or name and birth_date, mobile, account): %s", jsonWhy(err))
+			}
 		}
 		return out, nil
 	}
@@ -96,7 +100,7 @@ func parseBatchJSON(r io.Reader) ([]BatchLine, error) {
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&bl.App); err != nil {
-			bl.Err = fault.Invalidf(fmt.Sprintf("line %d", n), "not an application (JSON object of person or name and birth_date, mobile, account): %v", err)
+			bl.Err = fault.Invalidf(fmt.Sprintf("line %d", n), "not an application (JSON object of person or name and birth_date, mobile, account): %s", jsonWhy(err))
 		} else if dec.More() {
 			bl.Err = fault.Invalidf(fmt.Sprintf("line %d", n), "one application a line")
 		}
@@ -113,8 +117,11 @@ func parseBatchCSV(r io.Reader) ([]BatchLine, error) {
 	cr.FieldsPerRecord = -1 // checked per line, so a short line is its own verdict
 	cr.ReuseRecord = true
 	head, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fault.Invalidf("header", "the file is empty: its first line names the columns %s", strings.Join(CSVColumns, ","))
+	}
 	if err != nil {
-		return nil, fault.Invalidf("header", "the first line names the columns %s: %v", strings.Join(CSVColumns, ","), err)
+		return nil, fault.Invalidf("header", "the first line names the columns %s: %v", strings.Join(CSVColumns, ","), unwrapCSV(err))
 	}
 	col := map[string]int{}
 	for i, h := range head {
@@ -160,6 +167,19 @@ func parseBatchCSV(r io.Reader) ([]BatchLine, error) {
 		}
 		out = append(out, bl)
 	}
+}
+
+// jsonWhy says why a JSON value is not an application, in the file's terms rather than
+// the program's types ("must be a g2p.Application").
+func jsonWhy(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field == "" {
+			return fmt.Sprintf("a JSON %s, not an object", te.Value)
+		}
+		return fmt.Sprintf("%q is a JSON %s; it must be a string", te.Field, te.Value)
+	}
+	return err.Error()
 }
 
 func unwrapCSV(err error) error {

@@ -126,3 +126,23 @@ func FuzzParseBatch(f *testing.F) {
 		}
 	})
 }
+
+// The errors of a file of applicants speak of the file, never of the program's types or
+// the reader's end (outsider findings).
+func TestParseBatchSays(t *testing.T) {
+	lines, err := ParseBatch(strings.NewReader(`[1, {"person": 5}, {"person":"50030100170","mobile":"+999470123456","account":"x"}]`), FormatJSON)
+	if err != nil || len(lines) != 3 {
+		t.Fatalf("a JSON array with bad items: %v, %v; want a verdict per item", lines, err)
+	}
+	for _, l := range lines[:2] {
+		if l.Err == nil || strings.Contains(l.Err.Error(), "g2p.") || strings.Contains(l.Err.Error(), "Go ") {
+			t.Errorf("item %d: %v; want an error in the file's terms", l.Line, l.Err)
+		}
+	}
+	if lines[2].Err != nil {
+		t.Errorf("a good item: %v", lines[2].Err)
+	}
+	if _, err := ParseBatch(strings.NewReader(""), FormatCSV); err == nil || strings.Contains(err.Error(), "EOF") || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("an empty CSV file: %v; want it said empty, not EOF", err)
+	}
+}

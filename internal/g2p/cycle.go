@@ -6,8 +6,10 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/crossroads-hub/crossroads/internal/bank"
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
+	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
 // CycleReport is what one payment cycle did.
@@ -40,6 +42,12 @@ func (s *Service) InstrID(cycle, person string) string {
 // the disburse interface, and the bank's answers kept.
 func (s *Service) RunCycle(ctx context.Context, d Disburser, payDay date.Date) (CycleReport, error) {
 	rep := CycleReport{Cycle: Cycle(payDay), PayDay: payDay}
+	if err := CheckPayDay(payDay, s.today()); err != nil {
+		return rep, err
+	}
+	if err := s.samePayDay(ctx, rep.Cycle, payDay); err != nil {
+		return rep, err
+	}
 	var list []Beneficiary
 	var alive []string
 	err := s.timed(&rep.Steps, "list", func(st *Step) error {
@@ -61,40 +69,76 @@ func (s *Service) RunCycle(ctx context.Context, d Disburser, payDay date.Date) (
 		return rep, err
 	}
 	var ins []Instr
+	var pay int64 // this run's record of the instructions
 	if err := s.timed(&rep.Steps, "instructions", func(st *Step) error {
-		var seq int64
+		var seqs []int64
 		var err error
-		ins, seq, err = s.instructions(ctx, rep.Cycle, payDay, alive, &rep)
-		st.Seqs, rep.Seqs = append(st.Seqs, seq), append(rep.Seqs, seq)
+		ins, seqs, err = s.instructions(ctx, rep.Cycle, payDay, alive, &rep)
+		if len(seqs) == 2 {
+			pay = seqs[1]
+		}
+		st.Seqs, rep.Seqs = append(st.Seqs, seqs...), append(rep.Seqs, seqs...)
 		return err
 	}); err != nil {
 		return rep, err
 	}
 	err = s.timed(&rep.Steps, "disburse", func(st *Step) error {
-		seqs, err := s.send(ctx, d, ins, &rep)
+		seqs, err := s.send(ctx, d, ins, pay, &rep)
 		st.Seqs, rep.Seqs = append(st.Seqs, seqs...), append(rep.Seqs, seqs...)
 		return err
 	})
 	return rep, err
 }
 
-// RecheckWindow bounds how far back the re-check looks for deaths: the last cycles'
-// re-checks saw the deaths before it.
-const RecheckWindow = 92
+// CheckPayDay refuses a pay day outside the cycles a programme can pay on today: the
+// current month's (a cycle run again after its pay day, to finish it) or the next
+// month's. A day a century ahead would instruct every beneficiary a century early; one
+// years back would pay a cycle nobody owes.
+func CheckPayDay(payDay, today date.Date) error {
+	if payDay.IsZero() {
+		return fault.Invalidf("pay_day", "the day of payment is missing, YYYY-MM-DD")
+	}
+	first := date.Of(today.Year(), today.Month(), 1)
+	next := first.AddDays(31)
+	last := date.Of(next.Year(), next.Month(), 1).AddDays(31)
+	last = date.Of(last.Year(), last.Month(), 1).AddDays(-1)
+	if payDay < first || payDay > last {
+		return fault.Invalidf("pay_day", "%s is outside the cycles that can be paid today (%s): from %s to %s, this month's or next month's",
+			payDay, today, first, last)
+	}
+	return nil
+}
+
+// samePayDay refuses a second pay day for a cycle prepared before: its month's list
+// on another day would be another list, and its kept instructions would be sent
+// again under the first day. The same day again is a cycle run again: the same ids,
+// paid once.
+func (s *Service) samePayDay(ctx context.Context, cycle string, payDay date.Date) error {
+	kept, err := s.Store.Instructions(ctx, cycle)
+	if err != nil {
+		return err
+	}
+	for _, in := range kept {
+		if in.Arrears == "" && in.Day != payDay {
+			return fault.Conflictf("pay_day", "cycle %s was prepared for %s: run it again with that pay day, or wait for the next cycle", cycle, in.Day)
+		}
+	}
+	return nil
+}
+
+// everDied is the lower bound of the re-check's question: any death, whatever its date.
+var everDied = date.Of(1, 1, 1)
 
 // recheck asks the civil register, in one question by filter over the programme's
-// files, who died since the earliest right of the list (at most RecheckWindow days
-// back), ends their rights and returns the living.
+// files, who of them died, whatever the date of death (a death recorded late, dated
+// before the registration, is the fraud the check exists for), ends their rights and
+// returns the living. The question reads only the programme's files, so its answer
+// grows with the deaths among them, not with the register.
 func (s *Service) recheck(ctx context.Context, list []Beneficiary, rep *CycleReport) ([]string, int64, error) {
 	if len(list) == 0 {
 		return nil, 0, nil
 	}
-	since := rep.PayDay.AddDays(-RecheckWindow)
-	first := list[0].From
-	for _, b := range list {
-		first = min(first, b.From)
-	}
-	since = max(since, first)
+	since := everDied
 	dead, seqs, err := s.Hub.Deceased(ctx, DeathQuestion, since)
 	var seq int64
 	if len(seqs) > 0 {
@@ -122,10 +166,11 @@ func (s *Service) recheck(ctx context.Context, list []Beneficiary, rep *CycleRep
 }
 
 // instructions builds the cycle's instructions (and arrears) and keeps them.
-func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Date, alive []string, rep *CycleReport) ([]Instr, int64, error) {
+// It returns the records of the accounts' resolution and of the instructions.
+func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Date, alive []string, rep *CycleReport) ([]Instr, []int64, error) {
 	returned, err := s.Store.Returned(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	living := make(map[string]bool, len(alive))
 	for _, p := range alive {
@@ -134,14 +179,18 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 	type due struct {
 		person, arrears, id string
 		amount              int64
+		returned            date.Date // an arrears' returned payment's day
 	}
 	dues := make([]due, 0, len(alive)+len(returned))
 	for _, p := range alive {
 		dues = append(dues, due{person: p, id: s.InstrID(cycle, p), amount: s.Programme.Amount})
 	}
 	for _, r := range returned {
-		if living[r.Person] && r.Cycle != cycle {
-			dues = append(dues, due{person: r.Person, arrears: r.ID, id: r.ID + "R", amount: r.Amount})
+		// Paid again only for a fault of the account, once it is fixed (below). A return
+		// for MD07 (the right ended, or a case worker checks a person the register holds
+		// alive) or for a reason the programme does not know is never paid again by itself.
+		if living[r.Person] && r.Cycle != cycle && bank.AccountReason(r.Reason) {
+			dues = append(dues, due{person: r.Person, arrears: r.ID, id: r.ID + "R", amount: r.Amount, returned: r.Day})
 		}
 	}
 	persons := make([]string, 0, len(dues))
@@ -152,10 +201,15 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 	persons = slices.Compact(persons)
 	maps, seq, err := s.resolve(ctx, persons) // the list's own persons
 	if err != nil {
-		return nil, seq, err
+		return nil, []int64{seq}, err
 	}
 	ins := make([]Instr, 0, len(dues))
 	for _, d := range dues {
+		// A returned payment waits for the account to be linked anew after it: paid
+		// again to the account that returned it, it would only come back.
+		if m, ok := maps[d.person]; d.arrears != "" && (!ok || m.Linked.Before(d.returned.Time().AddDate(0, 0, 1))) {
+			continue
+		}
 		in := Instr{ID: d.id, Cycle: cycle, Person: d.person, Amount: d.amount, Currency: s.Programme.Currency, Day: payDay, Status: Sent, Arrears: d.arrears}
 		if d.arrears != "" {
 			rep.Arrears++
@@ -179,26 +233,26 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 	pay, err := s.recordMany(ctx, Action{Service: "g2p.disburse", Purpose: s.Programme.Name + " " + cycle, Outcome: "instructed",
 		Request: []byte(cycle)}, sent)
 	if err != nil {
-		return nil, seq, err
+		return nil, []int64{seq}, err
 	}
-	rep.Seqs = append(rep.Seqs, pay)
+	seqs := []int64{seq, pay}
 	for i := range ins {
 		ins[i].Seq = pay
 	}
 	n, err := s.Store.AddInstructions(ctx, ins)
 	rep.New = n
 	if err != nil {
-		return nil, seq, err
+		return nil, seqs, err
 	}
 	// What the store holds is what is sent: a cycle prepared before keeps its
 	// instructions (and their ids).
 	held, err := s.Store.Instructions(ctx, cycle)
-	return held, seq, err
+	return held, seqs, err
 }
 
 // send sends the instructions not held, in messages of MaxDisbursements, records each
 // message naming its persons, and keeps the bank's answers.
-func (s *Service) send(ctx context.Context, d Disburser, ins []Instr, rep *CycleReport) ([]int64, error) {
+func (s *Service) send(ctx context.Context, d Disburser, ins []Instr, pay int64, rep *CycleReport) ([]int64, error) {
 	var seqs []int64
 	todo := make([]int, 0, len(ins))
 	for i := range ins {
@@ -207,8 +261,10 @@ func (s *Service) send(ctx context.Context, d Disburser, ins []Instr, rep *Cycle
 		}
 	}
 	rep.Instructions = len(todo)
-	if len(todo) > 0 {
-		seqs = append(seqs, ins[todo[0]].Seq) // the record of the instructions, written before
+	if len(todo) > 0 && pay != 0 {
+		// This run's record of the instructions, written before they are sent (the kept
+		// instructions of a cycle run again carry the first run's).
+		seqs = append(seqs, pay)
 	}
 	for start := 0; start < len(todo); start += MaxDisbursements {
 		part := todo[start:min(start+MaxDisbursements, len(todo))]

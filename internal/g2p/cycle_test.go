@@ -40,6 +40,13 @@ func (f *fixture) disburser() BankDisburser {
 
 func ptr[T any](v T) *T { return &v }
 
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func TestCycleOnceAndDeath(t *testing.T) {
 	f := registered(t)
 	ctx := context.Background()
@@ -69,6 +76,25 @@ func TestCycleOnceAndDeath(t *testing.T) {
 	}
 	if len(st.Lines) != 2 {
 		t.Fatalf("the bank booked %d payments; want 2: %+v", len(st.Lines), st.Lines)
+	}
+}
+
+// A death recorded late, dated before the registration (the fraud the checks exist
+// for) and long before the pay day, is found by the re-check: the right ends, nothing
+// is paid.
+func TestCycleDeathBeforeRegistration(t *testing.T) {
+	f := registered(t)
+	ctx := context.Background()
+	f.hub.die("45010101336", 20250301)
+	rep, err := f.s.RunCycle(ctx, f.disburser(), payDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Deceased != 1 || rep.Instructions != 2 {
+		t.Fatalf("cycle: deceased %d, instructions %d; want 1, 2", rep.Deceased, rep.Instructions)
+	}
+	if b, _ := f.s.Store.Beneficiary(ctx, "45010101336"); b.Status != Ended || b.EndReason != "deceased" {
+		t.Errorf("the dead beneficiary: %+v", b)
 	}
 }
 
@@ -106,9 +132,14 @@ func TestReconcile(t *testing.T) {
 	stranger := maria
 	stranger.Ref, stranger.BankRef = "SOMEONE-ELSE-1", "X1"
 	lines = append(lines, stranger)
+	sent, _ := f.s.Store.Instructions(ctx, Cycle(payDay))
 	for _, format := range []string{CSV, CAMT053} {
+		// Each format reconciles the cycle as sent, under a statement id of its own.
+		if err := f.s.Store.SetInstructions(ctx, sent); err != nil {
+			t.Fatal(err)
+		}
 		var b bytes.Buffer
-		tampered := bank.Statement{ID: st.ID, Account: st.Account, Day: st.Day, Lines: lines}
+		tampered := bank.Statement{ID: st.ID + "-" + format, Account: st.Account, Day: st.Day, Lines: lines}
 		if format == CSV {
 			bank.WriteCSV(&b, tampered)
 		} else {
@@ -132,14 +163,45 @@ func TestReconcile(t *testing.T) {
 			t.Errorf("%s: discrepancies %+v", format, rec.Discrepancies)
 		}
 	}
-	// The returned payment re-enters the next cycle once Anna's account is open again.
+	// The same statement again is recognised: nothing changes, a conflict says so. A
+	// later statement without the payments settled before leaves them settled.
+	var again bytes.Buffer
+	bank.WriteCSV(&again, bank.Statement{ID: st.ID + "-" + CAMT053, Account: st.Account, Day: st.Day, Lines: lines})
+	if _, err := f.s.Reconcile(ctx, Cycle(payDay), CSV, &again); fault.KindOf(err) != fault.Conflict || !strings.Contains(err.Error(), "already taken") {
+		t.Errorf("the same statement twice: %v; want a conflict saying it was taken", err)
+	}
+	again.Reset()
+	bank.WriteCSV(&again, bank.Statement{ID: st.ID + "-later", Account: st.Account, Day: st.Day.AddDays(1), Lines: []bank.Line{maria}})
+	later, err := f.s.Reconcile(ctx, Cycle(payDay), CSV, &again)
+	if err != nil || later.Missing != 0 || later.Paid != 0 || later.Duplicate != 1 {
+		t.Errorf("a later statement booking Maria again: %+v, %v; want her duplicate, nothing missing", later, err)
+	}
+	for _, in := range must(f.s.Store.Instructions(ctx, Cycle(payDay))) {
+		if in.Person != "51010100969" && in.Status != Paid {
+			t.Errorf("after a later statement: %s is %s; want paid", in.ID, in.Status)
+		}
+	}
+	// The returned payment (AC04, closed) is not paid again to the account that
+	// returned it (outsider finding); it re-enters the cycle once Anna's account is
+	// linked anew.
+	f.clock = ptr(payDay.AddDays(1).Time().Add(9 * time.Hour))
 	f.bank.Store.PutAccounts(ctx, []bank.Account{{IBAN: a, Holder: "Anna Wouters", Person: "51010100969", BirthDate: 19510101}})
 	next, err := f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(31))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if next.Arrears != 1 || next.Instructions != 4 || next.Accepted != 4 {
-		t.Errorf("next cycle: %+v", next)
+	if next.Arrears != 0 || next.Instructions != 3 {
+		t.Errorf("next cycle, the account not linked anew: arrears %d, instructions %d; want 0, 3", next.Arrears, next.Instructions)
+	}
+	if _, err := f.s.link(ctx, Mapping{Person: "51010100969", FA: a, Bank: f.s.BankCode, Name: "Anna Wouters", Linked: *f.clock}); err != nil {
+		t.Fatal(err)
+	}
+	next, err = f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(31))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Arrears != 1 || next.Instructions != 4 || next.Accepted != 1 || next.Duplicates != 3 {
+		t.Errorf("next cycle, the account linked anew: %+v", next)
 	}
 	// A statement missing a sent payment reports it missing; an empty one is refused.
 	var b bytes.Buffer
@@ -277,5 +339,121 @@ func TestDisburseMessagesMatchTheStandard(t *testing.T) {
 	bad, _ := json.Marshal(Disbursement{ReferenceID: "R", PayerFA: "a", PayeeFA: "b", Amount: "1.234"})
 	if err := dcitest.Check(doc, item, bad); err == nil {
 		t.Errorf("the schema takes amount 1.234: the validation proves nothing")
+	}
+}
+
+func TestCheckPayDay(t *testing.T) {
+	today := date.Date(20261208)
+	for _, c := range []struct {
+		payDay date.Date
+		ok     bool
+	}{
+		{20261225, true}, {20261201, true}, {20270125, true}, {20270131, true},
+		{0, false}, {20261130, false}, {20270201, false}, {21260125, false}, {19990125, false},
+	} {
+		err := CheckPayDay(c.payDay, today)
+		if (err == nil) != c.ok || (err != nil && (fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "pay_day"))) {
+			t.Errorf("CheckPayDay(%s, %s) = %v; want ok %v, or invalid naming pay_day", c.payDay, today, err, c.ok)
+		}
+	}
+	// Through RunCycle too: nothing listed, nothing sent.
+	f := registered(t)
+	rep, err := f.s.RunCycle(context.Background(), f.disburser(), 21260125)
+	if fault.KindOf(err) != fault.Invalid || rep.Listed != 0 || rep.Instructions != 0 {
+		t.Errorf("a cycle a century ahead: %+v, %v; want refused, nothing listed", rep, err)
+	}
+}
+
+// A payment returned for a reason the programme does not know is listed for a case
+// worker and never paid again by itself, even once the account is linked anew.
+func TestUnknownReturnReason(t *testing.T) {
+	f := registered(t)
+	ctx := context.Background()
+	const maria = "50030100170"
+	if _, err := f.s.RunCycle(ctx, f.disburser(), payDay); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.bank.Statement(ctx, f.s.Programme.Account, payDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range st.Lines {
+		if strings.HasSuffix(l.Ref, maria) {
+			st.Lines[i].Status, st.Lines[i].Reason = bank.Returned, "ZZZZ"
+		}
+	}
+	var b bytes.Buffer
+	bank.WriteCSV(&b, st)
+	rec, err := f.s.Reconcile(ctx, Cycle(payDay), CSV, &b)
+	if err != nil || rec.Returned != 1 {
+		t.Fatalf("reconciliation: %+v, %v", rec, err)
+	}
+	for _, d := range rec.Discrepancies {
+		if d.Person == maria && !strings.Contains(d.Action, "case worker") {
+			t.Errorf("the ZZZZ return: %+v; want it for a case worker", d)
+		}
+	}
+	f.clock = ptr(payDay.AddDays(1).Time().Add(9 * time.Hour))
+	a, _ := bank.DemoAccount(maria)
+	if _, err := f.s.link(ctx, Mapping{Person: maria, FA: a, Bank: f.s.BankCode, Name: "Maria Peeters", Linked: *f.clock}); err != nil {
+		t.Fatal(err)
+	}
+	next, err := f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(31))
+	if err != nil || next.Arrears != 0 {
+		t.Errorf("next cycle: arrears %d, %v; want the ZZZZ return not paid again", next.Arrears, err)
+	}
+}
+
+// The cycle report's audit records are this run's: the instructions step cites the
+// record of the instructions, the disburse step the same (not an earlier run's); a
+// second pay day for a prepared cycle is refused; a statement of no cycle is refused.
+func TestCycleReportRecords(t *testing.T) {
+	f := registered(t)
+	ctx := context.Background()
+	step := func(rep CycleReport, name string) Step {
+		for _, st := range rep.Steps {
+			if st.Name == name {
+				return st
+			}
+		}
+		t.Fatalf("no step %s in %+v", name, rep.Steps)
+		return Step{}
+	}
+	for run := range 2 {
+		rep, err := f.s.RunCycle(ctx, f.disburser(), payDay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins, dis := step(rep, "instructions"), step(rep, "disburse")
+		if len(ins.Seqs) == 0 || len(dis.Seqs) != 1 {
+			t.Fatalf("run %d: instructions %v, disburse %v", run, ins.Seqs, dis.Seqs)
+		}
+		pay := ins.Seqs[len(ins.Seqs)-1]
+		if a := f.hub.recorded[pay]; a.Service != "g2p.disburse" || a.Outcome != "instructed" {
+			t.Errorf("run %d: the instructions step cites %d, %s %s; want the record of the instructions", run, pay, a.Service, a.Outcome)
+		}
+		if dis.Seqs[0] != pay {
+			t.Errorf("run %d: the disburse step cites %d; want this run's record of the instructions %d", run, dis.Seqs[0], pay)
+		}
+	}
+	if _, err := f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(-3)); fault.KindOf(err) != fault.Conflict || !strings.Contains(err.Error(), "pay_day") {
+		t.Errorf("another pay day for the cycle: %v; want a conflict naming pay_day", err)
+	}
+	st, err := f.bank.Statement(ctx, f.s.Programme.Account, payDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.ID = ""
+	var noID bytes.Buffer
+	bank.WriteCSV(&noID, st)
+	if _, err := f.s.Reconcile(ctx, Cycle(payDay), CSV, &noID); fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "id") {
+		t.Errorf("a statement without an id: %v; want refused (it could be taken twice)", err)
+	}
+	for cycle, kind := range map[string]fault.Kind{"garbage": fault.Invalid, "2026-13": fault.Invalid, "2026-1": fault.Invalid, "2026-11": fault.NotFound} {
+		var b bytes.Buffer
+		bank.WriteCSV(&b, bank.Statement{ID: "S-" + cycle, Account: f.s.Programme.Account})
+		if _, err := f.s.Reconcile(ctx, cycle, CSV, &b); fault.KindOf(err) != kind {
+			t.Errorf("Reconcile(%q) = %v; want %v", cycle, err, kind)
+		}
 	}
 }

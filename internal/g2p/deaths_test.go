@@ -88,3 +88,56 @@ func TestDeathDeliveredAfterTheInstruction(t *testing.T) {
 		t.Errorf("next cycle %+v: the dead beneficiary's return is not paid again", next)
 	}
 }
+
+// A payment returned for MD07 (deceased) ends the right only when the civil register,
+// asked through the hub, holds the person dead: a person it holds alive keeps the
+// right, is listed for a case worker, and is not paid again by itself.
+func TestReturnedDeceasedChecksTheRegister(t *testing.T) {
+	f := registered(t)
+	ctx := context.Background()
+	const maria, ella = "50030100170", "45010101336"
+	if _, err := f.s.RunCycle(ctx, f.disburser(), payDay); err != nil {
+		t.Fatal(err)
+	}
+	f.hub.die(maria, payDay.AddDays(-1)) // Maria died; Ella is alive, whatever the bank says
+	st, err := f.bank.Statement(ctx, f.s.Programme.Account, payDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range st.Lines {
+		if strings.HasSuffix(l.Ref, ella) || strings.HasSuffix(l.Ref, maria) {
+			st.Lines[i].Status, st.Lines[i].Reason = bank.Returned, bank.ReasonDeceased
+		}
+	}
+	var b bytes.Buffer
+	bank.WriteCSV(&b, st)
+	rec, err := f.s.Reconcile(ctx, Cycle(payDay), CSV, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Returned != 2 || rec.Ended != 1 {
+		t.Errorf("reconciliation: returned %d, rights ended %d; want 2, 1", rec.Returned, rec.Ended)
+	}
+	if b, _ := f.s.Store.Beneficiary(ctx, maria); b.Status != Ended || b.EndReason != ReturnedDeceasedReason || b.Ended != payDay.AddDays(-1) {
+		t.Errorf("Maria, dead in the register: %+v; want ended from her death", b)
+	}
+	if b, _ := f.s.Store.Beneficiary(ctx, ella); b.Status != Active {
+		t.Errorf("Ella, alive in the register: %+v; want her right open", b)
+	}
+	found := false
+	for _, d := range rec.Discrepancies {
+		if d.Person == ella {
+			found = d.Kind == KindReturned && strings.Contains(d.Action, "case worker") && strings.Contains(d.Action, "alive")
+		}
+	}
+	if !found {
+		t.Errorf("Ella's return is not listed for a case worker: %+v", rec.Discrepancies)
+	}
+	next, err := f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(31))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Arrears != 0 || next.Listed != 2 {
+		t.Errorf("next cycle: arrears %d, listed %d; want Ella's MD07 return not paid again, Maria off the list", next.Arrears, next.Listed)
+	}
+}

@@ -24,6 +24,9 @@ type testHub struct {
 	searches []Identity
 	asks     int
 	seq      int64
+	meet     *sync.WaitGroup
+	onAsk    func() // run once, at the next question, outside the lock
+	recorded map[int64]Action
 }
 
 func newTestHub() *testHub {
@@ -41,6 +44,13 @@ func (h *testHub) person(p, given, family string, birth date.Date, income, pensi
 }
 
 func (h *testHub) Ask(_ context.Context, q Question, p string) (map[string]any, int64, error) {
+	h.mu.Lock()
+	hook := h.onAsk
+	h.onAsk = nil
+	h.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.seq++
@@ -82,10 +92,18 @@ func (h *testHub) Record(_ context.Context, a Action) (int64, error) {
 	defer h.mu.Unlock()
 	h.seq++
 	h.actions = append(h.actions, a)
+	if h.recorded == nil {
+		h.recorded = map[int64]Action{}
+	}
+	h.recorded[h.seq] = a
 	return h.seq, nil
 }
 
 func (h *testHub) OpenFiles(_ context.Context, ps []string, _ date.Date) error {
+	if h.meet != nil { // the registrations of a race meet here, past their first check
+		h.meet.Done()
+		h.meet.Wait()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, p := range ps {

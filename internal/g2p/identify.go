@@ -99,6 +99,13 @@ func titled(s string) string {
 // register by trying names and days.
 const MaxSearches = 100
 
+// searched counts a try at the register's data by actor: a search by name, or a person
+// number given with a name or a birth date to check (one answer for a mismatch of
+// either, but a try all the same); refused beyond MaxSearches in CodeWindow.
+func (s *Service) searched(actor string) error {
+	return s.searches.takeN(actor, s.now(), MaxSearches, "searches of the register by name were made by this social worker")
+}
+
 // identify finds the applicant's person number in the civil register through the hub
 // (an authorized, recorded search) by full name and birth date: exactly one living
 // person proceeds; none, or several, are refused with what the applicant can do, and
@@ -111,7 +118,7 @@ func (s *Service) identify(ctx context.Context, a *Application) error {
 	if a.BirthDate.IsZero() || a.BirthDate > s.today() {
 		return fault.Invalidf("birth_date", "the birth date as on the identity card, YYYY-MM-DD")
 	}
-	if err := s.searches.takeN(a.Actor, s.now(), MaxSearches, "searches of the register by name were made by this social worker"); err != nil {
+	if err := s.searched(a.Actor); err != nil {
 		return err
 	}
 	recs, _, err := s.Hub.Identify(ctx, IdentifyQuestion, Identity{Names: splits(words), BirthDate: a.BirthDate})

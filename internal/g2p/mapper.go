@@ -37,17 +37,62 @@ func FinancialAddress(a iban.IBAN, bankCode string) string {
 	return "iban:" + string(a) + "@" + bankCode
 }
 
-// ParseFinancialAddress reads a financial address, or a bare IBAN.
+// maxFA bounds a financial address: "iban:", an IBAN of at most 34 characters (written
+// with spaces, 42), "@" and a bank code of at most 40.
+const maxFA = 5 + 42 + 1 + 40
+
+// ParseFinancialAddress reads a financial address, "iban:<IBAN>@<bank>" (the bank a
+// lower-case code of letters, digits and hyphens), or a bare IBAN (no bank named).
 func ParseFinancialAddress(s string) (iban.IBAN, string, error) {
+	bad := func(why string, args ...any) (iban.IBAN, string, error) {
+		return "", "", fault.Invalidf("fa", "%q is not a financial address (iban:<IBAN>@<bank>): %s", clip(s), fmt.Sprintf(why, args...))
+	}
+	if len(s) > maxFA {
+		return bad("longer than %d characters", maxFA)
+	}
 	v, provider := s, ""
-	if rest, ok := strings.CutPrefix(strings.ToLower(s), "iban:"); ok {
-		v, provider, _ = strings.Cut(s[len("iban:"):len("iban:")+len(rest)], "@")
+	if len(s) >= 5 && strings.EqualFold(s[:5], "iban:") {
+		var ok bool
+		if v, provider, ok = strings.Cut(s[5:], "@"); !ok {
+			return bad("no bank after the IBAN (@<bank>)")
+		}
+		if !bankCode(provider) {
+			return bad("the bank %q is not a bank code (lower-case letters, digits and hyphens, at most 40)", clip(provider))
+		}
 	}
 	a, err := iban.Parse(v)
 	if err != nil {
-		return "", "", fault.Invalidf("fa", "%q is not a financial address (iban:<IBAN>@<bank>): %v", clip(s), err)
+		return bad("%v", err)
 	}
 	return a, provider, nil
+}
+
+// bankCode reports whether s is a bank code: 1 to 40 lower-case letters, digits and
+// hyphens, not starting with a hyphen.
+func bankCode(s string) bool {
+	if s == "" || len(s) > 40 || s[0] == '-' {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// Account reads a financial address given to the programme's mapper: well formed, and
+// of the bank the programme pays through (a bare IBAN is taken as of that bank). An
+// account of another bank would be linked and never paid.
+func (s *Service) Account(fa string) (iban.IBAN, error) {
+	a, provider, err := ParseFinancialAddress(fa)
+	if err != nil {
+		return "", err
+	}
+	if provider != "" && provider != s.BankCode {
+		return "", fault.Invalidf("fa", "the bank %q is unknown to %s: it pays through %s", clip(provider), s.Programme.Name, s.BankCode)
+	}
+	return a, nil
 }
 
 // mayMap reports whether the programme may link or resolve person: a beneficiary (open

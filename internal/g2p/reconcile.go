@@ -1,11 +1,14 @@
 package g2p
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/crossroads-hub/crossroads/internal/bank"
+	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
@@ -59,9 +62,15 @@ const (
 // a duplicate, a booking of another amount or account amended. A statement that cannot
 // be read changes nothing.
 func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Reader) (Reconciliation, error) {
+	if d, err := date.Parse(cycle + "-01"); err != nil || Cycle(d) != cycle {
+		return Reconciliation{}, fault.Invalidf("cycle", "%q is not a cycle: its month, YYYY-MM", clip(cycle))
+	}
 	ins, err := s.Store.Instructions(ctx, cycle)
 	if err != nil {
 		return Reconciliation{}, err
+	}
+	if len(ins) == 0 {
+		return Reconciliation{}, fault.NotFoundf("cycle %s has no payment instructions: nothing to reconcile", cycle)
 	}
 	m := NewMatcher(cycle, ins)
 	var head bank.StatementHead
@@ -79,6 +88,15 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 	if head.Account != s.Programme.Account {
 		return Reconciliation{}, fault.Invalidf("account", "the statement is of another account than the programme's")
 	}
+	// The id is what makes a statement taken once (ISO 20022 makes Stmt/Id mandatory;
+	// the CSV's statement column carries it).
+	if strings.TrimSpace(head.ID) == "" {
+		return Reconciliation{}, fault.Invalidf("statement", "the statement names no id (camt.053 Stmt/Id, the CSV's statement column): it could be taken twice")
+	}
+	key := "id:" + head.ID
+	if taken, err := s.Store.StatementTaken(ctx, key); err != nil || taken {
+		return Reconciliation{}, cmp.Or(err, statementTaken(head.ID))
+	}
 	rec, changed := m.Finish()
 	rec.Statement = head.ID
 	var dead []string
@@ -87,14 +105,14 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 			dead = append(dead, in.Person)
 		}
 	}
-	if err := s.Store.SetInstructions(ctx, changed); err != nil {
+	// The civil register is asked before anything is kept: a hub that cannot answer
+	// leaves the statement to be taken again.
+	if err := s.returnedDeceased(ctx, dead, &rec); err != nil {
 		return Reconciliation{}, err
 	}
-	if len(dead) > 0 {
-		rec.Ended = len(dead)
-		if err := s.Store.EndRights(ctx, dead, s.today(), "deceased (payment returned MD07)"); err != nil {
-			return Reconciliation{}, err
-		}
+	// Taken once, even when posted twice at once: the second finds the key kept.
+	if ok, err := s.Store.TakeStatement(ctx, key, cycle, changed); err != nil || !ok {
+		return Reconciliation{}, cmp.Or(err, statementTaken(head.ID))
 	}
 	persons := make([]string, 0, len(rec.Discrepancies))
 	for _, d := range rec.Discrepancies {
@@ -106,6 +124,53 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 		Outcome: fmt.Sprintf("paid %d returned %d missing %d unexpected %d duplicate %d amended %d", rec.Paid, rec.Returned, rec.Missing, rec.Unexpected, rec.Duplicate, rec.Amended),
 		Request: []byte(head.ID)}, persons)
 	return rec, err
+}
+
+// statementTaken answers a statement taken before: nothing changes a second time.
+func statementTaken(id string) error {
+	return fault.Conflictf("statement", "statement %q was already taken: it changes nothing a second time (an amended statement needs an id of its own)", clip(id))
+}
+
+// ReturnedDeceasedReason is the end reason of a right ended on a payment the bank
+// returned for MD07 (deceased), the civil register confirming the death.
+const ReturnedDeceasedReason = "deceased (payment returned MD07, confirmed by the civil register)"
+
+// returnedDeceased ends the rights of the persons whose payment the bank returned for
+// MD07 (deceased) only when the civil register, asked through the hub like the
+// re-check, holds them dead: a bank's word alone ends nobody's right. A person the
+// register holds alive (or that it could not be asked about) is left to a case worker,
+// the returned payment's discrepancy saying so.
+func (s *Service) returnedDeceased(ctx context.Context, persons []string, rec *Reconciliation) error {
+	byDay := map[date.Date][]string{}
+	alive := map[string]string{}
+	for _, p := range persons {
+		r, _, err := s.Hub.Ask(ctx, DeathQuestion, p)
+		if err != nil {
+			if fault.KindOf(err) == fault.Unavailable || ctx.Err() != nil {
+				return err // the statement is taken again when the hub answers
+			}
+			alive[p] = "the civil register could not be asked (" + fault.KindOf(err).String() + "): a case worker checks the death before the right ends"
+			continue
+		}
+		d, err := date.Parse(str(r["death_date"]))
+		if err != nil || d.IsZero() {
+			alive[p] = "the bank says the holder died, the civil register holds them alive: a case worker checks it; the right stays open, nothing is paid again until then"
+			continue
+		}
+		byDay[d] = append(byDay[d], p)
+		rec.Ended++
+	}
+	for d, ps := range byDay {
+		if err := s.Store.EndRights(ctx, ps, d, ReturnedDeceasedReason); err != nil {
+			return err
+		}
+	}
+	for i := range rec.Discrepancies {
+		if why, ok := alive[rec.Discrepancies[i].Person]; ok && rec.Discrepancies[i].Kind == KindReturned {
+			rec.Discrepancies[i].Action = why
+		}
+	}
+	return nil
 }
 
 // Matcher matches statement lines with instructions, one line at a time.
@@ -146,7 +211,7 @@ func (m *Matcher) Line(l bank.Line) error {
 	}
 	switch l.Status {
 	case bank.Booked:
-		if m.seen[l.Ref]&1 != 0 {
+		if m.seen[l.Ref]&1 != 0 || (in.Status == Paid && m.seen[l.Ref] == 0) {
 			m.rec.Duplicate++
 			m.note(Discrepancy{Kind: KindDuplicate, Instruction: in.ID, Person: in.Person, Detail: "booked twice, bank ref " + clip(l.BankRef),
 				Action: "ask the bank to return the second booking"})
@@ -184,13 +249,19 @@ func (m *Matcher) Finish() (Reconciliation, []Instr) {
 		}
 		seen := m.seen[id]
 		status := in.Status
+		if seen == 0 && (status == Paid || status == Returned) {
+			continue // settled by an earlier statement: absent from this one, not missing
+		}
 		switch {
 		case seen&2 != 0:
 			status = Returned
 			m.rec.Returned++
-			action := "paid again in the next cycle once the account is fixed"
-			if in.Reason == bank.ReasonDeceased {
+			action := "an unknown return reason: a case worker looks into it; not paid again by itself"
+			switch {
+			case in.Reason == bank.ReasonDeceased:
 				action = "the right ends: the holder died"
+			case bank.AccountReason(in.Reason):
+				action = "paid again in the next cycle once the account is linked anew (mapper update)"
 			}
 			m.note(Discrepancy{Kind: KindReturned, Instruction: id, Person: in.Person, Detail: "returned, reason " + in.Reason, Action: action})
 		case seen&1 != 0:

@@ -28,6 +28,9 @@ type Application struct {
 // errStopped is a refused step: its Step says why and what to do.
 var errStopped = errors.New("stopped")
 
+// errAlready ends the checks of a registration that found the person listed meanwhile.
+var errAlready = errors.New("already registered")
+
 // Check validates an application on its own, naming the field.
 func (a *Application) Check() error {
 	if a.Person == "" {
@@ -73,6 +76,10 @@ func (s *Service) Start(ctx context.Context, a Application) (Registration, error
 		if err := s.identify(ctx, &a); err != nil {
 			return Registration{}, err
 		}
+	} else if a.Name != "" || !a.BirthDate.IsZero() {
+		if err := s.searched(a.Actor); err != nil {
+			return Registration{}, err
+		}
 	}
 	if r, ok, err := s.already(ctx, a, a.Actor); ok || err != nil {
 		return r, err
@@ -100,7 +107,7 @@ func (s *Service) Start(ctx context.Context, a Application) (Registration, error
 
 // Confirm takes the code entered and, when it is right, runs the checks: the
 // programme's file on the person, the civil register, the rule, the bank account, the
-// mapper, the list, the confirmation message. The registration returned says how each
+// list, the mapper, the confirmation message. The registration returned says how each
 // step went; an error is a failure of the hub, not a refusal.
 func (s *Service) Confirm(ctx context.Context, id, code string) (Registration, error) {
 	r, err := s.Store.Registration(ctx, id)
@@ -120,7 +127,9 @@ func (s *Service) Confirm(ctx context.Context, id, code string) (Registration, e
 	})
 	switch {
 	case ok:
+		release := s.hold([]string{r.Person})
 		r.Status = s.checks(ctx, &r, false)
+		release()
 	case !r.Code.Until.IsZero() && s.now().Before(r.Code.Until):
 		r.Status = Locked
 	}
@@ -222,11 +231,10 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 			if str(rec["death_date"]) != "" {
 				return refuse(st, "the civil register records the person's death", "a relative can contact the programme")
 			}
-			if r.Name != "" && bank.NameScore(r.Name, name) < bank.MatchThreshold {
-				return refuse(st, "the name given is not the civil register's", "give the name as on the identity card")
-			}
-			if !r.BirthDate.IsZero() && r.BirthDate != birth {
-				return refuse(st, "the birth date given is not the civil register's", "give the birth date as on the identity card")
+			// One answer for either: saying which would let anybody holding a person
+			// number learn the register's name or birth date by trying.
+			if (r.Name != "" && bank.NameScore(r.Name, name) < bank.MatchThreshold) || (!r.BirthDate.IsZero() && r.BirthDate != birth) {
+				return refuse(st, "the name or the birth date given is not the civil register's", "give both as on the identity card")
 			}
 			return nil
 		}},
@@ -251,13 +259,20 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 			st.Seqs = append(st.Seqs, seq)
 			return err
 		}},
+		// Listed before linked, by a conditional write: of two registrations of one
+		// person at once, the second finds the first's right and does nothing more (no
+		// link over the first's, no second message).
+		{"list", func(st *Step) error {
+			added, err := s.Store.AddBeneficiary(ctx, Beneficiary{Person: r.Person, Name: name, BirthDate: birth, From: today, Status: Active})
+			if err == nil && !added {
+				return errAlready
+			}
+			return err
+		}},
 		{"mapper", func(st *Step) error {
 			seq, err := s.link(ctx, Mapping{Person: r.Person, FA: r.Account, Bank: s.BankCode, Name: name, Linked: s.now().UTC()})
 			st.Seqs = append(st.Seqs, seq)
 			return err
-		}},
-		{"list", func(st *Step) error {
-			return s.Store.PutBeneficiary(ctx, Beneficiary{Person: r.Person, Name: name, BirthDate: birth, From: today, Status: Active})
 		}},
 		{"confirmation", func(st *Step) error {
 			return s.Sender.Send(ctx, Message{To: r.Mobile, At: s.now().UTC(), Text: fmt.Sprintf(
@@ -277,12 +292,16 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 	}
 	for _, step := range steps {
 		if err := s.timed(&r.Steps, step.name, step.fn); err != nil {
-			switch step.name {
-			case "confirmation": // on the list: registered; the office sends the message again
+			switch {
+			case errors.Is(err, errAlready): // another registration listed the person meanwhile
+				st := &r.Steps[len(r.Steps)-1]
+				st.Outcome, st.Why, st.What = OK, "already on the list: nothing was done again", ""
+				return AlreadyRegistered
+			case step.name == "confirmation": // on the list: registered; the office sends the message again
 				r.Steps[len(r.Steps)-1].What = "nothing: the programme's office sends the confirmation again"
 				return Registered
-			case "list": // linked but not listed: the link is undone, nothing is half done
-				s.undoLink(ctx, r.Person)
+			case step.name == "mapper": // listed but not linked: the listing is undone, nothing is half done
+				s.unlist(ctx, r.Person)
 			}
 			s.closeFile(ctx, r)
 			if step.name == "eligibility" && errors.Is(err, errStopped) {
@@ -294,14 +313,13 @@ func (s *Service) checks(ctx context.Context, r *Registration, filed bool) strin
 	return Registered
 }
 
-// undoLink removes the link a registration made before its list step failed, and
-// records it.
-func (s *Service) undoLink(ctx context.Context, person string) {
-	if err := s.Store.Unlink(ctx, person); err != nil {
-		return // nothing linked, or the store is down: the next registration links again
-	}
-	s.Hub.Record(ctx, Action{Service: "g2p.mapper", Purpose: "unlink " + s.Programme.Name, Persons: []string{person},
-		Outcome: "unlinked", Reasons: []string{"the registration did not complete"}})
+// NotLinkedReason ends the right a registration listed before its mapper step failed.
+const NotLinkedReason = "the registration did not complete: no account linked"
+
+// unlist ends the right a registration listed before its mapper step failed, from its
+// first day: never paid, and the person can register again.
+func (s *Service) unlist(ctx context.Context, person string) {
+	s.Store.EndRights(ctx, []string{person}, s.today(), NotLinkedReason)
 }
 
 // closeFile sets the programme's file on a refused applicant to be ended by the next
@@ -320,16 +338,26 @@ func (s *Service) closeFile(ctx context.Context, r *Registration) {
 // CloseRefused ends, in one batch of the person directory, the files of the applicants
 // refused since the last call; the serving hub calls it every few seconds, a batch at
 // its end, OpenG2P's chain when it closes. On failure they stay to be closed next time.
+//
+// It holds closeMu while it closes, and skips the persons a registration is being
+// checked for (hold): a registration starts either before (its person is skipped, left
+// for the next call) or after the close (its file step opens the file anew),
+// never between, so it is never stopped by the closing of an earlier refusal's file.
 func (s *Service) CloseRefused(ctx context.Context) error {
 	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
 	ps := s.toClose
 	s.toClose = nil
-	s.closeMu.Unlock()
-	// One who applied again meanwhile and is on the list now keeps the file.
+	// One who applied again meanwhile and is on the list now keeps the file; one being
+	// checked now keeps it too.
 	slices.Sort(ps)
 	ps = slices.Compact(ps)
 	refused := ps[:0:0]
 	for _, p := range ps {
+		if s.busy[p] > 0 {
+			s.toClose = append(s.toClose, p) // decided after its checks end
+			continue
+		}
 		if _, err := s.Store.Beneficiary(ctx, p); fault.KindOf(err) == fault.NotFound {
 			refused = append(refused, p)
 		}
@@ -338,12 +366,32 @@ func (s *Service) CloseRefused(ctx context.Context) error {
 		return nil
 	}
 	if err := s.Hub.CloseFiles(ctx, refused, s.today()); err != nil {
-		s.closeMu.Lock()
-		s.toClose = append(ps, s.toClose...)
-		s.closeMu.Unlock()
+		s.toClose = append(refused, s.toClose...)
 		return err
 	}
 	return nil
+}
+
+// hold marks persons as being checked until release is called: CloseRefused leaves
+// their files open meanwhile.
+func (s *Service) hold(persons []string) (release func()) {
+	s.closeMu.Lock()
+	if s.busy == nil {
+		s.busy = map[string]int{}
+	}
+	for _, p := range persons {
+		s.busy[p]++
+	}
+	s.closeMu.Unlock()
+	return func() {
+		s.closeMu.Lock()
+		for _, p := range persons {
+			if s.busy[p]--; s.busy[p] <= 0 {
+				delete(s.busy, p)
+			}
+		}
+		s.closeMu.Unlock()
+	}
 }
 
 // verify asks the bank whether account is the person's, and records it.

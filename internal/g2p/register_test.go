@@ -2,11 +2,15 @@ package g2p
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 )
 
 func TestDecide(t *testing.T) {
@@ -55,7 +59,7 @@ func TestRegistration(t *testing.T) {
 			t.Errorf("step %s: %s", st.Name, st.Outcome)
 		}
 	}
-	if got := strings.Join(names, ","); got != "code,code-check,file,civil-register,eligibility,bank-account,mapper,list,confirmation" {
+	if got := strings.Join(names, ","); got != "code,code-check,file,civil-register,eligibility,bank-account,list,mapper,confirmation" {
 		t.Errorf("steps %s", got)
 	}
 	ms := f.outbox.To(Mobile("50030100170"))
@@ -201,5 +205,106 @@ func TestCodesPerNumber(t *testing.T) {
 	*f.clock = f.clock.Add(CodeWindow + time.Second)
 	if _, err := f.s.Start(ctx, a); err != nil {
 		t.Errorf("after the window: %v", err)
+	}
+}
+
+// Two pending registrations of one person confirmed at once: one registers, with its
+// confirmation message; the other is already_registered, nothing done again.
+func TestRegistrationRace(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const maria = "50030100170"
+	var regs [2]Registration
+	var codes [2]string
+	for i := range regs {
+		r, err := f.s.Start(ctx, Application{Person: maria, Mobile: Mobile(maria), Account: f.account(maria)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		regs[i], codes[i] = r, f.code(t, Mobile(maria))
+	}
+	sent := len(f.outbox.To(Mobile(maria)))
+	f.hub.meet = &sync.WaitGroup{}
+	f.hub.meet.Add(2)
+	var wg sync.WaitGroup
+	var got [2]Registration
+	for i := range regs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := f.s.Confirm(ctx, regs[i].ID, codes[i])
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = r
+		}()
+	}
+	wg.Wait()
+	statuses := []string{got[0].Status, got[1].Status}
+	slices.Sort(statuses)
+	if !slices.Equal(statuses, []string{AlreadyRegistered, Registered}) {
+		t.Errorf("two registrations of one person at once: %v; want one registered, one %s", statuses, AlreadyRegistered)
+	}
+	if n := len(f.outbox.To(Mobile(maria))) - sent; n != 1 {
+		t.Errorf("%d confirmation messages; want 1", n)
+	}
+}
+
+// A person number with a guessed name or birth date gets one answer for a mismatch of
+// either (no oracle of which is the register's), and the tries count with the searches
+// by name.
+func TestNameOracle(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const maria = "50030100170" // Maria Peeters, born 1950-03-01
+	refusal := func(a Application) Step {
+		t.Helper()
+		a.Person, a.Mobile, a.Account, a.Actor = maria, Mobile(maria), f.account(maria), "sw-oracle"
+		r, err := f.s.Start(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err = f.s.Confirm(ctx, r.ID, f.code(t, Mobile(maria))); err != nil || r.Status != Stopped {
+			t.Fatalf("%+v: %s, %v; want stopped", a, r.Status, err)
+		}
+		*f.clock = f.clock.Add(CodeWindow / MaxCodes) // the mobile's code limit is not the point here
+		last := r.Steps[len(r.Steps)-1]
+		last.At, last.Duration = time.Time{}, 0
+		return last
+	}
+	wrongName := refusal(Application{Name: "Pieter Janssens", BirthDate: 19500301})
+	wrongBirth := refusal(Application{Name: "Maria Peeters", BirthDate: 19500302})
+	if wrongName.Why != wrongBirth.Why || wrongName.What != wrongBirth.What {
+		t.Errorf("a wrong name answers %q / %q, a wrong birth date %q / %q; want one answer", wrongName.Why, wrongName.What, wrongBirth.Why, wrongBirth.What)
+	}
+	// The tries count in the by-name limit of the social worker.
+	g := newFixture(t)
+	var err error
+	for i := 0; i <= MaxSearches && err == nil; i++ {
+		_, err = g.s.Start(ctx, Application{Person: maria, Name: "Guess Number" + strings.Repeat("a", i%5), BirthDate: 19500301, Mobile: "+99947" + fmt.Sprintf("%07d", i), Account: g.account(maria), Actor: "sw-guess"})
+	}
+	if fault.KindOf(err) != fault.TooMany {
+		t.Errorf("%d tries with a person number and a name: %v; want too many, counted with the searches by name", MaxSearches+1, err)
+	}
+}
+
+// In a file of applicants too, a person number given with a name counts with the
+// searches by name.
+func TestNameOracleBatch(t *testing.T) {
+	f := newFixture(t)
+	var apps []Application
+	for i := range MaxSearches + 1 {
+		p, err := ident.MakePerson(1950, 1, 1, 2*i+1, ident.Register)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, Application{Person: p.String(), Name: "Guess Name", Mobile: Mobile(p.String()), Account: f.account(p.String())})
+	}
+	res, err := f.s.RegisterBatch(context.Background(), apps, "sw-batch", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := res[len(res)-1]; !strings.Contains(last.Error, "searches") {
+		t.Errorf("the %dth line with a person number and a name: %+v; want refused, counted with the searches by name", MaxSearches+1, last)
 	}
 }

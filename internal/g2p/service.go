@@ -51,7 +51,8 @@ type Service struct {
 	searches codeLimit // searches of the register by name, per social worker
 
 	closeMu sync.Mutex
-	toClose []string // refused applicants whose files CloseRefused ends
+	toClose []string       // refused applicants whose files CloseRefused ends
+	busy    map[string]int // persons with a registration's checks running: their files stay open
 }
 
 func (s *Service) now() time.Time {

@@ -117,6 +117,9 @@ type Store interface {
 	Registration(ctx context.Context, id string) (Registration, error)
 
 	PutBeneficiary(ctx context.Context, b Beneficiary) error
+	// AddBeneficiary keeps b unless the person has an open right: false, nothing
+	// changed. Two registrations of one person at once list them once.
+	AddBeneficiary(ctx context.Context, b Beneficiary) (bool, error)
 	Beneficiary(ctx context.Context, person string) (Beneficiary, error)
 	// Beneficiaries lists the beneficiaries whose right is open on day, by person number.
 	Beneficiaries(ctx context.Context, day date.Date) ([]Beneficiary, error)
@@ -139,6 +142,12 @@ type Store interface {
 	SetInstructions(ctx context.Context, ins []Instr) error
 	// Returned lists the instructions returned and not yet paid again.
 	Returned(ctx context.Context) ([]Instr, error)
+	// StatementTaken tells whether the bank statement key was taken.
+	StatementTaken(ctx context.Context, key string) (bool, error)
+	// TakeStatement records the statement key of cycle as taken and updates ins as
+	// SetInstructions does, in one transaction; a key taken before changes nothing and
+	// answers false.
+	TakeStatement(ctx context.Context, key, cycle string, ins []Instr) (bool, error)
 }
 
 // MemStore is a Store in memory: tests, benchmarks, and a demo without a database.
@@ -150,12 +159,13 @@ type MemStore struct {
 	ins     map[string]*Instr
 	byCycle map[string][]string
 	repaid  map[string]bool // ids of returned instructions paid again
+	stmts   map[string]bool // statements taken
 }
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
 	return &MemStore{regs: map[string]Registration{}, benef: map[string]Beneficiary{}, maps: map[string]Mapping{},
-		ins: map[string]*Instr{}, byCycle: map[string][]string{}, repaid: map[string]bool{}}
+		ins: map[string]*Instr{}, byCycle: map[string][]string{}, repaid: map[string]bool{}, stmts: map[string]bool{}}
 }
 
 func (m *MemStore) PutRegistration(_ context.Context, r Registration) error {
@@ -175,6 +185,16 @@ func (m *MemStore) Registration(_ context.Context, id string) (Registration, err
 	}
 	r.Steps = slices.Clone(r.Steps)
 	return r, nil
+}
+
+func (m *MemStore) AddBeneficiary(_ context.Context, b Beneficiary) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.benef[b.Person]; ok && old.Status == Active {
+		return false, nil
+	}
+	m.benef[b.Person] = b
+	return true, nil
 }
 
 func (m *MemStore) PutBeneficiary(_ context.Context, b Beneficiary) error {
@@ -290,9 +310,32 @@ func (m *MemStore) Instructions(_ context.Context, cycle string) ([]Instr, error
 	return out, nil
 }
 
+func (m *MemStore) StatementTaken(_ context.Context, key string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stmts[key], nil
+}
+
+func (m *MemStore) TakeStatement(_ context.Context, key, _ string, ins []Instr) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stmts[key] {
+		return false, nil
+	}
+	if err := m.setInstructions(ins); err != nil {
+		return false, err
+	}
+	m.stmts[key] = true
+	return true, nil
+}
+
 func (m *MemStore) SetInstructions(_ context.Context, ins []Instr) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.setInstructions(ins)
+}
+
+func (m *MemStore) setInstructions(ins []Instr) error {
 	for _, in := range ins {
 		if _, ok := m.ins[in.ID]; !ok {
 			return fault.NotFoundf("instruction %q does not exist", clip(in.ID))

@@ -49,7 +49,10 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 		writeJSON(w, http.StatusCreated, reg)
 		return nil
 	}))
-	mux.HandleFunc("GET /g2p/registrations/{id}", s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+	// The state names the person and the reasons of the decision: the office's only
+	// (an outsider read them with a registration's id; the applicant sees them in the
+	// answer to the code, with the e-ID login later).
+	mux.HandleFunc("GET /g2p/registrations/{id}", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
 		reg, err := d.Service.Store.Registration(r.Context(), r.PathValue("id"))
 		if err != nil {
 			return err
@@ -119,15 +122,16 @@ func (s *Server) G2P(d G2PDeps) http.Handler {
 	}
 	mux.HandleFunc("POST /g2p/cycles", s.admin(func(w http.ResponseWriter, r *http.Request, _ string) error {
 		var body struct {
-			PayDay date.Date `json:"pay_day"`
+			PayDay string `json:"pay_day"` // parsed here, so that a bad day names its field
 		}
 		if err := decode(w, r, &body); err != nil {
 			return err
 		}
-		if body.PayDay.IsZero() {
-			return fault.Invalidf("pay_day", "the day of payment, YYYY-MM-DD")
+		payDay, err := date.Parse(body.PayDay)
+		if err != nil || payDay.IsZero() {
+			return fault.Invalidf("pay_day", "%q is not a day of payment, YYYY-MM-DD", body.PayDay)
 		}
-		rep, err := d.Service.RunCycle(r.Context(), d.Disburser, body.PayDay)
+		rep, err := d.Service.RunCycle(r.Context(), d.Disburser, payDay)
 		if err != nil {
 			return err
 		}
@@ -209,6 +213,9 @@ func mapperResolve(w http.ResponseWriter, r *http.Request, svc *g2p.Service) err
 		if err != nil {
 			return fault.In("message.resolve_request["+itoa(i)+"]", err)
 		}
+		if it.Scope != "" && it.Scope != "yes_no" && it.Scope != "details" {
+			return fault.Invalidf("message.resolve_request["+itoa(i)+"].scope", "%q is not a scope: yes_no (the default) or details", clipPath(it.Scope))
+		}
 		persons[i] = p
 	}
 	ms, seq, err := svc.Resolve(r.Context(), persons)
@@ -269,7 +276,7 @@ func mapperChange(w http.ResponseWriter, r *http.Request, svc *g2p.Service, op s
 		}
 		var acct iban.IBAN
 		if op != g2p.OpUnlink {
-			if acct, _, err = g2p.ParseFinancialAddress(it.FA); err != nil {
+			if acct, err = svc.Account(it.FA); err != nil {
 				out[i].ReasonCode, out[i].Message = "rjct.fa.invalid", err.Error()
 				continue
 			}

@@ -80,6 +80,14 @@ func TestG2PRoutes(t *testing.T) {
 	if strings.Contains(string(body), string(acct)) || strings.Contains(string(body), g2p.Mobile(person)) {
 		t.Errorf("the registration shows the account or the number: %s", body)
 	}
+	// The state of a registration names the person and the decision: the office's only
+	// (outsider finding: read without a token).
+	if status, _, body := r.g2p(t, "GET", "/g2p/registrations/"+reg.ID, "", "", ""); status != http.StatusUnauthorized || strings.Contains(string(body), person) {
+		t.Errorf("a registration's state without a token: %d %s; want 401, the person not named", status, body)
+	}
+	if status, _, body := r.g2p(t, "GET", "/g2p/registrations/"+reg.ID, r.admin, "", ""); status != 200 || !strings.Contains(string(body), person) {
+		t.Errorf("a registration's state with the office's token: %d %s", status, body)
+	}
 	if status, _, _ := r.g2p(t, "GET", "/g2p/outbox", "", "", ""); status != http.StatusUnauthorized {
 		t.Errorf("outbox without a token: %d", status)
 	}
@@ -135,6 +143,19 @@ func TestG2PRoutes(t *testing.T) {
 	status, _, body = resolve("details", person)
 	if status != 200 || !strings.Contains(string(body), "iban:"+string(acct)) {
 		t.Errorf("resolve details: %d %s", status, body)
+	}
+	// An unknown scope is refused, naming it (outsider finding: silently yes_no).
+	if status, _, body := resolve("everything", person); status != 400 || !strings.Contains(string(body), "scope") {
+		t.Errorf("resolve with an unknown scope: %d %s; want 400 naming scope", status, body)
+	}
+	// An account of another bank, or a malformed address, is refused item by item
+	// (outsider finding: the bank part was ignored).
+	for _, fa := range []string{"iban:" + string(acct) + "@evil-bank", "iban:" + string(acct) + "@", "iban:" + string(acct) + "@demo-bank@x", "iban:" + string(acct) + "@" + strings.Repeat("x", 5000)} {
+		status, _, body := r.g2p(t, "POST", "/g2p/mapper/sync/update", r.admin, "application/json",
+			fmt.Sprintf(`{"message":{"transaction_id":"T3","update_request":[{"reference_id":"r1","timestamp":"2026-12-07T10:00:00Z","id":%q,"fa":%q}]}}`, g2p.PersonID(person), fa))
+		if status != 200 || !strings.Contains(string(body), "rjct.fa.invalid") || strings.Contains(string(body), `"succ"`) {
+			t.Errorf("update to %q: %d %.300s; want rjct.fa.invalid", fa[:min(len(fa), 60)], status, body)
+		}
 	}
 	// Attack: another person, alone or hidden among the office's own.
 	for _, ask := range [][]string{{cs[1]}, {person, cs[1]}} {
@@ -200,8 +221,10 @@ func TestG2PRoutes(t *testing.T) {
 	if status != 200 || strings.Count(string(body), "rjct.id.invalid") != 2 {
 		t.Errorf("mapper link of persons not on the list: %d %s", status, body)
 	}
-	today := r.st.Directory.Today().String()
-	if status, _, body := r.g2p(t, "POST", "/admin/civil/events", r.admin, "application/json", `{"type":"death","person":"`+dying+`","date":"`+today+`"}`); status != 201 {
+	// Dated before her registration (recorded late, or a registration by a person
+	// already dead): delivered all the same, the right ended (outsider finding).
+	today := r.st.Directory.Today()
+	if status, _, body := r.g2p(t, "POST", "/admin/civil/events", r.admin, "application/json", `{"type":"death","person":"`+dying+`","date":"`+today.AddDays(-37).String()+`"}`); status != 201 {
 		t.Fatalf("the death: %d %s", status, body)
 	}
 	testwait.For(t, 30*time.Second, func() error {
@@ -211,8 +234,17 @@ func TestG2PRoutes(t *testing.T) {
 		}
 		return nil
 	})
+	// A pay day outside this month's and next month's cycles, or no day: refused, naming
+	// the field (outsider finding: a century ahead instructed every beneficiary).
+	for _, bad := range []string{`"2126-01-25"`, `"1999-01-25"`, `"` + today.AddDays(-62).String() + `"`, `"` + today.AddDays(100).String() + `"`, `"garbage"`, `""`} {
+		if status, _, body := r.g2p(t, "POST", "/g2p/cycles", r.admin, "application/json", `{"pay_day":`+bad+`}`); status != 400 || !strings.Contains(string(body), "pay_day") {
+			t.Errorf("a cycle paid on %s: %d %s; want 400 naming pay_day", bad, status, body)
+		}
+	}
 	// A cycle and its statement through the API.
-	status, _, body = r.g2p(t, "POST", "/g2p/cycles", r.admin, "application/json", `{"pay_day":"2030-01-25"}`)
+	payDay := (&g2p.Programme{PayDay: 25}).NextPayDay(today) // the demo's programme pays on the 25th
+	cycle := g2p.Cycle(payDay)
+	status, _, body = r.g2p(t, "POST", "/g2p/cycles", r.admin, "application/json", `{"pay_day":"`+payDay.String()+`"}`)
 	var rep g2p.CycleReport
 	json.Unmarshal(body, &rep)
 	if status != 200 || rep.Accepted != 1 || rep.Listed != 1 || rep.Deceased != 0 {
@@ -222,15 +254,15 @@ func TestG2PRoutes(t *testing.T) {
 		t.Errorf("the cycle's answer mixes JSON styles: %s", body)
 	}
 	stmt := "statement,account,end_to_end_id,bank_ref,payee,amount,currency,booked,status,reason\n" +
-		fmt.Sprintf("S1,%s,OAA-2030-01-%s,B1,%s,250.00,XCD,2030-01-25,booked,\n", bank.ProgrammeAccount(), person, acct)
-	status, _, body = r.g2p(t, "POST", "/g2p/cycles/2030-01/statements", r.admin, "text/csv", stmt)
+		fmt.Sprintf("S1,%s,OAA-%s-%s,B1,%s,250.00,XCD,%s,booked,\n", bank.ProgrammeAccount(), cycle, person, acct, payDay)
+	status, _, body = r.g2p(t, "POST", "/g2p/cycles/"+cycle+"/statements", r.admin, "text/csv", stmt)
 	if status != 200 || !strings.Contains(string(body), `"paid": 1`) {
 		t.Errorf("statement: %d %s", status, body)
 	}
-	if status, _, _ := r.g2p(t, "POST", "/g2p/cycles/2030-01/statements", r.admin, "application/pdf", stmt); status != http.StatusUnsupportedMediaType {
+	if status, _, _ := r.g2p(t, "POST", "/g2p/cycles/"+cycle+"/statements", r.admin, "application/pdf", stmt); status != http.StatusUnsupportedMediaType {
 		t.Errorf("a PDF statement: %d", status)
 	}
-	if status, _, _ := r.g2p(t, "POST", "/g2p/cycles", "", "application/json", `{"pay_day":"2030-01-25"}`); status != http.StatusUnauthorized {
+	if status, _, _ := r.g2p(t, "POST", "/g2p/cycles", "", "application/json", `{"pay_day":"`+payDay.String()+`"}`); status != http.StatusUnauthorized {
 		t.Errorf("a cycle without a token: %d", status)
 	}
 }

@@ -1,8 +1,9 @@
 // Package mutations decides who hears of a change in an authentic source: the
 // institutions that (a) have a file on a person the change concerns, in a capacity and
-// period that cover the change's date, (b) subscribed to this kind of change (with a
-// capacity filter), and (c) hold an authorization in force for the source's data — and
-// what each may see of it. Nobody else: not every subscriber of a topic.
+// period that cover the change's date (a death: or the day it is routed), (b)
+// subscribed to this kind of change (with a capacity filter), and (c) hold an
+// authorization in force for the source's data — and what each may see of it. Nobody
+// else: not every subscriber of a topic.
 //
 // The package decides only. Reading the sources' outboxes, carrying the deliveries over
 // the event bus and pushing them to the subscribers are package events' (issue #5).
@@ -89,28 +90,44 @@ func (r *Router) Route(m Mutation) ([]Delivery, []Decision) {
 	if r.Today != nil {
 		today = r.Today()
 	}
+	// A death ends every file after it: one recorded late, dated before a file began
+	// (a person registered while already dead), still concerns the files in force on
+	// the day it is routed, or the dead person keeps being paid.
+	days := []date.Date{m.Date}
+	if m.Type == "death" && today > m.Date {
+		days = append(days, today)
+	}
 	done := map[string]bool{}
 	for _, person := range append([]string{m.Person}, m.Related...) {
-		for _, f := range r.Files(person, m.Date) {
-			for _, s := range subs {
-				if done[s.ID] || s.Institution != f.Institution || !s.Active() || !slices.Contains(s.EventTypes, m.Type) ||
-					(len(s.Capacities) > 0 && !slices.Contains(s.Capacities, f.Capacity)) {
-					continue
-				}
-				d := policy.Decide(exchange.Question{Institution: s.Institution, Service: m.Service, Purpose: m.Purpose, Day: today})
-				ok, why := policy.Permits(d, s.Institution, person, m.Date)
-				if !d.Permit {
-					why = d.Reasons[0]
-				}
-				done[s.ID] = ok // a refusal for one person leaves room for another's file
-				decisions = append(decisions, Decision{Subscription: s.ID, Institution: s.Institution, Deliver: ok, Reason: why})
-				if !ok {
-					continue
-				}
-				deliveries = append(deliveries, Delivery{Key: m.Key(s.ID), Subscription: s, Person: person, Capacity: f.Capacity,
-					Authorization: d.Authorization, Record: exchange.Minimise(m.Record, d.Fields)})
-			}
+		for _, day := range days {
+			decisions, deliveries = r.routeOn(m, person, day, today, subs, policy, done, decisions, deliveries)
 		}
 	}
 	return deliveries, decisions
+}
+
+// routeOn adds the deliveries and decisions of m for the files on person in force on day.
+func (r *Router) routeOn(m Mutation, person string, day, today date.Date, subs []directory.Subscription, policy *exchange.Policy,
+	done map[string]bool, decisions []Decision, deliveries []Delivery) ([]Decision, []Delivery) {
+	for _, f := range r.Files(person, day) {
+		for _, s := range subs {
+			if done[s.ID] || s.Institution != f.Institution || !s.Active() || !slices.Contains(s.EventTypes, m.Type) ||
+				(len(s.Capacities) > 0 && !slices.Contains(s.Capacities, f.Capacity)) {
+				continue
+			}
+			d := policy.Decide(exchange.Question{Institution: s.Institution, Service: m.Service, Purpose: m.Purpose, Day: today})
+			ok, why := policy.Permits(d, s.Institution, person, day)
+			if !d.Permit {
+				why = d.Reasons[0]
+			}
+			done[s.ID] = ok // a refusal for one person leaves room for another's file
+			decisions = append(decisions, Decision{Subscription: s.ID, Institution: s.Institution, Deliver: ok, Reason: why})
+			if !ok {
+				continue
+			}
+			deliveries = append(deliveries, Delivery{Key: m.Key(s.ID), Subscription: s, Person: person, Capacity: f.Capacity,
+				Authorization: d.Authorization, Record: exchange.Minimise(m.Record, d.Fields)})
+		}
+	}
+	return decisions, deliveries
 }

@@ -133,3 +133,20 @@ func TestRouteMinimises(t *testing.T) {
 		}
 	}
 }
+
+// A death recorded late, dated before the files on the person began (a person
+// registered while already dead), reaches the files in force on the day it is routed;
+// another change dated before the files does not.
+func TestRouteDeathBeforeTheFile(t *testing.T) {
+	r := router()
+	r.Today = func() date.Date { return today }
+	record := map[string]any{"person": lonely, "death_date": "2019-06-01"}
+	got, _ := r.Route(Mutation{Source: "civil", Service: "civil-person", Seq: 8, Type: "death", Person: lonely, Date: date.Of(2019, 6, 1), Record: record})
+	if g, want := recipients(got), []string{"HEALTH-INSURER-1", "PENSION-FUND"}; !slices.Equal(g, want) {
+		t.Errorf("death dated before the files: recipients %v; want %v", g, want)
+	}
+	got, _ = r.Route(Mutation{Source: "civil", Service: "civil-person", Seq: 9, Type: "address", Person: lonely, Date: date.Of(2019, 6, 1), Record: record})
+	if len(got) != 0 {
+		t.Errorf("an address change dated before the files: recipients %v; want none", recipients(got))
+	}
+}

@@ -57,6 +57,20 @@ func (s *g2pStore) PutBeneficiary(ctx context.Context, b g2p.Beneficiary) error 
 	return mapErr(err, "store a beneficiary")
 }
 
+func (s *g2pStore) AddBeneficiary(ctx context.Context, b g2p.Beneficiary) (bool, error) {
+	// The upsert's condition is the race's end: of two registrations at once, the
+	// second finds the first's open right and changes nothing.
+	res, err := s.db.w.ExecContext(ctx, s.db.q(`INSERT INTO g2p_beneficiary (`+beneficiaryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (person) DO UPDATE SET name = excluded.name, birth_date = excluded.birth_date, from_day = excluded.from_day,
+		status = excluded.status, end_reason = excluded.end_reason, ended = excluded.ended WHERE g2p_beneficiary.status <> ?`),
+		b.Person, b.Name, int64(b.BirthDate), int64(b.From), b.Status, b.EndReason, int64(b.Ended), g2p.Active)
+	if err != nil {
+		return false, mapErr(err, "list a beneficiary")
+	}
+	n, err := res.RowsAffected()
+	return n > 0, mapErr(err, "list a beneficiary")
+}
+
 func scanBeneficiary(r scanner) (g2p.Beneficiary, error) {
 	var b g2p.Beneficiary
 	var birth, from, ended int64
@@ -257,6 +271,33 @@ func (s *g2pStore) Instructions(ctx context.Context, cycle string) ([]g2p.Instr,
 // SetInstructions updates the instructions by groups of one status, reason and seq,
 // 400 ids to a statement, in one transaction.
 func (s *g2pStore) SetInstructions(ctx context.Context, ins []g2p.Instr) error {
+	return s.inTx(ctx, "update instructions", func(tx *sql.Tx) error { return s.setInstructions(ctx, tx, ins) })
+}
+
+func (s *g2pStore) StatementTaken(ctx context.Context, key string) (bool, error) {
+	var n int
+	err := s.db.w.QueryRowContext(ctx, s.db.q(`SELECT COUNT(*) FROM g2p_statement WHERE key = ?`), key).Scan(&n)
+	return n > 0, mapErr(err, "read the statements taken")
+}
+
+func (s *g2pStore) TakeStatement(ctx context.Context, key, cycle string, ins []g2p.Instr) (bool, error) {
+	taken := false
+	err := s.inTx(ctx, "take a statement", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO g2p_statement (key, cycle) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`), key, cycle)
+		if err != nil {
+			return mapErr(err, "take a statement")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // taken before: nothing changes
+		}
+		taken = true
+		return s.setInstructions(ctx, tx, ins)
+	})
+	return taken && err == nil, err
+}
+
+// setInstructions updates the status, reason and seq of ins in tx.
+func (s *g2pStore) setInstructions(ctx context.Context, tx *sql.Tx, ins []g2p.Instr) error {
 	type key struct {
 		status, reason string
 		seq            int64
@@ -270,26 +311,24 @@ func (s *g2pStore) SetInstructions(ctx context.Context, ins []g2p.Instr) error {
 		}
 		groups[k] = append(groups[k], in.ID)
 	}
-	return s.inTx(ctx, "update instructions", func(tx *sql.Tx) error {
-		var n int64
-		for _, k := range order {
-			ids := groups[k]
-			for start := 0; start < len(ids); start += bankChunk {
-				part := ids[start:min(start+bankChunk, len(ids))]
-				args := append([]any{k.status, k.reason, k.seq}, part...)
-				res, err := tx.ExecContext(ctx, s.db.q(`UPDATE g2p_instruction SET status = ?, reason = ?, seq = ? WHERE id IN (?`+strings.Repeat(",?", len(part)-1)+`)`), args...)
-				if err != nil {
-					return mapErr(err, "update instructions")
-				}
-				m, _ := res.RowsAffected()
-				n += m
+	var n int64
+	for _, k := range order {
+		ids := groups[k]
+		for start := 0; start < len(ids); start += bankChunk {
+			part := ids[start:min(start+bankChunk, len(ids))]
+			args := append([]any{k.status, k.reason, k.seq}, part...)
+			res, err := tx.ExecContext(ctx, s.db.q(`UPDATE g2p_instruction SET status = ?, reason = ?, seq = ? WHERE id IN (?`+strings.Repeat(",?", len(part)-1)+`)`), args...)
+			if err != nil {
+				return mapErr(err, "update instructions")
 			}
+			m, _ := res.RowsAffected()
+			n += m
 		}
-		if n != int64(len(ins)) {
-			return fault.NotFoundf("%d of the %d instructions to update do not exist (or are named twice)", int64(len(ins))-n, len(ins))
-		}
-		return nil
-	})
+	}
+	if n != int64(len(ins)) {
+		return fault.NotFoundf("%d of the %d instructions to update do not exist (or are named twice)", int64(len(ins))-n, len(ins))
+	}
+	return nil
 }
 
 func (s *g2pStore) Returned(ctx context.Context) ([]g2p.Instr, error) {

@@ -65,6 +65,25 @@ func Run(t *testing.T, open func(t *testing.T) g2p.Store) {
 		if _, err := s.Beneficiary(ctx, "none"); fault.KindOf(err) != fault.NotFound {
 			t.Errorf("missing beneficiary: %v", err)
 		}
+		// AddBeneficiary: not over an open right; over an ended one, yes.
+		again := g2p.Beneficiary{Person: list[1].Person, Name: "Again", BirthDate: 19500301, From: 20261220, Status: g2p.Active}
+		if ok, err := s.AddBeneficiary(ctx, again); ok || err != nil {
+			t.Errorf("AddBeneficiary over an open right = %v, %v; want false", ok, err)
+		}
+		if b, _ := s.Beneficiary(ctx, list[1].Person); b.Name != "B" {
+			t.Errorf("AddBeneficiary over an open right changed it: %+v", b)
+		}
+		again.Person = list[0].Person
+		if ok, err := s.AddBeneficiary(ctx, again); !ok || err != nil {
+			t.Errorf("AddBeneficiary over an ended right = %v, %v; want true", ok, err)
+		}
+		again.Person = "50030200000"
+		if ok, err := s.AddBeneficiary(ctx, again); !ok || err != nil {
+			t.Errorf("AddBeneficiary of a new person = %v, %v; want true", ok, err)
+		}
+		if b, _ := s.Beneficiary(ctx, again.Person); b != again {
+			t.Errorf("AddBeneficiary kept %+v; want %+v", b, again)
+		}
 	})
 	t.Run("import", func(t *testing.T) {
 		s := open(t)
@@ -149,6 +168,37 @@ func Run(t *testing.T, open func(t *testing.T) g2p.Store) {
 		s.AddInstructions(ctx, []g2p.Instr{again})
 		if ret, _ := s.Returned(ctx); len(ret) != 0 {
 			t.Errorf("a returned payment paid again is still listed: %+v", ret)
+		}
+	})
+	t.Run("statements", func(t *testing.T) {
+		s := open(t)
+		in := g2p.Instr{ID: "OAA-2026-12-1", Cycle: "2026-12", Person: "1", Payee: "XC680101500301001700", Amount: 25000, Currency: "XCD", Day: 20261225, Status: g2p.Sent}
+		if _, err := s.AddInstructions(ctx, []g2p.Instr{in}); err != nil {
+			t.Fatal(err)
+		}
+		if taken, err := s.StatementTaken(ctx, "id:S1"); taken || err != nil {
+			t.Fatalf("StatementTaken before = %v, %v", taken, err)
+		}
+		// A statement naming an unknown instruction is not taken: all or nothing.
+		if ok, err := s.TakeStatement(ctx, "id:S1", "2026-12", []g2p.Instr{{ID: "nope", Status: g2p.Paid}}); ok || fault.KindOf(err) != fault.NotFound {
+			t.Errorf("TakeStatement with an unknown id = %v, %v", ok, err)
+		}
+		if taken, _ := s.StatementTaken(ctx, "id:S1"); taken {
+			t.Errorf("a statement refused is kept as taken")
+		}
+		in.Status = g2p.Paid
+		if ok, err := s.TakeStatement(ctx, "id:S1", "2026-12", []g2p.Instr{in}); !ok || err != nil {
+			t.Fatalf("TakeStatement = %v, %v", ok, err)
+		}
+		in.Status = g2p.Missing
+		if ok, err := s.TakeStatement(ctx, "id:S1", "2026-12", []g2p.Instr{in}); ok || err != nil {
+			t.Errorf("TakeStatement again = %v, %v; want false, nothing changed", ok, err)
+		}
+		if got, _ := s.Instructions(ctx, "2026-12"); len(got) != 1 || got[0].Status != g2p.Paid {
+			t.Errorf("after the statement taken twice: %+v; want paid", got)
+		}
+		if taken, err := s.StatementTaken(ctx, "id:S1"); !taken || err != nil {
+			t.Errorf("StatementTaken after = %v, %v", taken, err)
 		}
 	})
 }

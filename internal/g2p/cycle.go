@@ -10,6 +10,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/exchange"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/iban"
 )
 
 // CycleReport is what one payment cycle did.
@@ -84,7 +85,12 @@ func (s *Service) RunCycle(ctx context.Context, d Disburser, payDay date.Date) (
 	}
 	err = s.timed(&rep.Steps, "disburse", func(st *Step) error {
 		seqs, err := s.send(ctx, d, ins, pay, &rep)
-		st.Seqs, rep.Seqs = append(st.Seqs, seqs...), append(rep.Seqs, seqs...)
+		st.Seqs = append(st.Seqs, seqs...)
+		for _, seq := range seqs { // the instructions' record is the disbursement's too: listed once
+			if !slices.Contains(rep.Seqs, seq) {
+				rep.Seqs = append(rep.Seqs, seq)
+			}
+		}
 		return err
 	})
 	return rep, err
@@ -180,6 +186,7 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 		person, arrears, id string
 		amount              int64
 		returned            date.Date // an arrears' returned payment's day
+		returnedBy          iban.IBAN // and the account that returned it
 	}
 	dues := make([]due, 0, len(alive)+len(returned))
 	for _, p := range alive {
@@ -190,7 +197,7 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 		// for MD07 (the right ended, or a case worker checks a person the register holds
 		// alive) or for a reason the programme does not know is never paid again by itself.
 		if living[r.Person] && r.Cycle != cycle && bank.AccountReason(r.Reason) {
-			dues = append(dues, due{person: r.Person, arrears: r.ID, id: r.ID + "R", amount: r.Amount, returned: r.Day})
+			dues = append(dues, due{person: r.Person, arrears: r.ID, id: r.ID + "R", amount: r.Amount, returned: r.Day, returnedBy: r.Payee})
 		}
 	}
 	persons := make([]string, 0, len(dues))
@@ -205,9 +212,10 @@ func (s *Service) instructions(ctx context.Context, cycle string, payDay date.Da
 	}
 	ins := make([]Instr, 0, len(dues))
 	for _, d := range dues {
-		// A returned payment waits for the account to be linked anew after it: paid
-		// again to the account that returned it, it would only come back.
-		if m, ok := maps[d.person]; d.arrears != "" && (!ok || m.Linked.Before(d.returned.Time().AddDate(0, 0, 1))) {
+		// A returned payment waits for another account to be linked after it: paid
+		// again to the account that returned it (linked anew or not), it would only come
+		// back.
+		if m, ok := maps[d.person]; d.arrears != "" && (!ok || m.Linked.Before(d.returned.Time().AddDate(0, 0, 1)) || m.FA == d.returnedBy) {
 			continue
 		}
 		in := Instr{ID: d.id, Cycle: cycle, Person: d.person, Amount: d.amount, Currency: s.Programme.Currency, Day: payDay, Status: Sent, Arrears: d.arrears}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/dci/dcitest"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/iban"
 )
 
 const payDay = date.Date(20261225)
@@ -57,6 +59,9 @@ func TestCycleOnceAndDeath(t *testing.T) {
 	}
 	if rep.Listed != 3 || rep.Deceased != 1 || rep.Instructions != 2 || rep.Accepted != 2 || rep.New != 2 {
 		t.Fatalf("cycle: %+v", rep)
+	}
+	if seqs := slices.Compact(slices.Sorted(slices.Values(rep.Seqs))); len(seqs) != len(rep.Seqs) {
+		t.Errorf("the cycle's audit records %v name one twice (outsider finding)", rep.Seqs)
 	}
 	if b, _ := f.s.Store.Beneficiary(ctx, "45010101336"); b.Status != Ended || b.EndReason != "deceased" || b.Ended != 20261220 {
 		t.Errorf("the dead beneficiary: %+v", b)
@@ -193,7 +198,25 @@ func TestReconcile(t *testing.T) {
 	if next.Arrears != 0 || next.Instructions != 3 {
 		t.Errorf("next cycle, the account not linked anew: arrears %d, instructions %d; want 0, 3", next.Arrears, next.Instructions)
 	}
+	// The same account linked again (an update naming it, outsider finding): still not
+	// paid again there.
 	if _, err := f.s.link(ctx, Mapping{Person: "51010100969", FA: a, Bank: f.s.BankCode, Name: "Anna Wouters", Linked: *f.clock}); err != nil {
+		t.Fatal(err)
+	}
+	next, err = f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(31))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Arrears != 0 {
+		t.Errorf("next cycle, the account that returned the payment linked again: arrears %d; want 0", next.Arrears)
+	}
+	// Another account of hers linked after the return: the arrears go there.
+	b2, err := iban.Make("XC", bank.BankCode+"51010100969"+"1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.bank.Store.PutAccounts(ctx, []bank.Account{{IBAN: b2, Holder: "Anna Wouters", Person: "51010100969", BirthDate: 19510101}})
+	if _, err := f.s.link(ctx, Mapping{Person: "51010100969", FA: b2, Bank: f.s.BankCode, Name: "Anna Wouters", Linked: *f.clock}); err != nil {
 		t.Fatal(err)
 	}
 	next, err = f.s.RunCycle(ctx, f.disburser(), payDay.AddDays(31))

@@ -120,9 +120,11 @@ func (s *Service) Reconcile(ctx context.Context, cycle, format string, r io.Read
 			persons = append(persons, d.Person)
 		}
 	}
+	// The outcome says nothing of the others: the record is indexed by each person it
+	// names, and each may read it (the portal's "who consulted my data", its evidence);
+	// the statement's figures stay in the programme's own report.
 	rec.Seq, err = s.recordMany(ctx, Action{Service: "g2p.reconcile", Purpose: s.Programme.Name + " " + cycle,
-		Outcome: fmt.Sprintf("paid %d returned %d missing %d unexpected %d duplicate %d amended %d", rec.Paid, rec.Returned, rec.Missing, rec.Unexpected, rec.Duplicate, rec.Amended),
-		Request: []byte(head.ID)}, persons)
+		Outcome: "reconciled: a discrepancy for a case worker", Request: []byte(head.ID)}, persons)
 	return rec, err
 }
 

@@ -42,8 +42,8 @@ func (p *Portal) statusPage(w http.ResponseWriter, r *http.Request, ss *session,
 	today := p.today()
 	day := today
 	q := r.URL.Query()
-	for k := range q {
-		if k != "date" && k != "lang" {
+	for k, vs := range q {
+		if k != "date" && k != "lang" || len(vs) > 1 { // ?date=A&date=B: which day was meant?
 			return pageErr(http.StatusBadRequest, "error.params", errors.New("a query parameter the statuses page does not take"))
 		}
 	}

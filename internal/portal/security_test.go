@@ -358,6 +358,7 @@ func TestStatusesDateParameter(t *testing.T) {
 	for _, tc := range []struct{ query, key string }{
 		{"on=garbage", "error.params"},
 		{"on=2026-01-01", "error.params"},
+		{"date=2026-01-01&date=2020-01-01", "error.params"}, // a day asked twice (outsider finding)
 		{"date=garbage", "error.date"},
 		{"date=2026-02-30", "error.date"},
 		{"date=2999-01-01", "error.date"},

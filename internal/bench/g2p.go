@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,20 +53,38 @@ func G2P(ctx context.Context, o G2POptions) (*Result, error) {
 	}
 	progress(o, "bank accounts", 1, 1)
 	from := st.Directory.Today().AddDays(-60)
-	persons, err := allPersons(ctx, st.Civil.Population(), o.Beneficiaries+o.Rate*int(o.Duration.Seconds()+1), from)
+	nreg := o.Rate * int(o.Duration.Seconds())
+	// The registrations are of persons likely to be eligible (65 or more, an open
+	// account, no pension, the income test), so each goes through every step: the
+	// civil register, the rule, the bank, the list, the mapper, the confirmation. When
+	// the nation has too few, adults fill the rest (stopped by the rule).
+	regs, err := g.Candidates(ctx, st.Civil.Population(), nreg)
 	if err != nil {
 		return nil, err
 	}
-	r := newResult("g2p")
-	r.add("load_1m", "load average (1 min) at start", load1(), "")
-	nreg := o.Rate * int(o.Duration.Seconds())
-	if nreg > len(persons) {
-		return nil, fmt.Errorf("the nation has %d persons: too few for %d registrations", len(persons), nreg)
-	}
-	if err := registrations(ctx, g, persons[:nreg], o, r); err != nil {
+	persons, err := allPersons(ctx, st.Civil.Population(), o.Beneficiaries+nreg+len(regs), from)
+	if err != nil {
 		return nil, err
 	}
-	list := persons[nreg:]
+	candidates := len(regs)
+	taken := make(map[string]bool, candidates)
+	for _, p := range regs {
+		taken[p] = true
+	}
+	persons = slices.DeleteFunc(persons, func(p string) bool { return taken[p] })
+	for len(regs) < nreg && len(persons) > 0 {
+		regs, persons = append(regs, persons[0]), persons[1:]
+	}
+	if len(regs) < nreg {
+		return nil, fmt.Errorf("the nation has %d adults: too few for %d registrations", len(regs), nreg)
+	}
+	r := newResult("g2p")
+	r.add("load_1m", "load average (1 min) at start", load1(), "")
+	r.add("registration_candidates", "registrations of persons likely eligible", candidates, "")
+	if err := registrations(ctx, g, regs, o, r); err != nil {
+		return nil, err
+	}
+	list := persons
 	if len(list) > o.Beneficiaries {
 		list = list[:o.Beneficiaries]
 	}

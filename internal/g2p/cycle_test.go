@@ -186,6 +186,24 @@ func TestReconcile(t *testing.T) {
 			t.Errorf("after a later statement: %s is %s; want paid", in.ID, in.Status)
 		}
 	}
+	// Anna's payment, returned on the first statement, booked on a later one (re-check
+	// finding): a discrepancy for a case worker, and it stays returned.
+	for _, l := range st.Lines {
+		if strings.HasSuffix(l.Ref, "51010100969") {
+			l.Status, l.Reason = bank.Booked, ""
+			again.Reset()
+			bank.WriteCSV(&again, bank.Statement{ID: st.ID + "-booked-after", Account: st.Account, Day: st.Day.AddDays(2), Lines: []bank.Line{l}})
+		}
+	}
+	booked, err := f.s.Reconcile(ctx, Cycle(payDay), CSV, &again)
+	if err != nil || booked.Amended != 1 || booked.Paid != 0 || len(booked.Discrepancies) != 1 || !strings.Contains(booked.Discrepancies[0].Detail, "after the bank returned it") {
+		t.Errorf("a payment returned, then booked on a later statement: %+v, %v; want one discrepancy, nothing paid", booked, err)
+	}
+	for _, in := range must(f.s.Store.Instructions(ctx, Cycle(payDay))) {
+		if in.Person == "51010100969" && in.Status != Returned {
+			t.Errorf("Anna's payment, booked after its return: %s; want it to stay returned", in.Status)
+		}
+	}
 	// The returned payment (AC04, closed) is not paid again to the account that
 	// returned it (outsider finding); it re-enters the cycle once Anna's account is
 	// linked anew.

@@ -213,6 +213,14 @@ func (m *Matcher) Line(l bank.Line) error {
 	}
 	switch l.Status {
 	case bank.Booked:
+		if in.Status == Returned && m.seen[l.Ref] == 0 {
+			// Returned on an earlier statement, booked on this one: the money came back
+			// once already; the payment stays returned and a case worker asks the bank.
+			m.rec.Amended++
+			m.note(Discrepancy{Kind: KindAmended, Instruction: in.ID, Person: in.Person, Detail: "booked after the bank returned it (reason " + in.Reason + "), bank ref " + clip(l.BankRef),
+				Action: "a case worker checks it with the bank; it stays returned"})
+			return nil
+		}
 		if m.seen[l.Ref]&1 != 0 || (in.Status == Paid && m.seen[l.Ref] == 0) {
 			m.rec.Duplicate++
 			m.note(Discrepancy{Kind: KindDuplicate, Instruction: in.ID, Person: in.Person, Detail: "booked twice, bank ref " + clip(l.BankRef),

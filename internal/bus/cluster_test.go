@@ -23,16 +23,7 @@ func TestCluster(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	c, err := bus.StartCluster(ctx, t.TempDir(), "test", 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown()
-	b, err := bus.Open(ctx, bus.Config{URL: c.URL(), Name: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	c, b := openCluster(ctx, t)
 	if got := bus.Replicas(b); got != 3 {
 		t.Fatalf("a client of a 3-node cluster keeps streams on %d servers; want 3", got)
 	}
@@ -130,16 +121,7 @@ func TestClusterLaneLeaderStops(t *testing.T) {
 func laneLeaderStops(t *testing.T, onLeader bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	c, err := bus.StartCluster(ctx, t.TempDir(), "test", 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Shutdown()
-	b, err := bus.Open(ctx, bus.Config{URL: c.URL(), Name: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	c, b := openCluster(ctx, t)
 	if err := b.Stream(ctx, bus.Stream{Name: "LS", Subjects: []string{"ls.>"}, Duplicates: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
@@ -221,4 +203,21 @@ func laneLeaderStops(t *testing.T, onLeader bool) {
 	if err := r.msgs[0].AckSync(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// openCluster starts three clustered NATS servers and opens a bus on them, both ended
+// with the test.
+func openCluster(ctx context.Context, t *testing.T) (*bus.Cluster, *bus.Bus) {
+	t.Helper()
+	c, err := bus.StartCluster(ctx, t.TempDir(), "test", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	b, err := bus.Open(ctx, bus.Config{URL: c.URL(), Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return c, b
 }

@@ -71,6 +71,13 @@ func startHubWith(t *testing.T, set func(*hub.Config)) *running {
 	dir := testNation(t)
 	cfg := config(dir)
 	set(&cfg)
+	return serveHub(t, cfg)
+}
+
+// serveHub opens the stores of cfg and serves them until the test ends or the hub's
+// stop is called.
+func serveHub(t *testing.T, cfg hub.Config) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := hub.Open(ctx, cfg)
 	if err != nil {

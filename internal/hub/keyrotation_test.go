@@ -1,11 +1,9 @@
 package hub_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,33 +22,7 @@ func TestAuditKeyRotation(t *testing.T) {
 	t.Parallel()
 	dir := testNation(t)
 	cfg := config(dir)
-	serve := func() *running {
-		ctx, cancel := context.WithCancel(context.Background())
-		st, err := hub.Open(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := &running{st: st, admin: nation.Admin()}
-		c := cfg
-		urls := make(chan string, 1)
-		c.OnReady = func(u string) { urls <- u }
-		done := make(chan error, 1)
-		go func() { done <- hub.Serve(ctx, c, st) }()
-		select {
-		case r.url = <-urls:
-		case err := <-done:
-			t.Fatal(err)
-		}
-		r.stop = sync.OnceFunc(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-			st.Close()
-		})
-		t.Cleanup(r.stop)
-		return r
-	}
+	serve := func() *running { return serveHub(t, cfg) }
 	exchange := func(r *running) audit.Evidence {
 		t.Helper()
 		if status, body := r.search(t, r.token(t, synth.HealthInsurer1), "PN", synth.FixtureNumber, ""); status != 200 {

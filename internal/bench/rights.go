@@ -12,6 +12,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/derived"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/rights"
 	"github.com/crossroads-hub/crossroads/internal/rightsfacts"
@@ -78,7 +79,7 @@ func recomputes(ctx context.Context, e *rights.Engine, r *Result, o RightsOption
 		if err := e.Store.SetProgress(ctx, "bench", ""); err != nil {
 			return err
 		}
-		start := time.Now()
+		start, cpu := time.Now(), metrics.ProcessCPU()
 		res, err := e.Nation(ctx, "bench", func(x rights.Result) {
 			if o.Progress != nil {
 				o.Progress(key, x.Persons, -1)
@@ -87,13 +88,18 @@ func recomputes(ctx context.Context, e *rights.Engine, r *Result, o RightsOption
 		if err != nil {
 			return err
 		}
-		secs := time.Since(start).Seconds()
+		secs, cpuSecs := time.Since(start).Seconds(), (metrics.ProcessCPU() - cpu).Seconds()
 		label := "national recompute"
 		if i == 1 {
 			label = "national recompute again, nothing to change"
 		}
 		r.add(key+"_persons_per_s", label, round(float64(res.Persons)/secs), "persons/s")
 		r.add(key+"_seconds", label+": time", decimals(secs, 1), "s")
+		// Processor time (user+system) of the run, per million persons: steadier than the
+		// wall-clock figures on a loaded machine.
+		if res.Persons > 0 {
+			r.add(key+"_cpu_s_per_million", label+": processor time per 1 M persons", decimals(cpuSecs*1e6/float64(res.Persons), 2), "s")
+		}
 		r.add(key+"_decisions_changed", label+": decisions stored", res.Changed, "")
 	}
 	return nil

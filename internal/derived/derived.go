@@ -17,7 +17,6 @@ package derived
 
 import (
 	"context"
-	"hash/fnv"
 	"math"
 	"slices"
 	"strings"
@@ -310,13 +309,30 @@ func (s *Source) household(ctx context.Context, p *population.Person) ([]populat
 	return out, nil
 }
 
-// draw returns a number in [0, n) fixed by the person number and a salt.
+// draw returns a number in [0, n) fixed by the person number and a salt: FNV-1a (64
+// bits) of salt, a zero byte and number.
 func draw(number, salt string, n uint64) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(salt))
-	h.Write([]byte{0})
-	h.Write([]byte(number))
-	return h.Sum64() % n
+	return drawSalted(number, "", salt, n)
+}
+
+// drawSalted is draw with the salt prefix+salt, without making it (a national read
+// draws several times a person: no allocation). The FNV-1a is hash/fnv's, written out.
+func drawSalted(number, prefix, salt string, n uint64) uint64 {
+	h := fnvAdd(fnvAdd(fnvOffset, prefix), salt)
+	h = (h ^ 0) * fnvPrime
+	return fnvAdd(h, number) % n
+}
+
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func fnvAdd(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
 }
 
 // age is p's age in whole years on day.

@@ -215,7 +215,7 @@ func farmerRecord(p *population.Person, farmerID string) map[string]any {
 // drawnLevel is the derived level of difficulty (an index of wgLevels) of the person
 // number, aged a, in domain d.
 func drawnLevel(number, d string, a int) int {
-	r := int(draw(number, "wg-"+d, 1000))
+	r := int(drawSalted(number, "wg-", d, 1000))
 	r += a * 3 // older people report more difficulty
 	switch {
 	case r > 1240:

@@ -1,10 +1,13 @@
 package sqlstore
 
 import (
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"testing"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/rights"
 )
 
@@ -55,6 +58,52 @@ func TestBriefDoc(t *testing.T) {
 	for _, c := range cases {
 		if sex, n := briefDoc([]byte(c.doc)); sex != c.sex || n != c.changes {
 			t.Errorf("briefDoc(%s) = %q, %d; want %q, %d", c.doc, sex, n, c.sex, c.changes)
+		}
+	}
+}
+
+// A national read takes the sex and the count from the generated columns of the covering
+// index person_brief (Briefs), a look-up by list from the document (BriefsOf, briefDoc):
+// both must give the same briefs, whatever the document holds.
+func TestBriefColumnsAgreeWithDoc(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "civil.db"), Civil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	docs := []string{
+		`{"person":"1","sex":"male","address":{"sex":"x"},"registry_changes":3}`, `{"sex":"female"}`,
+		`{"registry_changes":2.0,"sex":"unknown"}`, `{"given_name":"a\"sex\":\"x","sex":null}`, `{"s\u0065x":"other"}`,
+		`not json`, `{}`, `{"registry_changes":"3","sex":5}`, `{"registry_changes":2.9,"sex":"female"}`,
+	}
+	var numbers []string
+	for i, doc := range docs {
+		pn, err := ident.MakePerson(1980, 1, 1, 1+i, ident.Register)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := personKey(pn.String())
+		if _, err := db.w.ExecContext(ctx, `INSERT INTO person (number, municipality, birth_date, household, doc) VALUES (?, 'M1', 19800101, 'H', ?)`, n, doc); err != nil {
+			t.Fatalf("insert %s: %v", doc, err)
+		}
+		numbers = append(numbers, personString(n))
+	}
+	ranged, err := db.Roster().Briefs(ctx, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := db.Roster().BriefsOf(ctx, numbers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ranged) != len(docs) || len(listed) != len(docs) {
+		t.Fatalf("Briefs gave %d, BriefsOf %d; want %d", len(ranged), len(listed), len(docs))
+	}
+	for i := range docs {
+		sex, changes := briefDoc([]byte(docs[i]))
+		if r := ranged[i]; r.Sex != sex || r.RegistryChanges != int(changes) || r != listed[i] {
+			t.Errorf("doc %s: Briefs gives %+v, BriefsOf %+v; want sex %q, changes %d", docs[i], r, listed[i], sex, changes)
 		}
 	}
 }

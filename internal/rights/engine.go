@@ -183,19 +183,19 @@ type verdict struct {
 	mark     Mark
 }
 
-// judge evaluates a batch against its persons' current decisions (read in one range
-// when the batch is a range of the register, as a nation's batches are).
+// judge evaluates a batch against the rights its persons hold (read in one range when the
+// batch is a range of the register, as a nation's batches are).
 func (e *Engine) judge(ctx context.Context, cat *Catalogue, b Batch, ranged bool) (verdict, error) {
 	if len(b.Facts) == 0 {
 		return verdict{}, nil
 	}
-	var current []Decision
+	var held []Held
 	if ranged {
-		cur, err := e.Store.CurrentBetween(ctx, b.Facts[0].Person, b.Facts[len(b.Facts)-1].Person)
+		h, err := e.Store.HeldBetween(ctx, b.Facts[0].Person, b.Facts[len(b.Facts)-1].Person)
 		if err != nil {
 			return verdict{}, err
 		}
-		current = cur
+		held = h
 	} else {
 		persons := make([]string, len(b.Facts))
 		for i := range b.Facts {
@@ -206,11 +206,15 @@ func (e *Engine) judge(ctx context.Context, cat *Catalogue, b Batch, ranged bool
 			if err != nil {
 				return verdict{}, err
 			}
-			current = append(current, cur...)
+			for _, d := range cur {
+				if d.Holds() {
+					held = append(held, Held{Person: d.Person, Right: d.Right})
+				}
+			}
 		}
-		slices.SortFunc(current, func(a, b Decision) int { return cmpString(a.Person, b.Person) })
+		slices.SortFunc(held, func(a, b Held) int { return cmpString(a.Person, b.Person) })
 	}
-	changes, failures := e.evaluate(cat, b, current, e.now().Unix())
+	changes, failures := e.evaluate(cat, b, held, e.now().Unix())
 	return verdict{persons: len(b.Facts), changes: changes, failures: failures}, nil
 }
 
@@ -239,14 +243,14 @@ func (e *Engine) store(ctx context.Context, v verdict, res *Result) error {
 }
 
 // evaluate runs the catalogue on the batch in parallel and returns the decisions that
-// differ from current (sorted by person and right, as Current gives them).
-func (e *Engine) evaluate(cat *Catalogue, b Batch, current []Decision, decided int64) ([]Decision, []Failure) {
+// change what the persons hold (sorted by person and right, as Current gives them).
+func (e *Engine) evaluate(cat *Catalogue, b Batch, held []Held, decided int64) ([]Decision, []Failure) {
 	workers := e.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = max(1, min(workers, len(b.Facts)/64+1))
-	prev := indexCurrent(current)
+	prev := indexHeld(held)
 	type out struct {
 		changes  []Decision
 		failures []Failure
@@ -301,36 +305,35 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// indexCurrent groups current decisions by person.
-func indexCurrent(current []Decision) map[string][]Decision {
-	m := make(map[string][]Decision)
-	for i := 0; i < len(current); {
+// indexHeld groups the rights held by person (held sorted by person).
+func indexHeld(held []Held) map[string][]Held {
+	m := make(map[string][]Held)
+	for i := 0; i < len(held); {
 		j := i + 1
-		for j < len(current) && current[j].Person == current[i].Person {
+		for j < len(held) && held[j].Person == held[i].Person {
 			j++
 		}
-		m[current[i].Person] = current[i:j:j]
+		m[held[i].Person] = held[i:j:j]
 		i = j
 	}
 	return m
 }
 
 // diff appends the decisions that change for the person just evaluated.
-func (ev *evaluator) diff(f *Facts, prev []Decision, decided int64, changes []Decision, failures []Failure) ([]Decision, []Failure) {
+func (ev *evaluator) diff(f *Facts, prev []Held, decided int64, changes []Decision, failures []Failure) ([]Decision, []Failure) {
 	for i, r := range ev.cat.rules {
 		result := ev.results[i]
 		if result == failed {
 			failures = append(failures, Failure{Person: f.Person, Right: r.ID, Reason: reason(ev.errs[i])})
 			continue
 		}
-		var was *Decision
+		had := false
 		for k := range prev {
 			if prev[k].Right == r.ID {
-				was = &prev[k]
+				had = true
 				break
 			}
 		}
-		had := was != nil && was.Holds()
 		var res string
 		switch {
 		case result == held && !had:

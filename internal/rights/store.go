@@ -9,9 +9,11 @@ type Store interface {
 	// Current returns, for the persons (at most MaxPersons), the latest decision of each
 	// right that has one, without its facts, in person then right order.
 	Current(ctx context.Context, persons []string) ([]Decision, error)
-	// CurrentBetween is Current for every person from first to last (person numbers,
-	// inclusive): one ordered range read, for a nation's run, whose batches are ranges.
-	CurrentBetween(ctx context.Context, first, last string) ([]Decision, error)
+	// HeldBetween returns the rights held (the latest decision a grant) by every person
+	// from first to last (person numbers, inclusive), in person then right order: one
+	// ordered range read of what a nation's run compares its results with (its batches
+	// are ranges).
+	HeldBetween(ctx context.Context, first, last string) ([]Held, error)
 	// Save appends decisions in one transaction (all or none) and sets their ids; with
 	// mark.Job set, the same transaction remembers mark.Last as the job's progress.
 	Save(ctx context.Context, ds []Decision, mark Mark) error
@@ -24,6 +26,11 @@ type Store interface {
 	// Counts counts the persons holding each right today, by the groups of the current
 	// grants (Group: region, age band, household type), for statistics.
 	Counts(ctx context.Context) ([]Count, error)
+}
+
+// Held is a right a person holds: their latest decision on it is a grant.
+type Held struct {
+	Person, Right string
 }
 
 // MaxPersons bounds the persons of one Current call.

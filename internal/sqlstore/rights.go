@@ -41,37 +41,6 @@ func scanDecision(r scanner, withFacts bool) (rights.Decision, error) {
 	return d, nil
 }
 
-// interned holds the texts decisions repeat (rights, results, institutions, groups), so
-// that reading the current decisions of a batch makes one string of each, not one a
-// row: a national run reads hundreds of thousands.
-type interned map[string]string
-
-func (w *interned) text(b []byte) string {
-	if *w == nil {
-		*w = interned{}
-	}
-	if s, ok := (*w)[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	(*w)[s] = s
-	return s
-}
-
-// scanDecision is the package's scanDecision without the facts, its texts interned.
-func (w *interned) scanDecision(r scanner) (rights.Decision, error) {
-	var d rights.Decision
-	var p, eff int64
-	var right, result, inst, region, band, house sql.RawBytes
-	if err := r.Scan(&d.ID, &p, &right, &d.Version, &result, &eff, &d.Decided, &inst, &region, &band, &house); err != nil {
-		return d, err
-	}
-	d.Person, d.Effective = personString(p), date.Date(eff)
-	d.Right, d.Result, d.Institution = w.text(right), w.text(result), w.text(inst)
-	d.Group.Region, d.Group.AgeBand, d.Group.HouseholdType = w.text(region), w.text(band), w.text(house)
-	return d, nil
-}
-
 // Current reads the decisions of the persons, keeping the latest of each right.
 func (s *rightsStore) Current(ctx context.Context, persons []string) ([]rights.Decision, error) {
 	if len(persons) == 0 {
@@ -109,9 +78,10 @@ func (s *rightsStore) Current(ctx context.Context, persons []string) ([]rights.D
 	return s.currentOf(ctx, st.QueryContext, args...)
 }
 
-// CurrentBetween reads the decisions of the persons from first to last in one ordered
-// range of the person index, keeping the latest of each right.
-func (s *rightsStore) CurrentBetween(ctx context.Context, first, last string) ([]rights.Decision, error) {
+// HeldBetween reads the rights held by the persons from first to last in one ordered
+// range of the index rights_decision_current (person, right, id, result: the facts and
+// the rest of the row are not read), keeping the latest decision of each right.
+func (s *rightsStore) HeldBetween(ctx context.Context, first, last string) ([]rights.Held, error) {
 	lo, err := personKey(first)
 	if err != nil {
 		return nil, err
@@ -120,7 +90,53 @@ func (s *rightsStore) CurrentBetween(ctx context.Context, first, last string) ([
 	if err != nil {
 		return nil, err
 	}
-	return s.current(ctx, s.db.q(`SELECT `+decisionCols+` FROM rights_decision WHERE person BETWEEN ? AND ? ORDER BY person, right_id, id`), lo, hi)
+	rows, err := s.db.r.QueryContext(ctx, s.db.q(`SELECT person, right_id, result = 'granted' FROM rights_decision
+WHERE person BETWEEN ? AND ? ORDER BY person, right_id, id`), lo, hi)
+	if err != nil {
+		return nil, mapErr(err, "read decisions")
+	}
+	defer rows.Close()
+	var out []rights.Held
+	var (
+		key, prev  int64 = 0, -1
+		right      sql.RawBytes
+		prevRight  []byte
+		holds, had bool
+		names      = map[string]string{} // the catalogue's few ids, each made once
+		number     string                // of prev, once made
+	)
+	flush := func() {
+		if !had {
+			return
+		}
+		name, ok := names[string(prevRight)]
+		if !ok {
+			name = string(prevRight)
+			names[name] = name
+		}
+		if number == "" {
+			number = personString(prev)
+		}
+		out = append(out, rights.Held{Person: number, Right: name})
+	}
+	for rows.Next() {
+		if err := rows.Scan(&key, &right, &holds); err != nil {
+			return nil, mapErr(err, "read decisions")
+		}
+		if key != prev || string(right) != string(prevRight) { // else a later decision of the same right
+			flush()
+			if key != prev {
+				number = ""
+			}
+			prev, prevRight = key, append(prevRight[:0], right...)
+		}
+		had = holds
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "read decisions")
+	}
+	flush()
+	return out, nil
 }
 
 // current runs a query of decisions in person, right, id order and keeps the latest of
@@ -138,9 +154,8 @@ func (s *rightsStore) currentOf(ctx context.Context, query func(ctx context.Cont
 	}
 	defer rows.Close()
 	var out []rights.Decision
-	var words interned
 	for rows.Next() {
-		d, err := words.scanDecision(rows)
+		d, err := scanDecision(rows, false)
 		if err != nil {
 			return nil, mapErr(err, "read decisions")
 		}

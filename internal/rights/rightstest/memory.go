@@ -47,7 +47,7 @@ func (m *Memory) Current(ctx context.Context, persons []string) ([]rights.Decisi
 	return out, nil
 }
 
-func (m *Memory) CurrentBetween(ctx context.Context, first, last string) ([]rights.Decision, error) {
+func (m *Memory) HeldBetween(ctx context.Context, first, last string) ([]rights.Held, error) {
 	m.mu.Lock()
 	var persons []string
 	for _, d := range m.ds {
@@ -56,20 +56,19 @@ func (m *Memory) CurrentBetween(ctx context.Context, first, last string) ([]righ
 		}
 	}
 	m.mu.Unlock()
-	var out []rights.Decision
+	slices.Sort(persons)
+	var out []rights.Held
 	for chunk := range slices.Chunk(persons, rights.MaxPersons) {
 		cur, err := m.Current(ctx, chunk)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, cur...)
-	}
-	slices.SortFunc(out, func(a, b rights.Decision) int {
-		if c := strings.Compare(a.Person, b.Person); c != 0 {
-			return c
+		for _, d := range cur {
+			if d.Holds() {
+				out = append(out, rights.Held{Person: d.Person, Right: d.Right})
+			}
 		}
-		return strings.Compare(a.Right, b.Right)
-	})
+	}
 	return out, nil
 }
 

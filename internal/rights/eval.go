@@ -22,11 +22,17 @@ type evaluator struct {
 	machine vm.VM
 	results []int8 // by rule, in evaluation order
 	errs    []error
+	uses    [][]int          // by rule, the indexes of the rules it uses (looked up once)
 	refused map[string]error // rules whose reads were refused: they fail
 }
 
 func (c *Catalogue) evaluator() *evaluator {
-	ev := &evaluator{cat: c, results: make([]int8, len(c.rules)), errs: make([]error, len(c.rules))}
+	ev := &evaluator{cat: c, results: make([]int8, len(c.rules)), errs: make([]error, len(c.rules)), uses: make([][]int, len(c.rules))}
+	for i, r := range c.rules {
+		for _, u := range r.uses {
+			ev.uses[i] = append(ev.uses[i], c.index[u])
+		}
+	}
 	ev.env.Statute = func(id string) bool {
 		i, ok := c.index[id]
 		return ok && ev.results[i] == held
@@ -44,16 +50,18 @@ func (ev *evaluator) run(f *Facts) {
 }
 
 func (ev *evaluator) one(r *Compiled, day date.Date, i int) int8 {
-	if err := ev.refused[r.ID]; err != nil {
-		ev.errs[i] = err
-		return failed
+	if len(ev.refused) > 0 {
+		if err := ev.refused[r.ID]; err != nil {
+			ev.errs[i] = err
+			return failed
+		}
 	}
 	if !r.ValidOn(day) {
 		return notHeld
 	}
-	for _, u := range r.uses {
-		if ev.results[ev.cat.index[u]] == failed {
-			ev.errs[i] = fmt.Errorf("it uses %s, which failed", u)
+	for k, u := range ev.uses[i] {
+		if ev.results[u] == failed {
+			ev.errs[i] = fmt.Errorf("it uses %s, which failed", r.uses[k])
 			return failed
 		}
 	}

@@ -172,11 +172,20 @@ const insertDecision = `INSERT INTO rights_decision (person, right_id, version, 
 const decisionRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 const decisionsPerInsert = 200
 
-// The statements of a full chunk of decisions and of their events, prepared once.
+// The statements of a full chunk of decisions and of their events, prepared once. On
+// SQLite the decisions' ids are given (numbered on from the largest, in the transaction
+// that holds the only writer), so that a chunk is one statement executed rather than a
+// row returned for each decision; PostgreSQL, whose replicas may write at once, has
+// them returned by its sequence.
 var (
 	insertDecisions   = insertDecision + decisionRow + strings.Repeat(", "+decisionRow, decisionsPerInsert-1) + ` RETURNING id`
+	insertDecisionIDs = insertDecisionID + decisionIDRow + strings.Repeat(", "+decisionIDRow, decisionsPerInsert-1)
 	insertRightEvents = insertRightEvent + rightEventRow + strings.Repeat(", "+rightEventRow, decisionsPerInsert-1)
-	rightsFullInserts = [...]string{insertDecisions, insertRightEvents}
+)
+
+const (
+	insertDecisionID = `INSERT INTO rights_decision (id, person, right_id, version, result, effective, decided_at, institution, region, age_band, household_type, facts) VALUES `
+	decisionIDRow    = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // Save appends the decisions in one transaction, many rows a statement (a full chunk's
@@ -185,9 +194,14 @@ func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision, mark right
 	if len(ds) == 0 && mark.Job == "" {
 		return nil
 	}
-	var full [len(rightsFullInserts)]*sql.Stmt
+	numbered := s.db.dialect != Postgres
+	var full [2]*sql.Stmt              // decisions, events
 	if len(ds) >= decisionsPerInsert { // prepared before the transaction holds the writer
-		for i, q := range rightsFullInserts {
+		qs := [2]string{insertDecisions, insertRightEvents}
+		if numbered {
+			qs[0] = insertDecisionIDs
+		}
+		for i, q := range qs {
 			st, err := s.db.stmt(ctx, s.db.w, q)
 			if err != nil {
 				return mapErr(err, "prepare the decisions' statements")
@@ -200,42 +214,19 @@ func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision, mark right
 		return err
 	}
 	defer tx.Rollback()
-	args := make([]any, 0, 11*decisionsPerInsert)
-	var buf []byte
+	next := int64(-1) // PostgreSQL: ids returned
+	if numbered && len(ds) > 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM rights_decision`).Scan(&next); err != nil {
+			return mapErr(err, "save decisions")
+		}
+	}
 	for start := 0; start < len(ds); start += decisionsPerInsert {
 		chunk := ds[start:min(len(ds), start+decisionsPerInsert)]
-		args = args[:0]
-		for _, d := range chunk {
-			p, err := personKey(d.Person)
-			if err != nil {
-				return err
-			}
-			buf = appendFacts(buf[:0], d.Facts)
-			args = append(args, p, d.Right, d.Version, d.Result, int64(d.Effective), d.Decided, d.Institution,
-				d.Group.Region, d.Group.AgeBand, d.Group.HouseholdType, string(buf))
+		if err := s.insert(ctx, tx, full[0], chunk, next); err != nil {
+			return err
 		}
-		var rows *sql.Rows
-		if len(chunk) == decisionsPerInsert {
-			rows, err = tx.StmtContext(ctx, full[0]).QueryContext(ctx, args...)
-		} else {
-			rows, err = tx.QueryContext(ctx, s.db.q(insertDecision+decisionRow+strings.Repeat(", "+decisionRow, len(chunk)-1)+` RETURNING id`), args...)
-		}
-		if err != nil {
-			return mapErr(err, "save decisions")
-		}
-		i := 0
-		for rows.Next() {
-			if i < len(chunk) {
-				if err := rows.Scan(&chunk[i].ID); err != nil {
-					rows.Close()
-					return mapErr(err, "save decisions")
-				}
-			}
-			i++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return mapErr(err, "save decisions")
+		if next >= 0 {
+			next += int64(len(chunk))
 		}
 	}
 	if err := s.events(ctx, tx, full[1], ds); err != nil {
@@ -247,6 +238,55 @@ func (s *rightsStore) Save(ctx context.Context, ds []rights.Decision, mark right
 		}
 	}
 	return commit(tx, "save decisions")
+}
+
+// insert writes a chunk of decisions (full: the statement of a full chunk) and sets
+// their ids: after is the largest id before them, or -1 to have them returned.
+func (s *rightsStore) insert(ctx context.Context, tx *sql.Tx, full *sql.Stmt, chunk []rights.Decision, after int64) error {
+	args := make([]any, 0, 12*len(chunk))
+	var buf []byte
+	for i := range chunk {
+		d := &chunk[i]
+		p, err := personKey(d.Person)
+		if err != nil {
+			return err
+		}
+		if after >= 0 {
+			d.ID = after + int64(i) + 1
+			args = append(args, d.ID)
+		}
+		buf = appendFacts(buf[:0], d.Facts)
+		args = append(args, p, d.Right, d.Version, d.Result, int64(d.Effective), d.Decided, d.Institution,
+			d.Group.Region, d.Group.AgeBand, d.Group.HouseholdType, string(buf))
+	}
+	if after >= 0 {
+		var err error
+		if len(chunk) == decisionsPerInsert {
+			_, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertDecisionID+decisionIDRow+strings.Repeat(", "+decisionIDRow, len(chunk)-1), args...)
+		}
+		return mapErr(err, "save decisions")
+	}
+	var rows *sql.Rows
+	var err error
+	if len(chunk) == decisionsPerInsert {
+		rows, err = tx.StmtContext(ctx, full).QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.QueryContext(ctx, s.db.q(insertDecision+decisionRow+strings.Repeat(", "+decisionRow, len(chunk)-1)+` RETURNING id`), args...)
+	}
+	if err != nil {
+		return mapErr(err, "save decisions")
+	}
+	defer rows.Close()
+	for i := 0; rows.Next(); i++ {
+		if i < len(chunk) {
+			if err := rows.Scan(&chunk[i].ID); err != nil {
+				return mapErr(err, "save decisions")
+			}
+		}
+	}
+	return mapErr(rows.Err(), "save decisions")
 }
 
 // appendFacts appends facts as json.Marshal writes them (null for none), without

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/crossroads-hub/crossroads/internal/date"
@@ -125,4 +126,52 @@ func FuzzBriefDoc(f *testing.F) {
 			t.Errorf("briefDoc(%s) sex = %q; json.Unmarshal reads %q", doc, sex, want)
 		}
 	})
+}
+
+// On SQLite the decisions' ids are numbered by Save: each event must carry the id its
+// decision has in the store, across saves and chunks (a full chunk and a partial one).
+func TestSavedDecisionEventsCarryTheirIDs(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "civil.db"), Civil, Rights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pn, err := ident.MakePerson(1970, 5, 6, 11, ident.Register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	person := pn.String()
+	for _, n := range []int{3, decisionsPerInsert + 7} {
+		ds := make([]rights.Decision, n)
+		for i := range ds {
+			ds[i] = rights.Decision{Person: person, Right: "r" + strconv.Itoa(i), Version: 1, Result: rights.Granted, Effective: date.Of(2026, 12, 8)}
+		}
+		if err := db.Rights().Save(ctx, ds, rights.Mark{}); err != nil {
+			t.Fatalf("Save: %v", err)
+		}
+	}
+	history, err := db.Rights().History(ctx, person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := db.Population().Events(ctx, person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(history) != 3+decisionsPerInsert+7 || len(evs) != len(history) {
+		t.Fatalf("%d decisions and %d events; want %d of each", len(history), len(evs), 3+decisionsPerInsert+7)
+	}
+	for i, ev := range evs {
+		var data struct {
+			Decision int64  `json:"decision"`
+			Right    string `json:"right"`
+		}
+		if err := json.Unmarshal(ev.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		if data.Decision != history[i].ID || data.Right != history[i].Right || (i > 0 && history[i].ID != history[i-1].ID+1) {
+			t.Errorf("event %d names decision %d (%s); the store holds %d (%s)", i, data.Decision, data.Right, history[i].ID, history[i].Right)
+		}
+	}
 }

@@ -12,9 +12,9 @@ import (
 
 // employmentSource is the employment source over the civil database (the built-in
 // sources share it: a declaration's event is written in its transaction), its mandates
-// read from the directory.
-func employmentSource(st *Stores) *employment.Source {
-	return &employment.Source{Store: st.Civil.Employment(), Mandates: Mandates(st.Directory), Competent: Competent(st.Directory)}
+// read from the directory through the stack's cache.
+func employmentSource(st *Stores, mandates *mandateCache) *employment.Source {
+	return &employment.Source{Store: st.Civil.Employment(), Mandates: mandates.check, Competent: Competent(st.Directory)}
 }
 
 // Competent names the institution competent for a worker's social risk on a day. The
@@ -64,19 +64,43 @@ func Competent(d *directory.Directory) employment.Competent {
 
 // Mandates says whether an institution may declare for an employer: it is the employer
 // (its enterprise number), or the employer is among its mandates (a payroll office).
-// Anything else, an unknown institution included, is refused.
+// Anything else, an unknown institution included, is refused. It reads the directory at
+// each call; the hub uses a mandateCache in front of it.
 func Mandates(d *directory.Directory) employment.Mandates {
 	return func(ctx context.Context, institution, employer string) error {
 		inst, _, err := directory.Get[directory.Institution](ctx, d, institution)
-		if fault.KindOf(err) == fault.NotFound {
-			return fault.Forbiddenf("%s may not declare for %s", institution, employer)
-		}
 		if err != nil {
-			return err
+			return mandateRefusal(institution, employer, err)
 		}
-		if inst.Enterprise == employer || slices.Contains(inst.Mandates, employer) {
-			return nil
-		}
-		return fault.Forbiddenf("%s has no mandate to declare for %s", institution, employer)
+		return declarerOf(inst).may(institution, employer)
 	}
+}
+
+// mandateRefusal is the answer when the declaring institution cannot be read.
+func mandateRefusal(institution, employer string, err error) error {
+	if fault.KindOf(err) == fault.NotFound {
+		return fault.Forbiddenf("%s may not declare for %s", institution, employer)
+	}
+	return err
+}
+
+// declarer is what the mandate check needs of an institution's directory record.
+type declarer struct {
+	enterprise string
+	mandates   map[string]bool // the employers that mandated it
+}
+
+func declarerOf(inst directory.Institution) declarer {
+	d := declarer{enterprise: inst.Enterprise, mandates: make(map[string]bool, len(inst.Mandates))}
+	for _, e := range inst.Mandates {
+		d.mandates[e] = true
+	}
+	return d
+}
+
+func (d declarer) may(institution, employer string) error {
+	if d.enterprise == employer || d.mandates[employer] {
+		return nil
+	}
+	return fault.Forbiddenf("%s has no mandate to declare for %s", institution, employer)
 }

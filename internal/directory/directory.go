@@ -120,7 +120,13 @@ func CreateAll[T Entity, P EntityPtr[T]](ctx context.Context, d *Directory, acto
 		}
 		recs[i] = Record{Kind: p.kind(), Key: p.key(), Owner: p.owner(), Doc: doc}
 	}
-	return d.store.CreateRecords(ctx, actor, recs)
+	if err := d.store.CreateRecords(ctx, actor, recs); err != nil {
+		return err
+	}
+	if len(recs) > 0 {
+		d.tell(ctx, recs[0].Kind)
+	}
+	return nil
 }
 
 // Get returns the record of kind T with key.

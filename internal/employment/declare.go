@@ -161,11 +161,9 @@ func (s *Source) hireChecked(ctx context.Context, d Declaration, today date.Date
 	case d.Start > today.AddDays(366):
 		return Declaration{}, fault.Invalidf("start", "%s is more than a year ahead", d.Start)
 	}
-	if _, open, err := s.Store.Open(ctx, d.Person, d.Employer, d.Start); err != nil {
-		return Declaration{}, err
-	} else if open {
-		return Declaration{}, fault.Conflictf("person", "%s already works for %s on %s", d.Person, d.Employer, d.Start)
-	}
+	// A worker already working for the employer is refused by the store, in the
+	// transaction (Store.Apply: a conflict), so a hire sent twice at once is taken once;
+	// no read before it.
 	d.Late = today > d.Start
 	rel := Relation{Person: d.Person, Employer: d.Employer, Establishment: d.Establishment, Start: d.Start,
 		End: date.Max, Contract: d.Contract, Fraction: d.Fraction, Sector: d.Sector, Status: Active, Version: 1}

@@ -88,7 +88,10 @@ type Store interface {
 	// meanwhile), the relation's previous state kept as history. When ev is not nil, the
 	// social registry's event is appended in the same transaction (its person's count of
 	// registry changes raised); a person the register does not hold, or who died, is
-	// refused. It returns d with ID, Relation and Event set.
+	// refused. A hire (rel.ID zero) of a worker with a relation with the employer that
+	// is active and not ended before rel.Start is refused (fault.Conflict on "person"),
+	// checked in the transaction, before the register's verdict: two hires of the same
+	// worker sent at once are taken once. It returns d with ID, Relation and Event set.
 	Apply(ctx context.Context, d Declaration, rel Relation, ev *Mutation) (Declaration, error)
 	// Relation reads one relation (fault.NotFound if none).
 	Relation(ctx context.Context, id int64) (Relation, error)

@@ -237,6 +237,13 @@ func (r *route) planRegistry(ctx context.Context, data []byte, kind string, ev p
 		r.log.Warn("a change of a registry the hub does not serve: dropped", "seq", ev.Seq, "registry", kind)
 		return nil, nil
 	}
+	m := mutations.Mutation{Source: "civil", Service: r.service(kind), Registry: kind, Seq: ev.Seq,
+		Type: ev.Type, WireType: derived.WireEventType(ev.Type, ev.Data), Person: ev.Person, Date: ev.Date}
+	if !r.decide.Concerns(m) {
+		// No institution with a file on the person takes this change: nothing to send and
+		// no decision to record, so the record (a household read) is not derived.
+		return &routing{m: m}, nil
+	}
 	rec, err := src.RecordAfter(ctx, ev)
 	if fault.KindOf(err) == fault.NotFound || (err == nil && rec == nil) {
 		r.log.Warn("a change of a person the registry does not hold: dropped", "seq", ev.Seq, "registry", kind)
@@ -245,8 +252,8 @@ func (r *route) planRegistry(ctx context.Context, data []byte, kind string, ev p
 	if err != nil {
 		return nil, err
 	}
-	return r.decideOn(data, mutations.Mutation{Source: "civil", Service: r.service(kind), Registry: kind, Seq: ev.Seq,
-		Type: ev.Type, WireType: derived.WireEventType(ev.Type, ev.Data), Person: ev.Person, Date: ev.Date, Record: rec})
+	m.Record = rec
+	return r.decideOn(data, m)
 }
 
 // decideOn routes m (data is how it came): the copies, each minimised, and a record of

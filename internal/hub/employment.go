@@ -12,9 +12,9 @@ import (
 
 // employmentSource is the employment source over the civil database (the built-in
 // sources share it: a declaration's event is written in its transaction), its mandates
-// read from the directory.
-func employmentSource(st *Stores) *employment.Source {
-	return &employment.Source{Store: st.Civil.Employment(), Mandates: Mandates(st.Directory), Competent: Competent(st.Directory)}
+// read from the directory through the stack's cache.
+func employmentSource(st *Stores, mandates *mandateCache) *employment.Source {
+	return &employment.Source{Store: st.Civil.Employment(), Mandates: mandates.check, Competent: Competent(st.Directory)}
 }
 
 // Competent names the institution competent for a worker's social risk on a day. The
@@ -59,24 +59,5 @@ func Competent(d *directory.Directory) employment.Competent {
 			return insurers[0], nil
 		}
 		return "", fault.Conflictf("person", "%s has files at %d %s insurers on %s: the person directory must say which one insures the worker; the declaration is not sent", person, len(insurers), sector, day)
-	}
-}
-
-// Mandates says whether an institution may declare for an employer: it is the employer
-// (its enterprise number), or the employer is among its mandates (a payroll office).
-// Anything else, an unknown institution included, is refused.
-func Mandates(d *directory.Directory) employment.Mandates {
-	return func(ctx context.Context, institution, employer string) error {
-		inst, _, err := directory.Get[directory.Institution](ctx, d, institution)
-		if fault.KindOf(err) == fault.NotFound {
-			return fault.Forbiddenf("%s may not declare for %s", institution, employer)
-		}
-		if err != nil {
-			return err
-		}
-		if inst.Enterprise == employer || slices.Contains(inst.Mandates, employer) {
-			return nil
-		}
-		return fault.Forbiddenf("%s has no mandate to declare for %s", institution, employer)
 	}
 }

@@ -41,6 +41,7 @@ type stack struct {
 	dir      *directory.Directory
 	log      *slog.Logger
 	seen     map[directory.Kind]int64 // history seen, per kind that shapes the policy
+	mandates *mandateCache            // the declarers' mandates (employment), as current as the policy
 
 	reloading sync.Mutex // one reload of the policy at a time (the ticker, a change made here)
 }
@@ -90,6 +91,10 @@ func startStack(ctx context.Context, cfg Config, st *Stores, baseURL, publicURL 
 		return nil, err
 	}
 	x.exchange = exchange.New(policy, x.sources, recorder{x.audit}, nil)
+	if x.mandates, err = newMandateCache(ctx, st.Directory); err != nil {
+		x.audit.Close(ctx)
+		return nil, err
+	}
 	st.Directory.OnChange(x.changed)
 	if cfg.Limits != nil || cfg.Replicas > 1 {
 		l := exchange.DefaultLimits()
@@ -178,6 +183,9 @@ func (x *stack) refresh(ctx context.Context, every time.Duration) {
 			x.log.Warn("refresh the person directory", "err", err)
 		}
 		x.reload(ctx, false)
+		if err := x.mandates.refresh(ctx); err != nil {
+			x.log.Warn("refresh the mandates", "err", err)
+		}
 	}
 }
 
@@ -204,10 +212,14 @@ func (x *stack) reload(ctx context.Context, force bool) {
 }
 
 // changed is told of every directory record this process writes: a change of an
-// authorization or a service is in force before the request that made it returns.
+// authorization, a service or an institution (its mandates) is in force before the
+// request that made it returns.
 func (x *stack) changed(ctx context.Context, kind directory.Kind) {
-	if kind == directory.KindAuthorization || kind == directory.KindService {
+	switch kind {
+	case directory.KindAuthorization, directory.KindService:
 		x.reload(context.WithoutCancel(ctx), true)
+	case directory.KindInstitution: // a mandate given or revoked: in force at once
+		x.mandates.drop()
 	}
 }
 

@@ -293,7 +293,7 @@ func Serve(ctx context.Context, cfg Config, st *Stores) error {
 		Ready: st.Ready, Log: log, Version: cfg.Version, OAuth: oa, Keys: keys, Exchange: ex,
 		ServiceFor: x.serviceFor, Builtins: builtins, Audit: x.audit, AuditKey: x.verifierKey, AuditKeys: func() ([]audit.KeyPeriod, error) { return x.keyHistory(cfg.KeyFile) },
 		Async: worker, DCIPrefix: cfg.DCIPrefix, Events: ev, Registry: reg,
-		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st), Uploads: uploads(cfg), Messages: claims(st),
+		SourceCallbacks: x.sources.callbacks, Employment: employmentSource(st, x.mandates), Uploads: uploads(cfg), Messages: claims(st),
 		RecentMessages: cfg.RecentMessages, Sizes: memorySizes(st), Rights: rightsAccess, Benefits: reports})
 	if n, err := api.RememberRecent(ctx); err != nil {
 		log.Warn("remember recent messages from the audit log", "err", err)

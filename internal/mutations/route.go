@@ -86,17 +86,7 @@ func (r *Router) Route(m Mutation) ([]Delivery, []Decision) {
 	var decisions []Decision
 	subs := r.Subscriptions()
 	policy := r.Policy()
-	today := m.Date
-	if r.Today != nil {
-		today = r.Today()
-	}
-	// A death ends every file after it: one recorded late, dated before a file began
-	// (a person registered while already dead), still concerns the files in force on
-	// the day it is routed, or the dead person keeps being paid.
-	days := []date.Date{m.Date}
-	if m.Type == "death" && today > m.Date {
-		days = append(days, today)
-	}
+	today, days := r.days(m)
 	done := map[string]bool{}
 	for _, person := range append([]string{m.Person}, m.Related...) {
 		for _, day := range days {
@@ -106,13 +96,56 @@ func (r *Router) Route(m Mutation) ([]Delivery, []Decision) {
 	return deliveries, decisions
 }
 
+// Concerns reports whether Route decides anything about m: an institution with a file
+// on a person m concerns, on a day it is routed on, subscribed to m's type in the file's
+// capacity. When none is, nobody receives m and no decision is recorded, so m.Record
+// need not be derived (events: a registry's record rebuilt with its household).
+func (r *Router) Concerns(m Mutation) bool {
+	subs := r.Subscriptions()
+	_, days := r.days(m)
+	for _, person := range append([]string{m.Person}, m.Related...) {
+		for _, day := range days {
+			for _, f := range r.Files(person, day) {
+				for _, s := range subs {
+					if subscribed(s, f, m.Type) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// days returns the day m is routed and the days whose files it concerns.
+func (r *Router) days(m Mutation) (today date.Date, days []date.Date) {
+	today = m.Date
+	if r.Today != nil {
+		today = r.Today()
+	}
+	// A death ends every file after it: one recorded late, dated before a file began
+	// (a person registered while already dead), still concerns the files in force on
+	// the day it is routed, or the dead person keeps being paid.
+	days = []date.Date{m.Date}
+	if m.Type == "death" && today > m.Date {
+		days = append(days, today)
+	}
+	return today, days
+}
+
+// subscribed reports whether subscription s takes changes of type typ through file f:
+// the file's institution's, active, to that type, in the file's capacity.
+func subscribed(s directory.Subscription, f directory.Integration, typ string) bool {
+	return s.Institution == f.Institution && s.Active() && slices.Contains(s.EventTypes, typ) &&
+		(len(s.Capacities) == 0 || slices.Contains(s.Capacities, f.Capacity))
+}
+
 // routeOn adds the deliveries and decisions of m for the files on person in force on day.
 func (r *Router) routeOn(m Mutation, person string, day, today date.Date, subs []directory.Subscription, policy *exchange.Policy,
 	done map[string]bool, decisions []Decision, deliveries []Delivery) ([]Decision, []Delivery) {
 	for _, f := range r.Files(person, day) {
 		for _, s := range subs {
-			if done[s.ID] || s.Institution != f.Institution || !s.Active() || !slices.Contains(s.EventTypes, m.Type) ||
-				(len(s.Capacities) > 0 && !slices.Contains(s.Capacities, f.Capacity)) {
+			if done[s.ID] || !subscribed(s, f, m.Type) {
 				continue
 			}
 			d := policy.Decide(exchange.Question{Institution: s.Institution, Service: m.Service, Purpose: m.Purpose, Day: today})

@@ -150,3 +150,36 @@ func TestRouteDeathBeforeTheFile(t *testing.T) {
 		t.Errorf("an address change dated before the files: recipients %v; want none", recipients(got))
 	}
 }
+
+// TestConcerns: Concerns says whether Route decides anything (a delivery, or a refusal
+// to record), so that a caller may skip deriving the record of a change nobody takes.
+func TestConcerns(t *testing.T) {
+	r := router()
+	r.Today = func() date.Date { return today }
+	tests := []struct {
+		name string
+		m    Mutation
+		want bool
+	}{
+		{"death of a parent", Mutation{Type: "death", Person: parent, Date: today}, true},
+		{"an address: the pension fund's capacity", Mutation{Type: "address", Person: lonely, Date: today}, true},
+		{"birth: through a related person", Mutation{Type: "birth", Person: newborn, Related: []string{parent}, Date: today}, true},
+		{"a child's birth: the fund's capacity 010", Mutation{Type: "birth", Person: child, Date: today}, true},
+		{"an address of a child: no subscription in its capacity", Mutation{Type: "address", Person: child, Date: today}, false},
+		{"nobody has a file", Mutation{Type: "death", Person: "99999999999", Date: today}, false},
+		{"an event nobody subscribed to", Mutation{Type: "divorce", Person: parent, Date: today}, false},
+		{"dated before the files", Mutation{Type: "address", Person: lonely, Date: date.Of(2019, 6, 1)}, false},
+		{"a death dated before the files: routed on the files of today", Mutation{Type: "death", Person: lonely, Date: date.Of(2019, 6, 1)}, true},
+		{"a refusal is a decision: the tax office's expired authorization", Mutation{Type: "death", Person: parent, Date: today}, true},
+	}
+	for _, tt := range tests {
+		tt.m.Source, tt.m.Service, tt.m.Seq = "civil", "civil-person", 7
+		if got := r.Concerns(tt.m); got != tt.want {
+			t.Errorf("%s: Concerns = %v; want %v", tt.name, got, tt.want)
+		}
+		deliveries, decisions := r.Route(tt.m)
+		if decided := len(deliveries)+len(decisions) > 0; decided != r.Concerns(tt.m) {
+			t.Errorf("%s: Route decided %d, delivered %d; Concerns = %v", tt.name, len(decisions), len(deliveries), r.Concerns(tt.m))
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/employment"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
 // Employment returns the employment source's store; the employment schema must have
@@ -63,6 +64,15 @@ func (s *employmentStore) Apply(ctx context.Context, d employment.Declaration, r
 	return d, commit(tx, "record a declaration")
 }
 
+// The statements an immediate declaration runs, prepared at Open (sql.go, writeStmts).
+const (
+	openRelationSQL   = `SELECT 1 FROM emp_relation WHERE person = ? AND employer = ? AND status = ? AND end_date >= ? LIMIT 1`
+	insertRelationSQL = `INSERT INTO emp_relation (person, employer, establishment, start_date, end_date, contract, fraction, sector, status, version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`
+	insertDeclarationSQL = `INSERT INTO emp_declaration (relation, person, kind, declared_by, received_at, late, event, doc, prior)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+)
+
 // applyTx is Apply's work in tx.
 func (s *employmentStore) applyTx(ctx context.Context, tx *sql.Tx, d employment.Declaration, rel employment.Relation, ev *employment.Mutation) (employment.Declaration, error) {
 	p, err := personKey(rel.Person)
@@ -73,31 +83,21 @@ func (s *employmentStore) applyTx(ctx context.Context, tx *sql.Tx, d employment.
 	if err != nil {
 		return employment.Declaration{}, err
 	}
-	if ev != nil {
-		if d.Event, err = s.appendEvent(ctx, tx, *ev); err != nil {
-			return employment.Declaration{}, err
-		}
-	}
 	var prior any
 	if rel.ID == 0 {
-		// The source checked before that the worker has no open relation with the
-		// employer; checked again here, after the person's lock, so that two hires
-		// of the same worker sent at once are taken once.
-		var one int
-		err := tx.QueryRowContext(ctx, s.db.q(`SELECT 1 FROM emp_relation WHERE person = ? AND employer = ? AND status = ? AND end_date >= ? LIMIT 1`),
-			p, e, employment.Active, int64(rel.Start)).Scan(&one)
-		if err == nil {
-			return employment.Declaration{}, fault.Conflictf("person", "%s already works for %s on %s", rel.Person, rel.Employer, rel.Start)
+		if d.Event, err = s.hireTx(ctx, tx, p, e, rel, ev); err != nil {
+			return employment.Declaration{}, err
 		}
-		if err != sql.ErrNoRows {
-			return employment.Declaration{}, mapErr(err, "record a declaration")
-		}
-		err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_relation (person, employer, establishment, start_date, end_date, contract, fraction, sector, status, version)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`), p, e, rel.Establishment, int64(rel.Start), int64(rel.End), rel.Contract, rel.Fraction, rel.Sector, rel.Status).Scan(&rel.ID)
+		err = s.db.txQueryRow(ctx, tx, insertRelationSQL, p, e, rel.Establishment, int64(rel.Start), int64(rel.End), rel.Contract, rel.Fraction, rel.Sector, rel.Status).Scan(&rel.ID)
 		if err != nil {
 			return employment.Declaration{}, mapErr(err, "record a declaration")
 		}
 	} else {
+		if ev != nil {
+			if d.Event, err = s.appendEvent(ctx, tx, *ev); err != nil {
+				return employment.Declaration{}, err
+			}
+		}
 		before, err := scanRelation(tx.QueryRowContext(ctx, s.db.q(`SELECT `+relationCols+` FROM emp_relation WHERE id = ?`+s.db.forUpdate()), rel.ID))
 		if err != nil {
 			return employment.Declaration{}, mapErr(err, "record a declaration")
@@ -119,12 +119,42 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`), p, e, rel.Establishment, i
 	if d.Late {
 		late = 1
 	}
-	err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_declaration (relation, person, kind, declared_by, received_at, late, event, doc, prior)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), rel.ID, p, d.Kind, d.DeclaredBy, d.Received.UnixNano(), late, d.Event, string(doc), prior).Scan(&d.ID)
+	err = s.db.txQueryRow(ctx, tx, insertDeclarationSQL, rel.ID, p, d.Kind, d.DeclaredBy, d.Received.UnixNano(), late, d.Event, string(doc), prior).Scan(&d.ID)
 	if err != nil {
 		return employment.Declaration{}, mapErr(err, "record a declaration")
 	}
 	return d, nil
+}
+
+// hireTx checks, in tx, that the worker p has no open relation with employer e, and
+// appends the hire's event ev (when set), returning its seq. The worker's record is
+// locked first (PostgreSQL), so two hires of the same worker sent at once are taken
+// once: this is the check (the source makes none before), and it comes before the
+// register's verdict on the person, as the source's own check used to.
+func (s *employmentStore) hireTx(ctx context.Context, tx *sql.Tx, p, e int64, rel employment.Relation, ev *employment.Mutation) (int64, error) {
+	var person population.Person
+	var lockErr error
+	if ev != nil {
+		person, lockErr = (&populationStore{db: s.db}).lockPerson(ctx, tx, p, ev.Type)
+		if lockErr != nil && fault.KindOf(lockErr) != fault.NotFound {
+			return 0, lockErr
+		}
+	}
+	var one int
+	err := s.db.txQueryRow(ctx, tx, openRelationSQL, p, e, employment.Active, int64(rel.Start)).Scan(&one)
+	if err == nil {
+		return 0, fault.Conflictf("person", "%s already works for %s on %s", rel.Person, rel.Employer, rel.Start)
+	}
+	if err != sql.ErrNoRows {
+		return 0, mapErr(err, "record a declaration")
+	}
+	if ev == nil {
+		return 0, nil
+	}
+	if lockErr != nil {
+		return 0, employment.NotInRegister(ev.Person)
+	}
+	return s.eventFor(ctx, tx, p, person, *ev)
 }
 
 // appendEvent changes the register's person as ev.Apply says and appends ev to the
@@ -134,24 +164,30 @@ func (s *employmentStore) appendEvent(ctx context.Context, tx *sql.Tx, ev employ
 	if err != nil {
 		return 0, err
 	}
-	ps := &populationStore{db: s.db}
-	person, err := ps.lockPerson(ctx, tx, n, ev.Type)
+	person, err := (&populationStore{db: s.db}).lockPerson(ctx, tx, n, ev.Type)
 	if fault.KindOf(err) == fault.NotFound {
 		return 0, employment.NotInRegister(ev.Person)
 	}
 	if err != nil {
 		return 0, err
 	}
+	return s.eventFor(ctx, tx, n, person, ev)
+}
+
+// eventFor applies ev to the locked person (number n), writes the person and appends
+// ev with the person as it left it.
+func (s *employmentStore) eventFor(ctx context.Context, tx *sql.Tx, n int64, person population.Person, ev employment.Mutation) (int64, error) {
+	was := person
 	if err := ev.Apply(&person); err != nil {
 		return 0, err
 	}
 	person.Number = personString(n)
-	after, err := ps.writePerson(ctx, tx, person) // the person as the change left it
+	after, err := (&populationStore{db: s.db}).writePersonAfter(ctx, tx, was, person) // the person as the change left it
 	if err != nil {
 		return 0, err
 	}
 	var seq int64
-	err = tx.QueryRowContext(ctx, s.db.q(recordEvent), ev.Type, n, int32(ev.Date), nullText(ev.Data), stamp(s.db.now()).UnixNano(),
+	err = s.db.txQueryRow(ctx, tx, recordEvent, ev.Type, n, int32(ev.Date), nullText(ev.Data), stamp(s.db.now()).UnixNano(),
 		nullText(after)).Scan(&seq)
 	return seq, mapErr(err, "record a declaration")
 }

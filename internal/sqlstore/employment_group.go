@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/crossroads-hub/crossroads/internal/employment"
@@ -25,6 +26,13 @@ import (
 
 // maxGroup bounds the declarations of one transaction.
 const maxGroup = 256
+
+// Each declaration of a group in a savepoint of its own (prepared at Open).
+const (
+	savepointSQL  = `SAVEPOINT declaration`
+	rollbackToSQL = `ROLLBACK TO declaration`
+	releaseSQL    = `RELEASE declaration`
+)
 
 type applyGroup struct {
 	mu      sync.Mutex
@@ -59,6 +67,10 @@ func (g *applyGroup) apply(ctx context.Context, s *employmentStore, d employment
 	} else {
 		g.busy = true
 		g.mu.Unlock()
+		// Let the handlers already runnable reach the group before it starts: measured
+		// under the API benchmark, 7 declarations a transaction instead of 2, and each
+		// commit's processor time (WAL frames written) shared by more.
+		runtime.Gosched()
 	}
 	g.lead(ctx)
 	return req.out, req.err
@@ -118,18 +130,18 @@ func runGroup(ctx context.Context, batch []*applyReq) {
 	}
 	defer tx.Rollback()
 	for _, r := range batch {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT declaration`); err != nil {
+		if _, err := s.db.txExec(ctx, tx, savepointSQL); err != nil {
 			fail(mapErr(err, "record a declaration"))
 			return
 		}
 		r.out, r.err = s.applyTx(ctx, tx, r.d, r.rel, r.ev)
 		if r.err != nil {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO declaration`); err != nil {
+			if _, err := s.db.txExec(ctx, tx, rollbackToSQL); err != nil {
 				fail(mapErr(err, "record a declaration"))
 				return
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE declaration`); err != nil {
+		if _, err := s.db.txExec(ctx, tx, releaseSQL); err != nil {
 			fail(mapErr(err, "record a declaration"))
 			return
 		}

@@ -18,8 +18,10 @@ const (
 	insertEvent = `INSERT INTO event (type, person, event_date, data, recorded_at) VALUES (?, ?, ?, ?, ?) RETURNING seq`
 	// recordEvent appends the event of a change with the person as it left it.
 	recordEvent = `INSERT INTO event (type, person, event_date, data, recorded_at, person_after) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`
-	insertSeq   = `INSERT INTO event (seq, type, person, event_date, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`
-	bulkEvents  = `INSERT INTO event (seq, type, person, event_date, data, recorded_at)
+	// lockPersonSQL reads the person an event is about (FOR UPDATE added on PostgreSQL).
+	lockPersonSQL = `SELECT doc FROM person WHERE number = ?`
+	insertSeq     = `INSERT INTO event (seq, type, person, event_date, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`
+	bulkEvents    = `INSERT INTO event (seq, type, person, event_date, data, recorded_at)
 SELECT CASE WHEN u.s = 0 THEN nextval(pg_get_serial_sequence('event', 'seq')) ELSE u.s END,
   u.t, u.p, u.d, NULLIF(u.x, '')::json, u.a
 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::bigint[])
@@ -225,8 +227,7 @@ func (s *populationStore) record(ctx context.Context, ev population.Event, keys 
 
 // lockPerson reads the person an event is about, locking the row on PostgreSQL.
 func (s *populationStore) lockPerson(ctx context.Context, tx *sql.Tx, n int64, evType string) (population.Person, error) {
-	q := s.db.q(`SELECT doc FROM person WHERE number = ?` + s.db.forUpdate())
-	p, err := scanPerson(tx.QueryRowContext(ctx, q, n), "person "+personString(n)+" not found")
+	p, err := scanPerson(s.db.txQueryRow(ctx, tx, lockPersonSQL+s.db.forUpdate(), n), "person "+personString(n)+" not found")
 	if fault.KindOf(err) == fault.NotFound && evType == population.EventBirth {
 		return population.Person{Number: personString(n)}, nil
 	}
@@ -244,6 +245,32 @@ func (s *populationStore) writePerson(ctx context.Context, tx *sql.Tx, p populat
 		return nil, mapErr(err, "record event")
 	}
 	return r.doc, s.putPerson(ctx, st, r)
+}
+
+// updatePersonDoc rewrites a person's record alone.
+const updatePersonDoc = `UPDATE person SET doc = ? WHERE number = ?`
+
+// writePersonAfter writes p, changed from was, and returns its record as stored. When
+// the change leaves the columns kept for the indexes as they were (a count of registry
+// changes raised), only the record is rewritten: the person's index entries are not
+// deleted and inserted again, pages the commit would otherwise write to the WAL.
+func (s *populationStore) writePersonAfter(ctx context.Context, tx *sql.Tx, was, p population.Person) ([]byte, error) {
+	if was.BRN != p.BRN || was.Address.Municipality != p.Address.Municipality || was.Household != p.Household ||
+		was.BirthDate != p.BirthDate || was.DeathDate != p.DeathDate {
+		return s.writePerson(ctx, tx, p)
+	}
+	r, err := toRow(p)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.db.txExec(ctx, tx, updatePersonDoc, string(r.doc), r.number)
+	if err != nil {
+		return nil, mapErr(err, "record event")
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 { // not there: written whole
+		return s.writePerson(ctx, tx, p)
+	}
+	return r.doc, nil
 }
 
 // LastEventSeq returns the seq of the last event.

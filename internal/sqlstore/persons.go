@@ -175,6 +175,25 @@ func (s *populationStore) Person(ctx context.Context, number string) (population
 	return scanPerson(st.QueryRowContext(ctx, n), "person "+personString(n)+" not found")
 }
 
+// Household lists the persons of household id, in number order, at most limit (the
+// dead too): one prepared query, where a search by filter would count the matches and
+// read them with two statements parsed each time (derived's household, for each
+// change routed to a social or beneficiary registry).
+func (s *populationStore) Household(ctx context.Context, id string, limit int) ([]population.Person, error) {
+	st, err := s.db.stmt(ctx, s.db.r, `SELECT doc FROM person WHERE household = ? ORDER BY number LIMIT ?`)
+	if err != nil {
+		return nil, mapErr(err, "read a household")
+	}
+	rows, err := st.QueryContext(ctx, id, limit)
+	if err != nil {
+		return nil, mapErr(err, "read a household")
+	}
+	defer rows.Close()
+	out := []population.Person{}
+	err = eachPerson(rows, func(p population.Person) error { out = append(out, p); return nil })
+	return out, err
+}
+
 // PersonByBRN returns one person by birth registration number.
 func (s *populationStore) PersonByBRN(ctx context.Context, brn string) (population.Person, error) {
 	q := s.db.q(`SELECT doc FROM person WHERE brn = ?`)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/ident"
 	"github.com/crossroads-hub/crossroads/internal/population"
 	"github.com/crossroads-hub/crossroads/internal/query"
 	"github.com/crossroads-hub/crossroads/internal/sqlstore"
@@ -181,4 +182,68 @@ func TestBulkLoadRebuildsIndexes(t *testing.T) {
 	if _, err := db.Roster().Briefs(ctx, "", 10); err != nil {
 		t.Errorf("Briefs after reopening: %v", err)
 	}
+}
+
+// TestHouseholdAgreesWithSearch: Household lists what a search by filter on household
+// finds, in number order, the dead too, at most the limit (derived reads households
+// with it instead of the search).
+func TestHouseholdAgreesWithSearch(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := b.open(t, sqlstore.Civil)
+			var ps []population.Person
+			for i := range 7 {
+				p := population.Person{Number: synthNumber(t, i+1), GivenName: "M", FamilyName: "House", Sex: "male",
+					BirthDate: date.Of(1980, 1, 1), Household: "HH-A"}
+				if i == 2 {
+					p.DeathDate = date.Of(2020, 5, 5)
+				}
+				if i == 6 {
+					p.Household = "HH-B"
+				}
+				ps = append(ps, p)
+			}
+			if err := db.Population().PutPersons(ctx, ps); err != nil {
+				t.Fatal(err)
+			}
+			h := db.Population().(interface {
+				Household(context.Context, string, int) ([]population.Person, error)
+			})
+			for _, tc := range []struct {
+				id    string
+				limit int
+			}{{"HH-A", 20}, {"HH-A", 4}, {"HH-B", 20}, {"HH-NONE", 20}} {
+				got, err := h.Household(ctx, tc.id, tc.limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _, err := db.Searcher().Search(ctx, query.Query{Kind: query.KindFilter, Page: 1, PageSize: tc.limit,
+					Filter: &query.Cond{Op: query.Eq, Attr: "household", Value: tc.id}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				numbers := func(ps []population.Person) []string {
+					out := []string{}
+					for _, p := range ps {
+						out = append(out, p.Number)
+					}
+					return out
+				}
+				if g, w := numbers(got), numbers(want); !slices.Equal(g, w) {
+					t.Errorf("Household(%s, %d) = %v; want %v, as the search", tc.id, tc.limit, g, w)
+				}
+			}
+		})
+	}
+}
+
+// synthNumber is the person number of the seq-th person born on 1980-01-01.
+func synthNumber(t *testing.T, seq int) string {
+	t.Helper()
+	n, err := ident.MakePerson(1980, 1, 1, seq, ident.Register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,20 +83,64 @@ func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 	return tx.PrepareContext(ctx, db.q(query))
 }
 
-// writeStmts are the statements of each schema that batches run per row.
+// writeStmts are the statements of each schema that batches run per row, and those an
+// immediate declaration runs (employment.go).
 var writeStmts = map[Schema][]string{
-	Hub:   {findOverlap, insertLine, endLine, insertChange},
-	Civil: {upsertPerson, insertEvent, insertSeq},
+	Hub:        {findOverlap, insertLine, endLine, insertChange},
+	Civil:      {upsertPerson, insertEvent, insertSeq, recordEvent, lockPersonSQL, updatePersonDoc},
+	Employment: {openRelationSQL, insertRelationSQL, insertDeclarationSQL},
+}
+
+// sqliteWriteStmts are prepared on SQLite only (its group commit's savepoints).
+var sqliteWriteStmts = map[Schema][]string{
+	Employment: {savepointSQL, rollbackToSQL, releaseSQL},
 }
 
 // prepareWrites prepares the per-row statements of schema on the writer.
 func (db *DB) prepareWrites(ctx context.Context, s Schema) error {
-	for _, q := range writeStmts[s] {
+	qs := writeStmts[s]
+	if db.dialect != Postgres {
+		qs = append(slices.Clip(qs), sqliteWriteStmts[s]...)
+	}
+	for _, q := range qs {
 		if _, err := db.stmt(ctx, db.w, q); err != nil {
 			return mapErr(err, "prepare statements")
 		}
 	}
 	return nil
+}
+
+// prepared returns the statement query prepared on the writer at Open, bound to tx, on
+// SQLite; nil on PostgreSQL (pgx keeps its own cache of prepared statements) or when
+// query was not prepared. SQLite's driver would otherwise parse the text at each call,
+// a good part of a short transaction's processor time.
+func (db *DB) prepared(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	if db.dialect == Postgres {
+		return nil
+	}
+	db.mu.RLock()
+	st, ok := db.stmts[stmtKey{db.w, query}]
+	db.mu.RUnlock()
+	if !ok {
+		return nil
+	}
+	return tx.StmtContext(ctx, st)
+}
+
+// txQueryRow runs query in tx, prepared when it can be (see prepared).
+func (db *DB) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := db.prepared(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, db.q(query), args...)
+}
+
+// txExec runs query in tx, prepared when it can be (see prepared).
+func (db *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st := db.prepared(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, db.q(query), args...)
 }
 
 // begin opens a write transaction (IMMEDIATE on SQLite, so a read-then-write never fails

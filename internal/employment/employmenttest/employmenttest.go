@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("riskonce", func(t *testing.T) { testRiskOnce(t, open(t)) })
 	t.Run("oracle", func(t *testing.T) { testNoOracle(t, open(t)) })
 	t.Run("concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
+	t.Run("hireintx", func(t *testing.T) { testHireInTransaction(t, open(t)) })
 }
 
 // setup puts persons 1..n in the register (person 9 died) and returns the source.

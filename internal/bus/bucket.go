@@ -65,3 +65,64 @@ func (k *Bucket) Keys(ctx context.Context, filter string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Entry is a key's value with its revision, which DeleteIf names.
+type Entry struct {
+	Key      string
+	Value    []byte
+	Revision uint64
+}
+
+// Entry returns the value of key with its revision, or ErrNotFound.
+func (k *Bucket) Entry(ctx context.Context, key string) (Entry, error) {
+	e, err := k.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return Entry{}, ErrNotFound
+	}
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Key: key, Value: e.Value(), Revision: e.Revision()}, nil
+}
+
+// PutMany sets each entry's key to its value (their revisions are not read) and waits
+// until all are stored: the puts are sent at once, not one round trip each.
+func (k *Bucket) PutMany(ctx context.Context, es []Entry) error {
+	futures := make([]jetstream.PubAckFuture, 0, len(es))
+	for _, e := range es {
+		f, err := k.js.PublishAsync("$KV."+k.name+"."+e.Key, e.Value)
+		if err != nil {
+			return fmt.Errorf("bus: bucket %s: put %s: %w", k.name, e.Key, err)
+		}
+		futures = append(futures, f)
+	}
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return fmt.Errorf("bus: bucket %s: put: %w", k.name, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Create sets key to value unless the key holds a value; ok is false when it does.
+func (k *Bucket) Create(ctx context.Context, key string, value []byte) (ok bool, err error) {
+	_, err = k.kv.Create(ctx, key, value)
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// DeleteIf deletes key if its revision is still rev: of several callers that read the
+// same revision, one deletes it (ok) and the others are told it changed (not ok).
+func (k *Bucket) DeleteIf(ctx context.Context, key string, rev uint64) (ok bool, err error) {
+	err = k.kv.Delete(ctx, key, jetstream.LastRevision(rev))
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -161,7 +161,7 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 	}
 	l := &Log{
 		store: store, sign: sign, now: cfg.Now, log: cfg.Log, max: cfg.MaxBatch, published: cfg.Published,
-		witnesses: witnesses,
+		witnesses:  witnesses,
 		in:         make(chan *request, cfg.MaxBatch),
 		writerDone: make(chan struct{}),
 		cpDone:     make(chan struct{}),

@@ -21,7 +21,7 @@ type memStore struct {
 	records [][]byte // seq-1 → body
 	hashes  []tlog.Hash
 	persons map[string][]int64
-	cps     []audit.StoredCheckpoint // by size
+	cps     []audit.StoredCheckpoint  // by size
 	cos     map[string]audit.Cosigned // by witness
 }
 

@@ -28,6 +28,31 @@ func (b *Bus) Bucket(ctx context.Context, name string, ttl time.Duration) (*Buck
 	return &Bucket{kv: kv, js: b.js, name: name}, nil
 }
 
+// ConsistentBucket opens the bucket name, creating it if new, as Bucket does, except
+// that its reads are answered by the leader of its stream: a value written by one
+// process (and stored: Put, PutMany) is what any other reads next. A Bucket's reads may
+// be answered by any server that keeps it, one that may not have the write yet (a
+// key-value bucket allows "direct" reads), which is faster and fine for values that may
+// lag; a hand-out acknowledged at another replica a moment after it was written is not.
+func (b *Bus) ConsistentBucket(ctx context.Context, name string, ttl time.Duration) (*Bucket, error) {
+	dup := 2 * time.Minute
+	if ttl > 0 && ttl < dup {
+		dup = ttl
+	}
+	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "KV_" + name, Subjects: []string{"$KV." + name + ".>"},
+		MaxMsgsPerSubject: 1, MaxAge: ttl, MaxBytes: -1, MaxMsgSize: -1, MaxMsgs: -1, MaxConsumers: -1,
+		Storage: jetstream.FileStorage, Replicas: b.replicas, AllowRollup: true, DenyDelete: true, Duplicates: dup,
+		Discard: jetstream.DiscardNew, AllowDirect: false})
+	if err != nil {
+		return nil, fmt.Errorf("bus: bucket %s: %w", name, err)
+	}
+	kv, err := b.js.KeyValue(ctx, name) // bound to a stream without direct reads: read from the leader
+	if err != nil {
+		return nil, fmt.Errorf("bus: bucket %s: %w", name, err)
+	}
+	return &Bucket{kv: kv, js: b.js, name: name}, nil
+}
+
 // Put sets key to value and waits until it is stored.
 func (k *Bucket) Put(ctx context.Context, key string, value []byte) error {
 	_, err := k.kv.Put(ctx, key, value)

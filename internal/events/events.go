@@ -144,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	pulled, err := cfg.Bus.Bucket(ctx, "PULLED", pulledTTL)
+	pulled, err := cfg.Bus.ConsistentBucket(ctx, "PULLED", pulledTTL)
 	if err != nil {
 		return nil, err
 	}

@@ -359,6 +359,35 @@ func TestPullReplicaGone(t *testing.T) {
 	checkOrder(t, firsts, want)
 }
 
+// TestPullAckAtOnce: copies acknowledged at another replica the moment they were
+// handed out are all known there (the hand-outs are read from the bucket's leader, not
+// from a server that may not have them yet).
+func TestPullAckAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 3-node NATS cluster; not in -short")
+	}
+	t.Parallel()
+	r := startPullReplicas(t, time.Minute)
+	seq := 0
+	persons := make([]string, 50)
+	for i := range persons {
+		persons[i] = "p" + strconv.Itoa(i)
+	}
+	want := r.publishCopies(t, "sub-a", persons, 60, &seq) // 3,000
+	acked := 0
+	for i := 0; acked < len(want); i++ {
+		cs := r.next(t, 0, "sub-a", 100)
+		if len(cs) == 0 {
+			t.Fatalf("%d of %d copies handed out", acked, len(want))
+		}
+		n, unknown := r.ack(t, 1+i%2, "sub-a", keysOfCopies(cs))
+		if n != len(cs) {
+			t.Fatalf("pull %d: %d of %d acknowledged at once at another replica; unknown there: %v", i, n, len(cs), unknown)
+		}
+		acked += n
+	}
+}
+
 // BenchmarkPullAcrossReplicas pulls copies 100 at a time at one replica and acknowledges
 // them at another, on a 3-node cluster in this process: what a pulled copy costs now
 // that its hand-out is kept in the bus (one put at the hand-out; a read, a delete and

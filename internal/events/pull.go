@@ -34,6 +34,10 @@ const pulledTTL = 10 * pullAckWait
 // round trips to the bus.
 const ackWorkers = 8
 
+// MaxKeyLen is the longest key of a copy Ack looks for (a copy's key is a change's id
+// and a subscription's: civil:<seq>/<subscription>, remote:…/<subscription>).
+const MaxKeyLen = 300
+
 // pulledKey is the bucket key of the hand-out of the copy key of subscription: both
 // encoded, as they hold characters a bucket key may not.
 func pulledKey(subscription, key string) string {
@@ -131,6 +135,9 @@ func (p *Pipeline) Ack(ctx context.Context, subscription string, keys []string) 
 // bucket (a delete at the revision read, so that one acknowledgement of several takes
 // it), then acknowledges it on the bus. ok is false when there is no hand-out to take.
 func (p *Pipeline) ackOne(ctx context.Context, subscription, key string) (ok bool, err error) {
+	if key == "" || len(key) > MaxKeyLen {
+		return false, nil // no copy has such a key
+	}
 	bk := pulledKey(subscription, key)
 	for range 3 { // the copy handed out again meanwhile: take the new hand-out
 		e, err := p.pulled.Entry(ctx, bk)

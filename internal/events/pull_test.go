@@ -167,8 +167,8 @@ func TestPullAcrossReplicas(t *testing.T) {
 	if got := keysOfCopies(theirs); !slices.Equal(got, other) {
 		t.Fatalf("sub-b pulled %v; want %v", got, other)
 	}
-	if n, unknown := r.ack(t, 1, "sub-a", append(other, "civil:999999/sub-a")); n != 0 || len(unknown) != 2 {
-		t.Errorf("sub-b's copy and a made-up key acknowledged through sub-a: %d, unknown %v; want 0, both", n, unknown)
+	if n, unknown := r.ack(t, 1, "sub-a", append(other, "civil:999999/sub-a", strings.Repeat("x", 5000))); n != 0 || len(unknown) != 3 {
+		t.Errorf("sub-b's copy, a made-up key and one too long acknowledged through sub-a: %d, unknown %v; want 0, all 3", n, unknown)
 	}
 	if n, _ := r.ack(t, 0, "sub-b", other); n != 1 {
 		t.Errorf("sub-b's own acknowledgement after sub-a's attempt: %d; want 1", n)

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/events"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
@@ -143,6 +145,11 @@ func (s *Server) eventsAck(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(body.Keys) == 0 || len(body.Keys) > 1000 {
 		return fault.Invalidf("keys", "name 1 to 1000 keys")
+	}
+	for i, k := range body.Keys {
+		if k == "" || len(k) > events.MaxKeyLen {
+			return fault.Invalidf(fmt.Sprintf("keys[%d]", i), "a copy's key has 1 to %d characters", events.MaxKeyLen)
+		}
 	}
 	n, unknown, err := s.events.Ack(r.Context(), id, body.Keys)
 	if err != nil {

@@ -155,7 +155,8 @@ func (p *puller) checkAck(what, base string, keys []string) {
 
 // checkRefusedAcks tries what a subscriber must not be able to do at base: acknowledge
 // again, acknowledge another subscription's copy or a made-up key (none acknowledged,
-// all answered unknown, and logged), use another institution's token (404).
+// all answered unknown, and logged), send a key longer than any copy's (400), use
+// another institution's token (404).
 func (p *puller) checkRefusedAcks(base string, acked []string, othersCopy, othersToken string, log *syncBuffer) {
 	p.t.Helper()
 	tries := append(slices.Clone(acked), othersCopy, "civil:999999999/"+p.subscription)
@@ -167,6 +168,9 @@ func (p *puller) checkRefusedAcks(base string, acked []string, othersCopy, other
 	testwait.For(p.t, 10*time.Second, testwait.True("the unknown acknowledgements to be logged", func() bool {
 		return strings.Contains(log.String(), "acknowledgement of copies not handed out")
 	}))
+	if status, _, _ := p.ack(base, p.token, []string{acked[0], strings.Repeat("k", 301)}); status != http.StatusBadRequest {
+		p.t.Errorf("a key of 301 characters: %d; want 400", status)
+	}
 	if status, n, _ := p.ack(base, othersToken, acked); status != http.StatusNotFound || n != 0 {
 		p.t.Errorf("another institution acknowledging %s's copies: %d, %d acknowledged; want 404", p.subscription, status, n)
 	}

@@ -3,9 +3,6 @@ package audit
 import (
 	"context"
 	"errors"
-	"maps"
-	"slices"
-	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -22,12 +19,13 @@ type Cosigned struct {
 }
 
 // AddCosignature takes a checkpoint note cosigned by one of the witnesses the log
-// expects (Config.Witnesses) and keeps it as that witness's latest, served by
-// Cosignatures and remembered outside the store (CosignedPath, when Config.Published
-// is set), so that Open refuses a store shorter than it. It refuses (Invalid) a note whose text is not a checkpoint of this log
-// (its size beyond the log, or another root at that size) or that is not a signed note
-// at all, and (Forbidden) one that no
-// expected witness signed: deny by default.
+// expects (Config.Witnesses) and keeps it in the store as that witness's latest
+// (Store.SaveCosigned), where every replica of the hub reads it (Cosignatures), and
+// outside the store (CosignedPath, when Config.Published is set), so that Open refuses
+// a store shorter than it. It refuses (Invalid) a note whose text is not a checkpoint
+// of this log (its size beyond the stored log, or another root at that size) or that is
+// not a signed note at all, and (Forbidden) one that no expected witness signed: deny
+// by default.
 func (l *Log) AddCosignature(ctx context.Context, msg string) (Cosigned, error) {
 	known := l.witnesses
 	if known == nil {
@@ -51,7 +49,12 @@ func (l *Log) AddCosignature(ctx context.Context, msg string) (Cosigned, error) 
 	if err := l.sync(ctx); err != nil {
 		return Cosigned{}, err
 	}
-	if size < 1 || size > l.head.Load().size {
+	// The stored tree, not this replica's: another may have signed a larger checkpoint.
+	h, err := l.sharedHead(ctx, l.head.Load())
+	if err != nil {
+		return Cosigned{}, err
+	}
+	if size < 1 || size > h.size {
 		return Cosigned{}, fault.Invalidf("note", "the log has no tree of size %d", size)
 	}
 	got, err := tlog.TreeHash(size, storeHashes{ctx, l.store})
@@ -61,45 +64,33 @@ func (l *Log) AddCosignature(ctx context.Context, msg string) (Cosigned, error) 
 	if got != root {
 		return Cosigned{}, fault.Invalidf("note", "the log's tree at size %d has another root", size)
 	}
-	l.cosMu.Lock()
-	defer l.cosMu.Unlock()
-	var last Cosigned
-	changed := map[string]Cosigned{}
+	cs := make([]Cosigned, 0, len(n.Sigs))
 	for _, s := range n.Sigs {
-		c := Cosigned{Witness: s.Name, Size: size, Note: msg}
-		if old, ok := l.cosigned[s.Name]; !ok || old.Size < size {
-			changed[s.Name] = c
-		}
-		last = c
-	}
-	if len(changed) == 0 {
-		return last, nil
+		cs = append(cs, Cosigned{Witness: s.Name, Size: size, Note: msg})
 	}
 	if l.published != "" {
 		// Remembered before it is taken: a witness never holds a cosignature the hub
 		// would forget at its next start.
-		all := maps.Clone(l.cosigned)
-		maps.Copy(all, changed)
-		if err := writeCosigned(CosignedPath(l.published), sortedCosigned(all)); err != nil {
+		if err := rememberCosigned(CosignedPath(l.published), cs); err != nil {
 			return Cosigned{}, fault.Unavailablef(err, "remember the cosigned checkpoint")
 		}
 	}
-	maps.Copy(l.cosigned, changed)
-	return last, nil
+	for _, c := range cs {
+		if _, err := l.store.SaveCosigned(ctx, c); err != nil {
+			return Cosigned{}, fault.Unavailablef(err, "keep the cosigned checkpoint")
+		}
+	}
+	return cs[len(cs)-1], nil
 }
 
-// Cosignatures returns the latest checkpoint each witness cosigned, by witness name.
-func (l *Log) Cosignatures() []Cosigned {
-	l.cosMu.Lock()
-	defer l.cosMu.Unlock()
-	return sortedCosigned(l.cosigned)
-}
-
-// sortedCosigned returns the checkpoints of m by witness name.
-func sortedCosigned(m map[string]Cosigned) []Cosigned {
-	out := slices.Collect(maps.Values(m))
-	slices.SortFunc(out, func(a, b Cosigned) int { return strings.Compare(a.Witness, b.Witness) })
-	return out
+// Cosignatures returns the latest checkpoint each witness cosigned, by witness name, as
+// the store keeps them: those handed to any replica of the hub.
+func (l *Log) Cosignatures(ctx context.Context) ([]Cosigned, error) {
+	cs, err := l.store.Cosigned(ctx)
+	if err != nil {
+		return nil, fault.Unavailablef(err, "read the cosigned audit checkpoints")
+	}
+	return cs, nil
 }
 
 // witnessVerifiers parses Config.Witnesses; none is nil.

@@ -53,7 +53,7 @@ func TestCosignatures(t *testing.T) {
 	if _, err := l.AddCosignature(ctx, cosign(t, cp10.Note, wkey)); err != nil {
 		t.Errorf("AddCosignature of an older checkpoint: %v", err)
 	}
-	if cs := l.Cosignatures(); len(cs) != 1 || cs[0].Size != 20 {
+	if cs, _ := l.Cosignatures(ctx); len(cs) != 1 || cs[0].Size != 20 {
 		t.Errorf("Cosignatures = %+v; want the witness's largest, 20", cs)
 	}
 	sign, _ := audittest.Signer(t, 1)

@@ -81,8 +81,6 @@ type Log struct {
 	published string // Config.Published
 
 	witnesses note.Verifiers // Config.Witnesses; nil: none
-	cosMu     sync.Mutex
-	cosigned  map[string]Cosigned // the latest cosigned checkpoint, by witness name
 	log       *slog.Logger
 	max       int
 
@@ -163,7 +161,7 @@ func Open(ctx context.Context, store Store, sign SignerFunc, cfg Config) (*Log, 
 	}
 	l := &Log{
 		store: store, sign: sign, now: cfg.Now, log: cfg.Log, max: cfg.MaxBatch, published: cfg.Published,
-		witnesses: witnesses, cosigned: map[string]Cosigned{},
+		witnesses:  witnesses,
 		in:         make(chan *request, cfg.MaxBatch),
 		writerDone: make(chan struct{}),
 		cpDone:     make(chan struct{}),
@@ -253,7 +251,7 @@ func (l *Log) loadLatest(ctx context.Context) error {
 }
 
 // openPublished compares the store, journal recovered, with the checkpoints remembered
-// outside it (published, and cosigned by witnesses, which it serves again); a log that
+// outside it (published, and cosigned by witnesses, which it keeps in the store); a log that
 // has none remembered yet (a version before the file) starts remembering its latest
 // checkpoint.
 func (l *Log) openPublished(ctx context.Context) error {
@@ -264,9 +262,11 @@ func (l *Log) openPublished(ctx context.Context) error {
 	if err != nil {
 		return fault.Wrap(err, "open the audit log")
 	}
+	// The store keeps them too, for every replica to serve: a store from before it
+	// did (or restored without them) gets them back.
 	for _, c := range cs {
-		if _, ok := l.cosigned[c.Witness]; !ok { // largest first
-			l.cosigned[c.Witness] = c
+		if _, err := l.store.SaveCosigned(ctx, c); err != nil {
+			return fault.Unavailablef(err, "keep the cosigned audit checkpoints")
 		}
 	}
 	if _, ok, _ := ReadPublished(l.published); !ok && l.latest.Size > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -20,7 +21,8 @@ type memStore struct {
 	records [][]byte // seq-1 → body
 	hashes  []tlog.Hash
 	persons map[string][]int64
-	cps     []audit.StoredCheckpoint // by size
+	cps     []audit.StoredCheckpoint  // by size
+	cos     map[string]audit.Cosigned // by witness
 }
 
 func newMemStore(*testing.T) (audit.Store, audittest.Tamperer) {
@@ -110,6 +112,30 @@ func (s *memStore) LatestCheckpoint(context.Context) (audit.StoredCheckpoint, er
 		return audit.StoredCheckpoint{}, fault.NotFoundf("no checkpoint")
 	}
 	return s.cps[len(s.cps)-1], nil
+}
+
+func (s *memStore) SaveCosigned(_ context.Context, c audit.Cosigned) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.cos[c.Witness]; ok && old.Size >= c.Size {
+		return false, nil
+	}
+	if s.cos == nil {
+		s.cos = map[string]audit.Cosigned{}
+	}
+	s.cos[c.Witness] = c
+	return true, nil
+}
+
+func (s *memStore) Cosigned(context.Context) ([]audit.Cosigned, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []audit.Cosigned{}
+	for _, c := range s.cos {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b audit.Cosigned) int { return strings.Compare(a.Witness, b.Witness) })
+	return out, nil
 }
 
 func (s *memStore) SetRecord(_ context.Context, seq int64, body []byte) error {

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -47,12 +49,26 @@ func ReadPublished(path string) (cp Checkpoint, ok bool, err error) {
 	return Checkpoint{Size: size, Root: root, Note: string(b)}, true, nil
 }
 
-// writePublished replaces the file path with note atomically (perm.Replace).
+// writePublished replaces the file path with note atomically (perm.Replace), unless
+// the file holds a checkpoint as large already: replicas of the hub sharing the folder
+// (beside a shared key file) each write it, and one that signed a smaller checkpoint a
+// moment later than another's larger one must not step the file back. The read and the
+// replacement are made under a lock of the file (withFileLock).
 func writePublished(path, note string) error {
-	if err := perm.MkdirAll(filepath.Dir(path)); err != nil {
+	size, _, err := treeText(note)
+	if err != nil {
 		return err
 	}
-	return perm.Replace(path, []byte(note))
+	return withFileLock(path, func() error {
+		cp, ok, err := ReadPublished(path)
+		if err != nil {
+			return err
+		}
+		if ok && cp.Size >= size {
+			return nil
+		}
+		return perm.Replace(path, []byte(note))
+	})
 }
 
 // checkPublished refuses a store that is shorter than the checkpoint remembered in path,
@@ -179,14 +195,56 @@ func readCosigned(path string) ([]Cosigned, error) {
 	return cs, nil
 }
 
-// writeCosigned replaces the file path with cs atomically (perm.Replace).
-func writeCosigned(path string, cs []Cosigned) error {
-	b, err := json.MarshalIndent(cs, "", "  ")
-	if err != nil {
-		return err
-	}
+// rememberCosigned adds cs to the cosigned checkpoints remembered in path, each
+// replacing its witness's only when larger, under a lock of the file: replicas of the
+// hub sharing the folder each add what was handed to them, and none steps another's
+// back.
+func rememberCosigned(path string, cs []Cosigned) error {
+	return withFileLock(path, func() error {
+		old, err := readCosigned(path)
+		if err != nil {
+			return err
+		}
+		byWitness := map[string]Cosigned{}
+		for _, c := range old {
+			if _, ok := byWitness[c.Witness]; !ok { // largest first
+				byWitness[c.Witness] = c
+			}
+		}
+		changed := false
+		for _, c := range cs {
+			if prev, ok := byWitness[c.Witness]; !ok || prev.Size < c.Size {
+				byWitness[c.Witness], changed = c, true
+			}
+		}
+		if !changed {
+			return nil
+		}
+		all := slices.Collect(maps.Values(byWitness))
+		slices.SortFunc(all, func(a, b Cosigned) int { return strings.Compare(a.Witness, b.Witness) })
+		b, err := json.MarshalIndent(all, "", "  ")
+		if err != nil {
+			return err
+		}
+		return perm.Replace(path, append(b, '\n'))
+	})
+}
+
+// withFileLock runs fn holding an exclusive lock of path (on the file path + ".lock",
+// made if missing), waiting for it: the files the log remembers outside its store are
+// read, compared and replaced by every replica of the hub that shares their folder.
+// Where flock is missing (lock_other.go) it runs fn without a lock.
+func withFileLock(path string, fn func() error) error {
 	if err := perm.MkdirAll(filepath.Dir(path)); err != nil {
 		return err
 	}
-	return perm.Replace(path, append(b, '\n'))
+	f, err := perm.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := waitLockFile(f); err != nil {
+		return fmt.Errorf("lock %s: %w", path, err)
+	}
+	return fn()
 }

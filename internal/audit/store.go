@@ -41,6 +41,14 @@ type Store interface {
 
 	// LatestCheckpoint returns the checkpoint of the largest size, or a NotFound fault.
 	LatestCheckpoint(ctx context.Context) (StoredCheckpoint, error)
+
+	// SaveCosigned keeps c as its witness's latest cosigned checkpoint, unless one of
+	// its size or larger is kept already (kept is then false): of two saved at once,
+	// the larger stays. The log checks c before (Log.AddCosignature).
+	SaveCosigned(ctx context.Context, c Cosigned) (kept bool, err error)
+
+	// Cosigned returns the latest cosigned checkpoint of each witness, by witness name.
+	Cosigned(ctx context.Context) ([]Cosigned, error)
 }
 
 // Batch is what one group commit writes.

@@ -121,7 +121,11 @@ func Witness(ctx context.Context, o WitnessOptions) (*Result, error) {
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	cp, _ := l.Checkpoint(context.WithoutCancel(ctx))
 	var last int64
-	for _, c := range l.Cosignatures() {
+	cs, err := l.Cosignatures(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
 		last = max(last, c.Size)
 	}
 	r := newResult("witness")
@@ -177,7 +181,12 @@ func logRoutes(l *audit.Log) http.Handler {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		writeJSON(w, map[string]any{"checkpoint": cp, "cosigned": l.Cosignatures()})
+		cs, err := l.Cosignatures(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		writeJSON(w, map[string]any{"checkpoint": cp, "cosigned": cs})
 	})
 	mux.HandleFunc("GET /audit/consistency", func(w http.ResponseWriter, r *http.Request) {
 		from, _ := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)

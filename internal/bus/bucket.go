@@ -28,6 +28,31 @@ func (b *Bus) Bucket(ctx context.Context, name string, ttl time.Duration) (*Buck
 	return &Bucket{kv: kv, js: b.js, name: name}, nil
 }
 
+// ConsistentBucket opens the bucket name, creating it if new, as Bucket does, except
+// that its reads are answered by the leader of its stream: a value written by one
+// process (and stored: Put, PutMany) is what any other reads next. A Bucket's reads may
+// be answered by any server that keeps it, one that may not have the write yet (a
+// key-value bucket allows "direct" reads), which is faster and fine for values that may
+// lag; a hand-out acknowledged at another replica a moment after it was written is not.
+func (b *Bus) ConsistentBucket(ctx context.Context, name string, ttl time.Duration) (*Bucket, error) {
+	dup := 2 * time.Minute
+	if ttl > 0 && ttl < dup {
+		dup = ttl
+	}
+	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "KV_" + name, Subjects: []string{"$KV." + name + ".>"},
+		MaxMsgsPerSubject: 1, MaxAge: ttl, MaxBytes: -1, MaxMsgSize: -1, MaxMsgs: -1, MaxConsumers: -1,
+		Storage: jetstream.FileStorage, Replicas: b.replicas, AllowRollup: true, DenyDelete: true, Duplicates: dup,
+		Discard: jetstream.DiscardNew, AllowDirect: false})
+	if err != nil {
+		return nil, fmt.Errorf("bus: bucket %s: %w", name, err)
+	}
+	kv, err := b.js.KeyValue(ctx, name) // bound to a stream without direct reads: read from the leader
+	if err != nil {
+		return nil, fmt.Errorf("bus: bucket %s: %w", name, err)
+	}
+	return &Bucket{kv: kv, js: b.js, name: name}, nil
+}
+
 // Put sets key to value and waits until it is stored.
 func (k *Bucket) Put(ctx context.Context, key string, value []byte) error {
 	_, err := k.kv.Put(ctx, key, value)
@@ -64,4 +89,65 @@ func (k *Bucket) Keys(ctx context.Context, filter string) ([]string, error) {
 		out = append(out, key)
 	}
 	return out, nil
+}
+
+// Entry is a key's value with its revision, which DeleteIf names.
+type Entry struct {
+	Key      string
+	Value    []byte
+	Revision uint64
+}
+
+// Entry returns the value of key with its revision, or ErrNotFound.
+func (k *Bucket) Entry(ctx context.Context, key string) (Entry, error) {
+	e, err := k.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return Entry{}, ErrNotFound
+	}
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Key: key, Value: e.Value(), Revision: e.Revision()}, nil
+}
+
+// PutMany sets each entry's key to its value (their revisions are not read) and waits
+// until all are stored: the puts are sent at once, not one round trip each.
+func (k *Bucket) PutMany(ctx context.Context, es []Entry) error {
+	futures := make([]jetstream.PubAckFuture, 0, len(es))
+	for _, e := range es {
+		f, err := k.js.PublishAsync("$KV."+k.name+"."+e.Key, e.Value)
+		if err != nil {
+			return fmt.Errorf("bus: bucket %s: put %s: %w", k.name, e.Key, err)
+		}
+		futures = append(futures, f)
+	}
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return fmt.Errorf("bus: bucket %s: put: %w", k.name, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Create sets key to value unless the key holds a value; ok is false when it does.
+func (k *Bucket) Create(ctx context.Context, key string, value []byte) (ok bool, err error) {
+	_, err = k.kv.Create(ctx, key, value)
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// DeleteIf deletes key if its revision is still rev: of several callers that read the
+// same revision, one deletes it (ok) and the others are told it changed (not ok).
+func (k *Bucket) DeleteIf(ctx context.Context, key string, rev uint64) (ok bool, err error) {
+	err = k.kv.Delete(ctx, key, jetstream.LastRevision(rev))
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		return false, nil
+	}
+	return err == nil, err
 }

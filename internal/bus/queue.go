@@ -3,6 +3,8 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -26,6 +28,28 @@ func (b *Bus) Pull(ctx context.Context, stream, name, subject string, ackWait ti
 		return nil, err
 	}
 	return &Queue{c: c, name: name}, nil
+}
+
+// ackPrefix begins the subject of every JetStream acknowledgement.
+const ackPrefix = "$JS.ACK."
+
+// AckHandle acknowledges the hand-out named by handle (Received.Handle), taken by this
+// process or another, and waits for the bus to confirm; a message already
+// acknowledged is no error. It refuses a handle that names no JetStream hand-out.
+func (b *Bus) AckHandle(ctx context.Context, handle string) error {
+	if !strings.HasPrefix(handle, ackPrefix) || strings.ContainsAny(handle, " \t\r\n*>") {
+		return fmt.Errorf("bus: %.80q is not the handle of a message handed out", handle)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
+	_, err := b.conn.RequestWithContext(ctx, handle, []byte("+ACK"))
+	if err != nil {
+		return fmt.Errorf("bus: acknowledge: %w", err)
+	}
+	return nil
 }
 
 // QueueState is a queue's backlog.
@@ -60,11 +84,24 @@ func (q *Queue) Name() string { return q.name }
 func (q *Queue) Fetch(ctx context.Context, n int, wait time.Duration) ([]*Received, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	msgs, err := collect(q.c.Fetch(n, jetstream.FetchContext(ctx)))
-	if len(msgs) > 0 {
-		return msgs, nil
+	for {
+		msgs, err := collect(q.c.Fetch(n, jetstream.FetchContext(ctx)))
+		if len(msgs) > 0 {
+			return msgs, nil
+		}
+		// No server answers for the queue yet: in a cluster, a queue just made (by
+		// another process too) or whose leader stopped has none until one is elected.
+		if !errors.Is(err, nats.ErrNoResponders) {
+			return msgs, err
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil
+		case <-t.C:
+		}
 	}
-	return msgs, err
 }
 
 func collect(b jetstream.MessageBatch, err error) ([]*Received, error) {
@@ -118,6 +155,14 @@ func (r *Received) AckSync(ctx context.Context) error {
 	}
 	return err
 }
+
+// Handle names this hand-out of the message, so that any connection to the bus, of
+// this process or another, may acknowledge it (Bus.AckHandle): a hand-out is
+// remembered by the bus, not by the process that took it.
+func (r *Received) Handle() string { return r.m.Reply() }
+
+// Nak tells the bus to hand the message out again now.
+func (r *Received) Nak() error { return r.m.Nak() }
 
 // InProgress tells the bus the message is still being worked on: it is not handed out
 // again for another AckWait.

@@ -25,7 +25,11 @@ func (s *Server) auditCheckpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"checkpoint": cp, "verifier_key": key, "log_size": s.audit.Size(), "cosigned": s.audit.Cosignatures()}
+	cosigned, err := s.audit.Cosignatures(r.Context())
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"checkpoint": cp, "verifier_key": key, "log_size": s.audit.Size(), "cosigned": cosigned}
 	if s.auditKeys != nil {
 		keys, err := s.auditKeys()
 		if err != nil {

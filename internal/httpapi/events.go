@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/crossroads-hub/crossroads/internal/directory"
+	"github.com/crossroads-hub/crossroads/internal/events"
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
@@ -126,7 +128,10 @@ func (s *Server) eventsNext(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// eventsAck serves POST /events/{subscription}/ack with {"keys": […]}.
+// eventsAck serves POST /events/{subscription}/ack with {"keys": […]}: at any replica
+// of the hub, whichever handed the copies out. It answers how many were acknowledged,
+// and the keys not acknowledged because no copy of them is out to this subscription
+// (another subscription's, acknowledged already, unknown; the pipeline logs them).
 func (s *Server) eventsAck(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.ownSubscription(r)
 	if err != nil {
@@ -141,11 +146,19 @@ func (s *Server) eventsAck(w http.ResponseWriter, r *http.Request) error {
 	if len(body.Keys) == 0 || len(body.Keys) > 1000 {
 		return fault.Invalidf("keys", "name 1 to 1000 keys")
 	}
-	n, err := s.events.Ack(r.Context(), id, body.Keys)
+	for i, k := range body.Keys {
+		if k == "" || len(k) > events.MaxKeyLen {
+			return fault.Invalidf(fmt.Sprintf("keys[%d]", i), "a copy's key has 1 to %d characters", events.MaxKeyLen)
+		}
+	}
+	n, unknown, err := s.events.Ack(r.Context(), id, body.Keys)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"acknowledged": n})
+	if unknown == nil {
+		unknown = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"acknowledged": n, "unknown": unknown})
 	return nil
 }
 

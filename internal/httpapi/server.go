@@ -99,7 +99,8 @@ type Events interface {
 	Retry(ctx context.Context, subscription string) (int, error)
 	// Next and Ack are the pull delivery of a subscription's copies.
 	Next(ctx context.Context, subscription string, max int, wait time.Duration) ([]json.RawMessage, error)
-	Ack(ctx context.Context, subscription string, keys []string) (int, error)
+	// Ack returns how many it acknowledged and the keys it did not know.
+	Ack(ctx context.Context, subscription string, keys []string) (int, []string, error)
 	// Deliveries is the last outcome of each copy of a change, or, with one, of the copy
 	// whose key is id.
 	Deliveries(ctx context.Context, id string, one bool) ([]json.RawMessage, error)

@@ -63,6 +63,8 @@ func TestReplicas(t *testing.T) {
 	rcv := httptest.NewServer(inb)
 	defer rcv.Close()
 	persons := subscribeMoves(t, store, rcv.URL)
+	members := personsOf(t, store, synth.HealthInsurer3) // HEALTH-INSURER-3 pulls their moves
+	wit := newTestWitness(t)
 
 	const replicas = 3
 	var logs [replicas]*syncBuffer
@@ -70,7 +72,7 @@ func TestReplicas(t *testing.T) {
 	var bases [replicas]string
 	for i := range kills {
 		logs[i] = &syncBuffer{}
-		kills[i], bases[i] = serveReplica(t, bin, store, natsURL, keys, logs[i])
+		kills[i], bases[i] = serveReplica(t, bin, store, natsURL, keys, logs[i], "--witness-key", wit.vkey)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -124,6 +126,8 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 
+	checkCosignatures(t, bases[:], logs[:], wit)
+
 	// Changes, while both run; then kill the replica doing the events' work (the first to
 	// start took the lease), record more, and the other delivers them.
 	civilDB, err := sqlstore.Open(ctx, store, sqlstore.Civil)
@@ -168,6 +172,18 @@ func TestReplicas(t *testing.T) {
 		t.Fatalf("replicas %v took the lease of the events' work; want one", holders)
 	}
 	holder := holders[0]
+
+	// Copies of a pull subscription, all pulled from the holder: half acknowledged at
+	// once at another replica, half after the holder is killed, at the third.
+	hi3 := synth.AppID(synth.HealthInsurer3)
+	pull := &puller{t: t, subscription: "sub-" + strings.ToLower(synth.HealthInsurer3), client: client,
+		token: tokenFor(t, bases[holder], hi3, strings.TrimSpace(runCmd(t, bin, "directory", "--store", store, "secret", hi3)), "registry.subscribe")}
+	pullKeys := recordMoves(t, civilDB, members, 3, pull.subscription)
+	handed := pull.pullAll(bases[holder], pullKeys)
+	other, third := (holder+1)%replicas, (holder+2)%replicas
+	pull.checkAck("half the copies pulled at the holder, acknowledged at another replica", bases[other], handed[:len(handed)/2])
+	pull.checkRefusedAcks(bases[third], handed[:len(handed)/2], want[0], tokenFor(t, bases[third], synth.AppID(synth.HealthInsurer1), secret, "registry.subscribe"), logs[third])
+
 	kills[holder]() // kill -9, and wait for it
 	killed := time.Now()
 	testwait.For(t, 30*time.Second, testwait.True("the surviving replica to take the events' lease", func() bool {
@@ -179,6 +195,10 @@ func TestReplicas(t *testing.T) {
 		return false
 	}))
 	t.Logf("the events' lease taken over %v after the kill", time.Since(killed).Round(time.Millisecond))
+	pull.checkAck("the copies pulled at the holder, acknowledged after its kill at another replica", bases[third], handed[len(handed)/2:])
+	if _, again := pull.next(bases[other]); len(again) > 0 {
+		t.Errorf("copies offered again after they were acknowledged: %v", again)
+	}
 	record(20)
 	testwait.For(t, 60*time.Second, delivered(40))
 	checkPersonOrder(t, inb, want)
@@ -217,13 +237,13 @@ func checkPersonOrder(t *testing.T, inb *inbox, want []string) {
 	}
 }
 
-// serveReplica starts `crossroads serve` on store and the NATS at natsURL, its log
-// (JSON, info and up) in out.
-func serveReplica(t *testing.T, bin, store, natsURL, keys string, out io.Writer) (kill func(), base string) {
+// serveReplica starts `crossroads serve` on store and the NATS at natsURL, with more
+// flags, its log (JSON, info and up) in out.
+func serveReplica(t *testing.T, bin, store, natsURL, keys string, out io.Writer, more ...string) (kill func(), base string) {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--log-level", "info", "serve", "--store", store, "--nats", natsURL, "--keys", keys, "--addr", addr,
-		"--public-url", "http://hub.replicas.test") // the issuer of tokens, one for all replicas
+	cmd := exec.Command(bin, append([]string{"--log-level", "info", "serve", "--store", store, "--nats", natsURL, "--keys", keys, "--addr", addr,
+		"--public-url", "http://hub.replicas.test"}, more...)...) // the issuer of tokens, one for all replicas
 	cmd.Stdout, cmd.Stderr = io.Discard, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -38,11 +38,11 @@ func TestDemoWitness(t *testing.T) {
 	defer stop()
 	audittest.Append(t, l, 0, 10, nil)
 	waitFor(t, 10*time.Second, func() bool {
-		cs := l.Cosignatures()
+		cs, _ := l.Cosignatures(ctx)
 		return len(cs) == 1 && cs[0].Witness == demoWitnessName && cs[0].Size == 10
 	})
 	audittest.Append(t, l, 10, 15, nil)
-	waitFor(t, 10*time.Second, func() bool { cs := l.Cosignatures(); return len(cs) == 1 && cs[0].Size == 15 })
+	waitFor(t, 10*time.Second, func() bool { cs, _ := l.Cosignatures(ctx); return len(cs) == 1 && cs[0].Size == 15 })
 }
 
 func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {

@@ -114,7 +114,11 @@ func (p *Portal) adminPage(w http.ResponseWriter, r *http.Request, ss *session, 
 			data["Checkpoint"] = cp
 		}
 		if tr.Cosignatures != nil {
-			data["Witnesses"] = tr.Cosignatures()
+			cs, err := tr.Cosignatures(r.Context())
+			if err != nil {
+				return err
+			}
+			data["Witnesses"] = cs
 		}
 	}
 	p.render(w, r, ss, lang, "admin", data)

@@ -16,7 +16,7 @@ import (
 type Transparency struct {
 	Authorizations func(ctx context.Context) ([]directory.Authorization, error)
 	Checkpoint     func(ctx context.Context) (audit.Checkpoint, error)
-	Cosignatures   func() []audit.Cosigned
+	Cosignatures   func(context.Context) ([]audit.Cosigned, error)
 	VerifierKey    string
 	// KeyHistory gives every key that signed checkpoints, with their sizes: evidence
 	// signed before a rotation of the hub's key checks with the key of its period.
@@ -64,7 +64,11 @@ func (p *Portal) transparency(w http.ResponseWriter, r *http.Request, ss *sessio
 		}
 	}
 	if tr.Cosignatures != nil {
-		data["Witnesses"] = tr.Cosignatures()
+		cs, err := tr.Cosignatures(r.Context())
+		if err != nil {
+			return err
+		}
+		data["Witnesses"] = cs
 	}
 	if tr.KeyHistory != nil {
 		keys, err := tr.KeyHistory()

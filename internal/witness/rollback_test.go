@@ -62,7 +62,7 @@ func TestRolledBackStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs := l.Cosignatures(); len(cs) != 1 || cs[0].Witness != "dpa.example" || cs[0].Size != 25 {
+	if cs, _ := l.Cosignatures(ctx); len(cs) != 1 || cs[0].Witness != "dpa.example" || cs[0].Size != 25 {
 		t.Errorf("Cosignatures after a restart = %+v; want dpa.example's at 25", cs)
 	}
 	l.Close(ctx)

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Shorter", func(t *testing.T) { testShorter(t, open) })
 	t.Run("Resume", func(t *testing.T) { testResume(t, open) })
 	t.Run("Ranges", func(t *testing.T) { testRanges(t, open) })
+	t.Run("Cosigned", func(t *testing.T) { testCosigned(t, open) })
 }
 
 // journalDir gives the Config.Journal of a test's logs: "" (none), or one folder per

@@ -118,7 +118,8 @@ type Pipeline struct {
 
 	leases lease.Locker
 
-	pulled      *bus.Bucket   // the hand-outs of pulled copies not yet acknowledged (pull.go)
+	pullMu      sync.Mutex
+	pulled      *bus.Bucket   // the hand-outs of pulled copies not yet acknowledged (pull.go); nil until a first pull
 	pullAckWait time.Duration // how long a pulled copy waits for its acknowledgement; 0: pullAckWait
 
 	tokens *outbound.Tokens // the push tokens, by audience
@@ -144,15 +145,11 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	pulled, err := cfg.Bus.ConsistentBucket(ctx, "PULLED", pulledTTL)
-	if err != nil {
-		return nil, err
-	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Pipeline{bus: cfg.Bus, status: status, position: position, pulled: pulled, civil: cfg.Civil, keys: cfg.Keys, client: cfg.Client, log: log,
+	p := &Pipeline{bus: cfg.Bus, status: status, position: position, civil: cfg.Civil, keys: cfg.Keys, client: cfg.Client, log: log,
 		out: newOutcomes(cfg.Metrics, status, log), maxAge: maxAge, listSubs: cfg.Subscriptions,
 		running: map[string]deliverer{}, leases: cmp.Or[lease.Locker](cfg.Leases, lease.Local{}), tokens: outbound.HubTokens(cfg.Keys, oauth.PushTokenType, outbound.SenderID)}
 	p.route = &route{persons: cfg.Civil, registries: cfg.Registries, service: cfg.Service, audit: cfg.Audit, bus: cfg.Bus,

@@ -78,7 +78,11 @@ func (p *Pipeline) Next(ctx context.Context, subscription string, max int, wait 
 	}
 	// Remembered before they are handed out: an acknowledgement may reach any replica
 	// as soon as the answer leaves. Not remembered, they are offered again at once.
-	if err := p.pulled.PutMany(context.WithoutCancel(ctx), handed); err != nil {
+	pulled, err := p.pulledBucket(context.WithoutCancel(ctx))
+	if err == nil {
+		err = pulled.PutMany(context.WithoutCancel(ctx), handed)
+	}
+	if err != nil {
 		for _, m := range taken {
 			_ = m.Nak()
 		}
@@ -138,16 +142,20 @@ func (p *Pipeline) ackOne(ctx context.Context, subscription, key string) (ok boo
 	if key == "" || len(key) > MaxKeyLen {
 		return false, nil // no copy has such a key
 	}
+	pulled, err := p.pulledBucket(ctx)
+	if err != nil {
+		return false, err
+	}
 	bk := pulledKey(subscription, key)
 	for range 3 { // the copy handed out again meanwhile: take the new hand-out
-		e, err := p.pulled.Entry(ctx, bk)
+		e, err := pulled.Entry(ctx, bk)
 		if errors.Is(err, bus.ErrNotFound) {
 			return false, nil
 		}
 		if err != nil {
 			return false, err
 		}
-		taken, err := p.pulled.DeleteIf(ctx, bk, e.Revision)
+		taken, err := pulled.DeleteIf(ctx, bk, e.Revision)
 		if err != nil {
 			return false, err
 		}
@@ -157,7 +165,7 @@ func (p *Pipeline) ackOne(ctx context.Context, subscription, key string) (ok boo
 		if err := p.bus.AckHandle(ctx, string(e.Value)); err != nil {
 			// Not acknowledged: the hand-out is put back for the caller's next try;
 			// failing that, the copy is offered again after pullAckWait.
-			_, _ = p.pulled.Create(context.WithoutCancel(ctx), bk, e.Value)
+			_, _ = pulled.Create(context.WithoutCancel(ctx), bk, e.Value)
 			return false, err
 		}
 		p.out.delivered.Add(1)
@@ -165,6 +173,21 @@ func (p *Pipeline) ackOne(ctx context.Context, subscription, key string) (ok boo
 		return true, nil
 	}
 	return false, nil
+}
+
+// pulledBucket opens the bucket of hand-outs at the first pull or acknowledgement:
+// most hubs have no pull subscription, and a start need not wait for it.
+func (p *Pipeline) pulledBucket(ctx context.Context) (*bus.Bucket, error) {
+	p.pullMu.Lock()
+	defer p.pullMu.Unlock()
+	if p.pulled == nil {
+		b, err := p.bus.ConsistentBucket(ctx, "PULLED", pulledTTL)
+		if err != nil {
+			return nil, fmt.Errorf("pull: open the hand-outs: %w", err)
+		}
+		p.pulled = b
+	}
+	return p.pulled, nil
 }
 
 // ackWait is how long a pulled copy waits for its acknowledgement.

@@ -67,12 +67,9 @@ func startPullReplicas(t testing.TB, ackWait time.Duration) *pullReplicas {
 				t.Fatal(err)
 			}
 		}
-		pulled, err := b.ConsistentBucket(ctx, "PULLED", pulledTTL)
-		if err != nil {
-			t.Fatal(err)
-		}
 		r.buses[i] = b
-		r.p[i] = &Pipeline{bus: b, pulled: pulled, pullAckWait: ackWait, log: log, out: newOutcomes(nil, nil, log)}
+		// The bucket of hand-outs is opened by the first pull or acknowledgement.
+		r.p[i] = &Pipeline{bus: b, pullAckWait: ackWait, log: log, out: newOutcomes(nil, nil, log)}
 	}
 	return r
 }

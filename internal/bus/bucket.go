@@ -20,8 +20,12 @@ type Bucket struct {
 // Bucket opens the bucket name, creating it if new; a value older than ttl is forgotten
 // (0: kept until replaced).
 func (b *Bus) Bucket(ctx context.Context, name string, ttl time.Duration) (*Bucket, error) {
-	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, History: 1, TTL: ttl,
-		Storage: jetstream.FileStorage, Replicas: b.replicas})
+	var kv jetstream.KeyValue
+	err := setup(ctx, func(ctx context.Context) (err error) {
+		kv, err = b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, History: 1, TTL: ttl,
+			Storage: jetstream.FileStorage, Replicas: b.replicas})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: bucket %s: %w", name, err)
 	}
@@ -39,14 +43,18 @@ func (b *Bus) ConsistentBucket(ctx context.Context, name string, ttl time.Durati
 	if ttl > 0 && ttl < dup {
 		dup = ttl
 	}
-	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "KV_" + name, Subjects: []string{"$KV." + name + ".>"},
-		MaxMsgsPerSubject: 1, MaxAge: ttl, MaxBytes: -1, MaxMsgSize: -1, MaxMsgs: -1, MaxConsumers: -1,
-		Storage: jetstream.FileStorage, Replicas: b.replicas, AllowRollup: true, DenyDelete: true, Duplicates: dup,
-		Discard: jetstream.DiscardNew, AllowDirect: false})
-	if err != nil {
-		return nil, fmt.Errorf("bus: bucket %s: %w", name, err)
-	}
-	kv, err := b.js.KeyValue(ctx, name) // bound to a stream without direct reads: read from the leader
+	var kv jetstream.KeyValue
+	err := setup(ctx, func(ctx context.Context) error {
+		_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "KV_" + name, Subjects: []string{"$KV." + name + ".>"},
+			MaxMsgsPerSubject: 1, MaxAge: ttl, MaxBytes: -1, MaxMsgSize: -1, MaxMsgs: -1, MaxConsumers: -1,
+			Storage: jetstream.FileStorage, Replicas: b.replicas, AllowRollup: true, DenyDelete: true, Duplicates: dup,
+			Discard: jetstream.DiscardNew, AllowDirect: false})
+		if err != nil {
+			return err
+		}
+		kv, err = b.js.KeyValue(ctx, name) // bound to a stream without direct reads: read from the leader
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: bucket %s: %w", name, err)
 	}

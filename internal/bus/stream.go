@@ -24,8 +24,11 @@ type Stream struct {
 
 // Stream creates the stream, or updates it to s.
 func (b *Bus) Stream(ctx context.Context, s Stream) error {
-	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: s.Name, Subjects: s.Subjects,
-		Storage: jetstream.FileStorage, Duplicates: s.Duplicates, MaxAge: s.MaxAge, Replicas: b.replicas})
+	err := setup(ctx, func(ctx context.Context) error {
+		_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: s.Name, Subjects: s.Subjects,
+			Storage: jetstream.FileStorage, Duplicates: s.Duplicates, MaxAge: s.MaxAge, Replicas: b.replicas})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("bus: stream %s: %w", s.Name, err)
 	}

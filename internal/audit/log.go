@@ -386,12 +386,24 @@ func (l *Log) Size() int64 {
 	return l.head.Load().size
 }
 
-// Checkpoint returns the latest signed checkpoint, signing one if there is none yet.
+// Checkpoint returns the latest signed checkpoint, signing one if there is none yet;
+// on a SharedStore, the latest any replica saved.
 // It is a NotFound fault while the log is empty.
 func (l *Log) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	l.cpMu.Lock()
 	cp := l.latest
 	l.cpMu.Unlock()
+	if _, shared := l.store.(SharedStore); shared {
+		// Replicas sign in turn: the latest is the store's, which another may have
+		// signed, so that every replica serves the same one (a witness following the
+		// log through a load balancer never sees it step back). A store that cannot
+		// answer leaves this replica's own.
+		if sc, err := l.store.LatestCheckpoint(ctx); err == nil && sc.Size > cp.Size {
+			if size, root, err := treeText(sc.Note); err == nil && size == sc.Size {
+				cp = Checkpoint{Size: size, Root: root, Note: sc.Note, Time: sc.Created}
+			}
+		}
+	}
 	if cp.Size > 0 {
 		return cp, nil
 	}

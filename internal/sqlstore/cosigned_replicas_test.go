@@ -41,6 +41,12 @@ func TestCosignaturesAcrossReplicas(t *testing.T) {
 	if err != nil || cp20.Size != 20 {
 		t.Fatalf("replica 1: CheckpointNow = %d, %v; want 20", cp20.Size, err)
 	}
+	// Every replica serves the latest checkpoint saved, whichever signed it.
+	for i, l := range logs {
+		if cp, err := l.Checkpoint(ctx); err != nil || cp.Size != 20 || cp.Note != cp20.Note {
+			t.Errorf("replica %d: Checkpoint = %d, %v; want replica 1's at 20", i, cp.Size, err)
+		}
+	}
 	if c, err := logs[0].AddCosignature(ctx, audittest.Cosign(t, cp20.Note, wkey)); err != nil || c.Size != 20 {
 		t.Fatalf("replica 0 (10 records of its own) took replica 1's checkpoint at 20, cosigned: %+v, %v", c, err)
 	}

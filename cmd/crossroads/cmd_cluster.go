@@ -32,7 +32,7 @@ type ClusterDemoCmd struct {
 	Chaos    time.Duration `help:"Kill (SIGKILL) a random replica this often and start it again after --down; 0: never." default:"0s"`
 	Down     time.Duration `help:"How long a killed replica stays down." default:"3s"`
 	Load     int           `help:"Clients sending exchanges through the balancer (and changes of address recorded in the register, followed by a subscriber); 0: none." default:"2"`
-	For      time.Duration `help:"Stop after this long; 0: at Ctrl-C." default:"0s"`
+	For      time.Duration `help:"Stop after running this long once ready; 0: at Ctrl-C." default:"0s"`
 	Every    time.Duration `help:"How often a status line is printed." default:"5s"`
 	Keep     bool          `help:"Keep the scratch schema at the end."`
 	Dir      string        `help:"Folder of the keys and NATS files (default: a temporary one, removed at the end)." type:"path"`
@@ -49,11 +49,6 @@ func (c *ClusterDemoCmd) Run(e *env) error {
 	}
 	defer cleanup()
 	ctx := e.ctx
-	if c.For > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.For)
-		defer cancel()
-	}
 	inbox := &cluster.Inbox{}
 	rcv := httptest.NewServer(inbox)
 	defer rcv.Close()
@@ -76,6 +71,11 @@ func (c *ClusterDemoCmd) Run(e *env) error {
 	}()
 	fmt.Fprintf(e.stdout, "Ready. Send requests to %s (any replica answers); a replica's own port answers too.\n", cl.URL)
 	fmt.Fprintf(e.stdout, "Try: curl %s/readyz   ·   kill one: kill -9 <pid of a 'crossroads serve'>   ·   Ctrl-C stops.\n", cl.URL)
+	if c.For > 0 { // counted from here: starting takes longer on a busy machine
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.For)
+		defer cancel()
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	var load *cluster.Load

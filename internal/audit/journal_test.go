@@ -17,17 +17,25 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
-// failingStore refuses every batch while fail is set.
+// failingStore refuses every batch while fail is set. While held (hold), a batch waits
+// until release and is then refused: the log's flusher is busy with it, so the records
+// appended meanwhile are all acknowledged from the journal, whatever the machine's load
+// (a flush refused first would make the log refuse them).
 type failingStore struct {
 	audit.Store
 	mu   sync.Mutex
 	fail bool
+	held chan struct{}
 }
 
 func (s *failingStore) Append(ctx context.Context, b audit.Batch) error {
 	s.mu.Lock()
-	fail := s.fail
+	fail, held := s.fail, s.held
 	s.mu.Unlock()
+	if held != nil {
+		<-held
+		return fault.Unavailablef(nil, "the disk is full")
+	}
 	if fail {
 		return fault.Unavailablef(nil, "the disk is full")
 	}
@@ -37,6 +45,21 @@ func (s *failingStore) Append(ctx context.Context, b audit.Batch) error {
 func (s *failingStore) set(fail bool) {
 	s.mu.Lock()
 	s.fail = fail
+	s.mu.Unlock()
+}
+
+// hold makes the next batches wait, then fail; release lets them fail, and the later
+// ones fail at once.
+func (s *failingStore) hold() {
+	s.mu.Lock()
+	s.fail, s.held = true, make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *failingStore) release() {
+	s.mu.Lock()
+	close(s.held)
+	s.held = nil
 	s.mu.Unlock()
 }
 
@@ -213,12 +236,13 @@ func TestJournalDamageStopsOpen(t *testing.T) {
 	dir := t.TempDir()
 	l := audittest.OpenLog(t, s, audit.Config{Journal: dir})
 	audittest.Append(t, l, 0, 3, nil)
-	s.set(true)
+	s.hold()
 	for i := 3; i < 28; i++ {
 		if _, err := l.Append(ctx, audittest.Record(i)); err != nil {
 			t.Fatalf("Append %d while the store fails: %v", i, err)
 		}
 	}
+	s.release()
 	l.Close(ctx)
 	stored, _ := mem.Size(ctx)
 	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
@@ -274,12 +298,13 @@ func TestJournalOldFormat(t *testing.T) {
 		dir := t.TempDir()
 		l := audittest.OpenLog(t, s, audit.Config{Journal: dir})
 		audittest.Append(t, l, 0, 3, nil)
-		s.set(true)
+		s.hold()
 		for i := 3; i < 28; i++ {
 			if _, err := l.Append(ctx, audittest.Record(i)); err != nil {
 				t.Fatalf("Append %d while the store fails: %v", i, err)
 			}
 		}
+		s.release()
 		l.Close(ctx)
 		segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
 		if len(segs) != 1 {

@@ -343,49 +343,148 @@ FROM emp_wage w JOIN emp_file f ON f.id = w.file WHERE w.person = ? ORDER BY w.q
 	return out, mapErr(rows.Err(), "list wage lines")
 }
 
-// incomesPerStatement is how many incomes one statement carries on SQLite (2 parameters
-// each for the events, 1 for the persons).
-const incomesPerStatement = 4096
+// incomesPerStatement is how many workers one look-up in the register carries on
+// SQLite; eventsPerIncomeInsert how many income events one INSERT carries.
+const (
+	incomesPerStatement   = 4096
+	eventsPerIncomeInsert = 256
+)
 
 // incomes appends the income events of the workers the register holds, in tx (the event
 // log is the built-in sources' outbox), and marks those with no registry change yet as
 // having some (a count of 1), so the derived registries read their events: a worker
 // hired through a declaration has some already, and a file of a million workers does
 // not rewrite a million records each quarter. It returns how many events it appended.
-// On SQLite the member is looked for as text (a quote in a string value is escaped, so
-// the name followed by a colon is the member's), ten times cheaper than parsing every
-// record.
+// On SQLite the events are pending (events_pending.go: no copy of the person), and each
+// worker's record is read once, for whether the register holds it and whether it has
+// registry changes; the member is looked for as text (a quote in a string value is
+// escaped, so the name followed by a colon is the member's), ten times cheaper than
+// parsing every record.
 func (s *employmentStore) incomes(ctx context.Context, tx *sql.Tx, q employment.Quarter, incomes []employment.Income) (int, error) {
 	day, now := int64(q.Start()), stamp(s.db.now()).UnixNano()
 	if s.db.dialect == Postgres {
 		return s.incomesBulk(ctx, tx, day, now, incomes)
 	}
+	if !slices.IsSortedFunc(incomes, func(a, b employment.Income) int { return cmp.Compare(a.Person, b.Person) }) {
+		incomes = slices.Clone(incomes)
+		slices.SortFunc(incomes, func(a, b employment.Income) int { return cmp.Compare(a.Person, b.Person) })
+	}
+	ins := incomeInserter{tx: tx, day: day, now: now}
+	defer ins.close()
 	total := 0
 	for len(incomes) > 0 {
 		chunk := incomes[:min(len(incomes), incomesPerStatement)]
 		incomes = incomes[len(chunk):]
-		args := make([]any, 0, 2+2*len(chunk))
-		args = append(args, employment.EventIncome, day, now)
-		keys := make([]any, 0, len(chunk))
-		for _, in := range chunk {
-			args = append(args, in.Person, string(in.Data()))
-			keys = append(keys, in.Person)
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE person SET doc = json_set(doc, '$.registry_changes', 1)
-WHERE number IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) AND instr(doc, '"registry_changes":') = 0`, keys...)
+		held, err := heldWorkers(ctx, tx, chunk)
 		if err != nil {
-			return 0, mapErr(err, "store a quarterly file's incomes")
+			return 0, err
 		}
-		// Each event keeps the person as the change left it, as every change's does.
-		res, err := tx.ExecContext(ctx, `INSERT INTO event (type, person, event_date, data, recorded_at, person_after)
-SELECT ?, v.column1, ?, v.column2, ?, person.doc FROM (VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1)+`) AS v JOIN person ON person.number = v.column1`, args...)
-		if err != nil {
-			return 0, mapErr(err, "store a quarterly file's incomes")
+		if err := ins.add(ctx, held); err != nil {
+			return 0, err
 		}
-		n, _ := res.RowsAffected()
-		total += int(n)
+		total += len(held)
 	}
-	return total, nil
+	return total, ins.flush(ctx)
+}
+
+// heldWorkers returns the incomes of chunk (in number order) whose worker the register
+// holds, in the same order, and marks those without registry changes as having one.
+func heldWorkers(ctx context.Context, tx *sql.Tx, chunk []employment.Income) ([]employment.Income, error) {
+	keys := make([]any, len(chunk))
+	for i, in := range chunk {
+		keys[i] = in.Person
+	}
+	in := `IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
+	rows, err := tx.QueryContext(ctx, `SELECT number, instr(doc, '"registry_changes":') = 0 FROM person WHERE number `+in+` ORDER BY number`, keys...)
+	if err != nil {
+		return nil, mapErr(err, "store a quarterly file's incomes")
+	}
+	held := chunk[:0:0]
+	var unmarked []any
+	i := 0
+	for rows.Next() {
+		var n int64
+		var none bool
+		if err := rows.Scan(&n, &none); err != nil {
+			rows.Close()
+			return nil, mapErr(err, "store a quarterly file's incomes")
+		}
+		for i < len(chunk) && chunk[i].Person < n {
+			i++
+		}
+		if i < len(chunk) && chunk[i].Person == n {
+			held = append(held, chunk[i])
+		}
+		if none {
+			unmarked = append(unmarked, n)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, mapErr(err, "store a quarterly file's incomes")
+	}
+	if len(unmarked) > 0 {
+		_, err := tx.ExecContext(ctx, `UPDATE person SET doc = json_set(doc, '$.registry_changes', 1) WHERE number IN (?`+
+			strings.Repeat(", ?", len(unmarked)-1)+`)`, unmarked...)
+		if err != nil {
+			return nil, mapErr(err, "store a quarterly file's incomes")
+		}
+	}
+	return held, nil
+}
+
+// incomeInserter appends pending income events eventsPerIncomeInsert at a time, with
+// one prepared statement.
+type incomeInserter struct {
+	tx       *sql.Tx
+	day, now int64
+	full     *sql.Stmt
+	args     []any
+}
+
+// incomeEvents is the INSERT of n income events: the type, day and instant once, then
+// each worker and data.
+func incomeEvents(n int) string {
+	return `INSERT INTO event (type, person, event_date, data, recorded_at) SELECT ?1, v.column1, ?2, v.column2, ?3 FROM (VALUES (?, ?)` +
+		strings.Repeat(", (?, ?)", n-1) + `) AS v`
+}
+
+func (ins *incomeInserter) add(ctx context.Context, held []employment.Income) error {
+	for _, in := range held {
+		if len(ins.args) == 0 {
+			ins.args = append(ins.args, pendingType, ins.day, ins.now)
+		}
+		ins.args = append(ins.args, in.Person, string(in.Data()))
+		if len(ins.args) < 3+2*eventsPerIncomeInsert {
+			continue
+		}
+		if ins.full == nil {
+			var err error
+			if ins.full, err = ins.tx.PrepareContext(ctx, incomeEvents(eventsPerIncomeInsert)); err != nil {
+				return mapErr(err, "store a quarterly file's incomes")
+			}
+		}
+		if _, err := ins.full.ExecContext(ctx, ins.args...); err != nil {
+			return mapErr(err, "store a quarterly file's incomes")
+		}
+		ins.args = ins.args[:0]
+	}
+	return nil
+}
+
+// flush appends the events left, fewer than eventsPerIncomeInsert.
+func (ins *incomeInserter) flush(ctx context.Context) error {
+	if len(ins.args) == 0 {
+		return nil
+	}
+	_, err := ins.tx.ExecContext(ctx, incomeEvents((len(ins.args)-3)/2), ins.args...)
+	ins.args = ins.args[:0]
+	return mapErr(err, "store a quarterly file's incomes")
+}
+
+func (ins *incomeInserter) close() {
+	if ins.full != nil {
+		ins.full.Close()
+	}
 }
 
 // incomesBulk is incomes on PostgreSQL, the incomes as arrays.

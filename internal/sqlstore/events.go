@@ -204,6 +204,11 @@ func (s *populationStore) record(ctx context.Context, ev population.Event, keys 
 	if err := apply(ps); err != nil {
 		return population.Event{}, err
 	}
+	for _, k := range keys {
+		if err := freezePending(ctx, s.db, tx, k); err != nil {
+			return population.Event{}, err
+		}
+	}
 	var after []byte // the event's person as the change left it
 	for i, p := range ps {
 		p.Number = personString(keys[i]) // the event is about these persons, whatever apply did
@@ -259,7 +264,12 @@ func (s *populationStore) EventsAfter(ctx context.Context, after int64, limit in
 	if limit <= 0 {
 		return []population.Event{}, nil
 	}
-	q := `SELECT seq, person, type, event_date, data, recorded_at, person_after FROM event WHERE seq > ? ORDER BY seq LIMIT ?`
+	// An income event of a quarterly file on SQLite keeps no copy of the person (see
+	// pendingIncome): the person as it is now is the one it left, read in the same
+	// statement, so in the same snapshot as the event.
+	q := `SELECT seq, person, type, event_date, data, recorded_at,
+  COALESCE(person_after, CASE WHEN type = '` + pendingType + `' THEN (SELECT doc FROM person WHERE number = event.person) END)
+FROM event WHERE seq > ? ORDER BY seq LIMIT ?`
 	rows, err := s.db.r.QueryContext(ctx, s.db.q(q), after, limit)
 	if err != nil {
 		return nil, mapErr(err, "list events")

@@ -231,7 +231,10 @@ func testIncomesAsLeft(t *testing.T, st Stores) {
 	if _, err := st.Population.Record(ctx, population.Event{Type: "move", Person: Person(1), Date: date.Of(2026, 7, 1)}, move); err != nil {
 		t.Fatalf("Record(move of 1): %v", err)
 	}
-	marry := func(p, o *population.Person) error { p.MaritalStatus, o.MaritalStatus = "married", "married"; return nil }
+	marry := func(p, o *population.Person) error {
+		p.MaritalStatus, o.MaritalStatus = "married", "married"
+		return nil
+	}
 	if _, err := st.Population.RecordCouple(ctx, population.Event{Type: "marriage", Person: Person(3), Date: date.Of(2026, 7, 1)}, Person(2), marry); err != nil {
 		t.Fatalf("RecordCouple(3 marries 2): %v", err)
 	}

@@ -136,6 +136,7 @@ type quarterWriter struct {
 	args  []any
 	reset bool // the page cache to shrink back (SQLite)
 	done  bool
+	look  *workerLookup // the workers of the lines written, looked up beside (SQLite)
 }
 
 // BeginQuarter opens the file's transaction and records the file (its summary saved on
@@ -169,6 +170,9 @@ func (s *employmentStore) BeginQuarter(ctx context.Context, f employment.File) (
 		return nil, err
 	}
 	qw.tx = tx
+	if s.db.dialect != Postgres {
+		qw.look = newWorkerLookup(ctx, s.db)
+	}
 	err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_file (hash, quarter, declared_by, received_at, doc) VALUES (?, ?, ?, ?, '{}') RETURNING id`),
 		f.Hash, int64(f.Quarter), f.DeclaredBy, f.Received.UnixNano()).Scan(&qw.file)
 	if err != nil {
@@ -183,7 +187,10 @@ func (qw *quarterWriter) Write(ctx context.Context, lines []employment.WageLine)
 	if qw.s.db.dialect == Postgres {
 		return qw.copyWages(ctx, f, lines)
 	}
-	return qw.wagesMulti(ctx, f, lines)
+	if err := qw.wagesMulti(ctx, f, lines); err != nil {
+		return err
+	}
+	return qw.look.add(ctx, lines)
 }
 
 func (qw *quarterWriter) Commit(ctx context.Context, f employment.File, incomes []employment.Income) (employment.File, error) {
@@ -193,7 +200,13 @@ func (qw *quarterWriter) Commit(ctx context.Context, f employment.File, incomes 
 	s, tx := qw.s, qw.tx
 	f.ID = qw.file
 	var err error
-	if f.Mutations, err = s.incomes(ctx, tx, f.Quarter, incomes); err != nil {
+	var looked []worker
+	if qw.look != nil {
+		if looked, err = qw.look.result(); err != nil {
+			return employment.File{}, err
+		}
+	}
+	if f.Mutations, err = s.incomes(ctx, tx, f.Quarter, incomes, looked); err != nil {
 		return employment.File{}, err
 	}
 	doc, _ := json.Marshal(f)
@@ -224,6 +237,9 @@ func (qw *quarterWriter) Rollback() {
 	qw.done = true
 	if qw.full != nil {
 		qw.full.Close()
+	}
+	if qw.look != nil {
+		qw.look.stop()
 	}
 	if qw.tx != nil {
 		qw.tx.Rollback()
@@ -355,36 +371,66 @@ const (
 // having some (a count of 1), so the derived registries read their events: a worker
 // hired through a declaration has some already, and a file of a million workers does
 // not rewrite a million records each quarter. It returns how many events it appended.
-// On SQLite the events are pending (events_pending.go: no copy of the person), and each
-// worker's record is read once, for whether the register holds it and whether it has
-// registry changes; the member is looked for as text (a quote in a string value is
-// escaped, so the name followed by a colon is the member's), ten times cheaper than
-// parsing every record.
-func (s *employmentStore) incomes(ctx context.Context, tx *sql.Tx, q employment.Quarter, incomes []employment.Income) (int, error) {
+// On SQLite the events are pending (events_pending.go: no copy of the person), and
+// looked are the workers already looked up in the register beside the writer
+// (employment_workers.go); a worker not among them is looked up here.
+func (s *employmentStore) incomes(ctx context.Context, tx *sql.Tx, q employment.Quarter, incomes []employment.Income, looked []worker) (int, error) {
 	day, now := int64(q.Start()), stamp(s.db.now()).UnixNano()
 	if s.db.dialect == Postgres {
 		return s.incomesBulk(ctx, tx, day, now, incomes)
 	}
-	if !slices.IsSortedFunc(incomes, func(a, b employment.Income) int { return cmp.Compare(a.Person, b.Person) }) {
+	byPerson := func(a, b employment.Income) int { return cmp.Compare(a.Person, b.Person) }
+	if !slices.IsSortedFunc(incomes, byPerson) {
 		incomes = slices.Clone(incomes)
-		slices.SortFunc(incomes, func(a, b employment.Income) int { return cmp.Compare(a.Person, b.Person) })
+		slices.SortFunc(incomes, byPerson)
 	}
-	ins := incomeInserter{tx: tx, day: day, now: now}
-	defer ins.close()
-	total := 0
-	for len(incomes) > 0 {
-		chunk := incomes[:min(len(incomes), incomesPerStatement)]
-		incomes = incomes[len(chunk):]
-		held, err := heldWorkers(ctx, tx, chunk)
+	var held, unknown []employment.Income
+	var unmarked []any
+	j := 0
+	for _, in := range incomes {
+		for j < len(looked) && looked[j].key < in.Person {
+			j++
+		}
+		switch {
+		case j == len(looked) || looked[j].key != in.Person:
+			unknown = append(unknown, in)
+		case looked[j].held:
+			held = append(held, in)
+			if looked[j].unmarked {
+				unmarked = append(unmarked, in.Person)
+			}
+		}
+	}
+	for len(unknown) > 0 {
+		chunk := unknown[:min(len(unknown), incomesPerStatement)]
+		unknown = unknown[len(chunk):]
+		h, err := heldWorkers(ctx, tx, chunk)
 		if err != nil {
 			return 0, err
 		}
-		if err := ins.add(ctx, held); err != nil {
+		held = append(held, h...)
+	}
+	slices.SortFunc(held, byPerson)
+	for len(unmarked) > 0 {
+		chunk := unmarked[:min(len(unmarked), incomesPerStatement)]
+		unmarked = unmarked[len(chunk):]
+		if err := markChanged(ctx, tx, chunk); err != nil {
 			return 0, err
 		}
-		total += len(held)
 	}
-	return total, ins.flush(ctx)
+	ins := incomeInserter{tx: tx, day: day, now: now}
+	defer ins.close()
+	if err := ins.add(ctx, held); err != nil {
+		return 0, err
+	}
+	return len(held), ins.flush(ctx)
+}
+
+// markChanged gives the persons keys a count of registry changes of 1.
+func markChanged(ctx context.Context, tx *sql.Tx, keys []any) error {
+	_, err := tx.ExecContext(ctx, `UPDATE person SET doc = json_set(doc, '$.registry_changes', 1) WHERE number IN (?`+
+		strings.Repeat(", ?", len(keys)-1)+`)`, keys...)
+	return mapErr(err, "store a quarterly file's incomes")
 }
 
 // heldWorkers returns the incomes of chunk (in number order) whose worker the register
@@ -394,8 +440,7 @@ func heldWorkers(ctx context.Context, tx *sql.Tx, chunk []employment.Income) ([]
 	for i, in := range chunk {
 		keys[i] = in.Person
 	}
-	in := `IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
-	rows, err := tx.QueryContext(ctx, `SELECT number, instr(doc, '"registry_changes":') = 0 FROM person WHERE number `+in+` ORDER BY number`, keys...)
+	rows, err := tx.QueryContext(ctx, lookWorkers(len(keys))+` ORDER BY number`, keys...)
 	if err != nil {
 		return nil, mapErr(err, "store a quarterly file's incomes")
 	}
@@ -423,10 +468,8 @@ func heldWorkers(ctx context.Context, tx *sql.Tx, chunk []employment.Income) ([]
 		return nil, mapErr(err, "store a quarterly file's incomes")
 	}
 	if len(unmarked) > 0 {
-		_, err := tx.ExecContext(ctx, `UPDATE person SET doc = json_set(doc, '$.registry_changes', 1) WHERE number IN (?`+
-			strings.Repeat(", ?", len(unmarked)-1)+`)`, unmarked...)
-		if err != nil {
-			return nil, mapErr(err, "store a quarterly file's incomes")
+		if err := markChanged(ctx, tx, unmarked); err != nil {
+			return nil, err
 		}
 	}
 	return held, nil

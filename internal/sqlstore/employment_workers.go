@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -104,7 +105,7 @@ func (l *workerLookup) run(ctx context.Context, keys <-chan []int64) error {
 			chunk := keys[:min(len(keys), incomesPerStatement)]
 			keys = keys[len(chunk):]
 			if len(chunk) == incomesPerStatement && full == nil {
-				if full, failed = l.db.r.PrepareContext(ctx, lookWorkers(incomesPerStatement)); failed != nil {
+				if full, failed = l.db.r.PrepareContext(ctx, readWorkers(incomesPerStatement)); failed != nil {
 					break
 				}
 			}
@@ -121,6 +122,17 @@ func lookWorkers(n int) string {
 	return `SELECT number, instr(doc, '"registry_changes":') = 0 FROM person WHERE number IN (?` + strings.Repeat(", ?", n-1) + `)`
 }
 
+// readWorkers reads the records of n workers, for look, which finds the member in Go:
+// the text search of lookWorkers is the larger part of a look-up in SQLite's code, and
+// bytes.Contains finds the same (a member's name, quoted, then a colon) several times
+// faster.
+func readWorkers(n int) string {
+	return `SELECT number, doc FROM person WHERE number IN (?` + strings.Repeat(", ?", n-1) + `)`
+}
+
+// registryChanges is how the member starts in a person's record.
+var registryChanges = []byte(`"registry_changes":`)
+
 // look looks up chunk (sorted, each once), with full when it is of its size.
 func (l *workerLookup) look(ctx context.Context, full *sql.Stmt, chunk []int64) error {
 	args := make([]any, len(chunk))
@@ -132,7 +144,7 @@ func (l *workerLookup) look(ctx context.Context, full *sql.Stmt, chunk []int64) 
 	if len(chunk) == incomesPerStatement && full != nil {
 		rows, err = full.QueryContext(ctx, args...)
 	} else {
-		rows, err = l.db.r.QueryContext(ctx, lookWorkers(len(chunk)), args...)
+		rows, err = l.db.r.QueryContext(ctx, readWorkers(len(chunk)), args...)
 	}
 	if err != nil {
 		return mapErr(err, "store a quarterly file's incomes")
@@ -145,12 +157,12 @@ func (l *workerLookup) look(ctx context.Context, full *sql.Stmt, chunk []int64) 
 	got := l.found[start:]
 	for rows.Next() {
 		var n int64
-		var unmarked bool
-		if err := rows.Scan(&n, &unmarked); err != nil {
+		var doc sql.RawBytes
+		if err := rows.Scan(&n, &doc); err != nil {
 			return mapErr(err, "store a quarterly file's incomes")
 		}
 		if i, ok := slices.BinarySearchFunc(got, n, func(w worker, n int64) int { return cmp.Compare(w.key, n) }); ok {
-			got[i].held, got[i].unmarked = true, unmarked
+			got[i].held, got[i].unmarked = true, !bytes.Contains(doc, registryChanges)
 		}
 	}
 	return mapErr(rows.Err(), "store a quarterly file's incomes")

@@ -204,11 +204,6 @@ func (s *populationStore) record(ctx context.Context, ev population.Event, keys 
 	if err := apply(ps); err != nil {
 		return population.Event{}, err
 	}
-	for _, k := range keys {
-		if err := freezePending(ctx, s.db, tx, k); err != nil {
-			return population.Event{}, err
-		}
-	}
 	var after []byte // the event's person as the change left it
 	for i, p := range ps {
 		p.Number = personString(keys[i]) // the event is about these persons, whatever apply did
@@ -238,10 +233,15 @@ func (s *populationStore) lockPerson(ctx context.Context, tx *sql.Tx, n int64, e
 	return p, err
 }
 
-// writePerson writes p and returns its record as stored (the person's doc).
+// writePerson writes p and returns its record as stored (the person's doc). Every change
+// of a person writes it through here (record, the employment source's appendEvent) or
+// PutPersons: the person's pending incomes are given the record as it was first.
 func (s *populationStore) writePerson(ctx context.Context, tx *sql.Tx, p population.Person) ([]byte, error) {
 	r, err := toRow(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := freezePending(ctx, s.db, tx, r.number); err != nil {
 		return nil, err
 	}
 	st, err := s.db.txStmt(ctx, tx, upsertPerson)

@@ -17,7 +17,8 @@ import (
 // count of registry changes; copying each worker's record into its event was a third of
 // the store's work on the file. So on SQLite those events are written without the copy,
 // pending, and the rule that keeps them exact is this: before any write of a person's
-// record (a change, RecordCouple's other person, a bulk PutPersons), the person's pending
+// record (writePerson: a change recorded, RecordCouple's other person, an immediate
+// declaration's hire or exit; a bulk PutPersons), the person's pending
 // incomes are given the record as it is, before the write (freezePending). A pending
 // income's person is therefore the person as it is now, which EventsAfter reads in the
 // same statement, hence the same snapshot, as the event. SQLite has one writer, so no

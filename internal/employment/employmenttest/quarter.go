@@ -214,9 +214,10 @@ func testIncomes(t *testing.T, st Stores) {
 }
 
 // testIncomesAsLeft holds the outbox to the person each income event left, whatever is
-// written to the person after it and before the outbox reads it: a change recorded (a
-// move, as population.Store.Record does it), a marriage naming the worker as the other
-// person (RecordCouple), a replacement in bulk (PutPersons); each later change carries
+// written to the person after it and before the outbox reads it: a hire (an immediate
+// declaration: the count of registry changes raised), a change recorded (a move, as
+// population.Store.Record does it), a marriage naming the worker as the other person
+// (RecordCouple), a replacement in bulk (PutPersons); each later change carries
 // its own person; an income whose person did not change since reads the person as it is.
 func testIncomesAsLeft(t *testing.T, st Stores) {
 	ctx := context.Background()
@@ -226,6 +227,9 @@ func testIncomesAsLeft(t *testing.T, st Stores) {
 		line(Person(3), Acme, "2026Q2", 300000, 60, 450, 1) + "\n" + line(Person(4), Acme, "2026Q2", 300000, 60, 450, 1) + "\n"
 	if f, _, err := ingest(t, src, employment.JSONLines, body, employment.Operator); err != nil || f.Mutations != 4 {
 		t.Fatalf("file: %+v, %v", f, err)
+	}
+	if _, err := src.Declare(ctx, OtherInst, hire(Person(2), Other, date.Of(2026, 8, 1))); err != nil {
+		t.Fatalf("hire of 2 by Other: %v", err)
 	}
 	move := func(p *population.Person) error { p.Address.Municipality = "MOVED"; return nil }
 	if _, err := st.Population.Record(ctx, population.Event{Type: "move", Person: Person(1), Date: date.Of(2026, 7, 1)}, move); err != nil {
@@ -266,7 +270,7 @@ func testIncomesAsLeft(t *testing.T, st Stores) {
 	p := func(i int) string { return Person(i)[len(Person(i))-3:] }
 	want := []string{
 		"income " + p(1) + "   Worker 1", "income " + p(2) + "   Worker 1", "income " + p(3) + "   Worker 1", "income " + p(4) + "   Worker 1",
-		"move " + p(1) + " MOVED  Worker 1", "marriage " + p(3) + "  married Worker 1",
+		"employment_start " + p(2) + "   Worker 2", "move " + p(1) + " MOVED  Worker 1", "marriage " + p(3) + "  married Worker 1",
 		"income " + p(1) + " MOVED  Worker 1",
 	}
 	if !slices.Equal(got, want) {

@@ -136,6 +136,7 @@ type quarterWriter struct {
 	args  []any
 	reset bool // the page cache to shrink back (SQLite)
 	done  bool
+	look  *workerLookup // the workers of the lines written, looked up beside (SQLite)
 }
 
 // BeginQuarter opens the file's transaction and records the file (its summary saved on
@@ -169,6 +170,9 @@ func (s *employmentStore) BeginQuarter(ctx context.Context, f employment.File) (
 		return nil, err
 	}
 	qw.tx = tx
+	if s.db.dialect != Postgres {
+		qw.look = newWorkerLookup(ctx, s.db)
+	}
 	err = tx.QueryRowContext(ctx, s.db.q(`INSERT INTO emp_file (hash, quarter, declared_by, received_at, doc) VALUES (?, ?, ?, ?, '{}') RETURNING id`),
 		f.Hash, int64(f.Quarter), f.DeclaredBy, f.Received.UnixNano()).Scan(&qw.file)
 	if err != nil {
@@ -183,7 +187,10 @@ func (qw *quarterWriter) Write(ctx context.Context, lines []employment.WageLine)
 	if qw.s.db.dialect == Postgres {
 		return qw.copyWages(ctx, f, lines)
 	}
-	return qw.wagesMulti(ctx, f, lines)
+	if err := qw.wagesMulti(ctx, f, lines); err != nil {
+		return err
+	}
+	return qw.look.add(ctx, lines)
 }
 
 func (qw *quarterWriter) Commit(ctx context.Context, f employment.File, incomes []employment.Income) (employment.File, error) {
@@ -193,7 +200,13 @@ func (qw *quarterWriter) Commit(ctx context.Context, f employment.File, incomes 
 	s, tx := qw.s, qw.tx
 	f.ID = qw.file
 	var err error
-	if f.Mutations, err = s.incomes(ctx, tx, f.Quarter, incomes); err != nil {
+	var looked []worker
+	if qw.look != nil {
+		if looked, err = qw.look.result(); err != nil {
+			return employment.File{}, err
+		}
+	}
+	if f.Mutations, err = s.incomes(ctx, tx, f.Quarter, incomes, looked); err != nil {
 		return employment.File{}, err
 	}
 	doc, _ := json.Marshal(f)
@@ -224,6 +237,9 @@ func (qw *quarterWriter) Rollback() {
 	qw.done = true
 	if qw.full != nil {
 		qw.full.Close()
+	}
+	if qw.look != nil {
+		qw.look.stop()
 	}
 	if qw.tx != nil {
 		qw.tx.Rollback()
@@ -343,49 +359,175 @@ FROM emp_wage w JOIN emp_file f ON f.id = w.file WHERE w.person = ? ORDER BY w.q
 	return out, mapErr(rows.Err(), "list wage lines")
 }
 
-// incomesPerStatement is how many incomes one statement carries on SQLite (2 parameters
-// each for the events, 1 for the persons).
-const incomesPerStatement = 4096
+// incomesPerStatement is how many workers one look-up in the register carries on
+// SQLite; eventsPerIncomeInsert how many income events one INSERT carries.
+const (
+	incomesPerStatement   = 4096
+	eventsPerIncomeInsert = 256
+)
 
 // incomes appends the income events of the workers the register holds, in tx (the event
 // log is the built-in sources' outbox), and marks those with no registry change yet as
 // having some (a count of 1), so the derived registries read their events: a worker
 // hired through a declaration has some already, and a file of a million workers does
 // not rewrite a million records each quarter. It returns how many events it appended.
-// On SQLite the member is looked for as text (a quote in a string value is escaped, so
-// the name followed by a colon is the member's), ten times cheaper than parsing every
-// record.
-func (s *employmentStore) incomes(ctx context.Context, tx *sql.Tx, q employment.Quarter, incomes []employment.Income) (int, error) {
+// On SQLite the events are pending (events_pending.go: no copy of the person), and
+// looked are the workers already looked up in the register beside the writer
+// (employment_workers.go); a worker not among them is looked up here.
+func (s *employmentStore) incomes(ctx context.Context, tx *sql.Tx, q employment.Quarter, incomes []employment.Income, looked []worker) (int, error) {
 	day, now := int64(q.Start()), stamp(s.db.now()).UnixNano()
 	if s.db.dialect == Postgres {
 		return s.incomesBulk(ctx, tx, day, now, incomes)
 	}
-	total := 0
-	for len(incomes) > 0 {
-		chunk := incomes[:min(len(incomes), incomesPerStatement)]
-		incomes = incomes[len(chunk):]
-		args := make([]any, 0, 2+2*len(chunk))
-		args = append(args, employment.EventIncome, day, now)
-		keys := make([]any, 0, len(chunk))
-		for _, in := range chunk {
-			args = append(args, in.Person, string(in.Data()))
-			keys = append(keys, in.Person)
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE person SET doc = json_set(doc, '$.registry_changes', 1)
-WHERE number IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) AND instr(doc, '"registry_changes":') = 0`, keys...)
-		if err != nil {
-			return 0, mapErr(err, "store a quarterly file's incomes")
-		}
-		// Each event keeps the person as the change left it, as every change's does.
-		res, err := tx.ExecContext(ctx, `INSERT INTO event (type, person, event_date, data, recorded_at, person_after)
-SELECT ?, v.column1, ?, v.column2, ?, person.doc FROM (VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1)+`) AS v JOIN person ON person.number = v.column1`, args...)
-		if err != nil {
-			return 0, mapErr(err, "store a quarterly file's incomes")
-		}
-		n, _ := res.RowsAffected()
-		total += int(n)
+	byPerson := func(a, b employment.Income) int { return cmp.Compare(a.Person, b.Person) }
+	if !slices.IsSortedFunc(incomes, byPerson) {
+		incomes = slices.Clone(incomes)
+		slices.SortFunc(incomes, byPerson)
 	}
-	return total, nil
+	var held, unknown []employment.Income
+	var unmarked []any
+	j := 0
+	for _, in := range incomes {
+		for j < len(looked) && looked[j].key < in.Person {
+			j++
+		}
+		switch {
+		case j == len(looked) || looked[j].key != in.Person:
+			unknown = append(unknown, in)
+		case looked[j].held:
+			held = append(held, in)
+			if looked[j].unmarked {
+				unmarked = append(unmarked, in.Person)
+			}
+		}
+	}
+	for len(unknown) > 0 {
+		chunk := unknown[:min(len(unknown), incomesPerStatement)]
+		unknown = unknown[len(chunk):]
+		h, err := heldWorkers(ctx, tx, chunk)
+		if err != nil {
+			return 0, err
+		}
+		held = append(held, h...)
+	}
+	slices.SortFunc(held, byPerson)
+	for len(unmarked) > 0 {
+		chunk := unmarked[:min(len(unmarked), incomesPerStatement)]
+		unmarked = unmarked[len(chunk):]
+		if err := markChanged(ctx, tx, chunk); err != nil {
+			return 0, err
+		}
+	}
+	ins := incomeInserter{tx: tx, day: day, now: now}
+	defer ins.close()
+	if err := ins.add(ctx, held); err != nil {
+		return 0, err
+	}
+	return len(held), ins.flush(ctx)
+}
+
+// markChanged gives the persons keys a count of registry changes of 1.
+func markChanged(ctx context.Context, tx *sql.Tx, keys []any) error {
+	_, err := tx.ExecContext(ctx, `UPDATE person SET doc = json_set(doc, '$.registry_changes', 1) WHERE number IN (?`+
+		strings.Repeat(", ?", len(keys)-1)+`)`, keys...)
+	return mapErr(err, "store a quarterly file's incomes")
+}
+
+// heldWorkers returns the incomes of chunk (in number order) whose worker the register
+// holds, in the same order, and marks those without registry changes as having one.
+func heldWorkers(ctx context.Context, tx *sql.Tx, chunk []employment.Income) ([]employment.Income, error) {
+	keys := make([]any, len(chunk))
+	for i, in := range chunk {
+		keys[i] = in.Person
+	}
+	rows, err := tx.QueryContext(ctx, lookWorkers(len(keys))+` ORDER BY number`, keys...)
+	if err != nil {
+		return nil, mapErr(err, "store a quarterly file's incomes")
+	}
+	held := chunk[:0:0]
+	var unmarked []any
+	i := 0
+	for rows.Next() {
+		var n int64
+		var none bool
+		if err := rows.Scan(&n, &none); err != nil {
+			rows.Close()
+			return nil, mapErr(err, "store a quarterly file's incomes")
+		}
+		for i < len(chunk) && chunk[i].Person < n {
+			i++
+		}
+		if i < len(chunk) && chunk[i].Person == n {
+			held = append(held, chunk[i])
+		}
+		if none {
+			unmarked = append(unmarked, n)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, mapErr(err, "store a quarterly file's incomes")
+	}
+	if len(unmarked) > 0 {
+		if err := markChanged(ctx, tx, unmarked); err != nil {
+			return nil, err
+		}
+	}
+	return held, nil
+}
+
+// incomeInserter appends pending income events eventsPerIncomeInsert at a time, with
+// one prepared statement.
+type incomeInserter struct {
+	tx       *sql.Tx
+	day, now int64
+	full     *sql.Stmt
+	args     []any
+}
+
+// incomeEvents is the INSERT of n income events: the type, day and instant once, then
+// each worker and data.
+func incomeEvents(n int) string {
+	return `INSERT INTO event (type, person, event_date, data, recorded_at) SELECT ?1, v.column1, ?2, v.column2, ?3 FROM (VALUES (?, ?)` +
+		strings.Repeat(", (?, ?)", n-1) + `) AS v`
+}
+
+func (ins *incomeInserter) add(ctx context.Context, held []employment.Income) error {
+	for _, in := range held {
+		if len(ins.args) == 0 {
+			ins.args = append(ins.args, pendingType, ins.day, ins.now)
+		}
+		ins.args = append(ins.args, in.Person, string(in.Data()))
+		if len(ins.args) < 3+2*eventsPerIncomeInsert {
+			continue
+		}
+		if ins.full == nil {
+			var err error
+			if ins.full, err = ins.tx.PrepareContext(ctx, incomeEvents(eventsPerIncomeInsert)); err != nil {
+				return mapErr(err, "store a quarterly file's incomes")
+			}
+		}
+		if _, err := ins.full.ExecContext(ctx, ins.args...); err != nil {
+			return mapErr(err, "store a quarterly file's incomes")
+		}
+		ins.args = ins.args[:0]
+	}
+	return nil
+}
+
+// flush appends the events left, fewer than eventsPerIncomeInsert.
+func (ins *incomeInserter) flush(ctx context.Context) error {
+	if len(ins.args) == 0 {
+		return nil
+	}
+	_, err := ins.tx.ExecContext(ctx, incomeEvents((len(ins.args)-3)/2), ins.args...)
+	ins.args = ins.args[:0]
+	return mapErr(err, "store a quarterly file's incomes")
+}
+
+func (ins *incomeInserter) close() {
+	if ins.full != nil {
+		ins.full.Close()
+	}
 }
 
 // incomesBulk is incomes on PostgreSQL, the incomes as arrays.

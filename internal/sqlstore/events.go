@@ -234,10 +234,15 @@ func (s *populationStore) lockPerson(ctx context.Context, tx *sql.Tx, n int64, e
 	return p, err
 }
 
-// writePerson writes p and returns its record as stored (the person's doc).
+// writePerson writes p and returns its record as stored (the person's doc). Every change
+// of a person writes it through here (record, the employment source's appendEvent) or
+// PutPersons: the person's pending incomes are given the record as it was first.
 func (s *populationStore) writePerson(ctx context.Context, tx *sql.Tx, p population.Person) ([]byte, error) {
 	r, err := toRow(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := freezePending(ctx, s.db, tx, r.number); err != nil {
 		return nil, err
 	}
 	st, err := s.db.txStmt(ctx, tx, upsertPerson)
@@ -286,7 +291,12 @@ func (s *populationStore) EventsAfter(ctx context.Context, after int64, limit in
 	if limit <= 0 {
 		return []population.Event{}, nil
 	}
-	q := `SELECT seq, person, type, event_date, data, recorded_at, person_after FROM event WHERE seq > ? ORDER BY seq LIMIT ?`
+	// An income event of a quarterly file on SQLite keeps no copy of the person (see
+	// pendingIncome): the person as it is now is the one it left, read in the same
+	// statement, so in the same snapshot as the event.
+	q := `SELECT seq, person, type, event_date, data, recorded_at,
+  COALESCE(person_after, CASE WHEN type = '` + pendingType + `' THEN (SELECT doc FROM person WHERE number = event.person) END)
+FROM event WHERE seq > ? ORDER BY seq LIMIT ?`
 	rows, err := s.db.r.QueryContext(ctx, s.db.q(q), after, limit)
 	if err != nil {
 		return nil, mapErr(err, "list events")

@@ -92,6 +92,9 @@ func (s *populationStore) putPersonsEach(ctx context.Context, tx *sql.Tx, rows [
 		return err
 	}
 	for _, r := range rows {
+		if err := freezePendingMany(ctx, s.db, tx, []any{r.number}); err != nil {
+			return err
+		}
 		if err := s.putPerson(ctx, st, r); err != nil {
 			return err
 		}
@@ -112,8 +115,15 @@ func (s *populationStore) putPersonsMulti(ctx context.Context, tx *sql.Tx, rows 
 	}
 	defer multi.Close()
 	args := make([]any, 0, 7*personsPerInsert)
+	keys := make([]any, personsPerInsert)
 	for len(rows) >= personsPerInsert {
 		args = args[:0]
+		for i, r := range rows[:personsPerInsert] {
+			keys[i] = r.number
+		}
+		if err := freezePendingMany(ctx, s.db, tx, keys); err != nil {
+			return nil, err
+		}
 		for _, r := range rows[:personsPerInsert] {
 			var brn any
 			if r.brn != "" {

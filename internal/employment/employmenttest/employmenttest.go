@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("refusals", func(t *testing.T) { testRefusals(t, open(t)) })
 	t.Run("quarter", func(t *testing.T) { testQuarter(t, open(t)) })
 	t.Run("incomes", func(t *testing.T) { testIncomes(t, open(t)) })
+	t.Run("incomesasleft", func(t *testing.T) { testIncomesAsLeft(t, open(t)) })
 	t.Run("badfiles", func(t *testing.T) { testBadFiles(t, open(t)) })
 	t.Run("asof", func(t *testing.T) { testAsOf(t, open(t)) })
 	t.Run("badlines", func(t *testing.T) { testBadLines(t, open(t)) })

@@ -11,6 +11,7 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/date"
 	"github.com/crossroads-hub/crossroads/internal/employment"
 	"github.com/crossroads-hub/crossroads/internal/fault"
+	"github.com/crossroads-hub/crossroads/internal/population"
 )
 
 // relations puts relations of persons 1..n with Acme (and person 1 with Other) over 2026.
@@ -209,5 +210,70 @@ func testIncomes(t *testing.T, st Stores) {
 	}
 	if got := incomes(Person(2)); len(got) != 1 || changes(Person(2)) != 1 {
 		t.Errorf("person 2's incomes %q, %d changes; want one, 1", got, changes(Person(2)))
+	}
+}
+
+// testIncomesAsLeft holds the outbox to the person each income event left, whatever is
+// written to the person after it and before the outbox reads it: a hire (an immediate
+// declaration: the count of registry changes raised), a change recorded (a move, as
+// population.Store.Record does it), a marriage naming the worker as the other person
+// (RecordCouple), a replacement in bulk (PutPersons); each later change carries
+// its own person; an income whose person did not change since reads the person as it is.
+func testIncomesAsLeft(t *testing.T, st Stores) {
+	ctx := context.Background()
+	src := setup(t, st, 4)
+	relations(t, st, 4)
+	body := line(Person(1), Acme, "2026Q2", 600000, 60, 450, 1) + "\n" + line(Person(2), Acme, "2026Q2", 300000, 60, 450, 1) + "\n" +
+		line(Person(3), Acme, "2026Q2", 300000, 60, 450, 1) + "\n" + line(Person(4), Acme, "2026Q2", 300000, 60, 450, 1) + "\n"
+	if f, _, err := ingest(t, src, employment.JSONLines, body, employment.Operator); err != nil || f.Mutations != 4 {
+		t.Fatalf("file: %+v, %v", f, err)
+	}
+	if _, err := src.Declare(ctx, OtherInst, hire(Person(2), Other, date.Of(2026, 8, 1))); err != nil {
+		t.Fatalf("hire of 2 by Other: %v", err)
+	}
+	move := func(p *population.Person) error { p.Address.Municipality = "MOVED"; return nil }
+	if _, err := st.Population.Record(ctx, population.Event{Type: "move", Person: Person(1), Date: date.Of(2026, 7, 1)}, move); err != nil {
+		t.Fatalf("Record(move of 1): %v", err)
+	}
+	marry := func(p, o *population.Person) error {
+		p.MaritalStatus, o.MaritalStatus = "married", "married"
+		return nil
+	}
+	if _, err := st.Population.RecordCouple(ctx, population.Event{Type: "marriage", Person: Person(3), Date: date.Of(2026, 7, 1)}, Person(2), marry); err != nil {
+		t.Fatalf("RecordCouple(3 marries 2): %v", err)
+	}
+	p4, err := st.Population.Person(ctx, Person(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p4.FamilyName = "Renamed"
+	if err := st.Population.PutPersons(ctx, []population.Person{p4}); err != nil {
+		t.Fatal(err)
+	}
+	// A second file: person 1's income after the move carries the moved person.
+	if f, _, err := ingest(t, src, employment.JSONLines, line(Person(1), Other, "2026Q2", 300000, 30, 220, 0.5)+"\n", employment.Operator); err != nil || f.Mutations != 1 {
+		t.Fatalf("second file: %+v, %v", f, err)
+	}
+	evs, err := st.Population.EventsAfter(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range evs {
+		if ev.After == nil {
+			t.Errorf("event %d (%s of %s) carries no person", ev.Seq, ev.Type, ev.Person)
+			continue
+		}
+		a := ev.After
+		got = append(got, fmt.Sprintf("%s %s %s %s %s %d", ev.Type, ev.Person[len(ev.Person)-3:], a.Address.Municipality, a.MaritalStatus, a.FamilyName, a.RegistryChanges))
+	}
+	p := func(i int) string { return Person(i)[len(Person(i))-3:] }
+	want := []string{
+		"income " + p(1) + "   Worker 1", "income " + p(2) + "   Worker 1", "income " + p(3) + "   Worker 1", "income " + p(4) + "   Worker 1",
+		"employment_start " + p(2) + "   Worker 2", "move " + p(1) + " MOVED  Worker 1", "marriage " + p(3) + "  married Worker 1",
+		"income " + p(1) + " MOVED  Worker 1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the outbox's persons:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

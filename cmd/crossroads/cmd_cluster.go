@@ -125,7 +125,10 @@ func startDemoLoad(ctx context.Context, wg *sync.WaitGroup, cl *cluster.Cluster,
 	if err != nil {
 		return nil, nil, err
 	}
-	token, err := outbound.ClientToken(ctx, nil, cl.URL+oauth.TokenPath, app, secret)
+	newToken := func(ctx context.Context) (string, error) {
+		return outbound.ClientToken(ctx, nil, cl.URL+oauth.TokenPath, app, secret)
+	}
+	token, err := newToken(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -133,7 +136,7 @@ func startDemoLoad(ctx context.Context, wg *sync.WaitGroup, cl *cluster.Cluster,
 	if err != nil {
 		return nil, nil, err
 	}
-	load := &cluster.Load{URL: cl.URL, Token: token, Person: synth.FixtureNumber, Clients: clients, Prefix: "demo-"}
+	load := &cluster.Load{URL: cl.URL, Token: token, Renew: newToken, Person: synth.FixtureNumber, Clients: clients, Prefix: "demo-"}
 	wg.Add(2)
 	go func() { defer wg.Done(); load.Run(ctx) }()
 	go func() {

@@ -22,8 +22,14 @@ type Load struct {
 	URL, Token, Person string
 	Clients            int
 	Prefix             string // of the message ids
+	// Renew, when set, gets a new access token every RenewEvery (default 2 minutes):
+	// the hub's tokens last 5 minutes, and a load that runs longer (the cluster demo)
+	// would otherwise be refused 401 from then on.
+	Renew      func(ctx context.Context) (string, error)
+	RenewEvery time.Duration
 
 	n      atomic.Int64
+	token  atomic.Pointer[string]
 	mu     sync.Mutex
 	ok     []Answered
 	failed []string // why, per failed request
@@ -39,7 +45,15 @@ type Answered struct {
 // Run sends until ctx ends.
 func (l *Load) Run(ctx context.Context) {
 	client := &http.Client{Timeout: 30 * time.Second}
+	l.token.Store(&l.Token)
 	var wg sync.WaitGroup
+	if l.Renew != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.renew(ctx)
+		}()
+	}
 	for range max(l.Clients, 1) {
 		wg.Add(1)
 		go func() {
@@ -60,7 +74,7 @@ func (l *Load) one(ctx context.Context, c *http.Client) {
 		id, ts, id, ts, l.Person)
 	req, _ := http.NewRequestWithContext(context.WithoutCancel(ctx), "POST", l.URL+"/dci/crvs/registry/sync/search", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+l.Token)
+	req.Header.Set("Authorization", "Bearer "+*l.token.Load())
 	resp, err := c.Do(req)
 	if err != nil {
 		l.fail(id, err.Error())
@@ -80,6 +94,30 @@ func (l *Load) one(ctx context.Context, c *http.Client) {
 	l.mu.Lock()
 	l.ok = append(l.ok, Answered{MessageID: id, Seq: seq, Hash: sha256.Sum256(b)})
 	l.mu.Unlock()
+}
+
+// renew replaces the token every RenewEvery until ctx ends; a failure is tried again
+// after a second (the requests meanwhile use the token they have).
+func (l *Load) renew(ctx context.Context) {
+	every := l.RenewEvery
+	if every <= 0 {
+		every = 2 * time.Minute
+	}
+	wait := every
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		t, err := l.Renew(ctx)
+		if err != nil {
+			wait = time.Second
+			continue
+		}
+		l.token.Store(&t)
+		wait = every
+	}
 }
 
 func (l *Load) fail(id, why string) {

@@ -85,12 +85,33 @@ func (l *Log) AddCosignature(ctx context.Context, msg string) (Cosigned, error) 
 
 // Cosignatures returns the latest checkpoint each witness cosigned, by witness name, as
 // the store keeps them: those handed to any replica of the hub.
+//
+// Only those of the witnesses this log expects (Config.Witnesses) are returned, each
+// checked against its key: the store is shared, and a replica started with other
+// witnesses (a misconfiguration) must not make the others serve cosignatures they would
+// refuse.
 func (l *Log) Cosignatures(ctx context.Context) ([]Cosigned, error) {
 	cs, err := l.store.Cosigned(ctx)
 	if err != nil {
 		return nil, fault.Unavailablef(err, "read the cosigned audit checkpoints")
 	}
-	return cs, nil
+	if l.witnesses == nil {
+		return nil, nil
+	}
+	out := cs[:0]
+	for _, c := range cs {
+		n, err := note.Open([]byte(c.Note), l.witnesses) // the hub's own signature is among the unverified
+		if err != nil {
+			continue
+		}
+		for _, s := range n.Sigs {
+			if s.Name == c.Witness {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // witnessVerifiers parses Config.Witnesses; none is nil.

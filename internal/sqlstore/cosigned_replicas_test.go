@@ -28,7 +28,8 @@ func TestCosignaturesAcrossReplicas(t *testing.T) {
 	published := filepath.Join(t.TempDir(), "audit-checkpoint")
 	cfg := audit.Config{Witnesses: []string{wvkey}, Published: published}
 	var logs []*audit.Log
-	for _, db := range openPostgresReplicas(t, 3, sqlstore.Hub) {
+	dbs := openPostgresReplicas(t, 3, sqlstore.Hub)
+	for _, db := range dbs {
 		logs = append(logs, audittest.OpenLog(t, db.Audit(), cfg))
 	}
 	audittest.Append(t, logs[0], 0, 10, nil)
@@ -81,6 +82,15 @@ func TestCosignaturesAcrossReplicas(t *testing.T) {
 			t.Errorf("replica %d serves %+v, %v; want dpa.example's cosignature at 20", i, cs, err)
 		}
 	}
+	// A replica that expects another witness (or none) serves none of these, though
+	// the store is shared.
+	stranger := audit.Config{Witnesses: []string{wvkeyOther(t)}}
+	for name, cfg := range map[string]audit.Config{"another witness": stranger, "no witness": {}} {
+		l := audittest.OpenLog(t, dbs[0].Audit(), cfg)
+		if cs, err := l.Cosignatures(ctx); err != nil || len(cs) != 0 {
+			t.Errorf("a replica expecting %s serves %+v, %v; want none", name, cs, err)
+		}
+	}
 	if cp, _, err := audit.ReadPublished(published); err != nil || cp.Size != 20 {
 		t.Errorf("the published checkpoint beside the key file: %d, %v; want 20", cp.Size, err)
 	}
@@ -89,4 +99,13 @@ func TestCosignaturesAcrossReplicas(t *testing.T) {
 	if cs, _ := audit.CheckCosigned(ctx, db.Audit(), published, []string{hubKey}); len(cs) != 1 || cs[0].Size != 20 {
 		t.Errorf("the cosigned checkpoints beside the key file: %+v; want dpa.example's at 20", cs)
 	}
+}
+
+// wvkeyOther is the verifier key of a witness the hub was not told of.
+func wvkeyOther(t *testing.T) string {
+	_, vkey, err := note.GenerateKey(rand.Reader, "other-witness.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vkey
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -101,6 +102,11 @@ func (c *AuditVerifyCmd) resumeFrom() (string, error) {
 func (c *AuditVerifyCmd) remember(note string) error {
 	path := verifiedPath(c.Store, c.Keys)
 	if path == "" || note == "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Dir(path)); os.IsNotExist(err) {
+		// No folder beside the key file (a PostgreSQL store verified with --verifier-key
+		// only): the log verified all the same; nothing is remembered for --resume.
 		return nil
 	}
 	return perm.Replace(path, []byte(note))

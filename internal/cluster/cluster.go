@@ -131,7 +131,8 @@ func (c *Cluster) Close() error {
 		return nil
 	}
 	if c.cfg.Keep {
-		fmt.Fprintf(c.cfg.Out, "The scratch schema is kept: %s\n", redact(c.Store))
+		fmt.Fprintf(c.cfg.Out, "The scratch schema is kept: %s\nVerify its audit log (with the password, if any, in place of ***): crossroads audit verify --store '%s' --keys %s\n",
+			redact(c.Store), redact(c.Store), c.Keys)
 		return nil
 	}
 	return c.drop()

@@ -91,6 +91,7 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 			return nil, err
 		}
 		r := &Replica{Name: fmt.Sprintf("replica-%d", i+1), Bin: cfg.Bin, Addr: addr, Log: &Buffer{},
+			LogFile: filepath.Join(cfg.Dir, fmt.Sprintf("replica-%d.log", i+1)),
 			Args: []string{"--log-level", cfg.LogLevel, "serve", "--store", c.Store, "--nats", c.NATS.URL(), "--keys", c.Keys, "--replicas", strconv.Itoa(cfg.Replicas),
 				"--public-url", "http://crossroads.cluster.test"}}
 		if err := r.Start(ctx); err != nil {
@@ -109,7 +110,7 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	c.URL = "http://" + ln.Addr().String()
 	c.srv = &http.Server{Handler: c.Balancer, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = c.srv.Serve(ln) }()
-	fmt.Fprintf(cfg.Out, "Load balancer (round robin): %s\n", c.URL)
+	fmt.Fprintf(cfg.Out, "Load balancer (round robin): %s\nThe replicas' logs: %s\n", c.URL, filepath.Join(cfg.Dir, "replica-*.log"))
 	return c, nil
 }
 

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -21,6 +23,9 @@ type Replica struct {
 	Addr string   // host:port it listens on
 
 	Log *Buffer
+	// LogFile, when set, receives the log too (appended across restarts), for an
+	// operator to read: the demo's replicas' refusals and warnings.
+	LogFile string
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -45,8 +50,20 @@ func (r *Replica) Start(ctx context.Context) error {
 	}
 	cmd := exec.Command(r.Bin, append(append([]string(nil), r.Args...), "--addr", r.Addr)...)
 	cmd.Stdout, cmd.Stderr = nil, r.Log
+	var file *os.File
+	if r.LogFile != "" {
+		f, err := os.OpenFile(r.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			r.mu.Unlock()
+			return fmt.Errorf("replica %s: %w", r.Name, err)
+		}
+		file, cmd.Stderr = f, io.MultiWriter(r.Log, f)
+	}
 	if err := cmd.Start(); err != nil {
 		r.mu.Unlock()
+		if file != nil {
+			file.Close()
+		}
 		return fmt.Errorf("replica %s: %w", r.Name, err)
 	}
 	exited := make(chan struct{})
@@ -54,6 +71,9 @@ func (r *Replica) Start(ctx context.Context) error {
 	r.mu.Unlock()
 	go func() {
 		err := cmd.Wait() // the only Wait of this run
+		if file != nil {
+			file.Close()
+		}
 		r.mu.Lock()
 		if cmd.ProcessState != nil {
 			r.cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()

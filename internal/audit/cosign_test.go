@@ -16,26 +16,6 @@ import (
 	"github.com/crossroads-hub/crossroads/internal/fault"
 )
 
-// cosign adds a signature of skey to the note msg, as a witness does.
-func cosign(t *testing.T, msg, skey string) string {
-	t.Helper()
-	_, hubKey := audittest.Signer(t, 1)
-	hv, _ := note.NewVerifier(hubKey)
-	n, err := note.Open([]byte(msg), note.VerifierList(hv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := note.Sign(n, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
-
 func TestCosignatures(t *testing.T) {
 	ctx := context.Background()
 	wkey, wvkey, _ := note.GenerateKey(rand.Reader, "dpa.example")
@@ -47,10 +27,10 @@ func TestCosignatures(t *testing.T) {
 	audittest.Append(t, l, 10, 20, nil)
 	cp20, _ := l.CheckpointNow(ctx)
 
-	if c, err := l.AddCosignature(ctx, cosign(t, cp20.Note, wkey)); err != nil || c.Witness != "dpa.example" || c.Size != 20 {
+	if c, err := l.AddCosignature(ctx, audittest.Cosign(t, cp20.Note, wkey)); err != nil || c.Witness != "dpa.example" || c.Size != 20 {
 		t.Fatalf("AddCosignature(20) = %+v, %v", c, err)
 	}
-	if _, err := l.AddCosignature(ctx, cosign(t, cp10.Note, wkey)); err != nil {
+	if _, err := l.AddCosignature(ctx, audittest.Cosign(t, cp10.Note, wkey)); err != nil {
 		t.Errorf("AddCosignature of an older checkpoint: %v", err)
 	}
 	if cs, _ := l.Cosignatures(ctx); len(cs) != 1 || cs[0].Size != 20 {
@@ -63,14 +43,14 @@ func TestCosignatures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return cosign(t, string(msg), wkey)
+		return audittest.Cosign(t, string(msg), wkey)
 	}
 	for name, c := range map[string]struct {
 		note string
 		want fault.Kind
 	}{
 		"the hub's note alone":     {cp20.Note, fault.Forbidden},
-		"a stranger's cosignature": {cosign(t, cp20.Note, strangerKey), fault.Forbidden},
+		"a stranger's cosignature": {audittest.Cosign(t, cp20.Note, strangerKey), fault.Forbidden},
 		"another root":             {forged(20, tlog.Hash{1}), fault.Invalid},
 		"a size beyond the log":    {forged(21, cp20.Root), fault.Invalid},
 		"not a note":               {"hello", fault.Invalid},
@@ -81,7 +61,7 @@ func TestCosignatures(t *testing.T) {
 		}
 	}
 	none := audittest.OpenLog(t, s, audit.Config{})
-	if _, err := none.AddCosignature(ctx, cosign(t, cp20.Note, wkey)); fault.KindOf(err) != fault.Forbidden {
+	if _, err := none.AddCosignature(ctx, audittest.Cosign(t, cp20.Note, wkey)); fault.KindOf(err) != fault.Forbidden {
 		t.Errorf("AddCosignature to a log that expects no witness = %v; want Forbidden", err)
 	}
 }
@@ -99,7 +79,7 @@ func TestCosignaturesRemembered(t *testing.T) {
 	l := audittest.OpenLog(t, s, cfg)
 	audittest.Append(t, l, 0, 10, nil)
 	cp, _ := l.CheckpointNow(ctx)
-	if _, err := l.AddCosignature(ctx, cosign(t, cp.Note, wkey)); err != nil {
+	if _, err := l.AddCosignature(ctx, audittest.Cosign(t, cp.Note, wkey)); err != nil {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(audit.CosignedPath(published))

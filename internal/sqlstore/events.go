@@ -255,7 +255,8 @@ func (s *populationStore) writePerson(ctx context.Context, tx *sql.Tx, p populat
 // updatePersonDoc rewrites a person's record alone.
 const updatePersonDoc = `UPDATE person SET doc = ? WHERE number = ?`
 
-// writePersonAfter writes p, changed from was, and returns its record as stored. When
+// writePersonAfter writes p, changed from was, and returns its record as stored (the
+// person's pending incomes given the record as it was first, as writePerson does). When
 // the change leaves the columns kept for the indexes as they were (a count of registry
 // changes raised), only the record is rewritten: the person's index entries are not
 // deleted and inserted again, pages the commit would otherwise write to the WAL.
@@ -266,6 +267,9 @@ func (s *populationStore) writePersonAfter(ctx context.Context, tx *sql.Tx, was,
 	}
 	r, err := toRow(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := freezePending(ctx, s.db, tx, r.number); err != nil { // as writePerson
 		return nil, err
 	}
 	res, err := s.db.txExec(ctx, tx, updatePersonDoc, string(r.doc), r.number)

@@ -35,10 +35,10 @@ func TestSoakChart(t *testing.T) {
 			}
 		}
 	}
-	if lines != 4 {
-		t.Errorf("soakChart draws %d lines; want 4", lines)
+	if lines != 5 {
+		t.Errorf("soakChart draws %d lines; want 5", lines)
 	}
-	if mid, end := thirdsPeak(samples); mid != 150e6 || end != 180e6 {
+	if mid, end := thirdsPeak(samples, func(s soakSample) float64 { return s.rss }); mid != 150e6 || end != 180e6 {
 		t.Errorf("thirdsPeak = %v, %v; want 150 MB, 180 MB", mid, end)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"html"
 )
 
-// soakChart draws the soak's samples as an SVG: resident memory, Go heap and store size
+// soakChart draws the soak's samples as an SVG: resident memory, anonymous memory, Go heap and store size
 // (MB, left axis) and requests a second (right axis) over time. Plain SVG, no script.
 func soakChart(samples []soakSample) []byte {
 	const w, h, left, right, top, bottom = 900.0, 420.0, 60.0, 70.0, 30.0, 50.0
@@ -36,6 +36,7 @@ func soakChart(samples []soakSample) []byte {
 		value       func(soakSample) float64
 	}{
 		{"resident memory (MB)", "#d62728", maxMB, func(s soakSample) float64 { return s.rss / 1e6 }},
+		{"resident anonymous (MB)", "#9467bd", maxMB, func(s soakSample) float64 { return s.anon / 1e6 }},
 		{"Go heap in use (MB)", "#1f77b4", maxMB, func(s soakSample) float64 { return s.heap / 1e6 }},
 		{"store on disk (MB)", "#2ca02c", maxMB, func(s soakSample) float64 { return float64(s.storeBytes) / 1e6 }},
 		{"requests/s (right axis)", "#999", maxRate, func(s soakSample) float64 { return s.ratePerSecond }},

@@ -65,10 +65,8 @@ func DeclarationsAPI(dir string, d time.Duration, concurrency int) func(ctx cont
 		start := st.Directory.Today().AddDays(7).String()
 		var firstErr atomic.Pointer[string]
 		l := drive(ctx, concurrency, d, func(ctx context.Context, c *http.Client, i int) error {
-			if i >= len(persons) {
-				e := "none left"
-				firstErr.CompareAndSwap(nil, &e)
-				return fmt.Errorf("no worker left to hire")
+			if i >= len(persons) { // every worker of the nation hired: this client stops
+				return errEnough
 			}
 			body := `{"kind":"hire","person":"` + persons[i] + `","employer":"` + benchEmployer + `","start":"` + start +
 				`","contract":"permanent","fraction":1,"sector":"200"}`

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -221,6 +222,10 @@ func run(ctx context.Context, concurrency int, d time.Duration, url, token strin
 	})
 }
 
+// errEnough, returned by drive's ask, stops that client without counting an error: there
+// is nothing more to send (the immediate declarations' bench has hired every worker).
+var errEnough = errors.New("nothing more to send")
+
 // drive calls ask from concurrency clients for d, the i-th call with i, and measures.
 func drive(ctx context.Context, concurrency int, d time.Duration, ask func(ctx context.Context, c *http.Client, i int) error) load {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: concurrency * 2}}
@@ -240,7 +245,9 @@ func drive(ctx context.Context, concurrency int, d time.Duration, ask func(ctx c
 			var mine latencies
 			for i := g; time.Now().Before(deadline) && ctx.Err() == nil; i += concurrency {
 				t := time.Now()
-				if err := ask(ctx, client, i); err != nil {
+				if err := ask(ctx, client, i); errors.Is(err, errEnough) {
+					break
+				} else if err != nil {
 					errs.Add(1)
 					continue
 				}
